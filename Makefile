@@ -1,0 +1,91 @@
+# fabmesh: every target bootstraps what it needs on first use and reuses it after.
+#   make demo   run the local multi-organization network end to end
+#   make test   compile, static analysis, contract tests, pynode tests
+#   make gas | bench | soak | lock | clean
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+TOOLS := $(CURDIR)/.tools
+SOLC_VERSION := $(shell sed -n 's/^ *version: *\([0-9][0-9.]*\) *$$/\1/p' brownie-config.yaml)
+
+# node_modules/.bin holds anvil and solcjs, .tools/bin the Kubo `ipfs` binary.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(TOOLS)/bin:$(PATH)
+# py-solc-x (and so brownie) finds the pinned compiler here, not in ~/.solcx.
+export SOLCX_BINARY_PATH := $(TOOLS)/solcx
+export PYTHONDONTWRITEBYTECODE := 1
+
+VENV_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+IPFS_BIN := $(TOOLS)/bin/ipfs
+SOLC_BIN := $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
+BUILD_STAMP := build/.compiled
+CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
+
+.PHONY: help bootstrap compile test test-contracts test-pynode slither demo gas bench lock clean
+
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+$(VENV_STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "fabmesh needs Python 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Kubo from its Go module at the version pinned in ipfs/go.mod (see ipfs/README.md).
+$(IPFS_BIN): ipfs/go.mod ipfs/go.sum
+	mkdir -p $(@D)
+	cd ipfs && go build -trimpath -o $@ github.com/ipfs/kubo/cmd/ipfs
+	$@ version --all | head -3
+
+$(SOLC_BIN): $(NPM_STAMP) tools/install-solc.sh tools/solc-js-cli.js brownie-config.yaml
+	tools/install-solc.sh $(SOLC_VERSION)
+
+bootstrap: $(VENV_STAMP) $(NPM_STAMP) $(IPFS_BIN) $(SOLC_BIN)
+
+$(BUILD_STAMP): $(VENV_STAMP) $(SOLC_BIN) $(CONTRACT_SOURCES) brownie-config.yaml
+	brownie compile
+	mkdir -p $(@D)
+	$(SOLC_BIN) --version | sed -n 's/^Version: //p' > build/solc-version.txt
+	@echo "compiled with solc $$(cat build/solc-version.txt) ($$(readlink -f $(SOLC_BIN)))"
+	touch $@
+
+compile: $(BUILD_STAMP)
+
+slither: $(BUILD_STAMP)
+	tools/slither.sh
+
+test-contracts: $(BUILD_STAMP)
+	brownie test tests/contracts
+
+# brownie's pytest plugin would start its own chain; pynode tests bring their own.
+test-pynode: bootstrap $(BUILD_STAMP)
+	pytest -p no:pytest-brownie tests/pynode
+
+test: bootstrap $(BUILD_STAMP) slither test-contracts test-pynode
+
+demo: bootstrap $(BUILD_STAMP)
+	python -m pynode.dev.demo
+
+# Gas of every user-facing function and the order lifecycle, beside OpenZeppelin baselines.
+gas: $(BUILD_STAMP)
+	brownie run scripts/gas.py
+
+# Regenerates requirements.lock from pyproject.toml (needs the registry).
+lock: $(VENV_STAMP)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --override requirements.override \
+	  -p 3.11 --no-header --annotation-style line -o requirements.lock
+
+clean:
+	rm -rf build reports .hypothesis

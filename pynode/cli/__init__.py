@@ -1,0 +1,1 @@
+"""The `fabmesh` command line."""

@@ -1,0 +1,55 @@
+"""A real anvil chain on a 127.0.0.1 port."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pynode.dev.net import LOOPBACK, free_port, post_json
+from pynode.dev.paths import anvil_bin
+from pynode.dev.process import ManagedProcess
+
+# anvil's default mnemonic: its first accounts are funded and unlocked, which
+# makes them the local network's admin and role accounts.
+DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+class Anvil:
+    def __init__(self, workdir: Path, *, port: int | None = None, chain_id: int = 31337,
+                 accounts: int = 10, balance_eth: int = 1_000_000,
+                 block_time: float | None = None) -> None:
+        self.port = port or free_port()
+        self.chain_id = chain_id
+        argv = [anvil_bin(), "--host", LOOPBACK, "--port", str(self.port),
+                "--chain-id", str(chain_id), "--accounts", str(accounts),
+                "--balance", str(balance_eth), "--mnemonic", DEFAULT_MNEMONIC]
+        if block_time is not None:
+            argv += ["--block-time", str(block_time)]
+        self.process = ManagedProcess("anvil", argv, workdir / "anvil.log")
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def rpc(self, method: str, *params: object) -> object:
+        reply = post_json(self.rpc_url, {"jsonrpc": "2.0", "id": 1, "method": method,
+                                         "params": list(params)})
+        if "error" in reply:
+            raise RuntimeError(f"anvil {method}: {reply['error']}")
+        return reply["result"]
+
+    def _ready(self) -> bool:
+        return int(self.rpc("eth_chainId"), 16) == self.chain_id
+
+    def start(self, timeout: float = 30.0) -> "Anvil":
+        self.process.start()
+        self.process.wait_ready(self._ready, timeout)
+        return self
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def __enter__(self) -> "Anvil":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

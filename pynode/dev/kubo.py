@@ -1,0 +1,112 @@
+"""A real Kubo (IPFS) daemon with a throw-away repo on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from pynode.dev.net import LOOPBACK, post_json
+from pynode.dev.paths import KUBO_NODE_CONFIG, ipfs_bin
+from pynode.dev.process import ManagedProcess
+from pynode.errors import FatalError
+
+
+def _apply_overrides(config: dict, overrides: dict) -> None:
+    """Sets dotted keys ("Swarm.RelayClient.Enabled") in Kubo's nested config."""
+    for dotted, value in overrides.items():
+        if dotted.startswith("_"):
+            continue
+        *parents, leaf = dotted.split(".")
+        node = config
+        for key in parents:
+            if node.get(key) is None:  # Kubo writes absent sections as null
+                node[key] = {}
+            node = node[key]
+        node[leaf] = value
+
+
+class KuboNode:
+    """One organization's IPFS node.
+
+    The repo starts from Kubo's `test` profile (loopback addresses, no
+    bootstrap peers, no MDNS) plus ipfs/node-config.json (no DHT, relays or
+    telemetry). Ports are chosen by the OS and read back from the repo's
+    `api` and `gateway` files, so nothing races for a port.
+    """
+
+    def __init__(self, repo: Path, name: str = "kubo") -> None:
+        self.name = name
+        self.repo = repo
+        self.env = {**os.environ, "IPFS_PATH": str(repo), "IPFS_TELEMETRY": "off"}
+        self.process = ManagedProcess(name, [ipfs_bin(), "daemon"], repo.parent / f"{name}.log",
+                                      env=self.env)
+
+    def ipfs(self, *args: str, input: bytes | None = None, timeout: float = 60.0) -> bytes:
+        """Runs Kubo's own CLI against this node's repo (and so its daemon)."""
+        result = subprocess.run([str(ipfs_bin()), *args], env=self.env, input=input,
+                                capture_output=True, timeout=timeout)
+        if result.returncode != 0:
+            raise FatalError(f"ipfs {' '.join(args)}: {result.stderr.decode().strip()}")
+        return result.stdout
+
+    def init(self) -> None:
+        if (self.repo / "config").exists():
+            return
+        self.repo.mkdir(parents=True, exist_ok=True)
+        self.ipfs("init", "--profile", "test", "--empty-repo")
+        config_path = self.repo / "config"
+        config = json.loads(config_path.read_text())
+        _apply_overrides(config, json.loads(KUBO_NODE_CONFIG.read_text()))
+        config_path.write_text(json.dumps(config, indent=2))
+
+    def _address_file(self, name: str) -> str:
+        return (self.repo / name).read_text().strip()
+
+    @property
+    def api_multiaddr(self) -> str:
+        return self._address_file("api")
+
+    @property
+    def api_url(self) -> str:
+        _, _, host, _, port = self.api_multiaddr.split("/")[:5]
+        return f"http://{host}:{port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return self._address_file("gateway")
+
+    def identity(self) -> dict:
+        return post_json(f"{self.api_url}/api/v0/id")
+
+    def swarm_addresses(self) -> list[str]:
+        """Full multiaddrs (with /p2p/ID) other local nodes can dial."""
+        ident = self.identity()
+        return [a for a in ident["Addresses"] or [] if f"/ip4/{LOOPBACK}/" in a]
+
+    def connect(self, other: "KuboNode") -> None:
+        for address in other.swarm_addresses():
+            post_json(f"{self.api_url}/api/v0/swarm/connect?arg={address}")
+
+    def _ready(self) -> bool:
+        if not (self.repo / "api").exists():
+            return False
+        return bool(self.identity().get("ID"))
+
+    def start(self, timeout: float = 60.0) -> "KuboNode":
+        self.init()
+        # A stale api file from a killed daemon would point the probe at a dead port.
+        (self.repo / "api").unlink(missing_ok=True)
+        self.process.start()
+        self.process.wait_ready(self._ready, timeout)
+        return self
+
+    def stop(self) -> None:
+        self.process.stop(timeout=20.0)
+
+    def __enter__(self) -> "KuboNode":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,32 @@
+"""Where a source checkout keeps the tools `make` installs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from pynode.errors import FatalError
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+KUBO_NODE_CONFIG = CHECKOUT / "ipfs" / "node-config.json"
+
+
+def _tool(env_var: str, name: str, *candidates: Path) -> Path:
+    """An explicit env override, then the checkout's pinned copy, then PATH."""
+    if override := os.environ.get(env_var):
+        return Path(override)
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    if found := shutil.which(name):
+        return Path(found)
+    raise FatalError(f"{name} not found: run `make bootstrap` or set {env_var}")
+
+
+def anvil_bin() -> Path:
+    return _tool("FABMESH_ANVIL_BIN", "anvil", CHECKOUT / "node_modules" / ".bin" / "anvil")
+
+
+def ipfs_bin() -> Path:
+    return _tool("FABMESH_IPFS_BIN", "ipfs", CHECKOUT / ".tools" / "bin" / "ipfs")

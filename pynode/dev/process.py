@@ -1,0 +1,107 @@
+"""A child process that is started, awaited until ready and always stopped."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pynode.errors import FatalError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends SIGTERM to the child if the parent dies, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: stop() and atexit still apply
+        pass
+
+
+class ManagedProcess:
+    """Runs `argv` in its own session, logging to `log_path`.
+
+    The session lets stop() signal the whole process group, so helpers a tool
+    spawns go with it; the parent-death signal covers a test runner that is
+    itself killed.
+    """
+
+    def __init__(self, name: str, argv: Sequence[str | os.PathLike], log_path: Path,
+                 env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.log_path = log_path
+        self.env = env
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self._proc = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self.env, start_new_session=True, preexec_fn=_die_with_parent,
+            )
+
+    def wait_ready(self, probe: Callable[[], bool], timeout: float) -> None:
+        """Polls `probe` until it returns True; fails early if the process exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise FatalError(f"{self.name} exited during start-up: {self.log_tail()}")
+            try:
+                if probe():
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise FatalError(f"{self.name} not ready after {timeout:.0f}s: {self.log_tail()}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the process group, SIGKILL it if it has not exited in `timeout`."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            self._signal_group(proc, signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal_group(proc, signal.SIGKILL)
+                proc.wait()
+        # Reap anything the tool left in its group (it was our child's session).
+        self._signal_group(proc, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL at once, as a crash would (the crash tests use this)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            self._signal_group(proc, signal.SIGKILL)
+            proc.wait()
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "(no log)"
+        return " | ".join(text[-lines:]) or "(empty log)"

@@ -1,0 +1,63 @@
+"""The local stack is made of real processes, and they go away cleanly."""
+
+from __future__ import annotations
+
+import os
+
+import ipfshttpclient
+import psutil
+import pytest
+
+from pynode.dev.anvil import Anvil
+from pynode.dev.kubo import KuboNode
+from pynode.dev.net import port_is_free
+
+pytestmark = pytest.mark.integration
+
+
+def test_kubo_daemon_is_real(kubo: KuboNode, tmp_path):
+    payload = os.urandom(300_000)  # spans several 256 KiB chunks: a real DAG, not one block
+    design = tmp_path / "bracket.stl"
+    design.write_bytes(payload)
+
+    client = ipfshttpclient.Client(kubo.api_multiaddr)  # not connect(): it rejects Kubo > 0.8
+    added = client.add(str(design))
+
+    assert kubo.ipfs("cat", added["Hash"]) == payload
+    assert kubo.ipfs("add", "--only-hash", "-Q", str(design)).decode().strip() == added["Hash"]
+    assert int(added["Size"]) > len(payload)  # includes the UnixFS DAG nodes
+    client.close()
+
+
+def test_kubo_has_no_public_peers(kubo: KuboNode):
+    assert kubo.ipfs("bootstrap", "list").strip() == b""
+    peers = kubo.ipfs("swarm", "peers").decode().split()
+    assert all("/ip4/127.0.0.1/" in peer for peer in peers)
+
+
+def test_anvil_is_real(anvil: Anvil):
+    assert int(anvil.rpc("eth_chainId"), 16) == anvil.chain_id
+    before = int(anvil.rpc("eth_blockNumber"), 16)
+    anvil.rpc("evm_mine")
+    assert int(anvil.rpc("eth_blockNumber"), 16) == before + 1
+
+
+def test_stop_leaves_no_process_and_frees_ports(tmp_path):
+    chain = Anvil(tmp_path).start()
+    node = KuboNode(tmp_path / "repo").start()
+    pids = [chain.process.pid, node.process.pid]
+    api_port = int(node.api_url.rsplit(":", 1)[1])
+
+    chain.stop()
+    node.stop()
+
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                   for pid in pids)
+    assert port_is_free(chain.port) and port_is_free(api_port)
+
+
+def test_two_kubo_nodes_exchange_blocks_over_loopback(tmp_path):
+    with KuboNode(tmp_path / "a", "kubo-a") as a, KuboNode(tmp_path / "b", "kubo-b") as b:
+        b.connect(a)
+        cid = a.ipfs("add", "-Q", "--pin=true", input=b"design bytes").decode().strip()
+        assert b.ipfs("cat", cid, timeout=30) == b"design bytes"

@@ -1,0 +1,346 @@
+"""Streaming authenticated encryption of design files: segmented AES-256-GCM, format v1.
+
+Designs can be many GiB, so they are encrypted segment by segment in constant memory
+(the STREAM construction, as in Tink's AES-GCM-HKDF streaming and age). Layout, all
+integers big-endian::
+
+    header   = MAGIC "FMSEGENC" (8) | version 0x01 (1) | segment_size u32 (4)
+               | salt (32) | key_check (32)                                 77 bytes
+    body     = segment_0 | segment_1 | ... | segment_n
+    segment  = AES-256-GCM(file_key, nonce_i, plaintext_i, aad=header)      len + 16
+
+    file_key | key_check = HKDF-SHA256(content_key, salt, info=HKDF_INFO, 64 bytes)
+    nonce_i  = i as u88 (11 bytes) | 0x01 if segment i is the final one else 0x00
+
+Every segment but the final one holds exactly ``segment_size`` plaintext bytes; the
+final one holds 1..segment_size bytes (0 only for an empty file), so a file always has
+at least one segment. The random salt gives every file its own AES key, so a content
+key may be reused. The header is the AAD of every segment and the nonce binds position
+and finality, so a flipped bit, swapped, duplicated or dropped segment, swapped header,
+truncation or extension fails authentication. ``key_check`` makes AES-GCM key-committing
+and lets a wrong key be reported as such instead of as tampering.
+
+The final segment is found without knowing the total size: after reading a segment the
+reader peeks at the stream (one byte, or one chunk of an iterable) to see whether more
+follows, so encryption can stream into an HTTP body as the file is read.
+"""
+
+import contextlib
+import hashlib
+import hmac
+import itertools
+import os
+import struct
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Union
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from pynode.crypto.errors import (
+    PlaintextHashMismatch,
+    TamperedCiphertext,
+    TrailingData,
+    TruncatedCiphertext,
+    UnsupportedFormat,
+    WrongKey,
+)
+
+MAGIC = b"FMSEGENC"
+FORMAT_VERSION = 1
+CONTENT_KEY_SIZE = 32
+SALT_SIZE = 32
+KEY_CHECK_SIZE = 32
+TAG_SIZE = 16
+COUNTER_SIZE = 11
+HKDF_INFO = b"fabmesh/segmented-aes-256-gcm/v1"
+_HEADER_STRUCT = struct.Struct(f">{len(MAGIC)}sBI{SALT_SIZE}s{KEY_CHECK_SIZE}s")
+HEADER_SIZE = _HEADER_STRUCT.size
+
+DEFAULT_SEGMENT_SIZE = 1 << 20
+MIN_SEGMENT_SIZE = 64
+MAX_SEGMENT_SIZE = 16 << 20
+
+_FINAL = b"\x01"
+_NOT_FINAL = b"\x00"
+
+Source = Union[BinaryIO, Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """What a finished pass over a design learned; ``plaintext_sha256`` is the on-chain commitment."""
+
+    plaintext_sha256: bytes
+    plaintext_size: int
+    ciphertext_size: int
+
+
+def generate_content_key() -> bytes:
+    """A fresh random 256-bit content key for one design."""
+    return os.urandom(CONTENT_KEY_SIZE)
+
+
+@dataclass(frozen=True)
+class _Header:
+    segment_size: int
+    salt: bytes
+    key_check: bytes
+
+    def pack(self) -> bytes:
+        return _HEADER_STRUCT.pack(MAGIC, FORMAT_VERSION, self.segment_size, self.salt, self.key_check)
+
+
+class _Reader:
+    """Reads fixed-size blocks from a binary file object or an iterable of byte chunks."""
+
+    def __init__(self, src: Source) -> None:
+        self._file = src if hasattr(src, "read") else None
+        self._chunks = None if self._file is not None else iter(src)
+        self._pending = memoryview(b"")
+
+    def read_block(self, size: int) -> bytes:
+        """Exactly ``size`` bytes, fewer only at the end of the stream."""
+        parts: list[bytes | memoryview] = []
+        missing = size
+        while missing:
+            chunk = self._pending or memoryview(self._next_chunk(missing))
+            if not chunk:
+                break
+            parts.append(chunk[:missing])
+            self._pending = chunk[missing:]
+            missing -= len(parts[-1])
+        return b"".join(parts)
+
+    def at_end(self) -> bool:
+        """Whether the stream is exhausted; peeks at most one chunk (one byte from a file)."""
+        if not self._pending:
+            self._pending = memoryview(self._next_chunk(1))
+        return not self._pending
+
+    def _next_chunk(self, wanted: int) -> bytes:
+        if self._file is not None:
+            return self._file.read(wanted)
+        return next((chunk for chunk in self._chunks if chunk), b"")
+
+
+def _check_content_key(key: bytes) -> None:
+    if len(key) != CONTENT_KEY_SIZE:
+        raise ValueError(f"content key must be {CONTENT_KEY_SIZE} bytes, got {len(key)}")
+
+
+def _check_sha256(digest: bytes | None) -> None:
+    if digest is not None and len(digest) != hashlib.sha256().digest_size:
+        raise ValueError(f"expected SHA-256 must be 32 bytes, got {len(digest)}")
+
+
+def _derive(key: bytes, salt: bytes) -> tuple[AESGCM, bytes]:
+    """Per-file AES key and key check from the content key and the header salt."""
+    okm = HKDF(
+        algorithm=hashes.SHA256(), length=CONTENT_KEY_SIZE + KEY_CHECK_SIZE, salt=salt, info=HKDF_INFO
+    ).derive(key)
+    return AESGCM(okm[:CONTENT_KEY_SIZE]), okm[CONTENT_KEY_SIZE:]
+
+
+def _nonce(index: int, final: bool) -> bytes:
+    return index.to_bytes(COUNTER_SIZE, "big") + (_FINAL if final else _NOT_FINAL)
+
+
+def _parse_header(data: bytes) -> _Header:
+    if not data.startswith(MAGIC) and not MAGIC.startswith(data):
+        raise UnsupportedFormat("not a fabmesh encrypted file: bad magic bytes")
+    if len(data) < HEADER_SIZE:
+        raise TruncatedCiphertext(f"ciphertext ends inside the header ({len(data)} of {HEADER_SIZE} bytes)")
+    _, version, segment_size, salt, key_check = _HEADER_STRUCT.unpack(data)
+    if version != FORMAT_VERSION:
+        raise UnsupportedFormat(f"unsupported encrypted-file version {version}, this node reads version {FORMAT_VERSION}")
+    if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
+        raise UnsupportedFormat(
+            f"segment size {segment_size} outside the allowed range [{MIN_SEGMENT_SIZE}, {MAX_SEGMENT_SIZE}]"
+        )
+    return _Header(segment_size, salt, key_check)
+
+
+class EncryptingStream:
+    """The ciphertext of ``src`` as an iterable of chunks (header, then one chunk per segment).
+
+    Single use. Nothing is read until iteration starts; ``result`` is available once the
+    iteration has finished, so an uploader can stream the chunks and then commit the hash.
+    """
+
+    def __init__(self, src: Source, key: bytes, segment_size: int) -> None:
+        _check_content_key(key)
+        if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
+            raise ValueError(f"segment size must be within [{MIN_SEGMENT_SIZE}, {MAX_SEGMENT_SIZE}], got {segment_size}")
+        self._reader = _Reader(src)
+        self._key = key
+        self._segment_size = segment_size
+        self._started = False
+        self._result: StreamResult | None = None
+
+    @property
+    def result(self) -> StreamResult:
+        if self._result is None:
+            raise RuntimeError("encryption has not finished: iterate the stream to the end first")
+        return self._result
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._started:
+            raise RuntimeError("an EncryptingStream can be iterated only once")
+        self._started = True
+        return self._encrypt()
+
+    def _encrypt(self) -> Iterator[bytes]:
+        salt = os.urandom(SALT_SIZE)
+        aead, key_check = _derive(self._key, salt)
+        header = _Header(self._segment_size, salt, key_check).pack()
+        yield header
+
+        digest = hashlib.sha256()
+        plaintext_size, ciphertext_size = 0, len(header)
+        for index in itertools.count():
+            block = self._reader.read_block(self._segment_size)
+            final = len(block) < self._segment_size or self._reader.at_end()
+            digest.update(block)
+            plaintext_size += len(block)
+            sealed = aead.encrypt(_nonce(index, final), block, header)
+            ciphertext_size += len(sealed)
+            yield sealed
+            if final:
+                break
+        self._result = StreamResult(digest.digest(), plaintext_size, ciphertext_size)
+
+
+class DecryptingStream:
+    """The verified plaintext of ``src`` as an iterable of segments.
+
+    Single use. Each yielded segment is authentic, but the stream is only complete and
+    matches ``expected_sha256`` if iteration ends without an exception: consumers must
+    discard what they received when it raises (``decrypt_to_file`` does).
+    """
+
+    def __init__(self, src: Source, key: bytes, expected_sha256: bytes | None = None) -> None:
+        _check_content_key(key)
+        _check_sha256(expected_sha256)
+        self._reader = _Reader(src)
+        self._key = key
+        self._expected_sha256 = expected_sha256
+        self._started = False
+        self._result: StreamResult | None = None
+
+    @property
+    def result(self) -> StreamResult:
+        if self._result is None:
+            raise RuntimeError("decryption has not finished: iterate the stream to the end first")
+        return self._result
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._started:
+            raise RuntimeError("a DecryptingStream can be iterated only once")
+        self._started = True
+        return self._decrypt()
+
+    def _decrypt(self) -> Iterator[bytes]:
+        raw_header = self._reader.read_block(HEADER_SIZE)
+        header = _parse_header(raw_header)
+        aead, key_check = _derive(self._key, header.salt)
+        if not hmac.compare_digest(key_check, header.key_check):
+            raise WrongKey("content key does not match this file's key check: wrong key or corrupted header")
+
+        digest = hashlib.sha256()
+        plaintext_size, ciphertext_size = 0, HEADER_SIZE
+        sealed_size = header.segment_size + TAG_SIZE
+        for index in itertools.count():
+            block = self._reader.read_block(sealed_size)
+            final = len(block) < sealed_size or self._reader.at_end()
+            plaintext = _open_segment(aead, raw_header, index, block, final=final)
+            digest.update(plaintext)
+            plaintext_size += len(plaintext)
+            ciphertext_size += len(block)
+            yield plaintext
+            if final:
+                break
+
+        actual = digest.digest()
+        if self._expected_sha256 is not None and not hmac.compare_digest(actual, self._expected_sha256):
+            raise PlaintextHashMismatch(
+                f"design does not match the order's committed SHA-256: "
+                f"expected 0x{self._expected_sha256.hex()}, decrypted 0x{actual.hex()}"
+            )
+        self._result = StreamResult(actual, plaintext_size, ciphertext_size)
+
+
+def _open_segment(aead: AESGCM, header: bytes, index: int, block: bytes, *, final: bool) -> bytes:
+    """Decrypt one segment; on failure, retry with the other final flag only to name the cause."""
+    if len(block) < TAG_SIZE:
+        where = "after the header" if index == 0 and not block else f"inside segment {index}"
+        raise TruncatedCiphertext(f"ciphertext ends {where}: the file is truncated")
+    try:
+        return aead.decrypt(_nonce(index, final), block, header)
+    except InvalidTag:
+        pass
+    try:
+        aead.decrypt(_nonce(index, not final), block, header)
+    except InvalidTag:
+        raise TamperedCiphertext(
+            f"authentication failed at segment {index}: the ciphertext was modified, truncated or extended",
+            segment=index,
+        ) from None
+    if final:
+        raise TruncatedCiphertext(f"ciphertext ends after segment {index}, which is not the final segment")
+    raise TrailingData(f"unexpected data after the final segment {index}")
+
+
+def iter_encrypt(src: Source, key: bytes, *, segment_size: int = DEFAULT_SEGMENT_SIZE) -> EncryptingStream:
+    """Encrypt lazily, for streaming into an upload; read ``.result`` after the last chunk."""
+    return EncryptingStream(src, key, segment_size)
+
+
+def iter_decrypt(src: Source, key: bytes, *, expected_sha256: bytes | None = None) -> DecryptingStream:
+    """Decrypt lazily; every chunk is verified, completeness only when iteration ends cleanly."""
+    return DecryptingStream(src, key, expected_sha256)
+
+
+def encrypt_stream(
+    src: Source, dst: BinaryIO, key: bytes, *, segment_size: int = DEFAULT_SEGMENT_SIZE
+) -> StreamResult:
+    """Encrypt ``src`` into ``dst``; returns the plaintext SHA-256 and the sizes."""
+    stream = iter_encrypt(src, key, segment_size=segment_size)
+    for chunk in stream:
+        dst.write(chunk)
+    return stream.result
+
+
+def decrypt_stream(src: Source, dst: BinaryIO, key: bytes, *, expected_sha256: bytes | None = None) -> StreamResult:
+    """Decrypt ``src`` into ``dst``; on error ``dst`` holds a verified but incomplete prefix."""
+    stream = iter_decrypt(src, key, expected_sha256=expected_sha256)
+    for chunk in stream:
+        dst.write(chunk)
+    return stream.result
+
+
+def decrypt_to_file(src: Source, out_path: str | os.PathLike[str], key: bytes, expected_sha256: bytes) -> StreamResult:
+    """Decrypt to ``out_path`` only if the whole design verifies; nothing is left behind otherwise.
+
+    Plaintext goes to a private (0600) temporary file next to ``out_path``, which is
+    fsynced and atomically renamed over ``out_path`` after the final segment and the
+    SHA-256 commitment check; on any failure, interrupts included, it is removed.
+    """
+    out = Path(out_path)
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            result = decrypt_stream(src, dst, key, expected_sha256=expected_sha256)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp_name, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return result

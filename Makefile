@@ -23,6 +23,9 @@ VENV_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 IPFS_BIN := $(TOOLS)/bin/ipfs
 SOLC_BIN := $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
+# A stamp beside, not in, the solcx folder (py-solc-x parses every solc-v* name
+# there) and not the link itself (make would compare the link target's mtime).
+SOLC_STAMP := $(TOOLS)/solc-v$(SOLC_VERSION).registered
 BUILD_STAMP := build/.compiled
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
@@ -48,12 +51,13 @@ $(IPFS_BIN): ipfs/go.mod ipfs/go.sum
 	cd ipfs && go build -trimpath -o $@ github.com/ipfs/kubo/cmd/ipfs
 	$@ version --all | head -3
 
-$(SOLC_BIN): $(NPM_STAMP) tools/install-solc.sh tools/solc-js-cli.js brownie-config.yaml
+$(SOLC_STAMP): $(NPM_STAMP) tools/install-solc.sh tools/solc-js-cli.js brownie-config.yaml
 	tools/install-solc.sh $(SOLC_VERSION)
+	touch $@
 
-bootstrap: $(VENV_STAMP) $(NPM_STAMP) $(IPFS_BIN) $(SOLC_BIN)
+bootstrap: $(VENV_STAMP) $(NPM_STAMP) $(IPFS_BIN) $(SOLC_STAMP)
 
-$(BUILD_STAMP): $(VENV_STAMP) $(SOLC_BIN) $(CONTRACT_SOURCES) brownie-config.yaml
+$(BUILD_STAMP): $(VENV_STAMP) $(SOLC_STAMP) $(CONTRACT_SOURCES) brownie-config.yaml
 	brownie compile
 	mkdir -p $(@D)
 	$(SOLC_BIN) --version | sed -n 's/^Version: //p' > build/solc-version.txt

@@ -1,0 +1,139 @@
+"""A typed wrapper around ipfshttpclient for the Kubo RPC API.
+
+ipfshttpclient 0.7.0's `connect()` refuses Kubo versions newer than 0.8, so
+the client is constructed directly, as its documentation allows. Every call
+maps the library's exceptions onto pynode's: an unreachable or slow daemon is
+transient (retry later), a refused request is bad input.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import ipfshttpclient
+import ipfshttpclient.exceptions as ipfs_exc
+
+from pynode.errors import FabmeshError, InputError, TransientError
+
+# ipfshttpclient passes urllib3 a `strict` argument that it now ignores, with a warning.
+warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
+
+T = TypeVar("T")
+STREAM_CHUNK = 1 << 20  # multipart upload chunks: Kubo's 8 KiB default caps throughput
+
+
+class IpfsUnavailable(TransientError):
+    """The Kubo API did not answer (down, restarting, or timed out)."""
+
+
+class IpfsRequestRejected(InputError):
+    """Kubo answered with an error: bad CID, unknown content, wrong type."""
+
+
+class DocumentTooLarge(InputError):
+    """A document fetched by CID is larger than the caller allows."""
+
+
+def api_multiaddr(api: str) -> str:
+    """Accepts `http://host:port` or a multiaddr; returns the multiaddr ipfshttpclient wants."""
+    if api.startswith("/"):
+        return api if api.endswith(("/http", "/https")) else f"{api}/http"
+    parts = urlsplit(api if "://" in api else f"http://{api}")
+    if not parts.hostname or not parts.port:
+        raise InputError(f"IPFS API address needs host and port: {api!r}")
+    proto = "ip6" if ":" in parts.hostname else "ip4" if parts.hostname[0].isdigit() else "dns"
+    return f"/{proto}/{parts.hostname}/tcp/{parts.port}/{parts.scheme or 'http'}"
+
+
+class _IteratorReader(io.RawIOBase):
+    """Lets ipfshttpclient stream an iterator of chunks as if it were a file."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+class IpfsClient:
+    def __init__(self, api: str, timeout: float = 120.0) -> None:
+        self.api = api
+        self.timeout = timeout
+        self._client = ipfshttpclient.Client(api_multiaddr(api), chunk_size=STREAM_CHUNK, timeout=timeout)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except (ipfs_exc.ConnectionError, ipfs_exc.TimeoutError) as exc:
+            raise IpfsUnavailable(f"IPFS API at {self.api} did not answer ({what}): {exc}") from exc
+        except ipfs_exc.ErrorResponse as exc:
+            raise IpfsRequestRejected(f"IPFS {what} refused: {exc}") from exc
+        except ipfs_exc.Error as exc:
+            raise FabmeshError(f"IPFS {what} failed: {exc}") from exc
+
+    def version(self) -> str:
+        return self._call("version", lambda: self._client.version()["Version"])
+
+    def add_stream(self, chunks: Iterable[bytes], *, pin: bool = True) -> str:
+        """Adds a stream of bytes as one UnixFS file (CIDv1, raw leaves) and returns its CID."""
+        reader = io.BufferedReader(_IteratorReader(chunks), buffer_size=STREAM_CHUNK)
+        added = self._call("add", lambda: self._client.add(reader, pin=pin, cid_version=1))
+        return added["Hash"]
+
+    def add_bytes(self, data: bytes, *, pin: bool = True) -> str:
+        return self.add_stream([data], pin=pin)
+
+    def cat_stream(self, cid: str, timeout: float | None = None) -> Iterator[bytes]:
+        """Yields the content of `cid` chunk by chunk; a stalled fetch raises IpfsUnavailable."""
+        chunks = self._call("cat", lambda: self._client.cat(cid, stream=True, timeout=timeout or self.timeout))
+        iterator = iter(chunks)
+        while True:
+            chunk = self._call("cat", lambda: next(iterator, None))
+            if chunk is None:
+                return
+            yield chunk
+
+    def cat_bytes(self, cid: str, *, max_size: int, timeout: float | None = None) -> bytes:
+        """The whole content of a small document, refusing anything over `max_size` bytes."""
+        out = bytearray()
+        for chunk in self.cat_stream(cid, timeout):
+            out += chunk
+            if len(out) > max_size:
+                raise DocumentTooLarge(f"{cid} is larger than the {max_size} bytes allowed for this document")
+        return bytes(out)
+
+    def pin(self, cid: str) -> None:
+        self._call("pin add", lambda: self._client.pin.add(cid))
+
+    def is_pinned(self, cid: str) -> bool:
+        try:
+            keys = self._call("pin ls", lambda: self._client.pin.ls(cid))["Keys"]
+        except IpfsRequestRejected:  # Kubo answers "not pinned" with an error
+            return False
+        return cid in keys
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "IpfsClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

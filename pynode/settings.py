@@ -1,0 +1,40 @@
+"""Settings shared by the CLI and the daemon.
+
+Precedence: command-line flag > environment (`FABMESH_*`; `ETH_RPC_URL` also
+works for the RPC URL, as in foundry) > default. Secrets never come from argv:
+the keystore password is read from `FABMESH_PASSWORD_FILE` / `--password-file`
+or a hidden prompt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SCRYPT_N = 1 << 18  # geth/foundry/brownie default for v3 keystores
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FABMESH_", extra="ignore")
+
+    home: Path = Field(default=Path.home() / ".fabmesh", description="keystores, HPKE keys, node state")
+    rpc_url: str = Field(default="http://127.0.0.1:8545",
+                         validation_alias=AliasChoices("FABMESH_RPC_URL", "ETH_RPC_URL", "rpc_url"))
+    ipfs_api: str = "http://127.0.0.1:5001"
+    account: str | None = None
+    keystore: Path | None = None
+    password_file: Path | None = None
+    deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json file")
+    artifacts: Path = Field(default=Path("build/contracts"), description="compiled contract artifacts (ABIs)")
+    confirmations: int = Field(default=1, ge=0)
+    scrypt_n: int = Field(default=DEFAULT_SCRYPT_N, ge=1 << 10, description="scrypt cost for new keystores")
+
+    @property
+    def keystores_dir(self) -> Path:
+        return self.home / "keystores"
+
+    @property
+    def hpke_dir(self) -> Path:
+        return self.home / "hpke"

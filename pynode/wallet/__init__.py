@@ -1,0 +1,1 @@
+"""Accounts: Web3 Secret Storage v3 keystores and the partner's HPKE key pair."""

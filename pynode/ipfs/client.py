@@ -93,7 +93,7 @@ class IpfsClient:
     def add_stream(self, chunks: Iterable[bytes], *, pin: bool = True) -> str:
         """Adds a stream of bytes as one UnixFS file (CIDv1, raw leaves) and returns its CID."""
         reader = io.BufferedReader(_IteratorReader(chunks), buffer_size=STREAM_CHUNK)
-        added = self._call("add", lambda: self._client.add(reader, pin=pin, cid_version=1))
+        added = self._call("add", lambda: self._client.add(reader, pin=pin, cid_version=1, raw_leaves=True))
         return added["Hash"]
 
     def add_bytes(self, data: bytes, *, pin: bool = True) -> str:

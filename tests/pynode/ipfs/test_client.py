@@ -1,0 +1,64 @@
+"""The Kubo client against a real daemon: streaming add, capped reads, typed failures."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from pynode.dev.kubo import KuboNode
+from pynode.dev.net import free_port
+from pynode.ipfs.client import DocumentTooLarge, IpfsClient, IpfsRequestRejected, IpfsUnavailable, api_multiaddr
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def ipfs(kubo: KuboNode):
+    with IpfsClient(kubo.api_url, timeout=10) as client:
+        yield client
+
+
+def test_streamed_add_matches_kubo_cli_and_is_pinned(ipfs, kubo, tmp_path):
+    chunks = [os.urandom(300_001) for _ in range(5)]  # odd sizes: not aligned to anything
+    cid = ipfs.add_stream(iter(chunks))
+
+    whole = tmp_path / "whole.bin"
+    whole.write_bytes(b"".join(chunks))
+    assert kubo.ipfs("add", "--only-hash", "-Q", "--cid-version=1", str(whole)).decode().strip() == cid
+    assert ipfs.is_pinned(cid)
+    assert hashlib.sha256(b"".join(ipfs.cat_stream(cid))).digest() == hashlib.sha256(whole.read_bytes()).digest()
+
+
+def test_cat_bytes_refuses_oversized_documents(ipfs):
+    cid = ipfs.add_bytes(b"x" * 5000)
+    assert ipfs.cat_bytes(cid, max_size=5000) == b"x" * 5000
+    with pytest.raises(DocumentTooLarge, match="larger than the 4999 bytes"):
+        ipfs.cat_bytes(cid, max_size=4999)
+
+
+def test_invalid_cid_is_rejected(ipfs):
+    with pytest.raises(IpfsRequestRejected):
+        ipfs.cat_bytes("not-a-cid", max_size=100)
+
+
+def test_unknown_content_times_out_as_transient(ipfs):
+    missing = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"  # no peer has it
+    with pytest.raises(IpfsUnavailable):
+        ipfs.cat_bytes(missing, max_size=100, timeout=1)
+
+
+def test_unreachable_api_is_transient():
+    with IpfsClient(f"http://127.0.0.1:{free_port()}", timeout=2) as client:
+        with pytest.raises(IpfsUnavailable, match="did not answer"):
+            client.version()
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("http://127.0.0.1:5001", "/ip4/127.0.0.1/tcp/5001/http"),
+    ("localhost:5001", "/dns/localhost/tcp/5001/http"),
+    ("/ip4/127.0.0.1/tcp/5001", "/ip4/127.0.0.1/tcp/5001/http"),
+])
+def test_api_address_forms(given, expected):
+    assert api_multiaddr(given) == expected

@@ -32,10 +32,10 @@ import itertools
 import os
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, Union, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -100,8 +100,11 @@ class _Reader:
     """Reads fixed-size blocks from a binary file object or an iterable of byte chunks."""
 
     def __init__(self, src: Source) -> None:
-        self._file = src if hasattr(src, "read") else None
-        self._chunks = None if self._file is not None else iter(src)
+        if hasattr(src, "read"):
+            self._next_chunk: Callable[[int], bytes] = cast(BinaryIO, src).read
+        else:
+            chunks = iter(src)
+            self._next_chunk = lambda _wanted: next((chunk for chunk in chunks if chunk), b"")
         self._pending = memoryview(b"")
 
     def read_block(self, size: int) -> bytes:
@@ -122,11 +125,6 @@ class _Reader:
         if not self._pending:
             self._pending = memoryview(self._next_chunk(1))
         return not self._pending
-
-    def _next_chunk(self, wanted: int) -> bytes:
-        if self._file is not None:
-            return self._file.read(wanted)
-        return next((chunk for chunk in self._chunks if chunk), b"")
 
 
 def _check_content_key(key: bytes) -> None:

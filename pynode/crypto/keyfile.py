@@ -10,11 +10,9 @@ HPKE key. Alongside the v3 fields the file carries ``kind``, ``suite`` and
 """
 
 import hmac
-import json
 import os
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -101,30 +99,6 @@ def decrypt_keyfile(keyfile: Mapping[str, Any], password: str) -> HpkeKeyPair:
     if keyfile["public_key"] != "0x" + keypair.public_key.hex():
         raise KeyfileError("keyfile public key does not match its private key: the file was modified")
     return keypair
-
-
-def save_keyfile(path: str | os.PathLike[str], keypair: HpkeKeyPair, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> None:
-    """Write a new keyfile readable only by its owner; never overwrites an existing key."""
-    document = json.dumps(encrypt_keyfile(keypair, password, scrypt_n=scrypt_n), indent=2).encode()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise KeyfileError(f"keyfile {path} already exists: refusing to overwrite an HPKE key") from None
-    with os.fdopen(fd, "wb") as file:
-        file.write(document)
-
-
-def load_keyfile(path: str | os.PathLike[str], password: str) -> HpkeKeyPair:
-    """Read and decrypt a keyfile written by ``save_keyfile``."""
-    try:
-        document = json.loads(Path(path).read_bytes())
-    except OSError as error:
-        raise KeyfileError(f"cannot read keyfile {path}: {error.strerror}") from None
-    except ValueError as error:
-        raise KeyfileError(f"keyfile {path} is not valid JSON: {error}") from None
-    if not isinstance(document, Mapping):
-        raise KeyfileError(f"keyfile {path} must hold a JSON object")
-    return decrypt_keyfile(document, password)
 
 
 def _scrypt(password: str, salt: bytes, n: int) -> bytes:

@@ -6,21 +6,40 @@ Exit codes: 0 ok, 1 error (one line on stderr), 2 usage.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from pynode import __version__
+from pynode.cli.context import CliContext, load_settings
+from pynode.cli.wallet import wallet
 from pynode.errors import FabmeshError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="fabmesh")
-def cli() -> None:
+@click.option("-r", "--rpc-url", envvar=["FABMESH_RPC_URL", "ETH_RPC_URL"], help="JSON-RPC endpoint [env: ETH_RPC_URL]")
+@click.option("--ipfs-api", envvar="FABMESH_IPFS_API", help="Kubo RPC API, e.g. http://127.0.0.1:5001")
+@click.option("--account", envvar="FABMESH_ACCOUNT", help="Account name in the fabmesh keystore directory")
+@click.option("--keystore", envvar="FABMESH_KEYSTORE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Path of a v3 keystore file to sign with (instead of --account)")
+@click.option("--password-file", envvar="FABMESH_PASSWORD_FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="File holding the keystore password (else a hidden prompt)")
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON data on stdout")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation")
+@click.pass_context
+def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password_file, as_json, yes) -> None:
     """fabmesh: trustless coordination for distributed manufacturing.
 
     Buyers post escrowed orders with encrypted designs, manufacturers run
     `fabmesh node run`, auditors verify provenance with `fabmesh audit`.
     """
+    settings = load_settings(rpc_url=rpc_url, ipfs_api=ipfs_api, account=account, keystore=keystore,
+                             password_file=password_file)
+    click_ctx.obj = CliContext(settings=settings, json=as_json, yes=yes)
+
+
+cli.add_command(wallet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
+from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.errors import InputError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -27,14 +28,6 @@ class UnknownAccount(InputError):
 
 
 class AccountExists(InputError):
-    pass
-
-
-class WrongPassword(InputError):
-    pass
-
-
-class InvalidKeystore(InputError):
     pass
 
 
@@ -56,12 +49,12 @@ def read_keyfile(path: Path) -> dict:
     try:
         data = json.loads(Path(path).read_text())
     except OSError as exc:
-        raise InvalidKeystore(f"cannot read keystore {path}: {exc.strerror}") from exc
+        raise KeyfileError(f"cannot read keystore {path}: {exc.strerror}") from exc
     except ValueError as exc:
-        raise InvalidKeystore(f"{path} is not JSON: {exc}") from exc
+        raise KeyfileError(f"{path} is not JSON: {exc}") from exc
     crypto = data.get("crypto") or data.get("Crypto") if isinstance(data, dict) else None
     if not isinstance(crypto, dict) or data.get("version") != 3 or not {"ciphertext", "kdf", "mac"} <= crypto.keys():
-        raise InvalidKeystore(f"{path} is not a version 3 keystore")
+        raise KeyfileError(f"{path} is not a version 3 keystore")
     return data
 
 
@@ -89,7 +82,7 @@ def unlock_keyfile(path: Path, password: str) -> LocalAccount:
     except ValueError as exc:
         if "MAC mismatch" in str(exc):
             raise WrongPassword(f"wrong password for keystore {path}") from exc
-        raise InvalidKeystore(f"cannot decrypt {path}: {exc}") from exc
+        raise KeyfileError(f"cannot decrypt {path}: {exc}") from exc
     return Account.from_key(key)
 
 

@@ -9,15 +9,9 @@ import eth_keyfile.keyfile as eth_keyfile_impl
 import pytest
 from eth_account import Account
 
+from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.errors import InputError
-from pynode.wallet.keystore import (
-    AccountExists,
-    InvalidKeystore,
-    Keystore,
-    UnknownAccount,
-    WrongPassword,
-    unlock_keyfile,
-)
+from pynode.wallet.keystore import AccountExists, Keystore, UnknownAccount, unlock_keyfile
 
 FAST_N = 1 << 10  # tests only: production keystores use n = 2**18
 
@@ -105,7 +99,7 @@ def test_unknown_account(keystore):
 def test_malformed_keystores(tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content)
-    with pytest.raises(InvalidKeystore, match=message):
+    with pytest.raises(KeyfileError, match=message):
         unlock_keyfile(path, "pw")
 
 

@@ -1,0 +1,77 @@
+"""What every command shares: settings from flags and env, output mode, accounts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import click
+from eth_account.signers.local import LocalAccount
+from pydantic import ValidationError
+from rich.console import Console
+
+from pynode.errors import InputError
+from pynode.settings import Settings
+from pynode.wallet.hpke_keys import HpkeKeyStore
+from pynode.wallet.keystore import Keystore, unlock_keyfile
+from pynode.wallet.password import read_password
+
+
+def load_settings(**flags: object) -> Settings:
+    """Flags given on the command line override the environment."""
+    try:
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise click.UsageError(f"invalid setting {where}: {first['msg']}") from exc
+
+
+@dataclass
+class CliContext:
+    settings: Settings
+    json: bool = False
+    yes: bool = False
+    console: Console = field(default_factory=Console)
+
+    @cached_property
+    def keystore(self) -> Keystore:
+        return Keystore(self.settings.keystores_dir, self.settings.scrypt_n)
+
+    @cached_property
+    def hpke_keys(self) -> HpkeKeyStore:
+        return HpkeKeyStore(self.settings.hpke_dir, self.settings.scrypt_n)
+
+    def password(self, prompt: str = "Password: ", *, confirm: bool = False) -> str:
+        return read_password(self.settings.password_file, prompt=prompt, confirm=confirm)
+
+    def account_name(self) -> str:
+        if not self.settings.account:
+            raise InputError("no account: pass --account NAME (or set FABMESH_ACCOUNT)")
+        return self.settings.account
+
+    def signer(self) -> LocalAccount:
+        """The account from --keystore PATH, else --account NAME."""
+        if self.settings.keystore is not None:
+            return unlock_keyfile(Path(self.settings.keystore), self.password())
+        name = self.account_name()
+        return self.keystore.unlock(name, self.password(f"Password for {name}: "))
+
+    def confirm(self, question: str) -> None:
+        if not self.yes and not click.confirm(question, err=True):
+            raise click.Abort()
+
+    def emit(self, data: object, human: Callable[[Console], None] | str) -> None:
+        """`--json` prints only the data on stdout; otherwise a human rendering."""
+        if self.json:
+            click.echo(json.dumps(data, sort_keys=True, default=str))
+        elif isinstance(human, str):
+            click.echo(human)
+        else:
+            human(self.console)
+
+
+pass_ctx = click.make_pass_decorator(CliContext)

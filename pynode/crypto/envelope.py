@@ -226,7 +226,9 @@ def _hex_field(obj: dict[str, Any], name: str, size: int) -> bytes:
 def _uint_field(obj: dict[str, Any], name: str, *, minimum: int) -> int:
     value = obj[name]
     if type(value) is not int or not minimum <= value <= MAX_UINT256:
-        raise MalformedEnvelope(f"envelope field {name!r} must be an integer in [{minimum}, 2**256 - 1], got {_brief(value)}")
+        raise MalformedEnvelope(
+            f"envelope field {name!r} must be an integer in [{minimum}, 2**256 - 1], got {_brief(value)}"
+        )
     return value
 
 

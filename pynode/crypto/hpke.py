@@ -43,9 +43,7 @@ _RAW_PUBLIC_KEY_SIZE = {
 }
 _SUITES = {
     HpkeSuite.X25519_SHA256_AES256GCM: hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
-    HpkeSuite.XWING_SHA256_AES256GCM: hpke.Suite(
-        hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM
-    ),
+    HpkeSuite.XWING_SHA256_AES256GCM: hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
 }
 _KEMS = {
     HpkeSuite.X25519_SHA256_AES256GCM: hpke.KEM.X25519,
@@ -124,7 +122,9 @@ def seal(public_key: bytes, plaintext: bytes, info: bytes) -> tuple[bytes, bytes
 def open(keypair: HpkeKeyPair, enc: bytes, ciphertext: bytes, info: bytes) -> bytes:  # noqa: A001 (RFC 9180 name)
     """Decrypt what ``seal`` produced for this key pair's public key and the same ``info``."""
     if len(enc) != enc_size(keypair.suite):
-        raise HpkeOpenError(f"encapsulated key is {len(enc)} bytes, suite {keypair.suite.name} uses {enc_size(keypair.suite)}")
+        raise HpkeOpenError(
+            f"encapsulated key is {len(enc)} bytes, suite {keypair.suite.name} uses {enc_size(keypair.suite)}"
+        )
     try:
         return _SUITES[keypair.suite].decrypt(
             enc + ciphertext, _private_key_object(keypair.suite, keypair.private_key), info=info
@@ -142,8 +142,9 @@ def _parse_public_key(public_key: bytes) -> tuple[HpkeSuite, _PublicKey]:
         raise InvalidPublicKey(f"unknown HPKE suite id 0x{public_key[0]:02x} in public key") from None
     raw = public_key[1:]
     if len(raw) != _RAW_PUBLIC_KEY_SIZE[suite]:
+        expected = _RAW_PUBLIC_KEY_SIZE[suite] + 1
         raise InvalidPublicKey(
-            f"HPKE public key for suite {suite.name} must be {_RAW_PUBLIC_KEY_SIZE[suite] + 1} bytes, got {len(public_key)}"
+            f"HPKE public key for suite {suite.name} must be {expected} bytes, got {len(public_key)}"
         )
     if suite is HpkeSuite.X25519_SHA256_AES256GCM:
         return suite, x25519.X25519PublicKey.from_public_bytes(raw)

@@ -78,7 +78,9 @@ def decrypt_keyfile(keyfile: Mapping[str, Any], password: str) -> HpkeKeyPair:
     crypto = keyfile["crypto"]
     _expect_fields(crypto, _CRYPTO_FIELDS, "keyfile crypto section")
     if crypto["cipher"] != CIPHER or crypto["kdf"] != KDF:
-        raise KeyfileError(f"unsupported keyfile cipher/kdf {crypto['cipher']!r}/{crypto['kdf']!r}, expected {CIPHER}/{KDF}")
+        raise KeyfileError(
+            f"unsupported keyfile cipher/kdf {crypto['cipher']!r}/{crypto['kdf']!r}, expected {CIPHER}/{KDF}"
+        )
     params = crypto["kdfparams"]
     _expect_fields(params, _KDF_FIELDS, "keyfile kdfparams")
     if (params["dklen"], params["r"], params["p"]) != (DKLEN, SCRYPT_R, SCRYPT_P):

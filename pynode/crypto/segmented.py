@@ -139,9 +139,9 @@ def _check_sha256(digest: bytes | None) -> None:
 
 def _derive(key: bytes, salt: bytes) -> tuple[AESGCM, bytes]:
     """Per-file AES key and key check from the content key and the header salt."""
-    okm = HKDF(
-        algorithm=hashes.SHA256(), length=CONTENT_KEY_SIZE + KEY_CHECK_SIZE, salt=salt, info=HKDF_INFO
-    ).derive(key)
+    okm = HKDF(algorithm=hashes.SHA256(), length=CONTENT_KEY_SIZE + KEY_CHECK_SIZE, salt=salt, info=HKDF_INFO).derive(
+        key
+    )
     return AESGCM(okm[:CONTENT_KEY_SIZE]), okm[CONTENT_KEY_SIZE:]
 
 
@@ -156,7 +156,9 @@ def _parse_header(data: bytes) -> _Header:
         raise TruncatedCiphertext(f"ciphertext ends inside the header ({len(data)} of {HEADER_SIZE} bytes)")
     _, version, segment_size, salt, key_check = _HEADER_STRUCT.unpack(data)
     if version != FORMAT_VERSION:
-        raise UnsupportedFormat(f"unsupported encrypted-file version {version}, this node reads version {FORMAT_VERSION}")
+        raise UnsupportedFormat(
+            f"unsupported encrypted-file version {version}, this node reads version {FORMAT_VERSION}"
+        )
     if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
         raise UnsupportedFormat(
             f"segment size {segment_size} outside the allowed range [{MIN_SEGMENT_SIZE}, {MAX_SEGMENT_SIZE}]"
@@ -174,7 +176,9 @@ class EncryptingStream:
     def __init__(self, src: Source, key: bytes, segment_size: int) -> None:
         _check_content_key(key)
         if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
-            raise ValueError(f"segment size must be within [{MIN_SEGMENT_SIZE}, {MAX_SEGMENT_SIZE}], got {segment_size}")
+            raise ValueError(
+                f"segment size must be within [{MIN_SEGMENT_SIZE}, {MAX_SEGMENT_SIZE}], got {segment_size}"
+            )
         self._reader = _Reader(src)
         self._key = key
         self._segment_size = segment_size
@@ -304,9 +308,7 @@ def iter_decrypt(src: Source, key: bytes, *, expected_sha256: bytes | None = Non
     return DecryptingStream(src, key, expected_sha256)
 
 
-def encrypt_stream(
-    src: Source, dst: BinaryIO, key: bytes, *, segment_size: int = DEFAULT_SEGMENT_SIZE
-) -> StreamResult:
+def encrypt_stream(src: Source, dst: BinaryIO, key: bytes, *, segment_size: int = DEFAULT_SEGMENT_SIZE) -> StreamResult:
     """Encrypt ``src`` into ``dst``; returns the plaintext SHA-256 and the sizes."""
     stream = iter_encrypt(src, key, segment_size=segment_size)
     for chunk in stream:

@@ -96,7 +96,12 @@ def test_parse_exposes_the_bound_context() -> None:
 
 @pytest.mark.parametrize(
     "field, value",
-    [("order_id", 2), ("chain_id", 1), ("contract", OTHER_CONTRACT), ("design_sha256", hashlib.sha256(b"other").digest())],
+    [
+        ("order_id", 2),
+        ("chain_id", 1),
+        ("contract", OTHER_CONTRACT),
+        ("design_sha256", hashlib.sha256(b"other").digest()),
+    ],
 )
 def test_envelope_for_one_order_does_not_open_for_another(field: str, value: Any) -> None:
     with pytest.raises(ContextMismatch, match=f"envelope is for {field} .*, expected ") as info:
@@ -163,17 +168,41 @@ MALFORMED = {
     "missing enc": (edited(enc=None), MalformedEnvelope, "envelope is missing field 'enc'"),
     "extra field": (edited(note="hi"), MalformedEnvelope, "envelope has unexpected field 'note'"),
     "unknown suite": (edited(suite=9), UnsupportedEnvelope, "unknown HPKE suite 9"),
-    "enc too short": (edited(enc="0x" + "00" * 31), MalformedEnvelope, "'enc' must be 0x-prefixed lowercase hex of 32 bytes"),
-    "enc of the other suite": (edited(suite=2), MalformedEnvelope, "'enc' must be 0x-prefixed lowercase hex of 1120 bytes"),
-    "uppercase hex": (edited(ciphertext="0x" + "AB" * 48), MalformedEnvelope, "'ciphertext' must be 0x-prefixed lowercase hex"),
-    "hex without 0x": (edited(ciphertext="ab" * 48), MalformedEnvelope, "'ciphertext' must be 0x-prefixed lowercase hex"),
+    "enc too short": (
+        edited(enc="0x" + "00" * 31),
+        MalformedEnvelope,
+        "'enc' must be 0x-prefixed lowercase hex of 32 bytes",
+    ),
+    "enc of the other suite": (
+        edited(suite=2),
+        MalformedEnvelope,
+        "'enc' must be 0x-prefixed lowercase hex of 1120 bytes",
+    ),
+    "uppercase hex": (
+        edited(ciphertext="0x" + "AB" * 48),
+        MalformedEnvelope,
+        "'ciphertext' must be 0x-prefixed lowercase hex",
+    ),
+    "hex without 0x": (
+        edited(ciphertext="ab" * 48),
+        MalformedEnvelope,
+        "'ciphertext' must be 0x-prefixed lowercase hex",
+    ),
     "ciphertext too long": (edited(ciphertext="0x" + "ab" * 49), MalformedEnvelope, "'ciphertext' must be 0x-prefixed"),
     "key id as number": (edited(recipient_key_id=5), MalformedEnvelope, "'recipient_key_id' must be 0x-prefixed"),
     "lowercase address": (edited(recipient=PARTNER.lower()), MalformedEnvelope, "'recipient' must be an EIP-55"),
     "order not an object": (edited(order=[1]), MalformedEnvelope, "envelope field 'order' must be a JSON object"),
-    "order missing field": (edited(order__design_sha256=None), MalformedEnvelope, "'order' is missing field 'design_sha256'"),
+    "order missing field": (
+        edited(order__design_sha256=None),
+        MalformedEnvelope,
+        "'order' is missing field 'design_sha256'",
+    ),
     "order extra field": (edited(order__price=1), MalformedEnvelope, "'order' has unexpected field 'price'"),
-    "chain id zero": (edited(order__chain_id=0), MalformedEnvelope, "'chain_id' must be an integer in [1, 2**256 - 1], got 0"),
+    "chain id zero": (
+        edited(order__chain_id=0),
+        MalformedEnvelope,
+        "'chain_id' must be an integer in [1, 2**256 - 1], got 0",
+    ),
     "chain id string": (edited(order__chain_id="1"), MalformedEnvelope, "'chain_id' must be an integer"),
     "order id negative": (edited(order__order_id=-1), MalformedEnvelope, "'order_id' must be an integer in [0,"),
     "order id float": (edited(order__order_id=1.0), MalformedEnvelope, "'order_id' must be an integer"),

@@ -327,9 +327,7 @@ def test_expected_hash_must_be_32_bytes() -> None:
 def test_decrypt_to_file_writes_only_verified_designs(tmp_path) -> None:
     plaintext = pseudo_random(5 * SEG + 7)
     target = tmp_path / "bracket.step"
-    result = segmented.decrypt_to_file(
-        io.BytesIO(encrypt(plaintext)), target, KEY, hashlib.sha256(plaintext).digest()
-    )
+    result = segmented.decrypt_to_file(io.BytesIO(encrypt(plaintext)), target, KEY, hashlib.sha256(plaintext).digest())
     assert target.read_bytes() == plaintext
     assert result.plaintext_size == len(plaintext)
     assert os.listdir(tmp_path) == ["bracket.step"]

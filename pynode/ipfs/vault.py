@@ -1,0 +1,72 @@
+"""The encrypted design vault: designs and key envelopes on IPFS.
+
+A design is encrypted with a fresh content key while it streams into Kubo
+(constant memory, one pass over the file), so the plaintext never touches IPFS
+and its SHA-256, the on-chain commitment, comes out of the same pass. The
+content key reaches the awarded partner only inside an HPKE key envelope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, build_envelope, open_envelope
+from pynode.crypto.hpke import HpkeKeyPair
+from pynode.crypto.segmented import (
+    DEFAULT_SEGMENT_SIZE,
+    StreamResult,
+    decrypt_to_file,
+    generate_content_key,
+    iter_encrypt,
+)
+from pynode.ipfs.client import IpfsClient
+
+READ_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, repr=False)
+class SealedDesign:
+    cid: str
+    content_key: bytes
+    plaintext_sha256: bytes
+    plaintext_size: int
+    ciphertext_size: int
+
+    def __repr__(self) -> str:  # never print the key
+        return f"SealedDesign(cid={self.cid}, sha256=0x{self.plaintext_sha256.hex()}, size={self.plaintext_size})"
+
+
+def _read_chunks(src: BinaryIO, progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    while chunk := src.read(READ_CHUNK):
+        if progress:
+            progress(len(chunk))
+        yield chunk
+
+
+class DesignVault:
+    def __init__(self, ipfs: IpfsClient, segment_size: int = DEFAULT_SEGMENT_SIZE) -> None:
+        self.ipfs = ipfs
+        self.segment_size = segment_size
+
+    def seal(self, design: Path, progress: Callable[[int], None] | None = None) -> SealedDesign:
+        """Encrypts `design` under a new content key and pins the ciphertext."""
+        key = generate_content_key()
+        with open(design, "rb") as src:
+            stream = iter_encrypt(_read_chunks(src, progress), key, segment_size=self.segment_size)
+            cid = self.ipfs.add_stream(stream)
+        result = stream.result
+        return SealedDesign(cid, key, result.plaintext_sha256, result.plaintext_size, result.ciphertext_size)
+
+    def open(self, cid: str, content_key: bytes, out: Path, expected_sha256: bytes) -> StreamResult:
+        """Fetches, decrypts and verifies a design; `out` appears only if all of it checks out."""
+        return decrypt_to_file(self.ipfs.cat_stream(cid), out, content_key, expected_sha256)
+
+    def publish_envelope(self, content_key: bytes, recipient_public_key: bytes, context: OrderContext) -> str:
+        return self.ipfs.add_bytes(build_envelope(content_key, recipient_public_key, context))
+
+    def content_key_from_envelope(self, cid: str, keypair: HpkeKeyPair, context: OrderContext) -> bytes:
+        document = self.ipfs.cat_bytes(cid, max_size=MAX_ENVELOPE_SIZE)
+        return open_envelope(document, keypair, context)

@@ -85,6 +85,10 @@ demo: bootstrap $(BUILD_STAMP)
 gas: $(BUILD_STAMP)
 	brownie run scripts/gas.py
 
+# Speed and memory figures, side by side in one run: bench/results/latest.json.
+bench: bootstrap $(BUILD_STAMP)
+	python bench/vault_bench.py
+
 # Regenerates requirements.lock from pyproject.toml (needs the registry).
 lock: $(VENV_STAMP)
 	$(BIN)/pip install --quiet uv

@@ -68,7 +68,7 @@ def measure(node: KuboNode, work: Path, size_mib: int, repeats: int) -> dict:
         design = work / f"design-{size_mib}-{rep}.bin"
         write_random(design, size_mib << 20)  # fresh content: Kubo would skip blocks it already has
         started = time.perf_counter()
-        node.ipfs("add", "-Q", "--pin=true", "--cid-version=1", str(design), timeout=3600)
+        node.ipfs("add", "-Q", "--pin=true", "--cid-version=1", "--raw-leaves=false", str(design), timeout=3600)
         raw.append(time.perf_counter() - started)
         write_random(design, size_mib << 20)
         sealed = run_child(SEAL, node.api_url, str(design))

@@ -91,9 +91,13 @@ class IpfsClient:
         return self._call("version", lambda: self._client.version()["Version"])
 
     def add_stream(self, chunks: Iterable[bytes], *, pin: bool = True) -> str:
-        """Adds a stream of bytes as one UnixFS file (CIDv1, raw leaves) and returns its CID."""
+        """Adds a stream of bytes as one UnixFS file and returns its CID.
+
+        CIDv1 with a dag-pb root even for one-block files (no raw leaves), so the
+        bytes32 digest kept on chain always maps back to the CID (see cid.py).
+        """
         reader = io.BufferedReader(_IteratorReader(chunks), buffer_size=STREAM_CHUNK)
-        added = self._call("add", lambda: self._client.add(reader, pin=pin, cid_version=1, raw_leaves=True))
+        added = self._call("add", lambda: self._client.add(reader, pin=pin, cid_version=1, raw_leaves=False))
         return added["Hash"]
 
     def add_bytes(self, data: bytes, *, pin: bool = True) -> str:

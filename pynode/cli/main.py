@@ -12,6 +12,7 @@ import click
 
 from pynode import __version__
 from pynode.cli.context import CliContext, load_settings
+from pynode.cli.dev import dev
 from pynode.cli.wallet import wallet
 from pynode.errors import FabmeshError
 
@@ -40,6 +41,7 @@ def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password
 
 
 cli.add_command(wallet)
+cli.add_command(dev)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 class Anvil:
     def __init__(self, workdir: Path, *, port: int | None = None, chain_id: int = 31337,
                  accounts: int = 10, balance_eth: int = 1_000_000,
-                 block_time: float | None = None) -> None:
+                 block_time: float | None = None, detached: bool = False) -> None:
         self.port = port or free_port()
         self.chain_id = chain_id
         argv = [anvil_bin(), "--host", LOOPBACK, "--port", str(self.port),
@@ -24,7 +24,7 @@ class Anvil:
                 "--balance", str(balance_eth), "--mnemonic", DEFAULT_MNEMONIC]
         if block_time is not None:
             argv += ["--block-time", str(block_time)]
-        self.process = ManagedProcess("anvil", argv, workdir / "anvil.log")
+        self.process = ManagedProcess("anvil", argv, workdir / "anvil.log", detached=detached)
 
     @property
     def rpc_url(self) -> str:

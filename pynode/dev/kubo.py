@@ -36,12 +36,12 @@ class KuboNode:
     `api` and `gateway` files, so nothing races for a port.
     """
 
-    def __init__(self, repo: Path, name: str = "kubo") -> None:
+    def __init__(self, repo: Path, name: str = "kubo", *, detached: bool = False) -> None:
         self.name = name
         self.repo = repo
         self.env = {**os.environ, "IPFS_PATH": str(repo), "IPFS_TELEMETRY": "off"}
         self.process = ManagedProcess(name, [ipfs_bin(), "daemon"], repo.parent / f"{name}.log",
-                                      env=self.env)
+                                      env=self.env, detached=detached)
 
     def ipfs(self, *args: str, input: bytes | None = None, timeout: float = 60.0) -> bytes:
         """Runs Kubo's own CLI against this node's repo (and so its daemon)."""

@@ -13,10 +13,12 @@ from pynode.dev.kubo import KuboNode
 class LocalNetwork:
     """Starts everything or nothing: a failure part-way stops what already started."""
 
-    def __init__(self, workdir: Path, organizations: list[str], *, block_time: float | None = None) -> None:
+    def __init__(self, workdir: Path, organizations: list[str], *, block_time: float | None = None,
+                 detached: bool = False) -> None:
         self.workdir = workdir
-        self.anvil = Anvil(workdir, block_time=block_time)
-        self.kubo = {org: KuboNode(workdir / "ipfs" / org, name=f"kubo-{org}") for org in organizations}
+        self.anvil = Anvil(workdir, block_time=block_time, detached=detached)
+        self.kubo = {org: KuboNode(workdir / "ipfs" / org, name=f"kubo-{org}", detached=detached)
+                     for org in organizations}
         self.deployment: dict | None = None
         self._stack = ExitStack()
 

@@ -24,6 +24,27 @@ def _die_with_parent() -> None:
         pass
 
 
+def signal_group(pgid: int, sig: int) -> bool:
+    """Signals a process group; False if it no longer exists."""
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def stop_group(pgid: int, timeout: float = 10.0) -> None:
+    """SIGTERM a process group that is not our child (started by an earlier command), then SIGKILL."""
+    if not signal_group(pgid, signal.SIGTERM):
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not signal_group(pgid, 0):
+            return
+        time.sleep(0.05)
+    signal_group(pgid, signal.SIGKILL)
+
+
 class ManagedProcess:
     """Runs `argv` in its own session, logging to `log_path`.
 
@@ -33,8 +54,9 @@ class ManagedProcess:
     """
 
     def __init__(self, name: str, argv: Sequence[str | os.PathLike], log_path: Path,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, *, detached: bool = False) -> None:
         self.name = name
+        self.detached = detached  # outlives this Python process (`fabmesh dev up`)
         self.argv = [str(a) for a in argv]
         self.log_path = log_path
         self.env = env
@@ -52,7 +74,7 @@ class ManagedProcess:
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self.env, start_new_session=True, preexec_fn=_die_with_parent,
+                env=self.env, start_new_session=True, preexec_fn=None if self.detached else _die_with_parent,
             )
 
     def wait_ready(self, probe: Callable[[], bool], timeout: float) -> None:
@@ -94,10 +116,7 @@ class ManagedProcess:
 
     @staticmethod
     def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
+        signal_group(proc.pid, sig)
 
     def log_tail(self, lines: int = 5) -> str:
         try:

@@ -1,0 +1,604 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+import {IOrderBook} from "./interfaces/IOrderBook.sol";
+import {IPartnerRegistry} from "./interfaces/IPartnerRegistry.sol";
+import {
+    Attestation,
+    Order,
+    OrderDocs,
+    OrderSpec,
+    OrderState,
+    OrderStatus,
+    OrderTerms,
+    Outcome,
+    RecordKind,
+    RefundReason
+} from "./Types.sol";
+
+/// @title OrderBook
+/// @notice Escrowed manufacturing orders. One storage slot per order holds keccak256(abi.encode(Order)),
+/// whose state includes the provenance hash-chain head; callers pass the order back as calldata.
+/// Payouts are pulled: a completed order's payment by `withdrawPayment`, every other credit by `withdraw`.
+/// No role can move escrow except the arbitrator's split of a disputed order (see contracts/README.md).
+contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Role that allow-lists tokens and sets the (capped) fee for new orders.
+    bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
+    /// @notice Role whose quality attestations are accepted, directly or by EIP-712 signature.
+    bytes32 public constant INSPECTOR_ROLE = keccak256("INSPECTOR_ROLE");
+    /// @notice Role that splits the escrow of disputed orders.
+    bytes32 public constant ARBITRATOR_ROLE = keccak256("ARBITRATOR_ROLE");
+    /// @notice Upper bound of the protocol fee: 5 %.
+    uint16 public constant MAX_FEE_BPS = 500;
+    /// @notice EIP-712 type hash of `Attestation`.
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(uint256 orderId,address inspector,bytes32 reportCid,bytes32 reportHash,bool passed,uint256 nonce,uint256 deadline)"
+    );
+    uint256 private constant BPS = 10_000;
+    uint256 private constant TERMS_SIZE = 9 * 32; // abi.encode(OrderTerms)
+    uint256 private constant ORDER_SIZE = 13 * 32; // abi.encode(Order)
+
+    /// @notice The partner registry checked at claim time and told about reputation outcomes.
+    IPartnerRegistry public immutable registry;
+    /// @notice Seconds an arbitrator has to rule before anyone may settle a dispute half and half.
+    uint256 public immutable disputeTimeout;
+
+    // One slot, so `post` checks the fee and bumps the count with a single cold access.
+    uint64 private _orderCount;
+    uint16 private _feeBps;
+    address private _feeRecipient;
+
+    mapping(uint256 orderId => bytes32) private _orderHashes;
+    mapping(address account => mapping(address token => uint256)) private _credits;
+    mapping(address token => bool) private _tokenAllowed;
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants the other roles) and initial fee recipient.
+    /// @param registry_ The partner registry.
+    /// @param disputeTimeout_ Seconds before an unresolved dispute can be settled by anyone.
+    constructor(address admin, IPartnerRegistry registry_, uint256 disputeTimeout_)
+        EIP712("fabmesh OrderBook", "1")
+    {
+        if (admin == address(0) || address(registry_) == address(0)) revert ZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        registry = registry_;
+        disputeTimeout = disputeTimeout_;
+        _feeRecipient = admin;
+    }
+
+    // ---------------------------------------------------------------- buyer
+
+    /// @inheritdoc IOrderBook
+    function post(OrderTerms calldata terms, OrderSpec calldata spec, OrderDocs calldata docs)
+        external
+        payable
+        nonReentrant
+        returns (uint256 orderId)
+    {
+        if (terms.buyer != msg.sender) revert BuyerNotSender(terms.buyer);
+        if (terms.price == 0) revert ZeroPrice();
+        if (terms.claimDeadline <= block.timestamp) revert ClaimDeadlineNotInFuture(terms.claimDeadline);
+        if (terms.deliveryDeadline <= terms.claimDeadline) {
+            revert DeliveryDeadlineNotAfterClaimDeadline(terms.deliveryDeadline, terms.claimDeadline);
+        }
+        if (terms.inspectionWindow == 0) revert ZeroInspectionWindow();
+        bytes32 docsHash = keccak256(abi.encode(docs));
+        if (spec.docsHash != docsHash) revert DocsHashMismatch(docsHash, spec.docsHash);
+        bytes32 specHash = keccak256(abi.encode(spec));
+        if (terms.specHash != specHash) revert SpecHashMismatch(specHash, terms.specHash);
+        if (terms.feeBps != _feeBps) revert FeeMismatch(_feeBps, terms.feeBps);
+        bool isEth = terms.token == address(0);
+        if (isEth) {
+            if (msg.value != terms.price) revert IncorrectPayment(terms.price, msg.value);
+        } else {
+            if (msg.value != 0) revert IncorrectPayment(0, msg.value);
+            if (!_tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
+        }
+        // Unchecked: one increment per transaction cannot reach 2^64.
+        unchecked {
+            orderId = ++_orderCount;
+        }
+        uint40 time = uint40(block.timestamp);
+        bytes32 head = _nextHead(bytes32(0), RecordKind.Posted, msg.sender, keccak256(abi.encode(terms)), time);
+        _orderHashes[orderId] = keccak256(abi.encode(terms, OrderState(OrderStatus.Open, address(0), 0, head)));
+        emit OrderPosted(orderId, msg.sender, spec.reservedFor, terms, spec, docs, time);
+        if (!isEth) _pullExact(IERC20(terms.token), terms.price);
+    }
+
+    /// @inheritdoc IOrderBook
+    function cancel(uint256 orderId, Order calldata order) external {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Open) revert OrderNotOpen(orderId);
+        _onlyBuyer(orderId, order);
+        bytes32 prevHead = _advance(orderId, order, OrderStatus.Cancelled, RecordKind.Cancelled, msg.sender, 0);
+        _credit(msg.sender, order.terms.token, orderId, order.terms.price);
+        emit OrderCancelled(orderId, msg.sender, prevHead, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc IOrderBook
+    function award(uint256 orderId, Order calldata order, bytes32 keyEnvelopeCid) external {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Claimed) revert OrderNotClaimed(orderId);
+        _onlyBuyer(orderId, order);
+        uint40 deadline = order.terms.claimDeadline;
+        if (block.timestamp > deadline) revert ClaimDeadlinePassed(orderId, deadline);
+        bytes32 prevHead =
+            _advance(orderId, order, OrderStatus.Awarded, RecordKind.Awarded, msg.sender, keyEnvelopeCid);
+        emit OrderAwarded(
+            orderId, msg.sender, order.state.partner, keyEnvelopeCid, prevHead, uint40(block.timestamp)
+        );
+    }
+
+    /// @inheritdoc IOrderBook
+    function confirm(uint256 orderId, Order calldata order) external {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Shipped) revert OrderNotShipped(orderId);
+        _onlyBuyer(orderId, order);
+        bytes32 prevHead = _complete(orderId, order, RecordKind.Confirmed);
+        emit OrderConfirmed(orderId, msg.sender, prevHead, uint40(block.timestamp));
+        _recordCompletion(order);
+    }
+
+    /// @inheritdoc IOrderBook
+    function dispute(uint256 orderId, Order calldata order, bytes32 evidenceCid) external {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Shipped) revert OrderNotShipped(orderId);
+        _onlyBuyer(orderId, order);
+        uint256 closesAt = uint256(order.state.stamp) + order.terms.inspectionWindow;
+        if (block.timestamp > closesAt) revert InspectionWindowClosed(orderId, closesAt);
+        bytes32 prevHead = _advanceTo(
+            orderId,
+            order,
+            OrderStatus.Disputed,
+            order.state.partner,
+            uint40(block.timestamp),
+            RecordKind.Disputed,
+            msg.sender,
+            evidenceCid
+        );
+        emit OrderDisputed(orderId, msg.sender, evidenceCid, prevHead, uint40(block.timestamp));
+    }
+
+    // -------------------------------------------------------------- partner
+
+    /// @inheritdoc IOrderBook
+    function claim(uint256 orderId, Order calldata order, OrderSpec calldata spec) external payable {
+        _load(orderId, order);
+        OrderTerms calldata t = order.terms;
+        if (order.state.status != OrderStatus.Open) revert OrderNotOpen(orderId);
+        if (msg.sender == t.buyer) revert BuyerCannotClaim(orderId);
+        if (block.timestamp > t.claimDeadline) revert ClaimDeadlinePassed(orderId, t.claimDeadline);
+        if (msg.value != t.claimBond) revert IncorrectPayment(t.claimBond, msg.value);
+        bytes32 specHash = keccak256(abi.encode(spec));
+        if (specHash != t.specHash) revert SpecHashMismatch(t.specHash, specHash);
+        if (spec.reservedFor != address(0) && spec.reservedFor != msg.sender) {
+            revert NotReservedPartner(orderId, spec.reservedFor);
+        }
+        registry.checkEligible(msg.sender, spec.processes, spec.materials, spec.certIds);
+        bytes32 prevHead =
+            _advanceTo(orderId, order, OrderStatus.Claimed, msg.sender, 0, RecordKind.Claimed, msg.sender, 0);
+        emit OrderClaimed(orderId, msg.sender, prevHead, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc IOrderBook
+    function startProduction(uint256 orderId, Order calldata order) external {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Awarded) revert OrderNotAwarded(orderId);
+        _onlyPartner(orderId, order);
+        bytes32 prevHead =
+            _advance(orderId, order, OrderStatus.InProduction, RecordKind.ProductionStarted, msg.sender, 0);
+        emit ProductionStarted(orderId, msg.sender, prevHead, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc IOrderBook
+    function recordSerials(uint256 orderId, Order calldata order, bytes32 serialsRoot) external {
+        _load(orderId, order);
+        _requireInProgress(orderId, order.state.status);
+        _onlyPartner(orderId, order);
+        bytes32 prevHead =
+            _advance(orderId, order, order.state.status, RecordKind.SerialsRecorded, msg.sender, serialsRoot);
+        emit SerialsRecorded(orderId, msg.sender, serialsRoot, prevHead, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc IOrderBook
+    function ship(uint256 orderId, Order calldata order, bytes32 reportCid, bytes32 reportHash) external {
+        _load(orderId, order);
+        _requireInProgress(orderId, order.state.status);
+        _onlyPartner(orderId, order);
+        bytes32 prevHead = _advanceTo(
+            orderId,
+            order,
+            OrderStatus.Shipped,
+            msg.sender,
+            uint40(block.timestamp),
+            RecordKind.Shipped,
+            msg.sender,
+            keccak256(abi.encode(reportCid, reportHash, true))
+        );
+        emit OrderShipped(orderId, msg.sender, reportCid, reportHash, prevHead, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc IOrderBook
+    function withdrawPayment(uint256 orderId, Order calldata order) external nonReentrant {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Completed) revert OrderNotCompleted(orderId);
+        _onlyPartner(orderId, order);
+        OrderTerms calldata t = order.terms;
+        uint256 amount = t.price - _fee(t.price, t.feeBps);
+        uint256 bond = t.claimBond;
+        bytes32 prevHead = _advance(orderId, order, OrderStatus.Paid, RecordKind.PaymentWithdrawn, msg.sender, 0);
+        emit PaymentWithdrawn(orderId, msg.sender, amount, bond, prevHead, uint40(block.timestamp));
+        if (t.token == address(0)) {
+            _sendEth(amount + bond);
+        } else {
+            IERC20(t.token).safeTransfer(msg.sender, amount);
+            if (bond != 0) _sendEth(bond);
+        }
+    }
+
+    // ------------------------------------------------------------ attesters
+
+    /// @inheritdoc IOrderBook
+    function attest(uint256 orderId, Order calldata order, bytes32 reportCid, bytes32 reportHash, bool passed)
+        external
+    {
+        _load(orderId, order);
+        if (msg.sender == order.state.partner) {
+            _requireInProgress(orderId, order.state.status);
+        } else if (hasRole(INSPECTOR_ROLE, msg.sender)) {
+            _requireAttestable(orderId, order.state.status);
+        } else {
+            revert NotAttester(orderId, msg.sender);
+        }
+        _attest(orderId, order, msg.sender, reportCid, reportHash, passed);
+    }
+
+    /// @inheritdoc IOrderBook
+    function attestBySig(Order calldata order, Attestation calldata att, bytes calldata signature) external {
+        uint256 orderId = att.orderId;
+        _load(orderId, order);
+        _requireAttestable(orderId, order.state.status);
+        if (block.timestamp > att.deadline) revert SignatureExpired(att.deadline);
+        _checkRole(INSPECTOR_ROLE, att.inspector);
+        _useCheckedNonce(att.inspector, att.nonce);
+        if (!SignatureChecker.isValidSignatureNowCalldata(att.inspector, _attestationDigest(att), signature)) {
+            revert InvalidSignature(att.inspector);
+        }
+        _attest(orderId, order, att.inspector, att.reportCid, att.reportHash, att.passed);
+    }
+
+    // ----------------------------------------------------- anyone / timeouts
+
+    /// @inheritdoc IOrderBook
+    function finalize(uint256 orderId, Order calldata order) external {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Shipped) revert OrderNotShipped(orderId);
+        uint256 closesAt = uint256(order.state.stamp) + order.terms.inspectionWindow;
+        if (block.timestamp <= closesAt) revert InspectionWindowOpen(orderId, closesAt);
+        bytes32 prevHead = _complete(orderId, order, RecordKind.Finalized);
+        emit OrderFinalized(orderId, msg.sender, prevHead, uint40(block.timestamp));
+        _recordCompletion(order);
+    }
+
+    /// @inheritdoc IOrderBook
+    function refund(uint256 orderId, Order calldata order) external {
+        _load(orderId, order);
+        OrderTerms calldata t = order.terms;
+        OrderStatus status = order.state.status;
+        RefundReason reason;
+        if (status == OrderStatus.Open || status == OrderStatus.Claimed) {
+            if (block.timestamp <= t.claimDeadline) revert ClaimDeadlineNotPassed(orderId, t.claimDeadline);
+            reason = status == OrderStatus.Open ? RefundReason.NotClaimed : RefundReason.NotAwarded;
+        } else if (status == OrderStatus.Awarded || status == OrderStatus.InProduction) {
+            if (block.timestamp <= t.deliveryDeadline) {
+                revert DeliveryDeadlineNotPassed(orderId, t.deliveryDeadline);
+            }
+            reason = RefundReason.NotShipped;
+        } else {
+            revert OrderNotRefundable(orderId);
+        }
+        bytes32 prevHead =
+            _advance(orderId, order, OrderStatus.Refunded, RecordKind.Refunded, msg.sender, bytes32(uint256(reason)));
+        _credit(t.buyer, t.token, orderId, t.price);
+        if (reason == RefundReason.NotAwarded) {
+            _credit(order.state.partner, address(0), orderId, t.claimBond); // the buyer let the claim lapse
+        } else if (reason == RefundReason.NotShipped) {
+            _credit(t.buyer, address(0), orderId, t.claimBond); // the partner abandoned: bond slashed
+        }
+        emit OrderRefunded(orderId, msg.sender, reason, prevHead, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc IOrderBook
+    function settleExpiredDispute(uint256 orderId, Order calldata order) external {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Disputed) revert OrderNotDisputed(orderId);
+        uint256 expiresAt = uint256(order.state.stamp) + disputeTimeout;
+        if (block.timestamp <= expiresAt) revert DisputeTimeoutNotReached(orderId, expiresAt);
+        uint96 buyerShare = order.terms.price / 2;
+        bytes32 prevHead = _advance(
+            orderId, order, OrderStatus.Resolved, RecordKind.DisputeExpired, msg.sender, bytes32(uint256(buyerShare))
+        );
+        _split(orderId, order, buyerShare, false);
+        emit DisputeExpired(orderId, msg.sender, buyerShare, prevHead, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc IOrderBook
+    function withdraw(address token) external nonReentrant {
+        uint256 amount = _credits[msg.sender][token];
+        if (amount == 0) revert NothingToWithdraw(msg.sender, token);
+        _credits[msg.sender][token] = 0;
+        emit CreditWithdrawn(msg.sender, token, amount);
+        if (token == address(0)) _sendEth(amount);
+        else IERC20(token).safeTransfer(msg.sender, amount);
+    }
+
+    // ----------------------------------------------------------- privileged
+
+    /// @inheritdoc IOrderBook
+    function resolve(uint256 orderId, Order calldata order, uint96 buyerShare, bool partnerLost, bytes32 rulingCid)
+        external
+        onlyRole(ARBITRATOR_ROLE)
+    {
+        _load(orderId, order);
+        if (order.state.status != OrderStatus.Disputed) revert OrderNotDisputed(orderId);
+        if (buyerShare > order.terms.price) revert ShareExceedsPrice(buyerShare, order.terms.price);
+        bytes32 prevHead = _advance(
+            orderId,
+            order,
+            OrderStatus.Resolved,
+            RecordKind.Resolved,
+            msg.sender,
+            keccak256(abi.encode(buyerShare, partnerLost, rulingCid))
+        );
+        _split(orderId, order, buyerShare, partnerLost);
+        emit DisputeResolved(orderId, msg.sender, buyerShare, partnerLost, rulingCid, prevHead, uint40(block.timestamp));
+        if (partnerLost) registry.recordOutcome(order.state.partner, Outcome.DisputeLost);
+    }
+
+    /// @inheritdoc IOrderBook
+    function setTokenAllowed(address token, bool allowed) external onlyRole(GOVERNANCE_ROLE) {
+        if (token == address(0)) revert ZeroAddress();
+        _tokenAllowed[token] = allowed;
+        emit TokenAllowed(token, allowed);
+    }
+
+    /// @inheritdoc IOrderBook
+    function setFee(uint16 feeBps_, address recipient) external onlyRole(GOVERNANCE_ROLE) {
+        if (feeBps_ > MAX_FEE_BPS) revert FeeTooHigh(feeBps_, MAX_FEE_BPS);
+        if (recipient == address(0)) revert ZeroAddress();
+        _feeBps = feeBps_;
+        _feeRecipient = recipient;
+        emit FeeUpdated(feeBps_, recipient);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IOrderBook
+    function orderHash(uint256 orderId) external view returns (bytes32) {
+        return _orderHashes[orderId];
+    }
+
+    /// @inheritdoc IOrderBook
+    function orderCount() external view returns (uint256) {
+        return _orderCount;
+    }
+
+    /// @inheritdoc IOrderBook
+    function feeBps() external view returns (uint16) {
+        return _feeBps;
+    }
+
+    /// @inheritdoc IOrderBook
+    function feeRecipient() external view returns (address) {
+        return _feeRecipient;
+    }
+
+    /// @inheritdoc IOrderBook
+    function credits(address account, address token) external view returns (uint256) {
+        return _credits[account][token];
+    }
+
+    /// @inheritdoc IOrderBook
+    function tokenAllowed(address token) external view returns (bool) {
+        return _tokenAllowed[token];
+    }
+
+    /// @inheritdoc IOrderBook
+    function hashOrder(Order calldata order) external pure returns (bytes32) {
+        return keccak256(abi.encode(order));
+    }
+
+    /// @inheritdoc IOrderBook
+    function nextHead(bytes32 prevHead, RecordKind kind, address actor, bytes32 evidence, uint40 time)
+        external
+        pure
+        returns (bytes32)
+    {
+        return _nextHead(prevHead, kind, actor, evidence, time);
+    }
+
+    /// @inheritdoc IOrderBook
+    function attestationDigest(Attestation calldata att) external view returns (bytes32) {
+        return _attestationDigest(att);
+    }
+
+    // ------------------------------------------------------------- internal
+
+    function _load(uint256 orderId, Order calldata order) private view {
+        bytes32 hash;
+        // Hashes the raw calldata: stored hashes are of clean encodings, so dirty input cannot match.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, order, ORDER_SIZE)
+            hash := keccak256(ptr, ORDER_SIZE)
+        }
+        if (_orderHashes[orderId] != hash) revert OrderMismatch(orderId);
+    }
+
+    function _onlyBuyer(uint256 orderId, Order calldata order) private view {
+        if (msg.sender != order.terms.buyer) revert NotBuyer(orderId, msg.sender);
+    }
+
+    function _onlyPartner(uint256 orderId, Order calldata order) private view {
+        if (msg.sender != order.state.partner) revert NotPartner(orderId, msg.sender);
+    }
+
+    function _requireInProgress(uint256 orderId, OrderStatus status) private pure {
+        if (status != OrderStatus.Awarded && status != OrderStatus.InProduction) revert OrderNotInProgress(orderId);
+    }
+
+    function _requireAttestable(uint256 orderId, OrderStatus status) private pure {
+        if (status < OrderStatus.Awarded || status > OrderStatus.Disputed) revert OrderNotAttestable(orderId);
+    }
+
+    /// @dev Appends a record and stores the new commitment with `status`; partner and stamp are kept.
+    function _advance(
+        uint256 orderId,
+        Order calldata order,
+        OrderStatus status,
+        RecordKind kind,
+        address actor,
+        bytes32 evidence
+    ) private returns (bytes32 prevHead) {
+        return _advanceTo(orderId, order, status, order.state.partner, order.state.stamp, kind, actor, evidence);
+    }
+
+    /// @dev Appends a record and stores keccak256(abi.encode(order.terms, OrderState(status, partner, stamp,
+    /// newHead))). `order` already matched its stored hash, so its terms are a clean encoding.
+    function _advanceTo(
+        uint256 orderId,
+        Order calldata order,
+        OrderStatus status,
+        address partner,
+        uint40 stamp,
+        RecordKind kind,
+        address actor,
+        bytes32 evidence
+    ) private returns (bytes32 prevHead) {
+        prevHead = order.state.head;
+        bytes32 head = _nextHead(prevHead, kind, actor, evidence, uint40(block.timestamp));
+        bytes32 hash;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, order, TERMS_SIZE)
+            mstore(add(ptr, TERMS_SIZE), status)
+            mstore(add(ptr, add(TERMS_SIZE, 0x20)), partner)
+            mstore(add(ptr, add(TERMS_SIZE, 0x40)), stamp)
+            mstore(add(ptr, add(TERMS_SIZE, 0x60)), head)
+            hash := keccak256(ptr, ORDER_SIZE)
+        }
+        _orderHashes[orderId] = hash;
+    }
+
+    function _nextHead(bytes32 prevHead, RecordKind kind, address actor, bytes32 evidence, uint40 time)
+        private
+        pure
+        returns (bytes32 head)
+    {
+        // keccak256(abi.encode(prevHead, kind, actor, evidence, time)) without allocating memory.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, prevHead)
+            mstore(add(ptr, 0x20), kind)
+            mstore(add(ptr, 0x40), actor)
+            mstore(add(ptr, 0x60), evidence)
+            mstore(add(ptr, 0x80), time)
+            head := keccak256(ptr, 0xa0)
+        }
+    }
+
+    /// @dev Shipped → Completed: the fee is credited now, the partner's share waits for `withdrawPayment`.
+    function _complete(uint256 orderId, Order calldata order, RecordKind kind) private returns (bytes32 prevHead) {
+        prevHead = _advance(orderId, order, OrderStatus.Completed, kind, msg.sender, 0);
+        OrderTerms calldata t = order.terms;
+        uint256 fee = _fee(t.price, t.feeBps);
+        if (fee != 0) _credit(_feeRecipient, t.token, orderId, fee);
+    }
+
+    function _recordCompletion(Order calldata order) private {
+        bool onTime = order.state.stamp <= order.terms.deliveryDeadline;
+        registry.recordOutcome(order.state.partner, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
+    }
+
+    function _attest(
+        uint256 orderId,
+        Order calldata order,
+        address attester,
+        bytes32 reportCid,
+        bytes32 reportHash,
+        bool passed
+    ) private {
+        bytes32 prevHead = _advance(
+            orderId,
+            order,
+            order.state.status,
+            RecordKind.QualityAttested,
+            attester,
+            keccak256(abi.encode(reportCid, reportHash, passed))
+        );
+        emit QualityAttested(orderId, attester, reportCid, reportHash, passed, prevHead, uint40(block.timestamp));
+        if (!passed) registry.recordOutcome(order.state.partner, Outcome.FailedQa);
+    }
+
+    /// @dev Credits a disputed escrow: buyerShare to the buyer, the rest minus the fee to the partner, and
+    /// the claim bond to the loser's counterparty.
+    function _split(uint256 orderId, Order calldata order, uint96 buyerShare, bool partnerLost) private {
+        OrderTerms calldata t = order.terms;
+        address partner = order.state.partner;
+        uint256 partnerShare = t.price - buyerShare;
+        uint256 fee = _fee(partnerShare, t.feeBps);
+        _credit(t.buyer, t.token, orderId, buyerShare);
+        _credit(partner, t.token, orderId, partnerShare - fee);
+        if (fee != 0) _credit(_feeRecipient, t.token, orderId, fee);
+        _credit(partnerLost ? t.buyer : partner, address(0), orderId, t.claimBond);
+    }
+
+    function _credit(address account, address token, uint256 orderId, uint256 amount) private {
+        if (amount == 0) return;
+        _credits[account][token] += amount;
+        emit Credited(account, token, orderId, amount);
+    }
+
+    function _fee(uint256 amount, uint16 bps) private pure returns (uint256) {
+        return amount * bps / BPS;
+    }
+
+    function _pullExact(IERC20 token, uint256 amount) private {
+        uint256 balanceBefore = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - balanceBefore;
+        if (received != amount) revert TransferAmountMismatch(amount, received);
+    }
+
+    /// @dev Every ETH payout goes to msg.sender, who asked for it (pull payments).
+    function _sendEth(uint256 amount) private {
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert EthTransferFailed(msg.sender, amount);
+    }
+
+    function _attestationDigest(Attestation calldata att) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    ATTESTATION_TYPEHASH,
+                    att.orderId,
+                    att.inspector,
+                    att.reportCid,
+                    att.reportHash,
+                    att.passed,
+                    att.nonce,
+                    att.deadline
+                )
+            )
+        );
+    }
+}

@@ -1,0 +1,249 @@
+"""Build, hash and track OrderBook orders off-chain (shared by tests, gas and deploy scripts).
+
+The contract stores only keccak256(abi.encode(Order)); every call after `post` passes the Order back.
+`OrderTracker.apply` folds an order's events into the current Order exactly as the contract does, so a
+client that has seen all events of an order can always build the calldata and check it against
+`OrderBook.orderHash(orderId)`. The provenance head is recomputed from the events alone.
+"""
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from eth_abi import encode
+from eth_utils import keccak
+
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO32 = b"\x00" * 32
+
+# Process and material bits (capabilities / requirements bitmasks).
+PROCESS = {
+    "FDM": 1 << 0, "SLA": 1 << 1, "SLS": 1 << 2, "MJF": 1 << 3, "DMLS": 1 << 4,
+    "CNC_MILLING": 1 << 5, "CNC_TURNING": 1 << 6, "LASER_CUTTING": 1 << 7,
+    "SHEET_METAL": 1 << 8, "INJECTION_MOLDING": 1 << 9,
+}
+MATERIAL = {
+    "PLA": 1 << 0, "ABS": 1 << 1, "PETG": 1 << 2, "NYLON": 1 << 3, "RESIN": 1 << 4,
+    "AL_6061": 1 << 5, "AL_7075": 1 << 6, "SS_316": 1 << 7, "TI_6AL4V": 1 << 8, "PEEK": 1 << 9,
+}
+CERT = {"ISO_9001": 1, "AS9100": 2, "ISO_13485": 3}
+
+
+class Status(IntEnum):
+    NONE = 0
+    OPEN = 1
+    CLAIMED = 2
+    AWARDED = 3
+    IN_PRODUCTION = 4
+    SHIPPED = 5
+    DISPUTED = 6
+    COMPLETED = 7
+    PAID = 8
+    RESOLVED = 9
+    REFUNDED = 10
+    CANCELLED = 11
+
+
+class Kind(IntEnum):
+    POSTED = 0
+    CLAIMED = 1
+    AWARDED = 2
+    PRODUCTION_STARTED = 3
+    QUALITY_ATTESTED = 4
+    SERIALS_RECORDED = 5
+    SHIPPED = 6
+    CONFIRMED = 7
+    FINALIZED = 8
+    DISPUTED = 9
+    RESOLVED = 10
+    DISPUTE_EXPIRED = 11
+    REFUNDED = 12
+    CANCELLED = 13
+    PAYMENT_WITHDRAWN = 14
+
+
+class RefundReason(IntEnum):
+    NOT_CLAIMED = 0
+    NOT_AWARDED = 1
+    NOT_SHIPPED = 2
+
+
+TERMS_TYPE = "(address,address,uint96,uint96,uint40,uint40,uint32,uint16,bytes32)"
+STATE_TYPE = "(uint8,address,uint40,bytes32)"
+SPEC_TYPE = "(address,uint32,uint64,uint128,bytes32)"
+DOCS_TYPE = "(bytes32,bytes32,bytes32,bytes8)"
+
+
+def _b32(value) -> bytes:
+    """HexBytes, hex strings or bytes → 32 raw bytes."""
+    if isinstance(value, str):
+        value = bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value).rjust(32, b"\x00") if len(value) < 32 else bytes(value)
+
+
+def pack_cert_ids(*cert_ids: int) -> int:
+    """Up to four uint32 certification ids packed into OrderSpec.certIds (lowest 32 bits first)."""
+    assert len(cert_ids) <= 4
+    return sum(cid << (32 * i) for i, cid in enumerate(cert_ids))
+
+
+def docs_hash(docs) -> bytes:
+    return keccak(encode([DOCS_TYPE], [_norm_docs(docs)]))
+
+
+def spec_hash(spec) -> bytes:
+    return keccak(encode([SPEC_TYPE], [_norm_spec(spec)]))
+
+
+def terms_hash(terms) -> bytes:
+    return keccak(encode([TERMS_TYPE], [_norm_terms(terms)]))
+
+
+def order_hash(order) -> bytes:
+    terms, state = order
+    return keccak(encode([TERMS_TYPE, STATE_TYPE], [_norm_terms(terms), _norm_state(state)]))
+
+
+def next_head(prev_head, kind: int, actor: str, evidence, time: int) -> bytes:
+    return keccak(
+        encode(
+            ["bytes32", "uint8", "address", "bytes32", "uint40"],
+            [_b32(prev_head), int(kind), str(actor), _b32(evidence), int(time)],
+        )
+    )
+
+
+def report_evidence(report_cid, report_hash, passed: bool) -> bytes:
+    return keccak(encode(["bytes32", "bytes32", "bool"], [_b32(report_cid), _b32(report_hash), bool(passed)]))
+
+
+def ruling_evidence(buyer_share: int, partner_lost: bool, ruling_cid) -> bytes:
+    return keccak(encode(["uint96", "bool", "bytes32"], [int(buyer_share), bool(partner_lost), _b32(ruling_cid)]))
+
+
+def _norm_terms(t):
+    return (str(t[0]), str(t[1]), int(t[2]), int(t[3]), int(t[4]), int(t[5]), int(t[6]), int(t[7]), _b32(t[8]))
+
+
+def _norm_state(s):
+    return (int(s[0]), str(s[1]), int(s[2]), _b32(s[3]))
+
+
+def _norm_spec(s):
+    return (str(s[0]), int(s[1]), int(s[2]), int(s[3]), _b32(s[4]))
+
+
+def _norm_docs(d):
+    region = d[3]
+    if isinstance(region, str):
+        region = bytes.fromhex(region.removeprefix("0x")) if region.startswith("0x") else region.encode()
+    return (_b32(d[0]), _b32(d[1]), _b32(d[2]), bytes(region).ljust(8, b"\x00"))
+
+
+def make_docs(seed: int = 1, region: str = "u33d"):
+    """Deterministic test documents."""
+    return (keccak(b"design-cid-%d" % seed), keccak(b"design-sha-%d" % seed), keccak(b"spec-cid-%d" % seed),
+            region.encode().ljust(8, b"\x00"))
+
+
+def make_spec(docs, processes: int = PROCESS["CNC_MILLING"], materials: int = MATERIAL["AL_6061"],
+              cert_ids: tuple = (), reserved_for=ZERO_ADDRESS):
+    return (str(reserved_for), processes, materials, pack_cert_ids(*cert_ids), docs_hash(docs))
+
+
+def make_terms(buyer, spec, *, token=ZERO_ADDRESS, price=10**17, claim_bond=10**16, claim_deadline,
+               delivery_deadline, inspection_window=3 * 86400, fee_bps=0):
+    return (str(buyer), str(token), price, claim_bond, claim_deadline, delivery_deadline, inspection_window,
+            fee_bps, spec_hash(spec))
+
+
+# event name → (record kind, actor field, evidence(args, terms) , state update(state, args, time))
+def _ev_zero(args, terms):
+    return ZERO32
+
+
+_EVENTS = {
+    "OrderClaimed": (Kind.CLAIMED, "partner", _ev_zero,
+                     lambda s, a, t: (Status.CLAIMED, str(a["partner"]), 0)),
+    "OrderAwarded": (Kind.AWARDED, "buyer", lambda a, _: a["keyEnvelopeCid"],
+                     lambda s, a, t: (Status.AWARDED, s[1], s[2])),
+    "ProductionStarted": (Kind.PRODUCTION_STARTED, "partner", _ev_zero,
+                          lambda s, a, t: (Status.IN_PRODUCTION, s[1], s[2])),
+    "QualityAttested": (Kind.QUALITY_ATTESTED, "attester",
+                        lambda a, _: report_evidence(a["reportCid"], a["reportHash"], a["passed"]),
+                        lambda s, a, t: (s[0], s[1], s[2])),
+    "SerialsRecorded": (Kind.SERIALS_RECORDED, "partner", lambda a, _: a["serialsRoot"],
+                        lambda s, a, t: (s[0], s[1], s[2])),
+    "OrderShipped": (Kind.SHIPPED, "partner", lambda a, _: report_evidence(a["reportCid"], a["reportHash"], True),
+                     lambda s, a, t: (Status.SHIPPED, s[1], t)),
+    "OrderConfirmed": (Kind.CONFIRMED, "buyer", _ev_zero, lambda s, a, t: (Status.COMPLETED, s[1], s[2])),
+    "OrderFinalized": (Kind.FINALIZED, "caller", _ev_zero, lambda s, a, t: (Status.COMPLETED, s[1], s[2])),
+    "OrderDisputed": (Kind.DISPUTED, "buyer", lambda a, _: a["evidenceCid"],
+                      lambda s, a, t: (Status.DISPUTED, s[1], t)),
+    "DisputeResolved": (Kind.RESOLVED, "arbitrator",
+                        lambda a, _: ruling_evidence(a["buyerShare"], a["partnerLost"], a["rulingCid"]),
+                        lambda s, a, t: (Status.RESOLVED, s[1], s[2])),
+    "DisputeExpired": (Kind.DISPUTE_EXPIRED, "caller", lambda a, _: int(a["buyerShare"]).to_bytes(32, "big"),
+                       lambda s, a, t: (Status.RESOLVED, s[1], s[2])),
+    "OrderRefunded": (Kind.REFUNDED, "caller", lambda a, _: int(a["reason"]).to_bytes(32, "big"),
+                      lambda s, a, t: (Status.REFUNDED, s[1], s[2])),
+    "OrderCancelled": (Kind.CANCELLED, "buyer", _ev_zero, lambda s, a, t: (Status.CANCELLED, s[1], s[2])),
+    "PaymentWithdrawn": (Kind.PAYMENT_WITHDRAWN, "partner", _ev_zero, lambda s, a, t: (Status.PAID, s[1], s[2])),
+}
+ORDER_EVENTS = ("OrderPosted", *_EVENTS)
+
+
+@dataclass
+class OrderTracker:
+    """Current Order (terms, state) of one order id, rebuilt from its events."""
+
+    order_id: int
+    terms: tuple = None
+    state: tuple = None
+    records: list = field(default_factory=list)  # (kind, actor, evidence, time, prev_head)
+
+    @property
+    def order(self):
+        return (self.terms, self.state)
+
+    @property
+    def status(self) -> Status:
+        return Status(self.state[0])
+
+    @property
+    def head(self) -> bytes:
+        return self.state[3]
+
+    def apply(self, name: str, args) -> None:
+        """Folds one event (name and decoded args mapping) into the order."""
+        assert int(args["orderId"]) == self.order_id
+        if name == "OrderPosted":
+            self.terms = _norm_terms(tuple(args["terms"]))
+            time = int(args["time"])
+            head = next_head(ZERO32, Kind.POSTED, args["buyer"], terms_hash(self.terms), time)
+            self.records.append((Kind.POSTED, str(args["buyer"]), terms_hash(self.terms), time, ZERO32))
+            self.state = (Status.OPEN, ZERO_ADDRESS, 0, head)
+            return
+        kind, actor_field, evidence, update = _EVENTS[name]
+        prev = _b32(args["prevHead"])
+        if prev != self.head:
+            raise ValueError(f"order {self.order_id}: {name} prevHead {prev.hex()} != head {self.head.hex()}")
+        time = int(args["time"])
+        ev = _b32(evidence(args, self.terms))
+        actor = str(args[actor_field])
+        self.records.append((kind, actor, ev, time, prev))
+        status, partner, stamp = update(self.state, args, time)
+        self.state = (int(status), partner, stamp, next_head(prev, kind, actor, ev, time))
+
+    def apply_tx(self, tx) -> None:
+        """Folds every event of this order in a brownie transaction, in log order."""
+        for ev in tx.events:
+            if ev.name in ORDER_EVENTS and "orderId" in ev and int(ev["orderId"]) == self.order_id:
+                self.apply(ev.name, ev)
+
+
+def create_address(deployer: str, nonce: int) -> str:
+    """Address of the contract `deployer` creates with `nonce` (CREATE), as scripts/deploy.py predicts it."""
+    import rlp
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(str(deployer)[2:]), nonce]))[12:])

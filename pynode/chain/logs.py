@@ -1,0 +1,604 @@
+"""Fast event log fetching and decoding, straight from raw ``eth_getLogs`` JSON.
+
+Why not ``contract.events.X().process_log``: web3 re-derives the event's
+types, names and normalizers on every log and formats every field of the
+JSON-RPC reply into HexBytes/AttributeDicts first. A catching-up node decodes
+tens of thousands of logs, so this module does that work once per
+(address, topic0): a *plan* that knows which topics hold which indexed
+argument, and how to read the data words. Static data (every word-sized type
+and static structs of them, i.e. all of the OrderBook's events) is read word by
+word with the same strictness as eth_abi (padding must be zero or the right
+sign extension, bools 0/1); anything dynamic goes through one precomputed
+eth_abi tuple decoder call.
+
+The values match web3's own decoding: checksummed addresses, ``bytes`` for
+``bytesN``/``bytes``, ``str`` for ``string``, structs as dicts keyed by
+component name, arrays as lists. Indexed reference types (``string``,
+``bytes``, arrays, structs) are keccak hashes in their topic and come back as
+32 ``bytes``, as Solidity defines them.
+
+Unknown events: :meth:`EventDecoder.decode` raises :class:`UnknownEvent` (an
+``InputError``); :meth:`EventDecoder.decode_all` skips them and counts them in
+``skipped``, so a contract that gains an event does not stop the daemon. A log
+whose topic0 is known but whose shape is wrong (topic count, data length,
+padding) raises :class:`MalformedLog`: that means our ABI is wrong, which
+retrying cannot fix.
+
+:class:`LogScanner` fetches raw logs in bounded block ranges, halving the range
+when the node refuses a too-large answer, and checks the answer (block numbers
+inside the asked range, addresses asked for, one hash per block). The reorg
+helpers at the end compare stored block hashes with the chain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import requests
+from eth_abi.abi import default_codec
+from eth_abi.decoding import TupleDecoder
+from eth_abi.exceptions import DecodingError
+from eth_abi.grammar import ABIType, BasicType, TupleType, parse
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+
+from pynode.errors import FatalError, InputError, TransientError
+
+__all__ = [
+    "DecodedLog", "EventDecoder", "UnknownEvent", "MalformedLog", "LogScanner", "LogBatch",
+    "InconsistentLogs", "RangeTooLarge", "DeepReorg", "event_signature", "event_topic",
+    "block_hash", "find_fork",
+]
+
+# ---------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------
+
+
+class UnknownEvent(InputError):
+    """The log's (address, topic0) is not an event of any ABI the decoder was given."""
+
+
+class MalformedLog(InputError):
+    """The log claims to be a known event but its topics or data do not fit the ABI."""
+
+
+class DecodedLog(NamedTuple):
+    """One decoded event. A NamedTuple: cheap to build, immutable, unpacks like a tuple."""
+
+    event: str
+    address: str  # checksummed
+    block_number: int
+    block_hash: str  # 0x-hex as the node sent it
+    tx_hash: str
+    log_index: int
+    args: dict[str, Any]
+
+
+def _canonical_type(item: Mapping[str, Any]) -> str:
+    """ABI JSON type to a canonical type string: tuple components spelled out."""
+    typ = item["type"]
+    if typ.startswith("tuple"):
+        inner = ",".join(_canonical_type(c) for c in item.get("components", ()))
+        return f"({inner}){typ[5:]}"
+    return typ
+
+
+def event_signature(event_abi: Mapping[str, Any]) -> str:
+    return f"{event_abi['name']}({','.join(_canonical_type(i) for i in event_abi.get('inputs', ()))})"
+
+
+def event_topic(event_abi: Mapping[str, Any]) -> str:
+    """topic0 of a non-anonymous event: 0x + keccak of its canonical signature."""
+    return "0x" + keccak(text=event_signature(event_abi)).hex()
+
+
+class _ChecksumCache:
+    """Checksumming costs a keccak; the same few addresses recur in every log.
+
+    Bounded: cleared when full, which costs a few recomputations and no memory growth.
+    """
+
+    __slots__ = ("_by_bytes", "_limit", "lookup")
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._by_bytes: dict[bytes, str] = {}
+        self._limit = limit
+        self.lookup = self._by_bytes.get  # bound once: the hot path skips a method call
+
+    def of(self, raw20: bytes) -> str:
+        found = self._by_bytes.get(raw20)
+        if found is None:
+            if len(self._by_bytes) >= self._limit:
+                self._by_bytes.clear()
+            found = self._by_bytes[raw20] = to_checksum_address(raw20)
+        return found
+
+
+# A word reader takes (data, byte offset) and returns the value; it raises
+# _BadWord with a reason when the padding is not what eth_abi accepts.
+_WordReader = Callable[[bytes, int], Any]
+
+
+class _BadWord(Exception):
+    pass
+
+
+def _word_reader(item: Mapping[str, Any], checksum: _ChecksumCache) -> tuple[_WordReader, int] | None:
+    """A reader and its size in words for a static ABI item, or None if it needs eth_abi.
+
+    Structs of static members are read straight into dicts keyed by component name.
+    """
+    typ = parse(_canonical_type(item))
+    if isinstance(typ, TupleType):
+        if typ.arrlist:
+            return None
+        parts = []
+        for component in item["components"]:
+            reader = _word_reader(component, checksum)
+            if reader is None:
+                return None
+            parts.append((component["name"], *reader))
+        return _struct_reader(parts), sum(words for _, _, words in parts)
+    if not isinstance(typ, BasicType) or typ.arrlist:
+        return None
+    base, sub = typ.base, typ.sub
+    from_bytes = int.from_bytes
+    if base == "uint":
+        limit = 1 << sub
+
+        def read_uint(data: bytes, at: int) -> int:
+            value = from_bytes(data[at:at + 32], "big")
+            if value >= limit:
+                raise _BadWord(f"uint{sub} has non-zero padding")
+            return value
+
+        return read_uint, 1
+    if base == "int":
+        low, high = -(1 << (sub - 1)), 1 << (sub - 1)
+
+        def read_int(data: bytes, at: int) -> int:
+            value = from_bytes(data[at:at + 32], "big", signed=True)
+            if not low <= value < high:
+                raise _BadWord(f"int{sub} has a wrong sign extension")
+            return value
+
+        return read_int, 1
+    if base == "address":
+        cached = checksum.lookup
+
+        def read_address(data: bytes, at: int) -> str:
+            if data[at:at + 12] != _ZERO12:
+                raise _BadWord("address has non-zero padding")
+            raw = data[at + 12:at + 32]
+            return cached(raw) or checksum.of(raw)
+
+        return read_address, 1
+    if base == "bool":
+        def read_bool(data: bytes, at: int) -> bool:
+            word = data[at:at + 32]
+            if word == _FALSE:
+                return False
+            if word == _TRUE:
+                return True
+            raise _BadWord("bool is neither 0 nor 1")
+
+        return read_bool, 1
+    if base == "bytes" and sub:
+        size, pad = sub, b"\0" * (32 - sub)
+
+        def read_fixed_bytes(data: bytes, at: int) -> bytes:
+            if data[at + size:at + 32] != pad:
+                raise _BadWord(f"bytes{size} has non-zero padding")
+            return data[at:at + size]
+
+        return read_fixed_bytes, 1
+    return None  # string, bytes, fixed/ufixed, function: eth_abi's business
+
+
+_ZERO12 = b"\0" * 12
+_FALSE = b"\0" * 32
+_TRUE = b"\0" * 31 + b"\1"
+
+
+def _struct_reader(parts: list[tuple[str, _WordReader, int]]) -> _WordReader:
+    fields = []
+    at = 0
+    for name, reader, words in parts:
+        fields.append((name, reader, at))
+        at += 32 * words
+    fields_t = tuple(fields)
+
+    def read_struct(data: bytes, base: int) -> dict[str, Any]:
+        return {name: reader(data, base + off) for name, reader, off in fields_t}
+
+    return read_struct
+
+
+def _shaper(item: Mapping[str, Any], checksum: _ChecksumCache) -> Callable[[Any], Any] | None:
+    """Turns eth_abi's value for an ABI item into web3's shape, or None if it already has it.
+
+    web3 shapes: structs are dicts by component name, arrays lists, addresses checksummed.
+    """
+    return _shaper_for(parse(_canonical_type(item)), item.get("components", ()), checksum)
+
+
+def _shaper_for(typ: ABIType, components: Sequence[Mapping[str, Any]],
+                checksum: _ChecksumCache) -> Callable[[Any], Any] | None:
+    if typ.arrlist:
+        inner = _shaper_for(typ.item_type, components, checksum)
+        if inner is None:
+            return list
+        return lambda values: [inner(v) for v in values]
+    if isinstance(typ, TupleType):
+        names = [c["name"] for c in components]
+        shapers = [_shaper_for(parse(_canonical_type(c)), c.get("components", ()), checksum) for c in components]
+        pairs = list(zip(names, shapers))
+        return lambda values: {name: (s(v) if s else v) for (name, s), v in zip(pairs, values)}
+    if isinstance(typ, BasicType) and typ.base == "address":
+        cache = checksum  # eth_abi returns lowercase hex; web3 checksums it
+        return lambda value: cache.of(bytes.fromhex(value[2:]))
+    return None
+
+
+def _is_reference(item: Mapping[str, Any]) -> bool:
+    """Indexed arguments of these types are stored as their keccak hash (Solidity ABI spec)."""
+    typ = item["type"]
+    return typ in ("string", "bytes") or typ.startswith("tuple") or typ.endswith("]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    name: str
+    address: str
+    n_topics: int
+    topics: tuple[tuple[str, _WordReader], ...]  # (arg name, reader) for topics[1:]
+    words: int | None  # data size in words on the fast path; None = eth_abi
+    fast: tuple[tuple[str, _WordReader, int], ...]
+    slow: TupleDecoder | None
+    slow_names: tuple[str, ...]
+    slow_shapers: tuple[Callable[[Any], Any] | None, ...]
+
+
+class EventDecoder:
+    """Decodes raw ``eth_getLogs`` dicts of the given contracts' events.
+
+    ``abis_by_address`` maps a contract address to its ABI (a list of entries;
+    only non-anonymous events are used: anonymous ones have no topic0 to route by).
+    """
+
+    def __init__(self, abis_by_address: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        self._checksum = _ChecksumCache()
+        self._plans: dict[tuple[str, str], _Plan] = {}
+        self.skipped = 0
+        for address, abi in abis_by_address.items():
+            checksummed = to_checksum_address(address)
+            for entry in abi:
+                if entry.get("type") != "event" or entry.get("anonymous"):
+                    continue
+                self._plans[(checksummed.lower(), event_topic(entry))] = self._plan(checksummed, entry)
+
+    @property
+    def topics(self) -> list[str]:
+        """Every known topic0, e.g. to filter ``eth_getLogs`` by topic."""
+        return sorted({topic for _, topic in self._plans})
+
+    def _plan(self, address: str, event: Mapping[str, Any]) -> _Plan:
+        inputs = event.get("inputs", ())
+        names = [i["name"] for i in inputs]
+        if len(set(names)) != len(names):
+            raise FatalError(f"event {event['name']} has duplicate argument names: {names}")
+        indexed = [i for i in inputs if i.get("indexed")]
+        data = [i for i in inputs if not i.get("indexed")]
+        topics = []
+        for item in indexed:
+            if _is_reference(item):
+                reader, _ = _word_reader({"type": "bytes32"}, self._checksum)  # type: ignore[misc]
+            else:
+                found = _word_reader(item, self._checksum)
+                if found is None:  # e.g. fixed-point: no reader; never emitted by our contracts
+                    raise FatalError(f"event {event['name']}: indexed type {item['type']} is not supported")
+                reader = found[0]
+            topics.append((item["name"], reader))
+        fast = []
+        at = 0
+        for item in data:
+            found = _word_reader(item, self._checksum)
+            if found is None:
+                fast = None
+                break
+            reader, words = found
+            fast.append((item["name"], reader, at))
+            at += 32 * words
+        if fast is not None:
+            return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), at // 32, tuple(fast),
+                         None, (), ())
+        decoder = TupleDecoder(decoders=tuple(default_codec._registry.get_decoder(_canonical_type(i))
+                                              for i in data))
+        return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), None, (), decoder,
+                     tuple(i["name"] for i in data), tuple(_shaper(i, self._checksum) for i in data))
+
+    def plan_for(self, raw_log: Mapping[str, Any]) -> _Plan | None:
+        topics = raw_log.get("topics")
+        if not topics:
+            return None
+        return self._plans.get((raw_log["address"].lower(), topics[0].lower()))
+
+    def decode(self, raw_log: Mapping[str, Any]) -> DecodedLog:
+        """Decodes one raw log; raises UnknownEvent or MalformedLog."""
+        plan = self.plan_for(raw_log)
+        if plan is None:
+            topics = raw_log.get("topics") or ["(no topics)"]
+            raise UnknownEvent(f"log of {raw_log.get('address')} with topic0 {topics[0]} is not a known event")
+        return self._decode(plan, raw_log)
+
+    def decode_all(self, raw_logs: Iterable[Mapping[str, Any]]) -> list[DecodedLog]:
+        """Decodes many logs in order; unknown events are skipped and counted in ``skipped``."""
+        out = []
+        plans = self._plans
+        for raw in raw_logs:
+            topics = raw.get("topics")
+            plan = plans.get((raw["address"].lower(), topics[0].lower())) if topics else None
+            if plan is None:
+                self.skipped += 1
+                continue
+            out.append(self._decode(plan, raw))
+        return out
+
+    def _decode(self, plan: _Plan, raw: Mapping[str, Any]) -> DecodedLog:
+        try:
+            topics = raw["topics"]
+            if len(topics) != plan.n_topics:
+                raise MalformedLog(f"{plan.name}: expected {plan.n_topics} topics, got {len(topics)}")
+            args: dict[str, Any] = {}
+            for (name, reader), topic in zip(plan.topics, topics[1:]):
+                word = bytes.fromhex(topic[2:])
+                if len(word) != 32 or topic[:2] != "0x":
+                    raise MalformedLog(f"{plan.name}: topic for {name} is not 32 bytes of 0x-hex")
+                args[name] = reader(word, 0)
+            hex_data = raw["data"]
+            data = bytes.fromhex(hex_data[2:])
+            if 2 * len(data) != len(hex_data) - 2 or hex_data[:2] != "0x":
+                raise MalformedLog(f"{plan.name}: data is not 0x-hex")
+            if plan.words is not None:
+                if len(data) != 32 * plan.words:
+                    raise MalformedLog(f"{plan.name}: data is {len(data)} bytes, expected {32 * plan.words}")
+                for name, reader, at in plan.fast:
+                    args[name] = reader(data, at)
+            else:
+                values = plan.slow(default_codec.stream_class(data))  # type: ignore[misc]
+                for name, shape, value in zip(plan.slow_names, plan.slow_shapers, values):
+                    args[name] = shape(value) if shape else value
+            return DecodedLog(plan.name, plan.address, int(raw["blockNumber"], 16), raw["blockHash"],
+                              raw["transactionHash"], int(raw["logIndex"], 16), args)
+        except MalformedLog:
+            raise
+        except _BadWord as exc:
+            raise MalformedLog(f"{plan.name}: {exc}") from None
+        except (DecodingError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise MalformedLog(f"{plan.name}: {type(exc).__name__}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------
+# Fetching
+# ---------------------------------------------------------------------------
+
+
+class InconsistentLogs(TransientError):
+    """The node's answer does not match the question (range, address, hashes): ask again or elsewhere."""
+
+
+class RangeTooLarge(TransientError):
+    """The node refused an eth_getLogs range as too large; the scanner halves the range on this."""
+
+
+class DeepReorg(FatalError):
+    """None of the stored block hashes is on the chain any more: the reorg is deeper than we remember."""
+
+
+# Messages providers use when an eth_getLogs answer would be too big or the range too wide:
+# geth/infura "query returned more than 10000 results", alchemy "Log response size exceeded",
+# erigon "query exceeds max results", besu "exceeds limit", ankr "block range is too wide",
+# quicknode "eth_getLogs is limited to a 10,000 range", nethermind "too many logs".
+# Rate limits (infura also uses -32005 for them) must not shrink the range: they are transient.
+_TOO_LARGE = re.compile(
+    r"more than \d+ results|response size|response is too (big|large)|too many (results|logs)|"
+    r"exceeds? (the )?(max|limit)|max results|block range|range (is )?too (wide|large|big)|"
+    r"limited to (a )?[\d,]+|query timeout|too large", re.IGNORECASE)
+_RATE_LIMIT = re.compile(r"rate|per second|credits|capacity|429|throttl", re.IGNORECASE)
+
+
+def _too_large(error: Mapping[str, Any]) -> bool:
+    message = str(error.get("message", ""))
+    return bool(_TOO_LARGE.search(message)) and not _RATE_LIMIT.search(message)
+
+
+@dataclass(frozen=True, slots=True)
+class LogBatch:
+    """Raw logs of the confirmed blocks ``[from_block, to_block]``, sorted by (block, logIndex).
+
+    ``block_hashes`` holds the hash of every block that has a log plus ``to_block``'s,
+    for the store's reorg check.
+    """
+
+    from_block: int
+    to_block: int
+    logs: list[dict[str, Any]]
+    block_hashes: dict[int, str]
+
+
+class LogScanner:
+    """Fetches raw logs of ``addresses`` in bounded ranges of confirmed blocks.
+
+    ``batch_size`` caps the blocks per ``eth_getLogs``; when the node refuses a
+    range as too large the range is halved (down to one block) and the step
+    grows back by doubling after each success.
+    """
+
+    def __init__(self, w3: Web3, addresses: Iterable[str], *, batch_size: int = 2000, confirmations: int = 2,
+                 topics: Sequence[str] | None = None) -> None:
+        if batch_size < 1 or confirmations < 0:
+            raise ValueError("batch_size must be >= 1 and confirmations >= 0")
+        self.w3 = w3
+        self.addresses = sorted({to_checksum_address(a) for a in addresses})
+        self._lower = {a.lower() for a in self.addresses}
+        self.batch_size = batch_size
+        self.confirmations = confirmations
+        self.topics = list(topics) if topics else None
+        self.step = batch_size
+        self.requests = 0  # eth_getLogs calls made, for metrics and tests
+
+    # -- raw JSON-RPC -----------------------------------------------------
+
+    def _call(self, method: str, params: list[Any]) -> Any:
+        try:
+            reply = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        except (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError) as exc:
+            raise TransientError(f"{method}: RPC unreachable: {type(exc).__name__}") from exc
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if status == 413:
+                raise RangeTooLarge(f"{method}: HTTP 413") from exc
+            raise TransientError(f"{method}: HTTP {status}") from exc
+        error = reply.get("error")
+        if error:
+            if not isinstance(error, Mapping):
+                error = {"message": str(error)}
+            if method == "eth_getLogs" and _too_large(error):
+                raise RangeTooLarge(f"eth_getLogs: {error.get('message')}")
+            raise TransientError(f"{method}: RPC error {error.get('code')}: {error.get('message')}")
+        if "result" not in reply:
+            raise TransientError(f"{method}: reply has no result")
+        return reply["result"]
+
+    def head(self) -> int:
+        return int(self._call("eth_blockNumber", []), 16)
+
+    def safe_head(self) -> int:
+        """Highest block with ``confirmations`` blocks on top: the only ones the node acts on (-1 if none)."""
+        return self.head() - self.confirmations
+
+    # -- fetching ---------------------------------------------------------
+
+    def get_logs(self, from_block: int, to_block: int) -> list[dict[str, Any]]:
+        """One ``eth_getLogs`` over ``[from_block, to_block]``, checked and sorted; no splitting."""
+        params: dict[str, Any] = {"fromBlock": hex(from_block), "toBlock": hex(to_block),
+                                  "address": self.addresses}
+        if self.topics:
+            params["topics"] = [self.topics]
+        self.requests += 1
+        logs = self._call("eth_getLogs", [params])
+        if not isinstance(logs, list):
+            raise InconsistentLogs("eth_getLogs: result is not a list")
+        keyed = []
+        hashes: dict[int, str] = {}
+        for log in logs:
+            try:
+                number, index = int(log["blockNumber"], 16), int(log["logIndex"], 16)
+                address, block = log["address"].lower(), log["blockHash"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InconsistentLogs(f"eth_getLogs: log without a valid {exc}") from None
+            if not from_block <= number <= to_block:
+                raise InconsistentLogs(f"eth_getLogs [{from_block}, {to_block}] returned a log of block {number}")
+            if address not in self._lower:
+                raise InconsistentLogs(f"eth_getLogs returned a log of {log['address']}, not asked for")
+            if log.get("removed"):
+                continue
+            if hashes.setdefault(number, block) != block:
+                raise InconsistentLogs(f"eth_getLogs returned two hashes for block {number} (reorg while reading)")
+            keyed.append((number, index, log))
+        keyed.sort(key=lambda item: (item[0], item[1]))
+        return [log for _, _, log in keyed]
+
+    def ranges(self, from_block: int, to_block: int) -> Iterator[tuple[int, int]]:
+        """The ``batch_size``-bounded ranges covering ``[from_block, to_block]`` (before any halving)."""
+        start = from_block
+        while start <= to_block:
+            end = min(start + self.batch_size - 1, to_block)
+            yield start, end
+            start = end + 1
+
+    def fetch(self, from_block: int, to_block: int) -> Iterator[LogBatch]:
+        """Yields checked batches covering ``[from_block, to_block]`` in order, each at most ``batch_size`` blocks.
+
+        Yielding per batch lets the caller apply and checkpoint each one, so a
+        crash during a long catch-up loses at most one batch of work.
+        """
+        start = from_block
+        while start <= to_block:
+            end = min(start + self.step - 1, to_block)
+            try:
+                end_hash = self.block_hash(end)
+                logs = self.get_logs(start, end)
+                if self.block_hash(end) != end_hash:
+                    raise InconsistentLogs(f"block {end} changed while fetching its logs (reorg)")
+            except RangeTooLarge:
+                if end == start:
+                    raise FatalError(f"the RPC node refuses the logs of block {start} even alone; "
+                                     "use a node without an eth_getLogs result limit") from None
+                self.step = max(1, (end - start + 1) // 2)
+                continue
+            hashes = {int(log["blockNumber"], 16): log["blockHash"] for log in logs}
+            hashes[end] = end_hash
+            yield LogBatch(start, end, logs, hashes)
+            start = end + 1
+            self.step = min(self.batch_size, self.step * 2)
+
+    def block_hash(self, number: int) -> str:
+        block = self._call("eth_getBlockByNumber", [hex(number), False])
+        if block is None:
+            raise TransientError(f"block {number} is not known to the RPC node yet")
+        return block["hash"]
+
+
+# ---------------------------------------------------------------------------
+# Reorgs
+# ---------------------------------------------------------------------------
+
+
+def block_hash(w3: Web3, number: int) -> str | None:
+    """The canonical hash of block ``number`` (raw hex), or None if the chain is not that long."""
+    try:
+        reply = w3.provider.make_request("eth_getBlockByNumber", [hex(number), False])  # type: ignore[arg-type]
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise TransientError(f"eth_getBlockByNumber: RPC unreachable: {type(exc).__name__}") from exc
+    if reply.get("error"):
+        raise TransientError(f"eth_getBlockByNumber: {reply['error']}")
+    block = reply.get("result")
+    return None if block is None else block["hash"]
+
+
+def find_fork(w3: Web3, known: Mapping[int, str]) -> int | None:
+    """Checks stored (number -> hash) of processed blocks against the chain.
+
+    Returns None when the highest stored block is still canonical (nothing to
+    do), else the highest stored block that still is: the common ancestor to
+    rewind to. Canonical-ness is monotone over our own stored hashes (a
+    canonical block's ancestors are canonical), so a binary search needs only
+    ~log2(len(known)) requests. Raises DeepReorg when none is canonical.
+    """
+    if not known:
+        return None
+    numbers = sorted(known)
+
+    def canonical(number: int) -> bool:
+        return (block_hash(w3, number) or "").lower() == known[number].lower()
+
+    if canonical(numbers[-1]):
+        return None
+    low, high = 0, len(numbers) - 2  # find the highest index that is canonical
+    found = None
+    while low <= high:
+        mid = (low + high) // 2
+        if canonical(numbers[mid]):
+            found = numbers[mid]
+            low = mid + 1
+        else:
+            high = mid - 1
+    if found is None:
+        raise DeepReorg(f"none of the {len(known)} stored blocks ({numbers[0]}..{numbers[-1]}) is canonical "
+                        "any more: the reorg is deeper than the node remembers")
+    return found

@@ -1,0 +1,282 @@
+"""EventDecoder against web3's own event decoding, plus malformed logs."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web3 import Web3
+from web3._utils.events import get_event_data
+
+from pynode.chain.logs import DecodedLog, EventDecoder, MalformedLog, UnknownEvent, event_topic
+from pynode.errors import InputError
+
+ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+OTHER = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+
+
+def ev(name: str, *inputs: dict) -> dict:
+    return {"type": "event", "name": name, "anonymous": False, "inputs": list(inputs)}
+
+
+def arg(name: str, typ: str, indexed: bool = False, components: list | None = None) -> dict:
+    item = {"name": name, "type": typ, "indexed": indexed}
+    if components is not None:
+        item["components"] = components
+    return item
+
+
+TERMS = [arg("buyer", "address"), arg("price", "uint96"), arg("region", "bytes8"), arg("ok", "bool")]
+INNER = [arg("flag", "bool"), arg("who", "address")]
+NESTED = [arg("count", "uint32"), arg("inner", "tuple", components=INNER)]
+ITEM = [arg("who", "address"), arg("tag", "bytes32"), arg("note", "string")]
+
+ABI = [
+    ev("Simple", arg("id", "uint256", True), arg("who", "address", True), arg("head", "bytes32"),
+       arg("time", "uint40"), arg("ok", "bool")),
+    ev("Signed", arg("x", "int8", True), arg("y", "int256"), arg("z", "int40")),
+    ev("Struct", arg("id", "uint256", True), arg("terms", "tuple", components=TERMS),
+       arg("nested", "tuple", components=NESTED), arg("time", "uint40")),
+    ev("Dynamic", arg("who", "address", True), arg("blob", "bytes"), arg("text", "string"),
+       arg("nums", "uint256[]"), arg("items", "tuple[]", components=ITEM), arg("fixed", "uint16[3]"),
+       arg("pair", "address[2]")),
+    ev("NoArgs"),
+    ev("AllIndexed", arg("a", "bool", True), arg("b", "bytes4", True), arg("c", "int16", True)),
+    {"type": "function", "name": "ignored", "inputs": [], "outputs": [], "stateMutability": "view"},
+]
+
+EVENTS = {e["name"]: e for e in ABI if e["type"] == "event"}
+W3 = Web3()
+
+
+def types_of(items: list[dict]) -> list[str]:
+    def one(item: dict) -> str:
+        if item["type"].startswith("tuple"):
+            return "(" + ",".join(one(c) for c in item["components"]) + ")" + item["type"][5:]
+        return item["type"]
+
+    return [one(i) for i in items]
+
+
+def to_abi_value(item: dict, value):
+    """Dict-shaped struct values (as the decoder returns them) back to tuples for eth_abi.encode."""
+    typ = item["type"]
+    if typ.endswith("]"):
+        inner = {**item, "type": typ[:typ.rindex("[")]}
+        return [to_abi_value(inner, v) for v in value]
+    if typ == "tuple":
+        return tuple(to_abi_value(c, value[c["name"]]) for c in item["components"])
+    return value
+
+
+def make_log(event: dict, values: dict, *, address: str = ADDRESS, block: int = 7, index: int = 3) -> dict:
+    """A raw eth_getLogs dict (hex strings, lowercase address) as a node sends it."""
+    topics = [event_topic(event)]
+    data_items, data_values = [], []
+    for item in event["inputs"]:
+        value = to_abi_value(item, values[item["name"]])
+        if item["indexed"]:
+            topics.append("0x" + encode(types_of([item]), [value]).hex())
+        else:
+            data_items.append(item)
+            data_values.append(value)
+    return {
+        "address": address.lower(), "topics": topics, "data": "0x" + encode(types_of(data_items), data_values).hex(),
+        "blockNumber": hex(block), "blockHash": "0x" + "ab" * 32, "transactionHash": "0x" + "cd" * 32,
+        "transactionIndex": "0x0", "logIndex": hex(index), "removed": False,
+    }
+
+
+def web3_decode(event: dict, raw: dict) -> dict:
+    formatted = {
+        "topics": [HexBytes(t) for t in raw["topics"]], "data": HexBytes(raw["data"]),
+        "address": to_checksum_address(raw["address"]), "blockNumber": int(raw["blockNumber"], 16),
+        "blockHash": HexBytes(raw["blockHash"]), "transactionHash": HexBytes(raw["transactionHash"]),
+        "transactionIndex": 0, "logIndex": int(raw["logIndex"], 16),
+    }
+    return dict(get_event_data(W3.codec, event, formatted)["args"])
+
+
+addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
+b32 = st.binary(min_size=32, max_size=32)
+
+
+def uint(bits: int):
+    return st.integers(min_value=0, max_value=(1 << bits) - 1)
+
+
+def sint(bits: int):
+    return st.integers(min_value=-(1 << (bits - 1)), max_value=(1 << (bits - 1)) - 1)
+
+
+STRATEGIES = {
+    "Simple": st.fixed_dictionaries({"id": uint(256), "who": addresses, "head": b32, "time": uint(40),
+                                     "ok": st.booleans()}),
+    "Signed": st.fixed_dictionaries({"x": sint(8), "y": sint(256), "z": sint(40)}),
+    "Struct": st.fixed_dictionaries({
+        "id": uint(256),
+        "terms": st.fixed_dictionaries({"buyer": addresses, "price": uint(96),
+                                        "region": st.binary(min_size=8, max_size=8), "ok": st.booleans()}),
+        "nested": st.fixed_dictionaries({"count": uint(32), "inner": st.fixed_dictionaries(
+            {"flag": st.booleans(), "who": addresses})}),
+        "time": uint(40)}),
+    "Dynamic": st.fixed_dictionaries({
+        "who": addresses, "blob": st.binary(max_size=100), "text": st.text(max_size=40),
+        "nums": st.lists(uint(256), max_size=5),
+        "items": st.lists(st.fixed_dictionaries({"who": addresses, "tag": b32, "note": st.text(max_size=10)}),
+                          max_size=3),
+        "fixed": st.lists(uint(16), min_size=3, max_size=3), "pair": st.lists(addresses, min_size=2, max_size=2)}),
+    "NoArgs": st.just({}),
+    "AllIndexed": st.fixed_dictionaries({"a": st.booleans(), "b": st.binary(min_size=4, max_size=4),
+                                         "c": sint(16)}),
+}
+
+
+@pytest.fixture(scope="module")
+def decoder() -> EventDecoder:
+    return EventDecoder({ADDRESS: ABI})
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_matches_web3_for_every_event(decoder: EventDecoder, name: str) -> None:
+    event = EVENTS[name]
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(values=STRATEGIES[name], block=st.integers(0, 10**9), index=st.integers(0, 10**4))
+    def check(values: dict, block: int, index: int) -> None:
+        raw = make_log(event, values, block=block, index=index)
+        decoded = decoder.decode(raw)
+        assert decoded.args == web3_decode(event, raw)
+        assert decoded.args == values  # and both are what went in
+        assert (decoded.event, decoded.address, decoded.block_number, decoded.log_index) == \
+            (name, ADDRESS, block, index)
+        assert decoded.block_hash == raw["blockHash"] and decoded.tx_hash == raw["transactionHash"]
+
+    check()
+
+
+def test_decoded_log_shape(decoder: EventDecoder) -> None:
+    raw = make_log(EVENTS["Struct"], {"id": 5, "terms": {"buyer": OTHER, "price": 10, "region": b"EU-DE\0\0\0",
+                                                         "ok": True},
+                                      "nested": {"count": 1, "inner": {"flag": False, "who": OTHER}}, "time": 9})
+    decoded = decoder.decode(raw)
+    assert isinstance(decoded, DecodedLog)
+    assert not hasattr(decoded, "__dict__")  # slotted: cheap per log
+    assert decoded.args["terms"] == {"buyer": OTHER, "price": 10, "region": b"EU-DE\0\0\0", "ok": True}
+    assert decoded.args["nested"]["inner"]["who"] == OTHER
+
+
+def test_indexed_reference_types_are_topic_hashes() -> None:
+    event = ev("Ref", arg("s", "string", True), arg("t", "tuple", True, [arg("a", "uint256"), arg("b", "address")]),
+               arg("arr", "uint256[2]", True), arg("v", "uint8"))
+    decoder = EventDecoder({ADDRESS: [event]})
+    assert event_topic(event) == "0x" + keccak(text="Ref(string,(uint256,address),uint256[2],uint8)").hex()
+    hashes = [keccak(text="hello"), keccak(encode(["uint256", "address"], [1, OTHER])), keccak(b"\1" * 64)]
+    raw = {"address": ADDRESS, "topics": [event_topic(event)] + ["0x" + h.hex() for h in hashes],
+           "data": "0x" + encode(["uint8"], [7]).hex(), "blockNumber": "0x1", "blockHash": "0x" + "00" * 32,
+           "transactionHash": "0x" + "11" * 32, "logIndex": "0x0"}
+    assert decoder.decode(raw).args == {"s": hashes[0], "t": hashes[1], "arr": hashes[2], "v": 7}
+
+
+def test_unknown_events_raise_in_decode_and_are_skipped_in_decode_all(decoder: EventDecoder) -> None:
+    simple = make_log(EVENTS["Simple"], {"id": 1, "who": OTHER, "head": b"\0" * 32, "time": 1, "ok": True})
+    other_contract = {**simple, "address": OTHER.lower()}
+    unknown_topic = {**simple, "topics": ["0x" + "ee" * 32] + simple["topics"][1:]}
+    no_topics = {**simple, "topics": []}
+    for raw in (other_contract, unknown_topic, no_topics):
+        with pytest.raises(UnknownEvent):
+            decoder.decode(raw)
+    fresh = EventDecoder({ADDRESS: ABI})
+    decoded = fresh.decode_all([simple, other_contract, unknown_topic, no_topics, simple])
+    assert [d.event for d in decoded] == ["Simple", "Simple"] and fresh.skipped == 3
+    assert issubclass(UnknownEvent, InputError) and issubclass(MalformedLog, InputError)
+
+
+def test_topic0_and_address_are_matched_case_insensitively(decoder: EventDecoder) -> None:
+    raw = make_log(EVENTS["NoArgs"], {})
+    raw = {**raw, "address": ADDRESS.upper().replace("0X", "0x"), "topics": [raw["topics"][0].upper()[:2].lower()
+                                                                              + raw["topics"][0][2:].upper()]}
+    assert decoder.decode(raw).event == "NoArgs"
+
+
+SIMPLE_VALUES = {"id": 1, "who": OTHER, "head": b"\1" * 32, "time": 2, "ok": True}
+DYNAMIC_VALUES = {"who": OTHER, "blob": b"xy", "text": "hi", "nums": [1], "items": [], "fixed": [1, 2, 3],
+                  "pair": [OTHER, OTHER]}
+
+
+def mutate(name: str, change) -> dict:
+    values = SIMPLE_VALUES if name == "Simple" else DYNAMIC_VALUES
+    raw = copy.deepcopy(make_log(EVENTS[name], values))
+    change(raw)
+    return raw
+
+
+def set_word(raw: dict, word: int, hex64: str) -> None:
+    data = raw["data"][2:]
+    raw["data"] = "0x" + data[:64 * word] + hex64 + data[64 * (word + 1):]
+
+
+MALFORMED = {
+    "missing topic": ("Simple", lambda r: r["topics"].pop()),
+    "extra topic": ("Simple", lambda r: r["topics"].append("0x" + "00" * 32)),
+    "short data": ("Simple", lambda r: r.__setitem__("data", r["data"][:-64])),
+    "long data": ("Simple", lambda r: r.__setitem__("data", r["data"] + "00" * 32)),
+    "odd hex": ("Simple", lambda r: r.__setitem__("data", r["data"] + "0")),
+    "non-hex data": ("Simple", lambda r: r.__setitem__("data", r["data"][:-2] + "zz")),
+    "data without 0x": ("Simple", lambda r: r.__setitem__("data", "00" + r["data"][2:])),
+    "spaces in data": ("Simple", lambda r: r.__setitem__("data", r["data"][:4] + " " + r["data"][4:-2])),
+    "uint40 padding": ("Simple", lambda r: set_word(r, 1, "01" + "00" * 26 + "0000000002")),
+    "bool is 2": ("Simple", lambda r: set_word(r, 2, "00" * 31 + "02")),
+    "address topic padding": ("Simple", lambda r: r["topics"].__setitem__(2, "0x" + "ff" * 12 + "11" * 20)),
+    "short topic": ("Simple", lambda r: r["topics"].__setitem__(1, "0x1234")),
+    "missing data": ("Simple", lambda r: r.pop("data")),
+    "missing blockNumber": ("Simple", lambda r: r.pop("blockNumber")),
+    "dynamic short data": ("Dynamic", lambda r: r.__setitem__("data", r["data"][:130])),
+    "dynamic offset out of range": ("Dynamic", lambda r: set_word(r, 0, "ff" * 32)),
+    "dynamic wrong topic count": ("Dynamic", lambda r: r["topics"].pop()),
+    "bad utf-8 string": ("Dynamic", lambda r: r.__setitem__("data", r["data"].replace(b"hi".hex(), "fffe"))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_logs_raise_a_typed_error(decoder: EventDecoder, case: str) -> None:
+    name, change = MALFORMED[case]
+    raw = mutate(name, change)
+    with pytest.raises(MalformedLog) as info:
+        decoder.decode(raw)
+    assert name in str(info.value)
+
+
+def test_signed_padding_must_be_the_sign_extension(decoder: EventDecoder) -> None:
+    raw = make_log(EVENTS["Signed"], {"x": -1, "y": -5, "z": -3})
+    assert decoder.decode(raw).args == {"x": -1, "y": -5, "z": -3}
+    bad = copy.deepcopy(raw)
+    set_word(bad, 1, "00" * 27 + "fffffffffd")  # -3 as int40 without the sign extension
+    with pytest.raises(MalformedLog):
+        decoder.decode(bad)
+
+
+def test_duplicate_argument_names_are_rejected() -> None:
+    from pynode.errors import FatalError
+
+    with pytest.raises(FatalError):
+        EventDecoder({ADDRESS: [ev("Dup", arg("a", "uint8", True), arg("a", "uint8"))]})
+
+
+def test_order_book_abi_if_compiled() -> None:
+    """Every event of the real OrderBook/PartnerRegistry ABIs gets a plan (no unsupported types)."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "build" / "contracts"
+    found = [p for p in (root / "OrderBook.json", root / "PartnerRegistry.json") if p.exists()]
+    if not found:
+        pytest.skip("contracts not compiled")
+    abis = {f"0x{i + 1:040x}": json.loads(p.read_text())["abi"] for i, p in enumerate(found)}
+    decoder = EventDecoder(abis)
+    assert len(decoder.topics) >= 10

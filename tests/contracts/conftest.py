@@ -166,9 +166,9 @@ def register_partner(registry, certifier):
     return _register
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def makers(register_partner, maker, maker2):
-    """Both makers registered and vetted (module-wide; request it to use them as partners)."""
+    """Both makers registered and vetted (per test, so a test can instead register them its own way)."""
     register_partner(maker)
     register_partner(maker2)
     return maker, maker2

@@ -232,6 +232,7 @@ class Orders:
     def to_status(self, status, partner, **post_kwargs):
         """Posts an order and drives it along the happy path until it reaches `status`."""
         tracker = self.post(**post_kwargs)
+        along = Status.SHIPPED if status == Status.DISPUTED else status
         steps = [
             (Status.CLAIMED, lambda: self.claim(tracker, partner)),
             (Status.AWARDED, lambda: self.award(tracker)),
@@ -240,7 +241,7 @@ class Orders:
             (Status.COMPLETED, lambda: self.confirm(tracker)),
         ]
         for reached, step in steps:
-            if tracker.status == status:
+            if tracker.status == along:
                 break
             step()
             assert tracker.status == reached

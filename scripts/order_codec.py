@@ -6,6 +6,7 @@ client that has seen all events of an order can always build the calldata and ch
 `OrderBook.orderHash(orderId)`. The provenance head is recomputed from the events alone.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -120,6 +121,11 @@ def ruling_evidence(buyer_share: int, partner_lost: bool, ruling_cid) -> bytes:
     return keccak(encode(["uint96", "bool", "bytes32"], [int(buyer_share), bool(partner_lost), _b32(ruling_cid)]))
 
 
+def _as_tuple(value) -> tuple:
+    """A decoded struct as a tuple: brownie gives tuples, web3 gives AttributeDicts in field order."""
+    return tuple(value.values()) if isinstance(value, Mapping) else tuple(value)
+
+
 def _norm_terms(t):
     return (str(t[0]), str(t[1]), int(t[2]), int(t[3]), int(t[4]), int(t[5]), int(t[6]), int(t[7]), _b32(t[8]))
 
@@ -199,6 +205,8 @@ class OrderTracker:
     order_id: int
     terms: tuple = None
     state: tuple = None
+    spec: tuple = None  # not in events' fold: kept by the poster / read from OrderPosted
+    docs: tuple = None
     records: list = field(default_factory=list)  # (kind, actor, evidence, time, prev_head)
 
     @property
@@ -217,7 +225,9 @@ class OrderTracker:
         """Folds one event (name and decoded args mapping) into the order."""
         assert int(args["orderId"]) == self.order_id
         if name == "OrderPosted":
-            self.terms = _norm_terms(tuple(args["terms"]))
+            self.terms = _norm_terms(_as_tuple(args["terms"]))
+            self.spec = _norm_spec(_as_tuple(args["spec"]))
+            self.docs = _norm_docs(_as_tuple(args["docs"]))
             time = int(args["time"])
             head = next_head(ZERO32, Kind.POSTED, args["buyer"], terms_hash(self.terms), time)
             self.records.append((Kind.POSTED, str(args["buyer"]), terms_hash(self.terms), time, ZERO32))

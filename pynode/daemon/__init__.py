@@ -1,0 +1,1 @@
+"""The manufacturer node daemon: chain watching, job state, production adapters, reports, metrics."""

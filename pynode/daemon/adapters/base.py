@@ -1,0 +1,109 @@
+"""The contract between the daemon and a production adapter.
+
+An adapter is polled, never awaited: the daemon calls ``submit`` once it has
+the decrypted design, then ``poll`` every cycle until a result comes back,
+then ``cleanup``. Each call must be safe to repeat after a crash or restart,
+so adapters keep their per-order state on disk (in ``state_dir``) and never
+in memory only.
+
+Failure contract: ``poll`` raises ``ProductionFailed`` (an ``InputError``)
+when the job cannot produce a usable result (a malformed result file, a
+timeout); the daemon marks that job failed with the one-line reason and goes
+on. A ``TransientError`` (a share not mounted) is retried. Anything else is a
+bug.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pynode.daemon.spec import ProductionSpec, parse_spec
+from pynode.errors import InputError
+
+
+class ProductionFailed(InputError):
+    """The job will not produce a usable result; the message says why in one line."""
+
+
+class UnknownJob(InputError):
+    """``poll``/``cleanup`` for an order this adapter was never given (or already cleaned up)."""
+
+
+@dataclass(frozen=True)
+class ProductionJob:
+    """What to make: the decrypted design file, the order's spec, and the job's own folder."""
+
+    order_id: int
+    design_path: Path
+    spec: Mapping[str, Any]  # process, material, quantity, tolerances {name: {nominal, plus, minus, unit}}
+    work_dir: Path
+
+    def parsed_spec(self) -> ProductionSpec:
+        return parse_spec(self.spec)
+
+
+@dataclass(frozen=True)
+class ProductionResult:
+    """What came back: the shop's verdict, its measurements and the files that prove them."""
+
+    passed: bool
+    measurements: dict[str, float]
+    evidence: tuple[Path, ...] = field(default_factory=tuple)
+    notes: str = ""
+
+
+class ProductionAdapter(ABC):
+    name: str = "abstract"
+
+    @abstractmethod
+    def submit(self, job: ProductionJob) -> None:
+        """Hands the job over. Submitting an order already submitted is a no-op."""
+
+    @abstractmethod
+    def poll(self, order_id: int) -> ProductionResult | None:
+        """The result, or None while production is still running."""
+
+    @abstractmethod
+    def cleanup(self, order_id: int) -> None:
+        """Forgets the order and removes the adapter's files for it (idempotent)."""
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(value, out, sort_keys=True, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_state(state_dir: Path, order_id: int) -> dict[str, Any] | None:
+    path = state_dir / f"{order_id}.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ProductionFailed(f"order {order_id}: adapter state {path} unreadable: {exc}") from None

@@ -1,0 +1,148 @@
+"""Node configuration: a TOML file, overridden by ``FABMESH_*`` environment variables.
+
+Precedence: environment > TOML file > defaults. Nested keys use ``__`` in
+the environment: ``FABMESH_POLICY__MIN_PRICE_WEI=5`` overrides
+``[policy] min_price_wei``; lists are JSON: ``FABMESH_RPC_URLS='["http://a", "http://b"]'``.
+Relative paths in the TOML file are relative to the file's folder (so a
+config and its work dir can move together); relative paths from the
+environment are relative to the current directory.
+
+Every problem is one line naming the file and the key:
+``node.toml: policy.min_price_wei: Input should be greater than or equal to 0``.
+See ``node.example.toml`` beside this module for every key, documented.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from eth_utils import is_address, to_checksum_address
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from pynode.daemon.adapters.hotfolder import HotfolderSettings
+from pynode.daemon.adapters.simulated import SimulatedSettings
+from pynode.errors import InputError
+
+ENV_PREFIX = "FABMESH_"
+ENV_NESTED = "__"
+MAX_UINT256 = (1 << 256) - 1
+
+
+def _checksummed(value: str) -> str:
+    if not is_address(value):
+        raise ValueError(f"{value!r} is not a 0x address")
+    return to_checksum_address(value)
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://", "ws://", "wss://")):
+        raise ValueError(f"{value!r} is not an http(s) or ws(s) URL")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_checksummed)]
+Url = Annotated[str, AfterValidator(_http_url)]
+Wei = Annotated[int, Field(ge=0, le=MAX_UINT256)]
+
+
+class Policy(BaseModel):
+    """Which orders this node claims. Empty process/material lists accept none (explicit opt-in)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    processes: list[str] = Field(default_factory=list)
+    materials: list[str] = Field(default_factory=list)
+    region_prefix: str = Field(default="", max_length=8, description="order region must start with this")
+    min_price_wei: Wei = 0
+    max_concurrent_jobs: int = Field(default=1, ge=1, le=10_000)
+    max_claim_bond_wei: Wei | None = Field(default=None, description="None: any bond")
+    tokens: list[Address] = Field(default_factory=list, description="payment tokens accepted; empty: any")
+
+
+Production = Annotated[SimulatedSettings | HotfolderSettings, Field(discriminator="adapter")]
+
+
+class NodeConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTED, extra="forbid",
+                                      case_sensitive=False)
+
+    account: str | None = Field(default=None, description="wallet account name (keystore in the wallet dir)")
+    keystore: Path | None = Field(default=None, description="keystore file; overrides account")
+    password_file: Path | None = None
+    rpc_urls: list[Url] = Field(default_factory=lambda: ["http://127.0.0.1:8545"], min_length=1)
+    ipfs_api: Url = "http://127.0.0.1:5001"
+    confirmations: int = Field(default=2, ge=0, le=1000)
+    poll_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    log_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
+    start_block: int | None = Field(default=None, ge=0, description="None: the deployment's block")
+    deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json")
+    artifacts: Path = Path("build/contracts")
+    work_dir: Path = Field(default=Path.home() / ".fabmesh" / "node")
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="0: no metrics server")
+    policy: Policy = Field(default_factory=Policy)
+    production: Production = Field(default_factory=SimulatedSettings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # env first: it wins over the TOML values, which come in as init kwargs
+        return env_settings, init_settings
+
+    @classmethod
+    def load(cls, path: Path | str) -> NodeConfig:
+        """Reads ``path`` and the environment; InputError with one line on any problem."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: config file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read the config file: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{path}: invalid TOML: {exc}") from None
+        data = _resolve_paths(data, path.parent.resolve())
+        try:
+            return cls(**data)
+        except ValidationError as exc:
+            raise InputError(_one_line(exc, path)) from None
+
+
+_PATH_KEYS = {("keystore",), ("password_file",), ("deployments",), ("artifacts",), ("work_dir",),
+              ("production", "inbox"), ("production", "outbox")}
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for keys in _PATH_KEYS:
+        holder = data
+        for key in keys[:-1]:
+            holder = holder.get(key) if isinstance(holder.get(key), dict) else {}
+        value = holder.get(keys[-1])
+        if isinstance(value, str) and value:
+            expanded = Path(value).expanduser()
+            holder[keys[-1]] = str(expanded if expanded.is_absolute() else base / expanded)
+    return data
+
+
+def _one_line(exc: ValidationError, path: Path) -> str:
+    first = exc.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    # discriminated unions put the tag in the location: production.simulated.defect_rate -> production.defect_rate
+    if len(loc) >= 2 and loc[0] == "production" and loc[1] in ("simulated", "hotfolder"):
+        loc = [loc[0], *loc[2:]]
+    key = ".".join(loc) or "(file)"
+    env_name = ENV_PREFIX + ENV_NESTED.join(part.upper() for part in loc)
+    source = f" (from ${env_name})" if loc and env_name in {k.upper() for k in os.environ} else ""
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    message = first["msg"]
+    if first["type"] == "union_tag_invalid":
+        message = f"unknown adapter {first['input'].get('adapter')!r}: choose simulated or hotfolder" \
+            if isinstance(first.get("input"), dict) else message
+    return f"{path}: {key}{source}: {message}{more}"

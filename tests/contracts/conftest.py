@@ -1,5 +1,9 @@
 """Shared fixtures: role-named accounts, module-scoped deployment, partner and order factories."""
 
+import importlib.util
+from pathlib import Path
+
+import brownie.test
 import pytest
 from brownie import FeeOnTransferERC20, TestERC20, chain
 
@@ -66,6 +70,22 @@ def cid(label) -> bytes:
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
     pass
+
+
+@pytest.fixture(scope="session")
+def state_machine():
+    """brownie's `state_machine`, from the pure-Python source of brownie.test.stateful.
+
+    eth-brownie 1.22.2 ships that module compiled with mypyc, and the compiled
+    `_BrownieStateMachine.__init__` rejects the very subclass `state_machine()` generates
+    ("TypeError: brownie.test.stateful._BrownieStateMachine object expected"). The wheel also ships the
+    .py source of the same module; loading it gives the documented behaviour (rule_*, invariant_*,
+    initialize, setup, chain snapshot per run)."""
+    source = Path(brownie.test.__file__).with_name("stateful.py")
+    spec = importlib.util.spec_from_file_location("brownie_stateful_source", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.state_machine
 
 
 @pytest.fixture(scope="module")

@@ -322,10 +322,11 @@ class EventDecoder:
                      tuple(i["name"] for i in data), tuple(_shaper(i, self._checksum) for i in data))
 
     def plan_for(self, raw_log: Mapping[str, Any]) -> _Plan | None:
-        topics = raw_log.get("topics")
-        if not topics:
+        """The decode plan for this log's (address, topic0), or None if it is not a known event."""
+        topics, address = raw_log.get("topics"), raw_log.get("address")
+        if not topics or not isinstance(address, str) or not isinstance(topics[0], str):
             return None
-        return self._plans.get((raw_log["address"].lower(), topics[0].lower()))
+        return self._plans.get((address.lower(), topics[0].lower()))
 
     def decode(self, raw_log: Mapping[str, Any]) -> DecodedLog:
         """Decodes one raw log; raises UnknownEvent or MalformedLog."""
@@ -340,8 +341,10 @@ class EventDecoder:
         out = []
         plans = self._plans
         for raw in raw_logs:
-            topics = raw.get("topics")
-            plan = plans.get((raw["address"].lower(), topics[0].lower())) if topics else None
+            try:
+                plan = plans.get((raw["address"].lower(), raw["topics"][0].lower()))
+            except (KeyError, IndexError, AttributeError, TypeError):
+                plan = self.plan_for(raw)  # the slow, careful way for odd logs
             if plan is None:
                 self.skipped += 1
                 continue

@@ -188,12 +188,13 @@ def test_unknown_events_raise_in_decode_and_are_skipped_in_decode_all(decoder: E
     other_contract = {**simple, "address": OTHER.lower()}
     unknown_topic = {**simple, "topics": ["0x" + "ee" * 32] + simple["topics"][1:]}
     no_topics = {**simple, "topics": []}
-    for raw in (other_contract, unknown_topic, no_topics):
+    no_address = {k: v for k, v in simple.items() if k != "address"}
+    for raw in (other_contract, unknown_topic, no_topics, no_address):
         with pytest.raises(UnknownEvent):
             decoder.decode(raw)
     fresh = EventDecoder({ADDRESS: ABI})
-    decoded = fresh.decode_all([simple, other_contract, unknown_topic, no_topics, simple])
-    assert [d.event for d in decoded] == ["Simple", "Simple"] and fresh.skipped == 3
+    decoded = fresh.decode_all([simple, other_contract, unknown_topic, no_topics, no_address, simple])
+    assert [d.event for d in decoded] == ["Simple", "Simple"] and fresh.skipped == 4
     assert issubclass(UnknownEvent, InputError) and issubclass(MalformedLog, InputError)
 
 

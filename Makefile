@@ -88,6 +88,7 @@ gas: $(BUILD_STAMP)
 # Speed and memory figures, side by side in one run: bench/results/latest.json.
 bench: bootstrap $(BUILD_STAMP)
 	python bench/vault_bench.py
+	python bench/decode_bench.py
 
 # Regenerates requirements.lock from pyproject.toml (needs the registry).
 lock: $(VENV_STAMP)

@@ -292,20 +292,8 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
     /// @inheritdoc IOrderBook
     function refund(uint256 orderId, Order calldata order) external {
         _load(orderId, order);
+        RefundReason reason = _refundReason(orderId, order);
         OrderTerms calldata t = order.terms;
-        OrderStatus status = order.state.status;
-        RefundReason reason;
-        if (status == OrderStatus.Open || status == OrderStatus.Claimed) {
-            if (block.timestamp <= t.claimDeadline) revert ClaimDeadlineNotPassed(orderId, t.claimDeadline);
-            reason = status == OrderStatus.Open ? RefundReason.NotClaimed : RefundReason.NotAwarded;
-        } else if (status == OrderStatus.Awarded || status == OrderStatus.InProduction) {
-            if (block.timestamp <= t.deliveryDeadline) {
-                revert DeliveryDeadlineNotPassed(orderId, t.deliveryDeadline);
-            }
-            reason = RefundReason.NotShipped;
-        } else {
-            revert OrderNotRefundable(orderId);
-        }
         bytes32 prevHead =
             _advance(orderId, order, OrderStatus.Refunded, RecordKind.Refunded, msg.sender, bytes32(uint256(reason)));
         _credit(t.buyer, t.token, orderId, t.price);
@@ -372,12 +360,12 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
     }
 
     /// @inheritdoc IOrderBook
-    function setFee(uint16 feeBps_, address recipient) external onlyRole(GOVERNANCE_ROLE) {
-        if (feeBps_ > MAX_FEE_BPS) revert FeeTooHigh(feeBps_, MAX_FEE_BPS);
+    function setFee(uint16 newFeeBps, address recipient) external onlyRole(GOVERNANCE_ROLE) {
+        if (newFeeBps > MAX_FEE_BPS) revert FeeTooHigh(newFeeBps, MAX_FEE_BPS);
         if (recipient == address(0)) revert ZeroAddress();
-        _feeBps = feeBps_;
+        _feeBps = newFeeBps;
         _feeRecipient = recipient;
-        emit FeeUpdated(feeBps_, recipient);
+        emit FeeUpdated(newFeeBps, recipient);
     }
 
     // ---------------------------------------------------------------- views
@@ -516,6 +504,23 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
         }
     }
 
+    /// @dev Which timeout applies, or reverts if none has passed.
+    function _refundReason(uint256 orderId, Order calldata order) private view returns (RefundReason) {
+        OrderTerms calldata t = order.terms;
+        OrderStatus status = order.state.status;
+        if (status == OrderStatus.Open || status == OrderStatus.Claimed) {
+            if (block.timestamp <= t.claimDeadline) revert ClaimDeadlineNotPassed(orderId, t.claimDeadline);
+            return status == OrderStatus.Open ? RefundReason.NotClaimed : RefundReason.NotAwarded;
+        }
+        if (status == OrderStatus.Awarded || status == OrderStatus.InProduction) {
+            if (block.timestamp <= t.deliveryDeadline) {
+                revert DeliveryDeadlineNotPassed(orderId, t.deliveryDeadline);
+            }
+            return RefundReason.NotShipped;
+        }
+        revert OrderNotRefundable(orderId);
+    }
+
     /// @dev Shipped → Completed: the fee is credited now, the partner's share waits for `withdrawPayment`.
     function _complete(uint256 orderId, Order calldata order, RecordKind kind) private returns (bytes32 prevHead) {
         prevHead = _advance(orderId, order, OrderStatus.Completed, kind, msg.sender, 0);
@@ -581,6 +586,8 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @dev Every ETH payout goes to msg.sender, who asked for it (pull payments).
     function _sendEth(uint256 amount) private {
+        // Callers zeroed msg.sender's credit (withdraw) or checked it is a Completed order's partner (withdrawPayment).
+        // slither-disable-next-line arbitrary-send-eth — recipient is msg.sender, entitled as checked by the caller
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert EthTransferFailed(msg.sender, amount);
     }

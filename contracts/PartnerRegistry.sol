@@ -71,6 +71,8 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
     }
 
     modifier onlyRegistered(address partner) {
+        // The detector's field-insensitive taint links `flags` to unbondingReadyAt (a time) in the same struct.
+        // slither-disable-next-line incorrect-equality — a bit test on the flags byte, not a balance or a time
         if (_partners[partner].flags & FLAG_REGISTERED == 0) revert NotRegistered(partner);
         _;
     }

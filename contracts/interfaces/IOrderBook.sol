@@ -308,9 +308,9 @@ interface IOrderBook {
     function setTokenAllowed(address token, bool allowed) external;
 
     /// @notice Sets the fee for new orders (at most `MAX_FEE_BPS`) and its recipient. Governance only.
-    /// @param feeBps Basis points of the partner's payment.
+    /// @param newFeeBps Basis points of the partner's payment.
     /// @param recipient Receiver of future fee credits.
-    function setFee(uint16 feeBps, address recipient) external;
+    function setFee(uint16 newFeeBps, address recipient) external;
 
     /// @notice The stored commitment of an order: keccak256(abi.encode(order)), zero if none.
     /// @param orderId The order.

@@ -275,7 +275,8 @@ def main():
         "notes": {
             "measurement": "gasUsed of transaction receipts (21,000 base + calldata + execution - refunds), one "
                            "run on anvil; the lifecycle is an ETH order, no fee, no required certifications, "
-                           "claimed by a vetted partner with an existing registry record.",
+                           "claimed by a vetted partner with an existing registry record. Runs differ by a few "
+                           "dozen gas: deadlines and timestamps in calldata change how many bytes are zero.",
             "lifecycle": "post -> claim -> award (publishes the key envelope) -> ship (carries the passing QA "
                          "attestation) -> confirm (writes reputation in the registry) -> withdrawPayment "
                          "(price and claim bond in one ETH transfer).",

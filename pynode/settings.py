@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     keystore: Path | None = None
     password_file: Path | None = None
     deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json file")
-    artifacts: Path = Field(default=Path("build/contracts"), description="compiled contract artifacts (ABIs)")
+    artifacts: Path | None = Field(default=None, description="compiled contract artifacts (ABIs) [default: build/contracts]")
     confirmations: int = Field(default=1, ge=0)
     scrypt_n: int = Field(default=DEFAULT_SCRYPT_N, ge=1 << 10, description="scrypt cost for new keystores")
 

@@ -5,7 +5,7 @@
 Role holders and tokens come from comma-separated env vars: FABMESH_GOVERNORS (default: the deployer),
 FABMESH_CERTIFIERS, FABMESH_INSPECTORS, FABMESH_ARBITRATORS, FABMESH_TOKENS. Parameters:
 FABMESH_MIN_BOND_WEI, FABMESH_UNBONDING_DELAY, FABMESH_DISPUTE_TIMEOUT (seconds).
-pynode reads the JSON written here: addresses, deploy block (first block to scan for logs), chain id and
+FABMESH_DEPLOYMENTS_DIR overrides where the file goes. pynode reads the JSON written here: addresses, deploy block (first block to scan for logs), chain id and
 the ABI artifact of each contract (build/contracts/<Name>.json, key "abi").
 """
 
@@ -16,12 +16,13 @@ from pathlib import Path
 from brownie import OrderBook, PartnerRegistry, chain
 
 from scripts.helpful_scripts import get_account
-from scripts.order_codec import create_address
+from pynode.chain.orders import create_address
 
 MIN_BOND = 10**17  # 0.1 ETH
 UNBONDING_DELAY = 7 * 86400
 DISPUTE_TIMEOUT = 14 * 86400
-DEPLOYMENTS = Path(__file__).resolve().parent.parent / "deployments"
+# `fabmesh dev up`, the demo and the tests deploy to throw-away chains and say where the file goes.
+DEPLOYMENTS = Path(os.environ.get("FABMESH_DEPLOYMENTS_DIR") or Path(__file__).resolve().parent.parent / "deployments")
 
 
 def deploy_contracts(admin, min_bond=MIN_BOND, unbonding_delay=UNBONDING_DELAY, dispute_timeout=DISPUTE_TIMEOUT):
@@ -90,7 +91,7 @@ def main():
             "disputeTimeout": book.disputeTimeout(),
         },
     }
-    DEPLOYMENTS.mkdir(exist_ok=True)
+    DEPLOYMENTS.mkdir(parents=True, exist_ok=True)
     path = DEPLOYMENTS / f"{chain.id}.json"
     path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     print(f"wrote {path}")

@@ -14,7 +14,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from scripts.deploy import MIN_BOND, deploy_contracts, grant_roles
-from scripts.order_codec import (
+from pynode.chain.orders import (
     CERT,
     ZERO_ADDRESS,
     OrderTracker,

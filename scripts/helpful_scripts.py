@@ -4,7 +4,8 @@ import os
 
 from brownie import accounts, network
 
-LOCAL_NETWORKS = ("development", "anvil", "hardhat", "ganache")
+# fabmesh-local: the live-type network `fabmesh dev up` registers for a local anvil at $FABMESH_RPC_URL.
+LOCAL_NETWORKS = ("development", "anvil", "hardhat", "ganache", "fabmesh-local")
 
 
 def get_account(index: int = 0, env_key: str = "FABMESH_DEPLOYER_KEY"):

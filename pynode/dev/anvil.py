@@ -16,12 +16,15 @@ DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 class Anvil:
     def __init__(self, workdir: Path, *, port: int | None = None, chain_id: int = 31337,
                  accounts: int = 10, balance_eth: int = 1_000_000,
-                 block_time: float | None = None, detached: bool = False) -> None:
+                 block_time: float | None = None, base_fee: int = 0, detached: bool = False) -> None:
         self.port = port or free_port()
         self.chain_id = chain_id
         argv = [anvil_bin(), "--host", LOOPBACK, "--port", str(self.port),
                 "--chain-id", str(chain_id), "--accounts", str(accounts),
-                "--balance", str(balance_eth), "--mnemonic", DEFAULT_MNEMONIC]
+                "--balance", str(balance_eth), "--mnemonic", DEFAULT_MNEMONIC,
+                # brownie's own anvil runs with base fee 0 and brownie sends development
+                # transactions at gas price 0; the deploy script attaches brownie here.
+                "--base-fee", str(base_fee)]
         if block_time is not None:
             argv += ["--block-time", str(block_time)]
         self.process = ManagedProcess("anvil", argv, workdir / "anvil.log", detached=detached)

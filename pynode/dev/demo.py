@@ -27,9 +27,9 @@ def run(console: Console) -> None:
         for org, node in net.kubo.items():
             nodes.add_row(org, node.api_url, node.identity()["ID"])
         console.print(nodes)
-        contracts = Table("contract", "address", title=f"deployed at block {net.deployment.get('deploy_block')}")
-        for name, address in sorted(net.deployment["contracts"].items()):
-            contracts.add_row(name, address)
+        contracts = Table("contract", "address", title=f"deployed at block {net.deployment['deployBlock']}")
+        for name, entry in sorted(net.deployment["contracts"].items()):
+            contracts.add_row(name, entry["address"])
         console.print(contracts)
     console.print(f"network stopped cleanly after {time.monotonic() - started:.1f}s")
 

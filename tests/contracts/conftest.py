@@ -8,7 +8,7 @@ import pytest
 from brownie import FeeOnTransferERC20, TestERC20, chain
 
 from scripts.deploy import deploy_contracts, grant_roles
-from scripts.order_codec import (
+from pynode.chain.orders import (
     MATERIAL,
     PROCESS,
     ZERO_ADDRESS,

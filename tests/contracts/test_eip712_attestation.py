@@ -7,7 +7,7 @@ from conftest import DAY, DISPUTE_TIMEOUT, cid, err, now
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from scripts.order_codec import Kind, Status, next_head, report_evidence
+from pynode.chain.orders import Kind, Status, next_head, report_evidence
 
 SIGNER_KEY = "0x" + "42" * 32
 ATTESTATION_TYPES = {

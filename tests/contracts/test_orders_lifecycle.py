@@ -5,7 +5,7 @@ import pytest
 from brownie import EthRejecter, OrderBook
 from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, X25519_KEY, cid, err, now, profile
 
-from scripts.order_codec import (
+from pynode.chain.orders import (
     CERT,
     MATERIAL,
     PROCESS,

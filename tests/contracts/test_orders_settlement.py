@@ -4,7 +4,7 @@ import brownie
 import pytest
 from conftest import CLAIM_BOND, DAY, DISPUTE_TIMEOUT, PRICE, cid, err
 
-from scripts.order_codec import ZERO_ADDRESS, RefundReason, Status
+from pynode.chain.orders import ZERO_ADDRESS, RefundReason, Status
 
 
 def credits(book, account, token=ZERO_ADDRESS):

@@ -15,7 +15,7 @@ from conftest import (
     profile,
 )
 
-from scripts.order_codec import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, keccak
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, keccak
 
 REGISTERED, VETTED, SUSPENDED, UNBONDING = 1, 2, 4, 8
 ISO_9001 = CERT["ISO_9001"]

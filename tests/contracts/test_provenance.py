@@ -7,7 +7,7 @@ from conftest import DAY, cid
 from eth_abi import encode
 from eth_utils import event_abi_to_log_topic, keccak
 
-from scripts.order_codec import ORDER_EVENTS, Kind, OrderTracker, Status, order_hash
+from pynode.chain.orders import ORDER_EVENTS, Kind, OrderTracker, Status, order_hash
 
 
 def fetch_order_events(book):

@@ -13,7 +13,7 @@ from brownie import TestERC20, chain
 from brownie.test import strategy
 from conftest import DAY, MIN_BOND, X25519_KEY, cid, profile
 
-from scripts.order_codec import (
+from pynode.chain.orders import (
     ORDER_EVENTS,
     ZERO_ADDRESS,
     OrderTracker,

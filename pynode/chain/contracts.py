@@ -1,0 +1,254 @@
+"""One typed wrapper per contract: views return Python values, writes return TxRequests.
+
+Writes are not sent here: a `TxSender` simulates, signs and sends them, so the
+same request objects serve the CLI, the daemon and the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+
+from pynode.chain.deployment import ContractInfo
+from pynode.chain.logs import EventDecoder, event_topic
+from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
+from pynode.chain.tx import TxRequest
+from pynode.errors import FabmeshError, InputError
+
+
+class OrderOutOfSync(FabmeshError):
+    """The order rebuilt from events does not hash to the on-chain commitment (missing or forged logs)."""
+
+
+def _topic_for_uint(value: int) -> str:
+    return "0x" + value.to_bytes(32, "big").hex()
+
+
+def _topic_for_address(address: str) -> str:
+    return "0x" + bytes.fromhex(address[2:]).rjust(32, b"\x00").hex()
+
+
+class _Wrapper:
+    def __init__(self, w3: Web3, info: ContractInfo) -> None:
+        self.w3 = w3
+        self.info = info
+        self.address = info.address
+        self.contract: Contract = w3.eth.contract(address=info.address, abi=info.abi)
+        self.decoder = EventDecoder({info.address: info.abi})
+        self._topics = {item["name"]: event_topic(item) for item in info.abi if item.get("type") == "event"}
+
+    def request(self, label: str, function: str, *args: Any, value: int = 0) -> TxRequest:
+        data = self.contract.encode_abi(function, args=list(args))
+        return TxRequest(to=self.address, data=bytes.fromhex(data[2:]), label=label, value=value)
+
+    @staticmethod
+    def role(name: str) -> bytes:
+        """AccessControl role id, e.g. role("CERTIFIER_ROLE")."""
+        return keccak(text=name)
+
+    def has_role(self, role_name: str, account: str, block: int | str = "latest") -> bool:
+        return self.call("hasRole", self.role(role_name), account, block=block)
+
+    def grant_role(self, role_name: str, account: str) -> TxRequest:
+        return self.request(f"grant {role_name}", "grantRole", self.role(role_name), account)
+
+    def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
+        return getattr(self.contract.functions, function)(*args).call(block_identifier=block)
+
+    def logs(self, events: tuple[str, ...], *topics: str | None, from_block: int, to_block: int | str) -> list:
+        """Decoded logs of `events`, optionally filtered by indexed topics 1..3."""
+        query = {"address": self.address, "fromBlock": hex(from_block),
+                 "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
+                 "topics": [[self._topics[e] for e in events], *topics]}
+        raw = self.w3.provider.make_request("eth_getLogs", [query])
+        if "error" in raw:
+            raise FabmeshError(f"eth_getLogs failed: {raw['error']}")
+        return [self.decoder.decode(log) for log in raw["result"]]
+
+
+@dataclass(frozen=True)
+class PartnerInfo:
+    capabilities: int
+    materials: int
+    flags: int
+    completed: int
+    on_time: int
+    failed_qa: int
+    disputes_lost: int
+    bond: int
+    unbonding_ready_at: int
+    region: str
+    capacity: int
+    profile_cid: bytes
+    encryption_key_hash: bytes
+
+    REGISTERED, VETTED, SUSPENDED, UNBONDING = 1, 2, 4, 8
+
+    @property
+    def registered(self) -> bool:
+        return bool(self.flags & self.REGISTERED)
+
+    @property
+    def vetted(self) -> bool:
+        return bool(self.flags & self.VETTED)
+
+    @property
+    def suspended(self) -> bool:
+        return bool(self.flags & self.SUSPENDED)
+
+    @property
+    def unbonding(self) -> bool:
+        return bool(self.flags & self.UNBONDING)
+
+
+def region_bytes(region: str) -> bytes:
+    """A geohash prefix as the contracts' bytes8: ASCII, left-aligned, zero-padded."""
+    raw = region.encode()
+    if len(raw) > 8 or not region.isascii() or not region.isalnum():
+        raise InputError(f"region must be a geohash prefix of at most 8 letters/digits, got {region!r}")
+    return raw.ljust(8, b"\x00")
+
+
+def region_text(raw: bytes) -> str:
+    return bytes(raw).rstrip(b"\x00").decode("ascii", errors="replace")
+
+
+class PartnerRegistry(_Wrapper):
+    KEY_EVENTS = ("PartnerRegistered", "EncryptionKeyRotated")
+
+    def partner_info(self, partner: str, block: int | str = "latest") -> PartnerInfo:
+        raw = self.call("partnerInfo", partner, block=block)
+        (caps, materials, flags, completed, on_time, failed_qa, disputes_lost, bond, ready_at, region, capacity,
+         profile_cid, key_hash) = raw
+        return PartnerInfo(caps, materials, flags, completed, on_time, failed_qa, disputes_lost, bond, ready_at,
+                           region_text(region), capacity, bytes(profile_cid), bytes(key_hash))
+
+    def min_bond(self) -> int:
+        return self.call("minBond")
+
+    def unbonding_delay(self) -> int:
+        return self.call("unbondingDelay")
+
+    def certification_expiry(self, partner: str, cert_id: int, block: int | str = "latest") -> int:
+        return self.call("certificationExpiry", partner, cert_id, block=block)
+
+    def encryption_key(self, partner: str, from_block: int) -> bytes:
+        """The partner's current HPKE public key: the newest key event whose hash matches the registry's."""
+        expected = self.partner_info(partner).encryption_key_hash
+        events = self.logs(self.KEY_EVENTS, _topic_for_address(partner), from_block=from_block, to_block="latest")
+        for event in reversed(events):
+            key = bytes(event.args["encryptionKey"])
+            if keccak(key) == expected:
+                return key
+        raise InputError(f"{partner} has no registered encryption key (is it a registered partner?)")
+
+    # writes
+    def register(self, profile: tuple, encryption_key: bytes, bond: int) -> TxRequest:
+        return self.request("register", "register", profile, encryption_key, value=bond)
+
+    def update_profile(self, profile: tuple) -> TxRequest:
+        return self.request("update profile", "updateProfile", profile)
+
+    def rotate_encryption_key(self, encryption_key: bytes) -> TxRequest:
+        return self.request("rotate key", "rotateEncryptionKey", encryption_key)
+
+    def start_unbonding(self) -> TxRequest:
+        return self.request("start unbonding", "startUnbonding")
+
+    def withdraw_bond(self) -> TxRequest:
+        return self.request("withdraw bond", "withdrawBond")
+
+    def vet(self, partner: str, evidence_cid: bytes) -> TxRequest:
+        return self.request(f"vet {partner}", "vet", partner, evidence_cid)
+
+    def certify(self, partner: str, cert_id: int, expiry: int, evidence_cid: bytes) -> TxRequest:
+        return self.request(f"certify {partner}", "certify", partner, cert_id, expiry, evidence_cid)
+
+    def revoke_certification(self, partner: str, cert_id: int, reason_cid: bytes) -> TxRequest:
+        return self.request(f"revoke certification of {partner}", "revokeCertification", partner, cert_id,
+                            reason_cid)
+
+    def suspend(self, partner: str, reason_cid: bytes) -> TxRequest:
+        return self.request(f"suspend {partner}", "suspend", partner, reason_cid)
+
+    def reinstate(self, partner: str) -> TxRequest:
+        return self.request(f"reinstate {partner}", "reinstate", partner)
+
+
+class OrderBook(_Wrapper):
+    def order_hash(self, order_id: int, block: int | str = "latest") -> bytes:
+        return bytes(self.call("orderHash", order_id, block=block))
+
+    def order_count(self, block: int | str = "latest") -> int:
+        return self.call("orderCount", block=block)
+
+    def fee_bps(self) -> int:
+        return self.call("feeBps")
+
+    def credits(self, account: str, token: str = ZERO_ADDRESS) -> int:
+        return self.call("credits", account, token)
+
+    def token_allowed(self, token: str) -> bool:
+        return self.call("tokenAllowed", token)
+
+    def dispute_timeout(self) -> int:
+        return self.call("disputeTimeout")
+
+    def load_order(self, order_id: int, from_block: int, block: int | None = None) -> OrderTracker:
+        """Rebuilds order `order_id` from its events and checks it against the on-chain commitment."""
+        block = self.w3.eth.block_number if block is None else block
+        tracker = OrderTracker(order_id)
+        logs = self.logs(ORDER_EVENTS, _topic_for_uint(order_id), from_block=from_block, to_block=block)
+        if not logs:
+            raise InputError(f"order {order_id} does not exist")
+        for log in logs:
+            tracker.apply(log.event, log.args)
+        if order_hash(tracker.order) != self.order_hash(order_id, block):
+            raise OrderOutOfSync(f"order {order_id}: events do not reproduce the on-chain order hash at block {block}")
+        return tracker
+
+    # writes: every one after post passes the current Order back (see contracts/README.md)
+    def post(self, terms: tuple, spec: tuple, docs: tuple) -> TxRequest:
+        value = terms[2] if to_checksum_address(terms[1]) == ZERO_ADDRESS else 0
+        return self.request("post", "post", terms, spec, docs, value=value)
+
+    def claim(self, t: OrderTracker) -> TxRequest:
+        return self.request(f"claim order {t.order_id}", "claim", t.order_id, t.order, t.spec, value=t.terms[3])
+
+    def award(self, t: OrderTracker, envelope_cid: bytes) -> TxRequest:
+        return self.request(f"award order {t.order_id}", "award", t.order_id, t.order, envelope_cid)
+
+    def attest(self, t: OrderTracker, report_cid: bytes, report_hash: bytes, passed: bool) -> TxRequest:
+        return self.request(f"attest order {t.order_id}", "attest", t.order_id, t.order, report_cid, report_hash,
+                            passed)
+
+    def attest_by_sig(self, t: OrderTracker, attestation: tuple, signature: bytes) -> TxRequest:
+        return self.request(f"relay attestation for order {t.order_id}", "attestBySig", t.order, attestation,
+                            signature)
+
+    def record_serials(self, t: OrderTracker, root: bytes) -> TxRequest:
+        return self.request(f"record serials of order {t.order_id}", "recordSerials", t.order_id, t.order, root)
+
+    def ship(self, t: OrderTracker, report_cid: bytes, report_hash: bytes) -> TxRequest:
+        return self.request(f"ship order {t.order_id}", "ship", t.order_id, t.order, report_cid, report_hash)
+
+    def dispute(self, t: OrderTracker, evidence_cid: bytes) -> TxRequest:
+        return self.request(f"dispute order {t.order_id}", "dispute", t.order_id, t.order, evidence_cid)
+
+    def resolve(self, t: OrderTracker, buyer_share: int, partner_lost: bool, ruling_cid: bytes) -> TxRequest:
+        return self.request(f"resolve order {t.order_id}", "resolve", t.order_id, t.order, buyer_share,
+                            partner_lost, ruling_cid)
+
+    def simple(self, function: str, t: OrderTracker) -> TxRequest:
+        """cancel, startProduction, confirm, finalize, settleExpiredDispute, refund, withdrawPayment."""
+        return self.request(f"{function} order {t.order_id}", function, t.order_id, t.order)
+
+    def withdraw(self, token: str = ZERO_ADDRESS) -> TxRequest:
+        return self.request("withdraw", "withdraw", token)
+
+    def set_token_allowed(self, token: str, allowed: bool) -> TxRequest:
+        return self.request(f"allow token {token}", "setTokenAllowed", token, allowed)

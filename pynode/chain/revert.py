@@ -1,0 +1,54 @@
+"""Turns revert data into the contract's custom error name and arguments."""
+
+from __future__ import annotations
+
+from eth_abi import decode
+from eth_utils import function_signature_to_4byte_selector
+
+_BUILTIN = {
+    function_signature_to_4byte_selector("Error(string)"): ("Error", ["reason"], ["string"]),
+    function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", ["code"], ["uint256"]),
+}
+
+
+def _type_of(param: dict) -> str:
+    """ABI type string, expanding tuples so eth_abi can decode them."""
+    if param["type"].startswith("tuple"):
+        inner = ",".join(_type_of(c) for c in param["components"])
+        return f"({inner}){param['type'][len('tuple'):]}"
+    return param["type"]
+
+
+class RevertDecoder:
+    def __init__(self, *abis: list[dict]) -> None:
+        self._errors = dict(_BUILTIN)
+        for abi in abis:
+            for item in abi:
+                if item.get("type") != "error":
+                    continue
+                types = [_type_of(p) for p in item["inputs"]]
+                selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+                self._errors[selector] = (item["name"], [p["name"] for p in item["inputs"]], types)
+
+    def decode(self, data: bytes) -> str:
+        """`OrderNotOpen(orderId=7)`, or the raw hex when the selector is unknown."""
+        if len(data) < 4:
+            return "reverted without a reason" if not data else f"reverted with data 0x{data.hex()}"
+        known = self._errors.get(data[:4])
+        if known is None:
+            return f"reverted with unknown error 0x{data.hex()}"
+        name, names, types = known
+        try:
+            values = decode(types, data[4:])
+        except Exception:  # malformed payload for a known selector: show it, don't crash
+            return f"{name}(<undecodable 0x{data[4:].hex()}>)"
+        args = ", ".join(f"{n}={_show(v)}" if n else _show(v) for n, v in zip(names, values))
+        return f"{name}({args})"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    return str(value)

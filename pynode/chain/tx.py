@@ -1,0 +1,221 @@
+"""Sending transactions: simulate, sign locally, EIP-1559 fees, nonces, receipts.
+
+Every transaction is first simulated with `eth_call`, so a revert is reported
+with the contract's custom error before any gas is spent. A transaction that
+is not mined in time is replaced (same nonce, fees raised by more than the
+10% nodes require), and whichever version is mined counts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
+
+from pynode.chain.revert import RevertDecoder
+from pynode.errors import FabmeshError, TransientError
+
+GAS_MARGIN = 1.2  # estimates can fall short when state moves between estimate and inclusion
+FEE_BUMP_NUM, FEE_BUMP_DEN = 5, 4  # +25% per replacement: above the 10% nodes require
+
+
+class TxReverted(FabmeshError):
+    """The contract refused the call (in simulation or on chain)."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        super().__init__(f"{label} reverted: {reason}")
+        self.label = label
+        self.reason = reason
+
+
+class TxNotMined(TransientError):
+    pass
+
+
+@dataclass(frozen=True)
+class TxRequest:
+    """A contract call to send: produced by the typed contract wrappers."""
+
+    to: str
+    data: bytes
+    label: str
+    value: int = 0
+
+
+@dataclass
+class SentTx:
+    receipt: dict
+    replaced: list[str] = field(default_factory=list)
+
+    @property
+    def tx_hash(self) -> str:
+        return self.receipt["transactionHash"].to_0x_hex()
+
+    @property
+    def gas_used(self) -> int:
+        return self.receipt["gasUsed"]
+
+    @property
+    def block_number(self) -> int:
+        return self.receipt["blockNumber"]
+
+
+def revert_data(exc: Exception) -> bytes:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."}
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    return data if isinstance(data, bytes) else b""
+
+
+class NonceManager:
+    """Consecutive nonces for one account, safe for concurrent senders in one process."""
+
+    def __init__(self, w3: Web3, address: str) -> None:
+        self._w3 = w3
+        self._address = address
+        self._lock = threading.Lock()
+        self._next: int | None = None
+
+    def reserve(self) -> int:
+        with self._lock:
+            pending = self._w3.eth.get_transaction_count(self._address, "pending")
+            nonce = max(pending, self._next or 0)
+            self._next = nonce + 1
+            return nonce
+
+    def release(self, nonce: int) -> None:
+        """Gives back a nonce whose transaction never reached the node."""
+        with self._lock:
+            if self._next == nonce + 1:
+                self._next = nonce
+
+    def resync(self) -> None:
+        with self._lock:
+            self._next = None
+
+
+class TxSender:
+    def __init__(self, w3: Web3, account: LocalAccount, decoder: RevertDecoder, *, confirmations: int = 1,
+                 replace_after_s: float = 30.0, give_up_after_s: float = 300.0, poll_s: float = 0.1) -> None:
+        self.w3 = w3
+        self.account = account
+        self.decoder = decoder
+        self.confirmations = confirmations
+        self.replace_after_s = replace_after_s
+        self.give_up_after_s = give_up_after_s
+        self.poll_s = poll_s
+        self.nonces = NonceManager(w3, account.address)
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def _call_params(self, request: TxRequest) -> dict:
+        return {"from": self.address, "to": request.to, "data": HexBytes(request.data), "value": request.value}
+
+    def simulate(self, request: TxRequest, block: str | int = "latest") -> bytes:
+        """Runs the call without sending it; raises TxReverted with the decoded error."""
+        try:
+            return bytes(self.w3.eth.call(self._call_params(request), block))
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            raise TxReverted(request.label, self._reason(exc)) from exc
+        except Web3RPCError as exc:
+            raise TxReverted(request.label, str(exc)) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientError(f"RPC unreachable while simulating {request.label}") from exc
+
+    def _reason(self, exc: Exception) -> str:
+        data = revert_data(exc)
+        return self.decoder.decode(data) if data else str(exc)
+
+    def _fees(self) -> tuple[int, int]:
+        base = self.w3.eth.get_block("latest")["baseFeePerGas"]
+        tip = self.w3.eth.max_priority_fee
+        return 2 * base + tip, tip
+
+    def send(self, request: TxRequest) -> SentTx:
+        self.simulate(request)
+        params = self._call_params(request)
+        try:
+            gas = int(self.w3.eth.estimate_gas(params) * GAS_MARGIN)
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            raise TxReverted(request.label, self._reason(exc)) from exc
+        max_fee, tip = self._fees()
+        nonce = self.nonces.reserve()
+        tx = {**params, "gas": gas, "nonce": nonce, "chainId": self.w3.eth.chain_id,
+              "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip, "type": 2}
+        try:
+            hashes = [self._broadcast(tx)]
+        except Exception:
+            self.nonces.release(nonce)
+            raise
+        receipt = self._await(tx, hashes)
+        if receipt["status"] != 1:
+            raise TxReverted(request.label, self._replay_reason(params, receipt["blockNumber"]))
+        return SentTx(receipt, replaced=[h.to_0x_hex() for h in hashes[:-1]])
+
+    def _broadcast(self, tx: dict) -> HexBytes:
+        signed = self.account.sign_transaction(tx)
+        try:
+            return self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Web3RPCError as exc:
+            if "already known" in str(exc):  # a retried send of the same bytes
+                return HexBytes(signed.hash)
+            if "nonce too low" in str(exc):
+                self.nonces.resync()
+            raise
+
+    def _await(self, tx: dict, hashes: list[HexBytes]) -> dict:
+        started = last_sent = time.monotonic()
+        while time.monotonic() - started < self.give_up_after_s:
+            for tx_hash in hashes:
+                receipt = self._receipt(tx_hash)
+                if receipt is not None:
+                    self._await_confirmations(receipt)
+                    return receipt
+            if time.monotonic() - last_sent > self.replace_after_s:
+                tx["maxFeePerGas"] = tx["maxFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
+                tx["maxPriorityFeePerGas"] = tx["maxPriorityFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
+                hashes.append(self._broadcast(tx))
+                last_sent = time.monotonic()
+            time.sleep(self.poll_s)
+        raise TxNotMined(f"nonce {tx['nonce']} not mined after {self.give_up_after_s:.0f}s "
+                         f"({', '.join(h.to_0x_hex() for h in hashes)})")
+
+    def _receipt(self, tx_hash: HexBytes) -> dict | None:
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except (TransactionNotFound, TimeExhausted):
+            return None
+
+    def _await_confirmations(self, receipt: dict) -> None:
+        while self.w3.eth.block_number - receipt["blockNumber"] + 1 < self.confirmations:
+            time.sleep(self.poll_s)
+
+    def _replay_reason(self, params: dict, block: int) -> str:
+        """Re-runs a mined-but-reverted call at its block to learn why."""
+        try:
+            self.w3.eth.call(params, block - 1)
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            return self._reason(exc)
+        except Web3RPCError as exc:
+            return str(exc)
+        return "reverted on chain (state changed after simulation)"

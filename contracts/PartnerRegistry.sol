@@ -25,8 +25,11 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
     /// @notice Flag bit: the partner is unbonding.
     uint8 public constant FLAG_UNBONDING = 8;
 
-    uint256 private constant X25519_KEY_LENGTH = 32;
-    uint256 private constant XWING_KEY_LENGTH = 1216; // ML-KEM-768 encapsulation key (1184) + X25519 (32)
+    // Keys are suite-prefixed as pynode encodes them, so readers know the KEM from the bytes alone.
+    bytes1 private constant X25519_SUITE = 0x01;
+    bytes1 private constant XWING_SUITE = 0x02;
+    uint256 private constant X25519_KEY_LENGTH = 33; // suite byte + X25519 public key (32)
+    uint256 private constant XWING_KEY_LENGTH = 1217; // suite byte + ML-KEM-768 encapsulation key (1184) + X25519 (32)
 
     /// @dev Slot 0 holds everything a claim reads and a reputation update writes, so each costs one
     /// cold slot; slot 1 the bond; the CIDs live in slots 2 and 3.
@@ -256,8 +259,9 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
     }
 
     function _checkKey(bytes calldata key) private pure {
-        if (key.length != X25519_KEY_LENGTH && key.length != XWING_KEY_LENGTH) {
-            revert InvalidEncryptionKey(key.length);
-        }
+        uint256 length = key.length;
+        bool x25519 = length == X25519_KEY_LENGTH && key[0] == X25519_SUITE;
+        bool xwing = length == XWING_KEY_LENGTH && key[0] == XWING_SUITE;
+        if (!x25519 && !xwing) revert InvalidEncryptionKey(length);
     }
 }

@@ -32,8 +32,8 @@ BOND = 10**16
 INSPECTOR_KEY = "0x" + "42" * 32
 GOALS = {"lifecycle_total": 200_000, "post": 70_000}
 PROFILE = (0b1110_0001, 0b1_0010_0001, b"u33d\0\0\0\0", 100, keccak(b"profile"))
-X25519_KEY = b"\x11" * 32
-XWING_KEY = b"\x22" * 1216
+X25519_KEY = b"\x01" + b"\x11" * 32  # suite-prefixed (pynode.crypto.hpke)
+XWING_KEY = b"\x02" + b"\x22" * 1216
 ATTESTATION_FIELDS = [("orderId", "uint256"), ("inspector", "address"), ("reportCid", "bytes32"),
                       ("reportHash", "bytes32"), ("passed", "bool"), ("nonce", "uint256"), ("deadline", "uint256")]
 

@@ -38,7 +38,8 @@ interface IPartnerRegistry {
     error AlreadyRegistered(address partner);
     /// @notice Thrown when the registration bond is below the deploy-time minimum.
     error BondTooLow(uint256 sent, uint256 minimum);
-    /// @notice Thrown when the encryption key is neither X25519 (32 bytes) nor X25519+ML-KEM-768 (1216 bytes).
+    /// @notice Thrown when the encryption key is neither 0x01 ‖ X25519 (33 bytes) nor 0x02 ‖ X25519+ML-KEM-768
+    /// (X-Wing, 1217 bytes).
     error InvalidEncryptionKey(uint256 length);
     /// @notice Thrown when a partner that is not vetted tries to claim.
     error NotVetted(address partner);
@@ -71,7 +72,7 @@ interface IPartnerRegistry {
 
     /// @notice Registers the caller as a manufacturer with an ETH bond of at least `minBond()`.
     /// @param profile Capabilities, materials, region, capacity hint and profile document CID.
-    /// @param encryptionKey HPKE public key: X25519 (32 bytes) or X25519+ML-KEM-768 (1216 bytes).
+    /// @param encryptionKey HPKE public key, suite-prefixed: 0x01 ‖ X25519 (33 bytes) or 0x02 ‖ X-Wing (1217 bytes).
     function register(PartnerProfile calldata profile, bytes calldata encryptionKey) external payable;
 
     /// @notice Replaces the caller's profile; changing capabilities or materials clears its vetting.
@@ -79,7 +80,7 @@ interface IPartnerRegistry {
     function updateProfile(PartnerProfile calldata profile) external;
 
     /// @notice Rotates the caller's HPKE public encryption key.
-    /// @param encryptionKey The new key (32 or 1216 bytes).
+    /// @param encryptionKey The new key (33 or 1217 bytes, suite-prefixed).
     function rotateEncryptionKey(bytes calldata encryptionKey) external;
 
     /// @notice Starts the unbonding delay; the partner can no longer claim orders.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eth_abi import decode
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 
 _BUILTIN = {
     function_signature_to_4byte_selector("Error(string)"): ("Error", ["reason"], ["string"]),
@@ -47,6 +47,8 @@ class RevertDecoder:
 
 
 def _show(value: object) -> str:
+    if isinstance(value, str) and is_address(value):
+        return to_checksum_address(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, tuple | list):

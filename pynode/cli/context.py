@@ -13,7 +13,11 @@ from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 from rich.console import Console
 
+from pynode.chain.client import Chain
+from pynode.chain.tx import SentTx, TxRequest
 from pynode.errors import InputError
+from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.vault import DesignVault
 from pynode.settings import Settings
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore, unlock_keyfile
@@ -44,6 +48,34 @@ class CliContext:
     @cached_property
     def hpke_keys(self) -> HpkeKeyStore:
         return HpkeKeyStore(self.settings.hpke_dir, self.settings.scrypt_n)
+
+    @cached_property
+    def chain(self) -> Chain:
+        return Chain.connect(self.settings)
+
+    @cached_property
+    def ipfs(self) -> IpfsClient:
+        return IpfsClient(self.settings.ipfs_api)
+
+    @cached_property
+    def vault(self) -> DesignVault:
+        return DesignVault(self.ipfs)
+
+    @cached_property
+    def account(self) -> LocalAccount:
+        """The unlocked signer, asked for once per command."""
+        return self.signer()
+
+    def send(self, request: TxRequest) -> SentTx:
+        """Simulates, then (after a confirmation on a terminal unless -y) signs and sends."""
+        sender = self.chain.sender(self.account)
+        sender.simulate(request)
+        if not self.yes and not self.json and click.get_text_stream("stdin").isatty():
+            self.confirm(f"Send '{request.label}' from {self.account.address}?")
+        sent = sender.send(request)
+        if not self.json:
+            click.echo(f"{request.label}: {sent.tx_hash} (block {sent.block_number}, gas {sent.gas_used})", err=True)
+        return sent
 
     def password(self, prompt: str = "Password: ", *, confirm: bool = False) -> str:
         return read_password(self.settings.password_file, prompt=prompt, confirm=confirm)

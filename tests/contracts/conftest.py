@@ -27,8 +27,8 @@ UNBONDING_DELAY = 7 * DAY
 DISPUTE_TIMEOUT = 14 * DAY
 PRICE = 10**17
 CLAIM_BOND = 10**16
-X25519_KEY = b"\x11" * 32
-XWING_KEY = b"\x22" * 1216
+X25519_KEY = b"\x01" + b"\x11" * 32  # suite-prefixed, as pynode.crypto.hpke encodes keys
+XWING_KEY = b"\x02" + b"\x22" * 1216
 CAPS = PROCESS["CNC_MILLING"] | PROCESS["FDM"] | PROCESS["SLS"]
 MATS = MATERIAL["AL_6061"] | MATERIAL["PLA"] | MATERIAL["NYLON"]
 

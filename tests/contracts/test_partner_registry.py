@@ -79,10 +79,15 @@ def test_register_reverts_with_BondTooLow(registry, maker):
         registry.register(profile(), X25519_KEY, {"from": maker, "value": MIN_BOND - 1})
 
 
-@pytest.mark.parametrize("length", [0, 31, 33, 1184, 1217])
-def test_register_reverts_with_InvalidEncryptionKey(registry, maker, length):
-    with brownie.reverts(err("InvalidEncryptionKey", length)):
-        registry.register(profile(), b"\x01" * length, {"from": maker, "value": MIN_BOND})
+@pytest.mark.parametrize("key", [
+    b"", b"\x01" * 32, b"\x01" * 34, b"\x01" * 1216, b"\x02" * 1218,
+    b"\x02" + b"\x11" * 32,  # X25519 length with the X-Wing suite byte
+    b"\x01" + b"\x22" * 1216,  # X-Wing length with the X25519 suite byte
+    b"\x00" + b"\x11" * 32,  # unknown suite
+])
+def test_register_reverts_with_InvalidEncryptionKey(registry, maker, key):
+    with brownie.reverts(err("InvalidEncryptionKey", len(key))):
+        registry.register(profile(), key, {"from": maker, "value": MIN_BOND})
 
 
 # ----------------------------------------------------------- updateProfile

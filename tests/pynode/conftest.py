@@ -52,3 +52,52 @@ def anvil(processes_dir: Path) -> Iterator[Anvil]:
 def kubo(processes_dir: Path) -> Iterator[KuboNode]:
     with KuboNode(processes_dir / "kubo-repo") as node:
         yield node
+
+
+# ---------------------------------------------------------------- deployed contracts
+
+ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitrator", "auditor", "stranger")
+
+
+@pytest.fixture(scope="session")
+def dev_accounts():
+    """anvil's funded accounts by role name (index order = ROLES)."""
+    from eth_account import Account
+
+    from pynode.dev.anvil import DEFAULT_MNEMONIC
+
+    Account.enable_unaudited_hdwallet_features()
+    return {role: Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+            for i, role in enumerate(ROLES)}
+
+
+@pytest.fixture(scope="session")
+def deployments_dir(anvil, processes_dir, dev_accounts) -> Path:
+    """The contracts deployed once per session by scripts/deploy.py, roles granted to the role accounts."""
+    from pynode.dev.deploy import deploy
+
+    target = processes_dir / "deployments"
+    deploy(anvil.rpc_url, anvil.chain_id, target, extra_env={
+        "FABMESH_CERTIFIERS": dev_accounts["certifier"].address,
+        "FABMESH_INSPECTORS": dev_accounts["inspector"].address,
+        "FABMESH_ARBITRATORS": dev_accounts["arbitrator"].address,
+    })
+    return target
+
+
+@pytest.fixture(scope="session")
+def settings(anvil, kubo, deployments_dir, tmp_path_factory):
+    from pynode.settings import Settings
+
+    return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
+                    home=tmp_path_factory.mktemp("fabmesh-home"), scrypt_n=1024, confirmations=1)
+
+
+@pytest.fixture
+def chain(anvil, settings):
+    """A Chain on the session deployment; chain state is reverted after each test."""
+    from pynode.chain.client import Chain
+
+    snapshot = anvil.rpc("evm_snapshot")
+    yield Chain.connect(settings)
+    anvil.rpc("evm_revert", snapshot)

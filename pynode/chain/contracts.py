@@ -41,6 +41,10 @@ class _Wrapper:
         self.decoder = EventDecoder({info.address: info.abi})
         self._topics = {item["name"]: event_topic(item) for item in info.abi if item.get("type") == "event"}
 
+    def topic(self, event: str) -> str:
+        """topic0 of `event`, 0x-hex."""
+        return self._topics[event]
+
     def request(self, label: str, function: str, *args: Any, value: int = 0) -> TxRequest:
         data = self.contract.encode_abi(function, args=list(args))
         return TxRequest(to=self.address, data=bytes.fromhex(data[2:]), label=label, value=value)

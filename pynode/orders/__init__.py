@@ -1,0 +1,1 @@
+"""Order workflows shared by the CLI, the daemons and the demo: buyer side and partner side."""

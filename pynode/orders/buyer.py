@@ -1,0 +1,148 @@
+"""What a buyer does: post an escrowed order for an encrypted design, award, confirm, dispute, recover.
+
+Everything here first checks on-chain state (the order is rebuilt from its
+events and verified against its commitment), then simulates, then sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+from pynode.chain.client import Chain
+from pynode.chain.contracts import region_bytes
+from pynode.chain.erc20 import Erc20
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Status, docs_hash, pack_cert_ids, spec_hash
+from pynode.chain.tx import SentTx
+from pynode.crypto.envelope import OrderContext
+from pynode.crypto.hpke import HpkeKeyPair
+from pynode.errors import InputError
+from pynode.ipfs.cid import cid_to_digest
+from pynode.ipfs.vault import DesignVault, SealedDesign
+from pynode.orders.design_keys import DesignKeyStore
+from pynode.orders.spec_document import build_spec_document
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    design: Path
+    process: str
+    material: str
+    quantity: int
+    price: int
+    claim_deadline: int
+    delivery_deadline: int
+    inspection_window: int
+    claim_bond: int = 0
+    token: str = ZERO_ADDRESS
+    reserved_for: str = ZERO_ADDRESS
+    region: str = ""
+    certifications: tuple[str, ...] = ()
+    tolerances: dict | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class PostedOrder:
+    order_id: int
+    sent: SentTx
+    design: SealedDesign
+    spec_cid: str
+    key_backup_cid: str
+
+
+def _lookup(vocabulary: dict[str, int], name: str, what: str) -> int:
+    try:
+        return vocabulary[name.upper()]
+    except KeyError:
+        raise InputError(f"unknown {what} {name!r}; known: {', '.join(sorted(vocabulary))}") from None
+
+
+def cert_id(name: str) -> int:
+    """ISO_9001, AS9100, ISO_13485, or a custom numeric id."""
+    if name.isdigit() and 0 < int(name) < 1 << 32:
+        return int(name)
+    return _lookup(CERT, name, "certification")
+
+
+class Buyer:
+    def __init__(self, chain: Chain, vault: DesignVault, keys: DesignKeyStore, account: LocalAccount) -> None:
+        self.chain = chain
+        self.vault = vault
+        self.keys = keys
+        self.account = account
+
+    @property
+    def _book(self) -> str:
+        return self.chain.book.address
+
+    def post(self, request: OrderRequest, buyer_public_key: bytes,
+             progress: Callable[[int], None] | None = None) -> PostedOrder:
+        processes = _lookup(PROCESS, request.process, "process")
+        materials = _lookup(MATERIAL, request.material, "material")
+        certs = [cert_id(c) for c in request.certifications]
+        if len(certs) > 4:
+            raise InputError("an order can require at most four certifications")
+        sealed = self.vault.seal(request.design, progress)
+        backup = self.keys.save(sealed.content_key, chain_id=self.chain.chain_id, book=self._book,
+                                buyer=self.account.address, buyer_public_key=buyer_public_key,
+                                design_sha256=sealed.plaintext_sha256)
+        spec_document = build_spec_document(
+            process=request.process.upper(), material=request.material.upper(), quantity=request.quantity,
+            tolerances=request.tolerances or {}, certifications=list(request.certifications), region=request.region,
+            design_name=request.design.name, design_size=sealed.plaintext_size,
+            design_sha256=sealed.plaintext_sha256, design_cid=sealed.cid, notes=request.notes)
+        spec_cid = self.vault.ipfs.add_bytes(spec_document)
+        docs = (cid_to_digest(sealed.cid), sealed.plaintext_sha256, cid_to_digest(spec_cid),
+                region_bytes(request.region) if request.region else b"\x00" * 8)
+        spec = (request.reserved_for, processes, materials, pack_cert_ids(*certs), docs_hash(docs))
+        terms = (self.account.address, request.token, request.price, request.claim_bond, request.claim_deadline,
+                 request.delivery_deadline, request.inspection_window, self.chain.book.fee_bps(), spec_hash(spec))
+        if to_checksum_address(request.token) != ZERO_ADDRESS:
+            self._approve(request.token, request.price)
+        sent = self.chain.send(self.account, self.chain.book.post(terms, spec, docs))
+        return PostedOrder(self._posted_id(sent), sent, sealed, spec_cid, backup)
+
+    def _approve(self, token: str, amount: int) -> None:
+        erc20 = Erc20(self.chain.w3, token)
+        if erc20.allowance(self.account.address, self._book) < amount:
+            self.chain.send(self.account, erc20.approve(self._book, amount))
+
+    def _posted_id(self, sent: SentTx) -> int:
+        topic = bytes.fromhex(self.chain.book.topic("OrderPosted")[2:])
+        for log in sent.receipt["logs"]:
+            if log["address"] == self._book and log["topics"] and bytes(log["topics"][0]) == topic:
+                return int.from_bytes(bytes(log["topics"][1]), "big")
+        raise InputError(f"transaction {sent.tx_hash} emitted no OrderPosted")
+
+    def award(self, order_id: int, partner: str, keypair: HpkeKeyPair) -> tuple[SentTx, str]:
+        """Seals the design key to the claimant's registered key, pins the envelope, awards."""
+        tracker = self.chain.book.load_order(order_id, self.chain.from_block)
+        if tracker.status != Status.CLAIMED:
+            raise InputError(f"order {order_id} is {tracker.status.name}, not CLAIMED")
+        claimant = tracker.state[1]
+        if to_checksum_address(partner) != to_checksum_address(claimant):
+            raise InputError(f"order {order_id} was claimed by {claimant}, not {partner}")
+        design_sha256 = bytes(tracker.docs[1])
+        content_key = self.keys.load(keypair, chain_id=self.chain.chain_id, book=self._book,
+                                     buyer=self.account.address, design_sha256=design_sha256)
+        partner_key = self.chain.registry.encryption_key(claimant, self.chain.from_block)
+        context = OrderContext(chain_id=self.chain.chain_id, contract=self._book, order_id=order_id,
+                               recipient=claimant, design_sha256=design_sha256)
+        envelope_cid = self.vault.publish_envelope(content_key, partner_key, context)
+        sent = self.chain.send(self.account, self.chain.book.award(tracker, cid_to_digest(envelope_cid)))
+        return sent, envelope_cid
+
+    def act(self, function: str, order_id: int) -> SentTx:
+        """confirm, cancel, refund or finalize (the last two anyone may call)."""
+        tracker = self.chain.book.load_order(order_id, self.chain.from_block)
+        return self.chain.send(self.account, self.chain.book.simple(function, tracker))
+
+    def dispute(self, order_id: int, evidence: Path) -> tuple[SentTx, str]:
+        evidence_cid = self.vault.ipfs.add_bytes(evidence.read_bytes())
+        tracker = self.chain.book.load_order(order_id, self.chain.from_block)
+        return self.chain.send(self.account, self.chain.book.dispute(tracker, cid_to_digest(evidence_cid))), evidence_cid

@@ -12,7 +12,10 @@ import click
 
 from pynode import __version__
 from pynode.cli.context import CliContext, load_settings
+from pynode.cli.check import check
 from pynode.cli.dev import dev
+from pynode.cli.order import order
+from pynode.cli.partner import partner
 from pynode.cli.wallet import wallet
 from pynode.errors import FabmeshError
 
@@ -42,6 +45,9 @@ def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password
 
 cli.add_command(wallet)
 cli.add_command(dev)
+cli.add_command(partner)
+cli.add_command(order)
+cli.add_command(check)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -81,7 +81,9 @@ class IpfsClient:
         try:
             return fn()
         except (ipfs_exc.ConnectionError, ipfs_exc.TimeoutError) as exc:
-            raise IpfsUnavailable(f"IPFS API at {self.api} did not answer ({what}): {exc}") from exc
+            reason = "timed out" if isinstance(exc, ipfs_exc.TimeoutError) else "connection refused" \
+                if "refused" in str(exc).lower() else type(exc).__name__
+            raise IpfsUnavailable(f"IPFS API at {self.api} did not answer ({what}): {reason}") from exc
         except ipfs_exc.ErrorResponse as exc:
             raise IpfsRequestRejected(f"IPFS {what} refused: {exc}") from exc
         except ipfs_exc.Error as exc:

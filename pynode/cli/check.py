@@ -1,0 +1,64 @@
+"""`fabmesh check`: is everything this machine needs reachable and consistent?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from pynode.chain.client import Chain
+from pynode.cli.context import CliContext, pass_ctx
+from pynode.errors import FabmeshError
+from pynode.ipfs.client import IpfsClient
+
+
+def _run(name: str, probe: Callable[[], str]) -> dict:
+    try:
+        return {"check": name, "ok": True, "detail": probe()}
+    except FabmeshError as exc:
+        return {"check": name, "ok": False, "detail": str(exc)}
+    except Exception as exc:  # a check reports, it does not crash: any failure is the finding
+        return {"check": name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+
+
+@click.command()
+@pass_ctx
+def check(ctx: CliContext) -> None:
+    """Check the RPC endpoint, chain id, contract code, Kubo and the account's balance."""
+    settings = ctx.settings
+    results = []
+    chain: dict[str, Chain] = {}
+
+    def rpc() -> str:
+        chain["c"] = Chain.connect(settings)
+        return f"{settings.rpc_url}: chain {chain['c'].chain_id}, deployment {chain['c'].deployment.source}"
+
+    results.append(_run("rpc + deployment", rpc))
+    if "c" in chain:
+        c = chain["c"]
+        for name in ("PartnerRegistry", "OrderBook"):
+            address = c.deployment[name].address
+
+            def code(address: str = address) -> str:
+                if len(c.w3.eth.get_code(address)) == 0:
+                    raise FabmeshError(f"no contract code at {address}")
+                return address
+
+            results.append(_run(f"{name} code", code))
+
+    def ipfs() -> str:
+        with IpfsClient(settings.ipfs_api, timeout=10) as client:
+            return f"{settings.ipfs_api}: Kubo {client.version()}"
+
+    results.append(_run("ipfs", ipfs))
+    if settings.account and "c" in chain:
+        def balance() -> str:
+            address = ctx.keystore.get(settings.account).address
+            return f"{address}: {chain['c'].w3.eth.get_balance(address) / 1e18:.6f} ETH"
+
+        results.append(_run("account balance", balance))
+    ok = all(r["ok"] for r in results)
+    ctx.emit({"ok": ok, "checks": results},
+             "\n".join(f"{'✓' if r['ok'] else '✗'} {r['check']}: {r['detail']}" for r in results))
+    if not ok:
+        raise SystemExit(1)

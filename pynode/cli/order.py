@@ -1,0 +1,202 @@
+"""`fabmesh order`: post escrowed orders for encrypted designs and see them through."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.table import Table
+
+from pynode.chain.contracts import region_text
+from pynode.chain.erc20 import Erc20
+from pynode.chain.orders import CERT, MATERIAL, ORDER_EVENTS, PROCESS, ZERO_ADDRESS, Kind, OrderTracker, Status
+from pynode.cli.context import CliContext, pass_ctx
+from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
+from pynode.errors import InputError
+from pynode.ipfs.cid import digest_to_cid
+from pynode.orders.buyer import Buyer, OrderRequest
+from pynode.orders.design_keys import DesignKeyStore
+
+
+def _buyer(ctx: CliContext) -> Buyer:
+    return Buyer(ctx.chain, ctx.vault, DesignKeyStore(ctx.settings.home / "design-keys", ctx.ipfs), ctx.account)
+
+
+def _certs(packed: int) -> list[str]:
+    names = {v: k for k, v in CERT.items()}
+    ids = [(packed >> (32 * i)) & 0xFFFFFFFF for i in range(4)]
+    return [names.get(i, str(i)) for i in ids if i]
+
+
+def order_summary(t: OrderTracker) -> dict:
+    terms, state, spec, docs = t.terms, t.state, t.spec, t.docs
+    return {
+        "order_id": t.order_id, "status": t.status.name, "buyer": terms[0], "partner": state[1] if state[1] != ZERO_ADDRESS else None,
+        "token": terms[1], "price": terms[2], "claim_bond": terms[3], "claim_deadline": terms[4],
+        "delivery_deadline": terms[5], "inspection_window": terms[6], "fee_bps": terms[7],
+        "reserved_for": spec[0] if spec[0] != ZERO_ADDRESS else None,
+        "processes": names_of(spec[1], PROCESS), "materials": names_of(spec[2], MATERIAL), "certifications": _certs(spec[3]),
+        "design_cid": digest_to_cid(bytes(docs[0])), "design_sha256": "0x" + bytes(docs[1]).hex(),
+        "spec_cid": digest_to_cid(bytes(docs[2])), "region": region_text(docs[3]),
+        "provenance_head": "0x" + bytes(state[3]).hex(),
+        "records": [{"kind": Kind(k).name, "actor": a, "evidence": "0x" + bytes(e).hex(), "time": tm}
+                    for k, a, e, tm, _ in t.records],
+    }
+
+
+@click.group()
+def order() -> None:
+    """Post, award, confirm, dispute and recover escrowed orders."""
+
+
+@order.command()
+@click.option("--design", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The design file (STL, STEP, 3MF, G-code, DXF…); encrypted before it leaves this machine")
+@click.option("--process", required=True, help=f"One of {', '.join(PROCESS)}")
+@click.option("--material", required=True, help=f"One of {', '.join(MATERIAL)}")
+@click.option("--qty", type=click.IntRange(1, 10**9), required=True)
+@click.option("--price", required=True, help="Escrowed payment: ETH (0.5, 20gwei) or whole tokens with --token")
+@click.option("--token", type=ADDRESS, help="Pay in this allow-listed ERC-20 instead of ETH")
+@click.option("--claim-by", type=TIME, required=True, help="Claim (and award) deadline: +2d, 2026-12-01T12:00Z")
+@click.option("--deliver-by", type=TIME, required=True, help="Shipping deadline")
+@click.option("--inspection", type=DURATION, default="3d", show_default=True, help="Window to dispute after shipping")
+@click.option("--claim-bond", default="0", show_default=True, help="ETH a claimant locks (slashed if it does not ship)")
+@click.option("--to", "reserved_for", type=ADDRESS, help="Only this partner may claim")
+@click.option("--cert", "certs", multiple=True, help="Required certification (repeatable): ISO_9001, AS9100, ISO_13485")
+@click.option("--region", default="", help="Geohash prefix where the parts are needed")
+@click.option("--tolerance", "tolerances", multiple=True, metavar="NAME=NOMINAL±TOL[UNIT]",
+              help="e.g. hole_d=6.0±0.05mm (repeatable)")
+@click.option("--notes", default="")
+@pass_ctx
+def post(ctx: CliContext, design: Path, process: str, material: str, qty: int, price: str, token: str | None,
+         claim_by: int, deliver_by: int, inspection: int, claim_bond: str, reserved_for: str | None,
+         certs: tuple[str, ...], region: str, tolerances: tuple[str, ...], notes: str) -> None:
+    """Encrypt DESIGN, pin it to IPFS and post an escrowed order for it."""
+    if deliver_by <= claim_by:
+        raise click.BadParameter("must be after --claim-by", param_hint="--deliver-by")
+    if claim_by <= time.time():
+        raise click.BadParameter("must be in the future", param_hint="--claim-by")
+    decimals = Erc20(ctx.chain.w3, token).decimals() if token else 18
+    request = OrderRequest(
+        design=design, process=process, material=material, quantity=qty,
+        price=parse_amount(price, decimals, token_units=bool(token)), claim_deadline=claim_by,
+        delivery_deadline=deliver_by, inspection_window=inspection, claim_bond=parse_amount(claim_bond),
+        token=token or ZERO_ADDRESS, reserved_for=reserved_for or ZERO_ADDRESS, region=region,
+        certifications=certs, tolerances=dict(_tolerance(t) for t in tolerances), notes=notes)
+    if request.price == 0:
+        raise click.BadParameter("must be more than zero", param_hint="--price")
+    _, public_key = ctx.hpke_keys.public_key(ctx.account_name())
+    buyer = _buyer(ctx)
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  transient=True, disable=ctx.json, console=Console(stderr=True)) as progress:
+        task = progress.add_task("encrypt + pin", total=design.stat().st_size)
+        posted = buyer.post(request, public_key, progress=lambda n: progress.advance(task, n))
+    data = {"order_id": posted.order_id, "tx": posted.sent.tx_hash, "gas_used": posted.sent.gas_used,
+            "design_cid": posted.design.cid, "design_sha256": "0x" + posted.design.plaintext_sha256.hex(),
+            "spec_cid": posted.spec_cid, "key_backup_cid": posted.key_backup_cid}
+    ctx.emit(data, f"order {posted.order_id} posted: design {posted.design.cid}, spec {posted.spec_cid}\n"
+                   f"content key sealed to you and pinned at {posted.key_backup_cid}")
+
+
+_TOLERANCE = re.compile(r"^([A-Za-z0-9][\w.\-]{0,63})=(-?\d+(?:\.\d+)?)(?:±|\+-|\+/-)(\d+(?:\.\d+)?)([a-zA-Zµ°%]{1,16})$")
+
+
+def _tolerance(text: str) -> tuple[str, dict]:
+    match = _TOLERANCE.match(text.strip())
+    if not match:
+        raise click.BadParameter(f"{text!r}: expected NAME=NOMINAL±TOL+UNIT, e.g. hole_d=6.0±0.05mm",
+                                 param_hint="--tolerance")
+    name, nominal, tol, unit = match.groups()
+    return name, {"nominal": float(nominal), "plus": float(tol), "minus": float(tol), "unit": unit}
+
+
+@order.command(name="list")
+@click.option("--mine", is_flag=True, help="Only orders where the --account is buyer or partner")
+@click.option("--status", type=click.Choice([s.name for s in Status if s != Status.NONE], case_sensitive=False))
+@pass_ctx
+def list_(ctx: CliContext, mine: bool, status: str | None) -> None:
+    """Every order, rebuilt from the order book's events."""
+    book = ctx.chain.book
+    trackers: dict[int, OrderTracker] = {}
+    for log in book.logs(ORDER_EVENTS, from_block=ctx.chain.from_block, to_block="latest"):
+        order_id = log.args["orderId"]
+        trackers.setdefault(order_id, OrderTracker(order_id)).apply(log.event, log.args)
+    me = ctx.keystore.get(ctx.account_name()).address if mine else None
+    rows = [order_summary(t) for t in trackers.values()
+            if (not status or t.status.name == status.upper()) and (me is None or me in (t.terms[0], t.state[1]))]
+
+    def render(console) -> None:
+        table = Table("id", "status", "buyer", "partner", "price", "process", "claim by")
+        for r in rows:
+            table.add_row(str(r["order_id"]), r["status"], r["buyer"][:10], (r["partner"] or "-")[:10],
+                          str(r["price"]), ",".join(r["processes"]), time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["claim_deadline"])))
+        console.print(table)
+
+    for row in rows:
+        row.pop("records")
+    ctx.emit(rows, render)
+
+
+@order.command()
+@click.argument("order_id", type=click.IntRange(1))
+@pass_ctx
+def show(ctx: CliContext, order_id: int) -> None:
+    """One order: terms, requirements, documents, state and its provenance records."""
+    data = order_summary(ctx.chain.book.load_order(order_id, ctx.chain.from_block))
+
+    def render(console) -> None:
+        for key, value in data.items():
+            if key != "records":
+                console.print(f"{key}: {value}", highlight=False)
+        table = Table("time (UTC)", "record", "actor", "evidence")
+        for r in data["records"]:
+            table.add_row(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["time"])), r["kind"], r["actor"],
+                          r["evidence"][:18] + "…")
+        console.print(table)
+
+    ctx.emit(data, render)
+
+
+@order.command()
+@click.argument("order_id", type=click.IntRange(1))
+@click.argument("partner", type=ADDRESS)
+@pass_ctx
+def award(ctx: CliContext, order_id: int, partner: str) -> None:
+    """Award ORDER_ID to the PARTNER that claimed it and publish its key envelope."""
+    keypair = ctx.hpke_keys.unlock(ctx.account_name(), ctx.password())
+    sent, envelope_cid = _buyer(ctx).award(order_id, partner, keypair)
+    ctx.emit({"order_id": order_id, "partner": partner, "tx": sent.tx_hash, "key_envelope_cid": envelope_cid},
+             f"order {order_id} awarded to {partner}; key envelope {envelope_cid}")
+
+
+def _simple(function: str, verb: str, help_text: str) -> click.Command:
+    @click.command(name=verb, help=help_text)
+    @click.argument("order_id", type=click.IntRange(1))
+    @pass_ctx
+    def command(ctx: CliContext, order_id: int) -> None:
+        sent = _buyer(ctx).act(function, order_id)
+        ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "gas_used": sent.gas_used}, f"order {order_id}: {verb} done")
+
+    return command
+
+
+order.add_command(_simple("confirm", "confirm", "Confirm delivery: the payment becomes withdrawable by the partner."))
+order.add_command(_simple("cancel", "cancel", "Cancel an unclaimed order; the escrow is credited back to you."))
+order.add_command(_simple("refund", "refund", "Refund the buyer after a missed deadline (anyone may call)."))
+order.add_command(_simple("finalize", "finalize", "Complete a shipped order after a silent inspection window (anyone)."))
+
+
+@order.command()
+@click.argument("order_id", type=click.IntRange(1))
+@click.option("--evidence", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Photos, measurements, a report: pinned to IPFS, its CID goes on chain")
+@pass_ctx
+def dispute(ctx: CliContext, order_id: int, evidence: Path) -> None:
+    """Dispute a shipped order inside its inspection window; an arbitrator splits the escrow."""
+    sent, evidence_cid = _buyer(ctx).dispute(order_id, evidence)
+    ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "evidence_cid": evidence_cid},
+             f"order {order_id} disputed with evidence {evidence_cid}")

@@ -1,0 +1,152 @@
+"""Buyer and partner commands against real anvil + Kubo, through the `fabmesh` entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from eth_account import Account
+
+from pynode.chain.orders import Status
+from pynode.crypto.envelope import OrderContext
+from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.vault import DesignVault
+from pynode.wallet.hpke_keys import HpkeKeyStore
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def net(run, chain, settings, monkeypatch, tmp_path, dev_accounts, password_file):
+    """CLI pointed at the session chain and Kubo; role accounts imported as keystores."""
+    monkeypatch.setenv("FABMESH_RPC_URL", settings.rpc_url)
+    monkeypatch.setenv("FABMESH_IPFS_API", settings.ipfs_api)
+    monkeypatch.setenv("FABMESH_DEPLOYMENTS", str(settings.deployments))
+    monkeypatch.setenv("FABMESH_PASSWORD_FILE", str(password_file))
+    for role in ("buyer", "maker", "certifier", "stranger"):
+        keyfile = tmp_path / f"{role}.json"
+        keyfile.write_text(json.dumps(Account.encrypt(dev_accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
+        assert run("wallet", "import", role, keyfile).exit_code == 0
+    return chain
+
+
+def onboard_maker(run, net):
+    registered = run("--account", "maker", "--json", "-y", "partner", "register", "--processes", "CNC_MILLING,FDM",
+                     "--materials", "AL_6061,PLA", "--region", "u33d", "--capacity", "50", "--name", "Mill & Co")
+    assert registered.exit_code == 0, registered.stderr
+    maker = registered.json()["address"]
+    assert run("--account", "certifier", "-y", "partner", "vet", maker).exit_code == 0
+    certified = run("--account", "certifier", "-y", "partner", "certify", maker, "--cert", "ISO_9001",
+                    "--expires", "+365d")
+    assert certified.exit_code == 0, certified.stderr
+    return maker
+
+
+def post_order(run, tmp_path, *extra):
+    design = tmp_path / "bracket.stl"
+    design.write_bytes(b"solid bracket\n" + os.urandom(200_000) + b"endsolid bracket\n")
+    result = run("--account", "buyer", "--json", "-y", "order", "post", "--design", design, "--process", "cnc_milling",
+                 "--material", "AL_6061", "--qty", "10", "--price", "0.05", "--claim-by", "+2d", "--deliver-by", "+9d",
+                 "--cert", "ISO_9001", "--region", "u33d", "--tolerance", "hole_d=6.0±0.05mm", *extra)
+    return design, result
+
+
+def test_register_show_and_list_partner(run, net):
+    maker = onboard_maker(run, net)
+    shown = run("--json", "partner", "show", maker).json()
+    assert shown["vetted"] and shown["processes"] == ["FDM", "CNC_MILLING"] and shown["region"] == "u33d"
+    assert [p["address"] for p in run("--json", "partner", "list").json()] == [maker]
+
+
+def test_post_award_and_the_partner_decrypts(run, net, tmp_path, fabmesh_home, dev_accounts, settings):
+    maker = onboard_maker(run, net)
+    design, posted = post_order(run, tmp_path)
+    assert posted.exit_code == 0, posted.stderr
+    data = posted.json()
+    order_id = data["order_id"]
+
+    shown = run("--json", "order", "show", str(order_id)).json()
+    assert shown["status"] == "OPEN" and shown["design_cid"] == data["design_cid"]
+    assert shown["certifications"] == ["ISO_9001"] and shown["price"] == 5 * 10**16
+
+    tracker = net.book.load_order(order_id, net.from_block)
+    net.send(dev_accounts["maker"], net.book.claim(tracker))
+    wrong = run("--account", "buyer", "-y", "order", "award", str(order_id), dev_accounts["stranger"].address)
+    assert wrong.exit_code == 1 and f"was claimed by {maker}" in wrong.stderr
+
+    awarded = run("--account", "buyer", "--json", "-y", "order", "award", str(order_id), maker)
+    assert awarded.exit_code == 0, awarded.stderr
+    assert net.book.load_order(order_id, net.from_block).status == Status.AWARDED
+
+    # The maker's own HPKE key (created at import) opens the envelope; the design matches the commitment.
+    keypair = HpkeKeyStore(fabmesh_home / "hpke", 1024).unlock("maker", PASSWORD)
+    with IpfsClient(settings.ipfs_api) as ipfs:
+        vault = DesignVault(ipfs)
+        context = OrderContext(net.chain_id, net.book.address, order_id, maker, bytes.fromhex(data["design_sha256"][2:]))
+        key = vault.content_key_from_envelope(awarded.json()["key_envelope_cid"], keypair, context)
+        out = tmp_path / "received.stl"
+        vault.open(data["design_cid"], key, out, context.design_sha256)
+    assert out.read_bytes() == design.read_bytes()
+
+
+def test_order_list_filters(run, net, tmp_path):
+    _, first = post_order(run, tmp_path)
+    listed = run("--json", "order", "list", "--status", "open").json()
+    assert [o["order_id"] for o in listed] == [first.json()["order_id"]]
+    assert run("--json", "order", "list", "--status", "paid").json() == []
+
+
+def test_cancel_credits_the_escrow_back(run, net, tmp_path, dev_accounts):
+    _, posted = post_order(run, tmp_path)
+    order_id = posted.json()["order_id"]
+    assert run("--account", "buyer", "-y", "order", "cancel", str(order_id)).exit_code == 0
+    assert net.book.credits(dev_accounts["buyer"].address) == 5 * 10**16
+    again = run("--account", "buyer", "-y", "order", "cancel", str(order_id))
+    assert again.exit_code == 1 and f"OrderNotOpen(orderId={order_id})" in again.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--price", "-1"), "not an amount"),
+    (("--price", "0"), "more than zero"),
+    (("--claim-by", "yesterday"), "not a time"),
+    (("--deliver-by", "+1d"), "must be after --claim-by"),
+    (("--process", "weaving"), "unknown process"),
+    (("--tolerance", "hole=6mm"), "NAME=NOMINAL±TOL"),
+    (("--to", "0x1234"), "not an address"),
+    (("--cert", "ISO_0000"), "unknown certification"),
+])
+def test_bad_post_input_is_refused_and_nothing_is_escrowed(run, net, tmp_path, args, message):
+    design = tmp_path / "part.gcode"
+    design.write_text("G1 X10 Y10\n")
+    base = {"--process": "FDM", "--material": "PLA", "--qty": "1", "--price": "0.01", "--claim-by": "+2d",
+            "--deliver-by": "+5d"}
+    extra = dict(zip(args[::2], args[1::2]))
+    options = [item for pair in {**base, **extra}.items() for item in pair]
+    before = net.book.order_count()
+    result = run("--account", "buyer", "-y", "order", "post", "--design", design, *options)
+    assert result.exit_code in (1, 2)
+    assert message in result.stderr
+    assert net.book.order_count() == before
+
+
+def test_wrong_password_changes_nothing(run, net, tmp_path):
+    wrong = tmp_path / "wrong"
+    wrong.write_text("nope\n")
+    before = net.book.order_count()
+    design = tmp_path / "bracket.stl"
+    design.write_bytes(b"solid x\nendsolid x\n")
+    result = run("--account", "buyer", "--password-file", wrong, "-y", "order", "post", "--design", design,
+                 "--process", "FDM", "--material", "PLA", "--qty", "1", "--price", "0.01", "--claim-by", "+2d",
+                 "--deliver-by", "+5d")
+    assert result.exit_code == 1 and "wrong password" in result.stderr
+    assert net.book.order_count() == before
+
+
+def test_check_reports_every_component(run, net):
+    result = run("--account", "buyer", "--json", "check")
+    assert result.exit_code == 0, result.stdout
+    assert [c["check"] for c in result.json()["checks"]] == [
+        "rpc + deployment", "PartnerRegistry code", "OrderBook code", "ipfs", "account balance"]

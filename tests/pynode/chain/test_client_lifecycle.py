@@ -3,46 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from conftest import BOND, PRICE, post_order
 from eth_utils import keccak
 
 from pynode.chain.contracts import OrderOutOfSync
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, Status, make_docs, make_spec, make_terms
+from pynode.chain.orders import CERT, Status
 from pynode.chain.tx import TxReverted
 
 pytestmark = pytest.mark.integration
 
-PRICE = 10**17
-BOND = 10**16
-
-
-def now(chain) -> int:
-    return chain.w3.eth.get_block("latest")["timestamp"]
-
-
-@pytest.fixture
-def maker_ready(chain, dev_accounts):
-    """`maker` registered (X25519 key), vetted and ISO 9001 certified."""
-    maker, certifier = dev_accounts["maker"], dev_accounts["certifier"]
-    profile = (PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], b"u33d".ljust(8, b"\0"), 100, keccak(b"profile"))
-    chain.send(maker, chain.registry.register(profile, b"\x01" + b"\x11" * 32, chain.registry.min_bond()))
-    chain.send(certifier, chain.registry.vet(maker.address, keccak(b"audit")))
-    chain.send(certifier, chain.registry.certify(maker.address, CERT["ISO_9001"], now(chain) + 365 * 86400,
-                                                 keccak(b"cert")))
-    return maker
-
-
-def post(chain, buyer, cert_ids=()):
-    docs = make_docs(7)
-    spec = make_spec(docs, cert_ids=cert_ids)
-    terms = make_terms(buyer.address, spec, price=PRICE, claim_bond=BOND, claim_deadline=now(chain) + 86400,
-                       delivery_deadline=now(chain) + 7 * 86400)
-    sent = chain.send(buyer, chain.book.post(terms, spec, docs))
-    return chain.book.order_count(), sent
-
 
 def test_full_lifecycle_through_the_wrappers(chain, dev_accounts, maker_ready):
     buyer, maker = dev_accounts["buyer"], maker_ready
-    order_id, _ = post(chain, buyer, cert_ids=(CERT["ISO_9001"],))
+    order_id, _ = post_order(chain, buyer, cert_ids=(CERT["ISO_9001"],))
 
     tracker = chain.book.load_order(order_id, chain.from_block)
     assert tracker.status == Status.OPEN
@@ -67,7 +40,7 @@ def test_full_lifecycle_through_the_wrappers(chain, dev_accounts, maker_ready):
 
 
 def test_reverts_are_decoded_before_sending(chain, dev_accounts, maker_ready):
-    order_id, _ = post(chain, dev_accounts["buyer"])
+    order_id, _ = post_order(chain, dev_accounts["buyer"])
     tracker = chain.book.load_order(order_id, chain.from_block)
     nonce = chain.w3.eth.get_transaction_count(dev_accounts["stranger"].address)
     stranger = dev_accounts["stranger"]
@@ -77,14 +50,14 @@ def test_reverts_are_decoded_before_sending(chain, dev_accounts, maker_ready):
 
 
 def test_missing_certification_names_the_cert(chain, dev_accounts, maker_ready):
-    order_id, _ = post(chain, dev_accounts["buyer"], cert_ids=(CERT["AS9100"],))
+    order_id, _ = post_order(chain, dev_accounts["buyer"], cert_ids=(CERT["AS9100"],))
     tracker = chain.book.load_order(order_id, chain.from_block)
     with pytest.raises(TxReverted, match=rf"CertificationMissing\(partner={maker_ready.address}, certId=2\)"):
         chain.send(maker_ready, chain.book.claim(tracker))
 
 
 def test_stale_order_struct_is_refused(chain, dev_accounts, maker_ready):
-    order_id, _ = post(chain, dev_accounts["buyer"])
+    order_id, _ = post_order(chain, dev_accounts["buyer"])
     stale = chain.book.load_order(order_id, chain.from_block)
     chain.send(maker_ready, chain.book.claim(stale))
     with pytest.raises(TxReverted, match=rf"OrderMismatch\(orderId={order_id}\)"):
@@ -98,7 +71,7 @@ def test_encryption_key_comes_from_events_checked_against_the_registry(chain, de
 
 
 def test_forged_history_is_detected(chain, dev_accounts, maker_ready, monkeypatch):
-    order_id, _ = post(chain, dev_accounts["buyer"])
+    order_id, _ = post_order(chain, dev_accounts["buyer"])
     chain.send(maker_ready, chain.book.claim(chain.book.load_order(order_id, chain.from_block)))
     real_logs = chain.book.logs
     monkeypatch.setattr(chain.book, "logs", lambda *a, **k: real_logs(*a, **k)[:1])  # drop the claim log

@@ -1,0 +1,79 @@
+"""EIP-712 inspector attestations: signed off-chain, relayed by anyone, never replayable."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from conftest import chain_now, post_order
+from eth_utils import keccak
+
+from pynode.chain.orders import Kind
+from pynode.chain.tx import TxReverted
+from pynode.errors import InputError
+from pynode.orders.attestation import parse_signed_attestation, sign_attestation
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def awarded(chain, dev_accounts, maker_ready):
+    order_id, _ = post_order(chain, dev_accounts["buyer"])
+    chain.send(maker_ready, chain.book.claim(chain.book.load_order(order_id, chain.from_block)))
+    chain.send(dev_accounts["buyer"], chain.book.award(chain.book.load_order(order_id, chain.from_block),
+                                                       keccak(b"envelope")))
+    return order_id
+
+
+def signed(chain, inspector, order_id, **changes):
+    fields = dict(chain_id=chain.chain_id, order_book=chain.book.address, order_id=order_id,
+                  report_cid=keccak(b"report-cid"), report_hash=keccak(b"report"), passed=True,
+                  nonce=chain.book.call("nonces", inspector.address), deadline=chain_now(chain) + 3600)
+    fields.update(changes)
+    return sign_attestation(inspector, **fields)
+
+
+def relay(chain, relayer, attestation):
+    tracker = chain.book.load_order(attestation.order_id, chain.from_block)
+    return chain.send(relayer, chain.book.attest_by_sig(tracker, attestation.as_tuple(), attestation.signature))
+
+
+def test_relayed_attestation_is_recorded_for_the_inspector(chain, dev_accounts, awarded):
+    inspector = dev_accounts["inspector"]
+    document = signed(chain, inspector, awarded).to_json()  # travels as JSON, e.g. by mail
+    relay(chain, dev_accounts["stranger"], parse_signed_attestation(document))
+    record = chain.book.load_order(awarded, chain.from_block).records[-1]
+    assert record[0] == Kind.QUALITY_ATTESTED and record[1] == inspector.address
+
+
+def test_replay_is_refused(chain, dev_accounts, awarded):
+    attestation = signed(chain, dev_accounts["inspector"], awarded)
+    relay(chain, dev_accounts["stranger"], attestation)
+    with pytest.raises(TxReverted, match="InvalidAccountNonce"):
+        relay(chain, dev_accounts["stranger"], attestation)
+
+
+def test_signature_by_someone_else_is_refused(chain, dev_accounts, awarded):
+    forged = signed(chain, dev_accounts["stranger"], awarded)
+    forged = dataclasses.replace(forged, inspector=dev_accounts["inspector"].address)
+    assert forged.recover_signer() != forged.inspector
+    with pytest.raises(TxReverted, match="InvalidSignature"):
+        relay(chain, dev_accounts["maker"], forged)
+
+
+def test_signature_for_another_chain_is_refused(chain, dev_accounts, awarded):
+    other_chain = signed(chain, dev_accounts["inspector"], awarded, chain_id=1)
+    with pytest.raises(TxReverted, match="InvalidSignature"):
+        relay(chain, dev_accounts["stranger"], other_chain)
+
+
+@pytest.mark.parametrize("document, message", [
+    ("{}", "not a fabmesh/signed-attestation"),
+    ("[1]", "not a fabmesh/signed-attestation"),
+    ("garbage", "not JSON"),
+    ('{"type": "fabmesh/signed-attestation"}', "fields differ"),
+    ("x" * 5000, "larger than"),
+])
+def test_malformed_documents(document, message):
+    with pytest.raises(InputError, match=message):
+        parse_signed_attestation(document)

@@ -12,6 +12,7 @@ import click
 
 from pynode import __version__
 from pynode.cli.context import CliContext, load_settings
+from pynode.cli.attest import attest, relay_attestation
 from pynode.cli.check import check
 from pynode.cli.dev import dev
 from pynode.cli.order import order
@@ -48,6 +49,8 @@ cli.add_command(dev)
 cli.add_command(partner)
 cli.add_command(order)
 cli.add_command(check)
+cli.add_command(attest)
+cli.add_command(relay_attestation)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -150,3 +150,48 @@ def test_check_reports_every_component(run, net):
     assert result.exit_code == 0, result.stdout
     assert [c["check"] for c in result.json()["checks"]] == [
         "rpc + deployment", "PartnerRegistry code", "OrderBook code", "ipfs", "account balance"]
+
+
+def test_inspector_signs_offline_and_anyone_relays(run, net, tmp_path, dev_accounts, settings):
+    from eth_utils import keccak
+
+    for role in ("inspector",):
+        keyfile = tmp_path / f"{role}.json"
+        keyfile.write_text(json.dumps(Account.encrypt(dev_accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
+        assert run("wallet", "import", role, keyfile).exit_code == 0
+    maker = onboard_maker(run, net)
+    _, posted = post_order(run, tmp_path)
+    order_id = posted.json()["order_id"]
+    net.send(dev_accounts["maker"], net.book.claim(net.book.load_order(order_id, net.from_block)))
+    net.send(dev_accounts["buyer"], net.book.award(net.book.load_order(order_id, net.from_block), keccak(b"env")))
+    report = tmp_path / "inspection.json"
+    report.write_text('{"hole_d": 6.01, "verdict": "pass"}')
+    signed_file = tmp_path / "attestation.json"
+
+    signed = run("--account", "inspector", "attest", str(order_id), "--report", report, "--pass",
+                 "--sign-only", signed_file)
+    assert signed.exit_code == 0, signed.stderr
+    relayed = run("--account", "stranger", "-y", "relay-attestation", signed_file)
+    assert relayed.exit_code == 0, relayed.stderr
+    records = run("--json", "order", "show", str(order_id)).json()["records"]
+    assert records[-1]["kind"] == "QUALITY_ATTESTED" and records[-1]["actor"] == dev_accounts["inspector"].address
+    assert maker != dev_accounts["inspector"].address
+
+    again = run("--account", "stranger", "-y", "relay-attestation", signed_file)
+    assert again.exit_code == 1 and "InvalidAccountNonce" in again.stderr
+
+
+def test_partner_attests_directly_and_strangers_cannot(run, net, tmp_path, dev_accounts):
+    from eth_utils import keccak
+
+    onboard_maker(run, net)
+    _, posted = post_order(run, tmp_path)
+    order_id = posted.json()["order_id"]
+    net.send(dev_accounts["maker"], net.book.claim(net.book.load_order(order_id, net.from_block)))
+    net.send(dev_accounts["buyer"], net.book.award(net.book.load_order(order_id, net.from_block), keccak(b"env")))
+    report = tmp_path / "qa.json"
+    report.write_text("{}")
+    stranger = run("--account", "stranger", "-y", "attest", str(order_id), "--report", report, "--fail")
+    assert stranger.exit_code == 1 and "NotAttester" in stranger.stderr
+    ok = run("--account", "maker", "-y", "--json", "attest", str(order_id), "--report", report, "--fail")
+    assert ok.exit_code == 0 and ok.json()["passed"] is False

@@ -1,0 +1,85 @@
+"""Evidence documents fetched from IPFS by the digests the chain commits to, once per run.
+
+A CID is a content address: Kubo checks every block it returns against it, so a
+document fetched by the CID the chain names *is* the committed document. The
+auditor still recomputes the SHA-256 the chain records beside some CIDs
+(quality reports) because that is a second, independent commitment.
+
+Designs can be many GiB: only the first bytes are read (the ciphertext header).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pynode.errors import FabmeshError
+from pynode.ipfs.cid import digest_to_cid
+from pynode.ipfs.client import IpfsClient
+
+
+class EvidenceUnavailable(FabmeshError):
+    """A committed document could not be fetched (missing, too large, IPFS down)."""
+
+
+class EvidenceSource(Protocol):
+    def document(self, digest: bytes, max_size: int) -> bytes: ...
+
+    def prefix(self, digest: bytes, length: int) -> bytes: ...
+
+
+@dataclass
+class IpfsEvidence:
+    """Fetch-once cache over a Kubo API; failures are cached too (one timeout per CID per run)."""
+
+    ipfs: IpfsClient
+    timeout: float = 30.0
+    fetches: int = 0
+    _docs: dict = field(default_factory=dict)
+
+    def _get(self, key: tuple, fetch) -> bytes:
+        if key not in self._docs:
+            self.fetches += 1
+            try:
+                self._docs[key] = fetch()
+            except FabmeshError as exc:
+                self._docs[key] = EvidenceUnavailable(f"{digest_to_cid(key[1])}: {exc}")
+        value = self._docs[key]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    def document(self, digest: bytes, max_size: int) -> bytes:
+        cid = digest_to_cid(bytes(digest))
+        return self._get(("doc", bytes(digest), max_size),
+                         lambda: self.ipfs.cat_bytes(cid, max_size=max_size, timeout=self.timeout))
+
+    def prefix(self, digest: bytes, length: int) -> bytes:
+        """The first `length` bytes only (Kubo's cat offset/length), for designs of any size."""
+        cid = digest_to_cid(bytes(digest))
+        client = self.ipfs
+
+        def fetch() -> bytes:
+            return client._call("cat", lambda: client._client.cat(cid, offset=0, length=length,
+                                                                  timeout=self.timeout))
+
+        return self._get(("prefix", bytes(digest), length), fetch)
+
+
+@dataclass
+class DictEvidence:
+    """In-memory evidence by digest, for unit tests."""
+
+    docs: dict[bytes, bytes]
+
+    def document(self, digest: bytes, max_size: int) -> bytes:
+        try:
+            data = self.docs[bytes(digest)]
+        except KeyError:
+            raise EvidenceUnavailable(f"{digest_to_cid(bytes(digest))}: not found") from None
+        if len(data) > max_size:
+            raise EvidenceUnavailable(f"{digest_to_cid(bytes(digest))}: larger than {max_size} bytes")
+        return data
+
+    def prefix(self, digest: bytes, length: int) -> bytes:
+        return self.document(digest, 1 << 62)[:length]

@@ -1,0 +1,233 @@
+"""Orchestration: logs (bounded ranges) → per-order checks with chain facts at each record's block → result.
+
+    auditor = Auditor(Chain.connect(settings), IpfsEvidence(IpfsClient(api)))
+    result = auditor.audit(order_ids=[7])          # or partner=..., or everything from a block
+    result.ok, result.failures(), result.as_dict()
+
+The auditor only reads: `eth_getLogs` in bounded ranges (LogScanner), `eth_call`
+pinned to blocks (`orderHash` at the audit block, roles / registry state at each
+record's block; anvil and archive nodes keep that history), transactions by hash
+(to recover who signed each attestation), and IPFS documents by the CIDs the
+chain commits to.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from pynode.audit.checks import AuditContext, Check, audit_order
+from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
+from pynode.audit.ipfs_evidence import EvidenceSource
+from pynode.chain.client import Chain
+from pynode.chain.logs import DecodedLog, LogScanner
+from pynode.chain.orders import ZERO32, OrderTracker, Status
+from pynode.ipfs.cid import digest_to_cid
+
+EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest
+    "OrderAwarded": (("key envelope", "keyEnvelopeCid"),),
+    "QualityAttested": (("quality report", "reportCid"),),
+    "OrderShipped": (("quality report", "reportCid"),),
+    "OrderDisputed": (("dispute evidence", "evidenceCid"),),
+    "DisputeResolved": (("ruling", "rulingCid"),),
+}
+ACTOR_FIELDS = ("buyer", "partner", "attester", "arbitrator", "caller")
+
+
+class RpcFacts:
+    """ChainFacts over JSON-RPC, each answer cached for the run."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self._cache: dict[tuple, Any] = {}
+
+    def _cached(self, key: tuple, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    def has_role(self, role: str, account: str, block: int) -> bool:
+        return self._cached(("role", role, account, block), lambda: self.chain.book.has_role(role, account, block))
+
+    def partner_flags(self, account: str, block: int) -> int:
+        return self._cached(("flags", account, block),
+                            lambda: self.chain.registry.partner_info(account, block).flags)
+
+    def cert_expiry(self, account: str, cert_id: int, block: int) -> int:
+        return self._cached(("cert", account, cert_id, block),
+                            lambda: self.chain.registry.certification_expiry(account, cert_id, block))
+
+    def transaction(self, tx_hash: str) -> dict:
+        def fetch() -> dict:
+            tx = self.chain.w3.eth.get_transaction(tx_hash)
+            return {"from": tx["from"], "to": tx.get("to"), "input": bytes(tx["input"])}
+
+        return self._cached(("tx", tx_hash), fetch)
+
+
+@dataclass
+class OrderReport:
+    order_id: int
+    status: str
+    terms: dict[str, Any]
+    parties: dict[str, str]
+    documents: list[dict[str, str]]
+    timeline: list[dict[str, Any]]
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "status": self.status, "ok": self.ok, "terms": self.terms,
+                "parties": self.parties, "documents": self.documents, "timeline": self.timeline,
+                "checks": [c.as_dict() for c in self.checks]}
+
+
+@dataclass
+class AuditResult:
+    chain_id: int
+    book: str
+    registry: str
+    block: int
+    from_block: int
+    scope: str
+    orders: list[OrderReport] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)  # not tied to one order
+    generated_at: int = field(default_factory=lambda: int(_time.time()))
+    seconds: float = 0.0
+
+    @property
+    def all_checks(self) -> list[Check]:
+        return [*self.checks, *(c for o in self.orders for c in o.checks)]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.all_checks)
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.all_checks if not c.ok]
+
+    def as_dict(self) -> dict[str, Any]:
+        checks = self.all_checks
+        return {"ok": self.ok, "verdict": "VERIFIED" if self.ok else "FAILED", "chain_id": self.chain_id,
+                "order_book": self.book, "registry": self.registry, "block": self.block,
+                "from_block": self.from_block, "scope": self.scope, "generated_at": self.generated_at,
+                "summary": {"orders": len(self.orders), "checks": len(checks),
+                            "failed": sum(1 for c in checks if not c.ok)},
+                "checks": [c.as_dict() for c in self.checks],
+                "failures": [c.as_dict() for c in self.failures()],
+                "orders": [o.as_dict() for o in self.orders]}
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check]) -> OrderReport:
+    """The human-facing facts of one order: terms, parties, documents by CID, timeline."""
+    terms: dict[str, Any] = {}
+    parties: dict[str, str] = {}
+    documents: list[dict[str, str]] = []
+    timeline: list[dict[str, Any]] = []
+    for log in order.events:
+        args = log.args
+        if log.event == "OrderPosted":
+            t, docs = args["terms"], args["docs"]
+            terms = {"token": str(t["token"]), "price": int(t["price"]), "claim_bond": int(t["claimBond"]),
+                     "claim_deadline": int(t["claimDeadline"]), "delivery_deadline": int(t["deliveryDeadline"]),
+                     "inspection_window": int(t["inspectionWindow"]), "fee_bps": int(t["feeBps"])}
+            parties["buyer"] = str(args["buyer"])
+            documents.append({"label": "design (encrypted)", "cid": digest_to_cid(bytes(docs["designCid"])),
+                              "event": log.event})
+            documents.append({"label": "spec", "cid": digest_to_cid(bytes(docs["specCid"])), "event": log.event})
+            terms["design_sha256"] = _hex(docs["designSha256"])
+        elif log.event == "OrderClaimed":
+            parties["partner"] = str(args["partner"])
+        elif log.event == "QualityAttested" and str(args["attester"]) != parties.get("partner"):
+            parties.setdefault("inspector", str(args["attester"]))
+        elif log.event == "DisputeResolved":
+            parties["arbitrator"] = str(args["arbitrator"])
+        for label, key in EVIDENCE_FIELDS.get(log.event, ()):
+            if bytes(args[key]) != ZERO32:
+                documents.append({"label": label, "cid": digest_to_cid(bytes(args[key])), "event": log.event})
+        actor = next((str(args[k]) for k in ACTOR_FIELDS if k in args), "")
+        entry = {"event": log.event, "time": int(args["time"]), "block": log.block_number, "tx": log.tx_hash,
+                 "actor": actor}
+        if "passed" in args:
+            entry["passed"] = bool(args["passed"])
+        timeline.append(entry)
+    status = tracker.status.name if tracker is not None and tracker.state else "UNKNOWN"
+    return OrderReport(order.order_id, status, terms, parties, documents, timeline, checks)
+
+
+class Auditor:
+    def __init__(self, chain: Chain, evidence: EvidenceSource, *, batch_size: int = 2000,
+                 confirmations: int | None = None) -> None:
+        self.chain = chain
+        self.confirmations = chain.confirmations if confirmations is None else confirmations
+        self.evidence = evidence
+        self.facts = RpcFacts(chain)
+        self.batch_size = batch_size
+        self.scanner = LogScanner(chain.w3, [chain.book.address], batch_size=batch_size, confirmations=0,
+                                  topics=[chain.book.topic(e) for e in AUDITED_EVENTS])
+
+    def head(self) -> int:
+        return max(self.chain.w3.eth.block_number - self.confirmations, 0)
+
+    def logs(self, from_block: int | None = None, to_block: int | None = None) -> list[DecodedLog]:
+        start = self.chain.from_block if from_block is None else from_block
+        return fetch_logs(self.scanner, self.chain.book.decoder, start, self.head() if to_block is None else to_block)
+
+    def audit(self, *, order_ids: Iterable[int] | None = None, partner: str | None = None,
+              from_block: int | None = None, logs: list[DecodedLog] | None = None,
+              block: int | None = None) -> AuditResult:
+        """Audits the selected orders; `logs` (already fetched, possibly tampered with) replaces the fetch."""
+        started = _time.perf_counter()
+        block = self.head() if block is None else block
+        start = self.chain.from_block if from_block is None else from_block
+        if logs is None:
+            logs = self.logs(start, block)
+        orders = group_by_order(logs)
+        scope = "all orders"
+        selected: list[int]
+        checks: list[Check] = []
+        if order_ids is not None:
+            selected = sorted(set(order_ids))
+            scope = "order " + ", ".join(map(str, selected))
+            for oid in selected:
+                if oid not in orders:
+                    checks.append(Check(oid, "order.exists", False, f"no logs of order {oid} in blocks {start}..{block}"))
+        elif partner is not None:
+            who = to_checksum_address(partner)
+            scope = f"partner {who}"
+            selected = [oid for oid, o in orders.items() if who in o.parties()]
+            checks.append(Check(None, "partner.orders", True, f"{len(selected)} orders involve {who}"))
+        else:
+            selected = list(orders)
+            if from_block is not None and from_block > self.chain.from_block:
+                # orders posted before the window cannot be rebuilt from it
+                selected = [oid for oid in selected if orders[oid].events and orders[oid].events[0].event == "OrderPosted"]
+            scope = f"all orders from block {start}"
+        ctx = AuditContext(self.chain.chain_id, self.chain.book.address, block)
+        result = AuditResult(self.chain.chain_id, self.chain.book.address, self.chain.registry.address, block, start,
+                             scope, checks=checks)
+        for oid in selected:
+            if oid not in orders:
+                continue
+            order = orders[oid]
+            onchain = self.chain.book.order_hash(oid, block)
+            tracker, order_checks = audit_order(order, None if onchain == ZERO32 else onchain, ctx, self.facts,
+                                                self.evidence)
+            result.orders.append(describe(order, tracker, order_checks))
+        result.seconds = _time.perf_counter() - started
+        return result
+
+
+def status_name(value: int) -> str:
+    return Status(value).name

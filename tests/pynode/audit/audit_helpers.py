@@ -1,0 +1,123 @@
+"""Real orders for the auditor tests: designs, specs, envelopes and reports on Kubo, records on anvil."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account import Account
+from eth_utils import keccak
+
+from pynode.audit.checks import attestation_typed_data
+from pynode.chain.orders import CERT, MATERIAL, PROCESS
+from pynode.crypto.hpke import generate_keypair
+from pynode.daemon.adapters.base import ProductionResult
+from pynode.daemon.report import build_report, canonical_json, report_hashes
+from pynode.ipfs.cid import cid_to_digest
+from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.vault import DesignVault
+from pynode.orders.buyer import Buyer, OrderRequest
+from pynode.orders.design_keys import DesignKeyStore
+
+SPEC = {"process": "CNC_MILLING", "material": "AL_6061", "quantity": 2,
+        "tolerances": {"length": {"nominal": 10.0, "plus": 0.1, "minus": 0.1, "unit": "mm"}}}
+
+
+def now(chain) -> int:
+    return chain.w3.eth.get_block("latest")["timestamp"]
+
+
+def names(checks, ok=None) -> set[str]:
+    return {c.name for c in checks if ok is None or c.ok == ok}
+
+
+@dataclass
+class Report:
+    data: bytes
+    cid: str
+    digest: bytes
+    sha256: bytes
+
+
+class Market:
+    """The buyer, a maker with a real HPKE key and an inspector, driving orders through the real contracts."""
+
+    def __init__(self, chain, ipfs: IpfsClient, accounts, tmp: Path, cert_expiry: int | None = None) -> None:
+        self.chain, self.ipfs, self.accounts, self.tmp = chain, ipfs, accounts, tmp
+        self.buyer, self.maker, self.inspector = accounts["buyer"], accounts["maker"], accounts["inspector"]
+        self.vault = DesignVault(ipfs)
+        self.buyer_keys = generate_keypair()
+        self.maker_keys = generate_keypair()
+        self.buyer_api = Buyer(chain, self.vault, DesignKeyStore(tmp / "design-keys", ipfs), self.buyer)
+        self._register(cert_expiry)
+
+    def _register(self, cert_expiry: int | None) -> None:
+        chain, certifier = self.chain, self.accounts["certifier"]
+        profile = (PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], b"u33d".ljust(8, b"\0"), 100, keccak(b"profile"))
+        chain.send(self.maker, chain.registry.register(profile, self.maker_keys.public_key, chain.registry.min_bond()))
+        chain.send(certifier, chain.registry.vet(self.maker.address, keccak(b"audit")))
+        expiry = cert_expiry if cert_expiry is not None else now(chain) + 365 * 86400
+        chain.send(certifier, chain.registry.certify(self.maker.address, CERT["ISO_9001"], expiry, keccak(b"cert")))
+
+    def tracker(self, oid: int):
+        return self.chain.book.load_order(oid, self.chain.from_block)
+
+    def post(self, *, certs=("ISO_9001",), delivery: int = 7 * 86400, price: int = 10**17) -> int:
+        design = self.tmp / "part.step"
+        design.write_bytes(b"ISO-10303-21; a bracket\n" * 50)
+        t = now(self.chain)
+        request = OrderRequest(design=design, process="CNC_MILLING", material="AL_6061", quantity=2, price=price,
+                               claim_deadline=t + 86400, delivery_deadline=t + delivery, inspection_window=3 * 86400,
+                               claim_bond=10**16, region="u33d", certifications=tuple(certs),
+                               tolerances=SPEC["tolerances"])
+        return self.buyer_api.post(request, self.buyer_keys.public_key).order_id
+
+    def claim_award(self, oid: int) -> None:
+        self.chain.send(self.maker, self.chain.book.claim(self.tracker(oid)))
+        self.buyer_api.award(oid, self.maker.address, self.buyer_keys)
+
+    def report(self, oid: int, passed: bool = True, length: float = 10.02) -> Report:
+        t = now(self.chain)
+        report = build_report(ProductionResult(passed=passed, measurements={"length": length}), SPEC, order_id=oid,
+                              chain_id=self.chain.chain_id, contract=self.chain.book.address,
+                              partner=self.maker.address, started_at=t - 100, finished_at=t, created_at=t)
+        data = canonical_json(report)
+        cid = self.ipfs.add_bytes(data)
+        return Report(data, cid, cid_to_digest(cid), bytes.fromhex(report_hashes(data)["sha256"][2:]))
+
+    def attest(self, oid: int, who=None, report: Report | None = None) -> Report:
+        report = report or self.report(oid)
+        who = who or self.maker
+        self.chain.send(who, self.chain.book.attest(self.tracker(oid), report.digest, report.sha256, True))
+        return report
+
+    def attest_by_sig(self, oid: int, signer=None, inspector=None, report: Report | None = None) -> Report:
+        """An inspector's EIP-712 attestation relayed by the maker; `signer` may differ (a forgery)."""
+        report = report or self.report(oid)
+        inspector = inspector or self.inspector
+        signer = signer or inspector
+        nonce = self.chain.book.call("nonces", inspector.address)
+        att = (oid, inspector.address, report.digest, report.sha256, True, nonce, now(self.chain) + 3600)
+        signed = Account.sign_typed_data(signer.key, full_message=attestation_typed_data(
+            self.chain.chain_id, self.chain.book.address, att))
+        self.chain.send(self.maker, self.chain.book.attest_by_sig(self.tracker(oid), att, signed.signature))
+        return report
+
+    def ship(self, oid: int, report: Report | None = None) -> Report:
+        report = report or self.report(oid)
+        self.chain.send(self.maker, self.chain.book.ship(self.tracker(oid), report.digest, report.sha256))
+        return report
+
+    def finish(self, oid: int) -> None:
+        self.chain.send(self.buyer, self.chain.book.simple("confirm", self.tracker(oid)))
+        self.chain.send(self.maker, self.chain.book.simple("withdrawPayment", self.tracker(oid)))
+
+    def full_order(self, *, inspector_sig: bool = True) -> int:
+        oid = self.post()
+        self.claim_award(oid)
+        self.attest(oid)
+        if inspector_sig:
+            self.attest_by_sig(oid)
+        self.ship(oid)
+        self.finish(oid)
+        return oid

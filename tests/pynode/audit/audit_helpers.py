@@ -121,3 +121,78 @@ class Market:
         self.ship(oid)
         self.finish(oid)
         return oid
+
+
+# --------------------------------------------------------------------------- the deliberately broken order book
+
+def _abi_type(item: dict) -> str:
+    if item["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + item["type"][len("tuple"):]
+    return item["type"]
+
+
+def _abi_value(item: dict, value):
+    if item["type"] == "tuple":
+        values = value.values() if isinstance(value, dict) else value
+        return tuple(_abi_value(c, v) for c, v in zip(item["components"], values))
+    return value
+
+
+class BrokenBook:
+    """BrokenOrderBook deployed beside the real registry, with a deployments file pointing at it."""
+
+    def __init__(self, chain, settings, admin, tmp: Path) -> None:
+        import json
+
+        from eth_abi import encode
+
+        from pynode.chain.client import Chain
+
+        self._encode = encode
+        w3 = chain.w3
+        artifact = json.loads((Path(__file__).resolve().parents[3] / "build/contracts/BrokenOrderBook.json")
+                              .read_text())
+        tx = w3.eth.send_transaction({"from": admin.address, "data": "0x" + artifact["bytecode"].removeprefix("0x"),
+                                      "gas": 3_000_000})
+        receipt = w3.eth.wait_for_transaction_receipt(tx)
+        self.address = receipt["contractAddress"]
+        self.contract = w3.eth.contract(address=self.address, abi=artifact["abi"])
+        self.admin = admin
+        deployment = {"chainId": chain.chain_id, "deployBlock": receipt["blockNumber"],
+                      "contracts": {"PartnerRegistry": {"address": chain.registry.address},
+                                    "OrderBook": {"address": self.address}}}
+        path = tmp / "broken-deployment.json"
+        path.write_text(json.dumps(deployment))
+        self.chain = Chain.connect(settings.model_copy(update={"deployments": path}))
+        self.abi = {e["name"]: e for e in self.chain.book.info.abi if e.get("type") == "event"}
+        self.trackers = {}
+
+    def transact(self, fn, *args) -> None:
+        tx = getattr(self.contract.functions, fn)(*args).transact({"from": self.admin.address, "gas": 1_000_000})
+        self.chain.w3.eth.wait_for_transaction_receipt(tx)
+
+    def emit(self, name: str, **args) -> None:
+        """Emits `name` with `args` (orderId included); order events get prevHead/time and fold into a tracker."""
+        from pynode.chain.orders import OrderTracker, order_hash
+
+        event = self.abi[name]
+        oid = int(args["orderId"])
+        tracker = self.trackers.setdefault(oid, OrderTracker(oid))
+        is_order_event = name != "Credited"
+        if is_order_event:
+            args.setdefault("time", now(self.chain))
+            if name != "OrderPosted":
+                args["prevHead"] = tracker.head
+        topics = [bytes.fromhex(self.chain.book.topic(name)[2:])]
+        data_items, data_values = [], []
+        for item in event["inputs"]:
+            value = args[item["name"]]
+            if item["indexed"]:
+                topics.append(self._encode([item["type"]], [value]))
+            else:
+                data_items.append(_abi_type(item))
+                data_values.append(_abi_value(item, value))
+        self.transact("emitLog", topics, self._encode(data_items, data_values))
+        if is_order_event:
+            tracker.apply(name, args)
+            self.transact("setOrderHash", oid, order_hash(tracker.order))

@@ -1,0 +1,116 @@
+"""The buyer's side of the daemon machinery: award the first qualified claim automatically (opt-in).
+
+`fabmesh node watch-orders` runs :class:`OrderWatcher` in a loop. Each cycle
+lists the buyer's orders (``OrderPosted`` filtered by the indexed buyer topic),
+re-reads each open one from the chain and acts on what the chain says, so it is
+idempotent and restart-safe without local state: a claimed order whose
+claimant qualifies is awarded (the design key is sealed to the claimant's
+registered HPKE key and the envelope pinned), a shipped order is confirmed if
+``auto_confirm`` is on. Claims are exclusive (Open -> Claimed), so "the first
+qualified claim" is the claim on the order when it qualifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eth_utils import to_checksum_address
+
+from pynode.chain.orders import Status
+from pynode.chain.tx import TxReverted
+from pynode.crypto.hpke import HpkeKeyPair
+from pynode.daemon.retry import ErrorClass, classify
+from pynode.orders.buyer import Buyer
+
+TERMINAL = (Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED)
+
+
+@dataclass(frozen=True)
+class AwardPolicy:
+    auto_award: bool = True
+    auto_confirm: bool = False
+    min_completed: int = 0
+    max_failed_qa: int | None = None
+    allowed_partners: frozenset[str] = frozenset()  # checksummed; empty: any vetted partner
+
+
+@dataclass
+class WatchStats:
+    awarded: list[int] = field(default_factory=list)
+    confirmed: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+class OrderWatcher:
+    def __init__(self, buyer: Buyer, keypair: HpkeKeyPair, policy: AwardPolicy,
+                 log: Callable[..., None] | None = None) -> None:
+        self.buyer = buyer
+        self.chain = buyer.chain
+        self.keypair = keypair
+        self.policy = policy
+        self.log = log or (lambda *a, **k: None)
+        self._known: set[int] = set()
+        self._done: set[int] = set()
+        self._next_block = self.chain.from_block
+        self.stats = WatchStats()
+
+    @property
+    def address(self) -> str:
+        return self.buyer.account.address
+
+    def qualifies(self, partner: str) -> str | None:
+        """None if the claimant may be awarded, else why not."""
+        partner = to_checksum_address(partner)
+        if self.policy.allowed_partners and partner not in self.policy.allowed_partners:
+            return "not in allowed_partners"
+        info = self.chain.registry.partner_info(partner)
+        if not info.vetted or info.suspended:
+            return "not vetted or suspended"
+        if info.completed < self.policy.min_completed:
+            return f"{info.completed} completed orders, fewer than {self.policy.min_completed}"
+        if self.policy.max_failed_qa is not None and info.failed_qa > self.policy.max_failed_qa:
+            return f"{info.failed_qa} failed QA, more than {self.policy.max_failed_qa}"
+        return None
+
+    def _discover(self) -> None:
+        head = self.chain.w3.eth.block_number - self.chain.confirmations
+        if head < self._next_block:
+            return
+        buyer_topic = "0x" + bytes.fromhex(self.address[2:]).rjust(32, b"\0").hex()
+        for event in self.chain.book.logs(("OrderPosted",), None, buyer_topic, from_block=self._next_block,
+                                          to_block=head):
+            self._known.add(int(event.args["orderId"]))
+        self._next_block = head + 1
+
+    def cycle(self) -> WatchStats:
+        self._discover()
+        for order_id in sorted(self._known - self._done):
+            try:
+                self._step(order_id)
+            except Exception as exc:  # noqa: BLE001 - sorted: one order's trouble never stops the others
+                if classify(exc) is ErrorClass.FATAL and not isinstance(exc, TxReverted):
+                    raise
+                self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
+        return self.stats
+
+    def _step(self, order_id: int) -> None:
+        tracker = self.chain.book.load_order(order_id, self.chain.from_block)
+        status = tracker.status
+        if status in TERMINAL:
+            self._done.add(order_id)
+        elif status == Status.CLAIMED and self.policy.auto_award:
+            partner = tracker.state[1]
+            reason = self.qualifies(partner)
+            if reason is not None:
+                if self.stats.refused.get(order_id) != reason:
+                    self.log("award_refused", order_id=order_id, partner=partner, reason=reason)
+                self.stats.refused[order_id] = reason
+                return
+            sent, envelope_cid = self.buyer.award(order_id, partner, self.keypair)
+            self.stats.awarded.append(order_id)
+            self.log("awarded", order_id=order_id, partner=partner, tx=sent.tx_hash, envelope=envelope_cid)
+        elif status == Status.SHIPPED and self.policy.auto_confirm:
+            sent = self.buyer.act("confirm", order_id)
+            self.stats.confirmed.append(order_id)
+            self.log("confirmed", order_id=order_id, tx=sent.tx_hash)

@@ -73,6 +73,8 @@ class NodeConfig(BaseSettings):
     account: str | None = Field(default=None, description="wallet account name (keystore in the wallet dir)")
     keystore: Path | None = Field(default=None, description="keystore file; overrides account")
     password_file: Path | None = None
+    home: Path | None = Field(default=None, description="wallet dir (keystores/, hpke/); None: ~/.fabmesh")
+    hpke_key: str | None = Field(default=None, description="HPKE key name in the wallet; None: the account name")
     rpc_urls: list[Url] = Field(default_factory=lambda: ["http://127.0.0.1:8545"], min_length=1)
     ipfs_api: Url = "http://127.0.0.1:5001"
     confirmations: int = Field(default=2, ge=0, le=1000)
@@ -114,7 +116,7 @@ class NodeConfig(BaseSettings):
             raise InputError(_one_line(exc, path)) from None
 
 
-_PATH_KEYS = {("keystore",), ("password_file",), ("deployments",), ("artifacts",), ("work_dir",),
+_PATH_KEYS = {("keystore",), ("password_file",), ("home",), ("deployments",), ("artifacts",), ("work_dir",),
               ("production", "inbox"), ("production", "outbox")}
 
 

@@ -1,0 +1,222 @@
+"""Scaffolding for running real nodes against a local chain: the daemon tests, the claim benchmark, demos.
+
+Registers partners with HPKE keys kept in a node home (so `unlock_identity`
+finds them), writes node.toml files, posts orders as a buyer, and runs
+`fabmesh node run` as a child process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from pynode.chain.client import Chain
+from pynode.chain.contracts import region_bytes
+from pynode.chain.orders import MATERIAL, PROCESS
+from pynode.crypto.hpke import HpkeKeyPair, generate_keypair
+from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.vault import DesignVault
+from pynode.orders.buyer import Buyer, OrderRequest, PostedOrder
+from pynode.orders.design_keys import DesignKeyStore
+from pynode.wallet.hpke_keys import HpkeKeyStore
+from pynode.wallet.keystore import Keystore
+
+PASSWORD = "node-test-password"
+SCRYPT_N = 1 << 10
+
+
+@dataclass
+class NodeHome:
+    """A partner's wallet dir, node config and work dir."""
+
+    root: Path
+    name: str
+    account: LocalAccount
+    hpke: HpkeKeyPair
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "node.toml"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def db_path(self) -> Path:
+        return self.work_dir / "node.db"
+
+
+def make_partner(chain: Chain, certifier: LocalAccount, account: LocalAccount, root: Path, name: str, *,
+                 processes: Iterable[str], materials: Iterable[str], region: str = "u33d") -> NodeHome:
+    """Keystore + HPKE key in ``root``, registered on chain with that key, vetted."""
+    root.mkdir(parents=True, exist_ok=True)
+    Keystore(root / "wallet" / "keystores", SCRYPT_N).create(name, PASSWORD, private_key=bytes(account.key))
+    keypair = HpkeKeyStore(root / "wallet" / "hpke", SCRYPT_N).create(name, PASSWORD, pq=False)
+    (root / "password.txt").write_text(PASSWORD + "\n")
+    caps = sum(PROCESS[p] for p in processes)
+    mats = sum(MATERIAL[m] for m in materials)
+    profile = (caps, mats, region_bytes(region), 100, keccak(text=f"profile-{name}"))
+    chain.send(account, chain.registry.register(profile, keypair.public_key, chain.registry.min_bond()))
+    chain.send(certifier, chain.registry.vet(account.address, keccak(text=f"audit-{name}")))
+    return NodeHome(root, name, account, keypair)
+
+
+def write_config(home: NodeHome, *, rpc_urls: list[str], ipfs_api: str, deployments: Path, processes: Iterable[str],
+                 materials: Iterable[str], confirmations: int = 1, poll_interval_s: float = 0.2,
+                 max_concurrent_jobs: int = 100, duration_s: float = 0.0, defect_rate: float = 0.0,
+                 log_batch_size: int = 2000, metrics_port: int = 0, extra: str = "") -> Path:
+    def toml_list(values: Iterable[str]) -> str:
+        return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+    text = f"""
+account = "{home.name}"
+password_file = "password.txt"
+home = "wallet"
+rpc_urls = {toml_list(rpc_urls)}
+ipfs_api = "{ipfs_api}"
+confirmations = {confirmations}
+poll_interval_s = {poll_interval_s}
+log_batch_size = {log_batch_size}
+deployments = "{deployments}"
+artifacts = "{Path(__file__).resolve().parents[2] / 'build' / 'contracts'}"
+work_dir = "work"
+metrics_port = {metrics_port}
+{extra}
+[policy]
+processes = {toml_list(processes)}
+materials = {toml_list(materials)}
+max_concurrent_jobs = {max_concurrent_jobs}
+
+[production]
+adapter = "simulated"
+duration_s = {duration_s}
+defect_rate = {defect_rate}
+"""
+    home.config_path.write_text(text)
+    return home.config_path
+
+
+class BuyerSide:
+    """A buyer with its own design-key store and HPKE key pair."""
+
+    def __init__(self, chain: Chain, ipfs_api: str, account: LocalAccount, root: Path) -> None:
+        self.chain = chain
+        self.ipfs = IpfsClient(ipfs_api)
+        self.vault = DesignVault(self.ipfs)
+        self.keypair = generate_keypair()
+        self.buyer = Buyer(chain, self.vault, DesignKeyStore(root / "design-keys", self.ipfs), account)
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def post(self, index: int, *, process: str = "CNC_MILLING", material: str = "AL_6061", price: int = 10**15,
+             claim_bond: int = 10**14, claim_window_s: int = 86400, tolerances: dict | None = None) -> PostedOrder:
+        design = self.root / f"design-{index}.stl"
+        design.write_bytes(b"solid part-%d\n" % index + os.urandom(64))
+        now = self.chain.w3.eth.get_block("latest")["timestamp"]
+        request = OrderRequest(design=design, process=process, material=material, quantity=1, price=price,
+                               claim_deadline=now + claim_window_s, delivery_deadline=now + 7 * 86400,
+                               inspection_window=3 * 86400, claim_bond=claim_bond, region="u33d",
+                               tolerances=tolerances or {"bore_d": {"nominal": 10.0, "plus": 0.05, "minus": 0.05,
+                                                                    "unit": "mm"}})
+        return self.buyer.post(request, self.keypair.public_key)
+
+
+class Miner:
+    """Mines an empty block every ``interval_s`` (on top of automine) so confirmations keep coming."""
+
+    def __init__(self, rpc, interval_s: float = 0.3) -> None:  # noqa: ANN001 - Anvil.rpc
+        self.rpc = rpc
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="miner")
+        self.paused = threading.Event()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            if self.paused.is_set():
+                continue
+            try:
+                self.rpc("evm_mine")
+            except Exception:  # noqa: BLE001 - the chain may be briefly unreachable in outage tests
+                pass
+
+    def __enter__(self) -> "Miner":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def node_command(config: Path, *, once: bool = False) -> list[str]:
+    argv = [str(Path(sys.executable).parent / "fabmesh"), "node", "run", "--config", str(config)]
+    return argv + (["--once"] if once else [])
+
+
+class NodeProcess:
+    """`fabmesh node run` as a child process, logs to ``<root>/node-<n>.log``."""
+
+    def __init__(self, home: NodeHome, env: dict[str, str] | None = None) -> None:
+        self.home = home
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.home.root / "node.log"
+
+    def start(self) -> "NodeProcess":
+        self.starts += 1
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
+        self.proc = subprocess.Popen(node_command(self.home.config_path), stdout=log, stderr=log,
+                                     stdin=subprocess.DEVNULL, env=self.env, cwd=self.home.root)
+        log.close()
+        return self
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached after {timeout:.0f}s")

@@ -15,6 +15,7 @@ from pynode.cli.context import CliContext, load_settings
 from pynode.cli.attest import attest, relay_attestation
 from pynode.cli.check import check
 from pynode.cli.dev import dev
+from pynode.cli.node import node
 from pynode.cli.order import order
 from pynode.cli.partner import partner
 from pynode.cli.wallet import wallet
@@ -46,6 +47,7 @@ def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password
 
 cli.add_command(wallet)
 cli.add_command(dev)
+cli.add_command(node)
 cli.add_command(partner)
 cli.add_command(order)
 cli.add_command(check)

@@ -13,6 +13,7 @@ import click
 from pynode import __version__
 from pynode.cli.context import CliContext, load_settings
 from pynode.cli.attest import attest, relay_attestation
+from pynode.cli.audit import audit, export
 from pynode.cli.check import check
 from pynode.cli.dev import dev
 from pynode.cli.node import node
@@ -53,6 +54,7 @@ cli.add_command(order)
 cli.add_command(check)
 cli.add_command(attest)
 cli.add_command(relay_attestation)
+cli.add_command(audit); cli.add_command(export)  # noqa: E702
 
 
 def main(argv: list[str] | None = None) -> None:

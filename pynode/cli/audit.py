@@ -1,0 +1,120 @@
+"""`fabmesh audit order|partner|all` and `fabmesh export epcis`: verify provenance trusting nobody.
+
+Exit 0 only when every check verifies; 1 with the failing checks listed otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from pynode.audit.ipfs_evidence import IpfsEvidence
+from pynode.audit.verify import AuditResult, Auditor
+from pynode.cli.context import CliContext, pass_ctx
+from pynode.errors import InputError
+
+
+def _auditor(ctx: CliContext, batch_size: int, ipfs_timeout: float) -> Auditor:
+    return Auditor(ctx.chain, IpfsEvidence(ctx.ipfs, timeout=ipfs_timeout), batch_size=batch_size)
+
+
+def _report(ctx: CliContext, result: AuditResult, html: Path | None) -> None:
+    if html is not None:
+        from pynode.audit.report_html import render_html
+
+        html.write_text(render_html(result), encoding="utf-8")
+    if ctx.json:
+        click.echo(json.dumps(result.as_dict(), sort_keys=True))
+    else:
+        table = Table(title=f"fabmesh audit · {result.scope} · chain {result.chain_id} · block {result.block}")
+        for column in ("", "order", "check", "result"):
+            table.add_column(column, overflow="fold")
+        for check in result.all_checks:
+            table.add_row("[green]✓[/]" if check.ok else "[red]✗[/]",
+                          "" if check.order_id is None else str(check.order_id), check.name, check.reason)
+        ctx.console.print(table)
+        failures = result.failures()
+        verdict = "[bold green]VERIFIED[/]" if result.ok else f"[bold red]FAILED[/]: {len(failures)} failing checks"
+        ctx.console.print(f"{verdict} ({len(result.orders)} orders, {len(result.all_checks)} checks, "
+                          f"{result.seconds:.2f} s)" + (f"; HTML report {html}" if html else ""))
+    if not result.ok:
+        for check in result.failures():
+            click.echo(f"✗ order {check.order_id} {check.name}: {check.reason}", err=True)
+        raise SystemExit(1)
+
+
+def _common(fn):
+    fn = click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path),
+                      help="Also write a self-contained HTML report to FILE")(fn)
+    fn = click.option("--batch-size", default=2000, show_default=True, help="Blocks per eth_getLogs")(fn)
+    fn = click.option("--ipfs-timeout", default=30.0, show_default=True, help="Seconds per IPFS document")(fn)
+    return fn
+
+
+@click.group()
+def audit() -> None:
+    """Verify orders from the chain, IPFS content addresses and signatures alone."""
+
+
+@audit.command("order")
+@click.argument("order_id", type=int)
+@_common
+@pass_ctx
+def audit_order(ctx: CliContext, order_id: int, html, batch_size: int, ipfs_timeout: float) -> None:
+    """Audit one order."""
+    _report(ctx, _auditor(ctx, batch_size, ipfs_timeout).audit(order_ids=[order_id]), html)
+
+
+@audit.command("partner")
+@click.argument("address")
+@_common
+@pass_ctx
+def audit_partner(ctx: CliContext, address: str, html, batch_size: int, ipfs_timeout: float) -> None:
+    """Audit every order ADDRESS took part in."""
+    from eth_utils import is_address
+
+    if not is_address(address):
+        raise InputError(f"not an address: {address!r}")
+    _report(ctx, _auditor(ctx, batch_size, ipfs_timeout).audit(partner=address), html)
+
+
+@audit.command("all")
+@click.option("--from-block", type=int, help="Only orders posted from this block on [default: deployment block]")
+@_common
+@pass_ctx
+def audit_all(ctx: CliContext, from_block: int | None, html, batch_size: int, ipfs_timeout: float) -> None:
+    """Audit every order."""
+    _report(ctx, _auditor(ctx, batch_size, ipfs_timeout).audit(from_block=from_block), html)
+
+
+@click.group()
+def export() -> None:
+    """Export provenance in standard formats."""
+
+
+@export.command("epcis")
+@click.argument("order_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the EPCIS 2.0 JSON-LD document here [default: stdout]")
+@pass_ctx
+def export_epcis_cmd(ctx: CliContext, order_id: int, output: Path | None) -> None:
+    """ORDER_ID's provenance as EPCIS 2.0 JSON-LD, each event with its GS1 event hash."""
+    from pynode.audit.collect import group_by_order
+    from pynode.audit.epcis import export_epcis
+
+    auditor = Auditor(ctx.chain, IpfsEvidence(ctx.ipfs))
+    orders = group_by_order(auditor.logs())
+    if order_id not in orders or not orders[order_id].events:
+        raise InputError(f"order {order_id} has no events on chain {ctx.chain.chain_id}")
+    document = export_epcis(orders[order_id], ctx.chain.chain_id, ctx.chain.book.address, int(time.time()))
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        if not ctx.json:
+            click.echo(f"wrote {len(document['epcisBody']['eventList'])} EPCIS events to {output}", err=True)

@@ -177,8 +177,22 @@ class NodeProcess:
     def log_path(self) -> Path:
         return self.home.root / "node.log"
 
+    def _count(self, event: str) -> int:
+        try:
+            return self.log_path.read_text(errors="replace").count(f'"event":"{event}"')
+        except OSError:
+            return 0
+
+    def wait_connected(self, timeout: float = 60.0) -> None:
+        """Blocks until this start has connected to the chain (it is working from then on)."""
+        wait_for(lambda: self._count("connected") > self._connected_before or not self.running(), timeout,
+                 interval=0.05, what="node connected")
+        if not self.running():
+            raise RuntimeError(f"node exited during start-up: {self.log_tail()}")
+
     def start(self) -> "NodeProcess":
         self.starts += 1
+        self._connected_before = self._count("connected")
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(node_command(self.home.config_path), stdout=log, stderr=log,
                                      stdin=subprocess.DEVNULL, env=self.env, cwd=self.home.root)

@@ -1,0 +1,116 @@
+"""Must-show 2: 50 orders, the daemon SIGKILLed at random moments (>= 10 kills) and restarted.
+
+Afterwards every order is paid exactly once on chain, the maker's account mined
+exactly one transaction per (order, action) -- no duplicate and no reverted
+ones -- the actions journal has nothing in flight, every job is done and the
+work dir holds no partial file and no decrypted design.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from pynode.chain.orders import Status
+from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
+from pynode.orders.watch import AwardPolicy, OrderWatcher
+
+pytestmark = pytest.mark.integration
+
+ORDERS = 50
+MIN_KILLS = 10
+
+
+def maker_transactions(chain, maker: str) -> list[tuple[str, int, int]]:
+    """(function, order id, receipt status) of every tx the maker sent to the order book."""
+    out = []
+    for number in range(chain.from_block, chain.w3.eth.block_number + 1):
+        block = chain.w3.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            if tx["from"] != maker or tx["to"] != chain.book.address:
+                continue
+            function, args = chain.book.contract.decode_function_input(tx["input"])
+            status = chain.w3.eth.get_transaction_receipt(tx["hash"])["status"]
+            out.append((function.fn_name, int(args["orderId"]), status))
+    return out
+
+
+def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo, dev_accounts, deployments_dir,
+                                                             tmp_path):
+    rng = random.Random(20261122)
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                 processes=["CNC_MILLING"], materials=["AL_6061"], confirmations=1, duration_s=0.3,
+                 poll_interval_s=0.2)
+    buyer = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
+    orders = [buyer.post(i).order_id for i in range(ORDERS)]
+
+    watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
+    stop = threading.Event()
+
+    def buyer_loop() -> None:
+        while not stop.is_set():
+            try:
+                watcher.cycle()
+            except Exception:  # noqa: BLE001 - transient; the assertions below judge the outcome
+                pass
+            stop.wait(0.2)
+
+    node = NodeProcess(maker)
+    kills = 0
+    started = time.monotonic()
+    with Miner(anvil.rpc, 0.3):
+        buyer_thread = threading.Thread(target=buyer_loop, daemon=True)
+        buyer_thread.start()
+        try:
+            node.start().wait_connected()
+
+            def paid() -> int:
+                return sum(chain.book.load_order(i, chain.from_block).status == Status.PAID for i in orders)
+
+            while kills < MIN_KILLS or paid() < ORDERS:
+                time.sleep(rng.uniform(0.05, 2.0) if kills < MIN_KILLS else 1.0)
+                if kills < MIN_KILLS:
+                    node.kill()  # at a random moment of its work: it is connected and busy
+                    kills += 1
+                    node.start().wait_connected()
+                elif not node.running():
+                    pytest.fail(f"node exited: {node.log_tail()}")
+                assert time.monotonic() - started < 240, f"only {paid()}/{ORDERS} paid; {node.log_tail()}"
+
+            def all_done() -> bool:
+                with sqlite3.connect(maker.db_path) as db:
+                    states = Counter(s for (s,) in db.execute("SELECT state FROM jobs"))
+                return states == Counter({"done": ORDERS})
+
+            wait_for(all_done, timeout=30, what="every job done")
+            assert node.terminate() == 0, node.log_tail()
+        finally:
+            stop.set()
+            buyer_thread.join(timeout=10)
+            node.kill()
+
+    assert kills >= MIN_KILLS and node.starts == kills + 1
+    txs = maker_transactions(chain, maker.account.address)
+    per_action = Counter((fn, order_id) for fn, order_id, _ in txs)
+    duplicates = {key: n for key, n in per_action.items() if n > 1}
+    assert not duplicates, duplicates
+    assert all(status == 1 for _, _, status in txs), [t for t in txs if t[2] != 1]
+    for order_id in orders:
+        assert {fn for fn, oid, _ in txs if oid == order_id} == {"claim", "startProduction", "attest", "ship",
+                                                                  "withdrawPayment"}
+    paid_events = chain.book.logs(("PaymentWithdrawn",), from_block=chain.from_block, to_block="latest")
+    assert sorted(int(e.args["orderId"]) for e in paid_events) == sorted(orders)
+
+    with sqlite3.connect(maker.db_path) as db:
+        assert db.execute("SELECT count(*) FROM actions WHERE status IN ('planned', 'sent')").fetchone()[0] == 0
+    leftovers = [p for p in maker.work_dir.rglob("*")
+                 if p.name.startswith(".") or p.suffix == ".partial" or p.parent.name == "design"]
+    assert not leftovers, leftovers
+    assert not list((maker.work_dir / "adapter").glob("*.json"))

@@ -76,7 +76,9 @@ class JournaledSender:
             raise TxReverted(request.label, self.sender._reason(exc)) from exc
         max_fee, tip = self.sender._fees()
         action = self.store.plan_action(order_id, kind)
-        nonce = self.sender.nonces.reserve()
+        # the node's own count, not a cached one: after a reorg or a dropped tx the old next nonce is a gap.
+        # (one sender per account, and every journaled tx is settled before the next is planned)
+        nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
         tx = {**params, "gas": gas, "nonce": nonce, "chainId": self.w3.eth.chain_id, "maxFeePerGas": max_fee,
               "maxPriorityFeePerGas": tip, "type": 2}
         signed = self.account.sign_transaction(tx)
@@ -84,11 +86,11 @@ class JournaledSender:
         self.store.mark_sent(action.id, tx_hash, nonce=nonce, raw_tx="0x" + bytes(signed.raw_transaction).hex())
         try:
             self._broadcast(bytes(signed.raw_transaction))
-        except Exception:
-            # never reached the node: the nonce is free again and the row says why
-            self.sender.nonces.release(nonce)
-            self.store.mark_failed(action.id, "broadcast failed")
-            raise
+        except Web3RPCError as exc:  # the node answered and refused it: it is not in any mempool
+            self.store.mark_failed(action.id, f"broadcast refused: {exc}")
+            raise TransientError(f"order {order_id}: {kind} broadcast refused: {exc}") from exc
+        # any other failure (connection lost mid-request) leaves the row 'sent': the tx may or may not have
+        # reached the node, and resolve() finds out (receipt, mempool, nonce) before anything else is sent
         self.on_event("tx_sent", order_id=order_id, action=kind, tx=tx_hash, nonce=nonce)
         return self._await(self.store.get_action(action.id), tx)
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.dev import session
+from pynode.dev.accounts import dev_accounts
 from pynode.dev.demo import ORGANIZATIONS
 
 
@@ -34,7 +35,9 @@ def dev() -> None:
 def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | None) -> None:
     """Start anvil and the Kubo nodes, deploy the contracts, and leave them running."""
     names = [o.strip() for o in orgs.split(",") if o.strip()]
-    state = session.up(_workdir(ctx, workdir), names, block_time)
+    directory = _workdir(ctx, workdir)
+    state = session.up(directory, names, block_time)
+    state["password_file"], state["accounts"] = _dev_wallets(ctx, directory)
 
     def render(console) -> None:
         table = Table("organization", "Kubo API (--ipfs-api)")
@@ -43,9 +46,28 @@ def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | Non
         console.print(table)
         console.print(f"export ETH_RPC_URL={state['rpc_url']}")
         console.print(f"export FABMESH_DEPLOYMENTS={state['deployments']}")
+        console.print(f"export FABMESH_PASSWORD_FILE={state['password_file']}")
+        first_org, first_api = next(iter(state["ipfs_api"].items()))
+        console.print(f"export FABMESH_IPFS_API={first_api}  # {first_org}'s node; --ipfs-api picks another")
+        console.print(f"accounts (anvil's funded keys, for local use only): {', '.join(state['accounts'])}")
         console.print("stop with: fabmesh dev down")
 
     ctx.emit(state, render)
+
+
+def _dev_wallets(ctx: CliContext, directory: Path) -> tuple[str, dict[str, str]]:
+    """Keystores for anvil's role accounts, so `--account buyer` etc. work at once (existing names are kept)."""
+    password_file = directory / "password"
+    if not password_file.exists():
+        password_file.write_text("fabmesh-dev\n")
+    password = password_file.read_text().strip()
+    created = {}
+    for role, account in dev_accounts().items():
+        if not ctx.keystore.path_for(role).exists():
+            ctx.keystore.create(role, password, private_key=account.key)
+            ctx.hpke_keys.create(role, password, pq=False)
+        created[role] = ctx.keystore.get(role).address
+    return str(password_file), created
 
 
 @dev.command()

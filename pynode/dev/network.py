@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from pathlib import Path
 
+from pynode.dev.accounts import dev_accounts, role_env
 from pynode.dev.anvil import Anvil
 from pynode.dev.deploy import deploy
 from pynode.dev.kubo import KuboNode
@@ -28,7 +29,8 @@ class LocalNetwork:
             for node in self.kubo.values():
                 stack.enter_context(node)
             self._mesh()
-            self.deployment = deploy(self.anvil.rpc_url, self.anvil.chain_id, self.workdir / "deployments")
+            self.deployment = deploy(self.anvil.rpc_url, self.anvil.chain_id, self.workdir / "deployments",
+                                     extra_env=role_env(dev_accounts()))
             self._stack = stack.pop_all()
         return self
 

@@ -56,19 +56,12 @@ def kubo(processes_dir: Path) -> Iterator[KuboNode]:
 
 # ---------------------------------------------------------------- deployed contracts
 
-ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitrator", "auditor", "stranger")
-
-
 @pytest.fixture(scope="session")
 def dev_accounts():
-    """anvil's funded accounts by role name (index order = ROLES)."""
-    from eth_account import Account
+    """anvil's funded accounts by role name (admin, buyer, maker, maker2, inspector, certifier, …)."""
+    from pynode.dev.accounts import dev_accounts
 
-    from pynode.dev.anvil import DEFAULT_MNEMONIC
-
-    Account.enable_unaudited_hdwallet_features()
-    return {role: Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-            for i, role in enumerate(ROLES)}
+    return dev_accounts()
 
 
 @pytest.fixture(scope="session")
@@ -76,12 +69,10 @@ def deployments_dir(anvil, processes_dir, dev_accounts) -> Path:
     """The contracts deployed once per session by scripts/deploy.py, roles granted to the role accounts."""
     from pynode.dev.deploy import deploy
 
+    from pynode.dev.accounts import role_env
+
     target = processes_dir / "deployments"
-    deploy(anvil.rpc_url, anvil.chain_id, target, extra_env={
-        "FABMESH_CERTIFIERS": dev_accounts["certifier"].address,
-        "FABMESH_INSPECTORS": dev_accounts["inspector"].address,
-        "FABMESH_ARBITRATORS": dev_accounts["arbitrator"].address,
-    })
+    deploy(anvil.rpc_url, anvil.chain_id, target, extra_env=role_env(dev_accounts))
     return target
 
 

@@ -1,0 +1,25 @@
+"""anvil's well-known funded accounts, by the role each plays on a local network."""
+
+from __future__ import annotations
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from pynode.dev.anvil import DEFAULT_MNEMONIC
+
+ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitrator", "auditor", "stranger")
+
+
+def dev_accounts(count: int = len(ROLES)) -> dict[str, LocalAccount]:
+    """Role name → account; beyond the named roles, `account<N>`."""
+    Account.enable_unaudited_hdwallet_features()
+    names = list(ROLES) + [f"account{i}" for i in range(len(ROLES), count)]
+    return {name: Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+            for i, name in enumerate(names[:count])}
+
+
+def role_env(accounts: dict[str, LocalAccount]) -> dict[str, str]:
+    """scripts/deploy.py's role variables for these accounts."""
+    return {"FABMESH_CERTIFIERS": accounts["certifier"].address,
+            "FABMESH_INSPECTORS": accounts["inspector"].address,
+            "FABMESH_ARBITRATORS": accounts["arbitrator"].address}

@@ -49,21 +49,53 @@ class IpfsEvidence:
             raise value
         return value
 
+    def _fetcher(self, key: tuple, client: IpfsClient):
+        kind, digest, size = key
+        cid = digest_to_cid(digest)
+        if kind == "doc":
+            return lambda: client.cat_bytes(cid, max_size=size, timeout=self.timeout)
+        # the first `size` bytes only (Kubo's cat offset/length), for designs of any size
+        return lambda: client._call("cat", lambda: client._client.cat(cid, offset=0, length=size,
+                                                                      timeout=self.timeout))
+
     def document(self, digest: bytes, max_size: int) -> bytes:
-        cid = digest_to_cid(bytes(digest))
-        return self._get(("doc", bytes(digest), max_size),
-                         lambda: self.ipfs.cat_bytes(cid, max_size=max_size, timeout=self.timeout))
+        key = ("doc", bytes(digest), max_size)
+        return self._get(key, self._fetcher(key, self.ipfs))
 
     def prefix(self, digest: bytes, length: int) -> bytes:
-        """The first `length` bytes only (Kubo's cat offset/length), for designs of any size."""
-        cid = digest_to_cid(bytes(digest))
-        client = self.ipfs
+        key = ("prefix", bytes(digest), length)
+        return self._get(key, self._fetcher(key, self.ipfs))
 
-        def fetch() -> bytes:
-            return client._call("cat", lambda: client._client.cat(cid, offset=0, length=length,
-                                                                  timeout=self.timeout))
+    def prefetch(self, keys, workers: int = 4) -> None:
+        """Fetches many ("doc" | "prefix", digest, size) keys concurrently, one Kubo client per worker."""
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
 
-        return self._get(("prefix", bytes(digest), length), fetch)
+        todo = [k for k in dict.fromkeys(keys) if k not in self._docs]
+        if len(todo) < 2 * workers:
+            return  # not worth the threads: fetched on demand
+        local = threading.local()
+        clients: list[IpfsClient] = []
+        lock = threading.Lock()
+
+        def fetch(key: tuple):
+            if not hasattr(local, "client"):
+                local.client = IpfsClient(self.ipfs.api, timeout=self.ipfs.timeout)
+                with lock:
+                    clients.append(local.client)
+            try:
+                return key, self._fetcher(key, local.client)()
+            except FabmeshError as exc:
+                return key, EvidenceUnavailable(f"{digest_to_cid(key[1])}: {exc}")
+
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                for key, value in pool.map(fetch, todo):
+                    self.fetches += 1
+                    self._docs[key] = value
+        finally:
+            for client in clients:
+                client.close()
 
 
 @dataclass

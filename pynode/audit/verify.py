@@ -18,14 +18,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_abi import decode, encode
+from eth_utils import keccak, to_checksum_address
 
-from pynode.audit.checks import AuditContext, Check, audit_order
+from pynode.audit.checks import AuditContext, Check, audit_order, cert_ids
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.chain.client import Chain
 from pynode.chain.logs import DecodedLog, LogScanner
 from pynode.chain.orders import ZERO32, OrderTracker, Status
+from pynode.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
 
 EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest
@@ -38,35 +40,159 @@ EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID d
 ACTOR_FIELDS = ("buyer", "partner", "attester", "arbitrator", "caller")
 
 
+def _abi_type(item: dict) -> str:
+    if item["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + item["type"][len("tuple"):]
+    return item["type"]
+
+
+class _RawCall:
+    """One view function called by raw `eth_call` (web3's contract calls re-validate and re-ask the chain id
+    on every call, which costs more than the call itself)."""
+
+    def __init__(self, address: str, abi: list[dict], name: str) -> None:
+        item = next(i for i in abi if i.get("type") == "function" and i["name"] == name)
+        self.address = address
+        self.inputs = [_abi_type(i) for i in item["inputs"]]
+        self.outputs = [_abi_type(o) for o in item["outputs"]]
+        self.selector = keccak(text=f"{name}({','.join(self.inputs)})")[:4]
+
+    def request(self, args: tuple, block: int) -> tuple[str, list]:
+        data = self.selector + encode(self.inputs, list(args))
+        return "eth_call", [{"to": self.address, "data": "0x" + data.hex()}, hex(block)]
+
+    def decode(self, result: str) -> Any:
+        values = decode(self.outputs, bytes.fromhex(result[2:]))
+        return values[0] if len(values) == 1 else values
+
+
 class RpcFacts:
-    """ChainFacts over JSON-RPC, each answer cached for the run."""
+    """ChainFacts over JSON-RPC, each answer cached for the run; `prefetch` asks for many in JSON-RPC batches."""
+
+    BATCH = 250
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
+        self.w3 = chain.w3
         self._cache: dict[tuple, Any] = {}
+        book, registry = chain.book, chain.registry
+        self._has_role = _RawCall(book.address, book.info.abi, "hasRole")
+        self._order_hash = _RawCall(book.address, book.info.abi, "orderHash")
+        self._partner_info = _RawCall(registry.address, registry.info.abi, "partnerInfo")
+        self._cert_expiry = _RawCall(registry.address, registry.info.abi, "certificationExpiry")
+        self.requests = 0
 
-    def _cached(self, key: tuple, fn):
+    # key → (rpc request, decoder)
+    def _plan(self, key: tuple) -> tuple[tuple[str, list], Any]:
+        kind = key[0]
+        if kind == "role":
+            _, role, account, block = key
+            return self._has_role.request((keccak(text=role), account), block), self._has_role.decode
+        if kind == "flags":
+            _, account, block = key
+            return self._partner_info.request((account,), block), lambda r: self._partner_info.decode(r)[2]
+        if kind == "cert":
+            _, account, cert, block = key
+            return self._cert_expiry.request((account, cert), block), self._cert_expiry.decode
+        if kind == "orderHash":
+            _, oid, block = key
+            return self._order_hash.request((oid,), block), lambda r: bytes(self._order_hash.decode(r))
+        if kind == "tx":
+            return ("eth_getTransactionByHash", [key[1]]), lambda tx: {
+                "from": tx["from"], "to": tx.get("to"), "input": bytes.fromhex(tx["input"][2:])}
+        raise KeyError(kind)
+
+    def _single(self, key: tuple) -> Any:
+        (method, params), decoder = self._plan(key)
+        self.requests += 1
+        reply = self.w3.provider.make_request(method, params)
+        if "error" in reply or reply.get("result") is None:
+            raise FabmeshError(f"{method} {params}: {reply.get('error', 'no result')}")
+        return decoder(reply["result"])
+
+    def prefetch(self, keys: Iterable[tuple]) -> None:
+        """Answers `keys` in JSON-RPC batches (one HTTP round trip per BATCH questions)."""
+        todo = [k for k in dict.fromkeys(keys) if k not in self._cache]
+        batch = getattr(self.w3.provider, "make_batch_request", None)
+        for start in range(0, len(todo), self.BATCH):
+            chunk = todo[start:start + self.BATCH]
+            plans = [self._plan(k) for k in chunk]
+            if batch is None:
+                for key in chunk:
+                    self._cache[key] = self._single(key)
+                continue
+            self.requests += 1
+            replies = batch([request for request, _ in plans])
+            if not isinstance(replies, list):
+                raise FabmeshError(f"JSON-RPC batch refused: {replies.get('error')}")
+            for key, (_, decoder), reply in zip(chunk, plans, replies):
+                if "error" not in reply and reply.get("result") is not None:
+                    self._cache[key] = decoder(reply["result"])
+
+    def _get(self, key: tuple) -> Any:
         if key not in self._cache:
-            self._cache[key] = fn()
+            self._cache[key] = self._single(key)
         return self._cache[key]
 
     def has_role(self, role: str, account: str, block: int) -> bool:
-        return self._cached(("role", role, account, block), lambda: self.chain.book.has_role(role, account, block))
+        return self._get(("role", role, account, block))
 
     def partner_flags(self, account: str, block: int) -> int:
-        return self._cached(("flags", account, block),
-                            lambda: self.chain.registry.partner_info(account, block).flags)
+        return self._get(("flags", account, block))
 
     def cert_expiry(self, account: str, cert_id: int, block: int) -> int:
-        return self._cached(("cert", account, cert_id, block),
-                            lambda: self.chain.registry.certification_expiry(account, cert_id, block))
+        return self._get(("cert", account, cert_id, block))
 
     def transaction(self, tx_hash: str) -> dict:
-        def fetch() -> dict:
-            tx = self.chain.w3.eth.get_transaction(tx_hash)
-            return {"from": tx["from"], "to": tx.get("to"), "input": bytes(tx["input"])}
+        return self._get(("tx", tx_hash))
 
-        return self._cached(("tx", tx_hash), fetch)
+    def order_hash(self, order_id: int, block: int) -> bytes:
+        return self._get(("orderHash", order_id, block))
+
+
+def evidence_keys(order: OrderLogs) -> list[tuple]:
+    """The IPFS documents `audit_order` will read for `order` (the cache keys of IpfsEvidence)."""
+    from pynode.audit import checks as c
+    from pynode.crypto.envelope import MAX_ENVELOPE_SIZE
+    from pynode.crypto.segmented import MAGIC
+
+    keys: list[tuple] = []
+    for log in order.events:
+        args = log.args
+        if log.event == "OrderPosted":
+            docs = args["docs"]
+            keys.append(("doc", bytes(docs["specCid"]), c.MAX_SPEC_BYTES))
+            keys.append(("prefix", bytes(docs["designCid"]), len(MAGIC)))
+        elif log.event == "OrderAwarded":
+            keys.append(("doc", bytes(args["keyEnvelopeCid"]), MAX_ENVELOPE_SIZE))
+        elif log.event in ("QualityAttested", "OrderShipped"):
+            keys.append(("doc", bytes(args["reportCid"]), c.MAX_REPORT_BYTES))
+        elif log.event == "OrderDisputed":
+            keys.append(("doc", bytes(args["evidenceCid"]), c.MAX_DISPUTE_EVIDENCE_BYTES))
+        elif log.event == "DisputeResolved" and bytes(args["rulingCid"]) != ZERO32:
+            keys.append(("doc", bytes(args["rulingCid"]), c.MAX_DISPUTE_EVIDENCE_BYTES))
+    return keys
+
+
+def fact_keys(order: OrderLogs, block: int) -> list[tuple]:
+    """The chain facts `audit_order` will ask about `order`, so they can be fetched in batches first."""
+    keys: list[tuple] = [("orderHash", order.order_id, block)]
+    spec = order.events[0].args["spec"] if order.events and order.events[0].event == "OrderPosted" else None
+    certs = cert_ids(tuple(spec.values()) if isinstance(spec, dict) else spec) if spec else []
+    partner = order.partner
+    for log in order.events:
+        b = log.block_number
+        if log.event == "OrderClaimed" or (log.event == "QualityAttested" and str(log.args["attester"]) == partner):
+            who = str(log.args.get("partner") or log.args.get("attester"))
+            keys.append(("flags", who, b))
+            keys.extend(("cert", who, c, b) for c in certs)
+        if log.event == "QualityAttested":
+            keys.append(("tx", log.tx_hash))
+            if str(log.args["attester"]) != partner:
+                keys.append(("role", "INSPECTOR_ROLE", str(log.args["attester"]), b))
+        elif log.event == "DisputeResolved":
+            keys.append(("role", "ARBITRATOR_ROLE", str(log.args["arbitrator"]), b))
+    return keys
 
 
 @dataclass
@@ -177,6 +303,11 @@ class Auditor:
         self.scanner = LogScanner(chain.w3, [chain.book.address], batch_size=batch_size, confirmations=0,
                                   topics=[chain.book.topic(e) for e in AUDITED_EVENTS])
 
+    def evidence_prefetch(self, orders: list[OrderLogs]) -> None:
+        prefetch = getattr(self.evidence, "prefetch", None)
+        if prefetch is not None:
+            prefetch([key for order in orders for key in evidence_keys(order)])
+
     def head(self) -> int:
         return max(self.chain.w3.eth.block_number - self.confirmations, 0)
 
@@ -217,11 +348,12 @@ class Auditor:
         ctx = AuditContext(self.chain.chain_id, self.chain.book.address, block)
         result = AuditResult(self.chain.chain_id, self.chain.book.address, self.chain.registry.address, block, start,
                              scope, checks=checks)
+        selected = [oid for oid in selected if oid in orders]
+        self.facts.prefetch(key for oid in selected for key in fact_keys(orders[oid], block))
+        self.evidence_prefetch([orders[oid] for oid in selected])
         for oid in selected:
-            if oid not in orders:
-                continue
             order = orders[oid]
-            onchain = self.chain.book.order_hash(oid, block)
+            onchain = self.facts.order_hash(oid, block)
             tracker, order_checks = audit_order(order, None if onchain == ZERO32 else onchain, ctx, self.facts,
                                                 self.evidence)
             result.orders.append(describe(order, tracker, order_checks))

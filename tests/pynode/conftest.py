@@ -94,18 +94,12 @@ def chain(anvil, settings):
     anvil.rpc("evm_revert", snapshot)
 
 
-PRICE = 10**17
-BOND = 10**16
-
-
-def chain_now(chain) -> int:
-    return chain.w3.eth.get_block("latest")["timestamp"]
-
 
 @pytest.fixture
 def maker_ready(chain, dev_accounts):
     """`maker` registered (X25519 key), vetted and ISO 9001 certified."""
     from eth_utils import keccak
+    from support import chain_now
 
     from pynode.chain.orders import CERT, MATERIAL, PROCESS
 
@@ -116,15 +110,3 @@ def maker_ready(chain, dev_accounts):
     chain.send(certifier, chain.registry.certify(maker.address, CERT["ISO_9001"], chain_now(chain) + 365 * 86400,
                                                  keccak(b"cert")))
     return maker
-
-
-def post_order(chain, buyer, cert_ids=()):
-    """Posts a CNC/AL_6061 order with placeholder documents; returns (order id, SentTx)."""
-    from pynode.chain.orders import make_docs, make_spec, make_terms
-
-    docs = make_docs(7)
-    spec = make_spec(docs, cert_ids=cert_ids)
-    terms = make_terms(buyer.address, spec, price=PRICE, claim_bond=BOND, claim_deadline=chain_now(chain) + 86400,
-                       delivery_deadline=chain_now(chain) + 7 * 86400)
-    sent = chain.send(buyer, chain.book.post(terms, spec, docs))
-    return chain.book.order_count(), sent

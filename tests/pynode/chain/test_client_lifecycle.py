@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BOND, PRICE, post_order
+from support import BOND, PRICE, post_order
 from eth_utils import keccak
 
 from pynode.chain.contracts import OrderOutOfSync

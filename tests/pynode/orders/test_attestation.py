@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import chain_now, post_order
+from support import chain_now, post_order
 from eth_utils import keccak
 
 from pynode.chain.orders import Kind

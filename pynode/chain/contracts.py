@@ -215,6 +215,15 @@ class OrderBook(_Wrapper):
             raise OrderOutOfSync(f"order {order_id}: events do not reproduce the on-chain order hash at block {block}")
         return tracker
 
+    def load_orders(self, from_block: int, block: int | None = None) -> dict[int, OrderTracker]:
+        """Every order rebuilt from one scan of the order events (not hash-checked: see load_order)."""
+        block = self.w3.eth.block_number if block is None else block
+        trackers: dict[int, OrderTracker] = {}
+        for log in self.logs(ORDER_EVENTS, from_block=from_block, to_block=block):
+            order_id = log.args["orderId"]
+            trackers.setdefault(order_id, OrderTracker(order_id)).apply(log.event, log.args)
+        return trackers
+
     # writes: every one after post passes the current Order back (see contracts/README.md)
     def post(self, terms: tuple, spec: tuple, docs: tuple) -> TxRequest:
         value = terms[2] if to_checksum_address(terms[1]) == ZERO_ADDRESS else 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,13 +15,14 @@ from rich.table import Table
 
 from pynode.chain.contracts import region_text
 from pynode.chain.erc20 import Erc20
-from pynode.chain.orders import CERT, MATERIAL, ORDER_EVENTS, PROCESS, ZERO_ADDRESS, Kind, OrderTracker, Status
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Kind, OrderTracker, Status
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
 from pynode.errors import InputError
 from pynode.ipfs.cid import digest_to_cid
 from pynode.orders.buyer import Buyer, OrderRequest
 from pynode.orders.design_keys import DesignKeyStore
+from pynode.orders.partner import Partner
 
 
 def _buyer(ctx: CliContext) -> Buyer:
@@ -120,11 +123,7 @@ def _tolerance(text: str) -> tuple[str, dict]:
 @pass_ctx
 def list_(ctx: CliContext, mine: bool, status: str | None) -> None:
     """Every order, rebuilt from the order book's events."""
-    book = ctx.chain.book
-    trackers: dict[int, OrderTracker] = {}
-    for log in book.logs(ORDER_EVENTS, from_block=ctx.chain.from_block, to_block="latest"):
-        order_id = log.args["orderId"]
-        trackers.setdefault(order_id, OrderTracker(order_id)).apply(log.event, log.args)
+    trackers = ctx.chain.book.load_orders(ctx.chain.from_block)
     me = ctx.keystore.get(ctx.account_name()).address if mine else None
     rows = [order_summary(t) for t in trackers.values()
             if (not status or t.status.name == status.upper()) and (me is None or me in (t.terms[0], t.state[1]))]
@@ -200,3 +199,72 @@ def dispute(ctx: CliContext, order_id: int, evidence: Path) -> None:
     sent, evidence_cid = _buyer(ctx).dispute(order_id, evidence)
     ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "evidence_cid": evidence_cid},
              f"order {order_id} disputed with evidence {evidence_cid}")
+
+
+# ------------------------------------------------------------------ partner side
+
+def _partner(ctx: CliContext, with_keys: bool = False) -> Partner:
+    """The --account as a partner; with_keys unlocks every HPKE key it holds (old ones open old envelopes)."""
+    keys = []
+    if with_keys:
+        name = ctx.account_name()
+        password = ctx.password(f"Password for {name}: ")
+        keys = [ctx.hpke_keys.unlock(name, password, key_id) for key_id in ctx.hpke_keys.key_ids(name)]
+    return Partner(ctx.chain, ctx.vault, ctx.account, keys)
+
+
+@order.command()
+@click.argument("order_id", type=click.IntRange(1))
+@pass_ctx
+def claim(ctx: CliContext, order_id: int) -> None:
+    """Claim an open order as the --account's shop (locks the claim bond)."""
+    partner = _partner(ctx)
+    tracker = partner.load(order_id)
+    if tracker.status != Status.OPEN:
+        raise InputError(f"order {order_id} is {tracker.status.name}, not OPEN")
+    sent = ctx.send(partner.claim_request(tracker))
+    ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "claim_bond": tracker.terms[3]}, f"claimed order {order_id}")
+
+
+@order.command(name="fetch-design")
+@click.argument("order_id", type=click.IntRange(1))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the decrypted design (must not exist)")
+@pass_ctx
+def fetch_design(ctx: CliContext, order_id: int, out: Path) -> None:
+    """Decrypt the design of an order awarded to the --account, verified against its on-chain SHA-256."""
+    if out.exists():
+        raise InputError(f"{out} already exists")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fabmesh-design-", dir=out.parent))
+    try:
+        decrypted = _partner(ctx, with_keys=True).fetch_design(order_id, staging)
+        decrypted.replace(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    ctx.emit({"order_id": order_id, "out": str(out), "bytes": out.stat().st_size},
+             f"order {order_id}: design written to {out} ({out.stat().st_size} bytes, SHA-256 verified)")
+
+
+@order.command()
+@click.argument("order_id", type=click.IntRange(1))
+@pass_ctx
+def start(ctx: CliContext, order_id: int) -> None:
+    """Record that production of an awarded order started."""
+    partner = _partner(ctx)
+    sent = ctx.send(partner.start_request(partner.load(order_id)))
+    ctx.emit({"order_id": order_id, "tx": sent.tx_hash}, f"order {order_id}: production started")
+
+
+@order.command()
+@click.argument("order_id", type=click.IntRange(1))
+@click.option("--report", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The passing quality report shipped with the parts")
+@pass_ctx
+def ship(ctx: CliContext, order_id: int, report: Path) -> None:
+    """Mark an order shipped with its (passing) quality report."""
+    partner = _partner(ctx)
+    tracker = partner.load(order_id)
+    cid, digest = partner.pin_report(report.read_bytes())
+    sent = ctx.send(partner.ship_request(tracker, cid, digest))
+    ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "report_cid": cid}, f"order {order_id} shipped; report {cid}")

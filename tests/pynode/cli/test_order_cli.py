@@ -195,3 +195,52 @@ def test_partner_attests_directly_and_strangers_cannot(run, net, tmp_path, dev_a
     assert stranger.exit_code == 1 and "NotAttester" in stranger.stderr
     ok = run("--account", "maker", "-y", "--json", "attest", str(order_id), "--report", report, "--fail")
     assert ok.exit_code == 0 and ok.json()["passed"] is False
+
+
+def test_whole_job_from_the_command_line(run, net, tmp_path, dev_accounts):
+    maker = onboard_maker(run, net)
+    design, posted = post_order(run, tmp_path, "--claim-bond", "0.01")
+    order_id = str(posted.json()["order_id"])
+    as_maker = ("--account", "maker", "-y")
+
+    assert run(*as_maker, "order", "claim", order_id).exit_code == 0
+    assert run("--account", "buyer", "-y", "order", "award", order_id, maker).exit_code == 0
+
+    out = tmp_path / "job" / "received.stl"
+    fetched = run(*as_maker, "order", "fetch-design", order_id, "--out", out)
+    assert fetched.exit_code == 0, fetched.stderr
+    assert out.read_bytes() == design.read_bytes()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["received.stl"]  # no staging left behind
+    again = run(*as_maker, "order", "fetch-design", order_id, "--out", out)
+    assert again.exit_code == 1 and "already exists" in again.stderr
+
+    report = tmp_path / "qa.json"
+    report.write_text('{"hole_d": 6.01}')
+    assert run(*as_maker, "order", "start", order_id).exit_code == 0
+    assert run(*as_maker, "attest", order_id, "--report", report, "--pass").exit_code == 0
+    assert run(*as_maker, "order", "ship", order_id, "--report", report).exit_code == 0
+    assert run("--account", "buyer", "-y", "order", "confirm", order_id).exit_code == 0
+
+    before = net.w3.eth.get_balance(maker)
+    paid = run(*as_maker, "--json", "withdraw")
+    assert paid.exit_code == 0, paid.stderr
+    assert [p["order_id"] for p in paid.json()["payments"]] == [int(order_id)]
+    receipt = net.w3.eth.get_transaction_receipt(paid.json()["payments"][0]["tx"])
+    gas_cost = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    assert net.w3.eth.get_balance(maker) == before + 5 * 10**16 + 10**16 - gas_cost  # price + claim bond
+    assert run("--json", "order", "show", order_id).json()["status"] == "PAID"
+    assert run(*as_maker, "--json", "withdraw").json() == {"payments": [], "credits": []}
+
+
+def test_design_stays_secret_from_everyone_but_the_awardee(run, net, tmp_path, dev_accounts):
+    maker = onboard_maker(run, net)
+    _, posted = post_order(run, tmp_path)
+    order_id = str(posted.json()["order_id"])
+    out = tmp_path / "stolen.stl"
+    not_yet = run("--account", "maker", "-y", "order", "fetch-design", order_id, "--out", out)
+    assert not_yet.exit_code == 1 and "not awarded" in not_yet.stderr
+    run("--account", "maker", "-y", "order", "claim", order_id)
+    run("--account", "buyer", "-y", "order", "award", order_id, maker)
+    stranger = run("--account", "stranger", "-y", "order", "fetch-design", order_id, "--out", out)
+    assert stranger.exit_code == 1 and "not awarded" in stranger.stderr
+    assert not out.exists()

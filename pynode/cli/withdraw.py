@@ -1,0 +1,32 @@
+"""`fabmesh withdraw`: pull everything the --account is owed."""
+
+from __future__ import annotations
+
+import click
+
+from pynode.chain.orders import ZERO_ADDRESS, Status
+from pynode.cli.context import CliContext, pass_ctx
+from pynode.cli.parsing import ADDRESS
+
+
+@click.command()
+@click.option("--token", "tokens", type=ADDRESS, multiple=True, help="Also withdraw credits in this ERC-20")
+@pass_ctx
+def withdraw(ctx: CliContext, tokens: tuple[str, ...]) -> None:
+    """Withdraw payments of completed orders (as partner) and credited refunds, bonds and fees."""
+    chain, me = ctx.chain, ctx.account.address
+    done = []
+    for tracker in chain.book.load_orders(chain.from_block).values():
+        if tracker.status == Status.COMPLETED and tracker.state[1] == me:
+            tracker = chain.book.load_order(tracker.order_id, chain.from_block)  # hash-checked before paying out
+            sent = ctx.send(chain.book.simple("withdrawPayment", tracker))
+            done.append({"order_id": tracker.order_id, "tx": sent.tx_hash})
+    credits = []
+    for token in (ZERO_ADDRESS, *tokens):
+        amount = chain.book.credits(me, token)
+        if amount:
+            sent = ctx.send(chain.book.withdraw(token))
+            credits.append({"token": token, "amount": amount, "tx": sent.tx_hash})
+    lines = [f"order {d['order_id']}: payment withdrawn" for d in done]
+    lines += [f"{c['amount']} of {'ETH (wei)' if c['token'] == ZERO_ADDRESS else c['token']} withdrawn" for c in credits]
+    ctx.emit({"payments": done, "credits": credits}, "\n".join(lines) or "nothing to withdraw")

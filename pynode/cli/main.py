@@ -20,6 +20,7 @@ from pynode.cli.node import node
 from pynode.cli.order import order
 from pynode.cli.partner import partner
 from pynode.cli.wallet import wallet
+from pynode.cli.withdraw import withdraw
 from pynode.errors import FabmeshError
 
 
@@ -54,7 +55,9 @@ cli.add_command(order)
 cli.add_command(check)
 cli.add_command(attest)
 cli.add_command(relay_attestation)
-cli.add_command(audit); cli.add_command(export)  # noqa: E702
+cli.add_command(withdraw)
+cli.add_command(audit)
+cli.add_command(export)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -135,7 +135,7 @@ class Node:
         self.policy = JobPolicy.from_config(config.policy)
         self.ipfs = IpfsClient(config.ipfs_api, timeout=30.0)
         self.vault = DesignVault(self.ipfs)
-        self.backoff = Backoff(base_s=min(1.0, config.poll_interval_s), cap_s=30.0)
+        self.backoff = Backoff(base_s=min(1.0, config.poll_interval_s), cap_s=10.0)
         self._stop = threading.Event()
         self._rpc_index = 0
         self._chain: Chain | None = None
@@ -351,7 +351,9 @@ class Node:
         if kind is ErrorClass.FATAL:
             raise exc
         current = self.store.get_job(job.order_id) or job
-        if kind is ErrorClass.INPUT or current.attempts + 1 >= MAX_JOB_ATTEMPTS:
+        # network trouble never fails a job (it may last hours); a chain that keeps refusing does
+        stubborn = isinstance(exc, (OrderOutOfSync, TxReverted)) and current.attempts + 1 >= MAX_JOB_ATTEMPTS
+        if kind is ErrorClass.INPUT or stubborn:
             self._finish_failed(current, _brief(exc))
             return
         delay = self.backoff.delay(current.attempts)

@@ -62,11 +62,16 @@ def accounts():
 
 
 class Sender:
-    """eth_sendTransaction from anvil's unlocked accounts, without waiting for each receipt."""
+    """eth_sendTransaction from anvil's unlocked accounts, mined PER_BLOCK to a block (as a busy chain would:
+    it also keeps the run inside the state history anvil keeps for the auditor's historical eth_calls)."""
+
+    PER_BLOCK = 200
 
     def __init__(self, chain: Chain) -> None:
         self.w3 = chain.w3
         self.last = None
+        self.pending = 0
+        self.w3.provider.make_request("evm_setAutomine", [False])
 
     def send(self, frm: str, request) -> None:
         reply = self.w3.provider.make_request("eth_sendTransaction", [{
@@ -75,8 +80,17 @@ class Sender:
         if "error" in reply:
             raise RuntimeError(f"{request.label}: {reply['error']}")
         self.last = reply["result"]
+        self.pending += 1
+        if self.pending >= self.PER_BLOCK:
+            self.mine()
+
+    def mine(self) -> None:
+        if self.pending:
+            self.w3.provider.make_request("evm_mine", [])
+            self.pending = 0
 
     def settle(self) -> None:
+        self.mine()
         if self.last:
             receipt = self.w3.eth.wait_for_transaction_receipt(self.last, timeout=300)
             assert receipt["status"] == 1, receipt

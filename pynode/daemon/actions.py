@@ -56,6 +56,7 @@ class JournaledSender:
         self.poll_s = poll_s
         self.on_event = on_event or (lambda *a, **k: None)
         self.should_stop = should_stop
+        self._chain_id: int | None = None
 
     # -- sending --------------------------------------------------------------
 
@@ -79,7 +80,9 @@ class JournaledSender:
         # the node's own count, not a cached one: after a reorg or a dropped tx the old next nonce is a gap.
         # (one sender per account, and every journaled tx is settled before the next is planned)
         nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
-        tx = {**params, "gas": gas, "nonce": nonce, "chainId": self.w3.eth.chain_id, "maxFeePerGas": max_fee,
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        tx = {**params, "gas": gas, "nonce": nonce, "chainId": self._chain_id, "maxFeePerGas": max_fee,
               "maxPriorityFeePerGas": tip, "type": 2}
         signed = self.account.sign_transaction(tx)
         tx_hash = "0x" + bytes(signed.hash).hex()

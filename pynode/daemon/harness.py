@@ -159,16 +159,18 @@ class Miner:
         self._thread.join(timeout=5)
 
 
-def node_command(config: Path, *, once: bool = False) -> list[str]:
-    argv = [str(Path(sys.executable).parent / "fabmesh"), "node", "run", "--config", str(config)]
+def node_command(config: Path, *, once: bool = False, log_level: str = "info") -> list[str]:
+    argv = [str(Path(sys.executable).parent / "fabmesh"), "node", "run", "--config", str(config),
+            "--log-level", log_level]
     return argv + (["--once"] if once else [])
 
 
 class NodeProcess:
     """`fabmesh node run` as a child process, logs to ``<root>/node-<n>.log``."""
 
-    def __init__(self, home: NodeHome, env: dict[str, str] | None = None) -> None:
+    def __init__(self, home: NodeHome, env: dict[str, str] | None = None, log_level: str = "info") -> None:
         self.home = home
+        self.log_level = log_level
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -194,7 +196,7 @@ class NodeProcess:
         self.starts += 1
         self._connected_before = self._count("connected")
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
-        self.proc = subprocess.Popen(node_command(self.home.config_path), stdout=log, stderr=log,
+        self.proc = subprocess.Popen(node_command(self.home.config_path, log_level=self.log_level), stdout=log, stderr=log,
                                      stdin=subprocess.DEVNULL, env=self.env, cwd=self.home.root)
         log.close()
         return self

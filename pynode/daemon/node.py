@@ -39,6 +39,7 @@ from pynode.chain.client import Chain
 from pynode.chain.contracts import OrderBook, OrderOutOfSync, PartnerRegistry
 from pynode.chain.deployment import load_deployment
 from pynode.chain.logs import EventDecoder, LogScanner, find_fork
+from pynode.chain.orders import _EVENTS as ORDER_EVENT_FOLD
 from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status, order_hash
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id as rpc_chain_id
@@ -63,7 +64,7 @@ from pynode.orders.partner import JobPolicy, Partner, is_fatal_revert, is_race_l
 BUSY_STATES = (JobState.CLAIMING, JobState.CLAIMED, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
 #: states with local work: stepped every cycle (the others only when an event touched them, or every REFRESH_S)
 WORK_STATES = (JobState.SEEN, JobState.CLAIMING, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
-REFRESH_S = 10.0
+REFRESH_S = 60.0  # orders only change by events; this catches timeouts (finalize, refunds)
 MAX_JOB_ATTEMPTS = 20
 
 
@@ -144,6 +145,7 @@ class Node:
         self._dirty: set[int] = set()
         self._stepped_at: dict[int, float] = {}
         self._first_cycle = True
+        self._cache: dict[str, Any] = {}
         self._failures = 0
         self.safe_head = -1
 
@@ -209,7 +211,8 @@ class Node:
             self._chain = chain
             self.partner = Partner(chain, self.vault, self.account, self.identity.hpke_keys, self.policy)
             self.sender = JournaledSender(chain.w3, self.account, chain.sender(self.account), self.store,
-                                          replace_after_s=30.0, wait_s=120.0, on_event=self._tx_event)
+                                          replace_after_s=30.0, wait_s=120.0, poll_s=0.05,
+                                          on_event=self._tx_event)
             self.decoder = EventDecoder({chain.book.address: chain.book.info.abi,
                                          chain.registry.address: chain.registry.info.abi})
             self.scanner = LogScanner(chain.w3, [chain.book.address, chain.registry.address],
@@ -235,16 +238,21 @@ class Node:
         if self._first_cycle:
             self.partner.check_standing()
             self._startup_cleanup()
+        t0 = time.perf_counter()
+        self._cache = {}
         head = self.scanner.head()
         self.safe_head = head - self.config.confirmations
         self.store.note_seen(head)
         self._check_reorg()
         self._scan(self.safe_head)
+        t1 = time.perf_counter()
         if self._first_cycle:
             self._resolve_all_pending()
             self._dirty.update(j.order_id for j in self.store.active_jobs())
             self._first_cycle = False
-        self._advance_jobs()
+        stepped = self._advance_jobs()
+        self.log.debug("cycle", head=head, scan_ms=round(1000 * (t1 - t0), 1),
+                       jobs_ms=round(1000 * (time.perf_counter() - t1), 1), stepped=stepped)
         last = self.store.last_processed()
         self.metrics.cycle_ok(last_processed=last if last is not None else -1, head=head)
         self.metrics.set_jobs(self.store.count_by_state())
@@ -304,6 +312,8 @@ class Node:
                 self.store.upsert_job(order_id, state, block=ev.block_number)
         elif job is not None:
             self.store.upsert_job(order_id, job.state, block=ev.block_number)
+            if _actor(ev) == self.address:
+                return  # our own transaction: the step that sent it already decided what comes next
         else:
             return
         self._dirty.add(order_id)
@@ -330,18 +340,22 @@ class Node:
             if (job.state in WORK_STATES or job.needs_refresh or job.order_id in self._dirty
                     or now - self._stepped_at.get(job.order_id, 0) > REFRESH_S):
                 due.append(job)
-        return sorted(due, key=lambda j: j.order_id)
+        # new orders first: a claim is a race; waiting jobs can wait a few ms more
+        return sorted(due, key=lambda j: (j.state not in (JobState.SEEN, JobState.CLAIMING), j.order_id))
 
-    def _advance_jobs(self) -> None:
+    def _advance_jobs(self) -> int:
+        stepped = 0
         for job in self._due_jobs():
             if self.stopping:
-                return
+                break
+            stepped += 1
             self._dirty.discard(job.order_id)
             self._stepped_at[job.order_id] = time.time()
             try:
                 self.step(job)
             except Exception as exc:  # noqa: BLE001 - sorted here
                 self._job_error(job, exc)
+        return stepped
 
     def _job_error(self, job: Job, exc: Exception) -> None:
         if isinstance(exc, (OrderOutOfSync, TxReverted)):
@@ -377,7 +391,7 @@ class Node:
     def load(self, order_id: int) -> OrderTracker | None:
         """The order at the confirmed block, or None while unconfirmed changes are still settling."""
         tracker = self.chain.book.load_order(order_id, self.chain.from_block, max(self.safe_head, 0))
-        if order_hash(tracker.order) != self.chain.book.order_hash(order_id):
+        if self.config.confirmations and order_hash(tracker.order) != self.chain.book.order_hash(order_id):
             return None
         return tracker
 
@@ -402,6 +416,7 @@ class Node:
             self._cleanup(job.order_id)
             if status == Status.SHIPPED and self._now() > tracker.state[2] + tracker.terms[6]:
                 self._transact(job, "finalize", self.partner.finalize_request(tracker))
+                self._dirty.add(job.order_id)  # completed: withdraw next
         elif status == Status.COMPLETED:
             job = self._set(job, JobState.SHIPPED)
             outcome = self._transact(job, "withdraw", self.partner.withdraw_request(tracker))
@@ -415,10 +430,18 @@ class Node:
             self._finish(job, JobState.CLOSED, status.name.lower())
 
     def _now(self) -> int:
-        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        """Chain time, read once per cycle."""
+        if "now" not in self._cache:
+            self._cache["now"] = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        return self._cache["now"]
+
+    def _info(self):  # noqa: ANN202 - PartnerInfo, read once per cycle
+        if "info" not in self._cache:
+            self._cache["info"] = self.chain.registry.partner_info(self.address)
+        return self._cache["info"]
 
     def _consider(self, job: Job, tracker: OrderTracker) -> None:
-        reason = self.partner.eligible(tracker, self._now())
+        reason = self.partner.eligible(tracker, self._now(), self._info())
         if reason is not None:
             self._set(job, JobState.SKIPPED, reason=reason)
             return
@@ -462,7 +485,7 @@ class Node:
                 self.metrics.claim_races_lost.inc()
             self._finish(job, JobState.LOST, f"order went to {partner}")
         elif job.state is JobState.SEEN:
-            wanted = self.partner.eligible(_as_open(tracker), tracker.terms[4]) is None
+            wanted = self.partner.eligible(_as_open(tracker), tracker.terms[4], self._info()) is None
             self._finish(job, JobState.LOST if wanted else JobState.SKIPPED, f"order went to {partner}")
         else:
             self._set(job, job.state)  # clears a reorg refresh flag
@@ -589,6 +612,12 @@ class Node:
         except InputError:
             pass
         shutil.rmtree(self._job_dir(order_id) / "design", ignore_errors=True)
+
+
+def _actor(ev) -> str | None:  # noqa: ANN001 - DecodedLog
+    """Who made the provenance record of this event (the same field the codec folds)."""
+    entry = ORDER_EVENT_FOLD.get(ev.event)
+    return None if entry is None else ev.args.get(entry[1])
 
 
 def _as_open(tracker: OrderTracker) -> OrderTracker:

@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
-from pynode.chain.contracts import region_text
+from pynode.chain.contracts import PartnerInfo, region_text
 from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, Kind, OrderTracker, Status
 from pynode.chain.tx import SentTx, TxRequest
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, open_envelope, parse_envelope
@@ -144,14 +144,18 @@ class Partner:
         if info.unbonding:
             raise FatalError(f"partner {self.address} is unbonding and cannot take orders")
 
-    def eligible(self, tracker: OrderTracker, now: int | None = None) -> str | None:
-        """None if the policy and the registry let this partner claim the order, else why not."""
+    def eligible(self, tracker: OrderTracker, now: int | None = None, info: PartnerInfo | None = None) -> str | None:
+        """None if the policy and the registry let this partner claim the order, else why not.
+
+        ``now`` (chain time) and ``info`` (this partner's registry entry) may be passed in by a
+        caller that checks many orders at once.
+        """
         if now is None:
             now = self.chain.w3.eth.get_block("latest")["timestamp"]
         reason = policy_reason(self.policy, tracker, self.address, now)
         if reason is not None:
             return reason
-        info = self.chain.registry.partner_info(self.address)
+        info = info or self.chain.registry.partner_info(self.address)
         processes, materials = tracker.spec[1], tracker.spec[2]
         if info.capabilities & processes != processes or info.materials & materials != materials:
             return "registered capabilities do not cover the order"

@@ -154,6 +154,16 @@ def check_spec(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
     if design.get("sha256") != _hex(docs[1]):
         return Check(oid, "evidence.spec", False,
                      f"spec says design sha256 {design.get('sha256')}, the order commits to {_hex(docs[1])}")
+    if "cid" in design:
+        from pynode.ipfs.cid import cid_to_digest
+
+        try:
+            same = cid_to_digest(str(design["cid"])) == bytes(docs[0])
+        except FabmeshError:
+            same = False
+        if not same:
+            return Check(oid, "evidence.spec", False,
+                         f"spec names design {design['cid']}, the order commits to {digest_to_cid(bytes(docs[0]))}")
     return Check(oid, "evidence.spec", True, f"{digest_to_cid(digest)} parses; its design sha256 matches docs")
 
 
@@ -293,12 +303,26 @@ def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFa
                                    "attestBySig: no verifiable signature")
 
 
+def check_commitments(oid: int, terms: tuple, spec: tuple, docs: tuple) -> Check:
+    """terms.specHash = keccak256(abi.encode(spec)) and spec.docsHash = keccak256(abi.encode(docs))."""
+    from pynode.chain.orders import docs_hash, spec_hash
+
+    if spec_hash(spec) != bytes(terms[8]):
+        return Check(oid, "provenance.commitments", False, "OrderPosted spec does not hash to terms.specHash")
+    if docs_hash(docs) != bytes(spec[4]):
+        return Check(oid, "provenance.commitments", False, "OrderPosted docs do not hash to spec.docsHash")
+    return Check(oid, "provenance.commitments", True, "terms commit to the spec, the spec to the documents")
+
+
 def check_partner_standing(oid: int, name: str, log: DecodedLog, partner: str, spec: tuple,
                            facts: ChainFacts) -> Check:
     """Registered, vetted, not suspended and every required certification unexpired at the log's block."""
     block, time = log.block_number, int(log.args["time"])
     flags = facts.partner_flags(partner, block)
     problems = []
+    reserved = to_checksum_address(spec[0])
+    if name == "party.claimant" and reserved != ZERO_ADDRESS and reserved != to_checksum_address(partner):
+        problems.append(f"not the partner the order is reserved for ({reserved})")
     if not flags & REGISTERED:
         problems.append("not registered")
     if not flags & VETTED:
@@ -409,13 +433,15 @@ def audit_order(order: OrderLogs, onchain_hash: bytes | None, ctx: AuditContext,
     tracker, checks = rebuild(order, onchain_hash, ctx.block)
     if not order.events or order.events[0].event != "OrderPosted":
         return tracker, checks
+    head_ok = any(c.name == "provenance.head" and c.ok for c in checks)
     posted = OrderTracker(oid)
     posted.apply("OrderPosted", order.events[0].args)
     terms, spec, docs = posted.terms, posted.spec, posted.docs
     partner = order.partner
+    checks.append(check_commitments(oid, terms, spec, docs))
     checks.append(check_spec(oid, docs, evidence))
     checks.append(check_design(oid, docs, evidence))
-    status = tracker.status if tracker is not None and checks[1].ok else None
+    status = tracker.status if tracker is not None and head_ok else None
     for log in order.events:
         if log.event == "OrderClaimed":
             checks.append(_guarded(oid, "party.claimant", log, lambda: check_partner_standing(

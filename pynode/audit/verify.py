@@ -343,7 +343,11 @@ class Auditor:
             selected = list(orders)
             if from_block is not None and from_block > self.chain.from_block:
                 # orders posted before the window cannot be rebuilt from it
-                selected = [oid for oid in selected if orders[oid].events and orders[oid].events[0].event == "OrderPosted"]
+                selected = [oid for oid in selected
+                            if orders[oid].events and orders[oid].events[0].event == "OrderPosted"]
+                skipped = len(orders) - len(selected)
+                checks.append(Check(None, "scope.from_block", True,
+                                    f"{skipped} orders posted before block {from_block} are out of scope"))
             scope = f"all orders from block {start}"
         ctx = AuditContext(self.chain.chain_id, self.chain.book.address, block)
         result = AuditResult(self.chain.chain_id, self.chain.book.address, self.chain.registry.address, block, start,

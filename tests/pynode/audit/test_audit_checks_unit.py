@@ -160,12 +160,15 @@ def test_audit_order_with_documents_in_memory():
     from pynode.daemon.report import build_report, canonical_json
     from pynode.orders.spec_document import build_spec_document
 
+    from pynode.ipfs.cid import digest_to_cid
+
     b = Builder()
+    design = b"FMSEGENC" + b"\x00" * 64
+    design_digest = hashlib.sha256(design).digest()
     spec_doc = build_spec_document(process="CNC_MILLING", material="AL_6061", quantity=1, tolerances={},
                                    certifications=[], region="u33d", design_name="p", design_size=1,
-                                   design_sha256=b"\x05" * 32, design_cid="bafy")
-    design = b"FMSEGENC" + b"\x00" * 64
-    spec_digest, design_digest = hashlib.sha256(spec_doc).digest(), hashlib.sha256(design).digest()
+                                   design_sha256=b"\x05" * 32, design_cid=digest_to_cid(design_digest))
+    spec_digest = hashlib.sha256(spec_doc).digest()
     b.docs = (design_digest, b"\x05" * 32, spec_digest, b"u33d".ljust(8, b"\0"))
     b.spec = make_spec(b.docs)
     b.terms = make_terms(BUYER.address, b.spec, claim_deadline=T0 + 86400, delivery_deadline=T0 + 7 * 86400)

@@ -14,6 +14,7 @@ from pynode.audit.epcis import expected_event_hashes, export_epcis, verify_docum
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.filterwarnings("ignore:open_text is deprecated:DeprecationWarning")
 def test_exported_events_hash_with_the_gs1_reference_implementation(market, auditor, chain, tmp_path):
     oid = market.full_order()
     order = group_by_order(auditor.logs())[oid]

@@ -56,7 +56,8 @@ def _order(order: OrderReport) -> str:
         + (f" · passed={e['passed']}" if "passed" in e else "")
         + f"<br><span class=\"meta\">by <code>{escape(e['actor'])}</code> · tx <code>{escape(e['tx'])}</code></span></li>"
         for e in order.timeline)
-    docs = "".join(f"<tr><th>{escape(d['label'])}</th><td><code>{escape(d['cid'])}</code></td>"
+    docs = "".join(f"<tr><th>{escape(d['label'])}</th><td><a href=\"ipfs://{escape(d['cid'])}\"><code>"
+                   f"{escape(d['cid'])}</code></a></td>"
                    f"<td class=\"meta\">{escape(d['event'])}</td></tr>" for d in order.documents)
     failed = sum(1 for c in order.checks if not c.ok)
     return (f'<section class="order" id="order-{order.order_id}"><h2>Order {order.order_id}'

@@ -187,7 +187,9 @@ class Node:
                 self.log.warning("cycle_failed", error=_brief(exc), kind=kind.value, retry_in_s=round(delay, 2))
                 self._failover()
                 if once:
-                    return 0
+                    if self._failures < len(self.config.rpc_urls):
+                        continue  # --once: try each endpoint once before giving up
+                    raise TransientError(f"no cycle succeeded on any RPC endpoint: {_brief(exc)}") from exc
                 self._stop.wait(delay)
                 continue
             if once:

@@ -90,3 +90,53 @@ def test_sigterm_exits_cleanly_and_metrics_are_served(anvil, kubo, deployments_d
         assert '"event":"node_stopped"' in node.log_tail()
     finally:
         node.kill()
+
+
+def test_rpc_failover_to_the_next_endpoint(anvil, maker_home) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    result = run_once(maker_home, env={"FABMESH_RPC_URLS": json.dumps([dead, anvil.rpc_url])})
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert any(e["event"] == "cycle_failed" for e in events)
+    assert [e["rpc"] for e in events if e["event"] == "connected"] == [anvil.rpc_url]
+    result = run_once(maker_home, env={"FABMESH_RPC_URLS": json.dumps([dead])})
+    assert result.returncode == 1 and "no cycle succeeded" in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_stuck_transaction_is_replaced_with_higher_fees(chain, anvil, dev_accounts, tmp_path) -> None:
+    import threading
+
+    from pynode.chain.tx import TxRequest
+    from pynode.daemon.actions import JournaledSender
+    from pynode.daemon.store import Store
+
+    account = dev_accounts["stranger"]
+    with Store(tmp_path / "node.db") as store:
+        events = []
+        journal = JournaledSender(chain.w3, account, chain.sender(account), store, replace_after_s=0.5, wait_s=20,
+                                  poll_s=0.05, on_event=lambda e, **f: events.append((e, f)))
+        anvil.rpc("evm_setAutomine", False)
+        try:
+            timer = threading.Timer(2.0, lambda: anvil.rpc("evm_mine"))
+            timer.start()
+            outcome = journal.send(1, "transfer", TxRequest(dev_accounts["auditor"].address, b"", "transfer", 1))
+        finally:
+            anvil.rpc("evm_setAutomine", True)
+    replaced = [f for e, f in events if e == "tx_replaced"]
+    assert outcome.ok and replaced
+    from web3.exceptions import TransactionNotFound
+
+    first = next(f["tx"] for e, f in events if e == "tx_sent")
+    assert outcome.tx_hash == replaced[-1]["tx"] != first  # the newest, highest-fee version is the one mined
+    with pytest.raises(TransactionNotFound):
+        chain.w3.eth.get_transaction(first)
+    assert store_row_hash(tmp_path) == outcome.tx_hash
+
+
+def store_row_hash(tmp_path) -> str:
+    from pynode.daemon.store import Store
+
+    with Store(tmp_path / "node.db") as store:
+        (action,) = store.actions(1)
+        assert action.status.value == "mined"
+        return action.tx_hash

@@ -74,7 +74,8 @@ def make_partner(chain: Chain, certifier: LocalAccount, account: LocalAccount, r
 def write_config(home: NodeHome, *, rpc_urls: list[str], ipfs_api: str, deployments: Path, processes: Iterable[str],
                  materials: Iterable[str], confirmations: int = 1, poll_interval_s: float = 0.2,
                  max_concurrent_jobs: int = 100, duration_s: float = 0.0, defect_rate: float = 0.0,
-                 log_batch_size: int = 2000, metrics_port: int = 0, extra: str = "") -> Path:
+                 log_batch_size: int = 2000, metrics_port: int = 0, extra: str = "",
+                 production: str | None = None) -> Path:
     def toml_list(values: Iterable[str]) -> str:
         return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
@@ -98,9 +99,7 @@ materials = {toml_list(materials)}
 max_concurrent_jobs = {max_concurrent_jobs}
 
 [production]
-adapter = "simulated"
-duration_s = {duration_s}
-defect_rate = {defect_rate}
+{production or f'adapter = "simulated"{chr(10)}duration_s = {duration_s}{chr(10)}defect_rate = {defect_rate}'}
 """
     home.config_path.write_text(text)
     return home.config_path

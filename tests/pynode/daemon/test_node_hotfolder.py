@@ -1,0 +1,81 @@
+"""The real integration point: the node drops the decrypted design into a hot folder and waits for the
+shop's result.json; the report it attests carries the shop's measurements and evidence hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from pynode.chain.orders import Status
+from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
+from pynode.daemon.report import parse_report
+from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.cid import digest_to_cid
+from pynode.orders.watch import AwardPolicy, OrderWatcher
+
+pytestmark = pytest.mark.integration
+
+
+def shop(inbox: Path, outbox: Path, designs: dict, stop: threading.Event) -> None:
+    """A shop's software: for each job folder, check the design, measure, write result.json atomically."""
+    while not stop.wait(0.1):
+        for job_file in inbox.glob("*/job.json"):
+            order_id = int(job_file.parent.name)
+            out = outbox / str(order_id)
+            if (out / "result.json").exists():
+                continue
+            job = json.loads(job_file.read_text())
+            designs[order_id] = (job_file.parent / job["design"]).read_bytes()
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "cmm.csv").write_text("bore_d,10.01\n")
+            tmp = out / ".result.tmp"
+            tmp.write_text(json.dumps({"order_id": order_id, "passed": True, "measurements": {"bore_d": 10.01},
+                                       "evidence": ["cmm.csv"], "notes": "CMM run 42"}))
+            tmp.rename(out / "result.json")
+
+
+def test_hotfolder_adapter_round_trip(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    inbox.mkdir()
+    outbox.mkdir()
+    write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                 processes=["CNC_MILLING"], materials=["AL_6061"],
+                 production=f'adapter = "hotfolder"\ninbox = "{inbox}"\noutbox = "{outbox}"\nsettle_s = 0.2')
+    buyer = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
+    posted = buyer.post(1)
+    watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
+    designs: dict[int, bytes] = {}
+    stop = threading.Event()
+    thread = threading.Thread(target=shop, args=(inbox, outbox, designs, stop), daemon=True)
+    thread.start()
+    node = NodeProcess(maker).start()
+    try:
+        with Miner(anvil.rpc, 0.3):
+            def paid() -> bool:
+                watcher.cycle()
+                assert node.running(), node.log_tail()
+                return chain.book.load_order(posted.order_id, chain.from_block).status == Status.PAID
+
+            wait_for(paid, timeout=90, what="order paid")
+        assert node.terminate() == 0
+    finally:
+        stop.set()
+        node.kill()
+    # the shop got exactly the buyer's design, decrypted
+    assert hashlib.sha256(designs[posted.order_id]).digest() == posted.design.plaintext_sha256
+    # the attested report is the shop's result, with the evidence hashed
+    shipped = chain.book.logs(("OrderShipped",), from_block=chain.from_block, to_block="latest")[0]
+    data = IpfsClient(kubo.api_url).cat_bytes(digest_to_cid(bytes(shipped.args["reportCid"])), max_size=1 << 20)
+    assert hashlib.sha256(data).digest() == bytes(shipped.args["reportHash"])
+    report = parse_report(data)
+    assert report.passed and report.checks[0].measured == 10.01 and report.notes == "CMM run 42"
+    assert report.evidence[0].name == "cmm.csv"
+    assert report.evidence[0].sha256 == hashlib.sha256(b"bore_d,10.01\n").hexdigest()
+    # the hot folders are cleaned up once shipped
+    assert not (inbox / str(posted.order_id)).exists() and not (outbox / str(posted.order_id)).exists()

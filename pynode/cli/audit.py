@@ -47,7 +47,15 @@ def _report(ctx: CliContext, result: AuditResult, html: Path | None) -> None:
         raise SystemExit(1)
 
 
+def _json_flag(ctx: click.Context, _param, value: bool) -> bool:
+    if value:
+        ctx.find_object(CliContext).json = True
+    return value
+
+
 def _common(fn):
+    fn = click.option("--json", "local_json", is_flag=True, expose_value=False, callback=_json_flag,
+                      help="Print only JSON data on stdout (same as the global --json)")(fn)
     fn = click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path),
                       help="Also write a self-contained HTML report to FILE")(fn)
     fn = click.option("--batch-size", default=2000, show_default=True, help="Blocks per eth_getLogs")(fn)

@@ -35,6 +35,9 @@ def test_cli_audit_verdicts_exit_codes_and_exports(market, run, tmp_path, anvil,
     data = json.loads(out)
     assert data["ok"] and data["verdict"] == "VERIFIED" and data["orders"][0]["status"] == "PAID"
 
+    code, out, _ = run("audit", "order", good, "--json")
+    assert code == 0 and json.loads(out)["summary"]["failed"] == 0
+
     code, out, _ = run("audit", "partner", dev_accounts["maker"].address)
     assert code == 0 and "VERIFIED" in out and "provenance.head" in out
 

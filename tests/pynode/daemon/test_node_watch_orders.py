@@ -1,0 +1,53 @@
+"""`fabmesh node watch-orders --once`: the buyer's opt-in automation awards a qualified claim from the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pynode.chain.orders import Status
+from pynode.daemon.harness import BuyerSide, make_partner
+from pynode.orders.buyer import Buyer
+from pynode.orders.design_keys import DesignKeyStore
+from pynode.wallet.hpke_keys import HpkeKeyStore
+from pynode.wallet.keystore import Keystore
+
+pytestmark = pytest.mark.integration
+
+
+def test_watch_orders_awards_the_claim(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    home = tmp_path / "buyer-home"
+    buyer_account = dev_accounts["buyer"]
+    Keystore(home / "keystores", 1024).create("buyer", "pw", private_key=bytes(buyer_account.key))
+    keypair = HpkeKeyStore(home / "hpke", 1024).create("buyer", "pw", pq=False)
+    (tmp_path / "pw").write_text("pw\n")
+    side = BuyerSide(chain, kubo.api_url, buyer_account, tmp_path / "buyer")
+    side.buyer = Buyer(chain, side.vault, DesignKeyStore(home / "design-keys", side.ipfs), buyer_account)
+    side.keypair = keypair
+    order_id = side.post(1).order_id
+    chain.send(maker.account, chain.book.claim(chain.book.load_order(order_id, chain.from_block)))
+
+    env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_RPC_URL": anvil.rpc_url,
+           "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(deployments_dir),
+           "FABMESH_CONFIRMATIONS": "0"}
+    fabmesh = str(Path(sys.executable).parent / "fabmesh")
+    result = subprocess.run([fabmesh, "--account", "buyer", "--password-file", str(tmp_path / "pw"), "node",
+                             "watch-orders", "--once", "--min-completed", "0"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    awarded = [e for e in events if e["event"] == "awarded"]
+    assert [e["order_id"] for e in awarded] == [order_id] and awarded[0]["partner"] == maker.account.address
+    assert chain.book.load_order(order_id, chain.from_block).status == Status.AWARDED
+
+    # a second run finds nothing to do (idempotent: it re-reads the chain)
+    again = subprocess.run([fabmesh, "--account", "buyer", "--password-file", str(tmp_path / "pw"), "node",
+                            "watch-orders", "--once"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and '"awarded"' not in again.stderr

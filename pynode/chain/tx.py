@@ -30,6 +30,7 @@ from pynode.errors import FabmeshError, TransientError
 
 GAS_MARGIN = 1.2  # estimates can fall short when state moves between estimate and inclusion
 FEE_BUMP_NUM, FEE_BUMP_DEN = 5, 4  # +25% per replacement: above the 10% nodes require
+NONCE_RETRIES = 5
 
 
 class TxReverted(FabmeshError):
@@ -159,18 +160,31 @@ class TxSender:
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             raise TxReverted(request.label, self._reason(exc)) from exc
         max_fee, tip = self._fees()
-        nonce = self.nonces.reserve()
-        tx = {**params, "gas": gas, "nonce": nonce, "chainId": self.w3.eth.chain_id,
-              "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip, "type": 2}
-        try:
-            hashes = [self._broadcast(tx)]
-        except Exception:
-            self.nonces.release(nonce)
-            raise
+        tx = {**params, "gas": gas, "chainId": self.w3.eth.chain_id, "maxFeePerGas": max_fee,
+              "maxPriorityFeePerGas": tip, "type": 2}
+        hashes = [self._broadcast_new(tx)]
         receipt = self._await(tx, hashes)
         if receipt["status"] != 1:
             raise TxReverted(request.label, self._replay_reason(params, receipt["blockNumber"]))
         return SentTx(receipt, replaced=[h.to_0x_hex() for h in hashes[:-1]])
+
+    def _broadcast_new(self, tx: dict) -> HexBytes:
+        """Sends with a fresh nonce. Another sender of the same account (a second process) that took
+        the nonce first costs a resync and a retry: the refused transaction never entered a pool."""
+        attempts = 0
+        while True:
+            attempts += 1
+            tx["nonce"] = self.nonces.reserve()
+            try:
+                return self._broadcast(tx)
+            except Web3RPCError as exc:
+                if "nonce too low" in str(exc) and attempts < NONCE_RETRIES:
+                    continue
+                self.nonces.release(tx["nonce"])
+                raise
+            except Exception:
+                self.nonces.release(tx["nonce"])
+                raise
 
     def _broadcast(self, tx: dict) -> HexBytes:
         signed = self.account.sign_transaction(tx)

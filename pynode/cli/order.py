@@ -19,7 +19,7 @@ from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Kind, Ord
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
 from pynode.errors import InputError
-from pynode.ipfs.cid import digest_to_cid
+from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.orders.buyer import Buyer, OrderRequest
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.partner import Partner
@@ -268,3 +268,24 @@ def ship(ctx: CliContext, order_id: int, report: Path) -> None:
     cid, digest = partner.pin_report(report.read_bytes())
     sent = ctx.send(partner.ship_request(tracker, cid, digest))
     ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "report_cid": cid}, f"order {order_id} shipped; report {cid}")
+
+
+@order.command()
+@click.argument("order_id", type=click.IntRange(1))
+@click.option("--buyer-share", required=True,
+              help="Part of the price returned to the buyer: ETH (0.02) or whole tokens for a token order")
+@click.option("--partner-lost", is_flag=True, help="The partner was at fault: its claim bond goes to the buyer")
+@click.option("--ruling", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The written ruling; pinned, its CID goes on chain")
+@pass_ctx
+def resolve(ctx: CliContext, order_id: int, buyer_share: str, partner_lost: bool, ruling: Path) -> None:
+    """(arbitrator) Split a disputed order's escrow between buyer and partner."""
+    chain = ctx.chain
+    tracker = chain.book.load_order(order_id, chain.from_block)
+    token = tracker.terms[1]
+    decimals = Erc20(chain.w3, token).decimals() if token != ZERO_ADDRESS else 18
+    share = parse_amount(buyer_share, decimals, token_units=token != ZERO_ADDRESS)
+    ruling_cid = ctx.ipfs.add_bytes(ruling.read_bytes())
+    sent = ctx.send(chain.book.resolve(tracker, share, partner_lost, cid_to_digest(ruling_cid)))
+    ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "buyer_share": share, "partner_lost": partner_lost,
+              "ruling_cid": ruling_cid}, f"order {order_id} resolved: {share} to the buyer, ruling {ruling_cid}")

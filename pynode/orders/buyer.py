@@ -90,7 +90,7 @@ class Buyer:
         sealed = self.vault.seal(request.design, progress)
         backup = self.keys.save(sealed.content_key, chain_id=self.chain.chain_id, book=self._book,
                                 buyer=self.account.address, buyer_public_key=buyer_public_key,
-                                design_sha256=sealed.plaintext_sha256)
+                                design_cid=cid_to_digest(sealed.cid), design_sha256=sealed.plaintext_sha256)
         spec_document = build_spec_document(
             process=request.process.upper(), material=request.material.upper(), quantity=request.quantity,
             tolerances=request.tolerances or {}, certifications=list(request.certifications), region=request.region,
@@ -129,7 +129,8 @@ class Buyer:
             raise InputError(f"order {order_id} was claimed by {claimant}, not {partner}")
         design_sha256 = bytes(tracker.docs[1])
         content_key = self.keys.load(keypair, chain_id=self.chain.chain_id, book=self._book,
-                                     buyer=self.account.address, design_sha256=design_sha256)
+                                     buyer=self.account.address, design_cid=bytes(tracker.docs[0]),
+                                     design_sha256=design_sha256)
         partner_key = self.chain.registry.encryption_key(claimant, self.chain.from_block)
         context = OrderContext(chain_id=self.chain.chain_id, contract=self._book, order_id=order_id,
                                recipient=claimant, design_sha256=design_sha256)

@@ -6,7 +6,8 @@ machine. It is kept as a key envelope addressed to the buyer itself, bound to
 the chain, the order book, the buyer and the design hash, with order id 0
 (the order id is not known yet). Stored in $FABMESH_HOME/design-keys/ and
 pinned on IPFS, so losing the local file loses nothing as long as the buyer
-keeps its HPKE key and the CID (which `order post` prints).
+keeps its HPKE key and the CID (which `order post` prints). Files are named by
+the design's ciphertext CID digest (`OrderDocs.designCid`).
 """
 
 from __future__ import annotations
@@ -32,26 +33,25 @@ class DesignKeyStore:
         self.directory = directory
         self.ipfs = ipfs
 
-    def _path(self, design_sha256: bytes) -> Path:
-        return self.directory / f"{design_sha256.hex()}.json"
+    def _path(self, design_cid: bytes) -> Path:
+        # By ciphertext CID, not plaintext hash: the same file posted twice is sealed under two keys.
+        return self.directory / f"{design_cid.hex()}.json"
 
     def save(self, content_key: bytes, *, chain_id: int, book: str, buyer: str, buyer_public_key: bytes,
-             design_sha256: bytes) -> str:
+             design_cid: bytes, design_sha256: bytes) -> str:
         """Seals the key to the buyer, keeps it locally and pins it; returns the backup's CID."""
         document = build_envelope(content_key, buyer_public_key, _context(chain_id, book, buyer, design_sha256))
-        path = self._path(design_sha256)
-        if not path.exists():
-            write_private(path, document.decode())
+        write_private(self._path(design_cid), document.decode())
         return self.ipfs.add_bytes(document)
 
-    def load(self, keypair: HpkeKeyPair, *, chain_id: int, book: str, buyer: str, design_sha256: bytes,
-             backup_cid: str | None = None) -> bytes:
-        path = self._path(design_sha256)
+    def load(self, keypair: HpkeKeyPair, *, chain_id: int, book: str, buyer: str, design_cid: bytes,
+             design_sha256: bytes, backup_cid: str | None = None) -> bytes:
+        path = self._path(design_cid)
         if path.exists():
             document = path.read_bytes()
         elif backup_cid:
             document = self.ipfs.cat_bytes(backup_cid, max_size=MAX_ENVELOPE_SIZE)
         else:
-            raise InputError(f"no content key for design 0x{design_sha256.hex()} in {self.directory}: "
+            raise InputError(f"no content key for design 0x{design_cid.hex()} in {self.directory}: "
                              "was the order posted from this account's FABMESH_HOME?")
         return open_envelope(document, keypair, _context(chain_id, book, buyer, design_sha256))

@@ -244,3 +244,21 @@ def test_design_stays_secret_from_everyone_but_the_awardee(run, net, tmp_path, d
     stranger = run("--account", "stranger", "-y", "order", "fetch-design", order_id, "--out", out)
     assert stranger.exit_code == 1 and "not awarded" in stranger.stderr
     assert not out.exists()
+
+
+def test_same_design_posted_twice_gets_two_keys_and_both_decrypt(run, net, tmp_path):
+    maker = onboard_maker(run, net)
+    design = tmp_path / "same.gcode"
+    design.write_text("G1 X1 Y1\n" * 100)
+    ids = []
+    for _ in range(2):
+        posted = run("--account", "buyer", "--json", "-y", "order", "post", "--design", design, "--process", "FDM",
+                     "--material", "PLA", "--qty", "1", "--price", "0.01", "--claim-by", "+2d", "--deliver-by", "+5d")
+        ids.append(str(posted.json()["order_id"]))
+    for order_id in ids:
+        assert run("--account", "maker", "-y", "order", "claim", order_id).exit_code == 0
+        assert run("--account", "buyer", "-y", "order", "award", order_id, maker).exit_code == 0
+        out = tmp_path / f"got-{order_id}.gcode"
+        fetched = run("--account", "maker", "-y", "order", "fetch-design", order_id, "--out", out)
+        assert fetched.exit_code == 0, fetched.stderr
+        assert out.read_bytes() == design.read_bytes()

@@ -310,15 +310,16 @@ defect_rate = 0.0
     def summary(self, audit: dict) -> None:
         chain = self.chain
         makers = {self.accounts[s.account].address: s.org for s in SHOPS}
-        verdicts = {o.get("order_id"): o for o in audit.get("orders", [])}
+        verdicts = {int(o["order_id"]): o for o in audit["orders"]}
         table = Table("order", "scenario", "maker", "state", "gas used", "design CID", "verdict",
                       title="fabmesh demo: every order, from the chain")
         for name, order_id in self.orders.items():
             tracker = chain.book.load_order(order_id, chain.from_block)
             gas = sum(chain.w3.eth.get_transaction_receipt(tx)["gasUsed"] for tx in self._order_txs(chain, order_id))
-            verdict = verdicts.get(order_id, {})
+            verdict = verdicts[order_id]
             table.add_row(str(order_id), name, makers.get(tracker.state[1], "-"), tracker.status.name, f"{gas:,}",
-                          _short_cid(tracker), "✓ verified" if verdict.get("ok", audit.get("ok")) else "✗")
+                          _short_cid(tracker),
+                          f"{'✓' if verdict['ok'] else '✗'} {len(verdict['checks'])} checks")
         self.console.print(table)
         self.console.print(f"audit report: {self.out / 'audit.html'}  EPCIS: {self.out / 'epcis'}")
 
@@ -333,6 +334,12 @@ defect_rate = 0.0
             daemon.stop(timeout=20.0)
         if self.net is not None:
             self.net.stop()
+
+    def __enter__(self) -> "Scenario":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def run(self) -> dict:
         started = time.monotonic()
@@ -364,11 +371,8 @@ def _short_cid(tracker) -> str:
 def run_demo(out: Path = OUT_DIR, console: Console | None = None) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    scenario = Scenario(out, console or Console())
-    try:
+    with Scenario(out, console or Console()) as scenario:
         return scenario.run()
-    finally:
-        scenario.stop()
 
 
 def main() -> None:

@@ -1,0 +1,51 @@
+"""The demo scenario, asserted from chain state (not from what it printed)."""
+
+from __future__ import annotations
+
+import psutil
+import pytest
+from rich.console import Console
+
+from pynode.chain.orders import ZERO_ADDRESS, Kind, Status
+from pynode.dev.demo import SHOPS, Scenario
+from pynode.dev.net import port_is_free
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_scenario_outcomes(tmp_path):
+    console = Console(file=open(tmp_path / "demo.txt", "w"), width=140)
+    with Scenario(tmp_path / "demo", console) as scenario:
+        result = scenario.run()
+        chain = scenario.chain
+        accounts = scenario.accounts
+        orders = {name: chain.book.load_order(order_id, chain.from_block) for name, order_id in result["orders"].items()}
+        shop = {s.org: accounts[s.account].address for s in SHOPS}
+
+        assert {name: t.status for name, t in orders.items()} == {
+            "open-claim": Status.PAID, "direct-award": Status.PAID, "disputed": Status.RESOLVED,
+            "refunded": Status.REFUNDED, "stablecoin": Status.PAID}
+        assert orders["open-claim"].state[1] == shop["fdm-farm"]
+        assert orders["direct-award"].spec[0] == shop["cnc-shop"] == orders["direct-award"].state[1]
+        assert orders["disputed"].state[1] == shop["laser-shop"]
+        assert orders["refunded"].state[1] == ZERO_ADDRESS  # never claimed: nobody injection-molds
+        assert orders["stablecoin"].terms[1] != ZERO_ADDRESS and chain.book.token_allowed(orders["stablecoin"].terms[1])
+
+        # The inspector's EIP-712 attestation is on the disputed order's chain, as the inspector's record.
+        kinds = [(Kind(k), actor) for k, actor, *_ in orders["disputed"].records]
+        assert (Kind.QUALITY_ATTESTED, accounts["inspector"].address) in kinds
+        assert [k for k, _ in kinds][-2:] == [Kind.DISPUTED, Kind.RESOLVED]
+        # The non-CNC shops never claimed the CNC-only, reserved order; the laser shop never claimed FDM work.
+        assert all(actor != shop["laser-shop"] for k, actor in
+                   [(Kind(k), a) for k, a, *_ in orders["open-claim"].records])
+        # Every order passed the independent audit; the HTML and EPCIS files exist.
+        assert result["audit"]["verdict"] == "VERIFIED"
+        assert (tmp_path / "demo" / "audit.html").stat().st_size > 0
+        assert len(list((tmp_path / "demo" / "epcis").glob("*.jsonld"))) == 5
+        pids = [d.pid for d in scenario.daemons] + [scenario.net.anvil.process.pid]
+        ports = [scenario.net.anvil.port]
+
+    # Everything stopped: no process left, ports free.
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                   for pid in pids if pid)
+    assert all(port_is_free(port) for port in ports)

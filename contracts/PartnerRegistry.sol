@@ -31,24 +31,6 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
     uint256 private constant X25519_KEY_LENGTH = 33; // suite byte + X25519 public key (32)
     uint256 private constant XWING_KEY_LENGTH = 1217; // suite byte + ML-KEM-768 encapsulation key (1184) + X25519 (32)
 
-    /// @dev Slot 0 holds everything a claim reads and a reputation update writes, so each costs one
-    /// cold slot; slot 1 the bond; the CIDs live in slots 2 and 3.
-    struct Partner {
-        uint32 capabilities;
-        uint64 materials;
-        uint8 flags;
-        uint32 completed;
-        uint32 onTime;
-        uint32 failedQa;
-        uint32 disputesLost;
-        uint96 bond;
-        uint40 unbondingReadyAt;
-        bytes8 region;
-        uint32 capacity;
-        bytes32 profileCid;
-        bytes32 encryptionKeyHash;
-    }
-
     /// @inheritdoc IPartnerRegistry
     uint256 public immutable override minBond;
     /// @inheritdoc IPartnerRegistry
@@ -56,7 +38,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
     /// @inheritdoc IPartnerRegistry
     address public immutable override orderBook;
 
-    mapping(address partner => Partner) private _partners;
+    mapping(address partner => PartnerInfo) private _partners;
     mapping(address partner => mapping(uint32 certId => uint40 expiry)) private _certExpiry;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants and revokes roles).
@@ -82,7 +64,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IPartnerRegistry
     function register(PartnerProfile calldata profile, bytes calldata encryptionKey) external payable {
-        Partner storage p = _partners[msg.sender];
+        PartnerInfo storage p = _partners[msg.sender];
         uint8 flags = p.flags;
         if (flags & FLAG_REGISTERED != 0) revert AlreadyRegistered(msg.sender);
         if (msg.value < minBond) revert BondTooLow(msg.value, minBond);
@@ -97,7 +79,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IPartnerRegistry
     function updateProfile(PartnerProfile calldata profile) external onlyRegistered(msg.sender) {
-        Partner storage p = _partners[msg.sender];
+        PartnerInfo storage p = _partners[msg.sender];
         bool cleared = profile.capabilities != p.capabilities || profile.materials != p.materials;
         if (cleared) p.flags &= ~FLAG_VETTED; // new capabilities need a new vetting
         _setProfile(p, profile);
@@ -113,7 +95,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IPartnerRegistry
     function startUnbonding() external onlyRegistered(msg.sender) {
-        Partner storage p = _partners[msg.sender];
+        PartnerInfo storage p = _partners[msg.sender];
         if (p.flags & FLAG_UNBONDING != 0) revert PartnerIsUnbonding(msg.sender);
         uint40 readyAt = uint40(block.timestamp + unbondingDelay);
         p.flags |= FLAG_UNBONDING;
@@ -123,7 +105,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IPartnerRegistry
     function withdrawBond() external nonReentrant {
-        Partner storage p = _partners[msg.sender];
+        PartnerInfo storage p = _partners[msg.sender];
         if (p.flags & FLAG_UNBONDING == 0) revert NotUnbonding(msg.sender);
         uint40 readyAt = p.unbondingReadyAt;
         if (block.timestamp < readyAt) revert UnbondingNotElapsed(readyAt);
@@ -166,7 +148,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IPartnerRegistry
     function suspend(address partner, bytes32 reasonCid) external onlyRole(GOVERNANCE_ROLE) onlyRegistered(partner) {
-        Partner storage p = _partners[partner];
+        PartnerInfo storage p = _partners[partner];
         if (p.flags & FLAG_SUSPENDED != 0) revert PartnerIsSuspended(partner);
         p.flags |= FLAG_SUSPENDED;
         emit PartnerSuspended(partner, msg.sender, reasonCid);
@@ -174,7 +156,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IPartnerRegistry
     function reinstate(address partner) external onlyRole(GOVERNANCE_ROLE) {
-        Partner storage p = _partners[partner];
+        PartnerInfo storage p = _partners[partner];
         if (p.flags & FLAG_SUSPENDED == 0) revert PartnerNotSuspended(partner);
         p.flags &= ~FLAG_SUSPENDED;
         emit PartnerReinstated(partner, msg.sender);
@@ -183,7 +165,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
     /// @inheritdoc IPartnerRegistry
     function recordOutcome(address partner, Outcome outcome) external {
         if (msg.sender != orderBook) revert NotOrderBook(msg.sender);
-        Partner storage p = _partners[partner];
+        PartnerInfo storage p = _partners[partner];
         // Unchecked: each increment is one settled order, i.e. one transaction; 2^32 of them per partner
         // is out of reach, and a checked revert here would block settlement.
         unchecked {
@@ -202,7 +184,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc IPartnerRegistry
     function checkEligible(address partner, uint32 processes, uint64 materials, uint128 certIds) external view {
-        Partner storage p = _partners[partner];
+        PartnerInfo storage p = _partners[partner];
         uint8 flags = p.flags;
         if (flags & FLAG_REGISTERED == 0) revert NotRegistered(partner);
         if (flags & FLAG_SUSPENDED != 0) revert PartnerIsSuspended(partner);
@@ -231,26 +213,11 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc IPartnerRegistry
-    function partnerInfo(address partner) external view returns (PartnerInfo memory info) {
-        Partner storage p = _partners[partner];
-        info = PartnerInfo({
-            capabilities: p.capabilities,
-            materials: p.materials,
-            flags: p.flags,
-            completed: p.completed,
-            onTime: p.onTime,
-            failedQa: p.failedQa,
-            disputesLost: p.disputesLost,
-            bond: p.bond,
-            unbondingReadyAt: p.unbondingReadyAt,
-            region: p.region,
-            capacity: p.capacity,
-            profileCid: p.profileCid,
-            encryptionKeyHash: p.encryptionKeyHash
-        });
+    function partnerInfo(address partner) external view returns (PartnerInfo memory) {
+        return _partners[partner];
     }
 
-    function _setProfile(Partner storage p, PartnerProfile calldata profile) private {
+    function _setProfile(PartnerInfo storage p, PartnerProfile calldata profile) private {
         p.capabilities = profile.capabilities;
         p.materials = profile.materials;
         p.region = profile.region;

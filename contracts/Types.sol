@@ -107,7 +107,10 @@ struct PartnerProfile {
     bytes32 profileCid; // digest of the profile document CID on IPFS
 }
 
-/// @notice Registry view of one partner (assembled from its packed slots).
+/// @notice One partner as the registry stores and returns it.
+/// @dev Slot 0 holds everything a claim reads and a reputation update writes (capabilities … disputesLost),
+/// so each costs one cold slot; slot 1 the bond and unbonding time with region and capacity; the CIDs
+/// live in slots 2 and 3.
 struct PartnerInfo {
     uint32 capabilities;
     uint64 materials;

@@ -80,6 +80,7 @@ class NodeConfig(BaseSettings):
     confirmations: int = Field(default=2, ge=0, le=1000)
     poll_interval_s: float = Field(default=5.0, gt=0, le=3600)
     log_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
+    tx_replace_after_s: float = Field(default=30.0, gt=0, le=86400, description="re-sign a pending tx with +25% fees")
     start_block: int | None = Field(default=None, ge=0, description="None: the deployment's block")
     deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json")
     artifacts: Path = Path("build/contracts")

@@ -213,7 +213,8 @@ class Node:
             self._chain = chain
             self.partner = Partner(chain, self.vault, self.account, self.identity.hpke_keys, self.policy)
             self.sender = JournaledSender(chain.w3, self.account, chain.sender(self.account), self.store,
-                                          replace_after_s=30.0, wait_s=120.0, poll_s=0.05,
+                                          replace_after_s=self.config.tx_replace_after_s,
+                                          wait_s=max(120.0, 4 * self.config.tx_replace_after_s), poll_s=0.05,
                                           on_event=self._tx_event)
             self.decoder = EventDecoder({chain.book.address: chain.book.info.abi,
                                          chain.registry.address: chain.registry.info.abi})

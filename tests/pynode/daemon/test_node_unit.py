@@ -119,9 +119,9 @@ def test_json_logs_are_one_object_per_line() -> None:
 
 def test_config_home_and_hpke_key_resolve_relative_to_the_file(tmp_path: Path) -> None:
     path = tmp_path / "node.toml"
-    path.write_text('home = "wallet"\nhpke_key = "shop"\n')
+    path.write_text('home = "wallet"\nhpke_key = "shop"\ntx_replace_after_s = 12.5\n')
     config = NodeConfig.load(path)
-    assert config.home == tmp_path / "wallet" and config.hpke_key == "shop"
+    assert config.home == tmp_path / "wallet" and config.hpke_key == "shop" and config.tx_replace_after_s == 12.5
 
 
 def test_unreadable_keys_are_fatal_with_a_clear_message(tmp_path: Path) -> None:

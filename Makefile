@@ -97,6 +97,7 @@ bench: bootstrap $(BUILD_STAMP)
 	python bench/vault_bench.py
 	python bench/decode_bench.py
 	python bench/audit_bench.py
+	python bench/claim_bench.py
 
 # Regenerates requirements.lock from pyproject.toml (needs the registry).
 lock: $(VENV_STAMP)

@@ -198,6 +198,14 @@ _EVENTS = {
 ORDER_EVENTS = ("OrderPosted", *_EVENTS)
 
 
+def record_actor(event: str, args) -> str | None:
+    """Who made the provenance record an order event documents; None for other events."""
+    if event == "OrderPosted":
+        return str(args["buyer"])
+    entry = _EVENTS.get(event)
+    return None if entry is None else str(args[entry[1]])
+
+
 @dataclass
 class OrderTracker:
     """Current Order (terms, state) of one order id, rebuilt from its events."""

@@ -17,6 +17,7 @@ from pynode.chain.contracts import region_text
 from pynode.chain.erc20 import Erc20
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Kind, OrderTracker, Status
 from pynode.cli.context import CliContext, pass_ctx
+from pynode.cli.node import watch_orders
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
 from pynode.errors import InputError
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
@@ -289,3 +290,7 @@ def resolve(ctx: CliContext, order_id: int, buyer_share: str, partner_lost: bool
     sent = ctx.send(chain.book.resolve(tracker, share, partner_lost, cid_to_digest(ruling_cid)))
     ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "buyer_share": share, "partner_lost": partner_lost,
               "ruling_cid": ruling_cid}, f"order {order_id} resolved: {share} to the buyer, ruling {ruling_cid}")
+
+
+# The buyer's automation lives with the node commands; `order watch` is the name buyers look for.
+order.add_command(watch_orders, "watch")

@@ -39,8 +39,7 @@ from pynode.chain.client import Chain
 from pynode.chain.contracts import OrderBook, OrderOutOfSync, PartnerRegistry
 from pynode.chain.deployment import load_deployment
 from pynode.chain.logs import EventDecoder, LogScanner, find_fork
-from pynode.chain.orders import _EVENTS as ORDER_EVENT_FOLD
-from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status, order_hash
+from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status, order_hash, record_actor
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id as rpc_chain_id
 from pynode.chain.rpc import connect
@@ -315,7 +314,7 @@ class Node:
                 self.store.upsert_job(order_id, state, block=ev.block_number)
         elif job is not None:
             self.store.upsert_job(order_id, job.state, block=ev.block_number)
-            if _actor(ev) == self.address:
+            if record_actor(ev.event, ev.args) == self.address:
                 return  # our own transaction: the step that sent it already decided what comes next
         else:
             return
@@ -615,12 +614,6 @@ class Node:
         except InputError:
             pass
         shutil.rmtree(self._job_dir(order_id) / "design", ignore_errors=True)
-
-
-def _actor(ev) -> str | None:  # noqa: ANN001 - DecodedLog
-    """Who made the provenance record of this event (the same field the codec folds)."""
-    entry = ORDER_EVENT_FOLD.get(ev.event)
-    return None if entry is None else ev.args.get(entry[1])
 
 
 def _as_open(tracker: OrderTracker) -> OrderTracker:

@@ -262,3 +262,42 @@ def test_same_design_posted_twice_gets_two_keys_and_both_decrypt(run, net, tmp_p
         fetched = run("--account", "maker", "-y", "order", "fetch-design", order_id, "--out", out)
         assert fetched.exit_code == 0, fetched.stderr
         assert out.read_bytes() == design.read_bytes()
+
+
+def test_partner_lifecycle_commands(run, net, tmp_path, dev_accounts, fabmesh_home):
+    maker = onboard_maker(run, net)
+    as_maker = ("--account", "maker", "-y")
+
+    # Profile change clears vetting; a rotated HPKE key is what the registry serves from then on.
+    assert run(*as_maker, "partner", "update", "--processes", "FDM").exit_code == 0
+    assert run("--json", "partner", "show", maker).json()["vetted"] is False
+    assert run("wallet", "hpke-new", "maker").exit_code == 0
+    new_key = run("--json", "wallet", "address", "maker").json()["hpke_public_key"]
+    assert run(*as_maker, "partner", "update", "--rotate-key").exit_code == 0
+    assert "0x" + net.registry.encryption_key(maker, net.from_block).hex() == new_key
+    nothing = run(*as_maker, "partner", "update")
+    assert nothing.exit_code == 2 and "nothing to update" in nothing.stderr
+
+    # Governance: only the governor may suspend (the deployer, admin, here).
+    keyfile = tmp_path / "admin.json"
+    keyfile.write_text(json.dumps(Account.encrypt(dev_accounts["admin"].key, PASSWORD, kdf="scrypt", iterations=1024)))
+    run("wallet", "import", "admin", keyfile)
+    refused = run("--account", "stranger", "-y", "partner", "suspend", maker)
+    assert refused.exit_code == 1 and "AccessControlUnauthorizedAccount" in refused.stderr
+    assert run("--account", "admin", "-y", "partner", "suspend", maker).exit_code == 0
+    assert run("--json", "partner", "show", maker).json()["suspended"] is True
+    assert run("--account", "admin", "-y", "partner", "reinstate", maker).exit_code == 0
+
+    # Unbonding: the bond comes back only after the delay.
+    assert run(*as_maker, "partner", "unbond").exit_code == 0
+    early = run(*as_maker, "partner", "withdraw-bond")
+    assert early.exit_code == 1 and "UnbondingNotElapsed" in early.stderr
+    anvil_rpc(net, "evm_increaseTime", net.registry.unbonding_delay() + 1)
+    anvil_rpc(net, "evm_mine")
+    before = net.w3.eth.get_balance(maker)
+    assert run(*as_maker, "partner", "withdraw-bond").exit_code == 0
+    assert net.w3.eth.get_balance(maker) > before
+
+
+def anvil_rpc(chain, method, *params):
+    return chain.w3.provider.make_request(method, list(params))

@@ -6,6 +6,7 @@ same request objects serve the CLI, the daemon and the tests.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ from pynode.chain.logs import EventDecoder, event_topic
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.chain.tx import TxRequest
 from pynode.errors import FabmeshError, InputError
+
+
+LOG_INDEX_RETRIES = 4
 
 
 class OrderOutOfSync(FabmeshError):
@@ -203,17 +207,25 @@ class OrderBook(_Wrapper):
         return self.call("disputeTimeout")
 
     def load_order(self, order_id: int, from_block: int, block: int | None = None) -> OrderTracker:
-        """Rebuilds order `order_id` from its events and checks it against the on-chain commitment."""
+        """Rebuilds order `order_id` from its events and checks it against the on-chain commitment.
+
+        Logs and state are read at the same block. A node may answer eth_getLogs for its newest
+        block before that block's logs are indexed, so a mismatch is re-read a few times before it
+        is reported as out of sync (missing or forged logs).
+        """
         block = self.w3.eth.block_number if block is None else block
-        tracker = OrderTracker(order_id)
-        logs = self.logs(ORDER_EVENTS, _topic_for_uint(order_id), from_block=from_block, to_block=block)
-        if not logs:
-            raise InputError(f"order {order_id} does not exist")
-        for log in logs:
-            tracker.apply(log.event, log.args)
-        if order_hash(tracker.order) != self.order_hash(order_id, block):
-            raise OrderOutOfSync(f"order {order_id}: events do not reproduce the on-chain order hash at block {block}")
-        return tracker
+        expected = self.order_hash(order_id, block)
+        for attempt in range(LOG_INDEX_RETRIES):
+            logs = self.logs(ORDER_EVENTS, _topic_for_uint(order_id), from_block=from_block, to_block=block)
+            if not logs:
+                raise InputError(f"order {order_id} does not exist")
+            tracker = OrderTracker(order_id)
+            for log in logs:
+                tracker.apply(log.event, log.args)
+            if order_hash(tracker.order) == expected:
+                return tracker
+            time.sleep(0.1 * (attempt + 1))
+        raise OrderOutOfSync(f"order {order_id}: events do not reproduce the on-chain order hash at block {block}")
 
     def load_orders(self, from_block: int, block: int | None = None) -> dict[int, OrderTracker]:
         """Every order rebuilt from one scan of the order events (not hash-checked: see load_order)."""

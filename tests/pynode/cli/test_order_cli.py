@@ -301,3 +301,38 @@ def test_partner_lifecycle_commands(run, net, tmp_path, dev_accounts, fabmesh_ho
 
 def anvil_rpc(chain, method, *params):
     return chain.w3.provider.make_request(method, list(params))
+
+
+def test_finalize_after_a_silent_inspection_window_and_refund_after_deadlines(run, net, tmp_path):
+    maker = onboard_maker(run, net)
+    _, posted = post_order(run, tmp_path, "--inspection", "1h")
+    order_id = str(posted.json()["order_id"])
+    as_maker = ("--account", "maker", "-y")
+    run(*as_maker, "order", "claim", order_id)
+    run("--account", "buyer", "-y", "order", "award", order_id, maker)
+    report = tmp_path / "qa.json"
+    report.write_text("{}")
+    assert run(*as_maker, "order", "ship", order_id, "--report", report).exit_code == 0
+    early = run("--account", "stranger", "-y", "order", "finalize", order_id)
+    assert early.exit_code == 1 and "InspectionWindowOpen" in early.stderr
+    anvil_rpc(net, "evm_increaseTime", 2 * 3600)
+    anvil_rpc(net, "evm_mine")
+    assert run("--account", "stranger", "-y", "order", "finalize", order_id).exit_code == 0
+    assert run("--json", "order", "show", order_id).json()["status"] == "COMPLETED"
+
+    _, unclaimed = post_order(run, tmp_path)
+    late_id = str(unclaimed.json()["order_id"])
+    too_soon = run("--account", "buyer", "-y", "order", "refund", late_id)
+    assert too_soon.exit_code == 1 and "ClaimDeadlineNotPassed" in too_soon.stderr
+    anvil_rpc(net, "evm_increaseTime", 3 * 86400)
+    anvil_rpc(net, "evm_mine")
+    assert run("--account", "stranger", "-y", "order", "refund", late_id).exit_code == 0
+    assert run("--json", "order", "show", late_id).json()["status"] == "REFUNDED"
+
+
+def test_revoked_certification_blocks_claims_that_need_it(run, net, tmp_path):
+    maker = onboard_maker(run, net)
+    assert run("--account", "certifier", "-y", "partner", "revoke-cert", maker, "--cert", "ISO_9001").exit_code == 0
+    _, posted = post_order(run, tmp_path)  # requires ISO_9001
+    refused = run("--account", "maker", "-y", "order", "claim", str(posted.json()["order_id"]))
+    assert refused.exit_code == 1 and "CertificationMissing" in refused.stderr

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,32 +130,40 @@ class BuyerSide:
         return self.buyer.post(request, self.keypair.public_key)
 
 
-class Miner:
-    """Mines an empty block every ``interval_s`` (on top of automine) so confirmations keep coming."""
+class Repeating:
+    """Calls ``action`` every ``interval_s`` in a background thread while the context is open.
 
-    def __init__(self, rpc, interval_s: float = 0.3) -> None:  # noqa: ANN001 - Anvil.rpc
-        self.rpc = rpc
+    Failures are swallowed: the chain or Kubo may be briefly unreachable in the outage and
+    crash tests, and those tests judge the outcome by their assertions, not by this loop.
+    """
+
+    def __init__(self, action: Callable[[], object], interval_s: float, name: str) -> None:
+        self.action = action
         self.interval_s = interval_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="miner")
-        self.paused = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=name)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
-            if self.paused.is_set():
-                continue
             try:
-                self.rpc("evm_mine")
-            except Exception:  # noqa: BLE001 - the chain may be briefly unreachable in outage tests
+                self.action()
+            except Exception:  # noqa: BLE001 - see the class docstring
                 pass
 
-    def __enter__(self) -> "Miner":
+    def __enter__(self) -> "Repeating":
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=10)
+
+
+class Miner(Repeating):
+    """Mines an empty block every ``interval_s`` (on top of automine) so confirmations keep coming."""
+
+    def __init__(self, rpc, interval_s: float = 0.3) -> None:  # noqa: ANN001 - Anvil.rpc
+        super().__init__(lambda: rpc("evm_mine"), interval_s, "miner")
 
 
 def node_command(config: Path, *, once: bool = False, log_level: str = "info") -> list[str]:

@@ -7,6 +7,7 @@ import os
 
 import pytest
 from eth_account import Account
+from eth_utils import keccak
 
 from pynode.chain.orders import Status
 from pynode.crypto.envelope import OrderContext
@@ -27,10 +28,21 @@ def net(run, chain, settings, monkeypatch, tmp_path, dev_accounts, password_file
     monkeypatch.setenv("FABMESH_DEPLOYMENTS", str(settings.deployments))
     monkeypatch.setenv("FABMESH_PASSWORD_FILE", str(password_file))
     for role in ("buyer", "maker", "certifier", "stranger"):
-        keyfile = tmp_path / f"{role}.json"
-        keyfile.write_text(json.dumps(Account.encrypt(dev_accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
-        assert run("wallet", "import", role, keyfile).exit_code == 0
+        import_role(run, tmp_path, dev_accounts, role)
     return chain
+
+
+def import_role(run, tmp_path, dev_accounts, role):
+    """Imports anvil's `role` account as a foreign v3 keystore (as a geth user would)."""
+    keyfile = tmp_path / f"{role}.json"
+    keyfile.write_text(json.dumps(Account.encrypt(dev_accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
+    assert run("wallet", "import", role, keyfile).exit_code == 0
+
+
+def claim_and_award(net, dev_accounts, order_id):
+    """maker claims, buyer awards (placeholder envelope): the order is ready for attestations."""
+    net.send(dev_accounts["maker"], net.book.claim(net.book.load_order(order_id, net.from_block)))
+    net.send(dev_accounts["buyer"], net.book.award(net.book.load_order(order_id, net.from_block), keccak(b"env")))
 
 
 def onboard_maker(run, net):
@@ -153,17 +165,11 @@ def test_check_reports_every_component(run, net):
 
 
 def test_inspector_signs_offline_and_anyone_relays(run, net, tmp_path, dev_accounts, settings):
-    from eth_utils import keccak
-
-    for role in ("inspector",):
-        keyfile = tmp_path / f"{role}.json"
-        keyfile.write_text(json.dumps(Account.encrypt(dev_accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
-        assert run("wallet", "import", role, keyfile).exit_code == 0
+    import_role(run, tmp_path, dev_accounts, "inspector")
     maker = onboard_maker(run, net)
     _, posted = post_order(run, tmp_path)
     order_id = posted.json()["order_id"]
-    net.send(dev_accounts["maker"], net.book.claim(net.book.load_order(order_id, net.from_block)))
-    net.send(dev_accounts["buyer"], net.book.award(net.book.load_order(order_id, net.from_block), keccak(b"env")))
+    claim_and_award(net, dev_accounts, order_id)
     report = tmp_path / "inspection.json"
     report.write_text('{"hole_d": 6.01, "verdict": "pass"}')
     signed_file = tmp_path / "attestation.json"
@@ -182,13 +188,10 @@ def test_inspector_signs_offline_and_anyone_relays(run, net, tmp_path, dev_accou
 
 
 def test_partner_attests_directly_and_strangers_cannot(run, net, tmp_path, dev_accounts):
-    from eth_utils import keccak
-
     onboard_maker(run, net)
     _, posted = post_order(run, tmp_path)
     order_id = posted.json()["order_id"]
-    net.send(dev_accounts["maker"], net.book.claim(net.book.load_order(order_id, net.from_block)))
-    net.send(dev_accounts["buyer"], net.book.award(net.book.load_order(order_id, net.from_block), keccak(b"env")))
+    claim_and_award(net, dev_accounts, order_id)
     report = tmp_path / "qa.json"
     report.write_text("{}")
     stranger = run("--account", "stranger", "-y", "attest", str(order_id), "--report", report, "--fail")
@@ -279,9 +282,7 @@ def test_partner_lifecycle_commands(run, net, tmp_path, dev_accounts, fabmesh_ho
     assert nothing.exit_code == 2 and "nothing to update" in nothing.stderr
 
     # Governance: only the governor may suspend (the deployer, admin, here).
-    keyfile = tmp_path / "admin.json"
-    keyfile.write_text(json.dumps(Account.encrypt(dev_accounts["admin"].key, PASSWORD, kdf="scrypt", iterations=1024)))
-    run("wallet", "import", "admin", keyfile)
+    import_role(run, tmp_path, dev_accounts, "admin")
     refused = run("--account", "stranger", "-y", "partner", "suspend", maker)
     assert refused.exit_code == 1 and "AccessControlUnauthorizedAccount" in refused.stderr
     assert run("--account", "admin", "-y", "partner", "suspend", maker).exit_code == 0

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import threading
 import time
 from collections import Counter
 
 import pytest
 
 from pynode.chain.orders import Status
-from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
+from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 
 pytestmark = pytest.mark.integration
@@ -52,22 +51,10 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
     orders = [buyer.post(i).order_id for i in range(ORDERS)]
 
     watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
-    stop = threading.Event()
-
-    def buyer_loop() -> None:
-        while not stop.is_set():
-            try:
-                watcher.cycle()
-            except Exception:  # noqa: BLE001 - transient; the assertions below judge the outcome
-                pass
-            stop.wait(0.2)
-
     node = NodeProcess(maker)
     kills = 0
     started = time.monotonic()
-    with Miner(anvil.rpc, 0.3):
-        buyer_thread = threading.Thread(target=buyer_loop, daemon=True)
-        buyer_thread.start()
+    with Miner(anvil.rpc, 0.3), Repeating(watcher.cycle, 0.2, "buyer"):
         try:
             node.start().wait_connected()
 
@@ -92,8 +79,6 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
             wait_for(all_done, timeout=30, what="every job done")
             assert node.terminate() == 0, node.log_tail()
         finally:
-            stop.set()
-            buyer_thread.join(timeout=10)
             node.kill()
 
     assert kills >= MIN_KILLS and node.starts == kills + 1

@@ -9,7 +9,6 @@ every order, each action mined once.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections import Counter
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pynode.chain.orders import Status
-from pynode.daemon.harness import BuyerSide, FlakyProxy, Miner, NodeProcess, make_partner, wait_for, write_config
+from pynode.daemon.harness import BuyerSide, FlakyProxy, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 
 pytestmark = pytest.mark.integration
@@ -37,23 +36,11 @@ def test_rpc_and_ipfs_outage_is_survived(chain, anvil, kubo, dev_accounts, deplo
     buyer = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
     orders = [buyer.post(i).order_id for i in range(ORDERS)]
     watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
-    stop = threading.Event()
-
-    def buyer_loop() -> None:
-        while not stop.is_set():
-            try:
-                watcher.cycle()
-            except Exception:  # noqa: BLE001
-                pass
-            stop.wait(0.3)
-
     def statuses() -> Counter:
         return Counter(chain.book.load_order(i, chain.from_block).status for i in orders)
 
     node = NodeProcess(maker)
-    with Miner(anvil.rpc, 0.3):
-        thread = threading.Thread(target=buyer_loop, daemon=True)
-        thread.start()
+    with Miner(anvil.rpc, 0.3), Repeating(watcher.cycle, 0.3, "buyer"):
         try:
             node.start().wait_connected()
             # in the middle of the work: some orders claimed/awarded, none finished
@@ -70,8 +57,6 @@ def test_rpc_and_ipfs_outage_is_survived(chain, anvil, kubo, dev_accounts, deplo
             assert node.running(), node.log_tail()
             assert node.terminate() == 0
         finally:
-            stop.set()
-            thread.join(timeout=10)
             node.kill()
             rpc.down()
             ipfs.down()

@@ -1,8 +1,14 @@
-"""Helpers shared by pynode integration tests (fixtures live in conftest.py)."""
+"""Helpers shared by pynode integration tests (common fixtures live in conftest.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from pynode.chain.orders import make_docs, make_spec, make_terms
+from pynode.dev.accounts import role_env
+from pynode.dev.anvil import Anvil
+from pynode.dev.deploy import deploy
+from pynode.settings import Settings
 
 PRICE = 10**17
 BOND = 10**16
@@ -20,3 +26,26 @@ def post_order(chain, buyer, cert_ids=()):
                        delivery_deadline=chain_now(chain) + 7 * 86400)
     sent = chain.send(buyer, chain.book.post(terms, spec, docs))
     return chain.book.order_count(), sent
+
+
+# A chain of its own for the long daemon tests (crash, outage): under the full suite, the shared
+# session chain has been snapshot-reverted by every earlier test, and those tests then saw order
+# histories from eth_getLogs that did not match the reverted state. Importing these three fixtures
+# into a test module overrides `anvil`, `deployments_dir` and `settings` (and so `chain`) there.
+@pytest.fixture(scope="module", name="anvil")
+def own_anvil(tmp_path_factory):
+    with Anvil(tmp_path_factory.mktemp("own-anvil")) as chain:
+        yield chain
+
+
+@pytest.fixture(scope="module", name="deployments_dir")
+def own_deployments(anvil, dev_accounts, tmp_path_factory):
+    target = tmp_path_factory.mktemp("own-deployments")
+    deploy(anvil.rpc_url, anvil.chain_id, target, extra_env=role_env(dev_accounts))
+    return target
+
+
+@pytest.fixture(scope="module", name="settings")
+def own_settings(anvil, kubo, deployments_dir, tmp_path_factory):
+    return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
+                    home=tmp_path_factory.mktemp("own-home"), scrypt_n=1024, confirmations=1)

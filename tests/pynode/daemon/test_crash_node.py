@@ -14,6 +14,7 @@ import time
 from collections import Counter
 
 import pytest
+from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config

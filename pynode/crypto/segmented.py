@@ -14,7 +14,10 @@ integers big-endian::
 
 Every segment but the final one holds exactly ``segment_size`` plaintext bytes; the
 final one holds 1..segment_size bytes (0 only for an empty file), so a file always has
-at least one segment. The random salt gives every file its own AES key, so a content
+at least one segment. ``segment_size`` is 4 KiB to 16 MiB: the file's author picks it,
+and tiny segments would make every node that decrypts the file pay a tag check and a
+generator step per few bytes, so a header declaring less is refused before any key
+derivation or decryption. The random salt gives every file its own AES key, so a content
 key may be reused. The header is the AAD of every segment and the nonce binds position
 and finality, so a flipped bit, swapped, duplicated or dropped segment, swapped header,
 truncation or extension fails authentication. ``key_check`` makes AES-GCM key-committing
@@ -63,7 +66,7 @@ _HEADER_STRUCT = struct.Struct(f">{len(MAGIC)}sBI{SALT_SIZE}s{KEY_CHECK_SIZE}s")
 HEADER_SIZE = _HEADER_STRUCT.size
 
 DEFAULT_SEGMENT_SIZE = 1 << 20
-MIN_SEGMENT_SIZE = 64
+MIN_SEGMENT_SIZE = 4 << 10
 MAX_SEGMENT_SIZE = 16 << 20
 
 _FINAL = b"\x01"
@@ -145,6 +148,15 @@ def _derive(key: bytes, salt: bytes) -> tuple[AESGCM, bytes]:
     return AESGCM(okm[:CONTENT_KEY_SIZE]), okm[CONTENT_KEY_SIZE:]
 
 
+def _segment_size_problem(segment_size: int) -> str | None:
+    """Why ``segment_size`` is not allowed (one line), or None."""
+    if segment_size < MIN_SEGMENT_SIZE:
+        return f"segment size {segment_size} bytes, below the minimum of {MIN_SEGMENT_SIZE}"
+    if segment_size > MAX_SEGMENT_SIZE:
+        return f"segment size {segment_size} bytes, above the maximum of {MAX_SEGMENT_SIZE}"
+    return None
+
+
 def _nonce(index: int, final: bool) -> bytes:
     return index.to_bytes(COUNTER_SIZE, "big") + (_FINAL if final else _NOT_FINAL)
 
@@ -159,10 +171,9 @@ def _parse_header(data: bytes) -> _Header:
         raise UnsupportedFormat(
             f"unsupported encrypted-file version {version}, this node reads version {FORMAT_VERSION}"
         )
-    if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
-        raise UnsupportedFormat(
-            f"segment size {segment_size} outside the allowed range [{MIN_SEGMENT_SIZE}, {MAX_SEGMENT_SIZE}]"
-        )
+    problem = _segment_size_problem(segment_size)
+    if problem:
+        raise UnsupportedFormat(f"header declares {problem}")
     return _Header(segment_size, salt, key_check)
 
 
@@ -175,10 +186,9 @@ class EncryptingStream:
 
     def __init__(self, src: Source, key: bytes, segment_size: int) -> None:
         _check_content_key(key)
-        if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
-            raise ValueError(
-                f"segment size must be within [{MIN_SEGMENT_SIZE}, {MAX_SEGMENT_SIZE}], got {segment_size}"
-            )
+        problem = _segment_size_problem(segment_size)
+        if problem:
+            raise ValueError(f"cannot encrypt with {problem}")
         self._reader = _Reader(src)
         self._key = key
         self._segment_size = segment_size

@@ -22,7 +22,7 @@ from pynode.crypto.errors import (
 from pynode.crypto.segmented import HEADER_SIZE, TAG_SIZE
 from pynode.errors import InputError
 
-SEG = 64
+SEG = segmented.MIN_SEGMENT_SIZE
 SEALED = SEG + TAG_SIZE
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -77,8 +77,8 @@ def test_roundtrip_at_segment_boundaries(size: int) -> None:
 
 @PROPERTY_SETTINGS
 @given(
-    size=st.integers(min_value=0, max_value=12 * 256),
-    segment_size=st.sampled_from([64, 100, 256]),
+    size=st.integers(min_value=0, max_value=6 * SEG),
+    segment_size=st.sampled_from([SEG, SEG + 100, 2 * SEG]),
     seed=st.integers(min_value=0, max_value=2**32),
 )
 def test_roundtrip_property(size: int, segment_size: int, seed: int) -> None:
@@ -139,10 +139,45 @@ def test_rejects_content_keys_of_wrong_size(key: bytes) -> None:
         segmented.iter_decrypt(io.BytesIO(b""), key)
 
 
-@pytest.mark.parametrize("segment_size", [0, segmented.MIN_SEGMENT_SIZE - 1, segmented.MAX_SEGMENT_SIZE + 1])
-def test_rejects_segment_sizes_out_of_bounds(segment_size: int) -> None:
-    with pytest.raises(ValueError, match="segment size"):
+@pytest.mark.parametrize(
+    "segment_size, bound",
+    [
+        (0, "below the minimum of 4096"),
+        (64, "below the minimum of 4096"),
+        (segmented.MIN_SEGMENT_SIZE - 1, "below the minimum of 4096"),
+        (segmented.MAX_SEGMENT_SIZE + 1, "above the maximum of 16777216"),
+    ],
+)
+def test_rejects_segment_sizes_out_of_bounds(segment_size: int, bound: str) -> None:
+    with pytest.raises(ValueError, match=f"cannot encrypt with segment size {segment_size} bytes, {bound}") as info:
         segmented.iter_encrypt(io.BytesIO(b""), KEY, segment_size=segment_size)
+    assert "\n" not in str(info.value)
+
+
+def test_smallest_allowed_segment_size_is_4_kib() -> None:
+    assert segmented.MIN_SEGMENT_SIZE == 4096
+    plaintext = pseudo_random(2 * SEG + 1)
+    assert decrypt(encrypt(plaintext, segment_size=segmented.MIN_SEGMENT_SIZE)) == plaintext
+
+
+def test_tiny_segment_header_is_refused_before_any_decryption_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hostile author's file with 64-byte segments, authentic under the right key, costs a reader only its header."""
+    with monkeypatch.context() as old_limits:
+        old_limits.setattr(segmented, "MIN_SEGMENT_SIZE", 64)
+        hostile = encrypt(pseudo_random(100 * 64), segment_size=64)
+    assert struct.unpack(">I", hostile[9:13]) == (64,)
+
+    def no_crypto(*args: object, **kwargs: object) -> None:
+        raise AssertionError("key derivation or AES-GCM ran for a file that declares a tiny segment size")
+
+    monkeypatch.setattr(segmented, "HKDF", no_crypto)
+    monkeypatch.setattr(segmented, "AESGCM", no_crypto)
+    source = io.BytesIO(hostile)
+    stream = segmented.iter_decrypt(source, KEY)
+    with pytest.raises(UnsupportedFormat) as info:
+        next(iter(stream))
+    assert str(info.value) == "header declares segment size 64 bytes, below the minimum of 4096"
+    assert source.tell() == HEADER_SIZE  # nothing past the header was read
 
 
 def test_errors_are_input_errors() -> None:
@@ -303,8 +338,8 @@ def header_with(**fields: int) -> bytes:
         (b"solid cube\n" + bytes(200), "bad magic"),
         (header_with(version=0), "version 0"),
         (header_with(version=2), "version 2"),
-        (header_with(segment_size=segmented.MIN_SEGMENT_SIZE - 1), "segment size 63"),
-        (header_with(segment_size=segmented.MAX_SEGMENT_SIZE + 1), "segment size 16777217"),
+        (header_with(segment_size=segmented.MIN_SEGMENT_SIZE - 1), "segment size 4095 bytes, below the minimum"),
+        (header_with(segment_size=segmented.MAX_SEGMENT_SIZE + 1), "segment size 16777217 bytes, above the maximum"),
     ],
 )
 def test_unsupported_headers_are_rejected(header: bytes, fragment: str) -> None:

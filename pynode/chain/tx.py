@@ -27,6 +27,7 @@ from web3.exceptions import (
 
 from pynode.chain.revert import RevertDecoder
 from pynode.errors import FabmeshError, TransientError
+from pynode.stop import StopEvent
 
 GAS_MARGIN = 1.2  # estimates can fall short when state moves between estimate and inclusion
 FEE_BUMP_NUM, FEE_BUMP_DEN = 5, 4  # +25% per replacement: above the 10% nodes require
@@ -115,7 +116,8 @@ class NonceManager:
 
 class TxSender:
     def __init__(self, w3: Web3, account: LocalAccount, decoder: RevertDecoder, *, confirmations: int = 1,
-                 replace_after_s: float = 30.0, give_up_after_s: float = 300.0, poll_s: float = 0.1) -> None:
+                 replace_after_s: float = 30.0, give_up_after_s: float = 300.0, poll_s: float = 0.1,
+                 stop: StopEvent | None = None) -> None:
         self.w3 = w3
         self.account = account
         self.decoder = decoder
@@ -123,6 +125,7 @@ class TxSender:
         self.replace_after_s = replace_after_s
         self.give_up_after_s = give_up_after_s
         self.poll_s = poll_s
+        self.stop = stop or StopEvent()  # set: a receipt wait raises Stopping instead of polling on
         self.nonces = NonceManager(w3, account.address)
 
     @property
@@ -210,7 +213,7 @@ class TxSender:
                 tx["maxPriorityFeePerGas"] = tx["maxPriorityFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
                 hashes.append(self._broadcast(tx))
                 last_sent = time.monotonic()
-            time.sleep(self.poll_s)
+            self.stop.pause(self.poll_s, f"waiting for the receipt of nonce {tx['nonce']} ({hashes[-1].to_0x_hex()})")
         raise TxNotMined(f"nonce {tx['nonce']} not mined after {self.give_up_after_s:.0f}s "
                          f"({', '.join(h.to_0x_hex() for h in hashes)})")
 
@@ -222,7 +225,8 @@ class TxSender:
 
     def _await_confirmations(self, receipt: dict) -> None:
         while self.w3.eth.block_number - receipt["blockNumber"] + 1 < self.confirmations:
-            time.sleep(self.poll_s)
+            self.stop.pause(self.poll_s, f"waiting for {self.confirmations} confirmations of "
+                                         f"{receipt['transactionHash'].to_0x_hex()}")
 
     def _replay_reason(self, params: dict, block: int) -> str:
         """Re-runs a mined-but-reverted call at its block to learn why."""

@@ -8,7 +8,9 @@ nonce and raw bytes -> broadcast -> wait for the receipt -> ``mined`` or
 ``sent`` row is looked up by hash, and if the node never saw it and its nonce
 is still free, the *same signed bytes* are broadcast again (same nonce: it can
 be mined at most once). A stuck transaction is re-signed with the same nonce
-and higher fees; the journal keeps the newest hash.
+and higher fees; the journal keeps the newest hash. A stop (the shared
+:class:`~pynode.stop.StopEvent`) ends a receipt wait at once with ``Stopping`` and
+leaves the row ``sent``, which is exactly what a restart resolves.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from web3.exceptions import (
 from pynode.chain.tx import FEE_BUMP_DEN, FEE_BUMP_NUM, GAS_MARGIN, TxNotMined, TxReverted, TxRequest, TxSender
 from pynode.daemon.store import Action, ActionStatus, Store
 from pynode.errors import TransientError
+from pynode.stop import StopEvent
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Outcome:
 class JournaledSender:
     def __init__(self, w3: Web3, account: LocalAccount, sender: TxSender, store: Store, *,
                  replace_after_s: float = 30.0, wait_s: float = 60.0, poll_s: float = 0.1,
-                 on_event: Callable[..., None] | None = None, should_stop: Callable[[], bool] = lambda: False) -> None:
+                 on_event: Callable[..., None] | None = None, stop: StopEvent | None = None) -> None:
         self.w3 = w3
         self.account = account
         self.sender = sender
@@ -55,7 +58,7 @@ class JournaledSender:
         self.wait_s = wait_s
         self.poll_s = poll_s
         self.on_event = on_event or (lambda *a, **k: None)
-        self.should_stop = should_stop
+        self.stop = stop or StopEvent()
         self._chain_id: int | None = None
 
     # -- sending --------------------------------------------------------------
@@ -151,7 +154,8 @@ class JournaledSender:
                 last_sent = time.monotonic()
                 self.on_event("tx_replaced", order_id=action.order_id, action=action.kind, tx=new_hash,
                               replaces=hashes[-2])
-            time.sleep(self.poll_s)
+            self.stop.pause(self.poll_s, f"waiting for order {action.order_id}'s {action.kind} tx {hashes[-1]} "
+                                         "(journaled as sent: the next start resolves it)")
         raise TxNotMined(f"order {action.order_id}: {action.kind} tx {hashes[-1]} not mined after {self.wait_s:.0f}s")
 
     # -- after a restart --------------------------------------------------------

@@ -16,7 +16,7 @@ class JsonLogger:
         self.stream = stream
         self.level = LEVELS[level]
         self.context = context
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a signal handler may log while its thread holds the lock
 
     def bind(self, **context: Any) -> "JsonLogger":
         child = JsonLogger(self.stream, **{**self.context, **context})

@@ -17,7 +17,15 @@ One cycle (:meth:`Node.cycle`):
 
 Errors are sorted by :func:`retry.classify`: transient ones back off (per job,
 or for the whole cycle with RPC failover), a job's bad input fails that job,
-fatal ones stop the node (exit 1). SIGTERM finishes the current step.
+fatal ones stop the node (exit 1).
+
+Stopping (SIGTERM, SIGINT: :func:`install_signal_handlers`) takes a few seconds
+at most and exits 0: every wait in a cycle (receipts, resolving the journal)
+shares the node's stop event and ends at once with ``Stopping``; a cycle stuck
+in one blocking request (an RPC or IPFS call with a 30 s timeout) is cut after
+``STOP_GRACE_S``. Cutting anywhere is safe for the same reason a SIGKILL is:
+a transaction in flight stays ``sent`` in the journal and the next start
+resolves it. The store is closed on the way out. A second signal exits at once.
 """
 
 from __future__ import annotations
@@ -25,7 +33,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,6 +65,7 @@ from pynode.errors import FatalError, InputError, TransientError
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.partner import JobPolicy, Partner, is_fatal_revert, is_race_lost
+from pynode.stop import StopEvent, Stopping
 
 #: states that hold a slot of ``max_concurrent_jobs``
 BUSY_STATES = (JobState.CLAIMING, JobState.CLAIMED, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
@@ -65,6 +73,7 @@ BUSY_STATES = (JobState.CLAIMING, JobState.CLAIMED, JobState.AWARDED, JobState.P
 WORK_STATES = (JobState.SEEN, JobState.CLAIMING, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
 REFRESH_S = 60.0  # orders only change by events; this catches timeouts (finalize, refunds)
 MAX_JOB_ATTEMPTS = 20
+STOP_GRACE_S = 3.0  # after a stop signal, how long one blocking request may still run before it is cut
 
 
 @dataclass
@@ -136,7 +145,8 @@ class Node:
         self.ipfs = IpfsClient(config.ipfs_api, timeout=30.0)
         self.vault = DesignVault(self.ipfs)
         self.backoff = Backoff(base_s=min(1.0, config.poll_interval_s), cap_s=10.0)
-        self._stop = threading.Event()
+        self._stop = StopEvent()
+        self._looping = False  # inside run()'s loop: interrupt() may cut it
         self._rpc_index = 0
         self._chain: Chain | None = None
         self._chain_id: int | None = None
@@ -151,10 +161,15 @@ class Node:
     # -- lifecycle ----------------------------------------------------------------
 
     def stop(self, *_: object) -> None:
-        """Asks the loop to finish the current step and return (the SIGTERM handler)."""
+        """Asks the loop to return: the current wait ends at once, the current request finishes."""
         if not self._stop.is_set():
             self.log.info("stopping")
         self._stop.set()
+
+    def interrupt(self) -> None:
+        """Cuts the loop short wherever it is (the grace timer after a stop); a no-op outside the loop."""
+        if self._looping:
+            raise Stopping("a blocking request outlasted the stop grace period")
 
     @property
     def stopping(self) -> bool:
@@ -166,11 +181,23 @@ class Node:
         self.ipfs.close()
 
     def run(self, *, once: bool = False) -> int:
-        """The main loop; returns the exit code (0: stopped cleanly). FatalError propagates."""
+        """The main loop; returns the exit code (0: stopped, also in the middle of a cycle). FatalError propagates."""
         if self.config.metrics_port and self.metrics.port is None:
             self.metrics.start(self.config.metrics_port)
         self.log.info("node_started", account=self.address, work_dir=str(self.work_dir),
                       rpc=self.config.rpc_urls[self._rpc_index])
+        try:
+            try:
+                self._looping = True
+                self._loop(once)
+            finally:
+                self._looping = False  # an interrupt() up to here lands in the handler below, none after
+        except Stopping as exc:
+            self.log.info("cycle_interrupted", reason=str(exc))
+        self.log.info("node_stopped")
+        return 0
+
+    def _loop(self, once: bool) -> None:
         while not self.stopping:
             try:
                 self.cycle()
@@ -194,8 +221,6 @@ class Node:
             if once:
                 break
             self._stop.wait(self.config.poll_interval_s)
-        self.log.info("node_stopped")
-        return 0
 
     # -- connections ----------------------------------------------------------------
 
@@ -214,7 +239,7 @@ class Node:
             self.sender = JournaledSender(chain.w3, self.account, chain.sender(self.account), self.store,
                                           replace_after_s=self.config.tx_replace_after_s,
                                           wait_s=max(120.0, 4 * self.config.tx_replace_after_s), poll_s=0.05,
-                                          on_event=self._tx_event)
+                                          on_event=self._tx_event, stop=self._stop)
             self.decoder = EventDecoder({chain.book.address: chain.book.info.abi,
                                          chain.registry.address: chain.registry.info.abi})
             self.scanner = LogScanner(chain.w3, [chain.book.address, chain.registry.address],
@@ -657,9 +682,20 @@ def _brief(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
-def install_signal_handlers(node: Node) -> None:
-    signal.signal(signal.SIGTERM, node.stop)
-    signal.signal(signal.SIGINT, node.stop)
+def install_signal_handlers(node: Node, grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM/SIGINT stop the node (a blocking request is cut after ``grace_s``); a second one exits at once."""
+
+    def on_stop_signal(signum: int, _frame: object) -> None:
+        if node.stopping:  # asked again: die of the signal as if unhandled (the store is safe to kill any time)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        node.stop()
+        signal.setitimer(signal.ITIMER_REAL, grace_s)
+
+    signal.signal(signal.SIGALRM, lambda *_: node.interrupt())
+    signal.signal(signal.SIGTERM, on_stop_signal)
+    signal.signal(signal.SIGINT, on_stop_signal)
 
 
 def run_node(config: NodeConfig, *, once: bool = False, log: JsonLogger | None = None) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import http.client
 import random
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -25,6 +24,7 @@ import requests
 from web3.exceptions import ProviderConnectionError, TimeExhausted, TooManyRequests, Web3RPCError
 
 from pynode.errors import FatalError, InputError, TransientError
+from pynode.stop import StopEvent
 
 T = TypeVar("T")
 
@@ -90,13 +90,16 @@ class Backoff:
 
 
 def retry(call: Callable[[], T], *, attempts: int = 5, backoff: Backoff | None = None,
-          sleep: Callable[[float], None] = time.sleep,
+          stop: StopEvent | None = None, sleep: Callable[[float], None] | None = None,
           on_retry: Callable[[int, BaseException, float], None] | None = None) -> T:
     """Calls ``call`` until it succeeds, retrying only transient errors, at most ``attempts`` times.
 
     The last transient error is re-raised as is; input/fatal errors are raised at once.
+    Once ``stop`` is set, the backoff ends early and no further attempt starts: Stopping is raised.
     """
     backoff = backoff or Backoff()
+    stop = stop or StopEvent()
+    sleep = sleep or (lambda seconds: stop.pause(seconds, "backing off before a retry"))
     for attempt in range(attempts):
         try:
             return call()
@@ -107,4 +110,5 @@ def retry(call: Callable[[], T], *, attempts: int = 5, backoff: Backoff | None =
             if on_retry is not None:
                 on_retry(attempt, exc, wait)
             sleep(wait)
+            stop.check("backing off before a retry")
     raise AssertionError("unreachable")  # pragma: no cover

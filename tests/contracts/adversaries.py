@@ -72,7 +72,8 @@ class ContractAccount:
         return tracker
 
 
-def order_inputs(buyer, orders, *, token=None, price=PRICE, claim_bond=CLAIM_BOND, claim_in=DAY, **spec_kwargs):
+def order_inputs(buyer, orders, *, token=None, price=PRICE, claim_bond=CLAIM_BOND, claim_in=DAY, deliver_in=10 * DAY,
+                 **spec_kwargs):
     """(terms, spec, docs) of a fresh order by `buyer` at the book's current fee, as `Orders.post` builds them."""
     orders.seed += 1
     docs = make_docs(orders.seed)
@@ -80,7 +81,7 @@ def order_inputs(buyer, orders, *, token=None, price=PRICE, claim_bond=CLAIM_BON
     start = now()
     terms = make_terms(
         str(buyer), spec, token=token.address if token else ZERO_ADDRESS, price=price, claim_bond=claim_bond,
-        claim_deadline=start + claim_in, delivery_deadline=start + 10 * DAY, fee_bps=orders.book.feeBps(),
+        claim_deadline=start + claim_in, delivery_deadline=start + deliver_in, fee_bps=orders.book.feeBps(),
     )
     return terms, spec, docs
 

@@ -32,6 +32,7 @@ from pynode.crypto.errors import (
     WrongRecipient,
 )
 from pynode.crypto.segmented import CONTENT_KEY_SIZE, TAG_SIZE
+from pynode.strict_json import brief, strict_json_loads
 
 ENVELOPE_TYPE = "fabmesh/key-envelope"
 ENVELOPE_VERSION = 1
@@ -39,7 +40,6 @@ MAX_ENVELOPE_SIZE = 16 * 1024
 SHA256_SIZE = 32
 MAX_UINT256 = 2**256 - 1
 SEALED_KEY_SIZE = CONTENT_KEY_SIZE + TAG_SIZE
-BRIEF_LIMIT = 40
 
 _FIELDS = {"type", "version", "suite", "recipient", "recipient_key_id", "order", "enc", "ciphertext"}
 _ORDER_FIELDS = {"chain_id", "contract", "order_id", "design_sha256"}
@@ -110,28 +110,24 @@ def open_envelope(document: bytes, keypair: hpke.HpkeKeyPair, expected: OrderCon
 
 def parse_envelope(document: bytes) -> KeyEnvelope:
     """Strictly parse an envelope: size cap, JSON, exact field set, types, sizes, canonical form."""
-    if len(document) > MAX_ENVELOPE_SIZE:
-        raise OversizedEnvelope(f"envelope is {len(document)} bytes, the limit is {MAX_ENVELOPE_SIZE}")
-    try:
-        obj = json.loads(document, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise MalformedEnvelope(f"envelope is not valid JSON: {error}") from None
+    obj = strict_json_loads(document, "envelope", MAX_ENVELOPE_SIZE, error=MalformedEnvelope,
+                            too_large=OversizedEnvelope)
     if not isinstance(obj, dict):
         raise MalformedEnvelope("envelope must be a JSON object")
 
     _require(obj, "type", "envelope")
     if obj["type"] != ENVELOPE_TYPE:
-        raise UnsupportedEnvelope(f"not a key envelope: type is {_brief(obj['type'])}, expected {ENVELOPE_TYPE!r}")
+        raise UnsupportedEnvelope(f"not a key envelope: type is {brief(obj['type'])}, expected {ENVELOPE_TYPE!r}")
     _require(obj, "version", "envelope")
     if type(obj["version"]) is not int or obj["version"] != ENVELOPE_VERSION:
         raise UnsupportedEnvelope(
-            f"unsupported envelope version {_brief(obj['version'])}, this node reads version {ENVELOPE_VERSION}"
+            f"unsupported envelope version {brief(obj['version'])}, this node reads version {ENVELOPE_VERSION}"
         )
     _expect_fields(obj, _FIELDS, "envelope")
     try:
         suite = hpke.suite_from_id(obj["suite"])
     except ValueError:
-        raise UnsupportedEnvelope(f"unknown HPKE suite {_brief(obj['suite'])} in envelope") from None
+        raise UnsupportedEnvelope(f"unknown HPKE suite {brief(obj['suite'])} in envelope") from None
     order = obj["order"]
     _expect_fields(order, _ORDER_FIELDS, "envelope field 'order'")
 
@@ -182,25 +178,6 @@ def _show(value: object) -> str:
     return _to_hex(value) if isinstance(value, bytes) else str(value)
 
 
-def _brief(value: object) -> str:
-    """A JSON value for an error message: one line, at most BRIEF_LIMIT characters."""
-    text = repr(value)
-    return text if len(text) <= BRIEF_LIMIT else text[: BRIEF_LIMIT - 3] + "..."
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise MalformedEnvelope(f"envelope has duplicate field {_brief(key)}")
-        obj[key] = value
-    return obj
-
-
-def _reject_constant(name: str) -> None:
-    raise MalformedEnvelope(f"envelope contains the non-JSON number {name}")
-
-
 def _require(obj: dict[str, Any], name: str, where: str) -> None:
     if name not in obj:
         raise MalformedEnvelope(f"{where} is missing field {name!r}")
@@ -213,7 +190,7 @@ def _expect_fields(obj: Any, expected: set[str], where: str) -> None:
         _require(obj, name, where)
     extra = sorted(obj.keys() - expected)
     if extra:
-        raise MalformedEnvelope(f"{where} has unexpected field {_brief(extra[0])}")
+        raise MalformedEnvelope(f"{where} has unexpected field {brief(extra[0])}")
 
 
 def _hex_field(obj: dict[str, Any], name: str, size: int) -> bytes:
@@ -227,7 +204,7 @@ def _uint_field(obj: dict[str, Any], name: str, *, minimum: int) -> int:
     value = obj[name]
     if type(value) is not int or not minimum <= value <= MAX_UINT256:
         raise MalformedEnvelope(
-            f"envelope field {name!r} must be an integer in [{minimum}, 2**256 - 1], got {_brief(value)}"
+            f"envelope field {name!r} must be an integer in [{minimum}, 2**256 - 1], got {brief(value)}"
         )
     return value
 

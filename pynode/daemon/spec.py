@@ -8,7 +8,6 @@ shortest decimal form (see ``report.within``) so 10.1 is "at the limit" of
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -67,30 +66,3 @@ def parse_spec(spec: Mapping[str, Any]) -> ProductionSpec:
 
 def finite(value: float) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def strict_json_loads(data: bytes, what: str, max_bytes: int) -> Any:
-    """JSON for documents from outside: size cap, UTF-8, no NaN/Infinity, no duplicate keys."""
-    if len(data) > max_bytes:
-        raise InputError(f"{what}: {len(data)} bytes, larger than the {max_bytes}-byte limit")
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise InputError(f"{what}: duplicate key {key!r}")
-            out[key] = value
-        return out
-
-    def no_constants(name: str) -> Any:
-        raise InputError(f"{what}: {name} is not a number JSON allows")
-
-    try:
-        text = data.decode("utf-8")
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{what}: not UTF-8 (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{what}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise InputError(f"{what}: nested too deeply") from None

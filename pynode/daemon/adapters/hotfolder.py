@@ -42,8 +42,9 @@ from pynode.daemon.adapters.base import (
     read_state,
     write_json_atomic,
 )
-from pynode.daemon.spec import NAME_PATTERN, one_line, strict_json_loads
+from pynode.daemon.spec import NAME_PATTERN, one_line
 from pynode.errors import InputError, TransientError
+from pynode.strict_json import strict_json_loads
 
 MAX_RESULT_BYTES = 1 << 20
 

@@ -153,13 +153,13 @@ def test_tampered_hpke_output_does_not_open(field: str) -> None:
 
 
 MALFORMED = {
-    "oversized": (b" " * (envelope.MAX_ENVELOPE_SIZE + 1), OversizedEnvelope, "limit is 16384"),
-    "truncated JSON": (DOCUMENT[:-1], MalformedEnvelope, "not valid JSON"),
-    "not UTF-8": (b"\xff\xfe\xfa", MalformedEnvelope, "not valid JSON"),
-    "deeply nested": (b"[" * 5000 + b"]" * 5000, MalformedEnvelope, "not valid JSON"),
+    "oversized": (b" " * (envelope.MAX_ENVELOPE_SIZE + 1), OversizedEnvelope, "the 16384-byte limit"),
+    "truncated JSON": (DOCUMENT[:-1], MalformedEnvelope, "invalid JSON at line 1"),
+    "not UTF-8": (b"\xff\xfe\xfa", MalformedEnvelope, "not UTF-8"),
+    "deeply nested": (b"[" * 5000 + b"]" * 5000, MalformedEnvelope, "nested too deeply"),
     "array": (b"[]", MalformedEnvelope, "must be a JSON object"),
-    "duplicate field": (b'{"type":"fabmesh/key-envelope","type":"x"}', MalformedEnvelope, "duplicate field 'type'"),
-    "NaN": (DOCUMENT.replace(b'"version":1', b'"version":NaN'), MalformedEnvelope, "non-JSON number NaN"),
+    "duplicate field": (b'{"type":"fabmesh/key-envelope","type":"x"}', MalformedEnvelope, "duplicate key 'type'"),
+    "NaN": (DOCUMENT.replace(b'"version":1', b'"version":NaN'), MalformedEnvelope, "NaN is not a number JSON allows"),
     "missing type": (edited(type=None), MalformedEnvelope, "envelope is missing field 'type'"),
     "wrong type": (edited(type="fabmesh/order"), UnsupportedEnvelope, "not a key envelope: type is 'fabmesh/order'"),
     "version 2": (edited(version=2), UnsupportedEnvelope, "unsupported envelope version 2"),

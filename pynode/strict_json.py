@@ -1,0 +1,66 @@
+"""Strict JSON for documents from outside: key envelopes, quality reports, order specs, deployments, keyfiles.
+
+Every problem is one line starting with what the document is, raised as the
+caller's ``InputError`` subclass: a size cap checked before parsing, UTF-8
+only, no duplicate keys, no NaN/Infinity and no numbers that overflow a
+double, no integers longer than ``MAX_INT_DIGITS`` digits (Python would refuse
+past 4,300 digits with a bare ``ValueError``), no nesting deeper than the
+interpreter's recursion limit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pynode.errors import InputError
+
+MAX_INT_DIGITS = 100  # uint256 has 78 digits
+
+
+def strict_json_loads(data: bytes | str, what: str, max_bytes: int, *, error: type[InputError] = InputError,
+                      too_large: type[InputError] | None = None) -> Any:
+    """Parses ``data`` or raises ``error`` (``too_large`` for the size cap, default ``error``) naming ``what``."""
+    size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+    if size > max_bytes:
+        raise (too_large or error)(f"{what}: {size} bytes, larger than the {max_bytes}-byte limit")
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise error(f"{what}: duplicate key {brief(key)}")
+            out[key] = value
+        return out
+
+    def no_constants(name: str) -> Any:
+        raise error(f"{what}: {name} is not a number JSON allows")
+
+    def finite_float(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise error(f"{what}: number {brief(text)} does not fit a double")
+        return value
+
+    def short_int(text: str) -> int:
+        if len(text.lstrip("-")) > MAX_INT_DIGITS:
+            raise error(f"{what}: integer of {len(text.lstrip('-'))} digits, more than {MAX_INT_DIGITS}")
+        return int(text)
+
+    try:
+        text = data if isinstance(data, str) else data.decode("utf-8")
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants,
+                          parse_float=finite_float, parse_int=short_int)
+    except UnicodeError as exc:
+        raise error(f"{what}: not UTF-8 (byte {getattr(exc, 'start', '?')})") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{what}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise error(f"{what}: nested too deeply") from None
+
+
+def brief(value: object, limit: int = 40) -> str:
+    """A value from a document for an error message: one line, at most ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

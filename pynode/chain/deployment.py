@@ -13,11 +13,14 @@ from pathlib import Path
 from eth_utils import is_address, to_checksum_address
 
 from pynode.errors import FatalError, InputError
+from pynode.strict_json import strict_json_loads
 
 CONTRACT_NAMES = ("PartnerRegistry", "OrderBook")
 # A source checkout (editable install) has both next to the package.
 _CHECKOUT = Path(__file__).resolve().parents[2]
 MAX_DEPLOYMENT_FILE = 1 << 20
+MAX_CHAIN_ID = (1 << 64) - 1
+MAX_BLOCK = (1 << 63) - 1
 
 
 @dataclass(frozen=True)
@@ -74,21 +77,16 @@ def load_abi(artifacts: Path, name: str) -> list[dict]:
     return abi
 
 
-def parse_deployment(text: str, source: Path, artifacts: Path) -> Deployment:
+def parse_deployment(text: bytes | str, source: Path, artifacts: Path) -> Deployment:
     """Validates a deployments document; every problem is a one-line InputError naming the field."""
-    if len(text) > MAX_DEPLOYMENT_FILE:
-        raise InputError(f"{source}: larger than {MAX_DEPLOYMENT_FILE} bytes")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{source}: not JSON ({exc})") from exc
+    data = strict_json_loads(text, str(source), MAX_DEPLOYMENT_FILE)
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a JSON object")
     chain_id, deploy_block = data.get("chainId"), data.get("deployBlock")
-    if type(chain_id) is not int or chain_id <= 0:
-        raise InputError(f"{source}: chainId must be a positive integer")
-    if type(deploy_block) is not int or deploy_block < 0:
-        raise InputError(f"{source}: deployBlock must be a non-negative integer")
+    if type(chain_id) is not int or not 0 < chain_id <= MAX_CHAIN_ID:
+        raise InputError(f"{source}: chainId must be an integer in [1, 2**64 - 1]")
+    if type(deploy_block) is not int or not 0 <= deploy_block <= MAX_BLOCK:
+        raise InputError(f"{source}: deployBlock must be an integer in [0, 2**63 - 1]")
     entries = data.get("contracts")
     if not isinstance(entries, dict):
         raise InputError(f"{source}: contracts must be an object")
@@ -105,7 +103,7 @@ def parse_deployment(text: str, source: Path, artifacts: Path) -> Deployment:
 def load_deployment(chain_id: int, deployments: Path | None, artifacts: Path | None) -> Deployment:
     path = deployment_file(chain_id, deployments)
     try:
-        text = path.read_text()
+        text = path.read_bytes()
     except OSError as exc:
         raise FatalError(f"cannot read deployment {path}: {exc.strerror}") from exc
     deployment = parse_deployment(text, path, artifacts_dir(artifacts))

@@ -15,11 +15,12 @@ import click
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 
 _UNITS = {"wei": 0, "gwei": 9, "eth": 18, "ether": 18}
-_AMOUNT = re.compile(r"^(?P<number>\d+(\.\d+)?)\s*(?P<unit>[a-z]*)$")
-_DURATION = re.compile(r"^(?P<number>\d+)\s*(?P<unit>s|m|h|d|w)$")
+_AMOUNT = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)\s*(?P<unit>[a-z]*)$")
+_DURATION = re.compile(r"^(?P<number>[0-9]{1,15})\s*(?P<unit>s|m|h|d|w)$")  # ASCII digits, never 4,300 of them
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_UINT96 = (1 << 96) - 1
 MAX_UINT40 = (1 << 40) - 1
+_SECONDS_SINCE_EPOCH = re.compile(r"^[0-9]{1,20}$")
 
 
 def parse_amount(text: str, decimals: int = 18, *, token_units: bool = False) -> int:
@@ -61,7 +62,7 @@ def parse_time(text: str, now: int | None = None) -> int:
     now = int(time.time()) if now is None else now
     if text.startswith("+"):
         return now + parse_duration(text[1:])
-    if text.isdigit():
+    if _SECONDS_SINCE_EPOCH.match(text):
         value = int(text)
     else:
         try:

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
@@ -30,6 +30,7 @@ from pynode.errors import InputError
 ENV_PREFIX = "FABMESH_"
 ENV_NESTED = "__"
 MAX_UINT256 = (1 << 256) - 1
+MAX_CONFIG_BYTES = 1 << 20
 
 
 def _checksummed(value: str) -> str:
@@ -103,25 +104,42 @@ class NodeConfig(BaseSettings):
         """Reads ``path`` and the environment; InputError with one line on any problem."""
         path = Path(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
         except FileNotFoundError:
             raise InputError(f"{path}: config file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read the config file: {exc}") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from None
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise InputError(f"{path}: {len(raw)} bytes, larger than the {MAX_CONFIG_BYTES}-byte limit")
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{path}: invalid TOML: {exc}") from None
-        data = _resolve_paths(data, path.parent.resolve())
+        except RecursionError:
+            raise InputError(f"{path}: invalid TOML: nested too deeply") from None
+        # pydantic-settings takes `_env_prefix=`, `_cli_parse_args=`… as keyword arguments: never from the file
+        hidden = sorted(key for key in data if key.startswith("_"))
+        if hidden:
+            raise InputError(f"{path}: {hidden[0]}: Extra inputs are not permitted")
+        data = _resolve_paths(data, path.parent.resolve(), path)
         try:
             return cls(**data)
         except ValidationError as exc:
             raise InputError(_one_line(exc, path)) from None
+        except SettingsError as exc:  # an environment variable that should hold JSON does not
+            raise InputError(f"{path}: {exc}: lists and tables in {ENV_PREFIX}* variables are JSON") from None
+        except RecursionError:
+            raise InputError(f"{path}: a value (from the file or a {ENV_PREFIX}* variable) is nested too deeply") \
+                from None
 
 
 _PATH_KEYS = {("keystore",), ("password_file",), ("home",), ("deployments",), ("artifacts",), ("work_dir",),
               ("production", "inbox"), ("production", "outbox")}
 
 
-def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+def _resolve_paths(data: dict[str, Any], base: Path, source: Path) -> dict[str, Any]:
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     for keys in _PATH_KEYS:
         holder = data
@@ -129,7 +147,12 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
             holder = holder.get(key) if isinstance(holder.get(key), dict) else {}
         value = holder.get(keys[-1])
         if isinstance(value, str) and value:
-            expanded = Path(value).expanduser()
+            if "\x00" in value:
+                raise InputError(f"{source}: {'.'.join(keys)}: a path cannot contain a NUL character")
+            try:
+                expanded = Path(value).expanduser()
+            except RuntimeError as exc:  # ~user that does not exist
+                raise InputError(f"{source}: {'.'.join(keys)}: cannot expand {value!r}: {exc}") from None
             holder[keys[-1]] = str(expanded if expanded.is_absolute() else base / expanded)
     return data
 

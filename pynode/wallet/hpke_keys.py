@@ -13,9 +13,11 @@ import shutil
 from pathlib import Path
 
 from pynode.crypto.hpke import HpkeKeyPair, HpkeSuite, generate_keypair, suite_from_id
+from pynode.crypto.errors import KeyfileError
 from pynode.crypto.keyfile import decrypt_keyfile, encrypt_keyfile
 from pynode.errors import InputError
-from pynode.wallet.keystore import check_name, write_private
+from pynode.strict_json import strict_json_loads
+from pynode.wallet.keystore import MAX_KEYFILE_BYTES, check_name, write_private
 
 _KEY_ID = re.compile(r"^[0-9a-f]{64}$")
 
@@ -63,11 +65,12 @@ class HpkeKeyStore:
     def _read(self, name: str, key_id: str) -> dict:
         path = self._dir(name) / f"{key_id}.json"
         try:
-            return json.loads(path.read_text())
+            text = path.read_bytes()
         except FileNotFoundError as exc:
             raise MissingHpkeKey(f"account {name!r} holds no HPKE key with id 0x{key_id}") from exc
-        except ValueError as exc:
-            raise InputError(f"{path} is not JSON: {exc}") from exc
+        except OSError as exc:
+            raise KeyfileError(f"cannot read HPKE keyfile {path}: {exc.strerror}") from exc
+        return strict_json_loads(text, str(path), MAX_KEYFILE_BYTES, error=KeyfileError)
 
     def public_key(self, name: str, key_id: str | None = None) -> tuple[HpkeSuite, bytes]:
         """Readable without the password: the public half is stored in clear."""

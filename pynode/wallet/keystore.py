@@ -15,12 +15,15 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import is_address, to_checksum_address
 
 from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.errors import InputError
+from pynode.strict_json import strict_json_loads
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_KEYFILE_BYTES = 64 * 1024
+MAX_KDF_WORK = 1 << 24  # scrypt n·r·p or pbkdf2 iterations: 8x geth's default scrypt cost
 
 
 class UnknownAccount(InputError):
@@ -47,15 +50,33 @@ def check_name(name: str) -> str:
 def read_keyfile(path: Path) -> dict:
     """Parses a v3 keystore and checks the fields every v3 reader relies on."""
     try:
-        data = json.loads(Path(path).read_text())
+        text = Path(path).read_bytes()
     except OSError as exc:
         raise KeyfileError(f"cannot read keystore {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise KeyfileError(f"{path} is not JSON: {exc}") from exc
+    data = strict_json_loads(text, str(path), MAX_KEYFILE_BYTES, error=KeyfileError)
     crypto = data.get("crypto") or data.get("Crypto") if isinstance(data, dict) else None
     if not isinstance(crypto, dict) or data.get("version") != 3 or not {"ciphertext", "kdf", "mac"} <= crypto.keys():
         raise KeyfileError(f"{path} is not a version 3 keystore")
+    _check_kdf_cost(crypto.get("kdfparams"), path)
     return data
+
+
+def _check_kdf_cost(params: object, path: Path) -> None:
+    """A file from elsewhere must not make unlocking take minutes or gigabytes (scrypt n·r·p, pbkdf2 c)."""
+    if not isinstance(params, dict):
+        return  # eth-account refuses it with a typed error
+    numbers = [params.get(name, 1) for name in ("n", "r", "p", "c")]
+    if not all(type(v) is int and v > 0 for v in numbers):
+        raise KeyfileError(f"{path}: kdfparams n, r, p and c must be positive integers")
+    n, r, p, c = numbers
+    if n * r * p > MAX_KDF_WORK or c > MAX_KDF_WORK:
+        raise KeyfileError(f"{path}: key derivation parameters cost more than this node allows")
+
+
+def _address(keyfile: dict) -> str | None:
+    """The address a v3 file names (optional in the format), EIP-55; None if absent or not an address."""
+    value = keyfile.get("address")
+    return to_checksum_address(value) if isinstance(value, str) and is_address(value) else None
 
 
 def write_private(path: Path, text: str) -> None:
@@ -83,6 +104,8 @@ def unlock_keyfile(path: Path, password: str) -> LocalAccount:
         if "MAC mismatch" in str(exc):
             raise WrongPassword(f"wrong password for keystore {path}") from exc
         raise KeyfileError(f"cannot decrypt {path}: {exc}") from exc
+    except (KeyError, TypeError, AttributeError) as exc:  # eth-account indexes the file's fields unchecked
+        raise KeyfileError(f"{path} is not a usable v3 keystore: {exc!r}") from exc
     return Account.from_key(key)
 
 
@@ -103,13 +126,15 @@ class Keystore:
     def list(self) -> list[StoredAccount]:
         accounts = []
         for path in sorted(self.directory.glob("*.json")):
-            address = read_keyfile(path).get("address", "")
-            accounts.append(StoredAccount(path.stem, to_checksum_address(address) if address else "?", path))
+            accounts.append(StoredAccount(path.stem, _address(read_keyfile(path)) or "?", path))
         return accounts
 
     def get(self, name: str) -> StoredAccount:
         path = self._existing(name)
-        return StoredAccount(name, to_checksum_address(read_keyfile(path)["address"]), path)
+        address = _address(read_keyfile(path))
+        if address is None:
+            raise KeyfileError(f"{path} has no valid address field")
+        return StoredAccount(name, address, path)
 
     def create(self, name: str, password: str, private_key: bytes | None = None) -> StoredAccount:
         account = Account.from_key(private_key) if private_key else Account.create()

@@ -91,7 +91,7 @@ def test_unknown_account(keystore):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("not json", "is not JSON"),
+    ("not json", "invalid JSON"),
     ("[]", "not a version 3 keystore"),
     ('{"version": 1, "crypto": {}}', "not a version 3 keystore"),
     ('{"version": 3}', "not a version 3 keystore"),

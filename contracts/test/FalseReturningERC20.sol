@@ -1,21 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {MintableERC20} from "./MintableERC20.sol";
 
 /// @notice Test-only ERC-20 that, while {setReturnFalse} is on, answers `transfer` and `transferFrom` with
 /// `false` and moves nothing (the pre-ERC-20-final failure style SafeERC20 must catch). It can be switched
 /// on after an order was posted, to check that payouts fail without losing the credit.
-contract FalseReturningERC20 is ERC20 {
+contract FalseReturningERC20 is MintableERC20 {
     /// @notice Whether transfers currently fail by returning false.
     bool public returnFalse;
 
-    constructor() ERC20("False Token", "FALSE") {}
-
-    /// @notice Mints `amount` to `to` (anyone may call: test only).
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
+    constructor() MintableERC20("False Token", "FALSE") {}
 
     /// @notice Switches the failure mode (anyone may call: test only).
     function setReturnFalse(bool on) external {

@@ -1,22 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {MintableERC20} from "./MintableERC20.sol";
 
 /// @notice Test-only ERC-20 with a transfer-fee switch (like USDT's): while `feeBps` is non-zero every
 /// transfer debits the sender `value` but burns `value * feeBps / 10_000` of it, so the recipient gets less.
 /// At 10,000 bps a transfer reports success and delivers nothing. The fee can be switched on after an order
 /// was posted.
-contract FeeSwitchERC20 is ERC20 {
+contract FeeSwitchERC20 is MintableERC20 {
     /// @notice Current fee in basis points of each transfer.
     uint16 public feeBps;
 
-    constructor() ERC20("Fee Switch Token", "FSW") {}
-
-    /// @notice Mints `amount` to `to` (anyone may call: test only).
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
+    constructor() MintableERC20("Fee Switch Token", "FSW") {}
 
     /// @notice Sets the fee, at most 10,000 bps (anyone may call: test only).
     function setFeeBps(uint16 bps) external {

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {CallForwarder} from "./CallForwarder.sol";
+
 /// @notice Test-only attacker account for the adversarial tests. Like {EthRejecter} it forwards calls, so it
 /// can register as a partner, post as a buyer, claim, ship and withdraw. Unlike it, it accepts ETH, and every
 /// time it receives ETH (`receive`) or any other call (`fallback`, e.g. a token's transfer hook) it re-enters
 /// the armed target with the armed calldata, up to the armed number of times. The re-entrant call's outcome
 /// is recorded in a {Reentered} event instead of bubbled up, so the outer payout still completes and a test
 /// sees both what the attacker got and why its re-entry failed (e.g. `ReentrancyGuardReentrantCall()`).
-contract ReentrantAttacker {
+contract ReentrantAttacker is CallForwarder {
     /// @notice One re-entrant call was made: whether it succeeded and its return or revert data.
     event Reentered(address indexed target, bool ok, bytes result);
 
@@ -21,17 +23,6 @@ contract ReentrantAttacker {
     uint256 public reentriesLeft;
     /// @notice Total ETH received through `receive`.
     uint256 public ethReceived;
-
-    /// @notice Calls `target` with `data` and msg.value from this contract, bubbling up any revert.
-    function execute(address target, bytes calldata data) external payable returns (bytes memory result) {
-        bool ok;
-        (ok, result) = target.call{value: msg.value}(data);
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(result, 0x20), mload(result))
-            }
-        }
-    }
 
     /// @notice Makes the next `times` callbacks call `target` with `data` and `value` wei (funded by this
     /// contract's balance).

@@ -86,6 +86,13 @@ def order_inputs(buyer, orders, *, token=None, price=PRICE, claim_bond=CLAIM_BON
     return terms, spec, docs
 
 
+def allow_listed(contract_type, admin, book, governor):
+    """Deploys a test token and has governance allow-list it in the book."""
+    token = contract_type.deploy({"from": admin})
+    book.setTokenAllowed(token, True, {"from": governor})
+    return token
+
+
 def assert_book_holds(book, token, owed):
     """The book's balance of `token` (None = ETH) is exactly `owed`: escrows, bonds and credits add up."""
     held = book.balance() if token is None else token.balanceOf(book)

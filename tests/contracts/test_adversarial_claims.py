@@ -160,13 +160,13 @@ def test_claim_with_another_orders_terms_reverts_with_OrderMismatch(book, orders
         book.claim(rich.order_id, cheap.order, cheap.spec, {"from": maker})
 
 
-@pytest.mark.parametrize("word,name", [(1, "buyer"), (3, "price"), (10, "status")])
-def test_claim_with_dirty_calldata_reverts_with_OrderMismatch(book, orders, maker, makers, word, name):
+@pytest.mark.parametrize("word", [1, 3, 10], ids=["buyer", "price", "status"])
+def test_claim_with_dirty_calldata_reverts_with_OrderMismatch(book, orders, maker, makers, word):
     """The same order with garbage in a field's unused high bits (which the ABI decoder would reject or
     mask) is hashed as raw calldata, so it cannot match the clean encoding stored at post."""
     t = orders.post()
     data = bytearray.fromhex(book.claim.encode_input(t.order_id, t.order, t.spec)[2:])
-    data[4 + 32 * word] = 0x01  # the most significant byte of `name`; word 0 is the order id
+    data[4 + 32 * word] = 0x01  # the most significant byte of the field; word 0 is the order id
     with brownie.reverts(err("OrderMismatch", t.order_id)):
         maker.transfer(book, CLAIM_BOND, data="0x" + data.hex())
     orders.claim(t, maker)
@@ -236,7 +236,7 @@ def test_forged_partner_in_calldata_reverts_with_OrderMismatch(book, orders, mak
 
 
 @pytest.mark.parametrize("lapse", ["revoked", "expired", "suspended", "unbonding"])
-def test_award_succeeds_after_the_claimant_lost_eligibility(book, registry, orders, certified_maker, governor,
+def test_award_succeeds_after_the_claimant_lost_eligibility(registry, orders, certified_maker, governor,
                                                             certifier, lapse):
     """What the contract does: eligibility (vetting, capabilities, certifications, suspension, unbonding) is
     checked once, by `claim`, against the registry at the claim's block. `award`, `startProduction`, `ship`

@@ -149,7 +149,7 @@ def test_the_only_loop_runs_over_at_most_four_certification_ids():
     assert re.search(r"\buint128 certIds;", _code(CONTRACTS / "Types.sol"))  # 4 × 32 bits, so 4 is the bound
 
 
-def test_claim_gas_is_bounded_by_four_certifications(book, registry, orders, register_partner, maker):
+def test_claim_gas_is_bounded_by_four_certifications(orders, register_partner, maker):
     """Claim execution gas with 0 to 4 required certifications (the largest ids included): each extra id costs
     one cold certification read and the same amount every time, so the worst case is four of them."""
     ids = (1, 2, 3, 2**32 - 1)
@@ -191,7 +191,7 @@ def test_claim_squatter_locks_an_order_only_until_its_claim_deadline(book, regis
 # ------------------------------------------------------------- self-dealt reputation
 
 
-def test_self_dealt_dust_orders_raise_reputation_counters(book, registry, orders, register_partner, admin):
+def test_self_dealt_dust_orders_raise_reputation_counters(book, registry, register_partner, admin):
     """What the contract does: reputation counts completed orders, not their value. A buyer and a vetted
     partner controlled by the same party complete five one-wei, bond-free orders and gain five `completed`
     and `onTime` for gas alone. Anything that trusts `completed` as a threshold (e.g. the watcher's

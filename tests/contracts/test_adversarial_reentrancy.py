@@ -13,6 +13,7 @@ import pytest
 from adversaries import (
     REENTRANT_CALL,
     ContractAccount,
+    allow_listed,
     assert_book_holds,
     error_data,
     order_inputs,
@@ -47,9 +48,7 @@ def partner_attacker(attacker, registry, certifier):
 @pytest.fixture(scope="module")
 def hook_token(admin, book, governor):
     """An allow-listed token with transfer hooks (governance allow-listed an ERC-777-like token)."""
-    t = CallbackERC20.deploy({"from": admin})
-    book.setTokenAllowed(t, True, {"from": governor})
-    return t
+    return allow_listed(CallbackERC20, admin, book, governor)
 
 
 def arm(attacker, target, fn, *args, value=0, times=1):
@@ -127,7 +126,7 @@ def test_claim_reentered_from_withdrawPayment_only_locks_its_bond(book, orders, 
 
 
 @pytest.mark.parametrize("target", ["withdraw", "post"])
-def test_withdraw_reentry_reverts_with_ReentrancyGuardReentrantCall(book, orders, attacker, target):
+def test_withdraw_reentry_reverts_with_ReentrancyGuardReentrantCall(book, attacker, target):
     """The buyer re-enters from `receive` while withdrawing its refund: into `withdraw` again, or into `post`
     (a fresh order paid with the refund). Both are guarded; the refund is paid once and no order appears."""
     cancelled = attacker.post()

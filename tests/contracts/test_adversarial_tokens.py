@@ -9,32 +9,26 @@ it was, payable once the token works again. Other tokens and ETH keep paying out
 
 import brownie
 import pytest
-from adversaries import assert_book_holds
+from adversaries import allow_listed, assert_book_holds
 from brownie import FalseReturningERC20, FeeSwitchERC20, RevertingERC20
 from conftest import CLAIM_BOND, DAY, PRICE, cid, err
 
 from pynode.chain.orders import ZERO_ADDRESS, Status
 
 
-def allowed(contract_type, admin, book, governor):
-    t = contract_type.deploy({"from": admin})
-    book.setTokenAllowed(t, True, {"from": governor})
-    return t
-
-
 @pytest.fixture(scope="module")
 def false_token(admin, book, governor):
-    return allowed(FalseReturningERC20, admin, book, governor)
+    return allow_listed(FalseReturningERC20, admin, book, governor)
 
 
 @pytest.fixture(scope="module")
 def blocked_token(admin, book, governor):
-    return allowed(RevertingERC20, admin, book, governor)
+    return allow_listed(RevertingERC20, admin, book, governor)
 
 
 @pytest.fixture(scope="module")
 def switch_token(admin, book, governor):
-    return allowed(FeeSwitchERC20, admin, book, governor)
+    return allow_listed(FeeSwitchERC20, admin, book, governor)
 
 
 class Breakable:

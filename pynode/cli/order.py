@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import tempfile
@@ -115,6 +116,8 @@ def _tolerance(text: str) -> tuple[str, dict]:
         raise click.BadParameter(f"{text!r}: expected NAME=NOMINAL±TOL+UNIT, e.g. hole_d=6.0±0.05mm",
                                  param_hint="--tolerance")
     name, nominal, tol, unit = match.groups()
+    if not math.isfinite(float(nominal)) or not math.isfinite(float(tol)):
+        raise click.BadParameter(f"{text[:60]!r}: numbers too large", param_hint="--tolerance")
     return name, {"nominal": float(nominal), "plus": float(tol), "minus": float(tol), "unit": unit}
 
 

@@ -130,7 +130,7 @@ def _expect_fields(obj: Any, expected: set[str], where: str) -> None:
 def _hex_field(obj: Mapping[str, Any], name: str, size: int | None) -> bytes:
     try:
         data = bytes.fromhex(obj[name])
-    except (TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):  # missing, not a string, not hex
         data = b""
     if not data or (size is not None and len(data) != size):
         expected = f"{size} bytes of hex" if size else "non-empty hex"

@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
+from pynode.daemon.spec import dotted
 from pynode.errors import InputError
 
 ENV_PREFIX = "FABMESH_"
@@ -163,7 +164,7 @@ def _one_line(exc: ValidationError, path: Path) -> str:
     # discriminated unions put the tag in the location: production.simulated.defect_rate -> production.defect_rate
     if len(loc) >= 2 and loc[0] == "production" and loc[1] in ("simulated", "hotfolder"):
         loc = [loc[0], *loc[2:]]
-    key = ".".join(loc) or "(file)"
+    key = dotted(loc) or "(file)"
     env_name = ENV_PREFIX + ENV_NESTED.join(part.upper() for part in loc)
     source = f" (from ${env_name})" if loc and env_name in {k.upper() for k in os.environ} else ""
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

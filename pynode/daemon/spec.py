@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pynode.errors import InputError
+from pynode.strict_json import brief
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
@@ -52,9 +53,15 @@ class ProductionSpec(BaseModel):
 def one_line(exc: ValidationError, what: str) -> str:
     """A pydantic error as one line naming the first offending key: 'spec: tolerances.x.plus: ...'."""
     first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(document)"
+    where = dotted(first["loc"]) or "(document)"
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"{what}: {where}: {first['msg']}{more}"
+
+
+def dotted(loc: tuple[int | str, ...]) -> str:
+    """A key path for a one-line message; keys from documents may hold newlines or be long, so those are quoted."""
+    return ".".join(str(part) if str(part).isprintable() and len(str(part)) <= 40 else brief(str(part))
+                    for part in loc)
 
 
 def parse_spec(spec: Mapping[str, Any]) -> ProductionSpec:

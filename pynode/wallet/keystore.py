@@ -19,7 +19,7 @@ from eth_utils import is_address, to_checksum_address
 
 from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.errors import InputError
-from pynode.strict_json import strict_json_loads
+from pynode.strict_json import brief, strict_json_loads
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_KEYFILE_BYTES = 64 * 1024
@@ -57,6 +57,8 @@ def read_keyfile(path: Path) -> dict:
     crypto = data.get("crypto") or data.get("Crypto") if isinstance(data, dict) else None
     if not isinstance(crypto, dict) or data.get("version") != 3 or not {"ciphertext", "kdf", "mac"} <= crypto.keys():
         raise KeyfileError(f"{path} is not a version 3 keystore")
+    if "kind" in data:  # fabmesh's HPKE keyfiles share the v3 layout; their key is not an Ethereum key
+        raise KeyfileError(f"{path} is a {brief(data['kind'])} keyfile, not an Ethereum keystore")
     _check_kdf_cost(crypto.get("kdfparams"), path)
     return data
 
@@ -106,7 +108,11 @@ def unlock_keyfile(path: Path, password: str) -> LocalAccount:
         raise KeyfileError(f"cannot decrypt {path}: {exc}") from exc
     except (KeyError, TypeError, AttributeError) as exc:  # eth-account indexes the file's fields unchecked
         raise KeyfileError(f"{path} is not a usable v3 keystore: {exc!r}") from exc
-    return Account.from_key(key)
+    account = Account.from_key(key)
+    named = _address(data)
+    if named is not None and named != account.address:  # the v3 MAC does not cover the IV: an edited IV shows here
+        raise KeyfileError(f"{path} decrypts to {account.address}, not the {named} it names: the file was modified")
+    return account
 
 
 class Keystore:

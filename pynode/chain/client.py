@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -23,6 +24,8 @@ class Chain:
     book: OrderBook
     decoder: RevertDecoder
     confirmations: int
+    _senders: dict[str, TxSender] = field(default_factory=dict, repr=False)
+    _senders_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def connect(cls, settings: Settings) -> "Chain":
@@ -43,7 +46,13 @@ class Chain:
         return self.deployment.deploy_block
 
     def sender(self, account: LocalAccount) -> TxSender:
-        return TxSender(self.w3, account, self.decoder, confirmations=self.confirmations)
+        """One sender per account on this connection, so threads sending as one account share its nonces."""
+        with self._senders_lock:
+            sender = self._senders.get(account.address)
+            if sender is None:
+                sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations)
+                self._senders[account.address] = sender
+            return sender
 
     def simulate(self, account: LocalAccount, request: TxRequest) -> bytes:
         return self.sender(account).simulate(request)

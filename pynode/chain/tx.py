@@ -88,24 +88,38 @@ def revert_data(exc: Exception) -> bytes:
 
 
 class NonceManager:
-    """Consecutive nonces for one account, safe for concurrent senders in one process."""
+    """Consecutive nonces for one account, safe for concurrent senders in one process.
+
+    The node's pending count is the truth; a locally counted next nonce only covers
+    reservations not yet broadcast (two threads signing at once). Once none is
+    outstanding it is dropped, so a dropped transaction or a reverted local chain
+    never leaves a gap.
+    """
 
     def __init__(self, w3: Web3, address: str) -> None:
         self._w3 = w3
         self._address = address
         self._lock = threading.Lock()
         self._next: int | None = None
+        self._outstanding = 0
 
     def reserve(self) -> int:
         with self._lock:
             pending = self._w3.eth.get_transaction_count(self._address, "pending")
-            nonce = max(pending, self._next or 0)
+            nonce = max(pending, self._next or 0) if self._outstanding else pending
             self._next = nonce + 1
+            self._outstanding += 1
             return nonce
+
+    def sent(self) -> None:
+        """The reserved nonce's transaction reached the node: its pending count covers it now."""
+        with self._lock:
+            self._outstanding -= 1
 
     def release(self, nonce: int) -> None:
         """Gives back a nonce whose transaction never reached the node."""
         with self._lock:
+            self._outstanding -= 1
             if self._next == nonce + 1:
                 self._next = nonce
 
@@ -179,15 +193,14 @@ class TxSender:
             attempts += 1
             tx["nonce"] = self.nonces.reserve()
             try:
-                return self._broadcast(tx)
-            except Web3RPCError as exc:
-                if "nonce too low" in str(exc) and attempts < NONCE_RETRIES:
+                tx_hash = self._broadcast(tx)
+            except Exception as exc:
+                self.nonces.release(tx["nonce"])
+                if isinstance(exc, Web3RPCError) and "nonce too low" in str(exc) and attempts < NONCE_RETRIES:
                     continue
-                self.nonces.release(tx["nonce"])
                 raise
-            except Exception:
-                self.nonces.release(tx["nonce"])
-                raise
+            self.nonces.sent()
+            return tx_hash
 
     def _broadcast(self, tx: dict) -> HexBytes:
         signed = self.account.sign_transaction(tx)

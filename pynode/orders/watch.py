@@ -2,8 +2,9 @@
 
 `fabmesh node watch-orders` runs :class:`OrderWatcher` in a loop. Each cycle
 lists the buyer's orders (``OrderPosted`` filtered by the indexed buyer topic),
-re-reads each open one from the chain and acts on what the chain says, so it is
-idempotent and restart-safe without local state: a claimed order whose
+re-reads those that a new claim or shipment touched (and every open one now and
+then, in case a step failed or a log was missed) and acts on what the chain
+says, so it is idempotent and restart-safe without local state: a claimed order whose
 claimant qualifies is awarded (the design key is sealed to the claimant's
 registered HPKE key and the envelope pinned), a shipped order is confirmed if
 ``auto_confirm`` is on. Claims are exclusive (Open -> Claimed), so "the first
@@ -12,6 +13,7 @@ qualified claim" is the claim on the order when it qualifies.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +26,8 @@ from pynode.daemon.retry import ErrorClass, classify
 from pynode.orders.buyer import Buyer
 
 TERMINAL = (Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED)
+ACTIONABLE_EVENTS = ("OrderClaimed", "OrderShipped")  # what the watcher may answer: award, confirm
+REFRESH_S = 60.0  # every open order is re-read at least this often, news or not
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class OrderWatcher:
         self.log = log or (lambda *a, **k: None)
         self._known: set[int] = set()
         self._done: set[int] = set()
+        self._dirty: set[int] = set()
+        self._refreshed_at = 0.0
         self._next_block = self.chain.from_block
         self.stats = WatchStats()
 
@@ -78,16 +84,23 @@ class OrderWatcher:
         if head < self._next_block:
             return
         buyer_topic = "0x" + bytes.fromhex(self.address[2:]).rjust(32, b"\0").hex()
-        for event in self.chain.book.logs(("OrderPosted",), None, buyer_topic, from_block=self._next_block,
-                                          to_block=head):
-            self._known.add(int(event.args["orderId"]))
+        posted = {int(e.args["orderId"]) for e in self.chain.book.logs(
+            ("OrderPosted",), None, buyer_topic, from_block=self._next_block, to_block=head)}
+        touched = {int(e.args["orderId"]) for e in self.chain.book.logs(
+            ACTIONABLE_EVENTS, from_block=self._next_block, to_block=head)}
+        self._known |= posted
+        self._dirty |= posted | (touched & self._known)
         self._next_block = head + 1
 
     def cycle(self) -> WatchStats:
         self._discover()
-        for order_id in sorted(self._known - self._done):
+        if time.monotonic() - self._refreshed_at >= REFRESH_S:
+            self._dirty |= self._known
+            self._refreshed_at = time.monotonic()
+        for order_id in sorted(self._dirty - self._done):
             try:
                 self._step(order_id)
+                self._dirty.discard(order_id)
             except Exception as exc:  # noqa: BLE001 - sorted: one order's trouble never stops the others
                 if classify(exc) is ErrorClass.FATAL and not isinstance(exc, TxReverted):
                     raise

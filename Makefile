@@ -29,7 +29,7 @@ SOLC_STAMP := $(TOOLS)/solc-v$(SOLC_VERSION).registered
 BUILD_STAMP := build/.compiled
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help bootstrap compile test test-contracts test-pynode slither demo gas bench lock clean
+.PHONY: help bootstrap compile test test-contracts test-pynode slither demo gas bench soak lock clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -98,6 +98,11 @@ bench: bootstrap $(BUILD_STAMP)
 	python bench/decode_bench.py
 	python bench/audit_bench.py
 	python bench/claim_bench.py
+
+# Load, crashes and an IPFS restart: 1,000 orders, 3 buyers, 5 daemons (see bench/soak.py for knobs,
+# e.g. `make soak SOAK_ARGS="--orders 100"`). Not part of `make test`.
+soak: bootstrap $(BUILD_STAMP)
+	python bench/soak.py $(SOAK_ARGS)
 
 # Regenerates requirements.lock from pyproject.toml (needs the registry).
 lock: $(VENV_STAMP)

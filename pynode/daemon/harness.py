@@ -108,11 +108,12 @@ max_concurrent_jobs = {max_concurrent_jobs}
 class BuyerSide:
     """A buyer with its own design-key store and HPKE key pair."""
 
-    def __init__(self, chain: Chain, ipfs_api: str, account: LocalAccount, root: Path) -> None:
+    def __init__(self, chain: Chain, ipfs_api: str, account: LocalAccount, root: Path,
+                 keypair: HpkeKeyPair | None = None) -> None:
         self.chain = chain
         self.ipfs = IpfsClient(ipfs_api)
         self.vault = DesignVault(self.ipfs)
-        self.keypair = generate_keypair()
+        self.keypair = keypair or generate_keypair()
         self.buyer = Buyer(chain, self.vault, DesignKeyStore(root / "design-keys", self.ipfs), account)
         self.root = root
         root.mkdir(parents=True, exist_ok=True)

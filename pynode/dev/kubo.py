@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from pynode.dev.net import LOOPBACK, post_json
@@ -104,6 +105,19 @@ class KuboNode:
 
     def stop(self) -> None:
         self.process.stop(timeout=20.0)
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stops the daemon and starts it again on the same API and swarm ports, so clients keep their
+        URL and peers their address (Kubo would otherwise take new OS-chosen ports)."""
+        api = self.api_multiaddr
+        swarm = sorted({address.split("/p2p/")[0] for address in self.swarm_addresses()})
+        self.stop()
+        config_path = self.repo / "config"
+        config = json.loads(config_path.read_text())
+        _apply_overrides(config, {"Addresses.API": api, "Addresses.Swarm": swarm})
+        config_path.write_text(json.dumps(config, indent=2))
+        time.sleep(down_s)
+        self.start()
 
     def __enter__(self) -> "KuboNode":
         return self.start()

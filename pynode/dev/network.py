@@ -28,13 +28,13 @@ class LocalNetwork:
             stack.enter_context(self.anvil)
             for node in self.kubo.values():
                 stack.enter_context(node)
-            self._mesh()
+            self.mesh()
             self.deployment = deploy(self.anvil.rpc_url, self.anvil.chain_id, self.workdir / "deployments",
                                      extra_env=role_env(dev_accounts()))
             self._stack = stack.pop_all()
         return self
 
-    def _mesh(self) -> None:
+    def mesh(self) -> None:
         """Connects every organization's node to every other: no outside peers exist."""
         nodes = list(self.kubo.values())
         for i, node in enumerate(nodes):

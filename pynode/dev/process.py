@@ -16,7 +16,11 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    """Linux: the kernel sends SIGTERM to the child if the parent dies, even by SIGKILL."""
+    """Linux: the kernel sends SIGTERM to the child if the parent dies, even by SIGKILL.
+
+    The kernel ties this to the parent *thread*: a process started from a thread that
+    later ends gets the signal then. Start long-lived processes from the main thread.
+    """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

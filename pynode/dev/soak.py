@@ -1,0 +1,492 @@
+"""`make soak`: many orders, competing daemons, crashes and an IPFS restart on one chain, then the books checked.
+
+Buyers post orders in bursts (several posting threads per buyer share its
+nonces) and run an order watcher that awards the first qualified claim and
+confirms shipments. Partner daemons (`fabmesh node run` processes, overlapping
+capabilities, so every order is raced by several) claim, decrypt, produce,
+attest, ship and withdraw. Meanwhile a chaos thread SIGKILLs a random daemon
+and restarts it, again and again, and one Kubo node that daemons depend on is
+restarted. The chain mines on a block time, not per transaction.
+
+When nothing moves any more, the clock is advanced past every deadline and
+the buyers refund what is stuck by design (parts that failed their quality
+check, orders nobody claimed), so every order must end in exactly one terminal
+state. Then the books are checked from the chain, not from anyone's word:
+
+* terminal_exactly_once: each order's history holds exactly one terminal record and ends in it;
+* duplicate_claims: orders claimed more than once on chain, plus (daemon, order) pairs whose
+  journal holds more than one mined claim (a restart that re-sent instead of resolving);
+* lost_attestations: reports a daemon pinned but never attested, and shipments without an
+  attestation by the partner before them;
+* invariant_violations: escrow-balance checks that failed (sampled during the run at a pinned
+  block, and at the end) plus every failed check of a full `fabmesh audit` of all orders.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psutil
+
+from pynode.audit.ipfs_evidence import IpfsEvidence
+from pynode.audit.verify import Auditor
+from pynode.chain.client import Chain
+from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status
+from pynode.crypto.hpke import generate_keypair
+from pynode.daemon.harness import BuyerSide, NodeHome, NodeProcess, Repeating, make_partner, write_config
+from pynode.dev.accounts import ROLES, dev_accounts
+from pynode.dev.network import LocalNetwork
+from pynode.dev.paths import CHECKOUT
+from pynode.errors import FabmeshError
+from pynode.ipfs.client import IpfsClient
+from pynode.orders.watch import TERMINAL, AwardPolicy, OrderWatcher
+from pynode.settings import Settings
+
+TERMINAL_KINDS = {Kind.CANCELLED, Kind.REFUNDED, Kind.PAYMENT_WITHDRAWN, Kind.RESOLVED, Kind.DISPUTE_EXPIRED}
+# Escrow the order book holds for an order outside anyone's withdrawable credit, by status.
+HOLDS_PRICE_AND_BOND = {Status.CLAIMED, Status.AWARDED, Status.IN_PRODUCTION, Status.SHIPPED, Status.DISPUTED}
+MATERIAL_FOR = {"CNC_MILLING": "AL_6061", "FDM": "PLA", "LASER_CUTTING": "SS_316"}
+# Each order's process is offered by three or four of the five shops: every order is a race.
+SHOP_PROCESSES = [("CNC_MILLING", "FDM"), ("FDM", "LASER_CUTTING"), ("CNC_MILLING", "LASER_CUTTING"),
+                  ("CNC_MILLING", "FDM", "LASER_CUTTING"), ("LASER_CUTTING", "CNC_MILLING")]
+ORGS = ("buyers", "shops-a", "shops-b")
+WARP_S = 10 * 86400  # past every claim and delivery deadline the buyers set
+
+
+@dataclass(frozen=True)
+class SoakPlan:
+    orders: int = 1000
+    buyers: int = 3
+    daemons: int = 5
+    block_time: float = 0.5
+    burst: tuple[int, int] = (20, 60)  # orders per burst, per buyer
+    burst_gap_s: tuple[float, float] = (5.0, 20.0)
+    post_workers: int = 6  # concurrent posting threads per buyer
+    kill_every_s: tuple[float, float] = (15.0, 45.0)
+    down_s: tuple[float, float] = (1.0, 6.0)
+    kubo_restart_at: float = 0.4  # after this share of the orders is posted
+    kubo_down_s: float = 5.0
+    cancel_rate: float = 0.02  # buyers cancel right after posting, racing the claims
+    defect_rate: float = 0.02  # simulated production fails QA: attested as failed, later refunded
+    production_s: float = 0.5
+    max_concurrent_jobs: int = 200
+    stall_s: float = 90.0  # no order changed status for this long: the rest is stuck by design
+    invariant_every_s: float = 30.0
+    timeout_s: float = 3 * 3600
+    seed: int = 1
+
+
+@dataclass
+class Samples:
+    """CPU seconds and peak RSS per daemon process (per pid: a restart is a new process)."""
+
+    cpu_s: dict[int, float] = field(default_factory=dict)
+    rss_peak: dict[int, int] = field(default_factory=dict)
+    daemon_of: dict[int, int] = field(default_factory=dict)
+
+    def take(self, index: int, pid: int) -> None:
+        try:
+            proc = psutil.Process(pid)
+            times, rss = proc.cpu_times(), proc.memory_info().rss
+        except psutil.Error:
+            return
+        self.daemon_of[pid] = index
+        self.cpu_s[pid] = times.user + times.system
+        self.rss_peak[pid] = max(self.rss_peak.get(pid, 0), rss)
+
+
+class Soak:
+    def __init__(self, plan: SoakPlan, workdir: Path, net: LocalNetwork, say: Callable[[str], None]) -> None:
+        self.plan = plan
+        self.workdir = workdir
+        self.net = net
+        self.say = say
+        self.rng = random.Random(plan.seed)
+        self.chain = Chain.connect(Settings(rpc_url=net.anvil.rpc_url, deployments=workdir / "deployments",
+                                            artifacts=CHECKOUT / "build" / "contracts"))
+        self.accounts = dev_accounts(len(ROLES) + plan.buyers + plan.daemons)
+        self.homes: list[NodeHome] = []
+        self.daemons: list[NodeProcess] = []
+        self.sides: list[BuyerSide] = []
+        self.watchers: list[OrderWatcher] = []
+        self.order_buyer: dict[int, int] = {}
+        self.counts: Counter = Counter()
+        self.samples = Samples()
+        self.violations: list[str] = []
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self._last_progress = 0.0
+
+    def count(self, name: str) -> int:
+        """Increments a counter (posting threads, watchers and chaos all count) and returns its old value."""
+        with self._lock:
+            value = self.counts[name]
+            self.counts[name] = value + 1
+            return value
+
+    # ------------------------------------------------------------------ set-up
+
+    def _extra(self, offset: int) -> tuple[str, object]:
+        name = f"account{len(ROLES) + offset}"
+        return name, self.accounts[name]
+
+    def fund(self) -> None:
+        """anvil funds only its first ten accounts; buyers and shops beyond them get ETH here."""
+        for offset in range(self.plan.buyers + self.plan.daemons):
+            _, account = self._extra(offset)
+            self.net.anvil.rpc("anvil_setBalance", account.address, hex(10**24))
+
+    def start_daemons(self) -> None:
+        materials = sorted(set(MATERIAL_FOR.values()))
+        for i in range(self.plan.daemons):
+            _, account = self._extra(self.plan.buyers + i)
+            processes = SHOP_PROCESSES[i % len(SHOP_PROCESSES)]
+            home = make_partner(self.chain, self.accounts["certifier"], account, self.workdir / "shops" / f"shop{i}",
+                                f"shop{i}", processes=processes, materials=materials)
+            kubo = self.net.kubo["shops-a" if i % 2 == 0 else "shops-b"]
+            write_config(home, rpc_urls=[self.net.anvil.rpc_url], ipfs_api=kubo.api_url,
+                         deployments=self.workdir / "deployments", processes=processes, materials=materials,
+                         poll_interval_s=0.3, max_concurrent_jobs=self.plan.max_concurrent_jobs,
+                         duration_s=self.plan.production_s, defect_rate=self.plan.defect_rate)
+            self.homes.append(home)
+            self.daemons.append(NodeProcess(home).start())
+        for daemon in self.daemons:
+            daemon.wait_connected(120)
+        self.say(f"{len(self.daemons)} daemons running")
+
+    def start_buyers(self) -> None:
+        for b in range(self.plan.buyers):
+            _, account = self._extra(b)
+            side = BuyerSide(self.chain, self.net.kubo["buyers"].api_url, account, self.workdir / "buyers" / f"b{b}",
+                             keypair=generate_keypair())
+            self.sides.append(side)
+            self.watchers.append(OrderWatcher(side.buyer, side.keypair, AwardPolicy(auto_confirm=True)))
+
+    # ------------------------------------------------------------- the run
+
+    def _post_one(self, b: int, local: threading.local) -> None:
+        if not hasattr(local, "side"):  # one IPFS client per thread; nonces shared through the Chain
+            main = self.sides[b]
+            local.side = BuyerSide(self.chain, self.net.kubo["buyers"].api_url, main.buyer.account, main.root,
+                                   keypair=main.keypair)
+        index = self.count("post_attempts")
+        process = self.rng.choice(list(MATERIAL_FOR))
+        for attempt in range(3):
+            try:
+                posted = local.side.post(index, process=process, material=MATERIAL_FOR[process],
+                                         price=self.rng.randint(1, 10) * 10**15, claim_bond=10**14,
+                                         claim_window_s=2 * 86400)
+                break
+            except FabmeshError as exc:
+                self.count("post_retries")
+                self.say(f"post retry {attempt + 1}: {type(exc).__name__}: {str(exc)[:160]}")
+                time.sleep(1)
+        else:
+            self.count("post_failures")
+            return
+        self.order_buyer[posted.order_id] = b
+        self.count("posted")
+        if self.rng.random() < self.plan.cancel_rate:
+            try:
+                local.side.buyer.act("cancel", posted.order_id)
+                self.count("cancelled_by_buyer")
+            except FabmeshError:
+                self.count("cancel_lost_race")  # a daemon's claim got there first
+
+    def post_bursts(self, b: int, quota: int) -> None:
+        local = threading.local()
+        rng = random.Random(self.plan.seed * 1000 + b)
+        with ThreadPoolExecutor(self.plan.post_workers, thread_name_prefix=f"post-{b}") as pool:
+            done = 0
+            while done < quota and not self.stop.is_set():
+                size = min(rng.randint(*self.plan.burst), quota - done)
+                for future in [pool.submit(self._post_one, b, local) for _ in range(size)]:
+                    future.result()
+                done += size
+                self.stop.wait(rng.uniform(*self.plan.burst_gap_s))
+
+    def chaos(self) -> None:
+        """Kills a random daemon (SIGKILL) every few seconds and starts it again after a pause."""
+        rng = random.Random(self.plan.seed + 7)
+        while not self.stop.wait(rng.uniform(*self.plan.kill_every_s)):
+            index = rng.randrange(len(self.daemons))
+            daemon = self.daemons[index]
+            if not daemon.running():
+                continue
+            self.samples.take(index, daemon.proc.pid)
+            daemon.kill()
+            self.count("kills")
+            self.say(f"chaos: SIGKILL shop{index} (kill #{self.counts['kills']})")
+            self.stop.wait(rng.uniform(*self.plan.down_s))
+            daemon.start()
+
+    def maybe_restart_kubo(self) -> None:
+        """Restarts the Kubo node half the shops use, once the planned share of orders is posted. Runs on
+        the main thread: Kubo dies with the thread that started it (see pynode.dev.process)."""
+        if self.counts["kubo_restarts"] or self.counts["posted"] < self.plan.kubo_restart_at * self.plan.orders:
+            return
+        self.say("chaos: restarting Kubo node shops-a")
+        self.net.kubo["shops-a"].restart(down_s=self.plan.kubo_down_s)
+        self.net.mesh()
+        self.count("kubo_restarts")
+
+    def sample_resources(self) -> None:
+        for index, daemon in enumerate(self.daemons):
+            proc = daemon.proc
+            if proc is not None and proc.poll() is None:
+                self.samples.take(index, proc.pid)
+
+    def watch(self, b: int) -> None:
+        try:
+            self.watchers[b].cycle()
+        except Exception as exc:
+            self.count("watcher_errors")
+            raise exc
+
+    # ------------------------------------------------------------- checks
+
+    def orders_at(self, block: int) -> dict[int, OrderTracker]:
+        return self.chain.book.load_orders(self.chain.from_block, block)
+
+    def check_escrow(self, block: int) -> bool:
+        """ETH held by the order book == escrow of unsettled orders + everyone's withdrawable credit."""
+        orders = self.orders_at(block)
+        held = 0
+        for tracker in orders.values():
+            price, bond = tracker.terms[2], tracker.terms[3]
+            if tracker.status == Status.OPEN:
+                held += price
+            elif tracker.status in HOLDS_PRICE_AND_BOND:
+                held += price + bond
+            elif tracker.status == Status.COMPLETED:
+                held += price + bond - price * tracker.terms[7] // 10_000  # the fee is already a credit
+        credited = {event.args["account"] for event in self.chain.book.logs(("Credited",), from_block=self.chain.from_block,
+                                                                            to_block=block)}
+        credits = sum(self.chain.book.call("credits", account, ZERO_ADDRESS, block=block) for account in credited)
+        balance = self.chain.w3.eth.get_balance(self.chain.book.address, block)
+        self.count("escrow_checks")
+        if balance != held + credits:
+            self.violations.append(f"escrow at block {block}: balance {balance} != held {held} + credits {credits}")
+            return False
+        return True
+
+    def progress(self) -> Counter:
+        self._last_progress = time.monotonic()
+        head = self.chain.w3.eth.block_number - 1
+        statuses = Counter(t.status.name for t in self.orders_at(head).values())
+        self.check_escrow(head)
+        alive = sum(d.running() for d in self.daemons)
+        self.say(f"block {head}: posted {self.counts['posted']}/{self.plan.orders}, {dict(sorted(statuses.items()))}, "
+                 f"kills {self.counts['kills']}, daemons up {alive}/{len(self.daemons)}")
+        return statuses
+
+    def _terminal_count(self, statuses: Counter) -> int:
+        return sum(statuses.get(s.name, 0) for s in TERMINAL)
+
+    def wait_quiet(self, deadline: float) -> float:
+        """Until every planned order is posted and terminal, or nothing moved for stall_s; returns when
+        the last order became terminal (wall clock)."""
+        last_change, last_seen, finished_at = time.monotonic(), None, time.monotonic()
+        while time.monotonic() < deadline:
+            self.stop.wait(self.plan.invariant_every_s)
+            statuses = self.progress()
+            snapshot = (self.counts["posted"], tuple(sorted(statuses.items())))
+            if snapshot != last_seen:
+                last_seen, last_change = snapshot, time.monotonic()
+                finished_at = time.monotonic()
+            posted_all = self.counts["posted"] + self.counts["post_failures"] >= self.plan.orders
+            if posted_all and self._terminal_count(statuses) == sum(statuses.values()):
+                break
+            if posted_all and time.monotonic() - last_change > self.plan.stall_s:
+                break
+        return finished_at
+
+    def refund_stuck(self, deadline: float) -> None:
+        """After the clock passed every deadline: buyers take back what nobody will deliver."""
+        self.net.anvil.rpc("evm_increaseTime", WARP_S)
+        self.net.anvil.rpc("evm_mine")
+        refundable = (Status.OPEN, Status.CLAIMED, Status.AWARDED, Status.IN_PRODUCTION)
+        while time.monotonic() < deadline:
+            orders = self.orders_at(self.chain.w3.eth.block_number)
+            pending = [t for t in orders.values() if t.status not in TERMINAL]
+            if not pending:
+                return
+            for tracker in pending:
+                if tracker.status in refundable:
+                    try:
+                        self.sides[self.order_buyer[tracker.order_id]].buyer.act("refund", tracker.order_id)
+                        self.count("refunded_at_end")
+                    except FabmeshError as exc:  # a late shipment got there first: it is paid normally instead
+                        self.say(f"refund {tracker.order_id}: {str(exc)[:120]}")
+            time.sleep(2)
+            self.progress()
+        raise FabmeshError("orders still not terminal after the deadline warp")
+
+    def journal_duplicates(self) -> int:
+        duplicates = 0
+        for home in self.homes:
+            with sqlite3.connect(f"file:{home.db_path}?mode=ro", uri=True) as db:
+                # claims that reached the chain (mined, or mined and reverted): one per order at most
+                duplicates += db.execute("SELECT COUNT(*) FROM (SELECT order_id FROM actions WHERE kind = 'claim' AND "
+                                         "(status = 'mined' OR error LIKE 'mined in block%') GROUP BY order_id "
+                                         "HAVING COUNT(*) > 1)").fetchone()[0]
+                self.counts["claim_txs"] += db.execute("SELECT COUNT(*) FROM actions WHERE kind = 'claim' "
+                                                       "AND tx_hash IS NOT NULL").fetchone()[0]
+        return duplicates
+
+    def lost_attestations(self, orders: dict[int, OrderTracker]) -> int:
+        attested = {(oid, rec[1]) for oid, t in orders.items() for rec in t.records if rec[0] == Kind.QUALITY_ATTESTED}
+        lost = 0
+        for home in self.homes:
+            for meta in (home.work_dir / "jobs").glob("*/report.meta.json"):
+                order_id = int(meta.parent.name)
+                if (order_id, home.account.address) not in attested:
+                    self.violations.append(f"order {order_id}: {home.name} pinned a report it never attested")
+                    lost += 1
+        for oid, tracker in orders.items():
+            kinds = [(rec[0], rec[1]) for rec in tracker.records]
+            shipped = [i for i, (kind, _) in enumerate(kinds) if kind == Kind.SHIPPED]
+            if shipped and (Kind.QUALITY_ATTESTED, tracker.state[1]) not in kinds[:shipped[0]]:
+                self.violations.append(f"order {oid}: shipped without the partner's attestation")
+                lost += 1
+        return lost
+
+    def audit(self) -> int:
+        auditor = Auditor(self.chain, IpfsEvidence(IpfsClient(self.net.kubo["buyers"].api_url)), confirmations=0)
+        result = auditor.audit()
+        failures = result.failures()
+        for check in failures[:20]:
+            self.violations.append(f"audit order {check.order_id}: {check.name}: {check.reason}")
+        self.counts["audit_checks"] = len(result.all_checks)
+        return len(failures)
+
+    # --------------------------------------------------------------- main
+
+    def run(self) -> dict:
+        plan = self.plan
+        deadline = time.monotonic() + plan.timeout_s
+        self.fund()
+        self.start_daemons()
+        self.start_buyers()
+        quotas = [plan.orders // plan.buyers + (b < plan.orders % plan.buyers) for b in range(plan.buyers)]
+        posters = [threading.Thread(target=self.post_bursts, args=(b, q), name=f"buyer-{b}", daemon=True)
+                   for b, q in enumerate(quotas)]
+        chaos = threading.Thread(target=self.chaos, name="chaos", daemon=True)
+        loops = [Repeating(lambda b=b: self.watch(b), 0.5, f"watch-{b}") for b in range(plan.buyers)]
+        loops.append(Repeating(self.sample_resources, 2.0, "sampler"))
+        started = time.monotonic()
+        for loop in loops:
+            loop.__enter__()
+        try:
+            for thread in (*posters, chaos):
+                thread.start()
+            while any(t.is_alive() for t in posters) and time.monotonic() < deadline:
+                self.stop.wait(min(5.0, self.plan.invariant_every_s))
+                self.maybe_restart_kubo()
+                if time.monotonic() - self._last_progress >= self.plan.invariant_every_s:
+                    self.progress()
+            self.maybe_restart_kubo()
+            posted_at = time.monotonic()
+            self.say(f"all bursts posted after {posted_at - started:.0f}s")
+            finished_at = self.wait_quiet(deadline)
+            terminal_before_warp = self._terminal_count(self.progress())
+            self.stop.set()
+            chaos.join(60)
+            for daemon in self.daemons:
+                if not daemon.running():
+                    daemon.start()
+            self.refund_stuck(min(deadline, time.monotonic() + 600))
+        finally:
+            self.stop.set()
+            for loop in loops:
+                loop.__exit__(None, None, None)
+            shutdowns = self._stop_daemons()
+        return self.results(started, finished_at, terminal_before_warp, shutdowns)
+
+    def _stop_daemons(self) -> list[float]:
+        times = []
+        for index, daemon in enumerate(self.daemons):
+            if daemon.running():
+                self.samples.take(index, daemon.proc.pid)
+            t0 = time.monotonic()
+            try:
+                code = daemon.terminate(timeout=30)
+            except Exception:  # noqa: BLE001 - counted as an unclean stop
+                code = -1
+            times.append(time.monotonic() - t0)
+            if code != 0:
+                self.count("unclean_stops")
+        return times
+
+    def results(self, started: float, finished_at: float, terminal_before_warp: int, shutdowns: list[float]) -> dict:
+        block = self.chain.w3.eth.block_number
+        orders = self.orders_at(block)
+        statuses = Counter(t.status.name for t in orders.values())
+        not_once = [oid for oid, t in orders.items()
+                    if t.status not in TERMINAL or sum(rec[0] in TERMINAL_KINDS for rec in t.records) != 1]
+        for oid in not_once[:20]:
+            self.violations.append(f"order {oid}: {orders[oid].status.name}, terminal records "
+                                   f"{[Kind(r[0]).name for r in orders[oid].records if r[0] in TERMINAL_KINDS]}")
+        onchain_duplicates = sum(sum(rec[0] == Kind.CLAIMED for rec in t.records) > 1 for t in orders.values())
+        duplicate_claims = onchain_duplicates + self.journal_duplicates()
+        lost = self.lost_attestations(orders)
+        escrow_ok = self.check_escrow(block)
+        audit_failures = self.audit()
+        escrow_failures = sum(v.startswith("escrow") for v in self.violations)
+        active_min = (finished_at - started) / 60
+        per_daemon_cpu = Counter()
+        for pid, cpu in self.samples.cpu_s.items():
+            per_daemon_cpu[self.samples.daemon_of[pid]] += cpu
+        rss = [v / 2**20 for v in self.samples.rss_peak.values()] or [0.0]
+        paid_normally = statuses.get(Status.PAID.name, 0)
+        return {
+            "orders": len(orders),
+            "terminal_exactly_once": not not_once and len(orders) == self.counts["posted"],
+            "duplicate_claims": duplicate_claims,
+            "lost_attestations": lost,
+            "invariant_violations": escrow_failures + audit_failures,
+            "kills": self.counts["kills"],
+            "kubo_restarts": self.counts["kubo_restarts"],
+            "orders_per_min": round(terminal_before_warp / active_min, 1),
+            "active_minutes": round(active_min, 2),
+            "final_status": dict(sorted(statuses.items())),
+            "paid": paid_normally,
+            "terminal_before_deadline_warp": terminal_before_warp,
+            "refunded_after_warp": self.counts["refunded_at_end"],
+            "cancelled_by_buyer": self.counts["cancelled_by_buyer"],
+            "cancel_lost_race": self.counts["cancel_lost_race"],
+            "claim_txs_sent": self.counts["claim_txs"],
+            "escrow_checks": self.counts["escrow_checks"],
+            "escrow_ok_at_end": escrow_ok,
+            "audit_checks": self.counts["audit_checks"],
+            "audit_failures": audit_failures,
+            "post_retries": self.counts["post_retries"],
+            "post_failures": self.counts["post_failures"],
+            "watcher_errors": self.counts["watcher_errors"],
+            "unclean_stops": self.counts["unclean_stops"],
+            "shutdown_s_max": round(max(shutdowns, default=0.0), 2),
+            "daemon_cpu_s": {f"shop{i}": round(per_daemon_cpu[i], 1) for i in range(len(self.daemons))},
+            "daemon_cpu_pct_of_core_mean": round(100 * sum(per_daemon_cpu.values()) / len(self.daemons)
+                                                 / (active_min * 60), 1),
+            "daemon_rss_peak_mib": round(max(rss), 1),
+            "daemon_rss_peak_mib_mean": round(sum(rss) / len(rss), 1),
+            "daemon_processes": len(self.samples.rss_peak),
+            "violations": self.violations[:40],
+            "plan": asdict(self.plan),
+        }
+
+
+def run_soak(plan: SoakPlan, workdir: Path, say: Callable[[str], None] = print) -> dict:
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    with LocalNetwork(workdir, list(ORGS), block_time=plan.block_time) as net:
+        return Soak(plan, workdir, net, say).run()

@@ -1,6 +1,6 @@
 """Entry point of the `fabmesh` command.
 
-Exit codes: 0 ok, 1 error (one line on stderr), 2 usage.
+Exit codes: 0 ok, 1 error, 2 usage; an error is one line on stderr.
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
-    except click.ClickException as exc:  # usage errors exit 2, others 1
-        exc.show()
+    except click.ClickException as exc:  # usage errors exit 2, others 1; one line either way
+        hint = f" (see '{exc.ctx.command_path} -h')" if isinstance(exc, click.UsageError) and exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
         sys.exit(exc.exit_code)
     except FabmeshError as exc:
         click.echo(f"error: {exc}", err=True)

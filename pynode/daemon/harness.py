@@ -119,13 +119,15 @@ class BuyerSide:
         root.mkdir(parents=True, exist_ok=True)
 
     def post(self, index: int, *, process: str = "CNC_MILLING", material: str = "AL_6061", price: int = 10**15,
-             claim_bond: int = 10**14, claim_window_s: int = 86400, tolerances: dict | None = None) -> PostedOrder:
+             claim_bond: int = 10**14, claim_window_s: int = 86400, tolerances: dict | None = None,
+             certifications: tuple[str, ...] = ()) -> PostedOrder:
         design = self.root / f"design-{index}.stl"
         design.write_bytes(b"solid part-%d\n" % index + os.urandom(64))
         now = self.chain.w3.eth.get_block("latest")["timestamp"]
         request = OrderRequest(design=design, process=process, material=material, quantity=1, price=price,
                                claim_deadline=now + claim_window_s, delivery_deadline=now + 7 * 86400,
                                inspection_window=3 * 86400, claim_bond=claim_bond, region="u33d",
+                               certifications=certifications,
                                tolerances=tolerances or {"bore_d": {"nominal": 10.0, "plus": 0.05, "minus": 0.05,
                                                                     "unit": "mm"}})
         return self.buyer.post(request, self.keypair.public_key)

@@ -16,8 +16,9 @@ from eth_utils import to_checksum_address
 from pynode.chain.client import Chain
 from pynode.chain.contracts import region_bytes
 from pynode.chain.erc20 import Erc20
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Status, docs_hash, pack_cert_ids, spec_hash
-from pynode.chain.tx import SentTx
+from pynode.chain.orders import (CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, Status, docs_hash,
+                                 pack_cert_ids, spec_hash)
+from pynode.chain.tx import SentTx, TxReverted
 from pynode.crypto.envelope import OrderContext
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.errors import InputError
@@ -127,6 +128,9 @@ class Buyer:
         claimant = tracker.state[1]
         if to_checksum_address(partner) != to_checksum_address(claimant):
             raise InputError(f"order {order_id} was claimed by {claimant}, not {partner}")
+        if (refusal := self.claimant_refusal(tracker)) is not None:
+            raise InputError(f"order {order_id}: claimant {claimant} no longer qualifies ({refusal}); the design key "
+                             "stays sealed: let the claim lapse and refund after the claim deadline")
         design_sha256 = bytes(tracker.docs[1])
         content_key = self.keys.load(keypair, chain_id=self.chain.chain_id, book=self._book,
                                      buyer=self.account.address, design_cid=bytes(tracker.docs[0]),
@@ -137,6 +141,18 @@ class Buyer:
         envelope_cid = self.vault.publish_envelope(content_key, partner_key, context)
         sent = self.chain.send(self.account, self.chain.book.award(tracker, cid_to_digest(envelope_cid)))
         return sent, envelope_cid
+
+    def claimant_refusal(self, tracker: OrderTracker) -> str | None:
+        """Why the claimant may not be awarded now, or None. The contract checks eligibility only at claim
+        time; a partner suspended, unbonding or decertified since then must not receive the design key."""
+        _, processes, materials, cert_ids, _ = tracker.spec
+        check = self.chain.registry.request("eligibility check", "checkEligible", tracker.state[1], processes,
+                                            materials, cert_ids)
+        try:
+            self.chain.simulate(self.account, check)
+        except TxReverted as exc:
+            return exc.reason
+        return None
 
     def act(self, function: str, order_id: int) -> SentTx:
         """confirm, cancel, refund or finalize (the last two anyone may call)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from eth_utils import to_checksum_address
 
-from pynode.chain.orders import Status
+from pynode.chain.orders import OrderTracker, Status
 from pynode.chain.tx import TxReverted
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.daemon.retry import ErrorClass, classify
@@ -65,9 +65,9 @@ class OrderWatcher:
     def address(self) -> str:
         return self.buyer.account.address
 
-    def qualifies(self, partner: str) -> str | None:
+    def qualifies(self, tracker: OrderTracker) -> str | None:
         """None if the claimant may be awarded, else why not."""
-        partner = to_checksum_address(partner)
+        partner = to_checksum_address(tracker.state[1])
         if self.policy.allowed_partners and partner not in self.policy.allowed_partners:
             return "not in allowed_partners"
         info = self.chain.registry.partner_info(partner)
@@ -77,7 +77,7 @@ class OrderWatcher:
             return f"{info.completed} completed orders, fewer than {self.policy.min_completed}"
         if self.policy.max_failed_qa is not None and info.failed_qa > self.policy.max_failed_qa:
             return f"{info.failed_qa} failed QA, more than {self.policy.max_failed_qa}"
-        return None
+        return self.buyer.claimant_refusal(tracker)
 
     def _discover(self) -> None:
         head = self.chain.w3.eth.block_number - self.chain.confirmations
@@ -114,7 +114,7 @@ class OrderWatcher:
             self._done.add(order_id)
         elif status == Status.CLAIMED and self.policy.auto_award:
             partner = tracker.state[1]
-            reason = self.qualifies(partner)
+            reason = self.qualifies(tracker)
             if reason is not None:
                 if self.stats.refused.get(order_id) != reason:
                     self.log("award_refused", order_id=order_id, partner=partner, reason=reason)

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from eth_utils import keccak
 
-from pynode.chain.orders import Status
+from pynode.chain.orders import CERT, Status
 from pynode.daemon.harness import BuyerSide, make_partner
 from pynode.orders.buyer import Buyer
 from pynode.orders.design_keys import DesignKeyStore
+from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore
 
@@ -51,3 +53,25 @@ def test_watch_orders_awards_the_claim(chain, anvil, kubo, dev_accounts, deploym
     again = subprocess.run([fabmesh, "--account", "buyer", "--password-file", str(tmp_path / "pw"), "node",
                             "watch-orders", "--once"], env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and '"awarded"' not in again.stderr
+
+
+def test_watcher_refuses_a_claimant_decertified_since_its_claim(chain, kubo, dev_accounts, tmp_path):
+    """The contract checks certifications at claim time only; the watcher re-runs the registry's check before
+    sealing the design key, so a claimant whose required certification was revoked gets nothing."""
+    certifier = dev_accounts["certifier"]
+    maker = make_partner(chain, certifier, dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    now = chain.w3.eth.get_block("latest")["timestamp"]
+    chain.send(certifier, chain.registry.certify(maker.account.address, CERT["ISO_9001"], now + 86400 * 365,
+                                                 keccak(b"audit")))
+    side = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
+    order_id = side.post(1, certifications=("ISO_9001",)).order_id
+    chain.send(maker.account, chain.book.claim(chain.book.load_order(order_id, chain.from_block)))
+    chain.send(certifier, chain.registry.revoke_certification(maker.account.address, CERT["ISO_9001"],
+                                                              keccak(b"lapsed")))
+
+    watcher = OrderWatcher(side.buyer, side.keypair, AwardPolicy())
+    stats = watcher.cycle()
+
+    assert stats.awarded == [] and "CertificationMissing" in stats.refused[order_id]
+    assert chain.book.load_order(order_id, chain.from_block).status == Status.CLAIMED

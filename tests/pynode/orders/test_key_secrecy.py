@@ -319,17 +319,19 @@ def test_suspended_partner_cannot_claim_so_no_key_is_ever_sealed_to_it(net, dev_
     assert_design_stays_secret(net, "maker2", [posted.order_id], extra_cids=[posted.key_backup_cid])
 
 
-def test_partner_suspended_after_its_claim_can_still_be_awarded_and_decrypt(net, dev_accounts):
-    """Suspension blocks new claims only (contracts/README.md): `award` checks neither the registry nor the partner's
-    standing, and the buyer's client does not either, so a running claim still gets the key."""
+def test_partner_suspended_after_its_claim_is_refused_the_award_and_cannot_decrypt(net, dev_accounts):
+    """Suspension blocks new claims only (contracts/README.md): the contract's `award` does not re-check the
+    claimant. The buyer's client does (the registry's own eligibility check, re-run), so a partner suspended
+    after claiming never gets an envelope; the buyer lets the claim lapse and refunds."""
     posted = net.post()
     net.partner("maker2").claim(posted.order_id)
     net.suspend("maker2", dev_accounts["admin"])
 
-    net.buyer.award(posted.order_id, net.homes["maker2"].account.address, net.buyer_keypair)
+    with pytest.raises(InputError, match="no longer qualifies.*PartnerIsSuspended"):
+        net.buyer.award(posted.order_id, net.homes["maker2"].account.address, net.buyer_keypair)
 
-    received = net.partner("maker2").fetch_design(posted.order_id, net.received("maker2"))
-    assert received.read_bytes() == net.design.read_bytes()
+    assert net.chain.book.load_order(posted.order_id, net.chain.from_block).status == Status.CLAIMED
+    assert_design_stays_secret(net, "maker2", [posted.order_id], extra_cids=[posted.key_backup_cid])
 
 
 def test_observer_of_every_block_pin_log_calldata_and_slot_cannot_decrypt(net):

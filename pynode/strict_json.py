@@ -5,7 +5,8 @@ caller's ``InputError`` subclass: a size cap checked before parsing, UTF-8
 only, no duplicate keys, no NaN/Infinity and no numbers that overflow a
 double, no integers longer than ``MAX_INT_DIGITS`` digits (Python would refuse
 past 4,300 digits with a bare ``ValueError``), no nesting deeper than the
-interpreter's recursion limit.
+interpreter's recursion limit. ``document_text`` alone (size cap, UTF-8) serves
+other formats, such as the node's TOML file.
 """
 
 from __future__ import annotations
@@ -19,12 +20,22 @@ from pynode.errors import InputError
 MAX_INT_DIGITS = 100  # uint256 has 78 digits
 
 
-def strict_json_loads(data: bytes | str, what: str, max_bytes: int, *, error: type[InputError] = InputError,
-                      too_large: type[InputError] | None = None) -> Any:
-    """Parses ``data`` or raises ``error`` (``too_large`` for the size cap, default ``error``) naming ``what``."""
+def document_text(data: bytes | str, what: str, max_bytes: int, *, error: type[InputError] = InputError,
+                  too_large: type[InputError] | None = None) -> str:
+    """``data`` as text, if it is at most ``max_bytes`` bytes of UTF-8; ``error`` (or ``too_large``) otherwise."""
     size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     if size > max_bytes:
         raise (too_large or error)(f"{what}: {size} bytes, larger than the {max_bytes}-byte limit")
+    try:
+        return data if isinstance(data, str) else data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what}: not UTF-8 (byte {exc.start})") from None
+
+
+def strict_json_loads(data: bytes | str, what: str, max_bytes: int, *, error: type[InputError] = InputError,
+                      too_large: type[InputError] | None = None) -> Any:
+    """Parses ``data`` or raises ``error`` (``too_large`` for the size cap, default ``error``) naming ``what``."""
+    text = document_text(data, what, max_bytes, error=error, too_large=too_large)
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -49,11 +60,8 @@ def strict_json_loads(data: bytes | str, what: str, max_bytes: int, *, error: ty
         return int(text)
 
     try:
-        text = data if isinstance(data, str) else data.decode("utf-8")
         return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants,
                           parse_float=finite_float, parse_int=short_int)
-    except UnicodeError as exc:
-        raise error(f"{what}: not UTF-8 (byte {getattr(exc, 'start', '?')})") from None
     except json.JSONDecodeError as exc:
         raise error(f"{what}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:

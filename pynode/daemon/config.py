@@ -27,6 +27,7 @@ from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
 from pynode.daemon.spec import dotted
 from pynode.errors import InputError
+from pynode.strict_json import document_text
 
 ENV_PREFIX = "FABMESH_"
 ENV_NESTED = "__"
@@ -110,12 +111,8 @@ class NodeConfig(BaseSettings):
             raise InputError(f"{path}: config file not found") from None
         except OSError as exc:
             raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from None
-        if len(raw) > MAX_CONFIG_BYTES:
-            raise InputError(f"{path}: {len(raw)} bytes, larger than the {MAX_CONFIG_BYTES}-byte limit")
         try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
+            data = tomllib.loads(document_text(raw, str(path), MAX_CONFIG_BYTES))
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{path}: invalid TOML: {exc}") from None
         except RecursionError:

@@ -361,3 +361,12 @@ def test_tolerances(text: str) -> None:
         name, tolerance = parsed
         assert name and set(tolerance) == {"nominal", "plus", "minus", "unit"}
         assert all(math.isfinite(tolerance[k]) for k in ("nominal", "plus", "minus"))
+
+
+@pytest.mark.xfail(raises=RecursionError, strict=True,
+                   reason="orders/attestation.py parses with json.loads: 3,000 nested arrays fit its 4,096-byte cap "
+                          "and leak RecursionError; strict_json_loads(text, 'signed attestation', MAX_DOCUMENT) fixes it")
+def test_signed_attestations_nested_deeper_than_the_interpreter_allows() -> None:
+    from pynode.orders.attestation import parse_signed_attestation
+
+    parsed_or_refused(parse_signed_attestation, b"[" * 3000)

@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from pynode.errors import InputError
+from pynode.strict_json import strict_json_loads
 
 ATTESTATION_TYPES = {
     "Attestation": [
@@ -77,12 +78,7 @@ def sign_attestation(inspector: LocalAccount, *, chain_id: int, order_book: str,
 
 
 def parse_signed_attestation(text: str | bytes) -> SignedAttestation:
-    if len(text) > MAX_DOCUMENT:
-        raise InputError(f"signed attestation larger than {MAX_DOCUMENT} bytes")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"signed attestation is not JSON: {exc}") from exc
+    data = strict_json_loads(text, "signed attestation", MAX_DOCUMENT)
     if not isinstance(data, dict) or data.pop("type", None) != DOCUMENT_TYPE:
         raise InputError(f"not a {DOCUMENT_TYPE} document")
     expected = {"chain_id", "order_book", "order_id", "inspector", "report_cid", "report_hash", "passed", "nonce",

@@ -325,7 +325,7 @@ CASES = {
         ("--json", "audit", "order", "{shipped_huge_report}", "--ipfs-timeout", "20"), 1,
         "report not fetchable"),
     "signed attestation not JSON": Case(("--account", "maker", "-y", "relay-attestation", "{attestation-not-json}"),
-                                        1, "signed attestation is not JSON"),
+                                        1, "signed attestation: invalid JSON"),
     "signed attestation that is a report": Case(("--account", "maker", "-y", "relay-attestation", "{report.json}"),
                                                 1, "not a fabmesh"),
 }

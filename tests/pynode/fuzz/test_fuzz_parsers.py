@@ -363,9 +363,6 @@ def test_tolerances(text: str) -> None:
         assert all(math.isfinite(tolerance[k]) for k in ("nominal", "plus", "minus"))
 
 
-@pytest.mark.xfail(raises=RecursionError, strict=True,
-                   reason="orders/attestation.py parses with json.loads: 3,000 nested arrays fit its 4,096-byte cap "
-                          "and leak RecursionError; strict_json_loads(text, 'signed attestation', MAX_DOCUMENT) fixes it")
 def test_signed_attestations_nested_deeper_than_the_interpreter_allows() -> None:
     from pynode.orders.attestation import parse_signed_attestation
 

@@ -70,7 +70,7 @@ def test_signature_for_another_chain_is_refused(chain, dev_accounts, awarded):
 @pytest.mark.parametrize("document, message", [
     ("{}", "not a fabmesh/signed-attestation"),
     ("[1]", "not a fabmesh/signed-attestation"),
-    ("garbage", "not JSON"),
+    ("garbage", "invalid JSON"),
     ('{"type": "fabmesh/signed-attestation"}', "fields differ"),
     ("x" * 5000, "larger than"),
 ])

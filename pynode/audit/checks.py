@@ -204,7 +204,7 @@ def check_envelope(oid: int, log: DecodedLog, docs: tuple, partner: str | None, 
 
 def check_report(oid: int, log: DecodedLog, partner: str | None, ctx: AuditContext,
                  evidence: EvidenceSource) -> Check:
-    from pynode.daemon.report import parse_report
+    from pynode.daemon.report import parse_report, report_mismatch
 
     name = "evidence.quality_report"
     cid_digest, committed = bytes(log.args["reportCid"]), bytes(log.args["reportHash"])
@@ -222,13 +222,11 @@ def check_report(oid: int, log: DecodedLog, partner: str | None, ctx: AuditConte
         report = parse_report(data)
     except FabmeshError as exc:
         return Check(oid, name, False, f"{_where(log)}: report {cid} does not parse: {exc}")
-    wrong = [(k, got, want) for k, got, want in (
-        ("order_id", report.order_id, str(oid)), ("chain_id", report.chain_id, ctx.chain_id),
-        ("contract", report.contract, ctx.book), ("partner", report.partner, partner),
-        ("passed", report.passed, passed)) if got != want]
-    if wrong:
-        k, got, want = wrong[0]
-        return Check(oid, name, False, f"{_where(log)}: report {cid} says {k} {got}, the chain says {want}")
+    mismatch = report_mismatch(report, order_id=oid, chain_id=ctx.chain_id, contract=ctx.book, partner=partner,
+                               passed=passed)
+    if mismatch:
+        key, got, want = mismatch
+        return Check(oid, name, False, f"{_where(log)}: report {cid} says {key} {got}, the chain says {want}")
     return Check(oid, name, True, f"{_where(log)}: {cid} SHA-256 matches; report for this order, "
                                   f"passed={report.passed}")
 

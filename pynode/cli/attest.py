@@ -7,14 +7,16 @@ from pathlib import Path
 
 import click
 
+from pynode.chain.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
+from pynode.cli.order import checked_report
 from pynode.errors import InputError
 from pynode.ipfs.cid import cid_to_digest
 from pynode.orders.attestation import parse_signed_attestation, sign_attestation
 
 
-def _report(ctx: CliContext, report: Path) -> tuple[str, bytes, bytes]:
-    data = report.read_bytes()
+def _report(ctx: CliContext, tracker: OrderTracker, report: Path, passed: bool) -> tuple[str, bytes, bytes]:
+    data = checked_report(ctx, tracker, report, passed=passed)
     cid = ctx.ipfs.add_bytes(data)
     return cid, cid_to_digest(cid), hashlib.sha256(data).digest()
 
@@ -37,7 +39,7 @@ def attest(ctx: CliContext, order_id: int, report: Path, passed: bool, sign_out:
     """
     chain = ctx.chain
     tracker = chain.book.load_order(order_id, chain.from_block)
-    cid, report_cid, report_hash = _report(ctx, report)
+    cid, report_cid, report_hash = _report(ctx, tracker, report, passed)
     if sign_out is None:
         sent = ctx.send(chain.book.attest(tracker, report_cid, report_hash, passed))
         ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "report_cid": cid, "passed": passed},

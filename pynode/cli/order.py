@@ -20,11 +20,13 @@ from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Kind, Ord
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.node import watch_orders
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
+from pynode.daemon.adapters.base import ProductionResult
+from pynode.daemon.report import build_report, canonical_json, parse_report, report_hashes, report_mismatch
 from pynode.errors import InputError
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.orders.buyer import Buyer, OrderRequest
 from pynode.orders.design_keys import DesignKeyStore
-from pynode.orders.partner import Partner
+from pynode.orders.partner import Partner, fetch_spec_document
 
 
 def _buyer(ctx: CliContext) -> Buyer:
@@ -119,6 +121,71 @@ def _tolerance(text: str) -> tuple[str, dict]:
     if not math.isfinite(float(nominal)) or not math.isfinite(float(tol)):
         raise click.BadParameter(f"{text[:60]!r}: numbers too large", param_hint="--tolerance")
     return name, {"nominal": float(nominal), "plus": float(tol), "minus": float(tol), "unit": unit}
+
+
+def _measurement(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    try:
+        number = float(value) if value.strip().isascii() else math.nan
+    except ValueError:
+        number = math.nan
+    if not name.strip() or not math.isfinite(number):
+        raise click.BadParameter(f"{text[:60]!r}: expected NAME=NUMBER, e.g. hole_d=6.02", param_hint="--measure")
+    return name.strip(), number
+
+
+def checked_report(ctx: CliContext, tracker: OrderTracker, path: Path, *, passed: bool) -> bytes:
+    """The report file's bytes, if it is a quality report for this order with this verdict (as the auditor will
+    check it); a one-line error otherwise, before anything is pinned or sent."""
+    data = path.read_bytes()
+    try:
+        report = parse_report(data)
+    except InputError as exc:
+        raise InputError(f"{path.name}: {exc}; write one with `fabmesh order report {tracker.order_id}`") from None
+    mismatch = report_mismatch(report, order_id=tracker.order_id, chain_id=ctx.chain.chain_id,
+                               contract=ctx.chain.book.address, partner=tracker.state[1], passed=passed)
+    if mismatch:
+        key, got, want = mismatch
+        raise InputError(f"{path.name} says {key} {got}, expected {want} for order {tracker.order_id}")
+    return data
+
+
+@order.command(name="report")
+@click.argument("order_id", type=click.IntRange(1))
+@click.option("--measure", "measures", multiple=True, metavar="NAME=NUMBER",
+              help="A measured value (repeatable); names with a tolerance in the order's spec are checked against it")
+@click.option("--evidence", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file backing the measurements (repeatable): its SHA-256 goes into the report; keep the file")
+@click.option("--fail", "failed", is_flag=True, help="The parts fail inspection whatever the numbers say")
+@click.option("--notes", default="", help="Free text for the report")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write it")
+@pass_ctx
+def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: tuple[Path, ...], failed: bool,
+           notes: str, out: Path) -> None:
+    """Write ORDER_ID's quality report (the document `attest` and `order ship` pin) from measurements.
+
+    Every toleranced dimension of the order's spec becomes a check; the report
+    passes only if each is measured and within tolerance and --fail is not given.
+    """
+    if out.exists():
+        raise InputError(f"{out} already exists")
+    measurements = dict(_measurement(m) for m in measures)
+    chain = ctx.chain
+    tracker = chain.book.load_order(order_id, chain.from_block)
+    if tracker.state[1] == ZERO_ADDRESS:
+        raise InputError(f"order {order_id} is {tracker.status.name} and has no partner to report on")
+    spec = fetch_spec_document(ctx.ipfs, tracker).model_dump(mode="json")
+    now = int(time.time())
+    started = next((rec[3] for rec in tracker.records if rec[0] == Kind.PRODUCTION_STARTED), now)
+    quality = build_report(ProductionResult(passed=not failed, measurements=measurements, evidence=evidence,
+                                            notes=notes), spec, order_id=order_id, chain_id=chain.chain_id,
+                           contract=chain.book.address, partner=tracker.state[1], started_at=started,
+                           finished_at=max(started, now))
+    data = canonical_json(quality)
+    out.write_bytes(data)
+    ctx.emit({"order_id": order_id, "report": str(out), "passed": quality.passed,
+              "failed_checks": [c.name for c in quality.checks if not c.within], **report_hashes(data)},
+             f"order {order_id}: report {'passes' if quality.passed else 'FAILS'} -> {out}")
 
 
 @order.command(name="list")
@@ -269,7 +336,7 @@ def ship(ctx: CliContext, order_id: int, report: Path) -> None:
     """Mark an order shipped with its (passing) quality report."""
     partner = _partner(ctx)
     tracker = partner.load(order_id)
-    cid, digest = partner.pin_report(report.read_bytes())
+    cid, digest = partner.pin_report(checked_report(ctx, tracker, report, passed=True))
     sent = ctx.send(partner.ship_request(tracker, cid, digest))
     ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "report_cid": cid}, f"order {order_id} shipped; report {cid}")
 

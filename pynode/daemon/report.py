@@ -199,3 +199,15 @@ def parse_report(data: bytes, *, require_canonical: bool = True, max_bytes: int 
     if require_canonical and canonical_json(report) != data:
         raise InputError("report: not in canonical form (sorted keys, no whitespace), so its hash is not reproducible")
     return report
+
+
+def report_mismatch(report: QualityReport, *, order_id: int, chain_id: int, contract: str, partner: str | None,
+                    passed: bool) -> tuple[str, Any, Any] | None:
+    """The first field where the report contradicts the order it is attested or shipped for, as
+    (field, the report's value, the expected value), or None."""
+    for key, got, want in (("order_id", report.order_id, str(order_id)), ("chain_id", report.chain_id, chain_id),
+                           ("contract", report.contract, contract), ("partner", report.partner, partner),
+                           ("passed", report.passed, passed)):
+        if got != want:
+            return key, got, want
+    return None

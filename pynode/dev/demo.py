@@ -33,8 +33,6 @@ from pynode.dev.accounts import dev_accounts
 from pynode.dev.designs import bracket_stl, plate_dxf, spacer_gcode
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
-from pynode.daemon.adapters.base import ProductionResult
-from pynode.daemon.report import build_report, canonical_json
 from pynode.dev.process import ManagedProcess
 from pynode.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
@@ -256,16 +254,10 @@ defect_rate = 0.0
         reports.mkdir()
         samples = reports / f"order-{order_id}-samples.csv"
         samples.write_text("plate,hole_d_mm\n1,8.21\n2,8.19\n3,8.24\n4,8.05\n")
-        spec = {"process": "LASER_CUTTING", "material": "SS_316", "quantity": 100,
-                "tolerances": {"hole_d": {"nominal": 8.0, "plus": 0.1, "minus": 0.1, "unit": "mm"}}}
-        now = time.time()
-        quality = build_report(ProductionResult(passed=False, measurements={"hole_d": 8.24}, evidence=(samples,),
-                                                notes="independent inspection, worst of 4 sampled plates"),
-                               spec, order_id=order_id, chain_id=self.chain.chain_id,
-                               contract=self.chain.book.address, partner=self.accounts["account9"].address,
-                               started_at=now - 600, finished_at=now)
         report = reports / f"order-{order_id}-inspection.json"
-        report.write_bytes(canonical_json(quality))
+        self.fabmesh("inspector", "order", "report", order_id, "--measure", "hole_d=8.24", "--evidence", samples,
+                     "--notes", "independent inspection, worst of 4 sampled plates", "--out", report,
+                     account="inspector")
         signed = reports / f"order-{order_id}-attestation.json"
         self.fabmesh("inspector", "attest", order_id, "--report", report, "--fail", "--sign-only", signed,
                      account="inspector")

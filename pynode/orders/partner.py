@@ -26,6 +26,7 @@ from pynode.crypto.hpke import HpkeKeyPair
 from pynode.daemon.spec import ProductionSpec
 from pynode.errors import FatalError, InputError
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
+from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.spec_document import MAX_SPEC_BYTES, read_spec_document
 
@@ -107,6 +108,12 @@ def _safe_name(name: str | None) -> str:
     return base if base and re.match(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,120}$", base) else "design.bin"
 
 
+def fetch_spec_document(ipfs: IpfsClient, tracker: OrderTracker) -> ProductionSpec:
+    """The order's spec document, by the CID its docs commit to."""
+    cid = digest_to_cid(bytes(tracker.docs[2]))
+    return read_spec_document(ipfs.cat_bytes(str(cid), max_size=MAX_SPEC_BYTES))
+
+
 class Partner:
     """The partner-side actions on one chain, as ``account`` with its HPKE key pairs (by key id hex)."""
 
@@ -166,8 +173,7 @@ class Partner:
         return any(rec[0] == kind and to_checksum_address(rec[1]) == self.address for rec in tracker.records)
 
     def spec_document(self, tracker: OrderTracker) -> ProductionSpec:
-        cid = digest_to_cid(bytes(tracker.docs[2]))
-        return read_spec_document(self.vault.ipfs.cat_bytes(str(cid), max_size=MAX_SPEC_BYTES))
+        return fetch_spec_document(self.vault.ipfs, tracker)
 
     def envelope_cid(self, order_id: int) -> str:
         """The key envelope CID of this partner's award (the OrderAwarded event)."""
@@ -182,7 +188,7 @@ class Partner:
     def fetch_design(self, order_id: int, out_dir: Path, tracker: OrderTracker | None = None) -> Path:
         """Decrypts the awarded design into ``out_dir`` (atomically); returns the file. Idempotent."""
         tracker = tracker or self.load(order_id)
-        if not self.is_mine(tracker) or tracker.status < Status.AWARDED:
+        if not self.is_mine(tracker) or not any(rec[0] == Kind.AWARDED for rec in tracker.records):
             raise InputError(f"order {order_id} is not awarded to {self.address} ({tracker.status.name})")
         design_sha256 = bytes(tracker.docs[1])
         try:

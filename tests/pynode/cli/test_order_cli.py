@@ -57,6 +57,14 @@ def onboard_maker(run, net):
     return maker
 
 
+def write_report(run, tmp_path, account, order_id, *options, name="qa.json"):
+    """`fabmesh order report` as `account`: the quality report attest and ship accept."""
+    path = tmp_path / name
+    made = run("--account", account, "--json", "order", "report", str(order_id), "--out", path, *options)
+    assert made.exit_code == 0, made.stderr
+    return path
+
+
 def post_order(run, tmp_path, *extra):
     design = tmp_path / "bracket.stl"
     design.write_bytes(b"solid bracket\n" + os.urandom(200_000) + b"endsolid bracket\n")
@@ -170,8 +178,7 @@ def test_inspector_signs_offline_and_anyone_relays(run, net, tmp_path, dev_accou
     _, posted = post_order(run, tmp_path)
     order_id = posted.json()["order_id"]
     claim_and_award(net, dev_accounts, order_id)
-    report = tmp_path / "inspection.json"
-    report.write_text('{"hole_d": 6.01, "verdict": "pass"}')
+    report = write_report(run, tmp_path, "inspector", order_id, "--measure", "hole_d=6.01", name="inspection.json")
     signed_file = tmp_path / "attestation.json"
 
     signed = run("--account", "inspector", "attest", str(order_id), "--report", report, "--pass",
@@ -192,8 +199,7 @@ def test_partner_attests_directly_and_strangers_cannot(run, net, tmp_path, dev_a
     _, posted = post_order(run, tmp_path)
     order_id = posted.json()["order_id"]
     claim_and_award(net, dev_accounts, order_id)
-    report = tmp_path / "qa.json"
-    report.write_text("{}")
+    report = write_report(run, tmp_path, "maker", order_id, "--fail")
     stranger = run("--account", "stranger", "-y", "attest", str(order_id), "--report", report, "--fail")
     assert stranger.exit_code == 1 and "NotAttester" in stranger.stderr
     ok = run("--account", "maker", "-y", "--json", "attest", str(order_id), "--report", report, "--fail")
@@ -217,9 +223,11 @@ def test_whole_job_from_the_command_line(run, net, tmp_path, dev_accounts):
     again = run(*as_maker, "order", "fetch-design", order_id, "--out", out)
     assert again.exit_code == 1 and "already exists" in again.stderr
 
-    report = tmp_path / "qa.json"
-    report.write_text('{"hole_d": 6.01}')
+    photo = tmp_path / "bore.jpg"
+    photo.write_bytes(os.urandom(1000))
     assert run(*as_maker, "order", "start", order_id).exit_code == 0
+    report = write_report(run, tmp_path, "maker", order_id, "--measure", "hole_d=6.01", "--measure", "mass_g=41.5",
+                          "--evidence", photo)
     assert run(*as_maker, "attest", order_id, "--report", report, "--pass").exit_code == 0
     assert run(*as_maker, "order", "ship", order_id, "--report", report).exit_code == 0
     assert run("--account", "buyer", "-y", "order", "confirm", order_id).exit_code == 0
@@ -311,8 +319,7 @@ def test_finalize_after_a_silent_inspection_window_and_refund_after_deadlines(ru
     as_maker = ("--account", "maker", "-y")
     run(*as_maker, "order", "claim", order_id)
     run("--account", "buyer", "-y", "order", "award", order_id, maker)
-    report = tmp_path / "qa.json"
-    report.write_text("{}")
+    report = write_report(run, tmp_path, "maker", order_id, "--measure", "hole_d=6.0")
     assert run(*as_maker, "order", "ship", order_id, "--report", report).exit_code == 0
     early = run("--account", "stranger", "-y", "order", "finalize", order_id)
     assert early.exit_code == 1 and "InspectionWindowOpen" in early.stderr
@@ -337,3 +344,36 @@ def test_revoked_certification_blocks_claims_that_need_it(run, net, tmp_path):
     _, posted = post_order(run, tmp_path)  # requires ISO_9001
     refused = run("--account", "maker", "-y", "order", "claim", str(posted.json()["order_id"]))
     assert refused.exit_code == 1 and "CertificationMissing" in refused.stderr
+
+
+def test_attest_and_ship_refuse_reports_the_auditor_would_reject(run, net, tmp_path, dev_accounts):
+    """Checked before anything is pinned or sent: not a report, another order's report, a verdict that
+    contradicts --pass, a failing report shipped. The order stays where it was."""
+    maker = onboard_maker(run, net)
+    _, first = post_order(run, tmp_path)
+    _, second = post_order(run, tmp_path)
+    order_id, other_id = str(first.json()["order_id"]), str(second.json()["order_id"])
+    as_maker = ("--account", "maker", "-y")
+    for oid in (order_id, other_id):
+        assert run(*as_maker, "order", "claim", oid).exit_code == 0
+        assert run("--account", "buyer", "-y", "order", "award", oid, maker).exit_code == 0
+    junk = tmp_path / "notes.json"
+    junk.write_text('{"hole_d": 6.01}')
+    failing = write_report(run, tmp_path, "maker", order_id, "--measure", "hole_d=6.2", name="failing.json")
+    others = write_report(run, tmp_path, "maker", other_id, "--measure", "hole_d=6.0", name="other.json")
+    unmeasured = run("--account", "maker", "--json", "order", "report", order_id, "--out", tmp_path / "u.json")
+    assert unmeasured.json()["passed"] is False and unmeasured.json()["failed_checks"] == ["hole_d"]
+
+    cases = [(("attest", order_id, "--report", junk, "--pass"), "write one with `fabmesh order report"),
+             (("attest", order_id, "--report", others, "--pass"), f"says order_id {other_id}, expected {order_id}"),
+             (("attest", order_id, "--report", failing, "--pass"), "says passed False, expected True"),
+             (("order", "ship", order_id, "--report", failing), "says passed False, expected True"),
+             (("order", "ship", order_id, "--report", junk), "write one with `fabmesh order report")]
+    for args, message in cases:
+        refused = run(*as_maker, *args)
+        assert refused.exit_code == 1 and message in refused.stderr, (args, refused.stderr)
+        assert len(refused.stderr.strip().splitlines()) == 1
+    assert run("--json", "order", "show", order_id).json()["status"] == "AWARDED"
+    bad_measure = run("--account", "maker", "order", "report", order_id, "--measure", "hole_d=wide", "--out",
+                      tmp_path / "x.json")
+    assert bad_measure.exit_code == 2 and "expected NAME=NUMBER" in bad_measure.stderr

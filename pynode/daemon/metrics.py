@@ -37,6 +37,9 @@ class NodeMetrics:
                                  registry=r)
         self.claim_races_lost = Counter("fabmesh_claim_races_lost", "Orders another partner claimed first",
                                         registry=r)
+        self.claims_held_back = Counter("fabmesh_claims_held_back",
+                                        "Claims not sent because a rival's claim was pending (a revert saved)",
+                                        registry=r)
         self.decode_rate = Gauge("fabmesh_decode_logs_per_second", "Event decode rate of the last batch", registry=r)
         self.cycles = Counter("fabmesh_cycles", "Daemon cycles by result", ["result"], registry=r)
         self.stale_after_s = stale_after_s

@@ -73,6 +73,7 @@ BUSY_STATES = (JobState.CLAIMING, JobState.CLAIMED, JobState.AWARDED, JobState.P
 WORK_STATES = (JobState.SEEN, JobState.CLAIMING, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
 REFRESH_S = 60.0  # orders only change by events; this catches timeouts (finalize, refunds)
 MAX_JOB_ATTEMPTS = 20
+RIVAL_WAIT_S = 1.0  # a rival's pending claim is mined (or dropped) within a block or two
 STOP_GRACE_S = 3.0  # after a stop signal, how long one blocking request may still run before it is cut
 
 
@@ -477,10 +478,16 @@ class Node:
             self.store.record_job_error(job.order_id, "at max_concurrent_jobs", retry_at=time.time()
                                         + self.config.poll_interval_s)
             return
+        request = self.partner.claim_request(tracker)
+        if job.state is JobState.SEEN and (rival := self._rival_claim_pending(request)) is not None:
+            self.metrics.claims_held_back.inc()
+            self.log.info("claim_held_back", order_id=job.order_id, reason=rival)
+            self.store.record_job_error(job.order_id, rival, retry_at=time.time() + RIVAL_WAIT_S)
+            return
         job = self._set(job, JobState.CLAIMING)
         started = time.monotonic()
         try:
-            outcome = self._transact(job, "claim", self.partner.claim_request(tracker))
+            outcome = self._transact(job, "claim", request)
         except TxReverted as exc:
             self._claim_refused(job, exc.reason)
             return
@@ -492,6 +499,16 @@ class Node:
         self.log.info("claimed", order_id=job.order_id, tx=outcome.tx_hash,
                       claim_ms=round(1000 * (time.monotonic() - started), 1))
         self._set(job, JobState.CLAIMED, block=outcome.block_number, claim_tx=outcome.tx_hash)
+
+    def _rival_claim_pending(self, request) -> str | None:  # noqa: ANN001 - TxRequest
+        """Why not to send a claim now: a rival's claim for the order waits in the mempool, so ours would only
+        buy a revert. The job looks again shortly: lost if the rival's claim is mined, claimable if it is dropped."""
+        try:
+            self.sender.sender.simulate(request, "pending")
+        except TxReverted as exc:
+            if is_race_lost(exc.reason):
+                return f"a rival claim is pending: {exc.reason}"
+        return None
 
     def _claim_refused(self, job: Job, reason: str) -> None:
         if is_race_lost(reason):

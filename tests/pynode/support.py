@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
 import pytest
 
 from pynode.chain.orders import make_docs, make_spec, make_terms
+from pynode.daemon.harness import NodeProcess
 from pynode.dev.accounts import role_env
 from pynode.dev.anvil import Anvil
 from pynode.dev.deploy import deploy
@@ -49,3 +53,17 @@ def own_deployments(anvil, dev_accounts, tmp_path_factory):
 def own_settings(anvil, kubo, deployments_dir, tmp_path_factory):
     return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
                     home=tmp_path_factory.mktemp("own-home"), scrypt_n=1024, confirmations=1)
+
+
+# -- a node's JSON log and journal, read back by the daemon tests
+
+
+def events(node: NodeProcess, name: str) -> list[dict]:
+    lines = node.log_path.read_text(errors="replace").splitlines()
+    return [record for record in map(json.loads, filter(None, lines)) if record["event"] == name]
+
+
+def claim_rows(node: NodeProcess, order_id: int) -> list[tuple[str, str]]:
+    with sqlite3.connect(node.home.db_path) as db:
+        return db.execute("SELECT status, tx_hash FROM actions WHERE order_id = ? AND kind = 'claim'",
+                          (order_id,)).fetchall()

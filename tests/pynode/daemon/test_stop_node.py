@@ -10,13 +10,11 @@ claimed exactly once, by that one transaction.
 
 from __future__ import annotations
 
-import json
 import signal
-import sqlite3
 import time
 
 import pytest
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import claim_rows, events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
 
 from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
@@ -24,17 +22,6 @@ from pynode.daemon.harness import BuyerSide, NodeProcess, make_partner, wait_for
 pytestmark = pytest.mark.integration
 
 STOP_BOUND_S = 5.0
-
-
-def events(node: NodeProcess, name: str) -> list[dict]:
-    lines = node.log_path.read_text(errors="replace").splitlines()
-    return [record for record in map(json.loads, filter(None, lines)) if record["event"] == name]
-
-
-def claim_rows(node: NodeProcess, order_id: int) -> list[tuple[str, str]]:
-    with sqlite3.connect(node.home.db_path) as db:
-        return db.execute("SELECT status, tx_hash FROM actions WHERE order_id = ? AND kind = 'claim'",
-                          (order_id,)).fetchall()
 
 
 def test_sigterm_while_waiting_for_a_receipt(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):

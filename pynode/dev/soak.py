@@ -341,6 +341,8 @@ class Soak:
                                          "HAVING COUNT(*) > 1)").fetchone()[0]
                 self.counts["claim_txs"] += db.execute("SELECT COUNT(*) FROM actions WHERE kind = 'claim' "
                                                        "AND tx_hash IS NOT NULL").fetchone()[0]
+                self.counts["claim_reverts"] += db.execute("SELECT COUNT(*) FROM actions WHERE kind = 'claim' "
+                                                           "AND error LIKE 'mined in block%'").fetchone()[0]
         return duplicates
 
     def lost_attestations(self, orders: dict[int, OrderTracker]) -> int:
@@ -465,6 +467,7 @@ class Soak:
             "cancelled_by_buyer": self.counts["cancelled_by_buyer"],
             "cancel_lost_race": self.counts["cancel_lost_race"],
             "claim_txs_sent": self.counts["claim_txs"],
+            "claim_txs_reverted_on_chain": self.counts["claim_reverts"],
             "escrow_checks": self.counts["escrow_checks"],
             "escrow_ok_at_end": escrow_ok,
             "audit_checks": self.counts["audit_checks"],

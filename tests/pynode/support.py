@@ -32,7 +32,7 @@ def post_order(chain, buyer, cert_ids=()):
     return chain.book.order_count(), sent
 
 
-# A chain of its own for the long daemon tests (crash, outage): under the full suite, the shared
+# A chain of its own for the long daemon tests (whole jobs, crash, outage): under the full suite, the shared
 # session chain has been snapshot-reverted by every earlier test, and those tests then saw order
 # histories from eth_getLogs that did not match the reverted state. Importing these three fixtures
 # into a test module overrides `anvil`, `deployments_dir` and `settings` (and so `chain`) there.

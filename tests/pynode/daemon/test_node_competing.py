@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config

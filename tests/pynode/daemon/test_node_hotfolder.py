@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config

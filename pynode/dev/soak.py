@@ -36,12 +36,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
+from eth_account.signers.local import LocalAccount
 
 from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import Auditor
 from pynode.chain.client import Chain
 from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status
-from pynode.crypto.hpke import generate_keypair
 from pynode.daemon.harness import BuyerSide, NodeHome, NodeProcess, Repeating, make_partner, write_config
 from pynode.dev.accounts import ROLES, dev_accounts
 from pynode.dev.network import LocalNetwork
@@ -135,20 +135,20 @@ class Soak:
 
     # ------------------------------------------------------------------ set-up
 
-    def _extra(self, offset: int) -> tuple[str, object]:
-        name = f"account{len(ROLES) + offset}"
-        return name, self.accounts[name]
+    def _extra(self, offset: int) -> LocalAccount:
+        """The `offset`-th account past the named roles: buyers first, then shops."""
+        return self.accounts[f"account{len(ROLES) + offset}"]
 
     def fund(self) -> None:
         """anvil funds only its first ten accounts; buyers and shops beyond them get ETH here."""
         for offset in range(self.plan.buyers + self.plan.daemons):
-            _, account = self._extra(offset)
+            account = self._extra(offset)
             self.net.anvil.rpc("anvil_setBalance", account.address, hex(10**24))
 
     def start_daemons(self) -> None:
         materials = sorted(set(MATERIAL_FOR.values()))
         for i in range(self.plan.daemons):
-            _, account = self._extra(self.plan.buyers + i)
+            account = self._extra(self.plan.buyers + i)
             processes = SHOP_PROCESSES[i % len(SHOP_PROCESSES)]
             home = make_partner(self.chain, self.accounts["certifier"], account, self.workdir / "shops" / f"shop{i}",
                                 f"shop{i}", processes=processes, materials=materials)
@@ -165,9 +165,8 @@ class Soak:
 
     def start_buyers(self) -> None:
         for b in range(self.plan.buyers):
-            _, account = self._extra(b)
-            side = BuyerSide(self.chain, self.net.kubo["buyers"].api_url, account, self.workdir / "buyers" / f"b{b}",
-                             keypair=generate_keypair())
+            side = BuyerSide(self.chain, self.net.kubo["buyers"].api_url, self._extra(b),
+                             self.workdir / "buyers" / f"b{b}")
             self.sides.append(side)
             self.watchers.append(OrderWatcher(side.buyer, side.keypair, AwardPolicy(auto_confirm=True)))
 
@@ -248,9 +247,9 @@ class Soak:
     def watch(self, b: int) -> None:
         try:
             self.watchers[b].cycle()
-        except Exception as exc:
+        except Exception:
             self.count("watcher_errors")
-            raise exc
+            raise
 
     # ------------------------------------------------------------- checks
 
@@ -275,6 +274,7 @@ class Soak:
         balance = self.chain.w3.eth.get_balance(self.chain.book.address, block)
         self.count("escrow_checks")
         if balance != held + credits:
+            self.count("escrow_violations")
             self.violations.append(f"escrow at block {block}: balance {balance} != held {held} + credits {credits}")
             return False
         return True
@@ -443,7 +443,6 @@ class Soak:
         lost = self.lost_attestations(orders)
         escrow_ok = self.check_escrow(block)
         audit_failures = self.audit()
-        escrow_failures = sum(v.startswith("escrow") for v in self.violations)
         active_min = (finished_at - started) / 60
         per_daemon_cpu = Counter()
         for pid, cpu in self.samples.cpu_s.items():
@@ -455,7 +454,7 @@ class Soak:
             "terminal_exactly_once": not not_once and len(orders) == self.counts["posted"],
             "duplicate_claims": duplicate_claims,
             "lost_attestations": lost,
-            "invariant_violations": escrow_failures + audit_failures,
+            "invariant_violations": self.counts["escrow_violations"] + audit_failures,
             "kills": self.counts["kills"],
             "kubo_restarts": self.counts["kubo_restarts"],
             "orders_per_min": round(terminal_before_warp / active_min, 1),

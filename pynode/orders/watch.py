@@ -71,13 +71,11 @@ class OrderWatcher:
         if self.policy.allowed_partners and partner not in self.policy.allowed_partners:
             return "not in allowed_partners"
         info = self.chain.registry.partner_info(partner)
-        if not info.vetted or info.suspended:
-            return "not vetted or suspended"
         if info.completed < self.policy.min_completed:
             return f"{info.completed} completed orders, fewer than {self.policy.min_completed}"
         if self.policy.max_failed_qa is not None and info.failed_qa > self.policy.max_failed_qa:
             return f"{info.failed_qa} failed QA, more than {self.policy.max_failed_qa}"
-        return self.buyer.claimant_refusal(tracker)
+        return self.buyer.claimant_refusal(tracker)  # vetting, suspension, unbonding, certifications
 
     def _discover(self) -> None:
         head = self.chain.w3.eth.block_number - self.chain.confirmations

@@ -15,7 +15,7 @@ import json
 import math
 from typing import Any
 
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 MAX_INT_DIGITS = 100  # uint256 has 78 digits
 

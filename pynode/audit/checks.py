@@ -27,7 +27,7 @@ from pynode.chain.logs import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, Status, order_hash
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, parse_envelope
 from pynode.crypto.segmented import MAGIC
-from pynode.errors import FabmeshError
+from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
 
 MAX_SPEC_BYTES = 256 * 1024

@@ -45,7 +45,7 @@ from eth_utils import to_checksum_address
 
 from pynode.audit.collect import OrderLogs
 from pynode.chain.orders import Kind, OrderTracker, next_head, report_evidence
-from pynode.errors import FabmeshError
+from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pynode.errors import FabmeshError
+from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
 from pynode.ipfs.client import IpfsClient
 

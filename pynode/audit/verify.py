@@ -27,7 +27,7 @@ from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.chain.client import Chain
 from pynode.chain.logs import DecodedLog, LogScanner
 from pynode.chain.orders import ZERO32, OrderTracker, Status
-from pynode.errors import FabmeshError
+from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
 
 EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest

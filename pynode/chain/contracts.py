@@ -18,7 +18,7 @@ from pynode.chain.deployment import ContractInfo
 from pynode.chain.logs import EventDecoder, event_topic
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.chain.tx import TxRequest
-from pynode.errors import FabmeshError, InputError
+from pynode.core.errors import FabmeshError, InputError
 
 
 LOG_INDEX_RETRIES = 4

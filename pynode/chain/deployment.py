@@ -12,7 +12,7 @@ from pathlib import Path
 
 from eth_utils import is_address, to_checksum_address
 
-from pynode.errors import FatalError, InputError
+from pynode.core.errors import FatalError, InputError
 from pynode.strict_json import strict_json_loads
 
 CONTRACT_NAMES = ("PartnerRegistry", "OrderBook")

@@ -45,7 +45,7 @@ from eth_abi.grammar import ABIType, BasicType, TupleType, parse
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
-from pynode.errors import FatalError, InputError, TransientError
+from pynode.core.errors import FatalError, InputError, TransientError
 
 __all__ = [
     "DecodedLog", "EventDecoder", "UnknownEvent", "MalformedLog", "LogScanner", "LogBatch",

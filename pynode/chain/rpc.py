@@ -6,7 +6,7 @@ import requests
 from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
-from pynode.errors import FatalError, TransientError
+from pynode.core.errors import FatalError, TransientError
 
 RPC_TIMEOUT_S = 30
 

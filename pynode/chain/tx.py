@@ -26,7 +26,7 @@ from web3.exceptions import (
 )
 
 from pynode.chain.revert import RevertDecoder
-from pynode.errors import FabmeshError, TransientError
+from pynode.core.errors import FabmeshError, TransientError
 from pynode.stop import StopEvent
 
 GAS_MARGIN = 1.2  # estimates can fall short when state moves between estimate and inclusion

@@ -10,7 +10,7 @@ import click
 from pynode.chain.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.order import checked_report
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.ipfs.cid import cid_to_digest
 from pynode.orders.attestation import parse_signed_attestation, sign_attestation
 

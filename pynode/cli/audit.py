@@ -15,7 +15,7 @@ from rich.table import Table
 from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import AuditResult, Auditor
 from pynode.cli.context import CliContext, pass_ctx
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 
 def _auditor(ctx: CliContext, batch_size: int, ipfs_timeout: float) -> Auditor:

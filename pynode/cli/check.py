@@ -8,7 +8,7 @@ import click
 
 from pynode.chain.client import Chain
 from pynode.cli.context import CliContext, pass_ctx
-from pynode.errors import FabmeshError
+from pynode.core.errors import FabmeshError
 from pynode.ipfs.client import IpfsClient
 
 

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from pynode.chain.client import Chain
 from pynode.chain.tx import SentTx, TxRequest
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.settings import Settings

@@ -21,7 +21,7 @@ from pynode.cli.order import order
 from pynode.cli.partner import partner
 from pynode.cli.wallet import wallet
 from pynode.cli.withdraw import withdraw
-from pynode.errors import FabmeshError
+from pynode.core.errors import FabmeshError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

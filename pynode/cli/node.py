@@ -16,7 +16,7 @@ from eth_utils import to_checksum_address
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.retry import ErrorClass, classify
-from pynode.errors import FatalError
+from pynode.core.errors import FatalError
 
 
 @click.group()

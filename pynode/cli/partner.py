@@ -13,7 +13,7 @@ from pynode.chain.contracts import region_bytes
 from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, TIME, names_of, parse_amount, parse_names
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.orders.buyer import cert_id
 

@@ -9,7 +9,7 @@ from eth_account import Account
 from rich.table import Table
 
 from pynode.cli.context import CliContext, pass_ctx
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 
 @click.group()

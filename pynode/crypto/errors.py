@@ -4,7 +4,7 @@ All of them are ``InputError``: the offending bytes came from outside (a file fr
 an envelope, a keyfile, a password). Messages are one line and name the cause.
 """
 
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 
 class DecryptionError(InputError):

@@ -32,7 +32,7 @@ from web3.exceptions import (
 
 from pynode.chain.tx import FEE_BUMP_DEN, FEE_BUMP_NUM, GAS_MARGIN, TxNotMined, TxReverted, TxRequest, TxSender
 from pynode.daemon.store import Action, ActionStatus, Store
-from pynode.errors import TransientError
+from pynode.core.errors import TransientError
 from pynode.stop import StopEvent
 
 

@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
 from pynode.daemon.spec import dotted
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.strict_json import document_text
 
 ENV_PREFIX = "FABMESH_"

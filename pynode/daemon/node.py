@@ -61,7 +61,7 @@ from pynode.daemon.metrics import NodeMetrics
 from pynode.daemon.report import build_report, canonical_json
 from pynode.daemon.retry import Backoff, ErrorClass, classify
 from pynode.daemon.store import Job, JobState, Store
-from pynode.errors import FatalError, InputError, TransientError
+from pynode.core.errors import FatalError, InputError, TransientError
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.partner import JobPolicy, Partner, is_fatal_revert, is_race_lost

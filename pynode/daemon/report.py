@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pynode.daemon.adapters.base import ProductionResult
 from pynode.daemon.spec import NAME_PATTERN, Tolerance, finite, one_line, parse_spec
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.strict_json import strict_json_loads
 
 SCHEMA = "fabmesh.quality-report/1"

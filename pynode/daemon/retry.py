@@ -23,7 +23,7 @@ from typing import TypeVar
 import requests
 from web3.exceptions import ProviderConnectionError, TimeExhausted, TooManyRequests, Web3RPCError
 
-from pynode.errors import FatalError, InputError, TransientError
+from pynode.core.errors import FatalError, InputError, TransientError
 from pynode.stop import StopEvent
 
 T = TypeVar("T")

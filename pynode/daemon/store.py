@@ -30,7 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pynode.errors import FatalError, InputError
+from pynode.core.errors import FatalError, InputError
 
 SCHEMA_VERSION = 1
 KEEP_BLOCKS = 256

@@ -34,7 +34,7 @@ from pynode.dev.designs import bracket_stl, plate_dxf, spacer_gcode
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.dev.process import ManagedProcess
-from pynode.errors import FabmeshError
+from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
 from pynode.settings import Settings
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pynode.dev.paths import CHECKOUT
-from pynode.errors import FatalError
+from pynode.core.errors import FatalError
 
 BROWNIE_NETWORK = "fabmesh-local"
 BROWNIE_DIR = Path.home() / ".brownie"

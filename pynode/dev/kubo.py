@@ -11,7 +11,7 @@ from pathlib import Path
 from pynode.dev.net import LOOPBACK, post_json
 from pynode.dev.paths import KUBO_NODE_CONFIG, ipfs_bin
 from pynode.dev.process import ManagedProcess
-from pynode.errors import FatalError
+from pynode.core.errors import FatalError
 
 
 def _apply_overrides(config: dict, overrides: dict) -> None:

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from pynode.errors import FatalError
+from pynode.core.errors import FatalError
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 KUBO_NODE_CONFIG = CHECKOUT / "ipfs" / "node-config.json"

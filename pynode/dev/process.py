@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pynode.errors import FatalError
+from pynode.core.errors import FatalError
 
 _PR_SET_PDEATHSIG = 1
 

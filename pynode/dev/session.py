@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pynode.dev.network import LocalNetwork
 from pynode.dev.process import signal_group, stop_group
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 STATE_FILE = "state.json"
 

@@ -46,7 +46,7 @@ from pynode.daemon.harness import BuyerSide, NodeHome, NodeProcess, Repeating, m
 from pynode.dev.accounts import ROLES, dev_accounts
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
-from pynode.errors import FabmeshError
+from pynode.core.errors import FabmeshError
 from pynode.ipfs.client import IpfsClient
 from pynode.orders.watch import TERMINAL, AwardPolicy, OrderWatcher
 from pynode.settings import Settings

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 _CIDV1_DAG_PB_SHA256 = bytes([0x01, 0x70, 0x12, 0x20])
 _MULTIHASH_SHA256 = bytes([0x12, 0x20])

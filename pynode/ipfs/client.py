@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import ipfshttpclient
 import ipfshttpclient.exceptions as ipfs_exc
 
-from pynode.errors import FabmeshError, InputError, TransientError
+from pynode.core.errors import FabmeshError, InputError, TransientError
 
 # ipfshttpclient passes urllib3 a `strict` argument that it now ignores, with a warning.
 warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)

@@ -15,7 +15,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.strict_json import strict_json_loads
 
 ATTESTATION_TYPES = {

@@ -21,7 +21,7 @@ from pynode.chain.orders import (CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTra
 from pynode.chain.tx import SentTx, TxReverted
 from pynode.crypto.envelope import OrderContext
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.vault import DesignVault, SealedDesign
 from pynode.orders.design_keys import DesignKeyStore

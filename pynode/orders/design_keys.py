@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, build_envelope, open_envelope
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.ipfs.client import IpfsClient
 from pynode.wallet.keystore import write_private
 

@@ -24,7 +24,7 @@ from pynode.chain.tx import SentTx, TxRequest
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, open_envelope, parse_envelope
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.daemon.spec import ProductionSpec
-from pynode.errors import FatalError, InputError
+from pynode.core.errors import FatalError, InputError
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pynode.daemon.spec import ProductionSpec, one_line, parse_spec
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.strict_json import brief, strict_json_loads
 
 SPEC_TYPE = "fabmesh/order-spec"

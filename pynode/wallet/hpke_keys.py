@@ -15,7 +15,7 @@ from pathlib import Path
 from pynode.crypto.hpke import HpkeKeyPair, HpkeSuite, generate_keypair, suite_from_id
 from pynode.crypto.errors import KeyfileError
 from pynode.crypto.keyfile import decrypt_keyfile, encrypt_keyfile
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.strict_json import strict_json_loads
 from pynode.wallet.keystore import MAX_KEYFILE_BYTES, check_name, write_private
 

@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from pynode.crypto.errors import KeyfileError, WrongPassword
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.strict_json import brief, strict_json_loads
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

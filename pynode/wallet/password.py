@@ -6,7 +6,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 
 def read_password(password_file: Path | None, *, prompt: str = "Password: ", confirm: bool = False) -> str:

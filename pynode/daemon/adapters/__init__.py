@@ -22,7 +22,7 @@ from pynode.daemon.adapters.base import (
 from pynode.daemon.adapters.hotfolder import HotfolderAdapter, HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedAdapter, SimulatedSettings
 from pynode.daemon.spec import one_line
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 __all__ = ["ProductionAdapter", "ProductionFailed", "ProductionJob", "ProductionResult", "UnknownJob",
            "SimulatedAdapter", "SimulatedSettings", "HotfolderAdapter", "HotfolderSettings", "ADAPTERS",

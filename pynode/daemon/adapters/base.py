@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pynode.daemon.spec import ProductionSpec, parse_spec
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 
 class ProductionFailed(InputError):

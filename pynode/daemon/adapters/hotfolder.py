@@ -43,7 +43,7 @@ from pynode.daemon.adapters.base import (
     write_json_atomic,
 )
 from pynode.daemon.spec import NAME_PATTERN, one_line
-from pynode.errors import InputError, TransientError
+from pynode.core.errors import InputError, TransientError
 from pynode.strict_json import strict_json_loads
 
 MAX_RESULT_BYTES = 1 << 20

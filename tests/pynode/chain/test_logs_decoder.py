@@ -14,7 +14,7 @@ from web3 import Web3
 from web3._utils.events import get_event_data
 
 from pynode.chain.logs import DecodedLog, EventDecoder, MalformedLog, UnknownEvent, event_topic
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 OTHER = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
@@ -263,7 +263,7 @@ def test_signed_padding_must_be_the_sign_extension(decoder: EventDecoder) -> Non
 
 
 def test_duplicate_argument_names_are_rejected() -> None:
-    from pynode.errors import FatalError
+    from pynode.core.errors import FatalError
 
     with pytest.raises(FatalError):
         EventDecoder({ADDRESS: [ev("Dup", arg("a", "uint8", True), arg("a", "uint8"))]})

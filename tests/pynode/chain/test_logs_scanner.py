@@ -16,7 +16,7 @@ from pynode.chain.logs import (
     find_fork,
 )
 from pynode.chain.rpc import connect
-from pynode.errors import FatalError, TransientError
+from pynode.core.errors import FatalError, TransientError
 
 SOLC = Path(__file__).resolve().parents[3] / ".tools" / "solcx"
 EMITTER = """// SPDX-License-Identifier: MIT

@@ -22,7 +22,7 @@ from pynode.crypto.errors import (
     UnsupportedEnvelope,
     WrongRecipient,
 )
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 CONTENT_KEY = bytes(range(32))
 PARTNER = to_checksum_address("0x" + "a1" * 20)

@@ -20,7 +20,7 @@ from pynode.crypto.errors import (
     WrongKey,
 )
 from pynode.crypto.segmented import HEADER_SIZE, TAG_SIZE
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 SEG = segmented.MIN_SEGMENT_SIZE
 SEALED = SEG + TAG_SIZE

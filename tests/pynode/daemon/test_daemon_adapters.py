@@ -20,7 +20,7 @@ from pynode.daemon.adapters import (
 )
 from pynode.daemon.report import within
 from pynode.daemon.spec import Tolerance
-from pynode.errors import InputError, TransientError
+from pynode.core.errors import InputError, TransientError
 
 SPEC = {"process": "cnc-milling", "material": "AlMg3", "quantity": 4, "notes": "deburr all edges",
         "tolerances": {"bore_d": {"nominal": 10.0, "plus": 0.02, "minus": 0.01, "unit": "mm"},

@@ -8,7 +8,7 @@ import pytest
 
 from pynode.daemon.adapters import HotfolderSettings, SimulatedSettings
 from pynode.daemon.config import NodeConfig
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "pynode" / "daemon" / "node.example.toml"
 

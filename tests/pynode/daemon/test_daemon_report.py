@@ -19,7 +19,7 @@ from pynode.daemon.report import (
     within,
 )
 from pynode.daemon.spec import Tolerance
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 PARTNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

@@ -9,7 +9,7 @@ import requests
 from web3.exceptions import ContractLogicError, ProviderConnectionError, Web3RPCError
 
 from pynode.daemon.retry import Backoff, ErrorClass, classify, is_transient, retry
-from pynode.errors import FatalError, InputError, TransientError
+from pynode.core.errors import FatalError, InputError, TransientError
 
 
 def test_backoff_grows_exponentially_up_to_the_cap_with_jitter() -> None:

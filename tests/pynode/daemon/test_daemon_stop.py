@@ -28,7 +28,7 @@ from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.node import Identity, Node, install_signal_handlers
 from pynode.daemon.retry import Backoff, retry
 from pynode.daemon.store import ActionStatus, Store
-from pynode.errors import TransientError
+from pynode.core.errors import TransientError
 from pynode.stop import StopEvent, Stopping
 
 ACCOUNT = Account.from_key(b"\x02" * 32)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pynode.daemon.store import SCHEMA_VERSION, ActionStatus, JobState, Store
-from pynode.errors import FatalError, InputError
+from pynode.core.errors import FatalError, InputError
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pynode.daemon.config import NodeConfig
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.node import unlock_identity
 from pynode.daemon.store import ActionStatus, Store
-from pynode.errors import FatalError
+from pynode.core.errors import FatalError
 
 ACCOUNT = Account.from_key(b"\x01" * 32)
 

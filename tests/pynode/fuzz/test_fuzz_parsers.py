@@ -43,7 +43,7 @@ from pynode.daemon.adapters import ProductionResult
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.report import build_report, canonical_json, parse_report
 from pynode.daemon.spec import ProductionSpec
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.orders.spec_document import build_spec_document, read_spec_document
 from pynode.strict_json import strict_json_loads

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 
 # `ipfs add --cid-version=1 --raw-leaves=false` of b"hello\n", and its CIDv0 form.

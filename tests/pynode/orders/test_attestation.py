@@ -10,7 +10,7 @@ from eth_utils import keccak
 
 from pynode.chain.orders import Kind
 from pynode.chain.tx import TxReverted
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.orders.attestation import parse_signed_attestation, sign_attestation
 
 pytestmark = pytest.mark.integration

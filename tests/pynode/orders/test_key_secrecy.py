@@ -39,7 +39,7 @@ from pynode.crypto.hpke import HpkeKeyPair, generate_keypair
 from pynode.daemon.harness import PASSWORD, SCRYPT_N, NodeHome, make_partner
 from pynode.dev.anvil import Anvil
 from pynode.dev.kubo import KuboNode
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.ipfs.client import IpfsClient, api_multiaddr
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.ipfs.vault import DesignVault

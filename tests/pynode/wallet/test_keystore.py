@@ -10,7 +10,7 @@ import pytest
 from eth_account import Account
 
 from pynode.crypto.errors import KeyfileError, WrongPassword
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.wallet.keystore import AccountExists, Keystore, UnknownAccount, unlock_keyfile
 
 FAST_N = 1 << 10  # tests only: production keystores use n = 2**18

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pynode.errors import InputError
+from pynode.core.errors import InputError
 from pynode.wallet.password import read_password
 
 

@@ -1,0 +1,1 @@
+"""Foundations every layer may import: the error hierarchy, backoff, stop flags, strict JSON, settings."""

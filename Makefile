@@ -13,7 +13,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 TOOLS := $(CURDIR)/.tools
 SOLC_VERSION := $(shell sed -n 's/^ *version: *\([0-9][0-9.]*\) *$$/\1/p' brownie-config.yaml)
 
-# node_modules/.bin holds anvil and solcjs, .tools/bin the Kubo `ipfs` binary.
+# node_modules/.bin holds anvil and solcjs, .tools/bin the Kubo `ipfs` and the `geth` binaries.
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(TOOLS)/bin:$(PATH)
 # py-solc-x (and so brownie) finds the pinned compiler here, not in ~/.solcx.
 export SOLCX_BINARY_PATH := $(TOOLS)/solcx
@@ -22,6 +22,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 VENV_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 IPFS_BIN := $(TOOLS)/bin/ipfs
+GETH_BIN := $(TOOLS)/bin/geth
 SOLC_BIN := $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
 # A stamp beside, not in, the solcx folder (py-solc-x parses every solc-v* name
 # there) and not the link itself (make would compare the link target's mtime).
@@ -51,6 +52,12 @@ $(IPFS_BIN): ipfs/go.mod ipfs/go.sum
 	cd ipfs && go build -trimpath -o $@ github.com/ipfs/kubo/cmd/ipfs
 	$@ version --all | head -3
 
+# geth (the second EVM client the integration tests use) at the version pinned in tools/geth/go.mod.
+$(GETH_BIN): tools/geth/go.mod tools/geth/go.sum
+	mkdir -p $(@D)
+	cd tools/geth && go build -trimpath -o $@ github.com/ethereum/go-ethereum/cmd/geth
+	$@ version | head -2
+
 $(SOLC_STAMP): $(NPM_STAMP) tools/install-solc.sh tools/solc-js-cli.js brownie-config.yaml
 	tools/install-solc.sh $(SOLC_VERSION)
 	touch $@
@@ -62,7 +69,7 @@ $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium
 
-bootstrap: $(VENV_STAMP) $(NPM_STAMP) $(IPFS_BIN) $(SOLC_STAMP) $(CHROMIUM)
+bootstrap: $(VENV_STAMP) $(NPM_STAMP) $(IPFS_BIN) $(GETH_BIN) $(SOLC_STAMP) $(CHROMIUM)
 
 $(BUILD_STAMP): $(VENV_STAMP) $(SOLC_STAMP) $(CONTRACT_SOURCES) brownie-config.yaml
 	brownie compile

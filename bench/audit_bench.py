@@ -41,6 +41,7 @@ from pynode.crypto.hpke import generate_keypair  # noqa: E402
 from pynode.crypto.segmented import generate_content_key  # noqa: E402
 from pynode.daemon.adapters.base import ProductionResult  # noqa: E402
 from pynode.daemon.report import build_report, canonical_json, report_hashes  # noqa: E402
+from pynode.dev.accounts import role_plan  # noqa: E402
 from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil  # noqa: E402
 from pynode.dev.deploy import deploy  # noqa: E402
 from pynode.dev.kubo import KuboNode  # noqa: E402
@@ -180,9 +181,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fabmesh-audit-bench-") as tmp, \
             Anvil(Path(tmp)) as anvil, KuboNode(Path(tmp) / "kubo") as kubo:
         work = Path(tmp)
-        deploy(anvil.rpc_url, anvil.chain_id, work / "deployments", extra_env={
-            "FABMESH_CERTIFIERS": acc["certifier"].address, "FABMESH_INSPECTORS": acc["inspector"].address,
-            "FABMESH_ARBITRATORS": acc["arbitrator"].address})
+        deploy(anvil.rpc_url, anvil.chain_id, work / "deployments", role_plan(acc))
         settings = Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=work / "deployments",
                             home=work / "home", confirmations=0)
         chain = Chain.connect(settings)

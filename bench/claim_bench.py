@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import record  # noqa: E402
 from pynode.chain.client import Chain  # noqa: E402
 from pynode.chain.orders import make_docs, make_spec, make_terms  # noqa: E402
+from pynode.deploy.deployer import DeployPlan  # noqa: E402
 from pynode.daemon.harness import NodeProcess, make_partner, write_config  # noqa: E402
 from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil  # noqa: E402
 from pynode.dev.deploy import deploy  # noqa: E402
@@ -89,8 +90,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         with Anvil(tmp) as anvil:
-            deploy(anvil.rpc_url, anvil.chain_id, tmp / "deployments",
-                   extra_env={"FABMESH_CERTIFIERS": certifier.address})
+            deploy(anvil.rpc_url, anvil.chain_id, tmp / "deployments", DeployPlan(certifiers=(certifier.address,)))
             settings = Settings(rpc_url=anvil.rpc_url, deployments=tmp / "deployments", home=tmp / "home",
                                 confirmations=1)
             chain = Chain.connect(settings)

@@ -1,98 +1,111 @@
-"""Deploys PartnerRegistry + OrderBook, grants roles, allow-lists tokens, writes deployments/<chainId>.json.
+"""Deploys PartnerRegistry + OrderBook to any chain, signed from a v3 keystore.
 
-    brownie run scripts/deploy.py [--network NAME]
+    python scripts/deploy.py --rpc-url URL --keystore FILE --password-file FILE \\
+        [--admin SAFE] [--certifier A]... [--inspector A]... [--arbitrator A]... [--token A]... \\
+        [--confirmations N] [--deployments-dir DIR] [--force]
 
-Role holders and tokens come from comma-separated env vars: FABMESH_GOVERNORS (default: the deployer),
-FABMESH_CERTIFIERS, FABMESH_INSPECTORS, FABMESH_ARBITRATORS, FABMESH_TOKENS. Parameters:
-FABMESH_MIN_BOND_WEI, FABMESH_UNBONDING_DELAY, FABMESH_DISPUTE_TIMEOUT (seconds).
-FABMESH_DEPLOYMENTS_DIR overrides where the file goes. pynode reads the JSON written here: addresses, deploy block (first block to scan for logs), chain id and
-the ABI artifact of each contract (build/contracts/<Name>.json, key "abi").
+(`make deploy ARGS="..."` installs the toolchain first.) Compiles the contracts
+from their sources with the pinned solc, sends every transaction with pynode's
+own sender (simulated first, EIP-1559 fees, each counted after N
+confirmations), and writes deployments/<chainId>.json plus the standard-JSON
+input of each contract for block-explorer verification. Progress goes to
+stderr, the record's path to stdout. Exit codes: 0 deployed, 1 error (one
+line; nothing is written unless the whole deployment succeeded), 2 usage.
 """
 
-import json
-import os
+from __future__ import annotations
+
+import sys
 from pathlib import Path
 
-from brownie import OrderBook, PartnerRegistry, chain
+import click
+from eth_utils import is_address, to_checksum_address
 
-from scripts.helpful_scripts import get_account
-from pynode.chain.orders import create_address
+from pynode.chain.rpc import connect
+from pynode.core.errors import FabmeshError
+from pynode.deploy import deploy
+from pynode.deploy.compiler import CHECKOUT
+from pynode.deploy.deployer import DISPUTE_TIMEOUT, MIN_BOND, UNBONDING_DELAY, DeployPlan
+from pynode.wallet.keystore import unlock_keyfile
+from pynode.wallet.password import read_password
 
-MIN_BOND = 10**17  # 0.1 ETH
-UNBONDING_DELAY = 7 * 86400
-DISPUTE_TIMEOUT = 14 * 86400
-# `fabmesh dev up`, the demo and the tests deploy to throw-away chains and say where the file goes.
-DEPLOYMENTS = Path(os.environ.get("FABMESH_DEPLOYMENTS_DIR") or Path(__file__).resolve().parent.parent / "deployments")
-
-
-def deploy_contracts(admin, min_bond=MIN_BOND, unbonding_delay=UNBONDING_DELAY, dispute_timeout=DISPUTE_TIMEOUT):
-    """Deploys the registry, then the order book at the address the registry was told (next CREATE)."""
-    book_address = create_address(admin.address, admin.nonce + 1)
-    registry = PartnerRegistry.deploy(admin, book_address, min_bond, unbonding_delay, {"from": admin})
-    book = OrderBook.deploy(admin, registry, dispute_timeout, {"from": admin})
-    if book.address != book_address:
-        raise RuntimeError(f"OrderBook deployed at {book.address}, registry expects {book_address}")
-    return registry, book
+_file = click.Path(dir_okay=False, path_type=Path)
 
 
-def grant_roles(registry, book, admin, *, governors=(), certifiers=(), inspectors=(), arbitrators=()):
-    """Grants each role in the contract that checks it."""
-    grants = [
-        (registry, registry.GOVERNANCE_ROLE(), governors),
-        (book, book.GOVERNANCE_ROLE(), governors),
-        (registry, registry.CERTIFIER_ROLE(), certifiers),
-        (book, book.INSPECTOR_ROLE(), inspectors),
-        (book, book.ARBITRATOR_ROLE(), arbitrators),
-    ]
-    for contract, role, holders in grants:
-        for holder in holders:
-            contract.grantRole(role, holder, {"from": admin})
+class _Address(click.ParamType):
+    name = "ADDRESS"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        if not is_address(value):
+            self.fail(f"{value!r} is not an address", param, ctx)
+        return to_checksum_address(value)
 
 
-def _env_list(name, default=()):
-    value = os.environ.get(name, "")
-    return [v.strip() for v in value.split(",") if v.strip()] or list(default)
+def _addresses(help_text: str, *names: str):  # noqa: ANN202 - a click decorator
+    return click.option(*names, multiple=True, type=_Address(), help=help_text + " (repeatable)")
 
 
-def main():
-    admin = get_account()
-    registry, book = deploy_contracts(
-        admin,
-        int(os.environ.get("FABMESH_MIN_BOND_WEI", MIN_BOND)),
-        int(os.environ.get("FABMESH_UNBONDING_DELAY", UNBONDING_DELAY)),
-        int(os.environ.get("FABMESH_DISPUTE_TIMEOUT", DISPUTE_TIMEOUT)),
-    )
-    roles = {
-        "governors": _env_list("FABMESH_GOVERNORS", [admin.address]),
-        "certifiers": _env_list("FABMESH_CERTIFIERS"),
-        "inspectors": _env_list("FABMESH_INSPECTORS"),
-        "arbitrators": _env_list("FABMESH_ARBITRATORS"),
-    }
-    grant_roles(registry, book, admin, **roles)
-    tokens = _env_list("FABMESH_TOKENS")
-    if tokens:
-        if admin.address not in roles["governors"]:
-            book.grantRole(book.GOVERNANCE_ROLE(), admin, {"from": admin})
-        for token in tokens:
-            book.setTokenAllowed(token, True, {"from": admin})
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-r", "--rpc-url", required=True, envvar=["FABMESH_RPC_URL", "ETH_RPC_URL"],
+              help="JSON-RPC endpoint [env: ETH_RPC_URL]")
+@click.option("--keystore", required=True, envvar="FABMESH_KEYSTORE", type=_file,
+              help="v3 keystore file of the deploying account (geth, foundry, fabmesh) [env: FABMESH_KEYSTORE]")
+@click.option("--password-file", envvar="FABMESH_PASSWORD_FILE", type=_file,
+              help="File holding the keystore password (else a hidden prompt) [env: FABMESH_PASSWORD_FILE]")
+@click.option("--admin", type=_Address(),
+              help="Final DEFAULT_ADMIN_ROLE holder (a Safe, a timelock); the deployer renounces its roles "
+                   "[default: the deployer]")
+@_addresses("GOVERNANCE_ROLE holder [default: the admin]", "--governor")
+@_addresses("CERTIFIER_ROLE holder on the registry", "--certifier")
+@_addresses("INSPECTOR_ROLE holder on the order book", "--inspector")
+@_addresses("ARBITRATOR_ROLE holder on the order book", "--arbitrator")
+@_addresses("ERC-20 token to allow-list for payments", "--token")
+@click.option("--min-bond-wei", type=click.IntRange(0), default=MIN_BOND, show_default=True)
+@click.option("--unbonding-delay", type=click.IntRange(0), default=UNBONDING_DELAY, show_default=True,
+              help="Seconds")
+@click.option("--dispute-timeout", type=click.IntRange(0), default=DISPUTE_TIMEOUT, show_default=True,
+              help="Seconds")
+@click.option("--confirmations", type=click.IntRange(0, 64), default=2, show_default=True,
+              help="Blocks on top of each transaction's block before the next step")
+@click.option("--deployments-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=CHECKOUT / "deployments", show_default="deployments/", help="Where the record goes")
+@click.option("--force", is_flag=True, help="Replace an existing record for this chain")
+def main(rpc_url: str, keystore: Path, password_file: Path | None, admin: str | None, governor: tuple,
+         certifier: tuple, inspector: tuple, arbitrator: tuple, token: tuple, min_bond_wei: int,
+         unbonding_delay: int, dispute_timeout: int, confirmations: int, deployments_dir: Path, force: bool) -> None:
+    """Deploy PartnerRegistry + OrderBook and write deployments/<chainId>.json."""
+    plan = DeployPlan(admin=admin, governors=governor, certifiers=certifier, inspectors=inspector,
+                      arbitrators=arbitrator, tokens=token, min_bond=min_bond_wei, unbonding_delay=unbonding_delay,
+                      dispute_timeout=dispute_timeout)
+    account = unlock_keyfile(keystore, read_password(password_file, prompt="Deployer keystore password: "))
 
-    record = {
-        "chainId": chain.id,
-        "deployBlock": registry.tx.block_number,
-        "contracts": {
-            name: {"address": c.address, "artifact": f"build/contracts/{name}.json"}
-            for name, c in (("PartnerRegistry", registry), ("OrderBook", book))
-        },
-        "roles": roles,
-        "tokens": tokens,
-        "params": {
-            "minBond": registry.minBond(),
-            "unbondingDelay": registry.unbondingDelay(),
-            "disputeTimeout": book.disputeTimeout(),
-        },
-    }
-    DEPLOYMENTS.mkdir(parents=True, exist_ok=True)
-    path = DEPLOYMENTS / f"{chain.id}.json"
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {path}")
-    return registry, book
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    path, result = deploy(connect(rpc_url), account, plan, deployments_dir, confirmations=confirmations,
+                          force=force, progress=progress)
+    for name, deployed in result.contracts.items():
+        progress(f"{name} {deployed.address}")
+    click.echo(str(path))
+
+
+def run(argv: list[str] | None = None) -> None:
+    try:
+        main.main(args=argv, prog_name="deploy.py", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except FabmeshError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # a bug or an unmapped library error: still one line and a failing exit
+        click.echo(f"error: deploy stopped by an unexpected {type(exc).__name__}", err=True)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    run()

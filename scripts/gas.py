@@ -13,7 +13,7 @@ from brownie import OZ4Escrow, OrderBook, TestERC20, TestERC721, accounts, chain
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from scripts.deploy import MIN_BOND, deploy_contracts, grant_roles
+from scripts.brownie_deploy import MIN_BOND, deploy_contracts, grant_roles
 from pynode.chain.orders import (
     CERT,
     ZERO_ADDRESS,

@@ -51,7 +51,7 @@ class TxNotMined(TransientError):
 class TxRequest:
     """A contract call to send: produced by the typed contract wrappers."""
 
-    to: str
+    to: str | None  # None: contract creation, `data` is the init code
     data: bytes
     label: str
     value: int = 0
@@ -147,7 +147,8 @@ class TxSender:
         return self.account.address
 
     def _call_params(self, request: TxRequest) -> dict:
-        return {"from": self.address, "to": request.to, "data": HexBytes(request.data), "value": request.value}
+        to = {"to": request.to} if request.to is not None else {}
+        return {"from": self.address, **to, "data": HexBytes(request.data), "value": request.value}
 
     def simulate(self, request: TxRequest, block: str | int = "latest") -> bytes:
         """Runs the call without sending it; raises TxReverted with the decoded error."""

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.core.errors import InputError
+from pynode.wallet.keystore import AddressNotRecorded
 
 
 @click.group()
@@ -45,7 +46,13 @@ def new(ctx: CliContext, name: str, pq: bool) -> None:
 @click.option("--pq", is_flag=True, help="Hybrid X25519+ML-KEM-768 HPKE key instead of X25519.")
 @pass_ctx
 def import_(ctx: CliContext, name: str, keystore_file: Path | None, pq: bool) -> None:
-    """Import a v3 KEYSTORE_FILE (geth, foundry, brownie) unchanged, or a private key typed at a hidden prompt."""
+    """Import a v3 KEYSTORE_FILE (geth, foundry, brownie), or a private key typed at a hidden prompt.
+
+    The file is checked with its password and stored as it is, plus the address its key derives when it
+    names none (foundry's do not).
+    """
+    if ctx.keystore.path_for(name).exists():
+        raise InputError(f"an account named {name!r} already exists")
     password = ctx.password(f"Password for {name}: ")
     if keystore_file is not None:
         stored = ctx.keystore.import_file(name, keystore_file, password)
@@ -98,8 +105,12 @@ def list_(ctx: CliContext) -> None:
 @click.argument("name")
 @pass_ctx
 def address(ctx: CliContext, name: str) -> None:
-    """Print the address of account NAME."""
-    stored = ctx.keystore.get(name)
+    """Print the address of account NAME (unlocking it once if its file names none)."""
+    try:
+        stored = ctx.keystore.get(name)
+    except AddressNotRecorded:
+        ctx.keystore.unlock(name, ctx.password(f"Password for {name}: "))
+        stored = ctx.keystore.get(name)
     ctx.emit({"name": name, "address": stored.address, **_hpke_summary(ctx, name)}, stored.address)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from pynode.deploy.deployer import DeployPlan
 from pynode.dev.anvil import DEFAULT_MNEMONIC
 
 ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitrator", "auditor", "stranger")
@@ -18,8 +19,7 @@ def dev_accounts(count: int = len(ROLES)) -> dict[str, LocalAccount]:
             for i, name in enumerate(names[:count])}
 
 
-def role_env(accounts: dict[str, LocalAccount]) -> dict[str, str]:
-    """scripts/deploy.py's role variables for these accounts."""
-    return {"FABMESH_CERTIFIERS": accounts["certifier"].address,
-            "FABMESH_INSPECTORS": accounts["inspector"].address,
-            "FABMESH_ARBITRATORS": accounts["arbitrator"].address}
+def role_plan(accounts: dict[str, LocalAccount]) -> DeployPlan:
+    """A local deployment whose certifier, inspector and arbitrator roles go to these accounts."""
+    return DeployPlan(certifiers=(accounts["certifier"].address,), inspectors=(accounts["inspector"].address,),
+                      arbitrators=(accounts["arbitrator"].address,))

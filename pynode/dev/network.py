@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from pathlib import Path
 
-from pynode.dev.accounts import dev_accounts, role_env
+from pynode.dev.accounts import dev_accounts, role_plan
 from pynode.dev.anvil import Anvil
 from pynode.dev.deploy import deploy
 from pynode.dev.kubo import KuboNode
@@ -30,7 +30,7 @@ class LocalNetwork:
                 stack.enter_context(node)
             self.mesh()
             self.deployment = deploy(self.anvil.rpc_url, self.anvil.chain_id, self.workdir / "deployments",
-                                     extra_env=role_env(dev_accounts()))
+                                     role_plan(dev_accounts()))
             self._stack = stack.pop_all()
         return self
 

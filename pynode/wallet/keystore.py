@@ -1,8 +1,12 @@
 """Web3 Secret Storage v3 keystores, one file per account name.
 
 Files are exactly what eth-account writes (the format geth, foundry and
-brownie read), and an imported file is stored byte for byte, so a keystore
-moves between those tools and fabmesh unchanged.
+brownie read), so a keystore moves between those tools and fabmesh. An imported
+file that names its address is stored byte for byte. One that does not (foundry's
+`cast wallet new` / `cast wallet import` omit the optional field) gains geth's
+`address` field, derived from the key it decrypts to at import, so listing,
+`address`, `delete` and `check` never need the password; every v3 reader
+ignores or checks that field, so the file still opens in all of them.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ class AccountExists(InputError):
     pass
 
 
+class AddressNotRecorded(KeyfileError):
+    """A stored keystore names no address (copied in by hand, or imported by an older fabmesh)."""
+
+
 @dataclass(frozen=True)
 class StoredAccount:
     name: str
@@ -47,12 +55,19 @@ def check_name(name: str) -> str:
     return name
 
 
-def read_keyfile(path: Path) -> dict:
-    """Parses a v3 keystore and checks the fields every v3 reader relies on."""
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise KeyfileError(f"cannot read keystore {path}: {exc.strerror}") from exc
+
+
+def read_keyfile(path: Path) -> dict:
+    return _parse_keyfile(_read_bytes(path), path)
+
+
+def _parse_keyfile(text: bytes, path: Path) -> dict:
+    """Parses a v3 keystore and checks the fields every v3 reader relies on."""
     data = strict_json_loads(text, str(path), MAX_KEYFILE_BYTES, error=KeyfileError)
     crypto = data.get("crypto") or data.get("Crypto") if isinstance(data, dict) else None
     if not isinstance(crypto, dict) or data.get("version") != 3 or not {"ciphertext", "kdf", "mac"} <= crypto.keys():
@@ -60,6 +75,7 @@ def read_keyfile(path: Path) -> dict:
     if "kind" in data:  # fabmesh's HPKE keyfiles share the v3 layout; their key is not an Ethereum key
         raise KeyfileError(f"{path} is a {brief(data['kind'])} keyfile, not an Ethereum keystore")
     _check_kdf_cost(crypto.get("kdfparams"), path)
+    _address(data, path)
     return data
 
 
@@ -75,14 +91,18 @@ def _check_kdf_cost(params: object, path: Path) -> None:
         raise KeyfileError(f"{path}: key derivation parameters cost more than this node allows")
 
 
-def _address(keyfile: dict) -> str | None:
-    """The address a v3 file names (optional in the format), EIP-55; None if absent or not an address."""
+def _address(keyfile: dict, path: Path) -> str | None:
+    """The address a v3 file names (optional in the format), EIP-55; None if absent."""
     value = keyfile.get("address")
-    return to_checksum_address(value) if isinstance(value, str) and is_address(value) else None
+    if value is None:
+        return None
+    if not isinstance(value, str) or not is_address(value):
+        raise KeyfileError(f"{path}: its address field {brief(value)} is not an address")
+    return to_checksum_address(value)
 
 
-def write_private(path: Path, text: str) -> None:
-    """Writes a secret file readable by its owner only, atomically and never over another."""
+def write_private(path: Path, text: str, *, replace: bool = False) -> None:
+    """Writes a secret file readable by its owner only, atomically and never over another unless `replace`."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -90,6 +110,9 @@ def write_private(path: Path, text: str) -> None:
         out.write(text)
         out.flush()
         os.fsync(out.fileno())
+    if replace:
+        os.replace(tmp, path)
+        return
     try:
         os.link(tmp, path)  # fails if `path` exists: no silent overwrite
     except FileExistsError as exc:
@@ -99,7 +122,10 @@ def write_private(path: Path, text: str) -> None:
 
 
 def unlock_keyfile(path: Path, password: str) -> LocalAccount:
-    data = read_keyfile(path)
+    return _unlock(read_keyfile(path), path, password)
+
+
+def _unlock(data: dict, path: Path, password: str) -> LocalAccount:
     try:
         key = Account.decrypt(data, password)
     except ValueError as exc:
@@ -109,10 +135,15 @@ def unlock_keyfile(path: Path, password: str) -> LocalAccount:
     except (KeyError, TypeError, AttributeError) as exc:  # eth-account indexes the file's fields unchecked
         raise KeyfileError(f"{path} is not a usable v3 keystore: {exc!r}") from exc
     account = Account.from_key(key)
-    named = _address(data)
+    named = _address(data, path)
     if named is not None and named != account.address:  # the v3 MAC does not cover the IV: an edited IV shows here
         raise KeyfileError(f"{path} decrypts to {account.address}, not the {named} it names: the file was modified")
     return account
+
+
+def _with_address(keyfile: dict, account: LocalAccount) -> str:
+    """The keyfile with the address its key derives, in geth's form (lowercase hex, no 0x)."""
+    return json.dumps({**keyfile, "address": account.address[2:].lower()})
 
 
 class Keystore:
@@ -132,14 +163,15 @@ class Keystore:
     def list(self) -> list[StoredAccount]:
         accounts = []
         for path in sorted(self.directory.glob("*.json")):
-            accounts.append(StoredAccount(path.stem, _address(read_keyfile(path)) or "?", path))
+            accounts.append(StoredAccount(path.stem, _address(read_keyfile(path), path) or "?", path))
         return accounts
 
     def get(self, name: str) -> StoredAccount:
         path = self._existing(name)
-        address = _address(read_keyfile(path))
+        address = _address(read_keyfile(path), path)
         if address is None:
-            raise KeyfileError(f"{path} has no valid address field")
+            raise AddressNotRecorded(f"{path} names no address: `fabmesh wallet address {name}` unlocks it once "
+                                     "and records it")
         return StoredAccount(name, address, path)
 
     def create(self, name: str, password: str, private_key: bytes | None = None) -> StoredAccount:
@@ -152,12 +184,15 @@ class Keystore:
         return StoredAccount(name, account.address, path)
 
     def import_file(self, name: str, source: Path, password: str) -> StoredAccount:
-        """Stores a foreign v3 keystore unchanged, after proving the password opens it."""
-        account = unlock_keyfile(source, password)
+        """Stores a foreign v3 keystore after proving the password opens it; one without an address
+        (foundry's) gains the one its key derives."""
         path = self.path_for(name)
         if path.exists():
             raise AccountExists(f"an account named {name!r} already exists")
-        write_private(path, Path(source).read_text())
+        raw = _read_bytes(source)  # read once: what is decrypted is what is stored
+        data = _parse_keyfile(raw, source)
+        account = _unlock(data, source, password)
+        write_private(path, raw.decode() if _address(data, source) else _with_address(data, account))
         return StoredAccount(name, account.address, path)
 
     def export(self, name: str) -> str:
@@ -169,4 +204,10 @@ class Keystore:
         return stored
 
     def unlock(self, name: str, password: str) -> LocalAccount:
-        return unlock_keyfile(self._existing(name), password)
+        """The account's key; a stored file that names no address gets it recorded now."""
+        path = self._existing(name)
+        data = read_keyfile(path)
+        account = _unlock(data, path, password)
+        if _address(data, path) is None:
+            write_private(path, _with_address(data, account), replace=True)
+        return account

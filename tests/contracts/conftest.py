@@ -7,7 +7,7 @@ import brownie.test
 import pytest
 from brownie import FeeOnTransferERC20, TestERC20, chain
 
-from scripts.deploy import deploy_contracts, grant_roles
+from scripts.brownie_deploy import deploy_contracts, grant_roles
 from pynode.chain.orders import (
     MATERIAL,
     PROCESS,

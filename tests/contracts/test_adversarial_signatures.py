@@ -13,7 +13,7 @@ from conftest import DAY, DISPUTE_TIMEOUT, MIN_BOND, UNBONDING_DELAY, X25519_KEY
 from test_eip712_attestation import attestation, sign, signer  # noqa: F401 - `signer` is a fixture
 
 from pynode.chain.orders import Status
-from scripts.deploy import deploy_contracts, grant_roles
+from scripts.brownie_deploy import deploy_contracts, grant_roles
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 

@@ -69,10 +69,10 @@ def deployments_dir(anvil, processes_dir, dev_accounts) -> Path:
     """The contracts deployed once per session by scripts/deploy.py, roles granted to the role accounts."""
     from pynode.dev.deploy import deploy
 
-    from pynode.dev.accounts import role_env
+    from pynode.dev.accounts import role_plan
 
     target = processes_dir / "deployments"
-    deploy(anvil.rpc_url, anvil.chain_id, target, extra_env=role_env(dev_accounts))
+    deploy(anvil.rpc_url, anvil.chain_id, target, role_plan(dev_accounts))
     return target
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from pynode.chain.orders import make_docs, make_spec, make_terms
 from pynode.daemon.harness import NodeProcess
-from pynode.dev.accounts import role_env
+from pynode.dev.accounts import role_plan
 from pynode.dev.anvil import Anvil
 from pynode.dev.deploy import deploy
 from pynode.settings import Settings
@@ -45,7 +45,7 @@ def own_anvil(tmp_path_factory):
 @pytest.fixture(scope="module", name="deployments_dir")
 def own_deployments(anvil, dev_accounts, tmp_path_factory):
     target = tmp_path_factory.mktemp("own-deployments")
-    deploy(anvil.rpc_url, anvil.chain_id, target, extra_env=role_env(dev_accounts))
+    deploy(anvil.rpc_url, anvil.chain_id, target, role_plan(dev_accounts))
     return target
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 
 import eth_keyfile.keyfile as eth_keyfile_impl
 import pytest
@@ -11,7 +12,7 @@ from eth_account import Account
 
 from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.core.errors import InputError
-from pynode.wallet.keystore import AccountExists, Keystore, UnknownAccount, unlock_keyfile
+from pynode.wallet.keystore import AccountExists, AddressNotRecorded, Keystore, UnknownAccount, unlock_keyfile
 
 FAST_N = 1 << 10  # tests only: production keystores use n = 2**18
 
@@ -109,3 +110,74 @@ def test_list_and_delete(keystore):
     assert [(s.name, s.address) for s in keystore.list()][0] == ("a", a.address)
     keystore.delete("a")
     assert [s.name for s in keystore.list()] == ["b"]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FOUNDRY_PW = "foundry pw"
+FOUNDRY_IMPORTED = Account.from_key(bytes([0xA5] * 32)).address  # the key given to `cast wallet import`
+FOUNDRY_NEW = "0xA4D63758d6ec94BA679e7BFE37cf9B03DB850db5"  # what `cast wallet new` printed
+
+
+@pytest.mark.parametrize("fixture, address", [("foundry-imported.json", FOUNDRY_IMPORTED),
+                                              ("foundry-new.json", FOUNDRY_NEW)])
+def test_foundry_keystore_imports_with_its_address_recorded(keystore, fixture, address):
+    source = FIXTURES / fixture
+    original = json.loads(source.read_text())
+    assert "address" not in original  # what cast writes
+
+    stored = keystore.import_file("forge", source, FOUNDRY_PW)
+
+    assert stored.address == address
+    saved = json.loads(stored.path.read_text())
+    assert saved == {**original, "address": address[2:].lower()}  # geth's form; nothing else changes
+    assert keystore.get("forge").address == address
+    assert [(s.name, s.address) for s in keystore.list()] == [("forge", address)]
+    assert keystore.unlock("forge", FOUNDRY_PW).address == address
+    assert Account.decrypt(saved, FOUNDRY_PW) == Account.decrypt(original, FOUNDRY_PW)  # still any v3 reader's
+    assert keystore.delete("forge").address == address and keystore.list() == []
+
+
+def test_foundry_keystore_wrong_password_stores_nothing(keystore):
+    with pytest.raises(WrongPassword, match="wrong password"):
+        keystore.import_file("forge", FIXTURES / "foundry-new.json", "not it")
+    assert not keystore.directory.exists() or list(keystore.directory.iterdir()) == []
+
+
+def test_recorded_address_that_disagrees_with_the_key_is_refused(keystore, tmp_path):
+    forged = tmp_path / "forged.json"
+    data = json.loads((FIXTURES / "foundry-new.json").read_text())
+    forged.write_text(json.dumps({**data, "address": FOUNDRY_IMPORTED[2:].lower()}))
+    with pytest.raises(KeyfileError, match=f"decrypts to {FOUNDRY_NEW}, not the {FOUNDRY_IMPORTED} it names"):
+        keystore.import_file("forge", forged, FOUNDRY_PW)
+    assert not keystore.path_for("forge").exists()
+
+
+@pytest.mark.parametrize("value", ["zz", 42, "0x" + "ab" * 19])
+def test_address_field_that_is_no_address_is_refused(keystore, tmp_path, value):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**json.loads((FIXTURES / "foundry-new.json").read_text()), "address": value}))
+    with pytest.raises(KeyfileError, match="address field .* is not an address"):
+        keystore.import_file("forge", bad, FOUNDRY_PW)
+    assert not keystore.path_for("forge").exists()
+
+
+def test_corrupt_file_import_stores_nothing(keystore, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text((FIXTURES / "foundry-new.json").read_text()[:-20])
+    with pytest.raises(KeyfileError, match="invalid JSON"):
+        keystore.import_file("forge", bad, FOUNDRY_PW)
+    assert not keystore.path_for("forge").exists()
+
+
+def test_addressless_file_put_in_by_hand_gets_its_address_at_first_unlock(keystore):
+    path = keystore.path_for("legacy")  # as an older fabmesh imported foundry files: byte for byte
+    path.parent.mkdir(parents=True)
+    path.write_bytes((FIXTURES / "foundry-new.json").read_bytes())
+    with pytest.raises(AddressNotRecorded, match="`fabmesh wallet address legacy` unlocks it once"):
+        keystore.get("legacy")
+    assert keystore.list()[0].address == "?"
+
+    assert keystore.unlock("legacy", FOUNDRY_PW).address == FOUNDRY_NEW
+
+    assert keystore.get("legacy").address == FOUNDRY_NEW
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -92,7 +92,7 @@ def main() -> None:
         with Anvil(tmp) as anvil:
             deploy(anvil.rpc_url, anvil.chain_id, tmp / "deployments", DeployPlan(certifiers=(certifier.address,)))
             settings = Settings(rpc_url=anvil.rpc_url, deployments=tmp / "deployments", home=tmp / "home",
-                                confirmations=1)
+                                confirmations=0)
             chain = Chain.connect(settings)
             home = make_partner(chain, certifier, maker, tmp / "maker", "maker", processes=["CNC_MILLING"],
                                 materials=["AL_6061"])

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pynode.chain.confirmations import DEFAULT_CONFIRMATIONS
+
 DEFAULT_SCRYPT_N = 1 << 18  # geth/foundry/brownie default for v3 keystores
 
 
@@ -28,7 +30,8 @@ class Settings(BaseSettings):
     password_file: Path | None = None
     deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json file")
     artifacts: Path | None = Field(default=None, description="compiled contract artifacts (ABIs) [default: build/contracts]")
-    confirmations: int = Field(default=1, ge=0)
+    confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
+                               description="blocks on top before a block is acted on or a tx counts as done")
     scrypt_n: int = Field(default=DEFAULT_SCRYPT_N, ge=1 << 10, description="scrypt cost for new keystores")
 
     @property

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from pynode.chain.confirmations import NotConfirmed, Progress, block_time, safe_block
 from pynode.chain.contracts import OrderBook, PartnerRegistry
 from pynode.chain.deployment import Deployment, load_deployment
+from pynode.chain.orders import ORDER_EVENTS, OrderTracker
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id, connect
 from pynode.chain.tx import SentTx, TxRequest, TxSender
 from pynode.settings import Settings
+from pynode.stop import StopEvent
+
+SETTLE_WAIT_S = 300.0  # how long a command waits for an order's newest change to reach confirmation depth
 
 
 @dataclass
@@ -24,6 +31,8 @@ class Chain:
     book: OrderBook
     decoder: RevertDecoder
     confirmations: int
+    #: hears every new head while a sent tx or an order's newest change waits for confirmation depth
+    on_progress: Callable[[Progress], None] | None = None
     _senders: dict[str, TxSender] = field(default_factory=dict, repr=False)
     _senders_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -50,7 +59,8 @@ class Chain:
         with self._senders_lock:
             sender = self._senders.get(account.address)
             if sender is None:
-                sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations)
+                sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
+                                  on_progress=self.on_progress)
                 self._senders[account.address] = sender
             return sender
 
@@ -59,3 +69,50 @@ class Chain:
 
     def send(self, account: LocalAccount, request: TxRequest) -> SentTx:
         return self.sender(account).send(request)
+
+    def safe_block(self) -> int:
+        """The newest block with ``confirmations`` blocks on top: reads that lead to an action are made there."""
+        return safe_block(self.w3.eth.block_number, self.confirmations)
+
+    def settled_order(self, order_id: int, *, wait_s: float = SETTLE_WAIT_S,
+                      stop: StopEvent | None = None) -> OrderTracker | None:
+        """The order as of the safe block, once its newest change has ``confirmations`` blocks on top.
+
+        A write passes the current order back, so acting needs the confirmed order to *be* the current one.
+        Waits up to ``wait_s`` (reporting progress); then NotConfirmed, or None when ``wait_s`` is 0.
+        """
+        stop = stop or StopEvent()
+        deadline = time.monotonic() + wait_s
+        seen = -1
+        while True:
+            head = self.w3.eth.block_number
+            safe = safe_block(head, self.confirmations)
+            if self.confirmations <= 0:
+                return self.book.load_order(order_id, self.from_block, head)
+            if safe >= self.from_block and self.book.order_hash(order_id, safe) == self.book.order_hash(order_id,
+                                                                                                      head):
+                return self.book.load_order(order_id, self.from_block, safe)
+            if head != seen:
+                seen = head
+                progress = self._change_progress(order_id, max(safe + 1, self.from_block), head)
+                if self.on_progress is not None:
+                    self.on_progress(progress)
+            if wait_s <= 0:
+                return None
+            if time.monotonic() >= deadline:
+                raise NotConfirmed(f"order {order_id} changed in block {progress.block}, which has "
+                                   f"{progress.confirmations} of {self.confirmations} confirmations after "
+                                   f"{wait_s:.0f} s: the chain is not producing blocks")
+            stop.pause(min(1.0, (progress.block_time_s or 4.0) / 4), f"waiting for order {order_id} to settle")
+
+    def _change_progress(self, order_id: int, from_block: int, head: int) -> Progress:
+        """How deep the order's newest change (after the safe block) is."""
+        topic = "0x" + order_id.to_bytes(32, "big").hex()
+        logs = self.book.logs(ORDER_EVENTS, topic, from_block=from_block, to_block=head)
+        changed = max((log.block_number for log in logs), default=head)
+        pace = None
+        if changed > 0:
+            first = self.w3.eth.get_block(min(changed, head - 1))
+            last = self.w3.eth.get_block(head)
+            pace = block_time((int(first["number"]), int(first["timestamp"])), (head, int(last["timestamp"])))
+        return Progress(changed, head, self.confirmations, pace, order_id=order_id)

@@ -197,8 +197,8 @@ class OrderBook(_Wrapper):
     def fee_bps(self) -> int:
         return self.call("feeBps")
 
-    def credits(self, account: str, token: str = ZERO_ADDRESS) -> int:
-        return self.call("credits", account, token)
+    def credits(self, account: str, token: str = ZERO_ADDRESS, block: int | str = "latest") -> int:
+        return self.call("credits", account, token, block=block)
 
     def token_allowed(self, token: str) -> bool:
         return self.call("tokenAllowed", token)

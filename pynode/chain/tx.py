@@ -3,13 +3,16 @@
 Every transaction is first simulated with `eth_call`, so a revert is reported
 with the contract's custom error before any gas is spent. A transaction that
 is not mined in time is replaced (same nonce, fees raised by more than the
-10% nodes require), and whichever version is mined counts.
+10% nodes require), and whichever version is mined counts, once ``confirmations``
+blocks are on top of its block and that block is still canonical
+(:mod:`pynode.chain.confirmations`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -25,6 +28,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
+from pynode.chain.confirmations import DEFAULT_CONFIRMATIONS, ConfirmationWaiter, Progress
 from pynode.chain.revert import RevertDecoder
 from pynode.core.errors import FabmeshError, TransientError
 from pynode.stop import StopEvent
@@ -129,13 +133,15 @@ class NonceManager:
 
 
 class TxSender:
-    def __init__(self, w3: Web3, account: LocalAccount, decoder: RevertDecoder, *, confirmations: int = 1,
-                 replace_after_s: float = 30.0, give_up_after_s: float = 300.0, poll_s: float = 0.1,
-                 stop: StopEvent | None = None) -> None:
+    def __init__(self, w3: Web3, account: LocalAccount, decoder: RevertDecoder, *,
+                 confirmations: int = DEFAULT_CONFIRMATIONS, replace_after_s: float = 30.0,
+                 give_up_after_s: float = 300.0, poll_s: float = 0.1, stop: StopEvent | None = None,
+                 on_progress: Callable[[Progress], None] | None = None) -> None:
         self.w3 = w3
         self.account = account
         self.decoder = decoder
-        self.confirmations = confirmations
+        self.confirmations = confirmations  # blocks on top of a receipt's block before the tx counts as done
+        self.on_progress = on_progress  # hears every new head while a receipt waits for its confirmations
         self.replace_after_s = replace_after_s
         self.give_up_after_s = give_up_after_s
         self.poll_s = poll_s
@@ -217,11 +223,11 @@ class TxSender:
     def _await(self, tx: dict, hashes: list[HexBytes]) -> dict:
         started = last_sent = time.monotonic()
         while time.monotonic() - started < self.give_up_after_s:
-            for tx_hash in hashes:
-                receipt = self._receipt(tx_hash)
-                if receipt is not None:
-                    self._await_confirmations(receipt)
-                    return receipt
+            receipts = (r for r in map(self._receipt, hashes) if r is not None)
+            receipt = next(receipts, None)
+            if receipt is not None and self._await_confirmations(receipt, started + self.give_up_after_s):
+                return receipt
+            # (a receipt whose block was reorged out: the tx is back in a pool or gone; look for it again)
             if time.monotonic() - last_sent > self.replace_after_s:
                 tx["maxFeePerGas"] = tx["maxFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
                 tx["maxPriorityFeePerGas"] = tx["maxPriorityFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
@@ -237,10 +243,11 @@ class TxSender:
         except (TransactionNotFound, TimeExhausted):
             return None
 
-    def _await_confirmations(self, receipt: dict) -> None:
-        while self.w3.eth.block_number - receipt["blockNumber"] + 1 < self.confirmations:
-            self.stop.pause(self.poll_s, f"waiting for {self.confirmations} confirmations of "
-                                         f"{receipt['transactionHash'].to_0x_hex()}")
+    def _await_confirmations(self, receipt: dict, deadline: float) -> bool:
+        """True once ``confirmations`` blocks are on top of the receipt's (still canonical) block."""
+        waiter = ConfirmationWaiter(self.w3, self.confirmations, stop=self.stop, poll_s=self.poll_s,
+                                    on_progress=self.on_progress)
+        return waiter.wait(receipt, deadline)
 
     def _replay_reason(self, params: dict, block: int) -> str:
         """Re-runs a mined-but-reverted call at its block to learn why."""

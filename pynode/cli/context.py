@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from pynode.chain.client import Chain
+from pynode.chain.confirmations import Progress
 from pynode.chain.tx import SentTx, TxRequest
 from pynode.core.errors import InputError
 from pynode.ipfs.client import IpfsClient
@@ -51,7 +52,14 @@ class CliContext:
 
     @cached_property
     def chain(self) -> Chain:
-        return Chain.connect(self.settings)
+        chain = Chain.connect(self.settings)
+        chain.on_progress = self.progress
+        return chain
+
+    @staticmethod
+    def progress(progress: Progress) -> None:
+        """Confirmation progress goes to stderr, in --json mode too: stdout carries only the data."""
+        click.echo(progress.line(), err=True)
 
     @cached_property
     def ipfs(self) -> IpfsClient:
@@ -67,7 +75,8 @@ class CliContext:
         return self.signer()
 
     def send(self, request: TxRequest) -> SentTx:
-        """Simulates, then (after a confirmation on a terminal unless -y) signs and sends."""
+        """Simulates, then (after a confirmation on a terminal unless -y) signs, sends and waits until
+        ``confirmations`` blocks are on top of the transaction's block (progress on stderr)."""
         sender = self.chain.sender(self.account)
         sender.simulate(request)
         if not self.yes and not self.json and click.get_text_stream("stdin").isatty():

@@ -64,6 +64,8 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
         keypair = ctx.hpke_keys.unlock(name, ctx.password(f"Password for HPKE key {name}: "))
     except Exception as exc:  # noqa: BLE001
         raise FatalError(f"cannot unlock HPKE key {name!r}: {exc}") from exc
+    # a loop's progress is a JSON event like the rest of its log (set before any sender exists)
+    ctx.chain.on_progress = lambda progress: log.info("waiting_for_confirmations", **progress.fields())
     buyer = Buyer(ctx.chain, ctx.vault, DesignKeyStore(ctx.settings.home / "design-keys", ctx.ipfs), account)
     policy = AwardPolicy(auto_award=True, auto_confirm=auto_confirm, min_completed=min_completed,
                          max_failed_qa=max_failed_qa,

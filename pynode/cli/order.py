@@ -352,7 +352,7 @@ def ship(ctx: CliContext, order_id: int, report: Path) -> None:
 def resolve(ctx: CliContext, order_id: int, buyer_share: str, partner_lost: bool, ruling: Path) -> None:
     """(arbitrator) Split a disputed order's escrow between buyer and partner."""
     chain = ctx.chain
-    tracker = chain.book.load_order(order_id, chain.from_block)
+    tracker = chain.settled_order(order_id)
     token = tracker.terms[1]
     decimals = Erc20(chain.w3, token).decimals() if token != ZERO_ADDRESS else 18
     share = parse_amount(buyer_share, decimals, token_units=token != ZERO_ADDRESS)

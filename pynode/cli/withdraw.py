@@ -15,15 +15,17 @@ from pynode.cli.parsing import ADDRESS
 def withdraw(ctx: CliContext, tokens: tuple[str, ...]) -> None:
     """Withdraw payments of completed orders (as partner) and credited refunds, bonds and fees."""
     chain, me = ctx.chain, ctx.account.address
+    safe = max(chain.safe_block(), chain.from_block)  # only what has `confirmations` blocks on top is paid out
     done = []
-    for tracker in chain.book.load_orders(chain.from_block).values():
+    for tracker in chain.book.load_orders(chain.from_block, safe).values():
         if tracker.status == Status.COMPLETED and tracker.state[1] == me:
-            tracker = chain.book.load_order(tracker.order_id, chain.from_block)  # hash-checked before paying out
+            tracker = chain.settled_order(tracker.order_id)  # hash-checked before paying out
             sent = ctx.send(chain.book.simple("withdrawPayment", tracker))
             done.append({"order_id": tracker.order_id, "tx": sent.tx_hash})
     credits = []
+    safe = max(chain.safe_block(), chain.from_block)
     for token in (ZERO_ADDRESS, *tokens):
-        amount = chain.book.credits(me, token)
+        amount = chain.book.credits(me, token, block=safe)
         if amount:
             sent = ctx.send(chain.book.withdraw(token))
             credits.append({"token": token, "amount": amount, "tx": sent.tx_hash})

@@ -23,6 +23,7 @@ from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
+from pynode.chain.confirmations import DEFAULT_CONFIRMATIONS
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
 from pynode.daemon.spec import dotted
@@ -80,7 +81,8 @@ class NodeConfig(BaseSettings):
     hpke_key: str | None = Field(default=None, description="HPKE key name in the wallet; None: the account name")
     rpc_urls: list[Url] = Field(default_factory=lambda: ["http://127.0.0.1:8545"], min_length=1)
     ipfs_api: Url = "http://127.0.0.1:5001"
-    confirmations: int = Field(default=2, ge=0, le=1000)
+    confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
+                               description="blocks on top of a block before the node acts on it")
     poll_interval_s: float = Field(default=5.0, gt=0, le=3600)
     log_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
     tx_replace_after_s: float = Field(default=30.0, gt=0, le=86400, description="re-sign a pending tx with +25% fees")

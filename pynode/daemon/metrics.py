@@ -40,6 +40,9 @@ class NodeMetrics:
         self.claims_held_back = Counter("fabmesh_claims_held_back",
                                         "Claims not sent because a rival's claim was pending (a revert saved)",
                                         registry=r)
+        self.awaiting_confirmation = Gauge("fabmesh_txs_awaiting_confirmation",
+                                           "Own mined transactions with fewer than `confirmations` blocks on top",
+                                           registry=r)
         self.decode_rate = Gauge("fabmesh_decode_logs_per_second", "Event decode rate of the last batch", registry=r)
         self.cycles = Counter("fabmesh_cycles", "Daemon cycles by result", ["result"], registry=r)
         self.stale_after_s = stale_after_s

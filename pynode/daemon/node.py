@@ -43,6 +43,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
+from pynode.chain.confirmations import Progress, block_time
 from pynode.chain.contracts import OrderBook, OrderOutOfSync, PartnerRegistry
 from pynode.chain.deployment import load_deployment
 from pynode.chain.logs import EventDecoder, LogScanner, find_fork
@@ -158,6 +159,7 @@ class Node:
         self._cache: dict[str, Any] = {}
         self._failures = 0
         self.safe_head = -1
+        self._awaiting: dict[tuple[int, str], _Mined] = {}  # own mined txs short of confirmation depth
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -273,6 +275,7 @@ class Node:
         self.store.note_seen(head)
         self._check_reorg()
         self._scan(self.safe_head)
+        self._report_confirmations(head)
         t1 = time.perf_counter()
         if self._first_cycle:
             self._resolve_all_pending()
@@ -449,7 +452,7 @@ class Node:
             job = self._set(job, JobState.SHIPPED)
             outcome = self._transact(job, "withdraw", self.partner.withdraw_request(tracker))
             if outcome is not None and outcome.ok:
-                self._finish(job, JobState.DONE, "paid", block=outcome.block_number)
+                self._dirty.add(job.order_id)  # done once the safe block shows it PAID, not on the receipt
         elif status == Status.PAID:
             self._finish(job, JobState.DONE, "paid")
         elif status == Status.RESOLVED:
@@ -556,7 +559,36 @@ class Node:
         else:
             self.log.info("tx_mined", order_id=job.order_id, action=kind, tx=outcome.tx_hash,
                           block=outcome.block_number)
+            if self.config.confirmations:
+                self._awaiting[(job.order_id, kind)] = self._mined(outcome)
+                self.metrics.awaiting_confirmation.set(len(self._awaiting))
         return outcome
+
+    def _mined(self, outcome: Outcome) -> _Mined:
+        block = outcome.block_number
+        stamp = int(self.chain.w3.eth.get_block(block)["timestamp"])
+        parent = int(self.chain.w3.eth.get_block(block - 1)["timestamp"]) if block else stamp
+        return _Mined(outcome, stamp, block_time((block - 1, parent), (block, stamp)))
+
+    def _report_confirmations(self, head: int) -> None:
+        """Logs how deep each of the node's own mined transactions is, as blocks arrive, until it has
+        ``confirmations`` blocks on top. Nothing builds on it before: the job's next step reads the order
+        at the safe block and waits while that differs from the head's."""
+        if not self._awaiting:
+            return
+        now = int(self.chain.w3.eth.get_block(head)["timestamp"])
+        for (order_id, kind), mined in list(self._awaiting.items()):
+            block = mined.outcome.block_number
+            pace = block_time((block, mined.timestamp), (head, now)) or mined.block_time_s
+            progress = Progress(block, head, self.config.confirmations, pace, tx_hash=mined.outcome.tx_hash,
+                                order_id=order_id)
+            if progress.done:
+                del self._awaiting[(order_id, kind)]
+                self.log.info("tx_confirmed", action=kind, **progress.fields())
+            elif progress.confirmations != mined.reported:
+                mined.reported = progress.confirmations
+                self.log.info("waiting_for_confirmations", action=kind, **progress.fields())
+        self.metrics.awaiting_confirmation.set(len(self._awaiting))
 
     # -- production ----------------------------------------------------------------------
 
@@ -656,6 +688,16 @@ class Node:
         except InputError:
             pass
         shutil.rmtree(self._job_dir(order_id) / "design", ignore_errors=True)
+
+
+@dataclass
+class _Mined:
+    """One of the node's own transactions, mined, on its way to confirmation depth."""
+
+    outcome: Outcome
+    timestamp: int  # of its block: the block time estimate runs from there to the head
+    block_time_s: float | None  # from its parent, until a block lands on top
+    reported: int = -1  # confirmations last logged
 
 
 def _as_open(tracker: OrderTracker) -> OrderTracker:

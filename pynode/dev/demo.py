@@ -42,6 +42,7 @@ ORGANIZATIONS = ["buyer", "fdm-farm", "cnc-shop", "laser-shop", "inspector", "au
 OUT_DIR = CHECKOUT / "demo-out"
 PASSWORD = "fabmesh-demo"
 SCRYPT_N = 1 << 14  # demo keystores: cheaper scrypt than the 2**18 default, same format
+DEMO_CONFIRMATIONS = 1  # 1 s blocks: every command and daemon waits for one block on top, as on a live chain
 TERMINAL = {Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED}
 
 
@@ -89,7 +90,8 @@ class Scenario:
                 "FABMESH_IPFS_API": self.net.kubo[org].api_url,
                 "FABMESH_DEPLOYMENTS": str(self.out / "network" / "deployments"),
                 "FABMESH_PASSWORD_FILE": str(self.out / "password"), "FABMESH_SCRYPT_N": str(SCRYPT_N),
-                "FABMESH_ARTIFACTS": str(CHECKOUT / "build" / "contracts")}
+                "FABMESH_ARTIFACTS": str(CHECKOUT / "build" / "contracts"),
+                "FABMESH_CONFIRMATIONS": str(DEMO_CONFIRMATIONS)}
 
     def fabmesh(self, org: str, *args: object, account: str | None = None) -> dict:
         """Runs `fabmesh [--account A] -y --json ARGS` as `org`, shows the command, returns its JSON."""
@@ -106,7 +108,7 @@ class Scenario:
     @property
     def chain(self) -> Chain:
         return Chain.connect(Settings(rpc_url=self.net.anvil.rpc_url, deployments=self.out / "network" / "deployments",
-                                      artifacts=CHECKOUT / "build" / "contracts"))
+                                      artifacts=CHECKOUT / "build" / "contracts", confirmations=DEMO_CONFIRMATIONS))
 
     def step(self, text: str) -> None:
         self.console.print(f"\n[bold cyan]▶ {text}[/bold cyan]")
@@ -149,7 +151,7 @@ home = "{self.home(shop.org)}"
 password_file = "{self.out / 'password'}"
 rpc_urls = ["{self.net.anvil.rpc_url}"]
 ipfs_api = "{self.net.kubo[shop.org].api_url}"
-confirmations = 1
+confirmations = {DEMO_CONFIRMATIONS}
 poll_interval_s = 0.5
 deployments = "{self.out / 'network' / 'deployments'}"
 artifacts = "{CHECKOUT / 'build' / 'contracts'}"

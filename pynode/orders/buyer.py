@@ -120,9 +120,15 @@ class Buyer:
                 return int.from_bytes(bytes(log["topics"][1]), "big")
         raise InputError(f"transaction {sent.tx_hash} emitted no OrderPosted")
 
-    def award(self, order_id: int, partner: str, keypair: HpkeKeyPair) -> tuple[SentTx, str]:
-        """Seals the design key to the claimant's registered key, pins the envelope, awards."""
-        tracker = self.chain.book.load_order(order_id, self.chain.from_block)
+    def award(self, order_id: int, partner: str, keypair: HpkeKeyPair,
+              tracker: OrderTracker | None = None) -> tuple[SentTx, str]:
+        """Seals the design key to the claimant's registered key, pins the envelope, awards.
+
+        Only a claim with ``confirmations`` blocks on top is awarded (a shallower one may still vanish,
+        and a published envelope cannot be taken back): ``tracker`` must come from
+        :meth:`Chain.settled_order`, which is also what is read when it is not given.
+        """
+        tracker = tracker or self.chain.settled_order(order_id)
         if tracker.status != Status.CLAIMED:
             raise InputError(f"order {order_id} is {tracker.status.name}, not CLAIMED")
         claimant = tracker.state[1]
@@ -154,12 +160,12 @@ class Buyer:
             return exc.reason
         return None
 
-    def act(self, function: str, order_id: int) -> SentTx:
-        """confirm, cancel, refund or finalize (the last two anyone may call)."""
-        tracker = self.chain.book.load_order(order_id, self.chain.from_block)
+    def act(self, function: str, order_id: int, tracker: OrderTracker | None = None) -> SentTx:
+        """confirm, cancel, refund or finalize (the last two anyone may call), on the settled order."""
+        tracker = tracker or self.chain.settled_order(order_id)
         return self.chain.send(self.account, self.chain.book.simple(function, tracker))
 
     def dispute(self, order_id: int, evidence: Path) -> tuple[SentTx, str]:
         evidence_cid = self.vault.ipfs.add_bytes(evidence.read_bytes())
-        tracker = self.chain.book.load_order(order_id, self.chain.from_block)
+        tracker = self.chain.settled_order(order_id)
         return self.chain.send(self.account, self.chain.book.dispute(tracker, cid_to_digest(evidence_cid))), evidence_cid

@@ -135,8 +135,9 @@ class Partner:
 
     # -- reading ---------------------------------------------------------------
 
-    def load(self, order_id: int, block: int | None = None) -> OrderTracker:
-        return self.chain.book.load_order(order_id, self.chain.from_block, block)
+    def load(self, order_id: int) -> OrderTracker:
+        """The settled order (its newest change ``confirmations`` deep): what a one-shot action builds on."""
+        return self.chain.settled_order(order_id)
 
     def is_mine(self, tracker: OrderTracker) -> bool:
         return tracker.state[1] != ZERO_ADDRESS and to_checksum_address(tracker.state[1]) == self.address

@@ -97,16 +97,20 @@ class OrderWatcher:
             self._refreshed_at = time.monotonic()
         for order_id in sorted(self._dirty - self._done):
             try:
-                self._step(order_id)
-                self._dirty.discard(order_id)
+                if self._step(order_id):
+                    self._dirty.discard(order_id)
             except Exception as exc:  # noqa: BLE001 - sorted: one order's trouble never stops the others
                 if classify(exc) is ErrorClass.FATAL and not isinstance(exc, TxReverted):
                     raise
                 self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
         return self.stats
 
-    def _step(self, order_id: int) -> None:
-        tracker = self.chain.book.load_order(order_id, self.chain.from_block)
+    def _step(self, order_id: int) -> bool:
+        """Acts on the order as the safe block has it; False while its newest change is short of that depth
+        (a claim 1 block deep may still vanish, and sealing the design key to it cannot be undone)."""
+        tracker = self.chain.settled_order(order_id, wait_s=0)
+        if tracker is None:
+            return False
         status = tracker.status
         if status in TERMINAL:
             self._done.add(order_id)
@@ -117,11 +121,12 @@ class OrderWatcher:
                 if self.stats.refused.get(order_id) != reason:
                     self.log("award_refused", order_id=order_id, partner=partner, reason=reason)
                 self.stats.refused[order_id] = reason
-                return
-            sent, envelope_cid = self.buyer.award(order_id, partner, self.keypair)
+                return True
+            sent, envelope_cid = self.buyer.award(order_id, partner, self.keypair, tracker)
             self.stats.awarded.append(order_id)
             self.log("awarded", order_id=order_id, partner=partner, tx=sent.tx_hash, envelope=envelope_cid)
         elif status == Status.SHIPPED and self.policy.auto_confirm:
-            sent = self.buyer.act("confirm", order_id)
+            sent = self.buyer.act("confirm", order_id, tracker)
             self.stats.confirmed.append(order_id)
             self.log("confirmed", order_id=order_id, tx=sent.tx_hash)
+        return True

@@ -81,7 +81,8 @@ def settings(anvil, kubo, deployments_dir, tmp_path_factory):
     from pynode.settings import Settings
 
     return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
-                    home=tmp_path_factory.mktemp("fabmesh-home"), scrypt_n=1024, confirmations=1)
+                    home=tmp_path_factory.mktemp("fabmesh-home"), scrypt_n=1024,
+                    confirmations=0)  # automine: no block ever lands on top of the last tx
 
 
 @pytest.fixture

@@ -52,7 +52,8 @@ def own_deployments(anvil, dev_accounts, tmp_path_factory):
 @pytest.fixture(scope="module", name="settings")
 def own_settings(anvil, kubo, deployments_dir, tmp_path_factory):
     return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
-                    home=tmp_path_factory.mktemp("own-home"), scrypt_n=1024, confirmations=1)
+                    home=tmp_path_factory.mktemp("own-home"), scrypt_n=1024,
+                    confirmations=0)  # automine: no block ever lands on top of the last tx
 
 
 # -- a node's JSON log and journal, read back by the daemon tests

@@ -24,6 +24,7 @@ def fabmesh_home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("FABMESH_HOME", str(home))
     monkeypatch.setenv("FABMESH_SCRYPT_N", "1024")  # fast keystores in tests
+    monkeypatch.setenv("FABMESH_CONFIRMATIONS", "0")  # automine: no block ever lands on top of the last tx
     for var in ("FABMESH_ACCOUNT", "FABMESH_KEYSTORE", "FABMESH_PASSWORD_FILE", "ETH_RPC_URL", "FABMESH_RPC_URL"):
         monkeypatch.delenv(var, raising=False)
     return home

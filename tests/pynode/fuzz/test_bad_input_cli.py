@@ -193,7 +193,7 @@ def world(anvil, kubo, settings, dev_accounts, tmp_path_factory) -> World:
     (tmp / "password").write_text(PASSWORD + "\n")
     env = {"FABMESH_HOME": str(home), "FABMESH_SCRYPT_N": str(SCRYPT_N), "FABMESH_RPC_URL": anvil.rpc_url,
            "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(settings.deployments),
-           "FABMESH_PASSWORD_FILE": str(tmp / "password")}
+           "FABMESH_PASSWORD_FILE": str(tmp / "password"), "FABMESH_CONFIRMATIONS": "0"}
     token = _test_token(chain, dev_accounts["admin"], dev_accounts["buyer"])
     built = World(chain, env, home, tmp / "node", token, dev_accounts)
     built.paths.update(token=token.address, maker=dev_accounts["maker"].address, tmp=str(tmp))

@@ -1,0 +1,141 @@
+"""Confirmation depth: the blocks the CLI and the daemon may act on.
+
+``confirmations = N`` means a block counts once N blocks are mined on top of it.
+Reads that lead to an action are made at the *safe block*, head − N, and a sent
+transaction counts as done once N blocks are on top of its block and that block
+is still the canonical one at its height. N = 0 acts on the head itself (a dev
+chain that mines only when a transaction arrives never puts a block on top).
+One default for the CLI and the daemon: :data:`DEFAULT_CONFIRMATIONS`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hexbytes import HexBytes
+from web3 import Web3
+
+from pynode.core.errors import TransientError
+from pynode.stop import StopEvent
+
+#: two blocks on top: survives the one-block reorgs that proof-of-stake chains and L2 sequencers still show
+DEFAULT_CONFIRMATIONS = 2
+MAX_CONFIRMATION_POLL_S = 1.0  # between head polls once the block time is known: a quarter block, at most this
+
+
+def safe_block(head: int, confirmations: int) -> int:
+    """The newest block with ``confirmations`` blocks on top (-1 if the chain is not that long yet)."""
+    return head - confirmations
+
+
+def blocks_on_top(block: int, head: int) -> int:
+    return max(head - block, 0)
+
+
+def is_confirmed(block: int, head: int, confirmations: int) -> bool:
+    """Whether something in ``block`` may be acted on at ``head``."""
+    return block <= safe_block(head, confirmations)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a block (a transaction's, or the newest change to an order) is from confirmation depth."""
+
+    block: int
+    head: int
+    required: int
+    block_time_s: float | None = None
+    tx_hash: str | None = None
+    order_id: int | None = None  # set when the block holds the newest change to this order
+
+    @property
+    def confirmations(self) -> int:
+        return min(blocks_on_top(self.block, self.head), self.required)
+
+    @property
+    def done(self) -> bool:
+        return self.confirmations >= self.required
+
+    @property
+    def remaining_s(self) -> float | None:
+        if self.block_time_s is None:
+            return None
+        return (self.required - self.confirmations) * self.block_time_s
+
+    def line(self) -> str:
+        eta = "" if self.remaining_s is None else f", ~{self.remaining_s:.0f} s"
+        return f"waiting for confirmations: {self.confirmations}/{self.required} (block {self.block}{eta})"
+
+    def fields(self) -> dict:
+        """For a JSON log event."""
+        eta = None if self.remaining_s is None else round(self.remaining_s, 1)
+        return {"block": self.block, "head": self.head, "confirmations": self.confirmations,
+                "required": self.required, "eta_s": eta, "tx": self.tx_hash, "order_id": self.order_id}
+
+
+def block_time(first: tuple[int, int], last: tuple[int, int]) -> float | None:
+    """Seconds per block between two (number, timestamp) points by the chain's own clock."""
+    (n0, t0), (n1, t1) = first, last
+    return (t1 - t0) / (n1 - n0) if n1 > n0 else None
+
+
+class NotConfirmed(TransientError):
+    """A mined transaction did not reach confirmation depth in time (the chain stopped producing blocks?)."""
+
+
+class ConfirmationWaiter:
+    """Waits until a receipt's block has ``confirmations`` blocks on top and is still canonical.
+
+    ``on_progress`` hears every new head (0/N first), so a command can say what it waits for.
+    """
+
+    def __init__(self, w3: Web3, confirmations: int, *, stop: StopEvent | None = None, poll_s: float = 0.1,
+                 on_progress: Callable[[Progress], None] | None = None) -> None:
+        self.w3 = w3
+        self.confirmations = confirmations
+        self.stop = stop or StopEvent()
+        self.poll_s = poll_s
+        self.on_progress = on_progress
+
+    def _canonical(self, number: int, block_hash: bytes) -> tuple[bool, int]:
+        block = self.w3.eth.get_block(number)
+        return HexBytes(block["hash"]) == HexBytes(block_hash), int(block["timestamp"])
+
+    def wait(self, receipt: dict, deadline: float) -> bool:
+        """True once the receipt is confirmed; False if its block left the canonical chain (look again).
+
+        Raises NotConfirmed at ``deadline`` (a ``time.monotonic()`` value).
+        """
+        number = receipt["blockNumber"]
+        tx = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        if self.confirmations <= 0:
+            return True
+        canonical, stamp = self._canonical(number, receipt["blockHash"])
+        if not canonical:
+            return False
+        seen = -1
+        pace = block_time((number - 1, int(self.w3.eth.get_block(number - 1)["timestamp"])), (number, stamp)) \
+            if number > 0 else None
+        while True:
+            head_block = self.w3.eth.get_block("latest")
+            head = int(head_block["number"])
+            if head != seen:
+                seen = head
+                if head > number:
+                    canonical, stamp = self._canonical(number, receipt["blockHash"])
+                    if not canonical:
+                        return False
+                pace = block_time((number, stamp), (head, int(head_block["timestamp"]))) or pace
+                progress = Progress(number, head, self.confirmations, pace, tx)
+                if self.on_progress is not None:
+                    self.on_progress(progress)
+                if progress.done:
+                    return True
+            if time.monotonic() >= deadline:
+                raise NotConfirmed(f"transaction {tx} is in block {number} but has {progress.confirmations} of "
+                                   f"{self.confirmations} confirmations: the chain is not producing blocks "
+                                   "(confirmations = 0 suits a chain that mines on demand)")
+            pause = self.poll_s if pace is None else max(self.poll_s, min(pace / 4, MAX_CONFIRMATION_POLL_S))
+            self.stop.pause(pause, f"waiting for {self.confirmations} confirmations of {tx}")

@@ -1,0 +1,203 @@
+"""12 s blocks, ``confirmations = 3``: nothing acts on a block with fewer than 3 blocks on top.
+
+anvil runs with automine off on a chain of its own and every block is mined here, one at a time, with
+timestamps 12 s apart (``anvil_setBlockTimestampInterval``): 12 s blocks by the chain's clock, without
+12 s of wall time each (time travel: anvil only).
+
+* a CLI write (`fabmesh order cancel`, the real program) reports success only after the 3rd block on top
+  of its transaction and prints progress to stderr as each block arrives, nothing of it on stdout (--json);
+* the daemon does not claim an order whose post is 1 or 2 blocks deep, claims it 3 deep, and logs
+  its own claim's progress to confirmation depth;
+* the buyer's watcher does not award a claim 1 or 2 blocks deep, and awards it 3 deep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from support import events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
+
+from pynode.chain.client import Chain
+from pynode.chain.orders import Status
+from pynode.daemon.harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
+from pynode.orders.buyer import Buyer
+from pynode.orders.design_keys import DesignKeyStore
+from pynode.orders.watch import AwardPolicy, OrderWatcher
+from pynode.wallet.keystore import Keystore
+
+pytestmark = pytest.mark.integration
+
+DEPTH = 3
+BLOCK_S = 12
+
+
+@pytest.fixture
+def slow_chain(anvil):
+    """From here on blocks come only from mine(), each 12 s after the last by its timestamp."""
+    anvil.rpc("anvil_setBlockTimestampInterval", BLOCK_S)
+    anvil.rpc("evm_mine")  # a first 12 s gap, so the block time is known from the first progress line
+    anvil.rpc("evm_setAutomine", False)
+    def mine() -> int:
+        anvil.rpc("evm_mine")
+        return int(anvil.rpc("eth_blockNumber"), 16)
+
+    try:
+        yield mine
+    finally:
+        anvil.rpc("evm_setAutomine", True)
+        anvil.rpc("anvil_removeBlockTimestampInterval")
+
+
+def pending(chain: Chain, address: str) -> bool:
+    """A transaction from ``address`` waits in the pool."""
+    return chain.w3.eth.get_transaction_count(address, "pending") > chain.w3.eth.get_transaction_count(address)
+
+
+class Lines:
+    """A child's stream, read line by line in the background."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=lambda: self.lines.extend(iter(stream.readline, "")), daemon=True)
+        self._thread.start()
+
+    def has(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+
+def test_a_cli_write_reports_success_only_three_blocks_deep(chain, anvil, kubo, dev_accounts, deployments_dir,
+                                                             tmp_path, slow_chain):
+    anvil.rpc("evm_setAutomine", True)
+    buyer_account = dev_accounts["buyer"]
+    order_id = BuyerSide(chain, kubo.api_url, buyer_account, tmp_path / "buyer").post(1).order_id
+    anvil.rpc("evm_setAutomine", False)
+    for _ in range(DEPTH):
+        slow_chain()  # the post is settled: the command goes straight to sending
+    home = tmp_path / "home"
+    Keystore(home / "keystores", 1024).create("buyer", "pw", private_key=bytes(buyer_account.key))
+    (tmp_path / "pw").write_text("pw\n")
+    env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_RPC_URL": anvil.rpc_url,
+           "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(deployments_dir),
+           "FABMESH_CONFIRMATIONS": str(DEPTH), "FABMESH_SCRYPT_N": "1024"}
+    fabmesh = str(Path(sys.executable).parent / "fabmesh")
+    proc = subprocess.Popen([fabmesh, "--account", "buyer", "--password-file", str(tmp_path / "pw"), "-y", "--json",
+                             "order", "cancel", str(order_id)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        stderr, stdout = Lines(proc.stderr), Lines(proc.stdout)
+        wait_for(lambda: pending(chain, buyer_account.address) or proc.poll() is not None, timeout=60,
+                 interval=0.05, what="the cancel transaction in the pool")
+        assert proc.poll() is None, stderr.lines
+        block = slow_chain()  # the cancel is mined: 0 blocks on top
+        wait_for(lambda: stderr.has(f"waiting for confirmations: 0/3 (block {block}, ~36 s)"), timeout=30,
+                 interval=0.05, what="0/3")
+        for done, eta in ((1, 24), (2, 12)):
+            slow_chain()
+            wait_for(lambda: stderr.has(f"waiting for confirmations: {done}/3 (block {block}, ~{eta} s)"),  # noqa: B023
+                     timeout=30, interval=0.05, what=f"{done}/3")
+        time.sleep(1.5)  # more than a poll: the command is still waiting, having reported nothing
+        assert proc.poll() is None and stdout.lines == [], stderr.lines
+        slow_chain()  # the 3rd block on top
+        assert proc.wait(timeout=30) == 0, stderr.lines
+    finally:
+        proc.kill()
+        proc.wait()
+    time.sleep(0.2)  # the readers drain the closed pipes
+    result = json.loads("".join(stdout.lines))  # only the data on stdout
+    receipt = chain.w3.eth.get_transaction_receipt(result["tx"])
+    assert receipt["blockNumber"] == block and receipt["status"] == 1
+    assert [line for line in stderr.lines if line.startswith("waiting")] == [
+        f"waiting for confirmations: {n}/3 (block {block}, ~{eta} s)\n" for n, eta in ((0, 36), (1, 24), (2, 12), (3, 0))]
+    assert chain.book.load_order(order_id, chain.from_block).status == Status.CANCELLED
+
+
+def test_the_daemon_claims_an_order_only_three_blocks_deep(chain, anvil, kubo, dev_accounts, deployments_dir,
+                                                          tmp_path, slow_chain):
+    anvil.rpc("evm_setAutomine", True)
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                 processes=["CNC_MILLING"], materials=["AL_6061"], confirmations=DEPTH, poll_interval_s=0.1)
+    for _ in range(DEPTH):
+        anvil.rpc("evm_mine")  # the registration settled: the node starts with nothing unconfirmed of its own
+    order_id = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer").post(1).order_id
+    posted = chain.w3.eth.block_number
+    anvil.rpc("evm_setAutomine", False)
+    node = NodeProcess(maker, log_level="debug")
+    try:
+        node.start().wait_connected()
+        for depth in (0, 1, 2):
+            if depth:
+                slow_chain()
+            head = posted + depth
+            wait_for(lambda: len([e for e in events(node, "cycle") if e["head"] == head]) >= 3,  # noqa: B023
+                     timeout=60, interval=0.05, what=f"three node cycles with the post {depth} deep")
+            assert not events(node, "tx_sent") and not events(node, "job_state"), node.log_tail()
+            assert not pending(chain, maker.account.address)
+        slow_chain()  # 3 blocks on top of the post
+        wait_for(lambda: events(node, "tx_sent"), timeout=60, interval=0.05, what="the claim")
+        claim = events(node, "tx_sent")[0]
+        assert (claim["order_id"], claim["action"]) == (order_id, "claim")
+        mined = slow_chain()
+        wait_for(lambda: events(node, "waiting_for_confirmations"), timeout=60, interval=0.05, what="0/3")
+        for done in range(1, DEPTH + 1):
+            slow_chain()
+            wait_for(lambda: len(events(node, "waiting_for_confirmations")) + len(events(node, "tx_confirmed"))  # noqa: B023
+                     > done, timeout=60, interval=0.05, what=f"claim {done} deep")
+        confirmed = wait_for(lambda: events(node, "tx_confirmed"), timeout=60, interval=0.05, what="claim 3 deep")
+        assert node.terminate() == 0, node.log_tail()
+    finally:
+        node.kill()
+    progress = [(e["confirmations"], e["eta_s"]) for e in events(node, "waiting_for_confirmations")]
+    assert progress == [(0, 36.0), (1, 24.0), (2, 12.0)]
+    assert (confirmed[0]["tx"], confirmed[0]["block"], confirmed[0]["confirmations"]) == (claim["tx"], mined, DEPTH)
+    tracker = chain.book.load_order(order_id, chain.from_block)
+    assert tracker.status == Status.CLAIMED and tracker.state[1] == maker.account.address
+
+
+def test_the_watcher_awards_a_claim_only_three_blocks_deep(chain, anvil, kubo, dev_accounts, settings, tmp_path,
+                                                          slow_chain):
+    anvil.rpc("evm_setAutomine", True)
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    side = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
+    order_id = side.post(1).order_id
+    for _ in range(DEPTH):
+        anvil.rpc("evm_mine")  # the post settled: the watcher knows the order before the claim comes
+    chain.send(maker.account, chain.book.claim(chain.book.load_order(order_id, chain.from_block)))
+    claimed = chain.w3.eth.block_number
+    anvil.rpc("evm_setAutomine", False)
+
+    deep = Chain.connect(settings.model_copy(update={"confirmations": DEPTH}))
+    seen = []
+    deep.on_progress = seen.append
+    buyer = Buyer(deep, side.vault, DesignKeyStore(side.root / "design-keys", side.ipfs), side.buyer.account)
+    watcher = OrderWatcher(buyer, side.keypair, AwardPolicy())
+    for depth in (0, 1, 2):
+        if depth:
+            slow_chain()
+        assert watcher.cycle().awarded == [] and not pending(chain, buyer.account.address)
+    assert [(p.order_id, p.block, p.confirmations) for p in seen] == [(order_id, claimed, n) for n in (0, 1, 2)]
+    slow_chain()  # the claim has 3 blocks on top
+
+    cycle = threading.Thread(target=watcher.cycle, daemon=True)
+    cycle.start()
+    wait_for(lambda: pending(chain, buyer.account.address), timeout=60, interval=0.05, what="the award")
+    award_block = slow_chain()
+    for done in range(1, DEPTH + 1):
+        wait_for(lambda: len([p for p in seen if p.tx_hash]) == done, timeout=30, interval=0.05,  # noqa: B023
+                 what=f"the award {done - 1} deep")
+        assert cycle.is_alive()  # the award is not done before its 3rd block on top
+        slow_chain()
+    cycle.join(timeout=30)
+    assert not cycle.is_alive() and watcher.stats.awarded == [order_id]
+    assert [p.confirmations for p in seen if p.tx_hash] == [0, 1, 2, 3]
+    assert all(p.block == award_block for p in seen if p.tx_hash)
+    assert chain.book.load_order(order_id, chain.from_block).status == Status.AWARDED

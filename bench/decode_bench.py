@@ -10,7 +10,7 @@ market would.
 Figures (medians over ``--repeats`` runs on the same block range):
 
 * raw fetch: one ``eth_getLogs`` over the whole range, JSON parsed, nothing else.
-* ours: ``LogScanner.fetch`` (range checks, sorting, the range-end hash pins)
+* ours: ``LogReader.batches`` (range checks, sorting, the range-end hash pins)
   + ``EventDecoder.decode_all``.
 * decode only: ``EventDecoder.decode_all`` over the already fetched logs.
 * web3: ``contract.events.X().process_log`` over the same logs, already
@@ -30,7 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import record  # noqa: E402
-from pynode.chain.logs import EventDecoder, LogScanner, event_topic  # noqa: E402
+from pynode.chain.events.decoder import EventDecoder, event_topic  # noqa: E402
+from pynode.chain.events.reader import LogReader  # noqa: E402
 from pynode.chain.rpc import connect  # noqa: E402
 from pynode.dev.anvil import Anvil  # noqa: E402
 
@@ -132,10 +133,10 @@ def main() -> None:
             return reply["result"]
 
         decoder = EventDecoder({address: abi})
-        scanner = LogScanner(w3, [address], batch_size=2000, confirmations=0)
+        reader = LogReader(w3, batch_size=2000)
 
         def ours() -> list:
-            return [d for batch in scanner.fetch(first, last) for d in decoder.decode_all(batch.logs)]
+            return [d for batch in reader.batches([address], first, last) for d in decoder.decode_all(batch.logs)]
 
         raw_s, raw_logs = median_time(raw_fetch, args.repeats)
         ours_s, decoded = median_time(ours, args.repeats)

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
                                description="blocks on top before a block is acted on or a tx counts as done")
     scrypt_n: int = Field(default=DEFAULT_SCRYPT_N, ge=1 << 10, description="scrypt cost for new keystores")
+    retry_timeout: float = Field(default=60.0, ge=0, le=3600,
+                                 description="seconds a command keeps retrying rate limits and outages before it "
+                                             "gives up (FABMESH_RETRY_TIMEOUT)")
+    log_batch_size: int = Field(default=2000, ge=1, le=100_000,
+                                description="most blocks one eth_getLogs may span (FABMESH_LOG_BATCH_SIZE)")
 
     @property
     def keystores_dir(self) -> Path:

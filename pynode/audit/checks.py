@@ -23,7 +23,7 @@ from eth_utils import keccak, to_checksum_address
 
 from pynode.audit.collect import OrderLogs
 from pynode.audit.ipfs_evidence import EvidenceSource, EvidenceUnavailable
-from pynode.chain.logs import DecodedLog
+from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, Status, order_hash
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, parse_envelope
 from pynode.crypto.segmented import MAGIC

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pynode.chain.logs import DecodedLog, EventDecoder, LogScanner
+from pynode.chain.events.decoder import DecodedLog, EventDecoder
+from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ORDER_EVENTS
 
 MONEY_EVENTS = ("Credited",)
@@ -36,12 +37,11 @@ class OrderLogs:
         return found
 
 
-def fetch_logs(scanner: LogScanner, decoder: EventDecoder, from_block: int, to_block: int) -> list[DecodedLog]:
-    """Decoded logs of [from_block, to_block], fetched in the scanner's bounded (and halving) ranges."""
-    out: list[DecodedLog] = []
-    for batch in scanner.fetch(from_block, to_block):
-        out.extend(decoder.decode_all(batch.logs))
-    return out
+def fetch_logs(reader: LogReader, decoder: EventDecoder, address: str, topics: list[str], from_block: int,
+               to_block: int) -> list[DecodedLog]:
+    """Decoded logs of ``address``'s ``topics`` (topic0s) in [from_block, to_block], in the reader's bounded
+    (and halving) ranges."""
+    return reader.events(decoder, [address], from_block, to_block, [topics])
 
 
 def group_by_order(logs: Iterable[DecodedLog]) -> dict[int, OrderLogs]:

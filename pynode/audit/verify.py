@@ -4,7 +4,7 @@
     result = auditor.audit(order_ids=[7])          # or partner=..., or everything from a block
     result.ok, result.failures(), result.as_dict()
 
-The auditor only reads: `eth_getLogs` in bounded ranges (LogScanner), `eth_call`
+The auditor only reads: `eth_getLogs` in bounded ranges (the events reader), `eth_call`
 pinned to blocks (`orderHash` at the audit block, roles / registry state at each
 record's block; anvil and archive nodes keep that history), transactions by hash
 (to recover who signed each attestation), and IPFS documents by the CIDs the
@@ -25,7 +25,8 @@ from pynode.audit.checks import AuditContext, Check, audit_order, cert_ids
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.chain.client import Chain
-from pynode.chain.logs import DecodedLog, LogScanner
+from pynode.chain.events.decoder import DecodedLog
+from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ZERO32, OrderTracker, Status
 from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
@@ -300,8 +301,8 @@ class Auditor:
         self.evidence = evidence
         self.facts = RpcFacts(chain)
         self.batch_size = batch_size
-        self.scanner = LogScanner(chain.w3, [chain.book.address], batch_size=batch_size, confirmations=0,
-                                  topics=[chain.book.topic(e) for e in AUDITED_EVENTS])
+        self.reader = LogReader(chain.w3, batch_size=batch_size)
+        self.topics = [chain.book.topic(e) for e in AUDITED_EVENTS]
 
     def evidence_prefetch(self, orders: list[OrderLogs]) -> None:
         prefetch = getattr(self.evidence, "prefetch", None)
@@ -309,11 +310,12 @@ class Auditor:
             prefetch([key for order in orders for key in evidence_keys(order)])
 
     def head(self) -> int:
-        return max(self.chain.w3.eth.block_number - self.confirmations, 0)
+        return max(self.reader.head() - self.confirmations, 0)
 
     def logs(self, from_block: int | None = None, to_block: int | None = None) -> list[DecodedLog]:
         start = self.chain.from_block if from_block is None else from_block
-        return fetch_logs(self.scanner, self.chain.book.decoder, start, self.head() if to_block is None else to_block)
+        end = self.head() if to_block is None else to_block
+        return fetch_logs(self.reader, self.chain.book.decoder, self.chain.book.address, self.topics, start, end)
 
     def audit(self, *, order_ids: Iterable[int] | None = None, partner: str | None = None,
               from_block: int | None = None, logs: list[DecodedLog] | None = None,

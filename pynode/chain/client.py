@@ -13,6 +13,7 @@ from web3 import Web3
 from pynode.chain.confirmations import NotConfirmed, Progress, block_time, safe_block
 from pynode.chain.contracts import OrderBook, PartnerRegistry
 from pynode.chain.deployment import Deployment, load_deployment
+from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ORDER_EVENTS, OrderTracker
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id, connect
@@ -39,10 +40,11 @@ class Chain:
     @classmethod
     def connect(cls, settings: Settings) -> "Chain":
         """Connects and checks that the endpoint is the chain the deployment is for."""
-        w3 = connect(settings.rpc_url)
+        w3 = connect(settings.rpc_url, retry_timeout_s=settings.retry_timeout)
         deployment = load_deployment(chain_id(w3), settings.deployments, settings.artifacts)
-        registry = PartnerRegistry(w3, deployment["PartnerRegistry"])
-        book = OrderBook(w3, deployment["OrderBook"])
+        reader = LogReader(w3, batch_size=settings.log_batch_size)
+        registry = PartnerRegistry(w3, deployment["PartnerRegistry"], reader)
+        book = OrderBook(w3, deployment["OrderBook"], reader)
         decoder = RevertDecoder(registry.info.abi, book.info.abi)
         return cls(w3, deployment, registry, book, decoder, settings.confirmations)
 
@@ -53,6 +55,11 @@ class Chain:
     @property
     def from_block(self) -> int:
         return self.deployment.deploy_block
+
+    @property
+    def reader(self) -> LogReader:
+        """The connection's one events reader (shared by the contract wrappers: one adaptive span)."""
+        return self.book.reader
 
     def sender(self, account: LocalAccount) -> TxSender:
         """One sender per account on this connection, so threads sending as one account share its nonces."""

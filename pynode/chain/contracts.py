@@ -15,7 +15,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from pynode.chain.deployment import ContractInfo
-from pynode.chain.logs import EventDecoder, event_topic
+from pynode.chain.events.decoder import DecodedLog, EventDecoder, event_topic
+from pynode.chain.events.reader import LogReader, TopicFilter
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError, InputError
@@ -37,9 +38,10 @@ def _topic_for_address(address: str) -> str:
 
 
 class _Wrapper:
-    def __init__(self, w3: Web3, info: ContractInfo) -> None:
+    def __init__(self, w3: Web3, info: ContractInfo, reader: LogReader | None = None) -> None:
         self.w3 = w3
         self.info = info
+        self.reader = reader or LogReader(w3)
         self.address = info.address
         self.contract: Contract = w3.eth.contract(address=info.address, abi=info.abi)
         self.decoder = EventDecoder({info.address: info.abi})
@@ -67,15 +69,12 @@ class _Wrapper:
     def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
         return getattr(self.contract.functions, function)(*args).call(block_identifier=block)
 
-    def logs(self, events: tuple[str, ...], *topics: str | None, from_block: int, to_block: int | str) -> list:
-        """Decoded logs of `events`, optionally filtered by indexed topics 1..3."""
-        query = {"address": self.address, "fromBlock": hex(from_block),
-                 "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
-                 "topics": [[self._topics[e] for e in events], *topics]}
-        raw = self.w3.provider.make_request("eth_getLogs", [query])
-        if "error" in raw:
-            raise FabmeshError(f"eth_getLogs failed: {raw['error']}")
-        return [self.decoder.decode(log) for log in raw["result"]]
+    def logs(self, events: tuple[str, ...], *topics: TopicFilter, from_block: int,
+             to_block: int | None = None) -> list[DecodedLog]:
+        """Decoded logs of `events` in [from_block, to_block] (None: the head), optionally filtered by
+        indexed topics 1..3; read in bounded ranges by the events reader."""
+        return self.reader.events(self.decoder, [self.address], from_block, to_block,
+                                  [[self._topics[e] for e in events], *topics])
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,7 @@ class PartnerRegistry(_Wrapper):
     def encryption_key(self, partner: str, from_block: int) -> bytes:
         """The partner's current HPKE public key: the newest key event whose hash matches the registry's."""
         expected = self.partner_info(partner).encryption_key_hash
-        events = self.logs(self.KEY_EVENTS, _topic_for_address(partner), from_block=from_block, to_block="latest")
+        events = self.logs(self.KEY_EVENTS, _topic_for_address(partner), from_block=from_block)
         for event in reversed(events):
             key = bytes(event.args["encryptionKey"])
             if keccak(key) == expected:
@@ -188,6 +187,10 @@ class PartnerRegistry(_Wrapper):
 
 
 class OrderBook(_Wrapper):
+    def __init__(self, w3: Web3, info: ContractInfo, reader: LogReader | None = None) -> None:
+        super().__init__(w3, info, reader)
+        self._posted_at: dict[int, int] = {}  # order id -> block of its OrderPosted: where its history starts
+
     def order_hash(self, order_id: int, block: int | str = "latest") -> bytes:
         return bytes(self.call("orderHash", order_id, block=block))
 
@@ -206,6 +209,27 @@ class OrderBook(_Wrapper):
     def dispute_timeout(self) -> int:
         return self.call("disputeTimeout")
 
+    def note_posted(self, order_id: int, block: int) -> None:
+        """Remembers where the order's events start, so its reads span its own blocks, not the deployment's."""
+        self._posted_at[order_id] = block
+
+    def posted_at(self, order_id: int, from_block: int) -> int:
+        """The first block worth reading for ``order_id``: its OrderPosted block if known, else ``from_block``."""
+        return max(from_block, self._posted_at.get(order_id, from_block))
+
+    def order_logs(self, order_id: int, from_block: int, to_block: int) -> list[DecodedLog]:
+        """The order's events up to ``to_block``, from its post on (from ``from_block`` when that is unknown)."""
+        topic = _topic_for_uint(order_id)
+        start = self.posted_at(order_id, from_block)
+        logs = self.logs(ORDER_EVENTS, topic, from_block=start, to_block=to_block)
+        if start > from_block and (not logs or logs[0].event != "OrderPosted"):
+            # a reorg moved the post to an earlier block than remembered: read the whole history once
+            self._posted_at.pop(order_id, None)
+            logs = self.logs(ORDER_EVENTS, topic, from_block=from_block, to_block=to_block)
+        if logs and logs[0].event == "OrderPosted":
+            self._posted_at[order_id] = logs[0].block_number
+        return logs
+
     def load_order(self, order_id: int, from_block: int, block: int | None = None) -> OrderTracker:
         """Rebuilds order `order_id` from its events and checks it against the on-chain commitment.
 
@@ -213,10 +237,10 @@ class OrderBook(_Wrapper):
         block before that block's logs are indexed, so a mismatch is re-read a few times before it
         is reported as out of sync (missing or forged logs).
         """
-        block = self.w3.eth.block_number if block is None else block
+        block = self.reader.head() if block is None else block
         expected = self.order_hash(order_id, block)
         for attempt in range(LOG_INDEX_RETRIES):
-            logs = self.logs(ORDER_EVENTS, _topic_for_uint(order_id), from_block=from_block, to_block=block)
+            logs = self.order_logs(order_id, from_block, block)
             if not logs:
                 raise InputError(f"order {order_id} does not exist")
             tracker = OrderTracker(order_id)
@@ -229,10 +253,12 @@ class OrderBook(_Wrapper):
 
     def load_orders(self, from_block: int, block: int | None = None) -> dict[int, OrderTracker]:
         """Every order rebuilt from one scan of the order events (not hash-checked: see load_order)."""
-        block = self.w3.eth.block_number if block is None else block
+        block = self.reader.head() if block is None else block
         trackers: dict[int, OrderTracker] = {}
         for log in self.logs(ORDER_EVENTS, from_block=from_block, to_block=block):
             order_id = log.args["orderId"]
+            if log.event == "OrderPosted":
+                self._posted_at[order_id] = log.block_number
             trackers.setdefault(order_id, OrderTracker(order_id)).apply(log.event, log.args)
         return trackers
 

@@ -1,35 +1,345 @@
-"""Connecting to a JSON-RPC endpoint with retries on transient errors."""
+"""Connecting to a JSON-RPC endpoint, and the one place that turns raw provider failures into typed errors.
+
+Every web3 call (eth_call, estimateGas, sendRawTransaction, receipts, getLogs,
+JSON-RPC batches) goes through :class:`FabmeshProvider`, so what reaches the
+rest of pynode is either a normal reply, an execution revert (web3's
+``ContractLogicError`` family, from revert data), or one of our types:
+
+=====================  ==============================================================
+``RateLimited``        HTTP 429; JSON-RPC 429, -32005 with rate wording (Infura), -32012,
+                       -32016, any code with throttling wording; ``retry_after`` from the
+                       Retry-After header or Infura's ``data.rate.backoff_seconds``
+``ProviderUnavailable`` connection refused/lost, timeouts, HTTP 5xx, bodies that are
+                       not JSON, -32603 internal errors, a load-balanced node behind
+                       its peers ("header not found", unknown block)
+``RangeTooLarge``      eth_getLogs block-span caps (``allowed_blocks`` when named)
+``ResultTooLarge``     eth_getLogs result count / size / query-time caps
+``RpcRejected``        HTTP 401/403 (bad key, plan exhausted), other 4xx without a
+                       JSON-RPC answer: retrying cannot help
+=====================  ==============================================================
+
+Any other JSON-RPC error goes back to web3 unchanged (it raises ``Web3RPCError``
+or, with revert data, ``ContractLogicError``), so a transient failure is never
+taken for a revert. Provider wording is inspected here and nowhere else.
+
+Real replies these rules were written from (each is a fixture in
+tests/pynode/chain/test_rpc_errors.py):
+
+* Alchemy: ``-32602 Log response size exceeded. You can make eth_getLogs requests with up to a 2K block
+  range and no limit on the response size, or you can request any block range with a cap of 10K logs in the
+  response. Based on your parameters and the response size limit, this block range should work: [0x0,
+  0x87fe9]`` (ethereum/go-ethereum#25343, ethers-io/ethers.js#4703); free tier ``-32600 You can make
+  eth_getLogs requests with up to a 500 block range. Based on your parameters, this block range should
+  work: [0x123c9b2, 0x123cba5]`` (BobTheBuidler/dank_mids#772, cartesi/rollups-node#655, sent with HTTP 400
+  in boundless-xyz/boundless#838); rate limit ``429 Your app has exceeded its compute units per second
+  capacity…`` (latticexyz/mud#1522, Synthetixio/kwenta#40: HTTP 429 too).
+* Infura: ``-32005 query returned more than 10000 results. Try with this block range [0xBDE5F8,
+  0x102DBCC].`` with ``data {from, to, limit}`` (ethers-io/ethers.js#4703); ``-32602 range 1000000 exceeds
+  limit of 10000`` (INFURA/infura#237); rate limits, HTTP 429 with ``-32005 daily request count exceeded,
+  request rate limited`` / ``project ID request rate exceeded`` and ``data.rate.backoff_seconds``
+  (gochain/web3#180, status-im/status-app#14665, MetaMask/eth-json-rpc-infura#33).
+* QuickNode: HTTP 413 with ``-32614 eth_getLogs is limited to a 10,000 range`` (OffchainLabs/arbitrum-sdk#609);
+  ``-32012 credits limited to 6000/sec`` (latticexyz/mud#1522).
+* Chainstack: HTTP 429 with an HTML body (mysteriumnetwork/payments#129).
+* Base public node: ``-32000 429 Too Many Requests: {… -32016 over rate limit …}`` (base/node#368).
+* Ankr: ``maximum [from, to] blocks distance: 10000`` (ponder-sh/ponder#1940).
+* Tenderly: ``-32602 invalid params`` with ``data.payload range 9009594 is bigger than range limit 2000``
+  (bobanetwork/boba_legacy#827).
+* Erigon: ``query block range exceeds server limit, narrow your filter: 5`` (-32000, -32602 since
+  erigontech/erigon#20424) and ``query returns too many logs, narrow your filter: N`` (erigontech/erigon#19721);
+  cdk-erigon ``-32005 block range too large, max range: N`` (0xPolygon/cdk-erigon#1706).
+* Reth: ``-32602 query exceeds max block range 5000`` (paradigmxyz/reth#8558), ``query exceeds max results
+  20000, retry with the range 25766988-25775072`` (base/base#2421).
+* Frontier/Moonbeam ``block range is too wide (maximum 1024)`` (moonbeam-foundation/moonbeam#3250);
+  evmos/scroll ``-32000 block range is bigger than maxBlockRange`` (scroll-tech/go-ethereum#529), ``block
+  range is larger than max block range, block range = 5120, max block range = 5000`` (enviodev/hyperindex#605);
+  zkSync ``-32602 Query returned more than 10000 results. Try with this block range [0x0, 0x30f].`` and
+  ``-32008 Response is too big`` (matter-labs/zksync-era#3412); ``logs are limited to a 10000 block range``
+  (0xPolygon/zkevm-node#3136); ``-32600 block range too high`` (AlphaWallet/alpha-wallet-ios#5277).
+* Geth, Nethermind, Besu, Erigon and reth answer ``-32602`` for a range past their head
+  (ethereum/execution-apis#875): a node behind its load balancer's peers, so transient.
+"""
 
 from __future__ import annotations
 
+import email.utils
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import timezone
+from typing import Any
+
 import requests
 from web3 import Web3
-from web3.providers.rpc.utils import ExceptionRetryConfiguration
+from web3.providers.rpc import HTTPProvider
 
-from pynode.core.errors import FatalError, TransientError
+from pynode.core.backoff import Backoff, retry
+from pynode.core.errors import (
+    FabmeshError,
+    ProviderUnavailable,
+    RangeTooLarge,
+    RateLimited,
+    ResultTooLarge,
+    RpcRejected,
+    WrongChain,
+)
 
 RPC_TIMEOUT_S = 30
 
+_RATE_CODES = {429, -32012, -32016}
+# -32005 is EIP-1474's "limit exceeded": Infura uses it for rate limits *and* for its 10,000-result cap
+_LIMIT_CODE = -32005
+_RATE_WORDS = re.compile(r"rate limit|request rate|too many requests|per second|/sec\b|capacity|throttl|"
+                         r"request limit reached|daily request|credits", re.IGNORECASE)
+_RESULT_WORDS = re.compile(r"more than [\d,]+ results|too many (results|logs)|max(imum)? results|"
+                           r"response size|response is too (big|large)|log response|exceeds? .*results|"
+                           r"query timeout|timed? ?out", re.IGNORECASE)
+_RANGE_WORDS = re.compile(r"block range|range limit|exceeds limit|limited to (a )?[\d,]+|blocks distance|"
+                          r"range (is )?too (wide|large|big|high)|max(imum)? (block )?range|"
+                          r"range exceeds|narrow your filter|range \d+ is bigger", re.IGNORECASE)
+_BEHIND_WORDS = re.compile(r"header not found|unknown block|block not found|cannot be found|"
+                           r"beyond (the )?current head|after last accepted block|missing trie node",
+                           re.IGNORECASE)
+_BRACKET = re.compile(r"\[\s*(0x[0-9a-fA-F]+|\d+)\s*,\s*(0x[0-9a-fA-F]+|\d+)\s*\]")
+_DASH_RANGE = re.compile(r"range (\d+)\s*-\s*(\d+)")
+# block caps a range refusal names ("narrow your filter: N" is a block count there, a log count in a result one)
+_SPAN = re.compile(r"(?:up to an? |limited to an? |limit of |maximum |max range:? |max block range:? |"
+                   r"max block range = |blocks distance: |range limit |narrow your filter: )([\d,]+)(k?)\b",
+                   re.IGNORECASE)
+_BLOCK_SPAN = re.compile(r"(?:up to an? |limited to an? )([\d,]+)(k?) block range", re.IGNORECASE)
 
-def connect(rpc_url: str, *, retries: int = 5) -> Web3:
-    """A Web3 over HTTP whose idempotent calls (reads, raw-tx resends) retry with backoff."""
-    provider = Web3.HTTPProvider(
-        rpc_url,
-        request_kwargs={"timeout": RPC_TIMEOUT_S},
-        exception_retry_configuration=ExceptionRetryConfiguration(
-            errors=(requests.ConnectionError, requests.Timeout), retries=retries, backoff_factor=0.25),
-    )
-    return Web3(provider)
+
+def _int(text: str) -> int:
+    return int(text, 16) if text.lower().startswith("0x") else int(text)
+
+
+def allowed_span(message: str, data: Any = None, *, range_refusal: bool = True) -> int | None:
+    """The block span a refusal names: Infura's ``data {from, to}``, a suggested ``[0x.., 0x..]`` or
+    ``A-B`` range, or "up to a 2K block range"-style caps (any number-cap wording for a range refusal,
+    only explicit block wording for a result refusal). None when it names none."""
+    if isinstance(data, Mapping) and isinstance(data.get("from"), str) and isinstance(data.get("to"), str):
+        try:
+            return max(1, _int(data["to"]) - _int(data["from"]) + 1)
+        except ValueError:
+            pass
+    for pattern in (_BRACKET, _DASH_RANGE):
+        found = pattern.search(message)
+        if found:
+            return max(1, _int(found.group(2)) - _int(found.group(1)) + 1)
+    found = (_SPAN if range_refusal else _BLOCK_SPAN).search(message)
+    if found:
+        number = int(found.group(1).replace(",", ""))
+        return number * 1000 if found.group(2) else number
+    return None
+
+
+def _text(error: Mapping[str, Any]) -> str:
+    """The message plus any wording a provider tucks into ``data`` (Tenderly's ``payload``)."""
+    message = str(error.get("message", ""))
+    data = error.get("data")
+    if isinstance(data, Mapping):
+        extra = data.get("payload") or data.get("message")
+        if isinstance(extra, str):
+            message = f"{message}: {extra}"
+    elif isinstance(data, str) and not data.startswith("0x"):
+        message = f"{message}: {data}"
+    return message
+
+
+def _backoff_hint(data: Any) -> float | None:
+    rate = data.get("rate") if isinstance(data, Mapping) else None
+    seconds = rate.get("backoff_seconds") if isinstance(rate, Mapping) else None
+    return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else None
+
+
+def _has_revert_data(error: Mapping[str, Any]) -> bool:
+    data = error.get("data")
+    if isinstance(data, Mapping):
+        data = data.get("data")
+    return isinstance(data, str) and data.startswith("0x") and len(data) >= 10
+
+
+def map_error(method: str, error: Any, *, retry_after: float | None = None) -> FabmeshError | None:
+    """Our error for a JSON-RPC error object, or None to hand the reply to web3 unchanged."""
+    if not isinstance(error, Mapping):
+        error = {"message": str(error)}
+    code = error.get("code")
+    text = _text(error)
+    label = f"{method}: RPC error {code}: {text}"[:400]
+    data = error.get("data")
+    hint = _backoff_hint(data) or retry_after
+    if code in _RATE_CODES or (code == _LIMIT_CODE and (_RATE_WORDS.search(text) or _backoff_hint(data))) \
+            or (code is not None and _RATE_WORDS.search(text) and not _RESULT_WORDS.search(text)
+                and not _RANGE_WORDS.search(text)):
+        return RateLimited(label, retry_after=hint)
+    if method == "eth_getLogs":
+        results, blocks = _RESULT_WORDS.search(text), _RANGE_WORDS.search(text)
+        if (blocks and not results) or (code == -32614 and not results):
+            return RangeTooLarge(label, allowed_blocks=allowed_span(text, data))
+        if results or code in (_LIMIT_CODE, -32008):
+            return ResultTooLarge(label, allowed_blocks=allowed_span(text, data, range_refusal=False))
+    if _has_revert_data(error):
+        return None  # an execution revert: web3 decodes it into ContractLogicError
+    if _BEHIND_WORDS.search(text):
+        return ProviderUnavailable(f"{label} (the node is behind)", retry_after=hint)
+    if code == -32603:
+        return ProviderUnavailable(label, retry_after=hint)
+    return None
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now())
+
+
+def map_http_error(method: str, response: requests.Response | None) -> FabmeshError:
+    """Our error for an HTTP error status; a JSON-RPC error in the body (QuickNode's 413, Alchemy's 400)
+    decides first."""
+    status = response.status_code if response is not None else 0
+    wait = parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
+    body: Any = None
+    if response is not None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+    if isinstance(body, list) and body:
+        body = body[0]
+    if isinstance(body, Mapping) and body.get("error"):
+        mapped = map_error(method, body["error"], retry_after=wait)
+        if mapped is not None and status != 429:
+            return mapped
+    label = f"{method}: HTTP {status}"
+    if status == 429:
+        return RateLimited(label, retry_after=wait)
+    if status >= 500 or status in (0, 408):
+        return ProviderUnavailable(label, retry_after=wait)
+    if status == 413 and method == "eth_getLogs":
+        return ResultTooLarge(label)
+    if isinstance(body, Mapping) and body.get("error"):
+        error = body["error"]
+        label = f"{label}: {_text(error) if isinstance(error, Mapping) else error}"[:400]
+    return RpcRejected(f"the RPC endpoint refused the request ({label})")
+
+
+def map_exception(method: str, exc: Exception) -> FabmeshError:
+    """Our error for what the HTTP layer raised."""
+    if isinstance(exc, requests.HTTPError):
+        return map_http_error(method, exc.response)
+    if isinstance(exc, requests.Timeout):
+        return ProviderUnavailable(f"{method}: the RPC endpoint timed out")
+    if isinstance(exc, requests.RequestException | ConnectionError | TimeoutError):
+        return ProviderUnavailable(f"{method}: RPC endpoint unreachable ({type(exc).__name__})")
+    if isinstance(exc, ValueError):  # JSONDecodeError, UnicodeDecodeError: a proxy's HTML page, a cut body
+        return ProviderUnavailable(f"{method}: the RPC endpoint's answer is not JSON-RPC")
+    raise exc
+
+
+def _retried_here(exc: BaseException) -> bool:
+    """What the provider retries itself: throttling and outages. Log refusals go up to the reader, which halves."""
+    return isinstance(exc, RateLimited | ProviderUnavailable)
+
+
+class FabmeshProvider(HTTPProvider):
+    """web3's HTTP provider with our error types and a bounded retry of rate limits and outages.
+
+    ``retry_timeout_s`` bounds the retrying of one request (0: fail at once, the
+    caller's loop retries). Re-sending is safe: reads are idempotent and a
+    re-sent raw transaction is the same signed bytes ("already known").
+    ``requests`` counts HTTP round trips, what a metered provider bills.
+    """
+
+    def __init__(self, endpoint_uri: str, *, timeout_s: float = RPC_TIMEOUT_S, retry_timeout_s: float = 0.0,
+                 backoff: Backoff | None = None, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+        extra: dict[str, Any] = {"session": session} if session is not None else {}
+        super().__init__(endpoint_uri, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None,
+                         **extra)
+        self.retry_timeout_s = retry_timeout_s
+        self.backoff = backoff or Backoff(base_s=0.25, cap_s=8.0)
+        self.sleep = sleep
+        self.clock = clock
+        self.requests = 0
+        self.retries = 0
+
+    def _count_retry(self, *_: object) -> None:
+        self.retries += 1
+
+    def _retrying(self, method: str, send: Callable[[], Any]) -> Any:
+        def once() -> Any:
+            self.requests += 1
+            try:
+                return send()
+            except FabmeshError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - mapped (or re-raised) by type
+                raise map_exception(method, exc) from exc
+
+        return retry(once, timeout_s=self.retry_timeout_s, backoff=self.backoff, transient=_retried_here,
+                     sleep=self.sleep, clock=self.clock, on_retry=self._count_retry)
+
+    def make_request(self, method, params):  # noqa: ANN001, ANN201 - web3's signature
+        def send() -> Any:
+            reply = super(FabmeshProvider, self).make_request(method, params)
+            error = reply.get("error") if isinstance(reply, Mapping) else None
+            if error:
+                mapped = map_error(method, error)
+                if mapped is not None:
+                    raise mapped
+            return reply
+
+        return self._retrying(method, send)
+
+    def make_batch_request(self, batch_requests):  # noqa: ANN001, ANN201
+        label = f"batch of {len(batch_requests)}"
+
+        def send() -> Any:
+            replies = super(FabmeshProvider, self).make_batch_request(batch_requests)
+            entries = replies if isinstance(replies, list) else [replies]
+            for (method, _), reply in zip(batch_requests, entries):
+                error = reply.get("error") if isinstance(reply, Mapping) else None
+                mapped = map_error(method, error) if error else None
+                if isinstance(mapped, RateLimited | ProviderUnavailable):
+                    raise mapped  # one throttled entry: ask for the whole batch again
+            return replies
+
+        return self._retrying(label, send)
+
+
+def connect(rpc_url: str, *, retry_timeout_s: float = 0.0, session: requests.Session | None = None) -> Web3:
+    """A Web3 whose every call raises our error types; throttling and outages retried for ``retry_timeout_s``."""
+    return Web3(FabmeshProvider(rpc_url, retry_timeout_s=retry_timeout_s, session=session))
+
+
+def request(w3: Web3, method: str, params: list[Any]) -> Any:
+    """One raw JSON-RPC call's result; an error reply web3 would have raised becomes ``RpcRejected``."""
+    reply = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+    error = reply.get("error")
+    if error:
+        if not isinstance(error, Mapping):
+            error = {"message": str(error)}
+        raise RpcRejected(f"{method}: RPC error {error.get('code')}: {_text(error)}"[:400])
+    if "result" not in reply:
+        raise ProviderUnavailable(f"{method}: the reply has no result")
+    return reply["result"]
 
 
 def chain_id(w3: Web3) -> int:
-    try:
-        return w3.eth.chain_id
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise TransientError(f"RPC endpoint {w3.provider.endpoint_uri} unreachable: {type(exc).__name__}") from exc
+    return w3.eth.chain_id
 
 
 def check_chain(w3: Web3, expected: int) -> None:
     actual = chain_id(w3)
     if actual != expected:
-        raise FatalError(f"RPC endpoint is chain {actual}, but the deployment is for chain {expected}")
+        raise WrongChain(f"RPC endpoint is chain {actual}, but the deployment is for chain {expected}")

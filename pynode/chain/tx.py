@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import requests
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
@@ -157,15 +156,18 @@ class TxSender:
         return {"from": self.address, **to, "data": HexBytes(request.data), "value": request.value}
 
     def simulate(self, request: TxRequest, block: str | int = "latest") -> bytes:
-        """Runs the call without sending it; raises TxReverted with the decoded error."""
+        """Runs the call without sending it; raises TxReverted with the decoded error.
+
+        Rate limits, timeouts and outages never get here as web3 errors: the provider (chain/rpc.py) raises
+        them as TransientError, which passes through, so a throttled simulation is retried, never read as a
+        revert. What web3 still raises is the node refusing this call (a revert, or e.g. too little balance).
+        """
         try:
             return bytes(self.w3.eth.call(self._call_params(request), block))
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             raise TxReverted(request.label, self._reason(exc)) from exc
         except Web3RPCError as exc:
             raise TxReverted(request.label, str(exc)) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"RPC unreachable while simulating {request.label}") from exc
 
     def _reason(self, exc: Exception) -> str:
         data = revert_data(exc)

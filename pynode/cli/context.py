@@ -63,7 +63,7 @@ class CliContext:
 
     @cached_property
     def ipfs(self) -> IpfsClient:
-        return IpfsClient(self.settings.ipfs_api)
+        return IpfsClient(self.settings.ipfs_api, retry_timeout_s=self.settings.retry_timeout)
 
     @cached_property
     def vault(self) -> DesignVault:

@@ -1,6 +1,8 @@
 """Entry point of the `fabmesh` command.
 
-Exit codes: 0 ok, 1 error, 2 usage; an error is one line on stderr.
+Exit codes: 0 ok, 1 error, 2 usage; an error is one line on stderr. Rate limits
+and outages of the RPC endpoint or Kubo are retried with backoff for
+FABMESH_RETRY_TIMEOUT seconds (default 60) before a command gives up.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password
 
     Buyers post escrowed orders with encrypted designs, manufacturers run
     `fabmesh node run`, auditors verify provenance with `fabmesh audit`.
+
+    Rate limits (HTTP 429) and outages of the RPC endpoint or IPFS are retried
+    with backoff for FABMESH_RETRY_TIMEOUT seconds (default 60), then the
+    command exits 1 with one line. FABMESH_LOG_BATCH_SIZE caps the blocks of
+    one eth_getLogs (default 2000).
     """
     settings = load_settings(rpc_url=rpc_url, ipfs_api=ipfs_api, account=account, keystore=keystore,
                              password_file=password_file)
@@ -60,6 +67,31 @@ cli.add_command(audit)
 cli.add_command(export)
 
 
+def foreign_error(exc: Exception) -> str | None:
+    """Our one line for an exception a library raised past our mappings (None: not a library's).
+
+    chain/rpc.py and ipfs/client.py map what they know; whatever still escapes is
+    named here by its origin, never by the library's own text.
+    """
+    import ipfshttpclient.exceptions
+    import requests
+    from web3.exceptions import Web3Exception, Web3RPCError
+
+    if isinstance(exc, Web3RPCError):
+        error = exc.rpc_response.get("error") if isinstance(exc.rpc_response, dict) else None
+        if isinstance(error, dict):
+            return f"the RPC node refused the request (JSON-RPC error {error.get('code')}: " \
+                   f"{str(error.get('message', ''))[:200]})"
+        return "the RPC node refused the request"
+    if isinstance(exc, Web3Exception):
+        return f"the RPC node's answer could not be used ({type(exc).__name__})"
+    if isinstance(exc, requests.RequestException):
+        return f"the RPC endpoint could not be reached ({type(exc).__name__})"
+    if isinstance(exc, ipfshttpclient.exceptions.Error):
+        return f"the IPFS request failed ({type(exc).__name__})"
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="fabmesh", standalone_mode=False)
@@ -72,5 +104,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except FabmeshError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        message = foreign_error(exc)
+        if message is None:
+            raise  # our own bug: the traceback is the report
+        click.echo(f"error: {message}", err=True)
         sys.exit(1)
     sys.exit(0)

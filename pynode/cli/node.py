@@ -15,8 +15,8 @@ from eth_utils import to_checksum_address
 
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.daemon.jsonlog import JsonLogger
-from pynode.daemon.retry import ErrorClass, classify
-from pynode.core.errors import FatalError
+from pynode.core.backoff import Backoff
+from pynode.core.errors import FatalError, Kind, classify, retry_after
 
 
 @click.group()
@@ -75,14 +75,19 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("watch_started", buyer=account.address)
+    backoff, failures = Backoff(base_s=min(1.0, interval), cap_s=60.0), 0
     while not stop.is_set():
+        wait = interval
         try:
             watcher.cycle()
-        except Exception as exc:  # noqa: BLE001 - transient trouble: next cycle
-            if classify(exc) is ErrorClass.FATAL:
+            failures = 0
+        except Exception as exc:  # noqa: BLE001 - sorted by type: transient trouble waits for the next cycle
+            if classify(exc) is Kind.FATAL:
                 raise
-            log.warning("watch_cycle_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            wait = max(interval, backoff.delay(failures, retry_after(exc)))
+            failures += 1
+            log.warning("watch_cycle_failed", error=f"{type(exc).__name__}: {exc}"[:300], retry_in_s=round(wait, 2))
         if once:
             break
-        stop.wait(interval)
+        stop.wait(wait)
     log.info("watch_stopped")

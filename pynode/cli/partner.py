@@ -129,7 +129,7 @@ def show(ctx: CliContext, address: str | None) -> None:
 def list_(ctx: CliContext) -> None:
     """Every registered partner, from the registry's events."""
     registry = ctx.chain.registry
-    events = registry.logs(("PartnerRegistered",), from_block=ctx.chain.from_block, to_block="latest")
+    events = registry.logs(("PartnerRegistered",), from_block=ctx.chain.from_block)
     rows = [_info_dict(ctx, e.args["partner"]) for e in events]
 
     def render(console) -> None:

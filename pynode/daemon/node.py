@@ -3,10 +3,10 @@
 One cycle (:meth:`Node.cycle`):
 
 1. **Reorg check**: the stored hashes of processed blocks are compared with the
-   chain (``logs.find_fork``); on a fork the store rewinds to the common
+   chain (``reorg.find_fork``); on a fork the store rewinds to the common
    ancestor and every job a vanished block touched is re-evaluated.
 2. **Scan**: ``eth_getLogs`` over the confirmed blocks only (head minus
-   ``confirmations``), in bounded ranges; each batch is decoded on the fast
+   ``confirmations``), from the checkpoint on, in the events reader's bounded ranges; each batch is decoded on the fast
    path and applied to the jobs table in the *same* SQLite transaction that
    moves ``last_processed`` (``last_seen`` follows the head separately).
 3. **Jobs**: every job with something to do is re-read from the chain at the
@@ -15,8 +15,9 @@ One cycle (:meth:`Node.cycle`):
    the local state alone, so a restart at any point neither repeats nor skips an
    action; transactions go through the actions journal (:mod:`.actions`).
 
-Errors are sorted by :func:`retry.classify`: transient ones back off (per job,
-or for the whole cycle with RPC failover), a job's bad input fails that job,
+Errors are sorted by type (:func:`pynode.core.errors.classify`): transient ones back off with
+jitter, never shorter than a Retry-After (per job, or for the whole cycle with RPC failover; a
+rate limit never fails a job), a job's bad input fails that job,
 fatal ones stop the node (exit 1).
 
 Stopping (SIGTERM, SIGINT: :func:`install_signal_handlers`) takes a few seconds
@@ -46,8 +47,10 @@ from pynode.chain.client import Chain
 from pynode.chain.confirmations import Progress, block_time
 from pynode.chain.contracts import OrderBook, OrderOutOfSync, PartnerRegistry
 from pynode.chain.deployment import load_deployment
-from pynode.chain.logs import EventDecoder, LogScanner, find_fork
+from pynode.chain.events.decoder import EventDecoder
+from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status, order_hash, record_actor
+from pynode.chain.reorg import find_fork
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id as rpc_chain_id
 from pynode.chain.rpc import connect
@@ -60,9 +63,10 @@ from pynode.daemon.config import NodeConfig
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.metrics import NodeMetrics
 from pynode.daemon.report import build_report, canonical_json
-from pynode.daemon.retry import Backoff, ErrorClass, classify
 from pynode.daemon.store import Job, JobState, Store
-from pynode.core.errors import FatalError, InputError, TransientError
+from pynode.core.backoff import Backoff
+from pynode.core.errors import FatalError, InputError, Kind, ProviderUnavailable, TransientError, WrongChain, \
+    classify, retry_after
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.partner import JobPolicy, Partner, is_fatal_revert, is_race_lost
@@ -76,6 +80,7 @@ REFRESH_S = 60.0  # orders only change by events; this catches timeouts (finaliz
 MAX_JOB_ATTEMPTS = 20
 RIVAL_WAIT_S = 1.0  # a rival's pending claim is mined (or dropped) within a block or two
 STOP_GRACE_S = 3.0  # after a stop signal, how long one blocking request may still run before it is cut
+RPC_RETRY_S = 5.0  # one request retries a rate limit or outage this long before the cycle's own backoff takes over
 
 
 @dataclass
@@ -119,12 +124,14 @@ def unlock_identity(config: NodeConfig) -> Identity:
 
 
 def connect_chain(url: str, config: NodeConfig) -> Chain:
-    """A Chain on ``url`` whose reads fail fast (the cycle retries, not the HTTP layer)."""
-    w3 = connect(url, retries=1)
+    """A Chain on ``url`` that absorbs short throttling in the request (``RPC_RETRY_S``); longer trouble
+    ends the cycle, which backs off and fails over to the next endpoint."""
+    w3 = connect(url, retry_timeout_s=RPC_RETRY_S)
     artifacts = config.artifacts if config.artifacts and Path(config.artifacts).exists() else None
     deployment = load_deployment(rpc_chain_id(w3), config.deployments, artifacts)
-    registry = PartnerRegistry(w3, deployment["PartnerRegistry"])
-    book = OrderBook(w3, deployment["OrderBook"])
+    reader = LogReader(w3, batch_size=config.log_batch_size)
+    registry = PartnerRegistry(w3, deployment["PartnerRegistry"], reader)
+    book = OrderBook(w3, deployment["OrderBook"], reader)
     return Chain(w3, deployment, registry, book, RevertDecoder(registry.info.abi, book.info.abi), config.confirmations)
 
 
@@ -207,12 +214,12 @@ class Node:
                 self._failures = 0
             except Exception as exc:  # noqa: BLE001 - sorted below
                 kind = classify(exc)
-                if kind is ErrorClass.FATAL or isinstance(exc, FatalError):
+                if kind is Kind.FATAL:
                     self.metrics.cycle_failed("fatal")
                     raise
                 self.metrics.cycle_failed(kind.value)
                 self._failures += 1
-                delay = self.backoff.delay(self._failures)
+                delay = self.backoff.delay(self._failures, retry_after(exc))
                 self.log.warning("cycle_failed", error=_brief(exc), kind=kind.value, retry_in_s=round(delay, 2))
                 self._failover()
                 if once:
@@ -234,7 +241,7 @@ class Node:
             chain = connect_chain(url, self.config)
             if self._chain_id is not None and (chain.chain_id != self._chain_id
                                                or chain.book.address != self._book_address):
-                raise FatalError(f"{url} is chain {chain.chain_id} / order book {chain.book.address}, "
+                raise WrongChain(f"{url} is chain {chain.chain_id} / order book {chain.book.address}, "
                                  f"not chain {self._chain_id} / {self._book_address} this node works on")
             self._chain_id, self._book_address = chain.chain_id, chain.book.address
             self._chain = chain
@@ -245,8 +252,6 @@ class Node:
                                           on_event=self._tx_event, stop=self._stop)
             self.decoder = EventDecoder({chain.book.address: chain.book.info.abi,
                                          chain.registry.address: chain.registry.info.abi})
-            self.scanner = LogScanner(chain.w3, [chain.book.address, chain.registry.address],
-                                      batch_size=self.config.log_batch_size, confirmations=self.config.confirmations)
             self.log.info("connected", rpc=url, chain_id=chain.chain_id, book=chain.book.address)
         return self._chain
 
@@ -270,7 +275,7 @@ class Node:
             self._startup_cleanup()
         t0 = time.perf_counter()
         self._cache = {}
-        head = self.scanner.head()
+        head = chain.reader.head()
         self.safe_head = head - self.config.confirmations
         self.store.note_seen(head)
         self._check_reorg()
@@ -310,7 +315,7 @@ class Node:
         if start > safe_head:
             return
         book, registry = self.chain.book.address, self.chain.registry.address
-        for batch in self.scanner.fetch(start, safe_head):
+        for batch in self.chain.reader.batches([book, registry], start, safe_head):
             started = time.perf_counter()
             events = self.decoder.decode_all(batch.logs)
             self.metrics.observe_decode(len(events), time.perf_counter() - started)
@@ -318,6 +323,8 @@ class Node:
             with self.store.transaction():
                 for ev in events:
                     if ev.address == book and "orderId" in ev.args:
+                        if ev.event == "OrderPosted":
+                            self.chain.book.note_posted(int(ev.args["orderId"]), ev.block_number)
                         self._apply(ev)
                     elif ev.address == registry and ev.event == "PartnerSuspended" \
                             and to_checksum_address(ev.args["partner"]) == self.address:
@@ -390,22 +397,22 @@ class Node:
 
     def _job_error(self, job: Job, exc: Exception) -> None:
         if isinstance(exc, (OrderOutOfSync, TxReverted)):
-            kind = ErrorClass.TRANSIENT  # the chain moved under us: re-read it next time
+            kind = Kind.TRANSIENT  # the chain moved under us: re-read it next time
         else:
             kind = classify(exc)
-        if kind is ErrorClass.FATAL:
+        if kind is Kind.FATAL:
             raise exc
         current = self.store.get_job(job.order_id) or job
         # network trouble never fails a job (it may last hours); a chain that keeps refusing does
         stubborn = isinstance(exc, (OrderOutOfSync, TxReverted)) and current.attempts + 1 >= MAX_JOB_ATTEMPTS
-        if kind is ErrorClass.INPUT or stubborn:
+        if kind is Kind.INPUT or stubborn:
             self._finish_failed(current, _brief(exc))
             return
-        delay = self.backoff.delay(current.attempts)
+        delay = self.backoff.delay(current.attempts, retry_after(exc))
         self.store.record_job_error(job.order_id, _brief(exc), retry_at=time.time() + delay)
         self.log.warning("job_retry", order_id=job.order_id, state=current.state.value, error=_brief(exc),
                          retry_in_s=round(delay, 2))
-        if _rpc_down(exc):
+        if isinstance(exc, ProviderUnavailable):
             raise exc  # the endpoint is down: end the cycle, back off, fail over
 
     # -- one job -----------------------------------------------------------------------
@@ -726,14 +733,6 @@ def _write_bytes_atomic(path: Path, data: bytes) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
-
-
-def _rpc_down(exc: BaseException) -> bool:
-    import requests
-
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return True
-    return isinstance(exc, TransientError) and "RPC" in str(exc) and "unreachable" in str(exc)
 
 
 def _brief(exc: BaseException) -> str:

@@ -320,8 +320,8 @@ defect_rate = 0.0
     @staticmethod
     def _order_txs(chain: Chain, order_id: int) -> set[str]:
         topic = "0x" + order_id.to_bytes(32, "big").hex()
-        return {log.tx_hash for log in chain.book.logs(ORDER_EVENTS, topic, from_block=chain.from_block,
-                                                       to_block="latest")}
+        return {log.tx_hash for log in chain.book.logs(ORDER_EVENTS, topic,
+                                                       from_block=chain.book.posted_at(order_id, chain.from_block))}
 
     def stop(self) -> None:
         for daemon in self.daemons:

@@ -17,17 +17,14 @@ from urllib.parse import urlsplit
 import ipfshttpclient
 import ipfshttpclient.exceptions as ipfs_exc
 
-from pynode.core.errors import FabmeshError, InputError, TransientError
+from pynode.core.backoff import retry
+from pynode.core.errors import FabmeshError, InputError, IpfsUnavailable
 
 # ipfshttpclient passes urllib3 a `strict` argument that it now ignores, with a warning.
 warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
 
 T = TypeVar("T")
 STREAM_CHUNK = 1 << 20  # multipart upload chunks: Kubo's 8 KiB default caps throughput
-
-
-class IpfsUnavailable(TransientError):
-    """The Kubo API did not answer (down, restarting, or timed out)."""
 
 
 class IpfsRequestRejected(InputError):
@@ -72,10 +69,18 @@ class _IteratorReader(io.RawIOBase):
 
 
 class IpfsClient:
-    def __init__(self, api: str, timeout: float = 120.0) -> None:
+    """``retry_timeout_s``: how long a call retries an unavailable daemon (the CLI's bounded window;
+    0 for the node, whose cycle retries). Retrying is safe: adds are content-addressed, reads idempotent."""
+
+    def __init__(self, api: str, timeout: float = 120.0, *, retry_timeout_s: float = 0.0) -> None:
         self.api = api
         self.timeout = timeout
+        self.retry_timeout_s = retry_timeout_s
         self._client = ipfshttpclient.Client(api_multiaddr(api), chunk_size=STREAM_CHUNK, timeout=timeout)
+
+    def _retrying(self, fn: Callable[[], T]) -> T:
+        """``fn`` (a whole operation: a stream cannot be replayed half-read) while the window allows."""
+        return retry(fn, timeout_s=self.retry_timeout_s, transient=lambda exc: isinstance(exc, IpfsUnavailable))
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
@@ -90,7 +95,7 @@ class IpfsClient:
             raise FabmeshError(f"IPFS {what} failed: {exc}") from exc
 
     def version(self) -> str:
-        return self._call("version", lambda: self._client.version()["Version"])
+        return self._retrying(lambda: self._call("version", lambda: self._client.version()["Version"]))
 
     def add_stream(self, chunks: Iterable[bytes], *, pin: bool = True) -> str:
         """Adds a stream of bytes as one UnixFS file and returns its CID.
@@ -103,7 +108,7 @@ class IpfsClient:
         return added["Hash"]
 
     def add_bytes(self, data: bytes, *, pin: bool = True) -> str:
-        return self.add_stream([data], pin=pin)
+        return self._retrying(lambda: self.add_stream([data], pin=pin))
 
     def cat_stream(self, cid: str, timeout: float | None = None) -> Iterator[bytes]:
         """Yields the content of `cid` chunk by chunk; a stalled fetch raises IpfsUnavailable."""
@@ -117,15 +122,18 @@ class IpfsClient:
 
     def cat_bytes(self, cid: str, *, max_size: int, timeout: float | None = None) -> bytes:
         """The whole content of a small document, refusing anything over `max_size` bytes."""
-        out = bytearray()
-        for chunk in self.cat_stream(cid, timeout):
-            out += chunk
-            if len(out) > max_size:
-                raise DocumentTooLarge(f"{cid} is larger than the {max_size} bytes allowed for this document")
-        return bytes(out)
+        def read() -> bytes:
+            out = bytearray()
+            for chunk in self.cat_stream(cid, timeout):
+                out += chunk
+                if len(out) > max_size:
+                    raise DocumentTooLarge(f"{cid} is larger than the {max_size} bytes allowed for this document")
+            return bytes(out)
+
+        return self._retrying(read)
 
     def pin(self, cid: str) -> None:
-        self._call("pin add", lambda: self._client.pin.add(cid))
+        self._retrying(lambda: self._call("pin add", lambda: self._client.pin.add(cid)))
 
     def is_pinned(self, cid: str) -> bool:
         try:

@@ -179,8 +179,8 @@ class Partner:
     def envelope_cid(self, order_id: int) -> str:
         """The key envelope CID of this partner's award (the OrderAwarded event)."""
         topic_id = "0x" + order_id.to_bytes(32, "big").hex()
-        events = self.chain.book.logs(("OrderAwarded",), topic_id, from_block=self.chain.from_block,
-                                      to_block="latest")
+        events = self.chain.book.logs(("OrderAwarded",), topic_id,
+                                      from_block=self.chain.book.posted_at(order_id, self.chain.from_block))
         for event in reversed(events):
             if to_checksum_address(event.args["partner"]) == self.address:
                 return str(digest_to_cid(bytes(event.args["keyEnvelopeCid"])))

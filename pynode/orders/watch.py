@@ -21,8 +21,8 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.orders import OrderTracker, Status
 from pynode.chain.tx import TxReverted
+from pynode.core.errors import Kind, classify
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.daemon.retry import ErrorClass, classify
 from pynode.orders.buyer import Buyer
 
 TERMINAL = (Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED)
@@ -78,12 +78,15 @@ class OrderWatcher:
         return self.buyer.claimant_refusal(tracker)  # vetting, suspension, unbonding, certifications
 
     def _discover(self) -> None:
-        head = self.chain.w3.eth.block_number - self.chain.confirmations
+        head = self.chain.reader.head() - self.chain.confirmations
         if head < self._next_block:
             return
         buyer_topic = "0x" + bytes.fromhex(self.address[2:]).rjust(32, b"\0").hex()
-        posted = {int(e.args["orderId"]) for e in self.chain.book.logs(
-            ("OrderPosted",), None, buyer_topic, from_block=self._next_block, to_block=head)}
+        posted = set()
+        for event in self.chain.book.logs(("OrderPosted",), None, buyer_topic, from_block=self._next_block,
+                                          to_block=head):
+            posted.add(int(event.args["orderId"]))
+            self.chain.book.note_posted(int(event.args["orderId"]), event.block_number)
         touched = {int(e.args["orderId"]) for e in self.chain.book.logs(
             ACTIONABLE_EVENTS, from_block=self._next_block, to_block=head)}
         self._known |= posted
@@ -100,7 +103,7 @@ class OrderWatcher:
                 if self._step(order_id):
                     self._dirty.discard(order_id)
             except Exception as exc:  # noqa: BLE001 - sorted: one order's trouble never stops the others
-                if classify(exc) is ErrorClass.FATAL and not isinstance(exc, TxReverted):
+                if classify(exc) is Kind.FATAL and not isinstance(exc, TxReverted):
                     raise
                 self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
         return self.stats

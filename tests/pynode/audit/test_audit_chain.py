@@ -33,6 +33,6 @@ def test_logs_are_fetched_in_bounded_ranges(market, chain, ipfs):
     assert result.ok, result.failures()
     assert {first, second} <= {o.order_id for o in result.orders}
     blocks = small.head() - chain.from_block + 1
-    assert small.scanner.requests >= blocks // 3  # one eth_getLogs per 3 blocks at most
+    assert small.reader.requests >= blocks // 3  # one eth_getLogs per 3 blocks at most
     partner = small.audit(partner=market.maker.address)
     assert {o.order_id for o in partner.orders} == {o.order_id for o in result.orders}

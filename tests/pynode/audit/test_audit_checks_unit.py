@@ -23,7 +23,7 @@ from pynode.audit.checks import (
 )
 from pynode.audit.collect import OrderLogs, group_by_order
 from pynode.audit.ipfs_evidence import DictEvidence
-from pynode.chain.logs import DecodedLog
+from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import OrderTracker, Status, make_docs, make_spec, make_terms, order_hash
 
 BOOK = "0x" + "b0" * 20

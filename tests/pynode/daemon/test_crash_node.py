@@ -91,7 +91,7 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
     for order_id in orders:
         assert {fn for fn, oid, _ in txs if oid == order_id} == {"claim", "startProduction", "attest", "ship",
                                                                   "withdrawPayment"}
-    paid_events = chain.book.logs(("PaymentWithdrawn",), from_block=chain.from_block, to_block="latest")
+    paid_events = chain.book.logs(("PaymentWithdrawn",), from_block=chain.from_block)
     assert sorted(int(e.args["orderId"]) for e in paid_events) == sorted(orders)
 
     with sqlite3.connect(maker.db_path) as db:

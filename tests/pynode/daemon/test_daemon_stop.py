@@ -26,7 +26,7 @@ from pynode.daemon.actions import JournaledSender
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.node import Identity, Node, install_signal_handlers
-from pynode.daemon.retry import Backoff, retry
+from pynode.core.backoff import Backoff, retry
 from pynode.daemon.store import ActionStatus, Store
 from pynode.core.errors import TransientError
 from pynode.stop import StopEvent, Stopping
@@ -154,7 +154,8 @@ def test_retry_backoff_aborts_on_stop() -> None:
     stop_soon(stop)
     started = time.monotonic()
     with pytest.raises(Stopping, match="backing off"):
-        retry(down, attempts=10, backoff=Backoff(base_s=60, cap_s=60, rng=random.Random(3)), stop=stop)
+        retry(down, timeout_s=600, backoff=Backoff(base_s=60, cap_s=60, rng=random.Random(3)),
+              sleep=lambda s: stop.pause(s, "backing off before a retry"))
     assert time.monotonic() - started < PROMPT_S and len(calls) == 1  # no attempt after the stop
 
 
@@ -166,8 +167,12 @@ def test_retry_with_its_own_sleep_still_stops_before_the_next_attempt() -> None:
         calls.append(1)
         raise TransientError("RPC down")
 
+    def sleep(_: float) -> None:
+        stop.set()
+        stop.check("backing off before a retry")
+
     with pytest.raises(Stopping):
-        retry(down, attempts=5, stop=stop, sleep=lambda _: stop.set())
+        retry(down, timeout_s=60, sleep=sleep)
     assert len(calls) == 1
 
 

@@ -67,12 +67,12 @@ def test_two_daemons_compete_and_every_job_ends_once(chain, anvil, kubo, dev_acc
         codes = [n.terminate() for n in nodes]
     assert codes == [0, 0], [n.log_tail() for n in nodes]
 
-    claims = chain.book.logs(("OrderClaimed",), from_block=chain.from_block, to_block="latest")
+    claims = chain.book.logs(("OrderClaimed",), from_block=chain.from_block)
     claimant = {int(e.args["orderId"]): e.args["partner"] for e in claims}
     assert sorted(claimant) == sorted(milling + printing)  # one claim per order, none of the SLA one
     assert len(claims) == len(milling + printing)
     assert all(claimant[i] == a.account.address for i in milling)  # b never claims what it cannot make
-    paid = chain.book.logs(("PaymentWithdrawn",), from_block=chain.from_block, to_block="latest")
+    paid = chain.book.logs(("PaymentWithdrawn",), from_block=chain.from_block)
     assert sorted(int(e.args["orderId"]) for e in paid) == sorted(milling + printing)
     assert chain.book.load_order(nobody, chain.from_block).status == Status.CANCELLED
 

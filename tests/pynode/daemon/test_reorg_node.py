@@ -39,8 +39,7 @@ def mine(anvil, n: int = 1) -> None:
 
 def claims(chain, order_id: int) -> list[str]:
     topic = "0x" + order_id.to_bytes(32, "big").hex()
-    return [e.args["partner"] for e in chain.book.logs(("OrderClaimed",), topic, from_block=chain.from_block,
-                                                        to_block="latest")]
+    return [e.args["partner"] for e in chain.book.logs(("OrderClaimed",), topic, from_block=chain.from_block)]
 
 
 def test_reorg_rewinds_and_reevaluates_without_double_processing(chain, anvil, kubo, dev_accounts,
@@ -107,7 +106,7 @@ def test_reorg_rewinds_and_reevaluates_without_double_processing(chain, anvil, k
         for order_id in (ours, theirs):
             topic = "0x" + order_id.to_bytes(32, "big").hex()
             events = chain.book.logs(("OrderClaimed", "ProductionStarted", "QualityAttested", "OrderShipped",
-                                      "PaymentWithdrawn"), topic, from_block=chain.from_block, to_block="latest")
+                                      "PaymentWithdrawn"), topic, from_block=chain.from_block)
             names = [e.event for e in events]
             assert sorted(names) == sorted(["OrderClaimed", "ProductionStarted", "QualityAttested", "OrderShipped",
                                             "PaymentWithdrawn"]), names

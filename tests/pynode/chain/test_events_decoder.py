@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from web3 import Web3
 from web3._utils.events import get_event_data
 
-from pynode.chain.logs import DecodedLog, EventDecoder, MalformedLog, UnknownEvent, event_topic
+from pynode.chain.events.decoder import DecodedLog, EventDecoder, MalformedLog, UnknownEvent, event_topic
 from pynode.core.errors import InputError
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

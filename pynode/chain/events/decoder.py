@@ -1,4 +1,4 @@
-"""Fast event log fetching and decoding, straight from raw ``eth_getLogs`` JSON.
+"""Fast event log decoding, straight from raw ``eth_getLogs`` JSON.
 
 Why not ``contract.events.X().process_log``: web3 re-derives the event's
 types, names and normalizers on every log and formats every field of the
@@ -9,7 +9,7 @@ argument, and how to read the data words. Static data (every word-sized type
 and static structs of them, i.e. all of the OrderBook's events) is read word by
 word with the same strictness as eth_abi (padding must be zero or the right
 sign extension, bools 0/1); anything dynamic goes through one precomputed
-eth_abi tuple decoder call.
+eth_abi tuple decoder built from eth_abi's public type registry.
 
 The values match web3's own decoding: checksummed addresses, ``bytes`` for
 ``bytesN``/``bytes``, ``str`` for ``string``, structs as dicts keyed by
@@ -23,39 +23,23 @@ Unknown events: :meth:`EventDecoder.decode` raises :class:`UnknownEvent` (an
 whose topic0 is known but whose shape is wrong (topic count, data length,
 padding) raises :class:`MalformedLog`: that means our ABI is wrong, which
 retrying cannot fix.
-
-:class:`LogScanner` fetches raw logs in bounded block ranges, halving the range
-when the node refuses a too-large answer, and checks the answer (block numbers
-inside the asked range, addresses asked for, one hash per block). The reorg
-helpers at the end compare stored block hashes with the chain.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import requests
-from eth_abi.abi import default_codec
-from eth_abi.decoding import TupleDecoder
+from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
 from eth_abi.exceptions import DecodingError
 from eth_abi.grammar import ABIType, BasicType, TupleType, parse
+from eth_abi.registry import registry
 from eth_utils import keccak, to_checksum_address
-from web3 import Web3
 
-from pynode.core.errors import FatalError, InputError, TransientError
+from pynode.core.errors import FatalError, InputError
 
-__all__ = [
-    "DecodedLog", "EventDecoder", "UnknownEvent", "MalformedLog", "LogScanner", "LogBatch",
-    "InconsistentLogs", "RangeTooLarge", "DeepReorg", "event_signature", "event_topic",
-    "block_hash", "find_fork",
-]
-
-# ---------------------------------------------------------------------------
-# Decoding
-# ---------------------------------------------------------------------------
+__all__ = ["DecodedLog", "EventDecoder", "UnknownEvent", "MalformedLog", "event_signature", "event_topic"]
 
 
 class UnknownEvent(InputError):
@@ -316,7 +300,7 @@ class EventDecoder:
         if fast is not None:
             return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), at // 32, tuple(fast),
                          None, (), ())
-        decoder = TupleDecoder(decoders=tuple(default_codec._registry.get_decoder(_canonical_type(i))
+        decoder = TupleDecoder(decoders=tuple(registry.get_decoder(_canonical_type(i))
                                               for i in data))
         return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), None, (), decoder,
                      tuple(i["name"] for i in data), tuple(_shaper(i, self._checksum) for i in data))
@@ -372,7 +356,7 @@ class EventDecoder:
                 for name, reader, at in plan.fast:
                     args[name] = reader(data, at)
             else:
-                values = plan.slow(default_codec.stream_class(data))  # type: ignore[misc]
+                values = plan.slow(ContextFramesBytesIO(data))  # type: ignore[misc]
                 for name, shape, value in zip(plan.slow_names, plan.slow_shapers, values):
                     args[name] = shape(value) if shape else value
             return DecodedLog(plan.name, plan.address, int(raw["blockNumber"], 16), raw["blockHash"],
@@ -383,225 +367,3 @@ class EventDecoder:
             raise MalformedLog(f"{plan.name}: {exc}") from None
         except (DecodingError, ValueError, TypeError, KeyError, AttributeError) as exc:
             raise MalformedLog(f"{plan.name}: {type(exc).__name__}: {exc}") from None
-
-
-# ---------------------------------------------------------------------------
-# Fetching
-# ---------------------------------------------------------------------------
-
-
-class InconsistentLogs(TransientError):
-    """The node's answer does not match the question (range, address, hashes): ask again or elsewhere."""
-
-
-class RangeTooLarge(TransientError):
-    """The node refused an eth_getLogs range as too large; the scanner halves the range on this."""
-
-
-class DeepReorg(FatalError):
-    """None of the stored block hashes is on the chain any more: the reorg is deeper than we remember."""
-
-
-# Messages providers use when an eth_getLogs answer would be too big or the range too wide:
-# geth/infura "query returned more than 10000 results", alchemy "Log response size exceeded",
-# erigon "query exceeds max results", besu "exceeds limit", ankr "block range is too wide",
-# quicknode "eth_getLogs is limited to a 10,000 range", nethermind "too many logs".
-# Rate limits (infura also uses -32005 for them) must not shrink the range: they are transient.
-_TOO_LARGE = re.compile(
-    r"more than \d+ results|response size|response is too (big|large)|too many (results|logs)|"
-    r"exceeds? (the )?(max|limit)|max results|block range|range (is )?too (wide|large|big)|"
-    r"limited to (a )?[\d,]+|query timeout|too large", re.IGNORECASE)
-_RATE_LIMIT = re.compile(r"rate|per second|credits|capacity|429|throttl", re.IGNORECASE)
-
-
-def _too_large(error: Mapping[str, Any]) -> bool:
-    message = str(error.get("message", ""))
-    return bool(_TOO_LARGE.search(message)) and not _RATE_LIMIT.search(message)
-
-
-@dataclass(frozen=True, slots=True)
-class LogBatch:
-    """Raw logs of the confirmed blocks ``[from_block, to_block]``, sorted by (block, logIndex).
-
-    ``block_hashes`` holds the hash of every block that has a log plus ``to_block``'s,
-    for the store's reorg check.
-    """
-
-    from_block: int
-    to_block: int
-    logs: list[dict[str, Any]]
-    block_hashes: dict[int, str]
-
-
-class LogScanner:
-    """Fetches raw logs of ``addresses`` in bounded ranges of confirmed blocks.
-
-    ``batch_size`` caps the blocks per ``eth_getLogs``; when the node refuses a
-    range as too large the range is halved (down to one block) and the step
-    grows back by doubling after each success.
-    """
-
-    def __init__(self, w3: Web3, addresses: Iterable[str], *, batch_size: int = 2000, confirmations: int = 2,
-                 topics: Sequence[str] | None = None) -> None:
-        if batch_size < 1 or confirmations < 0:
-            raise ValueError("batch_size must be >= 1 and confirmations >= 0")
-        self.w3 = w3
-        self.addresses = sorted({to_checksum_address(a) for a in addresses})
-        self._lower = {a.lower() for a in self.addresses}
-        self.batch_size = batch_size
-        self.confirmations = confirmations
-        self.topics = list(topics) if topics else None
-        self.step = batch_size
-        self.requests = 0  # eth_getLogs calls made, for metrics and tests
-
-    # -- raw JSON-RPC -----------------------------------------------------
-
-    def _call(self, method: str, params: list[Any]) -> Any:
-        try:
-            reply = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        except (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError) as exc:
-            raise TransientError(f"{method}: RPC unreachable: {type(exc).__name__}") from exc
-        except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else 0
-            if status == 413:
-                raise RangeTooLarge(f"{method}: HTTP 413") from exc
-            raise TransientError(f"{method}: HTTP {status}") from exc
-        error = reply.get("error")
-        if error:
-            if not isinstance(error, Mapping):
-                error = {"message": str(error)}
-            if method == "eth_getLogs" and _too_large(error):
-                raise RangeTooLarge(f"eth_getLogs: {error.get('message')}")
-            raise TransientError(f"{method}: RPC error {error.get('code')}: {error.get('message')}")
-        if "result" not in reply:
-            raise TransientError(f"{method}: reply has no result")
-        return reply["result"]
-
-    def head(self) -> int:
-        return int(self._call("eth_blockNumber", []), 16)
-
-    def safe_head(self) -> int:
-        """Highest block with ``confirmations`` blocks on top: the only ones the node acts on (-1 if none)."""
-        return self.head() - self.confirmations
-
-    # -- fetching ---------------------------------------------------------
-
-    def get_logs(self, from_block: int, to_block: int) -> list[dict[str, Any]]:
-        """One ``eth_getLogs`` over ``[from_block, to_block]``, checked and sorted; no splitting."""
-        params: dict[str, Any] = {"fromBlock": hex(from_block), "toBlock": hex(to_block),
-                                  "address": self.addresses}
-        if self.topics:
-            params["topics"] = [self.topics]
-        self.requests += 1
-        logs = self._call("eth_getLogs", [params])
-        if not isinstance(logs, list):
-            raise InconsistentLogs("eth_getLogs: result is not a list")
-        keyed = []
-        hashes: dict[int, str] = {}
-        for log in logs:
-            try:
-                number, index = int(log["blockNumber"], 16), int(log["logIndex"], 16)
-                address, block = log["address"].lower(), log["blockHash"]
-            except (KeyError, TypeError, ValueError) as exc:
-                raise InconsistentLogs(f"eth_getLogs: log without a valid {exc}") from None
-            if not from_block <= number <= to_block:
-                raise InconsistentLogs(f"eth_getLogs [{from_block}, {to_block}] returned a log of block {number}")
-            if address not in self._lower:
-                raise InconsistentLogs(f"eth_getLogs returned a log of {log['address']}, not asked for")
-            if log.get("removed"):
-                continue
-            if hashes.setdefault(number, block) != block:
-                raise InconsistentLogs(f"eth_getLogs returned two hashes for block {number} (reorg while reading)")
-            keyed.append((number, index, log))
-        keyed.sort(key=lambda item: (item[0], item[1]))
-        return [log for _, _, log in keyed]
-
-    def ranges(self, from_block: int, to_block: int) -> Iterator[tuple[int, int]]:
-        """The ``batch_size``-bounded ranges covering ``[from_block, to_block]`` (before any halving)."""
-        start = from_block
-        while start <= to_block:
-            end = min(start + self.batch_size - 1, to_block)
-            yield start, end
-            start = end + 1
-
-    def fetch(self, from_block: int, to_block: int) -> Iterator[LogBatch]:
-        """Yields checked batches covering ``[from_block, to_block]`` in order, each at most ``batch_size`` blocks.
-
-        Yielding per batch lets the caller apply and checkpoint each one, so a
-        crash during a long catch-up loses at most one batch of work.
-        """
-        start = from_block
-        while start <= to_block:
-            end = min(start + self.step - 1, to_block)
-            try:
-                end_hash = self.block_hash(end)
-                logs = self.get_logs(start, end)
-                if self.block_hash(end) != end_hash:
-                    raise InconsistentLogs(f"block {end} changed while fetching its logs (reorg)")
-            except RangeTooLarge:
-                if end == start:
-                    raise FatalError(f"the RPC node refuses the logs of block {start} even alone; "
-                                     "use a node without an eth_getLogs result limit") from None
-                self.step = max(1, (end - start + 1) // 2)
-                continue
-            hashes = {int(log["blockNumber"], 16): log["blockHash"] for log in logs}
-            hashes[end] = end_hash
-            yield LogBatch(start, end, logs, hashes)
-            start = end + 1
-            self.step = min(self.batch_size, self.step * 2)
-
-    def block_hash(self, number: int) -> str:
-        block = self._call("eth_getBlockByNumber", [hex(number), False])
-        if block is None:
-            raise TransientError(f"block {number} is not known to the RPC node yet")
-        return block["hash"]
-
-
-# ---------------------------------------------------------------------------
-# Reorgs
-# ---------------------------------------------------------------------------
-
-
-def block_hash(w3: Web3, number: int) -> str | None:
-    """The canonical hash of block ``number`` (raw hex), or None if the chain is not that long."""
-    try:
-        reply = w3.provider.make_request("eth_getBlockByNumber", [hex(number), False])  # type: ignore[arg-type]
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise TransientError(f"eth_getBlockByNumber: RPC unreachable: {type(exc).__name__}") from exc
-    if reply.get("error"):
-        raise TransientError(f"eth_getBlockByNumber: {reply['error']}")
-    block = reply.get("result")
-    return None if block is None else block["hash"]
-
-
-def find_fork(w3: Web3, known: Mapping[int, str]) -> int | None:
-    """Checks stored (number -> hash) of processed blocks against the chain.
-
-    Returns None when the highest stored block is still canonical (nothing to
-    do), else the highest stored block that still is: the common ancestor to
-    rewind to. Canonical-ness is monotone over our own stored hashes (a
-    canonical block's ancestors are canonical), so a binary search needs only
-    ~log2(len(known)) requests. Raises DeepReorg when none is canonical.
-    """
-    if not known:
-        return None
-    numbers = sorted(known)
-
-    def canonical(number: int) -> bool:
-        return (block_hash(w3, number) or "").lower() == known[number].lower()
-
-    if canonical(numbers[-1]):
-        return None
-    low, high = 0, len(numbers) - 2  # find the highest index that is canonical
-    found = None
-    while low <= high:
-        mid = (low + high) // 2
-        if canonical(numbers[mid]):
-            found = numbers[mid]
-            low = mid + 1
-        else:
-            high = mid - 1
-    if found is None:
-        raise DeepReorg(f"none of the {len(known)} stored blocks ({numbers[0]}..{numbers[-1]}) is canonical "
-                        "any more: the reorg is deeper than the node remembers")
-    return found

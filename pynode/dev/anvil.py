@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pynode.dev.net import LOOPBACK, free_port, post_json
+from pynode.dev.evm import EvmProcess
+from pynode.dev.net import LOOPBACK, free_port
 from pynode.dev.paths import anvil_bin
 from pynode.dev.process import ManagedProcess
 
@@ -13,7 +14,9 @@ from pynode.dev.process import ManagedProcess
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 
 
-class Anvil:
+class Anvil(EvmProcess):
+    name = "anvil"
+
     def __init__(self, workdir: Path, *, port: int | None = None, chain_id: int = 31337,
                  accounts: int = 10, balance_eth: int = 1_000_000,
                  block_time: float | None = None, base_fee: int = 0, detached: bool = False) -> None:
@@ -28,31 +31,3 @@ class Anvil:
         if block_time is not None:
             argv += ["--block-time", str(block_time)]
         self.process = ManagedProcess("anvil", argv, workdir / "anvil.log", detached=detached)
-
-    @property
-    def rpc_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
-
-    def rpc(self, method: str, *params: object) -> object:
-        reply = post_json(self.rpc_url, {"jsonrpc": "2.0", "id": 1, "method": method,
-                                         "params": list(params)})
-        if "error" in reply:
-            raise RuntimeError(f"anvil {method}: {reply['error']}")
-        return reply["result"]
-
-    def _ready(self) -> bool:
-        return int(self.rpc("eth_chainId"), 16) == self.chain_id
-
-    def start(self, timeout: float = 30.0) -> "Anvil":
-        self.process.start()
-        self.process.wait_ready(self._ready, timeout)
-        return self
-
-    def stop(self) -> None:
-        self.process.stop()
-
-    def __enter__(self) -> "Anvil":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -30,3 +30,7 @@ def anvil_bin() -> Path:
 
 def ipfs_bin() -> Path:
     return _tool("FABMESH_IPFS_BIN", "ipfs", CHECKOUT / ".tools" / "bin" / "ipfs")
+
+
+def geth_bin() -> Path:
+    return _tool("FABMESH_GETH_BIN", "geth", CHECKOUT / ".tools" / "bin" / "geth")

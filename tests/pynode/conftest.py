@@ -99,15 +99,6 @@ def chain(anvil, settings):
 @pytest.fixture
 def maker_ready(chain, dev_accounts):
     """`maker` registered (X25519 key), vetted and ISO 9001 certified."""
-    from eth_utils import keccak
-    from support import chain_now
+    from support import ready_maker
 
-    from pynode.chain.orders import CERT, MATERIAL, PROCESS
-
-    maker, certifier = dev_accounts["maker"], dev_accounts["certifier"]
-    profile = (PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], b"u33d".ljust(8, b"\0"), 100, keccak(b"profile"))
-    chain.send(maker, chain.registry.register(profile, b"\x01" + b"\x11" * 32, chain.registry.min_bond()))
-    chain.send(certifier, chain.registry.vet(maker.address, keccak(b"audit")))
-    chain.send(certifier, chain.registry.certify(maker.address, CERT["ISO_9001"], chain_now(chain) + 365 * 86400,
-                                                 keccak(b"cert")))
-    return maker
+    return ready_maker(chain, dev_accounts)

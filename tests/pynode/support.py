@@ -6,8 +6,9 @@ import json
 import sqlite3
 
 import pytest
+from eth_utils import keccak
 
-from pynode.chain.orders import make_docs, make_spec, make_terms
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
 from pynode.daemon.harness import NodeProcess
 from pynode.dev.accounts import role_plan
 from pynode.dev.anvil import Anvil
@@ -20,6 +21,17 @@ BOND = 10**16
 
 def chain_now(chain) -> int:
     return chain.w3.eth.get_block("latest")["timestamp"]
+
+
+def ready_maker(chain, dev_accounts):
+    """Registers `maker` (X25519 key), has it vetted and ISO 9001 certified; returns its account."""
+    maker, certifier = dev_accounts["maker"], dev_accounts["certifier"]
+    profile = (PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], b"u33d".ljust(8, b"\0"), 100, keccak(b"profile"))
+    chain.send(maker, chain.registry.register(profile, b"\x01" + b"\x11" * 32, chain.registry.min_bond()))
+    chain.send(certifier, chain.registry.vet(maker.address, keccak(b"audit")))
+    chain.send(certifier, chain.registry.certify(maker.address, CERT["ISO_9001"], chain_now(chain) + 365 * 86400,
+                                                 keccak(b"cert")))
+    return maker
 
 
 def post_order(chain, buyer, cert_ids=()):

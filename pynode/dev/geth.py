@@ -1,0 +1,69 @@
+"""A real geth dev-mode chain on a 127.0.0.1 port: the second EVM client the tests run against.
+
+`geth --dev` starts a one-node proof-of-stake chain (chain id 1337) that seals
+a block every `block_period` seconds, with one funded account unlocked in an
+ephemeral keystore. It has no time travel and no snapshots (no anvil_*/evm_*
+methods), like any real chain. Dev mode itself turns off p2p (no listener, no
+discovery); HTTP JSON-RPC and the auth RPC listen on loopback only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from pynode.core.errors import FatalError
+from pynode.dev.evm import EvmProcess
+from pynode.dev.net import LOOPBACK, free_port
+from pynode.dev.paths import geth_bin
+from pynode.dev.process import ManagedProcess
+
+GETH_DEV_CHAIN_ID = 1337
+
+
+class Geth(EvmProcess):
+    name = "geth"
+    chain_id = GETH_DEV_CHAIN_ID
+
+    def __init__(self, workdir: Path, *, port: int | None = None, block_period: int = 1,
+                 detached: bool = False) -> None:
+        self.port = port or free_port()
+        self.block_period = block_period
+        argv = [geth_bin(), "--dev", "--dev.period", str(block_period),
+                "--http", "--http.addr", LOOPBACK, "--http.port", str(self.port),
+                "--http.api", "eth,net,web3,txpool",
+                "--nodiscover", "--maxpeers", "0", "--ipcdisable", "--port", "0", "--nat", "none",
+                # dev mode registers no engine API, so geth opens no auth port; pinned to loopback anyway
+                "--authrpc.addr", LOOPBACK, "--authrpc.port", str(free_port()),
+                # no --datadir: the chain lives in memory and goes with the process
+                "--keystore", str(workdir / "geth-keystore"), "--verbosity", "2"]
+        self.process = ManagedProcess("geth", argv, workdir / "geth.log", detached=detached)
+        self._dev_account: str | None = None
+
+    def _ready(self) -> bool:
+        return super()._ready() and bool(self.rpc("eth_accounts"))
+
+    @property
+    def dev_account(self) -> str:
+        """The funded, unlocked account dev mode creates."""
+        if self._dev_account is None:
+            self._dev_account = self.rpc("eth_accounts")[0]
+        return self._dev_account
+
+    def fund(self, addresses: Iterable[str], wei: int, timeout: float = 30.0) -> None:
+        """Sends `wei` from the dev account to each address and waits until every transfer is mined."""
+        hashes = [self.rpc("eth_sendTransaction", {"from": self.dev_account, "to": address, "value": hex(wei)})
+                  for address in addresses]
+        deadline = time.monotonic() + timeout
+        pending = list(hashes)
+        while pending:
+            receipt = self.rpc("eth_getTransactionReceipt", pending[0])
+            if receipt is not None:
+                if int(receipt["status"], 16) != 1:
+                    raise FatalError(f"geth: funding transfer {pending[0]} failed")
+                pending.pop(0)
+                continue
+            if time.monotonic() > deadline:
+                raise FatalError(f"geth: {len(pending)} funding transfers not mined after {timeout:.0f}s")
+            time.sleep(0.1)

@@ -1,0 +1,123 @@
+"""geth, the second EVM client: `fabmesh check` and the wrappers' order tests on a geth dev chain.
+
+The order tests are test_client_lifecycle.py's own, imported so they run here a
+second time with this module's `chain` (geth) in place of the session's anvil
+one. geth seals a block every second (--dev.period 1), charges a real EIP-1559
+base fee and has no anvil_*/evm_* methods, so neither snapshots nor time
+travel: the chain, the deployment and the registered maker are shared by the
+tests of this module, and whatever needs evm_increaseTime or evm_mine (claim
+and delivery deadlines, dispute timeouts, unbonding, reorgs) stays anvil-only
+in the other modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import ready_maker
+from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
+    test_encryption_key_comes_from_events_checked_against_the_registry,
+    test_forged_history_is_detected,
+    test_full_lifecycle_through_the_wrappers,
+    test_missing_certification_names_the_cert,
+    test_reverts_are_decoded_before_sending,
+    test_stale_order_struct_is_refused,
+)
+
+from pynode.chain.client import Chain
+from pynode.chain.tx import TxRequest
+from pynode.dev.accounts import role_plan
+from pynode.dev.deploy import deploy
+from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
+from pynode.settings import Settings
+from pynode.wallet.keystore import Keystore
+
+pytestmark = pytest.mark.integration
+
+FUNDS = 10**21  # 1,000 ETH to every role account, from geth's dev account
+
+
+@pytest.fixture(scope="module")
+def geth(tmp_path_factory):
+    with Geth(tmp_path_factory.mktemp("geth")) as node:
+        yield node
+
+
+@pytest.fixture(scope="module")
+def deployments_dir(geth, dev_accounts, tmp_path_factory):
+    """anvil's role accounts funded on geth, then the local deploy (as anvil's admin account) as on anvil."""
+    geth.fund([account.address for account in dev_accounts.values()], FUNDS)
+    target = tmp_path_factory.mktemp("geth-deployments")
+    deploy(geth.rpc_url, geth.chain_id, target, role_plan(dev_accounts))
+    return target
+
+
+@pytest.fixture(scope="module")
+def settings(geth, kubo, deployments_dir, tmp_path_factory):
+    return Settings(rpc_url=geth.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
+                    home=tmp_path_factory.mktemp("geth-home"), scrypt_n=1024, confirmations=1)
+
+
+@pytest.fixture(scope="module")
+def chain(settings):
+    return Chain.connect(settings)
+
+
+@pytest.fixture(scope="module")
+def maker_ready(chain, dev_accounts):
+    """Registered once for the module: without snapshots a second registration would revert."""
+    return ready_maker(chain, dev_accounts)
+
+
+def _fabmesh(geth, kubo, deployments_dir, home: Path, *args: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FABMESH_") and k != "ETH_RPC_URL"}
+    env = {**clean, "FABMESH_HOME": str(home), "ETH_RPC_URL": geth.rpc_url, "FABMESH_IPFS_API": kubo.api_url,
+           "FABMESH_DEPLOYMENTS": str(deployments_dir), "FABMESH_SCRYPT_N": "1024"}
+    return subprocess.run([str(Path(sys.executable).parent / "fabmesh"), *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_check_passes_against_geth(geth, kubo, deployments_dir, dev_accounts, tmp_path):
+    home = tmp_path / "home"
+    buyer = dev_accounts["buyer"]
+    Keystore(home / "keystores", 1024).create("buyer", "pw", private_key=bytes(buyer.key))
+    (tmp_path / "pw").write_text("pw\n")
+
+    result = _fabmesh(geth, kubo, deployments_dir, home, "--account", "buyer", "--password-file",
+                      str(tmp_path / "pw"), "--json", "check")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert all(c["ok"] for c in checks.values()), checks
+    assert list(checks) == ["rpc + deployment", "PartnerRegistry code", "OrderBook code", "ipfs", "account balance"]
+    assert f"chain {GETH_DEV_CHAIN_ID}" in checks["rpc + deployment"]["detail"]
+    assert checks["account balance"]["detail"].startswith(buyer.address)
+
+
+def test_check_fails_when_no_deployment_names_the_geth_chain(geth, kubo, tmp_path):
+    empty = tmp_path / "deployments"
+    empty.mkdir()
+
+    result = _fabmesh(geth, kubo, empty, tmp_path / "home", "--json", "check")
+
+    assert result.returncode == 1
+    checks = json.loads(result.stdout)["checks"]
+    assert checks[0]["check"] == "rpc + deployment" and not checks[0]["ok"]
+    assert f"{GETH_DEV_CHAIN_ID}.json" in checks[0]["detail"]  # the file for geth's chain id was looked for
+
+
+def test_transactions_pay_the_base_fee_of_geth(chain, dev_accounts):
+    """pynode's sender prices EIP-1559 transactions from the block's base fee, which on geth is not zero."""
+    stranger, auditor = dev_accounts["stranger"], dev_accounts["auditor"]
+    before = chain.w3.eth.get_balance(stranger.address)
+    sent = chain.send(stranger, TxRequest(auditor.address, b"", "transfer 1 wei", value=1))
+    block = chain.w3.eth.get_block(sent.block_number)
+    assert block["baseFeePerGas"] > 0
+    assert sent.receipt["type"] == 2 and sent.receipt["effectiveGasPrice"] >= block["baseFeePerGas"]
+    fee = sent.gas_used * sent.receipt["effectiveGasPrice"]
+    assert chain.w3.eth.get_balance(stranger.address) == before - 1 - fee

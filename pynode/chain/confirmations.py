@@ -99,9 +99,8 @@ class ConfirmationWaiter:
         self.poll_s = poll_s
         self.on_progress = on_progress
 
-    def _canonical(self, number: int, block_hash: bytes) -> tuple[bool, int]:
-        block = self.w3.eth.get_block(number)
-        return HexBytes(block["hash"]) == HexBytes(block_hash), int(block["timestamp"])
+    def _stamp(self, number: int) -> int:
+        return int(self.w3.eth.get_block(number)["timestamp"])
 
     def wait(self, receipt: dict, deadline: float) -> bool:
         """True once the receipt is confirmed; False if its block left the canonical chain (look again).
@@ -112,22 +111,21 @@ class ConfirmationWaiter:
         tx = HexBytes(receipt["transactionHash"]).to_0x_hex()
         if self.confirmations <= 0:
             return True
-        canonical, stamp = self._canonical(number, receipt["blockHash"])
-        if not canonical:
-            return False
-        seen = -1
-        pace = block_time((number - 1, int(self.w3.eth.get_block(number - 1)["timestamp"])), (number, stamp)) \
-            if number > 0 else None
+        seen = None  # the head's hash: a new head at the same height (a reorg) is news too
+        pace: float | None = None
         while True:
             head_block = self.w3.eth.get_block("latest")
             head = int(head_block["number"])
-            if head != seen:
-                seen = head
-                if head > number:
-                    canonical, stamp = self._canonical(number, receipt["blockHash"])
-                    if not canonical:
-                        return False
-                pace = block_time((number, stamp), (head, int(head_block["timestamp"]))) or pace
+            if head_block["hash"] != seen:
+                seen = head_block["hash"]
+                if head < number:
+                    return False  # the chain got shorter than the receipt's block: reorged out
+                block = head_block if head == number else self.w3.eth.get_block(number)
+                if HexBytes(block["hash"]) != HexBytes(receipt["blockHash"]):
+                    return False  # another block holds that height now: reorged out
+                if pace is None and head == number and number > 0:  # nothing on top yet: the parent's pace
+                    pace = block_time((number - 1, self._stamp(number - 1)), (number, int(block["timestamp"])))
+                pace = block_time((number, int(block["timestamp"])), (head, int(head_block["timestamp"]))) or pace
                 progress = Progress(number, head, self.confirmations, pace, tx)
                 if self.on_progress is not None:
                     self.on_progress(progress)

@@ -38,7 +38,7 @@ def attest(ctx: CliContext, order_id: int, report: Path, passed: bool, sign_out:
     submits the file with `fabmesh relay-attestation`.
     """
     chain = ctx.chain
-    tracker = chain.book.load_order(order_id, chain.from_block)
+    tracker = chain.settled_order(order_id)
     cid, report_cid, report_hash = _report(ctx, tracker, report, passed)
     if sign_out is None:
         sent = ctx.send(chain.book.attest(tracker, report_cid, report_hash, passed))
@@ -69,7 +69,7 @@ def relay_attestation(ctx: CliContext, signed_file: Path) -> None:
                          f"connected to chain {chain.chain_id} / {chain.book.address}")
     if signed.recover_signer() != signed.inspector:
         raise InputError(f"signature was not made by the named inspector {signed.inspector}")
-    tracker = chain.book.load_order(signed.order_id, chain.from_block)
+    tracker = chain.settled_order(signed.order_id)
     sent = ctx.send(chain.book.attest_by_sig(tracker, signed.as_tuple(), signed.signature))
     ctx.emit({"order_id": signed.order_id, "inspector": signed.inspector, "tx": sent.tx_hash},
              f"relayed {signed.inspector}'s attestation of order {signed.order_id}")

@@ -201,3 +201,40 @@ def test_the_watcher_awards_a_claim_only_three_blocks_deep(chain, anvil, kubo, d
     assert [p.confirmations for p in seen if p.tx_hash] == [0, 1, 2, 3]
     assert all(p.block == award_block for p in seen if p.tx_hash)
     assert chain.book.load_order(order_id, chain.from_block).status == Status.AWARDED
+
+
+def test_a_transaction_reorged_out_before_its_depth_is_sent_again_and_counted_in_its_new_block(
+        chain, anvil, dev_accounts, settings, slow_chain):
+    """Its block is re-checked against the canonical chain at every new head: a reorg that drops it (anvil_reorg,
+    2 blocks deep, after 1 confirmation) sends the waiter back to the receipt search, which re-signs the same
+    nonce, and the 3 confirmations are counted again from the block the replacement lands in."""
+    deep = Chain.connect(settings.model_copy(update={"confirmations": DEPTH}))
+    seen = []
+    deep.on_progress = seen.append
+    account = dev_accounts["stranger"]
+    sender = deep.sender(account)
+    sender.replace_after_s = 0.5
+    profile = (1, 1, b"u33d".ljust(8, b"\0"), 1, b"\x22" * 32)
+    request = deep.registry.register(profile, b"\x01" + b"\x33" * 32, deep.registry.min_bond())
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.update(sent=deep.send(account, request)), daemon=True)
+    worker.start()
+    wait_for(lambda: pending(chain, account.address), timeout=30, interval=0.05, what="the registration")
+    first = slow_chain()
+    wait_for(lambda: len(seen) == 1, timeout=30, interval=0.05, what="0/3")
+    slow_chain()
+    wait_for(lambda: len(seen) == 2, timeout=30, interval=0.05, what="1/3")
+    anvil.rpc("anvil_reorg", 2, [])  # both blocks replaced by empty ones: the transaction is gone
+    wait_for(lambda: pending(chain, account.address), timeout=30, interval=0.05, what="the re-signed registration")
+    again = slow_chain()
+    for done in range(1, DEPTH + 1):
+        wait_for(lambda: len(seen) == 2 + done, timeout=30, interval=0.05, what=f"{done - 1}/3 again")  # noqa: B023
+        assert worker.is_alive()
+        slow_chain()
+    worker.join(timeout=30)
+    sent = outcome["sent"]
+    assert [(p.block, p.confirmations) for p in seen] == [(first, 0), (first, 1), (again, 0), (again, 1), (again, 2),
+                                                          (again, 3)]
+    assert len(sent.replaced) == 1 and sent.replaced[0] != sent.tx_hash and sent.block_number == again
+    assert chain.w3.eth.get_block(again)["hash"] == sent.receipt["blockHash"]
+    assert chain.registry.partner_info(account.address).registered

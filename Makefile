@@ -1,6 +1,8 @@
 # fabmesh: every target bootstraps what it needs on first use and reuses it after.
 #   make demo   run the local multi-organization network end to end
 #   make test   compile, static analysis, contract tests, pynode tests
+#   make deploy ARGS="--rpc-url URL --keystore FILE --password-file FILE ..."   deploy to any chain
+#   make abi    refresh the ABIs shipped in the package from the compiled contracts
 #   make gas | bench | soak | lock | clean
 
 SHELL := bash
@@ -30,7 +32,7 @@ SOLC_STAMP := $(TOOLS)/solc-v$(SOLC_VERSION).registered
 BUILD_STAMP := build/.compiled
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help bootstrap compile test test-contracts test-pynode slither demo gas bench soak lock clean
+.PHONY: help bootstrap compile abi deploy test test-contracts test-pynode slither demo gas bench soak lock clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -79,6 +81,15 @@ $(BUILD_STAMP): $(VENV_STAMP) $(SOLC_STAMP) $(CONTRACT_SOURCES) brownie-config.y
 	touch $@
 
 compile: $(BUILD_STAMP)
+
+# The ABIs pynode reads ship in the package (pynode/chain/abi/); a test fails while they lag the contracts.
+abi: $(BUILD_STAMP)
+	python scripts/export_abi.py
+
+# A live-network deploy from a v3 keystore (see README "Deploying to a live network"); it compiles from
+# the sources itself, so it needs the venv, OpenZeppelin from npm and the pinned solc, not build/.
+deploy: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP)
+	python scripts/deploy.py $(ARGS)
 
 slither: $(BUILD_STAMP)
 	tools/slither.sh

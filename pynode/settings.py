@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     keystore: Path | None = None
     password_file: Path | None = None
     deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json file")
-    artifacts: Path | None = Field(default=None, description="compiled contract artifacts (ABIs) [default: build/contracts]")
+    artifacts: Path | None = Field(default=None, description="brownie artifacts overriding the packaged ABIs (a dev build)")
     confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
                                description="blocks on top before a block is acted on or a tx counts as done")
     scrypt_n: int = Field(default=DEFAULT_SCRYPT_N, ge=1 << 10, description="scrypt cost for new keystores")

@@ -1,13 +1,17 @@
-"""Which contracts to talk to: deployments/<chain-id>.json plus the compiled ABIs.
+"""Which contracts to talk to: deployments/<chain-id>.json plus the contracts' ABIs.
 
 `scripts/deploy.py` writes the deployments file (addresses, deploy block,
-roles); the ABIs come from brownie's artifacts (build/contracts/<Name>.json).
+roles). The ABIs ship inside the package (pynode/chain/abi/<Name>.json, kept
+equal to the compiled contracts by a test; `make abi` refreshes them), so an
+installed wheel needs no Solidity toolchain; a directory of brownie artifacts
+(FABMESH_ARTIFACTS, e.g. build/contracts) overrides them for a dev build.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from eth_utils import is_address, to_checksum_address
@@ -16,6 +20,7 @@ from pynode.core.errors import FatalError, InputError
 from pynode.strict_json import strict_json_loads
 
 CONTRACT_NAMES = ("PartnerRegistry", "OrderBook")
+PACKAGED_ABI = files("pynode.chain") / "abi"
 # A source checkout (editable install) has both next to the package.
 _CHECKOUT = Path(__file__).resolve().parents[2]
 MAX_DEPLOYMENT_FILE = 1 << 20
@@ -55,29 +60,26 @@ def deployment_file(chain_id: int, given: Path | None) -> Path:
     return found
 
 
-def artifacts_dir(given: Path | None) -> Path:
-    if given is not None:
-        if not given.is_dir():
-            raise FatalError(f"artifacts directory {given} does not exist")
-        return given
-    found = _first_existing(Path("build/contracts"), _CHECKOUT / "build" / "contracts")
-    if found is None:
-        raise FatalError("no compiled contract artifacts: run `make compile` or set FABMESH_ARTIFACTS")
-    return found
+def artifacts_dir(given: Path | None) -> Path | None:
+    """The override directory of brownie artifacts, checked; None: the ABIs shipped in the package."""
+    if given is not None and not given.is_dir():
+        raise FatalError(f"artifacts directory {given} does not exist")
+    return given
 
 
-def load_abi(artifacts: Path, name: str) -> list[dict]:
-    path = artifacts / f"{name}.json"
+def load_abi(artifacts: Path | None, name: str) -> list[dict]:
+    source = PACKAGED_ABI / f"{name}.json" if artifacts is None else artifacts / f"{name}.json"
     try:
-        abi = json.loads(path.read_text())["abi"]
+        data = json.loads(source.read_text())
+        abi = data if artifacts is None else data["abi"]  # packaged: the ABI alone; brownie's: under "abi"
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FatalError(f"cannot read the ABI of {name} from {path}: {exc}") from exc
+        raise FatalError(f"cannot read the ABI of {name} from {source}: {type(exc).__name__}") from exc
     if not isinstance(abi, list):
-        raise FatalError(f"{path}: `abi` is not a list")
+        raise FatalError(f"{source}: the ABI is not a list")
     return abi
 
 
-def parse_deployment(text: bytes | str, source: Path, artifacts: Path) -> Deployment:
+def parse_deployment(text: bytes | str, source: Path, artifacts: Path | None) -> Deployment:
     """Validates a deployments document; every problem is a one-line InputError naming the field."""
     data = strict_json_loads(text, str(source), MAX_DEPLOYMENT_FILE)
     if not isinstance(data, dict):

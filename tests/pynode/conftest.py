@@ -18,7 +18,7 @@ from pynode.dev.kubo import KuboNode
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "integration: talks to real anvil/Kubo processes on 127.0.0.1")
+    config.addinivalue_line("markers", "integration: talks to real anvil/geth/Kubo processes on 127.0.0.1")
 
 
 class SocketBlocked(RuntimeError):

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 from support import ready_maker
 from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
@@ -80,6 +82,13 @@ def _fabmesh(geth, kubo, deployments_dir, home: Path, *args: str) -> subprocess.
            "FABMESH_DEPLOYMENTS": str(deployments_dir), "FABMESH_SCRYPT_N": "1024"}
     return subprocess.run([str(Path(sys.executable).parent / "fabmesh"), *args], env=env, capture_output=True,
                           text=True, timeout=120)
+
+
+def test_geth_listens_on_loopback_only(geth):
+    """Dev mode turns p2p off; what geth does open (its JSON-RPC port) is bound to 127.0.0.1."""
+    sockets = psutil.Process(geth.process.pid).connections(kind="inet")
+    listening = [c.laddr for c in sockets if c.status == psutil.CONN_LISTEN or c.type == socket.SOCK_DGRAM]
+    assert [(a.ip, a.port) for a in listening] == [("127.0.0.1", geth.port)]
 
 
 def test_check_passes_against_geth(geth, kubo, deployments_dir, dev_accounts, tmp_path):

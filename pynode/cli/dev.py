@@ -48,7 +48,7 @@ def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | Non
         console.print(f"export FABMESH_DEPLOYMENTS={state['deployments']}")
         console.print(f"export FABMESH_PASSWORD_FILE={state['password_file']}")
         if block_time is None:  # blocks only come with transactions: none would ever land on top of the last
-            console.print("export FABMESH_CONFIRMATIONS=0  # anvil mines on demand (--block-time N: keep the default 2)")
+            console.print("export FABMESH_CONFIRMATIONS=0  # anvil mines on demand (with --block-time: the default 2)")
         first_org, first_api = next(iter(state["ipfs_api"].items()))
         console.print(f"export FABMESH_IPFS_API={first_api}  # {first_org}'s node; --ipfs-api picks another")
         console.print(f"accounts (anvil's funded keys, for local use only): {', '.join(state['accounts'])}")

@@ -49,7 +49,8 @@ from pynode.chain.contracts import OrderBook, OrderOutOfSync, PartnerRegistry
 from pynode.chain.deployment import load_deployment
 from pynode.chain.events.decoder import EventDecoder
 from pynode.chain.events.reader import LogReader
-from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status, order_hash, record_actor
+from pynode.chain.orders import Kind as RecordKind
+from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, Status, order_hash, record_actor
 from pynode.chain.reorg import find_fork
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id as rpc_chain_id
@@ -607,7 +608,7 @@ class Node:
         folder = self._job_dir(order_id)
         meta_path = folder / "report.meta.json"
         meta = _read_json(meta_path)
-        attested = self.partner.has_record(tracker, Kind.QUALITY_ATTESTED)
+        attested = self.partner.has_record(tracker, RecordKind.QUALITY_ATTESTED)
         if meta is None:
             if job.state not in (JobState.PRODUCING, JobState.REPORTING):
                 job = self._set(job, JobState.AWARDED)
@@ -673,7 +674,8 @@ class Node:
         if report_path.is_file():
             data = report_path.read_bytes()
         else:
-            started = next((rec[3] for rec in tracker.records if rec[0] == Kind.PRODUCTION_STARTED), int(time.time()))
+            started = next((rec[3] for rec in tracker.records if rec[0] == RecordKind.PRODUCTION_STARTED),
+                           int(time.time()))
             report = build_report(result, spec, order_id=job.order_id, chain_id=self.chain.chain_id,
                                   contract=self.chain.book.address, partner=self.address, started_at=started,
                                   finished_at=max(started, int(time.time())))

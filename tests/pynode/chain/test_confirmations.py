@@ -60,6 +60,11 @@ def pending(chain: Chain, address: str) -> bool:
     return chain.w3.eth.get_transaction_count(address, "pending") > chain.w3.eth.get_transaction_count(address)
 
 
+def depth_events(node: NodeProcess) -> int:
+    """How many times the node has logged its own transaction's depth."""
+    return len(events(node, "waiting_for_confirmations")) + len(events(node, "tx_confirmed"))
+
+
 class Lines:
     """A child's stream, read line by line in the background."""
 
@@ -113,8 +118,9 @@ def test_a_cli_write_reports_success_only_three_blocks_deep(chain, anvil, kubo, 
     result = json.loads("".join(stdout.lines))  # only the data on stdout
     receipt = chain.w3.eth.get_transaction_receipt(result["tx"])
     assert receipt["blockNumber"] == block and receipt["status"] == 1
+    expected = ((0, 36), (1, 24), (2, 12), (3, 0))
     assert [line for line in stderr.lines if line.startswith("waiting")] == [
-        f"waiting for confirmations: {n}/3 (block {block}, ~{eta} s)\n" for n, eta in ((0, 36), (1, 24), (2, 12), (3, 0))]
+        f"waiting for confirmations: {n}/3 (block {block}, ~{eta} s)\n" for n, eta in expected]
     assert chain.book.load_order(order_id, chain.from_block).status == Status.CANCELLED
 
 
@@ -149,8 +155,8 @@ def test_the_daemon_claims_an_order_only_three_blocks_deep(chain, anvil, kubo, d
         wait_for(lambda: events(node, "waiting_for_confirmations"), timeout=60, interval=0.05, what="0/3")
         for done in range(1, DEPTH + 1):
             slow_chain()
-            wait_for(lambda: len(events(node, "waiting_for_confirmations")) + len(events(node, "tx_confirmed"))  # noqa: B023
-                     > done, timeout=60, interval=0.05, what=f"claim {done} deep")
+            wait_for(lambda: depth_events(node) > done, timeout=60, interval=0.05,  # noqa: B023
+                     what=f"claim {done} deep")
         confirmed = wait_for(lambda: events(node, "tx_confirmed"), timeout=60, interval=0.05, what="claim 3 deep")
         assert node.terminate() == 0, node.log_tail()
     finally:

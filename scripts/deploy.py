@@ -66,7 +66,7 @@ def _addresses(help_text: str, *names: str):  # noqa: ANN202 - a click decorator
 @click.option("--dispute-timeout", type=click.IntRange(0), default=DISPUTE_TIMEOUT, show_default=True,
               help="Seconds")
 @click.option("--confirmations", type=click.IntRange(0, 64), default=2, show_default=True,
-              help="Blocks on top of each transaction's block before the next step")
+              help="Blocks on top of the last transaction's block before the record is written")
 @click.option("--deployments-dir", type=click.Path(file_okay=False, path_type=Path),
               default=CHECKOUT / "deployments", show_default="deployments/", help="Where the record goes")
 @click.option("--force", is_flag=True, help="Replace an existing record for this chain")

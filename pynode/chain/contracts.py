@@ -127,6 +127,10 @@ def region_text(raw: bytes) -> str:
 class PartnerRegistry(_Wrapper):
     KEY_EVENTS = ("PartnerRegistered", "EncryptionKeyRotated")
 
+    def __init__(self, w3: Web3, info: ContractInfo, reader: LogReader | None = None) -> None:
+        super().__init__(w3, info, reader)
+        self._keys: dict[str, bytes] = {}  # partner -> the key last found for it (valid while its hash matches)
+
     def partner_info(self, partner: str, block: int | str = "latest") -> PartnerInfo:
         raw = self.call("partnerInfo", partner, block=block)
         (caps, materials, flags, completed, on_time, failed_qa, disputes_lost, bond, ready_at, region, capacity,
@@ -146,10 +150,14 @@ class PartnerRegistry(_Wrapper):
     def encryption_key(self, partner: str, from_block: int) -> bytes:
         """The partner's current HPKE public key: the newest key event whose hash matches the registry's."""
         expected = self.partner_info(partner).encryption_key_hash
+        known = self._keys.get(partner)
+        if known is not None and keccak(known) == expected:
+            return known  # the registry still commits to it: no scan of the registry's history
         events = self.logs(self.KEY_EVENTS, _topic_for_address(partner), from_block=from_block)
         for event in reversed(events):
             key = bytes(event.args["encryptionKey"])
             if keccak(key) == expected:
+                self._keys[partner] = key
                 return key
         raise InputError(f"{partner} has no registered encryption key (is it a registered partner?)")
 

@@ -14,8 +14,10 @@ Infura 10,000 logs, QuickNode 10,000 blocks, free tiers 500 or fewer; see
 * checks the answer: every log inside the asked range, of an asked address and
   topics, one hash per block, no (block, logIndex) twice, then sorts it.
 
-:meth:`LogReader.batches` also pins each span's end block hash before and after
-the fetch (the daemon stores it for its reorg check); one-shot reads skip that.
+:meth:`LogReader.batches` also returns each span's end block hash, read just
+before its logs (the daemon stores it: its next reorg check compares the stored
+hashes with the chain, so a reorg between the two reads is caught there, at no
+extra request per span); one-shot reads skip it.
 """
 
 from __future__ import annotations
@@ -155,8 +157,7 @@ class LogReader:
 
         Yielding per batch lets the caller apply and checkpoint each one, so a crash
         during a long catch-up loses at most one batch of work. With ``pin_hashes`` the
-        end block's hash is read before and after the fetch (a reorg in between is
-        reported as ``InconsistentLogs``) and returned in ``block_hashes``.
+        end block's hash, read before the logs, is returned in ``block_hashes``.
         """
         addresses = list(addresses)
         start = from_block
@@ -165,8 +166,6 @@ class LogReader:
             try:
                 end_hash = self.block_hash(end) if pin_hashes else None
                 logs = self.get_logs(addresses, start, end, topics)
-                if pin_hashes and self.block_hash(end) != end_hash:
-                    raise InconsistentLogs(f"block {end} changed while fetching its logs (reorg)")
             except LogsRefused as refusal:
                 if end == start:
                     raise  # even one block is refused: transient, a later try (or another node) may answer

@@ -168,22 +168,20 @@ def test_removed_logs_are_dropped_and_results_sorted() -> None:
     assert [(int(x["blockNumber"], 16), int(x["logIndex"], 16)) for x in got] == [(1, 9), (3, 2)]
 
 
-def test_batches_pin_the_end_hash_and_notice_a_reorg_while_reading() -> None:
+def test_batches_pin_the_end_hash_with_one_request_per_span() -> None:
     chain = ProviderChain(head=20)
-    reader, _ = reader_for(chain, batch_size=8)
+    reader, transport = reader_for(chain, batch_size=8)
     batches = list(reader.batches([ADDRESS], 0, 20))
     assert [(b.from_block, b.to_block) for b in batches] == [(0, 7), (8, 15), (16, 20)]
     assert all(b.block_hashes[b.to_block] == f"0x{b.to_block:064x}" for b in batches)
-    flips = iter(range(10**6))
+    assert all(b.block_hashes[n] == f"0x{n:064x}" for b in batches for n in range(b.from_block, b.to_block + 1))
+    assert [method for method, _ in transport.calls] == ["eth_getBlockByNumber", "eth_getLogs"] * 3
 
-    def reorging(method: str, params: list):  # noqa: ANN202
-        if method == "eth_getBlockByNumber":
-            return {"result": {"hash": f"0x{next(flips):064x}"}}
-        return chain(method, params)
 
-    w3, _ = fake_web3(reorging)
-    with pytest.raises(InconsistentLogs, match="changed while fetching"):
-        list(LogReader(w3).batches([ADDRESS], 0, 20))
+def test_a_block_the_node_does_not_know_yet_is_transient() -> None:
+    reader, _ = reader_for(ProviderChain(head=20))
+    with pytest.raises(TransientError, match="not known"):
+        list(reader.batches([ADDRESS], 0, 30))
 
 
 # --- no code path sends an unbounded range -------------------------------------------------------------------

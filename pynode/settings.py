@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     artifacts: Path | None = Field(default=None, description="brownie artifacts overriding the packaged ABIs (a dev build)")
     confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
                                description="blocks on top before a block is acted on or a tx counts as done")
+    ipfs_raw_leaves: bool = Field(default=False, description="add designs and quality reports as Kubo's own "
+                                  "`ipfs add --cid-version 1` does: a one-block file is a raw block, bafkrei… "
+                                  "(FABMESH_IPFS_RAW_LEAVES)")
     scrypt_n: int = Field(default=DEFAULT_SCRYPT_N, ge=1 << 10, description="scrypt cost for new keystores")
     retry_timeout: float = Field(default=60.0, ge=0, le=3600,
                                  description="seconds a command keeps retrying rate limits and outages before it "

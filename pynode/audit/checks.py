@@ -28,7 +28,7 @@ from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, Or
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, parse_envelope
 from pynode.crypto.segmented import MAGIC
 from pynode.core.errors import FabmeshError
-from pynode.ipfs.cid import digest_to_cid
+from pynode.ipfs.cid import design_cid, digest_to_cid, report_cid
 
 MAX_SPEC_BYTES = 256 * 1024
 MAX_REPORT_BYTES = 1 << 20
@@ -144,7 +144,7 @@ def check_spec(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
 
     digest = bytes(docs[2])
     try:
-        data = evidence.document(digest, MAX_SPEC_BYTES)
+        data = evidence.document(digest_to_cid(digest), MAX_SPEC_BYTES)
         read_spec_document(data)
         design = json.loads(data).get("design", {})
     except EvidenceUnavailable as exc:
@@ -167,23 +167,35 @@ def check_spec(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
     return Check(oid, "evidence.spec", True, f"{digest_to_cid(digest)} parses; its design sha256 matches docs")
 
 
-def check_design(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
-    digest = bytes(docs[0])
+def spec_design_cid(design_digest: bytes, spec_digest: bytes, evidence: EvidenceSource) -> str:
+    """The design's CID, whose codec the spec document records by naming it in full (see ipfs/cid.py)."""
+    import json
+
     try:
-        head = evidence.prefix(digest, len(MAGIC))
+        document = json.loads(evidence.document(digest_to_cid(bytes(spec_digest)), MAX_SPEC_BYTES))
+    except (EvidenceUnavailable, ValueError):  # check_spec reports it
+        document = None
+    design = document.get("design") if isinstance(document, dict) else None
+    return design_cid(bytes(design_digest), design.get("cid") if isinstance(design, dict) else None)
+
+
+def check_design(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
+    cid = spec_design_cid(docs[0], docs[2], evidence)
+    try:
+        head = evidence.prefix(cid, len(MAGIC))
     except EvidenceUnavailable as exc:
         return Check(oid, "evidence.design", False, f"design ciphertext not fetchable: {exc}")
     if head != MAGIC:
         return Check(oid, "evidence.design", False,
-                     f"{digest_to_cid(digest)} does not start with the {MAGIC.decode()} ciphertext header")
-    return Check(oid, "evidence.design", True, f"{digest_to_cid(digest)} is an {MAGIC.decode()} ciphertext")
+                     f"{cid} does not start with the {MAGIC.decode()} ciphertext header")
+    return Check(oid, "evidence.design", True, f"{cid} is an {MAGIC.decode()} ciphertext")
 
 
 def check_envelope(oid: int, log: DecodedLog, docs: tuple, partner: str | None, ctx: AuditContext,
                    evidence: EvidenceSource) -> Check:
     digest = bytes(log.args["keyEnvelopeCid"])
     try:
-        envelope = parse_envelope(evidence.document(digest, MAX_ENVELOPE_SIZE))
+        envelope = parse_envelope(evidence.document(digest_to_cid(digest), MAX_ENVELOPE_SIZE))
     except EvidenceUnavailable as exc:
         return Check(oid, "evidence.key_envelope", False, f"key envelope not fetchable: {exc}")
     except FabmeshError as exc:
@@ -209,9 +221,9 @@ def check_report(oid: int, log: DecodedLog, partner: str | None, ctx: AuditConte
     name = "evidence.quality_report"
     cid_digest, committed = bytes(log.args["reportCid"]), bytes(log.args["reportHash"])
     passed = bool(log.args.get("passed", True))
-    cid = digest_to_cid(cid_digest)
+    cid = report_cid(cid_digest, committed)
     try:
-        data = evidence.document(cid_digest, MAX_REPORT_BYTES)
+        data = evidence.document(cid, MAX_REPORT_BYTES)
     except EvidenceUnavailable as exc:
         return Check(oid, name, False, f"{_where(log)}: report not fetchable: {exc}")
     actual = hashlib.sha256(data).digest()
@@ -232,12 +244,12 @@ def check_report(oid: int, log: DecodedLog, partner: str | None, ctx: AuditConte
 
 
 def check_fetchable(oid: int, name: str, log: DecodedLog, field: str, evidence: EvidenceSource) -> Check:
-    digest = bytes(log.args[field])
+    cid = digest_to_cid(bytes(log.args[field]))
     try:
-        data = evidence.document(digest, MAX_DISPUTE_EVIDENCE_BYTES)
+        data = evidence.document(cid, MAX_DISPUTE_EVIDENCE_BYTES)
     except EvidenceUnavailable as exc:
         return Check(oid, name, False, f"{_where(log)}: {field} not fetchable: {exc}")
-    return Check(oid, name, True, f"{_where(log)}: {digest_to_cid(digest)} fetched ({len(data)} bytes)")
+    return Check(oid, name, True, f"{_where(log)}: {cid} fetched ({len(data)} bytes)")
 
 
 # --------------------------------------------------------------------------- signatures and authority

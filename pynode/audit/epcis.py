@@ -46,7 +46,7 @@ from eth_utils import to_checksum_address
 from pynode.audit.collect import OrderLogs
 from pynode.chain.orders import Kind, OrderTracker, next_head, report_evidence
 from pynode.core.errors import FabmeshError
-from pynode.ipfs.cid import digest_to_cid
+from pynode.ipfs.cid import report_cid
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 FABMESH_NS = "https://fabmesh.dev/epcis/"
@@ -153,7 +153,7 @@ def _events(order: OrderLogs, chain_id: int, book: str) -> list[dict[str, Any]]:
         event["fabmesh:block"] = str(log.block_number)
         event["fabmesh:transaction"] = str(log.tx_hash)
         if log.event in ("QualityAttested", "OrderShipped"):
-            event["fabmesh:reportCid"] = digest_to_cid(bytes(log.args["reportCid"]))
+            event["fabmesh:reportCid"] = report_cid(bytes(log.args["reportCid"]), bytes(log.args["reportHash"]))
             event["fabmesh:reportHash"] = _hex(log.args["reportHash"])
             event["fabmesh:passed"] = "true" if log.args.get("passed", True) else "false"
         events.append(event)

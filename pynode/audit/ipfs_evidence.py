@@ -1,4 +1,7 @@
-"""Evidence documents fetched from IPFS by the digests the chain commits to, once per run.
+"""Evidence documents fetched from IPFS by the CIDs the chain commits to, once per run.
+
+The chain holds digests; the caller rebuilds each CID with its codec (pynode.ipfs.cid says where each
+codec is recorded), so documents are asked for by full CID.
 
 A CID is a content address: Kubo checks every block it returns against it, so a
 document fetched by the CID the chain names *is* the committed document. The
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pynode.core.errors import FabmeshError
-from pynode.ipfs.cid import digest_to_cid
+from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.client import IpfsClient
 
 
@@ -23,9 +26,9 @@ class EvidenceUnavailable(FabmeshError):
 
 
 class EvidenceSource(Protocol):
-    def document(self, digest: bytes, max_size: int) -> bytes: ...
+    def document(self, cid: str, max_size: int) -> bytes: ...
 
-    def prefix(self, digest: bytes, length: int) -> bytes: ...
+    def prefix(self, cid: str, length: int) -> bytes: ...
 
 
 @dataclass
@@ -43,31 +46,30 @@ class IpfsEvidence:
             try:
                 self._docs[key] = fetch()
             except FabmeshError as exc:
-                self._docs[key] = EvidenceUnavailable(f"{digest_to_cid(key[1])}: {exc}")
+                self._docs[key] = EvidenceUnavailable(f"{key[1]}: {exc}")
         value = self._docs[key]
         if isinstance(value, Exception):
             raise value
         return value
 
     def _fetcher(self, key: tuple, client: IpfsClient):
-        kind, digest, size = key
-        cid = digest_to_cid(digest)
+        kind, cid, size = key
         if kind == "doc":
             return lambda: client.cat_bytes(cid, max_size=size, timeout=self.timeout)
         # the first `size` bytes only (Kubo's cat offset/length), for designs of any size
         return lambda: client._call("cat", lambda: client._client.cat(cid, offset=0, length=size,
                                                                       timeout=self.timeout))
 
-    def document(self, digest: bytes, max_size: int) -> bytes:
-        key = ("doc", bytes(digest), max_size)
+    def document(self, cid: str, max_size: int) -> bytes:
+        key = ("doc", cid, max_size)
         return self._get(key, self._fetcher(key, self.ipfs))
 
-    def prefix(self, digest: bytes, length: int) -> bytes:
-        key = ("prefix", bytes(digest), length)
+    def prefix(self, cid: str, length: int) -> bytes:
+        key = ("prefix", cid, length)
         return self._get(key, self._fetcher(key, self.ipfs))
 
     def prefetch(self, keys, workers: int = 4) -> None:
-        """Fetches many ("doc" | "prefix", digest, size) keys concurrently, one Kubo client per worker."""
+        """Fetches many ("doc" | "prefix", cid, size) keys concurrently, one Kubo client per worker."""
         import threading
         from concurrent.futures import ThreadPoolExecutor
 
@@ -86,7 +88,7 @@ class IpfsEvidence:
             try:
                 return key, self._fetcher(key, local.client)()
             except FabmeshError as exc:
-                return key, EvidenceUnavailable(f"{digest_to_cid(key[1])}: {exc}")
+                return key, EvidenceUnavailable(f"{key[1]}: {exc}")
 
         try:
             with ThreadPoolExecutor(workers) as pool:
@@ -100,18 +102,18 @@ class IpfsEvidence:
 
 @dataclass
 class DictEvidence:
-    """In-memory evidence by digest, for unit tests."""
+    """In-memory evidence by digest, for unit tests (as a blockstore, keyed by multihash)."""
 
     docs: dict[bytes, bytes]
 
-    def document(self, digest: bytes, max_size: int) -> bytes:
+    def document(self, cid: str, max_size: int) -> bytes:
         try:
-            data = self.docs[bytes(digest)]
+            data = self.docs[cid_to_digest(cid)]
         except KeyError:
-            raise EvidenceUnavailable(f"{digest_to_cid(bytes(digest))}: not found") from None
+            raise EvidenceUnavailable(f"{cid}: not found") from None
         if len(data) > max_size:
-            raise EvidenceUnavailable(f"{digest_to_cid(bytes(digest))}: larger than {max_size} bytes")
+            raise EvidenceUnavailable(f"{cid}: larger than {max_size} bytes")
         return data
 
-    def prefix(self, digest: bytes, length: int) -> bytes:
-        return self.document(digest, 1 << 62)[:length]
+    def prefix(self, cid: str, length: int) -> bytes:
+        return self.document(cid, 1 << 62)[:length]

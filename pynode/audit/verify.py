@@ -21,7 +21,7 @@ from typing import Any
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
-from pynode.audit.checks import AuditContext, Check, audit_order, cert_ids
+from pynode.audit.checks import AuditContext, Check, audit_order, cert_ids, spec_design_cid
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.chain.client import Chain
@@ -29,7 +29,7 @@ from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ZERO32, OrderTracker, Status
 from pynode.core.errors import FabmeshError
-from pynode.ipfs.cid import digest_to_cid
+from pynode.ipfs.cid import digest_to_cid, report_cid
 
 EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest
     "OrderAwarded": (("key envelope", "keyEnvelopeCid"),),
@@ -155,24 +155,32 @@ def evidence_keys(order: OrderLogs) -> list[tuple]:
     """The IPFS documents `audit_order` will read for `order` (the cache keys of IpfsEvidence)."""
     from pynode.audit import checks as c
     from pynode.crypto.envelope import MAX_ENVELOPE_SIZE
-    from pynode.crypto.segmented import MAGIC
 
     keys: list[tuple] = []
     for log in order.events:
         args = log.args
         if log.event == "OrderPosted":
             docs = args["docs"]
-            keys.append(("doc", bytes(docs["specCid"]), c.MAX_SPEC_BYTES))
-            keys.append(("prefix", bytes(docs["designCid"]), len(MAGIC)))
+            keys.append(("doc", digest_to_cid(bytes(docs["specCid"])), c.MAX_SPEC_BYTES))
         elif log.event == "OrderAwarded":
-            keys.append(("doc", bytes(args["keyEnvelopeCid"]), MAX_ENVELOPE_SIZE))
+            keys.append(("doc", digest_to_cid(bytes(args["keyEnvelopeCid"])), MAX_ENVELOPE_SIZE))
         elif log.event in ("QualityAttested", "OrderShipped"):
-            keys.append(("doc", bytes(args["reportCid"]), c.MAX_REPORT_BYTES))
+            keys.append(("doc", report_cid(bytes(args["reportCid"]), bytes(args["reportHash"])), c.MAX_REPORT_BYTES))
         elif log.event == "OrderDisputed":
-            keys.append(("doc", bytes(args["evidenceCid"]), c.MAX_DISPUTE_EVIDENCE_BYTES))
+            keys.append(("doc", digest_to_cid(bytes(args["evidenceCid"])), c.MAX_DISPUTE_EVIDENCE_BYTES))
         elif log.event == "DisputeResolved" and bytes(args["rulingCid"]) != ZERO32:
-            keys.append(("doc", bytes(args["rulingCid"]), c.MAX_DISPUTE_EVIDENCE_BYTES))
+            keys.append(("doc", digest_to_cid(bytes(args["rulingCid"])), c.MAX_DISPUTE_EVIDENCE_BYTES))
     return keys
+
+
+def design_keys(order: OrderLogs, evidence: EvidenceSource) -> list[tuple]:
+    """The design header `audit_order` reads: its CID is named by the spec document, so ask once specs are in."""
+    from pynode.crypto.segmented import MAGIC
+
+    if not order.events or order.events[0].event != "OrderPosted":
+        return []
+    docs = order.events[0].args["docs"]
+    return [("prefix", spec_design_cid(docs["designCid"], docs["specCid"], evidence), len(MAGIC))]
 
 
 def fact_keys(order: OrderLogs, block: int) -> list[tuple]:
@@ -256,7 +264,8 @@ def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
-def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check]) -> OrderReport:
+def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check],
+             evidence: EvidenceSource) -> OrderReport:
     """The human-facing facts of one order: terms, parties, documents by CID, timeline."""
     terms: dict[str, Any] = {}
     parties: dict[str, str] = {}
@@ -270,8 +279,8 @@ def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check]
                      "claim_deadline": int(t["claimDeadline"]), "delivery_deadline": int(t["deliveryDeadline"]),
                      "inspection_window": int(t["inspectionWindow"]), "fee_bps": int(t["feeBps"])}
             parties["buyer"] = str(args["buyer"])
-            documents.append({"label": "design (encrypted)", "cid": digest_to_cid(bytes(docs["designCid"])),
-                              "event": log.event})
+            documents.append({"label": "design (encrypted)", "event": log.event,
+                              "cid": spec_design_cid(docs["designCid"], docs["specCid"], evidence)})
             documents.append({"label": "spec", "cid": digest_to_cid(bytes(docs["specCid"])), "event": log.event})
             terms["design_sha256"] = _hex(docs["designSha256"])
         elif log.event == "OrderClaimed":
@@ -282,7 +291,8 @@ def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check]
             parties["arbitrator"] = str(args["arbitrator"])
         for label, key in EVIDENCE_FIELDS.get(log.event, ()):
             if bytes(args[key]) != ZERO32:
-                documents.append({"label": label, "cid": digest_to_cid(bytes(args[key])), "event": log.event})
+                cid = report_cid(args[key], args["reportHash"]) if key == "reportCid" else digest_to_cid(args[key])
+                documents.append({"label": label, "cid": cid, "event": log.event})
         actor = next((str(args[k]) for k in ACTOR_FIELDS if k in args), "")
         entry = {"event": log.event, "time": int(args["time"]), "block": log.block_number, "tx": log.tx_hash,
                  "actor": actor}
@@ -308,6 +318,7 @@ class Auditor:
         prefetch = getattr(self.evidence, "prefetch", None)
         if prefetch is not None:
             prefetch([key for order in orders for key in evidence_keys(order)])
+            prefetch([key for order in orders for key in design_keys(order, self.evidence)])
 
     def head(self) -> int:
         return max(self.reader.head() - self.confirmations, 0)
@@ -362,7 +373,7 @@ class Auditor:
             onchain = self.facts.order_hash(oid, block)
             tracker, order_checks = audit_order(order, None if onchain == ZERO32 else onchain, ctx, self.facts,
                                                 self.evidence)
-            result.orders.append(describe(order, tracker, order_checks))
+            result.orders.append(describe(order, tracker, order_checks, self.evidence))
         result.seconds = _time.perf_counter() - started
         return result
 

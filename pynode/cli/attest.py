@@ -17,7 +17,7 @@ from pynode.orders.attestation import parse_signed_attestation, sign_attestation
 
 def _report(ctx: CliContext, tracker: OrderTracker, report: Path, passed: bool) -> tuple[str, bytes, bytes]:
     data = checked_report(ctx, tracker, report, passed=passed)
-    cid = ctx.ipfs.add_bytes(data)
+    cid = ctx.ipfs.add_bytes(data, raw_leaves=ctx.vault.raw_leaves)
     return cid, cid_to_digest(cid), hashlib.sha256(data).digest()
 
 

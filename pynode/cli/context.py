@@ -67,7 +67,7 @@ class CliContext:
 
     @cached_property
     def vault(self) -> DesignVault:
-        return DesignVault(self.ipfs)
+        return DesignVault(self.ipfs, raw_leaves=self.settings.ipfs_raw_leaves)
 
     @cached_property
     def account(self) -> LocalAccount:

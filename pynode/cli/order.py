@@ -22,8 +22,8 @@ from pynode.cli.node import watch_orders
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
 from pynode.daemon.adapters.base import ProductionResult
 from pynode.daemon.report import build_report, canonical_json, parse_report, report_hashes, report_mismatch
-from pynode.core.errors import InputError
-from pynode.ipfs.cid import cid_to_digest, digest_to_cid
+from pynode.core.errors import FabmeshError, InputError
+from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
 from pynode.orders.buyer import Buyer, OrderRequest
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.partner import Partner, fetch_spec_document
@@ -47,7 +47,7 @@ def order_summary(t: OrderTracker) -> dict:
         "delivery_deadline": terms[5], "inspection_window": terms[6], "fee_bps": terms[7],
         "reserved_for": spec[0] if spec[0] != ZERO_ADDRESS else None,
         "processes": names_of(spec[1], PROCESS), "materials": names_of(spec[2], MATERIAL), "certifications": _certs(spec[3]),
-        "design_cid": digest_to_cid(bytes(docs[0])), "design_sha256": "0x" + bytes(docs[1]).hex(),
+        "design_sha256": "0x" + bytes(docs[1]).hex(),
         "spec_cid": digest_to_cid(bytes(docs[2])), "region": region_text(docs[3]),
         "provenance_head": "0x" + bytes(state[3]).hex(),
         "records": [{"kind": Kind(k).name, "actor": a, "evidence": "0x" + bytes(e).hex(), "time": tm}
@@ -216,7 +216,13 @@ def list_(ctx: CliContext, mine: bool, status: str | None) -> None:
 @pass_ctx
 def show(ctx: CliContext, order_id: int) -> None:
     """One order: terms, requirements, documents, state and its provenance records."""
-    data = order_summary(ctx.chain.book.load_order(order_id, ctx.chain.from_block))
+    tracker = ctx.chain.book.load_order(order_id, ctx.chain.from_block)
+    data = order_summary(tracker)
+    try:  # the design's codec is recorded in the spec document, which names its full CID (ipfs/cid.py)
+        named = fetch_spec_document(ctx.ipfs, tracker).model_dump().get("design", {}).get("cid")
+        data["design_cid"] = design_cid(bytes(tracker.docs[0]), named)
+    except FabmeshError:
+        data["design_cid"] = None  # spec not fetchable now: better unknown than a guessed codec
 
     def render(console) -> None:
         for key, value in data.items():

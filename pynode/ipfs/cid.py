@@ -1,53 +1,102 @@
-"""CIDs as the contracts store them: the 32-byte sha2-256 digest of a CIDv1 dag-pb root.
+"""CIDs as the contracts store them: the 32-byte sha2-256 digest, with the codec recorded off the bytes32.
 
-On chain a CID is a bytes32 (cheap), so the rest of the CID must be fixed by
-convention: every document fabmesh adds is a UnixFS file with a dag-pb root,
-hashed with sha2-256, so version, codec and hash function are implied.
-CIDv0 (`Qm…`) names the same digest in the same codec and is accepted too.
+On chain a CID is a bytes32 (cheap): the digest of its sha2-256 multihash. Kubo
+names a UnixFS file in one of two codecs: dag-pb (`bafybei…`, CIDv0 `Qm…`; any
+file added without raw leaves, and a multi-block file's root with them) or raw
+(`bafkrei…`; a file of one block added with raw leaves, Kubo's own
+`ipfs add --cid-version 1`). Both are recorded; nothing else is (dag-cbor,
+blake2b, identity… are refused with a one-line InputError). The codec is
+recorded where an auditor with only the chain and IPFS finds it, without
+probing IPFS for both:
+
+- a design: the order's spec document (`OrderDocs.specCid`) names the design's
+  full CID, whose digest must equal `OrderDocs.designCid` (`design_cid`);
+- a quality report: the chain records the report's SHA-256 beside its CID
+  digest, and a raw CID's digest *is* the SHA-256 of the file, which a dag-pb
+  root's never is (its block wraps the bytes in protobuf): equal means raw
+  (`report_cid`);
+- every other document fabmesh publishes (spec, key envelope, profile, dispute
+  evidence, ruling, registry evidence) is added as dag-pb, so its codec is the
+  protocol's default (`digest_to_cid`).
+
+contracts/README.md ("CIDs") states the same rule for other implementations.
 """
 
 from __future__ import annotations
 
-import base64
+import re
+from dataclasses import dataclass
+
+import multicodec
+import multihash
+from cid import CIDv1, from_string
 
 from pynode.core.errors import InputError
 
-_CIDV1_DAG_PB_SHA256 = bytes([0x01, 0x70, 0x12, 0x20])
-_MULTIHASH_SHA256 = bytes([0x12, 0x20])
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+DAG_PB = "dag-pb"
+RAW = "raw"
+CODECS = (DAG_PB, RAW)
+SHA2_256 = "sha2-256"
+# Multibase-prefixed text of a CID in any base Kubo prints (`--cid-base`), or a CIDv0: nothing else
+# (py-cid also takes /ipfs/ paths, URLs and binary CIDs, which no document or option of fabmesh holds).
+_TEXT = re.compile(r"^(Qm[1-9A-HJ-NP-Za-km-z]{44}|[A-Za-z0-9][A-Za-z0-9+/=_-]{1,127})$")
 
 
-def _b58decode(text: str) -> bytes:
-    number = 0
-    for char in text:
-        index = _B58.find(char)
-        if index < 0:
-            raise InputError(f"not a CID: {text[:60]!r} has a non-base58 character")
-        number = number * 58 + index
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return b"\x00" * (len(text) - len(text.lstrip("1"))) + raw
+@dataclass(frozen=True)
+class Cid:
+    codec: str  # DAG_PB or RAW
+    digest: bytes  # the sha2-256 digest the contracts store
+
+    def __str__(self) -> str:
+        """The CIDv1 in base32, as Kubo prints it."""
+        return CIDv1(self.codec, multihash.encode(self.digest, SHA2_256)).encode("base32").decode()
+
+
+def parse_cid(text: str) -> Cid:
+    """A CID fabmesh can record: CIDv0, or CIDv1 with codec dag-pb or raw and a sha2-256 hash."""
+    shown = repr(text[:60]) if isinstance(text, str) else type(text).__name__
+    if not isinstance(text, str) or not _TEXT.match(text):
+        raise InputError(f"not a CID: {shown}")
+    try:
+        parsed = from_string(text)
+        decoded = multihash.decode(parsed.multihash)
+    except (ValueError, multihash.exceptions.MultihashError, multicodec.exceptions.MulticodecError):
+        raise InputError(f"not a CID: {shown}") from None
+    if parsed.codec not in CODECS:
+        raise InputError(f"{text[:60]} has codec {parsed.codec}: fabmesh records only dag-pb and raw CIDs")
+    if decoded.name != SHA2_256:
+        name = "identity" if decoded.code == 0 else decoded.name  # py-multihash calls it "id"
+        raise InputError(f"{text[:60]} is hashed with {name}: fabmesh records only sha2-256 CIDs")
+    if len(decoded.digest) != 32:
+        raise InputError(f"{text[:60]} has a truncated sha2-256 digest ({len(decoded.digest)} bytes)")
+    return Cid(parsed.codec, bytes(decoded.digest))
 
 
 def cid_to_digest(cid: str) -> bytes:
-    """The bytes32 the contracts store for `cid`; refuses CIDs the convention cannot round-trip."""
-    if cid.startswith("Qm") and len(cid) == 46:
-        raw = _b58decode(cid)
-        if raw[:2] == _MULTIHASH_SHA256 and len(raw) == 34:
-            return raw[2:]
-    elif cid.startswith("b"):
-        body = cid[1:].upper()
-        try:
-            raw = base64.b32decode(body + "=" * (-len(body) % 8))
-        except ValueError as exc:
-            raise InputError(f"not a CID: {cid[:60]!r} is not base32") from exc
-        if raw[:4] == _CIDV1_DAG_PB_SHA256 and len(raw) == 36:
-            return raw[4:]
-        raise InputError(f"{cid[:60]} is not a dag-pb sha2-256 CID, the only kind fabmesh records on chain")
-    raise InputError(f"not a CID fabmesh can record: {cid[:60]!r}")
+    """The bytes32 the contracts store for `cid`; refuses CIDs fabmesh cannot record."""
+    return parse_cid(cid).digest
 
 
-def digest_to_cid(digest: bytes) -> str:
-    """The CIDv1 (base32) named by an on-chain bytes32 digest."""
+def digest_to_cid(digest: bytes, codec: str = DAG_PB) -> str:
+    """The CIDv1 (base32) of an on-chain digest in `codec`: dag-pb for the documents fabmesh publishes."""
     if len(digest) != 32:
         raise InputError(f"a CID digest is 32 bytes, got {len(digest)}")
-    return "b" + base64.b32encode(_CIDV1_DAG_PB_SHA256 + digest).decode().lower().rstrip("=")
+    return str(Cid(codec, bytes(digest)))
+
+
+def report_cid(digest: bytes, report_sha256: bytes) -> str:
+    """A quality report's CID from its two on-chain fields: raw when the digest is the file's SHA-256."""
+    return digest_to_cid(digest, RAW if bytes(digest) == bytes(report_sha256) else DAG_PB)
+
+
+def design_cid(digest: bytes, named: object) -> str:
+    """The design's CID: the one the spec document names if it is this digest's, else the dag-pb default
+    (the auditor's evidence.spec check reports a spec that names another design)."""
+    if isinstance(named, str):
+        try:
+            cid = parse_cid(named)
+        except InputError:
+            cid = None
+        if cid is not None and cid.digest == bytes(digest):
+            return str(cid)
+    return digest_to_cid(digest)

@@ -97,18 +97,20 @@ class IpfsClient:
     def version(self) -> str:
         return self._retrying(lambda: self._call("version", lambda: self._client.version()["Version"]))
 
-    def add_stream(self, chunks: Iterable[bytes], *, pin: bool = True) -> str:
-        """Adds a stream of bytes as one UnixFS file and returns its CID.
+    def add_stream(self, chunks: Iterable[bytes], *, pin: bool = True, raw_leaves: bool = False) -> str:
+        """Adds a stream of bytes as one UnixFS file and returns its CIDv1.
 
-        CIDv1 with a dag-pb root even for one-block files (no raw leaves), so the
-        bytes32 digest kept on chain always maps back to the CID (see cid.py).
+        A dag-pb root even for one-block files, unless `raw_leaves` (Kubo's own
+        `ipfs add --cid-version 1`: a one-block file is then a raw block). Only
+        designs and quality reports may be raw: theirs is the codec the protocol
+        records (see cid.py); every other document must be dag-pb.
         """
         reader = io.BufferedReader(_IteratorReader(chunks), buffer_size=STREAM_CHUNK)
-        added = self._call("add", lambda: self._client.add(reader, pin=pin, cid_version=1, raw_leaves=False))
+        added = self._call("add", lambda: self._client.add(reader, pin=pin, cid_version=1, raw_leaves=raw_leaves))
         return added["Hash"]
 
-    def add_bytes(self, data: bytes, *, pin: bool = True) -> str:
-        return self._retrying(lambda: self.add_stream([data], pin=pin))
+    def add_bytes(self, data: bytes, *, pin: bool = True, raw_leaves: bool = False) -> str:
+        return self._retrying(lambda: self.add_stream([data], pin=pin, raw_leaves=raw_leaves))
 
     def cat_stream(self, cid: str, timeout: float | None = None) -> Iterator[bytes]:
         """Yields the content of `cid` chunk by chunk; a stalled fetch raises IpfsUnavailable."""

@@ -47,16 +47,17 @@ def _read_chunks(src: BinaryIO, progress: Callable[[int], None] | None) -> Itera
 
 
 class DesignVault:
-    def __init__(self, ipfs: IpfsClient, segment_size: int = DEFAULT_SEGMENT_SIZE) -> None:
+    def __init__(self, ipfs: IpfsClient, segment_size: int = DEFAULT_SEGMENT_SIZE, *, raw_leaves: bool = False) -> None:
         self.ipfs = ipfs
         self.segment_size = segment_size
+        self.raw_leaves = raw_leaves  # designs may be added as Kubo's `--cid-version 1` does: the spec names the CID
 
     def seal(self, design: Path, progress: Callable[[int], None] | None = None) -> SealedDesign:
         """Encrypts `design` under a new content key and pins the ciphertext."""
         key = generate_content_key()
         with open(design, "rb") as src:
             stream = iter_encrypt(_read_chunks(src, progress), key, segment_size=self.segment_size)
-            cid = self.ipfs.add_stream(stream)
+            cid = self.ipfs.add_stream(stream, raw_leaves=self.raw_leaves)
         result = stream.result
         return SealedDesign(cid, key, result.plaintext_sha256, result.plaintext_size, result.ciphertext_size)
 

@@ -25,7 +25,7 @@ from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, open_envelop
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.daemon.spec import ProductionSpec
 from pynode.core.errors import FatalError, InputError
-from pynode.ipfs.cid import cid_to_digest, digest_to_cid
+from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.spec_document import MAX_SPEC_BYTES, read_spec_document
@@ -193,10 +193,10 @@ class Partner:
             raise InputError(f"order {order_id} is not awarded to {self.address} ({tracker.status.name})")
         design_sha256 = bytes(tracker.docs[1])
         try:
-            name = _safe_name(self.spec_document(tracker).model_dump().get("design", {}).get("name"))
+            design = self.spec_document(tracker).model_dump().get("design", {})
         except InputError:
-            name = "design.bin"
-        out = Path(out_dir) / name
+            design = {}
+        out = Path(out_dir) / _safe_name(design.get("name"))
         if out.is_file() and _sha256(out) == design_sha256:
             return out
         envelope_cid = self.envelope_cid(order_id)
@@ -210,7 +210,8 @@ class Partner:
                                recipient=self.address, design_sha256=design_sha256)
         content_key = open_envelope(document, keypair, context)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.vault.open(str(digest_to_cid(bytes(tracker.docs[0]))), content_key, out, design_sha256)
+        # the spec names the design's full CID, codec included (ipfs/cid.py)
+        self.vault.open(design_cid(bytes(tracker.docs[0]), design.get("cid")), content_key, out, design_sha256)
         return out
 
     # -- requests (the daemon sends them through its journal) ---------------------
@@ -251,8 +252,9 @@ class Partner:
         return self._send(self.start_request(tracker))
 
     def pin_report(self, report_bytes: bytes) -> tuple[str, bytes]:
-        """Pins the canonical report; returns (CID, SHA-256 of the bytes)."""
-        return self.vault.ipfs.add_bytes(report_bytes), hashlib.sha256(report_bytes).digest()
+        """Pins the canonical report (laid out like designs); returns (CID, SHA-256 of the bytes)."""
+        cid = self.vault.ipfs.add_bytes(report_bytes, raw_leaves=self.vault.raw_leaves)
+        return cid, hashlib.sha256(report_bytes).digest()
 
     def attest(self, order_id: int, report_bytes: bytes, passed: bool) -> tuple[SentTx, str]:
         tracker = self.load(order_id)

@@ -62,9 +62,11 @@ class Market:
     def tracker(self, oid: int):
         return self.chain.book.load_order(oid, self.chain.from_block)
 
-    def post(self, *, certs=("ISO_9001",), delivery: int = 7 * 86400, price: int = 10**17) -> int:
-        design = self.tmp / "part.step"
-        design.write_bytes(b"ISO-10303-21; a bracket\n" * 50)
+    def post(self, *, certs=("ISO_9001",), delivery: int = 7 * 86400, price: int = 10**17,
+             design: Path | None = None) -> int:
+        if design is None:
+            design = self.tmp / "part.step"
+            design.write_bytes(b"ISO-10303-21; a bracket\n" * 50)
         t = now(self.chain)
         request = OrderRequest(design=design, process="CNC_MILLING", material="AL_6061", quantity=2, price=price,
                                claim_deadline=t + 86400, delivery_deadline=t + delivery, inspection_window=3 * 86400,

@@ -377,3 +377,31 @@ def test_attest_and_ship_refuse_reports_the_auditor_would_reject(run, net, tmp_p
     bad_measure = run("--account", "maker", "order", "report", order_id, "--measure", "hole_d=wide", "--out",
                       tmp_path / "x.json")
     assert bad_measure.exit_code == 2 and "expected NAME=NUMBER" in bad_measure.stderr
+
+
+def test_raw_leaves_design_and_reports_from_the_command_line(run, net, tmp_path, monkeypatch):
+    """FABMESH_IPFS_RAW_LEAVES: designs and reports added as Kubo's `ipfs add --cid-version 1` adds them."""
+    monkeypatch.setenv("FABMESH_IPFS_RAW_LEAVES", "true")
+    maker = onboard_maker(run, net)
+    design, posted = post_order(run, tmp_path)  # ~200 kB: one block, so one raw block
+    assert posted.exit_code == 0, posted.stderr
+    order_id, design_cid = str(posted.json()["order_id"]), posted.json()["design_cid"]
+    assert design_cid.startswith("bafkrei")
+    assert run("--json", "order", "show", order_id).json()["design_cid"] == design_cid  # read back via the spec
+
+    as_maker = ("--account", "maker", "-y")
+    assert run(*as_maker, "order", "claim", order_id).exit_code == 0
+    assert run("--account", "buyer", "-y", "order", "award", order_id, maker).exit_code == 0
+    out = tmp_path / "received.stl"
+    assert run(*as_maker, "order", "fetch-design", order_id, "--out", out).exit_code == 0
+    assert out.read_bytes() == design.read_bytes()
+    report = write_report(run, tmp_path, "maker", order_id, "--measure", "hole_d=6.01")
+    attested = run(*as_maker, "--json", "attest", order_id, "--report", report, "--pass")
+    shipped = run(*as_maker, "--json", "order", "ship", order_id, "--report", report)
+    assert attested.json()["report_cid"].startswith("bafkrei") and shipped.json()["report_cid"].startswith("bafkrei")
+    assert run("--account", "buyer", "-y", "order", "confirm", order_id).exit_code == 0
+
+    audited = run("--json", "audit", "order", order_id)
+    assert audited.exit_code == 0, audited.stdout
+    cids = {d["cid"] for o in audited.json()["orders"] for d in o["documents"]}
+    assert {design_cid, attested.json()["report_cid"]} <= cids

@@ -1,8 +1,8 @@
-"""geth, the second EVM client: `fabmesh check` and the wrappers' order tests on a geth dev chain.
+"""geth, the second EVM client: `fabmesh check`, the wrappers' order tests and a daemon-run order on geth.
 
 The order tests are test_client_lifecycle.py's own, imported so they run here a
 second time with this module's `chain` (geth) in place of the session's anvil
-one. geth seals a block every second (--dev.period 1), charges a real EIP-1559
+one; `fabmesh check` and `fabmesh node run` run as programs. geth seals a block every second (--dev.period 1), charges a real EIP-1559
 base fee and has no anvil_*/evm_* methods, so neither snapshots nor time
 travel: the chain, the deployment and the registered maker are shared by the
 tests of this module, and whatever needs evm_increaseTime or evm_mine (claim
@@ -32,10 +32,13 @@ from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
 )
 
 from pynode.chain.client import Chain
+from pynode.chain.orders import Status
 from pynode.chain.tx import TxRequest
+from pynode.daemon.harness import BuyerSide, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.dev.accounts import role_plan
 from pynode.dev.deploy import deploy
 from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
+from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.settings import Settings
 from pynode.wallet.keystore import Keystore
 
@@ -130,3 +133,27 @@ def test_transactions_pay_the_base_fee_of_geth(chain, dev_accounts):
     assert sent.receipt["type"] == 2 and sent.receipt["effectiveGasPrice"] >= block["baseFeePerGas"]
     fee = sent.gas_used * sent.receipt["effectiveGasPrice"]
     assert chain.w3.eth.get_balance(stranger.address) == before - 1 - fee
+
+
+def test_daemon_and_watcher_complete_an_order_on_geth(chain, geth, kubo, dev_accounts, deployments_dir, tmp_path):
+    """`fabmesh node run` (the maker) and the buyer's watcher take an order from post to paid on geth.
+
+    FDM/PLA and a buyer of its own keep the earlier tests' open orders out of both."""
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker2"], tmp_path / "maker", "maker2",
+                         processes=["FDM"], materials=["PLA"])
+    write_config(maker, rpc_urls=[geth.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                 processes=["FDM"], materials=["PLA"], confirmations=1, duration_s=0.3)
+    buyer = BuyerSide(chain, kubo.api_url, dev_accounts["auditor"], tmp_path / "buyer")
+    order_id = buyer.post(1, process="FDM", material="PLA").order_id
+    watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
+    node = NodeProcess(maker)
+    try:
+        with Repeating(watcher.cycle, 0.5, "buyer"):
+            node.start().wait_connected()
+            wait_for(lambda: chain.book.load_order(order_id, chain.from_block).status == Status.PAID, timeout=180,
+                     interval=1.0, what=f"order {order_id} paid")
+        assert node.terminate() == 0, node.log_tail()
+    finally:
+        node.kill()
+    paid = chain.book.logs(("PaymentWithdrawn",), from_block=chain.from_block)
+    assert [e.args["partner"] for e in paid if int(e.args["orderId"]) == order_id] == [maker.account.address]

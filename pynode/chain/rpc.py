@@ -81,7 +81,6 @@ from pynode.core.errors import (
     RateLimited,
     ResultTooLarge,
     RpcRejected,
-    WrongChain,
 )
 
 RPC_TIMEOUT_S = 30
@@ -337,9 +336,3 @@ def request(w3: Web3, method: str, params: list[Any]) -> Any:
 
 def chain_id(w3: Web3) -> int:
     return w3.eth.chain_id
-
-
-def check_chain(w3: Web3, expected: int) -> None:
-    actual = chain_id(w3)
-    if actual != expected:
-        raise WrongChain(f"RPC endpoint is chain {actual}, but the deployment is for chain {expected}")

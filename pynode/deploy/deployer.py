@@ -105,7 +105,8 @@ class Deployer:
         decoder = RevertDecoder(*(c.abi for c in compiled.values()))
         self.confirmations = confirmations
         self._mined = TxSender(w3, account, decoder, confirmations=0, give_up_after_s=give_up_after_s)
-        self._confirmed = TxSender(w3, account, decoder, confirmations=confirmations, give_up_after_s=give_up_after_s)
+        self._confirmed = TxSender(w3, account, decoder, confirmations=confirmations, give_up_after_s=give_up_after_s,
+                                   on_progress=lambda p: progress(p.line()))
         self.transactions: list[dict] = []
 
     @property

@@ -87,6 +87,7 @@ def test_deploy_writes_a_complete_record(geth, keystore, roles, deployed):
     assert result.stdout.strip() == str(directory / f"{GETH_DEV_CHAIN_ID}.json")
     assert "Traceback" not in result.stderr
     assert "deploy PartnerRegistry: mined in block" in result.stderr  # progress, step by step
+    assert f"waiting for confirmations: 1/{CONFIRMATIONS}" in result.stderr  # and while the last one deepens
 
     record = _record(directory)
     assert RECORD_FIELDS <= record.keys()
@@ -114,8 +115,8 @@ def test_deploy_writes_a_complete_record(geth, keystore, roles, deployed):
         record["contracts"]["OrderBook"]["address"]
     for tx in record["transactions"]:
         assert w3.eth.get_transaction_receipt(tx["hash"])["status"] == 1, tx["label"]
-    # the last transaction had its confirmations before the record was written
-    assert w3.eth.block_number - record["transactions"][-1]["block"] >= CONFIRMATIONS - 1
+    # the last transaction had its confirmations (blocks on top) before the record was written
+    assert w3.eth.block_number - record["transactions"][-1]["block"] >= CONFIRMATIONS
 
 
 def test_admin_holds_the_contracts_and_pynode_reads_the_record(geth, keystore, roles, deployed):

@@ -22,11 +22,13 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from support import events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
 
 from pynode.chain.client import Chain
 from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
+from pynode.dev.net import free_port
 from pynode.orders.buyer import Buyer
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.watch import AwardPolicy, OrderWatcher
@@ -58,6 +60,13 @@ def slow_chain(anvil):
 def pending(chain: Chain, address: str) -> bool:
     """A transaction from ``address`` waits in the pool."""
     return chain.w3.eth.get_transaction_count(address, "pending") > chain.w3.eth.get_transaction_count(address)
+
+
+def awaiting_metric(port: int) -> float:
+    """fabmesh_txs_awaiting_confirmation from the node's /metrics."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return float(next(line.split()[1] for line in text.splitlines()
+                      if line.startswith("fabmesh_txs_awaiting_confirmation ")))
 
 
 def depth_events(node: NodeProcess) -> int:
@@ -129,8 +138,10 @@ def test_the_daemon_claims_an_order_only_three_blocks_deep(chain, anvil, kubo, d
     anvil.rpc("evm_setAutomine", True)
     maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
                          processes=["CNC_MILLING"], materials=["AL_6061"])
+    port = free_port()
     write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
-                 processes=["CNC_MILLING"], materials=["AL_6061"], confirmations=DEPTH, poll_interval_s=0.1)
+                 processes=["CNC_MILLING"], materials=["AL_6061"], confirmations=DEPTH, poll_interval_s=0.1,
+                 metrics_port=port)
     for _ in range(DEPTH):
         anvil.rpc("evm_mine")  # the registration settled: the node starts with nothing unconfirmed of its own
     order_id = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer").post(1).order_id
@@ -153,11 +164,13 @@ def test_the_daemon_claims_an_order_only_three_blocks_deep(chain, anvil, kubo, d
         assert (claim["order_id"], claim["action"]) == (order_id, "claim")
         mined = slow_chain()
         wait_for(lambda: events(node, "waiting_for_confirmations"), timeout=60, interval=0.05, what="0/3")
+        assert awaiting_metric(port) == 1.0
         for done in range(1, DEPTH + 1):
             slow_chain()
             wait_for(lambda: depth_events(node) > done, timeout=60, interval=0.05,  # noqa: B023
                      what=f"claim {done} deep")
         confirmed = wait_for(lambda: events(node, "tx_confirmed"), timeout=60, interval=0.05, what="claim 3 deep")
+        assert awaiting_metric(port) == 0.0
         assert node.terminate() == 0, node.log_tail()
     finally:
         node.kill()

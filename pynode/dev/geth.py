@@ -26,10 +26,8 @@ class Geth(EvmProcess):
     name = "geth"
     chain_id = GETH_DEV_CHAIN_ID
 
-    def __init__(self, workdir: Path, *, port: int | None = None, block_period: int = 1,
-                 detached: bool = False) -> None:
+    def __init__(self, workdir: Path, *, port: int | None = None, block_period: int = 1) -> None:
         self.port = port or free_port()
-        self.block_period = block_period
         argv = [geth_bin(), "--dev", "--dev.period", str(block_period),
                 "--http", "--http.addr", LOOPBACK, "--http.port", str(self.port),
                 "--http.api", "eth,net,web3,txpool",
@@ -38,7 +36,7 @@ class Geth(EvmProcess):
                 "--authrpc.addr", LOOPBACK, "--authrpc.port", str(free_port()),
                 # no --datadir: the chain lives in memory and goes with the process
                 "--keystore", str(workdir / "geth-keystore"), "--verbosity", "2"]
-        self.process = ManagedProcess("geth", argv, workdir / "geth.log", detached=detached)
+        self.process = ManagedProcess("geth", argv, workdir / "geth.log")
         self._dev_account: str | None = None
 
     def _ready(self) -> bool:

@@ -1,4 +1,8 @@
-"""The typed wrappers drive a whole order through the real contracts on anvil."""
+"""The typed wrappers drive a whole order through the real contracts on anvil.
+
+test_geth.py runs these tests again on geth, without snapshots: each leaves the
+chain usable by the next (no time travel, no dependence on a fresh chain).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 // Pinned build of go-ethereum's geth, the second EVM client the integration tests
-// run against (dev mode). This wrapper module requires it at one version so
-// `make` builds github.com/ethereum/go-ethereum/cmd/geth from here, as for Kubo.
+// run against (dev mode). This wrapper module requires it at one version, and its
+// go.sum pins the hash of every module the build uses, so `make` builds
+// github.com/ethereum/go-ethereum/cmd/geth from here exactly as for Kubo (ipfs/).
 module fabmesh/geth
 
 go 1.26.4

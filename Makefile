@@ -58,7 +58,7 @@ $(IPFS_BIN): ipfs/go.mod ipfs/go.sum
 $(GETH_BIN): tools/geth/go.mod tools/geth/go.sum
 	mkdir -p $(@D)
 	cd tools/geth && go build -trimpath -o $@ github.com/ethereum/go-ethereum/cmd/geth
-	$@ version | head -2
+	$@ version
 
 $(SOLC_STAMP): $(NPM_STAMP) tools/install-solc.sh tools/solc-js-cli.js brownie-config.yaml
 	tools/install-solc.sh $(SOLC_VERSION)

@@ -52,7 +52,7 @@ $(NPM_STAMP): package.json package-lock.json
 $(IPFS_BIN): ipfs/go.mod ipfs/go.sum
 	mkdir -p $(@D)
 	cd ipfs && go build -trimpath -o $@ github.com/ipfs/kubo/cmd/ipfs
-	$@ version --all | head -3
+	$@ version --all | sed -n 1,3p
 
 # geth (the second EVM client the integration tests use) at the version pinned in tools/geth/go.mod.
 $(GETH_BIN): tools/geth/go.mod tools/geth/go.sum

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from rpc_fakes import FakeTime
 
 from pynode.core.backoff import Backoff, retry
 from pynode.core.errors import (
@@ -24,19 +25,6 @@ from pynode.core.errors import (
 )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_backoff_grows_exponentially_up_to_the_cap_with_full_jitter() -> None:
     backoff = Backoff(base_s=0.5, factor=2, cap_s=10, rng=random.Random(1))
     assert [backoff.ceiling(n) for n in range(7)] == [0.5, 1, 2, 4, 8, 10, 10]
@@ -53,7 +41,7 @@ def test_retry_after_is_a_floor_the_larger_of_the_two_wins() -> None:
 
 
 def test_retry_retries_transient_errors_and_returns() -> None:
-    clock = Clock()
+    clock = FakeTime()
     answers = iter([RateLimited("429", retry_after=3), ProviderUnavailable("503"), "done"])
 
     def flaky() -> str:
@@ -64,14 +52,14 @@ def test_retry_retries_transient_errors_and_returns() -> None:
 
     seen = []
     assert retry(flaky, timeout_s=60, backoff=Backoff(base_s=0.1, cap_s=1, rng=random.Random(0)), sleep=clock.sleep,
-                 clock=clock, on_retry=lambda n, exc, wait: seen.append((n, type(exc).__name__))) == "done"
+                 clock=clock.clock, on_retry=lambda n, exc, wait: seen.append((n, type(exc).__name__))) == "done"
     assert clock.sleeps[0] == 3.0 and 0 <= clock.sleeps[1] <= 0.2
     assert seen == [(0, "RateLimited"), (1, "ProviderUnavailable")]
 
 
 @pytest.mark.parametrize("exc", [InputError("bad file"), FatalError("wrong chain"), KeyError("bug")])
 def test_retry_raises_input_fatal_and_unknown_errors_at_once(exc: Exception) -> None:
-    clock = Clock()
+    clock = FakeTime()
     calls = []
 
     def broken() -> None:
@@ -79,12 +67,12 @@ def test_retry_raises_input_fatal_and_unknown_errors_at_once(exc: Exception) -> 
         raise exc
 
     with pytest.raises(type(exc)):
-        retry(broken, timeout_s=60, sleep=clock.sleep, clock=clock)
+        retry(broken, timeout_s=60, sleep=clock.sleep, clock=clock.clock)
     assert calls == [1] and clock.sleeps == []
 
 
 def test_retry_gives_up_within_its_window_and_raises_the_last_error() -> None:
-    clock = Clock()
+    clock = FakeTime()
     calls = []
 
     def down() -> None:
@@ -93,30 +81,30 @@ def test_retry_gives_up_within_its_window_and_raises_the_last_error() -> None:
 
     with pytest.raises(ProviderUnavailable, match="down #"):
         retry(down, timeout_s=60, backoff=Backoff(base_s=1, cap_s=8, rng=random.Random(4)), sleep=clock.sleep,
-              clock=clock)
+              clock=clock.clock)
     assert clock.now <= 60 and len(calls) > 5 and max(clock.sleeps) <= 8
 
 
 def test_a_retry_after_beyond_the_window_is_not_waited_for() -> None:
-    clock = Clock()
+    clock = FakeTime()
     with pytest.raises(RateLimited):
         retry(lambda: (_ for _ in ()).throw(RateLimited("slow down", retry_after=90)), timeout_s=60,
-              sleep=clock.sleep, clock=clock)
+              sleep=clock.sleep, clock=clock.clock)
     assert clock.sleeps == []
 
 
 def test_a_zero_window_never_retries() -> None:
-    clock = Clock()
+    clock = FakeTime()
     with pytest.raises(TransientError):
-        retry(lambda: (_ for _ in ()).throw(TransientError("x")), timeout_s=0, sleep=clock.sleep, clock=clock)
+        retry(lambda: (_ for _ in ()).throw(TransientError("x")), timeout_s=0, sleep=clock.sleep, clock=clock.clock)
     assert clock.sleeps == []
 
 
 def test_retry_can_be_narrowed_to_some_transient_types() -> None:
-    clock = Clock()
+    clock = FakeTime()
     with pytest.raises(RangeTooLarge):
         retry(lambda: (_ for _ in ()).throw(RangeTooLarge("too wide", allowed_blocks=500)), timeout_s=60,
-              transient=lambda exc: isinstance(exc, RateLimited), sleep=clock.sleep, clock=clock)
+              transient=lambda exc: isinstance(exc, RateLimited), sleep=clock.sleep, clock=clock.clock)
     assert clock.sleeps == []
 
 

@@ -96,9 +96,10 @@ _RESULT_WORDS = re.compile(r"more than [\d,]+ results|too many (results|logs)|ma
 _RANGE_WORDS = re.compile(r"block range|range limit|exceeds limit|limited to (a )?[\d,]+|blocks distance|"
                           r"range (is )?too (wide|large|big|high)|max(imum)? (block )?range|"
                           r"range exceeds|narrow your filter|range \d+ is bigger", re.IGNORECASE)
+# the reader only asks for blocks at or below a head it read: a node that does not have them is behind its peers
 _BEHIND_WORDS = re.compile(r"header not found|unknown block|block not found|cannot be found|"
-                           r"beyond (the )?current head|after last accepted block|missing trie node",
-                           re.IGNORECASE)
+                           r"beyond (the )?current head|after last accepted block|missing trie node|"
+                           r"invalid block range params", re.IGNORECASE)
 _BRACKET = re.compile(r"\[\s*(0x[0-9a-fA-F]+|\d+)\s*,\s*(0x[0-9a-fA-F]+|\d+)\s*\]")
 _DASH_RANGE = re.compile(r"range (\d+)\s*-\s*(\d+)")
 # block caps a range refusal names ("narrow your filter: N" is a block count there, a log count in a result one)
@@ -171,6 +172,8 @@ def map_error(method: str, error: Any, *, retry_after: float | None = None) -> F
             or (code is not None and _RATE_WORDS.search(text) and not _RESULT_WORDS.search(text)
                 and not _RANGE_WORDS.search(text)):
         return RateLimited(label, retry_after=hint)
+    if _BEHIND_WORDS.search(text) and not _has_revert_data(error):
+        return ProviderUnavailable(f"{label} (the node is behind)", retry_after=hint)
     if method == "eth_getLogs":
         results, blocks = _RESULT_WORDS.search(text), _RANGE_WORDS.search(text)
         if (blocks and not results) or (code == -32614 and not results):
@@ -179,8 +182,6 @@ def map_error(method: str, error: Any, *, retry_after: float | None = None) -> F
             return ResultTooLarge(label, allowed_blocks=allowed_span(text, data, range_refusal=False))
     if _has_revert_data(error):
         return None  # an execution revert: web3 decodes it into ContractLogicError
-    if _BEHIND_WORDS.search(text):
-        return ProviderUnavailable(f"{label} (the node is behind)", retry_after=hint)
     if code == -32603:
         return ProviderUnavailable(label, retry_after=hint)
     return None

@@ -126,6 +126,17 @@ def test_transport_failures_are_provider_unavailable(failure: Exception, words: 
         w3.eth.get_block_number()
 
 
+@pytest.mark.parametrize("message", [
+    "block range extends beyond current head block",  # a load-balanced node behind the one that gave the head
+    "invalid block range params",
+    "One of the blocks specified in filter (fromBlock, toBlock or blockHash) cannot be found.",
+])
+def test_a_log_range_past_a_lagging_nodes_head_is_transient_not_a_refusal(message: str) -> None:
+    w3, _ = fake_web3(answering({"error": {"code": -32602, "message": message}}))
+    with pytest.raises(ProviderUnavailable, match="behind"):
+        w3.provider.make_request("eth_getLogs", LOGS)
+
+
 def test_other_rpc_errors_stay_web3s_and_reverts_stay_reverts() -> None:
     w3, _ = fake_web3(answering({"error": {"code": -32601, "message": "the method anvil_mine does not exist"}}))
     with pytest.raises(Web3RPCError):

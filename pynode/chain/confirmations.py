@@ -65,6 +65,8 @@ class Progress:
         return (self.required - self.confirmations) * self.block_time_s
 
     def line(self) -> str:
+        if self.done:
+            return f"confirmed: {self.confirmations}/{self.required} (block {self.block})"
         eta = "" if self.remaining_s is None else f", ~{self.remaining_s:.0f} s"
         return f"waiting for confirmations: {self.confirmations}/{self.required} (block {self.block}{eta})"
 

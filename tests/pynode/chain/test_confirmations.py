@@ -26,6 +26,7 @@ import requests
 from support import events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
 
 from pynode.chain.client import Chain
+from pynode.chain.confirmations import NotConfirmed
 from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
 from pynode.dev.net import free_port
@@ -127,9 +128,9 @@ def test_a_cli_write_reports_success_only_three_blocks_deep(chain, anvil, kubo, 
     result = json.loads("".join(stdout.lines))  # only the data on stdout
     receipt = chain.w3.eth.get_transaction_receipt(result["tx"])
     assert receipt["blockNumber"] == block and receipt["status"] == 1
-    expected = ((0, 36), (1, 24), (2, 12), (3, 0))
-    assert [line for line in stderr.lines if line.startswith("waiting")] == [
-        f"waiting for confirmations: {n}/3 (block {block}, ~{eta} s)\n" for n, eta in expected]
+    assert [line for line in stderr.lines if "confirm" in line] == [
+        *(f"waiting for confirmations: {n}/3 (block {block}, ~{eta} s)\n" for n, eta in ((0, 36), (1, 24), (2, 12))),
+        f"confirmed: 3/3 (block {block})\n"]
     assert chain.book.load_order(order_id, chain.from_block).status == Status.CANCELLED
 
 
@@ -257,3 +258,27 @@ def test_a_transaction_reorged_out_before_its_depth_is_sent_again_and_counted_in
     assert len(sent.replaced) == 1 and sent.replaced[0] != sent.tx_hash and sent.block_number == again
     assert chain.w3.eth.get_block(again)["hash"] == sent.receipt["blockHash"]
     assert chain.registry.partner_info(account.address).registered
+
+
+def test_a_chain_that_stops_producing_blocks_ends_the_wait_with_one_line(chain, dev_accounts, settings, slow_chain):
+    deep = Chain.connect(settings.model_copy(update={"confirmations": DEPTH}))
+    account = dev_accounts["stranger"]
+    sender = deep.sender(account)
+    sender.give_up_after_s = 2.0
+    profile = (1, 1, b"u33d".ljust(8, b"\0"), 1, b"\x44" * 32)
+    request = deep.registry.register(profile, b"\x01" + b"\x55" * 32, deep.registry.min_bond())
+    outcome = {}
+
+    def send() -> None:
+        try:
+            deep.send(account, request)
+        except NotConfirmed as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=send, daemon=True)
+    worker.start()
+    wait_for(lambda: pending(chain, account.address), timeout=30, interval=0.05, what="the registration")
+    block = slow_chain()  # mined, and then no block comes on top
+    worker.join(timeout=30)
+    message = str(outcome["error"])
+    assert f"is in block {block} but has 0 of 3 confirmations" in message and "\n" not in message

@@ -36,6 +36,7 @@ def test_progress_counts_blocks_on_top_and_estimates_the_rest_by_the_chains_cloc
     assert [p.remaining_s for p in waiting] == [36.0, 24.0, 12.0, 0.0, 0.0]
     assert waiting[1].line() == "waiting for confirmations: 1/3 (block 123, ~24 s)"
     assert Progress(123, 123, 3).line() == "waiting for confirmations: 0/3 (block 123)"  # no block time yet
+    assert waiting[3].line() == "confirmed: 3/3 (block 123)"
     assert waiting[2].fields() == {"block": 123, "head": 125, "confirmations": 2, "required": 3, "eta_s": 12.0,
                                    "tx": "0xab", "order_id": None}
 

@@ -81,6 +81,7 @@ class NodeConfig(BaseSettings):
     hpke_key: str | None = Field(default=None, description="HPKE key name in the wallet; None: the account name")
     rpc_urls: list[Url] = Field(default_factory=lambda: ["http://127.0.0.1:8545"], min_length=1)
     ipfs_api: Url = "http://127.0.0.1:5001"
+    ipfs_raw_leaves: bool = Field(default=False, description="pin reports as `ipfs add --cid-version 1` does")
     confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
                                description="blocks on top of a block before the node acts on it")
     poll_interval_s: float = Field(default=5.0, gt=0, le=3600)

@@ -153,7 +153,7 @@ class Node:
                                                state_dir=self.work_dir / "adapter")
         self.policy = JobPolicy.from_config(config.policy)
         self.ipfs = IpfsClient(config.ipfs_api, timeout=30.0)
-        self.vault = DesignVault(self.ipfs)
+        self.vault = DesignVault(self.ipfs, raw_leaves=config.ipfs_raw_leaves)
         self.backoff = Backoff(base_s=min(1.0, config.poll_interval_s), cap_s=10.0)
         self._stop = StopEvent()
         self._looping = False  # inside run()'s loop: interrupt() may cut it

@@ -15,7 +15,7 @@ from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
 from pynode.daemon.report import parse_report
 from pynode.ipfs.client import IpfsClient
-from pynode.ipfs.cid import digest_to_cid
+from pynode.ipfs.cid import RAW, design_cid, parse_cid, report_cid
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 
 pytestmark = pytest.mark.integration
@@ -40,6 +40,8 @@ def shop(inbox: Path, outbox: Path, designs: dict, stop: threading.Event) -> Non
 
 
 def test_hotfolder_adapter_round_trip(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
+    """Also with raw-leaves CIDs on both sides (`ipfs add --cid-version 1`): the node finds the buyer's raw
+    design through the spec document and pins raw reports, which read back from the chain by their hash."""
     maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
                          processes=["CNC_MILLING"], materials=["AL_6061"])
     inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
@@ -47,9 +49,14 @@ def test_hotfolder_adapter_round_trip(chain, anvil, kubo, dev_accounts, deployme
     outbox.mkdir()
     write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
                  processes=["CNC_MILLING"], materials=["AL_6061"],
-                 production=f'adapter = "hotfolder"\ninbox = "{inbox}"\noutbox = "{outbox}"\nsettle_s = 0.2')
+                 production=f'adapter = "hotfolder"\ninbox = "{inbox}"\noutbox = "{outbox}"\nsettle_s = 0.2',
+                 extra="ipfs_raw_leaves = true")
     buyer = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
+    buyer.vault.raw_leaves = True
     posted = buyer.post(1)
+    assert parse_cid(posted.design.cid).codec == RAW
+    assert design_cid(bytes(chain.book.load_order(posted.order_id, chain.from_block).docs[0]), posted.design.cid) \
+        == posted.design.cid
     watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
     designs: dict[int, bytes] = {}
     stop = threading.Event()
@@ -72,7 +79,9 @@ def test_hotfolder_adapter_round_trip(chain, anvil, kubo, dev_accounts, deployme
     assert hashlib.sha256(designs[posted.order_id]).digest() == posted.design.plaintext_sha256
     # the attested report is the shop's result, with the evidence hashed
     shipped = chain.book.logs(("OrderShipped",), from_block=chain.from_block)[0]
-    data = IpfsClient(kubo.api_url).cat_bytes(digest_to_cid(bytes(shipped.args["reportCid"])), max_size=1 << 20)
+    cid = report_cid(bytes(shipped.args["reportCid"]), bytes(shipped.args["reportHash"]))
+    assert parse_cid(cid).codec == RAW
+    data = IpfsClient(kubo.api_url).cat_bytes(cid, max_size=1 << 20)
     assert hashlib.sha256(data).digest() == bytes(shipped.args["reportHash"])
     report = parse_report(data)
     assert report.passed and report.checks[0].measured == 10.01 and report.notes == "CMM run 42"

@@ -6,13 +6,11 @@ pynode reads these, so an installed wheel needs no Solidity toolchain and no bui
 """
 
 import json
-import sys
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(CHECKOUT))
+from pynode.chain.deployment import CONTRACT_NAMES, PACKAGED_ABI
 
-from pynode.chain.deployment import CONTRACT_NAMES, PACKAGED_ABI  # noqa: E402
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def abi_text(abi: list) -> str:

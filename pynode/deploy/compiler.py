@@ -88,7 +88,8 @@ def collect_sources(entry: str, remappings: tuple[str, ...], root: Path = CHECKO
         try:
             sources[unit] = (root / unit).read_text()
         except OSError as exc:
-            raise FatalError(f"cannot read Solidity source {unit}: {exc.strerror} (run `make bootstrap`)") from exc
+            raise FatalError(f"cannot read Solidity source {unit}: {exc.strerror} (deploying runs from a source "
+                             "checkout after `make bootstrap`)") from exc
         pending += [_resolve(unit, p, remappings) for p in _IMPORT.findall(_COMMENT.sub("", sources[unit]))]
     return dict(sorted(sources.items()))
 
@@ -116,11 +117,14 @@ def _solc(standard: dict, version: str) -> dict:
         raise FatalError(f"solc failed: {'; '.join(errors) or exc.message}") from exc
 
 
-def compile_input(name: str, standard: dict, version: str) -> Compiled:
-    """Compiles `standard`; the output is cached by the input's hash, as solc is deterministic."""
+def compile_input(name: str, standard: dict, version: str, *, reuse: bool = False) -> Compiled:
+    """Compiles `standard`. The output is cached by the input's hash (solc is deterministic); `reuse` reads
+    the cache (local chains: tests deploy dozens of times), else solc runs and refreshes it."""
     canonical = json.dumps(standard, sort_keys=True, separators=(",", ":"))
     cache = CACHE / f"{name}-{version}-{hashlib.sha256(canonical.encode()).hexdigest()[:16]}.json"
     try:
+        if not reuse:
+            raise FileNotFoundError(cache)
         output = json.loads(cache.read_text())
     except (OSError, ValueError):
         output = _solc(standard, version)
@@ -137,6 +141,6 @@ def compile_input(name: str, standard: dict, version: str) -> Compiled:
                     json.loads(contract["metadata"])["compiler"]["version"])
 
 
-def compile_contract(name: str, settings: CompilerSettings | None = None) -> Compiled:
+def compile_contract(name: str, settings: CompilerSettings | None = None, *, reuse: bool = False) -> Compiled:
     settings = settings or load_settings()
-    return compile_input(name, standard_input(name, settings), settings.version)
+    return compile_input(name, standard_input(name, settings), settings.version, reuse=reuse)

@@ -28,5 +28,5 @@ def deploy(rpc_url: str, chain_id: int, deployments_dir: Path, plan: DeployPlan 
     if rpc_chain_id(w3) != chain_id:
         raise FatalError(f"{rpc_url} is chain {rpc_chain_id(w3)}, not {chain_id}")
     path, _ = deploy_and_record(w3, dev_accounts()["admin"], plan or DeployPlan(), deployments_dir,
-                                confirmations=0, force=True)
+                                confirmations=0, force=True, reuse_compile=True)
     return json.loads(path.read_text())

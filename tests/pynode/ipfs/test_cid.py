@@ -4,6 +4,8 @@ import base64
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pynode.core.errors import InputError
 from pynode.ipfs.cid import DAG_PB, RAW, Cid, cid_to_digest, design_cid, digest_to_cid, parse_cid, report_cid
@@ -67,3 +69,32 @@ def test_unrecordable_cids_are_one_line_input_errors(bad, message):
 def test_digest_must_be_32_bytes():
     with pytest.raises(InputError, match="32 bytes"):
         digest_to_cid(b"\x00" * 31)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(version=st.sampled_from([1]) | st.integers(0, 3),
+       codec=st.sampled_from([0x55, 0x70, 0x71, 0x0129]) | st.integers(0, 1 << 21),
+       hash_code=st.sampled_from([0x12, 0x00, 0x13, 0xB220]) | st.integers(0, 1 << 21),
+       length=st.sampled_from([32]) | st.integers(0, 80),
+       digest=st.binary(min_size=32, max_size=32) | st.binary(max_size=80),
+       base=st.sampled_from(["b", "B"]))
+def test_any_cid_shaped_text_is_recorded_exactly_or_refused_in_one_line(version, codec, hash_code, length, digest,
+                                                                        base):
+    text = _b32(bytes([version]) + _varint(codec) + _varint(hash_code) + _varint(length) + digest)
+    text = text if base == "b" else text.upper()
+    try:
+        parsed = parse_cid(text)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert (version, hash_code, length, len(digest)) == (1, 0x12, 32, 32) and codec in (0x55, 0x70)
+    assert parsed.digest == digest and str(parsed) == text.lower()

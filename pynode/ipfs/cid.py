@@ -62,6 +62,8 @@ def parse_cid(text: str) -> Cid:
         decoded = multihash.decode(parsed.multihash)
     except (ValueError, multihash.exceptions.MultihashError, multicodec.exceptions.MulticodecError):
         raise InputError(f"not a CID: {shown}") from None
+    if parsed.version != (0 if text.startswith("Qm") else 1):  # py-cid takes a multibase "CIDv0" too
+        raise InputError(f"not a CID: {shown}")
     if parsed.codec not in CODECS:
         raise InputError(f"{text[:60]} has codec {parsed.codec}: fabmesh records only dag-pb and raw CIDs")
     if decoded.name != SHA2_256:

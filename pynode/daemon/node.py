@@ -476,7 +476,9 @@ class Node:
 
     def _info(self):  # noqa: ANN202 - PartnerInfo, read once per cycle
         if "info" not in self._cache:
-            self._cache["info"] = self.chain.registry.partner_info(self.address)
+            # at the safe block: a capability gained in a block that may still vanish does not count yet
+            self._cache["info"] = self.chain.registry.partner_info(self.address, max(self.safe_head,
+                                                                                     self.chain.from_block))
         return self._cache["info"]
 
     def _consider(self, job: Job, tracker: OrderTracker) -> None:

@@ -150,14 +150,19 @@ class Buyer:
 
     def claimant_refusal(self, tracker: OrderTracker) -> str | None:
         """Why the claimant may not be awarded now, or None. The contract checks eligibility only at claim
-        time; a partner suspended, unbonding or decertified since then must not receive the design key."""
+        time; a partner suspended, unbonding or decertified since then must not receive the design key.
+        Checked at the safe block and at the head: a reinstatement or certification that is not yet
+        ``confirmations`` deep does not count, a suspension already does."""
         _, processes, materials, cert_ids, _ = tracker.spec
         check = self.chain.registry.request("eligibility check", "checkEligible", tracker.state[1], processes,
                                             materials, cert_ids)
-        try:
-            self.chain.simulate(self.account, check)
-        except TxReverted as exc:
-            return exc.reason
+        sender = self.chain.sender(self.account)
+        safe = max(self.chain.safe_block(), self.chain.from_block)
+        for block in (safe, "latest") if self.chain.confirmations else ("latest",):
+            try:
+                sender.simulate(check, block)
+            except TxReverted as exc:
+                return exc.reason
         return None
 
     def act(self, function: str, order_id: int, tracker: OrderTracker | None = None) -> SentTx:

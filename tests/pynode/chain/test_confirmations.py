@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from eth_utils import keccak
 from support import events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
 
 from pynode.chain.client import Chain
@@ -282,3 +283,32 @@ def test_a_chain_that_stops_producing_blocks_ends_the_wait_with_one_line(chain, 
     worker.join(timeout=30)
     message = str(outcome["error"])
     assert f"is in block {block} but has 0 of 3 confirmations" in message and "\n" not in message
+
+
+def test_a_reinstatement_short_of_depth_does_not_qualify_a_claimant(chain, anvil, kubo, dev_accounts, settings,
+                                                                     tmp_path, slow_chain):
+    """The claim is deep enough, but the claimant was suspended and its reinstatement is 1 block deep: the
+    watcher seals nothing until the reinstatement has 3 blocks on top (a suspension counts at once)."""
+    anvil.rpc("evm_setAutomine", True)
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    side = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
+    order_id = side.post(1).order_id
+    chain.send(maker.account, chain.book.claim(chain.book.load_order(order_id, chain.from_block)))
+    chain.send(dev_accounts["admin"], chain.registry.suspend(maker.account.address, keccak(b"audit pending")))
+    for _ in range(DEPTH):
+        anvil.rpc("evm_mine")
+    chain.send(dev_accounts["admin"], chain.registry.reinstate(maker.account.address))
+    anvil.rpc("evm_setAutomine", False)
+
+    deep = Chain.connect(settings.model_copy(update={"confirmations": DEPTH}))
+    buyer = Buyer(deep, side.vault, DesignKeyStore(side.root / "design-keys", side.ipfs), side.buyer.account)
+    watcher = OrderWatcher(buyer, side.keypair, AwardPolicy())
+    for depth in (0, 1, 2):
+        if depth:
+            slow_chain()
+        stats = watcher.cycle()
+        assert stats.awarded == [] and "Suspended" in stats.refused[order_id], stats.refused
+        assert not pending(chain, buyer.account.address)
+    slow_chain()  # the reinstatement has 3 blocks on top
+    assert buyer.claimant_refusal(deep.settled_order(order_id, wait_s=0)) is None

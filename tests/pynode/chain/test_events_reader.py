@@ -217,7 +217,8 @@ def test_only_the_events_reader_sends_eth_get_logs() -> None:
 def _order_book_abi() -> list:
     import json
 
-    for candidate in (ROOT / "pynode" / "abi" / "OrderBook.json", ROOT / "build" / "contracts" / "OrderBook.json"):
+    for candidate in (ROOT / "pynode" / "chain" / "abi" / "OrderBook.json",
+                      ROOT / "build" / "contracts" / "OrderBook.json"):
         if candidate.is_file():
             data = json.loads(candidate.read_text())
             return data["abi"] if isinstance(data, dict) else data

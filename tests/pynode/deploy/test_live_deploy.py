@@ -232,3 +232,17 @@ def test_unreachable_node_and_bad_admin_are_one_line(tmp_path, keystore):
         assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr
         assert not (tmp_path / "d").exists()
 
+
+
+def test_an_unfunded_deployer_is_one_line_and_writes_nothing(geth, tmp_path):
+    account = Account.create()
+    (tmp_path / "k.json").write_text(json.dumps(Account.encrypt(account.key, PASSWORD, iterations=1024)))
+    (tmp_path / "pw").write_text(PASSWORD)
+
+    result = _run(geth, "--deployments-dir", str(tmp_path / "d"), keystore=tmp_path / "k.json",
+                  password_file=tmp_path / "pw")
+
+    assert result.returncode == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: deploy PartnerRegistry: ") and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "d").exists()

@@ -89,7 +89,7 @@ class NodeConfig(BaseSettings):
     tx_replace_after_s: float = Field(default=30.0, gt=0, le=86400, description="re-sign a pending tx with +25% fees")
     start_block: int | None = Field(default=None, ge=0, description="None: the deployment's block")
     deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json")
-    artifacts: Path = Path("build/contracts")
+    artifacts: Path | None = Field(default=None, description="brownie artifacts overriding the packaged ABIs")
     work_dir: Path = Field(default=Path.home() / ".fabmesh" / "node")
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0: no metrics server")
     policy: Policy = Field(default_factory=Policy)

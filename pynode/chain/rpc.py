@@ -16,6 +16,9 @@ rest of pynode is either a normal reply, an execution revert (web3's
 ``ResultTooLarge``     eth_getLogs result count / size / query-time caps
 ``RpcRejected``        HTTP 401/403 (bad key, plan exhausted), other 4xx without a
                        JSON-RPC answer: retrying cannot help
+``TxAlreadyKnown``     eth_sendRawTransaction of bytes the node has ("already known",
+                       "already imported", besu's "Known transaction")
+``NonceTooLow``        eth_sendRawTransaction with a used nonce ("nonce too low")
 =====================  ==============================================================
 
 Any other JSON-RPC error goes back to web3 unchanged (it raises ``Web3RPCError``
@@ -76,11 +79,13 @@ from web3.providers.rpc import HTTPProvider
 from pynode.core.backoff import Backoff, retry
 from pynode.core.errors import (
     FabmeshError,
+    NonceTooLow,
     ProviderUnavailable,
     RangeTooLarge,
     RateLimited,
     ResultTooLarge,
     RpcRejected,
+    TxAlreadyKnown,
 )
 
 RPC_TIMEOUT_S = 30
@@ -100,6 +105,8 @@ _RANGE_WORDS = re.compile(r"block range|range limit|exceeds limit|limited to (a 
 _BEHIND_WORDS = re.compile(r"header not found|unknown block|block not found|cannot be found|"
                            r"beyond (the )?current head|after last accepted block|missing trie node|"
                            r"invalid block range params", re.IGNORECASE)
+_KNOWN_TX = re.compile(r"already known|already imported|known transaction|alreadyknown", re.IGNORECASE)
+_NONCE_LOW = re.compile(r"nonce too low|oldnonce", re.IGNORECASE)
 _BRACKET = re.compile(r"\[\s*(0x[0-9a-fA-F]+|\d+)\s*,\s*(0x[0-9a-fA-F]+|\d+)\s*\]")
 _DASH_RANGE = re.compile(r"range (\d+)\s*-\s*(\d+)")
 # block caps a range refusal names ("narrow your filter: N" is a block count there, a log count in a result one)
@@ -172,6 +179,11 @@ def map_error(method: str, error: Any, *, retry_after: float | None = None) -> F
             or (code is not None and _RATE_WORDS.search(text) and not _RESULT_WORDS.search(text)
                 and not _RANGE_WORDS.search(text)):
         return RateLimited(label, retry_after=hint)
+    if method == "eth_sendRawTransaction":
+        if _KNOWN_TX.search(text):
+            return TxAlreadyKnown(label)
+        if _NONCE_LOW.search(text):
+            return NonceTooLow(label)
     if _BEHIND_WORDS.search(text) and not _has_revert_data(error):
         return ProviderUnavailable(f"{label} (the node is behind)", retry_after=hint)
     if method == "eth_getLogs":

@@ -29,7 +29,7 @@ from web3.exceptions import (
 
 from pynode.chain.confirmations import DEFAULT_CONFIRMATIONS, ConfirmationWaiter, Progress
 from pynode.chain.revert import RevertDecoder
-from pynode.core.errors import FabmeshError, TransientError
+from pynode.core.errors import FabmeshError, NonceTooLow, TransientError, TxAlreadyKnown
 from pynode.stop import StopEvent
 
 GAS_MARGIN = 1.2  # estimates can fall short when state moves between estimate and inclusion
@@ -205,7 +205,7 @@ class TxSender:
                 tx_hash = self._broadcast(tx)
             except Exception as exc:
                 self.nonces.release(tx["nonce"])
-                if isinstance(exc, Web3RPCError) and "nonce too low" in str(exc) and attempts < NONCE_RETRIES:
+                if isinstance(exc, NonceTooLow) and attempts < NONCE_RETRIES:
                     continue
                 raise
             self.nonces.sent()
@@ -215,11 +215,10 @@ class TxSender:
         signed = self.account.sign_transaction(tx)
         try:
             return self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        except Web3RPCError as exc:
-            if "already known" in str(exc):  # a retried send of the same bytes
-                return HexBytes(signed.hash)
-            if "nonce too low" in str(exc):
-                self.nonces.resync()
+        except TxAlreadyKnown:  # a retried send of the same bytes
+            return HexBytes(signed.hash)
+        except NonceTooLow:
+            self.nonces.resync()
             raise
 
     def _await(self, tx: dict, hashes: list[HexBytes]) -> dict:

@@ -67,6 +67,15 @@ class ResultTooLarge(LogsRefused):
     """The provider caps the logs (count, bytes or query time) of one ``eth_getLogs``."""
 
 
+class NonceTooLow(TransientError):
+    """The node already has a transaction with this nonce (another sender of the account, or a mined one):
+    sign again with a fresh nonce."""
+
+
+class TxAlreadyKnown(FabmeshError):
+    """The node already holds these exact signed bytes: a re-send, as good as sent."""
+
+
 class FatalError(FabmeshError):
     """A failure that retrying cannot fix (wrong chain, bad key, suspended partner)."""
 

@@ -32,7 +32,7 @@ from web3.exceptions import (
 
 from pynode.chain.tx import FEE_BUMP_DEN, FEE_BUMP_NUM, GAS_MARGIN, TxNotMined, TxReverted, TxRequest, TxSender
 from pynode.daemon.store import Action, ActionStatus, Store
-from pynode.core.errors import TransientError
+from pynode.core.errors import NonceTooLow, TransientError, TxAlreadyKnown
 from pynode.stop import StopEvent
 
 
@@ -92,7 +92,7 @@ class JournaledSender:
         self.store.mark_sent(action.id, tx_hash, nonce=nonce, raw_tx="0x" + bytes(signed.raw_transaction).hex())
         try:
             self._broadcast(bytes(signed.raw_transaction))
-        except Web3RPCError as exc:  # the node answered and refused it: it is not in any mempool
+        except (Web3RPCError, NonceTooLow) as exc:  # the node answered and refused it: it is not in any mempool
             self.store.mark_failed(action.id, f"broadcast refused: {exc}")
             raise TransientError(f"order {order_id}: {kind} broadcast refused: {exc}") from exc
         # any other failure (connection lost mid-request) leaves the row 'sent': the tx may or may not have
@@ -103,12 +103,10 @@ class JournaledSender:
     def _broadcast(self, raw: bytes) -> None:
         try:
             self.w3.eth.send_raw_transaction(raw)
-        except Web3RPCError as exc:
-            text = str(exc)
-            if "already known" in text or "already imported" in text:
-                return
-            if "nonce too low" in text:
-                self.sender.nonces.resync()
+        except TxAlreadyKnown:
+            return
+        except NonceTooLow:
+            self.sender.nonces.resync()
             raise
 
     def _receipt(self, tx_hash: str) -> dict | None:

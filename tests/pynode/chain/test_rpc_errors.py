@@ -137,6 +137,23 @@ def test_a_log_range_past_a_lagging_nodes_head_is_transient_not_a_refusal(messag
         w3.provider.make_request("eth_getLogs", LOGS)
 
 
+@pytest.mark.parametrize(("message", "expected"), [
+    ("already known", errors.TxAlreadyKnown),  # geth
+    ("ALREADY_EXISTS: already known", errors.TxAlreadyKnown),
+    ("Known transaction", errors.TxAlreadyKnown),  # besu
+    ("transaction already imported", errors.TxAlreadyKnown),
+    ("nonce too low: next nonce 5, tx nonce 4", errors.NonceTooLow),  # geth
+    ("Nonce too low", errors.NonceTooLow),  # besu, anvil
+])
+def test_a_refused_broadcast_is_typed(message: str, expected: type) -> None:
+    w3, _ = fake_web3(answering({"error": {"code": -32000, "message": message}}))
+    with pytest.raises(expected):
+        w3.provider.make_request("eth_sendRawTransaction", ["0x02"])
+    w3, _ = fake_web3(answering({"error": {"code": -32000, "message": message}}))
+    with pytest.raises(Web3RPCError):  # the same words from another method mean nothing to us
+        w3.eth.get_block_number()
+
+
 def test_other_rpc_errors_stay_web3s_and_reverts_stay_reverts() -> None:
     w3, _ = fake_web3(answering({"error": {"code": -32601, "message": "the method anvil_mine does not exist"}}))
     with pytest.raises(Web3RPCError):

@@ -246,3 +246,17 @@ def test_an_unfunded_deployer_is_one_line_and_writes_nothing(geth, tmp_path):
     error = result.stderr.strip().splitlines()[-1]
     assert error.startswith("error: deploy PartnerRegistry: ") and "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_a_foundry_keystore_deploys(geth, tmp_path):
+    """`cast wallet new` writes no address field: the deployer is the address the key derives."""
+    fixtures = CHECKOUT / "tests" / "pynode" / "wallet" / "fixtures"
+    (tmp_path / "pw").write_text("foundry pw\n")
+    address = "0xA4D63758d6ec94BA679e7BFE37cf9B03DB850db5"  # fixtures/README.md
+    geth.fund([address], 10**19)
+
+    result = _run(geth, "--confirmations", "0", "--deployments-dir", str(tmp_path / "d"),
+                  keystore=fixtures / "foundry-new.json", password_file=tmp_path / "pw")
+
+    assert result.returncode == 0, result.stderr
+    assert _record(tmp_path / "d")["deployer"] == address

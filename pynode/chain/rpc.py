@@ -258,6 +258,18 @@ def map_exception(method: str, exc: Exception) -> FabmeshError:
     raise exc
 
 
+def _rpc_answer(response: requests.Response | None) -> Mapping[str, Any] | None:
+    """The JSON-RPC error reply a 4xx carries (QuickNode's 413, Alchemy's 400), to be read like a 200's;
+    None for statuses that mean the endpoint itself refused or failed (401, 403, 429, 5xx)."""
+    if response is None or response.status_code in (401, 403, 429) or response.status_code >= 500:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, Mapping) and body.get("error") else None
+
+
 def _retried_here(exc: BaseException) -> bool:
     """What the provider retries itself: throttling and outages. Log refusals go up to the reader, which halves."""
     return isinstance(exc, RateLimited | ProviderUnavailable)
@@ -303,7 +315,12 @@ class FabmeshProvider(HTTPProvider):
 
     def make_request(self, method, params):  # noqa: ANN001, ANN201 - web3's signature
         def send() -> Any:
-            reply = super(FabmeshProvider, self).make_request(method, params)
+            try:
+                reply = super(FabmeshProvider, self).make_request(method, params)
+            except requests.HTTPError as exc:
+                reply = _rpc_answer(exc.response)
+                if reply is None:
+                    raise
             error = reply.get("error") if isinstance(reply, Mapping) else None
             if error:
                 mapped = map_error(method, error)

@@ -154,6 +154,16 @@ def test_a_refused_broadcast_is_typed(message: str, expected: type) -> None:
         w3.eth.get_block_number()
 
 
+def test_a_json_rpc_answer_in_a_4xx_is_read_like_a_200s() -> None:
+    revert = http(400, {"code": 3, "message": "execution reverted", "data": "0x08c379a0" + "00" * 96})
+    w3, _ = fake_web3(on_call(revert))
+    with pytest.raises(ContractLogicError):  # a revert, not "the endpoint refused the request"
+        w3.eth.call({"to": "0x" + "11" * 20, "data": "0x"})
+    w3, _ = fake_web3(answering(http(400, {"code": -32601, "message": "the method anvil_mine does not exist"})))
+    with pytest.raises(Web3RPCError):
+        w3.eth.get_block_number()
+
+
 def test_other_rpc_errors_stay_web3s_and_reverts_stay_reverts() -> None:
     w3, _ = fake_web3(answering({"error": {"code": -32601, "message": "the method anvil_mine does not exist"}}))
     with pytest.raises(Web3RPCError):

@@ -55,6 +55,12 @@ def test_rpc_and_ipfs_outage_is_survived(chain, anvil, kubo, dev_accounts, deplo
             ipfs.up()
             wait_for(lambda: statuses()[Status.PAID] == ORDERS, timeout=120, what="every order paid after the outage")
             recovered_s = time.monotonic() - went_down - OUTAGE_S
+
+            def all_done() -> bool:  # the node counts a payout done once its block is confirmation-deep
+                with sqlite3.connect(maker.db_path) as db:
+                    return Counter(s for (s,) in db.execute("SELECT state FROM jobs")) == Counter({"done": ORDERS})
+
+            wait_for(all_done, timeout=30, what="every job done")
             assert node.running(), node.log_tail()
             assert node.terminate() == 0
         finally:

@@ -116,6 +116,7 @@ bench: bootstrap $(BUILD_STAMP)
 	python bench/decode_bench.py
 	python bench/audit_bench.py
 	python bench/claim_bench.py
+	python bench/rpc_bench.py
 
 # Load, crashes and an IPFS restart: 1,000 orders, 3 buyers, 5 daemons (see bench/soak.py for knobs,
 # e.g. `make soak SOAK_ARGS="--orders 100"`). Not part of `make test`.

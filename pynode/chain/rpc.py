@@ -288,8 +288,11 @@ class FabmeshProvider(HTTPProvider):
                  backoff: Backoff | None = None, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         extra: dict[str, Any] = {"session": session} if session is not None else {}
+        # eth_chainId answered once per thread: web3's validation middleware asks before every eth_call and
+        # eth_estimateGas, a third of all requests a metered provider billed (bench/rpc_bench.py)
         super().__init__(endpoint_uri, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None,
-                         **extra)
+                         cache_allowed_requests=True, cacheable_requests={"eth_chainId"},
+                         request_cache_validation_threshold=None, **extra)
         self.retry_timeout_s = retry_timeout_s
         self.backoff = backoff or Backoff(base_s=0.25, cap_s=8.0)
         self.sleep = sleep

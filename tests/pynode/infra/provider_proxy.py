@@ -58,6 +58,8 @@ REFUSALS = {
                                "{limit} block range and no limit on the response size, or you can request any "
                                "block range with a cap of 10K logs in the response. Based on your parameters and "
                                "the response size limit, this block range should work: [{first}, {last}]"),
+    "alchemy-free": Refusal(-32600, "You can make eth_getLogs requests with up to a {limit} block range. Based on "
+                                    "your parameters, this block range should work: [{first}, {last}]"),
     "infura": Refusal(-32005, "query returned more than {limit} results. Try with this block range "
                               "[{first}, {last}]."),
     "infura-range": Refusal(-32602, "range {span} exceeds limit of {limit}"),

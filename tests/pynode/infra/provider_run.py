@@ -109,9 +109,9 @@ class ProviderRun:
             self._observer = Chain.connect(settings)
         return self._observer
 
-    def env(self, role: str, client: str) -> dict[str, str]:
+    def env(self, role: str, client: str, via: ProviderProxy | None = None) -> dict[str, str]:
         return {**os.environ, "FABMESH_HOME": str(self.workdir / "homes" / role),
-                "ETH_RPC_URL": self.proxy.url(client), "FABMESH_IPFS_API": self.net.kubo["shared"].api_url,
+                "ETH_RPC_URL": (via or self.proxy).url(client), "FABMESH_IPFS_API": self.net.kubo["shared"].api_url,
                 "FABMESH_DEPLOYMENTS": str(self.deployments), "FABMESH_PASSWORD_FILE": str(self.password_file),
                 "FABMESH_SCRYPT_N": str(SCRYPT_N), "FABMESH_ARTIFACTS": str(CHECKOUT / "build" / "contracts"),
                 "FABMESH_CONFIRMATIONS": str(CONFIRMATIONS)}
@@ -120,10 +120,11 @@ class ProviderRun:
     def password_file(self) -> Path:
         return self.workdir / "password"
 
-    def fabmesh(self, role: str, client: str, *args: object, check: bool = True) -> Command:
-        """`fabmesh --account ROLE -y --json ARGS` as ROLE, its RPC calls counted under ``client``."""
+    def fabmesh(self, role: str, client: str, *args: object, check: bool = True,
+                via: ProviderProxy | None = None) -> Command:
+        """`fabmesh --account ROLE -y --json ARGS` as ROLE through the proxy (or ``via``), counted as ``client``."""
         argv = ["--account", role, "-y", "--json", *map(str, args)]
-        done = subprocess.run([sys.executable, "-m", "pynode.cli", *argv], env=self.env(role, client),
+        done = subprocess.run([sys.executable, "-m", "pynode.cli", *argv], env=self.env(role, client, via),
                               capture_output=True, text=True, timeout=600)
         command = Command(argv, done.returncode, done.stdout, done.stderr)
         if check and done.returncode != 0:

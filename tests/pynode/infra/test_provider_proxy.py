@@ -40,6 +40,8 @@ def test_a_range_over_the_limit_gets_alchemys_refusal_and_is_not_forwarded():
 @pytest.mark.parametrize(("style", "code", "status", "text"), [
     ("infura-range", -32602, 200, "range 30001 exceeds limit of 10000"),
     ("quicknode", -32614, 413, "eth_getLogs is limited to a 10,000 range"),
+    ("alchemy-free", -32600, 200, "You can make eth_getLogs requests with up to a 10000 block range. Based on your "
+                                  "parameters, this block range should work: [0x0, 0x270f]"),
 ])
 def test_range_refusal_styles(style, code, status, text):
     engine = ProviderRulesEngine(ProviderRules(max_block_range=10_000, range_refusal=REFUSALS[style]),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from provider_proxy import REFUSALS, ProviderProxy, ProviderRules
 from provider_run import LIFECYCLE_CLIENTS, ProviderRun
 
 from pynode.chain.orders import Kind, Status
@@ -63,3 +64,15 @@ def test_every_cli_read_succeeds_through_the_provider(run):
     epcis = json.loads((scenario.workdir / f"order-{result.orders[0]}.jsonld").read_text())
     assert [e["bizStep"] for e in epcis["epcisBody"]["eventList"]][0] == "commissioning"
     assert not [m for m in result.read_counts.by_method() if m.startswith(("anvil_", "evm_", "hardhat_"))]
+
+
+def test_reads_halve_under_stricter_limits(run):
+    """Alchemy's free tier (500-block ranges, -32600) and a 3-log result cap: the reader halves on both
+    refusals and the reads still succeed."""
+    scenario, result = run
+    strict = ProviderRules(max_block_range=500, range_refusal=REFUSALS["alchemy-free"], max_results=3)
+    with ProviderProxy(scenario.net.anvil.rpc_url, strict) as proxy:
+        listed = scenario.fabmesh("buyer", "strict", "order", "list", via=proxy)
+        audited = scenario.fabmesh("buyer", "strict", "audit", "all", via=proxy)
+    assert len(listed.json()) == len(result.orders) and audited.json()["verdict"] == "VERIFIED"
+    assert proxy.counts.refused["range"] > 0 and proxy.counts.refused["results"] > 0

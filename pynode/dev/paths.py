@@ -28,6 +28,10 @@ def anvil_bin() -> Path:
     return _tool("FABMESH_ANVIL_BIN", "anvil", CHECKOUT / "node_modules" / ".bin" / "anvil")
 
 
+def cast_bin() -> Path:
+    return _tool("FABMESH_CAST_BIN", "cast", CHECKOUT / "node_modules" / ".bin" / "cast")
+
+
 def ipfs_bin() -> Path:
     return _tool("FABMESH_IPFS_BIN", "ipfs", CHECKOUT / ".tools" / "bin" / "ipfs")
 

@@ -170,3 +170,24 @@ def test_foundry_account_checks_and_signs_on_chain(run, foundry_password, anvil,
                      "--materials", "PLA", "--region", "u33d")
     assert registered.exit_code == 0, registered.stderr
     assert chain.registry.partner_info(FOUNDRY_NEW).registered  # signed by the foundry key
+
+
+def test_cast_made_keystore_round_trips_through_fabmesh(run, foundry_password, fabmesh_home, tmp_path):
+    """foundry's own `cast` writes a keystore now, and reads back the copy fabmesh stored (with its address)."""
+    import subprocess
+
+    from pynode.dev.paths import cast_bin
+
+    made = subprocess.run([str(cast_bin()), "wallet", "new", str(tmp_path), "made", "--unsafe-password", "foundry pw"],
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    assert "address" not in json.loads((tmp_path / "made").read_text())  # foundry records none
+    imported = run("--password-file", foundry_password, "--json", "wallet", "import", "made", tmp_path / "made")
+    assert imported.exit_code == 0, imported.stderr
+    address = imported.json()["address"]
+    assert address in made.stdout  # cast printed the address it made
+    stored = fabmesh_home / "keystores" / "made.json"
+    read_back = subprocess.run([str(cast_bin()), "wallet", "address", "--keystore", str(stored),
+                                "--password", "foundry pw"], capture_output=True, text=True, timeout=120)
+    assert read_back.returncode == 0, read_back.stderr
+    assert read_back.stdout.strip() == address

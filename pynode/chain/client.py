@@ -81,24 +81,27 @@ class Chain:
         """The newest block with ``confirmations`` blocks on top: reads that lead to an action are made there."""
         return safe_block(self.w3.eth.block_number, self.confirmations)
 
-    def settled_order(self, order_id: int, *, wait_s: float = SETTLE_WAIT_S,
-                      stop: StopEvent | None = None) -> OrderTracker | None:
+    def settled_order(self, order_id: int, *, wait_s: float = SETTLE_WAIT_S, stop: StopEvent | None = None,
+                      head: int | None = None) -> OrderTracker | None:
         """The order as of the safe block, once its newest change has ``confirmations`` blocks on top.
 
         A write passes the current order back, so acting needs the confirmed order to *be* the current one.
         Waits up to ``wait_s`` (reporting progress); then NotConfirmed, or None when ``wait_s`` is 0.
+        ``head``: the head the caller just read (saves reading it again).
         """
         stop = stop or StopEvent()
         deadline = time.monotonic() + wait_s
         seen = -1
         while True:
-            head = self.w3.eth.block_number
+            head = self.w3.eth.block_number if head is None else head
             safe = safe_block(head, self.confirmations)
             if self.confirmations <= 0:
                 return self.book.load_order(order_id, self.from_block, head)
             if safe >= self.from_block and self.book.order_hash(order_id, safe) == self.book.order_hash(order_id,
                                                                                                       head):
                 return self.book.load_order(order_id, self.from_block, safe)
+            if wait_s <= 0 and self.on_progress is None:
+                return None  # nobody to tell how deep the change is
             if head != seen:
                 seen = head
                 progress = self._change_progress(order_id, max(safe + 1, self.from_block), head)
@@ -111,6 +114,7 @@ class Chain:
                                    f"{progress.confirmations} of {self.confirmations} confirmations after "
                                    f"{wait_s:.0f} s: the chain is not producing blocks")
             stop.pause(min(1.0, (progress.block_time_s or 4.0) / 4), f"waiting for order {order_id} to settle")
+            head = None
 
     def _change_progress(self, order_id: int, from_block: int, head: int) -> Progress:
         """How deep the order's newest change (after the safe block) is."""

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from hexbytes import HexBytes
 from web3 import Web3
 
+from pynode.chain.heads import BlockClock
 from pynode.core.errors import TransientError
 from pynode.stop import StopEvent
 
 #: two blocks on top: survives the one-block reorgs that proof-of-stake chains and L2 sequencers still show
 DEFAULT_CONFIRMATIONS = 2
-MAX_CONFIRMATION_POLL_S = 1.0  # between head polls once the block time is known: a quarter block, at most this
 
 
 def safe_block(head: int, confirmations: int) -> int:
@@ -91,18 +91,22 @@ class ConfirmationWaiter:
     """Waits until a receipt's block has ``confirmations`` blocks on top and is still canonical.
 
     ``on_progress`` hears every new head (0/N first), so a command can say what it waits for.
+    One request per poll (the head block), paced by the connection's :class:`BlockClock`; the
+    receipt's block is compared with the head itself or the head's parent link while that covers
+    it, and fetched only at depth (the check that decides) or for the pace a progress line shows.
     """
 
     def __init__(self, w3: Web3, confirmations: int, *, stop: StopEvent | None = None, poll_s: float = 0.1,
-                 on_progress: Callable[[Progress], None] | None = None) -> None:
+                 on_progress: Callable[[Progress], None] | None = None, clock: BlockClock | None = None) -> None:
         self.w3 = w3
         self.confirmations = confirmations
         self.stop = stop or StopEvent()
         self.poll_s = poll_s
         self.on_progress = on_progress
+        self.clock = clock or BlockClock(min_s=poll_s)
 
-    def _stamp(self, number: int) -> int:
-        return int(self.w3.eth.get_block(number)["timestamp"])
+    def _block(self, number: int) -> dict:
+        return self.w3.eth.get_block(number)
 
     def wait(self, receipt: dict, deadline: float) -> bool:
         """True once the receipt is confirmed; False if its block left the canonical chain (look again).
@@ -111,25 +115,41 @@ class ConfirmationWaiter:
         """
         number = receipt["blockNumber"]
         tx = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        want = HexBytes(receipt["blockHash"])
         if self.confirmations <= 0:
             return True
         seen = None  # the head's hash: a new head at the same height (a reorg) is news too
+        stamp: int | None = None  # the receipt block's timestamp, once read
         pace: float | None = None
+        progress = Progress(number, number, self.confirmations)
         while True:
             head_block = self.w3.eth.get_block("latest")
             head = int(head_block["number"])
+            self.clock.saw(head)
             if head_block["hash"] != seen:
                 seen = head_block["hash"]
                 if head < number:
                     return False  # the chain got shorter than the receipt's block: reorged out
-                block = head_block if head == number else self.w3.eth.get_block(number)
-                if HexBytes(block["hash"]) != HexBytes(receipt["blockHash"]):
+                progress = Progress(number, head, self.confirmations, None, tx)
+                if head == number:
+                    held, stamp = HexBytes(head_block["hash"]), int(head_block["timestamp"])
+                elif head == number + 1:
+                    held = HexBytes(head_block["parentHash"])
+                else:
+                    held = None
+                wants_pace = self.on_progress is not None and not progress.done  # a line with an ETA
+                if (held is None and progress.done) or (wants_pace and stamp is None):
+                    block = self._block(number)
+                    held, stamp = HexBytes(block["hash"]), int(block["timestamp"])
+                if held is not None and held != want:
                     return False  # another block holds that height now: reorged out
-                if pace is None and head == number and number > 0:  # nothing on top yet: the parent's pace
-                    pace = block_time((number - 1, self._stamp(number - 1)), (number, int(block["timestamp"])))
-                pace = block_time((number, int(block["timestamp"])), (head, int(head_block["timestamp"]))) or pace
-                progress = Progress(number, head, self.confirmations, pace, tx)
                 if self.on_progress is not None:
+                    if wants_pace:
+                        if pace is None and head == number and number > 0:  # nothing on top yet: the parent's pace
+                            parent = int(self._block(number - 1)["timestamp"])
+                            pace = block_time((number - 1, parent), (number, stamp))
+                        pace = block_time((number, stamp), (head, int(head_block["timestamp"]))) or pace
+                    progress = Progress(number, head, self.confirmations, pace, tx)
                     self.on_progress(progress)
                 if progress.done:
                     return True
@@ -137,5 +157,4 @@ class ConfirmationWaiter:
                 raise NotConfirmed(f"transaction {tx} is in block {number} but has {progress.confirmations} of "
                                    f"{self.confirmations} confirmations: the chain is not producing blocks "
                                    "(confirmations = 0 suits a chain that mines on demand)")
-            pause = self.poll_s if pace is None else max(self.poll_s, min(pace / 4, MAX_CONFIRMATION_POLL_S))
-            self.stop.pause(pause, f"waiting for {self.confirmations} confirmations of {tx}")
+            self.stop.pause(self.clock.delay(self.poll_s), f"waiting for {self.confirmations} confirmations of {tx}")

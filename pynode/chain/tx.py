@@ -1,7 +1,8 @@
 """Sending transactions: simulate, sign locally, EIP-1559 fees, nonces, receipts.
 
-Every transaction is first simulated with `eth_call`, so a revert is reported
-with the contract's custom error before any gas is spent. A transaction that
+Every transaction is first simulated (`eth_estimateGas` executes the call, and
+a revert comes back with the same revert data as `eth_call`'s), so a revert is
+reported with the contract's custom error before any gas is spent. A transaction that
 is not mined in time is replaced (same nonce, fees raised by more than the
 10% nodes require), and whichever version is mined counts, once ``confirmations``
 blocks are on top of its block and that block is still canonical
@@ -28,6 +29,7 @@ from web3.exceptions import (
 )
 
 from pynode.chain.confirmations import DEFAULT_CONFIRMATIONS, ConfirmationWaiter, Progress
+from pynode.chain.heads import BlockClock
 from pynode.chain.revert import RevertDecoder
 from pynode.core.errors import FabmeshError, NonceTooLow, TransientError, TxAlreadyKnown
 from pynode.stop import StopEvent
@@ -135,7 +137,7 @@ class TxSender:
     def __init__(self, w3: Web3, account: LocalAccount, decoder: RevertDecoder, *,
                  confirmations: int = DEFAULT_CONFIRMATIONS, replace_after_s: float = 30.0,
                  give_up_after_s: float = 300.0, poll_s: float = 0.1, stop: StopEvent | None = None,
-                 on_progress: Callable[[Progress], None] | None = None) -> None:
+                 on_progress: Callable[[Progress], None] | None = None, clock: BlockClock | None = None) -> None:
         self.w3 = w3
         self.account = account
         self.decoder = decoder
@@ -146,6 +148,7 @@ class TxSender:
         self.poll_s = poll_s
         self.stop = stop or StopEvent()  # set: a receipt wait raises Stopping instead of polling on
         self.nonces = NonceManager(w3, account.address)
+        self.clock = clock or BlockClock(min_s=poll_s)  # when new heads arrive: the pace of every receipt poll
 
     @property
     def address(self) -> str:
@@ -162,8 +165,17 @@ class TxSender:
         them as TransientError, which passes through, so a throttled simulation is retried, never read as a
         revert. What web3 still raises is the node refusing this call (a revert, or e.g. too little balance).
         """
+        return bytes(self._refused_as_revert(request, lambda: self.w3.eth.call(self._call_params(request), block)))
+
+    def estimate(self, request: TxRequest) -> int:
+        """The gas limit to send with: the node executes the call to estimate it, so this is the
+        simulation too (a revert carries the same revert data as eth_call's and is raised the same way)."""
+        estimate = self._refused_as_revert(request, lambda: self.w3.eth.estimate_gas(self._call_params(request)))
+        return int(estimate * GAS_MARGIN)
+
+    def _refused_as_revert(self, request: TxRequest, run: Callable[[], object]):  # noqa: ANN202
         try:
-            return bytes(self.w3.eth.call(self._call_params(request), block))
+            return run()
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             raise TxReverted(request.label, self._reason(exc)) from exc
         except Web3RPCError as exc:
@@ -174,17 +186,16 @@ class TxSender:
         return self.decoder.decode(data) if data else str(exc)
 
     def _fees(self) -> tuple[int, int]:
-        base = self.w3.eth.get_block("latest")["baseFeePerGas"]
+        head = self.w3.eth.get_block("latest")
+        self.clock.saw(int(head["number"]))
         tip = self.w3.eth.max_priority_fee
-        return 2 * base + tip, tip
+        return 2 * head["baseFeePerGas"] + tip, tip
 
     def send(self, request: TxRequest) -> SentTx:
-        self.simulate(request)
+        """Simulates (the gas estimate executes the call: a revert is raised, decoded, before anything is
+        signed), signs, sends, waits for the receipt and its confirmations."""
+        gas = self.estimate(request)
         params = self._call_params(request)
-        try:
-            gas = int(self.w3.eth.estimate_gas(params) * GAS_MARGIN)
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
-            raise TxReverted(request.label, self._reason(exc)) from exc
         max_fee, tip = self._fees()
         tx = {**params, "gas": gas, "chainId": self.w3.eth.chain_id, "maxFeePerGas": max_fee,
               "maxPriorityFeePerGas": tip, "type": 2}
@@ -222,19 +233,25 @@ class TxSender:
             raise
 
     def _await(self, tx: dict, hashes: list[HexBytes]) -> dict:
+        """The receipt is looked for at once (a chain that mines on demand has it), then once per poll of
+        the block clock: a transaction can only turn up in a new block."""
         started = last_sent = time.monotonic()
         while time.monotonic() - started < self.give_up_after_s:
             receipts = (r for r in map(self._receipt, hashes) if r is not None)
             receipt = next(receipts, None)
-            if receipt is not None and self._await_confirmations(receipt, started + self.give_up_after_s):
-                return receipt
+            if receipt is not None:
+                self.clock.saw(receipt["blockNumber"])
+                if self._await_confirmations(receipt, started + self.give_up_after_s):
+                    return receipt
             # (a receipt whose block was reorged out: the tx is back in a pool or gone; look for it again)
             if time.monotonic() - last_sent > self.replace_after_s:
                 tx["maxFeePerGas"] = tx["maxFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
                 tx["maxPriorityFeePerGas"] = tx["maxPriorityFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
                 hashes.append(self._broadcast(tx))
                 last_sent = time.monotonic()
-            self.stop.pause(self.poll_s, f"waiting for the receipt of nonce {tx['nonce']} ({hashes[-1].to_0x_hex()})")
+            self.stop.pause(self.clock.delay(self.poll_s),
+                            f"waiting for the receipt of nonce {tx['nonce']} ({hashes[-1].to_0x_hex()})")
+        self.nonces.resync()  # never mined: the nonce may be free again
         raise TxNotMined(f"nonce {tx['nonce']} not mined after {self.give_up_after_s:.0f}s "
                          f"({', '.join(h.to_0x_hex() for h in hashes)})")
 
@@ -247,7 +264,7 @@ class TxSender:
     def _await_confirmations(self, receipt: dict, deadline: float) -> bool:
         """True once ``confirmations`` blocks are on top of the receipt's (still canonical) block."""
         waiter = ConfirmationWaiter(self.w3, self.confirmations, stop=self.stop, poll_s=self.poll_s,
-                                    on_progress=self.on_progress)
+                                    on_progress=self.on_progress, clock=self.clock)
         return waiter.wait(receipt, deadline)
 
     def _replay_reason(self, params: dict, block: int) -> str:

@@ -22,15 +22,10 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import (
-    ContractCustomError,
-    ContractLogicError,
-    ContractPanicError,
-    TransactionNotFound,
-    Web3RPCError,
-)
+from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from pynode.chain.tx import FEE_BUMP_DEN, FEE_BUMP_NUM, GAS_MARGIN, TxNotMined, TxReverted, TxRequest, TxSender
+from pynode.chain.heads import BlockClock
+from pynode.chain.tx import FEE_BUMP_DEN, FEE_BUMP_NUM, TxNotMined, TxReverted, TxRequest, TxSender
 from pynode.daemon.store import Action, ActionStatus, Store
 from pynode.core.errors import NonceTooLow, TransientError, TxAlreadyKnown
 from pynode.stop import StopEvent
@@ -57,6 +52,7 @@ class JournaledSender:
         self.replace_after_s = replace_after_s
         self.wait_s = wait_s
         self.poll_s = poll_s
+        self.clock = sender.clock if sender is not None else BlockClock(min_s=poll_s)  # when blocks arrive
         self.on_event = on_event or (lambda *a, **k: None)
         self.stop = stop or StopEvent()
         self._chain_id: int | None = None
@@ -71,13 +67,9 @@ class JournaledSender:
             if outcome is not None:
                 return outcome
             raise TransientError(f"order {order_id}: {kind} transaction {pending.tx_hash} still pending")
-        self.sender.simulate(request)
+        gas = self.sender.estimate(request)  # the simulation: a revert is raised before anything is journaled
         params = {"from": self.account.address, "to": request.to, "data": HexBytes(request.data),
                   "value": request.value}
-        try:
-            gas = int(self.w3.eth.estimate_gas(params) * GAS_MARGIN)
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
-            raise TxReverted(request.label, self.sender._reason(exc)) from exc
         max_fee, tip = self.sender._fees()
         action = self.store.plan_action(order_id, kind)
         # the node's own count, not a cached one: after a reorg or a dropped tx the old next nonce is a gap.
@@ -152,7 +144,8 @@ class JournaledSender:
                 last_sent = time.monotonic()
                 self.on_event("tx_replaced", order_id=action.order_id, action=action.kind, tx=new_hash,
                               replaces=hashes[-2])
-            self.stop.pause(self.poll_s, f"waiting for order {action.order_id}'s {action.kind} tx {hashes[-1]} "
+            # a receipt can only turn up in a new block: the sender's block clock paces the polls
+            self.stop.pause(self.clock.delay(self.poll_s), f"waiting for order {action.order_id}'s {action.kind} tx {hashes[-1]} "
                                          "(journaled as sent: the next start resolves it)")
         raise TxNotMined(f"order {action.order_id}: {action.kind} tx {hashes[-1]} not mined after {self.wait_s:.0f}s")
 

@@ -164,7 +164,8 @@ class Node:
         self._dirty: set[int] = set()
         self._stepped_at: dict[int, float] = {}
         self._first_cycle = True
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Any, Any] = {}  # reads at the head ``_tip``: valid until the head changes
+        self._tip: tuple[int, bytes] | None = None
         self._failures = 0
         self.safe_head = -1
         self._awaiting: dict[tuple[int, str], _Mined] = {}  # own mined txs short of confirmation depth
@@ -275,13 +276,16 @@ class Node:
             self.partner.check_standing()
             self._startup_cleanup()
         t0 = time.perf_counter()
-        self._cache = {}
-        head = chain.reader.head()
+        head_block = chain.w3.eth.get_block("latest")
+        head = int(head_block["number"])
+        self.sender.clock.saw(head)
+        moved = self._new_head(head_block)
         self.safe_head = head - self.config.confirmations
         self.store.note_seen(head)
-        self._check_reorg()
+        if moved:  # the same head hash is the same chain: nothing to compare, nothing new to read
+            self._check_reorg()
         self._scan(self.safe_head)
-        self._report_confirmations(head)
+        self._report_confirmations(head, int(head_block["timestamp"]))
         t1 = time.perf_counter()
         if self._first_cycle:
             self._resolve_all_pending()
@@ -294,6 +298,16 @@ class Node:
         self.metrics.cycle_ok(last_processed=last if last is not None else -1, head=head)
         self.metrics.set_jobs(self.store.count_by_state())
         del chain
+
+    def _new_head(self, head_block: Mapping[str, Any]) -> bool:
+        """Starts the per-head cache (chain time, own registry entry, orders as loaded) on a new head;
+        False when the head is the one the last cycle saw, whose reads all still hold."""
+        tip = (int(head_block["number"]), bytes(head_block["hash"]))
+        if tip == self._tip:
+            return False
+        self._tip = tip
+        self._cache = {"now": int(head_block["timestamp"])}
+        return True
 
     def _startup_cleanup(self) -> None:
         """Removes partial files a killed run left (decryptions and atomic writes in progress)."""
@@ -428,11 +442,15 @@ class Node:
         return new
 
     def load(self, order_id: int) -> OrderTracker | None:
-        """The order at the confirmed block, or None while unconfirmed changes are still settling."""
-        tracker = self.chain.book.load_order(order_id, self.chain.from_block, max(self.safe_head, 0))
-        if self.config.confirmations and order_hash(tracker.order) != self.chain.book.order_hash(order_id):
-            return None
-        return tracker
+        """The order at the confirmed block, or None while unconfirmed changes are still settling.
+        Read once per head: an order changes only in a new block (our own transactions included)."""
+        key = ("order", order_id)
+        if key not in self._cache:
+            tracker = self.chain.book.load_order(order_id, self.chain.from_block, max(self.safe_head, 0))
+            if self.config.confirmations and order_hash(tracker.order) != self.chain.book.order_hash(order_id):
+                tracker = None
+            self._cache[key] = tracker
+        return self._cache[key]
 
     def step(self, job: Job) -> None:
         for action in self.store.actions(job.order_id, pending=True):
@@ -469,12 +487,10 @@ class Node:
             self._finish(job, JobState.CLOSED, status.name.lower())
 
     def _now(self) -> int:
-        """Chain time, read once per cycle."""
-        if "now" not in self._cache:
-            self._cache["now"] = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        """Chain time: the head's timestamp."""
         return self._cache["now"]
 
-    def _info(self):  # noqa: ANN202 - PartnerInfo, read once per cycle
+    def _info(self):  # noqa: ANN202 - PartnerInfo, read once per head
         if "info" not in self._cache:
             # at the safe block: a capability gained in a block that may still vanish does not count yet
             self._cache["info"] = self.chain.registry.partner_info(self.address, max(self.safe_head,
@@ -570,28 +586,33 @@ class Node:
             self.log.info("tx_mined", order_id=job.order_id, action=kind, tx=outcome.tx_hash,
                           block=outcome.block_number)
             if self.config.confirmations:
-                self._awaiting[(job.order_id, kind)] = self._mined(outcome)
+                self._awaiting[(job.order_id, kind)] = _Mined(outcome)
                 self.metrics.awaiting_confirmation.set(len(self._awaiting))
         return outcome
 
-    def _mined(self, outcome: Outcome) -> _Mined:
-        block = outcome.block_number
-        stamp = int(self.chain.w3.eth.get_block(block)["timestamp"])
-        parent = int(self.chain.w3.eth.get_block(block - 1)["timestamp"]) if block else stamp
-        return _Mined(outcome, stamp, block_time((block - 1, parent), (block, stamp)))
+    def _stamp(self, mined: _Mined) -> int:
+        """The mined block's timestamp and its parent's pace, read once and only for a progress line."""
+        if mined.timestamp is None:
+            block = mined.outcome.block_number
+            mined.timestamp = int(self.chain.w3.eth.get_block(block)["timestamp"])
+            parent = int(self.chain.w3.eth.get_block(block - 1)["timestamp"]) if block else mined.timestamp
+            mined.block_time_s = block_time((block - 1, parent), (block, mined.timestamp))
+        return mined.timestamp
 
-    def _report_confirmations(self, head: int) -> None:
+    def _report_confirmations(self, head: int, now: int) -> None:
         """Logs how deep each of the node's own mined transactions is, as blocks arrive, until it has
         ``confirmations`` blocks on top. Nothing builds on it before: the job's next step reads the order
         at the safe block and waits while that differs from the head's."""
         if not self._awaiting:
             return
-        now = int(self.chain.w3.eth.get_block(head)["timestamp"])
         for (order_id, kind), mined in list(self._awaiting.items()):
             block = mined.outcome.block_number
-            pace = block_time((block, mined.timestamp), (head, now)) or mined.block_time_s
-            progress = Progress(block, head, self.config.confirmations, pace, tx_hash=mined.outcome.tx_hash,
+            progress = Progress(block, head, self.config.confirmations, tx_hash=mined.outcome.tx_hash,
                                 order_id=order_id)
+            if not progress.done:  # how long it still takes: by the chain's clock
+                pace = block_time((block, self._stamp(mined)), (head, now)) or mined.block_time_s
+                progress = Progress(block, head, self.config.confirmations, pace, tx_hash=mined.outcome.tx_hash,
+                                    order_id=order_id)
             if progress.done:
                 del self._awaiting[(order_id, kind)]
                 self.log.info("tx_confirmed", action=kind, **progress.fields())
@@ -706,8 +727,8 @@ class _Mined:
     """One of the node's own transactions, mined, on its way to confirmation depth."""
 
     outcome: Outcome
-    timestamp: int  # of its block: the block time estimate runs from there to the head
-    block_time_s: float | None  # from its parent, until a block lands on top
+    timestamp: int | None = None  # of its block (read when first needed): the block time runs from there to the head
+    block_time_s: float | None = None  # from its parent, until a block lands on top
     reported: int = -1  # confirmations last logged
 
 

@@ -58,6 +58,8 @@ class OrderWatcher:
         self._done: set[int] = set()
         self._dirty: set[int] = set()
         self._refreshed_at = 0.0
+        self._head: int | None = None  # the head the last cycle read
+        self._failed = False  # a step raised in the last cycle
         self._next_block = self.chain.from_block
         self.stats = WatchStats()
 
@@ -77,8 +79,8 @@ class OrderWatcher:
             return f"{info.failed_qa} failed QA, more than {self.policy.max_failed_qa}"
         return self.buyer.claimant_refusal(tracker)  # vetting, suspension, unbonding, certifications
 
-    def _discover(self) -> None:
-        head = self.chain.reader.head() - self.chain.confirmations
+    def _discover(self, head: int) -> None:
+        head -= self.chain.confirmations
         if head < self._next_block:
             return
         buyer_topic = "0x" + bytes.fromhex(self.address[2:]).rjust(32, b"\0").hex()
@@ -94,24 +96,32 @@ class OrderWatcher:
         self._next_block = head + 1
 
     def cycle(self) -> WatchStats:
-        self._discover()
-        if time.monotonic() - self._refreshed_at >= REFRESH_S:
+        """One head read; the rest only when a new block came (nothing the watcher reads changes without
+        one), a step failed last time (retried every cycle) or the periodic refresh is due."""
+        head = self.chain.reader.head()
+        refresh = time.monotonic() - self._refreshed_at >= REFRESH_S
+        if head == self._head and not refresh and not self._failed:
+            return self.stats
+        self._head, self._failed = head, False
+        self._discover(head)
+        if refresh:
             self._dirty |= self._known
             self._refreshed_at = time.monotonic()
         for order_id in sorted(self._dirty - self._done):
             try:
-                if self._step(order_id):
+                if self._step(order_id, head):
                     self._dirty.discard(order_id)
             except Exception as exc:  # noqa: BLE001 - sorted: one order's trouble never stops the others
                 if classify(exc) is Kind.FATAL and not isinstance(exc, TxReverted):
                     raise
+                self._failed = True
                 self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
         return self.stats
 
-    def _step(self, order_id: int) -> bool:
+    def _step(self, order_id: int, head: int) -> bool:
         """Acts on the order as the safe block has it; False while its newest change is short of that depth
         (a claim 1 block deep may still vanish, and sealing the design key to it cannot be undone)."""
-        tracker = self.chain.settled_order(order_id, wait_s=0)
+        tracker = self.chain.settled_order(order_id, wait_s=0, head=head)
         if tracker is None:
             return False
         status = tracker.status

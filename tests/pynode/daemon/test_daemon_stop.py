@@ -53,7 +53,7 @@ class NeverMines:
         return 50_000
 
     def get_block(self, block):
-        return {"baseFeePerGas": 7}
+        return {"baseFeePerGas": 7, "number": 1}
 
     def get_transaction_count(self, address, block):
         return 3

@@ -1,0 +1,226 @@
+"""What a poll costs: heads paced by the block clock, receipts and confirmation checks only when they can help.
+
+A metered provider bills every request; these pin the requests each decision sends (no sockets: a
+recording transport answers as a chain would).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hexbytes import HexBytes
+from rpc_fakes import RATE_LIMITS, fake_web3
+
+from pynode.chain.confirmations import ConfirmationWaiter, Progress
+from pynode.chain.heads import LATE, MARGIN, BlockClock
+from pynode.chain.revert import RevertDecoder
+from pynode.chain.tx import TxReverted, TxRequest, TxSender
+from pynode.core.errors import RateLimited
+from pynode.stop import StopEvent
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class NoWait(StopEvent):
+    """Records the pauses instead of sleeping them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float] = []
+
+    def pause(self, seconds: float, doing: str = "waiting") -> None:
+        self.pauses.append(seconds)
+
+
+def test_the_clock_polls_just_after_the_next_block_is_due() -> None:
+    clock = Clock()
+    heads = BlockClock(min_s=0.05, max_s=5.0, unknown_s=0.5, clock=clock)
+    assert heads.delay() == 0.5  # no pace yet
+    assert heads.saw(10) is True and heads.saw(10) is False  # the same height is no news
+    assert heads.delay() == 0.5  # one head: still no pace
+    clock.now += 2.0
+    assert heads.saw(11) is True and heads.block_s == 2.0
+    assert heads.delay() == pytest.approx(2.0 * (1 + MARGIN))  # the next block, plus a margin
+    clock.now += 1.5
+    assert heads.delay() == pytest.approx(2.0 * (1 + MARGIN) - 1.5)
+    clock.now += 1.0  # due, not there: look again at a fraction of a block
+    assert heads.delay() == pytest.approx(2.0 * LATE)
+    assert heads.delay(floor_s=1.0) == 1.0  # never below the caller's floor
+
+
+def test_the_clock_learns_the_pace_per_block_and_smooths_it() -> None:
+    clock = Clock()
+    heads = BlockClock(clock=clock)
+    heads.saw(10)
+    clock.now += 3.0
+    heads.saw(13)  # three blocks in 3 s (a head seen every few blocks)
+    assert heads.block_s == 1.0
+    clock.now += 2.0
+    heads.saw(14)  # a slow block moves the estimate, not all the way
+    assert 1.0 < heads.block_s < 2.0
+
+
+def test_the_clock_never_waits_longer_than_its_cap() -> None:
+    clock = Clock()
+    heads = BlockClock(max_s=2.0, clock=clock)
+    heads.saw(1)
+    clock.now += 60.0  # a chain that mines on demand: one block a minute
+    heads.saw(2)
+    assert heads.delay() == 2.0
+
+
+# -- the confirmation wait ------------------------------------------------------------------------
+
+def _hash(n: int, fork: str = "") -> str:
+    return "0x" + (f"{fork}{n}".encode().hex()).rjust(64, "0")
+
+
+def _block(n: int, *, fork: str = "", parent_fork: str = "", stamp: int | None = None) -> dict:
+    return {"number": hex(n), "hash": _hash(n, fork), "parentHash": _hash(n - 1, parent_fork),
+            "timestamp": hex(1_000 + 12 * n if stamp is None else stamp), "baseFeePerGas": hex(7)}
+
+
+class Chain:
+    """Answers eth_getBlockByNumber: 'latest' from a script of heads, numbers from the canonical chain."""
+
+    def __init__(self, heads: list[dict], canonical: dict[int, dict] | None = None) -> None:
+        self.heads = heads
+        self.canonical = canonical or {}
+
+    def __call__(self, method: str, params: list) -> dict:
+        if method == "eth_chainId":
+            return {"result": "0x1"}
+        if method == "eth_getBlockByNumber":
+            if params[0] == "latest":
+                return {"result": self.heads.pop(0) if len(self.heads) > 1 else self.heads[0]}
+            return {"result": self.canonical[int(params[0], 16)]}
+        raise AssertionError(f"unexpected {method}")
+
+
+RECEIPT = {"blockNumber": 10, "blockHash": HexBytes(_hash(10)), "transactionHash": HexBytes("0x" + "ab" * 32)}
+
+
+def _numbers(transport) -> list:  # noqa: ANN001
+    return [params[0] for method, params in transport.calls if method == "eth_getBlockByNumber"]
+
+
+def _waiter(w3, confirmations: int, **kwargs) -> tuple[ConfirmationWaiter, NoWait]:  # noqa: ANN001, ANN003
+    stop = NoWait()
+    return ConfirmationWaiter(w3, confirmations, stop=stop, poll_s=0.01, **kwargs), stop
+
+
+def test_one_confirmation_costs_one_head_read_per_poll_and_nothing_else() -> None:
+    w3, transport = fake_web3(Chain([_block(10), _block(10), _block(11)]))
+    waiter, stop = _waiter(w3, 1)
+    assert waiter.wait(RECEIPT, deadline=float("inf")) is True
+    assert _numbers(transport) == ["latest"] * 3  # block 10 checked as the head, then as the head's parent
+    assert len(stop.pauses) == 2
+
+
+def test_a_parent_link_that_differs_is_a_reorg_without_another_request() -> None:
+    w3, transport = fake_web3(Chain([_block(11, parent_fork="x")]))
+    waiter, _ = _waiter(w3, 1)
+    assert waiter.wait(RECEIPT, deadline=float("inf")) is False
+    assert _numbers(transport) == ["latest"]
+
+
+def test_at_depth_the_receipts_block_is_fetched_once_and_decides() -> None:
+    canonical = {10: _block(10)}
+    w3, transport = fake_web3(Chain([_block(12), _block(13)], canonical))
+    waiter, _ = _waiter(w3, 3)
+    assert waiter.wait(RECEIPT, deadline=float("inf")) is True
+    assert _numbers(transport) == ["latest", "latest", "0xa"]  # 2 deep: no check yet; 3 deep: the check
+    canonical[10] = _block(10, fork="x")  # another block holds height 10 now
+    w3, _ = fake_web3(Chain([_block(13)], canonical))
+    waiter, _ = _waiter(w3, 3)
+    assert waiter.wait(RECEIPT, deadline=float("inf")) is False
+
+
+def test_a_progress_line_gets_the_pace_by_the_chains_clock() -> None:
+    canonical = {9: _block(9), 10: _block(10)}
+    w3, transport = fake_web3(Chain([_block(10), _block(11), _block(12)], canonical))
+    seen: list[Progress] = []
+    waiter, _ = _waiter(w3, 2, on_progress=seen.append)
+    assert waiter.wait(RECEIPT, deadline=float("inf")) is True
+    assert [(p.confirmations, p.remaining_s) for p in seen] == [(0, 24.0), (1, 12.0), (2, 0.0)]
+    # the parent once (the first pace), block 10 at depth (two on top: the head's parent link no longer covers it)
+    assert _numbers(transport) == ["latest", "0x9", "latest", "latest", "0xa"]
+
+
+def test_polls_follow_the_connections_block_clock() -> None:
+    clock = Clock()
+    heads = BlockClock(min_s=0.01, clock=clock)
+    heads.saw(9)
+    clock.now += 1.0
+    heads.saw(10)  # 1 s blocks, the last one just seen
+    w3, _ = fake_web3(Chain([_block(10), _block(10), _block(11)]))
+    waiter, stop = _waiter(w3, 1, clock=heads)
+    assert waiter.wait(RECEIPT, deadline=float("inf")) is True
+    assert stop.pauses and all(p > 0.1 for p in stop.pauses)  # paced by blocks, not by poll_s
+
+
+# -- simulation ------------------------------------------------------------------------------------
+
+class _Account:
+    address = "0x" + "22" * 20
+
+
+REQUEST = TxRequest(to="0x" + "11" * 20, data=b"\x12\x34\x56\x78", label="claim order 1")
+NOPE = {"error": {"code": 3, "message": "execution reverted", "data": "0x08c379a0" + (
+    "20".rjust(64, "0") + "4".rjust(64, "0") + b"nope".hex().ljust(64, "0"))}}
+
+
+def _on(method_name: str, reply: dict):  # noqa: ANN202
+    def handler(method: str, params: list) -> dict:
+        if method == "eth_chainId":
+            return {"result": "0x1"}
+        assert method == method_name, method
+        return reply
+    return handler
+
+
+def test_the_gas_estimate_is_the_simulation_a_revert_decoded_as_eth_calls() -> None:
+    w3, transport = fake_web3(_on("eth_estimateGas", NOPE))
+    with pytest.raises(TxReverted, match="claim order 1 reverted: .*nope"):
+        TxSender(w3, _Account(), RevertDecoder()).estimate(REQUEST)
+    w3, _ = fake_web3(_on("eth_call", NOPE))
+    with pytest.raises(TxReverted, match="claim order 1 reverted: .*nope"):
+        TxSender(w3, _Account(), RevertDecoder()).simulate(REQUEST)
+    w3, _ = fake_web3(_on("eth_estimateGas", {"result": hex(100_000)}))
+    assert TxSender(w3, _Account(), RevertDecoder()).estimate(REQUEST) == 120_000  # with the margin
+
+
+def test_a_rate_limited_estimate_is_transient_never_a_revert() -> None:
+    w3, _ = fake_web3(_on("eth_estimateGas", RATE_LIMITS["infura_rate_200"][0]))
+    with pytest.raises(RateLimited):
+        TxSender(w3, _Account(), RevertDecoder()).estimate(REQUEST)
+
+
+def test_send_simulates_once_the_estimate_then_the_fees_from_one_head_read() -> None:
+    calls: list[str] = []
+
+    def handler(method: str, params: list) -> dict:
+        calls.append(method)
+        if method == "eth_estimateGas":
+            return NOPE
+        return {"result": "0x1"}
+
+    w3, _ = fake_web3(handler)
+    with pytest.raises(TxReverted):
+        TxSender(w3, _Account(), RevertDecoder()).send(REQUEST)
+    assert [c for c in calls if c != "eth_chainId"] == ["eth_estimateGas"]  # nothing signed or sent
+
+
+def test_a_progress_line_when_the_first_head_is_already_on_top() -> None:
+    canonical = {10: _block(10)}
+    w3, transport = fake_web3(Chain([_block(11), _block(12)], canonical))
+    seen: list[Progress] = []
+    waiter, _ = _waiter(w3, 2, on_progress=seen.append)
+    assert waiter.wait(RECEIPT, deadline=float("inf")) is True
+    assert [(p.confirmations, p.remaining_s) for p in seen] == [(1, 12.0), (2, 0.0)]
+    assert _numbers(transport) == ["latest", "0xa", "latest", "0xa"]  # its timestamp (1 deep), its hash at depth

@@ -125,7 +125,7 @@ class ConfirmationWaiter:
         while True:
             head_block = self.w3.eth.get_block("latest")
             head = int(head_block["number"])
-            self.clock.saw(head)
+            self.clock.saw(head, head_block)
             if head_block["hash"] != seen:
                 seen = head_block["hash"]
                 if head < number:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 MARGIN = 0.1  # of a block time: poll this long after a block is due (its propagation, our clock's skew)
 LATE = 0.125  # of a block time: how often a late block is looked for
@@ -34,19 +35,30 @@ class BlockClock:
         self.head: int | None = None
         self.seen_at = 0.0  # when ``head`` was first seen
         self.block_s: float | None = None
+        self.block: Mapping[str, Any] | None = None  # the head block itself, when it was read whole
 
-    def saw(self, head: int) -> bool:
-        """Notes a head read from the chain; True if it is new (a different height than the last one)."""
+    def saw(self, head: int, block: Mapping[str, Any] | None = None) -> bool:
+        """Notes a head read from the chain (``block``: the head block, if read whole); True if it is new
+        (a different height than the last one)."""
         now = self._clock()
         with self._lock:
             if head == self.head:
+                self.block = block or self.block
                 return False
             if self.head is not None and head > self.head:
                 sample = (now - self.seen_at) / (head - self.head)
                 self.block_s = sample if self.block_s is None else \
                     (1 - SMOOTHING) * self.block_s + SMOOTHING * sample
-            self.head, self.seen_at = head, now
+            self.head, self.seen_at, self.block = head, now, block
             return True
+
+    def current_block(self) -> Mapping[str, Any] | None:
+        """The head block last read, while no newer block is due yet (it is still the head, or one behind
+        at most); None if there is none or it may be older."""
+        with self._lock:
+            if self.block is None or self.block_s is None or self._clock() >= self.seen_at + self.block_s:
+                return None
+            return self.block
 
     def delay(self, floor_s: float | None = None) -> float:
         """Seconds until the next poll is worth it (at least ``floor_s``, or the clock's ``min_s``)."""

@@ -149,6 +149,7 @@ class TxSender:
         self.stop = stop or StopEvent()  # set: a receipt wait raises Stopping instead of polling on
         self.nonces = NonceManager(w3, account.address)
         self.clock = clock or BlockClock(min_s=poll_s)  # when new heads arrive: the pace of every receipt poll
+        self._tip: tuple[int, int] | None = None  # (head, the node's suggested tip at it)
 
     @property
     def address(self) -> str:
@@ -186,9 +187,16 @@ class TxSender:
         return self.decoder.decode(data) if data else str(exc)
 
     def _fees(self) -> tuple[int, int]:
-        head = self.w3.eth.get_block("latest")
-        self.clock.saw(int(head["number"]))
-        tip = self.w3.eth.max_priority_fee
+        """EIP-1559 fees from the head block (one read a block: a base fee one block old is covered by the
+        doubling, which outlasts several full blocks of +12.5 %) and the node's tip, asked once per head."""
+        head = self.clock.current_block()
+        if head is None:
+            head = self.w3.eth.get_block("latest")
+            self.clock.saw(int(head["number"]), head)
+        number = int(head["number"])
+        if self._tip is None or self._tip[0] != number:
+            self._tip = (number, self.w3.eth.max_priority_fee)
+        tip = self._tip[1]
         return 2 * head["baseFeePerGas"] + tip, tip
 
     def send(self, request: TxRequest) -> SentTx:

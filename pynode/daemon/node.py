@@ -278,7 +278,7 @@ class Node:
         t0 = time.perf_counter()
         head_block = chain.w3.eth.get_block("latest")
         head = int(head_block["number"])
-        self.sender.clock.saw(head)
+        self.sender.clock.saw(head, head_block)
         moved = self._new_head(head_block)
         self.safe_head = head - self.config.confirmations
         self.store.note_seen(head)

@@ -224,3 +224,43 @@ def test_a_progress_line_when_the_first_head_is_already_on_top() -> None:
     assert waiter.wait(RECEIPT, deadline=float("inf")) is True
     assert [(p.confirmations, p.remaining_s) for p in seen] == [(1, 12.0), (2, 0.0)]
     assert _numbers(transport) == ["latest", "0xa", "latest", "0xa"]  # its timestamp (1 deep), its hash at depth
+
+
+def test_the_head_block_serves_until_the_next_one_is_due() -> None:
+    clock = Clock()
+    heads = BlockClock(clock=clock)
+    heads.saw(9)
+    clock.now += 1.0
+    block = {"number": 10, "baseFeePerGas": 7}
+    heads.saw(10, block)
+    assert heads.current_block() is block
+    clock.now += 0.99
+    assert heads.current_block() is block
+    clock.now += 0.02  # block 11 is due: the block read may no longer be the head
+    assert heads.current_block() is None
+    heads.saw(11)  # a head read without its block
+    assert heads.current_block() is None
+
+
+def test_fees_are_read_once_per_head() -> None:
+    calls: list[str] = []
+    head = [_block(10)]
+
+    def handler(method: str, params: list) -> dict:
+        calls.append(method)
+        if method == "eth_getBlockByNumber":
+            return {"result": head[0]}
+        return {"result": "0x3"}  # eth_maxPriorityFeePerGas
+
+    clock = Clock()
+    w3, _ = fake_web3(handler)
+    sender = TxSender(w3, _Account(), RevertDecoder(), clock=BlockClock(clock=clock))
+    sender.clock.saw(9)
+    clock.now += 1.0
+    assert sender._fees() == (2 * 7 + 3, 3)
+    assert sender._fees() == (2 * 7 + 3, 3)  # the same head: nothing asked again
+    assert calls == ["eth_getBlockByNumber", "eth_maxPriorityFeePerGas"]
+    clock.now += 1.5  # the next block is due: the head and the tip are read again
+    head[0] = _block(11)
+    sender._fees()
+    assert calls[2:] == ["eth_getBlockByNumber", "eth_maxPriorityFeePerGas"]

@@ -97,9 +97,9 @@ class Chain:
             safe = safe_block(head, self.confirmations)
             if self.confirmations <= 0:
                 return self.book.load_order(order_id, self.from_block, head)
-            if safe >= self.from_block and self.book.order_hash(order_id, safe) == self.book.order_hash(order_id,
-                                                                                                      head):
-                return self.book.load_order(order_id, self.from_block, safe)
+            if safe >= self.from_block and (settled := self.book.order_hash(order_id, safe)) == \
+                    self.book.order_hash(order_id, head):
+                return self.book.load_order(order_id, self.from_block, safe, expected=settled)
             if wait_s <= 0 and self.on_progress is None:
                 return None  # nobody to tell how deep the change is
             if head != seen:

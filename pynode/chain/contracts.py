@@ -238,15 +238,17 @@ class OrderBook(_Wrapper):
             self._posted_at[order_id] = logs[0].block_number
         return logs
 
-    def load_order(self, order_id: int, from_block: int, block: int | None = None) -> OrderTracker:
+    def load_order(self, order_id: int, from_block: int, block: int | None = None, *,
+                   expected: bytes | None = None) -> OrderTracker:
         """Rebuilds order `order_id` from its events and checks it against the on-chain commitment.
 
         Logs and state are read at the same block. A node may answer eth_getLogs for its newest
         block before that block's logs are indexed, so a mismatch is re-read a few times before it
-        is reported as out of sync (missing or forged logs).
+        is reported as out of sync (missing or forged logs). ``expected``: the commitment at ``block``,
+        if the caller just read it.
         """
         block = self.reader.head() if block is None else block
-        expected = self.order_hash(order_id, block)
+        expected = self.order_hash(order_id, block) if expected is None else expected
         for attempt in range(LOG_INDEX_RETRIES):
             logs = self.order_logs(order_id, from_block, block)
             if not logs:

@@ -18,7 +18,9 @@ rest of pynode is either a normal reply, an execution revert (web3's
                        JSON-RPC answer: retrying cannot help
 ``TxAlreadyKnown``     eth_sendRawTransaction of bytes the node has ("already known",
                        "already imported", besu's "Known transaction")
-``NonceTooLow``        eth_sendRawTransaction with a used nonce ("nonce too low")
+``NonceTooLow``        eth_sendRawTransaction with a used nonce ("nonce too low"), or
+                       one a pooled transaction of the account holds ("replacement
+                       transaction underpriced": another sender took it first)
 =====================  ==============================================================
 
 Any other JSON-RPC error goes back to web3 unchanged (it raises ``Web3RPCError``
@@ -106,7 +108,7 @@ _BEHIND_WORDS = re.compile(r"header not found|unknown block|block not found|cann
                            r"beyond (the )?current head|after last accepted block|missing trie node|"
                            r"invalid block range params", re.IGNORECASE)
 _KNOWN_TX = re.compile(r"already known|already imported|known transaction|alreadyknown", re.IGNORECASE)
-_NONCE_LOW = re.compile(r"nonce too low|oldnonce", re.IGNORECASE)
+_NONCE_LOW = re.compile(r"nonce too low|oldnonce|replacement transaction underpriced", re.IGNORECASE)
 _BRACKET = re.compile(r"\[\s*(0x[0-9a-fA-F]+|\d+)\s*,\s*(0x[0-9a-fA-F]+|\d+)\s*\]")
 _DASH_RANGE = re.compile(r"range (\d+)\s*-\s*(\d+)")
 # block caps a range refusal names ("narrow your filter: N" is a block count there, a log count in a result one)

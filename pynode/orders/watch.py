@@ -83,14 +83,16 @@ class OrderWatcher:
         head -= self.chain.confirmations
         if head < self._next_block:
             return
-        buyer_topic = "0x" + bytes.fromhex(self.address[2:]).rjust(32, b"\0").hex()
-        posted = set()
-        for event in self.chain.book.logs(("OrderPosted",), None, buyer_topic, from_block=self._next_block,
+        # one query for both (a metered provider bills requests, not bytes): the posts are the buyer's own
+        posted, touched = set(), set()
+        for event in self.chain.book.logs(("OrderPosted", *ACTIONABLE_EVENTS), from_block=self._next_block,
                                           to_block=head):
-            posted.add(int(event.args["orderId"]))
-            self.chain.book.note_posted(int(event.args["orderId"]), event.block_number)
-        touched = {int(e.args["orderId"]) for e in self.chain.book.logs(
-            ACTIONABLE_EVENTS, from_block=self._next_block, to_block=head)}
+            order_id = int(event.args["orderId"])
+            if event.event != "OrderPosted":
+                touched.add(order_id)
+            elif to_checksum_address(event.args["buyer"]) == to_checksum_address(self.address):
+                posted.add(order_id)
+                self.chain.book.note_posted(order_id, event.block_number)
         self._known |= posted
         self._dirty |= posted | (touched & self._known)
         self._next_block = head + 1

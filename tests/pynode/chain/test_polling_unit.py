@@ -264,3 +264,52 @@ def test_fees_are_read_once_per_head() -> None:
     head[0] = _block(11)
     sender._fees()
     assert calls[2:] == ["eth_getBlockByNumber", "eth_maxPriorityFeePerGas"]
+
+
+# -- an order's settled state ----------------------------------------------------------------------
+
+class _Book:
+    """Order 5: its commitment per block (the newest change at ``changed``), counted reads."""
+
+    def __init__(self, changed: int) -> None:
+        self.changed = changed
+        self.reads: list[tuple] = []
+
+    def order_hash(self, order_id: int, block: int) -> bytes:
+        self.reads.append(("hash", block))
+        return b"new" if block >= self.changed else b"old"
+
+    def load_order(self, order_id: int, from_block: int, block: int, *, expected: bytes | None = None) -> tuple:
+        self.reads.append(("load", block, expected))
+        return ("order", block)
+
+    def logs(self, *args, **kwargs) -> list:  # noqa: ANN002, ANN003
+        self.reads.append(("logs",))
+        return []
+
+
+def _chain(book: _Book, on_progress=None):  # noqa: ANN001, ANN202
+    from types import SimpleNamespace
+
+    from pynode.chain.client import Chain
+
+    w3 = SimpleNamespace(eth=SimpleNamespace(block_number=20))
+    return Chain(w3, SimpleNamespace(deploy_block=1), None, book, None, 2, on_progress=on_progress)
+
+
+def test_a_settled_order_reads_its_commitment_once_per_block() -> None:
+    book = _Book(changed=15)
+    assert _chain(book).settled_order(5, wait_s=0, head=20) == ("order", 18)
+    assert book.reads == [("hash", 18), ("hash", 20), ("load", 18, b"new")]  # the safe block's hash passed on
+
+
+def test_an_unsettled_order_without_a_listener_costs_only_the_comparison() -> None:
+    book = _Book(changed=19)  # 1 deep of 2
+    assert _chain(book).settled_order(5, wait_s=0, head=20) is None
+    assert book.reads == [("hash", 18), ("hash", 20)]
+    seen: list = []
+    book = _Book(changed=19)
+    chain = _chain(book, on_progress=seen.append)
+    chain.w3.eth.get_block = lambda n: {"number": n, "timestamp": 1_000 + 12 * n}
+    assert chain.settled_order(5, wait_s=0, head=20) is None
+    assert ("logs",) in book.reads and len(seen) == 1  # a listener hears how deep the change is

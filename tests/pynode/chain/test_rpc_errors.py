@@ -144,6 +144,7 @@ def test_a_log_range_past_a_lagging_nodes_head_is_transient_not_a_refusal(messag
     ("transaction already imported", errors.TxAlreadyKnown),
     ("nonce too low: next nonce 5, tx nonce 4", errors.NonceTooLow),  # geth
     ("Nonce too low", errors.NonceTooLow),  # besu, anvil
+    ("replacement transaction underpriced", errors.NonceTooLow),  # geth, anvil: a pooled tx holds the nonce
 ])
 def test_a_refused_broadcast_is_typed(message: str, expected: type) -> None:
     w3, _ = fake_web3(answering({"error": {"code": -32000, "message": message}}))

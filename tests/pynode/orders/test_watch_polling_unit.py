@@ -9,6 +9,7 @@ from pynode.orders import watch
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 
 BUYER = "0x" + "22" * 20
+OTHER = "0x" + "33" * 20
 
 
 class Reader:
@@ -27,8 +28,10 @@ class Book:
 
     def logs(self, events, *topics, from_block: int, to_block: int):  # noqa: ANN001, ANN002, ANN201
         self.queries.append((events, from_block, to_block))
-        if events == ("OrderPosted",) and from_block <= 50 <= to_block:
-            return [SimpleNamespace(args={"orderId": 7}, block_number=50)]
+        assert not topics and "OrderPosted" in events  # one query: posts and the events the watcher answers
+        if from_block <= 50 <= to_block:
+            return [SimpleNamespace(event="OrderPosted", args={"orderId": 7, "buyer": BUYER}, block_number=50),
+                    SimpleNamespace(event="OrderPosted", args={"orderId": 8, "buyer": OTHER}, block_number=50)]
         return []
 
     def note_posted(self, order_id: int, block: int) -> None:
@@ -61,14 +64,14 @@ def _watcher() -> tuple[OrderWatcher, Chain]:
 def test_an_idle_cycle_is_one_head_read() -> None:
     watcher, chain = _watcher()
     watcher.cycle()
-    assert chain.settle_checks == [100] and len(chain.book.queries) == 2  # posted + actionable events
+    assert chain.settle_checks == [100] and len(chain.book.queries) == 1  # order 7 only: 8 is another buyer's
     for _ in range(5):  # no new block: nothing the watcher reads can have changed
         watcher.cycle()
-    assert chain.reader.reads == 6 and chain.settle_checks == [100] and len(chain.book.queries) == 2
+    assert chain.reader.reads == 6 and chain.settle_checks == [100] and len(chain.book.queries) == 1
     chain.reader.now = 101  # a new block: new logs and the unsettled order again, once
     watcher.cycle()
     watcher.cycle()
-    assert chain.settle_checks == [100, 101] and len(chain.book.queries) == 4
+    assert chain.settle_checks == [100, 101] and len(chain.book.queries) == 2
 
 
 def test_a_failed_step_is_retried_next_cycle_even_without_a_new_block() -> None:

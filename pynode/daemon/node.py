@@ -284,7 +284,8 @@ class Node:
         self.store.note_seen(head)
         if moved:  # the same head hash is the same chain: nothing to compare, nothing new to read
             self._check_reorg()
-        self._scan(self.safe_head)
+        # the head's parent link is the hash of block head - 1 (the safe block at confirmations = 1)
+        self._scan(self.safe_head, {head - 1: "0x" + bytes(head_block["parentHash"]).hex()})
         self._report_confirmations(head, int(head_block["timestamp"]))
         t1 = time.perf_counter()
         if self._first_cycle:
@@ -323,14 +324,14 @@ class Node:
         self._dirty.update(touched)
         self.log.warning("reorg", common_ancestor=fork, jobs_to_recheck=touched)
 
-    def _scan(self, safe_head: int) -> None:
+    def _scan(self, safe_head: int, known_hashes: Mapping[int, str] | None = None) -> None:
         last = self.store.last_processed()
         start = (last + 1) if last is not None else (self.config.start_block if self.config.start_block is not None
                                                      else self.chain.from_block)
         if start > safe_head:
             return
         book, registry = self.chain.book.address, self.chain.registry.address
-        for batch in self.chain.reader.batches([book, registry], start, safe_head):
+        for batch in self.chain.reader.batches([book, registry], start, safe_head, known_hashes=known_hashes):
             started = time.perf_counter()
             events = self.decoder.decode_all(batch.logs)
             self.metrics.observe_decode(len(events), time.perf_counter() - started)

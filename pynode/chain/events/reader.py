@@ -22,7 +22,7 @@ extra request per span); one-shot reads skip it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,19 +152,22 @@ class LogReader:
         self.step = max(1, named if named and named < span else span // 2)
 
     def batches(self, addresses: Iterable[str], from_block: int, to_block: int,
-                topics: Sequence[TopicFilter] = (), *, pin_hashes: bool = True) -> Iterator[LogBatch]:
+                topics: Sequence[TopicFilter] = (), *, pin_hashes: bool = True,
+                known_hashes: Mapping[int, str] | None = None) -> Iterator[LogBatch]:
         """Checked batches covering ``[from_block, to_block]`` in order, each at most ``batch_size`` blocks.
 
         Yielding per batch lets the caller apply and checkpoint each one, so a crash
         during a long catch-up loses at most one batch of work. With ``pin_hashes`` the
-        end block's hash, read before the logs, is returned in ``block_hashes``.
+        end block's hash, read before the logs, is returned in ``block_hashes``; ``known_hashes``
+        are hashes the caller read before this call (a head's parent link), not asked again.
         """
+        known_hashes = known_hashes or {}
         addresses = list(addresses)
         start = from_block
         while start <= to_block:
             end = min(start + min(self.step, self.ceiling) - 1, to_block)
             try:
-                end_hash = self.block_hash(end) if pin_hashes else None
+                end_hash = (known_hashes.get(end) or self.block_hash(end)) if pin_hashes else None
                 logs = self.get_logs(addresses, start, end, topics)
             except LogsRefused as refusal:
                 if end == start:

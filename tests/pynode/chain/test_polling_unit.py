@@ -313,3 +313,23 @@ def test_an_unsettled_order_without_a_listener_costs_only_the_comparison() -> No
     chain.w3.eth.get_block = lambda n: {"number": n, "timestamp": 1_000 + 12 * n}
     assert chain.settled_order(5, wait_s=0, head=20) is None
     assert ("logs",) in book.reads and len(seen) == 1  # a listener hears how deep the change is
+
+
+def test_a_known_end_hash_is_not_asked_again() -> None:
+    from pynode.chain.events.reader import LogReader
+
+    calls: list[tuple[str, list]] = []
+
+    def handler(method: str, params: list) -> dict:
+        calls.append((method, params))
+        if method == "eth_getBlockByNumber":
+            return {"result": {"number": params[0], "hash": "0x" + "aa" * 32}}
+        return {"result": []}  # eth_getLogs: no logs in range
+
+    w3, _ = fake_web3(handler)
+    reader = LogReader(w3, batch_size=10)
+    known = {19: "0x" + "bb" * 32}  # the head's parent link, read with the head
+    batches = list(reader.batches(["0x" + "11" * 20], 5, 19, known_hashes=known))
+    assert [(b.from_block, b.to_block) for b in batches] == [(5, 14), (15, 19)]
+    assert [p[0] for m, p in calls if m == "eth_getBlockByNumber"] == ["0xe"]  # block 14's only
+    assert batches[-1].block_hashes == {19: "0x" + "bb" * 32}

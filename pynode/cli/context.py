@@ -19,6 +19,7 @@ from pynode.chain.tx import SentTx, TxRequest
 from pynode.core.errors import InputError
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
+from pynode.orders.post_index import PostIndex
 from pynode.settings import Settings
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore, unlock_keyfile
@@ -54,7 +55,12 @@ class CliContext:
     def chain(self) -> Chain:
         chain = Chain.connect(self.settings)
         chain.on_progress = self.progress
+        self.post_index(chain).load_into(chain.book)
         return chain
+
+    def post_index(self, chain: Chain) -> PostIndex:
+        """The blocks the orders posted from this home start at."""
+        return PostIndex(self.settings.home, chain.chain_id, chain.book.address)
 
     @staticmethod
     def progress(progress: Progress) -> None:

@@ -102,6 +102,7 @@ def post(ctx: CliContext, design: Path, process: str, material: str, qty: int, p
                   transient=True, disable=ctx.json, console=Console(stderr=True)) as progress:
         task = progress.add_task("encrypt + pin", total=design.stat().st_size)
         posted = buyer.post(request, public_key, progress=lambda n: progress.advance(task, n))
+    ctx.post_index(ctx.chain).add(posted.order_id, posted.sent.block_number)
     data = {"order_id": posted.order_id, "tx": posted.sent.tx_hash, "gas_used": posted.sent.gas_used,
             "design_cid": posted.design.cid, "design_sha256": "0x" + posted.design.plaintext_sha256.hex(),
             "spec_cid": posted.spec_cid, "key_backup_cid": posted.key_backup_cid}

@@ -34,6 +34,7 @@ from eth_account import Account
 from provider_proxy import REFUSALS, Counts, ProviderProxy, ProviderRules
 
 from pynode.chain.client import Chain
+from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import Status
 from pynode.dev.accounts import dev_accounts
 from pynode.dev.net import post_json
@@ -215,11 +216,19 @@ defect_rate = 0.0
                               "--tolerance", "bore_d=10.0±0.05mm")
         return int(posted.json()["order_id"])
 
+    def _status(self, chain: Chain, order_id: int) -> Status:
+        """The order's status as the observer sees it; a head whose logs anvil has not indexed yet (under
+        load, longer than load_order's retries) counts as no news: looked at again next round."""
+        try:
+            return chain.book.load_order(order_id, self.deploy_block).status
+        except OrderOutOfSync:
+            return Status.OPEN
+
     def wait_all(self, orders: list[int], status: Status, deadline: float) -> None:
         chain = self.observer()
         pending = set(orders)
         while pending:
-            pending = {o for o in pending if chain.book.load_order(o, self.deploy_block).status < status}
+            pending = {o for o in pending if self._status(chain, o) < status}
             for process in self.processes:
                 if not process.running():
                     raise RunFailed(f"{process.name} exited: {process.log_tail(5)}")

@@ -19,7 +19,8 @@ class Anvil(EvmProcess):
 
     def __init__(self, workdir: Path, *, port: int | None = None, chain_id: int = 31337,
                  accounts: int = 10, balance_eth: int = 1_000_000,
-                 block_time: float | None = None, base_fee: int = 0, detached: bool = False) -> None:
+                 block_time: float | None = None, base_fee: int = 0, max_persisted_states: int | None = None,
+                 detached: bool = False) -> None:
         self.port = port or free_port()
         self.chain_id = chain_id
         argv = [anvil_bin(), "--host", LOOPBACK, "--port", str(self.port),
@@ -30,4 +31,9 @@ class Anvil(EvmProcess):
                 "--base-fee", str(base_fee)]
         if block_time is not None:
             argv += ["--block-time", str(block_time)]
+        # anvil spills old block states to a cache directory it never cleans up (about 7 GB for a chain
+        # mined 20,000 blocks long): keep it in the workdir, and let long chains keep none on disk.
+        argv += ["--cache-path", str(workdir / "anvil-states")]
+        if max_persisted_states is not None:
+            argv += ["--max-persisted-states", str(max_persisted_states)]
         self.process = ManagedProcess("anvil", argv, workdir / "anvil.log", detached=detached)

@@ -15,9 +15,10 @@ class LocalNetwork:
     """Starts everything or nothing: a failure part-way stops what already started."""
 
     def __init__(self, workdir: Path, organizations: list[str], *, block_time: float | None = None,
-                 detached: bool = False) -> None:
+                 max_persisted_states: int | None = None, detached: bool = False) -> None:
         self.workdir = workdir
-        self.anvil = Anvil(workdir, block_time=block_time, detached=detached)
+        self.anvil = Anvil(workdir, block_time=block_time, max_persisted_states=max_persisted_states,
+                           detached=detached)
         self.kubo = {org: KuboNode(workdir / "ipfs" / org, name=f"kubo-{org}", detached=detached)
                      for org in organizations}
         self.deployment: dict | None = None

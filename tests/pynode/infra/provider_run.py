@@ -90,7 +90,8 @@ class ProviderRun:
         self.poll_interval_s = poll_interval_s
         self.timeout_s = timeout_s
         self.accounts = dev_accounts()
-        self.net = LocalNetwork(workdir / "network", ["shared"], block_time=1)
+        # 20,000 mined blocks: old states stay in anvil's memory window only, none are spilled to disk
+        self.net = LocalNetwork(workdir / "network", ["shared"], block_time=1, max_persisted_states=0)
         self.proxy: ProviderProxy | None = None
         self.processes: list[ManagedProcess] = []
         self._stack = ExitStack()

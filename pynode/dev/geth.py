@@ -51,8 +51,12 @@ class Geth(EvmProcess):
 
     def fund(self, addresses: Iterable[str], wei: int, timeout: float = 30.0) -> None:
         """Sends `wei` from the dev account to each address and waits until every transfer is mined."""
-        hashes = [self.rpc("eth_sendTransaction", {"from": self.dev_account, "to": address, "value": hex(wei)})
-                  for address in addresses]
+        # explicit nonces: geth's own pool-nonce lookup can hand out one nonce twice while a block is
+        # being sealed, and the second transfer is then refused as an underpriced replacement
+        first = int(self.rpc("eth_getTransactionCount", self.dev_account, "pending"), 16)
+        hashes = [self.rpc("eth_sendTransaction", {"from": self.dev_account, "to": address,
+                                                   "value": hex(wei), "nonce": hex(first + offset)})
+                  for offset, address in enumerate(addresses)]
         deadline = time.monotonic() + timeout
         pending = list(hashes)
         while pending:

@@ -49,7 +49,7 @@ from pynode.ipfs.cid import cid_to_digest  # noqa: E402
 from pynode.ipfs.client import IpfsClient  # noqa: E402
 from pynode.ipfs.vault import DesignVault  # noqa: E402
 from pynode.orders.spec_document import build_spec_document  # noqa: E402
-from pynode.settings import Settings  # noqa: E402
+from pynode.core.settings import Settings  # noqa: E402
 
 ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitrator")
 TOLERANCES = {"length": {"nominal": 10.0, "plus": 0.1, "minus": 0.1, "unit": "mm"}}

@@ -37,7 +37,7 @@ from pynode.deploy.deployer import DeployPlan  # noqa: E402
 from pynode.daemon.harness import NodeProcess, make_partner, write_config  # noqa: E402
 from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil  # noqa: E402
 from pynode.dev.deploy import deploy  # noqa: E402
-from pynode.settings import Settings  # noqa: E402
+from pynode.core.settings import Settings  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

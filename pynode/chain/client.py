@@ -18,8 +18,8 @@ from pynode.chain.orders import ORDER_EVENTS, OrderTracker
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id, connect
 from pynode.chain.tx import SentTx, TxRequest, TxSender
-from pynode.settings import Settings
-from pynode.stop import StopEvent
+from pynode.core.settings import Settings
+from pynode.core.stop import StopEvent
 
 SETTLE_WAIT_S = 300.0  # how long a command waits for an order's newest change to reach confirmation depth
 

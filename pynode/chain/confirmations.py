@@ -5,7 +5,7 @@ Reads that lead to an action are made at the *safe block*, head − N, and a sen
 transaction counts as done once N blocks are on top of its block and that block
 is still the canonical one at its height. N = 0 acts on the head itself (a dev
 chain that mines only when a transaction arrives never puts a block on top).
-One default for the CLI and the daemon: :data:`DEFAULT_CONFIRMATIONS`.
+One default for the CLI and the daemon: :data:`pynode.core.settings.DEFAULT_CONFIRMATIONS`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ from web3 import Web3
 
 from pynode.chain.heads import BlockClock
 from pynode.core.errors import TransientError
-from pynode.stop import StopEvent
-
-#: two blocks on top: survives the one-block reorgs that proof-of-stake chains and L2 sequencers still show
-DEFAULT_CONFIRMATIONS = 2
+from pynode.core.stop import StopEvent
 
 
 def safe_block(head: int, confirmations: int) -> int:

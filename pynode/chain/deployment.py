@@ -17,7 +17,7 @@ from pathlib import Path
 from eth_utils import is_address, to_checksum_address
 
 from pynode.core.errors import FatalError, InputError
-from pynode.strict_json import strict_json_loads
+from pynode.core.strict_json import strict_json_loads
 
 CONTRACT_NAMES = ("PartnerRegistry", "OrderBook")
 PACKAGED_ABI = files("pynode.chain") / "abi"

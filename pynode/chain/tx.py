@@ -28,11 +28,12 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from pynode.chain.confirmations import DEFAULT_CONFIRMATIONS, ConfirmationWaiter, Progress
+from pynode.chain.confirmations import ConfirmationWaiter, Progress
 from pynode.chain.heads import BlockClock
 from pynode.chain.revert import RevertDecoder
 from pynode.core.errors import FabmeshError, NonceTooLow, TransientError, TxAlreadyKnown
-from pynode.stop import StopEvent
+from pynode.core.settings import DEFAULT_CONFIRMATIONS
+from pynode.core.stop import StopEvent
 
 GAS_MARGIN = 1.2  # estimates can fall short when state moves between estimate and inclusion
 FEE_BUMP_NUM, FEE_BUMP_DEN = 5, 4  # +25% per replacement: above the 10% nodes require

@@ -20,7 +20,7 @@ from pynode.core.errors import InputError
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.post_index import PostIndex
-from pynode.settings import Settings
+from pynode.core.settings import Settings
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore, unlock_keyfile
 from pynode.wallet.password import read_password

@@ -21,6 +21,7 @@ from typing import Any
 
 from eth_utils import is_checksum_address, to_checksum_address
 
+from pynode.core.strict_json import brief, strict_json_loads
 from pynode.crypto import hpke
 from pynode.crypto.errors import (
     ContextMismatch,
@@ -32,7 +33,6 @@ from pynode.crypto.errors import (
     WrongRecipient,
 )
 from pynode.crypto.segmented import CONTENT_KEY_SIZE, TAG_SIZE
-from pynode.strict_json import brief, strict_json_loads
 
 ENVELOPE_TYPE = "fabmesh/key-envelope"
 ENVELOPE_VERSION = 1

@@ -9,7 +9,7 @@ nonce and raw bytes -> broadcast -> wait for the receipt -> ``mined`` or
 is still free, the *same signed bytes* are broadcast again (same nonce: it can
 be mined at most once). A stuck transaction is re-signed with the same nonce
 and higher fees; the journal keeps the newest hash. A stop (the shared
-:class:`~pynode.stop.StopEvent`) ends a receipt wait at once with ``Stopping`` and
+:class:`~pynode.core.stop.StopEvent`) ends a receipt wait at once with ``Stopping`` and
 leaves the row ``sent``, which is exactly what a restart resolves.
 """
 
@@ -28,7 +28,7 @@ from pynode.chain.heads import BlockClock
 from pynode.chain.tx import FEE_BUMP_DEN, FEE_BUMP_NUM, TxNotMined, TxReverted, TxRequest, TxSender
 from pynode.daemon.store import Action, ActionStatus, Store
 from pynode.core.errors import NonceTooLow, TransientError, TxAlreadyKnown
-from pynode.stop import StopEvent
+from pynode.core.stop import StopEvent
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,12 @@ from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
-from pynode.chain.confirmations import DEFAULT_CONFIRMATIONS
+from pynode.core.errors import InputError
+from pynode.core.settings import DEFAULT_CONFIRMATIONS
+from pynode.core.strict_json import document_text
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
 from pynode.daemon.spec import dotted
-from pynode.core.errors import InputError
-from pynode.strict_json import document_text
 
 ENV_PREFIX = "FABMESH_"
 ENV_NESTED = "__"

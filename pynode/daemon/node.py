@@ -71,7 +71,7 @@ from pynode.core.errors import FatalError, InputError, Kind, ProviderUnavailable
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.partner import JobPolicy, Partner, is_fatal_revert, is_race_lost
-from pynode.stop import StopEvent, Stopping
+from pynode.core.stop import StopEvent, Stopping
 
 #: states that hold a slot of ``max_concurrent_jobs``
 BUSY_STATES = (JobState.CLAIMING, JobState.CLAIMED, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
@@ -94,7 +94,7 @@ class Identity:
 
 def unlock_identity(config: NodeConfig) -> Identity:
     """Unlocks the keystore and every HPKE key pair of the account; FatalError if anything is unreadable."""
-    from pynode.settings import Settings
+    from pynode.core.settings import Settings
     from pynode.wallet.hpke_keys import HpkeKeyStore
     from pynode.wallet.keystore import Keystore, unlock_keyfile
     from pynode.wallet.password import read_password

@@ -27,10 +27,10 @@ from typing import Any, Literal
 from eth_utils import is_checksum_address, keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pynode.core.errors import InputError
+from pynode.core.strict_json import strict_json_loads
 from pynode.daemon.adapters.base import ProductionResult
 from pynode.daemon.spec import NAME_PATTERN, Tolerance, finite, one_line, parse_spec
-from pynode.core.errors import InputError
-from pynode.strict_json import strict_json_loads
 
 SCHEMA = "fabmesh.quality-report/1"
 MAX_REPORT_BYTES = 1 << 20

@@ -29,14 +29,14 @@ from rich.table import Table
 from pynode.chain.client import Chain
 from pynode.chain.orders import ORDER_EVENTS, Status
 from pynode.chain.tx import TxRequest
+from pynode.core.errors import FabmeshError
+from pynode.core.settings import Settings
 from pynode.dev.accounts import dev_accounts
 from pynode.dev.designs import bracket_stl, plate_dxf, spacer_gcode
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.dev.process import ManagedProcess
-from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import digest_to_cid
-from pynode.settings import Settings
 
 ORGANIZATIONS = ["buyer", "fdm-farm", "cnc-shop", "laser-shop", "inspector", "auditor"]
 OUT_DIR = CHECKOUT / "demo-out"

@@ -42,14 +42,14 @@ from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import Auditor
 from pynode.chain.client import Chain
 from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status
+from pynode.core.errors import FabmeshError
+from pynode.core.settings import Settings
 from pynode.daemon.harness import BuyerSide, NodeHome, NodeProcess, Repeating, make_partner, write_config
 from pynode.dev.accounts import ROLES, dev_accounts
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
-from pynode.core.errors import FabmeshError
 from pynode.ipfs.client import IpfsClient
 from pynode.orders.watch import TERMINAL, AwardPolicy, OrderWatcher
-from pynode.settings import Settings
 
 TERMINAL_KINDS = {Kind.CANCELLED, Kind.REFUNDED, Kind.PAYMENT_WITHDRAWN, Kind.RESOLVED, Kind.DISPUTE_EXPIRED}
 # Escrow the order book holds for an order outside anyone's withdrawable credit, by status.

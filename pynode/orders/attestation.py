@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from pynode.core.errors import InputError
-from pynode.strict_json import strict_json_loads
+from pynode.core.strict_json import strict_json_loads
 
 ATTESTATION_TYPES = {
     "Attestation": [

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pynode.daemon.spec import ProductionSpec, one_line, parse_spec
 from pynode.core.errors import InputError
-from pynode.strict_json import brief, strict_json_loads
+from pynode.core.strict_json import brief, strict_json_loads
+from pynode.daemon.spec import ProductionSpec, one_line, parse_spec
 
 SPEC_TYPE = "fabmesh/order-spec"
 SPEC_VERSION = 1

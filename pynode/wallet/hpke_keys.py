@@ -12,11 +12,11 @@ import re
 import shutil
 from pathlib import Path
 
-from pynode.crypto.hpke import HpkeKeyPair, HpkeSuite, generate_keypair, suite_from_id
-from pynode.crypto.errors import KeyfileError
-from pynode.crypto.keyfile import decrypt_keyfile, encrypt_keyfile
 from pynode.core.errors import InputError
-from pynode.strict_json import strict_json_loads
+from pynode.core.strict_json import strict_json_loads
+from pynode.crypto.errors import KeyfileError
+from pynode.crypto.hpke import HpkeKeyPair, HpkeSuite, generate_keypair, suite_from_id
+from pynode.crypto.keyfile import decrypt_keyfile, encrypt_keyfile
 from pynode.wallet.keystore import MAX_KEYFILE_BYTES, check_name, write_private
 
 _KEY_ID = re.compile(r"^[0-9a-f]{64}$")

@@ -21,9 +21,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
-from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.core.errors import InputError
-from pynode.strict_json import brief, strict_json_loads
+from pynode.core.strict_json import brief, strict_json_loads
+from pynode.crypto.errors import KeyfileError, WrongPassword
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_KEYFILE_BYTES = 64 * 1024

@@ -78,7 +78,7 @@ def deployments_dir(anvil, processes_dir, dev_accounts) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(anvil, kubo, deployments_dir, tmp_path_factory):
-    from pynode.settings import Settings
+    from pynode.core.settings import Settings
 
     return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
                     home=tmp_path_factory.mktemp("fabmesh-home"), scrypt_n=1024,

@@ -32,6 +32,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pynode.core.errors import InputError, TransientError
+from pynode.core.strict_json import strict_json_loads
 from pynode.daemon.adapters.base import (
     ProductionAdapter,
     ProductionFailed,
@@ -43,8 +45,6 @@ from pynode.daemon.adapters.base import (
     write_json_atomic,
 )
 from pynode.daemon.spec import NAME_PATTERN, one_line
-from pynode.core.errors import InputError, TransientError
-from pynode.strict_json import strict_json_loads
 
 MAX_RESULT_BYTES = 1 << 20
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pynode.chain.confirmations import (DEFAULT_CONFIRMATIONS, Progress, block_time, blocks_on_top, is_confirmed,
-                                        safe_block)
+from pynode.chain.confirmations import Progress, block_time, blocks_on_top, is_confirmed, safe_block
+from pynode.core.settings import DEFAULT_CONFIRMATIONS, Settings
 from pynode.daemon.config import NodeConfig
-from pynode.settings import Settings
 
 
 @pytest.mark.parametrize(("block", "head", "confirmations", "confirmed"), [

@@ -34,12 +34,12 @@ from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
 from pynode.chain.client import Chain
 from pynode.chain.orders import Status
 from pynode.chain.tx import TxRequest
+from pynode.core.settings import Settings
 from pynode.daemon.harness import BuyerSide, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.dev.accounts import role_plan
 from pynode.dev.deploy import deploy
 from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from pynode.settings import Settings
 from pynode.wallet.keystore import Keystore
 
 pytestmark = pytest.mark.integration

@@ -13,9 +13,9 @@ from rpc_fakes import RATE_LIMITS, fake_web3
 from pynode.chain.confirmations import ConfirmationWaiter, Progress
 from pynode.chain.heads import LATE, MARGIN, BlockClock
 from pynode.chain.revert import RevertDecoder
-from pynode.chain.tx import TxReverted, TxRequest, TxSender
+from pynode.chain.tx import TxRequest, TxReverted, TxSender
 from pynode.core.errors import RateLimited
-from pynode.stop import StopEvent
+from pynode.core.stop import StopEvent
 
 
 class Clock:

@@ -22,14 +22,14 @@ from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
 from pynode.chain.tx import TxRequest, TxSender
+from pynode.core.backoff import Backoff, retry
+from pynode.core.errors import TransientError
+from pynode.core.stop import StopEvent, Stopping
 from pynode.daemon.actions import JournaledSender
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.node import Identity, Node, install_signal_handlers
-from pynode.core.backoff import Backoff, retry
 from pynode.daemon.store import ActionStatus, Store
-from pynode.core.errors import TransientError
-from pynode.stop import StopEvent, Stopping
 
 ACCOUNT = Account.from_key(b"\x02" * 32)
 REQUEST = TxRequest("0x" + "11" * 20, b"\x01\x02", "claim(7)")

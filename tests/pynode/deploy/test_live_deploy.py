@@ -22,9 +22,9 @@ from eth_account import Account
 from web3 import Web3
 
 from pynode.chain.client import Chain
+from pynode.core.settings import Settings
 from pynode.deploy.compiler import CHECKOUT, SOLCX_DIR
 from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
-from pynode.settings import Settings
 
 pytestmark = pytest.mark.integration
 

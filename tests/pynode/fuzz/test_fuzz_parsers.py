@@ -35,6 +35,8 @@ from pynode.cli.parsing import (
     parse_names,
     parse_time,
 )
+from pynode.core.errors import InputError
+from pynode.core.strict_json import strict_json_loads
 from pynode.crypto import hpke
 from pynode.crypto.envelope import KeyEnvelope, OrderContext, build_envelope, parse_envelope
 from pynode.crypto.errors import EnvelopeError, KeyfileError
@@ -43,10 +45,8 @@ from pynode.daemon.adapters import ProductionResult
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.report import build_report, canonical_json, parse_report
 from pynode.daemon.spec import ProductionSpec
-from pynode.core.errors import InputError
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.orders.spec_document import build_spec_document, read_spec_document
-from pynode.strict_json import strict_json_loads
 from pynode.wallet.keystore import unlock_keyfile
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

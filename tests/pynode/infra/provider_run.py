@@ -36,12 +36,12 @@ from provider_proxy import REFUSALS, Counts, ProviderProxy, ProviderRules
 from pynode.chain.client import Chain
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import Status
+from pynode.core.settings import Settings
 from pynode.dev.accounts import dev_accounts
 from pynode.dev.net import post_json
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.dev.process import ManagedProcess
-from pynode.settings import Settings
 
 PASSWORD = "provider-run"
 SCRYPT_N = 1 << 10

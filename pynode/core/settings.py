@@ -13,9 +13,9 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pynode.chain.confirmations import DEFAULT_CONFIRMATIONS
-
 DEFAULT_SCRYPT_N = 1 << 18  # geth/foundry/brownie default for v3 keystores
+#: two blocks on top: survives the one-block reorgs that proof-of-stake chains and L2 sequencers still show
+DEFAULT_CONFIRMATIONS = 2
 
 
 class Settings(BaseSettings):

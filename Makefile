@@ -3,6 +3,7 @@
 #   make test   compile, static analysis, contract tests, pynode tests
 #   make deploy ARGS="--rpc-url URL --keystore FILE --password-file FILE ..."   deploy to any chain
 #   make abi    refresh the ABIs shipped in the package from the compiled contracts
+#   make lint-py   ruff and mypy over the Python code (not yet part of make test)
 #   make gas | bench | soak | lock | clean
 
 SHELL := bash
@@ -32,7 +33,7 @@ SOLC_STAMP := $(TOOLS)/solc-v$(SOLC_VERSION).registered
 BUILD_STAMP := build/.compiled
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help bootstrap compile abi deploy test test-contracts test-pynode slither demo gas bench soak lock clean
+.PHONY: help bootstrap compile abi deploy test test-contracts test-pynode slither lint-py demo gas bench soak lock clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -93,6 +94,13 @@ deploy: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP)
 
 slither: $(BUILD_STAMP)
 	tools/slither.sh
+
+# Rules and strictness live in pyproject.toml. Every noqa names its rule and says why after it.
+lint-py: $(VENV_STAMP)
+	ruff check .
+	mypy
+	@! grep -rnE --include='*.py' '# noqa(: *[A-Z]+[0-9]+(, *[A-Z]+[0-9]+)*)? *$$' pynode bench scripts tests \
+	  || { echo "a noqa above gives no reason"; exit 1; }
 
 test-contracts: $(BUILD_STAMP)
 	brownie test tests/contracts

@@ -45,8 +45,8 @@ def retry(call: Callable[[], T], *, timeout_s: float, backoff: Backoff | None = 
           on_retry: Callable[[int, BaseException, float], None] | None = None) -> T:
     """Calls ``call`` until it succeeds, retrying transient errors while ``timeout_s`` allows.
 
-    A wait is cut to the time left; when none is left, or the server asks for a
-    longer wait than remains, the last error is raised as is, so the caller still sees its type (and the CLI its one line).
+    A wait is cut to the time left; when none is left, or the server asks for a longer wait
+    than remains, the last error is raised as is, so the caller still sees its type (and the CLI its one line).
     ``transient`` narrows what is retried (default: :func:`classify` says TRANSIENT).
     """
     backoff = backoff or Backoff()

@@ -38,7 +38,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Union, cast
+from typing import BinaryIO, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -72,7 +72,7 @@ MAX_SEGMENT_SIZE = 16 << 20
 _FINAL = b"\x01"
 _NOT_FINAL = b"\x00"
 
-Source = Union[BinaryIO, Iterable[bytes]]
+Source = BinaryIO | Iterable[bytes]
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ class IpfsClient:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> "IpfsClient":
+    def __enter__(self) -> IpfsClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

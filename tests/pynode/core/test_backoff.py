@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from rpc_fakes import FakeTime
 
 from pynode.core.backoff import Backoff, retry
 from pynode.core.errors import (
@@ -23,6 +22,7 @@ from pynode.core.errors import (
     classify,
     retry_after,
 )
+from rpc_fakes import FakeTime
 
 
 def test_backoff_grows_exponentially_up_to_the_cap_with_full_jitter() -> None:

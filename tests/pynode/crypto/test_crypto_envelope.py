@@ -10,6 +10,7 @@ from eth_utils import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pynode.core.errors import InputError
 from pynode.crypto import envelope, hpke
 from pynode.crypto.envelope import OrderContext
 from pynode.crypto.errors import (
@@ -22,7 +23,6 @@ from pynode.crypto.errors import (
     UnsupportedEnvelope,
     WrongRecipient,
 )
-from pynode.core.errors import InputError
 
 CONTENT_KEY = bytes(range(32))
 PARTNER = to_checksum_address("0x" + "a1" * 20)

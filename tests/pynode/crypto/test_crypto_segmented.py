@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import itertools
 import os
 import struct
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from pynode.core.errors import InputError
 from pynode.crypto import segmented
 from pynode.crypto.errors import (
     DecryptionError,
@@ -20,7 +22,6 @@ from pynode.crypto.errors import (
     WrongKey,
 )
 from pynode.crypto.segmented import HEADER_SIZE, TAG_SIZE
-from pynode.core.errors import InputError
 
 SEG = segmented.MIN_SEGMENT_SIZE
 SEALED = SEG + TAG_SIZE
@@ -97,10 +98,10 @@ def test_iterable_sources_with_arbitrary_chunking(size: int, cuts: list[int]) ->
     """Sources may be chunk iterators (HTTP bodies) whose chunks straddle segment boundaries, even empty ones."""
     plaintext = pseudo_random(size)
     bounds = sorted({0, size, *(cut % (size + 1) for cut in cuts)})
-    chunks = [plaintext[a:b] for a, b in zip(bounds, bounds[1:])] + [b""]
+    chunks = [plaintext[a:b] for a, b in itertools.pairwise(bounds)] + [b""]
     ciphertext = b"".join(segmented.iter_encrypt(iter(chunks), KEY, segment_size=SEG))
     ct_bounds = sorted({0, len(ciphertext), *(cut % (len(ciphertext) + 1) for cut in cuts)})
-    ct_chunks = [ciphertext[a:b] for a, b in zip(ct_bounds, ct_bounds[1:])]
+    ct_chunks = [ciphertext[a:b] for a, b in itertools.pairwise(ct_bounds)]
     assert b"".join(segmented.iter_decrypt(ct_chunks, KEY)) == plaintext
 
 
@@ -123,7 +124,7 @@ def test_same_plaintext_and_key_give_unrelated_ciphertexts() -> None:
 def test_generator_yields_header_then_one_chunk_per_segment() -> None:
     stream = segmented.iter_encrypt(io.BytesIO(pseudo_random(2 * SEG + 1)), KEY, segment_size=SEG)
     with pytest.raises(RuntimeError):
-        stream.result
+        _ = stream.result  # read before the stream ran
     chunks = list(stream)
     assert [len(chunk) for chunk in chunks] == [HEADER_SIZE, SEALED, SEALED, 1 + TAG_SIZE]
     assert stream.result.ciphertext_size == sum(map(len, chunks))

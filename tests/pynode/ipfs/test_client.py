@@ -26,7 +26,8 @@ def test_streamed_add_matches_kubo_cli_and_is_pinned(ipfs, kubo, tmp_path):
 
     whole = tmp_path / "whole.bin"
     whole.write_bytes(b"".join(chunks))
-    assert kubo.ipfs("add", "--only-hash", "-Q", "--cid-version=1", "--raw-leaves=false", str(whole)).decode().strip() == cid
+    expected = kubo.ipfs("add", "--only-hash", "-Q", "--cid-version=1", "--raw-leaves=false", str(whole))
+    assert expected.decode().strip() == cid
     assert ipfs.is_pinned(cid)
     assert hashlib.sha256(b"".join(ipfs.cat_stream(cid))).digest() == hashlib.sha256(whole.read_bytes()).digest()
 
@@ -50,9 +51,9 @@ def test_unknown_content_times_out_as_transient(ipfs):
 
 
 def test_unreachable_api_is_transient():
-    with IpfsClient(f"http://127.0.0.1:{free_port()}", timeout=2) as client:
-        with pytest.raises(IpfsUnavailable, match="did not answer"):
-            client.version()
+    with IpfsClient(f"http://127.0.0.1:{free_port()}", timeout=2) as client, \
+            pytest.raises(IpfsUnavailable, match="did not answer"):
+        client.version()
 
 
 @pytest.mark.parametrize("given, expected", [

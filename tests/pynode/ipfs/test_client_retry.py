@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 import ipfshttpclient.exceptions as ipfs_exc
 import pytest
 
@@ -25,7 +27,7 @@ class Flaky:
         self._maybe_refuse()
         return {"Version": "0.39.0"}
 
-    def add(self, reader, **kwargs) -> dict:  # noqa: ANN001, ANN003
+    def add(self, reader: BinaryIO, **kwargs: object) -> dict:
         self._maybe_refuse()
         return {"Hash": "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi", "read": reader.read()}
 

@@ -10,8 +10,8 @@ import eth_keyfile.keyfile as eth_keyfile_impl
 import pytest
 from eth_account import Account
 
-from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.core.errors import InputError
+from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.wallet.keystore import AccountExists, AddressNotRecorded, Keystore, UnknownAccount, unlock_keyfile
 
 FAST_N = 1 << 10  # tests only: production keystores use n = 2**18
@@ -68,7 +68,7 @@ def test_import_with_wrong_password_stores_nothing(keystore, tmp_path):
 
 def test_wrong_password_is_a_clear_error(keystore):
     keystore.create("buyer", "pw")
-    with pytest.raises(WrongPassword, match="wrong password for keystore .*buyer.json"):
+    with pytest.raises(WrongPassword, match=r"wrong password for keystore .*buyer\.json"):
         keystore.unlock("buyer", "nope")
 
 
@@ -107,7 +107,7 @@ def test_malformed_keystores(tmp_path, content, message):
 def test_list_and_delete(keystore):
     a = keystore.create("a", "pw")
     keystore.create("b", "pw")
-    assert [(s.name, s.address) for s in keystore.list()][0] == ("a", a.address)
+    assert next((s.name, s.address) for s in keystore.list()) == ("a", a.address)
     keystore.delete("a")
     assert [s.name for s in keystore.list()] == ["b"]
 
@@ -156,7 +156,7 @@ def test_recorded_address_that_disagrees_with_the_key_is_refused(keystore, tmp_p
 def test_address_field_that_is_no_address_is_refused(keystore, tmp_path, value):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**json.loads((FIXTURES / "foundry-new.json").read_text()), "address": value}))
-    with pytest.raises(KeyfileError, match="address field .* is not an address"):
+    with pytest.raises(KeyfileError, match=r"address field .* is not an address"):
         keystore.import_file("forge", bad, FOUNDRY_PW)
     assert not keystore.path_for("forge").exists()
 

@@ -40,7 +40,7 @@ from pynode.crypto.envelope import OrderContext, build_envelope  # noqa: E402
 from pynode.crypto.hpke import generate_keypair  # noqa: E402
 from pynode.crypto.segmented import generate_content_key  # noqa: E402
 from pynode.daemon.adapters.base import ProductionResult  # noqa: E402
-from pynode.daemon.report import build_report, canonical_json, report_hashes  # noqa: E402
+from pynode.documents.quality_report import build_report, canonical_json, report_hashes  # noqa: E402
 from pynode.dev.accounts import role_plan  # noqa: E402
 from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil  # noqa: E402
 from pynode.dev.deploy import deploy  # noqa: E402
@@ -48,7 +48,7 @@ from pynode.dev.kubo import KuboNode  # noqa: E402
 from pynode.ipfs.cid import cid_to_digest  # noqa: E402
 from pynode.ipfs.client import IpfsClient  # noqa: E402
 from pynode.ipfs.vault import DesignVault  # noqa: E402
-from pynode.orders.spec_document import build_spec_document  # noqa: E402
+from pynode.documents.spec import build_spec_document  # noqa: E402
 from pynode.core.settings import Settings  # noqa: E402
 
 ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitrator")

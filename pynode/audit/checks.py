@@ -25,13 +25,13 @@ from pynode.audit.collect import OrderLogs
 from pynode.audit.ipfs_evidence import EvidenceSource, EvidenceUnavailable
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, Status, order_hash
+from pynode.core.errors import FabmeshError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, parse_envelope
 from pynode.crypto.segmented import MAGIC
-from pynode.core.errors import FabmeshError
+from pynode.documents.quality_report import MAX_REPORT_BYTES, parse_report, report_mismatch
+from pynode.documents.spec import MAX_SPEC_BYTES, read_spec_document
 from pynode.ipfs.cid import design_cid, digest_to_cid, report_cid
 
-MAX_SPEC_BYTES = 256 * 1024
-MAX_REPORT_BYTES = 1 << 20
 MAX_DISPUTE_EVIDENCE_BYTES = 64 << 20
 FINISHED = (Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED)
 
@@ -139,7 +139,6 @@ def rebuild(order: OrderLogs, onchain_hash: bytes | None, block: int) -> tuple[O
 
 
 def check_spec(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
-    from pynode.orders.spec_document import read_spec_document
     import json
 
     digest = bytes(docs[2])
@@ -216,8 +215,6 @@ def check_envelope(oid: int, log: DecodedLog, docs: tuple, partner: str | None, 
 
 def check_report(oid: int, log: DecodedLog, partner: str | None, ctx: AuditContext,
                  evidence: EvidenceSource) -> Check:
-    from pynode.daemon.report import parse_report, report_mismatch
-
     name = "evidence.quality_report"
     cid_digest, committed = bytes(log.args["reportCid"]), bytes(log.args["reportHash"])
     passed = bool(log.args.get("passed", True))

@@ -11,8 +11,8 @@ from pynode.chain.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.order import checked_report
 from pynode.core.errors import InputError
+from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
 from pynode.ipfs.cid import cid_to_digest
-from pynode.orders.attestation import parse_signed_attestation, sign_attestation
 
 
 def _report(ctx: CliContext, tracker: OrderTracker, report: Path, passed: bool) -> tuple[str, bytes, bytes]:

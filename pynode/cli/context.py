@@ -17,6 +17,7 @@ from pynode.chain.client import Chain
 from pynode.chain.confirmations import Progress
 from pynode.chain.tx import SentTx, TxRequest
 from pynode.core.errors import InputError
+from pynode.documents.validation import dotted, first_error
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.post_index import PostIndex
@@ -31,9 +32,8 @@ def load_settings(**flags: object) -> Settings:
     try:
         return Settings(**{k: v for k, v in flags.items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise click.UsageError(f"invalid setting {where}: {first['msg']}") from exc
+        first, _ = first_error(exc)
+        raise click.UsageError(f"invalid setting {dotted(first['loc'])}: {first['msg']}") from exc
 
 
 @dataclass

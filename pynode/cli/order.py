@@ -21,7 +21,7 @@ from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.node import watch_orders
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
 from pynode.daemon.adapters.base import ProductionResult
-from pynode.daemon.report import build_report, canonical_json, parse_report, report_hashes, report_mismatch
+from pynode.documents.quality_report import build_report, canonical_json, parse_report, report_hashes, report_mismatch
 from pynode.core.errors import FabmeshError, InputError
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
 from pynode.orders.buyer import Buyer, OrderRequest

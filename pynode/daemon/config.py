@@ -28,7 +28,7 @@ from pynode.core.settings import DEFAULT_CONFIRMATIONS
 from pynode.core.strict_json import document_text
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
-from pynode.daemon.spec import dotted
+from pynode.documents.validation import dotted, first_error
 
 ENV_PREFIX = "FABMESH_"
 ENV_NESTED = "__"
@@ -159,7 +159,7 @@ def _resolve_paths(data: dict[str, Any], base: Path, source: Path) -> dict[str, 
 
 
 def _one_line(exc: ValidationError, path: Path) -> str:
-    first = exc.errors()[0]
+    first, more = first_error(exc)
     loc = [str(part) for part in first["loc"]]
     # discriminated unions put the tag in the location: production.simulated.defect_rate -> production.defect_rate
     if len(loc) >= 2 and loc[0] == "production" and loc[1] in ("simulated", "hotfolder"):
@@ -167,7 +167,6 @@ def _one_line(exc: ValidationError, path: Path) -> str:
     key = dotted(loc) or "(file)"
     env_name = ENV_PREFIX + ENV_NESTED.join(part.upper() for part in loc)
     source = f" (from ${env_name})" if loc and env_name in {k.upper() for k in os.environ} else ""
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     message = first["msg"]
     if first["type"] == "union_tag_invalid":
         message = f"unknown adapter {first['input'].get('adapter')!r}: choose simulated or hotfolder" \

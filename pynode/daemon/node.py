@@ -63,7 +63,7 @@ from pynode.daemon.adapters.base import write_json_atomic
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.metrics import NodeMetrics
-from pynode.daemon.report import build_report, canonical_json
+from pynode.documents.quality_report import build_report, canonical_json
 from pynode.daemon.store import Job, JobState, Store
 from pynode.core.backoff import Backoff
 from pynode.core.errors import FatalError, InputError, Kind, ProviderUnavailable, TransientError, WrongChain, \
@@ -705,7 +705,7 @@ class Node:
                                   finished_at=max(started, int(time.time())))
             data = canonical_json(report)
             _write_bytes_atomic(report_path, data)
-        from pynode.daemon.report import parse_report
+        from pynode.documents.quality_report import parse_report
 
         passed = parse_report(data).passed
         cid, digest = self.partner.pin_report(data)

@@ -19,13 +19,13 @@ from pynode.chain.erc20 import Erc20
 from pynode.chain.orders import (CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, Status, docs_hash,
                                  pack_cert_ids, spec_hash)
 from pynode.chain.tx import SentTx, TxReverted
+from pynode.core.errors import InputError
 from pynode.crypto.envelope import OrderContext
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.core.errors import InputError
+from pynode.documents.spec import build_spec_document
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.vault import DesignVault, SealedDesign
 from pynode.orders.design_keys import DesignKeyStore
-from pynode.orders.spec_document import build_spec_document
 
 
 @dataclass(frozen=True)

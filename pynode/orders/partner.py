@@ -21,14 +21,13 @@ from pynode.chain.client import Chain
 from pynode.chain.contracts import PartnerInfo, region_text
 from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, Kind, OrderTracker, Status
 from pynode.chain.tx import SentTx, TxRequest
+from pynode.core.errors import FatalError, InputError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, open_envelope, parse_envelope
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.daemon.spec import ProductionSpec
-from pynode.core.errors import FatalError, InputError
+from pynode.documents.spec import MAX_SPEC_BYTES, ProductionSpec, read_spec_document
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
-from pynode.orders.spec_document import MAX_SPEC_BYTES, read_spec_document
 
 #: revert reasons that mean "someone else got there first": a lost race, not an error
 RACE_REASONS = ("OrderNotOpen", "OrderMismatch", "NotReservedPartner")

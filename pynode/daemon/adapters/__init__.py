@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pynode.core.errors import InputError
 from pynode.daemon.adapters.base import (
     ProductionAdapter,
     ProductionFailed,
@@ -21,8 +22,7 @@ from pynode.daemon.adapters.base import (
 )
 from pynode.daemon.adapters.hotfolder import HotfolderAdapter, HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedAdapter, SimulatedSettings
-from pynode.daemon.spec import one_line
-from pynode.core.errors import InputError
+from pynode.documents.validation import one_line
 
 __all__ = ["ProductionAdapter", "ProductionFailed", "ProductionJob", "ProductionResult", "UnknownJob",
            "SimulatedAdapter", "SimulatedSettings", "HotfolderAdapter", "HotfolderSettings", "ADAPTERS",

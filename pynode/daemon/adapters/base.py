@@ -20,12 +20,13 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pynode.daemon.spec import ProductionSpec, parse_spec
 from pynode.core.errors import InputError
+from pynode.documents.quality_report import ProductionResult  # adapters return it; the report reads it
+from pynode.documents.spec import ProductionSpec, parse_spec
 
 
 class ProductionFailed(InputError):
@@ -47,16 +48,6 @@ class ProductionJob:
 
     def parsed_spec(self) -> ProductionSpec:
         return parse_spec(self.spec)
-
-
-@dataclass(frozen=True)
-class ProductionResult:
-    """What came back: the shop's verdict, its measurements and the files that prove them."""
-
-    passed: bool
-    measurements: dict[str, float]
-    evidence: tuple[Path, ...] = field(default_factory=tuple)
-    notes: str = ""
 
 
 class ProductionAdapter(ABC):

@@ -44,7 +44,8 @@ from pynode.daemon.adapters.base import (
     read_state,
     write_json_atomic,
 )
-from pynode.daemon.spec import NAME_PATTERN, one_line
+from pynode.documents.spec import NAME_PATTERN
+from pynode.documents.validation import one_line
 
 MAX_RESULT_BYTES = 1 << 20
 

@@ -27,7 +27,7 @@ from pynode.daemon.adapters.base import (
     read_state,
     write_json_atomic,
 )
-from pynode.daemon.spec import Tolerance
+from pynode.documents.spec import Tolerance
 
 
 class SimulatedSettings(BaseModel):

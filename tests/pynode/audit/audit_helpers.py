@@ -12,7 +12,7 @@ from pynode.audit.checks import attestation_typed_data
 from pynode.chain.orders import CERT, MATERIAL, PROCESS
 from pynode.crypto.hpke import generate_keypair
 from pynode.daemon.adapters.base import ProductionResult
-from pynode.daemon.report import build_report, canonical_json, report_hashes
+from pynode.documents.quality_report import build_report, canonical_json, report_hashes
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault

@@ -157,8 +157,8 @@ def test_audit_order_with_documents_in_memory():
     import json
 
     from pynode.daemon.adapters.base import ProductionResult
-    from pynode.daemon.report import build_report, canonical_json
-    from pynode.orders.spec_document import build_spec_document
+    from pynode.documents.quality_report import build_report, canonical_json
+    from pynode.documents.spec import build_spec_document
 
     from pynode.ipfs.cid import digest_to_cid
 

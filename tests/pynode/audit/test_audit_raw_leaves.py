@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from audit_helpers import Report, names
-from pynode.daemon.report import report_hashes
+from pynode.documents.quality_report import report_hashes
 from pynode.ipfs.cid import DAG_PB, RAW, cid_to_digest, design_cid, parse_cid, report_cid
 from pynode.orders.partner import Partner, fetch_spec_document
 

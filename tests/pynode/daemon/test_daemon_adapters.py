@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pynode.core.errors import InputError, TransientError
 from pynode.daemon.adapters import (
     HotfolderAdapter,
     HotfolderSettings,
@@ -18,9 +19,8 @@ from pynode.daemon.adapters import (
     UnknownJob,
     make_adapter,
 )
-from pynode.daemon.report import within
-from pynode.daemon.spec import Tolerance
-from pynode.core.errors import InputError, TransientError
+from pynode.documents.quality_report import within
+from pynode.documents.spec import Tolerance
 
 SPEC = {"process": "cnc-milling", "material": "AlMg3", "quantity": 4, "notes": "deburr all edges",
         "tolerances": {"bore_d": {"nominal": 10.0, "plus": 0.02, "minus": 0.01, "unit": "mm"},

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
+from pynode.core.errors import InputError
 from pynode.daemon.adapters import ProductionResult
-from pynode.daemon.report import (
+from pynode.documents.quality_report import (
     MAX_REPORT_BYTES,
     build_report,
     canonical_json,
@@ -18,8 +19,7 @@ from pynode.daemon.report import (
     report_hashes,
     within,
 )
-from pynode.daemon.spec import Tolerance
-from pynode.core.errors import InputError
+from pynode.documents.spec import Tolerance
 
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 PARTNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

@@ -13,9 +13,9 @@ from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fix
 
 from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
-from pynode.daemon.report import parse_report
-from pynode.ipfs.client import IpfsClient
+from pynode.documents.quality_report import parse_report
 from pynode.ipfs.cid import RAW, design_cid, parse_cid, report_cid
+from pynode.ipfs.client import IpfsClient
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 
 pytestmark = pytest.mark.integration

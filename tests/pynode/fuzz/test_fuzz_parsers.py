@@ -43,10 +43,9 @@ from pynode.crypto.errors import EnvelopeError, KeyfileError
 from pynode.crypto.keyfile import decrypt_keyfile, encrypt_keyfile
 from pynode.daemon.adapters import ProductionResult
 from pynode.daemon.config import NodeConfig
-from pynode.daemon.report import build_report, canonical_json, parse_report
-from pynode.daemon.spec import ProductionSpec
+from pynode.documents.quality_report import build_report, canonical_json, parse_report
+from pynode.documents.spec import ProductionSpec, build_spec_document, read_spec_document
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
-from pynode.orders.spec_document import build_spec_document, read_spec_document
 from pynode.wallet.keystore import unlock_keyfile
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -364,6 +363,6 @@ def test_tolerances(text: str) -> None:
 
 
 def test_signed_attestations_nested_deeper_than_the_interpreter_allows() -> None:
-    from pynode.orders.attestation import parse_signed_attestation
+    from pynode.documents.signed_attestation import parse_signed_attestation
 
     parsed_or_refused(parse_signed_attestation, b"[" * 3000)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from support import chain_now, post_order
 from eth_utils import keccak
+from support import chain_now, post_order
 
 from pynode.chain.orders import Kind
 from pynode.chain.tx import TxReverted
 from pynode.core.errors import InputError
-from pynode.orders.attestation import parse_signed_attestation, sign_attestation
+from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
 
 pytestmark = pytest.mark.integration
 

@@ -20,6 +20,7 @@ import hashlib
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -29,12 +30,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pynode.core.errors import InputError
 from pynode.core.strict_json import strict_json_loads
-from pynode.daemon.adapters.base import ProductionResult
-from pynode.daemon.spec import NAME_PATTERN, Tolerance, finite, one_line, parse_spec
+from pynode.documents.spec import NAME_PATTERN, Tolerance, finite, parse_spec
+from pynode.documents.validation import one_line
 
 SCHEMA = "fabmesh.quality-report/1"
 MAX_REPORT_BYTES = 1 << 20
 _HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ProductionResult:
+    """What came back from a production adapter: the shop's verdict, its measurements and the files that prove them."""
+
+    passed: bool
+    measurements: dict[str, float]
+    evidence: tuple[Path, ...] = field(default_factory=tuple)
+    notes: str = ""
 
 
 def within(tolerance: Tolerance, measured: float | None) -> bool:

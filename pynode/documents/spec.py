@@ -1,24 +1,72 @@
-"""The order spec document a buyer pins on IPFS (its CID digest is `OrderDocs.specCid`).
+"""The order spec: the document a buyer pins on IPFS (its CID digest is `OrderDocs.specCid`).
 
-Manufacturers' nodes read it to decide and to produce; the fields the node
-needs are validated by pynode.daemon.spec.ProductionSpec, and the rest
-(certifications, region, design facts, notes) are kept for people and audits.
+Manufacturers' nodes read it to decide and to produce: the fields the node
+needs (process, material, quantity and named tolerances) are validated by
+:class:`ProductionSpec`, shared by the adapters (what to make) and the quality
+report (what to check); the rest (certifications, region, design facts, notes)
+is kept for people and audits.
+Numbers are floats as they appear in JSON; tolerance checks are done on their
+shortest decimal form (see ``quality_report.within``) so 10.1 is "at the limit" of
+10.0 +0.1 exactly as a human reads it.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pynode.core.errors import InputError
 from pynode.core.strict_json import brief, strict_json_loads
-from pynode.daemon.spec import ProductionSpec, one_line, parse_spec
+from pynode.documents.validation import one_line
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 SPEC_TYPE = "fabmesh/order-spec"
 SPEC_VERSION = 1
 MAX_SPEC_BYTES = 256 * 1024
+
+
+class Tolerance(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    nominal: float
+    plus: float = Field(ge=0)
+    minus: float = Field(ge=0)
+    unit: str = Field(min_length=1, max_length=16)
+
+
+class ProductionSpec(BaseModel):
+    """The fields the node needs; other keys of the buyer's spec are kept (and handed to the shop)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False, frozen=True)
+
+    process: str = Field(min_length=1, max_length=64)
+    material: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=10**9)
+    tolerances: dict[str, Tolerance] = Field(default_factory=dict, max_length=1000)
+
+    @field_validator("tolerances")
+    @classmethod
+    def _names(cls, value: dict[str, Tolerance]) -> dict[str, Tolerance]:
+        for name in value:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"tolerance name {name!r} must match {NAME_PATTERN}")
+        return value
+
+
+def parse_spec(spec: Mapping[str, Any]) -> ProductionSpec:
+    try:
+        return ProductionSpec.model_validate(dict(spec))
+    except ValidationError as exc:
+        raise InputError(one_line(exc, "spec")) from None
+
+
+def finite(value: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class DesignFacts(BaseModel):

@@ -16,7 +16,9 @@ line; nothing is written unless the whole deployment succeeded), 2 usage.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from eth_utils import is_address, to_checksum_address
@@ -35,13 +37,13 @@ _file = click.Path(dir_okay=False, path_type=Path)
 class _Address(click.ParamType):
     name = "ADDRESS"
 
-    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         if not is_address(value):
             self.fail(f"{value!r} is not an address", param, ctx)
         return to_checksum_address(value)
 
 
-def _addresses(help_text: str, *names: str):  # noqa: ANN202 - a click decorator
+def _addresses(help_text: str, *names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(*names, multiple=True, type=_Address(), help=help_text + " (repeatable)")
 
 
@@ -101,7 +103,7 @@ def run(argv: list[str] | None = None) -> None:
     except FabmeshError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except Exception as exc:  # a bug or an unmapped library error: still one line and a failing exit
+    except Exception as exc:  # noqa: BLE001 - a bug or an unmapped library error: still one line and a failing exit
         click.echo(f"error: deploy stopped by an unexpected {type(exc).__name__}", err=True)
         sys.exit(1)
     sys.exit(0)

@@ -9,11 +9,10 @@ Every number is `gasUsed` from a transaction receipt, all from one run on browni
 import json
 from pathlib import Path
 
-from brownie import OZ4Escrow, OrderBook, TestERC20, TestERC721, accounts, chain, web3
+from brownie import OrderBook, OZ4Escrow, TestERC20, TestERC721, accounts, chain, web3
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from scripts.brownie_deploy import MIN_BOND, deploy_contracts, grant_roles
 from pynode.chain.orders import (
     CERT,
     ZERO_ADDRESS,
@@ -24,6 +23,7 @@ from pynode.chain.orders import (
     make_terms,
     order_hash,
 )
+from scripts.brownie_deploy import MIN_BOND, deploy_contracts, grant_roles
 
 OUT = Path(__file__).resolve().parent.parent / "bench" / "results" / "gas.json"
 DAY = 86400
@@ -144,7 +144,7 @@ class Bench:
         r.certify(self.maker, 99, expiry, cid("custom"), {"from": self.certifier})
         g("PartnerRegistry.revokeCertification",
           r.revokeCertification(self.maker, 99, cid("why"), {"from": self.certifier}))
-        g("PartnerRegistry.updateProfile", r.updateProfile(PROFILE[:3] + (50,) + PROFILE[4:], {"from": self.maker}))
+        g("PartnerRegistry.updateProfile", r.updateProfile((*PROFILE[:3], 50, *PROFILE[4:]), {"from": self.maker}))
         g("PartnerRegistry.rotateEncryptionKey", r.rotateEncryptionKey(XWING_KEY, {"from": self.maker}))
         g("PartnerRegistry.suspend", r.suspend(self.maker2, cid("why"), {"from": self.governor}))
         g("PartnerRegistry.reinstate", r.reinstate(self.maker2, {"from": self.governor}))

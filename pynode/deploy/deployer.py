@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import requests
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
+from eth_typing import ABIConstructor
 from eth_utils import is_address, to_checksum_address
 from eth_utils.abi import get_abi_input_types
 from web3 import Web3
@@ -91,7 +93,7 @@ class DeployResult:
 
 
 def _constructor_args(compiled: Compiled, values: tuple) -> tuple[dict, bytes]:
-    constructor = next(item for item in compiled.abi if item["type"] == "constructor")
+    constructor = cast(ABIConstructor, next(item for item in compiled.abi if item["type"] == "constructor"))
     names = [p["name"] for p in constructor["inputs"]]
     return dict(zip(names, values)), encode(get_abi_input_types(constructor), list(values))
 
@@ -142,7 +144,7 @@ class Deployer:
     def deploy(self, plan: DeployPlan) -> DeployResult:
         me = self.deployer
         admin = plan.admin or me
-        nonce = self.w3.eth.get_transaction_count(me, "pending")
+        nonce = self.w3.eth.get_transaction_count(to_checksum_address(me), "pending")
         book_address = create_address(me, nonce + 1)
         registry = self._create("PartnerRegistry", (me, book_address, plan.min_bond, plan.unbonding_delay))
         if registry.address != create_address(me, nonce):
@@ -185,9 +187,10 @@ class Deployer:
         """The configuration transactions in order (at least the governors' grants)."""
         me = self.deployer
         steps = []
-        grants = [(registry, "GOVERNANCE_ROLE", roles["governors"]), (book, "GOVERNANCE_ROLE", roles["governors"]),
-                  (registry, "CERTIFIER_ROLE", roles["certifiers"]), (book, "INSPECTOR_ROLE", roles["inspectors"]),
-                  (book, "ARBITRATOR_ROLE", roles["arbitrators"])]
+        grants: list[tuple[PartnerRegistry | OrderBook, str, list[str]]] = [
+            (registry, "GOVERNANCE_ROLE", roles["governors"]), (book, "GOVERNANCE_ROLE", roles["governors"]),
+            (registry, "CERTIFIER_ROLE", roles["certifiers"]), (book, "INSPECTOR_ROLE", roles["inspectors"]),
+            (book, "ARBITRATOR_ROLE", roles["arbitrators"])]
         for contract, role, holders in grants:
             steps += [_labelled(contract.grant_role(role, holder), f"grant {role} on {_name(contract)} to {holder}")
                       for holder in holders]

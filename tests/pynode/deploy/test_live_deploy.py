@@ -90,7 +90,7 @@ def test_deploy_writes_a_complete_record(geth, keystore, roles, deployed):
     assert f"waiting for confirmations: 1/{CONFIRMATIONS}" in result.stderr  # and while the last one deepens
 
     record = _record(directory)
-    assert RECORD_FIELDS <= record.keys()
+    assert record.keys() >= RECORD_FIELDS
     assert record["chainId"] == GETH_DEV_CHAIN_ID
     assert record["deployer"] == keystore[2] and record["admin"] == roles["admin"]
     assert record["confirmations"] == CONFIRMATIONS
@@ -105,7 +105,7 @@ def test_deploy_writes_a_complete_record(geth, keystore, roles, deployed):
 
     w3 = Web3(Web3.HTTPProvider(geth.rpc_url))
     for name, entry in record["contracts"].items():
-        assert CONTRACT_FIELDS <= entry.keys(), name
+        assert entry.keys() >= CONTRACT_FIELDS, name
         receipt = w3.eth.get_transaction_receipt(entry["transactionHash"])
         assert receipt["status"] == 1 and receipt["contractAddress"] == entry["address"]
         assert receipt["blockNumber"] == entry["blockNumber"]

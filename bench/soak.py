@@ -1,4 +1,4 @@
-"""`make soak`: the load, crash and outage run of pynode.dev.soak; results to bench/results/soak.json.
+"""`make soak`: the load, crash and outage run of bench/soak_run.py; results to bench/results/soak.json.
 
     python bench/soak.py                      # the full plan: 1,000 orders, 3 buyers, 5 daemons
     python bench/soak.py --orders 60 --daemons 3 --kill-every 5 15   # a quick look
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import record  # noqa: E402
 from pynode.dev.paths import CHECKOUT  # noqa: E402
-from pynode.dev.soak import SoakPlan, run_soak  # noqa: E402
+from bench.soak_run import SoakPlan, run_soak  # noqa: E402
 
 
 def parse_plan(argv: list[str]) -> tuple[SoakPlan, Path, str]:

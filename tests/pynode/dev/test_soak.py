@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pynode.dev.soak import SoakPlan, run_soak
+from bench.soak_run import SoakPlan, run_soak
 
 pytestmark = pytest.mark.integration
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from eth_abi import decode
@@ -343,7 +344,8 @@ def check_partner_standing(oid: int, name: str, log: DecodedLog, partner: str, s
         elif expiry < time:
             problems.append(f"certification {cert} expired at {expiry} (record time {time})")
     if problems:
-        return Check(oid, name, False, f"{_where(log)}: partner {partner} " + ", ".join(problems) + f" at block {block}")
+        return Check(oid, name, False,
+                     f"{_where(log)}: partner {partner} " + ", ".join(problems) + f" at block {block}")
     certs = cert_ids(spec)
     return Check(oid, name, True, f"{_where(log)}: {partner} registered, vetted, not suspended"
                  + (f", certifications {certs} valid" if certs else "") + f" at block {block}")
@@ -356,8 +358,8 @@ def check_authority(oid: int, log: DecodedLog, partner: str | None, spec: tuple,
         return Check(oid, check.name, check.ok, check.reason.replace(": partner", ": attesting partner"))
     if facts.has_role("INSPECTOR_ROLE", attester, log.block_number):
         return Check(oid, "attestation.authority", True, f"{_where(log)}: {attester} held INSPECTOR_ROLE at that block")
-    return Check(oid, "attestation.authority", False,
-                 f"{_where(log)}: {attester} is neither the partner nor held INSPECTOR_ROLE at block {log.block_number}")
+    return Check(oid, "attestation.authority", False, f"{_where(log)}: {attester} is neither the partner "
+                                                      f"nor held INSPECTOR_ROLE at block {log.block_number}")
 
 
 def check_arbitrator(oid: int, log: DecodedLog, facts: ChainFacts) -> Check:
@@ -397,7 +399,7 @@ def check_money(oid: int, terms: tuple, status: Status, order: OrderLogs) -> Che
     """Escrowed (price in the order token + claim bond in ETH once claimed) = everything paid out."""
     token, price, bond = to_checksum_address(terms[1]), int(terms[2]), int(terms[3])
     claimed = any(log.event == "OrderClaimed" for log in order.events)
-    escrow = {token: price}
+    escrow: dict[str, int] = {token: price}
     if claimed:
         escrow[ZERO_ADDRESS] = escrow.get(ZERO_ADDRESS, 0) + bond
     paid: dict[str, int] = {}
@@ -451,21 +453,21 @@ def audit_order(order: OrderLogs, onchain_hash: bytes | None, ctx: AuditContext,
     status = tracker.status if tracker is not None and head_ok else None
     for log in order.events:
         if log.event == "OrderClaimed":
-            checks.append(_guarded(oid, "party.claimant", log, lambda: check_partner_standing(
-                oid, "party.claimant", log, str(log.args["partner"]), spec, facts)))
+            checks.append(_guarded(oid, "party.claimant", log, partial(
+                check_partner_standing, oid, "party.claimant", log, str(log.args["partner"]), spec, facts)))
         elif log.event == "OrderAwarded":
             checks.append(check_envelope(oid, log, docs, partner, ctx, evidence))
         elif log.event == "QualityAttested":
             checks.append(check_report(oid, log, partner, ctx, evidence))
-            checks.append(_guarded(oid, "attestation.signature", log, lambda: check_signature(oid, log, ctx, facts)))
+            checks.append(_guarded(oid, "attestation.signature", log, partial(check_signature, oid, log, ctx, facts)))
             checks.append(_guarded(oid, "attestation.authority", log,
-                                   lambda: check_authority(oid, log, partner, spec, facts)))
+                                   partial(check_authority, oid, log, partner, spec, facts)))
         elif log.event == "OrderShipped":
             checks.append(check_report(oid, log, partner, ctx, evidence))
         elif log.event == "OrderDisputed":
             checks.append(check_fetchable(oid, "evidence.dispute", log, "evidenceCid", evidence))
         elif log.event == "DisputeResolved":
-            checks.append(_guarded(oid, "party.arbitrator", log, lambda: check_arbitrator(oid, log, facts)))
+            checks.append(_guarded(oid, "party.arbitrator", log, partial(check_arbitrator, oid, log, facts)))
             if bytes(log.args["rulingCid"]) != ZERO32:
                 checks.append(check_fetchable(oid, "evidence.ruling", log, "rulingCid", evidence))
     checks.extend(check_timing(oid, terms, order.events))

@@ -76,7 +76,7 @@ def _hex(value: bytes) -> str:
 
 
 def _iso(ts: int) -> str:
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def order_urn(chain_id: int, book: str, order_id: int) -> str:

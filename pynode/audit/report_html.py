@@ -33,7 +33,7 @@ background:#3b6fd8}.ok{color:#1d7a46;font-weight:700}.bad{color:#b42318;font-wei
 
 
 def _t(ts: int) -> str:
-    return datetime.datetime.fromtimestamp(int(ts), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.datetime.fromtimestamp(int(ts), datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _check_rows(checks) -> str:
@@ -54,7 +54,8 @@ def _order(order: OrderReport) -> str:
     timeline = "".join(
         f"<li><strong>{escape(e['event'])}</strong> · {escape(_t(e['time']))} · block {e['block']}"
         + (f" · passed={e['passed']}" if "passed" in e else "")
-        + f"<br><span class=\"meta\">by <code>{escape(e['actor'])}</code> · tx <code>{escape(e['tx'])}</code></span></li>"
+        + f"<br><span class=\"meta\">by <code>{escape(e['actor'])}</code> · "
+        + f"tx <code>{escape(e['tx'])}</code></span></li>"
         for e in order.timeline)
     docs = "".join(f"<tr><th>{escape(d['label'])}</th><td><a href=\"ipfs://{escape(d['cid'])}\"><code>"
                    f"{escape(d['cid'])}</code></a></td>"

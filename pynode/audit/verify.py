@@ -20,6 +20,7 @@ from typing import Any
 
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
+from web3.types import RPCEndpoint
 
 from pynode.audit.checks import AuditContext, Check, audit_order, cert_ids, spec_design_cid
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
@@ -106,7 +107,7 @@ class RpcFacts:
     def _single(self, key: tuple) -> Any:
         (method, params), decoder = self._plan(key)
         self.requests += 1
-        reply = self.w3.provider.make_request(method, params)
+        reply = self.w3.provider.make_request(RPCEndpoint(method), params)
         if "error" in reply or reply.get("result") is None:
             raise FabmeshError(f"{method} {params}: {reply.get('error', 'no result')}")
         return decoder(reply["result"])
@@ -346,7 +347,8 @@ class Auditor:
             scope = "order " + ", ".join(map(str, selected))
             for oid in selected:
                 if oid not in orders:
-                    checks.append(Check(oid, "order.exists", False, f"no logs of order {oid} in blocks {start}..{block}"))
+                    checks.append(Check(oid, "order.exists", False,
+                                        f"no logs of order {oid} in blocks {start}..{block}"))
         elif partner is not None:
             who = to_checksum_address(partner)
             scope = f"partner {who}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit_helpers import names, now
+from audit_helpers import names
 
 pytestmark = pytest.mark.integration
 

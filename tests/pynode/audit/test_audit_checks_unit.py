@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from eth_account import Account
 from eth_abi import encode
+from eth_account import Account
 from eth_utils import keccak
 
 from pynode.audit.checks import (
@@ -64,7 +64,8 @@ class Builder:
     def add(self, event, time, **args):
         args = {"orderId": self.oid, "time": time, **args}
         if event in ("Credited",):
-            self.logs.append(DecodedLog(event, BOOK, self.block, "0x", f"0x{len(self.logs):064x}", len(self.logs), args))
+            index = len(self.logs)
+            self.logs.append(DecodedLog(event, BOOK, self.block, "0x", f"0x{index:064x}", index, args))
             return self
         if event != "OrderPosted":
             args["prevHead"] = self.tracker.head
@@ -159,7 +160,6 @@ def test_audit_order_with_documents_in_memory():
     from pynode.daemon.adapters.base import ProductionResult
     from pynode.documents.quality_report import build_report, canonical_json
     from pynode.documents.spec import build_spec_document
-
     from pynode.ipfs.cid import digest_to_cid
 
     b = Builder()

@@ -46,7 +46,8 @@ def test_production_is_a_transformation_event_and_edits_are_detected(market, aud
     order = group_by_order(auditor.logs())[oid]
     document = export_epcis(order, chain.chain_id, chain.book.address, created=1_700_000_000)
     production = document["epcisBody"]["eventList"][3]
-    assert production["type"] == "TransformationEvent" and production["outputEPCList"][0].startswith("urn:fabmesh:parts")
+    assert production["type"] == "TransformationEvent"
+    assert production["outputEPCList"][0].startswith("urn:fabmesh:parts")
     assert verify_document(document) == []
     shipped = document["epcisBody"]["eventList"][4]
     shipped["fabmesh:reportHash"] = "0x" + "00" * 32

@@ -27,29 +27,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eth_utils import keccak  # noqa: E402
+from eth_utils import keccak
 
-from bench.common import record  # noqa: E402
-from pynode.audit.collect import group_by_order  # noqa: E402
-from pynode.audit.ipfs_evidence import IpfsEvidence  # noqa: E402
-from pynode.audit.verify import Auditor  # noqa: E402
-from pynode.chain.client import Chain  # noqa: E402
-from pynode.chain.contracts import region_bytes  # noqa: E402
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, OrderTracker, docs_hash, pack_cert_ids, spec_hash  # noqa: E402
-from pynode.crypto.envelope import OrderContext, build_envelope  # noqa: E402
-from pynode.crypto.hpke import generate_keypair  # noqa: E402
-from pynode.crypto.segmented import generate_content_key  # noqa: E402
-from pynode.daemon.adapters.base import ProductionResult  # noqa: E402
-from pynode.documents.quality_report import build_report, canonical_json, report_hashes  # noqa: E402
-from pynode.dev.accounts import role_plan  # noqa: E402
-from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil  # noqa: E402
-from pynode.dev.deploy import deploy  # noqa: E402
-from pynode.dev.kubo import KuboNode  # noqa: E402
-from pynode.ipfs.cid import cid_to_digest  # noqa: E402
-from pynode.ipfs.client import IpfsClient  # noqa: E402
-from pynode.ipfs.vault import DesignVault  # noqa: E402
-from pynode.documents.spec import build_spec_document  # noqa: E402
-from pynode.core.settings import Settings  # noqa: E402
+from bench.common import record
+from pynode.audit.collect import group_by_order
+from pynode.audit.ipfs_evidence import IpfsEvidence
+from pynode.audit.verify import Auditor
+from pynode.chain.client import Chain
+from pynode.chain.contracts import region_bytes
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, OrderTracker, docs_hash, pack_cert_ids, spec_hash
+from pynode.core.settings import Settings
+from pynode.crypto.envelope import OrderContext, build_envelope
+from pynode.crypto.hpke import generate_keypair
+from pynode.crypto.segmented import generate_content_key
+from pynode.daemon.adapters.base import ProductionResult
+from pynode.dev.accounts import role_plan
+from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil
+from pynode.dev.deploy import deploy
+from pynode.dev.kubo import KuboNode
+from pynode.documents.quality_report import build_report, canonical_json, report_hashes
+from pynode.documents.spec import build_spec_document
+from pynode.ipfs.cid import cid_to_digest
+from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.vault import DesignVault
 
 ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitrator")
 TOLERANCES = {"length": {"nominal": 10.0, "plus": 0.1, "minus": 0.1, "unit": "mm"}}

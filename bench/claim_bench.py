@@ -28,16 +28,18 @@ import threading
 import time
 from pathlib import Path
 
+from web3 import Web3
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import record  # noqa: E402
-from pynode.chain.client import Chain  # noqa: E402
-from pynode.chain.orders import make_docs, make_spec, make_terms  # noqa: E402
-from pynode.deploy.deployer import DeployPlan  # noqa: E402
-from pynode.daemon.harness import NodeProcess, make_partner, write_config  # noqa: E402
-from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil  # noqa: E402
-from pynode.dev.deploy import deploy  # noqa: E402
-from pynode.core.settings import Settings  # noqa: E402
+from bench.common import record
+from pynode.chain.client import Chain
+from pynode.chain.orders import make_docs, make_spec, make_terms
+from pynode.core.settings import Settings
+from pynode.daemon.harness import NodeProcess, make_partner, write_config
+from pynode.deploy.deployer import DeployPlan
+from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil
+from pynode.dev.deploy import deploy
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -49,7 +51,7 @@ def percentile(values: list[float], q: float) -> float:
 class BlockClock:
     """Wall time at which each block number was first seen."""
 
-    def __init__(self, w3) -> None:  # noqa: ANN001
+    def __init__(self, w3: Web3) -> None:
         self.w3 = w3
         self.seen: dict[int, float] = {}
         self._stop = threading.Event()
@@ -65,7 +67,7 @@ class BlockClock:
             last = max(last, number)
             time.sleep(0.002)
 
-    def __enter__(self) -> "BlockClock":
+    def __enter__(self) -> BlockClock:
         self._thread.start()
         return self
 
@@ -120,7 +122,8 @@ def main() -> None:
                         if '"tx_sent"' in line and '"action":"claim"' in line:
                             event = json.loads(line)
                             claims[event["order_id"]] = (event["ts"], event["tx"])
-                mined = {oid: chain.w3.eth.get_transaction_receipt(tx)["blockNumber"] for oid, (_, tx) in claims.items()}
+                mined = {oid: chain.w3.eth.get_transaction_receipt(tx)["blockNumber"]
+                         for oid, (_, tx) in claims.items()}
                 time.sleep(0.1)
             node.terminate()
             cycles = [json.loads(line) for line in node.log_path.read_text().splitlines()

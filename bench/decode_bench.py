@@ -25,15 +25,19 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from web3 import Web3
+from web3.contract import Contract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import record  # noqa: E402
-from pynode.chain.events.decoder import EventDecoder, event_topic  # noqa: E402
-from pynode.chain.events.reader import LogReader  # noqa: E402
-from pynode.chain.rpc import connect  # noqa: E402
-from pynode.dev.anvil import Anvil  # noqa: E402
+from bench.common import record
+from pynode.chain.events.decoder import EventDecoder, event_topic
+from pynode.chain.events.reader import LogReader
+from pynode.chain.rpc import connect
+from pynode.dev.anvil import Anvil
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLC_VERSION = "0.8.37"
@@ -88,7 +92,7 @@ def compile_contract() -> tuple[list, str]:
     return contract["abi"], contract["evm"]["bytecode"]["object"]
 
 
-def emit(w3, contract, sender: str, total: int, per_tx: int) -> tuple[int, int]:  # noqa: ANN001
+def emit(w3: Web3, contract: Contract, sender: str, total: int, per_tx: int) -> tuple[int, int]:
     """Emits ``total`` events in transactions of ``per_tx``; returns the block range holding them."""
     first = w3.eth.block_number + 1
     hashes = [contract.functions.emitMany(start, min(per_tx, total - start)).transact({"from": sender,
@@ -99,7 +103,7 @@ def emit(w3, contract, sender: str, total: int, per_tx: int) -> tuple[int, int]:
     return first, w3.eth.block_number
 
 
-def median_time(run, repeats: int) -> tuple[float, object]:  # noqa: ANN001
+def median_time(run: Callable[[], object], repeats: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeats):
         started = time.perf_counter()
@@ -120,7 +124,8 @@ def main() -> None:
         anvil.rpc("anvil_setBlockGasLimit", hex(60_000_000))
         w3 = connect(anvil.rpc_url)
         sender = w3.eth.accounts[0]
-        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": sender, "data": "0x" + bytecode}))
+        deployed = w3.eth.send_transaction({"from": sender, "data": "0x" + bytecode})
+        receipt = w3.eth.wait_for_transaction_receipt(deployed)
         contract = w3.eth.contract(receipt.contractAddress, abi=abi)
         emit_started = time.perf_counter()
         first, last = emit(w3, contract, sender, args.events, args.per_tx)
@@ -177,7 +182,8 @@ def main() -> None:
         },
     }
     path = record(results)
-    print(f"{n} logs: decode {results['decode_logs_per_s']}/s, fetch+decode {results['decode']['fetch_decode_logs_per_s']}/s "
+    print(f"{n} logs: decode {results['decode_logs_per_s']}/s, "
+          f"fetch+decode {results['decode']['fetch_decode_logs_per_s']}/s "
           f"vs raw fetch {results['decode']['raw_fetch_logs_per_s']}/s (ratio {results['decode_ratio_vs_raw']}), "
           f"web3 decode {results['decode']['web3_process_log_logs_per_s']}/s -> {path}")
 

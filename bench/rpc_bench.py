@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "pynode" / "infra"))
 
-from bench.common import record  # noqa: E402
-from provider_run import HOSTED, ProviderRun, figures  # noqa: E402
+from bench.common import record  # noqa: E402 - the checkout goes on sys.path first
+from provider_run import HOSTED, ProviderRun, figures  # noqa: E402 - so does tests/pynode/infra
 
 
 def main() -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import record  # noqa: E402
-from pynode.dev.paths import CHECKOUT  # noqa: E402
-from bench.soak_run import SoakPlan, run_soak  # noqa: E402
+from bench.common import record
+from bench.soak_run import SoakPlan, run_soak
+from pynode.dev.paths import CHECKOUT
 
 
 def parse_plan(argv: list[str]) -> tuple[SoakPlan, Path, str]:

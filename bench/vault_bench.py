@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import record, run_child  # noqa: E402
-from pynode.dev.kubo import KuboNode  # noqa: E402
+from bench.common import record, run_child
+from pynode.dev.kubo import KuboNode
 
 SEAL = """
 import json, resource, sys, time
@@ -110,11 +110,13 @@ def main() -> None:
             "decrypt_peak_rss_mib": round(big["open_rss_mib"], 1),
             "import_baseline_rss_mib": round(run_child(BASELINE)["rss_mib"], 1),
             f"peak_rss_mib_at_{args.small_mib}_mib": round(max(small["seal_rss_mib"], small["open_rss_mib"]), 1),
-            "ratio_definition": "vault_add_ratio = median raw `ipfs add` seconds / median encrypt+pin seconds (throughput ours / raw)",
+            "ratio_definition": "vault_add_ratio = median raw `ipfs add` seconds / median encrypt+pin seconds "
+                                "(throughput ours / raw)",
         },
     }
     path = record(results)
-    print(f"vault: ratio {results['vault_add_ratio']} of raw ipfs add, peak RSS {results['vault_peak_rss_mib']} MiB -> {path}")
+    print(f"vault: ratio {results['vault_add_ratio']} of raw ipfs add, "
+          f"peak RSS {results['vault_peak_rss_mib']} MiB -> {path}")
 
 
 if __name__ == "__main__":

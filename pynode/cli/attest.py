@@ -39,6 +39,7 @@ def attest(ctx: CliContext, order_id: int, report: Path, passed: bool, sign_out:
     """
     chain = ctx.chain
     tracker = chain.settled_order(order_id)
+    assert tracker is not None  # it waits (wait_s > 0): an order or NotConfirmed, never None
     cid, report_cid, report_hash = _report(ctx, tracker, report, passed)
     if sign_out is None:
         sent = ctx.send(chain.book.attest(tracker, report_cid, report_hash, passed))
@@ -70,6 +71,7 @@ def relay_attestation(ctx: CliContext, signed_file: Path) -> None:
     if signed.recover_signer() != signed.inspector:
         raise InputError(f"signature was not made by the named inspector {signed.inspector}")
     tracker = chain.settled_order(signed.order_id)
+    assert tracker is not None  # as above
     sent = ctx.send(chain.book.attest_by_sig(tracker, signed.as_tuple(), signed.signature))
     ctx.emit({"order_id": signed.order_id, "inspector": signed.inspector, "tx": sent.tx_hash},
              f"relayed {signed.inspector}'s attestation of order {signed.order_id}")

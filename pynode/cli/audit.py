@@ -13,7 +13,7 @@ import click
 from rich.table import Table
 
 from pynode.audit.ipfs_evidence import IpfsEvidence
-from pynode.audit.verify import AuditResult, Auditor
+from pynode.audit.verify import Auditor, AuditResult
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.core.errors import InputError
 
@@ -48,8 +48,9 @@ def _report(ctx: CliContext, result: AuditResult, html: Path | None) -> None:
 
 
 def _json_flag(ctx: click.Context, _param, value: bool) -> bool:
-    if value:
-        ctx.find_object(CliContext).json = True
+    cli = ctx.find_object(CliContext)
+    if value and cli is not None:  # the group made it (main)
+        cli.json = True
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
+from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
 from pynode.cli.context import CliContext, pass_ctx
@@ -17,7 +18,7 @@ def _run(name: str, probe: Callable[[], str]) -> dict:
         return {"check": name, "ok": True, "detail": probe()}
     except FabmeshError as exc:
         return {"check": name, "ok": False, "detail": str(exc)}
-    except Exception as exc:  # a check reports, it does not crash: any failure is the finding
+    except Exception as exc:  # noqa: BLE001 - a check reports, it does not crash: any failure is the finding
         return {"check": name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"}
 
 
@@ -40,7 +41,7 @@ def check(ctx: CliContext) -> None:
             address = c.deployment[name].address
 
             def code(address: str = address) -> str:
-                if len(c.w3.eth.get_code(address)) == 0:
+                if len(c.w3.eth.get_code(to_checksum_address(address))) == 0:
                     raise FabmeshError(f"no contract code at {address}")
                 return address
 
@@ -52,8 +53,10 @@ def check(ctx: CliContext) -> None:
 
     results.append(_run("ipfs", ipfs))
     if settings.account and "c" in chain:
+        account = settings.account
+
         def balance() -> str:
-            address = ctx.keystore.get(settings.account).address
+            address = to_checksum_address(ctx.keystore.get(account).address)
             return f"{address}: {chain['c'].w3.eth.get_balance(address) / 1e18:.6f} ETH"
 
         results.append(_run("account balance", balance))

@@ -13,10 +13,10 @@ from pathlib import Path
 import click
 
 from pynode import __version__
-from pynode.cli.context import CliContext, load_settings
 from pynode.cli.attest import attest, relay_attestation
 from pynode.cli.audit import audit, export
 from pynode.cli.check import check
+from pynode.cli.context import CliContext, load_settings
 from pynode.cli.dev import dev
 from pynode.cli.node import node
 from pynode.cli.order import order

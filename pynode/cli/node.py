@@ -14,9 +14,9 @@ import click
 from eth_utils import to_checksum_address
 
 from pynode.cli.context import CliContext, pass_ctx
-from pynode.daemon.jsonlog import JsonLogger
 from pynode.core.backoff import Backoff
 from pynode.core.errors import FatalError, Kind, classify, retry_after
+from pynode.daemon.jsonlog import JsonLogger
 
 
 @click.group()
@@ -62,7 +62,7 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
     name = hpke_key or ctx.account_name()
     try:
         keypair = ctx.hpke_keys.unlock(name, ctx.password(f"Password for HPKE key {name}: "))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # whatever stops the unlock (wrong password, bad file) stops the watcher
         raise FatalError(f"cannot unlock HPKE key {name!r}: {exc}") from exc
     # a loop's progress is a JSON event like the rest of its log (set before any sender exists)
     ctx.chain.on_progress = lambda progress: log.info("waiting_for_confirmations", **progress.fields())
@@ -81,7 +81,7 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
         try:
             watcher.cycle()
             failures = 0
-        except Exception as exc:  # noqa: BLE001 - sorted by type: transient trouble waits for the next cycle
+        except Exception as exc:  # sorted by type: transient trouble waits for the next cycle
             if classify(exc) is Kind.FATAL:
                 raise
             wait = max(interval, backoff.delay(failures, retry_after(exc)))

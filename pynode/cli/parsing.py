@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import click
@@ -70,7 +70,7 @@ def parse_time(text: str, now: int | None = None) -> int:
         except ValueError as exc:
             raise click.BadParameter(f"{text!r} is not a time (e.g. +3d, 2026-12-01, 2026-12-01T17:00Z)") from exc
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         value = int(moment.timestamp())
     if not 0 < value <= MAX_UINT40:
         raise click.BadParameter(f"{text!r} is out of range")

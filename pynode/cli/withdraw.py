@@ -19,9 +19,10 @@ def withdraw(ctx: CliContext, tokens: tuple[str, ...]) -> None:
     done = []
     for tracker in chain.book.load_orders(chain.from_block, safe).values():
         if tracker.status == Status.COMPLETED and tracker.state[1] == me:
-            tracker = chain.settled_order(tracker.order_id)  # hash-checked before paying out
-            sent = ctx.send(chain.book.simple("withdrawPayment", tracker))
-            done.append({"order_id": tracker.order_id, "tx": sent.tx_hash})
+            settled = chain.settled_order(tracker.order_id)  # hash-checked before paying out
+            assert settled is not None  # it waits (wait_s > 0): an order or NotConfirmed, never None
+            sent = ctx.send(chain.book.simple("withdrawPayment", settled))
+            done.append({"order_id": settled.order_id, "tx": sent.tx_hash})
     credits = []
     safe = max(chain.safe_block(), chain.from_block)
     for token in (ZERO_ADDRESS, *tokens):
@@ -30,5 +31,6 @@ def withdraw(ctx: CliContext, tokens: tuple[str, ...]) -> None:
             sent = ctx.send(chain.book.withdraw(token))
             credits.append({"token": token, "amount": amount, "tx": sent.tx_hash})
     lines = [f"order {d['order_id']}: payment withdrawn" for d in done]
-    lines += [f"{c['amount']} of {'ETH (wei)' if c['token'] == ZERO_ADDRESS else c['token']} withdrawn" for c in credits]
+    lines += [f"{c['amount']} of {'ETH (wei)' if c['token'] == ZERO_ADDRESS else c['token']} withdrawn"
+              for c in credits]
     ctx.emit({"payments": done, "credits": credits}, "\n".join(lines) or "nothing to withdraw")

@@ -41,7 +41,7 @@ def password_file(tmp_path):
 def run(fabmesh_home, capsys, monkeypatch):
     """Runs `fabmesh ARGS` in-process exactly as the console script does, exit code included."""
 
-    def invoke(*args: str, input: str = "") -> Result:
+    def invoke(*args: str, input: str = "") -> Result:  # noqa: A002 - the name click's CliRunner.invoke uses
         monkeypatch.setattr("sys.stdin", io.StringIO(input))
         with pytest.raises(SystemExit) as exited:
             main([str(a) for a in args])

@@ -1,12 +1,17 @@
-"""A CLI command against a throttling or absent RPC endpoint: retried for FABMESH_RETRY_TIMEOUT, then one line, exit 1."""
+"""A CLI command against a throttling or absent RPC endpoint.
+
+Retried for FABMESH_RETRY_TIMEOUT, then one line, exit 1.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -16,9 +21,9 @@ pytestmark = pytest.mark.integration
 class Throttling(BaseHTTPRequestHandler):
     """Answers every JSON-RPC request the way Alchemy does when throttling (HTTP 429, code 429, Retry-After)."""
 
-    hits: list[float] = []
+    hits: ClassVar[list[float]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         Throttling.hits.append(time.monotonic())
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "error": {
@@ -56,7 +61,7 @@ def test_a_rate_limit_is_retried_for_the_window_then_one_line(run, monkeypatch, 
     assert "requests" not in result.stderr and "Traceback" not in result.stderr and result.stdout == ""
     hits = Throttling.hits
     assert len(hits) >= 3 and 2.0 <= elapsed < 8.0  # retried inside the window, Retry-After (1 s) apart
-    assert all(later - earlier >= 0.9 for earlier, later in zip(hits, hits[1:]))
+    assert all(later - earlier >= 0.9 for earlier, later in itertools.pairwise(hits))
 
 
 def test_an_absent_endpoint_is_one_line_after_the_window(run, monkeypatch) -> None:

@@ -105,7 +105,8 @@ def test_post_award_and_the_partner_decrypts(run, net, tmp_path, fabmesh_home, d
     keypair = HpkeKeyStore(fabmesh_home / "hpke", 1024).unlock("maker", PASSWORD)
     with IpfsClient(settings.ipfs_api) as ipfs:
         vault = DesignVault(ipfs)
-        context = OrderContext(net.chain_id, net.book.address, order_id, maker, bytes.fromhex(data["design_sha256"][2:]))
+        design_sha256 = bytes.fromhex(data["design_sha256"][2:])
+        context = OrderContext(net.chain_id, net.book.address, order_id, maker, design_sha256)
         key = vault.content_key_from_envelope(awarded.json()["key_envelope_cid"], keypair, context)
         out = tmp_path / "received.stl"
         vault.open(data["design_cid"], key, out, context.design_sha256)

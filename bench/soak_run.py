@@ -269,8 +269,8 @@ class Soak:
                 held += price + bond
             elif tracker.status == Status.COMPLETED:
                 held += price + bond - price * tracker.terms[7] // 10_000  # the fee is already a credit
-        credited = {event.args["account"] for event in self.chain.book.logs(("Credited",), from_block=self.chain.from_block,
-                                                                            to_block=block)}
+        credited = {event.args["account"]
+                    for event in self.chain.book.logs(("Credited",), from_block=self.chain.from_block, to_block=block)}
         credits = sum(self.chain.book.call("credits", account, ZERO_ADDRESS, block=block) for account in credited)
         balance = self.chain.w3.eth.get_balance(self.chain.book.address, block)
         self.count("escrow_checks")

@@ -249,31 +249,37 @@ def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "con
 
 
 class FlakyProxy:
-    """A TCP proxy on 127.0.0.1 that can disappear: ``down()`` closes the port and every open connection."""
+    """A TCP proxy on 127.0.0.1 that can disappear: ``down()`` refuses connections and cuts every open one.
+
+    The proxy owns its port from construction to ``close()``: while down it holds the port bound
+    without listening (connections are refused, and the OS hands the port to no other socket), so
+    ``up()`` comes back at the same address on a busy machine.
+    """
 
     def __init__(self, target_host: str, target_port: int) -> None:
-        import socket
-
         self.target = (target_host, target_port)
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        self._held = self._bound(0)
+        self.port = self._held.getsockname()[1]
         self._lock = threading.Lock()
         self._conns: list = []
         self._listener = None
         self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _bound(port: int):  # noqa: ANN205 - a socket
+        import socket
+
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the cut connections linger in TIME_WAIT
+        sock.bind(("127.0.0.1", port))
+        return sock
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def up(self) -> "FlakyProxy":
-        import socket
-
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener, self._held = self._held, None
         listener.listen(64)
         self._listener = listener
         self._thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
@@ -326,6 +332,7 @@ class FlakyProxy:
                 pass
             self._listener.close()
             self._listener = None
+            self._held = self._bound(self.port)  # at once: the port stays ours while down
             if self._thread is not None:
                 self._thread.join(timeout=5)
         with self._lock:
@@ -336,3 +343,10 @@ class FlakyProxy:
             except OSError:
                 pass
             sock.close()
+
+    def close(self) -> None:
+        """Down for good: the port is released."""
+        self.down()
+        if self._held is not None:
+            self._held.close()
+            self._held = None

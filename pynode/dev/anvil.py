@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pynode.dev.evm import EvmProcess
-from pynode.dev.net import LOOPBACK, free_port
+from pynode.dev.net import LOOPBACK
 from pynode.dev.paths import anvil_bin
 from pynode.dev.process import ManagedProcess
 
@@ -16,14 +17,14 @@ DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 
 class Anvil(EvmProcess):
     name = "anvil"
+    listening = re.compile(r"^Listening on 127\.0\.0\.1:(?P<port>\d+)$", re.MULTILINE)
 
-    def __init__(self, workdir: Path, *, port: int | None = None, chain_id: int = 31337,
+    def __init__(self, workdir: Path, *, chain_id: int = 31337,
                  accounts: int = 10, balance_eth: int = 1_000_000,
                  block_time: float | None = None, base_fee: int = 0, max_persisted_states: int | None = None,
                  detached: bool = False) -> None:
-        self.port = port or free_port()
         self.chain_id = chain_id
-        argv = [anvil_bin(), "--host", LOOPBACK, "--port", str(self.port),
+        argv = [anvil_bin(), "--host", LOOPBACK, "--port", "0",
                 "--chain-id", str(chain_id), "--accounts", str(accounts),
                 "--balance", str(balance_eth), "--mnemonic", DEFAULT_MNEMONIC,
                 # brownie's own anvil runs with base fee 0 and brownie sends development

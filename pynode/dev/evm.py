@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from typing import Self
 
+from pynode.core.errors import FatalError
 from pynode.dev.net import LOOPBACK, post_json
 from pynode.dev.process import ManagedProcess
 
 
 class EvmProcess:
-    """A chain process serving JSON-RPC at 127.0.0.1:`port`; subclasses build `process`."""
+    """A chain process serving JSON-RPC on 127.0.0.1; subclasses build `process`.
+
+    The process binds port 0 and logs the port the OS gave it (`listening` finds it in
+    this run's log): a port picked here and bound later could be taken in between by
+    any other process on the machine.
+    """
 
     name = "evm"
-    port: int
     chain_id: int
     process: ManagedProcess
+    listening: re.Pattern[str]
+    port: int | None = None
 
     @property
     def rpc_url(self) -> str:
+        if self.port is None:
+            raise FatalError(f"{self.name} has no JSON-RPC port until it has started")
         return f"http://{LOOPBACK}:{self.port}"
 
     def rpc(self, method: str, *params: object) -> object:
@@ -28,9 +38,14 @@ class EvmProcess:
         return reply["result"]
 
     def _ready(self) -> bool:
+        if self.port is None:
+            self.port = self.process.logged_port(self.listening)
+            if self.port is None:
+                return False
         return int(self.rpc("eth_chainId"), 16) == self.chain_id
 
     def start(self, timeout: float = 30.0) -> Self:
+        self.port = None
         self.process.start()
         self.process.wait_ready(self._ready, timeout)
         return self

@@ -9,13 +9,14 @@ discovery); HTTP JSON-RPC and the auth RPC listen on loopback only.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from pynode.core.errors import FatalError
 from pynode.dev.evm import EvmProcess
-from pynode.dev.net import LOOPBACK, free_port
+from pynode.dev.net import LOOPBACK
 from pynode.dev.paths import geth_bin
 from pynode.dev.process import ManagedProcess
 
@@ -25,17 +26,19 @@ GETH_DEV_CHAIN_ID = 1337
 class Geth(EvmProcess):
     name = "geth"
     chain_id = GETH_DEV_CHAIN_ID
+    listening = re.compile(r"HTTP server started +endpoint=127\.0\.0\.1:(?P<port>\d+) ")
 
-    def __init__(self, workdir: Path, *, port: int | None = None, block_period: int = 1) -> None:
-        self.port = port or free_port()
+    def __init__(self, workdir: Path, *, block_period: int = 1) -> None:
         argv = [geth_bin(), "--dev", "--dev.period", str(block_period),
-                "--http", "--http.addr", LOOPBACK, "--http.port", str(self.port),
+                "--http", "--http.addr", LOOPBACK, "--http.port", "0",
                 "--http.api", "eth,net,web3,txpool",
                 "--nodiscover", "--maxpeers", "0", "--ipcdisable", "--port", "0", "--nat", "none",
                 # dev mode registers no engine API, so geth opens no auth port; pinned to loopback anyway
-                "--authrpc.addr", LOOPBACK, "--authrpc.port", str(free_port()),
+                "--authrpc.addr", LOOPBACK, "--authrpc.port", "0",
                 # no --datadir: the chain lives in memory and goes with the process
-                "--keystore", str(workdir / "geth-keystore"), "--verbosity", "2"]
+                "--keystore", str(workdir / "geth-keystore"),
+                # warnings only, but the line naming the HTTP port it bound
+                "--verbosity", "2", "--log.vmodule", "rpcstack.go=3"]
         self.process = ManagedProcess("geth", argv, workdir / "geth.log")
         self._dev_account: str | None = None
 

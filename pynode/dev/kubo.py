@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pynode.dev.net import LOOPBACK, post_json
+from pynode.dev.net import LOOPBACK, held_port, post_json
 from pynode.dev.paths import KUBO_NODE_CONFIG, ipfs_bin
 from pynode.dev.process import ManagedProcess
 from pynode.core.errors import FatalError
@@ -107,17 +109,25 @@ class KuboNode:
         self.process.stop(timeout=20.0)
 
     def restart(self, down_s: float = 0.0) -> None:
-        """Stops the daemon and starts it again on the same API and swarm ports, so clients keep their
-        URL and peers their address (Kubo would otherwise take new OS-chosen ports)."""
+        """Stops the daemon for `down_s` and starts it again on the same API and swarm ports, so clients
+        keep their URL and peers their address (Kubo would otherwise take new OS-chosen ports).
+
+        The ports are held while it is down (clients are refused, no other process takes them) and
+        until it listens again: Go's listeners set SO_REUSEADDR, so Kubo binds beside the holder.
+        """
         api = self.api_multiaddr
         swarm = sorted({address.split("/p2p/")[0] for address in self.swarm_addresses()})
-        self.stop()
-        config_path = self.repo / "config"
-        config = json.loads(config_path.read_text())
-        _apply_overrides(config, {"Addresses.API": api, "Addresses.Swarm": swarm})
-        config_path.write_text(json.dumps(config, indent=2))
-        time.sleep(down_s)
-        self.start()
+        ports = [urlsplit(self.api_url).port, *(int(address.split("/")[4]) for address in swarm)]
+        with ExitStack() as held:
+            self.stop()
+            for port in ports:
+                held.enter_context(held_port(port))
+            config_path = self.repo / "config"
+            config = json.loads(config_path.read_text())
+            _apply_overrides(config, {"Addresses.API": api, "Addresses.Swarm": swarm})
+            config_path.write_text(json.dumps(config, indent=2))
+            time.sleep(down_s)  # the outage itself, not a wait for anything
+            self.start()
 
     def __enter__(self) -> "KuboNode":
         return self.start()

@@ -6,13 +6,17 @@ import ctypes
 import os
 import signal
 import subprocess
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from pynode.core.errors import FatalError
 
 _PR_SET_PDEATHSIG = 1
+
+T = TypeVar("T")
 
 
 def _die_with_parent() -> None:
@@ -65,6 +69,7 @@ class ManagedProcess:
         self.log_path = log_path
         self.env = env
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
 
     @property
     def pid(self) -> int | None:
@@ -76,20 +81,21 @@ class ManagedProcess:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
+            self._log_start = log.tell()  # a log appended to by an earlier run: read only this run's part
             self._proc = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=self.env, start_new_session=True, preexec_fn=None if self.detached else _die_with_parent,
             )
 
-    def wait_ready(self, probe: Callable[[], bool], timeout: float) -> None:
-        """Polls `probe` until it returns True; fails early if the process exits."""
+    def wait_ready(self, probe: Callable[[], T], timeout: float) -> T:
+        """Polls `probe` until it returns a true value, and returns that; fails early if the process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running():
                 raise FatalError(f"{self.name} exited during start-up: {self.log_tail()}")
             try:
-                if probe():
-                    return
+                if value := probe():
+                    return value
             except OSError:
                 pass
             time.sleep(0.05)
@@ -121,6 +127,17 @@ class ManagedProcess:
     @staticmethod
     def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         signal_group(proc.pid, sig)
+
+    def logged_port(self, pattern: re.Pattern[str]) -> int | None:
+        """The port this run logged in `pattern`'s `port` group (a tool told to bind port 0 names the one it got)."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_start)
+                text = log.read().decode(errors="replace")
+        except OSError:
+            return None
+        found = pattern.search(text)
+        return int(found["port"]) if found else None
 
     def log_tail(self, lines: int = 5) -> str:
         try:

@@ -1,8 +1,9 @@
 """Fixtures for pynode tests.
 
 Tests are unit tests unless marked `integration`; unit tests cannot open
-sockets. Integration tests get a real anvil and a real Kubo daemon on free
-127.0.0.1 ports, started once per session and stopped at the end.
+sockets. Integration tests get a real anvil and a real Kubo daemon on
+127.0.0.1 ports they bound themselves (port 0), started once per session and
+stopped at the end. No test picks a free port for a process to bind later.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from pynode.dev.anvil import Anvil
 from pynode.dev.kubo import KuboNode
+from pynode.dev.net import held_port as hold
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,6 +37,15 @@ def _unit_tests_have_no_network(request: pytest.FixtureRequest, monkeypatch: pyt
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    """A 127.0.0.1 port held bound, not listening, for the test: connections to it are refused, and
+    no other process can take it. A server that sets SO_REUSEADDR (the node's metrics server,
+    http.server) binds it beside the holder."""
+    with hold() as port:
+        yield port
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,6 @@ from pynode.chain.client import Chain
 from pynode.chain.confirmations import NotConfirmed
 from pynode.chain.orders import Status
 from pynode.daemon.harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
-from pynode.dev.net import free_port
 from pynode.orders.buyer import Buyer
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.watch import AwardPolicy, OrderWatcher
@@ -87,6 +86,11 @@ class Lines:
     def has(self, text: str) -> bool:
         return any(text in line for line in self.lines)
 
+    def drain(self) -> None:
+        """Waits until the child's end of the stream has closed and every line is read."""
+        self._thread.join(timeout=30)
+        assert not self._thread.is_alive(), "the stream is still open"
+
 
 def test_a_cli_write_reports_success_only_three_blocks_deep(chain, anvil, kubo, dev_accounts, deployments_dir,
                                                              tmp_path, slow_chain):
@@ -125,7 +129,8 @@ def test_a_cli_write_reports_success_only_three_blocks_deep(chain, anvil, kubo, 
     finally:
         proc.kill()
         proc.wait()
-    time.sleep(0.2)  # the readers drain the closed pipes
+    stdout.drain()
+    stderr.drain()
     result = json.loads("".join(stdout.lines))  # only the data on stdout
     receipt = chain.w3.eth.get_transaction_receipt(result["tx"])
     assert receipt["blockNumber"] == block and receipt["status"] == 1
@@ -136,11 +141,11 @@ def test_a_cli_write_reports_success_only_three_blocks_deep(chain, anvil, kubo, 
 
 
 def test_the_daemon_claims_an_order_only_three_blocks_deep(chain, anvil, kubo, dev_accounts, deployments_dir,
-                                                          tmp_path, slow_chain):
+                                                          tmp_path, slow_chain, held_port):
     anvil.rpc("evm_setAutomine", True)
     maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
                          processes=["CNC_MILLING"], materials=["AL_6061"])
-    port = free_port()
+    port = held_port
     write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
                  processes=["CNC_MILLING"], materials=["AL_6061"], confirmations=DEPTH, poll_interval_s=0.1,
                  metrics_port=port)

@@ -11,7 +11,6 @@ import pytest
 from eth_utils import keccak
 
 from pynode.daemon.harness import NodeProcess, make_partner, node_command, wait_for, write_config
-from pynode.dev.net import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -63,8 +62,8 @@ def test_unreadable_keystore_is_fatal(maker_home) -> None:
     assert result.stderr.strip().splitlines()[-1].startswith("error: cannot unlock the node's keys")
 
 
-def test_sigterm_exits_cleanly_and_metrics_are_served(anvil, kubo, deployments_dir, maker_home) -> None:
-    port = free_port()
+def test_sigterm_exits_cleanly_and_metrics_are_served(anvil, kubo, deployments_dir, maker_home, held_port) -> None:
+    port = held_port
     write_config(maker_home, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
                  processes=["CNC_MILLING"], materials=["AL_6061"], metrics_port=port)
     node = NodeProcess(maker_home).start()
@@ -92,8 +91,8 @@ def test_sigterm_exits_cleanly_and_metrics_are_served(anvil, kubo, deployments_d
         node.kill()
 
 
-def test_rpc_failover_to_the_next_endpoint(anvil, maker_home) -> None:
-    dead = f"http://127.0.0.1:{free_port()}"
+def test_rpc_failover_to_the_next_endpoint(anvil, maker_home, held_port) -> None:
+    dead = f"http://127.0.0.1:{held_port}"
     result = run_once(maker_home, env={"FABMESH_RPC_URLS": json.dumps([dead, anvil.rpc_url])})
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stderr.splitlines()]

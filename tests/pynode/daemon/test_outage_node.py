@@ -65,8 +65,8 @@ def test_rpc_and_ipfs_outage_is_survived(chain, anvil, kubo, dev_accounts, deplo
             assert node.terminate() == 0
         finally:
             node.kill()
-            rpc.down()
-            ipfs.down()
+            rpc.close()
+            ipfs.close()
 
     log = node.log_path.read_text()
     assert '"event":"cycle_failed"' in log or '"event":"job_retry"' in log  # it did notice the outage

@@ -8,7 +8,6 @@ import os
 import pytest
 
 from pynode.dev.kubo import KuboNode
-from pynode.dev.net import free_port
 from pynode.ipfs.client import DocumentTooLarge, IpfsClient, IpfsRequestRejected, IpfsUnavailable, api_multiaddr
 
 pytestmark = pytest.mark.integration
@@ -50,8 +49,8 @@ def test_unknown_content_times_out_as_transient(ipfs):
         ipfs.cat_bytes(missing, max_size=100, timeout=1)
 
 
-def test_unreachable_api_is_transient():
-    with IpfsClient(f"http://127.0.0.1:{free_port()}", timeout=2) as client, \
+def test_unreachable_api_is_transient(held_port):
+    with IpfsClient(f"http://127.0.0.1:{held_port}", timeout=2) as client, \
             pytest.raises(IpfsUnavailable, match="did not answer"):
         client.version()
 

@@ -22,7 +22,7 @@ class Anvil(EvmProcess):
     def __init__(self, workdir: Path, *, chain_id: int = 31337,
                  accounts: int = 10, balance_eth: int = 1_000_000,
                  block_time: float | None = None, base_fee: int = 0, max_persisted_states: int | None = None,
-                 detached: bool = False) -> None:
+                 gas_limit: int | None = None, detached: bool = False) -> None:
         self.chain_id = chain_id
         argv = [anvil_bin(), "--host", LOOPBACK, "--port", "0",
                 "--chain-id", str(chain_id), "--accounts", str(accounts),
@@ -32,6 +32,8 @@ class Anvil(EvmProcess):
                 "--base-fee", str(base_fee)]
         if block_time is not None:
             argv += ["--block-time", str(block_time)]
+        if gas_limit is not None:
+            argv += ["--gas-limit", str(gas_limit)]
         # anvil spills old block states to a cache directory it never cleans up (about 7 GB for a chain
         # mined 20,000 blocks long): keep it in the workdir, and let long chains keep none on disk.
         argv += ["--cache-path", str(workdir / "anvil-states")]

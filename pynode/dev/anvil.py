@@ -24,7 +24,7 @@ class Anvil(EvmProcess):
                  block_time: float | None = None, base_fee: int = 0, max_persisted_states: int | None = None,
                  gas_limit: int | None = None, detached: bool = False) -> None:
         self.chain_id = chain_id
-        argv = [anvil_bin(), "--host", LOOPBACK, "--port", "0",
+        argv: list[str | Path] = [anvil_bin(), "--host", LOOPBACK, "--port", "0",
                 "--chain-id", str(chain_id), "--accounts", str(accounts),
                 "--balance", str(balance_eth), "--mnemonic", DEFAULT_MNEMONIC,
                 # brownie's own anvil runs with base fee 0 and brownie sends development

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Self
+from typing import Any, Self
 
 from pynode.core.errors import FatalError
 from pynode.dev.net import LOOPBACK, post_json
@@ -30,7 +30,7 @@ class EvmProcess:
             raise FatalError(f"{self.name} has no JSON-RPC port until it has started")
         return f"http://{LOOPBACK}:{self.port}"
 
-    def rpc(self, method: str, *params: object) -> object:
+    def rpc(self, method: str, *params: object) -> Any:  # JSON-RPC results: the caller knows the shape
         reply = post_json(self.rpc_url, {"jsonrpc": "2.0", "id": 1, "method": method,
                                          "params": list(params)})
         if "error" in reply:

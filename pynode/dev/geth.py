@@ -29,7 +29,7 @@ class Geth(EvmProcess):
     listening = re.compile(r"HTTP server started +endpoint=127\.0\.0\.1:(?P<port>\d+) ")
 
     def __init__(self, workdir: Path, *, block_period: int = 1) -> None:
-        argv = [geth_bin(), "--dev", "--dev.period", str(block_period),
+        argv: list[str | Path] = [geth_bin(), "--dev", "--dev.period", str(block_period),
                 "--http", "--http.addr", LOOPBACK, "--http.port", "0",
                 "--http.api", "eth,net,web3,txpool",
                 "--nodiscover", "--maxpeers", "0", "--ipcdisable", "--port", "0", "--nat", "none",

@@ -8,12 +8,11 @@ import subprocess
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from pynode.core.errors import FatalError
 from pynode.dev.net import LOOPBACK, held_port, post_json
 from pynode.dev.paths import KUBO_NODE_CONFIG, ipfs_bin
 from pynode.dev.process import ManagedProcess
-from pynode.core.errors import FatalError
 
 
 def _apply_overrides(config: dict, overrides: dict) -> None:
@@ -88,7 +87,7 @@ class KuboNode:
         ident = self.identity()
         return [a for a in ident["Addresses"] or [] if f"/ip4/{LOOPBACK}/" in a]
 
-    def connect(self, other: "KuboNode") -> None:
+    def connect(self, other: KuboNode) -> None:
         for address in other.swarm_addresses():
             post_json(f"{self.api_url}/api/v0/swarm/connect?arg={address}")
 
@@ -97,7 +96,7 @@ class KuboNode:
             return False
         return bool(self.identity().get("ID"))
 
-    def start(self, timeout: float = 60.0) -> "KuboNode":
+    def start(self, timeout: float = 60.0) -> KuboNode:
         self.init()
         # A stale api file from a killed daemon would point the probe at a dead port.
         (self.repo / "api").unlink(missing_ok=True)
@@ -117,7 +116,7 @@ class KuboNode:
         """
         api = self.api_multiaddr
         swarm = sorted({address.split("/p2p/")[0] for address in self.swarm_addresses()})
-        ports = [urlsplit(self.api_url).port, *(int(address.split("/")[4]) for address in swarm)]
+        ports = [int(address.split("/")[4]) for address in (api, *swarm)]  # /ip4/<host>/tcp/<port>
         with ExitStack() as held:
             self.stop()
             for port in ports:
@@ -129,7 +128,7 @@ class KuboNode:
             time.sleep(down_s)  # the outage itself, not a wait for anything
             self.start()
 
-    def __enter__(self) -> "KuboNode":
+    def __enter__(self) -> KuboNode:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -24,7 +24,7 @@ class LocalNetwork:
         self.deployment: dict | None = None
         self._stack = ExitStack()
 
-    def start(self) -> "LocalNetwork":
+    def start(self) -> LocalNetwork:
         with ExitStack() as stack:
             stack.enter_context(self.anvil)
             for node in self.kubo.values():
@@ -45,7 +45,7 @@ class LocalNetwork:
     def stop(self) -> None:
         self._stack.close()
 
-    def __enter__(self) -> "LocalNetwork":
+    def __enter__(self) -> LocalNetwork:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

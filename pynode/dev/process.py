@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import signal
 import subprocess
-import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path

@@ -6,9 +6,9 @@ import json
 import time
 from pathlib import Path
 
+from pynode.core.errors import InputError
 from pynode.dev.network import LocalNetwork
 from pynode.dev.process import signal_group, stop_group
-from pynode.core.errors import InputError
 
 STATE_FILE = "state.json"
 

@@ -7,8 +7,6 @@ import brownie.test
 import pytest
 from brownie import FeeOnTransferERC20, TestERC20, chain
 
-from pynode.dev.anvil import Anvil
-from scripts.brownie_deploy import deploy_contracts, grant_roles
 from pynode.chain.orders import (
     MATERIAL,
     PROCESS,
@@ -21,6 +19,8 @@ from pynode.chain.orders import (
     make_terms,
     order_hash,
 )
+from pynode.dev.anvil import Anvil
+from scripts.brownie_deploy import deploy_contracts, grant_roles
 
 DAY = 86400
 MIN_BOND = 10**17

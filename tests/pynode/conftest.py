@@ -78,9 +78,8 @@ def dev_accounts():
 @pytest.fixture(scope="session")
 def deployments_dir(anvil, processes_dir, dev_accounts) -> Path:
     """The contracts deployed once per session by scripts/deploy.py, roles granted to the role accounts."""
-    from pynode.dev.deploy import deploy
-
     from pynode.dev.accounts import role_plan
+    from pynode.dev.deploy import deploy
 
     target = processes_dir / "deployments"
     deploy(anvil.rpc_url, anvil.chain_id, target, role_plan(dev_accounts))

@@ -28,13 +28,11 @@ reader peeks at the stream (one byte, or one chunk of an iterable) to see whethe
 follows, so encryption can stream into an HTTP body as the file is read.
 """
 
-import contextlib
 import hashlib
 import hmac
 import itertools
 import os
 import struct
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +43,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from pynode.core.fsutil import atomic_file
 from pynode.crypto.errors import (
     PlaintextHashMismatch,
     TamperedCiphertext,
@@ -341,16 +340,6 @@ def decrypt_to_file(src: Source, out_path: str | os.PathLike[str], key: bytes, e
     fsynced and atomically renamed over ``out_path`` after the final segment and the
     SHA-256 commitment check; on any failure, interrupts included, it is removed.
     """
-    out = Path(out_path)
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as dst:
-            result = decrypt_stream(src, dst, key, expected_sha256=expected_sha256)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp_name, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    with atomic_file(Path(out_path)) as dst:
+        result = decrypt_stream(src, dst, key, expected_sha256=expected_sha256)
     return result

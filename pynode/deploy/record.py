@@ -10,11 +10,11 @@ input each contract was compiled from (<chainId>/<Name>.input.json).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 from pynode.core.errors import InputError
+from pynode.core.fsutil import write_atomic
 from pynode.deploy.compiler import CHECKOUT, Compiled, CompilerSettings
 from pynode.deploy.deployer import DeployResult
 
@@ -47,10 +47,7 @@ def git_commit(root: Path = CHECKOUT) -> dict:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)  # a reader never sees half a file
+    write_atomic(path, text, mode=0o644)  # a reader never sees half a file; records are public
 
 
 def write_record(directory: Path, result: DeployResult, compiled: dict[str, Compiled], settings: CompilerSettings,

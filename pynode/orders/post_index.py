@@ -9,10 +9,10 @@ only a starting point: :meth:`OrderBook.order_logs` reads the whole history when
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from pynode.chain.contracts import OrderBook
+from pynode.core.fsutil import write_atomic
 
 
 class PostIndex:
@@ -33,7 +33,4 @@ class PostIndex:
     def add(self, order_id: int, block: int) -> None:
         data = self._read()
         data[str(order_id)] = block
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(data, sort_keys=True))
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(data, sort_keys=True), mode=0o644)

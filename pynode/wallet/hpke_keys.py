@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from pynode.core.errors import InputError
+from pynode.core.fsutil import write_atomic
 from pynode.core.strict_json import strict_json_loads
 from pynode.crypto.errors import KeyfileError
 from pynode.crypto.hpke import HpkeKeyPair, HpkeSuite, generate_keypair, suite_from_id
@@ -44,9 +45,7 @@ class HpkeKeyStore:
         write_private(self._dir(name) / f"{key_id}.json",
                       json.dumps(encrypt_keyfile(keypair, password, scrypt_n=self.scrypt_n)))
         current = self._dir(name) / "current"
-        tmp = current.with_suffix(".tmp")
-        tmp.write_text(key_id)
-        tmp.replace(current)
+        write_atomic(current, key_id)
         return keypair
 
     def current_key_id(self, name: str) -> str:

@@ -12,7 +12,6 @@ ignores or checks that field, so the file still opens in all of them.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from pynode.core.errors import InputError
+from pynode.core.fsutil import FileExists, write_atomic
 from pynode.core.strict_json import brief, strict_json_loads
 from pynode.crypto.errors import KeyfileError, WrongPassword
 
@@ -103,22 +103,10 @@ def _address(keyfile: dict, path: Path) -> str | None:
 
 def write_private(path: Path, text: str, *, replace: bool = False) -> None:
     """Writes a secret file readable by its owner only, atomically and never over another unless `replace`."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    if replace:
-        os.replace(tmp, path)
-        return
     try:
-        os.link(tmp, path)  # fails if `path` exists: no silent overwrite
-    except FileExistsError as exc:
-        raise AccountExists(f"{path} already exists") from exc
-    finally:
-        tmp.unlink()
+        write_atomic(path, text, overwrite=replace, dir_mode=0o700)
+    except FileExists as exc:
+        raise AccountExists(str(exc)) from exc
 
 
 def unlock_keyfile(path: Path, password: str) -> LocalAccount:

@@ -16,8 +16,6 @@ bug.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,30 +62,6 @@ class ProductionAdapter(ABC):
     @abstractmethod
     def cleanup(self, order_id: int) -> None:
         """Forgets the order and removes the adapter's files for it (idempotent)."""
-
-
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as out:
-            json.dump(value, out, sort_keys=True, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def read_state(state_dir: Path, order_id: int) -> dict[str, Any] | None:

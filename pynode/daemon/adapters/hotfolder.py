@@ -33,6 +33,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pynode.core.errors import InputError, TransientError
+from pynode.core.fsutil import fsync_dir, write_json_atomic
 from pynode.core.strict_json import strict_json_loads
 from pynode.daemon.adapters.base import (
     ProductionAdapter,
@@ -40,9 +41,7 @@ from pynode.daemon.adapters.base import (
     ProductionJob,
     ProductionResult,
     UnknownJob,
-    fsync_dir,
     read_state,
-    write_json_atomic,
 )
 from pynode.documents.spec import NAME_PATTERN
 from pynode.documents.validation import one_line

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pynode.core.fsutil import write_json_atomic
 from pynode.daemon.adapters.base import (
     ProductionAdapter,
     ProductionFailed,
@@ -25,7 +26,6 @@ from pynode.daemon.adapters.base import (
     ProductionResult,
     UnknownJob,
     read_state,
-    write_json_atomic,
 )
 from pynode.documents.spec import Tolerance
 

@@ -22,14 +22,18 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 from web3.types import RPCEndpoint
 
-from pynode.audit.checks import AuditContext, Check, audit_order, cert_ids, spec_design_cid
+from pynode.audit.checks import audit_order, cert_ids
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
+from pynode.audit.evidence_checks import MAX_DISPUTE_EVIDENCE_BYTES, spec_design_cid
 from pynode.audit.ipfs_evidence import EvidenceSource
+from pynode.audit.model import AuditContext, Check
 from pynode.chain.client import Chain
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ZERO32, OrderTracker, Status
 from pynode.core.errors import FabmeshError
+from pynode.documents.quality_report import MAX_REPORT_BYTES
+from pynode.documents.spec import MAX_SPEC_BYTES
 from pynode.ipfs.cid import digest_to_cid, report_cid
 
 EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest
@@ -154,7 +158,6 @@ class RpcFacts:
 
 def evidence_keys(order: OrderLogs) -> list[tuple]:
     """The IPFS documents `audit_order` will read for `order` (the cache keys of IpfsEvidence)."""
-    from pynode.audit import checks as c
     from pynode.crypto.envelope import MAX_ENVELOPE_SIZE
 
     keys: list[tuple] = []
@@ -162,15 +165,15 @@ def evidence_keys(order: OrderLogs) -> list[tuple]:
         args = log.args
         if log.event == "OrderPosted":
             docs = args["docs"]
-            keys.append(("doc", digest_to_cid(bytes(docs["specCid"])), c.MAX_SPEC_BYTES))
+            keys.append(("doc", digest_to_cid(bytes(docs["specCid"])), MAX_SPEC_BYTES))
         elif log.event == "OrderAwarded":
             keys.append(("doc", digest_to_cid(bytes(args["keyEnvelopeCid"])), MAX_ENVELOPE_SIZE))
         elif log.event in ("QualityAttested", "OrderShipped"):
-            keys.append(("doc", report_cid(bytes(args["reportCid"]), bytes(args["reportHash"])), c.MAX_REPORT_BYTES))
+            keys.append(("doc", report_cid(bytes(args["reportCid"]), bytes(args["reportHash"])), MAX_REPORT_BYTES))
         elif log.event == "OrderDisputed":
-            keys.append(("doc", digest_to_cid(bytes(args["evidenceCid"])), c.MAX_DISPUTE_EVIDENCE_BYTES))
+            keys.append(("doc", digest_to_cid(bytes(args["evidenceCid"])), MAX_DISPUTE_EVIDENCE_BYTES))
         elif log.event == "DisputeResolved" and bytes(args["rulingCid"]) != ZERO32:
-            keys.append(("doc", digest_to_cid(bytes(args["rulingCid"])), c.MAX_DISPUTE_EVIDENCE_BYTES))
+            keys.append(("doc", digest_to_cid(bytes(args["rulingCid"])), MAX_DISPUTE_EVIDENCE_BYTES))
     return keys
 
 

@@ -13,7 +13,6 @@ from pynode.audit.checks import (
     ATTEST_SELECTOR,
     ATTESTATION_TYPE,
     ORDER_TYPE,
-    AuditContext,
     attestation_typed_data,
     audit_order,
     check_money,
@@ -23,6 +22,7 @@ from pynode.audit.checks import (
 )
 from pynode.audit.collect import OrderLogs, group_by_order
 from pynode.audit.ipfs_evidence import DictEvidence
+from pynode.audit.model import AuditContext
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import OrderTracker, Status, make_docs, make_spec, make_terms, order_hash
 

@@ -10,7 +10,6 @@ discovery); HTTP JSON-RPC and the auth RPC listen on loopback only.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pynode.dev.evm import EvmProcess
 from pynode.dev.net import LOOPBACK
 from pynode.dev.paths import geth_bin
 from pynode.dev.process import ManagedProcess
+from pynode.dev.wait import wait_for
 
 GETH_DEV_CHAIN_ID = 1337
 
@@ -60,15 +60,16 @@ class Geth(EvmProcess):
         hashes = [self.rpc("eth_sendTransaction", {"from": self.dev_account, "to": address,
                                                    "value": hex(wei), "nonce": hex(first + offset)})
                   for offset, address in enumerate(addresses)]
-        deadline = time.monotonic() + timeout
         pending = list(hashes)
-        while pending:
-            receipt = self.rpc("eth_getTransactionReceipt", pending[0])
-            if receipt is not None:
+
+        def all_mined() -> bool:
+            while pending and (receipt := self.rpc("eth_getTransactionReceipt", pending[0])) is not None:
                 if int(receipt["status"], 16) != 1:
                     raise FatalError(f"geth: funding transfer {pending[0]} failed")
                 pending.pop(0)
-                continue
-            if time.monotonic() > deadline:
-                raise FatalError(f"geth: {len(pending)} funding transfers not mined after {timeout:.0f}s")
-            time.sleep(0.1)
+            return not pending
+
+        try:
+            wait_for(all_mined, timeout, interval=0.1, what="funding transfers mined")
+        except TimeoutError:
+            raise FatalError(f"geth: {len(pending)} funding transfers not mined after {timeout:.0f}s") from None

@@ -7,12 +7,12 @@ import os
 import re
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from pynode.core.errors import FatalError
+from pynode.dev.wait import wait_for
 
 _PR_SET_PDEATHSIG = 1
 
@@ -45,12 +45,10 @@ def stop_group(pgid: int, timeout: float = 10.0) -> None:
     """SIGTERM a process group that is not our child (started by an earlier command), then SIGKILL."""
     if not signal_group(pgid, signal.SIGTERM):
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not signal_group(pgid, 0):
-            return
-        time.sleep(0.05)
-    signal_group(pgid, signal.SIGKILL)
+    try:
+        wait_for(lambda: not signal_group(pgid, 0), timeout, interval=0.05, what=f"process group {pgid} gone")
+    except TimeoutError:
+        signal_group(pgid, signal.SIGKILL)
 
 
 class ManagedProcess:
@@ -84,23 +82,25 @@ class ManagedProcess:
             self._log_start = log.tell()  # a log appended to by an earlier run: read only this run's part
             self._proc = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self.env, start_new_session=True, preexec_fn=None if self.detached else _die_with_parent,
+                env=self.env, start_new_session=True,
+                preexec_fn=None if self.detached else _die_with_parent,  # noqa: PLW1509 - only a prctl, see above
             )
 
     def wait_ready(self, probe: Callable[[], T], timeout: float) -> T:
         """Polls `probe` until it returns a true value, and returns that; fails early if the process exits."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ready() -> T | None:
             if not self.running():
                 raise FatalError(f"{self.name} exited during start-up: {self.log_tail()}")
             try:
-                if value := probe():
-                    return value
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise FatalError(f"{self.name} not ready after {timeout:.0f}s: {self.log_tail()}")
+                return probe()
+            except OSError:  # not listening yet
+                return None
+
+        try:
+            return wait_for(ready, timeout, interval=0.05, what=f"{self.name} ready")
+        except TimeoutError:
+            self.stop()
+            raise FatalError(f"{self.name} not ready after {timeout:.0f}s: {self.log_tail()}") from None
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the process group, SIGKILL it if it has not exited in `timeout`."""

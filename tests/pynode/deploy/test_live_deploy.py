@@ -221,11 +221,11 @@ def test_bad_keystore_or_password_is_one_line_and_writes_nothing(geth, keystore,
     assert Web3(Web3.HTTPProvider(geth.rpc_url)).eth.get_transaction_count(address) == nonce
 
 
-def test_unreachable_node_and_bad_admin_are_one_line(tmp_path, keystore):
+def test_unreachable_node_and_bad_admin_are_one_line(tmp_path, keystore, held_port):
     path, password_file, _ = keystore
     for args, exit_code in ((["--admin", "0x1234"], 2), ([], 1)):
         result = subprocess.run([sys.executable, str(CHECKOUT / "scripts" / "deploy.py"), "--rpc-url",
-                                 "http://127.0.0.1:9", "--keystore", str(path), "--password-file", str(password_file),
+                                 f"http://127.0.0.1:{held_port}", "--keystore", str(path), "--password-file", str(password_file),
                                  "--deployments-dir", str(tmp_path / "d"), *args],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == exit_code, result.stderr

@@ -13,36 +13,31 @@ deploying a test stablecoin and allow-listing it, and advancing anvil's clock.
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
+from hexbytes import HexBytes
 from rich.console import Console
 from rich.table import Table
 
 from pynode.chain.client import Chain
-from pynode.chain.orders import ORDER_EVENTS, Status
+from pynode.chain.orders import ORDER_EVENTS, OrderTracker, Status
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError
-from pynode.core.settings import Settings
-from pynode.dev.accounts import dev_accounts
 from pynode.dev.designs import bracket_stl, plate_dxf, spacer_gcode
 from pynode.dev.network import LocalNetwork
+from pynode.dev.organizations import DEMO_CONFIRMATIONS, SCRYPT_N, DemoFailed, Organizations
 from pynode.dev.paths import CHECKOUT
-from pynode.dev.process import ManagedProcess
 from pynode.ipfs.cid import digest_to_cid
 
 ORGANIZATIONS = ["buyer", "fdm-farm", "cnc-shop", "laser-shop", "inspector", "auditor"]
 OUT_DIR = CHECKOUT / "demo-out"
 PASSWORD = "fabmesh-demo"
-SCRYPT_N = 1 << 14  # demo keystores: cheaper scrypt than the 2**18 default, same format
-DEMO_CONFIRMATIONS = 1  # 1 s blocks: every command and daemon waits for one block on top, as on a live chain
 TERMINAL = {Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED}
 
 
@@ -66,54 +61,8 @@ HOLDERS = {"buyer": ["buyer"], "inspector": ["inspector", "certifier", "arbitrat
            **{s.org: [s.account] for s in SHOPS}}
 
 
-class DemoFailed(FabmeshError):
-    pass
-
-
-@dataclass
-class Scenario:
-    out: Path
-    console: Console
-    net: LocalNetwork | None = None
-    daemons: list[ManagedProcess] = field(default_factory=list)
-    orders: dict[str, int] = field(default_factory=dict)
-    accounts: dict = field(default_factory=lambda: dev_accounts(12))
-
-    # ------------------------------------------------------------ plumbing
-
-    def home(self, org: str) -> Path:
-        return self.out / "orgs" / org
-
-    def env(self, org: str) -> dict[str, str]:
-        assert self.net is not None
-        return {**os.environ, "FABMESH_HOME": str(self.home(org)), "ETH_RPC_URL": self.net.anvil.rpc_url,
-                "FABMESH_IPFS_API": self.net.kubo[org].api_url,
-                "FABMESH_DEPLOYMENTS": str(self.out / "network" / "deployments"),
-                "FABMESH_PASSWORD_FILE": str(self.out / "password"), "FABMESH_SCRYPT_N": str(SCRYPT_N),
-                "FABMESH_ARTIFACTS": str(CHECKOUT / "build" / "contracts"),
-                "FABMESH_CONFIRMATIONS": str(DEMO_CONFIRMATIONS)}
-
-    def fabmesh(self, org: str, *args: object, account: str | None = None) -> dict:
-        """Runs `fabmesh [--account A] -y --json ARGS` as `org`, shows the command, returns its JSON."""
-        argv = ["--account", account] if account else []
-        argv += ["-y", "--json", *[str(a) for a in args]]
-        shown = " ".join(shlex.quote(a) for a in argv if a not in ("-y", "--json"))
-        self.console.print(f"[dim]{org:>11} $[/dim] fabmesh {shown}", highlight=False)
-        result = subprocess.run([sys.executable, "-m", "pynode.cli", *argv], env=self.env(org), capture_output=True,
-                                text=True, timeout=600)
-        if result.returncode != 0:
-            raise DemoFailed(f"`fabmesh {shown}` as {org} failed: {result.stderr.strip().splitlines()[-1:]}")
-        return json.loads(result.stdout) if result.stdout.strip() else {}
-
-    @property
-    def chain(self) -> Chain:
-        return Chain.connect(Settings(rpc_url=self.net.anvil.rpc_url, deployments=self.out / "network" / "deployments",
-                                      artifacts=CHECKOUT / "build" / "contracts", confirmations=DEMO_CONFIRMATIONS))
-
-    def step(self, text: str) -> None:
-        self.console.print(f"\n[bold cyan]▶ {text}[/bold cyan]")
-
-    # -------------------------------------------------------------- phases
+class Scenario(Organizations):
+    """The demo's story, phase by phase; `Organizations` is how each phase acts."""
 
     def wallets(self) -> None:
         self.step("Each organization imports its accounts into its own wallet (v3 keystores + HPKE keys)")
@@ -149,8 +98,8 @@ class Scenario:
             config.write_text(f'''account = "{shop.account}"
 home = "{self.home(shop.org)}"
 password_file = "{self.out / 'password'}"
-rpc_urls = ["{self.net.anvil.rpc_url}"]
-ipfs_api = "{self.net.kubo[shop.org].api_url}"
+rpc_urls = ["{self.network.anvil.rpc_url}"]
+ipfs_api = "{self.network.kubo[shop.org].api_url}"
 confirmations = {DEMO_CONFIRMATIONS}
 poll_interval_s = 0.5
 deployments = "{self.out / 'network' / 'deployments'}"
@@ -168,17 +117,10 @@ adapter = "simulated"
 duration_s = 1.0
 defect_rate = 0.0
 ''')
-            self._spawn(f"{shop.org}-node", shop.org, ["node", "run", "--config", str(config)])
+            self.spawn(f"{shop.org}-node", shop.org, ["node", "run", "--config", str(config)])
         allowed = [self.accounts[s.account].address for s in SHOPS if s.org != "cnc-shop"]
-        self._spawn("buyer-watcher", "buyer", ["--account", "buyer", "node", "watch-orders", "--interval", "0.5",
-                              *[arg for a in allowed for arg in ("--allow", a)]])
-
-    def _spawn(self, name: str, org: str, args: list[str]) -> None:
-        self.console.print(f"[dim]{org:>11} $[/dim] fabmesh {' '.join(args)} &", highlight=False)
-        process = ManagedProcess(name, [sys.executable, "-m", "pynode.cli", *args], self.out / "logs" / f"{name}.log",
-                                 env=self.env(org))
-        process.start()
-        self.daemons.append(process)
+        self.spawn("buyer-watcher", "buyer", ["--account", "buyer", "node", "watch-orders", "--interval", "0.5",
+                                              *[arg for a in allowed for arg in ("--allow", a)]])
 
     def post_orders(self, token: str) -> None:
         self.step("The buyer posts five orders with real design files, encrypted and pinned on its own node")
@@ -219,27 +161,14 @@ defect_rate = 0.0
         receipt = chain.w3.eth.wait_for_transaction_receipt(
             chain.w3.eth.send_raw_transaction(admin.sign_transaction(deploy_tx).raw_transaction))
         token = receipt["contractAddress"]
+        if token is None:
+            raise DemoFailed("the stablecoin's deployment created no contract")
         chain.send(admin, chain.book.set_token_allowed(token, True))
         mint = chain.w3.eth.contract(address=token, abi=artifact["abi"]).encode_abi(
             "mint", args=[self.accounts["buyer"].address, 10_000 * 10**18])
         chain.send(admin, TxRequest(token, bytes.fromhex(mint[2:]), "mint fUSD"))
         self.console.print(f"fUSD at {token}", highlight=False)
         return token
-
-    def wait_for(self, name: str, statuses: set[Status], timeout: float = 120.0) -> None:
-        order_id = self.orders[name]
-        deadline = time.monotonic() + timeout
-        chain = self.chain
-        while time.monotonic() < deadline:
-            status = chain.book.load_order(order_id, chain.from_block).status
-            if status in statuses:
-                return
-            for daemon in self.daemons:
-                if not daemon.running():
-                    raise DemoFailed(f"{daemon.name} exited: {daemon.log_tail(3)}")
-            time.sleep(0.5)
-        raise DemoFailed(f"order {order_id} ({name}) still {status.name} after {timeout:.0f}s, wanted "
-                         f"{'/'.join(s.name for s in statuses)}")
 
     def direct_award(self) -> None:
         self.step("The CNC shop's daemon claims the reserved order; the buyer awards it by hand")
@@ -273,7 +202,7 @@ defect_rate = 0.0
 
     def expire_unclaimable(self) -> None:
         self.step("Nobody can injection-mold: two hours pass on the chain and the buyer takes the refund")
-        anvil = self.net.anvil
+        anvil = self.network.anvil
         anvil.rpc("evm_increaseTime", 2 * 3600)
         anvil.rpc("evm_mine")
         self.fabmesh("buyer", "order", "refund", self.orders["refunded"], account="buyer")
@@ -309,7 +238,8 @@ defect_rate = 0.0
                       title="fabmesh demo: every order, from the chain")
         for name, order_id in self.orders.items():
             tracker = chain.book.load_order(order_id, chain.from_block)
-            gas = sum(chain.w3.eth.get_transaction_receipt(tx)["gasUsed"] for tx in self._order_txs(chain, order_id))
+            gas = sum(int(chain.w3.eth.get_transaction_receipt(HexBytes(tx))["gasUsed"])
+                      for tx in self._order_txs(chain, order_id))
             verdict = verdicts[order_id]
             table.add_row(str(order_id), name, makers.get(tracker.state[1], "-"), tracker.status.name, f"{gas:,}",
                           _short_cid(tracker),
@@ -322,18 +252,6 @@ defect_rate = 0.0
         topic = "0x" + order_id.to_bytes(32, "big").hex()
         return {log.tx_hash for log in chain.book.logs(ORDER_EVENTS, topic,
                                                        from_block=chain.book.posted_at(order_id, chain.from_block))}
-
-    def stop(self) -> None:
-        for daemon in self.daemons:
-            daemon.stop(timeout=20.0)
-        if self.net is not None:
-            self.net.stop()
-
-    def __enter__(self) -> "Scenario":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def run(self) -> dict:
         started = time.monotonic()
@@ -357,7 +275,7 @@ defect_rate = 0.0
         return {"orders": dict(self.orders), "audit": audit}
 
 
-def _short_cid(tracker) -> str:
+def _short_cid(tracker: OrderTracker) -> str:
     cid = digest_to_cid(bytes(tracker.docs[0]))
     return f"{cid[:12]}…{cid[-6:]}"
 

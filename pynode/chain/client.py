@@ -14,6 +14,7 @@ from pynode.chain.confirmations import NotConfirmed, Progress, block_time, safe_
 from pynode.chain.contracts import OrderBook, PartnerRegistry
 from pynode.chain.deployment import Deployment, load_deployment
 from pynode.chain.events.reader import LogReader
+from pynode.chain.heads import BlockClock
 from pynode.chain.orders import ORDER_EVENTS, OrderTracker
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id, connect
@@ -34,6 +35,8 @@ class Chain:
     confirmations: int
     #: hears every new head while a sent tx or an order's newest change waits for confirmation depth
     on_progress: Callable[[Progress], None] | None = None
+    #: the heads this connection has seen and when: one pace for every wait, one head block for the fees
+    clock: BlockClock = field(default_factory=BlockClock, repr=False)
     _senders: dict[str, TxSender] = field(default_factory=dict, repr=False)
     _senders_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -61,13 +64,14 @@ class Chain:
         """The connection's one events reader (shared by the contract wrappers: one adaptive span)."""
         return self.book.reader
 
-    def sender(self, account: LocalAccount) -> TxSender:
-        """One sender per account on this connection, so threads sending as one account share its nonces."""
+    def sender(self, account: LocalAccount, *, local_nonces: bool = False) -> TxSender:
+        """One sender per account on this connection, so threads sending as one account share its nonces.
+        ``local_nonces``: count them locally after one read (see NonceManager; the first call decides)."""
         with self._senders_lock:
             sender = self._senders.get(account.address)
             if sender is None:
                 sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
-                                  on_progress=self.on_progress)
+                                  on_progress=self.on_progress, clock=self.clock, local_nonces=local_nonces)
                 self._senders[account.address] = sender
             return sender
 
@@ -77,9 +81,16 @@ class Chain:
     def send(self, account: LocalAccount, request: TxRequest) -> SentTx:
         return self.sender(account).send(request)
 
+    def head(self) -> int:
+        """The head's number, read as the whole head block: the connection's clock keeps it, so the fees of a
+        transaction sent right after need no read of their own."""
+        block = self.w3.eth.get_block("latest")
+        self.clock.saw(int(block["number"]), block)
+        return int(block["number"])
+
     def safe_block(self) -> int:
         """The newest block with ``confirmations`` blocks on top: reads that lead to an action are made there."""
-        return safe_block(self.w3.eth.block_number, self.confirmations)
+        return safe_block(self.head(), self.confirmations)
 
     def settled_order(self, order_id: int, *, wait_s: float = SETTLE_WAIT_S, stop: StopEvent | None = None,
                       head: int | None = None) -> OrderTracker | None:
@@ -93,7 +104,7 @@ class Chain:
         deadline = time.monotonic() + wait_s
         seen = -1
         while True:
-            head = self.w3.eth.block_number if head is None else head
+            head = self.head() if head is None else head
             safe = safe_block(head, self.confirmations)
             if self.confirmations <= 0:
                 return self.book.load_order(order_id, self.from_block, head)

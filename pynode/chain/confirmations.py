@@ -11,8 +11,9 @@ One default for the CLI and the daemon: :data:`pynode.core.settings.DEFAULT_CONF
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hexbytes import HexBytes
 from web3 import Web3
@@ -88,9 +89,10 @@ class ConfirmationWaiter:
     """Waits until a receipt's block has ``confirmations`` blocks on top and is still canonical.
 
     ``on_progress`` hears every new head (0/N first), so a command can say what it waits for.
-    One request per poll (the head block), paced by the connection's :class:`BlockClock`; the
-    receipt's block is compared with the head itself or the head's parent link while that covers
-    it, and fetched only at depth (the check that decides) or for the pace a progress line shows.
+    One request per poll (the head block), paced by the connection's :class:`BlockClock` (the head
+    the receipt was just found at serves the first look); the receipt's block is compared with the
+    head itself or the head's parent link while that covers it, and fetched only at depth (the
+    check that decides). A progress line's pace comes from the heads' timestamps, or the clock.
     """
 
     def __init__(self, w3: Web3, confirmations: int, *, stop: StopEvent | None = None, poll_s: float = 0.1,
@@ -105,10 +107,11 @@ class ConfirmationWaiter:
     def _block(self, number: int) -> dict:
         return self.w3.eth.get_block(number)
 
-    def wait(self, receipt: dict, deadline: float) -> bool:
+    def wait(self, receipt: dict, deadline: float, head: Mapping[str, Any] | None = None) -> bool:
         """True once the receipt is confirmed; False if its block left the canonical chain (look again).
 
-        Raises NotConfirmed at ``deadline`` (a ``time.monotonic()`` value).
+        ``head``: the head block the caller just read (it serves the first look). Raises NotConfirmed at
+        ``deadline`` (a ``time.monotonic()`` value).
         """
         number = receipt["blockNumber"]
         tx = HexBytes(receipt["transactionHash"]).to_0x_hex()
@@ -116,40 +119,39 @@ class ConfirmationWaiter:
         if self.confirmations <= 0:
             return True
         seen = None  # the head's hash: a new head at the same height (a reorg) is news too
-        stamp: int | None = None  # the receipt block's timestamp, once read
-        pace: float | None = None
+        first: tuple[int, int] | None = None  # (number, timestamp) of the first head seen: the chain's pace
         progress = Progress(number, number, self.confirmations)
+        head_block = head or self.clock.current_block()  # the head the receipt was just found at, if still fresh
         while True:
-            head_block = self.w3.eth.get_block("latest")
+            if head_block is None or int(head_block["number"]) < number:
+                head_block = self.w3.eth.get_block("latest")
+                self.clock.saw(int(head_block["number"]), head_block)
             head = int(head_block["number"])
-            self.clock.saw(head, head_block)
             if head_block["hash"] != seen:
                 seen = head_block["hash"]
                 if head < number:
                     return False  # the chain got shorter than the receipt's block: reorged out
-                progress = Progress(number, head, self.confirmations, None, tx)
                 if head == number:
-                    held, stamp = HexBytes(head_block["hash"]), int(head_block["timestamp"])
+                    held = HexBytes(head_block["hash"])
                 elif head == number + 1:
                     held = HexBytes(head_block["parentHash"])
                 else:
                     held = None
-                wants_pace = self.on_progress is not None and not progress.done  # a line with an ETA
-                if (held is None and progress.done) or (wants_pace and stamp is None):
-                    block = self._block(number)
-                    held, stamp = HexBytes(block["hash"]), int(block["timestamp"])
+                progress = Progress(number, head, self.confirmations, None, tx)
+                if held is None and progress.done:
+                    held = HexBytes(self._block(number)["hash"])  # the check that decides
                 if held is not None and held != want:
                     return False  # another block holds that height now: reorged out
                 if self.on_progress is not None:
-                    if wants_pace:
-                        if pace is None and head == number and number > 0:  # nothing on top yet: the parent's pace
-                            parent = int(self._block(number - 1)["timestamp"])
-                            pace = block_time((number - 1, parent), (number, stamp))
-                        pace = block_time((number, stamp), (head, int(head_block["timestamp"]))) or pace
+                    # the pace by the chain's clock between heads seen here, else by the local clock: no extra read
+                    stamp = (head, int(head_block["timestamp"]))
+                    first = first or stamp
+                    pace = block_time(first, stamp) or self.clock.block_s
                     progress = Progress(number, head, self.confirmations, pace, tx)
                     self.on_progress(progress)
                 if progress.done:
                     return True
+            head_block = None
             if time.monotonic() >= deadline:
                 raise NotConfirmed(f"transaction {tx} is in block {number} but has {progress.confirmations} of "
                                    f"{self.confirmations} confirmations: the chain is not producing blocks "

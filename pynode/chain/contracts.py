@@ -147,9 +147,10 @@ class PartnerRegistry(_Wrapper):
     def certification_expiry(self, partner: str, cert_id: int, block: int | str = "latest") -> int:
         return self.call("certificationExpiry", partner, cert_id, block=block)
 
-    def encryption_key(self, partner: str, from_block: int) -> bytes:
-        """The partner's current HPKE public key: the newest key event whose hash matches the registry's."""
-        expected = self.partner_info(partner).encryption_key_hash
+    def encryption_key(self, partner: str, from_block: int, info: PartnerInfo | None = None) -> bytes:
+        """The partner's current HPKE public key: the newest key event whose hash matches the registry's
+        (``info``: the partner's registry entry, if the caller just read it at the head)."""
+        expected = (info or self.partner_info(partner)).encryption_key_hash
         known = self._keys.get(partner)
         if known is not None and keccak(known) == expected:
             return known  # the registry still commits to it: no scan of the registry's history

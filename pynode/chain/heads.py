@@ -6,6 +6,11 @@ anyway (no extra request), when blocks arrive by the local clock, and times the
 next poll to land just after the next block is due instead of every few
 milliseconds. A late block is looked for again at a fraction of the block time;
 a chain whose pace is not known yet is polled at ``unknown_s``.
+
+The clock also notices when the chain it is shown is not the one it saw
+before (a parent-hash break, a different block at the same height, a shorter
+chain) and tells its listeners (the sender resyncs its locally counted nonce),
+at no extra request: only heads read whole carry the hashes it compares.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from hexbytes import HexBytes
 
 MARGIN = 0.1  # of a block time: poll this long after a block is due (its propagation, our clock's skew)
 LATE = 0.125  # of a block time: how often a late block is looked for
@@ -36,27 +43,64 @@ class BlockClock:
         self.seen_at = 0.0  # when ``head`` was first seen
         self.block_s: float | None = None
         self.block: Mapping[str, Any] | None = None  # the head block itself, when it was read whole
+        self._linked: Mapping[str, Any] | None = None  # the newest head block read whole (for the parent link)
+        self.reorgs = 0  # breaks noticed
+        self.on_reorg: list[Callable[[], None]] = []  # told of every break (outside the lock)
 
     def saw(self, head: int, block: Mapping[str, Any] | None = None) -> bool:
         """Notes a head read from the chain (``block``: the head block, if read whole); True if it is new
         (a different height than the last one)."""
         now = self._clock()
         with self._lock:
-            if head == self.head:
+            broke = self._breaks(head, block)
+            if block is not None:
+                self._linked = block
+            if head == self.head and not broke:
                 self.block = block or self.block
-                return False
-            if self.head is not None and head > self.head:
-                sample = (now - self.seen_at) / (head - self.head)
-                self.block_s = sample if self.block_s is None else \
-                    (1 - SMOOTHING) * self.block_s + SMOOTHING * sample
-            self.head, self.seen_at, self.block = head, now, block
-            return True
+                new = False
+            else:
+                if self.head is not None and head > self.head:
+                    sample = (now - self.seen_at) / (head - self.head)
+                    self.block_s = sample if self.block_s is None else \
+                        (1 - SMOOTHING) * self.block_s + SMOOTHING * sample
+                self.head, self.seen_at, self.block = head, now, block
+                new = True
+        if broke:
+            self.reorgs += 1
+            for listener in list(self.on_reorg):
+                listener()
+        return new
+
+    def now(self) -> float:
+        """The local clock this one runs on (monotonic seconds)."""
+        return self._clock()
+
+    def reached(self, number: int) -> None:
+        """Notes that the chain is at least ``number`` blocks long (a receipt's block): a newer head if it is
+        above the last one, never a step back (a receipt's block is no head)."""
+        if self.head is None or number > self.head:
+            self.saw(number)
+
+    def _breaks(self, head: int, block: Mapping[str, Any] | None) -> bool:
+        """Whether ``head`` (and its block) contradicts the chain seen so far (lock held)."""
+        if self.head is not None and head < self.head:
+            return True  # shorter than before: blocks we saw are gone
+        last = self._linked
+        if block is None or last is None or "hash" not in block or "hash" not in last:
+            return False
+        number = int(last["number"])
+        if head == number:
+            return HexBytes(block["hash"]) != HexBytes(last["hash"])
+        if head == number + 1:
+            return HexBytes(block["parentHash"]) != HexBytes(last["hash"])
+        return False  # blocks in between not seen: the daemon's stored hashes decide (chain/reorg.py)
 
     def current_block(self) -> Mapping[str, Any] | None:
         """The head block last read, while no newer block is due yet (it is still the head, or one behind
-        at most); None if there is none or it may be older."""
+        at most; before the pace is known, for ``unknown_s``); None if there is none or it may be older."""
         with self._lock:
-            if self.block is None or self.block_s is None or self._clock() >= self.seen_at + self.block_s:
+            fresh_s = self.unknown_s if self.block_s is None else self.block_s
+            if self.block is None or self._clock() >= self.seen_at + fresh_s:
                 return None
             return self.block
 

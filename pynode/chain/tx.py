@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
@@ -38,6 +39,7 @@ from pynode.core.stop import StopEvent
 GAS_MARGIN = 1.2  # estimates can fall short when state moves between estimate and inclusion
 FEE_BUMP_NUM, FEE_BUMP_DEN = 5, 4  # +25% per replacement: above the 10% nodes require
 NONCE_RETRIES = 5
+TIP_MAX_AGE_S = 30.0  # the node's suggested tip is asked at most this often per sender (a stuck tx is re-priced)
 
 
 class TxReverted(FabmeshError):
@@ -96,23 +98,35 @@ def revert_data(exc: Exception) -> bytes:
 class NonceManager:
     """Consecutive nonces for one account, safe for concurrent senders in one process.
 
-    The node's pending count is the truth; a locally counted next nonce only covers
-    reservations not yet broadcast (two threads signing at once). Once none is
-    outstanding it is dropped, so a dropped transaction or a reverted local chain
-    never leaves a gap.
+    By default the node's pending count is the truth, read per transaction; a locally counted next
+    nonce only covers reservations not yet broadcast (two threads signing at once), so a dropped
+    transaction or a reverted local chain never leaves a gap.
+
+    With ``local`` (the daemon: it reads the head before every send, so it sees a reorg first) the
+    count is read once and then kept locally, and read again (:meth:`resync`) whenever it may be
+    wrong: the node refused a nonce as used (NonceTooLow: another sender of the account), a sent
+    transaction was dropped or never mined, a reorg was noticed (a parent-hash break seen by the
+    block clock, or the daemon's stored hashes). A nonce whose transaction never reached the node is
+    given back.
     """
 
-    def __init__(self, w3: Web3, address: str) -> None:
+    def __init__(self, w3: Web3, address: str, *, local: bool = False) -> None:
         self._w3 = w3
         self._address = address
+        self.local = local
         self._lock = threading.Lock()
         self._next: int | None = None
         self._outstanding = 0
+        self.reads = 0  # pending counts asked, for tests and metrics
 
     def reserve(self) -> int:
         with self._lock:
-            pending = self._w3.eth.get_transaction_count(self._address, "pending")
-            nonce = max(pending, self._next or 0) if self._outstanding else pending
+            if self.local and self._next is not None:
+                nonce = self._next
+            else:
+                self.reads += 1
+                pending = self._w3.eth.get_transaction_count(self._address, "pending")
+                nonce = max(pending, self._next or 0) if self._outstanding else pending
             self._next = nonce + 1
             self._outstanding += 1
             return nonce
@@ -128,6 +142,8 @@ class NonceManager:
             self._outstanding -= 1
             if self._next == nonce + 1:
                 self._next = nonce
+            elif self.local:  # later nonces are out already: only the node can say what is next now
+                self._next = None
 
     def resync(self) -> None:
         with self._lock:
@@ -138,7 +154,8 @@ class TxSender:
     def __init__(self, w3: Web3, account: LocalAccount, decoder: RevertDecoder, *,
                  confirmations: int = DEFAULT_CONFIRMATIONS, replace_after_s: float = 30.0,
                  give_up_after_s: float = 300.0, poll_s: float = 0.1, stop: StopEvent | None = None,
-                 on_progress: Callable[[Progress], None] | None = None, clock: BlockClock | None = None) -> None:
+                 on_progress: Callable[[Progress], None] | None = None, clock: BlockClock | None = None,
+                 local_nonces: bool = False) -> None:
         self.w3 = w3
         self.account = account
         self.decoder = decoder
@@ -148,9 +165,11 @@ class TxSender:
         self.give_up_after_s = give_up_after_s
         self.poll_s = poll_s
         self.stop = stop or StopEvent()  # set: a receipt wait raises Stopping instead of polling on
-        self.nonces = NonceManager(w3, account.address)
+        self.nonces = NonceManager(w3, account.address, local=local_nonces)
         self.clock = clock or BlockClock(min_s=poll_s)  # when new heads arrive: the pace of every receipt poll
-        self._tip: tuple[int, int] | None = None  # (head, the node's suggested tip at it)
+        self.clock.on_reorg.append(self.nonces.resync)  # a vanished block may have held our transactions
+        self._tip: tuple[float, int] | None = None  # (when asked, the node's suggested tip)
+        self._chain_id: int | None = None
 
     @property
     def address(self) -> str:
@@ -187,31 +206,47 @@ class TxSender:
         data = revert_data(exc)
         return self.decoder.decode(data) if data else str(exc)
 
-    def _fees(self) -> tuple[int, int]:
-        """EIP-1559 fees from the head block (one read a block: a base fee one block old is covered by the
-        doubling, which outlasts several full blocks of +12.5 %) and the node's tip, asked once per head."""
+    def fees(self) -> tuple[int, int]:
+        """EIP-1559 (max fee, tip). The base fee comes from the head block the process read last, while no
+        newer block is due (the doubled base fee outlasts several full blocks of +12.5 %), else from one head
+        read; the node's tip is asked at most once per ``TIP_MAX_AGE_S`` (tips move slowly, and a stuck
+        transaction is re-priced by the replacement anyway)."""
         head = self.clock.current_block()
         if head is None:
             head = self.w3.eth.get_block("latest")
             self.clock.saw(int(head["number"]), head)
-        number = int(head["number"])
-        if self._tip is None or self._tip[0] != number:
-            self._tip = (number, self.w3.eth.max_priority_fee)
+        now = self.clock.now()
+        if self._tip is None or now - self._tip[0] >= TIP_MAX_AGE_S:
+            self._tip = (now, self.w3.eth.max_priority_fee)
         tip = self._tip[1]
         return 2 * head["baseFeePerGas"] + tip, tip
+
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        return self._chain_id
+
+    def build(self, request: TxRequest, gas: int) -> dict:
+        """The unsigned EIP-1559 transaction for ``request`` (no nonce yet)."""
+        max_fee, tip = self.fees()
+        return {**self._call_params(request), "gas": gas, "chainId": self.chain_id(), "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": tip, "type": 2}
+
+    @staticmethod
+    def bump(tx: dict) -> None:
+        """Raises a transaction's fees for a replacement (same nonce): more than the 10 % nodes require."""
+        tx["maxFeePerGas"] = tx["maxFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN + 1
+        tx["maxPriorityFeePerGas"] = tx["maxPriorityFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN + 1
 
     def send(self, request: TxRequest) -> SentTx:
         """Simulates (the gas estimate executes the call: a revert is raised, decoded, before anything is
         signed), signs, sends, waits for the receipt and its confirmations."""
-        gas = self.estimate(request)
-        params = self._call_params(request)
-        max_fee, tip = self._fees()
-        tx = {**params, "gas": gas, "chainId": self.w3.eth.chain_id, "maxFeePerGas": max_fee,
-              "maxPriorityFeePerGas": tip, "type": 2}
+        tx = self.build(request, self.estimate(request))
+        before = self.clock.head  # the transaction can only be in a block after this one
         hashes = [self._broadcast_new(tx)]
-        receipt = self._await(tx, hashes)
+        receipt = self._await(tx, hashes, before)
         if receipt["status"] != 1:
-            raise TxReverted(request.label, self._replay_reason(params, receipt["blockNumber"]))
+            raise TxReverted(request.label, self.replay_reason(self._call_params(request), receipt["blockNumber"]))
         return SentTx(receipt, replaced=[h.to_0x_hex() for h in hashes[:-1]])
 
     def _broadcast_new(self, tx: dict) -> HexBytes:
@@ -233,29 +268,35 @@ class TxSender:
 
     def _broadcast(self, tx: dict) -> HexBytes:
         signed = self.account.sign_transaction(tx)
+        self.broadcast_raw(bytes(signed.raw_transaction))
+        return HexBytes(signed.hash)
+
+    def broadcast_raw(self, raw: bytes) -> None:
+        """Sends signed bytes; the same bytes sent again (a retry) are no error. NonceTooLow resyncs the nonce."""
         try:
-            return self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            self.w3.eth.send_raw_transaction(raw)
         except TxAlreadyKnown:  # a retried send of the same bytes
-            return HexBytes(signed.hash)
+            return
         except NonceTooLow:
             self.nonces.resync()
             raise
 
-    def _await(self, tx: dict, hashes: list[HexBytes]) -> dict:
-        """The receipt is looked for at once (a chain that mines on demand has it), then once per poll of
-        the block clock: a transaction can only turn up in a new block."""
+    def _await(self, tx: dict, hashes: list[HexBytes], looked: int | None) -> dict:
+        """Waits for the receipt of any of ``hashes`` and its confirmations; replaces a stuck transaction.
+        The receipts are looked for once per head past ``looked`` (the head before the first send: a
+        transaction can only turn up in a new block)."""
         started = last_sent = time.monotonic()
         while time.monotonic() - started < self.give_up_after_s:
-            receipts = (r for r in map(self._receipt, hashes) if r is not None)
-            receipt = next(receipts, None)
-            if receipt is not None:
-                self.clock.saw(receipt["blockNumber"])
-                if self._await_confirmations(receipt, started + self.give_up_after_s):
-                    return receipt
-            # (a receipt whose block was reorged out: the tx is back in a pool or gone; look for it again)
+            head = self.new_head(looked)
+            if head is not None:
+                looked = int(head["number"])
+                receipt = next((r for r in map(self.receipt, reversed(hashes)) if r is not None), None)
+                if receipt is not None:
+                    if self._await_confirmations(receipt, started + self.give_up_after_s, head):
+                        return receipt
+                    self.nonces.resync()  # its block was reorged out: the tx is back in a pool, or gone
             if time.monotonic() - last_sent > self.replace_after_s:
-                tx["maxFeePerGas"] = tx["maxFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
-                tx["maxPriorityFeePerGas"] = tx["maxPriorityFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN
+                self.bump(tx)
                 hashes.append(self._broadcast(tx))
                 last_sent = time.monotonic()
             self.stop.pause(self.clock.delay(self.poll_s),
@@ -264,19 +305,35 @@ class TxSender:
         raise TxNotMined(f"nonce {tx['nonce']} not mined after {self.give_up_after_s:.0f}s "
                          f"({', '.join(h.to_0x_hex() for h in hashes)})")
 
-    def _receipt(self, tx_hash: HexBytes) -> dict | None:
+    def new_head(self, looked: int | None) -> Mapping[str, Any] | None:
+        """The head block, if it is past ``looked``, else None.
+
+        The head another part of the process just read serves while no newer block is due (and then
+        nothing newer can be there); else one head read, which also serves the confirmation check and
+        the next fees."""
+        # (before the pace is known, a chain may mine on demand: read at once)
+        block = self.clock.current_block() if self.clock.block_s is not None else None
+        if block is not None and looked is not None and int(block["number"]) == looked:
+            return None
+        if block is None:
+            block = self.w3.eth.get_block("latest")
+            self.clock.saw(int(block["number"]), block)
+        # a lower head is another chain (a reorg): its blocks are worth a look too
+        return block if looked is None or int(block["number"]) != looked else None
+
+    def receipt(self, tx_hash: HexBytes | str) -> dict | None:
         try:
             return self.w3.eth.get_transaction_receipt(tx_hash)
         except (TransactionNotFound, TimeExhausted):
             return None
 
-    def _await_confirmations(self, receipt: dict, deadline: float) -> bool:
+    def _await_confirmations(self, receipt: dict, deadline: float, head: Mapping[str, Any] | None = None) -> bool:
         """True once ``confirmations`` blocks are on top of the receipt's (still canonical) block."""
         waiter = ConfirmationWaiter(self.w3, self.confirmations, stop=self.stop, poll_s=self.poll_s,
                                     on_progress=self.on_progress, clock=self.clock)
-        return waiter.wait(receipt, deadline)
+        return waiter.wait(receipt, deadline, head)
 
-    def _replay_reason(self, params: dict, block: int) -> str:
+    def replay_reason(self, params: dict, block: int) -> str:
         """Re-runs a mined-but-reverted call at its block to learn why."""
         try:
             self.w3.eth.call(params, block - 1)

@@ -84,8 +84,8 @@ class CliContext:
         """Simulates, then (after a confirmation on a terminal unless -y) signs, sends and waits until
         ``confirmations`` blocks are on top of the transaction's block (progress on stderr)."""
         sender = self.chain.sender(self.account)
-        sender.simulate(request)
         if not self.yes and not self.json and click.get_text_stream("stdin").isatty():
+            sender.simulate(request)  # a revert is told before the question (the send simulates again)
             self.confirm(f"Send '{request.label}' from {self.account.address}?")
         sent = sender.send(request)
         if not self.json:

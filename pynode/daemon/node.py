@@ -44,13 +44,14 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
-from pynode.chain.confirmations import Progress, block_time
+from pynode.chain.confirmations import Progress
 from pynode.chain.contracts import OrderBook, OrderOutOfSync, PartnerRegistry
 from pynode.chain.deployment import load_deployment
 from pynode.chain.events.decoder import EventDecoder
 from pynode.chain.events.reader import LogReader
+from pynode.chain.known_orders import KnownOrders
 from pynode.chain.orders import Kind as RecordKind
-from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, Status, order_hash, record_actor
+from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, Status, record_actor
 from pynode.chain.reorg import find_fork
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id as rpc_chain_id
@@ -169,6 +170,8 @@ class Node:
         self._failures = 0
         self.safe_head = -1
         self._awaiting: dict[tuple[int, str], _Mined] = {}  # own mined txs short of confirmation depth
+        self._orders: KnownOrders | None = None  # orders as the scanned events build them (see load())
+        self._partner_info: tuple[float, Any] | None = None  # (when read, own registry entry at the safe block)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -247,8 +250,10 @@ class Node:
                                  f"not chain {self._chain_id} / {self._book_address} this node works on")
             self._chain_id, self._book_address = chain.chain_id, chain.book.address
             self._chain = chain
+            self._orders = KnownOrders(chain.book)
             self.partner = Partner(chain, self.vault, self.account, self.identity.hpke_keys, self.policy)
-            self.sender = JournaledSender(chain.w3, self.account, chain.sender(self.account), self.store,
+            self.sender = JournaledSender(chain.w3, self.account, chain.sender(self.account, local_nonces=True),
+                                          self.store,
                                           replace_after_s=self.config.tx_replace_after_s,
                                           wait_s=max(120.0, 4 * self.config.tx_replace_after_s), poll_s=0.05,
                                           on_event=self._tx_event, stop=self._stop)
@@ -279,14 +284,17 @@ class Node:
         head_block = chain.w3.eth.get_block("latest")
         head = int(head_block["number"])
         self.sender.clock.saw(head, head_block)
+        last_tip = self._tip
         moved = self._new_head(head_block)
         self.safe_head = head - self.config.confirmations
         self.store.note_seen(head)
-        if moved:  # the same head hash is the same chain: nothing to compare, nothing new to read
+        # the same head hash is the same chain: nothing to compare; a head whose parent is the last head seen
+        # chains to it (and that one's parent link is the newest stored block): nothing to compare either
+        if moved and not _chains(last_tip, head_block):
             self._check_reorg()
         # the head's parent link is the hash of block head - 1 (the safe block at confirmations = 1)
         self._scan(self.safe_head, {head - 1: "0x" + bytes(head_block["parentHash"]).hex()})
-        self._report_confirmations(head, int(head_block["timestamp"]))
+        self._report_confirmations(head)
         t1 = time.perf_counter()
         if self._first_cycle:
             self._resolve_all_pending()
@@ -322,6 +330,8 @@ class Node:
             return
         touched = self.store.rewind(fork)
         self._dirty.update(touched)
+        self._forget()
+        self.sender.sender.nonces.resync()  # the vanished blocks may have held our transactions
         self.log.warning("reorg", common_ancestor=fork, jobs_to_recheck=touched)
 
     def _scan(self, safe_head: int, known_hashes: Mapping[int, str] | None = None) -> None:
@@ -341,15 +351,23 @@ class Node:
                     if ev.address == book and "orderId" in ev.args:
                         if ev.event == "OrderPosted":
                             self.chain.book.note_posted(int(ev.args["orderId"]), ev.block_number)
+                        self._orders.fold(ev.event, ev.args)
                         self._apply(ev)
-                    elif ev.address == registry and ev.event == "PartnerSuspended" \
-                            and to_checksum_address(ev.args["partner"]) == self.address:
-                        suspended = True
+                    elif ev.address == registry and _names(ev, self.address):
+                        self._partner_info = None  # our registry entry changed: read it again
+                        suspended = suspended or ev.event == "PartnerSuspended"
                 self.store.advance(batch.to_block, batch.block_hashes)
             if suspended:
                 self.partner.check_standing()  # still suspended now? then stop
             if self.stopping:
                 return
+
+    def _forget(self, order_id: int | None = None) -> None:
+        """Drops what the scanned events built (a reorg, or the chain disagreeing with it): read it again."""
+        if self._orders is not None:
+            self._orders.forget(order_id)
+        if order_id is None:
+            self._partner_info = None
 
     def _apply(self, ev) -> None:  # noqa: ANN001 - DecodedLog
         order_id = int(ev.args["orderId"])
@@ -414,6 +432,7 @@ class Node:
     def _job_error(self, job: Job, exc: Exception) -> None:
         if isinstance(exc, (OrderOutOfSync, TxReverted)):
             kind = Kind.TRANSIENT  # the chain moved under us: re-read it next time
+            self._forget(job.order_id)
         else:
             kind = classify(exc)
         if kind is Kind.FATAL:
@@ -443,14 +462,20 @@ class Node:
         return new
 
     def load(self, order_id: int) -> OrderTracker | None:
-        """The order at the confirmed block, or None while unconfirmed changes are still settling.
-        Read once per head: an order changes only in a new block (our own transactions included)."""
+        """The order at the confirmed block, or None while one of the node's own transactions for it is short
+        of confirmation depth (the safe block does not show it yet).
+
+        The order comes from the scanned events once the chain's commitment at the safe block confirms them
+        (:mod:`pynode.chain.known_orders`: one ``orderHash`` call per change). Someone else's change above the
+        safe block needs no read: every transaction the node sends passes the order, so its simulation refuses
+        a stale one (and a claim's is made against the pending state first).
+        """
         key = ("order", order_id)
         if key not in self._cache:
-            tracker = self.chain.book.load_order(order_id, self.chain.from_block, max(self.safe_head, 0))
-            if self.config.confirmations and order_hash(tracker.order) != self.chain.book.order_hash(order_id):
-                tracker = None
-            self._cache[key] = tracker
+            if any(own == order_id for own, _ in self._awaiting):
+                self._cache[key] = None
+            else:
+                self._cache[key] = self._orders.at(order_id, max(self.safe_head, 0), self.chain.from_block)
         return self._cache[key]
 
     def step(self, job: Job) -> None:
@@ -491,12 +516,14 @@ class Node:
         """Chain time: the head's timestamp."""
         return self._cache["now"]
 
-    def _info(self):  # noqa: ANN202 - PartnerInfo, read once per head
-        if "info" not in self._cache:
-            # at the safe block: a capability gained in a block that may still vanish does not count yet
-            self._cache["info"] = self.chain.registry.partner_info(self.address, max(self.safe_head,
-                                                                                     self.chain.from_block))
-        return self._cache["info"]
+    def _info(self):  # noqa: ANN202 - PartnerInfo
+        """The node's registry entry at the safe block (a capability gained in a block that may still vanish
+        does not count yet); read again when a scanned registry event names the node, after a reorg, and
+        every REFRESH_S (an expiring certification changes no event)."""
+        if self._partner_info is None or time.monotonic() - self._partner_info[0] > REFRESH_S:
+            info = self.chain.registry.partner_info(self.address, max(self.safe_head, self.chain.from_block))
+            self._partner_info = (time.monotonic(), info)
+        return self._partner_info[1]
 
     def _consider(self, job: Job, tracker: OrderTracker) -> None:
         reason = self.partner.eligible(tracker, self._now(), self._info())
@@ -591,16 +618,7 @@ class Node:
                 self.metrics.awaiting_confirmation.set(len(self._awaiting))
         return outcome
 
-    def _stamp(self, mined: _Mined) -> int:
-        """The mined block's timestamp and its parent's pace, read once and only for a progress line."""
-        if mined.timestamp is None:
-            block = mined.outcome.block_number
-            mined.timestamp = int(self.chain.w3.eth.get_block(block)["timestamp"])
-            parent = int(self.chain.w3.eth.get_block(block - 1)["timestamp"]) if block else mined.timestamp
-            mined.block_time_s = block_time((block - 1, parent), (block, mined.timestamp))
-        return mined.timestamp
-
-    def _report_confirmations(self, head: int, now: int) -> None:
+    def _report_confirmations(self, head: int) -> None:
         """Logs how deep each of the node's own mined transactions is, as blocks arrive, until it has
         ``confirmations`` blocks on top. Nothing builds on it before: the job's next step reads the order
         at the safe block and waits while that differs from the head's."""
@@ -610,10 +628,9 @@ class Node:
             block = mined.outcome.block_number
             progress = Progress(block, head, self.config.confirmations, tx_hash=mined.outcome.tx_hash,
                                 order_id=order_id)
-            if not progress.done:  # how long it still takes: by the chain's clock
-                pace = block_time((block, self._stamp(mined)), (head, now)) or mined.block_time_s
-                progress = Progress(block, head, self.config.confirmations, pace, tx_hash=mined.outcome.tx_hash,
-                                    order_id=order_id)
+            if not progress.done:  # how long it still takes: at the pace the heads arrive (no extra read)
+                progress = Progress(block, head, self.config.confirmations, self.sender.clock.block_s,
+                                    tx_hash=mined.outcome.tx_hash, order_id=order_id)
             if progress.done:
                 del self._awaiting[(order_id, kind)]
                 self.log.info("tx_confirmed", action=kind, **progress.fields())
@@ -728,9 +745,17 @@ class _Mined:
     """One of the node's own transactions, mined, on its way to confirmation depth."""
 
     outcome: Outcome
-    timestamp: int | None = None  # of its block (read when first needed): the block time runs from there to the head
-    block_time_s: float | None = None  # from its parent, until a block lands on top
     reported: int = -1  # confirmations last logged
+
+
+def _chains(last: tuple[int, bytes] | None, head: Mapping[str, Any]) -> bool:
+    """Whether ``head`` is the child of the head ``last`` (number, hash) seen before."""
+    return last is not None and int(head["number"]) == last[0] + 1 and bytes(head["parentHash"]) == last[1]
+
+
+def _names(ev, address: str) -> bool:  # noqa: ANN001 - DecodedLog
+    """Whether a registry event is about ``address`` (any address argument)."""
+    return any(isinstance(v, str) and v.lower() == address.lower() for v in ev.args.values())
 
 
 def _as_open(tracker: OrderTracker) -> OrderTracker:

@@ -14,7 +14,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
-from pynode.chain.contracts import region_bytes
+from pynode.chain.contracts import PartnerInfo, region_bytes
 from pynode.chain.erc20 import Erc20
 from pynode.chain.orders import (CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, Status, docs_hash,
                                  pack_cert_ids, spec_hash)
@@ -121,12 +121,15 @@ class Buyer:
         raise InputError(f"transaction {sent.tx_hash} emitted no OrderPosted")
 
     def award(self, order_id: int, partner: str, keypair: HpkeKeyPair,
-              tracker: OrderTracker | None = None) -> tuple[SentTx, str]:
+              tracker: OrderTracker | None = None, *, info: PartnerInfo | None = None,
+              eligible: bool = False) -> tuple[SentTx, str]:
         """Seals the design key to the claimant's registered key, pins the envelope, awards.
 
         Only a claim with ``confirmations`` blocks on top is awarded (a shallower one may still vanish,
         and a published envelope cannot be taken back): ``tracker`` must come from
-        :meth:`Chain.settled_order`, which is also what is read when it is not given.
+        :meth:`Chain.settled_order`, which is also what is read when it is not given. ``info`` (the
+        claimant's registry entry) and ``eligible`` (:meth:`claimant_refusal` found nothing) are for a caller
+        that checked both at this head already.
         """
         tracker = tracker or self.chain.settled_order(order_id)
         if tracker.status != Status.CLAIMED:
@@ -134,30 +137,31 @@ class Buyer:
         claimant = tracker.state[1]
         if to_checksum_address(partner) != to_checksum_address(claimant):
             raise InputError(f"order {order_id} was claimed by {claimant}, not {partner}")
-        if (refusal := self.claimant_refusal(tracker)) is not None:
+        if not eligible and (refusal := self.claimant_refusal(tracker)) is not None:
             raise InputError(f"order {order_id}: claimant {claimant} no longer qualifies ({refusal}); the design key "
                              "stays sealed: let the claim lapse and refund after the claim deadline")
         design_sha256 = bytes(tracker.docs[1])
         content_key = self.keys.load(keypair, chain_id=self.chain.chain_id, book=self._book,
                                      buyer=self.account.address, design_cid=bytes(tracker.docs[0]),
                                      design_sha256=design_sha256)
-        partner_key = self.chain.registry.encryption_key(claimant, self.chain.from_block)
+        partner_key = self.chain.registry.encryption_key(claimant, self.chain.from_block, info)
         context = OrderContext(chain_id=self.chain.chain_id, contract=self._book, order_id=order_id,
                                recipient=claimant, design_sha256=design_sha256)
         envelope_cid = self.vault.publish_envelope(content_key, partner_key, context)
         sent = self.chain.send(self.account, self.chain.book.award(tracker, cid_to_digest(envelope_cid)))
         return sent, envelope_cid
 
-    def claimant_refusal(self, tracker: OrderTracker) -> str | None:
+    def claimant_refusal(self, tracker: OrderTracker, safe: int | None = None) -> str | None:
         """Why the claimant may not be awarded now, or None. The contract checks eligibility only at claim
         time; a partner suspended, unbonding or decertified since then must not receive the design key.
-        Checked at the safe block and at the head: a reinstatement or certification that is not yet
-        ``confirmations`` deep does not count, a suspension already does."""
+        Checked at the safe block (``safe``, if the caller just read the head) and at the head: a
+        reinstatement or certification that is not yet ``confirmations`` deep does not count, a suspension
+        already does."""
         _, processes, materials, cert_ids, _ = tracker.spec
         check = self.chain.registry.request("eligibility check", "checkEligible", tracker.state[1], processes,
                                             materials, cert_ids)
         sender = self.chain.sender(self.account)
-        safe = max(self.chain.safe_block(), self.chain.from_block)
+        safe = max(self.chain.safe_block() if safe is None else safe, self.chain.from_block)
         for block in (safe, "latest") if self.chain.confirmations else ("latest",):
             try:
                 sender.simulate(check, block)

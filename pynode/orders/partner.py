@@ -175,8 +175,13 @@ class Partner:
     def spec_document(self, tracker: OrderTracker) -> ProductionSpec:
         return fetch_spec_document(self.vault.ipfs, tracker)
 
-    def envelope_cid(self, order_id: int) -> str:
-        """The key envelope CID of this partner's award (the OrderAwarded event)."""
+    def envelope_cid(self, order_id: int, tracker: OrderTracker | None = None) -> str:
+        """The key envelope CID of this partner's award: the AWARDED record of a verified ``tracker`` (its
+        evidence is the envelope CID, inside the committed provenance chain), else the OrderAwarded event."""
+        if tracker is not None and self.is_mine(tracker):
+            awarded = [rec for rec in tracker.records if rec[0] == Kind.AWARDED]
+            if awarded:
+                return str(digest_to_cid(bytes(awarded[-1][2])))
         topic_id = "0x" + order_id.to_bytes(32, "big").hex()
         events = self.chain.book.logs(("OrderAwarded",), topic_id,
                                       from_block=self.chain.book.posted_at(order_id, self.chain.from_block))
@@ -198,7 +203,7 @@ class Partner:
         out = Path(out_dir) / _safe_name(design.get("name"))
         if out.is_file() and _sha256(out) == design_sha256:
             return out
-        envelope_cid = self.envelope_cid(order_id)
+        envelope_cid = self.envelope_cid(order_id, tracker)
         document = self.vault.ipfs.cat_bytes(envelope_cid, max_size=MAX_ENVELOPE_SIZE)
         key_id = parse_envelope(document).recipient_key_id.hex()
         keypair = self.hpke_keys.get(key_id)

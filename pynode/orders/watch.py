@@ -1,8 +1,10 @@
 """The buyer's side of the daemon machinery: award the first qualified claim automatically (opt-in).
 
 `fabmesh node watch-orders` runs :class:`OrderWatcher` in a loop. Each cycle
-lists the buyer's orders (``OrderPosted`` filtered by the indexed buyer topic),
-re-reads those that a new claim or shipment touched (and every open one now and
+reads every order event of the new confirmed blocks (one ``eth_getLogs``), folds
+those of the buyer's orders into them (checked against the chain's commitment at
+the safe block once per change: chain/known_orders.py), looks at those that a new
+claim or shipment touched (and compares every open one with the chain now and
 then, in case a step failed or a log was missed) and acts on what the chain
 says, so it is idempotent and restart-safe without local state: a claimed order whose
 claimant qualifies is awarded (the design key is sealed to the claimant's
@@ -19,7 +21,9 @@ from dataclasses import dataclass, field
 
 from eth_utils import to_checksum_address
 
-from pynode.chain.orders import OrderTracker, Status
+from pynode.chain.contracts import OrderOutOfSync, PartnerInfo
+from pynode.chain.known_orders import KnownOrders
+from pynode.chain.orders import ORDER_EVENTS, OrderTracker, Status, order_hash
 from pynode.chain.tx import TxReverted
 from pynode.core.errors import Kind, classify
 from pynode.crypto.hpke import HpkeKeyPair
@@ -61,40 +65,51 @@ class OrderWatcher:
         self._head: int | None = None  # the head the last cycle read
         self._failed = False  # a step raised in the last cycle
         self._next_block = self.chain.from_block
+        self.orders = KnownOrders(self.chain.book)  # the buyer's orders as the scanned events build them
         self.stats = WatchStats()
 
     @property
     def address(self) -> str:
         return self.buyer.account.address
 
-    def qualifies(self, tracker: OrderTracker) -> str | None:
+    def qualifies(self, tracker: OrderTracker, safe: int | None = None) -> str | None:
         """None if the claimant may be awarded, else why not."""
+        return self._qualifies(tracker, safe)[0]
+
+    def _qualifies(self, tracker: OrderTracker, safe: int | None) -> tuple[str | None, PartnerInfo | None]:
+        """Why not (or None), and the claimant's registry entry at the head (the award reuses it)."""
         partner = to_checksum_address(tracker.state[1])
         if self.policy.allowed_partners and partner not in self.policy.allowed_partners:
-            return "not in allowed_partners"
+            return "not in allowed_partners", None
         info = self.chain.registry.partner_info(partner)
         if info.completed < self.policy.min_completed:
-            return f"{info.completed} completed orders, fewer than {self.policy.min_completed}"
+            return f"{info.completed} completed orders, fewer than {self.policy.min_completed}", info
         if self.policy.max_failed_qa is not None and info.failed_qa > self.policy.max_failed_qa:
-            return f"{info.failed_qa} failed QA, more than {self.policy.max_failed_qa}"
-        return self.buyer.claimant_refusal(tracker)  # vetting, suspension, unbonding, certifications
+            return f"{info.failed_qa} failed QA, more than {self.policy.max_failed_qa}", info
+        return self.buyer.claimant_refusal(tracker, safe), info  # vetting, suspension, unbonding, certifications
 
     def _discover(self, head: int) -> None:
         head -= self.chain.confirmations
         if head < self._next_block:
             return
-        # one query for both (a metered provider bills requests, not bytes): the posts are the buyer's own
+        # one query for every order event (a metered provider bills requests, not bytes): the buyer's own
+        # posts, and what changes its orders, folded into them (chain/known_orders.py)
         posted, touched = set(), set()
-        for event in self.chain.book.logs(("OrderPosted", *ACTIONABLE_EVENTS), from_block=self._next_block,
-                                          to_block=head):
+        me = to_checksum_address(self.address)
+        for event in self.chain.book.logs(ORDER_EVENTS, from_block=self._next_block, to_block=head):
             order_id = int(event.args["orderId"])
-            if event.event != "OrderPosted":
-                touched.add(order_id)
-            elif to_checksum_address(event.args["buyer"]) == to_checksum_address(self.address):
+            if event.event == "OrderPosted":
+                if to_checksum_address(event.args["buyer"]) != me:
+                    continue
                 posted.add(order_id)
                 self.chain.book.note_posted(order_id, event.block_number)
+            elif order_id not in self._known | posted:
+                continue
+            self.orders.fold(event.event, event.args)
+            if event.event in ACTIONABLE_EVENTS:
+                touched.add(order_id)
         self._known |= posted
-        self._dirty |= posted | (touched & self._known)
+        self._dirty |= posted | touched
         self._next_block = head + 1
 
     def cycle(self) -> WatchStats:
@@ -106,7 +121,9 @@ class OrderWatcher:
             return self.stats
         self._head, self._failed = head, False
         self._discover(head)
-        if refresh:
+        if refresh:  # compared with the chain's commitment again: a log missed is caught here
+            for order_id in self._known - self._done:
+                self.orders.doubt(order_id)
             self._dirty |= self._known
             self._refreshed_at = time.monotonic()
         for order_id in sorted(self._dirty - self._done):
@@ -116,31 +133,35 @@ class OrderWatcher:
             except Exception as exc:  # noqa: BLE001 - sorted: one order's trouble never stops the others
                 if classify(exc) is Kind.FATAL and not isinstance(exc, TxReverted):
                     raise
+                if isinstance(exc, (TxReverted, OrderOutOfSync)):
+                    self.orders.forget(order_id)  # the chain disagrees with what was built: read it whole
                 self._failed = True
                 self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
         return self.stats
 
     def _step(self, order_id: int, head: int) -> bool:
-        """Acts on the order as the safe block has it; False while its newest change is short of that depth
-        (a claim 1 block deep may still vanish, and sealing the design key to it cannot be undone)."""
-        tracker = self.chain.settled_order(order_id, wait_s=0, head=head)
-        if tracker is None:
-            return False
+        """Acts on the order as the safe block has it; False while a claim's newest change is short of that
+        depth (a claim 1 block deep may still vanish, and sealing the design key to it cannot be undone)."""
+        safe = max(head - self.chain.confirmations, self.chain.from_block)
+        tracker = self.orders.at(order_id, safe, self.chain.from_block)
         status = tracker.status
         if status in TERMINAL:
             self._done.add(order_id)
         elif status == Status.CLAIMED and self.policy.auto_award:
+            if self.chain.confirmations and self.chain.book.order_hash(order_id) != order_hash(tracker.order):
+                return False  # changed again above the safe block: look when that change is deep
             partner = tracker.state[1]
-            reason = self.qualifies(tracker)
+            reason, info = self._qualifies(tracker, safe)
             if reason is not None:
                 if self.stats.refused.get(order_id) != reason:
                     self.log("award_refused", order_id=order_id, partner=partner, reason=reason)
                 self.stats.refused[order_id] = reason
                 return True
-            sent, envelope_cid = self.buyer.award(order_id, partner, self.keypair, tracker)
+            sent, envelope_cid = self.buyer.award(order_id, partner, self.keypair, tracker, info=info, eligible=True)
             self.stats.awarded.append(order_id)
             self.log("awarded", order_id=order_id, partner=partner, tx=sent.tx_hash, envelope=envelope_cid)
         elif status == Status.SHIPPED and self.policy.auto_confirm:
+            # the confirmation passes the order back: its simulation refuses a change above the safe block
             sent = self.buyer.act("confirm", order_id, tracker)
             self.stats.confirmed.append(order_id)
             self.log("confirmed", order_id=order_id, tx=sent.tx_hash)

@@ -13,7 +13,7 @@ from rpc_fakes import RATE_LIMITS, fake_web3
 from pynode.chain.confirmations import ConfirmationWaiter, Progress
 from pynode.chain.heads import LATE, MARGIN, BlockClock
 from pynode.chain.revert import RevertDecoder
-from pynode.chain.tx import TxRequest, TxReverted, TxSender
+from pynode.chain.tx import TIP_MAX_AGE_S, TxRequest, TxReverted, TxSender
 from pynode.core.errors import RateLimited
 from pynode.core.stop import StopEvent
 
@@ -147,9 +147,23 @@ def test_a_progress_line_gets_the_pace_by_the_chains_clock() -> None:
     seen: list[Progress] = []
     waiter, _ = _waiter(w3, 2, on_progress=seen.append)
     assert waiter.wait(RECEIPT, deadline=float("inf")) is True
-    assert [(p.confirmations, p.remaining_s) for p in seen] == [(0, 24.0), (1, 12.0), (2, 0.0)]
-    # the parent once (the first pace), block 10 at depth (two on top: the head's parent link no longer covers it)
-    assert _numbers(transport) == ["latest", "0x9", "latest", "latest", "0xa"]
+    # no pace before a second head (none asked for: the line shows no ETA), then the heads' own timestamps
+    assert [(p.confirmations, p.remaining_s) for p in seen] == [(0, None), (1, 12.0), (2, 0.0)]
+    # block 10 only at depth (two on top: the head's parent link no longer covers it)
+    assert _numbers(transport) == ["latest", "latest", "latest", "0xa"]
+
+
+def test_a_progress_line_before_a_second_head_takes_the_local_clocks_pace() -> None:
+    clock = Clock()
+    heads = BlockClock(clock=clock)
+    heads.saw(8)
+    clock.now += 12.0
+    heads.saw(9)
+    w3, transport = fake_web3(Chain([_block(10), _block(11), _block(12)], {10: _block(10)}))
+    seen: list[Progress] = []
+    waiter, _ = _waiter(w3, 2, on_progress=seen.append, clock=heads)
+    assert waiter.wait(RECEIPT, deadline=float("inf")) is True
+    assert seen[0].confirmations == 0 and seen[0].remaining_s > 0  # an ETA from the first line on
 
 
 def test_polls_follow_the_connections_block_clock() -> None:
@@ -222,8 +236,8 @@ def test_a_progress_line_when_the_first_head_is_already_on_top() -> None:
     seen: list[Progress] = []
     waiter, _ = _waiter(w3, 2, on_progress=seen.append)
     assert waiter.wait(RECEIPT, deadline=float("inf")) is True
-    assert [(p.confirmations, p.remaining_s) for p in seen] == [(1, 12.0), (2, 0.0)]
-    assert _numbers(transport) == ["latest", "0xa", "latest", "0xa"]  # its timestamp (1 deep), its hash at depth
+    assert [(p.confirmations, p.remaining_s) for p in seen] == [(1, None), (2, 0.0)]
+    assert _numbers(transport) == ["latest", "latest", "0xa"]  # its hash at depth, nothing for the pace
 
 
 def test_the_head_block_serves_until_the_next_one_is_due() -> None:
@@ -242,7 +256,7 @@ def test_the_head_block_serves_until_the_next_one_is_due() -> None:
     assert heads.current_block() is None
 
 
-def test_fees_are_read_once_per_head() -> None:
+def test_the_base_fee_is_read_once_per_head_and_the_tip_once_per_tip_age() -> None:
     calls: list[str] = []
     head = [_block(10)]
 
@@ -257,13 +271,17 @@ def test_fees_are_read_once_per_head() -> None:
     sender = TxSender(w3, _Account(), RevertDecoder(), clock=BlockClock(clock=clock))
     sender.clock.saw(9)
     clock.now += 1.0
-    assert sender._fees() == (2 * 7 + 3, 3)
-    assert sender._fees() == (2 * 7 + 3, 3)  # the same head: nothing asked again
+    assert sender.fees() == (2 * 7 + 3, 3)
+    assert sender.fees() == (2 * 7 + 3, 3)  # the same head: nothing asked again
     assert calls == ["eth_getBlockByNumber", "eth_maxPriorityFeePerGas"]
-    clock.now += 1.5  # the next block is due: the head and the tip are read again
+    clock.now += 1.5  # the next block is due: the head is read again, the tip is young enough
     head[0] = _block(11)
-    sender._fees()
-    assert calls[2:] == ["eth_getBlockByNumber", "eth_maxPriorityFeePerGas"]
+    sender.fees()
+    assert calls[2:] == ["eth_getBlockByNumber"]
+    clock.now += TIP_MAX_AGE_S  # the tip is old now: asked again (with the head that is due by now)
+    head[0] = _block(12)
+    sender.fees()
+    assert calls[3:] == ["eth_getBlockByNumber", "eth_maxPriorityFeePerGas"]
 
 
 # -- an order's settled state ----------------------------------------------------------------------

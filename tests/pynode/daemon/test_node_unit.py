@@ -11,6 +11,8 @@ from eth_account import Account
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
 
+from pynode.chain.revert import RevertDecoder
+from pynode.chain.tx import TxSender
 from pynode.daemon.actions import JournaledSender
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.jsonlog import JsonLogger
@@ -43,6 +45,10 @@ class FakeEth:
     def get_transaction_count(self, address, block):
         return self.confirmed_nonce
 
+    def get_block(self, block):
+        return {"number": 10, "hash": HexBytes("0x" + "0a" * 32), "parentHash": HexBytes("0x" + "09" * 32),
+                "timestamp": 1_000, "baseFeePerGas": 1}
+
     def send_raw_transaction(self, raw):
         self.broadcast.append(bytes(raw))
         self.receipt = {"transactionHash": HexBytes("0x" + "ab" * 32), "blockNumber": 9, "status": 1}
@@ -60,7 +66,9 @@ def store(tmp_path: Path):
 
 
 def sender(store: Store, eth: FakeEth) -> JournaledSender:
-    return JournaledSender(FakeW3(eth), ACCOUNT, sender=None, store=store, wait_s=1.0, poll_s=0.01)
+    w3 = FakeW3(eth)
+    return JournaledSender(w3, ACCOUNT, TxSender(w3, ACCOUNT, RevertDecoder(), poll_s=0.01), store, wait_s=1.0,
+                           poll_s=0.01)
 
 
 def sent_action(store: Store, nonce: int = 4):

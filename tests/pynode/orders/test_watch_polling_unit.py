@@ -1,15 +1,27 @@
-"""The buyer's watcher between blocks: one head read per idle cycle (no sockets: a scripted chain)."""
+"""The buyer's watcher between blocks and between changes: one head read per idle cycle, one commitment
+read per change of an order (no sockets: a scripted chain)."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+from pynode.chain.orders import OrderTracker, order_hash
 from pynode.core.errors import IpfsUnavailable
 from pynode.orders import watch
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 
 BUYER = "0x" + "22" * 20
 OTHER = "0x" + "33" * 20
+TERMS = {"buyer": BUYER, "token": "0x" + "00" * 20, "price": 10, "claimBond": 0, "claimDeadline": 2_000,
+         "deliveryDeadline": 3_000, "inspectionWindow": 60, "feeBps": 0, "specHash": b"\x05" * 32}
+SPEC = {"reservedFor": "0x" + "00" * 20, "processes": 1, "materials": 1, "certIds": 0, "docsHash": b"\x06" * 32}
+DOCS = {"designCid": b"\x07" * 32, "designSha256": b"\x08" * 32, "specCid": b"\x09" * 32, "region": b"\x00" * 8}
+
+
+def _posted(order_id: int, buyer: str) -> SimpleNamespace:
+    return SimpleNamespace(event="OrderPosted", block_number=50, args={
+        "orderId": order_id, "buyer": buyer, "terms": {**TERMS, "buyer": buyer}, "spec": SPEC, "docs": DOCS,
+        "time": 1_000})
 
 
 class Reader:
@@ -23,40 +35,39 @@ class Reader:
 
 
 class Book:
+    """Order 7 (the buyer's, open) and 8 (another buyer's), posted in block 50."""
+
     def __init__(self) -> None:
         self.queries: list[tuple] = []
+        self.hash_reads: list[int] = []
+        self.fail = False
+        tracker = OrderTracker(7)
+        tracker.apply("OrderPosted", _posted(7, BUYER).args)
+        self.commitment = order_hash(tracker.order)
 
     def logs(self, events, *topics, from_block: int, to_block: int):  # noqa: ANN001, ANN002, ANN201
         self.queries.append((events, from_block, to_block))
-        assert not topics and "OrderPosted" in events  # one query: posts and the events the watcher answers
+        assert not topics and "OrderPosted" in events and "OrderClaimed" in events  # one query for all
         if from_block <= 50 <= to_block:
-            return [SimpleNamespace(event="OrderPosted", args={"orderId": 7, "buyer": BUYER}, block_number=50),
-                    SimpleNamespace(event="OrderPosted", args={"orderId": 8, "buyer": OTHER}, block_number=50)]
+            return [_posted(7, BUYER), _posted(8, OTHER)]
         return []
+
+    def order_hash(self, order_id: int, block: int) -> bytes:
+        assert order_id == 7  # another buyer's order is never read
+        if self.fail:
+            raise IpfsUnavailable("IPFS unavailable")
+        self.hash_reads.append(block)
+        return self.commitment
+
+    def load_order(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        raise AssertionError("built from the scanned events: never read whole here")
 
     def note_posted(self, order_id: int, block: int) -> None:
         pass
 
 
-class Chain:
-    """Order 7's newest change is never settled here: the watcher keeps it dirty and looks again."""
-
-    def __init__(self) -> None:
-        self.reader, self.book = Reader(), Book()
-        self.confirmations, self.from_block = 1, 10
-        self.settle_checks: list[int] = []
-        self.fail = False
-
-    def settled_order(self, order_id: int, *, wait_s: float, head: int):  # noqa: ANN201
-        assert wait_s == 0
-        self.settle_checks.append(head)
-        if self.fail:
-            raise IpfsUnavailable("IPFS unavailable")
-        return None
-
-
-def _watcher() -> tuple[OrderWatcher, Chain]:
-    chain = Chain()
+def _watcher() -> tuple[OrderWatcher, SimpleNamespace]:
+    chain = SimpleNamespace(reader=Reader(), book=Book(), confirmations=1, from_block=10)
     buyer = SimpleNamespace(chain=chain, account=SimpleNamespace(address=BUYER))
     return OrderWatcher(buyer, keypair=None, policy=AwardPolicy()), chain
 
@@ -64,31 +75,31 @@ def _watcher() -> tuple[OrderWatcher, Chain]:
 def test_an_idle_cycle_is_one_head_read() -> None:
     watcher, chain = _watcher()
     watcher.cycle()
-    assert chain.settle_checks == [100] and len(chain.book.queries) == 1  # order 7 only: 8 is another buyer's
+    assert chain.book.hash_reads == [99] and len(chain.book.queries) == 1  # order 7 confirmed at the safe block
     for _ in range(5):  # no new block: nothing the watcher reads can have changed
         watcher.cycle()
-    assert chain.reader.reads == 6 and chain.settle_checks == [100] and len(chain.book.queries) == 1
-    chain.reader.now = 101  # a new block: new logs and the unsettled order again, once
+    assert chain.reader.reads == 6 and len(chain.book.queries) == 1
+    chain.reader.now = 101  # a new block: its logs; the order did not change, so it is not read
     watcher.cycle()
     watcher.cycle()
-    assert chain.settle_checks == [100, 101] and len(chain.book.queries) == 2
+    assert chain.book.hash_reads == [99] and len(chain.book.queries) == 2
 
 
 def test_a_failed_step_is_retried_next_cycle_even_without_a_new_block() -> None:
     watcher, chain = _watcher()
-    chain.fail = True
+    chain.book.fail = True
     watcher.cycle()
-    chain.fail = False
+    chain.book.fail = False
     watcher.cycle()  # same head: the step that failed runs again
     watcher.cycle()  # and then the watcher is idle again
-    assert chain.settle_checks == [100, 100]
+    assert chain.book.hash_reads == [99]
 
 
-def test_the_periodic_refresh_runs_without_a_new_block(monkeypatch) -> None:
+def test_the_periodic_refresh_compares_with_the_chain_again(monkeypatch) -> None:  # noqa: ANN001
     clock = [1000.0]
     monkeypatch.setattr(watch.time, "monotonic", lambda: clock[0])
     watcher, chain = _watcher()
     watcher.cycle()
     clock[0] += watch.REFRESH_S + 1
     watcher.cycle()
-    assert chain.settle_checks == [100, 100]
+    assert chain.book.hash_reads == [99, 99]

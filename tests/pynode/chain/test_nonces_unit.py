@@ -1,0 +1,175 @@
+"""A daemon's nonce is counted locally after one read, and read again on every sign that the count may be
+wrong: the node refusing it as used, a transaction dropped or never mined, a reorg seen through a head.
+Any other sender asks the node per transaction (it does not read the head before each send)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from hexbytes import HexBytes
+from rpc_fakes import fake_web3
+
+from pynode.chain.heads import BlockClock
+from pynode.chain.revert import RevertDecoder
+from pynode.chain.tx import NonceManager, TxNotMined, TxRequest, TxSender
+from pynode.core.errors import NonceTooLow
+from pynode.core.stop import StopEvent
+
+
+class Node:
+    """The account's pending count on the node, counted reads."""
+
+    def __init__(self, pending: int) -> None:
+        self.pending = pending
+        self.reads = 0
+        self.eth = SimpleNamespace(get_transaction_count=self._count)
+
+    def _count(self, address: str, block: str) -> int:
+        assert block == "pending"
+        self.reads += 1
+        return self.pending
+
+
+def test_one_read_then_consecutive_nonces_counted_locally() -> None:
+    node = Node(7)
+    nonces = NonceManager(node, "0x" + "22" * 20, local=True)
+    assert [nonces.reserve() for _ in range(3)] == [7, 8, 9]
+    assert node.reads == 1
+
+
+def test_without_local_counting_the_node_is_asked_per_transaction() -> None:
+    node = Node(7)
+    nonces = NonceManager(node, "0x" + "22" * 20)
+    for expected in (7, 8):
+        assert nonces.reserve() == expected
+        nonces.sent()
+        node.pending += 1
+    assert node.reads == 2
+
+
+def test_a_nonce_that_never_reached_the_node_is_given_back() -> None:
+    node = Node(7)
+    nonces = NonceManager(node, "0x" + "22" * 20, local=True)
+    nonce = nonces.reserve()
+    nonces.release(nonce)
+    assert nonces.reserve() == 7 and node.reads == 1
+    first, second = nonces.reserve(), nonces.reserve()
+    nonces.release(first)  # a later nonce is out already: the node decides what comes next
+    node.pending = 9
+    assert nonces.reserve() == 9 and node.reads == 2 and second == 9
+
+
+def _block(n: int, fork: str = "") -> dict:
+    def digest(k: int, f: str) -> str:
+        return "0x" + f"{f}{k}".encode().hex().rjust(64, "0")
+    return {"number": n, "hash": HexBytes(digest(n, fork)), "parentHash": HexBytes(digest(n - 1, fork))}
+
+
+@pytest.mark.parametrize("heads, breaks", [
+    ([_block(10), _block(11)], False),  # the head chains to the one seen
+    ([_block(10), _block(10)], False),  # the same head again
+    ([_block(10), _block(13)], False),  # blocks in between unseen: nothing to compare (the daemon's store decides)
+    ([_block(10), _block(11, fork="x")], True),  # a parent-hash break
+    ([_block(10), _block(10, fork="x")], True),  # another block at the same height
+    ([_block(10), _block(9)], True),  # a shorter chain
+])
+def test_a_reorg_seen_through_the_heads_resyncs_the_nonce(heads: list[dict], breaks: bool) -> None:
+    node = Node(3)
+    clock = BlockClock()
+    nonces = NonceManager(node, "0x" + "22" * 20, local=True)
+    clock.on_reorg.append(nonces.resync)
+    assert nonces.reserve() == 3
+    for head in heads:
+        clock.saw(head["number"], head)
+    node.pending = 3  # the reorged-out transaction is gone: nonce 3 is free again
+    assert nonces.reserve() == (3 if breaks else 4)
+    assert clock.reorgs == int(breaks)
+
+
+def test_a_receipt_block_below_the_head_is_no_reorg() -> None:
+    clock = BlockClock()
+    clock.saw(11, _block(11))
+    clock.reached(10)
+    assert clock.head == 11 and clock.reorgs == 0
+
+
+class _Account:
+    address = "0x" + "22" * 20
+
+    def sign_transaction(self, tx: dict) -> SimpleNamespace:
+        return SimpleNamespace(raw_transaction=b"\x02" + bytes([tx["nonce"]]), hash=HexBytes(bytes([tx["nonce"]]) * 32))
+
+
+REQUEST = TxRequest(to="0x" + "11" * 20, data=b"\x12\x34", label="allow token")
+
+
+class _Chain:
+    """A chain whose node refuses the first nonce as used (another sender of the account took it)."""
+
+    def __init__(self) -> None:
+        self.pending = 5
+        self.sent: list[int] = []
+
+    def __call__(self, method: str, params: list) -> dict:
+        if method == "eth_chainId":
+            return {"result": "0x1"}
+        if method == "eth_getTransactionCount":
+            return {"result": hex(self.pending)}
+        if method == "eth_estimateGas":
+            return {"result": hex(21_000)}
+        if method == "eth_maxPriorityFeePerGas":
+            return {"result": "0x1"}
+        if method == "eth_getBlockByNumber":
+            return {"result": {"number": "0xa", "hash": "0x" + "aa" * 32, "parentHash": "0x" + "99" * 32,
+                               "timestamp": "0x1", "baseFeePerGas": "0x7"}}
+        if method == "eth_sendRawTransaction":
+            nonce = int(params[0][4:6], 16)
+            if nonce < self.pending:
+                return {"error": {"code": -32000, "message": "nonce too low"}}
+            self.sent.append(nonce)
+            self.pending = nonce + 1
+            return {"result": "0x" + bytes([nonce]).hex() * 32}
+        if method == "eth_getTransactionReceipt":
+            return {"result": None}
+        raise AssertionError(method)
+
+
+class _NoWait(StopEvent):
+    def pause(self, seconds: float, doing: str = "waiting") -> None:
+        pass
+
+
+def test_nonce_too_low_resyncs_and_signs_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    chain = _Chain()
+    w3, transport = fake_web3(chain)
+    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0, give_up_after_s=0.0, stop=_NoWait(),
+                      local_nonces=True)
+    sender.nonces.reserve()  # counted 5 ...
+    chain.pending = 8  # ... but another process of the account sent three since
+    tx = sender.build(REQUEST, 21_000)
+    sender._broadcast_new(tx)
+    assert chain.sent == [8]
+    assert len(transport.methods("eth_getTransactionCount")) == 2  # the first count, the resync
+
+
+def test_a_transaction_never_mined_resyncs_the_nonce() -> None:
+    chain = _Chain()
+    w3, transport = fake_web3(chain)
+    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0, give_up_after_s=0.05, stop=_NoWait(),
+                      local_nonces=True)
+    with pytest.raises(TxNotMined):
+        sender.send(REQUEST)  # no receipt ever: dropped
+    chain.pending = 5  # the node forgot it
+    assert sender.nonces.reserve() == 5
+    assert len(transport.methods("eth_getTransactionCount")) == 2
+
+
+def test_a_reorg_the_sender_sees_through_its_clock_resyncs_its_nonces() -> None:
+    chain = _Chain()
+    w3, _ = fake_web3(chain)
+    sender = TxSender(w3, _Account(), RevertDecoder(), local_nonces=True)
+    assert sender.nonces.reserve() == 5
+    sender.clock.saw(10, _block(10))
+    sender.clock.saw(11, _block(11, fork="x"))
+    assert sender.nonces.reserve() == 5  # read again: the node's count

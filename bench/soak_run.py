@@ -41,7 +41,7 @@ from eth_account.signers.local import LocalAccount
 from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import Auditor
 from pynode.chain.client import Chain
-from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status
+from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, RecordKind, Status
 from pynode.core.errors import FabmeshError
 from pynode.core.settings import Settings
 from pynode.daemon.harness import BuyerSide, NodeHome, NodeProcess, Repeating, make_partner, write_config
@@ -49,9 +49,11 @@ from pynode.dev.accounts import ROLES, dev_accounts
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.ipfs.client import IpfsClient
-from pynode.orders.watch import TERMINAL, AwardPolicy, OrderWatcher
+from pynode.orders.watch import AwardPolicy, OrderWatcher
+from pynode.protocol.types import TERMINAL
 
-TERMINAL_KINDS = {Kind.CANCELLED, Kind.REFUNDED, Kind.PAYMENT_WITHDRAWN, Kind.RESOLVED, Kind.DISPUTE_EXPIRED}
+TERMINAL_KINDS = {RecordKind.CANCELLED, RecordKind.REFUNDED, RecordKind.PAYMENT_WITHDRAWN, RecordKind.RESOLVED,
+                  RecordKind.DISPUTE_EXPIRED}
 # Escrow the order book holds for an order outside anyone's withdrawable credit, by status.
 HOLDS_PRICE_AND_BOND = {Status.CLAIMED, Status.AWARDED, Status.IN_PRODUCTION, Status.SHIPPED, Status.DISPUTED}
 MATERIAL_FOR = {"CNC_MILLING": "AL_6061", "FDM": "PLA", "LASER_CUTTING": "SS_316"}
@@ -347,7 +349,7 @@ class Soak:
         return duplicates
 
     def lost_attestations(self, orders: dict[int, OrderTracker]) -> int:
-        attested = {(oid, rec[1]) for oid, t in orders.items() for rec in t.records if rec[0] == Kind.QUALITY_ATTESTED}
+        attested = {(oid, rec[1]) for oid, t in orders.items() for rec in t.records if rec[0] == RecordKind.QUALITY_ATTESTED}
         lost = 0
         for home in self.homes:
             for meta in (home.work_dir / "jobs").glob("*/report.meta.json"):
@@ -357,8 +359,8 @@ class Soak:
                     lost += 1
         for oid, tracker in orders.items():
             kinds = [(rec[0], rec[1]) for rec in tracker.records]
-            shipped = [i for i, (kind, _) in enumerate(kinds) if kind == Kind.SHIPPED]
-            if shipped and (Kind.QUALITY_ATTESTED, tracker.state[1]) not in kinds[:shipped[0]]:
+            shipped = [i for i, (kind, _) in enumerate(kinds) if kind == RecordKind.SHIPPED]
+            if shipped and (RecordKind.QUALITY_ATTESTED, tracker.state[1]) not in kinds[:shipped[0]]:
                 self.violations.append(f"order {oid}: shipped without the partner's attestation")
                 lost += 1
         return lost
@@ -438,8 +440,8 @@ class Soak:
                     if t.status not in TERMINAL or sum(rec[0] in TERMINAL_KINDS for rec in t.records) != 1]
         for oid in not_once[:20]:
             self.violations.append(f"order {oid}: {orders[oid].status.name}, terminal records "
-                                   f"{[Kind(r[0]).name for r in orders[oid].records if r[0] in TERMINAL_KINDS]}")
-        onchain_duplicates = sum(sum(rec[0] == Kind.CLAIMED for rec in t.records) > 1 for t in orders.values())
+                                   f"{[RecordKind(r[0]).name for r in orders[oid].records if r[0] in TERMINAL_KINDS]}")
+        onchain_duplicates = sum(sum(rec[0] == RecordKind.CLAIMED for rec in t.records) > 1 for t in orders.values())
         duplicate_claims = onchain_duplicates + self.journal_duplicates()
         lost = self.lost_attestations(orders)
         escrow_ok = self.check_escrow(block)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from brownie import OrderBook, OZ4Escrow, TestERC20, TestERC721, accounts, chain, web3
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 
 from pynode.chain.orders import (
     CERT,
@@ -23,6 +22,7 @@ from pynode.chain.orders import (
     make_terms,
     order_hash,
 )
+from pynode.protocol.eip712 import Domain, attestation_message
 from scripts.brownie_deploy import MIN_BOND, deploy_contracts, grant_roles
 
 OUT = Path(__file__).resolve().parent.parent / "bench" / "results" / "gas.json"
@@ -34,8 +34,6 @@ GOALS = {"lifecycle_total": 200_000, "post": 70_000}
 PROFILE = (0b1110_0001, 0b1_0010_0001, b"u33d\0\0\0\0", 100, keccak(b"profile"))
 X25519_KEY = b"\x01" + b"\x11" * 32  # suite-prefixed (pynode.crypto.hpke)
 XWING_KEY = b"\x02" + b"\x22" * 1216
-ATTESTATION_FIELDS = [("orderId", "uint256"), ("inspector", "address"), ("reportCid", "bytes32"),
-                      ("reportHash", "bytes32"), ("passed", "bool"), ("nonce", "uint256"), ("deadline", "uint256")]
 
 
 def cid(label):
@@ -120,12 +118,7 @@ class Bench:
     def sign_attestation(self, order_id):
         att = (order_id, self.signer.address, cid("inspection"), cid("inspection-sha"), True,
                self.book.nonces(self.signer), now() + DAY)
-        typed = encode_typed_data(
-            domain_data={"name": "fabmesh OrderBook", "version": "1", "chainId": chain.id,
-                         "verifyingContract": self.book.address},
-            message_types={"Attestation": [{"name": n, "type": ty} for n, ty in ATTESTATION_FIELDS]},
-            message_data={n: v for (n, _), v in zip(ATTESTATION_FIELDS, att)},
-        )
+        typed = attestation_message(Domain.from_eip5267(self.book.eip712Domain()), att)
         return att, Account.sign_message(typed, INSPECTOR_KEY).signature
 
     # ------------------------------------------------------------ registry

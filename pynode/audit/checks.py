@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from functools import partial
 
 from eth_abi import decode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from pynode.audit.collect import OrderLogs
@@ -39,22 +37,15 @@ from pynode.audit.model import where as _where
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, Status, order_hash
 from pynode.core.errors import FabmeshError
+from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, recover_attestation_signer
+from pynode.protocol.types import PartnerFlags, is_terminal
 
-FINISHED = (Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED)
 
 ORDER_TYPE = f"({TERMS_TYPE},{STATE_TYPE})"
-ATTESTATION_TYPE = "(uint256,address,bytes32,bytes32,bool,uint256,uint256)"
 ATTEST_SELECTOR = keccak(text=f"attest(uint256,{ORDER_TYPE},bytes32,bytes32,bool)")[:4]
-ATTEST_BY_SIG_SELECTOR = keccak(text=f"attestBySig({ORDER_TYPE},{ATTESTATION_TYPE},bytes)")[:4]
-EIP712_DOMAIN_NAME, EIP712_DOMAIN_VERSION = "fabmesh OrderBook", "1"
-ATTESTATION_FIELDS = [
-    {"name": "orderId", "type": "uint256"}, {"name": "inspector", "type": "address"},
-    {"name": "reportCid", "type": "bytes32"}, {"name": "reportHash", "type": "bytes32"},
-    {"name": "passed", "type": "bool"}, {"name": "nonce", "type": "uint256"}, {"name": "deadline", "type": "uint256"},
-]
+ATTEST_BY_SIG_SELECTOR = keccak(text=f"attestBySig({ORDER_TYPE},{ATTESTATION_ABI_TYPE},bytes)")[:4]
 
 
-REGISTERED, VETTED, SUSPENDED = 1, 2, 4
 
 
 def cert_ids(spec: tuple) -> list[int]:
@@ -104,28 +95,6 @@ def rebuild(order: OrderLogs, onchain_hash: bytes | None, block: int) -> tuple[O
 # --------------------------------------------------------------------------- signatures and authority
 
 
-def attestation_typed_data(chain_id: int, book: str, att: Sequence) -> dict:
-    """The EIP-712 message the OrderBook verifies for `attestBySig` (att = the Attestation tuple)."""
-    keys = [f["name"] for f in ATTESTATION_FIELDS]
-    message = dict(zip(keys, att))
-    message["inspector"] = to_checksum_address(message["inspector"])
-    return {
-        "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                   {"name": "chainId", "type": "uint256"},
-                                   {"name": "verifyingContract", "type": "address"}],
-                  "Attestation": ATTESTATION_FIELDS},
-        "primaryType": "Attestation",
-        "domain": {"name": EIP712_DOMAIN_NAME, "version": EIP712_DOMAIN_VERSION, "chainId": chain_id,
-                   "verifyingContract": to_checksum_address(book)},
-        "message": message,
-    }
-
-
-def recover_attestation_signer(chain_id: int, book: str, att: Sequence, signature: bytes) -> str:
-    signable = encode_typed_data(full_message=attestation_typed_data(chain_id, book, att))
-    return Account.recover_message(signable, signature=bytes(signature))
-
-
 def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFacts) -> Check:
     """Who signed the attestation: the transaction's sender (attest) or the EIP-712 signer (attestBySig)."""
     name = "attestation.signature"
@@ -142,7 +111,7 @@ def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFa
                      + ("" if ok else f", but the record names {attester}"))
     if data[:4] == ATTEST_BY_SIG_SELECTOR:
         try:
-            _order, att, signature = decode([ORDER_TYPE, ATTESTATION_TYPE, "bytes"], data[4:])
+            _order, att, signature = decode([ORDER_TYPE, ATTESTATION_ABI_TYPE, "bytes"], data[4:])
         except Exception as exc:  # noqa: BLE001 - any malformed calldata is a failed check
             return Check(oid, name, False, f"{_where(log)}: attestBySig calldata does not decode: {exc}")
         fields = (int(att[0]) == oid and to_checksum_address(att[1]) == attester
@@ -151,7 +120,7 @@ def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFa
         if not fields:
             return Check(oid, name, False, f"{_where(log)}: the signed attestation differs from the record")
         try:
-            signer = recover_attestation_signer(ctx.chain_id, ctx.book, att, signature)
+            signer = recover_attestation_signer(ctx.domain, att, signature)
         except Exception as exc:  # noqa: BLE001 - malformed signature bytes
             return Check(oid, name, False, f"{_where(log)}: forged EIP-712 signature: does not recover ({exc})")
         if signer != attester:
@@ -182,11 +151,11 @@ def check_partner_standing(oid: int, name: str, log: DecodedLog, partner: str, s
     reserved = to_checksum_address(spec[0])
     if name == "party.claimant" and reserved != ZERO_ADDRESS and reserved != to_checksum_address(partner):
         problems.append(f"not the partner the order is reserved for ({reserved})")
-    if not flags & REGISTERED:
+    if not flags & PartnerFlags.REGISTERED:
         problems.append("not registered")
-    if not flags & VETTED:
+    if not flags & PartnerFlags.VETTED:
         problems.append("not vetted")
-    if flags & SUSPENDED:
+    if flags & PartnerFlags.SUSPENDED:
         problems.append("suspended")
     for cert in cert_ids(spec):
         expiry = facts.cert_expiry(partner, cert, block)
@@ -267,7 +236,7 @@ def check_money(oid: int, terms: tuple, status: Status, order: OrderLogs) -> Che
     over = [a for a in assets if paid.get(a, 0) > escrow.get(a, 0)]
     if over:
         return Check(oid, "money.escrow", False, f"paid out more than escrowed ({summary})")
-    if status in FINISHED:
+    if is_terminal(status):
         short = [a for a in assets if paid.get(a, 0) != escrow.get(a, 0)]
         if short:
             return Check(oid, "money.escrow", False, f"{status.name} but escrow not fully settled ({summary})")

@@ -44,7 +44,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from pynode.audit.collect import OrderLogs
-from pynode.chain.orders import Kind, OrderTracker, next_head, report_evidence
+from pynode.chain.orders import OrderTracker, RecordKind, next_head, report_evidence
 from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import report_cid
 
@@ -53,21 +53,21 @@ FABMESH_NS = "https://fabmesh.dev/epcis/"
 
 # record kind → (event type, action, CBV bizStep, CBV disposition)
 STEPS = {
-    Kind.POSTED: ("ObjectEvent", "ADD", "commissioning", "active"),
-    Kind.CLAIMED: ("ObjectEvent", "OBSERVE", "accepting", "in_progress"),
-    Kind.AWARDED: ("ObjectEvent", "OBSERVE", "reserving", "reserved"),
-    Kind.PRODUCTION_STARTED: ("TransformationEvent", None, "assembling", "in_progress"),
-    Kind.QUALITY_ATTESTED: ("ObjectEvent", "OBSERVE", "inspecting", None),  # conformant / non_conformant
-    Kind.SERIALS_RECORDED: ("ObjectEvent", "OBSERVE", "encoding", "active"),
-    Kind.SHIPPED: ("ObjectEvent", "OBSERVE", "shipping", "in_transit"),
-    Kind.CONFIRMED: ("ObjectEvent", "OBSERVE", "receiving", "completeness_verified"),
-    Kind.FINALIZED: ("ObjectEvent", "OBSERVE", "receiving", "completeness_inferred"),
-    Kind.DISPUTED: ("ObjectEvent", "OBSERVE", "holding", "non_conformant"),
-    Kind.RESOLVED: ("ObjectEvent", "OBSERVE", "other", None),
-    Kind.DISPUTE_EXPIRED: ("ObjectEvent", "OBSERVE", "other", None),
-    Kind.REFUNDED: ("ObjectEvent", "DELETE", "decommissioning", "inactive"),
-    Kind.CANCELLED: ("ObjectEvent", "DELETE", "decommissioning", "inactive"),
-    Kind.PAYMENT_WITHDRAWN: ("ObjectEvent", "OBSERVE", "other", None),
+    RecordKind.POSTED: ("ObjectEvent", "ADD", "commissioning", "active"),
+    RecordKind.CLAIMED: ("ObjectEvent", "OBSERVE", "accepting", "in_progress"),
+    RecordKind.AWARDED: ("ObjectEvent", "OBSERVE", "reserving", "reserved"),
+    RecordKind.PRODUCTION_STARTED: ("TransformationEvent", None, "assembling", "in_progress"),
+    RecordKind.QUALITY_ATTESTED: ("ObjectEvent", "OBSERVE", "inspecting", None),  # conformant / non_conformant
+    RecordKind.SERIALS_RECORDED: ("ObjectEvent", "OBSERVE", "encoding", "active"),
+    RecordKind.SHIPPED: ("ObjectEvent", "OBSERVE", "shipping", "in_transit"),
+    RecordKind.CONFIRMED: ("ObjectEvent", "OBSERVE", "receiving", "completeness_verified"),
+    RecordKind.FINALIZED: ("ObjectEvent", "OBSERVE", "receiving", "completeness_inferred"),
+    RecordKind.DISPUTED: ("ObjectEvent", "OBSERVE", "holding", "non_conformant"),
+    RecordKind.RESOLVED: ("ObjectEvent", "OBSERVE", "other", None),
+    RecordKind.DISPUTE_EXPIRED: ("ObjectEvent", "OBSERVE", "other", None),
+    RecordKind.REFUNDED: ("ObjectEvent", "DELETE", "decommissioning", "inactive"),
+    RecordKind.CANCELLED: ("ObjectEvent", "DELETE", "decommissioning", "inactive"),
+    RecordKind.PAYMENT_WITHDRAWN: ("ObjectEvent", "OBSERVE", "other", None),
 }
 
 
@@ -127,7 +127,7 @@ def _events(order: OrderLogs, chain_id: int, book: str) -> list[dict[str, Any]]:
         kind, actor, evidence, time, prev = tracker.records[-1]
         if log.event == "OrderPosted":
             region = bytes(log.args["docs"]["region"]).rstrip(b"\x00").decode("ascii", "replace")
-        event_type, action, step, disposition = STEPS[Kind(kind)]
+        event_type, action, step, disposition = STEPS[RecordKind(kind)]
         event: dict[str, Any] = {"type": event_type, "eventTime": _iso(time), "eventTimeZoneOffset": "+00:00"}
         if event_type == "TransformationEvent":
             event["inputEPCList"] = [urn]
@@ -136,7 +136,7 @@ def _events(order: OrderLogs, chain_id: int, book: str) -> list[dict[str, Any]]:
             event["epcList"] = [urn]
             event["action"] = action
         event["bizStep"] = step
-        if kind == Kind.QUALITY_ATTESTED:
+        if kind == RecordKind.QUALITY_ATTESTED:
             disposition = "conformant" if log.args["passed"] else "non_conformant"
         if disposition:
             event["disposition"] = disposition
@@ -144,7 +144,7 @@ def _events(order: OrderLogs, chain_id: int, book: str) -> list[dict[str, Any]]:
         if region:
             event["bizLocation"] = {"id": f"urn:fabmesh:region:{region}"}
         event["bizTransactionList"] = [{"type": "po", "bizTransaction": urn}]
-        event["fabmesh:recordKind"] = Kind(kind).name
+        event["fabmesh:recordKind"] = RecordKind(kind).name
         event["fabmesh:actor"] = to_checksum_address(actor)
         event["fabmesh:time"] = str(time)
         event["fabmesh:evidence"] = _hex(evidence)
@@ -176,7 +176,7 @@ def export_epcis(order: OrderLogs, chain_id: int, book: str, created: int) -> di
 
 def record_of(event: dict[str, Any]) -> tuple[bytes, int, str, bytes, int]:
     """(prevHead, kind, actor, evidence, time) read back from an exported event."""
-    return (bytes.fromhex(event["fabmesh:prevHead"][2:]), int(Kind[event["fabmesh:recordKind"]]),
+    return (bytes.fromhex(event["fabmesh:prevHead"][2:]), int(RecordKind[event["fabmesh:recordKind"]]),
             event["fabmesh:actor"], bytes.fromhex(event["fabmesh:evidence"][2:]), int(event["fabmesh:time"]))
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pynode.chain.events.decoder import DecodedLog
+from pynode.protocol.eip712 import Domain
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class AuditContext:
     chain_id: int
     book: str  # OrderBook address (EIP-55)
     block: int  # the block the audit is pinned to
+    domain: Domain  # the book's EIP-712 domain, as its eip712Domain() returns it
 
 
 class ChainFacts(Protocol):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import decode, encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import collapse_if_tuple, keccak, to_checksum_address
 from web3.types import RPCEndpoint
 
 from pynode.audit.checks import audit_order, cert_ids
@@ -35,6 +35,7 @@ from pynode.core.errors import FabmeshError
 from pynode.documents.quality_report import MAX_REPORT_BYTES
 from pynode.documents.spec import MAX_SPEC_BYTES
 from pynode.ipfs.cid import digest_to_cid, report_cid
+from pynode.protocol.eip712 import Domain
 
 EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest
     "OrderAwarded": (("key envelope", "keyEnvelopeCid"),),
@@ -46,12 +47,6 @@ EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID d
 ACTOR_FIELDS = ("buyer", "partner", "attester", "arbitrator", "caller")
 
 
-def _abi_type(item: dict) -> str:
-    if item["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + item["type"][len("tuple"):]
-    return item["type"]
-
-
 class _RawCall:
     """One view function called by raw `eth_call` (web3's contract calls re-validate and re-ask the chain id
     on every call, which costs more than the call itself)."""
@@ -59,8 +54,8 @@ class _RawCall:
     def __init__(self, address: str, abi: list[dict], name: str) -> None:
         item = next(i for i in abi if i.get("type") == "function" and i["name"] == name)
         self.address = address
-        self.inputs = [_abi_type(i) for i in item["inputs"]]
-        self.outputs = [_abi_type(o) for o in item["outputs"]]
+        self.inputs = [collapse_if_tuple(i) for i in item["inputs"]]
+        self.outputs = [collapse_if_tuple(o) for o in item["outputs"]]
         self.selector = keccak(text=f"{name}({','.join(self.inputs)})")[:4]
 
     def request(self, args: tuple, block: int) -> tuple[str, list]:
@@ -309,8 +304,10 @@ def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check]
 
 class Auditor:
     def __init__(self, chain: Chain, evidence: EvidenceSource, *, batch_size: int = 2000,
-                 confirmations: int | None = None) -> None:
+                 confirmations: int | None = None, domain: Domain | None = None) -> None:
+        """``domain``: the book's EIP-712 domain; None reads it from the book's ``eip712Domain()`` once."""
         self.chain = chain
+        self._domain = domain
         self.confirmations = chain.confirmations if confirmations is None else confirmations
         self.evidence = evidence
         self.facts = RpcFacts(chain)
@@ -367,7 +364,9 @@ class Auditor:
                 checks.append(Check(None, "scope.from_block", True,
                                     f"{skipped} orders posted before block {from_block} are out of scope"))
             scope = f"all orders from block {start}"
-        ctx = AuditContext(self.chain.chain_id, self.chain.book.address, block)
+        if self._domain is None:
+            self._domain = Domain.from_eip5267(self.chain.book.call("eip712Domain", block=block))
+        ctx = AuditContext(self.chain.chain_id, self.chain.book.address, block, self._domain)
         result = AuditResult(self.chain.chain_id, self.chain.book.address, self.chain.registry.address, block, start,
                              scope, checks=checks)
         selected = [oid for oid in selected if oid in orders]

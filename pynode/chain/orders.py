@@ -8,10 +8,11 @@ client that has seen all events of an order can always build the calldata and ch
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 from eth_abi import encode
 from eth_utils import keccak
+
+from pynode.protocol.types import RecordKind, Status
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
@@ -27,46 +28,6 @@ MATERIAL = {
     "AL_6061": 1 << 5, "AL_7075": 1 << 6, "SS_316": 1 << 7, "TI_6AL4V": 1 << 8, "PEEK": 1 << 9,
 }
 CERT = {"ISO_9001": 1, "AS9100": 2, "ISO_13485": 3}
-
-
-class Status(IntEnum):
-    NONE = 0
-    OPEN = 1
-    CLAIMED = 2
-    AWARDED = 3
-    IN_PRODUCTION = 4
-    SHIPPED = 5
-    DISPUTED = 6
-    COMPLETED = 7
-    PAID = 8
-    RESOLVED = 9
-    REFUNDED = 10
-    CANCELLED = 11
-
-
-class Kind(IntEnum):
-    POSTED = 0
-    CLAIMED = 1
-    AWARDED = 2
-    PRODUCTION_STARTED = 3
-    QUALITY_ATTESTED = 4
-    SERIALS_RECORDED = 5
-    SHIPPED = 6
-    CONFIRMED = 7
-    FINALIZED = 8
-    DISPUTED = 9
-    RESOLVED = 10
-    DISPUTE_EXPIRED = 11
-    REFUNDED = 12
-    CANCELLED = 13
-    PAYMENT_WITHDRAWN = 14
-
-
-class RefundReason(IntEnum):
-    NOT_CLAIMED = 0
-    NOT_AWARDED = 1
-    NOT_SHIPPED = 2
-
 
 TERMS_TYPE = "(address,address,uint96,uint96,uint40,uint40,uint32,uint16,bytes32)"
 STATE_TYPE = "(uint8,address,uint40,bytes32)"
@@ -168,32 +129,32 @@ def _ev_zero(args, terms):
 
 
 _EVENTS = {
-    "OrderClaimed": (Kind.CLAIMED, "partner", _ev_zero,
+    "OrderClaimed": (RecordKind.CLAIMED, "partner", _ev_zero,
                      lambda s, a, t: (Status.CLAIMED, str(a["partner"]), 0)),
-    "OrderAwarded": (Kind.AWARDED, "buyer", lambda a, _: a["keyEnvelopeCid"],
+    "OrderAwarded": (RecordKind.AWARDED, "buyer", lambda a, _: a["keyEnvelopeCid"],
                      lambda s, a, t: (Status.AWARDED, s[1], s[2])),
-    "ProductionStarted": (Kind.PRODUCTION_STARTED, "partner", _ev_zero,
+    "ProductionStarted": (RecordKind.PRODUCTION_STARTED, "partner", _ev_zero,
                           lambda s, a, t: (Status.IN_PRODUCTION, s[1], s[2])),
-    "QualityAttested": (Kind.QUALITY_ATTESTED, "attester",
+    "QualityAttested": (RecordKind.QUALITY_ATTESTED, "attester",
                         lambda a, _: report_evidence(a["reportCid"], a["reportHash"], a["passed"]),
                         lambda s, a, t: (s[0], s[1], s[2])),
-    "SerialsRecorded": (Kind.SERIALS_RECORDED, "partner", lambda a, _: a["serialsRoot"],
+    "SerialsRecorded": (RecordKind.SERIALS_RECORDED, "partner", lambda a, _: a["serialsRoot"],
                         lambda s, a, t: (s[0], s[1], s[2])),
-    "OrderShipped": (Kind.SHIPPED, "partner", lambda a, _: report_evidence(a["reportCid"], a["reportHash"], True),
+    "OrderShipped": (RecordKind.SHIPPED, "partner", lambda a, _: report_evidence(a["reportCid"], a["reportHash"], True),
                      lambda s, a, t: (Status.SHIPPED, s[1], t)),
-    "OrderConfirmed": (Kind.CONFIRMED, "buyer", _ev_zero, lambda s, a, t: (Status.COMPLETED, s[1], s[2])),
-    "OrderFinalized": (Kind.FINALIZED, "caller", _ev_zero, lambda s, a, t: (Status.COMPLETED, s[1], s[2])),
-    "OrderDisputed": (Kind.DISPUTED, "buyer", lambda a, _: a["evidenceCid"],
+    "OrderConfirmed": (RecordKind.CONFIRMED, "buyer", _ev_zero, lambda s, a, t: (Status.COMPLETED, s[1], s[2])),
+    "OrderFinalized": (RecordKind.FINALIZED, "caller", _ev_zero, lambda s, a, t: (Status.COMPLETED, s[1], s[2])),
+    "OrderDisputed": (RecordKind.DISPUTED, "buyer", lambda a, _: a["evidenceCid"],
                       lambda s, a, t: (Status.DISPUTED, s[1], t)),
-    "DisputeResolved": (Kind.RESOLVED, "arbitrator",
+    "DisputeResolved": (RecordKind.RESOLVED, "arbitrator",
                         lambda a, _: ruling_evidence(a["buyerShare"], a["partnerLost"], a["rulingCid"]),
                         lambda s, a, t: (Status.RESOLVED, s[1], s[2])),
-    "DisputeExpired": (Kind.DISPUTE_EXPIRED, "caller", lambda a, _: int(a["buyerShare"]).to_bytes(32, "big"),
+    "DisputeExpired": (RecordKind.DISPUTE_EXPIRED, "caller", lambda a, _: int(a["buyerShare"]).to_bytes(32, "big"),
                        lambda s, a, t: (Status.RESOLVED, s[1], s[2])),
-    "OrderRefunded": (Kind.REFUNDED, "caller", lambda a, _: int(a["reason"]).to_bytes(32, "big"),
+    "OrderRefunded": (RecordKind.REFUNDED, "caller", lambda a, _: int(a["reason"]).to_bytes(32, "big"),
                       lambda s, a, t: (Status.REFUNDED, s[1], s[2])),
-    "OrderCancelled": (Kind.CANCELLED, "buyer", _ev_zero, lambda s, a, t: (Status.CANCELLED, s[1], s[2])),
-    "PaymentWithdrawn": (Kind.PAYMENT_WITHDRAWN, "partner", _ev_zero, lambda s, a, t: (Status.PAID, s[1], s[2])),
+    "OrderCancelled": (RecordKind.CANCELLED, "buyer", _ev_zero, lambda s, a, t: (Status.CANCELLED, s[1], s[2])),
+    "PaymentWithdrawn": (RecordKind.PAYMENT_WITHDRAWN, "partner", _ev_zero, lambda s, a, t: (Status.PAID, s[1], s[2])),
 }
 ORDER_EVENTS = ("OrderPosted", *_EVENTS)
 
@@ -237,8 +198,8 @@ class OrderTracker:
             self.spec = _norm_spec(_as_tuple(args["spec"]))
             self.docs = _norm_docs(_as_tuple(args["docs"]))
             time = int(args["time"])
-            head = next_head(ZERO32, Kind.POSTED, args["buyer"], terms_hash(self.terms), time)
-            self.records.append((Kind.POSTED, str(args["buyer"]), terms_hash(self.terms), time, ZERO32))
+            head = next_head(ZERO32, RecordKind.POSTED, args["buyer"], terms_hash(self.terms), time)
+            self.records.append((RecordKind.POSTED, str(args["buyer"]), terms_hash(self.terms), time, ZERO32))
             self.state = (Status.OPEN, ZERO_ADDRESS, 0, head)
             return
         kind, actor_field, evidence, update = _EVENTS[name]

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from pynode.chain.contracts import region_text
 from pynode.chain.erc20 import Erc20
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Kind, OrderTracker, Status
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, RecordKind, Status
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.node import watch_orders
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
@@ -50,7 +50,7 @@ def order_summary(t: OrderTracker) -> dict:
         "design_sha256": "0x" + bytes(docs[1]).hex(),
         "spec_cid": digest_to_cid(bytes(docs[2])), "region": region_text(docs[3]),
         "provenance_head": "0x" + bytes(state[3]).hex(),
-        "records": [{"kind": Kind(k).name, "actor": a, "evidence": "0x" + bytes(e).hex(), "time": tm}
+        "records": [{"kind": RecordKind(k).name, "actor": a, "evidence": "0x" + bytes(e).hex(), "time": tm}
                     for k, a, e, tm, _ in t.records],
     }
 
@@ -177,7 +177,7 @@ def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: 
         raise InputError(f"order {order_id} is {tracker.status.name} and has no partner to report on")
     spec = fetch_spec_document(ctx.ipfs, tracker).model_dump(mode="json")
     now = int(time.time())
-    started = next((rec[3] for rec in tracker.records if rec[0] == Kind.PRODUCTION_STARTED), now)
+    started = next((rec[3] for rec in tracker.records if rec[0] == RecordKind.PRODUCTION_STARTED), now)
     quality = build_report(ProductionResult(passed=not failed, measurements=measurements, evidence=evidence,
                                             notes=notes), spec, order_id=order_id, chain_id=chain.chain_id,
                            contract=chain.book.address, partner=tracker.state[1], started_at=started,

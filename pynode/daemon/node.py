@@ -50,8 +50,7 @@ from pynode.chain.deployment import load_deployment
 from pynode.chain.events.decoder import EventDecoder
 from pynode.chain.events.reader import LogReader
 from pynode.chain.known_orders import KnownOrders
-from pynode.chain.orders import Kind as RecordKind
-from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, Status, record_actor
+from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, RecordKind, Status, record_actor
 from pynode.chain.reorg import find_fork
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id as rpc_chain_id

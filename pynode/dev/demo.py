@@ -34,11 +34,11 @@ from pynode.dev.network import LocalNetwork
 from pynode.dev.organizations import DEMO_CONFIRMATIONS, SCRYPT_N, DemoFailed, Organizations
 from pynode.dev.paths import CHECKOUT
 from pynode.ipfs.cid import digest_to_cid
+from pynode.protocol.types import TERMINAL
 
 ORGANIZATIONS = ["buyer", "fdm-farm", "cnc-shop", "laser-shop", "inspector", "auditor"]
 OUT_DIR = CHECKOUT / "demo-out"
 PASSWORD = "fabmesh-demo"
-TERMINAL = {Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED}
 
 
 @dataclass(frozen=True)

@@ -10,22 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from pynode.core.errors import InputError
 from pynode.core.strict_json import strict_json_loads
+from pynode.protocol.eip712 import Domain, attestation_message, recover_attestation_signer
 
-ATTESTATION_TYPES = {
-    "Attestation": [
-        {"name": "orderId", "type": "uint256"}, {"name": "inspector", "type": "address"},
-        {"name": "reportCid", "type": "bytes32"}, {"name": "reportHash", "type": "bytes32"},
-        {"name": "passed", "type": "bool"}, {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
 DOCUMENT_TYPE = "fabmesh/signed-attestation"
 MAX_DOCUMENT = 4096
 
@@ -48,17 +39,13 @@ class SignedAttestation:
         return (self.order_id, self.inspector, self.report_cid, self.report_hash, self.passed, self.nonce,
                 self.deadline)
 
-    def _message(self):
-        domain = {"name": "fabmesh OrderBook", "version": "1", "chainId": self.chain_id,
-                  "verifyingContract": self.order_book}
-        data = {"orderId": self.order_id, "inspector": self.inspector, "reportCid": self.report_cid,
-                "reportHash": self.report_hash, "passed": self.passed, "nonce": self.nonce,
-                "deadline": self.deadline}
-        return encode_typed_data(domain, ATTESTATION_TYPES, data)
-
-    def recover_signer(self) -> str:
+    def recover_signer(self, domain: Domain) -> str:
+        """Who signed it under ``domain`` (the OrderBook's ``eip712Domain()``, which must be the book it names)."""
+        if (domain.chain_id, domain.verifying_contract) != (self.chain_id, self.order_book):
+            raise InputError(f"attestation is for chain {self.chain_id} / {self.order_book}, the domain is "
+                             f"chain {domain.chain_id} / {domain.verifying_contract}")
         try:
-            return Account.recover_message(self._message(), signature=self.signature)
+            return recover_attestation_signer(domain, self.as_tuple(), self.signature)
         except Exception as exc:  # a malformed signature is a finding, not a crash
             raise InputError(f"attestation signature does not recover: {exc}") from exc
 
@@ -69,11 +56,12 @@ class SignedAttestation:
         return json.dumps({"type": DOCUMENT_TYPE, **data}, sort_keys=True)
 
 
-def sign_attestation(inspector: LocalAccount, *, chain_id: int, order_book: str, order_id: int, report_cid: bytes,
+def sign_attestation(inspector: LocalAccount, *, domain: Domain, order_id: int, report_cid: bytes,
                      report_hash: bytes, passed: bool, nonce: int, deadline: int) -> SignedAttestation:
-    unsigned = SignedAttestation(chain_id, to_checksum_address(order_book), order_id, inspector.address, report_cid,
+    """Signs under ``domain``, the OrderBook's own ``eip712Domain()``."""
+    unsigned = SignedAttestation(domain.chain_id, domain.verifying_contract, order_id, inspector.address, report_cid,
                                  report_hash, passed, nonce, deadline, b"")
-    signature = inspector.sign_message(unsigned._message()).signature
+    signature = inspector.sign_message(attestation_message(domain, unsigned.as_tuple())).signature
     return SignedAttestation(**{**asdict(unsigned), "signature": bytes(signature)})
 
 

@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
 from pynode.chain.contracts import PartnerInfo, region_text
-from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, Kind, OrderTracker, Status
+from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, RecordKind, Status
 from pynode.chain.tx import SentTx, TxRequest
 from pynode.core.errors import FatalError, InputError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, open_envelope, parse_envelope
@@ -168,7 +168,7 @@ class Partner:
             return "registered capabilities do not cover the order"
         return None
 
-    def has_record(self, tracker: OrderTracker, kind: Kind) -> bool:
+    def has_record(self, tracker: OrderTracker, kind: RecordKind) -> bool:
         """Whether the order's provenance chain already holds a ``kind`` record by this partner."""
         return any(rec[0] == kind and to_checksum_address(rec[1]) == self.address for rec in tracker.records)
 
@@ -179,7 +179,7 @@ class Partner:
         """The key envelope CID of this partner's award: the AWARDED record of a verified ``tracker`` (its
         evidence is the envelope CID, inside the committed provenance chain), else the OrderAwarded event."""
         if tracker is not None and self.is_mine(tracker):
-            awarded = [rec for rec in tracker.records if rec[0] == Kind.AWARDED]
+            awarded = [rec for rec in tracker.records if rec[0] == RecordKind.AWARDED]
             if awarded:
                 return str(digest_to_cid(bytes(awarded[-1][2])))
         topic_id = "0x" + order_id.to_bytes(32, "big").hex()
@@ -193,7 +193,7 @@ class Partner:
     def fetch_design(self, order_id: int, out_dir: Path, tracker: OrderTracker | None = None) -> Path:
         """Decrypts the awarded design into ``out_dir`` (atomically); returns the file. Idempotent."""
         tracker = tracker or self.load(order_id)
-        if not self.is_mine(tracker) or not any(rec[0] == Kind.AWARDED for rec in tracker.records):
+        if not self.is_mine(tracker) or not any(rec[0] == RecordKind.AWARDED for rec in tracker.records):
             raise InputError(f"order {order_id} is not awarded to {self.address} ({tracker.status.name})")
         design_sha256 = bytes(tracker.docs[1])
         try:

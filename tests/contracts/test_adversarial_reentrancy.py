@@ -22,7 +22,7 @@ from adversaries import (
 from brownie import CallbackERC20, EthRejecter, ReentrantAttacker, chain, web3
 from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, UNBONDING_DELAY, cid, err, now
 
-from pynode.chain.orders import ZERO_ADDRESS, Kind, OrderTracker, Status, next_head, terms_hash
+from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, RecordKind, Status, next_head, terms_hash
 
 GUARD = error_data(REENTRANT_CALL)
 
@@ -269,7 +269,7 @@ def test_token_hook_cancel_during_post_pull_keeps_the_ledger_exact(book, orders,
     hook_token.setHooked(attacker.address, True, {"from": admin})
     order_id = book.orderCount() + 1
     posted_at = now() + 100
-    head = next_head(b"\0" * 32, Kind.POSTED, attacker.address, terms_hash(terms), posted_at)
+    head = next_head(b"\0" * 32, RecordKind.POSTED, attacker.address, terms_hash(terms), posted_at)
     arm(attacker, book, "cancel", order_id, (terms, (Status.OPEN, ZERO_ADDRESS, 0, head)))
     web3.provider.make_request("evm_setNextBlockTimestamp", [posted_at])
 

@@ -7,7 +7,7 @@ from conftest import DAY, DISPUTE_TIMEOUT, cid, err, now
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from pynode.chain.orders import Kind, Status, next_head, report_evidence
+from pynode.chain.orders import RecordKind, Status, next_head, report_evidence
 
 SIGNER_KEY = "0x" + "42" * 32
 ATTESTATION_TYPES = {
@@ -73,7 +73,7 @@ def test_attestBySig_succeeds_relayed_by_anyone(book, registry, orders, maker, s
     prev = t.head
     t.apply_tx(tx)
     orders.check(t)
-    assert t.head == next_head(prev, Kind.QUALITY_ATTESTED, signer.address,
+    assert t.head == next_head(prev, RecordKind.QUALITY_ATTESTED, signer.address,
                                report_evidence(cid("inspection"), cid("inspection-sha256"), passed), tx.timestamp)
     assert book.nonces(signer) == 1
     assert registry.partnerInfo(maker).dict()["failedQa"] == (0 if passed else 1)

@@ -10,7 +10,7 @@ from pynode.chain.orders import (
     MATERIAL,
     PROCESS,
     ZERO_ADDRESS,
-    Kind,
+    RecordKind,
     Status,
     docs_hash,
     make_docs,
@@ -60,7 +60,7 @@ def test_post_succeeds_with_eth(book, orders, buyer):
     assert ev["orderId"] == 1 and ev["buyer"] == buyer and ev["reservedFor"] == ZERO_ADDRESS
     assert ev["time"] == t.tx.timestamp
     assert t.status == Status.OPEN
-    assert t.head == next_head(b"\0" * 32, Kind.POSTED, buyer.address, terms_hash(t.terms), t.tx.timestamp)
+    assert t.head == next_head(b"\0" * 32, RecordKind.POSTED, buyer.address, terms_hash(t.terms), t.tx.timestamp)
 
 
 def test_post_succeeds_with_token(book, orders, buyer, token):
@@ -516,7 +516,7 @@ def test_withdraw_reverts_with_EthTransferFailed(book, admin):
     terms = make_terms(rejecter, spec, claim_deadline=t + DAY, delivery_deadline=t + 2 * DAY)
     tx = rejecter.execute(book, book.post.encode_input(terms, spec, docs), {"value": PRICE})
     order_id = book.orderCount()
-    state = (Status.OPEN, ZERO_ADDRESS, 0, next_head(b"\0" * 32, Kind.POSTED, rejecter.address,
+    state = (Status.OPEN, ZERO_ADDRESS, 0, next_head(b"\0" * 32, RecordKind.POSTED, rejecter.address,
                                                      terms_hash(terms), tx.timestamp))
     rejecter.execute(book, book.cancel.encode_input(order_id, (terms, state)))
     with brownie.reverts(err("EthTransferFailed", rejecter, PRICE)):
@@ -581,5 +581,5 @@ def test_hashOrder_and_orderHash_match_codec(book, orders):
 
 
 def test_nextHead_matches_codec(book, buyer):
-    args = (cid("prev"), Kind.SHIPPED, buyer.address, cid("evidence"), 1_700_000_000)
+    args = (cid("prev"), RecordKind.SHIPPED, buyer.address, cid("evidence"), 1_700_000_000)
     assert book.nextHead(*args) == "0x" + next_head(*args).hex()

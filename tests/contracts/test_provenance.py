@@ -7,7 +7,7 @@ from conftest import DAY, cid
 from eth_abi import encode
 from eth_utils import event_abi_to_log_topic, keccak
 
-from pynode.chain.orders import ORDER_EVENTS, Kind, OrderTracker, Status, order_hash
+from pynode.chain.orders import ORDER_EVENTS, OrderTracker, RecordKind, Status, order_hash
 
 
 def fetch_order_events(book):
@@ -85,10 +85,10 @@ def test_audit_records_carry_kinds_actors_and_times(book, busy_book, maker, insp
     trackers = audit(book, fetch_order_events(book))
     first = trackers[min(trackers)]
     kinds = [r[0] for r in first.records]
-    assert kinds == [Kind.POSTED, Kind.CLAIMED, Kind.AWARDED, Kind.PRODUCTION_STARTED, Kind.SERIALS_RECORDED,
-                     Kind.QUALITY_ATTESTED, Kind.SHIPPED, Kind.QUALITY_ATTESTED, Kind.DISPUTED, Kind.RESOLVED]
+    assert kinds == [RecordKind.POSTED, RecordKind.CLAIMED, RecordKind.AWARDED, RecordKind.PRODUCTION_STARTED, RecordKind.SERIALS_RECORDED,
+                     RecordKind.QUALITY_ATTESTED, RecordKind.SHIPPED, RecordKind.QUALITY_ATTESTED, RecordKind.DISPUTED, RecordKind.RESOLVED]
     actors = {r[0]: r[1] for r in first.records}
-    assert actors[Kind.CLAIMED] == maker and actors[Kind.RESOLVED] == arbitrator
+    assert actors[RecordKind.CLAIMED] == maker and actors[RecordKind.RESOLVED] == arbitrator
     assert first.records[7][1] == inspector
     times = [r[3] for r in first.records]
     assert times == sorted(times)
@@ -99,7 +99,7 @@ def test_audit_records_carry_kinds_actors_and_times(book, busy_book, maker, insp
 def test_audit_serials_root_is_in_the_chain(book, busy_book):
     trackers = audit(book, fetch_order_events(book))
     first = trackers[min(trackers)]
-    serials = [r for r in first.records if r[0] == Kind.SERIALS_RECORDED]
+    serials = [r for r in first.records if r[0] == RecordKind.SERIALS_RECORDED]
     assert serials[0][2] == merkle_root([b"SN-0001", b"SN-0002", b"SN-0003"])
 
 

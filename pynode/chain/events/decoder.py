@@ -35,7 +35,7 @@ from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
 from eth_abi.exceptions import DecodingError
 from eth_abi.grammar import ABIType, BasicType, TupleType, parse
 from eth_abi.registry import registry
-from eth_utils import keccak, to_checksum_address
+from eth_utils import collapse_if_tuple, keccak, to_checksum_address
 
 from pynode.core.errors import FatalError, InputError
 
@@ -62,17 +62,8 @@ class DecodedLog(NamedTuple):
     args: dict[str, Any]
 
 
-def _canonical_type(item: Mapping[str, Any]) -> str:
-    """ABI JSON type to a canonical type string: tuple components spelled out."""
-    typ = item["type"]
-    if typ.startswith("tuple"):
-        inner = ",".join(_canonical_type(c) for c in item.get("components", ()))
-        return f"({inner}){typ[5:]}"
-    return typ
-
-
 def event_signature(event_abi: Mapping[str, Any]) -> str:
-    return f"{event_abi['name']}({','.join(_canonical_type(i) for i in event_abi.get('inputs', ()))})"
+    return f"{event_abi['name']}({','.join(collapse_if_tuple(i) for i in event_abi.get('inputs', ()))})"
 
 
 def event_topic(event_abi: Mapping[str, Any]) -> str:
@@ -116,7 +107,7 @@ def _word_reader(item: Mapping[str, Any], checksum: _ChecksumCache) -> tuple[_Wo
 
     Structs of static members are read straight into dicts keyed by component name.
     """
-    typ = parse(_canonical_type(item))
+    typ = parse(collapse_if_tuple(item))
     if isinstance(typ, TupleType):
         if typ.arrlist:
             return None
@@ -207,7 +198,7 @@ def _shaper(item: Mapping[str, Any], checksum: _ChecksumCache) -> Callable[[Any]
 
     web3 shapes: structs are dicts by component name, arrays lists, addresses checksummed.
     """
-    return _shaper_for(parse(_canonical_type(item)), item.get("components", ()), checksum)
+    return _shaper_for(parse(collapse_if_tuple(item)), item.get("components", ()), checksum)
 
 
 def _shaper_for(typ: ABIType, components: Sequence[Mapping[str, Any]],
@@ -219,7 +210,7 @@ def _shaper_for(typ: ABIType, components: Sequence[Mapping[str, Any]],
         return lambda values: [inner(v) for v in values]
     if isinstance(typ, TupleType):
         names = [c["name"] for c in components]
-        shapers = [_shaper_for(parse(_canonical_type(c)), c.get("components", ()), checksum) for c in components]
+        shapers = [_shaper_for(parse(collapse_if_tuple(c)), c.get("components", ()), checksum) for c in components]
         pairs = list(zip(names, shapers))
         return lambda values: {name: (s(v) if s else v) for (name, s), v in zip(pairs, values)}
     if isinstance(typ, BasicType) and typ.base == "address":
@@ -300,7 +291,7 @@ class EventDecoder:
         if fast is not None:
             return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), at // 32, tuple(fast),
                          None, (), ())
-        decoder = TupleDecoder(decoders=tuple(registry.get_decoder(_canonical_type(i))
+        decoder = TupleDecoder(decoders=tuple(registry.get_decoder(collapse_if_tuple(i))
                                               for i in data))
         return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), None, (), decoder,
                      tuple(i["name"] for i in data), tuple(_shaper(i, self._checksum) for i in data))

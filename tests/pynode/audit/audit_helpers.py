@@ -8,7 +8,6 @@ from pathlib import Path
 from eth_account import Account
 from eth_utils import keccak
 
-from pynode.audit.checks import attestation_typed_data
 from pynode.chain.orders import CERT, MATERIAL, PROCESS
 from pynode.crypto.hpke import generate_keypair
 from pynode.daemon.adapters.base import ProductionResult
@@ -18,6 +17,7 @@ from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.buyer import Buyer, OrderRequest
 from pynode.orders.design_keys import DesignKeyStore
+from pynode.protocol.eip712 import Domain, attestation_message
 
 SPEC = {"process": "CNC_MILLING", "material": "AL_6061", "quantity": 2,
         "tolerances": {"length": {"nominal": 10.0, "plus": 0.1, "minus": 0.1, "unit": "mm"}}}
@@ -100,8 +100,8 @@ class Market:
         signer = signer or inspector
         nonce = self.chain.book.call("nonces", inspector.address)
         att = (oid, inspector.address, report.digest, report.sha256, True, nonce, now(self.chain) + 3600)
-        signed = Account.sign_typed_data(signer.key, full_message=attestation_typed_data(
-            self.chain.chain_id, self.chain.book.address, att))
+        domain = Domain.from_eip5267(self.chain.book.call("eip712Domain"))
+        signed = Account.sign_message(attestation_message(domain, att), signer.key)
         self.chain.send(self.maker, self.chain.book.attest_by_sig(self.tracker(oid), att, signed.signature))
         return report
 

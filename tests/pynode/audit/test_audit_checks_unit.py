@@ -11,9 +11,7 @@ from eth_utils import keccak
 from pynode.audit.checks import (
     ATTEST_BY_SIG_SELECTOR,
     ATTEST_SELECTOR,
-    ATTESTATION_TYPE,
     ORDER_TYPE,
-    attestation_typed_data,
     audit_order,
     check_money,
     check_signature,
@@ -25,12 +23,14 @@ from pynode.audit.ipfs_evidence import DictEvidence
 from pynode.audit.model import AuditContext
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import OrderTracker, Status, make_docs, make_spec, make_terms, order_hash
+from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, Domain, attestation_message
 
 BOOK = "0x" + "b0" * 20
 BUYER = Account.from_key(b"\x01" * 32)
 MAKER = Account.from_key(b"\x02" * 32)
 INSPECTOR = Account.from_key(b"\x03" * 32)
-CTX = AuditContext(31337, Account.from_key(b"\x09" * 32).address, 100)
+_BOOK_ADDRESS = Account.from_key(b"\x09" * 32).address
+CTX = AuditContext(31337, _BOOK_ADDRESS, 100, Domain("fabmesh OrderBook", "1", 31337, _BOOK_ADDRESS))
 T0 = 1_800_000_000
 
 
@@ -135,8 +135,8 @@ def _attested(b, attester, data):
 
 def _by_sig(b, signer):
     att = (1, INSPECTOR.address, b"\x02" * 32, b"\x03" * 32, True, 0, T0 + 3600)
-    sig = Account.sign_typed_data(signer.key, full_message=attestation_typed_data(CTX.chain_id, CTX.book, att))
-    return ATTEST_BY_SIG_SELECTOR + encode([ORDER_TYPE, ATTESTATION_TYPE, "bytes"],
+    sig = Account.sign_message(attestation_message(CTX.domain, att), signer.key)
+    return ATTEST_BY_SIG_SELECTOR + encode([ORDER_TYPE, ATTESTATION_ABI_TYPE, "bytes"],
                                            [b.tracker.order, att, sig.signature])
 
 

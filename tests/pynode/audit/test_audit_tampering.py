@@ -77,11 +77,18 @@ def broken(chain, settings, dev_accounts, tmp_path):
     return BrokenBook(chain, settings, dev_accounts["admin"], tmp_path)
 
 
+def _broken_domain(broken):
+    """BrokenOrderBook has no eip712Domain(): the domain it would have, were it the OrderBook."""
+    from pynode.protocol.eip712 import Domain
+
+    return Domain("fabmesh OrderBook", "1", broken.chain.chain_id, broken.address)
+
+
 def _broken_auditor(broken, ipfs):
     from pynode.audit.ipfs_evidence import IpfsEvidence
     from pynode.audit.verify import Auditor
 
-    return Auditor(broken.chain, IpfsEvidence(ipfs, timeout=5), confirmations=0)
+    return Auditor(broken.chain, IpfsEvidence(ipfs, timeout=5), confirmations=0, domain=_broken_domain(broken))
 
 
 def _posted_on_broken(broken, market, oid: int = 1, price: int = 10**17, bond: int = 10**16):
@@ -112,15 +119,14 @@ def test_attestation_by_an_account_without_the_role(broken, market, ipfs, dev_ac
 def test_forged_eip712_signature(broken, market, ipfs, dev_accounts):
     from eth_account import Account
 
-    from pynode.audit.checks import attestation_typed_data
+    from pynode.protocol.eip712 import attestation_message
 
     oid = _posted_on_broken(broken, market)
     inspector, forger = dev_accounts["inspector"], dev_accounts["stranger"]
     broken.transact("setRole", broken.chain.book.role("INSPECTOR_ROLE"), inspector.address, True)
     report = market.report(oid)
     att = (oid, inspector.address, report.digest, report.sha256, True, 0, now(broken.chain) + 3600)
-    forged = Account.sign_typed_data(forger.key, full_message=attestation_typed_data(
-        broken.chain.chain_id, broken.address, att))
+    forged = Account.sign_message(attestation_message(_broken_domain(broken), att), forger.key)
     broken.chain.send(market.maker, broken.chain.book.attest_by_sig(broken.trackers[oid], att, forged.signature))
     result = _broken_auditor(broken, ipfs).audit(order_ids=[oid])
     (bad,) = failed(result, "attestation.signature")

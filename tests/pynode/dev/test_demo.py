@@ -6,7 +6,7 @@ import psutil
 import pytest
 from rich.console import Console
 
-from pynode.chain.orders import ZERO_ADDRESS, Kind, Status
+from pynode.chain.orders import ZERO_ADDRESS, RecordKind, Status
 from pynode.dev.demo import SHOPS, Scenario
 from pynode.dev.net import port_is_free
 
@@ -32,12 +32,12 @@ def test_demo_scenario_outcomes(tmp_path):
         assert orders["stablecoin"].terms[1] != ZERO_ADDRESS and chain.book.token_allowed(orders["stablecoin"].terms[1])
 
         # The inspector's EIP-712 attestation is on the disputed order's chain, as the inspector's record.
-        kinds = [(Kind(k), actor) for k, actor, *_ in orders["disputed"].records]
-        assert (Kind.QUALITY_ATTESTED, accounts["inspector"].address) in kinds
-        assert [k for k, _ in kinds][-2:] == [Kind.DISPUTED, Kind.RESOLVED]
+        kinds = [(RecordKind(k), actor) for k, actor, *_ in orders["disputed"].records]
+        assert (RecordKind.QUALITY_ATTESTED, accounts["inspector"].address) in kinds
+        assert [k for k, _ in kinds][-2:] == [RecordKind.DISPUTED, RecordKind.RESOLVED]
         # The non-CNC shops never claimed the CNC-only, reserved order; the laser shop never claimed FDM work.
         assert all(actor != shop["laser-shop"] for k, actor in
-                   [(Kind(k), a) for k, a, *_ in orders["open-claim"].records])
+                   [(RecordKind(k), a) for k, a, *_ in orders["open-claim"].records])
         # Every order passed the independent audit; the HTML and EPCIS files exist.
         assert result["audit"]["verdict"] == "VERIFIED"
         assert (tmp_path / "demo" / "audit.html").stat().st_size > 0

@@ -18,7 +18,7 @@ import pytest
 from provider_proxy import REFUSALS, ProviderProxy, ProviderRules
 from provider_run import LIFECYCLE_CLIENTS, ProviderRun
 
-from pynode.chain.orders import Kind, Status
+from pynode.chain.orders import RecordKind, Status
 
 pytestmark = pytest.mark.integration
 
@@ -37,10 +37,10 @@ def test_orders_complete_end_to_end_through_the_provider(run):
     maker = scenario.accounts["maker"].address
     for order_id in result.orders:
         tracker = chain.book.load_order(order_id, result.deploy_block)
-        kinds = [Kind(k) for k, *_ in tracker.records]
+        kinds = [RecordKind(k) for k, *_ in tracker.records]
         assert tracker.status == Status.PAID and tracker.state[1] == maker
-        assert kinds == [Kind.POSTED, Kind.CLAIMED, Kind.AWARDED, Kind.PRODUCTION_STARTED, Kind.QUALITY_ATTESTED,
-                         Kind.SHIPPED, Kind.CONFIRMED, Kind.PAYMENT_WITHDRAWN]
+        assert kinds == [RecordKind.POSTED, RecordKind.CLAIMED, RecordKind.AWARDED, RecordKind.PRODUCTION_STARTED, RecordKind.QUALITY_ATTESTED,
+                         RecordKind.SHIPPED, RecordKind.CONFIRMED, RecordKind.PAYMENT_WITHDRAWN]
     # every process and command was the provider's client, and none used a node-operator method
     counts = result.lifecycle
     assert set(counts.by_client()) >= set(LIFECYCLE_CLIENTS)

@@ -8,10 +8,11 @@ import pytest
 from eth_utils import keccak
 from support import chain_now, post_order
 
-from pynode.chain.orders import Kind
+from pynode.chain.orders import RecordKind
 from pynode.chain.tx import TxReverted
 from pynode.core.errors import InputError
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
+from pynode.protocol.eip712 import ATTESTATION_TYPEHASH, Domain
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,12 @@ def awarded(chain, dev_accounts, maker_ready):
     return order_id
 
 
+def domain(chain) -> Domain:
+    return Domain.from_eip5267(chain.book.call("eip712Domain"))
+
+
 def signed(chain, inspector, order_id, **changes):
-    fields = dict(chain_id=chain.chain_id, order_book=chain.book.address, order_id=order_id,
+    fields = dict(domain=domain(chain), order_id=order_id,
                   report_cid=keccak(b"report-cid"), report_hash=keccak(b"report"), passed=True,
                   nonce=chain.book.call("nonces", inspector.address), deadline=chain_now(chain) + 3600)
     fields.update(changes)
@@ -38,12 +43,18 @@ def relay(chain, relayer, attestation):
     return chain.send(relayer, chain.book.attest_by_sig(tracker, attestation.as_tuple(), attestation.signature))
 
 
+def test_the_typed_data_is_the_contracts(chain):
+    """The type string kept once in protocol/eip712.py hashes to the contract's; the domain comes from the book."""
+    assert bytes(chain.book.call("ATTESTATION_TYPEHASH")) == ATTESTATION_TYPEHASH
+    assert domain(chain) == ("fabmesh OrderBook", "1", chain.chain_id, chain.book.address)
+
+
 def test_relayed_attestation_is_recorded_for_the_inspector(chain, dev_accounts, awarded):
     inspector = dev_accounts["inspector"]
     document = signed(chain, inspector, awarded).to_json()  # travels as JSON, e.g. by mail
     relay(chain, dev_accounts["stranger"], parse_signed_attestation(document))
     record = chain.book.load_order(awarded, chain.from_block).records[-1]
-    assert record[0] == Kind.QUALITY_ATTESTED and record[1] == inspector.address
+    assert record[0] == RecordKind.QUALITY_ATTESTED and record[1] == inspector.address
 
 
 def test_replay_is_refused(chain, dev_accounts, awarded):
@@ -56,13 +67,13 @@ def test_replay_is_refused(chain, dev_accounts, awarded):
 def test_signature_by_someone_else_is_refused(chain, dev_accounts, awarded):
     forged = signed(chain, dev_accounts["stranger"], awarded)
     forged = dataclasses.replace(forged, inspector=dev_accounts["inspector"].address)
-    assert forged.recover_signer() != forged.inspector
+    assert forged.recover_signer(domain(chain)) != forged.inspector
     with pytest.raises(TxReverted, match="InvalidSignature"):
         relay(chain, dev_accounts["maker"], forged)
 
 
 def test_signature_for_another_chain_is_refused(chain, dev_accounts, awarded):
-    other_chain = signed(chain, dev_accounts["inspector"], awarded, chain_id=1)
+    other_chain = signed(chain, dev_accounts["inspector"], awarded, domain=domain(chain)._replace(chain_id=1))
     with pytest.raises(TxReverted, match="InvalidSignature"):
         relay(chain, dev_accounts["stranger"], other_chain)
 

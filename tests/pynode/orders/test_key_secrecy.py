@@ -30,7 +30,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from pynode.chain.client import Chain
-from pynode.chain.orders import Kind, Status
+from pynode.chain.orders import RecordKind, Status
 from pynode.chain.tx import TxReverted
 from pynode.crypto import hpke, segmented
 from pynode.crypto.envelope import OrderContext, open_envelope, parse_envelope
@@ -143,7 +143,7 @@ def referenced_documents(chain: Chain, ipfs: IpfsClient, order_ids: Iterable[int
     for order_id in order_ids:
         tracker = chain.book.load_order(order_id, chain.from_block)
         cids += [str(digest_to_cid(bytes(tracker.docs[0]))), str(digest_to_cid(bytes(tracker.docs[2])))]
-        cids += [str(digest_to_cid(bytes(rec[2]))) for rec in tracker.records if rec[0] == Kind.AWARDED]
+        cids += [str(digest_to_cid(bytes(rec[2]))) for rec in tracker.records if rec[0] == RecordKind.AWARDED]
     return [ipfs.cat_bytes(cid, max_size=MAX_DOCUMENT) for cid in cids]
 
 

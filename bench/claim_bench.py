@@ -31,12 +31,13 @@ from pathlib import Path
 from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "pynode"))  # the node harness of the tests
 
 from bench.common import record
+from harness import NodeProcess, make_partner, write_config
 from pynode.chain.client import Chain
 from pynode.chain.orders import make_docs, make_spec, make_terms
 from pynode.core.settings import Settings
-from pynode.daemon.harness import NodeProcess, make_partner, write_config
 from pynode.deploy.deployer import DeployPlan
 from pynode.dev.anvil import DEFAULT_MNEMONIC, Anvil
 from pynode.dev.deploy import deploy

@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "pynode"))  # the node harness of the tests
 
 from bench.common import record
 from bench.soak_run import SoakPlan, run_soak

@@ -38,13 +38,13 @@ from pathlib import Path
 import psutil
 from eth_account.signers.local import LocalAccount
 
+from harness import BuyerSide, NodeHome, NodeProcess, Repeating, make_partner, write_config
 from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import Auditor
 from pynode.chain.client import Chain
 from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, RecordKind, Status
 from pynode.core.errors import FabmeshError
 from pynode.core.settings import Settings
-from pynode.daemon.harness import BuyerSide, NodeHome, NodeProcess, Repeating, make_partner, write_config
 from pynode.dev.accounts import ROLES, dev_accounts
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT

@@ -27,25 +27,16 @@ from pynode.audit.evidence_checks import (
     check_spec,
 )
 from pynode.audit.ipfs_evidence import EvidenceSource
-from pynode.audit.model import AuditContext, ChainFacts, Check
-
-# Under their old module-private names while the EIP-712 checks below are rewritten beside this split
-# (issue 13 item 3); renaming them is mechanical once that lands.
-from pynode.audit.model import hex_of as _hex
-from pynode.audit.model import short as _short
-from pynode.audit.model import where as _where
+from pynode.audit.model import AuditContext, ChainFacts, Check, hex_of, short, where
 from pynode.chain.events.decoder import DecodedLog
-from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, Status, order_hash
+from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.core.errors import FabmeshError
 from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, recover_attestation_signer
-from pynode.protocol.types import PartnerFlags, is_terminal
-
+from pynode.protocol.types import PartnerFlags, Status, is_terminal
 
 ORDER_TYPE = f"({TERMS_TYPE},{STATE_TYPE})"
 ATTEST_SELECTOR = keccak(text=f"attest(uint256,{ORDER_TYPE},bytes32,bytes32,bool)")[:4]
 ATTEST_BY_SIG_SELECTOR = keccak(text=f"attestBySig({ORDER_TYPE},{ATTESTATION_ABI_TYPE},bytes)")[:4]
-
-
 
 
 def cert_ids(spec: tuple) -> list[int]:
@@ -61,20 +52,20 @@ def rebuild(order: OrderLogs, onchain_hash: bytes | None, block: int) -> tuple[O
     oid = order.order_id
     events = order.events
     if not events or events[0].event != "OrderPosted":
-        first = _where(events[0]) if events else "nothing"
+        first = where(events[0]) if events else "nothing"
         return None, [Check(oid, "provenance.records", False,
                             f"the logs start with {first}, not OrderPosted: the order's first record is missing")]
     tracker = OrderTracker(oid)
     for index, log in enumerate(events):
         if log.event == "OrderPosted" and index:
-            return None, [Check(oid, "provenance.records", False, f"a second OrderPosted ({_where(log)})")]
+            return None, [Check(oid, "provenance.records", False, f"a second OrderPosted ({where(log)})")]
         if log.event != "OrderPosted":
             prev = bytes(log.args["prevHead"])
             if prev != tracker.head:
                 return tracker, [
                     Check(oid, "provenance.records", False,
-                          f"record {index} ({_where(log)}) links to prevHead {_short(prev)} but the records before it "
-                          f"end at {_short(tracker.head)}: a provenance record is missing from the logs or forged"),
+                          f"record {index} ({where(log)}) links to prevHead {short(prev)} but the records before it "
+                          f"end at {short(tracker.head)}: a provenance record is missing from the logs or forged"),
                     Check(oid, "provenance.head", False, "not comparable: the record chain is broken"),
                 ]
         tracker.apply(log.event, log.args)
@@ -84,11 +75,11 @@ def rebuild(order: OrderLogs, onchain_hash: bytes | None, block: int) -> tuple[O
         checks.append(Check(oid, "provenance.head", False, f"no orderHash for order {oid} at block {block}"))
     elif order_hash(tracker.order) == bytes(onchain_hash):
         checks.append(Check(oid, "provenance.head", True,
-                            f"head {_short(tracker.head)} with the rebuilt state hashes to orderHash at block {block}"))
+                            f"head {short(tracker.head)} with the rebuilt state hashes to orderHash at block {block}"))
     else:
         checks.append(Check(oid, "provenance.head", False,
-                            f"rebuilt order hashes to {_short(order_hash(tracker.order))}, orderHash at block {block} "
-                            f"is {_short(onchain_hash)}: records are missing at the end of the logs or forged"))
+                            f"rebuilt order hashes to {short(order_hash(tracker.order))}, orderHash at block {block} "
+                            f"is {short(onchain_hash)}: records are missing at the end of the logs or forged"))
     return tracker, checks
 
 
@@ -103,31 +94,31 @@ def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFa
     data = bytes(tx["input"])
     to = to_checksum_address(tx["to"]) if tx.get("to") else None
     if to != ctx.book:
-        return Check(oid, name, False, f"{_where(log)}: sent to {to}, not the order book: no verifiable signature")
+        return Check(oid, name, False, f"{where(log)}: sent to {to}, not the order book: no verifiable signature")
     if data[:4] == ATTEST_SELECTOR:
         sender = to_checksum_address(tx["from"])
         ok = sender == attester
-        return Check(oid, name, ok, f"{_where(log)}: direct attest, transaction signed by {sender}"
+        return Check(oid, name, ok, f"{where(log)}: direct attest, transaction signed by {sender}"
                      + ("" if ok else f", but the record names {attester}"))
     if data[:4] == ATTEST_BY_SIG_SELECTOR:
         try:
             _order, att, signature = decode([ORDER_TYPE, ATTESTATION_ABI_TYPE, "bytes"], data[4:])
         except Exception as exc:  # noqa: BLE001 - any malformed calldata is a failed check
-            return Check(oid, name, False, f"{_where(log)}: attestBySig calldata does not decode: {exc}")
+            return Check(oid, name, False, f"{where(log)}: attestBySig calldata does not decode: {exc}")
         fields = (int(att[0]) == oid and to_checksum_address(att[1]) == attester
                   and bytes(att[2]) == bytes(log.args["reportCid"]) and bytes(att[3]) == bytes(log.args["reportHash"])
                   and bool(att[4]) == bool(log.args["passed"]))
         if not fields:
-            return Check(oid, name, False, f"{_where(log)}: the signed attestation differs from the record")
+            return Check(oid, name, False, f"{where(log)}: the signed attestation differs from the record")
         try:
             signer = recover_attestation_signer(ctx.domain, att, signature)
         except Exception as exc:  # noqa: BLE001 - malformed signature bytes
-            return Check(oid, name, False, f"{_where(log)}: forged EIP-712 signature: does not recover ({exc})")
+            return Check(oid, name, False, f"{where(log)}: forged EIP-712 signature: does not recover ({exc})")
         if signer != attester:
-            return Check(oid, name, False, f"{_where(log)}: forged EIP-712 signature: it recovers to {signer}, "
+            return Check(oid, name, False, f"{where(log)}: forged EIP-712 signature: it recovers to {signer}, "
                                            f"not to inspector {attester}")
-        return Check(oid, name, True, f"{_where(log)}: EIP-712 signature (nonce {att[5]}) recovers to {signer}")
-    return Check(oid, name, False, f"{_where(log)}: transaction calls {_hex(data[:4])}, neither attest nor "
+        return Check(oid, name, True, f"{where(log)}: EIP-712 signature (nonce {att[5]}) recovers to {signer}")
+    return Check(oid, name, False, f"{where(log)}: transaction calls {hex_of(data[:4])}, neither attest nor "
                                    "attestBySig: no verifiable signature")
 
 
@@ -165,9 +156,9 @@ def check_partner_standing(oid: int, name: str, log: DecodedLog, partner: str, s
             problems.append(f"certification {cert} expired at {expiry} (record time {time})")
     if problems:
         return Check(oid, name, False,
-                     f"{_where(log)}: partner {partner} " + ", ".join(problems) + f" at block {block}")
+                     f"{where(log)}: partner {partner} " + ", ".join(problems) + f" at block {block}")
     certs = cert_ids(spec)
-    return Check(oid, name, True, f"{_where(log)}: {partner} registered, vetted, not suspended"
+    return Check(oid, name, True, f"{where(log)}: {partner} registered, vetted, not suspended"
                  + (f", certifications {certs} valid" if certs else "") + f" at block {block}")
 
 
@@ -177,15 +168,15 @@ def check_authority(oid: int, log: DecodedLog, partner: str | None, spec: tuple,
         check = check_partner_standing(oid, "attestation.authority", log, attester, spec, facts)
         return Check(oid, check.name, check.ok, check.reason.replace(": partner", ": attesting partner"))
     if facts.has_role("INSPECTOR_ROLE", attester, log.block_number):
-        return Check(oid, "attestation.authority", True, f"{_where(log)}: {attester} held INSPECTOR_ROLE at that block")
-    return Check(oid, "attestation.authority", False, f"{_where(log)}: {attester} is neither the partner "
+        return Check(oid, "attestation.authority", True, f"{where(log)}: {attester} held INSPECTOR_ROLE at that block")
+    return Check(oid, "attestation.authority", False, f"{where(log)}: {attester} is neither the partner "
                                                       f"nor held INSPECTOR_ROLE at block {log.block_number}")
 
 
 def check_arbitrator(oid: int, log: DecodedLog, facts: ChainFacts) -> Check:
     who = to_checksum_address(log.args["arbitrator"])
     ok = facts.has_role("ARBITRATOR_ROLE", who, log.block_number)
-    return Check(oid, "party.arbitrator", ok, f"{_where(log)}: {who} " + ("held" if ok else "did not hold")
+    return Check(oid, "party.arbitrator", ok, f"{where(log)}: {who} " + ("held" if ok else "did not hold")
                  + f" ARBITRATOR_ROLE at block {log.block_number}")
 
 
@@ -200,7 +191,7 @@ def check_timing(oid: int, terms: tuple, events: Sequence[DecodedLog]) -> list[C
         if log.event in ("OrderClaimed", "OrderAwarded"):
             name = "timing.claim" if log.event == "OrderClaimed" else "timing.award"
             ok = time <= claim_deadline
-            checks.append(Check(oid, name, ok, f"{_where(log)} at {time} "
+            checks.append(Check(oid, name, ok, f"{where(log)} at {time} "
                                 + ("≤" if ok else "after the") + f" claim deadline {claim_deadline}"))
         elif log.event == "OrderShipped":
             shipped_at = time
@@ -237,8 +228,8 @@ def check_money(oid: int, terms: tuple, status: Status, order: OrderLogs) -> Che
     if over:
         return Check(oid, "money.escrow", False, f"paid out more than escrowed ({summary})")
     if is_terminal(status):
-        short = [a for a in assets if paid.get(a, 0) != escrow.get(a, 0)]
-        if short:
+        unsettled = [a for a in assets if paid.get(a, 0) != escrow.get(a, 0)]
+        if unsettled:
             return Check(oid, "money.escrow", False, f"{status.name} but escrow not fully settled ({summary})")
         return Check(oid, "money.escrow", True, f"{status.name}: escrowed = released + refunded + fees ({summary})")
     return Check(oid, "money.escrow", True, f"{status.name}, not settled yet; no overpayment ({summary})")
@@ -252,7 +243,7 @@ def _guarded(oid: int, name: str, log: DecodedLog, fn) -> Check:
     try:
         return fn()
     except FabmeshError as exc:
-        return Check(oid, name, False, f"{_where(log)}: chain state at block {log.block_number} unavailable "
+        return Check(oid, name, False, f"{where(log)}: chain state at block {log.block_number} unavailable "
                                        f"(the auditor needs an archive node): {exc}")
 
 

@@ -44,9 +44,11 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from pynode.audit.collect import OrderLogs
-from pynode.chain.orders import OrderTracker, RecordKind, next_head, report_evidence
+from pynode.audit.model import hex_of
+from pynode.chain.orders import OrderTracker, next_head, report_evidence
 from pynode.core.errors import FabmeshError
 from pynode.ipfs.cid import report_cid
+from pynode.protocol.types import RecordKind
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 FABMESH_NS = "https://fabmesh.dev/epcis/"
@@ -69,10 +71,6 @@ STEPS = {
     RecordKind.CANCELLED: ("ObjectEvent", "DELETE", "decommissioning", "inactive"),
     RecordKind.PAYMENT_WITHDRAWN: ("ObjectEvent", "OBSERVE", "other", None),
 }
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
 
 
 def _iso(ts: int) -> str:
@@ -147,14 +145,14 @@ def _events(order: OrderLogs, chain_id: int, book: str) -> list[dict[str, Any]]:
         event["fabmesh:recordKind"] = RecordKind(kind).name
         event["fabmesh:actor"] = to_checksum_address(actor)
         event["fabmesh:time"] = str(time)
-        event["fabmesh:evidence"] = _hex(evidence)
-        event["fabmesh:prevHead"] = _hex(prev)
-        event["fabmesh:head"] = _hex(tracker.head)
+        event["fabmesh:evidence"] = hex_of(evidence)
+        event["fabmesh:prevHead"] = hex_of(prev)
+        event["fabmesh:head"] = hex_of(tracker.head)
         event["fabmesh:block"] = str(log.block_number)
         event["fabmesh:transaction"] = str(log.tx_hash)
         if log.event in ("QualityAttested", "OrderShipped"):
             event["fabmesh:reportCid"] = report_cid(bytes(log.args["reportCid"]), bytes(log.args["reportHash"]))
-            event["fabmesh:reportHash"] = _hex(log.args["reportHash"])
+            event["fabmesh:reportHash"] = hex_of(log.args["reportHash"])
             event["fabmesh:passed"] = "true" if log.args.get("passed", True) else "false"
         events.append(event)
     return events
@@ -201,6 +199,6 @@ def verify_document(document: dict[str, Any]) -> list[str]:
             if expected != evidence:
                 problems.append(f"event {index}: evidence is not keccak256(reportCid, reportHash, passed)")
         head = next_head(prev, kind, actor, evidence, time)
-        if _hex(head) != event["fabmesh:head"]:
+        if hex_of(head) != event["fabmesh:head"]:
             problems.append(f"event {index}: fabmesh:head is not the record hash of its fields")
     return problems

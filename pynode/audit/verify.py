@@ -26,16 +26,17 @@ from pynode.audit.checks import audit_order, cert_ids
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
 from pynode.audit.evidence_checks import MAX_DISPUTE_EVIDENCE_BYTES, spec_design_cid
 from pynode.audit.ipfs_evidence import EvidenceSource
-from pynode.audit.model import AuditContext, Check
+from pynode.audit.model import AuditContext, Check, hex_of
 from pynode.chain.client import Chain
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.events.reader import LogReader
-from pynode.chain.orders import ZERO32, OrderTracker, Status
+from pynode.chain.orders import ZERO32, OrderTracker
 from pynode.core.errors import FabmeshError
 from pynode.documents.quality_report import MAX_REPORT_BYTES
 from pynode.documents.spec import MAX_SPEC_BYTES
 from pynode.ipfs.cid import digest_to_cid, report_cid
 from pynode.protocol.eip712 import Domain
+from pynode.protocol.types import Status
 
 EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest
     "OrderAwarded": (("key envelope", "keyEnvelopeCid"),),
@@ -259,10 +260,6 @@ class AuditResult:
                 "orders": [o.as_dict() for o in self.orders]}
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
-
 def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check],
              evidence: EvidenceSource) -> OrderReport:
     """The human-facing facts of one order: terms, parties, documents by CID, timeline."""
@@ -281,7 +278,7 @@ def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check]
             documents.append({"label": "design (encrypted)", "event": log.event,
                               "cid": spec_design_cid(docs["designCid"], docs["specCid"], evidence)})
             documents.append({"label": "spec", "cid": digest_to_cid(bytes(docs["specCid"])), "event": log.event})
-            terms["design_sha256"] = _hex(docs["designSha256"])
+            terms["design_sha256"] = hex_of(docs["designSha256"])
         elif log.event == "OrderClaimed":
             parties["partner"] = str(args["partner"])
         elif log.event == "QualityAttested" and str(args["attester"]) != parties.get("partner"):

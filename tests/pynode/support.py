@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from eth_utils import keccak
 
+from harness import NodeProcess
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
 from pynode.core.settings import Settings
-from pynode.daemon.harness import NodeProcess
 from pynode.dev.accounts import role_plan
 from pynode.dev.anvil import Anvil
 from pynode.dev.deploy import deploy

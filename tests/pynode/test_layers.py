@@ -118,6 +118,12 @@ def test_the_package_imports_no_scaffolding_or_dev_only_package() -> None:
     assert found == [], "the installed package must not import these:\n" + "\n".join(found)
 
 
+def test_no_scaffolding_module_ships() -> None:
+    """The node harness, soak drivers and test factories live in tests/ and bench/, not in the package."""
+    shipped = sorted(name for name in modules() if name.rsplit(".", 1)[-1] in SCAFFOLDING | {"soak", "factories"})
+    assert shipped == []
+
+
 def test_the_checks_see_an_upward_import(tmp_path: Path) -> None:
     """The walker itself: a relative import from chain/ up into daemon/ is resolved and placed above chain."""
     source = tmp_path / "x.py"

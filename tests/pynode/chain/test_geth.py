@@ -21,6 +21,17 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from harness import BuyerSide, NodeProcess, Repeating, make_partner, wait_for, write_config
+from pynode.chain.client import Chain
+from pynode.chain.orders import Status
+from pynode.chain.tx import TxRequest
+from pynode.core.settings import Settings
+from pynode.dev.accounts import role_plan
+from pynode.dev.deploy import deploy
+from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
+from pynode.orders.watch import AwardPolicy, OrderWatcher
+from pynode.wallet.keystore import Keystore
 from support import ready_maker
 from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
     test_encryption_key_comes_from_events_checked_against_the_registry,
@@ -30,17 +41,6 @@ from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
     test_reverts_are_decoded_before_sending,
     test_stale_order_struct_is_refused,
 )
-
-from pynode.chain.client import Chain
-from pynode.chain.orders import Status
-from pynode.chain.tx import TxRequest
-from pynode.core.settings import Settings
-from pynode.daemon.harness import BuyerSide, NodeProcess, Repeating, make_partner, wait_for, write_config
-from pynode.dev.accounts import role_plan
-from pynode.dev.deploy import deploy
-from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
-from pynode.orders.watch import AwardPolicy, OrderWatcher
-from pynode.wallet.keystore import Keystore
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from eth_utils import keccak
 
-from pynode.daemon.harness import NodeProcess, make_partner, node_command, wait_for, write_config
+from harness import NodeProcess, make_partner, node_command, wait_for, write_config
 
 pytestmark = pytest.mark.integration
 

@@ -9,14 +9,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
+from harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
 from pynode.chain.orders import Status
-from pynode.daemon.harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
 from pynode.documents.quality_report import parse_report
 from pynode.ipfs.cid import RAW, design_cid, parse_cid, report_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.orders.watch import AwardPolicy, OrderWatcher
+from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
+from harness import BuyerSide, make_partner
 from pynode.chain.orders import CERT, Status
-from pynode.daemon.harness import BuyerSide, make_partner
 from pynode.orders.buyer import Buyer
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.watch import AwardPolicy, OrderWatcher

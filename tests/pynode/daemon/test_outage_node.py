@@ -14,11 +14,11 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
+from harness import BuyerSide, FlakyProxy, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.chain.orders import Status
-from pynode.daemon.harness import BuyerSide, FlakyProxy, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.orders.watch import AwardPolicy, OrderWatcher
+from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ journal holds exactly one claim, for B.
 from __future__ import annotations
 
 import pytest
-from support import claim_rows, events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
 
+from harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
 from pynode.chain.orders import Status
-from pynode.daemon.harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
+from support import claim_rows, events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 

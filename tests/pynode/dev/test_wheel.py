@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 -- a chain of its own
 
-from pynode.daemon.harness import PASSWORD, SCRYPT_N, make_partner
+from harness import PASSWORD, SCRYPT_N, make_partner
 from pynode.wallet.keystore import Keystore
+from support import own_anvil, own_deployments, own_settings  # noqa: F401 -- a chain of its own
 
 pytestmark = pytest.mark.integration
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from harness import NodeHome, write_config
 from pynode.chain.client import Chain
 from pynode.crypto.hpke import generate_keypair
-from pynode.daemon.harness import NodeHome, write_config
 from pynode.daemon.store import Store
 from pynode.dev.paths import CHECKOUT
 from pynode.ipfs.cid import cid_to_digest

@@ -29,19 +29,19 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from harness import PASSWORD, SCRYPT_N, NodeHome, make_partner
 from pynode.chain.client import Chain
 from pynode.chain.orders import RecordKind, Status
 from pynode.chain.tx import TxReverted
+from pynode.core.errors import InputError
 from pynode.crypto import hpke, segmented
 from pynode.crypto.envelope import OrderContext, open_envelope, parse_envelope
 from pynode.crypto.errors import EnvelopeError, HpkeOpenError, WrongKey, WrongRecipient
 from pynode.crypto.hpke import HpkeKeyPair, generate_keypair
-from pynode.daemon.harness import PASSWORD, SCRYPT_N, NodeHome, make_partner
 from pynode.dev.anvil import Anvil
 from pynode.dev.kubo import KuboNode
-from pynode.core.errors import InputError
-from pynode.ipfs.client import IpfsClient, api_multiaddr
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
+from pynode.ipfs.client import IpfsClient, api_multiaddr
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.buyer import Buyer, OrderRequest, PostedOrder
 from pynode.orders.design_keys import DesignKeyStore

@@ -9,7 +9,8 @@ import pytest
 from eth_utils import keccak
 
 from harness import NodeProcess
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
+from pynode.chain.contracts import OrderOutOfSync
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, Status, make_docs, make_spec, make_terms
 from pynode.core.settings import Settings
 from pynode.dev.accounts import role_plan
 from pynode.dev.anvil import Anvil
@@ -17,6 +18,15 @@ from pynode.dev.deploy import deploy
 
 PRICE = 10**17
 BOND = 10**16
+
+
+def observed_status(chain, order_id: int) -> Status | None:
+    """The order's status as a test polls it while miners and nodes write; None while the head's logs are
+    not indexed yet (anvil under load lags longer than load_order's re-reads): asked again next poll."""
+    try:
+        return chain.book.load_order(order_id, chain.from_block).status
+    except OrderOutOfSync:
+        return None
 
 
 def chain_now(chain) -> int:

@@ -18,7 +18,7 @@ import pytest
 from harness import BuyerSide, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.chain.orders import Status
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import observed_status, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +60,7 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
             node.start().wait_connected()
 
             def paid() -> int:
-                return sum(chain.book.load_order(i, chain.from_block).status == Status.PAID for i in orders)
+                return sum(observed_status(chain, i) == Status.PAID for i in orders)
 
             while kills < MIN_KILLS or paid() < ORDERS:
                 time.sleep(rng.uniform(0.05, 2.0) if kills < MIN_KILLS else 1.0)

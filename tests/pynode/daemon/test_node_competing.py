@@ -17,7 +17,7 @@ from harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write
 from pynode.chain.orders import Status
 from pynode.daemon.store import TERMINAL_STATES, JobState
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import observed_status, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_two_daemons_compete_and_every_job_ends_once(chain, anvil, kubo, dev_acc
                 watcher.cycle()
                 for n in nodes:
                     assert n.running(), n.log_tail()
-                statuses = [chain.book.load_order(i, chain.from_block).status for i in milling + printing]
+                statuses = [observed_status(chain, i) for i in milling + printing]
                 return all(s == Status.PAID for s in statuses)
 
             wait_for(all_paid, timeout=150, interval=0.3, what="every claimable order paid")

@@ -16,7 +16,7 @@ from pynode.documents.quality_report import parse_report
 from pynode.ipfs.cid import RAW, design_cid, parse_cid, report_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import observed_status, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +68,7 @@ def test_hotfolder_adapter_round_trip(chain, anvil, kubo, dev_accounts, deployme
             def paid() -> bool:
                 watcher.cycle()
                 assert node.running(), node.log_tail()
-                return chain.book.load_order(posted.order_id, chain.from_block).status == Status.PAID
+                return observed_status(chain, posted.order_id) == Status.PAID
 
             wait_for(paid, timeout=90, what="order paid")
         assert node.terminate() == 0

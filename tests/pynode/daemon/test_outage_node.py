@@ -18,7 +18,7 @@ import pytest
 from harness import BuyerSide, FlakyProxy, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.chain.orders import Status
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import observed_status, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ def test_rpc_and_ipfs_outage_is_survived(chain, anvil, kubo, dev_accounts, deplo
     orders = [buyer.post(i).order_id for i in range(ORDERS)]
     watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
     def statuses() -> Counter:
-        return Counter(chain.book.load_order(i, chain.from_block).status for i in orders)
+        return Counter(observed_status(chain, i) for i in orders)
 
     node = NodeProcess(maker)
     with Miner(anvil.rpc, 0.3), Repeating(watcher.cycle, 0.3, "buyer"):

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from pynode.chain.client import Chain
 from pynode.chain.contracts import region_bytes
 from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.crypto.hpke import HpkeKeyPair, generate_keypair
+from pynode.dev.wait import wait_for  # the one wait on observed state; the tests import it from here
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.buyer import Buyer, OrderRequest, PostedOrder
@@ -238,16 +238,6 @@ class NodeProcess:
             return ""
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"{what} not reached after {timeout:.0f}s")
-
-
 class FlakyProxy:
     """A TCP proxy on 127.0.0.1 that can disappear: ``down()`` refuses connections and cuts every open one.
 
@@ -266,7 +256,7 @@ class FlakyProxy:
         self._thread: threading.Thread | None = None
 
     @staticmethod
-    def _bound(port: int):  # noqa: ANN205 - a socket
+    def _bound(port: int):  # a socket
         import socket
 
         sock = socket.socket()

@@ -10,11 +10,12 @@ from eth_utils import keccak
 
 from harness import NodeProcess
 from pynode.chain.contracts import OrderOutOfSync
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, Status, make_docs, make_spec, make_terms
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
 from pynode.core.settings import Settings
 from pynode.dev.accounts import role_plan
 from pynode.dev.anvil import Anvil
 from pynode.dev.deploy import deploy
+from pynode.protocol.types import Status
 
 PRICE = 10**17
 BOND = 10**16

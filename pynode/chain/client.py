@@ -115,7 +115,7 @@ class Chain:
                 return None  # nobody to tell how deep the change is
             if head != seen:
                 seen = head
-                progress = self._change_progress(order_id, max(safe + 1, self.from_block), head)
+                progress = self.change_progress(order_id, max(safe + 1, self.from_block), head)
                 if self.on_progress is not None:
                     self.on_progress(progress)
             if wait_s <= 0:
@@ -127,7 +127,7 @@ class Chain:
             stop.pause(min(1.0, (progress.block_time_s or 4.0) / 4), f"waiting for order {order_id} to settle")
             head = None
 
-    def _change_progress(self, order_id: int, from_block: int, head: int) -> Progress:
+    def change_progress(self, order_id: int, from_block: int, head: int) -> Progress:
         """How deep the order's newest change (after the safe block) is."""
         topic = "0x" + order_id.to_bytes(32, "big").hex()
         logs = self.book.logs(ORDER_EVENTS, topic, from_block=from_block, to_block=head)

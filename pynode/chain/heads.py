@@ -44,6 +44,8 @@ class BlockClock:
         self.block_s: float | None = None
         self.block: Mapping[str, Any] | None = None  # the head block itself, when it was read whole
         self._linked: Mapping[str, Any] | None = None  # the newest head block read whole (for the parent link)
+        #: every head block from this height to ``_linked`` was read whole, each the child of the one before
+        self.chained_since: int | None = None
         self.reorgs = 0  # breaks noticed
         self.on_reorg: list[Callable[[], None]] = []  # told of every break (outside the lock)
 
@@ -53,14 +55,19 @@ class BlockClock:
         now = self._clock()
         with self._lock:
             broke = self._breaks(head, block)
-            if block is not None:
+            chain_s = _chain_pace(self._linked, block, head)
+            if block is not None and "hash" in block:
+                if broke or not self._continues(block):
+                    self.chained_since = head
                 self._linked = block
             if head == self.head and not broke:
                 self.block = block or self.block
                 new = False
             else:
                 if self.head is not None and head > self.head:
-                    sample = (now - self.seen_at) / (head - self.head)
+                    # the chain's own timestamps when two heads read whole show it (the first sighting of a
+                    # block can be late), else the local clock between sightings
+                    sample = chain_s or (now - self.seen_at) / (head - self.head)
                     self.block_s = sample if self.block_s is None else \
                         (1 - SMOOTHING) * self.block_s + SMOOTHING * sample
                 self.head, self.seen_at, self.block = head, now, block
@@ -80,6 +87,24 @@ class BlockClock:
         above the last one, never a step back (a receipt's block is no head)."""
         if self.head is None or number > self.head:
             self.saw(number)
+
+    def chained(self, block: Mapping[str, Any]) -> bool:
+        """Whether ``block`` (a head read before) and every head since were seen linked parent to child."""
+        with self._lock:
+            last = self._linked
+            return (self.chained_since is not None and last is not None and "hash" in block
+                    and self.chained_since <= int(block["number"]) <= int(last["number"])
+                    and (int(block["number"]) != int(last["number"]) or HexBytes(block["hash"]) == HexBytes(last["hash"])))
+
+    def _continues(self, block: Mapping[str, Any]) -> bool:
+        """Whether ``block`` is the last head block again or its child (lock held)."""
+        last = self._linked
+        if last is None or "hash" not in last:
+            return False
+        number = int(last["number"])
+        if int(block["number"]) == number:
+            return HexBytes(block["hash"]) == HexBytes(last["hash"])
+        return int(block["number"]) == number + 1 and HexBytes(block["parentHash"]) == HexBytes(last["hash"])
 
     def _breaks(self, head: int, block: Mapping[str, Any] | None) -> bool:
         """Whether ``head`` (and its block) contradicts the chain seen so far (lock held)."""
@@ -114,3 +139,12 @@ class BlockClock:
             if wait <= 0:  # the block is late: look again soon
                 wait = self.block_s * LATE
             return min(max(low, wait), self.max_s)
+
+
+def _chain_pace(last: Mapping[str, Any] | None, block: Mapping[str, Any] | None, head: int) -> float | None:
+    """Seconds per block by the chain's timestamps between two head blocks, if both carry one and differ."""
+    if last is None or block is None or "timestamp" not in last or "timestamp" not in block:
+        return None
+    blocks = head - int(last["number"])
+    seconds = int(block["timestamp"]) - int(last["timestamp"])
+    return seconds / blocks if blocks > 0 and seconds > 0 else None

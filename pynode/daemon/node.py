@@ -287,9 +287,11 @@ class Node:
         moved = self._new_head(head_block)
         self.safe_head = head - self.config.confirmations
         self.store.note_seen(head)
-        # the same head hash is the same chain: nothing to compare; a head whose parent is the last head seen
-        # chains to it (and that one's parent link is the newest stored block): nothing to compare either
-        if moved and not _chains(last_tip, head_block):
+        # the same head hash is the same chain: nothing to compare; neither when every head since the last
+        # cycle's was seen as the child of the one before (the block clock: this cycle's and those a receipt
+        # wait read), since the last cycle's head's parent link is the newest stored block
+        if moved and not (last_tip is not None and self.sender.clock.chained({"number": last_tip[0],
+                                                                               "hash": last_tip[1]})):
             self._check_reorg()
         # the head's parent link is the hash of block head - 1 (the safe block at confirmations = 1)
         self._scan(self.safe_head, {head - 1: "0x" + bytes(head_block["parentHash"]).hex()})
@@ -745,11 +747,6 @@ class _Mined:
 
     outcome: Outcome
     reported: int = -1  # confirmations last logged
-
-
-def _chains(last: tuple[int, bytes] | None, head: Mapping[str, Any]) -> bool:
-    """Whether ``head`` is the child of the head ``last`` (number, hash) seen before."""
-    return last is not None and int(head["number"]) == last[0] + 1 and bytes(head["parentHash"]) == last[1]
 
 
 def _names(ev, address: str) -> bool:  # noqa: ANN001 - DecodedLog

@@ -109,7 +109,7 @@ class OrderWatcher:
             if event.event in ACTIONABLE_EVENTS:
                 touched.add(order_id)
         self._known |= posted
-        self._dirty |= posted | touched
+        self._dirty |= touched  # a new post has nothing to answer yet: its claim will touch it
         self._next_block = head + 1
 
     def cycle(self) -> WatchStats:
@@ -145,11 +145,11 @@ class OrderWatcher:
         safe = max(head - self.chain.confirmations, self.chain.from_block)
         tracker = self.orders.at(order_id, safe, self.chain.from_block)
         status = tracker.status
+        if self._settling(tracker, safe, head):
+            return False  # changed again above the safe block: look when that change is deep
         if status in TERMINAL:
             self._done.add(order_id)
         elif status == Status.CLAIMED and self.policy.auto_award:
-            if self.chain.confirmations and self.chain.book.order_hash(order_id) != order_hash(tracker.order):
-                return False  # changed again above the safe block: look when that change is deep
             partner = tracker.state[1]
             reason, info = self._qualifies(tracker, safe)
             if reason is not None:
@@ -165,4 +165,18 @@ class OrderWatcher:
             sent = self.buyer.act("confirm", order_id, tracker)
             self.stats.confirmed.append(order_id)
             self.log("confirmed", order_id=order_id, tx=sent.tx_hash)
+        return True
+
+    def _settling(self, tracker: OrderTracker, safe: int, head: int) -> bool:
+        """Whether the order changed above the safe block, asked (one ``orderHash`` at the head) only where
+        that matters: before an award (sealing the design key cannot be undone), and for an open or shipped
+        order while someone listens for progress (the change is told as it deepens)."""
+        answers = tracker.status == Status.CLAIMED and self.policy.auto_award
+        shown = self.chain.on_progress is not None and tracker.status in (Status.OPEN, Status.SHIPPED)
+        if not self.chain.confirmations or not (answers or shown):
+            return False
+        if self.chain.book.order_hash(tracker.order_id, head) == order_hash(tracker.order):
+            return False
+        if self.chain.on_progress is not None:
+            self.chain.on_progress(self.chain.change_progress(tracker.order_id, safe + 1, head))
         return True

@@ -173,3 +173,26 @@ def test_a_reorg_the_sender_sees_through_its_clock_resyncs_its_nonces() -> None:
     sender.clock.saw(10, _block(10))
     sender.clock.saw(11, _block(11, fork="x"))
     assert sender.nonces.reserve() == 5  # read again: the node's count
+
+
+def test_the_clock_knows_when_every_head_since_one_was_seen_linked() -> None:
+    clock = BlockClock()
+    clock.saw(10, _block(10))
+    clock.saw(11, _block(11))  # a receipt wait read this one between two cycles
+    clock.saw(12, _block(12))
+    assert clock.chained(_block(10))  # 10 -> 11 -> 12, each the child of the one before: no reorg check
+    clock.saw(14, _block(14))  # block 13 unseen: 14's ancestry is not known
+    assert not clock.chained(_block(10)) and clock.chained(_block(14))
+    clock.saw(15, _block(15, fork="x"))  # a parent-hash break
+    assert not clock.chained(_block(14)) and clock.reorgs == 1
+    assert not clock.chained(_block(15))  # a block at that height that is not the one seen
+    assert clock.chained(_block(15, fork="x"))
+
+
+def test_the_pace_comes_from_the_chains_timestamps_when_heads_carry_them() -> None:
+    now = [100.0]
+    clock = BlockClock(clock=lambda: now[0])
+    clock.saw(10, {**_block(10), "timestamp": 1_000})
+    now[0] += 0.3  # the next head seen 0.3 s later (the first sighting was late) ...
+    clock.saw(11, {**_block(11), "timestamp": 1_002})
+    assert clock.block_s == 2.0  # ... but the chain made it 2 s after its parent

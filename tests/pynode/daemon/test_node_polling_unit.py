@@ -11,7 +11,7 @@ from hexbytes import HexBytes
 from pynode.chain.known_orders import KnownOrders
 from pynode.chain.orders import OrderTracker, order_hash
 from pynode.daemon.config import NodeConfig
-from pynode.daemon.node import Identity, Node, _chains
+from pynode.daemon.node import Identity, Node
 
 ACCOUNT = Account.from_key(b"\x01" * 32)
 BUYER = "0x" + "33" * 20
@@ -97,11 +97,3 @@ def test_an_order_with_an_own_transaction_short_of_depth_waits(tmp_path: Path) -
         assert node.load(7) is None and book.hashes == []
     finally:
         node.close()
-
-
-def test_a_head_that_chains_to_the_last_one_needs_no_reorg_check() -> None:
-    last = (20, b"\x01" * 32)
-    assert _chains(last, {"number": 21, "parentHash": HexBytes(b"\x01" * 32)})
-    assert not _chains(last, {"number": 21, "parentHash": HexBytes(b"\x09" * 32)})  # a parent-hash break
-    assert not _chains(last, {"number": 22, "parentHash": HexBytes(b"\x05" * 32)})  # a block unseen between
-    assert not _chains(None, {"number": 21, "parentHash": HexBytes(b"\x01" * 32)})  # the first head

@@ -67,15 +67,15 @@ class Book:
 
 
 def _watcher() -> tuple[OrderWatcher, SimpleNamespace]:
-    chain = SimpleNamespace(reader=Reader(), book=Book(), confirmations=1, from_block=10)
+    chain = SimpleNamespace(reader=Reader(), book=Book(), confirmations=1, from_block=10, on_progress=None)
     buyer = SimpleNamespace(chain=chain, account=SimpleNamespace(address=BUYER))
     return OrderWatcher(buyer, keypair=None, policy=AwardPolicy()), chain
 
 
 def test_an_idle_cycle_is_one_head_read() -> None:
     watcher, chain = _watcher()
-    watcher.cycle()
-    assert chain.book.hash_reads == [99] and len(chain.book.queries) == 1  # order 7 confirmed at the safe block
+    watcher.cycle()  # the first cycle compares every known order with the chain (the periodic refresh)
+    assert chain.book.hash_reads == [99] and len(chain.book.queries) == 1
     for _ in range(5):  # no new block: nothing the watcher reads can have changed
         watcher.cycle()
     assert chain.reader.reads == 6 and len(chain.book.queries) == 1
@@ -87,6 +87,7 @@ def test_an_idle_cycle_is_one_head_read() -> None:
 
 def test_a_failed_step_is_retried_next_cycle_even_without_a_new_block() -> None:
     watcher, chain = _watcher()
+    watcher._dirty.add(7)
     chain.book.fail = True
     watcher.cycle()
     chain.book.fail = False
@@ -99,6 +100,7 @@ def test_the_periodic_refresh_compares_with_the_chain_again(monkeypatch) -> None
     clock = [1000.0]
     monkeypatch.setattr(watch.time, "monotonic", lambda: clock[0])
     watcher, chain = _watcher()
+    watcher._dirty.add(7)
     watcher.cycle()
     clock[0] += watch.REFRESH_S + 1
     watcher.cycle()

@@ -111,7 +111,7 @@ class KuboNode:
         """Stops the daemon for `down_s` and starts it again on the same API and swarm ports, so clients
         keep their URL and peers their address (Kubo would otherwise take new OS-chosen ports).
 
-        The ports are held while it is down (clients are refused, no other process takes them) and
+        The ports are held while it is down (clients are refused, the OS hands them to no other socket) and
         until it listens again: Go's listeners set SO_REUSEADDR, so Kubo binds beside the holder.
         """
         api = self.api_multiaddr

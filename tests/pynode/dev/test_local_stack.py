@@ -61,3 +61,32 @@ def test_two_kubo_nodes_exchange_blocks_over_loopback(tmp_path):
         b.connect(a)
         cid = a.ipfs("add", "-Q", "--pin=true", input=b"design bytes").decode().strip()
         assert b.ipfs("cat", cid, timeout=30) == b"design bytes"
+
+
+
+
+def test_a_restarted_kubo_refuses_while_down_and_is_back_on_its_ports(tmp_path):
+    import threading
+
+    with KuboNode(tmp_path / "a", "kubo-a") as node:
+        cid = node.ipfs("add", "-Q", "--pin=true", input=b"kept").decode().strip()
+        api, swarm = node.api_url, node.swarm_addresses()
+        api_port = int(api.rsplit(":", 1)[1])
+        refused = threading.Event()
+        done = threading.Event()
+
+        def client() -> None:
+            while not done.wait(0.1):
+                if port_is_free(api_port):
+                    refused.set()
+
+        probe = threading.Thread(target=client, daemon=True)
+        probe.start()
+        try:
+            node.restart(down_s=2.0)  # from this thread: Kubo dies with the thread that started it
+        finally:
+            done.set()
+            probe.join(timeout=10)
+        assert refused.is_set()  # it was down
+        assert (node.api_url, node.swarm_addresses()) == (api, swarm)  # and came back where clients look
+        assert node.ipfs("cat", cid) == b"kept"

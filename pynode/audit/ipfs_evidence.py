@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pynode.core.errors import FabmeshError
-from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.client import IpfsClient
 
 
@@ -98,22 +97,3 @@ class IpfsEvidence:
         finally:
             for client in clients:
                 client.close()
-
-
-@dataclass
-class DictEvidence:
-    """In-memory evidence by digest, for unit tests (as a blockstore, keyed by multihash)."""
-
-    docs: dict[bytes, bytes]
-
-    def document(self, cid: str, max_size: int) -> bytes:
-        try:
-            data = self.docs[cid_to_digest(cid)]
-        except KeyError:
-            raise EvidenceUnavailable(f"{cid}: not found") from None
-        if len(data) > max_size:
-            raise EvidenceUnavailable(f"{cid}: larger than {max_size} bytes")
-        return data
-
-    def prefix(self, cid: str, length: int) -> bytes:
-        return self.document(cid, 1 << 62)[:length]

@@ -36,7 +36,6 @@ from pynode.documents.quality_report import MAX_REPORT_BYTES
 from pynode.documents.spec import MAX_SPEC_BYTES
 from pynode.ipfs.cid import digest_to_cid, report_cid
 from pynode.protocol.eip712 import Domain
-from pynode.protocol.types import Status
 
 EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest
     "OrderAwarded": (("key envelope", "keyEnvelopeCid"),),
@@ -378,6 +377,3 @@ class Auditor:
         result.seconds = _time.perf_counter() - started
         return result
 
-
-def status_name(value: int) -> str:
-    return Status(value).name

@@ -134,9 +134,6 @@ class IpfsClient:
 
         return self._retrying(read)
 
-    def pin(self, cid: str) -> None:
-        self._retrying(lambda: self._call("pin add", lambda: self._client.pin.add(cid)))
-
     def is_pinned(self, cid: str) -> bool:
         try:
             keys = self._call("pin ls", lambda: self._client.pin.ls(cid))["Keys"]

@@ -20,7 +20,7 @@ from eth_utils import to_checksum_address
 from pynode.chain.client import Chain
 from pynode.chain.contracts import PartnerInfo, region_text
 from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, RecordKind, Status
-from pynode.chain.tx import SentTx, TxRequest
+from pynode.chain.tx import TxRequest
 from pynode.core.errors import FatalError, InputError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, open_envelope, parse_envelope
 from pynode.crypto.hpke import HpkeKeyPair
@@ -238,46 +238,10 @@ class Partner:
     def finalize_request(self, tracker: OrderTracker) -> TxRequest:
         return self.chain.book.simple("finalize", tracker)
 
-    # -- one-shot actions (CLI): re-read, check, send ------------------------------
-
-    def _send(self, request: TxRequest) -> SentTx:
-        return self.chain.send(self.account, request)
-
-    def claim(self, order_id: int) -> SentTx:
-        tracker = self.load(order_id)
-        if tracker.status != Status.OPEN:
-            raise InputError(f"order {order_id} is {tracker.status.name}, not OPEN")
-        return self._send(self.claim_request(tracker))
-
-    def start_production(self, order_id: int) -> SentTx:
-        tracker = self.load(order_id)
-        if not self.is_mine(tracker) or tracker.status != Status.AWARDED:
-            raise InputError(f"order {order_id} is {tracker.status.name}, not AWARDED to {self.address}")
-        return self._send(self.start_request(tracker))
-
     def pin_report(self, report_bytes: bytes) -> tuple[str, bytes]:
         """Pins the canonical report (laid out like designs); returns (CID, SHA-256 of the bytes)."""
         cid = self.vault.ipfs.add_bytes(report_bytes, raw_leaves=self.vault.raw_leaves)
         return cid, hashlib.sha256(report_bytes).digest()
-
-    def attest(self, order_id: int, report_bytes: bytes, passed: bool) -> tuple[SentTx, str]:
-        tracker = self.load(order_id)
-        if not self.is_mine(tracker) or tracker.status not in (Status.AWARDED, Status.IN_PRODUCTION):
-            raise InputError(f"order {order_id} is {tracker.status.name}: nothing to attest for {self.address}")
-        cid, digest = self.pin_report(report_bytes)
-        return self._send(self.attest_request(tracker, cid, digest, passed)), cid
-
-    def ship(self, order_id: int, report_cid: str, report_sha256: bytes) -> SentTx:
-        tracker = self.load(order_id)
-        if not self.is_mine(tracker) or tracker.status not in (Status.AWARDED, Status.IN_PRODUCTION):
-            raise InputError(f"order {order_id} is {tracker.status.name}: cannot ship")
-        return self._send(self.ship_request(tracker, report_cid, report_sha256))
-
-    def withdraw_payment(self, order_id: int) -> SentTx:
-        tracker = self.load(order_id)
-        if not self.is_mine(tracker) or tracker.status != Status.COMPLETED:
-            raise InputError(f"order {order_id} is {tracker.status.name}, not COMPLETED for {self.address}")
-        return self._send(self.withdraw_request(tracker))
 
 
 def _sha256(path: Path) -> bytes:

@@ -8,6 +8,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 
+from factories import DictEvidence
 from pynode.audit.checks import (
     ATTEST_BY_SIG_SELECTOR,
     ATTEST_SELECTOR,
@@ -19,7 +20,6 @@ from pynode.audit.checks import (
     rebuild,
 )
 from pynode.audit.collect import OrderLogs, group_by_order
-from pynode.audit.ipfs_evidence import DictEvidence
 from pynode.audit.model import AuditContext
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import OrderTracker, Status, make_docs, make_spec, make_terms, order_hash

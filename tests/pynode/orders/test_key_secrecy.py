@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -32,7 +31,7 @@ from eth_utils import keccak
 from harness import PASSWORD, SCRYPT_N, NodeHome, make_partner
 from pynode.chain.client import Chain
 from pynode.chain.orders import RecordKind, Status
-from pynode.chain.tx import TxReverted
+from pynode.chain.tx import TxRequest, TxReverted
 from pynode.core.errors import InputError
 from pynode.crypto import hpke, segmented
 from pynode.crypto.envelope import OrderContext, open_envelope, parse_envelope
@@ -71,6 +70,14 @@ def kubos(tmp_path_factory) -> Iterator[dict[str, KuboNode]]:
         yield nodes
 
 
+def send(partner: Partner, request: TxRequest) -> None:
+    partner.chain.send(partner.account, request)
+
+
+def claim(partner: Partner, order_id: int) -> None:
+    send(partner, partner.claim_request(partner.load(order_id)))
+
+
 @dataclass
 class Net:
     chain: Chain
@@ -102,7 +109,7 @@ class Net:
 
     def award(self, order_id: int, org: str) -> str:
         """`org` claims, the buyer awards it; returns the key envelope's CID."""
-        self.partner(org).claim(order_id)
+        claim(self.partner(org), order_id)
         return self.buyer.award(order_id, self.homes[org].account.address, self.buyer_keypair)[1]
 
     def suspend(self, org: str, governor: LocalAccount) -> None:
@@ -290,7 +297,7 @@ def test_partner_that_claimed_but_was_not_awarded_cannot_decrypt(net):
     maker2 holds both ciphertexts, the spec documents, maker's envelope and even the buyer's own key backups.
     """
     first = net.post()
-    net.partner("maker2").claim(first.order_id)
+    claim(net.partner("maker2"), first.order_id)
     net.anvil.rpc("evm_increaseTime", DAY + 1)
     net.anvil.rpc("evm_mine")
     net.buyer.act("refund", first.order_id)  # the claim lapsed: NotAwarded
@@ -308,7 +315,7 @@ def test_suspended_partner_cannot_claim_so_no_key_is_ever_sealed_to_it(net, dev_
     net.suspend("maker2", dev_accounts["admin"])
     posted = net.post()
     with pytest.raises(TxReverted, match="PartnerIsSuspended"):
-        net.partner("maker2").claim(posted.order_id)
+        claim(net.partner("maker2"), posted.order_id)
     with pytest.raises(InputError, match="is OPEN, not CLAIMED"):
         net.buyer.award(posted.order_id, net.homes["maker2"].account.address, net.buyer_keypair)
     tracker = net.chain.book.load_order(posted.order_id, net.chain.from_block)
@@ -324,7 +331,7 @@ def test_partner_suspended_after_its_claim_is_refused_the_award_and_cannot_decry
     claimant. The buyer's client does (the registry's own eligibility check, re-run), so a partner suspended
     after claiming never gets an envelope; the buyer lets the claim lapse and refunds."""
     posted = net.post()
-    net.partner("maker2").claim(posted.order_id)
+    claim(net.partner("maker2"), posted.order_id)
     net.suspend("maker2", dev_accounts["admin"])
 
     with pytest.raises(InputError, match="no longer qualifies.*PartnerIsSuspended"):
@@ -345,10 +352,11 @@ def test_observer_of_every_block_pin_log_calldata_and_slot_cannot_decrypt(net):
     net.award(posted.order_id, "maker")
     maker = net.partner("maker")
     maker.fetch_design(posted.order_id, net.received("maker"))  # the winner's node now holds the blocks too
-    maker.start_production(posted.order_id)
+    send(maker, maker.start_request(maker.load(posted.order_id)))
     report = b'{"bore_d": 10.01}'
-    _, report_cid = maker.attest(posted.order_id, report, passed=True)
-    maker.ship(posted.order_id, report_cid, hashlib.sha256(report).digest())
+    report_cid, report_sha256 = maker.pin_report(report)
+    send(maker, maker.attest_request(maker.load(posted.order_id), report_cid, report_sha256, passed=True))
+    send(maker, maker.ship_request(maker.load(posted.order_id), report_cid, report_sha256))
     net.buyer.act("confirm", posted.order_id)
 
     ipfs_blobs = [blob for node in net.kubos.values() for blob in everything_in_kubo(node)]

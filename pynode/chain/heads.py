@@ -122,9 +122,10 @@ class BlockClock:
 
     def current_block(self) -> Mapping[str, Any] | None:
         """The head block last read, while no newer block is due yet (it is still the head, or one behind
-        at most; before the pace is known, for ``unknown_s``); None if there is none or it may be older."""
+        at most; before the pace is known, for ``unknown_s``; never longer than ``max_s``, the longest
+        time between two polls); None if there is none or it may be older."""
         with self._lock:
-            fresh_s = self.unknown_s if self.block_s is None else self.block_s
+            fresh_s = min(self.unknown_s if self.block_s is None else self.block_s, self.max_s)
             if self.block is None or self._clock() >= self.seen_at + fresh_s:
                 return None
             return self.block

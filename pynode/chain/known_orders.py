@@ -13,6 +13,7 @@ is read whole: the order's own events, checked against that commitment
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from pynode.chain.orders import OrderTracker, order_hash
 class _Known:
     tracker: OrderTracker
     verified: bool = False  # the commitment at the safe block matched since the last event folded in
+    verified_at: float = 0.0  # when (monotonic seconds)
 
 
 class KnownOrders:
@@ -48,10 +50,11 @@ class KnownOrders:
         except (ValueError, KeyError, TypeError):  # does not continue the order's provenance chain
             self._orders.pop(order_id, None)
 
-    def doubt(self, order_id: int) -> None:
-        """Compares the order with the chain again on the next read (a periodic re-check)."""
+    def doubt(self, order_id: int, older_than_s: float = 0.0) -> None:
+        """Compares the order with the chain again on the next read (a periodic re-check), unless it was
+        compared less than ``older_than_s`` ago."""
         known = self._orders.get(order_id)
-        if known is not None:
+        if known is not None and time.monotonic() - known.verified_at >= older_than_s:
             known.verified = False
 
     def forget(self, order_id: int | None = None) -> None:
@@ -71,5 +74,5 @@ class KnownOrders:
             self.reads += 1
             known = _Known(self.book.load_order(order_id, from_block, block, expected=expected))
             self._orders[order_id] = known
-        known.verified = True
+        known.verified, known.verified_at = True, time.monotonic()
         return known.tracker

@@ -83,6 +83,17 @@ class SentTx:
         return self.receipt["blockNumber"]
 
 
+def may_hold(head: Mapping[str, Any], looked: int | None, hashes: list) -> bool:
+    """Whether a receipt of ``hashes`` is worth asking for at ``head``: the head block lists its
+    transactions (read with it, no extra request), so only a head that lists one of them, or one that
+    follows blocks not seen (``looked``: the head the receipts were last asked at), can hold one."""
+    listed = head.get("transactions")
+    if listed is None or looked is None or int(head["number"]) != looked + 1:
+        return True
+    wanted = {HexBytes(h) for h in hashes}
+    return any(HexBytes(t if isinstance(t, (bytes, str)) else t["hash"]) in wanted for t in listed)
+
+
 def revert_data(exc: Exception) -> bytes:
     data = getattr(exc, "data", None)
     if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."}
@@ -289,8 +300,9 @@ class TxSender:
         while time.monotonic() - started < self.give_up_after_s:
             head = self.new_head(looked)
             if head is not None:
-                looked = int(head["number"])
-                receipt = next((r for r in map(self.receipt, reversed(hashes)) if r is not None), None)
+                worth, looked = may_hold(head, looked, hashes), int(head["number"])
+                receipt = next((r for r in map(self.receipt, reversed(hashes)) if r is not None), None) \
+                    if worth else None
                 if receipt is not None:
                     if self._await_confirmations(receipt, started + self.give_up_after_s, head):
                         return receipt

@@ -23,7 +23,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from pynode.chain.tx import TxNotMined, TxReverted, TxRequest, TxSender
+from pynode.chain.tx import TxNotMined, TxReverted, TxRequest, TxSender, may_hold
 from pynode.daemon.store import Action, ActionStatus, Store
 from pynode.core.errors import NonceTooLow, TransientError
 from pynode.core.stop import StopEvent
@@ -109,8 +109,8 @@ class JournaledSender:
         while time.monotonic() - started < self.wait_s:
             head = self.sender.new_head(looked)
             if head is not None:
-                looked = int(head["number"])
-                for tx_hash in reversed(hashes):
+                worth, looked = may_hold(head, looked, hashes), int(head["number"])
+                for tx_hash in reversed(hashes) if worth else ():
                     receipt = self.sender.receipt(tx_hash)
                     if receipt is not None:
                         return self._finish(action, receipt, params)

@@ -121,9 +121,9 @@ class OrderWatcher:
             return self.stats
         self._head, self._failed = head, False
         self._discover(head)
-        if refresh:  # compared with the chain's commitment again: a log missed is caught here
-            for order_id in self._known - self._done:
-                self.orders.doubt(order_id)
+        if refresh:  # compared with the chain's commitment again (unless it was within REFRESH_S): a log
+            for order_id in self._known - self._done:  # missed is caught here
+                self.orders.doubt(order_id, REFRESH_S)
             self._dirty |= self._known
             self._refreshed_at = time.monotonic()
         for order_id in sorted(self._dirty - self._done):
@@ -169,10 +169,11 @@ class OrderWatcher:
 
     def _settling(self, tracker: OrderTracker, safe: int, head: int) -> bool:
         """Whether the order changed above the safe block, asked (one ``orderHash`` at the head) only where
-        that matters: before an award (sealing the design key cannot be undone), and for an open or shipped
-        order while someone listens for progress (the change is told as it deepens)."""
-        answers = tracker.status == Status.CLAIMED and self.policy.auto_award
-        shown = self.chain.on_progress is not None and tracker.status in (Status.OPEN, Status.SHIPPED)
+        that matters: before an award (sealing the design key cannot be undone) or a confirmation, and for an
+        open order while someone listens for progress (a claim is told as it deepens)."""
+        answers = (tracker.status == Status.CLAIMED and self.policy.auto_award) or \
+            (tracker.status == Status.SHIPPED and self.policy.auto_confirm)
+        shown = self.chain.on_progress is not None and tracker.status == Status.OPEN
         if not self.chain.confirmations or not (answers or shown):
             return False
         if self.chain.book.order_hash(tracker.order_id, head) == order_hash(tracker.order):

@@ -196,3 +196,14 @@ def test_the_pace_comes_from_the_chains_timestamps_when_heads_carry_them() -> No
     now[0] += 0.3  # the next head seen 0.3 s later (the first sighting was late) ...
     clock.saw(11, {**_block(11), "timestamp": 1_002})
     assert clock.block_s == 2.0  # ... but the chain made it 2 s after its parent
+
+
+def test_a_receipt_is_asked_for_only_at_a_head_that_can_hold_it() -> None:
+    from pynode.chain.tx import may_hold
+
+    ours, other = "0x" + "ab" * 32, HexBytes("0x" + "cd" * 32)
+    assert may_hold({"number": 11, "transactions": [HexBytes(ours)]}, 10, [ours])  # listed in the next block
+    assert not may_hold({"number": 11, "transactions": [other]}, 10, [ours])  # the next block, without it
+    assert may_hold({"number": 12, "transactions": [other]}, 10, [ours])  # block 11 unseen: it may be there
+    assert may_hold({"number": 9, "transactions": []}, 10, [ours])  # another chain (a reorg): look
+    assert may_hold({"number": 11}, 10, [ours]) and may_hold({"number": 11, "transactions": []}, None, [ours])

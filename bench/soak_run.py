@@ -264,13 +264,13 @@ class Soak:
         orders = self.orders_at(block)
         held = 0
         for tracker in orders.values():
-            price, bond = tracker.terms[2], tracker.terms[3]
+            price, bond = tracker.terms.price, tracker.terms.claim_bond
             if tracker.status == Status.OPEN:
                 held += price
             elif tracker.status in HOLDS_PRICE_AND_BOND:
                 held += price + bond
             elif tracker.status == Status.COMPLETED:
-                held += price + bond - price * tracker.terms[7] // 10_000  # the fee is already a credit
+                held += price + bond - price * tracker.terms.fee_bps // 10_000  # the fee is already a credit
         credited = {event.args["account"]
                     for event in self.chain.book.logs(("Credited",), from_block=self.chain.from_block, to_block=block)}
         credits = sum(self.chain.book.call("credits", account, ZERO_ADDRESS, block=block) for account in credited)
@@ -349,7 +349,8 @@ class Soak:
         return duplicates
 
     def lost_attestations(self, orders: dict[int, OrderTracker]) -> int:
-        attested = {(oid, rec[1]) for oid, t in orders.items() for rec in t.records if rec[0] == RecordKind.QUALITY_ATTESTED}
+        attested = {(oid, rec[1]) for oid, t in orders.items() for rec in t.records
+                    if rec[0] == RecordKind.QUALITY_ATTESTED}
         lost = 0
         for home in self.homes:
             for meta in (home.work_dir / "jobs").glob("*/report.meta.json"):
@@ -360,7 +361,7 @@ class Soak:
         for oid, tracker in orders.items():
             kinds = [(rec[0], rec[1]) for rec in tracker.records]
             shipped = [i for i, (kind, _) in enumerate(kinds) if kind == RecordKind.SHIPPED]
-            if shipped and (RecordKind.QUALITY_ATTESTED, tracker.state[1]) not in kinds[:shipped[0]]:
+            if shipped and (RecordKind.QUALITY_ATTESTED, tracker.state.partner) not in kinds[:shipped[0]]:
                 self.violations.append(f"order {oid}: shipped without the partner's attestation")
                 lost += 1
         return lost

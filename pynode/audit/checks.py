@@ -32,15 +32,15 @@ from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.core.errors import FabmeshError
 from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, recover_attestation_signer
-from pynode.protocol.types import PartnerFlags, Status, is_terminal
+from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags, Status, is_terminal
 
 ORDER_TYPE = f"({TERMS_TYPE},{STATE_TYPE})"
 ATTEST_SELECTOR = keccak(text=f"attest(uint256,{ORDER_TYPE},bytes32,bytes32,bool)")[:4]
 ATTEST_BY_SIG_SELECTOR = keccak(text=f"attestBySig({ORDER_TYPE},{ATTESTATION_ABI_TYPE},bytes)")[:4]
 
 
-def cert_ids(spec: tuple) -> list[int]:
-    packed = int(spec[3])
+def cert_ids(spec: OrderSpec) -> list[int]:
+    packed = int(spec.cert_ids)
     return [cid for cid in ((packed >> (32 * i)) & 0xFFFFFFFF for i in range(4)) if cid]
 
 
@@ -122,24 +122,24 @@ def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFa
                                    "attestBySig: no verifiable signature")
 
 
-def check_commitments(oid: int, terms: tuple, spec: tuple, docs: tuple) -> Check:
+def check_commitments(oid: int, terms: OrderTerms, spec: OrderSpec, docs: OrderDocs) -> Check:
     """terms.specHash = keccak256(abi.encode(spec)) and spec.docsHash = keccak256(abi.encode(docs))."""
     from pynode.chain.orders import docs_hash, spec_hash
 
-    if spec_hash(spec) != bytes(terms[8]):
+    if spec_hash(spec) != bytes(terms.spec_hash):
         return Check(oid, "provenance.commitments", False, "OrderPosted spec does not hash to terms.specHash")
-    if docs_hash(docs) != bytes(spec[4]):
+    if docs_hash(docs) != bytes(spec.docs_hash):
         return Check(oid, "provenance.commitments", False, "OrderPosted docs do not hash to spec.docsHash")
     return Check(oid, "provenance.commitments", True, "terms commit to the spec, the spec to the documents")
 
 
-def check_partner_standing(oid: int, name: str, log: DecodedLog, partner: str, spec: tuple,
+def check_partner_standing(oid: int, name: str, log: DecodedLog, partner: str, spec: OrderSpec,
                            facts: ChainFacts) -> Check:
     """Registered, vetted, not suspended and every required certification unexpired at the log's block."""
     block, time = log.block_number, int(log.args["time"])
     flags = facts.partner_flags(partner, block)
     problems = []
-    reserved = to_checksum_address(spec[0])
+    reserved = to_checksum_address(spec.reserved_for)
     if name == "party.claimant" and reserved != ZERO_ADDRESS and reserved != to_checksum_address(partner):
         problems.append(f"not the partner the order is reserved for ({reserved})")
     if not flags & PartnerFlags.REGISTERED:
@@ -162,7 +162,7 @@ def check_partner_standing(oid: int, name: str, log: DecodedLog, partner: str, s
                  + (f", certifications {certs} valid" if certs else "") + f" at block {block}")
 
 
-def check_authority(oid: int, log: DecodedLog, partner: str | None, spec: tuple, facts: ChainFacts) -> Check:
+def check_authority(oid: int, log: DecodedLog, partner: str | None, spec: OrderSpec, facts: ChainFacts) -> Check:
     attester = to_checksum_address(log.args["attester"])
     if partner and attester == to_checksum_address(partner):
         check = check_partner_standing(oid, "attestation.authority", log, attester, spec, facts)
@@ -183,8 +183,9 @@ def check_arbitrator(oid: int, log: DecodedLog, facts: ChainFacts) -> Check:
 # --------------------------------------------------------------------------- timing and money
 
 
-def check_timing(oid: int, terms: tuple, events: Sequence[DecodedLog]) -> list[Check]:
-    claim_deadline, delivery_deadline, window = int(terms[4]), int(terms[5]), int(terms[6])
+def check_timing(oid: int, terms: OrderTerms, events: Sequence[DecodedLog]) -> list[Check]:
+    claim_deadline, delivery_deadline = int(terms.claim_deadline), int(terms.delivery_deadline)
+    window = int(terms.inspection_window)
     checks, shipped_at = [], None
     for log in events:
         time = int(log.args["time"])
@@ -206,9 +207,9 @@ def check_timing(oid: int, terms: tuple, events: Sequence[DecodedLog]) -> list[C
     return checks
 
 
-def check_money(oid: int, terms: tuple, status: Status, order: OrderLogs) -> Check:
+def check_money(oid: int, terms: OrderTerms, status: Status, order: OrderLogs) -> Check:
     """Escrowed (price in the order token + claim bond in ETH once claimed) = everything paid out."""
-    token, price, bond = to_checksum_address(terms[1]), int(terms[2]), int(terms[3])
+    token, price, bond = to_checksum_address(terms.token), int(terms.price), int(terms.claim_bond)
     claimed = any(log.event == "OrderClaimed" for log in order.events)
     escrow: dict[str, int] = {token: price}
     if claimed:

@@ -20,12 +20,13 @@ from pynode.crypto.segmented import MAGIC
 from pynode.documents.quality_report import MAX_REPORT_BYTES, parse_report, report_mismatch
 from pynode.documents.spec import MAX_SPEC_BYTES, read_spec_document
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid, report_cid
+from pynode.protocol.types import OrderDocs
 
 MAX_DISPUTE_EVIDENCE_BYTES = 64 << 20
 
 
-def check_spec(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
-    digest = bytes(docs[2])
+def check_spec(oid: int, docs: OrderDocs, evidence: EvidenceSource) -> Check:
+    digest = bytes(docs.spec_cid)
     try:
         data = evidence.document(digest_to_cid(digest), MAX_SPEC_BYTES)
         read_spec_document(data)
@@ -34,17 +35,19 @@ def check_spec(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
         return Check(oid, "evidence.spec", False, f"spec document not fetchable: {exc}")
     except FabmeshError as exc:
         return Check(oid, "evidence.spec", False, f"spec document {digest_to_cid(digest)} does not parse: {exc}")
-    if design.get("sha256") != hex_of(docs[1]):
+    if design.get("sha256") != hex_of(docs.design_sha256):
         return Check(oid, "evidence.spec", False,
-                     f"spec says design sha256 {design.get('sha256')}, the order commits to {hex_of(docs[1])}")
+                     f"spec says design sha256 {design.get('sha256')}, the order commits to "
+                     f"{hex_of(docs.design_sha256)}")
     if "cid" in design:
         try:
-            same = cid_to_digest(str(design["cid"])) == bytes(docs[0])
+            same = cid_to_digest(str(design["cid"])) == bytes(docs.design_cid)
         except FabmeshError:
             same = False
         if not same:
             return Check(oid, "evidence.spec", False,
-                         f"spec names design {design['cid']}, the order commits to {digest_to_cid(bytes(docs[0]))}")
+                         f"spec names design {design['cid']}, the order commits to "
+                         f"{digest_to_cid(bytes(docs.design_cid))}")
     return Check(oid, "evidence.spec", True, f"{digest_to_cid(digest)} parses; its design sha256 matches docs")
 
 
@@ -58,8 +61,8 @@ def spec_design_cid(design_digest: bytes, spec_digest: bytes, evidence: Evidence
     return design_cid(bytes(design_digest), design.get("cid") if isinstance(design, dict) else None)
 
 
-def check_design(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
-    cid = spec_design_cid(docs[0], docs[2], evidence)
+def check_design(oid: int, docs: OrderDocs, evidence: EvidenceSource) -> Check:
+    cid = spec_design_cid(docs.design_cid, docs.spec_cid, evidence)
     try:
         head = evidence.prefix(cid, len(MAGIC))
     except EvidenceUnavailable as exc:
@@ -70,7 +73,7 @@ def check_design(oid: int, docs: tuple, evidence: EvidenceSource) -> Check:
     return Check(oid, "evidence.design", True, f"{cid} is an {MAGIC.decode()} ciphertext")
 
 
-def check_envelope(oid: int, log: DecodedLog, docs: tuple, partner: str | None, ctx: AuditContext,
+def check_envelope(oid: int, log: DecodedLog, docs: OrderDocs, partner: str | None, ctx: AuditContext,
                    evidence: EvidenceSource) -> Check:
     digest = bytes(log.args["keyEnvelopeCid"])
     try:
@@ -81,7 +84,8 @@ def check_envelope(oid: int, log: DecodedLog, docs: tuple, partner: str | None, 
         return Check(oid, "evidence.key_envelope", False, f"{digest_to_cid(digest)} is not a key envelope: {exc}")
     context = envelope.context
     expected = {"chain_id": ctx.chain_id, "contract": ctx.book, "order_id": oid,
-                "recipient": to_checksum_address(partner or log.args["partner"]), "design_sha256": bytes(docs[1])}
+                "recipient": to_checksum_address(partner or log.args["partner"]),
+                "design_sha256": bytes(docs.design_sha256)}
     for key, want in expected.items():
         got = getattr(context, key)
         if got != want:

@@ -36,6 +36,7 @@ from pynode.documents.quality_report import MAX_REPORT_BYTES
 from pynode.documents.spec import MAX_SPEC_BYTES
 from pynode.ipfs.cid import digest_to_cid, report_cid
 from pynode.protocol.eip712 import Domain
+from pynode.protocol.types import OrderSpec
 
 EVIDENCE_FIELDS = {  # event → (label, arg) of the documents it names by CID digest
     "OrderAwarded": (("key envelope", "keyEnvelopeCid"),),
@@ -186,7 +187,7 @@ def fact_keys(order: OrderLogs, block: int) -> list[tuple]:
     """The chain facts `audit_order` will ask about `order`, so they can be fetched in batches first."""
     keys: list[tuple] = [("orderHash", order.order_id, block)]
     spec = order.events[0].args["spec"] if order.events and order.events[0].event == "OrderPosted" else None
-    certs = cert_ids(tuple(spec.values()) if isinstance(spec, dict) else spec) if spec else []
+    certs = cert_ids(OrderSpec(*(spec.values() if isinstance(spec, dict) else spec))) if spec else []
     partner = order.partner
     for log in order.events:
         b = log.block_number

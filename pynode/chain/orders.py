@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from eth_abi import encode
 from eth_utils import keccak
 
-from pynode.protocol.types import RecordKind, Status
+from pynode.protocol.types import Order, OrderDocs, OrderSpec, OrderState, OrderTerms, RecordKind, Status
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
@@ -87,40 +87,41 @@ def _as_tuple(value) -> tuple:
     return tuple(value.values()) if isinstance(value, Mapping) else tuple(value)
 
 
-def _norm_terms(t):
-    return (str(t[0]), str(t[1]), int(t[2]), int(t[3]), int(t[4]), int(t[5]), int(t[6]), int(t[7]), _b32(t[8]))
+def _norm_terms(t) -> OrderTerms:
+    return OrderTerms(str(t[0]), str(t[1]), int(t[2]), int(t[3]), int(t[4]), int(t[5]), int(t[6]), int(t[7]),
+                      _b32(t[8]))
 
 
-def _norm_state(s):
-    return (int(s[0]), str(s[1]), int(s[2]), _b32(s[3]))
+def _norm_state(s) -> OrderState:
+    return OrderState(int(s[0]), str(s[1]), int(s[2]), _b32(s[3]))
 
 
-def _norm_spec(s):
-    return (str(s[0]), int(s[1]), int(s[2]), int(s[3]), _b32(s[4]))
+def _norm_spec(s) -> OrderSpec:
+    return OrderSpec(str(s[0]), int(s[1]), int(s[2]), int(s[3]), _b32(s[4]))
 
 
 def _norm_docs(d):
     region = d[3]
     if isinstance(region, str):
         region = bytes.fromhex(region.removeprefix("0x")) if region.startswith("0x") else region.encode()
-    return (_b32(d[0]), _b32(d[1]), _b32(d[2]), bytes(region).ljust(8, b"\x00"))
+    return OrderDocs(_b32(d[0]), _b32(d[1]), _b32(d[2]), bytes(region).ljust(8, b"\x00"))
 
 
 def make_docs(seed: int = 1, region: str = "u33d"):
     """Deterministic test documents."""
-    return (keccak(b"design-cid-%d" % seed), keccak(b"design-sha-%d" % seed), keccak(b"spec-cid-%d" % seed),
-            region.encode().ljust(8, b"\x00"))
+    return OrderDocs(keccak(b"design-cid-%d" % seed), keccak(b"design-sha-%d" % seed), keccak(b"spec-cid-%d" % seed),
+                     region.encode().ljust(8, b"\x00"))
 
 
 def make_spec(docs, processes: int = PROCESS["CNC_MILLING"], materials: int = MATERIAL["AL_6061"],
               cert_ids: tuple = (), reserved_for=ZERO_ADDRESS):
-    return (str(reserved_for), processes, materials, pack_cert_ids(*cert_ids), docs_hash(docs))
+    return OrderSpec(str(reserved_for), processes, materials, pack_cert_ids(*cert_ids), docs_hash(docs))
 
 
 def make_terms(buyer, spec, *, token=ZERO_ADDRESS, price=10**17, claim_bond=10**16, claim_deadline,
                delivery_deadline, inspection_window=3 * 86400, fee_bps=0):
-    return (str(buyer), str(token), price, claim_bond, claim_deadline, delivery_deadline, inspection_window,
-            fee_bps, spec_hash(spec))
+    return OrderTerms(str(buyer), str(token), price, claim_bond, claim_deadline, delivery_deadline, inspection_window,
+                      fee_bps, spec_hash(spec))
 
 
 # event name → (record kind, actor field, evidence(args, terms) , state update(state, args, time))
@@ -172,15 +173,15 @@ class OrderTracker:
     """Current Order (terms, state) of one order id, rebuilt from its events."""
 
     order_id: int
-    terms: tuple = None
-    state: tuple = None
-    spec: tuple = None  # not in events' fold: kept by the poster / read from OrderPosted
-    docs: tuple = None
+    terms: OrderTerms = None
+    state: OrderState = None
+    spec: OrderSpec = None  # not in events' fold: kept by the poster / read from OrderPosted
+    docs: OrderDocs = None
     records: list = field(default_factory=list)  # (kind, actor, evidence, time, prev_head)
 
     @property
-    def order(self):
-        return (self.terms, self.state)
+    def order(self) -> Order:
+        return Order(self.terms, self.state)
 
     @property
     def status(self) -> Status:
@@ -200,7 +201,7 @@ class OrderTracker:
             time = int(args["time"])
             head = next_head(ZERO32, RecordKind.POSTED, args["buyer"], terms_hash(self.terms), time)
             self.records.append((RecordKind.POSTED, str(args["buyer"]), terms_hash(self.terms), time, ZERO32))
-            self.state = (Status.OPEN, ZERO_ADDRESS, 0, head)
+            self.state = OrderState(Status.OPEN, ZERO_ADDRESS, 0, head)
             return
         kind, actor_field, evidence, update = _EVENTS[name]
         prev = _b32(args["prevHead"])
@@ -211,7 +212,7 @@ class OrderTracker:
         actor = str(args[actor_field])
         self.records.append((kind, actor, ev, time, prev))
         status, partner, stamp = update(self.state, args, time)
-        self.state = (int(status), partner, stamp, next_head(prev, kind, actor, ev, time))
+        self.state = OrderState(int(status), partner, stamp, next_head(prev, kind, actor, ev, time))
 
     def apply_tx(self, tx) -> None:
         """Folds every event of this order in a brownie transaction, in log order."""

@@ -18,7 +18,7 @@ def withdraw(ctx: CliContext, tokens: tuple[str, ...]) -> None:
     safe = max(chain.safe_block(), chain.from_block)  # only what has `confirmations` blocks on top is paid out
     done = []
     for tracker in chain.book.load_orders(chain.from_block, safe).values():
-        if tracker.status == Status.COMPLETED and tracker.state[1] == me:
+        if tracker.status == Status.COMPLETED and tracker.state.partner == me:
             settled = chain.settled_order(tracker.order_id)  # hash-checked before paying out
             assert settled is not None  # it waits (wait_s > 0): an order or NotConfirmed, never None
             sent = ctx.send(chain.book.simple("withdrawPayment", settled))

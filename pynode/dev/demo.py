@@ -241,7 +241,7 @@ defect_rate = 0.0
             gas = sum(int(chain.w3.eth.get_transaction_receipt(HexBytes(tx))["gasUsed"])
                       for tx in self._order_txs(chain, order_id))
             verdict = verdicts[order_id]
-            table.add_row(str(order_id), name, makers.get(tracker.state[1], "-"), tracker.status.name, f"{gas:,}",
+            table.add_row(str(order_id), name, makers.get(tracker.state.partner, "-"), tracker.status.name, f"{gas:,}",
                           _short_cid(tracker),
                           f"{'✓' if verdict['ok'] else '✗'} {len(verdict['checks'])} checks")
         self.console.print(table)
@@ -276,7 +276,7 @@ defect_rate = 0.0
 
 
 def _short_cid(tracker: OrderTracker) -> str:
-    cid = digest_to_cid(bytes(tracker.docs[0]))
+    cid = digest_to_cid(bytes(tracker.docs.design_cid))
     return f"{cid[:12]}…{cid[-6:]}"
 
 

@@ -80,7 +80,7 @@ def policy_reason(policy: JobPolicy, tracker: OrderTracker, me: str, now: int) -
         return f"processes 0x{processes:x} not in policy 0x{policy.processes:x}"
     if materials & ~policy.materials:
         return f"materials 0x{materials:x} not in policy 0x{policy.materials:x}"
-    region = region_text(tracker.docs[3])
+    region = region_text(tracker.docs.region)
     if policy.region_prefix and not region.startswith(policy.region_prefix):
         return f"region {region!r} outside {policy.region_prefix!r}"
     if price < policy.min_price:
@@ -109,7 +109,7 @@ def _safe_name(name: str | None) -> str:
 
 def fetch_spec_document(ipfs: IpfsClient, tracker: OrderTracker) -> ProductionSpec:
     """The order's spec document, by the CID its docs commit to."""
-    cid = digest_to_cid(bytes(tracker.docs[2]))
+    cid = digest_to_cid(bytes(tracker.docs.spec_cid))
     return read_spec_document(ipfs.cat_bytes(str(cid), max_size=MAX_SPEC_BYTES))
 
 
@@ -163,7 +163,7 @@ class Partner:
         if reason is not None:
             return reason
         info = info or self.chain.registry.partner_info(self.address)
-        processes, materials = tracker.spec[1], tracker.spec[2]
+        processes, materials = tracker.spec.processes, tracker.spec.materials
         if info.capabilities & processes != processes or info.materials & materials != materials:
             return "registered capabilities do not cover the order"
         return None
@@ -195,7 +195,7 @@ class Partner:
         tracker = tracker or self.load(order_id)
         if not self.is_mine(tracker) or not any(rec[0] == RecordKind.AWARDED for rec in tracker.records):
             raise InputError(f"order {order_id} is not awarded to {self.address} ({tracker.status.name})")
-        design_sha256 = bytes(tracker.docs[1])
+        design_sha256 = bytes(tracker.docs.design_sha256)
         try:
             design = self.spec_document(tracker).model_dump().get("design", {})
         except InputError:
@@ -215,7 +215,7 @@ class Partner:
         content_key = open_envelope(document, keypair, context)
         out.parent.mkdir(parents=True, exist_ok=True)
         # the spec names the design's full CID, codec included (ipfs/cid.py)
-        self.vault.open(design_cid(bytes(tracker.docs[0]), design.get("cid")), content_key, out, design_sha256)
+        self.vault.open(design_cid(bytes(tracker.docs.design_cid), design.get("cid")), content_key, out, design_sha256)
         return out
 
     # -- requests (the daemon sends them through its journal) ---------------------

@@ -10,9 +10,9 @@ import pytest
 from eth_utils import keccak
 
 from pynode.core.errors import InputError
-from pynode.daemon.adapters import ProductionResult
 from pynode.documents.quality_report import (
     MAX_REPORT_BYTES,
+    ProductionResult,
     build_report,
     canonical_json,
     parse_report,

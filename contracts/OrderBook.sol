@@ -4,11 +4,8 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
+import {SharedRoles, ZeroAddress, sendEthToCaller} from "./Common.sol";
 import {IOrderBook} from "./interfaces/IOrderBook.sol";
 import {IPartnerRegistry} from "./interfaces/IPartnerRegistry.sol";
 import {
@@ -23,30 +20,29 @@ import {
     RecordKind,
     RefundReason
 } from "./Types.sol";
+import {OrderCommitment} from "./libraries/OrderCommitment.sol";
+import {AttestationVerifier} from "./utils/AttestationVerifier.sol";
+import {PullPayments} from "./utils/PullPayments.sol";
 
 /// @title OrderBook
 /// @notice Escrowed manufacturing orders. One storage slot per order holds keccak256(abi.encode(Order)),
 /// whose state includes the provenance hash-chain head; callers pass the order back as calldata.
 /// Payouts are pulled: a completed order's payment by `withdrawPayment`, every other credit by `withdraw`.
 /// No role can move escrow except the arbitrator's split of a disputed order (see contracts/README.md).
-contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuardTransient {
+/// @dev The state machine; hashing is in `OrderCommitment`, money in `PullPayments`, signatures in
+/// `AttestationVerifier`. Every transition: check the commitment, the status, the caller, the deadlines, then
+/// store the new commitment, credit, emit, and only then call out (registry, token, ETH).
+contract OrderBook is IOrderBook, AccessControl, SharedRoles, AttestationVerifier, PullPayments {
+    using OrderCommitment for Order;
     using SafeERC20 for IERC20;
 
-    /// @notice Role that allow-lists tokens and sets the (capped) fee for new orders.
-    bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
     /// @notice Role whose quality attestations are accepted, directly or by EIP-712 signature.
     bytes32 public constant INSPECTOR_ROLE = keccak256("INSPECTOR_ROLE");
     /// @notice Role that splits the escrow of disputed orders.
     bytes32 public constant ARBITRATOR_ROLE = keccak256("ARBITRATOR_ROLE");
     /// @notice Upper bound of the protocol fee: 5 %.
     uint16 public constant MAX_FEE_BPS = 500;
-    /// @notice EIP-712 type hash of `Attestation`.
-    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
-        "Attestation(uint256 orderId,address inspector,bytes32 reportCid,bytes32 reportHash,bool passed,uint256 nonce,uint256 deadline)"
-    );
     uint256 private constant BPS = 10_000;
-    uint256 private constant TERMS_SIZE = 9 * 32; // abi.encode(OrderTerms)
-    uint256 private constant ORDER_SIZE = 13 * 32; // abi.encode(Order)
 
     /// @notice The partner registry checked at claim time and told about reputation outcomes.
     IPartnerRegistry public immutable registry;
@@ -58,15 +54,15 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
     uint16 private _feeBps;
     address private _feeRecipient;
 
-    mapping(uint256 orderId => bytes32) private _orderHashes;
-    mapping(address account => mapping(address token => uint256)) private _credits;
-    mapping(address token => bool) private _tokenAllowed;
+    mapping(uint256 orderId => bytes32 commitment) private _orderHashes;
+    mapping(address token => bool allowed) private _tokenAllowed;
 
+    /// @notice Deploys the book bound to `registry_`; `admin` appoints the role holders.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants the other roles) and initial fee recipient.
     /// @param registry_ The partner registry.
     /// @param disputeTimeout_ Seconds before an unresolved dispute can be settled by anyone.
     constructor(address admin, IPartnerRegistry registry_, uint256 disputeTimeout_)
-        EIP712("fabmesh OrderBook", "1")
+        AttestationVerifier("fabmesh OrderBook", "1")
     {
         if (admin == address(0) || address(registry_) == address(0)) revert ZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -108,7 +104,8 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
             orderId = ++_orderCount;
         }
         uint40 time = uint40(block.timestamp);
-        bytes32 head = _nextHead(bytes32(0), RecordKind.Posted, msg.sender, keccak256(abi.encode(terms)), time);
+        bytes32 evidence = keccak256(abi.encode(terms));
+        bytes32 head = OrderCommitment.nextHead(bytes32(0), RecordKind.Posted, msg.sender, evidence, time);
         _orderHashes[orderId] = keccak256(abi.encode(terms, OrderState(OrderStatus.Open, address(0), 0, head)));
         emit OrderPosted(orderId, msg.sender, spec.reservedFor, terms, spec, docs, time);
         if (!isEth) _pullExact(IERC20(terms.token), terms.price);
@@ -116,7 +113,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function cancel(uint256 orderId, Order calldata order) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Open) revert OrderNotOpen(orderId);
         _onlyBuyer(orderId, order);
         bytes32 prevHead = _advance(orderId, order, OrderStatus.Cancelled, RecordKind.Cancelled, msg.sender, 0);
@@ -126,7 +123,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function award(uint256 orderId, Order calldata order, bytes32 keyEnvelopeCid) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Claimed) revert OrderNotClaimed(orderId);
         _onlyBuyer(orderId, order);
         uint40 deadline = order.terms.claimDeadline;
@@ -140,7 +137,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function confirm(uint256 orderId, Order calldata order) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Shipped) revert OrderNotShipped(orderId);
         _onlyBuyer(orderId, order);
         bytes32 prevHead = _complete(orderId, order, RecordKind.Confirmed);
@@ -150,21 +147,16 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function dispute(uint256 orderId, Order calldata order, bytes32 evidenceCid) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Shipped) revert OrderNotShipped(orderId);
         _onlyBuyer(orderId, order);
         uint256 closesAt = uint256(order.state.stamp) + order.terms.inspectionWindow;
         if (block.timestamp > closesAt) revert InspectionWindowClosed(orderId, closesAt);
-        bytes32 prevHead = _advanceTo(
-            orderId,
-            order,
-            OrderStatus.Disputed,
-            order.state.partner,
-            uint40(block.timestamp),
-            RecordKind.Disputed,
-            msg.sender,
-            evidenceCid
-        );
+        bytes32 prevHead = order.state.head;
+        bytes32 head =
+            OrderCommitment.nextHead(prevHead, RecordKind.Disputed, msg.sender, evidenceCid, uint40(block.timestamp));
+        _orderHashes[orderId] =
+            order.hashWithState(OrderStatus.Disputed, order.state.partner, uint40(block.timestamp), head);
         emit OrderDisputed(orderId, msg.sender, evidenceCid, prevHead, uint40(block.timestamp));
     }
 
@@ -172,7 +164,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function claim(uint256 orderId, Order calldata order, OrderSpec calldata spec) external payable {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         OrderTerms calldata t = order.terms;
         if (order.state.status != OrderStatus.Open) revert OrderNotOpen(orderId);
         if (msg.sender == t.buyer) revert BuyerCannotClaim(orderId);
@@ -184,14 +176,15 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
             revert NotReservedPartner(orderId, spec.reservedFor);
         }
         registry.checkEligible(msg.sender, spec.processes, spec.materials, spec.certIds);
-        bytes32 prevHead =
-            _advanceTo(orderId, order, OrderStatus.Claimed, msg.sender, 0, RecordKind.Claimed, msg.sender, 0);
+        bytes32 prevHead = order.state.head;
+        bytes32 head = OrderCommitment.nextHead(prevHead, RecordKind.Claimed, msg.sender, 0, uint40(block.timestamp));
+        _orderHashes[orderId] = order.hashWithState(OrderStatus.Claimed, msg.sender, 0, head);
         emit OrderClaimed(orderId, msg.sender, prevHead, uint40(block.timestamp));
     }
 
     /// @inheritdoc IOrderBook
     function startProduction(uint256 orderId, Order calldata order) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Awarded) revert OrderNotAwarded(orderId);
         _onlyPartner(orderId, order);
         bytes32 prevHead =
@@ -201,7 +194,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function recordSerials(uint256 orderId, Order calldata order, bytes32 serialsRoot) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         _requireInProgress(orderId, order.state.status);
         _onlyPartner(orderId, order);
         bytes32 prevHead =
@@ -211,25 +204,20 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function ship(uint256 orderId, Order calldata order, bytes32 reportCid, bytes32 reportHash) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         _requireInProgress(orderId, order.state.status);
         _onlyPartner(orderId, order);
-        bytes32 prevHead = _advanceTo(
-            orderId,
-            order,
-            OrderStatus.Shipped,
-            msg.sender,
-            uint40(block.timestamp),
-            RecordKind.Shipped,
-            msg.sender,
-            keccak256(abi.encode(reportCid, reportHash, true))
-        );
+        bytes32 prevHead = order.state.head;
+        bytes32 evidence = OrderCommitment.reportEvidence(reportCid, reportHash, true);
+        bytes32 head =
+            OrderCommitment.nextHead(prevHead, RecordKind.Shipped, msg.sender, evidence, uint40(block.timestamp));
+        _orderHashes[orderId] = order.hashWithState(OrderStatus.Shipped, msg.sender, uint40(block.timestamp), head);
         emit OrderShipped(orderId, msg.sender, reportCid, reportHash, prevHead, uint40(block.timestamp));
     }
 
     /// @inheritdoc IOrderBook
     function withdrawPayment(uint256 orderId, Order calldata order) external nonReentrant {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Completed) revert OrderNotCompleted(orderId);
         _onlyPartner(orderId, order);
         OrderTerms calldata t = order.terms;
@@ -238,10 +226,10 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
         bytes32 prevHead = _advance(orderId, order, OrderStatus.Paid, RecordKind.PaymentWithdrawn, msg.sender, 0);
         emit PaymentWithdrawn(orderId, msg.sender, amount, bond, prevHead, uint40(block.timestamp));
         if (t.token == address(0)) {
-            _sendEth(amount + bond);
+            sendEthToCaller(amount + bond);
         } else {
             IERC20(t.token).safeTransfer(msg.sender, amount);
-            if (bond != 0) _sendEth(bond);
+            if (bond != 0) sendEthToCaller(bond);
         }
     }
 
@@ -251,7 +239,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
     function attest(uint256 orderId, Order calldata order, bytes32 reportCid, bytes32 reportHash, bool passed)
         external
     {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (msg.sender == order.state.partner) {
             _requireInProgress(orderId, order.state.status);
         } else if (hasRole(INSPECTOR_ROLE, msg.sender)) {
@@ -265,14 +253,9 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
     /// @inheritdoc IOrderBook
     function attestBySig(Order calldata order, Attestation calldata att, bytes calldata signature) external {
         uint256 orderId = att.orderId;
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         _requireAttestable(orderId, order.state.status);
-        if (block.timestamp > att.deadline) revert SignatureExpired(att.deadline);
-        _checkRole(INSPECTOR_ROLE, att.inspector);
-        _useCheckedNonce(att.inspector, att.nonce);
-        if (!SignatureChecker.isValidSignatureNowCalldata(att.inspector, _attestationDigest(att), signature)) {
-            revert InvalidSignature(att.inspector);
-        }
+        _verifyAttestation(att, signature);
         _attest(orderId, order, att.inspector, att.reportCid, att.reportHash, att.passed);
     }
 
@@ -280,7 +263,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function finalize(uint256 orderId, Order calldata order) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Shipped) revert OrderNotShipped(orderId);
         uint256 closesAt = uint256(order.state.stamp) + order.terms.inspectionWindow;
         if (block.timestamp <= closesAt) revert InspectionWindowOpen(orderId, closesAt);
@@ -291,7 +274,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function refund(uint256 orderId, Order calldata order) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         RefundReason reason = _refundReason(orderId, order);
         OrderTerms calldata t = order.terms;
         bytes32 prevHead =
@@ -307,7 +290,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
 
     /// @inheritdoc IOrderBook
     function settleExpiredDispute(uint256 orderId, Order calldata order) external {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Disputed) revert OrderNotDisputed(orderId);
         uint256 expiresAt = uint256(order.state.stamp) + disputeTimeout;
         if (block.timestamp <= expiresAt) revert DisputeTimeoutNotReached(orderId, expiresAt);
@@ -319,16 +302,6 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
         emit DisputeExpired(orderId, msg.sender, buyerShare, prevHead, uint40(block.timestamp));
     }
 
-    /// @inheritdoc IOrderBook
-    function withdraw(address token) external nonReentrant {
-        uint256 amount = _credits[msg.sender][token];
-        if (amount == 0) revert NothingToWithdraw(msg.sender, token);
-        _credits[msg.sender][token] = 0;
-        emit CreditWithdrawn(msg.sender, token, amount);
-        if (token == address(0)) _sendEth(amount);
-        else IERC20(token).safeTransfer(msg.sender, amount);
-    }
-
     // ----------------------------------------------------------- privileged
 
     /// @inheritdoc IOrderBook
@@ -336,7 +309,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
         external
         onlyRole(ARBITRATOR_ROLE)
     {
-        _load(orderId, order);
+        order.verify(orderId, _orderHashes[orderId]);
         if (order.state.status != OrderStatus.Disputed) revert OrderNotDisputed(orderId);
         if (buyerShare > order.terms.price) revert ShareExceedsPrice(buyerShare, order.terms.price);
         bytes32 prevHead = _advance(
@@ -345,10 +318,12 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
             OrderStatus.Resolved,
             RecordKind.Resolved,
             msg.sender,
-            keccak256(abi.encode(buyerShare, partnerLost, rulingCid))
+            OrderCommitment.rulingEvidence(buyerShare, partnerLost, rulingCid)
         );
         _split(orderId, order, buyerShare, partnerLost);
-        emit DisputeResolved(orderId, msg.sender, buyerShare, partnerLost, rulingCid, prevHead, uint40(block.timestamp));
+        emit DisputeResolved(
+            orderId, msg.sender, buyerShare, partnerLost, rulingCid, prevHead, uint40(block.timestamp)
+        );
         if (partnerLost) registry.recordOutcome(order.state.partner, Outcome.DisputeLost);
     }
 
@@ -391,18 +366,13 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
     }
 
     /// @inheritdoc IOrderBook
-    function credits(address account, address token) external view returns (uint256) {
-        return _credits[account][token];
-    }
-
-    /// @inheritdoc IOrderBook
     function tokenAllowed(address token) external view returns (bool) {
         return _tokenAllowed[token];
     }
 
     /// @inheritdoc IOrderBook
     function hashOrder(Order calldata order) external pure returns (bytes32) {
-        return keccak256(abi.encode(order));
+        return order.hash();
     }
 
     /// @inheritdoc IOrderBook
@@ -411,26 +381,10 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
         pure
         returns (bytes32)
     {
-        return _nextHead(prevHead, kind, actor, evidence, time);
-    }
-
-    /// @inheritdoc IOrderBook
-    function attestationDigest(Attestation calldata att) external view returns (bytes32) {
-        return _attestationDigest(att);
+        return OrderCommitment.nextHead(prevHead, kind, actor, evidence, time);
     }
 
     // ------------------------------------------------------------- internal
-
-    function _load(uint256 orderId, Order calldata order) private view {
-        bytes32 hash;
-        // Hashes the raw calldata: stored hashes are of clean encodings, so dirty input cannot match.
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            calldatacopy(ptr, order, ORDER_SIZE)
-            hash := keccak256(ptr, ORDER_SIZE)
-        }
-        if (_orderHashes[orderId] != hash) revert OrderMismatch(orderId);
-    }
 
     function _onlyBuyer(uint256 orderId, Order calldata order) private view {
         if (msg.sender != order.terms.buyer) revert NotBuyer(orderId, msg.sender);
@@ -444,6 +398,9 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
         if (status != OrderStatus.Awarded && status != OrderStatus.InProduction) revert OrderNotInProgress(orderId);
     }
 
+    /// @dev Attestable: Awarded, InProduction, Shipped, Disputed, i.e. from award until settlement. A range
+    /// check, so it relies on these four being contiguous in `OrderStatus` (Types.sol says so beside the enum,
+    /// and tests/contracts/test_eip712_attestation.py checks every status).
     function _requireAttestable(uint256 orderId, OrderStatus status) private pure {
         if (status < OrderStatus.Awarded || status > OrderStatus.Disputed) revert OrderNotAttestable(orderId);
     }
@@ -457,51 +414,9 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
         address actor,
         bytes32 evidence
     ) private returns (bytes32 prevHead) {
-        return _advanceTo(orderId, order, status, order.state.partner, order.state.stamp, kind, actor, evidence);
-    }
-
-    /// @dev Appends a record and stores keccak256(abi.encode(order.terms, OrderState(status, partner, stamp,
-    /// newHead))). `order` already matched its stored hash, so its terms are a clean encoding.
-    function _advanceTo(
-        uint256 orderId,
-        Order calldata order,
-        OrderStatus status,
-        address partner,
-        uint40 stamp,
-        RecordKind kind,
-        address actor,
-        bytes32 evidence
-    ) private returns (bytes32 prevHead) {
         prevHead = order.state.head;
-        bytes32 head = _nextHead(prevHead, kind, actor, evidence, uint40(block.timestamp));
-        bytes32 hash;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            calldatacopy(ptr, order, TERMS_SIZE)
-            mstore(add(ptr, TERMS_SIZE), status)
-            mstore(add(ptr, add(TERMS_SIZE, 0x20)), partner)
-            mstore(add(ptr, add(TERMS_SIZE, 0x40)), stamp)
-            mstore(add(ptr, add(TERMS_SIZE, 0x60)), head)
-            hash := keccak256(ptr, ORDER_SIZE)
-        }
-        _orderHashes[orderId] = hash;
-    }
-
-    function _nextHead(bytes32 prevHead, RecordKind kind, address actor, bytes32 evidence, uint40 time)
-        private
-        pure
-        returns (bytes32 head)
-    {
-        // keccak256(abi.encode(prevHead, kind, actor, evidence, time)) without allocating memory.
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, prevHead)
-            mstore(add(ptr, 0x20), kind)
-            mstore(add(ptr, 0x40), actor)
-            mstore(add(ptr, 0x60), evidence)
-            mstore(add(ptr, 0x80), time)
-            head := keccak256(ptr, 0xa0)
-        }
+        bytes32 head = OrderCommitment.nextHead(prevHead, kind, actor, evidence, uint40(block.timestamp));
+        _orderHashes[orderId] = order.hashWithState(status, order.state.partner, order.state.stamp, head);
     }
 
     /// @dev Which timeout applies, or reverts if none has passed.
@@ -548,7 +463,7 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
             order.state.status,
             RecordKind.QualityAttested,
             attester,
-            keccak256(abi.encode(reportCid, reportHash, passed))
+            OrderCommitment.reportEvidence(reportCid, reportHash, passed)
         );
         emit QualityAttested(orderId, attester, reportCid, reportHash, passed, prevHead, uint40(block.timestamp));
         if (!passed) registry.recordOutcome(order.state.partner, Outcome.FailedQa);
@@ -567,45 +482,12 @@ contract OrderBook is IOrderBook, AccessControl, EIP712, Nonces, ReentrancyGuard
         _credit(partnerLost ? t.buyer : partner, address(0), orderId, t.claimBond);
     }
 
-    function _credit(address account, address token, uint256 orderId, uint256 amount) private {
-        if (amount == 0) return;
-        _credits[account][token] += amount;
-        emit Credited(account, token, orderId, amount);
-    }
-
     function _fee(uint256 amount, uint16 bps) private pure returns (uint256) {
         return amount * bps / BPS;
     }
 
-    function _pullExact(IERC20 token, uint256 amount) private {
-        uint256 balanceBefore = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = token.balanceOf(address(this)) - balanceBefore;
-        if (received != amount) revert TransferAmountMismatch(amount, received);
-    }
-
-    /// @dev Every ETH payout goes to msg.sender, who asked for it (pull payments).
-    function _sendEth(uint256 amount) private {
-        // Callers zeroed msg.sender's credit (withdraw) or checked it is a Completed order's partner (withdrawPayment).
-        // slither-disable-next-line arbitrary-send-eth — recipient is msg.sender, entitled as checked by the caller
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert EthTransferFailed(msg.sender, amount);
-    }
-
-    function _attestationDigest(Attestation calldata att) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    ATTESTATION_TYPEHASH,
-                    att.orderId,
-                    att.inspector,
-                    att.reportCid,
-                    att.reportHash,
-                    att.passed,
-                    att.nonce,
-                    att.deadline
-                )
-            )
-        );
+    /// @dev Who may sign attestations for `attestBySig`: inspectors.
+    function _checkSigner(address signer) internal view override {
+        _checkRole(INSPECTOR_ROLE, signer);
     }
 }

@@ -4,15 +4,14 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {SharedRoles, ZeroAddress, sendEthToCaller} from "./Common.sol";
 import {IPartnerRegistry} from "./interfaces/IPartnerRegistry.sol";
 import {Outcome, PartnerInfo, PartnerProfile} from "./Types.sol";
 
 /// @title PartnerRegistry
 /// @notice Manufacturers register with an ETH bond; certifiers vet and certify them; governance can suspend
 /// them; only the order book writes reputation. Nobody but the partner itself can move its bond.
-contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTransient {
-    /// @notice Role that suspends and reinstates partners.
-    bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
+contract PartnerRegistry is IPartnerRegistry, AccessControl, SharedRoles, ReentrancyGuardTransient {
     /// @notice Role that vets partners and grants or revokes certifications.
     bytes32 public constant CERTIFIER_ROLE = keccak256("CERTIFIER_ROLE");
 
@@ -38,9 +37,10 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
     /// @inheritdoc IPartnerRegistry
     address public immutable override orderBook;
 
-    mapping(address partner => PartnerInfo) private _partners;
+    mapping(address partner => PartnerInfo info) private _partners;
     mapping(address partner => mapping(uint32 certId => uint40 expiry)) private _certExpiry;
 
+    /// @notice Deploys the registry bound to the order book that will be deployed at `orderBook_`.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants and revokes roles).
     /// @param orderBook_ The order book, the only reputation writer. Immutable, so the registry is deployed
     /// first with the order book's precomputed CREATE address (scripts/deploy.py): no admin can re-point it,
@@ -114,8 +114,7 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
         p.bond = 0;
         p.unbondingReadyAt = 0;
         emit BondWithdrawn(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert EthTransferFailed(msg.sender, amount);
+        sendEthToCaller(amount);
     }
 
     /// @inheritdoc IPartnerRegistry
@@ -170,14 +169,14 @@ contract PartnerRegistry is IPartnerRegistry, AccessControl, ReentrancyGuardTran
         // is out of reach, and a checked revert here would block settlement.
         unchecked {
             if (outcome == Outcome.CompletedOnTime) {
-                p.completed += 1;
-                p.onTime += 1;
+                ++p.completed;
+                ++p.onTime;
             } else if (outcome == Outcome.CompletedLate) {
-                p.completed += 1;
+                ++p.completed;
             } else if (outcome == Outcome.FailedQa) {
-                p.failedQa += 1;
+                ++p.failedQa;
             } else {
-                p.disputesLost += 1;
+                ++p.disputesLost;
             }
         }
     }

@@ -4,6 +4,8 @@ pragma solidity ^0.8.28;
 /// @notice Lifecycle of an escrowed order. Terminal states: Paid, Resolved, Refunded, Cancelled.
 /// @dev Open → Claimed → Awarded → (InProduction →) Shipped → Completed → Paid, with Shipped → Disputed →
 /// Resolved, timeouts to Refunded and Open → Cancelled. See contracts/README.md for the full table.
+/// Order matters: Awarded..Disputed (the statuses inspectors may attest in) stay contiguous, because
+/// OrderBook `_requireAttestable` checks that range.
 enum OrderStatus {
     None,
     Open,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IAttestationVerifier} from "./IAttestationVerifier.sol";
+import {IPullPayments} from "./IPullPayments.sol";
 import {Attestation, Order, OrderDocs, OrderSpec, OrderTerms, RecordKind, RefundReason} from "../Types.sol";
 
 /// @title Escrowed manufacturing orders with an on-chain provenance hash chain.
@@ -11,7 +13,9 @@ import {Attestation, Order, OrderDocs, OrderSpec, OrderTerms, RecordKind, Refund
 /// head' = keccak256(abi.encode(prevHead, kind, actor, evidence, time)), starting from bytes32(0). Each
 /// event documents its kind and evidence; it carries `prevHead` (except `OrderPosted`, whose prevHead is 0)
 /// and `time`, so an auditor recomputes the chain from logs alone and compares it with `hashOrder`.
-interface IOrderBook {
+/// Credits and withdrawals: `IPullPayments`; signed attestations: `IAttestationVerifier`; `ZeroAddress` and
+/// `EthTransferFailed`: contracts/Common.sol.
+interface IOrderBook is IPullPayments, IAttestationVerifier {
     /// @notice An order was posted and its price escrowed. Record: Posted, actor buyer,
     /// evidence keccak256(abi.encode(terms)), prevHead 0.
     event OrderPosted(
@@ -100,10 +104,6 @@ interface IOrderBook {
     event PaymentWithdrawn(
         uint256 indexed orderId, address indexed partner, uint256 amount, uint256 bond, bytes32 prevHead, uint40 time
     );
-    /// @notice `amount` of `token` (address(0) = ETH) became withdrawable by `account` through `withdraw`.
-    event Credited(address indexed account, address indexed token, uint256 indexed orderId, uint256 amount);
-    /// @notice `account` withdrew its credited balance of `token`.
-    event CreditWithdrawn(address indexed account, address indexed token, uint256 amount);
     /// @notice Governance allowed or disallowed an ERC-20 for new orders.
     event TokenAllowed(address indexed token, bool allowed);
     /// @notice Governance changed the protocol fee for new orders.
@@ -171,22 +171,10 @@ interface IOrderBook {
     error FeeMismatch(uint16 expected, uint16 actual);
     /// @notice Thrown when the payment token is not allow-listed.
     error TokenNotAllowed(address token);
-    /// @notice Thrown when a token transfer moved other than the price (fee-on-transfer tokens are rejected).
-    error TransferAmountMismatch(uint256 expected, uint256 received);
     /// @notice Thrown when the arbitrator's buyer share exceeds the price.
     error ShareExceedsPrice(uint96 share, uint96 price);
     /// @notice Thrown when setting a fee above `MAX_FEE_BPS`.
     error FeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
-    /// @notice Thrown when an address argument is zero.
-    error ZeroAddress();
-    /// @notice Thrown when withdrawing a zero credit.
-    error NothingToWithdraw(address account, address token);
-    /// @notice Thrown when sending ETH to the caller fails.
-    error EthTransferFailed(address to, uint256 amount);
-    /// @notice Thrown when relaying a signed attestation after its deadline.
-    error SignatureExpired(uint256 deadline);
-    /// @notice Thrown when an attestation signature is not the inspector's.
-    error InvalidSignature(address inspector);
 
     /// @notice Posts an order and escrows its price (msg.value for ETH, else transferFrom the buyer).
     /// @param terms Order terms; `buyer` must be the caller, `feeBps` the current fee, and `specHash`
@@ -298,10 +286,6 @@ interface IOrderBook {
     /// @param order Its current value.
     function withdrawPayment(uint256 orderId, Order calldata order) external;
 
-    /// @notice Pays the caller its whole credited balance of `token` (address(0) = ETH).
-    /// @param token The asset.
-    function withdraw(address token) external;
-
     /// @notice Allows or disallows an ERC-20 for new orders (existing orders are unaffected). Governance only.
     /// @param token The token.
     /// @param allowed Whether new orders may use it.
@@ -329,12 +313,6 @@ interface IOrderBook {
     /// @return The recipient.
     function feeRecipient() external view returns (address);
 
-    /// @notice Credited balance withdrawable by `account` in `token`.
-    /// @param account The account.
-    /// @param token The asset (address(0) = ETH).
-    /// @return Amount.
-    function credits(address account, address token) external view returns (uint256);
-
     /// @notice Whether new orders may use `token`.
     /// @param token The token.
     /// @return True if allow-listed.
@@ -356,9 +334,4 @@ interface IOrderBook {
         external
         pure
         returns (bytes32);
-
-    /// @notice EIP-712 digest an inspector signs for `att`.
-    /// @param att The attestation.
-    /// @return The digest.
-    function attestationDigest(Attestation calldata att) external view returns (bytes32);
 }

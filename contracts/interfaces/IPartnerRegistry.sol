@@ -6,6 +6,7 @@ import {Outcome, PartnerInfo, PartnerProfile} from "../Types.sol";
 /// @title Partner registry: manufacturers, their bonds, vetting, certifications and reputation.
 /// @notice Certification history is replayable per block from `CertificationGranted` /
 /// `CertificationRevoked`; `isCertified` answers for the current block.
+/// @dev `ZeroAddress` and `EthTransferFailed` are declared in contracts/Common.sol.
 interface IPartnerRegistry {
     /// @notice Emitted when a manufacturer registers (or re-registers after withdrawing its bond).
     event PartnerRegistered(address indexed partner, PartnerProfile profile, bytes encryptionKey, uint256 bond);
@@ -65,10 +66,6 @@ interface IPartnerRegistry {
     error CertificationNotActive(address partner, uint32 certId);
     /// @notice Thrown when a reputation write does not come from the order book.
     error NotOrderBook(address caller);
-    /// @notice Thrown when an address argument is zero.
-    error ZeroAddress();
-    /// @notice Thrown when sending ETH to the caller fails.
-    error EthTransferFailed(address to, uint256 amount);
 
     /// @notice Registers the caller as a manufacturer with an ETH bond of at least `minBond()`.
     /// @param profile Capabilities, materials, region, capacity hint and profile document CID.

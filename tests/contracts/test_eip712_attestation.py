@@ -193,6 +193,27 @@ def test_attest_reverts_with_OrderNotInProgress(orders, maker, makers):
         orders.call(t, "attest", cid("qa"), cid("qa-sha"), True, sender=maker)
 
 
+# OrderBook checks attestability as a range of OrderStatus; this pins the set it must mean, whatever the
+# enum order: inspectors attest from award until settlement.
+@pytest.mark.parametrize("status", [Status.OPEN, Status.CLAIMED, Status.AWARDED, Status.IN_PRODUCTION, Status.SHIPPED,
+                                    Status.DISPUTED, Status.COMPLETED, Status.PAID, Status.CANCELLED])
+def test_attest_by_inspector_is_accepted_exactly_from_award_until_settlement(orders, maker, inspector, makers,
+                                                                             status):
+    t = orders.to_status(Status.COMPLETED if status == Status.PAID else
+                         Status.OPEN if status == Status.CANCELLED else status, maker)
+    if status == Status.PAID:
+        orders.call(t, "withdrawPayment", sender=maker)
+    elif status == Status.CANCELLED:
+        orders.call(t, "cancel", sender=orders.buyer)
+    assert t.status == status
+    if status in (Status.AWARDED, Status.IN_PRODUCTION, Status.SHIPPED, Status.DISPUTED):
+        tx = orders.call(t, "attest", cid("qa"), cid("qa-sha"), True, sender=inspector)
+        assert tx.events["QualityAttested"]["attester"] == inspector
+    else:
+        with brownie.reverts(err("OrderNotAttestable", t.order_id)):
+            orders.call(t, "attest", cid("qa"), cid("qa-sha"), True, sender=inspector)
+
+
 def test_attest_reverts_with_OrderNotAttestable(orders, maker, inspector, makers, chain):
     t = orders.to_status(Status.CLAIMED, maker)
     with brownie.reverts(err("OrderNotAttestable", t.order_id)):

@@ -1,6 +1,6 @@
 # fabmesh: every target bootstraps what it needs on first use and reuses it after.
 #   make demo   run the local multi-organization network end to end
-#   make test   compile, static analysis, contract tests, pynode tests
+#   make test   compile, solhint, static analysis, contract tests, pynode tests
 #   make deploy ARGS="--rpc-url URL --keystore FILE --password-file FILE ..."   deploy to any chain
 #   make abi    refresh the ABIs shipped in the package from the compiled contracts
 #   make lint-py   ruff and mypy over the Python code (not yet part of make test)
@@ -33,7 +33,7 @@ SOLC_STAMP := $(TOOLS)/solc-v$(SOLC_VERSION).registered
 BUILD_STAMP := build/.compiled
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help bootstrap compile abi deploy test test-contracts test-pynode slither lint-py demo gas bench soak lock clean
+.PHONY: help bootstrap compile abi deploy test test-contracts test-pynode slither lint-sol lint-py demo gas bench soak lock clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -95,6 +95,11 @@ deploy: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP)
 slither: $(BUILD_STAMP)
 	tools/slither.sh
 
+# solhint over contracts/ (rules in .solhint.json; contracts/test/ is in .solhintignore); any warning fails.
+# --disc: no update check over the network.
+lint-sol: $(NPM_STAMP)
+	solhint --disc --noPoster --max-warnings 0 'contracts/**/*.sol'
+
 # Rules and strictness live in pyproject.toml. Every noqa names its rule and says why after it.
 lint-py: $(VENV_STAMP)
 	ruff check .
@@ -109,7 +114,7 @@ test-contracts: $(BUILD_STAMP)
 test-pynode: bootstrap $(BUILD_STAMP)
 	pytest -p no:pytest-brownie tests/pynode
 
-test: bootstrap $(BUILD_STAMP) slither test-contracts test-pynode
+test: bootstrap $(BUILD_STAMP) lint-sol slither test-contracts test-pynode
 
 demo: bootstrap $(BUILD_STAMP)
 	python -m pynode.dev.demo

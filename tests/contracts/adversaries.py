@@ -2,9 +2,9 @@
 partners through their `execute(target, data)` (ReentrantAttacker, EthRejecter), encoded custom errors as
 they appear in revert data, and the ledger check that the book holds exactly what it owes."""
 
-from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, X25519_KEY, cid, now, profile
 from eth_abi import encode
 
+from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, X25519_KEY, cid, now, profile
 from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, keccak, make_docs, make_spec, make_terms
 
 REENTRANT_CALL = "ReentrancyGuardReentrantCall()"

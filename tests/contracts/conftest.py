@@ -68,6 +68,10 @@ def cid(label) -> bytes:
     return keccak(str(label).encode())
 
 
+SIGNER_KEY = "0x" + "42" * 32  # the EIP-712 signing inspector's key
+# Default documents of the Orders helper (module constants: a call in a default argument reads as per-call).
+ENVELOPE, QA_REPORT, EVIDENCE = cid("envelope"), cid("qa-report"), cid("evidence")
+
 _ANVIL: list[Anvil] = []
 
 
@@ -181,6 +185,14 @@ def registry(deployment):
     return deployment[0]
 
 
+@pytest.fixture
+def signer(book, admin, accounts):
+    """An inspector that only signs (never sends a transaction)."""
+    account = accounts.add(SIGNER_KEY)
+    book.grantRole(book.INSPECTOR_ROLE(), account, {"from": admin})
+    return account
+
+
 @pytest.fixture(scope="module")
 def book(deployment):
     return deployment[1]
@@ -265,16 +277,16 @@ class Orders:
     def claim(self, tracker, partner):
         return self.call(tracker, "claim", tracker.spec, sender=partner, value=tracker.terms[3])
 
-    def award(self, tracker, envelope=cid("envelope")):
+    def award(self, tracker, envelope=ENVELOPE):
         return self.call(tracker, "award", envelope, sender=tracker.terms[0])
 
-    def ship(self, tracker, report=cid("qa-report")):
+    def ship(self, tracker, report=QA_REPORT):
         return self.call(tracker, "ship", report, cid("qa-report-sha256"), sender=tracker.state[1])
 
     def confirm(self, tracker):
         return self.call(tracker, "confirm", sender=tracker.terms[0])
 
-    def dispute(self, tracker, evidence=cid("evidence")):
+    def dispute(self, tracker, evidence=EVIDENCE):
         return self.call(tracker, "dispute", evidence, sender=tracker.terms[0])
 
     def to_status(self, status, partner, **post_kwargs):

@@ -9,8 +9,8 @@ order must hash to the stored commitment, bit for bit.
 import brownie
 import pytest
 from brownie import chain
-from conftest import CLAIM_BOND, DAY, PRICE, cid, err, now
 
+from conftest import CLAIM_BOND, DAY, PRICE, cid, err, now
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Status, make_spec, spec_hash
 
 ISO_9001 = CERT["ISO_9001"]

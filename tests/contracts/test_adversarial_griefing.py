@@ -6,14 +6,15 @@ gas of every other user's operation exactly unchanged. The one loop in the produ
 most four certification ids packed in a uint128.
 """
 
+import itertools
 import re
 from pathlib import Path
 
 import brownie
-from adversaries import order_inputs
 from brownie import accounts, chain
-from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, UNBONDING_DELAY, X25519_KEY, Orders, cid, err, now, profile
 
+from adversaries import order_inputs
+from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, UNBONDING_DELAY, X25519_KEY, Orders, cid, err, now, profile
 from pynode.chain.orders import CERT, ZERO_ADDRESS, OrderTracker, Status
 
 HOUR = 3600
@@ -97,7 +98,7 @@ def flood(book, registry, certifier, admin, buyers=3, per_buyer=50, claimed=20, 
             tracker = OrderTracker(tx.return_value)
             tracker.apply_tx(tx)
             dust.append((attacker, tracker))
-    for attacker, tracker in dust[:claimed]:
+    for _attacker, tracker in dust[:claimed]:
         book.claim(tracker.order_id, tracker.order, tracker.spec, {"from": sybil})
     for attacker, tracker in dust[claimed:claimed + cancelled]:
         book.cancel(tracker.order_id, tracker.order, {"from": attacker})
@@ -158,7 +159,7 @@ def test_claim_gas_is_bounded_by_four_certifications(orders, register_partner, m
     for k in range(5):
         t = orders.post(cert_ids=ids[:k])
         gas.append(execution_gas(orders.claim(t, maker)))
-    steps = [b - a for a, b in zip(gas, gas[1:])]
+    steps = [b - a for a, b in itertools.pairwise(gas)]
     assert len(set(steps)) == 1 and 2_100 < steps[0] < 2_400, steps
 
 

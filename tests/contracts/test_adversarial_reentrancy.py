@@ -10,6 +10,8 @@ strands its own credit: the buyer's refund and everyone else's withdrawals are p
 
 import brownie
 import pytest
+from brownie import CallbackERC20, EthRejecter, ReentrantAttacker, chain, web3
+
 from adversaries import (
     REENTRANT_CALL,
     ContractAccount,
@@ -19,9 +21,7 @@ from adversaries import (
     order_inputs,
     reentries,
 )
-from brownie import CallbackERC20, EthRejecter, ReentrantAttacker, chain, web3
 from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, UNBONDING_DELAY, cid, err, now
-
 from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, RecordKind, Status, next_head, terms_hash
 
 GUARD = error_data(REENTRANT_CALL)
@@ -134,7 +134,7 @@ def test_withdraw_reentry_reverts_with_ReentrancyGuardReentrantCall(book, attack
     if target == "withdraw":
         arm(attacker, book, "withdraw", ZERO_ADDRESS)
     else:
-        terms, state = cancelled.order
+        terms, _state = cancelled.order
         arm(attacker, book, "post", terms, cancelled.spec, cancelled.docs, value=PRICE)
 
     tx = attacker.send(book, "withdraw", ZERO_ADDRESS)

@@ -9,11 +9,11 @@ field altered; a high-s (malleated) twin; and a relayer racing another relayer.
 
 import brownie
 import pytest
-from conftest import DAY, DISPUTE_TIMEOUT, MIN_BOND, UNBONDING_DELAY, X25519_KEY, Orders, cid, err, profile
-from test_eip712_attestation import attestation, sign, signer  # noqa: F401 - `signer` is a fixture
 
+from conftest import DAY, DISPUTE_TIMEOUT, MIN_BOND, UNBONDING_DELAY, X25519_KEY, Orders, cid, err, profile
 from pynode.chain.orders import Status
 from scripts.brownie_deploy import deploy_contracts, grant_roles
+from test_eip712_attestation import attestation, sign
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 

@@ -9,10 +9,10 @@ it was, payable once the token works again. Other tokens and ETH keep paying out
 
 import brownie
 import pytest
-from adversaries import allow_listed, assert_book_holds
 from brownie import FalseReturningERC20, FeeSwitchERC20, RevertingERC20
-from conftest import CLAIM_BOND, DAY, PRICE, cid, err
 
+from adversaries import allow_listed, assert_book_holds
+from conftest import CLAIM_BOND, DAY, PRICE, cid, err
 from pynode.chain.orders import ZERO_ADDRESS, Status
 
 
@@ -92,7 +92,7 @@ def test_post_cannot_spend_another_buyers_allowance(book, orders, buyer, strange
     terms, _ = victim.order
     with brownie.reverts(err("BuyerNotSender", buyer)):
         book.post(terms, victim.spec, victim.docs, {"from": stranger})
-    own = (str(stranger),) + tuple(terms[1:])
+    own = (str(stranger), *terms[1:])
     with brownie.reverts(err("ERC20InsufficientAllowance", book, 0, PRICE)):
         book.post(own, victim.spec, victim.docs, {"from": stranger})
     assert token.balanceOf(buyer) == 10 * PRICE and book.orderCount() == victim.order_id

@@ -2,14 +2,13 @@
 
 import brownie
 import pytest
-from brownie import OrderBook, accounts, chain
-from conftest import DAY, DISPUTE_TIMEOUT, cid, err, now
+from brownie import OrderBook, chain
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from conftest import DAY, DISPUTE_TIMEOUT, SIGNER_KEY, cid, err, now
 from pynode.chain.orders import RecordKind, Status, next_head, report_evidence
 
-SIGNER_KEY = "0x" + "42" * 32
 ATTESTATION_TYPES = {
     "Attestation": [
         {"name": "orderId", "type": "uint256"},
@@ -21,14 +20,6 @@ ATTESTATION_TYPES = {
         {"name": "deadline", "type": "uint256"},
     ]
 }
-
-
-@pytest.fixture
-def signer(book, admin):
-    """An inspector that only signs (never sends a transaction)."""
-    account = accounts.add(SIGNER_KEY)
-    book.grantRole(book.INSPECTOR_ROLE(), account, {"from": admin})
-    return account
 
 
 def attestation(order_id, inspector, nonce=0, passed=True, deadline=None):
@@ -100,7 +91,7 @@ def test_attestBySig_reverts_with_InvalidSignature_for_other_order(book, orders,
     second = orders.to_status(Status.SHIPPED, maker)
     att = attestation(first.order_id, signer)
     signature = sign(att, book)
-    moved = (second.order_id,) + att[1:]
+    moved = (second.order_id, *att[1:])
     with brownie.reverts(err("InvalidSignature", signer)):
         book.attestBySig(second.order, moved, signature, {"from": stranger})
 

@@ -3,8 +3,8 @@
 import brownie
 import pytest
 from brownie import EthRejecter, OrderBook
-from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, X25519_KEY, cid, err, now, profile
 
+from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, X25519_KEY, cid, err, now, profile
 from pynode.chain.orders import (
     CERT,
     MATERIAL,
@@ -102,14 +102,14 @@ def test_post_reverts_with_ZeroInspectionWindow(book, buyer):
 
 
 def test_post_reverts_with_DocsHashMismatch(book, buyer):
-    terms, spec, docs = fresh_terms(buyer)
+    terms, spec, _docs = fresh_terms(buyer)
     other = make_docs(100)
     with brownie.reverts(err("DocsHashMismatch", docs_hash(other), spec[4])):
         book.post(terms, spec, other, {"from": buyer, "value": PRICE})
 
 
 def test_post_reverts_with_SpecHashMismatch(book, buyer):
-    terms, spec, docs = fresh_terms(buyer)
+    terms, _spec, docs = fresh_terms(buyer)
     other = make_spec(docs, processes=PROCESS["SLA"])
     with brownie.reverts(err("SpecHashMismatch", spec_hash(other), terms[8])):
         book.post(terms, other, docs, {"from": buyer, "value": PRICE})
@@ -168,7 +168,7 @@ def test_cancel_reverts_with_OrderMismatch(book, orders, buyer):
     t = orders.post()
     with brownie.reverts(err("OrderMismatch", 2)):
         book.cancel(2, t.order, {"from": buyer})
-    tampered = (t.terms[:2] + (PRICE * 10,) + t.terms[3:], t.state)
+    tampered = ((*t.terms[:2], PRICE * 10, *t.terms[3:]), t.state)
     with brownie.reverts(err("OrderMismatch", t.order_id)):
         book.cancel(t.order_id, tampered, {"from": buyer})
 

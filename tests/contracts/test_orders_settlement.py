@@ -2,8 +2,8 @@
 
 import brownie
 import pytest
-from conftest import CLAIM_BOND, DAY, DISPUTE_TIMEOUT, PRICE, cid, err
 
+from conftest import CLAIM_BOND, DAY, DISPUTE_TIMEOUT, PRICE, cid, err
 from pynode.chain.orders import ZERO_ADDRESS, Status
 from pynode.protocol.types import RefundReason
 

@@ -1,6 +1,7 @@
 import brownie
 import pytest
 from brownie import EthRejecter, PartnerRegistry, chain
+
 from conftest import (
     CAPS,
     DAY,
@@ -14,7 +15,6 @@ from conftest import (
     now,
     profile,
 )
-
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, keccak
 
 REGISTERED, VETTED, SUSPENDED, UNBONDING = 1, 2, 4, 8

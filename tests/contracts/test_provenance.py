@@ -3,10 +3,10 @@ stored commitment; serial batches are Merkle roots in the chain; tampering with 
 
 import pytest
 from brownie import web3
-from conftest import DAY, cid
 from eth_abi import encode
 from eth_utils import event_abi_to_log_topic, keccak
 
+from conftest import DAY, cid
 from pynode.chain.orders import ORDER_EVENTS, OrderTracker, RecordKind, Status, order_hash
 
 
@@ -85,8 +85,9 @@ def test_audit_records_carry_kinds_actors_and_times(book, busy_book, maker, insp
     trackers = audit(book, fetch_order_events(book))
     first = trackers[min(trackers)]
     kinds = [r[0] for r in first.records]
-    assert kinds == [RecordKind.POSTED, RecordKind.CLAIMED, RecordKind.AWARDED, RecordKind.PRODUCTION_STARTED, RecordKind.SERIALS_RECORDED,
-                     RecordKind.QUALITY_ATTESTED, RecordKind.SHIPPED, RecordKind.QUALITY_ATTESTED, RecordKind.DISPUTED, RecordKind.RESOLVED]
+    assert kinds == [RecordKind.POSTED, RecordKind.CLAIMED, RecordKind.AWARDED, RecordKind.PRODUCTION_STARTED,
+                     RecordKind.SERIALS_RECORDED, RecordKind.QUALITY_ATTESTED, RecordKind.SHIPPED,
+                     RecordKind.QUALITY_ATTESTED, RecordKind.DISPUTED, RecordKind.RESOLVED]
     actors = {r[0]: r[1] for r in first.records}
     assert actors[RecordKind.CLAIMED] == maker and actors[RecordKind.RESOLVED] == arbitrator
     assert first.records[7][1] == inspector

@@ -6,13 +6,14 @@ FABMESH_SM_EXAMPLES / FABMESH_SM_STEPS; the test fails if fewer than FABMESH_SM_
 
 import os
 from collections import Counter
+from typing import ClassVar
 
 import brownie
 import hypothesis
 from brownie import TestERC20, chain
 from brownie.test import strategy
-from conftest import DAY, MIN_BOND, X25519_KEY, cid, profile
 
+from conftest import DAY, MIN_BOND, X25519_KEY, cid, profile
 from pynode.chain.orders import (
     ORDER_EVENTS,
     ZERO_ADDRESS,
@@ -65,13 +66,13 @@ class Model:
 
 class StateMachine:
     checks = 0
-    reached = Counter()  # (from, to) transitions seen over all runs
+    reached: ClassVar[Counter] = Counter()  # (from, to) transitions seen over all runs
     st_i = strategy("uint8")
     st_bool = strategy("bool")
     st_price = strategy("uint256", min_value=1, max_value=10**18)
     st_bond = strategy("uint256", max_value=10**17)
 
-    def __init__(cls, book, registry, token, accounts, roles):
+    def __init__(cls, book, registry, token, accounts, roles):  # noqa: N805 - brownie runs it once on the class
         cls.book, cls.registry, cls.token = book, registry, token
         cls.buyers = roles["buyers"]
         cls.partners = roles["partners"]  # maker, maker2 (bonded, vetted); stranger (unregistered)
@@ -388,4 +389,4 @@ def test_order_book_state_machine(state_machine, book, registry, admin, buyer, a
     print(f"state machine: {steps_run} steps in {examples} runs")
     for (src, dst), count in sorted(StateMachine.reached.items()):
         print(f"  {src.name:>13} -> {dst.name:<13} {count}")
-    assert steps_run >= int(os.environ.get("FABMESH_SM_MIN_STEPS", 2000))
+    assert steps_run >= int(os.environ.get("FABMESH_SM_MIN_STEPS", "2000"))

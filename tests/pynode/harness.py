@@ -7,6 +7,7 @@ finds them), writes node.toml files, posts orders as a buyer, and runs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -148,12 +149,10 @@ class Repeating:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
-            try:
+            with contextlib.suppress(Exception):  # see the class docstring
                 self.action()
-            except Exception:  # noqa: BLE001 - see the class docstring
-                pass
 
-    def __enter__(self) -> "Repeating":
+    def __enter__(self) -> Repeating:
         self._thread.start()
         return self
 
@@ -165,7 +164,7 @@ class Repeating:
 class Miner(Repeating):
     """Mines an empty block every ``interval_s`` (on top of automine) so confirmations keep coming."""
 
-    def __init__(self, rpc, interval_s: float = 0.3) -> None:  # noqa: ANN001 - Anvil.rpc
+    def __init__(self, rpc, interval_s: float = 0.3) -> None:
         super().__init__(lambda: rpc("evm_mine"), interval_s, "miner")
 
 
@@ -202,12 +201,12 @@ class NodeProcess:
         if not self.running():
             raise RuntimeError(f"node exited during start-up: {self.log_tail()}")
 
-    def start(self) -> "NodeProcess":
+    def start(self) -> NodeProcess:
         self.starts += 1
         self._connected_before = self._count("connected")
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
-        self.proc = subprocess.Popen(node_command(self.home.config_path, log_level=self.log_level), stdout=log, stderr=log,
-                                     stdin=subprocess.DEVNULL, env=self.env, cwd=self.home.root)
+        self.proc = subprocess.Popen(node_command(self.home.config_path, log_level=self.log_level),
+                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=self.env, cwd=self.home.root)
         log.close()
         return self
 
@@ -268,7 +267,7 @@ class FlakyProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def up(self) -> "FlakyProxy":
+    def up(self) -> FlakyProxy:
         listener, self._held = self._held, None
         listener.listen(64)
         self._listener = listener
@@ -276,7 +275,7 @@ class FlakyProxy:
         self._thread.start()
         return self
 
-    def _accept(self, listener) -> None:  # noqa: ANN001
+    def _accept(self, listener) -> None:
         import socket
 
         while True:
@@ -298,7 +297,7 @@ class FlakyProxy:
                 threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
 
     @staticmethod
-    def _pipe(src, dst) -> None:  # noqa: ANN001
+    def _pipe(src, dst) -> None:
         import socket
 
         try:
@@ -307,19 +306,15 @@ class FlakyProxy:
         except OSError:
             pass
         for sock in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def down(self) -> None:
         import socket
 
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() (close alone does not)
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
             self._held = self._bound(self.port)  # at once: the port stays ours while down
@@ -328,10 +323,8 @@ class FlakyProxy:
         with self._lock:
             conns, self._conns = self._conns, []
         for sock in conns:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def close(self) -> None:

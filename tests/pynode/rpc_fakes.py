@@ -41,7 +41,7 @@ class RecordingTransport(BaseAdapter):
             return answer
         return 200, {}, {"jsonrpc": "2.0", "id": body.get("id"), **answer}
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # noqa: ARG002
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         payload = json.loads(request.body)
         if isinstance(payload, list):
             answers = [self._answer(entry) for entry in payload]
@@ -128,7 +128,8 @@ LOG_REFUSALS: dict[str, tuple[Any, str, int | None]] = {
     "ankr": ({"error": {"code": -32602, "message": "maximum [from, to] blocks distance: 10000"}}, "RangeTooLarge",
              10000),
     "tenderly": ({"error": {"code": -32602, "message": "invalid params", "data": {
-        "error_id": "4ed94073-0317-4648-a167-107fba5f44b3", "payload": "range 9009594 is bigger than range limit 2000"}}},
+        "error_id": "4ed94073-0317-4648-a167-107fba5f44b3",
+        "payload": "range 9009594 is bigger than range limit 2000"}}},
         "RangeTooLarge", 2000),
     "erigon_range": ({"error": {"code": -32602, "message": "query block range exceeds server limit, narrow your "
                                                            "filter: 5"}}, "RangeTooLarge", 5),

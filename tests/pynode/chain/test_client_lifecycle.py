@@ -7,12 +7,12 @@ chain usable by the next (no time travel, no dependence on a fresh chain).
 from __future__ import annotations
 
 import pytest
-from support import BOND, PRICE, post_order
 from eth_utils import keccak
 
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import CERT, Status
 from pynode.chain.tx import TxReverted
+from support import BOND, PRICE, post_order
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,8 @@ def test_reverts_are_decoded_before_sending(chain, dev_accounts, maker_ready):
     tracker = chain.book.load_order(order_id, chain.from_block)
     nonce = chain.w3.eth.get_transaction_count(dev_accounts["stranger"].address)
     stranger = dev_accounts["stranger"]
-    with pytest.raises(TxReverted, match=rf"claim order {order_id} reverted: NotRegistered\(partner={stranger.address}\)"):
+    refused = rf"claim order {order_id} reverted: NotRegistered\(partner={stranger.address}\)"
+    with pytest.raises(TxReverted, match=refused):
         chain.send(stranger, chain.book.claim(tracker))
     assert chain.w3.eth.get_transaction_count(dev_accounts["stranger"].address) == nonce  # nothing was sent
 

@@ -78,7 +78,7 @@ def depth_events(node: NodeProcess) -> int:
 class Lines:
     """A child's stream, read line by line in the background."""
 
-    def __init__(self, stream) -> None:  # noqa: ANN001
+    def __init__(self, stream) -> None:
         self.lines: list[str] = []
         self._thread = threading.Thread(target=lambda: self.lines.extend(iter(stream.readline, "")), daemon=True)
         self._thread.start()
@@ -120,7 +120,7 @@ def test_a_cli_write_reports_success_only_three_blocks_deep(chain, anvil, kubo, 
                  interval=0.05, what="0/3")
         for done, eta in ((1, 24), (2, 12)):
             slow_chain()
-            wait_for(lambda: stderr.has(f"waiting for confirmations: {done}/3 (block {block}, ~{eta} s)"),  # noqa: B023
+            wait_for(lambda: stderr.has(f"waiting for confirmations: {done}/3 (block {block}, ~{eta} s)"),  # noqa: B023 - wait_for calls it within this iteration
                      timeout=30, interval=0.05, what=f"{done}/3")
         time.sleep(1.5)  # more than a poll: the command is still waiting, having reported nothing
         assert proc.poll() is None and stdout.lines == [], stderr.lines
@@ -161,7 +161,7 @@ def test_the_daemon_claims_an_order_only_three_blocks_deep(chain, anvil, kubo, d
             if depth:
                 slow_chain()
             head = posted + depth
-            wait_for(lambda: len([e for e in events(node, "cycle") if e["head"] == head]) >= 3,  # noqa: B023
+            wait_for(lambda: len([e for e in events(node, "cycle") if e["head"] == head]) >= 3,  # noqa: B023 - wait_for calls it within this iteration
                      timeout=60, interval=0.05, what=f"three node cycles with the post {depth} deep")
             assert not events(node, "tx_sent") and not events(node, "job_state"), node.log_tail()
             assert not pending(chain, maker.account.address)
@@ -174,7 +174,7 @@ def test_the_daemon_claims_an_order_only_three_blocks_deep(chain, anvil, kubo, d
         assert awaiting_metric(port) == 1.0
         for done in range(1, DEPTH + 1):
             slow_chain()
-            wait_for(lambda: depth_events(node) > done, timeout=60, interval=0.05,  # noqa: B023
+            wait_for(lambda: depth_events(node) > done, timeout=60, interval=0.05,  # noqa: B023 - wait_for calls it within this iteration
                      what=f"claim {done} deep")
         confirmed = wait_for(lambda: events(node, "tx_confirmed"), timeout=60, interval=0.05, what="claim 3 deep")
         assert awaiting_metric(port) == 0.0
@@ -218,7 +218,7 @@ def test_the_watcher_awards_a_claim_only_three_blocks_deep(chain, anvil, kubo, d
     wait_for(lambda: pending(chain, buyer.account.address), timeout=60, interval=0.05, what="the award")
     award_block = slow_chain()
     for done in range(1, DEPTH + 1):
-        wait_for(lambda: len([p for p in seen if p.tx_hash]) == done, timeout=30, interval=0.05,  # noqa: B023
+        wait_for(lambda: len([p for p in seen if p.tx_hash]) == done, timeout=30, interval=0.05,  # noqa: B023 - wait_for calls it within this iteration
                  what=f"the award {done - 1} deep")
         assert cycle.is_alive()  # the award is not done before its 3rd block on top
         slow_chain()
@@ -254,7 +254,7 @@ def test_a_transaction_reorged_out_before_its_depth_is_sent_again_and_counted_in
     wait_for(lambda: pending(chain, account.address), timeout=30, interval=0.05, what="the re-signed registration")
     again = slow_chain()
     for done in range(1, DEPTH + 1):
-        wait_for(lambda: len(seen) == 2 + done, timeout=30, interval=0.05, what=f"{done - 1}/3 again")  # noqa: B023
+        wait_for(lambda: len(seen) == 2 + done, timeout=30, interval=0.05, what=f"{done - 1}/3 again")  # noqa: B023 - wait_for calls it within this iteration
         assert worker.is_alive()
         slow_chain()
     worker.join(timeout=30)

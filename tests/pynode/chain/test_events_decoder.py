@@ -186,7 +186,7 @@ def test_indexed_reference_types_are_topic_hashes() -> None:
 def test_unknown_events_raise_in_decode_and_are_skipped_in_decode_all(decoder: EventDecoder) -> None:
     simple = make_log(EVENTS["Simple"], {"id": 1, "who": OTHER, "head": b"\0" * 32, "time": 1, "ok": True})
     other_contract = {**simple, "address": OTHER.lower()}
-    unknown_topic = {**simple, "topics": ["0x" + "ee" * 32] + simple["topics"][1:]}
+    unknown_topic = {**simple, "topics": ["0x" + "ee" * 32, *simple["topics"][1:]]}
     no_topics = {**simple, "topics": []}
     no_address = {k: v for k, v in simple.items() if k != "address"}
     for raw in (other_contract, unknown_topic, no_topics, no_address):

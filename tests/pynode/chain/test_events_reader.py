@@ -8,12 +8,12 @@ read a real anvil.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from rpc_fakes import LOG_REFUSALS, RATE_LIMITS, fake_web3
 
 from pynode.chain.contracts import OrderBook, PartnerRegistry
 from pynode.chain.deployment import ContractInfo
@@ -23,6 +23,7 @@ from pynode.chain.orders import ORDER_EVENTS
 from pynode.chain.reorg import DeepReorg, find_fork
 from pynode.chain.rpc import connect
 from pynode.core.errors import RateLimited, ResultTooLarge, TransientError
+from rpc_fakes import LOG_REFUSALS, RATE_LIMITS, fake_web3
 
 ROOT = Path(__file__).resolve().parents[3]
 SOLC = ROOT / ".tools" / "solcx"
@@ -40,7 +41,7 @@ def fake_log(block: int, index: int, address: str = ADDRESS, block_hash: str | N
 class ProviderChain:
     """A chain of blocks 0..head whose eth_getLogs refuses spans wider than ``max_blocks`` with ``refusal``."""
 
-    def __init__(self, head: int = 100, max_blocks: int = 10**9, refusal=None, logs: dict | None = None,  # noqa: ANN001
+    def __init__(self, head: int = 100, max_blocks: int = 10**9, refusal=None, logs: dict | None = None,
                  limited_every: int = 0) -> None:
         self.head, self.max_blocks = head, max_blocks
         self.refusal = refusal if refusal is not None else LOG_REFUSALS["infura_result_cap"][0]
@@ -48,7 +49,7 @@ class ProviderChain:
         self.limited_every = limited_every
         self.count = 0
 
-    def __call__(self, method: str, params: list):  # noqa: ANN204
+    def __call__(self, method: str, params: list):
         self.count += 1
         if self.limited_every and self.count % self.limited_every == 0:
             return RATE_LIMITS["alchemy_http_429"][0]
@@ -69,12 +70,12 @@ class ProviderChain:
         return {"result": [log for b in range(start, end + 1) for log in self.logs.get(b, [])]}
 
 
-def reader_for(chain: ProviderChain, *, batch_size: int = 64, retry_timeout_s: float = 0.0):  # noqa: ANN201
+def reader_for(chain: ProviderChain, *, batch_size: int = 64, retry_timeout_s: float = 0.0):
     w3, transport = fake_web3(chain, retry_timeout_s=retry_timeout_s)
     return LogReader(w3, batch_size=batch_size), transport
 
 
-def spans(transport) -> list[tuple[int, int]]:  # noqa: ANN001
+def spans(transport) -> list[tuple[int, int]]:
     return [(int(p[0]["fromBlock"], 16), int(p[0]["toBlock"], 16)) for p in transport.methods("eth_getLogs")]
 
 
@@ -89,7 +90,7 @@ def test_real_refusals_are_halved_or_cut_to_the_named_span_then_grown_back(name:
     assert asked[0] == (0, 63) and reader.refusals >= 1
     served = [(s, e) for s, e in asked if e - s + 1 <= 10]
     assert sorted(served) == served and served[0][0] == 0 and served[-1][1] == 200  # covered once, in order
-    assert all(b[0] == a[1] + 1 for a, b in zip(served, served[1:]))
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(served))
     named = LOG_REFUSALS[name][2]
     if named is not None and named < 64:
         assert asked[1][1] - asked[1][0] + 1 == min(named, 63)  # the span the provider named, not a guess
@@ -111,7 +112,7 @@ def test_growth_after_a_result_refusal_doubles_back_to_the_batch() -> None:
     chain.max_blocks = 10**9
     calls = []
 
-    def refuse_dense(method: str, params: list):  # noqa: ANN202
+    def refuse_dense(method: str, params: list):
         if method == "eth_getLogs":
             start, end = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
             calls.append((start, end))
@@ -143,7 +144,7 @@ def test_rate_limits_never_shrink_the_range(name: str) -> None:
 
 def test_rate_limits_are_retried_in_the_provider_and_the_read_completes() -> None:
     chain = ProviderChain(head=300, limited_every=3)
-    reader, transport = reader_for(chain, retry_timeout_s=60)
+    reader, _transport = reader_for(chain, retry_timeout_s=60)
     assert len(reader.raw([ADDRESS], 0, 300)) == 602
     assert reader.w3.provider.retries > 0 and reader.refusals == 0 and reader.step == 64
 
@@ -194,11 +195,10 @@ def _calls_get_logs(tree: ast.AST) -> list[int]:
     for node in ast.walk(tree):
         if id(node) in compared:
             continue
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in (
-                "eth_getLogs", "getLogs", "get_logs"):
-            found.append(node.lineno)
-        elif isinstance(node, ast.Attribute) and node.attr in ("get_logs", "getLogs", "getPastLogs",
-                                                               "create_filter", "get_filter_logs"):
+        named = isinstance(node, ast.Constant) and node.value in ("eth_getLogs", "getLogs", "get_logs")
+        called = isinstance(node, ast.Attribute) and node.attr in (
+            "get_logs", "getLogs", "getPastLogs", "create_filter", "get_filter_logs")
+        if named or called:
             found.append(node.lineno)
     return found
 
@@ -283,7 +283,7 @@ def compile_emitter() -> tuple[list, str]:
 
 
 @pytest.fixture(scope="module")
-def emitter(anvil):  # noqa: ANN001 - the session anvil fixture
+def emitter(anvil):
     w3 = connect(anvil.rpc_url)
     abi, bytecode = compile_emitter()
     sender = w3.eth.accounts[0]
@@ -291,13 +291,13 @@ def emitter(anvil):  # noqa: ANN001 - the session anvil fixture
     return SimpleNamespace(w3=w3, abi=abi, sender=sender, contract=w3.eth.contract(receipt.contractAddress, abi=abi))
 
 
-def emit(emitter, start: int, n: int) -> int:  # noqa: ANN001
+def emit(emitter, start: int, n: int) -> int:
     tx = emitter.contract.functions.emitMany(start, n).transact({"from": emitter.sender})
     return emitter.w3.eth.wait_for_transaction_receipt(tx).blockNumber
 
 
 @pytest.mark.integration
-def test_bounded_ranges_cover_everything_in_order(emitter) -> None:  # noqa: ANN001
+def test_bounded_ranges_cover_everything_in_order(emitter) -> None:
     first = emitter.w3.eth.block_number + 1
     blocks = [emit(emitter, 100 * k, 3) for k in range(7)]  # one block each (automine)
     reader = LogReader(emitter.w3, batch_size=3)
@@ -321,7 +321,7 @@ def test_bounded_ranges_cover_everything_in_order(emitter) -> None:  # noqa: ANN
 
 
 @pytest.mark.integration
-def test_reorg_detection_finds_the_common_ancestor(emitter, anvil) -> None:  # noqa: ANN001
+def test_reorg_detection_finds_the_common_ancestor(emitter, anvil) -> None:
     w3 = emitter.w3
     emit(emitter, 1, 1)
     ancestor = w3.eth.block_number

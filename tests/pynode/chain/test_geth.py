@@ -2,8 +2,8 @@
 
 The order tests are test_client_lifecycle.py's own, imported so they run here a
 second time with this module's `chain` (geth) in place of the session's anvil
-one; `fabmesh check` and `fabmesh node run` run as programs. geth seals a block every second (--dev.period 1), charges a real EIP-1559
-base fee and has no anvil_*/evm_* methods, so neither snapshots nor time
+one; `fabmesh check` and `fabmesh node run` run as programs. geth seals a block every second
+(--dev.period 1), charges a real EIP-1559 base fee and has no anvil_*/evm_* methods, so neither snapshots nor time
 travel: the chain, the deployment and the registered maker are shared by the
 tests of this module, and whatever needs evm_increaseTime or evm_mine (claim
 and delivery deadlines, dispute timeouts, unbonding, reorgs) stays anvil-only

@@ -8,13 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 from hexbytes import HexBytes
-from rpc_fakes import fake_web3
 
 from pynode.chain.heads import BlockClock
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import NonceManager, TxNotMined, TxRequest, TxSender
-from pynode.core.errors import NonceTooLow
 from pynode.core.stop import StopEvent
+from rpc_fakes import fake_web3
 
 
 class Node:

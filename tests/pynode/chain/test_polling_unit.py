@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from hexbytes import HexBytes
-from rpc_fakes import RATE_LIMITS, fake_web3
 
 from pynode.chain.confirmations import ConfirmationWaiter, Progress
 from pynode.chain.heads import LATE, MARGIN, BlockClock
@@ -16,6 +15,7 @@ from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TIP_MAX_AGE_S, TxRequest, TxReverted, TxSender
 from pynode.core.errors import RateLimited
 from pynode.core.stop import StopEvent
+from rpc_fakes import RATE_LIMITS, fake_web3
 
 
 class Clock:
@@ -105,11 +105,11 @@ class Chain:
 RECEIPT = {"blockNumber": 10, "blockHash": HexBytes(_hash(10)), "transactionHash": HexBytes("0x" + "ab" * 32)}
 
 
-def _numbers(transport) -> list:  # noqa: ANN001
+def _numbers(transport) -> list:
     return [params[0] for method, params in transport.calls if method == "eth_getBlockByNumber"]
 
 
-def _waiter(w3, confirmations: int, **kwargs) -> tuple[ConfirmationWaiter, NoWait]:  # noqa: ANN001, ANN003
+def _waiter(w3, confirmations: int, **kwargs) -> tuple[ConfirmationWaiter, NoWait]:
     stop = NoWait()
     return ConfirmationWaiter(w3, confirmations, stop=stop, poll_s=0.01, **kwargs), stop
 
@@ -159,7 +159,7 @@ def test_a_progress_line_before_a_second_head_takes_the_local_clocks_pace() -> N
     heads.saw(8)
     clock.now += 12.0
     heads.saw(9)
-    w3, transport = fake_web3(Chain([_block(10), _block(11), _block(12)], {10: _block(10)}))
+    w3, _transport = fake_web3(Chain([_block(10), _block(11), _block(12)], {10: _block(10)}))
     seen: list[Progress] = []
     waiter, _ = _waiter(w3, 2, on_progress=seen.append, clock=heads)
     assert waiter.wait(RECEIPT, deadline=float("inf")) is True
@@ -189,7 +189,7 @@ NOPE = {"error": {"code": 3, "message": "execution reverted", "data": "0x08c379a
     "20".rjust(64, "0") + "4".rjust(64, "0") + b"nope".hex().ljust(64, "0"))}}
 
 
-def _on(method_name: str, reply: dict):  # noqa: ANN202
+def _on(method_name: str, reply: dict):
     def handler(method: str, params: list) -> dict:
         if method == "eth_chainId":
             return {"result": "0x1"}
@@ -199,11 +199,11 @@ def _on(method_name: str, reply: dict):  # noqa: ANN202
 
 
 def test_the_gas_estimate_is_the_simulation_a_revert_decoded_as_eth_calls() -> None:
-    w3, transport = fake_web3(_on("eth_estimateGas", NOPE))
-    with pytest.raises(TxReverted, match="claim order 1 reverted: .*nope"):
+    w3, _transport = fake_web3(_on("eth_estimateGas", NOPE))
+    with pytest.raises(TxReverted, match=r"claim order 1 reverted: .*nope"):
         TxSender(w3, _Account(), RevertDecoder()).estimate(REQUEST)
     w3, _ = fake_web3(_on("eth_call", NOPE))
-    with pytest.raises(TxReverted, match="claim order 1 reverted: .*nope"):
+    with pytest.raises(TxReverted, match=r"claim order 1 reverted: .*nope"):
         TxSender(w3, _Account(), RevertDecoder()).simulate(REQUEST)
     w3, _ = fake_web3(_on("eth_estimateGas", {"result": hex(100_000)}))
     assert TxSender(w3, _Account(), RevertDecoder()).estimate(REQUEST) == 120_000  # with the margin
@@ -301,12 +301,12 @@ class _Book:
         self.reads.append(("load", block, expected))
         return ("order", block)
 
-    def logs(self, *args, **kwargs) -> list:  # noqa: ANN002, ANN003
+    def logs(self, *args, **kwargs) -> list:
         self.reads.append(("logs",))
         return []
 
 
-def _chain(book: _Book, on_progress=None):  # noqa: ANN001, ANN202
+def _chain(book: _Book, on_progress=None):
     from types import SimpleNamespace
 
     from pynode.chain.client import Chain

@@ -6,14 +6,13 @@ import random
 
 import pytest
 import requests
-from rpc_fakes import LOG_REFUSALS, RATE_LIMITS, FakeTime, fake_web3, http
 from web3.exceptions import ContractLogicError, Web3RPCError
 
-from pynode.chain.rpc import allowed_span, parse_retry_after
-from pynode.chain.tx import TxReverted, TxRequest, TxSender
 from pynode.chain.revert import RevertDecoder
-from pynode.core.backoff import Backoff
+from pynode.chain.rpc import allowed_span, parse_retry_after
+from pynode.chain.tx import TxRequest, TxReverted, TxSender
 from pynode.core import errors
+from pynode.core.backoff import Backoff
 from pynode.core.errors import (
     Kind,
     ProviderUnavailable,
@@ -23,21 +22,22 @@ from pynode.core.errors import (
     RpcRejected,
     classify,
 )
+from rpc_fakes import LOG_REFUSALS, RATE_LIMITS, FakeTime, fake_web3, http
 
 LOGS = [{"fromBlock": "0x0", "toBlock": "0x10", "address": ["0x" + "11" * 20]}]
 
 
-def answering(*answers):  # noqa: ANN002, ANN201 - one answer per request, the last one repeated
+def answering(*answers):
     queue = list(answers)
 
-    def handler(method: str, params: list):  # noqa: ANN202
+    def handler(method: str, params: list):
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
     return handler
 
 
-def on_call(reply):  # noqa: ANN001, ANN201 - `reply` for eth_call, an ordinary chain id (web3 asks it first)
-    def handler(method: str, params: list):  # noqa: ANN202
+def on_call(reply):
+    def handler(method: str, params: list):
         return {"result": "0x1"} if method == "eth_chainId" else reply
 
     return handler
@@ -90,7 +90,7 @@ def test_a_retry_after_longer_than_the_window_gives_up_at_once() -> None:
     clock = FakeTime()
     w3, transport = fake_web3(answering(http(429, headers={"Retry-After": "120"})), retry_timeout_s=60, time=clock)
     with pytest.raises(RateLimited) as caught:
-        w3.eth.chain_id  # noqa: B018
+        w3.eth.chain_id  # noqa: B018 - reading the property sends the request
     assert caught.value.retry_after == 120 and len(transport.calls) == 1 and clock.sleeps == []
 
 
@@ -106,7 +106,7 @@ def test_a_retry_after_longer_than_the_window_gives_up_at_once() -> None:
     (http(401, {"code": -32600, "message": "invalid project id"}), RpcRejected),
     (http(403), RpcRejected),
 ])
-def test_outages_are_transient_and_bad_credentials_fatal(answer, expected) -> None:  # noqa: ANN001
+def test_outages_are_transient_and_bad_credentials_fatal(answer, expected) -> None:
     w3, _ = fake_web3(answering(answer))
     with pytest.raises(expected):
         w3.eth.get_balance("0x" + "11" * 20)
@@ -118,7 +118,7 @@ def test_outages_are_transient_and_bad_credentials_fatal(answer, expected) -> No
     (requests.ReadTimeout("read timed out"), "timed out"),
 ])
 def test_transport_failures_are_provider_unavailable(failure: Exception, words: str) -> None:
-    def handler(method: str, params: list):  # noqa: ANN202
+    def handler(method: str, params: list):
         raise failure
 
     w3, _ = fake_web3(handler)
@@ -210,7 +210,7 @@ def test_a_throttled_entry_makes_the_whole_batch_retry() -> None:
     ("x", {"from": "0x0", "to": "0x9"}, 10),
     ("block range too high", None, None),
 ])
-def test_allowed_span(message: str, data, span) -> None:  # noqa: ANN001
+def test_allowed_span(message: str, data, span) -> None:
     assert allowed_span(message, data) == span
 
 

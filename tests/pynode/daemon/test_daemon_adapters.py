@@ -105,7 +105,7 @@ def test_simulated_rejects_a_bad_spec_and_a_missing_design(tmp_path: Path) -> No
 # --- hot folder --------------------------------------------------------------
 
 @pytest.fixture
-def hot(tmp_path: Path):  # noqa: ANN201
+def hot(tmp_path: Path):
     (tmp_path / "inbox").mkdir()
     (tmp_path / "outbox").mkdir()
     clock = Clock()
@@ -165,7 +165,7 @@ def test_hotfolder_waits_for_a_fresh_result_to_settle(hot: HotfolderAdapter, tmp
 def test_hotfolder_times_out_and_reports_unmounted_shares(hot: HotfolderAdapter, tmp_path: Path) -> None:
     hot.submit(make_job(tmp_path, 3))
     hot.clock.now += 3601  # type: ignore[attr-defined]
-    with pytest.raises(ProductionFailed, match="no result.json"):
+    with pytest.raises(ProductionFailed, match=r"no result\.json"):
         hot.poll(3)
     hot.settings.outbox.rmdir()
     with pytest.raises(TransientError, match="not there"):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from pynode.core.errors import InputError
 from pynode.daemon.adapters import HotfolderSettings, SimulatedSettings
 from pynode.daemon.config import NodeConfig
-from pynode.core.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "pynode" / "daemon" / "node.example.toml"
 
@@ -89,7 +89,8 @@ def test_addresses_are_checksummed(tmp_path: Path) -> None:
     ("[policy]\nmin_price_wei = -5", "node.toml: policy.min_price_wei: Input should be greater than"),
     ("[policy]\ntokens = ['0x12']", "node.toml: policy.tokens.0: Value error, '0x12' is not a 0x address"),
     ("[policy]\nmax_concurrent_jobs = 0", "node.toml: policy.max_concurrent_jobs"),
-    ("[production]\nadapter = 'robot'", "node.toml: production: unknown adapter 'robot': choose simulated or hotfolder"),
+    ("[production]\nadapter = 'robot'",
+     "node.toml: production: unknown adapter 'robot': choose simulated or hotfolder"),
     ("[production]\nadapter = 'simulated'\ndefect_rate = 1.5", "node.toml: production.defect_rate: Input should be"),
     ("[production]\nadapter = 'hotfolder'\ninbox = 'in'", "node.toml: production.outbox: Field required"),
     ("confirmations = ", "node.toml: invalid TOML"),
@@ -108,5 +109,5 @@ def test_a_bad_environment_value_is_named_with_its_variable(tmp_path: Path, monk
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="nope.toml: config file not found"):
+    with pytest.raises(InputError, match=r"nope\.toml: config file not found"):
         NodeConfig.load(tmp_path / "nope.toml")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from pynode.daemon.store import SCHEMA_VERSION, ActionStatus, JobState, Store
 from pynode.core.errors import FatalError, InputError
+from pynode.daemon.store import SCHEMA_VERSION, ActionStatus, JobState, Store
 
 
 @pytest.fixture
-def store(tmp_path: Path):  # noqa: ANN201
+def store(tmp_path: Path):
     with Store(tmp_path / "node.sqlite") as opened:
         yield opened
 
@@ -47,10 +47,9 @@ def test_foreign_sqlite_and_garbage_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_reopening_keeps_everything(tmp_path: Path) -> None:
-    with Store(tmp_path / "db") as first:
-        with first.transaction():
-            first.upsert_job(7, JobState.SEEN, {"price": 10**30, "cid": b"\x01\x02"}, block=5)
-            first.advance(5, {5: "0xaa"})
+    with Store(tmp_path / "db") as first, first.transaction():
+        first.upsert_job(7, JobState.SEEN, {"price": 10**30, "cid": b"\x01\x02"}, block=5)
+        first.advance(5, {5: "0xaa"})
     with Store(tmp_path / "db") as second:
         assert second.last_processed() == 5 and second.known_blocks() == {5: "0xaa"}
         job = second.get_job(7)
@@ -89,12 +88,11 @@ def test_rewind_drops_hashes_lowers_checkpoints_and_flags_jobs(store: Store) -> 
 def test_a_failed_transaction_changes_nothing(store: Store) -> None:
     store.upsert_job(1, JobState.SEEN, {"n": 0})
     store.advance(1)
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.upsert_job(1, JobState.CLAIMING, {"n": 1}, block=2)
-            with store.transaction():  # nested joins the outer one
-                store.advance(2, {2: "0x02"})
-            raise RuntimeError("crash while applying")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.upsert_job(1, JobState.CLAIMING, {"n": 1}, block=2)
+        with store.transaction():  # nested joins the outer one
+            store.advance(2, {2: "0x02"})
+        raise RuntimeError("crash while applying")
     job = store.get_job(1)
     assert job is not None and job.state is JobState.SEEN and job.order == {"n": 0}
     assert store.last_processed() == 1 and store.known_blocks() == {}

@@ -9,8 +9,7 @@ import pytest
 from eth_account import Account
 
 from pynode.chain.tx import TxReverted
-from pynode.core.errors import FatalError, InputError, IpfsUnavailable, ProviderUnavailable, RateLimited, \
-    ResultTooLarge
+from pynode.core.errors import FatalError, InputError, IpfsUnavailable, ProviderUnavailable, RateLimited, ResultTooLarge
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.node import Identity, Node
 from pynode.daemon.store import JobState
@@ -24,7 +23,7 @@ def node(tmp_path: Path):
     node.close()
 
 
-def seen_job(node: Node, order_id: int = 7):  # noqa: ANN201
+def seen_job(node: Node, order_id: int = 7):
     return node.store.upsert_job(order_id, JobState.SEEN, {"buyer": "0x" + "11" * 20})
 
 
@@ -61,7 +60,7 @@ def test_bad_input_fails_the_job_and_fatal_stops(node: Node) -> None:
 
 
 def test_a_revert_that_keeps_coming_fails_the_job_at_last(node: Node) -> None:
-    job = seen_job(node, 8)
+    seen_job(node, 8)
     for _ in range(25):
         node._job_error(node.store.get_job(8), TxReverted("claim order 8", "OrderNotOpen(orderId=8)"))
     assert node.store.get_job(8).state is JobState.FAILED

@@ -18,7 +18,8 @@ BUYER = "0x" + "33" * 20
 TERMS = {"buyer": BUYER, "token": "0x" + "00" * 20, "price": 10, "claimBond": 0, "claimDeadline": 2_000,
          "deliveryDeadline": 3_000, "inspectionWindow": 60, "feeBps": 0, "specHash": b"\x05" * 32}
 SPEC = {"reservedFor": "0x" + "00" * 20, "processes": 1, "materials": 1, "certIds": 0, "docsHash": b"\x06" * 32}
-DOCS = {"designCid": b"\x07" * 32, "designSha256": b"\x08" * 32, "specCid": b"\x09" * 32, "region": b"u33" + b"\x00" * 5}
+DOCS = {"designCid": b"\x07" * 32, "designSha256": b"\x08" * 32, "specCid": b"\x09" * 32,
+        "region": b"u33" + b"\x00" * 5}
 
 
 def _posted(order_id: int) -> SimpleNamespace:

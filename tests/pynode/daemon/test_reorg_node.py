@@ -74,7 +74,8 @@ def test_reorg_rewinds_and_reevaluates_without_double_processing(chain, anvil, k
 
         # the reorg: back to the fork point, a different and longer branch without either claim
         anvil.rpc("evm_revert", fork_point)
-        chain.send(dev_accounts["stranger"], TxRequest(dev_accounts["auditor"].address, b"", "transfer", 1))  # new hashes
+        # new hashes
+        chain.send(dev_accounts["stranger"], TxRequest(dev_accounts["auditor"].address, b"", "transfer", 1))
         mine(anvil, 8)
         assert claims(chain, ours) == [] and claims(chain, theirs) == []
         assert _gone(chain, old_claim)  # the node's claim tx is not on the surviving branch

@@ -225,7 +225,8 @@ def test_unreachable_node_and_bad_admin_are_one_line(tmp_path, keystore, held_po
     path, password_file, _ = keystore
     for args, exit_code in ((["--admin", "0x1234"], 2), ([], 1)):
         result = subprocess.run([sys.executable, str(CHECKOUT / "scripts" / "deploy.py"), "--rpc-url",
-                                 f"http://127.0.0.1:{held_port}", "--keystore", str(path), "--password-file", str(password_file),
+                                 f"http://127.0.0.1:{held_port}", "--keystore", str(path),
+                                 "--password-file", str(password_file),
                                  "--deployments-dir", str(tmp_path / "d"), *args],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == exit_code, result.stderr

@@ -14,12 +14,13 @@ pytestmark = pytest.mark.integration
 
 
 def test_demo_scenario_outcomes(tmp_path):
-    console = Console(file=open(tmp_path / "demo.txt", "w"), width=140)
+    console = Console(file=open(tmp_path / "demo.txt", "w"), width=140)  # noqa: SIM115 - written until the test ends
     with Scenario(tmp_path / "demo", console) as scenario:
         result = scenario.run()
         chain = scenario.chain
         accounts = scenario.accounts
-        orders = {name: chain.book.load_order(order_id, chain.from_block) for name, order_id in result["orders"].items()}
+        orders = {name: chain.book.load_order(order_id, chain.from_block)
+                  for name, order_id in result["orders"].items()}
         shop = {s.org: accounts[s.account].address for s in SHOPS}
 
         assert {name: t.status for name, t in orders.items()} == {

@@ -172,7 +172,7 @@ duration_s = 0
     assert [p["address"] for p in json.loads(fabmesh("--json", "partner", "list").stdout)] == [maker.account.address]
     assert order_id in [o["order_id"] for o in json.loads(fabmesh("--json", "order", "list").stdout)]
     node = fabmesh("node", "run", "-c", str(maker.root / "node.toml"), "--once")
-    assert '"event":"claimed","order_id":%d' % order_id in node.stdout + node.stderr  # the daemon acted
+    assert f'"event":"claimed","order_id":{order_id:d}' in node.stdout + node.stderr  # the daemon acted
     (order,) = [o for o in json.loads(fabmesh("--json", "order", "list").stdout) if o["order_id"] == order_id]
     assert order["status"] == "CLAIMED" and order["partner"] == maker.account.address
     audit = json.loads(fabmesh("--json", "audit", "all").stdout)

@@ -28,7 +28,7 @@ SPEC = {"process": "cnc-milling", "material": "AlMg3", "quantity": 2,
                        "bore_d": {"nominal": 10.0, "plus": 0.02, "minus": 0.01, "unit": "mm"}}}
 
 
-def report_for(result: ProductionResult, spec: dict = SPEC):  # noqa: ANN201
+def report_for(result: ProductionResult, spec: dict = SPEC):
     return build_report(result, spec, order_id=2**70, chain_id=31337, contract=CONTRACT.lower(), partner=PARTNER,
                         started_at=1_700_000_000.7, finished_at=1_700_000_100, created_at=1_700_000_200)
 
@@ -83,7 +83,8 @@ def test_verdict_needs_the_adapter_and_every_check() -> None:
     assert not failed_by_shop.passed and all(c.within for c in failed_by_shop.checks)
     unmeasured = report_for(ProductionResult(passed=True, measurements={"length": 120.0}))
     assert not unmeasured.passed
-    assert [(c.name, c.measured, c.within) for c in unmeasured.checks][0] == ("bore_d", None, False)
+    first = unmeasured.checks[0]
+    assert (first.name, first.measured, first.within) == ("bore_d", None, False)
     out = report_for(ProductionResult(passed=True, measurements={"length": 120.2, "bore_d": 10.0}))
     assert not out.passed
     for report in (failed_by_shop, unmeasured, out):
@@ -93,7 +94,7 @@ def test_verdict_needs_the_adapter_and_every_check() -> None:
 def test_build_rejects_non_finite_measurements_and_bad_specs() -> None:
     with pytest.raises(InputError, match="bore_d is not a finite number"):
         report_for(ProductionResult(passed=True, measurements={"bore_d": float("inf")}))
-    with pytest.raises(InputError, match="spec: tolerances.length.plus"):
+    with pytest.raises(InputError, match=r"spec: tolerances\.length\.plus"):
         report_for(ProductionResult(passed=True, measurements={}),
                    {**SPEC, "tolerances": {"length": {"nominal": 1, "plus": -1, "minus": 0, "unit": "mm"}}})
 

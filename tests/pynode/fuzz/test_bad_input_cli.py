@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from eth_account import Account
 
 from harness import NodeHome, write_config
 from pynode.chain.client import Chain

@@ -268,7 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as providers serve it (web3 reuses its connections)
     engine: ProviderRulesEngine
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:  # http.server's naming
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         reply = self.engine.handle(body, self.path.strip("/") or "-")
         self.send_response(reply.status)
@@ -314,7 +314,7 @@ class ProviderProxy:
     def url(self, client: str = "") -> str:
         return f"http://{LOOPBACK}:{self._server.server_address[1]}/{client}"
 
-    def start(self) -> "ProviderProxy":
+    def start(self) -> ProviderProxy:
         self._thread.start()
         return self
 
@@ -323,7 +323,7 @@ class ProviderProxy:
         self._server.server_close()
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> "ProviderProxy":
+    def __enter__(self) -> ProviderProxy:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_account import Account
-from provider_proxy import REFUSALS, Counts, ProviderProxy, ProviderRules
 
+from provider_proxy import REFUSALS, Counts, ProviderProxy, ProviderRules
 from pynode.chain.client import Chain
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import Status
@@ -141,7 +141,7 @@ class ProviderRun:
 
     # ---------------------------------------------------------------- phases
 
-    def start(self) -> "ProviderRun":
+    def start(self) -> ProviderRun:
         with ExitStack() as stack:
             stack.enter_context(self.net)
             self.deploy_block = self.observer().from_block
@@ -157,7 +157,7 @@ class ProviderRun:
             process.stop(timeout=20.0)
         self._stack.close()
 
-    def __enter__(self) -> "ProviderRun":
+    def __enter__(self) -> ProviderRun:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

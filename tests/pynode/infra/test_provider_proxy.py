@@ -6,8 +6,8 @@ import json
 
 import pytest
 import requests
-from provider_proxy import REFUSALS, ProviderProxy, ProviderRules, ProviderRulesEngine, TokenBucket
 
+from provider_proxy import REFUSALS, ProviderProxy, ProviderRules, ProviderRulesEngine, TokenBucket
 from pynode.dev.net import post_json
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from provider_proxy import REFUSALS, ProviderProxy, ProviderRules
 from provider_run import LIFECYCLE_CLIENTS, ProviderRun
-
 from pynode.chain.orders import RecordKind, Status
 
 pytestmark = pytest.mark.integration
@@ -39,8 +39,9 @@ def test_orders_complete_end_to_end_through_the_provider(run):
         tracker = chain.book.load_order(order_id, result.deploy_block)
         kinds = [RecordKind(k) for k, *_ in tracker.records]
         assert tracker.status == Status.PAID and tracker.state[1] == maker
-        assert kinds == [RecordKind.POSTED, RecordKind.CLAIMED, RecordKind.AWARDED, RecordKind.PRODUCTION_STARTED, RecordKind.QUALITY_ATTESTED,
-                         RecordKind.SHIPPED, RecordKind.CONFIRMED, RecordKind.PAYMENT_WITHDRAWN]
+        assert kinds == [RecordKind.POSTED, RecordKind.CLAIMED, RecordKind.AWARDED, RecordKind.PRODUCTION_STARTED,
+                         RecordKind.QUALITY_ATTESTED, RecordKind.SHIPPED, RecordKind.CONFIRMED,
+                         RecordKind.PAYMENT_WITHDRAWN]
     # every process and command was the provider's client, and none used a node-operator method
     counts = result.lifecycle
     assert set(counts.by_client()) >= set(LIFECYCLE_CLIENTS)
@@ -62,7 +63,7 @@ def test_every_cli_read_succeeds_through_the_provider(run):
     assert reads["audit all"]["verdict"] == "VERIFIED"
     assert reads["withdraw"] == {"payments": [], "credits": []}
     epcis = json.loads((scenario.workdir / f"order-{result.orders[0]}.jsonld").read_text())
-    assert [e["bizStep"] for e in epcis["epcisBody"]["eventList"]][0] == "commissioning"
+    assert epcis["epcisBody"]["eventList"][0]["bizStep"] == "commissioning"
     assert not [m for m in result.read_counts.by_method() if m.startswith(("anvil_", "evm_", "hardhat_"))]
 
 

@@ -222,7 +222,8 @@ def design_ciphertexts(blobs: Iterable[bytes]) -> set[bytes]:
 
 
 def open_hpke(document: bytes, keypair: HpkeKeyPair) -> bytes | None:
-    """The content key if ``keypair`` opens the envelope, skipping open_envelope's recipient checks (a modified client)."""
+    """The content key if ``keypair`` opens the envelope, skipping open_envelope's recipient checks (a modified
+    client)."""
     parsed = parse_envelope(document)
     try:
         return hpke.open(keypair, parsed.enc, parsed.ciphertext, hpke_info(document))
@@ -281,7 +282,7 @@ def assert_design_stays_secret(net: Net, org: str, order_ids: list[int], extra_c
         context = parse_envelope(document).context
         mine = OrderContext(context.chain_id, context.contract, context.order_id, partner.address,
                             context.design_sha256)
-        with pytest.raises(WrongRecipient, match=f"envelope is for partner 0x[0-9a-fA-F]{{40}}, this node is "):
+        with pytest.raises(WrongRecipient, match=r"envelope is for partner 0x[0-9a-fA-F]{40}, this node is "):
             open_envelope(document, keypairs[0], mine)
     assert steal(loot, keypairs, guesses=windows(loot)) == []
     assert leaked_plaintext(net.design.read_bytes(), loot) == []
@@ -334,7 +335,7 @@ def test_partner_suspended_after_its_claim_is_refused_the_award_and_cannot_decry
     claim(net.partner("maker2"), posted.order_id)
     net.suspend("maker2", dev_accounts["admin"])
 
-    with pytest.raises(InputError, match="no longer qualifies.*PartnerIsSuspended"):
+    with pytest.raises(InputError, match=r"no longer qualifies.*PartnerIsSuspended"):
         net.buyer.award(posted.order_id, net.homes["maker2"].account.address, net.buyer_keypair)
 
     assert net.chain.book.load_order(posted.order_id, net.chain.from_block).status == Status.CLAIMED

@@ -1,4 +1,5 @@
-"""The posted-block index: a fresh command reads an order from its post on, and a bad file costs nothing but requests."""
+"""The posted-block index: a fresh command reads an order from its post on, and a bad file costs nothing but
+requests."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_a_post_not_where_the_index_says_is_read_from_the_deployment(monkeypatch
     book._posted_at = {5: 900}
     spans: list[int] = []
 
-    def logs(events, topic, *, from_block: int, to_block: int):  # noqa: ANN001, ANN202
+    def logs(events, topic, *, from_block: int, to_block: int):
         spans.append(from_block)
         posted = SimpleNamespace(event="OrderPosted", block_number=850)
         return [posted] if from_block <= 850 else []

@@ -45,7 +45,7 @@ class Book:
         tracker.apply("OrderPosted", _posted(7, BUYER).args)
         self.commitment = order_hash(tracker.order)
 
-    def logs(self, events, *topics, from_block: int, to_block: int):  # noqa: ANN001, ANN002, ANN201
+    def logs(self, events, *topics, from_block: int, to_block: int):
         self.queries.append((events, from_block, to_block))
         assert not topics and "OrderPosted" in events and "OrderClaimed" in events  # one query for all
         if from_block <= 50 <= to_block:
@@ -59,7 +59,7 @@ class Book:
         self.hash_reads.append(block)
         return self.commitment
 
-    def load_order(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def load_order(self, *args, **kwargs):
         raise AssertionError("built from the scanned events: never read whole here")
 
     def note_posted(self, order_id: int, block: int) -> None:
@@ -96,7 +96,7 @@ def test_a_failed_step_is_retried_next_cycle_even_without_a_new_block() -> None:
     assert chain.book.hash_reads == [99]
 
 
-def test_the_periodic_refresh_compares_with_the_chain_again(monkeypatch) -> None:  # noqa: ANN001
+def test_the_periodic_refresh_compares_with_the_chain_again(monkeypatch) -> None:
     clock = [1000.0]
     monkeypatch.setattr(watch.time, "monotonic", lambda: clock[0])
     watcher, chain = _watcher()

@@ -41,7 +41,7 @@ class Chain:
     _senders_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def connect(cls, settings: Settings) -> "Chain":
+    def connect(cls, settings: Settings) -> Chain:
         """Connects and checks that the endpoint is the chain the deployment is for."""
         w3 = connect(settings.rpc_url, retry_timeout_s=settings.retry_timeout)
         deployment = load_deployment(chain_id(w3), settings.deployments, settings.artifacts)

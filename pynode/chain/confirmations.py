@@ -17,6 +17,7 @@ from typing import Any
 
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.types import BlockData
 
 from pynode.chain.heads import BlockClock
 from pynode.core.errors import TransientError
@@ -68,7 +69,7 @@ class Progress:
         eta = "" if self.remaining_s is None else f", ~{self.remaining_s:.0f} s"
         return f"waiting for confirmations: {self.confirmations}/{self.required} (block {self.block}{eta})"
 
-    def fields(self) -> dict:
+    def fields(self) -> dict[str, Any]:
         """For a JSON log event."""
         eta = None if self.remaining_s is None else round(self.remaining_s, 1)
         return {"block": self.block, "head": self.head, "confirmations": self.confirmations,
@@ -104,10 +105,10 @@ class ConfirmationWaiter:
         self.on_progress = on_progress
         self.clock = clock or BlockClock(min_s=poll_s)
 
-    def _block(self, number: int) -> dict:
+    def _block(self, number: int) -> BlockData:
         return self.w3.eth.get_block(number)
 
-    def wait(self, receipt: dict, deadline: float, head: Mapping[str, Any] | None = None) -> bool:
+    def wait(self, receipt: Mapping[str, Any], deadline: float, head: Mapping[str, Any] | None = None) -> bool:
         """True once the receipt is confirmed; False if its block left the canonical chain (look again).
 
         ``head``: the head block the caller just read (it serves the first look). Raises NotConfirmed at
@@ -126,28 +127,28 @@ class ConfirmationWaiter:
             if head_block is None or int(head_block["number"]) < number:
                 head_block = self.w3.eth.get_block("latest")
                 self.clock.saw(int(head_block["number"]), head_block)
-            head = int(head_block["number"])
+            height = int(head_block["number"])
             if head_block["hash"] != seen:
                 seen = head_block["hash"]
-                if head < number:
+                if height < number:
                     return False  # the chain got shorter than the receipt's block: reorged out
-                if head == number:
+                if height == number:
                     held = HexBytes(head_block["hash"])
-                elif head == number + 1:
+                elif height == number + 1:
                     held = HexBytes(head_block["parentHash"])
                 else:
                     held = None
-                progress = Progress(number, head, self.confirmations, None, tx)
+                progress = Progress(number, height, self.confirmations, None, tx)
                 if held is None and progress.done:
                     held = HexBytes(self._block(number)["hash"])  # the check that decides
                 if held is not None and held != want:
                     return False  # another block holds that height now: reorged out
                 if self.on_progress is not None:
                     # the pace by the chain's clock between heads seen here, else by the local clock: no extra read
-                    stamp = (head, int(head_block["timestamp"]))
+                    stamp = (height, int(head_block["timestamp"]))
                     first = first or stamp
                     pace = block_time(first, stamp) or self.clock.block_s
-                    progress = Progress(number, head, self.confirmations, pace, tx)
+                    progress = Progress(number, height, self.confirmations, pace, tx)
                     self.on_progress(progress)
                 if progress.done:
                     return True

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
@@ -20,7 +21,6 @@ from pynode.chain.events.reader import LogReader, TopicFilter
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError, InputError
-
 
 LOG_INDEX_RETRIES = 4
 
@@ -43,7 +43,7 @@ class _Wrapper:
         self.info = info
         self.reader = reader or LogReader(w3)
         self.address = info.address
-        self.contract: Contract = w3.eth.contract(address=info.address, abi=info.abi)
+        self.contract: Contract = w3.eth.contract(address=cast(ChecksumAddress, info.address), abi=info.abi)
         self.decoder = EventDecoder({info.address: info.abi})
         self._topics = {item["name"]: event_topic(item) for item in info.abi if item.get("type") == "event"}
 
@@ -61,7 +61,7 @@ class _Wrapper:
         return keccak(text=name)
 
     def has_role(self, role_name: str, account: str, block: int | str = "latest") -> bool:
-        return self.call("hasRole", self.role(role_name), account, block=block)
+        return bool(self.call("hasRole", self.role(role_name), account, block=block))
 
     def grant_role(self, role_name: str, account: str) -> TxRequest:
         return self.request(f"grant {role_name}", "grantRole", self.role(role_name), account)
@@ -139,13 +139,13 @@ class PartnerRegistry(_Wrapper):
                            region_text(region), capacity, bytes(profile_cid), bytes(key_hash))
 
     def min_bond(self) -> int:
-        return self.call("minBond")
+        return int(self.call("minBond"))
 
     def unbonding_delay(self) -> int:
-        return self.call("unbondingDelay")
+        return int(self.call("unbondingDelay"))
 
     def certification_expiry(self, partner: str, cert_id: int, block: int | str = "latest") -> int:
-        return self.call("certificationExpiry", partner, cert_id, block=block)
+        return int(self.call("certificationExpiry", partner, cert_id, block=block))
 
     def encryption_key(self, partner: str, from_block: int, info: PartnerInfo | None = None) -> bytes:
         """The partner's current HPKE public key: the newest key event whose hash matches the registry's
@@ -163,10 +163,10 @@ class PartnerRegistry(_Wrapper):
         raise InputError(f"{partner} has no registered encryption key (is it a registered partner?)")
 
     # writes
-    def register(self, profile: tuple, encryption_key: bytes, bond: int) -> TxRequest:
+    def register(self, profile: tuple[Any, ...], encryption_key: bytes, bond: int) -> TxRequest:
         return self.request("register", "register", profile, encryption_key, value=bond)
 
-    def update_profile(self, profile: tuple) -> TxRequest:
+    def update_profile(self, profile: tuple[Any, ...]) -> TxRequest:
         return self.request("update profile", "updateProfile", profile)
 
     def rotate_encryption_key(self, encryption_key: bytes) -> TxRequest:
@@ -204,19 +204,19 @@ class OrderBook(_Wrapper):
         return bytes(self.call("orderHash", order_id, block=block))
 
     def order_count(self, block: int | str = "latest") -> int:
-        return self.call("orderCount", block=block)
+        return int(self.call("orderCount", block=block))
 
     def fee_bps(self) -> int:
-        return self.call("feeBps")
+        return int(self.call("feeBps"))
 
     def credits(self, account: str, token: str = ZERO_ADDRESS, block: int | str = "latest") -> int:
-        return self.call("credits", account, token, block=block)
+        return int(self.call("credits", account, token, block=block))
 
     def token_allowed(self, token: str) -> bool:
-        return self.call("tokenAllowed", token)
+        return bool(self.call("tokenAllowed", token))
 
     def dispute_timeout(self) -> int:
-        return self.call("disputeTimeout")
+        return int(self.call("disputeTimeout"))
 
     def note_posted(self, order_id: int, block: int) -> None:
         """Remembers where the order's events start, so its reads span its own blocks, not the deployment's."""
@@ -274,7 +274,7 @@ class OrderBook(_Wrapper):
         return trackers
 
     # writes: every one after post passes the current Order back (see contracts/README.md)
-    def post(self, terms: tuple, spec: tuple, docs: tuple) -> TxRequest:
+    def post(self, terms: tuple[Any, ...], spec: tuple[Any, ...], docs: tuple[Any, ...]) -> TxRequest:
         value = terms[2] if to_checksum_address(terms[1]) == ZERO_ADDRESS else 0
         return self.request("post", "post", terms, spec, docs, value=value)
 
@@ -288,7 +288,7 @@ class OrderBook(_Wrapper):
         return self.request(f"attest order {t.order_id}", "attest", t.order_id, t.order, report_cid, report_hash,
                             passed)
 
-    def attest_by_sig(self, t: OrderTracker, attestation: tuple, signature: bytes) -> TxRequest:
+    def attest_by_sig(self, t: OrderTracker, attestation: tuple[Any, ...], signature: bytes) -> TxRequest:
         return self.request(f"relay attestation for order {t.order_id}", "attestBySig", t.order, attestation,
                             signature)
 

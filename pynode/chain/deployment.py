@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
@@ -32,7 +33,7 @@ MAX_BLOCK = (1 << 63) - 1
 class ContractInfo:
     name: str
     address: str
-    abi: list[dict]
+    abi: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def artifacts_dir(given: Path | None) -> Path | None:
     return given
 
 
-def load_abi(artifacts: Path | None, name: str) -> list[dict]:
+def load_abi(artifacts: Path | None, name: str) -> list[dict[str, Any]]:
     source = PACKAGED_ABI / f"{name}.json" if artifacts is None else artifacts / f"{name}.json"
     try:
         data = json.loads(source.read_text())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from pynode.chain.tx import TxRequest
@@ -23,19 +26,19 @@ ERC20_ABI = [
 class Erc20:
     def __init__(self, w3: Web3, address: str) -> None:
         self.address = address
-        self.contract = w3.eth.contract(address=address, abi=ERC20_ABI)
+        self.contract = w3.eth.contract(address=cast(ChecksumAddress, address), abi=ERC20_ABI)
 
     def decimals(self) -> int:
-        return self.contract.functions.decimals().call()
+        return int(self.contract.functions.decimals().call())
 
     def symbol(self) -> str:
-        return self.contract.functions.symbol().call()
+        return str(self.contract.functions.symbol().call())
 
     def balance_of(self, owner: str) -> int:
-        return self.contract.functions.balanceOf(owner).call()
+        return int(self.contract.functions.balanceOf(owner).call())
 
     def allowance(self, owner: str, spender: str) -> int:
-        return self.contract.functions.allowance(owner, spender).call()
+        return int(self.contract.functions.allowance(owner, spender).call())
 
     def approve(self, spender: str, amount: int) -> TxRequest:
         data = self.contract.encode_abi("approve", args=[spender, amount])

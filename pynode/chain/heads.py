@@ -94,7 +94,8 @@ class BlockClock:
             last = self._linked
             return (self.chained_since is not None and last is not None and "hash" in block
                     and self.chained_since <= int(block["number"]) <= int(last["number"])
-                    and (int(block["number"]) != int(last["number"]) or HexBytes(block["hash"]) == HexBytes(last["hash"])))
+                    and (int(block["number"]) != int(last["number"])
+                         or HexBytes(block["hash"]) == HexBytes(last["hash"])))
 
     def _continues(self, block: Mapping[str, Any]) -> bool:
         """Whether ``block`` is the last head block again or its child (lock held)."""

@@ -6,8 +6,9 @@ client that has seen all events of an order can always build the calldata and ch
 `OrderBook.orderHash(orderId)`. The provenance head is recomputed from the events alone.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
@@ -35,7 +36,7 @@ SPEC_TYPE = "(address,uint32,uint64,uint128,bytes32)"
 DOCS_TYPE = "(bytes32,bytes32,bytes32,bytes8)"
 
 
-def _b32(value) -> bytes:
+def _b32(value: Any) -> bytes:
     """HexBytes, hex strings or bytes → 32 raw bytes."""
     if isinstance(value, str):
         value = bytes.fromhex(value.removeprefix("0x"))
@@ -48,24 +49,24 @@ def pack_cert_ids(*cert_ids: int) -> int:
     return sum(cid << (32 * i) for i, cid in enumerate(cert_ids))
 
 
-def docs_hash(docs) -> bytes:
+def docs_hash(docs: Any) -> bytes:
     return keccak(encode([DOCS_TYPE], [_norm_docs(docs)]))
 
 
-def spec_hash(spec) -> bytes:
+def spec_hash(spec: Any) -> bytes:
     return keccak(encode([SPEC_TYPE], [_norm_spec(spec)]))
 
 
-def terms_hash(terms) -> bytes:
+def terms_hash(terms: Any) -> bytes:
     return keccak(encode([TERMS_TYPE], [_norm_terms(terms)]))
 
 
-def order_hash(order) -> bytes:
+def order_hash(order: Any) -> bytes:
     terms, state = order
     return keccak(encode([TERMS_TYPE, STATE_TYPE], [_norm_terms(terms), _norm_state(state)]))
 
 
-def next_head(prev_head, kind: int, actor: str, evidence, time: int) -> bytes:
+def next_head(prev_head: Any, kind: int, actor: str, evidence: Any, time: int) -> bytes:
     return keccak(
         encode(
             ["bytes32", "uint8", "address", "bytes32", "uint40"],
@@ -74,62 +75,65 @@ def next_head(prev_head, kind: int, actor: str, evidence, time: int) -> bytes:
     )
 
 
-def report_evidence(report_cid, report_hash, passed: bool) -> bytes:
+def report_evidence(report_cid: Any, report_hash: Any, passed: bool) -> bytes:
     return keccak(encode(["bytes32", "bytes32", "bool"], [_b32(report_cid), _b32(report_hash), bool(passed)]))
 
 
-def ruling_evidence(buyer_share: int, partner_lost: bool, ruling_cid) -> bytes:
+def ruling_evidence(buyer_share: int, partner_lost: bool, ruling_cid: Any) -> bytes:
     return keccak(encode(["uint96", "bool", "bytes32"], [int(buyer_share), bool(partner_lost), _b32(ruling_cid)]))
 
 
-def _as_tuple(value) -> tuple:
+def _as_tuple(value: Any) -> tuple[Any, ...]:
     """A decoded struct as a tuple: brownie gives tuples, web3 gives AttributeDicts in field order."""
     return tuple(value.values()) if isinstance(value, Mapping) else tuple(value)
 
 
-def _norm_terms(t) -> OrderTerms:
+def _norm_terms(t: Any) -> OrderTerms:
     return OrderTerms(str(t[0]), str(t[1]), int(t[2]), int(t[3]), int(t[4]), int(t[5]), int(t[6]), int(t[7]),
                       _b32(t[8]))
 
 
-def _norm_state(s) -> OrderState:
+def _norm_state(s: Any) -> OrderState:
     return OrderState(int(s[0]), str(s[1]), int(s[2]), _b32(s[3]))
 
 
-def _norm_spec(s) -> OrderSpec:
+def _norm_spec(s: Any) -> OrderSpec:
     return OrderSpec(str(s[0]), int(s[1]), int(s[2]), int(s[3]), _b32(s[4]))
 
 
-def _norm_docs(d):
+def _norm_docs(d: Any) -> OrderDocs:
     region = d[3]
     if isinstance(region, str):
         region = bytes.fromhex(region.removeprefix("0x")) if region.startswith("0x") else region.encode()
     return OrderDocs(_b32(d[0]), _b32(d[1]), _b32(d[2]), bytes(region).ljust(8, b"\x00"))
 
 
-def make_docs(seed: int = 1, region: str = "u33d"):
+def make_docs(seed: int = 1, region: str = "u33d") -> OrderDocs:
     """Deterministic test documents."""
     return OrderDocs(keccak(b"design-cid-%d" % seed), keccak(b"design-sha-%d" % seed), keccak(b"spec-cid-%d" % seed),
                      region.encode().ljust(8, b"\x00"))
 
 
-def make_spec(docs, processes: int = PROCESS["CNC_MILLING"], materials: int = MATERIAL["AL_6061"],
-              cert_ids: tuple = (), reserved_for=ZERO_ADDRESS):
+def make_spec(docs: Any, processes: int = PROCESS["CNC_MILLING"], materials: int = MATERIAL["AL_6061"],
+              cert_ids: tuple[int, ...] = (), reserved_for: Any = ZERO_ADDRESS) -> OrderSpec:
     return OrderSpec(str(reserved_for), processes, materials, pack_cert_ids(*cert_ids), docs_hash(docs))
 
 
-def make_terms(buyer, spec, *, token=ZERO_ADDRESS, price=10**17, claim_bond=10**16, claim_deadline,
-               delivery_deadline, inspection_window=3 * 86400, fee_bps=0):
+def make_terms(buyer: Any, spec: Any, *, token: Any = ZERO_ADDRESS, price: int = 10**17, claim_bond: int = 10**16,
+               claim_deadline: int, delivery_deadline: int, inspection_window: int = 3 * 86400,
+               fee_bps: int = 0) -> OrderTerms:
     return OrderTerms(str(buyer), str(token), price, claim_bond, claim_deadline, delivery_deadline, inspection_window,
                       fee_bps, spec_hash(spec))
 
 
 # event name → (record kind, actor field, evidence(args, terms) , state update(state, args, time))
-def _ev_zero(args, terms):
+def _ev_zero(args: Any, terms: OrderTerms) -> bytes:
     return ZERO32
 
 
-_EVENTS = {
+_Evidence = Callable[[Any, OrderTerms], Any]
+_Update = Callable[[OrderState, Any, int], tuple[int, str, int]]
+_EVENTS: dict[str, tuple[RecordKind, str, _Evidence, _Update]] = {
     "OrderClaimed": (RecordKind.CLAIMED, "partner", _ev_zero,
                      lambda s, a, t: (Status.CLAIMED, str(a["partner"]), 0)),
     "OrderAwarded": (RecordKind.AWARDED, "buyer", lambda a, _: a["keyEnvelopeCid"],
@@ -160,7 +164,7 @@ _EVENTS = {
 ORDER_EVENTS = ("OrderPosted", *_EVENTS)
 
 
-def record_actor(event: str, args) -> str | None:
+def record_actor(event: str, args: Any) -> str | None:
     """Who made the provenance record an order event documents; None for other events."""
     if event == "OrderPosted":
         return str(args["buyer"])
@@ -173,11 +177,13 @@ class OrderTracker:
     """Current Order (terms, state) of one order id, rebuilt from its events."""
 
     order_id: int
-    terms: OrderTerms = None
-    state: OrderState = None
-    spec: OrderSpec = None  # not in events' fold: kept by the poster / read from OrderPosted
-    docs: OrderDocs = None
-    records: list = field(default_factory=list)  # (kind, actor, evidence, time, prev_head)
+    # None only until the OrderPosted event is applied (or the caller passes them): typed as always set
+    terms: OrderTerms = None  # type: ignore[assignment]
+    state: OrderState = None  # type: ignore[assignment]
+    spec: OrderSpec = None  # type: ignore[assignment]  # not in events' fold: kept by the poster / read from OrderPosted
+    docs: OrderDocs = None  # type: ignore[assignment]
+    # (kind, actor, evidence, time, prev_head)
+    records: list[tuple[int, str, bytes, int, bytes]] = field(default_factory=list)
 
     @property
     def order(self) -> Order:
@@ -191,7 +197,7 @@ class OrderTracker:
     def head(self) -> bytes:
         return self.state[3]
 
-    def apply(self, name: str, args) -> None:
+    def apply(self, name: str, args: Any) -> None:
         """Folds one event (name and decoded args mapping) into the order."""
         assert int(args["orderId"]) == self.order_id
         if name == "OrderPosted":
@@ -214,7 +220,7 @@ class OrderTracker:
         status, partner, stamp = update(self.state, args, time)
         self.state = OrderState(int(status), partner, stamp, next_head(prev, kind, actor, ev, time))
 
-    def apply_tx(self, tx) -> None:
+    def apply_tx(self, tx: Any) -> None:
         """Folds every event of this order in a brownie transaction, in log order."""
         for ev in tx.events:
             if ev.name in ORDER_EVENTS and "orderId" in ev and int(ev["orderId"]) == self.order_id:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 
@@ -11,16 +13,16 @@ _BUILTIN = {
 }
 
 
-def _type_of(param: dict) -> str:
+def _type_of(param: dict[str, Any]) -> str:
     """ABI type string, expanding tuples so eth_abi can decode them."""
     if param["type"].startswith("tuple"):
         inner = ",".join(_type_of(c) for c in param["components"])
         return f"({inner}){param['type'][len('tuple'):]}"
-    return param["type"]
+    return str(param["type"])
 
 
 class RevertDecoder:
-    def __init__(self, *abis: list[dict]) -> None:
+    def __init__(self, *abis: list[dict[str, Any]]) -> None:
         self._errors = dict(_BUILTIN)
         for abi in abis:
             for item in abi:
@@ -40,7 +42,7 @@ class RevertDecoder:
         name, names, types = known
         try:
             values = decode(types, data[4:])
-        except Exception:  # malformed payload for a known selector: show it, don't crash
+        except Exception:  # noqa: BLE001 - eth_abi raises many types on a malformed payload: show it, never crash
             return f"{name}(<undecodable 0x{data[4:].hex()}>)"
         args = ", ".join(f"{n}={_show(v)}" if n else _show(v) for n, v in zip(names, values))
         return f"{name}({args})"

@@ -71,12 +71,13 @@ import email.utils
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import timezone
-from typing import Any
+from datetime import UTC
+from typing import Any, TypeVar, cast
 
 import requests
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint, RPCResponse
 
 from pynode.core.backoff import Backoff, retry
 from pynode.core.errors import (
@@ -89,6 +90,8 @@ from pynode.core.errors import (
     RpcRejected,
     TxAlreadyKnown,
 )
+
+T = TypeVar("T")
 
 RPC_TIMEOUT_S = 30
 
@@ -213,7 +216,7 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now())
 
 
@@ -305,27 +308,28 @@ class FabmeshProvider(HTTPProvider):
     def _count_retry(self, *_: object) -> None:
         self.retries += 1
 
-    def _retrying(self, method: str, send: Callable[[], Any]) -> Any:
-        def once() -> Any:
+    def _retrying(self, method: str, send: Callable[[], T]) -> T:
+        def once() -> T:
             self.requests += 1
             try:
                 return send()
             except FabmeshError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - mapped (or re-raised) by type
+            except Exception as exc:  # mapped (or re-raised) by type
                 raise map_exception(method, exc) from exc
 
         return retry(once, timeout_s=self.retry_timeout_s, backoff=self.backoff, transient=_retried_here,
                      sleep=self.sleep, clock=self.clock, on_retry=self._count_retry)
 
-    def make_request(self, method, params):  # noqa: ANN001, ANN201 - web3's signature
-        def send() -> Any:
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        def send() -> RPCResponse:
             try:
                 reply = super(FabmeshProvider, self).make_request(method, params)
             except requests.HTTPError as exc:
-                reply = _rpc_answer(exc.response)
-                if reply is None:
+                answer = _rpc_answer(exc.response)
+                if answer is None:
                     raise
+                reply = cast(RPCResponse, answer)  # a JSON-RPC reply sent with an HTTP error status
             error = reply.get("error") if isinstance(reply, Mapping) else None
             if error:
                 mapped = map_error(method, error)
@@ -335,10 +339,12 @@ class FabmeshProvider(HTTPProvider):
 
         return self._retrying(method, send)
 
-    def make_batch_request(self, batch_requests):  # noqa: ANN001, ANN201
+    def make_batch_request(
+        self, batch_requests: list[tuple[RPCEndpoint, Any]]
+    ) -> list[RPCResponse] | RPCResponse:
         label = f"batch of {len(batch_requests)}"
 
-        def send() -> Any:
+        def send() -> list[RPCResponse] | RPCResponse:
             replies = super(FabmeshProvider, self).make_batch_request(batch_requests)
             entries = replies if isinstance(replies, list) else [replies]
             for (method, _), reply in zip(batch_requests, entries):

@@ -15,9 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import (
@@ -28,6 +29,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
+from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from pynode.chain.confirmations import ConfirmationWaiter, Progress
 from pynode.chain.heads import BlockClock
@@ -67,23 +69,23 @@ class TxRequest:
 
 @dataclass
 class SentTx:
-    receipt: dict
+    receipt: Mapping[str, Any]
     replaced: list[str] = field(default_factory=list)
 
     @property
     def tx_hash(self) -> str:
-        return self.receipt["transactionHash"].to_0x_hex()
+        return str(self.receipt["transactionHash"].to_0x_hex())
 
     @property
     def gas_used(self) -> int:
-        return self.receipt["gasUsed"]
+        return int(self.receipt["gasUsed"])
 
     @property
     def block_number(self) -> int:
-        return self.receipt["blockNumber"]
+        return int(self.receipt["blockNumber"])
 
 
-def may_hold(head: Mapping[str, Any], looked: int | None, hashes: list) -> bool:
+def may_hold(head: Mapping[str, Any], looked: int | None, hashes: list[HexBytes]) -> bool:
     """Whether a receipt of ``hashes`` is worth asking for at ``head``: the head block lists its
     transactions (read with it, no extra request), so only a head that lists one of them, or one that
     follows blocks not seen (``looked``: the head the receipts were last asked at), can hold one."""
@@ -121,7 +123,7 @@ class NonceManager:
     given back.
     """
 
-    def __init__(self, w3: Web3, address: str, *, local: bool = False) -> None:
+    def __init__(self, w3: Web3, address: ChecksumAddress, *, local: bool = False) -> None:
         self._w3 = w3
         self._address = address
         self.local = local
@@ -186,26 +188,28 @@ class TxSender:
     def address(self) -> str:
         return self.account.address
 
-    def _call_params(self, request: TxRequest) -> dict:
+    def _call_params(self, request: TxRequest) -> dict[str, Any]:
         to = {"to": request.to} if request.to is not None else {}
         return {"from": self.address, **to, "data": HexBytes(request.data), "value": request.value}
 
-    def simulate(self, request: TxRequest, block: str | int = "latest") -> bytes:
+    def simulate(self, request: TxRequest, block: BlockIdentifier = "latest") -> bytes:
         """Runs the call without sending it; raises TxReverted with the decoded error.
 
         Rate limits, timeouts and outages never get here as web3 errors: the provider (chain/rpc.py) raises
         them as TransientError, which passes through, so a throttled simulation is retried, never read as a
         revert. What web3 still raises is the node refusing this call (a revert, or e.g. too little balance).
         """
-        return bytes(self._refused_as_revert(request, lambda: self.w3.eth.call(self._call_params(request), block)))
+        params = cast(TxParams, self._call_params(request))
+        return bytes(self._refused_as_revert(request, lambda: self.w3.eth.call(params, block)))
 
     def estimate(self, request: TxRequest) -> int:
         """The gas limit to send with: the node executes the call to estimate it, so this is the
         simulation too (a revert carries the same revert data as eth_call's and is raised the same way)."""
-        estimate = self._refused_as_revert(request, lambda: self.w3.eth.estimate_gas(self._call_params(request)))
+        params = cast(TxParams, self._call_params(request))
+        estimate = self._refused_as_revert(request, lambda: self.w3.eth.estimate_gas(params))
         return int(estimate * GAS_MARGIN)
 
-    def _refused_as_revert(self, request: TxRequest, run: Callable[[], object]):  # noqa: ANN202
+    def _refused_as_revert(self, request: TxRequest, run: Callable[[], Any]) -> Any:
         try:
             return run()
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
@@ -237,14 +241,14 @@ class TxSender:
             self._chain_id = self.w3.eth.chain_id
         return self._chain_id
 
-    def build(self, request: TxRequest, gas: int) -> dict:
+    def build(self, request: TxRequest, gas: int) -> dict[str, Any]:
         """The unsigned EIP-1559 transaction for ``request`` (no nonce yet)."""
         max_fee, tip = self.fees()
         return {**self._call_params(request), "gas": gas, "chainId": self.chain_id(), "maxFeePerGas": max_fee,
                 "maxPriorityFeePerGas": tip, "type": 2}
 
     @staticmethod
-    def bump(tx: dict) -> None:
+    def bump(tx: dict[str, Any]) -> None:
         """Raises a transaction's fees for a replacement (same nonce): more than the 10 % nodes require."""
         tx["maxFeePerGas"] = tx["maxFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN + 1
         tx["maxPriorityFeePerGas"] = tx["maxPriorityFeePerGas"] * FEE_BUMP_NUM // FEE_BUMP_DEN + 1
@@ -260,7 +264,7 @@ class TxSender:
             raise TxReverted(request.label, self.replay_reason(self._call_params(request), receipt["blockNumber"]))
         return SentTx(receipt, replaced=[h.to_0x_hex() for h in hashes[:-1]])
 
-    def _broadcast_new(self, tx: dict) -> HexBytes:
+    def _broadcast_new(self, tx: dict[str, Any]) -> HexBytes:
         """Sends with a fresh nonce. Another sender of the same account (a second process) that took
         the nonce first costs a resync and a retry: the refused transaction never entered a pool."""
         attempts = 0
@@ -277,7 +281,7 @@ class TxSender:
             self.nonces.sent()
             return tx_hash
 
-    def _broadcast(self, tx: dict) -> HexBytes:
+    def _broadcast(self, tx: dict[str, Any]) -> HexBytes:
         signed = self.account.sign_transaction(tx)
         self.broadcast_raw(bytes(signed.raw_transaction))
         return HexBytes(signed.hash)
@@ -292,7 +296,7 @@ class TxSender:
             self.nonces.resync()
             raise
 
-    def _await(self, tx: dict, hashes: list[HexBytes], looked: int | None) -> dict:
+    def _await(self, tx: dict[str, Any], hashes: list[HexBytes], looked: int | None) -> TxReceipt:
         """Waits for the receipt of any of ``hashes`` and its confirmations; replaces a stuck transaction.
         The receipts are looked for once per head past ``looked`` (the head before the first send: a
         transaction can only turn up in a new block)."""
@@ -333,22 +337,23 @@ class TxSender:
         # a lower head is another chain (a reorg): its blocks are worth a look too
         return block if looked is None or int(block["number"]) != looked else None
 
-    def receipt(self, tx_hash: HexBytes | str) -> dict | None:
+    def receipt(self, tx_hash: HexBytes | str) -> TxReceipt | None:
         try:
-            return self.w3.eth.get_transaction_receipt(tx_hash)
+            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
         except (TransactionNotFound, TimeExhausted):
             return None
 
-    def _await_confirmations(self, receipt: dict, deadline: float, head: Mapping[str, Any] | None = None) -> bool:
+    def _await_confirmations(self, receipt: Mapping[str, Any], deadline: float,
+                             head: Mapping[str, Any] | None = None) -> bool:
         """True once ``confirmations`` blocks are on top of the receipt's (still canonical) block."""
         waiter = ConfirmationWaiter(self.w3, self.confirmations, stop=self.stop, poll_s=self.poll_s,
                                     on_progress=self.on_progress, clock=self.clock)
         return waiter.wait(receipt, deadline, head)
 
-    def replay_reason(self, params: dict, block: int) -> str:
+    def replay_reason(self, params: dict[str, Any], block: int) -> str:
         """Re-runs a mined-but-reverted call at its block to learn why."""
         try:
-            self.w3.eth.call(params, block - 1)
+            self.w3.eth.call(cast(TxParams, params), block - 1)
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             return self._reason(exc)
         except Web3RPCError as exc:

@@ -17,11 +17,11 @@ from pynode.chain.client import Chain
 from pynode.chain.confirmations import Progress
 from pynode.chain.tx import SentTx, TxRequest
 from pynode.core.errors import InputError
+from pynode.core.settings import Settings
 from pynode.documents.validation import dotted, first_error
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.post_index import PostIndex
-from pynode.core.settings import Settings
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore, unlock_keyfile
 from pynode.wallet.password import read_password

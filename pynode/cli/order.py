@@ -16,17 +16,18 @@ from rich.table import Table
 
 from pynode.chain.contracts import region_text
 from pynode.chain.erc20 import Erc20
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, RecordKind, Status
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.node import watch_orders
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
+from pynode.core.errors import FabmeshError, InputError
 from pynode.daemon.adapters.base import ProductionResult
 from pynode.documents.quality_report import build_report, canonical_json, parse_report, report_hashes, report_mismatch
-from pynode.core.errors import FabmeshError, InputError
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
 from pynode.orders.buyer import Buyer, OrderRequest
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.partner import Partner, fetch_spec_document
+from pynode.protocol.types import RecordKind, Status
 
 
 def _buyer(ctx: CliContext) -> Buyer:
@@ -42,11 +43,13 @@ def _certs(packed: int) -> list[str]:
 def order_summary(t: OrderTracker) -> dict:
     terms, state, spec, docs = t.terms, t.state, t.spec, t.docs
     return {
-        "order_id": t.order_id, "status": t.status.name, "buyer": terms[0], "partner": state[1] if state[1] != ZERO_ADDRESS else None,
+        "order_id": t.order_id, "status": t.status.name, "buyer": terms[0],
+        "partner": state[1] if state[1] != ZERO_ADDRESS else None,
         "token": terms[1], "price": terms[2], "claim_bond": terms[3], "claim_deadline": terms[4],
         "delivery_deadline": terms[5], "inspection_window": terms[6], "fee_bps": terms[7],
         "reserved_for": spec[0] if spec[0] != ZERO_ADDRESS else None,
-        "processes": names_of(spec[1], PROCESS), "materials": names_of(spec[2], MATERIAL), "certifications": _certs(spec[3]),
+        "processes": names_of(spec[1], PROCESS), "materials": names_of(spec[2], MATERIAL),
+        "certifications": _certs(spec[3]),
         "design_sha256": "0x" + bytes(docs[1]).hex(),
         "spec_cid": digest_to_cid(bytes(docs[2])), "region": region_text(docs[3]),
         "provenance_head": "0x" + bytes(state[3]).hex(),
@@ -110,7 +113,8 @@ def post(ctx: CliContext, design: Path, process: str, material: str, qty: int, p
                    f"content key sealed to you and pinned at {posted.key_backup_cid}")
 
 
-_TOLERANCE = re.compile(r"^([A-Za-z0-9][\w.\-]{0,63})=(-?\d+(?:\.\d+)?)(?:±|\+-|\+/-)(\d+(?:\.\d+)?)([a-zA-Zµ°%]{1,16})$")
+_TOLERANCE = re.compile(r"^([A-Za-z0-9][\w.\-]{0,63})=(-?\d+(?:\.\d+)?)"
+                        r"(?:±|\+-|\+/-)(\d+(?:\.\d+)?)([a-zA-Zµ°%]{1,16})$")
 
 
 def _tolerance(text: str) -> tuple[str, dict]:
@@ -204,7 +208,8 @@ def list_(ctx: CliContext, mine: bool, status: str | None) -> None:
         table = Table("id", "status", "buyer", "partner", "price", "process", "claim by")
         for r in rows:
             table.add_row(str(r["order_id"]), r["status"], r["buyer"][:10], (r["partner"] or "-")[:10],
-                          str(r["price"]), ",".join(r["processes"]), time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["claim_deadline"])))
+                          str(r["price"]), ",".join(r["processes"]),
+                          time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["claim_deadline"])))
         console.print(table)
 
     for row in rows:
@@ -256,7 +261,8 @@ def _simple(function: str, verb: str, help_text: str) -> click.Command:
     @pass_ctx
     def command(ctx: CliContext, order_id: int) -> None:
         sent = _buyer(ctx).act(function, order_id)
-        ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "gas_used": sent.gas_used}, f"order {order_id}: {verb} done")
+        ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "gas_used": sent.gas_used},
+                 f"order {order_id}: {verb} done")
 
     return command
 
@@ -264,7 +270,8 @@ def _simple(function: str, verb: str, help_text: str) -> click.Command:
 order.add_command(_simple("confirm", "confirm", "Confirm delivery: the payment becomes withdrawable by the partner."))
 order.add_command(_simple("cancel", "cancel", "Cancel an unclaimed order; the escrow is credited back to you."))
 order.add_command(_simple("refund", "refund", "Refund the buyer after a missed deadline (anyone may call)."))
-order.add_command(_simple("finalize", "finalize", "Complete a shipped order after a silent inspection window (anyone)."))
+order.add_command(_simple("finalize", "finalize",
+                          "Complete a shipped order after a silent inspection window (anyone)."))
 
 
 @order.command()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from pynode.chain.orders import ZERO_ADDRESS, Status
+from pynode.chain.orders import ZERO_ADDRESS
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS
+from pynode.protocol.types import Status
 
 
 @click.command()

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     keystore: Path | None = None
     password_file: Path | None = None
     deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json file")
-    artifacts: Path | None = Field(default=None, description="brownie artifacts overriding the packaged ABIs (a dev build)")
+    artifacts: Path | None = Field(default=None,
+                                  description="brownie artifacts overriding the packaged ABIs (a dev build)")
     confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
                                description="blocks on top before a block is acted on or a tx counts as done")
     ipfs_raw_leaves: bool = Field(default=False, description="add designs and quality reports as Kubo's own "

@@ -23,10 +23,10 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from pynode.chain.tx import TxNotMined, TxReverted, TxRequest, TxSender, may_hold
-from pynode.daemon.store import Action, ActionStatus, Store
+from pynode.chain.tx import TxNotMined, TxRequest, TxReverted, TxSender, may_hold
 from pynode.core.errors import NonceTooLow, TransientError
 from pynode.core.stop import StopEvent
+from pynode.daemon.store import Action, ActionStatus, Store
 
 
 @dataclass(frozen=True)

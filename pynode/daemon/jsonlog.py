@@ -18,7 +18,7 @@ class JsonLogger:
         self.context = context
         self._lock = threading.RLock()  # re-entrant: a signal handler may log while its thread holds the lock
 
-    def bind(self, **context: Any) -> "JsonLogger":
+    def bind(self, **context: Any) -> JsonLogger:
         child = JsonLogger(self.stream, **{**self.context, **context})
         child.level, child._lock = self.level, self._lock
         return child

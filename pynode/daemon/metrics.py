@@ -28,7 +28,8 @@ class NodeMetrics:
     def __init__(self, *, stale_after_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.blocks_behind = Gauge("fabmesh_blocks_behind_head", "Chain head minus the last processed block", registry=r)
+        self.blocks_behind = Gauge("fabmesh_blocks_behind_head", "Chain head minus the last processed block",
+                                   registry=r)
         self.last_processed = Gauge("fabmesh_last_processed_block", "Highest block whose events are applied",
                                     registry=r)
         self.jobs = Gauge("fabmesh_jobs", "Jobs by state", ["state"], registry=r)
@@ -100,7 +101,7 @@ class NodeMetrics:
         metrics = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:  # http.server's naming
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
                     self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)

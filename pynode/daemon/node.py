@@ -31,6 +31,7 @@ resolves it. The store is closed on the way out. A second signal exits at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -50,28 +51,37 @@ from pynode.chain.deployment import load_deployment
 from pynode.chain.events.decoder import EventDecoder
 from pynode.chain.events.reader import LogReader
 from pynode.chain.known_orders import KnownOrders
-from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, RecordKind, Status, record_actor
+from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, record_actor
 from pynode.chain.reorg import find_fork
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import chain_id as rpc_chain_id
 from pynode.chain.rpc import connect
 from pynode.chain.tx import TxReverted
+from pynode.core.backoff import Backoff
+from pynode.core.errors import (
+    FatalError,
+    InputError,
+    Kind,
+    ProviderUnavailable,
+    TransientError,
+    WrongChain,
+    classify,
+    retry_after,
+)
+from pynode.core.fsutil import write_atomic, write_json_atomic
+from pynode.core.stop import StopEvent, Stopping
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.daemon.actions import JournaledSender, Outcome
 from pynode.daemon.adapters import ProductionAdapter, ProductionJob, UnknownJob, make_adapter
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.metrics import NodeMetrics
-from pynode.documents.quality_report import build_report, canonical_json
 from pynode.daemon.store import Job, JobState, Store
-from pynode.core.backoff import Backoff
-from pynode.core.errors import FatalError, InputError, Kind, ProviderUnavailable, TransientError, WrongChain, \
-    classify, retry_after
-from pynode.core.fsutil import write_atomic, write_json_atomic
+from pynode.documents.quality_report import build_report, canonical_json
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.partner import JobPolicy, Partner, is_fatal_revert, is_race_lost
-from pynode.core.stop import StopEvent, Stopping
+from pynode.protocol.types import RecordKind, Status
 
 #: states that hold a slot of ``max_concurrent_jobs``
 BUSY_STATES = (JobState.CLAIMING, JobState.CLAIMED, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
@@ -119,7 +129,7 @@ def unlock_identity(config: NodeConfig) -> Identity:
             raise InputError(f"no HPKE key pairs for {name!r} in {home / 'hpke'}")
     except FatalError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure to unlock is fatal at start
+    except Exception as exc:  # any failure to unlock is fatal at start
         raise FatalError(f"cannot unlock the node's keys: {exc}") from exc
     return Identity(account, keys)
 
@@ -216,7 +226,7 @@ class Node:
             try:
                 self.cycle()
                 self._failures = 0
-            except Exception as exc:  # noqa: BLE001 - sorted below
+            except Exception as exc:  # sorted below
                 kind = classify(exc)
                 if kind is Kind.FATAL:
                     self.metrics.cycle_failed("fatal")
@@ -370,7 +380,7 @@ class Node:
         if order_id is None:
             self._partner_info = None
 
-    def _apply(self, ev) -> None:  # noqa: ANN001 - DecodedLog
+    def _apply(self, ev) -> None:
         order_id = int(ev.args["orderId"])
         job = self.store.get_job(order_id)
         if ev.event == "OrderPosted":
@@ -517,7 +527,7 @@ class Node:
         """Chain time: the head's timestamp."""
         return self._cache["now"]
 
-    def _info(self):  # noqa: ANN202 - PartnerInfo
+    def _info(self):
         """The node's registry entry at the safe block (a capability gained in a block that may still vanish
         does not count yet); read again when a scanned registry event names the node, after a reorg, and
         every REFRESH_S (an expiring certification changes no event)."""
@@ -558,7 +568,7 @@ class Node:
                       claim_ms=round(1000 * (time.monotonic() - started), 1))
         self._set(job, JobState.CLAIMED, block=outcome.block_number, claim_tx=outcome.tx_hash)
 
-    def _rival_claim_pending(self, request) -> str | None:  # noqa: ANN001 - TxRequest
+    def _rival_claim_pending(self, request) -> str | None:
         """Why not to send a claim now: a rival's claim for the order waits in the mempool, so ours would only
         buy a revert. The job looks again shortly: lost if the rival's claim is mined, claimable if it is dropped."""
         try:
@@ -601,7 +611,7 @@ class Node:
         self._cleanup(job.order_id)
         self.store.upsert_job(job.order_id, JobState.FAILED, {**job.order, "reason": reason})
 
-    def _transact(self, job: Job, kind: str, request) -> Outcome | None:  # noqa: ANN001
+    def _transact(self, job: Job, kind: str, request) -> Outcome | None:
         try:
             outcome = self.sender.send(job.order_id, kind, request)
         except TxReverted:
@@ -686,7 +696,7 @@ class Node:
             self._cleanup(order_id)
             self._set(job, JobState.SHIPPED, block=outcome.block_number, ship_tx=outcome.tx_hash)
 
-    def _hand_over(self, job: Job, tracker: OrderTracker, spec: dict, folder: Path):  # noqa: ANN202
+    def _hand_over(self, job: Job, tracker: OrderTracker, spec: dict, folder: Path):
         """Design decrypted, production started on chain, job submitted; the result if already there."""
         order_id = job.order_id
         design = self.partner.fetch_design(order_id, folder / "design", tracker)
@@ -710,7 +720,7 @@ class Node:
             write_json_atomic(path, spec)
         return spec
 
-    def _report(self, job: Job, tracker: OrderTracker, spec: Mapping, result, folder: Path) -> dict:  # noqa: ANN001
+    def _report(self, job: Job, tracker: OrderTracker, spec: Mapping, result, folder: Path) -> dict:
         """Builds, keeps and pins the report once: a restart re-pins the same bytes, never a new report."""
         report_path = folder / "report.json"
         if report_path.is_file():
@@ -734,10 +744,8 @@ class Node:
 
     def _cleanup(self, order_id: int) -> None:
         """Drops the decrypted design and the adapter's files; keeps the report and spec."""
-        try:
+        with contextlib.suppress(InputError):
             self.adapter.cleanup(order_id)
-        except InputError:
-            pass
         shutil.rmtree(self._job_dir(order_id) / "design", ignore_errors=True)
 
 
@@ -749,7 +757,7 @@ class _Mined:
     reported: int = -1  # confirmations last logged
 
 
-def _names(ev, address: str) -> bool:  # noqa: ANN001 - DecodedLog
+def _names(ev, address: str) -> bool:
     """Whether a registry event is about ``address`` (any address argument)."""
     return any(isinstance(v, str) and v.lower() == address.lower() for v in ev.args.values())
 

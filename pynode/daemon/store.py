@@ -161,7 +161,7 @@ class Store:
     commit together (or roll back together if the block raises or the process dies).
     """
 
-    def __init__(self, path: Path, *, keep_blocks: int = KEEP_BLOCKS, clock=time.time) -> None:  # noqa: ANN001
+    def __init__(self, path: Path, *, keep_blocks: int = KEEP_BLOCKS, clock=time.time) -> None:
         self.path = Path(path)
         self.keep_blocks = keep_blocks
         self._clock = clock
@@ -267,7 +267,7 @@ class Store:
             if current is None or block > current:
                 self._set_checkpoint("last_seen", block)
 
-    def advance(self, to_block: int, block_hashes: Mapping[int, str] = {}) -> None:  # noqa: B006 - read only
+    def advance(self, to_block: int, block_hashes: Mapping[int, str] = {}) -> None:  # the {} default is only read
         """Marks blocks up to ``to_block`` as applied and remembers their hashes.
 
         Call it inside the same ``transaction()`` as the job updates of those

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pynode.chain.client import Chain
-from pynode.chain.orders import ORDER_EVENTS, OrderTracker, Status
+from pynode.chain.orders import ORDER_EVENTS, OrderTracker
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError
 from pynode.dev.designs import bracket_stl, plate_dxf, spacer_gcode
@@ -34,7 +34,7 @@ from pynode.dev.network import LocalNetwork
 from pynode.dev.organizations import DEMO_CONFIRMATIONS, SCRYPT_N, DemoFailed, Organizations
 from pynode.dev.paths import CHECKOUT
 from pynode.ipfs.cid import digest_to_cid
-from pynode.protocol.types import TERMINAL
+from pynode.protocol.types import TERMINAL, Status
 
 ORGANIZATIONS = ["buyer", "fdm-farm", "cnc-shop", "laser-shop", "inspector", "auditor"]
 OUT_DIR = CHECKOUT / "demo-out"

@@ -54,7 +54,7 @@ def spacer_gcode(path: Path, *, outer: float = 12.0, inner: float = 6.2, height:
     lines = ["; fabmesh demo spacer", "G21 ; mm", "G90 ; absolute", "M82 ; absolute extrusion",
              "M104 S210", "M140 S60", "G28", "G92 E0"]
     extruded = 0.0
-    for n in range(1, int(round(height / layer)) + 1):
+    for n in range(1, round(height / layer) + 1):
         lines.append(f"G1 Z{n * layer:.2f} F600")
         for radius in (outer / 2, inner / 2 + 0.4):
             for step in range(37):

@@ -20,13 +20,13 @@ from typing import Any, Self
 from rich.console import Console
 
 from pynode.chain.client import Chain
-from pynode.chain.orders import Status
 from pynode.core.errors import FabmeshError
 from pynode.core.settings import Settings
 from pynode.dev.accounts import dev_accounts
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.dev.process import ManagedProcess
+from pynode.protocol.types import Status
 
 SCRYPT_N = 1 << 14  # demo keystores: cheaper scrypt than the 2**18 default, same format
 DEMO_CONFIRMATIONS = 1  # 1 s blocks: every command and daemon waits for one block on top, as on a live chain

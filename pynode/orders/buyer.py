@@ -16,8 +16,16 @@ from eth_utils import to_checksum_address
 from pynode.chain.client import Chain
 from pynode.chain.contracts import PartnerInfo, region_bytes
 from pynode.chain.erc20 import Erc20
-from pynode.chain.orders import (CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, Status, docs_hash,
-                                 pack_cert_ids, spec_hash)
+from pynode.chain.orders import (
+    CERT,
+    MATERIAL,
+    PROCESS,
+    ZERO_ADDRESS,
+    OrderTracker,
+    docs_hash,
+    pack_cert_ids,
+    spec_hash,
+)
 from pynode.chain.tx import SentTx, TxReverted
 from pynode.core.errors import InputError
 from pynode.crypto.envelope import OrderContext
@@ -26,6 +34,7 @@ from pynode.documents.spec import build_spec_document
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.vault import DesignVault, SealedDesign
 from pynode.orders.design_keys import DesignKeyStore
+from pynode.protocol.types import Status
 
 
 @dataclass(frozen=True)
@@ -177,4 +186,5 @@ class Buyer:
     def dispute(self, order_id: int, evidence: Path) -> tuple[SentTx, str]:
         evidence_cid = self.vault.ipfs.add_bytes(evidence.read_bytes())
         tracker = self.chain.settled_order(order_id)
-        return self.chain.send(self.account, self.chain.book.dispute(tracker, cid_to_digest(evidence_cid))), evidence_cid
+        sent = self.chain.send(self.account, self.chain.book.dispute(tracker, cid_to_digest(evidence_cid)))
+        return sent, evidence_cid

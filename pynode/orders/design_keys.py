@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pynode.core.errors import InputError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, build_envelope, open_envelope
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.core.errors import InputError
 from pynode.ipfs.client import IpfsClient
 from pynode.wallet.keystore import write_private
 

@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
 from pynode.chain.contracts import PartnerInfo, region_text
-from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, RecordKind, Status
+from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FatalError, InputError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, open_envelope, parse_envelope
@@ -28,6 +28,7 @@ from pynode.documents.spec import MAX_SPEC_BYTES, ProductionSpec, read_spec_docu
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
+from pynode.protocol.types import RecordKind, Status
 
 #: revert reasons that mean "someone else got there first": a lost race, not an error
 RACE_REASONS = ("OrderNotOpen", "OrderMismatch", "NotReservedPartner")
@@ -58,7 +59,7 @@ class JobPolicy:
     tokens: frozenset[str] = frozenset()  # checksummed; empty: any
 
     @classmethod
-    def from_config(cls, policy) -> "JobPolicy":  # noqa: ANN001 - pynode.daemon.config.Policy
+    def from_config(cls, policy) -> JobPolicy:
         return cls(processes=vocabulary_bits(policy.processes, PROCESS, "process"),
                    materials=vocabulary_bits(policy.materials, MATERIAL, "material"),
                    region_prefix=policy.region_prefix, min_price=policy.min_price_wei,

@@ -23,11 +23,12 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.contracts import OrderOutOfSync, PartnerInfo
 from pynode.chain.known_orders import KnownOrders
-from pynode.chain.orders import ORDER_EVENTS, OrderTracker, Status, order_hash
+from pynode.chain.orders import ORDER_EVENTS, OrderTracker, order_hash
 from pynode.chain.tx import TxReverted
 from pynode.core.errors import Kind, classify
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.orders.buyer import Buyer
+from pynode.protocol.types import Status
 
 TERMINAL = (Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED)
 ACTIONABLE_EVENTS = ("OrderClaimed", "OrderShipped")  # what the watcher may answer: award, confirm
@@ -130,7 +131,7 @@ class OrderWatcher:
             try:
                 if self._step(order_id, head):
                     self._dirty.discard(order_id)
-            except Exception as exc:  # noqa: BLE001 - sorted: one order's trouble never stops the others
+            except Exception as exc:  # sorted: one order's trouble never stops the others
                 if classify(exc) is Kind.FATAL and not isinstance(exc, TxReverted):
                     raise
                 if isinstance(exc, (TxReverted, OrderOutOfSync)):

@@ -37,7 +37,8 @@ class Domain(NamedTuple):
 
     @classmethod
     def from_eip5267(cls, result: Sequence[Any]) -> Domain:
-        """The domain from ``eip712Domain()``'s (fields, name, version, chainId, verifyingContract, salt, extensions)."""
+        """The domain from ``eip712Domain()``'s (fields, name, version, chainId, verifyingContract, salt,
+        extensions)."""
         fields, name, version, chain_id, contract = result[:5]
         if isinstance(fields, str):  # brownie's HexString
             fields = bytes.fromhex(fields.removeprefix("0x"))

@@ -39,7 +39,7 @@ from eth_utils import collapse_if_tuple, keccak, to_checksum_address
 
 from pynode.core.errors import FatalError, InputError
 
-__all__ = ["DecodedLog", "EventDecoder", "UnknownEvent", "MalformedLog", "event_signature", "event_topic"]
+__all__ = ["DecodedLog", "EventDecoder", "MalformedLog", "UnknownEvent", "event_signature", "event_topic"]
 
 
 class UnknownEvent(InputError):
@@ -107,7 +107,7 @@ def _word_reader(item: Mapping[str, Any], checksum: _ChecksumCache) -> tuple[_Wo
 
     Structs of static members are read straight into dicts keyed by component name.
     """
-    typ = parse(collapse_if_tuple(item))
+    typ = parse(collapse_if_tuple(dict(item)))
     if isinstance(typ, TupleType):
         if typ.arrlist:
             return None
@@ -198,7 +198,7 @@ def _shaper(item: Mapping[str, Any], checksum: _ChecksumCache) -> Callable[[Any]
 
     web3 shapes: structs are dicts by component name, arrays lists, addresses checksummed.
     """
-    return _shaper_for(parse(collapse_if_tuple(item)), item.get("components", ()), checksum)
+    return _shaper_for(parse(collapse_if_tuple(dict(item))), item.get("components", ()), checksum)
 
 
 def _shaper_for(typ: ABIType, components: Sequence[Mapping[str, Any]],
@@ -210,7 +210,8 @@ def _shaper_for(typ: ABIType, components: Sequence[Mapping[str, Any]],
         return lambda values: [inner(v) for v in values]
     if isinstance(typ, TupleType):
         names = [c["name"] for c in components]
-        shapers = [_shaper_for(parse(collapse_if_tuple(c)), c.get("components", ()), checksum) for c in components]
+        shapers = [_shaper_for(parse(collapse_if_tuple(dict(c))), c.get("components", ()), checksum)
+                   for c in components]
         pairs = list(zip(names, shapers))
         return lambda values: {name: (s(v) if s else v) for (name, s), v in zip(pairs, values)}
     if isinstance(typ, BasicType) and typ.base == "address":
@@ -271,28 +272,29 @@ class EventDecoder:
         topics = []
         for item in indexed:
             if _is_reference(item):
-                reader, _ = _word_reader({"type": "bytes32"}, self._checksum)  # type: ignore[misc]
+                reader, _ = _word_reader({"type": "bytes32"}, self._checksum)  # type: ignore[misc]  # bytes32 has a reader
             else:
                 found = _word_reader(item, self._checksum)
                 if found is None:  # e.g. fixed-point: no reader; never emitted by our contracts
                     raise FatalError(f"event {event['name']}: indexed type {item['type']} is not supported")
                 reader = found[0]
             topics.append((item["name"], reader))
-        fast = []
+        fast: list[tuple[str, _WordReader, int]] = []
+        all_static = True
         at = 0
         for item in data:
             found = _word_reader(item, self._checksum)
             if found is None:
-                fast = None
+                all_static = False
                 break
             reader, words = found
             fast.append((item["name"], reader, at))
             at += 32 * words
-        if fast is not None:
+        if all_static:
             return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), at // 32, tuple(fast),
                          None, (), ())
-        decoder = TupleDecoder(decoders=tuple(registry.get_decoder(collapse_if_tuple(i))
-                                              for i in data))
+        decoder = TupleDecoder(  # type: ignore[no-untyped-call]  # eth_abi leaves it untyped
+            decoders=tuple(registry.get_decoder(collapse_if_tuple(i)) for i in data))
         return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), None, (), decoder,
                      tuple(i["name"] for i in data), tuple(_shaper(i, self._checksum) for i in data))
 
@@ -347,7 +349,7 @@ class EventDecoder:
                 for name, reader, at in plan.fast:
                     args[name] = reader(data, at)
             else:
-                values = plan.slow(ContextFramesBytesIO(data))  # type: ignore[misc]
+                values = plan.slow(ContextFramesBytesIO(data))  # type: ignore[misc, no-untyped-call]  # set when not all static; eth_abi untyped
                 for name, shape, value in zip(plan.slow_names, plan.slow_shapers, values):
                     args[name] = shape(value) if shape else value
             return DecodedLog(plan.name, plan.address, int(raw["blockNumber"], 16), raw["blockHash"],

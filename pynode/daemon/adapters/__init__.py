@@ -24,9 +24,19 @@ from pynode.daemon.adapters.hotfolder import HotfolderAdapter, HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedAdapter, SimulatedSettings
 from pynode.documents.validation import one_line
 
-__all__ = ["ProductionAdapter", "ProductionFailed", "ProductionJob", "ProductionResult", "UnknownJob",
-           "SimulatedAdapter", "SimulatedSettings", "HotfolderAdapter", "HotfolderSettings", "ADAPTERS",
-           "make_adapter"]
+__all__ = [
+    "ADAPTERS",
+    "HotfolderAdapter",
+    "HotfolderSettings",
+    "ProductionAdapter",
+    "ProductionFailed",
+    "ProductionJob",
+    "ProductionResult",
+    "SimulatedAdapter",
+    "SimulatedSettings",
+    "UnknownJob",
+    "make_adapter",
+]
 
 # name -> (settings model, constructor)
 ADAPTERS: dict[str, tuple[type[BaseModel], Callable[..., ProductionAdapter]]] = {

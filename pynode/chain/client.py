@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import overload
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -91,6 +92,15 @@ class Chain:
     def safe_block(self) -> int:
         """The newest block with ``confirmations`` blocks on top: reads that lead to an action are made there."""
         return safe_block(self.head(), self.confirmations)
+
+    # Only wait_s <= 0 can give None: the default wait returns the order or raises NotConfirmed.
+    @overload
+    def settled_order(self, order_id: int, *, stop: StopEvent | None = None,
+                      head: int | None = None) -> OrderTracker: ...
+
+    @overload
+    def settled_order(self, order_id: int, *, wait_s: float, stop: StopEvent | None = None,
+                      head: int | None = None) -> OrderTracker | None: ...
 
     def settled_order(self, order_id: int, *, wait_s: float = SETTLE_WAIT_S, stop: StopEvent | None = None,
                       head: int | None = None) -> OrderTracker | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -85,7 +85,7 @@ class SentTx:
         return int(self.receipt["blockNumber"])
 
 
-def may_hold(head: Mapping[str, Any], looked: int | None, hashes: list[HexBytes]) -> bool:
+def may_hold(head: Mapping[str, Any], looked: int | None, hashes: Sequence[HexBytes | str]) -> bool:
     """Whether a receipt of ``hashes`` is worth asking for at ``head``: the head block lists its
     transactions (read with it, no extra request), so only a head that lists one of them, or one that
     follows blocks not seen (``looked``: the head the receipts were last asked at), can hold one."""

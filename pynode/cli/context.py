@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import click
 from eth_account.signers.local import LocalAccount
@@ -27,7 +29,7 @@ from pynode.wallet.keystore import Keystore, unlock_keyfile
 from pynode.wallet.password import read_password
 
 
-def load_settings(**flags: object) -> Settings:
+def load_settings(**flags: Any) -> Settings:
     """Flags given on the command line override the environment."""
     try:
         return Settings(**{k: v for k, v in flags.items() if v is not None})
@@ -84,7 +86,7 @@ class CliContext:
         """Simulates, then (after a confirmation on a terminal unless -y) signs, sends and waits until
         ``confirmations`` blocks are on top of the transaction's block (progress on stderr)."""
         sender = self.chain.sender(self.account)
-        if not self.yes and not self.json and click.get_text_stream("stdin").isatty():
+        if not self.yes and not self.json and sys.stdin.isatty():
             sender.simulate(request)  # a revert is told before the question (the send simulates again)
             self.confirm(f"Send '{request.label}' from {self.account.address}?")
         sent = sender.send(request)

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 
 class FileExists(FileExistsError):
@@ -23,7 +23,7 @@ class FileExists(FileExistsError):
 
 @contextlib.contextmanager
 def atomic_file(path: Path, *, mode: int = 0o600, overwrite: bool = True,
-                dir_mode: int = 0o777) -> Iterator[IO[bytes]]:
+                dir_mode: int = 0o777) -> Iterator[BinaryIO]:
     """A binary file to write ``path`` through; it becomes ``path`` when the block ends without an error.
 
     The file has ``mode`` from its creation on (private by default, as ``mkstemp`` makes it; 0o644 for

@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FABMESH_", extra="ignore")
 
     home: Path = Field(default=Path.home() / ".fabmesh", description="keystores, HPKE keys, node state")
-    rpc_url: str = Field(default="http://127.0.0.1:8545",
+    # pydantic-alias: the field's own name is one of the aliases, so Settings(rpc_url=...) works
+    rpc_url: str = Field(default="http://127.0.0.1:8545",  # type: ignore[pydantic-alias]
                          validation_alias=AliasChoices("FABMESH_RPC_URL", "ETH_RPC_URL", "rpc_url"))
     ipfs_api: str = "http://127.0.0.1:5001"
     account: str | None = None

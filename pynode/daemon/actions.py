@@ -16,10 +16,12 @@ leaves the row ``sent``, which is exactly what a restart resolves.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
@@ -74,7 +76,7 @@ class JournaledSender:
         tx["nonce"] = nonce
         signed = self.account.sign_transaction(tx)
         tx_hash = "0x" + bytes(signed.hash).hex()
-        self.store.mark_sent(action.id, tx_hash, nonce=nonce, raw_tx="0x" + bytes(signed.raw_transaction).hex())
+        sent = self.store.mark_sent(action.id, tx_hash, nonce=nonce, raw_tx="0x" + bytes(signed.raw_transaction).hex())
         try:
             self.sender.broadcast_raw(bytes(signed.raw_transaction))
         except (Web3RPCError, NonceTooLow) as exc:  # the node answered and refused it: it is not in any mempool
@@ -85,9 +87,9 @@ class JournaledSender:
         # any other failure (connection lost mid-request) leaves the row 'sent': the tx may or may not have
         # reached the node, and resolve() finds out (receipt, mempool, nonce) before anything else is sent
         self.on_event("tx_sent", order_id=order_id, action=kind, tx=tx_hash, nonce=nonce)
-        return self._await(self.store.get_action(action.id), tx, before)
+        return self._await(sent, tx, before)
 
-    def _finish(self, action: Action, receipt: dict, params: dict | None) -> Outcome:
+    def _finish(self, action: Action, receipt: Mapping[str, Any], params: dict[str, Any] | None) -> Outcome:
         tx_hash = receipt["transactionHash"].to_0x_hex()
         block = receipt["blockNumber"]
         if receipt["status"] == 1:
@@ -104,7 +106,7 @@ class JournaledSender:
         """Waits for the action's tx, looking for its receipt once per new head (the sender's block clock
         paces the polls); re-signs with higher fees after ``replace_after_s`` (if ``tx`` is known)."""
         started = last_sent = time.monotonic()
-        hashes = [action.tx_hash]
+        hashes = [cast(str, action.tx_hash)]  # a sent row carries its hash (planned ones never get here)
         params = None if tx is None else {k: tx[k] for k in ("from", "to", "data", "value")}
         while time.monotonic() - started < self.wait_s:
             head = self.sender.new_head(looked)
@@ -146,7 +148,7 @@ class JournaledSender:
         if receipt is not None:
             return self._finish(action, receipt, None)
         try:
-            known = self.w3.eth.get_transaction(action.tx_hash)
+            known = self.w3.eth.get_transaction(HexStr(action.tx_hash))
         except TransactionNotFound:
             known = None
         if known is None:

@@ -145,7 +145,8 @@ def _resolve_paths(data: dict[str, Any], base: Path, source: Path) -> dict[str, 
     for keys in _PATH_KEYS:
         holder = data
         for key in keys[:-1]:
-            holder = holder.get(key) if isinstance(holder.get(key), dict) else {}
+            nested = holder.get(key)
+            holder = nested if isinstance(nested, dict) else {}
         value = holder.get(keys[-1])
         if isinstance(value, str) and value:
             if "\x00" in value:

@@ -81,7 +81,7 @@ from pynode.documents.quality_report import build_report, canonical_json
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.partner import JobPolicy, Partner, is_fatal_revert, is_race_lost
-from pynode.protocol.types import RecordKind, Status
+from pynode.protocol.types import OrderState, RecordKind, Status
 
 #: states that hold a slot of ``max_concurrent_jobs``
 BUSY_STATES = (JobState.CLAIMING, JobState.CLAIMED, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
@@ -362,7 +362,7 @@ class Node:
                     if ev.address == book and "orderId" in ev.args:
                         if ev.event == "OrderPosted":
                             self.chain.book.note_posted(int(ev.args["orderId"]), ev.block_number)
-                        self._orders.fold(ev.event, ev.args)
+                        self._orders.fold(ev.event, ev.args)  # type: ignore[union-attr]  # set by load(), first
                         self._apply(ev)
                     elif ev.address == registry and _names(ev, self.address):
                         self._partner_info = None  # our registry entry changed: read it again
@@ -486,7 +486,9 @@ class Node:
             if any(own == order_id for own, _ in self._awaiting):
                 self._cache[key] = None
             else:
-                self._cache[key] = self._orders.at(order_id, max(self.safe_head, 0), self.chain.from_block)
+                # _orders is set by load(), which runs before any order is read
+                self._cache[key] = self._orders.at(  # type: ignore[union-attr]
+                    order_id, max(self.safe_head, 0), self.chain.from_block)
         return self._cache[key]
 
     def step(self, job: Job) -> None:
@@ -763,8 +765,8 @@ def _names(ev, address: str) -> bool:
 
 
 def _as_open(tracker: OrderTracker) -> OrderTracker:
-    copy = OrderTracker(tracker.order_id, tracker.terms, (int(Status.OPEN), ZERO_ADDRESS, 0, tracker.state[3]),
-                        tracker.spec, tracker.docs)
+    state = OrderState(int(Status.OPEN), ZERO_ADDRESS, 0, tracker.state[3])
+    copy = OrderTracker(tracker.order_id, tracker.terms, state, tracker.spec, tracker.docs)
     return copy
 
 

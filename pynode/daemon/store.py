@@ -413,7 +413,8 @@ class Store:
             cursor = self._db.execute(
                 "INSERT INTO actions (order_id, kind, status, nonce, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (_order_id(order_id), kind, ActionStatus.PLANNED.value, nonce, now, now))
-            return self.get_action(cursor.lastrowid)  # type: ignore[arg-type]
+            # after an INSERT lastrowid is set and names the row just written
+            return self.get_action(cursor.lastrowid)  # type: ignore[arg-type, return-value]
 
     def mark_sent(self, action_id: int, tx_hash: str, *, nonce: int | None = None, raw_tx: str | None = None) -> Action:
         """Records the tx hash (and signed raw tx, to rebroadcast verbatim) once signed, before/at sending."""
@@ -441,7 +442,7 @@ class Store:
             sets.update(status=status.value, updated_at=self._now())
             assignments = ", ".join(f"{name} = ?" for name in sets)
             self._db.execute(f"UPDATE actions SET {assignments} WHERE id = ?", (*sets.values(), action_id))
-            return self.get_action(action_id)  # type: ignore[return-value]
+            return self.get_action(action_id)  # type: ignore[return-value]  # the row read above, updated
 
     def get_action(self, action_id: int) -> Action | None:
         row = self._db.execute("SELECT * FROM actions WHERE id = ?", (action_id,)).fetchone()

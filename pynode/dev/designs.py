@@ -16,8 +16,9 @@ Vec = tuple[float, float, float]
 def _box(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float) -> list[tuple[Vec, Vec, Vec, Vec]]:
     """12 outward-facing triangles (normal, v1, v2, v3) of an axis-aligned box."""
     p = [(x, y, z) for x in (x0, x1) for y in (y0, y1) for z in (z0, z1)]
-    faces = [((-1, 0, 0), (0, 1, 3, 2)), ((1, 0, 0), (4, 6, 7, 5)), ((0, -1, 0), (0, 4, 5, 1)),
-             ((0, 1, 0), (2, 3, 7, 6)), ((0, 0, -1), (0, 2, 6, 4)), ((0, 0, 1), (1, 5, 7, 3))]
+    faces: list[tuple[Vec, tuple[int, int, int, int]]] = [
+        ((-1, 0, 0), (0, 1, 3, 2)), ((1, 0, 0), (4, 6, 7, 5)), ((0, -1, 0), (0, 4, 5, 1)),
+        ((0, 1, 0), (2, 3, 7, 6)), ((0, 0, -1), (0, 2, 6, 4)), ((0, 0, 1), (1, 5, 7, 3))]
     triangles = []
     for normal, (a, b, c, d) in faces:
         triangles.append((normal, p[a], p[b], p[c]))

@@ -13,6 +13,7 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -91,7 +92,7 @@ class Organizations:
     def step(self, text: str) -> None:
         self.console.print(f"\n[bold cyan]▶ {text}[/bold cyan]")
 
-    def wait_for(self, name: str, statuses: set[Status], timeout: float = 120.0) -> None:
+    def wait_for(self, name: str, statuses: AbstractSet[Status], timeout: float = 120.0) -> None:
         order_id = self.orders[name]
         deadline = time.monotonic() + timeout
         chain = self.chain

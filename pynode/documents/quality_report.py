@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from eth_utils import is_checksum_address, keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -33,7 +33,7 @@ from pynode.core.strict_json import strict_json_loads
 from pynode.documents.spec import NAME_PATTERN, Tolerance, finite, parse_spec
 from pynode.documents.validation import one_line
 
-SCHEMA = "fabmesh.quality-report/1"
+SCHEMA: Final = "fabmesh.quality-report/1"
 MAX_REPORT_BYTES = 1 << 20
 _HASH_CHUNK = 1 << 20
 
@@ -147,12 +147,12 @@ def build_report(result: ProductionResult, spec: Mapping[str, Any], *, order_id:
         checks.append(Check(name=name, nominal=float(tol.nominal), plus=float(tol.plus), minus=float(tol.minus),
                             unit=tol.unit, measured=None if measured is None else float(measured),
                             within=within(tol, measured)))
-    evidence = [Evidence(name=name, **dict(zip(("sha256", "size"), sha256_file(path))))
-                for name, path in zip(_evidence_names(result.evidence), result.evidence)]
+    evidence = [Evidence(name=name, sha256=digest, size=size)
+                for name, (digest, size) in zip(_evidence_names(result.evidence), map(sha256_file, result.evidence))]
     evidence.sort(key=lambda e: e.name)
     try:
         return QualityReport(
-            schema=SCHEMA, order_id=str(order_id), chain_id=chain_id, contract=to_checksum_address(contract),
+            schema_=SCHEMA, order_id=str(order_id), chain_id=chain_id, contract=to_checksum_address(contract),
             partner=to_checksum_address(partner), process=parsed.process, material=parsed.material,
             quantity=parsed.quantity, adapter_passed=bool(result.passed),
             passed=bool(result.passed) and all(c.within for c in checks), checks=checks,

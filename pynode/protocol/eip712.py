@@ -62,4 +62,4 @@ def attestation_message(domain: Domain, attestation: Sequence[Any]) -> SignableM
 
 def recover_attestation_signer(domain: Domain, attestation: Sequence[Any], signature: bytes) -> str:
     """The address that signed the Attestation; ValueError (or eth-keys' BadSignature) if it does not recover."""
-    return Account.recover_message(attestation_message(domain, attestation), signature=bytes(signature))
+    return str(Account.recover_message(attestation_message(domain, attestation), signature=bytes(signature)))

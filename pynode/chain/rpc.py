@@ -364,7 +364,7 @@ def connect(rpc_url: str, *, retry_timeout_s: float = 0.0, session: requests.Ses
 
 def request(w3: Web3, method: str, params: list[Any]) -> Any:
     """One raw JSON-RPC call's result; an error reply web3 would have raised becomes ``RpcRejected``."""
-    reply = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+    reply = w3.provider.make_request(RPCEndpoint(method), params)
     error = reply.get("error")
     if error:
         if not isinstance(error, Mapping):

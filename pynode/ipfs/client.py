@@ -56,7 +56,7 @@ class _IteratorReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]  # RawIOBase takes any buffer; we get memoryviews
         while not self._pending:
             try:
                 self._pending = next(self._chunks)

@@ -164,7 +164,7 @@ class Repeating:
 class Miner(Repeating):
     """Mines an empty block every ``interval_s`` (on top of automine) so confirmations keep coming."""
 
-    def __init__(self, rpc, interval_s: float = 0.3) -> None:
+    def __init__(self, rpc, interval_s: float = 0.3) -> None:  # rpc: Anvil.rpc
         super().__init__(lambda: rpc("evm_mine"), interval_s, "miner")
 
 

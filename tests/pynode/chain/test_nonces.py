@@ -11,7 +11,7 @@ from eth_utils import keccak, to_checksum_address
 pytestmark = pytest.mark.integration
 
 
-def _allow_token(chain, i: int):
+def _allow_token(chain, i: int):  # any cheap call of the admin's will do
     return chain.book.set_token_allowed(to_checksum_address(keccak(b"token-%d" % i)[:20]), True)
 
 

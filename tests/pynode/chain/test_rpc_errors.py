@@ -27,7 +27,7 @@ from rpc_fakes import LOG_REFUSALS, RATE_LIMITS, FakeTime, fake_web3, http
 LOGS = [{"fromBlock": "0x0", "toBlock": "0x10", "address": ["0x" + "11" * 20]}]
 
 
-def answering(*answers):
+def answering(*answers):  # one answer per request, the last one repeated
     queue = list(answers)
 
     def handler(method: str, params: list):
@@ -36,7 +36,7 @@ def answering(*answers):
     return handler
 
 
-def on_call(reply):
+def on_call(reply):  # `reply` for eth_call, an ordinary chain id (web3 asks it first)
     def handler(method: str, params: list):
         return {"result": "0x1"} if method == "eth_chainId" else reply
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Callable, Iterable
 
 import pytest
 from eth_utils import keccak
@@ -28,6 +30,46 @@ def observed_status(chain, order_id: int) -> Status | None:
         return chain.book.load_order(order_id, chain.from_block).status
     except OrderOutOfSync:
         return None
+
+
+# the statuses an order passes on its way to paid, in order: how far it has come is its index here
+TO_PAID = (Status.OPEN, Status.CLAIMED, Status.AWARDED, Status.IN_PRODUCTION, Status.SHIPPED, Status.COMPLETED,
+           Status.PAID)
+
+
+def paid_count(chain, orders: Iterable[int]) -> int:
+    return sum(observed_status(chain, i) == Status.PAID for i in orders)
+
+
+def steps_to_paid(chain, orders: Iterable[int]) -> int:
+    """Steps the orders have taken on the way to paid, summed (len(TO_PAID) - 1 each once paid)."""
+    return sum(TO_PAID.index(s) for i in orders if (s := observed_status(chain, i)) in TO_PAID)
+
+
+class Stall:
+    """Fails a long wait on a stall, not on a slow machine: a measure of progress must grow within every
+    `stall_s` seconds, however long the whole takes (a total budget failed on a busy machine at 49/50 paid)."""
+
+    def __init__(self, stall_s: float, what: str) -> None:
+        self.stall_s, self.what = stall_s, what
+        self.best: int | None = None
+        self.since = time.monotonic()
+
+    def check(self, progress: int, detail: Callable[[], str] = str) -> None:
+        """Notes `progress`; AssertionError once it has not grown for `stall_s` seconds (`detail()` is added)."""
+        if self.best is None or progress > self.best:
+            self.best, self.since = progress, time.monotonic()
+        assert time.monotonic() - self.since < self.stall_s, \
+            f"{self.what}: stuck at {self.best} for {self.stall_s:.0f}s; {detail()}"
+
+
+def wait_progressing(progress: Callable[[], int], target: int, *, stall_s: float, what: str,
+                     interval: float = 0.25, detail: Callable[[], str] = str) -> None:
+    """Polls `progress()` until it reaches `target`, failing only when it stops growing for `stall_s` seconds."""
+    stall = Stall(stall_s, f"{what} ({target} wanted)")
+    while (done := progress()) < target:
+        stall.check(done, detail)
+        time.sleep(interval)
 
 
 def chain_now(chain) -> int:

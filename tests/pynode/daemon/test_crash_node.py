@@ -16,9 +16,8 @@ from collections import Counter
 import pytest
 
 from harness import BuyerSide, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
-from pynode.chain.orders import Status
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import observed_status, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import Stall, own_anvil, own_deployments, own_settings, paid_count  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 
@@ -59,12 +58,8 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
         try:
             node.start().wait_connected()
 
-            def paid() -> int:
-                return sum(observed_status(chain, i) == Status.PAID for i in orders)
-
-            # fails on a stall, not on a slow machine: some order must get paid every STALL_S seconds
-            progress, progressed_at = -1, time.monotonic()
-            while kills < MIN_KILLS or (done := paid()) < ORDERS:
+            stall = Stall(STALL_S, f"orders paid of {ORDERS}")  # some order must get paid every STALL_S seconds
+            while kills < MIN_KILLS or (done := paid_count(chain, orders)) < ORDERS:
                 time.sleep(rng.uniform(0.05, 2.0) if kills < MIN_KILLS else 1.0)
                 if kills < MIN_KILLS:
                     node.kill()  # at a random moment of its work: it is connected and busy
@@ -73,9 +68,7 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
                     continue
                 if not node.running():
                     pytest.fail(f"node exited: {node.log_tail()}")
-                if done > progress:
-                    progress, progressed_at = done, time.monotonic()
-                assert time.monotonic() - progressed_at < STALL_S, f"stuck at {done}/{ORDERS} paid; {node.log_tail()}"
+                stall.check(done, node.log_tail)
 
             def all_done() -> bool:
                 with sqlite3.connect(maker.db_path) as db:

@@ -17,9 +17,11 @@ from harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write
 from pynode.chain.orders import Status
 from pynode.daemon.store import TERMINAL_STATES, JobState
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import observed_status, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import own_anvil, own_deployments, own_settings, paid_count, wait_progressing  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
+
+STALL_S = 120  # longest wait for the next payment before the nodes count as stuck
 
 
 def job_states(db) -> dict[int, str]:
@@ -47,14 +49,14 @@ def test_two_daemons_compete_and_every_job_ends_once(chain, anvil, kubo, dev_acc
     nodes = [NodeProcess(a).start(), NodeProcess(b).start()]
     try:
         with Miner(anvil.rpc, 0.3):
-            def all_paid() -> bool:
+            def paid() -> int:
                 watcher.cycle()
                 for n in nodes:
                     assert n.running(), n.log_tail()
-                statuses = [observed_status(chain, i) for i in milling + printing]
-                return all(s == Status.PAID for s in statuses)
+                return paid_count(chain, milling + printing)
 
-            wait_for(all_paid, timeout=150, interval=0.3, what="every claimable order paid")
+            wait_progressing(paid, len(milling + printing), stall_s=STALL_S, what="claimable orders paid",
+                             interval=0.3, detail=lambda: "\n".join(n.log_tail() for n in nodes))
             buyer.buyer.act("cancel", nobody)
 
             def settled() -> bool:

@@ -10,15 +10,23 @@ from pathlib import Path
 
 import pytest
 
-from harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
-from pynode.chain.orders import Status
+from harness import BuyerSide, Miner, NodeProcess, make_partner, write_config
 from pynode.documents.quality_report import parse_report
 from pynode.ipfs.cid import RAW, design_cid, parse_cid, report_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import observed_status, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import (  # noqa: F401 - own_*: fixtures, a chain of its own
+    TO_PAID,
+    own_anvil,
+    own_deployments,
+    own_settings,
+    steps_to_paid,
+    wait_progressing,
+)
 
 pytestmark = pytest.mark.integration
+
+STALL_S = 90  # longest wait for the order's next step before the node counts as stuck
 
 
 def shop(inbox: Path, outbox: Path, designs: dict, stop: threading.Event) -> None:
@@ -65,12 +73,12 @@ def test_hotfolder_adapter_round_trip(chain, anvil, kubo, dev_accounts, deployme
     node = NodeProcess(maker).start()
     try:
         with Miner(anvil.rpc, 0.3):
-            def paid() -> bool:
+            def steps() -> int:
                 watcher.cycle()
                 assert node.running(), node.log_tail()
-                return observed_status(chain, posted.order_id) == Status.PAID
+                return steps_to_paid(chain, [posted.order_id])
 
-            wait_for(paid, timeout=90, what="order paid")
+            wait_progressing(steps, len(TO_PAID) - 1, stall_s=STALL_S, what="steps to paid", detail=node.log_tail)
         assert node.terminate() == 0
     finally:
         stop.set()

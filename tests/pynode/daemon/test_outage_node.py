@@ -18,12 +18,20 @@ import pytest
 from harness import BuyerSide, FlakyProxy, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.chain.orders import Status
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import observed_status, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures: a chain of its own
+from support import (  # noqa: F401 - own_*: fixtures, a chain of its own
+    observed_status,
+    own_anvil,
+    own_deployments,
+    own_settings,
+    paid_count,
+    wait_progressing,
+)
 
 pytestmark = pytest.mark.integration
 
 ORDERS = 10
 OUTAGE_S = 20
+STALL_S = 120  # longest wait for the next payment before the node counts as stuck
 
 
 def test_rpc_and_ipfs_outage_is_survived(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
@@ -53,7 +61,8 @@ def test_rpc_and_ipfs_outage_is_survived(chain, anvil, kubo, dev_accounts, deplo
             assert node.running(), node.log_tail()
             rpc.up()
             ipfs.up()
-            wait_for(lambda: statuses()[Status.PAID] == ORDERS, timeout=120, what="every order paid after the outage")
+            wait_progressing(lambda: paid_count(chain, orders), ORDERS, stall_s=STALL_S,
+                             what="orders paid after the outage", interval=0.5, detail=node.log_tail)
             recovered_s = time.monotonic() - went_down - OUTAGE_S
 
             def all_done() -> bool:  # the node counts a payout done once its block is confirmation-deep

@@ -8,8 +8,11 @@ stopped at the end. No test picks a free port for a process to bind later.
 
 from __future__ import annotations
 
+import io
+import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,32 @@ def held_port() -> Iterator[int]:
     http.server) binds it beside the holder."""
     with hold() as port:
         yield port
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def fabmesh_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Runs `fabmesh ARGS` in-process exactly as the console script does, exit code included (with the
+    environment and working directory the test has set)."""
+    from pynode.cli.main import main
+
+    def invoke(*args: str, input: str = "") -> Result:  # noqa: A002 - the name click's CliRunner.invoke uses
+        monkeypatch.setattr("sys.stdin", io.StringIO(input))
+        with pytest.raises(SystemExit) as exited:
+            main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return Result(exited.value.code, out, err)
+
+    return invoke
 
 
 @pytest.fixture(scope="session")

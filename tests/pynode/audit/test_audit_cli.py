@@ -6,13 +6,11 @@ import json
 
 import pytest
 
-from pynode.cli.main import main
-
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def run(settings, capsys, monkeypatch, tmp_path):
+def run(settings, fabmesh_main, monkeypatch, tmp_path):
     monkeypatch.setenv("FABMESH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("FABMESH_RPC_URL", settings.rpc_url)
     monkeypatch.setenv("FABMESH_IPFS_API", settings.ipfs_api)
@@ -20,10 +18,8 @@ def run(settings, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("FABMESH_CONFIRMATIONS", "0")
 
     def invoke(*args):
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return exited.value.code, out, err
+        result = fabmesh_main(*args)
+        return result.exit_code, result.stdout, result.stderr
 
     return invoke
 

@@ -1,22 +1,6 @@
 from __future__ import annotations
 
-import io
-import json
-from dataclasses import dataclass
-
 import pytest
-
-from pynode.cli.main import main
-
-
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    def json(self):
-        return json.loads(self.stdout)
 
 
 @pytest.fixture
@@ -38,14 +22,6 @@ def password_file(tmp_path):
 
 
 @pytest.fixture
-def run(fabmesh_home, capsys, monkeypatch):
-    """Runs `fabmesh ARGS` in-process exactly as the console script does, exit code included."""
-
-    def invoke(*args: str, input: str = "") -> Result:  # noqa: A002 - the name click's CliRunner.invoke uses
-        monkeypatch.setattr("sys.stdin", io.StringIO(input))
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return Result(exited.value.code, out, err)
-
-    return invoke
+def run(fabmesh_home, fabmesh_main):
+    """`fabmesh ARGS` in-process (tests/pynode/conftest.py's fabmesh_main) with this folder's home."""
+    return fabmesh_main

@@ -1,11 +1,12 @@
-"""Malformed input through the real `fabmesh` program, against real anvil and Kubo.
+"""Malformed input through the `fabmesh` program, against real anvil and Kubo.
 
-Each case runs `python -m pynode.cli` as a child process and must exit non-zero
-(2 for usage, 1 for any other error) with exactly one line on stderr, and leave
-everything as it was: the order book's and registry's ETH and token balances,
+Each case runs the CLI's entry point in-process and must exit non-zero (2 for usage,
+1 for any other error) with exactly one line on stderr (nothing on stdout with --json),
+and leave everything as it was: the order book's and registry's ETH and token balances,
 the order count and every order's on-chain hash, every role account's nonce, the
 wallet directory (keystores, HPKE keys, design keys) file by file, and the
-node's home with its SQLite job store, byte for byte.
+node's home with its SQLite job store, byte for byte. A few of the cases also run
+`python -m pynode.cli` as a child process: the real exit code, and no traceback on stderr.
 """
 
 from __future__ import annotations
@@ -78,9 +79,14 @@ class World:
         }
 
     def fabmesh(self, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("FABMESH_") and k != "ETH_RPC_URL"}
+        """`fabmesh ARGS` as a child process, with the world's settings and `env` (none of this process's)."""
+        clean = {k: v for k, v in os.environ.items() if not _is_setting(k)}
         return subprocess.run([sys.executable, "-m", "pynode.cli", *args], capture_output=True, text=True,
                               timeout=120, cwd=self.home.parent, env={**clean, **self.env, **env})
+
+
+def _is_setting(name: str) -> bool:
+    return name.startswith("FABMESH_") or name == "ETH_RPC_URL"
 
 
 def _wallet(directory: Path, accounts: dict, roles: tuple[str, ...]) -> None:
@@ -336,24 +342,63 @@ def _fill(text: str, paths: dict[str, str]) -> str:
     return text
 
 
+# The real program for a few cases: the exit code a shell sees, and no traceback on stderr, for a usage
+# error, a parser's recursion, a keystore's cipher, the node's config and unlock, and an audit with --json.
+IN_A_PROCESS = ("amount above uint96", "deployments nested 100000 deep", "keystore with an edited IV",
+                "node config not TOML", "node with a wrong password", "report CID naming a 2 MiB document")
+
+
+@pytest.fixture
+def fabmesh(world: World, fabmesh_main, monkeypatch: pytest.MonkeyPatch):
+    """`fabmesh ARGS` in-process, with the settings and working folder World.fabmesh gives the child process."""
+
+    def invoke(args: list[str], env: dict[str, str]):
+        for name in [name for name in os.environ if _is_setting(name)]:
+            monkeypatch.delenv(name)
+        for name, value in {**world.env, **env}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(world.home.parent)
+        return fabmesh_main(*args)
+
+    return invoke
+
+
+def _refused(case: Case, code: int, stdout: str, stderr: str) -> None:
+    lines = stderr.splitlines()
+    assert (code, len(lines)) == (case.code, 1), stderr[-3000:]
+    assert case.message in lines[0] and "Traceback" not in stderr, lines[0]
+    assert lines[0].startswith(("error: ", "✗ ")), lines[0]
+    if "--json" in case.args and stdout:  # only data on stdout: nothing, or one JSON document (an audit's verdict)
+        json.loads(stdout)
+
+
+def _run(world: World, case: Case, runner):
+    return runner([_fill(a, world.paths) for a in case.args], {k: _fill(v, world.paths) for k, v in case.env})
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_malformed_input_is_refused_in_one_line_and_changes_nothing(world: World, name: str) -> None:
+def test_malformed_input_is_refused_in_one_line_and_changes_nothing(world: World, fabmesh, name: str) -> None:
     case = CASES[name]
     before = world.state()
-    result = world.fabmesh([_fill(a, world.paths) for a in case.args],
-                           {k: _fill(v, world.paths) for k, v in case.env})
-    lines = result.stderr.splitlines()
-    assert (result.returncode, len(lines)) == (case.code, 1), result.stderr[-3000:]
-    assert case.message in lines[0] and "Traceback" not in result.stderr, lines[0]
-    assert lines[0].startswith(("error: ", "✗ ")), lines[0]
+    result = _run(world, case, fabmesh)
+    _refused(case, result.exit_code, result.stdout, result.stderr)
     assert world.state() == before
 
 
-def test_the_state_check_sees_a_valid_post(world: World) -> None:
+@pytest.mark.parametrize("name", IN_A_PROCESS)
+def test_the_program_exits_with_the_code_and_no_traceback(world: World, name: str) -> None:
+    case = CASES[name]
+    before = world.state()
+    result = _run(world, case, world.fabmesh)
+    _refused(case, result.returncode, result.stdout, result.stderr)
+    assert world.state() == before
+
+
+def test_the_state_check_sees_a_valid_post(world: World, fabmesh) -> None:
     """The control: the same command with valid input escrows, and the comparison above would notice."""
     before = world.state()
-    result = world.fabmesh([_fill(a, world.paths) for a in post()], {})
-    assert result.returncode == 0, result.stderr
+    result = fabmesh([_fill(a, world.paths) for a in post()], {})
+    assert result.exit_code == 0, result.stderr
     after = world.state()
     assert len(after["order hashes"]) == len(before["order hashes"]) + 1
     assert after["eth"][0] == before["eth"][0] + 10**16 and after["files"] != before["files"]  # escrow, design key

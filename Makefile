@@ -121,7 +121,7 @@ demo: bootstrap $(BUILD_STAMP)
 
 # Gas of every user-facing function and the order lifecycle, beside OpenZeppelin baselines.
 gas: $(BUILD_STAMP)
-	brownie run scripts/gas.py
+	python -m scripts.brownie_anvil run scripts/gas.py
 
 # Speed and memory figures, side by side in one run: bench/results/latest.json.
 bench: bootstrap $(BUILD_STAMP)

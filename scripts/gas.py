@@ -1,6 +1,6 @@
 """Gas of every user-facing function and of the order lifecycle, beside OpenZeppelin baselines.
 
-    make gas   (= brownie run scripts/gas.py)
+    make gas   (= `brownie run scripts/gas.py` on an anvil of its own: scripts/brownie_anvil.py)
 
 Every number is `gasUsed` from a transaction receipt, all from one run on brownie's development chain
 (anvil). Writes bench/results/gas.json with sorted keys.

@@ -20,6 +20,7 @@ from pynode.chain.orders import (
     order_hash,
 )
 from pynode.dev.anvil import Anvil
+from scripts.brownie_anvil import development_anvil
 from scripts.brownie_deploy import deploy_contracts, grant_roles
 
 DAY = 86400
@@ -76,22 +77,13 @@ _ANVIL: list[Anvil] = []
 
 
 def pytest_collection_finish(session):
-    """An anvil of this run's own for brownie's `development` network.
-
-    brownie would launch anvil at 127.0.0.1:8545, its fixed default, and attach to whatever already
-    answers there: another checkout's run, any local network. This anvil binds a port of its own
-    (with brownie's development settings) and brownie, connecting after this hook, attaches to it.
-    """
+    """An anvil of this run's own for brownie's `development` network (scripts/brownie_anvil.py says why);
+    brownie connects after this hook."""
     from brownie._config import CONFIG  # here: brownie hashes the sources of module-level imports, not a .so
 
     if not session.items or CONFIG.argv.get("network") not in (None, "development"):
         return
-    settings = CONFIG.networks["development"]["cmd_settings"]
-    workdir = Path(session.config._tmp_path_factory.mktemp("brownie-anvil"))
-    anvil = Anvil(workdir, accounts=settings["accounts"], balance_eth=10_000, gas_limit=settings["gas_limit"],
-                  base_fee=settings["base_fee"]).start()
-    _ANVIL.append(anvil)
-    CONFIG.networks["development"]["host"] = anvil.rpc_url
+    _ANVIL.append(development_anvil(Path(session.config._tmp_path_factory.mktemp("brownie-anvil"))))
 
 
 def pytest_sessionfinish(session):

@@ -22,9 +22,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness import BuyerSide, NodeProcess, Repeating, make_partner, wait_for, write_config
+from harness import BuyerSide, NodeProcess, Repeating, make_partner, write_config
 from pynode.chain.client import Chain
-from pynode.chain.orders import Status
 from pynode.chain.tx import TxRequest
 from pynode.core.settings import Settings
 from pynode.dev.accounts import role_plan
@@ -32,7 +31,7 @@ from pynode.dev.deploy import deploy
 from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.wallet.keystore import Keystore
-from support import ready_maker
+from support import TO_PAID, ready_maker, steps_to_paid, wait_progressing
 from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
     test_encryption_key_comes_from_events_checked_against_the_registry,
     test_forged_history_is_detected,
@@ -45,6 +44,7 @@ from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
 pytestmark = pytest.mark.integration
 
 FUNDS = 10**21  # 1,000 ETH to every role account, from geth's dev account
+STALL_S = 120  # longest wait for the order's next step before the node counts as stuck
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +150,8 @@ def test_daemon_and_watcher_complete_an_order_on_geth(chain, geth, kubo, dev_acc
     try:
         with Repeating(watcher.cycle, 0.5, "buyer"):
             node.start().wait_connected()
-            wait_for(lambda: chain.book.load_order(order_id, chain.from_block).status == Status.PAID, timeout=180,
-                     interval=1.0, what=f"order {order_id} paid")
+            wait_progressing(lambda: steps_to_paid(chain, [order_id]), len(TO_PAID) - 1, stall_s=STALL_S,
+                             what=f"order {order_id}'s steps to paid", interval=1.0, detail=node.log_tail)
         assert node.terminate() == 0, node.log_tail()
     finally:
         node.kill()

@@ -1,7 +1,7 @@
 """Malformed input through the `fabmesh` program, against real anvil and Kubo.
 
 Each case runs the CLI's entry point in-process and must exit non-zero (2 for usage,
-1 for any other error) with exactly one line on stderr (nothing on stdout with --json),
+1 for any other error) with exactly one line on stderr (with --json, only data on stdout),
 and leave everything as it was: the order book's and registry's ETH and token balances,
 the order count and every order's on-chain hash, every role account's nonce, the
 wallet directory (keystores, HPKE keys, design keys) file by file, and the

@@ -60,7 +60,7 @@ class Stall:
         if self.best is None or progress > self.best:
             self.best, self.since = progress, time.monotonic()
         assert time.monotonic() - self.since < self.stall_s, \
-            f"{self.what}: stuck at {self.best} for {self.stall_s:.0f}s; {detail()}"
+            f"{self.what}: stuck at {self.best} for {self.stall_s:g}s; {detail()}"
 
 
 def wait_progressing(progress: Callable[[], int], target: int, *, stall_s: float, what: str,

@@ -41,12 +41,20 @@ def _span(node: ast.stmt) -> int:
     return node.end_lineno - node.lineno + 1
 
 
+def _is_overload(node: ast.AST) -> bool:
+    """A typing.overload stub only declares a signature: the implementation after it is the function."""
+    return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+        (isinstance(d, ast.Name) and d.id == "overload") or (isinstance(d, ast.Attribute) and d.attr == "overload")
+        for d in node.decorator_list)
+
+
 def _direct_defs(node: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
     """The defs and classes nested in `node` with no other def or class between them and it."""
     found = []
     for child in ast.iter_child_nodes(node):
         if isinstance(child, _DEFS):
-            found.append(child)
+            if not _is_overload(child):
+                found.append(child)
         else:
             found += _direct_defs(child)
     return found

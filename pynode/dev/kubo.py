@@ -45,7 +45,7 @@ class KuboNode:
         self.process = ManagedProcess(name, [ipfs_bin(), "daemon"], repo.parent / f"{name}.log",
                                       env=self.env, detached=detached)
 
-    def ipfs(self, *args: str, input: bytes | None = None, timeout: float = 60.0) -> bytes:
+    def ipfs(self, *args: str, input: bytes | None = None, timeout: float = 60.0) -> bytes:  # noqa: A002 - subprocess.run's keyword, passed on
         """Runs Kubo's own CLI against this node's repo (and so its daemon)."""
         result = subprocess.run([str(ipfs_bin()), *args], env=self.env, input=input,
                                 capture_output=True, timeout=timeout)

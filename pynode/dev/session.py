@@ -40,7 +40,7 @@ def up(workdir: Path, organizations: list[str], block_time: float | None = None)
         "rpc_url": net.anvil.rpc_url,
         "chain_id": net.anvil.chain_id,
         "deployments": str(workdir / "deployments"),
-        "contracts": net.deployment["contracts"],
+        "contracts": net.deployment["contracts"],  # type: ignore[index]  # start() has deployed
         "ipfs_api": {org: node.api_url for org, node in net.kubo.items()},
         "process_groups": {"anvil": net.anvil.process.pid,
                            **{f"kubo-{org}": node.process.pid for org, node in net.kubo.items()}},

@@ -1,9 +1,9 @@
 # fabmesh: every target bootstraps what it needs on first use and reuses it after.
 #   make demo   run the local multi-organization network end to end
-#   make test   compile, solhint, static analysis, contract tests, pynode tests
+#   make test   compile, ruff + mypy, solhint, static analysis, contract tests, pynode tests
 #   make deploy ARGS="--rpc-url URL --keystore FILE --password-file FILE ..."   deploy to any chain
 #   make abi    refresh the ABIs shipped in the package from the compiled contracts
-#   make lint-py   ruff and mypy over the Python code (not yet part of make test)
+#   make lint-py   ruff and mypy over the Python code (make test runs it)
 #   make gas | bench | soak | lock | clean
 
 SHELL := bash
@@ -114,7 +114,7 @@ test-contracts: $(BUILD_STAMP)
 test-pynode: bootstrap $(BUILD_STAMP)
 	pytest -p no:pytest-brownie tests/pynode
 
-test: bootstrap $(BUILD_STAMP) lint-sol slither test-contracts test-pynode
+test: bootstrap $(BUILD_STAMP) lint-py lint-sol slither test-contracts test-pynode
 
 demo: bootstrap $(BUILD_STAMP)
 	python -m pynode.dev.demo

@@ -65,14 +65,13 @@ class Chain:
         """The connection's one events reader (shared by the contract wrappers: one adaptive span)."""
         return self.book.reader
 
-    def sender(self, account: LocalAccount, *, local_nonces: bool = False) -> TxSender:
-        """One sender per account on this connection, so threads sending as one account share its nonces.
-        ``local_nonces``: count them locally after one read (see NonceManager; the first call decides)."""
+    def sender(self, account: LocalAccount) -> TxSender:
+        """One sender per account on this connection, so threads sending as one account share its nonces."""
         with self._senders_lock:
             sender = self._senders.get(account.address)
             if sender is None:
                 sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
-                                  on_progress=self.on_progress, clock=self.clock, local_nonces=local_nonces)
+                                  on_progress=self.on_progress, clock=self.clock)
                 self._senders[account.address] = sender
             return sender
 

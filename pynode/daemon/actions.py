@@ -70,8 +70,8 @@ class JournaledSender:
         tx = self.sender.build(request, self.sender.estimate(request))
         action = self.store.plan_action(order_id, kind)
         before = self.sender.clock.head  # the transaction can only be in a block after this one
-        # counted locally after one read (chain/tx.py's NonceManager: re-read on NonceTooLow, a dropped
-        # transaction, a reorg); the journal keeps the nonce of every transaction it sent
+        # the node's pending count (chain/tx.py's NonceManager); the journal keeps the nonce of every
+        # transaction it sent
         nonce = self.sender.nonces.reserve()
         tx["nonce"] = nonce
         signed = self.account.sign_transaction(tx)

@@ -261,7 +261,7 @@ class Node:
             self._chain = chain
             self._orders = KnownOrders(chain.book)
             self.partner = Partner(chain, self.vault, self.account, self.identity.hpke_keys, self.policy)
-            self.sender = JournaledSender(chain.w3, self.account, chain.sender(self.account, local_nonces=True),
+            self.sender = JournaledSender(chain.w3, self.account, chain.sender(self.account),
                                           self.store,
                                           replace_after_s=self.config.tx_replace_after_s,
                                           wait_s=max(120.0, 4 * self.config.tx_replace_after_s), poll_s=0.05,

@@ -1,6 +1,6 @@
-"""A daemon's nonce is counted locally after one read, and read again on every sign that the count may be
-wrong: the node refusing it as used, a transaction dropped or never mined, a reorg seen through a head.
-Any other sender asks the node per transaction (it does not read the head before each send)."""
+"""Nonces come from the node's pending count per transaction; a nonce another sender of the account took
+costs a resync and a retry, and a replacement refused as used looks for its own receipts before it fails.
+The block clock's reorg and pace bookkeeping that paces the receipt waits is here too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hexbytes import HexBytes
 
 from pynode.chain.heads import BlockClock
 from pynode.chain.revert import RevertDecoder
-from pynode.chain.tx import NonceManager, TxNotMined, TxRequest, TxSender
+from pynode.chain.tx import NonceManager, TxRequest, TxSender
+from pynode.core.errors import NonceTooLow
 from pynode.core.stop import StopEvent
 from rpc_fakes import fake_web3
 
@@ -30,14 +31,7 @@ class Node:
         return self.pending
 
 
-def test_one_read_then_consecutive_nonces_counted_locally() -> None:
-    node = Node(7)
-    nonces = NonceManager(node, "0x" + "22" * 20, local=True)
-    assert [nonces.reserve() for _ in range(3)] == [7, 8, 9]
-    assert node.reads == 1
-
-
-def test_without_local_counting_the_node_is_asked_per_transaction() -> None:
+def test_the_node_is_asked_per_transaction() -> None:
     node = Node(7)
     nonces = NonceManager(node, "0x" + "22" * 20)
     for expected in (7, 8):
@@ -47,43 +41,10 @@ def test_without_local_counting_the_node_is_asked_per_transaction() -> None:
     assert node.reads == 2
 
 
-def test_a_nonce_that_never_reached_the_node_is_given_back() -> None:
-    node = Node(7)
-    nonces = NonceManager(node, "0x" + "22" * 20, local=True)
-    nonce = nonces.reserve()
-    nonces.release(nonce)
-    assert nonces.reserve() == 7 and node.reads == 1
-    first, second = nonces.reserve(), nonces.reserve()
-    nonces.release(first)  # a later nonce is out already: the node decides what comes next
-    node.pending = 9
-    assert nonces.reserve() == 9 and node.reads == 2 and second == 9
-
-
 def _block(n: int, fork: str = "") -> dict:
     def digest(k: int, f: str) -> str:
         return "0x" + f"{f}{k}".encode().hex().rjust(64, "0")
     return {"number": n, "hash": HexBytes(digest(n, fork)), "parentHash": HexBytes(digest(n - 1, fork))}
-
-
-@pytest.mark.parametrize("heads, breaks", [
-    ([_block(10), _block(11)], False),  # the head chains to the one seen
-    ([_block(10), _block(10)], False),  # the same head again
-    ([_block(10), _block(13)], False),  # blocks in between unseen: nothing to compare (the daemon's store decides)
-    ([_block(10), _block(11, fork="x")], True),  # a parent-hash break
-    ([_block(10), _block(10, fork="x")], True),  # another block at the same height
-    ([_block(10), _block(9)], True),  # a shorter chain
-])
-def test_a_reorg_seen_through_the_heads_resyncs_the_nonce(heads: list[dict], breaks: bool) -> None:
-    node = Node(3)
-    clock = BlockClock()
-    nonces = NonceManager(node, "0x" + "22" * 20, local=True)
-    clock.on_reorg.append(nonces.resync)
-    assert nonces.reserve() == 3
-    for head in heads:
-        clock.saw(head["number"], head)
-    node.pending = 3  # the reorged-out transaction is gone: nonce 3 is free again
-    assert nonces.reserve() == (3 if breaks else 4)
-    assert clock.reorgs == int(breaks)
 
 
 def test_a_receipt_block_below_the_head_is_no_reorg() -> None:
@@ -142,36 +103,13 @@ class _NoWait(StopEvent):
 def test_nonce_too_low_resyncs_and_signs_again(monkeypatch: pytest.MonkeyPatch) -> None:
     chain = _Chain()
     w3, transport = fake_web3(chain)
-    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0, give_up_after_s=0.0, stop=_NoWait(),
-                      local_nonces=True)
+    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0, give_up_after_s=0.0, stop=_NoWait())
     sender.nonces.reserve()  # counted 5 ...
     chain.pending = 8  # ... but another process of the account sent three since
     tx = sender.build(REQUEST, 21_000)
     sender._broadcast_new(tx)
     assert chain.sent == [8]
     assert len(transport.methods("eth_getTransactionCount")) == 2  # the first count, the resync
-
-
-def test_a_transaction_never_mined_resyncs_the_nonce() -> None:
-    chain = _Chain()
-    w3, transport = fake_web3(chain)
-    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0, give_up_after_s=0.05, stop=_NoWait(),
-                      local_nonces=True)
-    with pytest.raises(TxNotMined):
-        sender.send(REQUEST)  # no receipt ever: dropped
-    chain.pending = 5  # the node forgot it
-    assert sender.nonces.reserve() == 5
-    assert len(transport.methods("eth_getTransactionCount")) == 2
-
-
-def test_a_reorg_the_sender_sees_through_its_clock_resyncs_its_nonces() -> None:
-    chain = _Chain()
-    w3, _ = fake_web3(chain)
-    sender = TxSender(w3, _Account(), RevertDecoder(), local_nonces=True)
-    assert sender.nonces.reserve() == 5
-    sender.clock.saw(10, _block(10))
-    sender.clock.saw(11, _block(11, fork="x"))
-    assert sender.nonces.reserve() == 5  # read again: the node's count
 
 
 def test_the_clock_knows_when_every_head_since_one_was_seen_linked() -> None:
@@ -206,3 +144,14 @@ def test_a_receipt_is_asked_for_only_at_a_head_that_can_hold_it() -> None:
     assert may_hold({"number": 12, "transactions": [other]}, 10, [ours])  # block 11 unseen: it may be there
     assert may_hold({"number": 9, "transactions": []}, 10, [ours])  # another chain (a reorg): look
     assert may_hold({"number": 11}, 10, [ours]) and may_hold({"number": 11, "transactions": []}, None, [ours])
+
+
+def test_a_replacement_refused_as_used_by_another_sender_fails_with_nonce_too_low() -> None:
+    chain = _Chain()
+    w3, transport = fake_web3(chain)
+    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0, replace_after_s=0.0,
+                      give_up_after_s=5.0, stop=_NoWait())
+    with pytest.raises(NonceTooLow, match="nonce 5 was used by another transaction"):
+        sender.send(REQUEST)  # sent as 5; its replacement is refused; no receipt of ours holds 5
+    assert chain.sent == [5]
+    assert transport.methods("eth_getTransactionReceipt")  # looked for ours before failing

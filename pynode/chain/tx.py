@@ -125,11 +125,9 @@ class NonceManager:
         self._lock = threading.Lock()
         self._next: int | None = None
         self._outstanding = 0
-        self.reads = 0  # pending counts asked, for tests and metrics
 
     def reserve(self) -> int:
         with self._lock:
-            self.reads += 1
             pending = self._w3.eth.get_transaction_count(self._address, "pending")
             nonce = max(pending, self._next or 0) if self._outstanding else pending
             self._next = nonce + 1

@@ -28,9 +28,8 @@ from pynode.chain.tx import TxReverted
 from pynode.core.errors import Kind, classify
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.orders.buyer import Buyer
-from pynode.protocol.types import Status
+from pynode.protocol.types import Status, is_terminal
 
-TERMINAL = (Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED)
 ACTIONABLE_EVENTS = ("OrderClaimed", "OrderShipped")  # what the watcher may answer: award, confirm
 REFRESH_S = 60.0  # every open order is re-read at least this often, news or not
 
@@ -79,7 +78,7 @@ class OrderWatcher:
 
     def _qualifies(self, tracker: OrderTracker, safe: int | None) -> tuple[str | None, PartnerInfo | None]:
         """Why not (or None), and the claimant's registry entry at the head (the award reuses it)."""
-        partner = to_checksum_address(tracker.state[1])
+        partner = to_checksum_address(tracker.state.partner)
         if self.policy.allowed_partners and partner not in self.policy.allowed_partners:
             return "not in allowed_partners", None
         info = self.chain.registry.partner_info(partner)
@@ -148,10 +147,10 @@ class OrderWatcher:
         status = tracker.status
         if self._settling(tracker, safe, head):
             return False  # changed again above the safe block: look when that change is deep
-        if status in TERMINAL:
+        if is_terminal(status):
             self._done.add(order_id)
         elif status == Status.CLAIMED and self.policy.auto_award:
-            partner = tracker.state[1]
+            partner = tracker.state.partner
             reason, info = self._qualifies(tracker, safe)
             if reason is not None:
                 if self.stats.refused.get(order_id) != reason:

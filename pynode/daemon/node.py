@@ -13,7 +13,7 @@ One cycle (:meth:`Node.cycle`):
    confirmed block (``load_order``: rebuilt from events, verified against the
    on-chain hash) and takes its next step. What the chain says decides, never
    the local state alone, so a restart at any point neither repeats nor skips an
-   action; transactions go through the actions journal (:mod:`.actions`).
+   action; transactions go through the actions journal (:mod:`.journal`).
 
 Errors are sorted by type (:func:`pynode.core.errors.classify`): transient ones back off with
 jitter, never shorter than a Retry-After (per job, or for the whole cycle with RPC failover; a
@@ -71,9 +71,9 @@ from pynode.core.errors import (
 from pynode.core.fsutil import write_atomic, write_json_atomic
 from pynode.core.stop import StopEvent, Stopping
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.daemon.actions import JournaledSender, Outcome
 from pynode.daemon.adapters import ProductionAdapter, ProductionJob, UnknownJob, make_adapter
 from pynode.daemon.config import NodeConfig
+from pynode.daemon.journal import JournaledSender, Outcome
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.metrics import NodeMetrics
 from pynode.daemon.store import Job, JobState, Store

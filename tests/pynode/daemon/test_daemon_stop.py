@@ -25,8 +25,8 @@ from pynode.chain.tx import TxRequest, TxSender
 from pynode.core.backoff import Backoff, retry
 from pynode.core.errors import TransientError
 from pynode.core.stop import StopEvent, Stopping
-from pynode.daemon.actions import JournaledSender
 from pynode.daemon.config import NodeConfig
+from pynode.daemon.journal import JournaledSender
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.node import Identity, Node, install_signal_handlers
 from pynode.daemon.store import ActionStatus, Store

@@ -106,7 +106,7 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees(chain, anvil, dev_acco
     import threading
 
     from pynode.chain.tx import TxRequest
-    from pynode.daemon.actions import JournaledSender
+    from pynode.daemon.journal import JournaledSender
     from pynode.daemon.store import Store
 
     account = dev_accounts["stranger"]

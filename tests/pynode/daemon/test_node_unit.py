@@ -14,8 +14,8 @@ from web3.exceptions import TransactionNotFound
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxSender
 from pynode.core.errors import FatalError
-from pynode.daemon.actions import JournaledSender
 from pynode.daemon.config import NodeConfig
+from pynode.daemon.journal import JournaledSender
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.node import unlock_identity
 from pynode.daemon.store import ActionStatus, Store

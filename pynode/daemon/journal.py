@@ -25,7 +25,7 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from pynode.chain.tx import TxNotMined, TxRequest, TxReverted, TxSender, may_hold
+from pynode.chain.tx import TxNotMined, TxRequest, TxSender, may_hold
 from pynode.core.errors import NonceTooLow, TransientError
 from pynode.core.stop import StopEvent
 from pynode.daemon.store import Action, ActionStatus, Store
@@ -163,7 +163,3 @@ class JournaledSender:
         if not wait:
             return None
         return self._await(action, None)
-
-
-def is_revert(exc: BaseException) -> bool:
-    return isinstance(exc, TxReverted)

@@ -42,7 +42,7 @@ from harness import BuyerSide, NodeHome, NodeProcess, Repeating, make_partner, w
 from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import Auditor
 from pynode.chain.client import Chain
-from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, RecordKind, Status
+from pynode.chain.orders import ZERO_ADDRESS, OrderTracker
 from pynode.core.errors import FabmeshError
 from pynode.core.settings import Settings
 from pynode.dev.accounts import ROLES, dev_accounts
@@ -50,7 +50,7 @@ from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.ipfs.client import IpfsClient
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from pynode.protocol.types import TERMINAL
+from pynode.protocol.types import TERMINAL, RecordKind, Status
 
 TERMINAL_KINDS = {RecordKind.CANCELLED, RecordKind.REFUNDED, RecordKind.PAYMENT_WITHDRAWN, RecordKind.RESOLVED,
                   RecordKind.DISPUTE_EXPIRED}

@@ -21,6 +21,7 @@ from pynode.chain.events.reader import LogReader, TopicFilter
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError, InputError
+from pynode.protocol.types import PartnerFlags
 
 LOG_INDEX_RETRIES = 4
 
@@ -93,23 +94,21 @@ class PartnerInfo:
     profile_cid: bytes
     encryption_key_hash: bytes
 
-    REGISTERED, VETTED, SUSPENDED, UNBONDING = 1, 2, 4, 8
-
     @property
     def registered(self) -> bool:
-        return bool(self.flags & self.REGISTERED)
+        return bool(self.flags & PartnerFlags.REGISTERED)
 
     @property
     def vetted(self) -> bool:
-        return bool(self.flags & self.VETTED)
+        return bool(self.flags & PartnerFlags.VETTED)
 
     @property
     def suspended(self) -> bool:
-        return bool(self.flags & self.SUSPENDED)
+        return bool(self.flags & PartnerFlags.SUSPENDED)
 
     @property
     def unbonding(self) -> bool:
-        return bool(self.flags & self.UNBONDING)
+        return bool(self.flags & PartnerFlags.UNBONDING)
 
 
 def region_bytes(region: str) -> bytes:

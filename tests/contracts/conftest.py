@@ -12,7 +12,6 @@ from pynode.chain.orders import (
     PROCESS,
     ZERO_ADDRESS,
     OrderTracker,
-    Status,
     keccak,
     make_docs,
     make_spec,
@@ -20,6 +19,7 @@ from pynode.chain.orders import (
     order_hash,
 )
 from pynode.dev.anvil import Anvil
+from pynode.protocol.types import Status
 from scripts.brownie_anvil import development_anvil
 from scripts.brownie_deploy import deploy_contracts, grant_roles
 

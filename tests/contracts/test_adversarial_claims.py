@@ -11,7 +11,8 @@ import pytest
 from brownie import chain
 
 from conftest import CLAIM_BOND, DAY, PRICE, cid, err, now
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, Status, make_spec, spec_hash
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, make_spec, spec_hash
+from pynode.protocol.types import Status
 
 ISO_9001 = CERT["ISO_9001"]
 HOUR = 3600

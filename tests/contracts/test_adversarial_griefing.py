@@ -15,7 +15,8 @@ from brownie import accounts, chain
 
 from adversaries import order_inputs
 from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, UNBONDING_DELAY, X25519_KEY, Orders, cid, err, now, profile
-from pynode.chain.orders import CERT, ZERO_ADDRESS, OrderTracker, Status
+from pynode.chain.orders import CERT, ZERO_ADDRESS, OrderTracker
+from pynode.protocol.types import Status
 
 HOUR = 3600
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"

@@ -22,7 +22,8 @@ from adversaries import (
     reentries,
 )
 from conftest import CLAIM_BOND, DAY, MIN_BOND, PRICE, UNBONDING_DELAY, cid, err, now
-from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, RecordKind, Status, next_head, terms_hash
+from pynode.chain.orders import ZERO_ADDRESS, OrderTracker, next_head, terms_hash
+from pynode.protocol.types import RecordKind, Status
 
 GUARD = error_data(REENTRANT_CALL)
 

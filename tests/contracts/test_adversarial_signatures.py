@@ -11,7 +11,7 @@ import brownie
 import pytest
 
 from conftest import DAY, DISPUTE_TIMEOUT, MIN_BOND, UNBONDING_DELAY, X25519_KEY, Orders, cid, err, profile
-from pynode.chain.orders import Status
+from pynode.protocol.types import Status
 from scripts.brownie_deploy import deploy_contracts, grant_roles
 from test_eip712_attestation import attestation, sign
 

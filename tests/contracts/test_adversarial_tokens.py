@@ -13,7 +13,8 @@ from brownie import FalseReturningERC20, FeeSwitchERC20, RevertingERC20
 
 from adversaries import allow_listed, assert_book_holds
 from conftest import CLAIM_BOND, DAY, PRICE, cid, err
-from pynode.chain.orders import ZERO_ADDRESS, Status
+from pynode.chain.orders import ZERO_ADDRESS
+from pynode.protocol.types import Status
 
 
 @pytest.fixture(scope="module")

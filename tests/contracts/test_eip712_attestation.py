@@ -7,7 +7,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from conftest import DAY, DISPUTE_TIMEOUT, SIGNER_KEY, cid, err, now
-from pynode.chain.orders import RecordKind, Status, next_head, report_evidence
+from pynode.chain.orders import next_head, report_evidence
+from pynode.protocol.types import RecordKind, Status
 
 ATTESTATION_TYPES = {
     "Attestation": [

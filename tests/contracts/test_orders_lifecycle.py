@@ -10,8 +10,6 @@ from pynode.chain.orders import (
     MATERIAL,
     PROCESS,
     ZERO_ADDRESS,
-    RecordKind,
-    Status,
     docs_hash,
     make_docs,
     make_spec,
@@ -21,6 +19,7 @@ from pynode.chain.orders import (
     spec_hash,
     terms_hash,
 )
+from pynode.protocol.types import RecordKind, Status
 
 
 def fresh_terms(buyer, **kwargs):

@@ -4,8 +4,8 @@ import brownie
 import pytest
 
 from conftest import CLAIM_BOND, DAY, DISPUTE_TIMEOUT, PRICE, cid, err
-from pynode.chain.orders import ZERO_ADDRESS, Status
-from pynode.protocol.types import RefundReason
+from pynode.chain.orders import ZERO_ADDRESS
+from pynode.protocol.types import RefundReason, Status
 
 
 def credits(book, account, token=ZERO_ADDRESS):

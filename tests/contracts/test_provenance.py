@@ -7,7 +7,8 @@ from eth_abi import encode
 from eth_utils import event_abi_to_log_topic, keccak
 
 from conftest import DAY, cid
-from pynode.chain.orders import ORDER_EVENTS, OrderTracker, RecordKind, Status, order_hash
+from pynode.chain.orders import ORDER_EVENTS, OrderTracker, order_hash
+from pynode.protocol.types import RecordKind, Status
 
 
 def fetch_order_events(book):

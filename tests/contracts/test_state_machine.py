@@ -14,16 +14,8 @@ from brownie import TestERC20, chain
 from brownie.test import strategy
 
 from conftest import DAY, MIN_BOND, X25519_KEY, cid, profile
-from pynode.chain.orders import (
-    ORDER_EVENTS,
-    ZERO_ADDRESS,
-    OrderTracker,
-    Status,
-    make_docs,
-    make_spec,
-    make_terms,
-    order_hash,
-)
+from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, make_docs, make_spec, make_terms, order_hash
+from pynode.protocol.types import TERMINAL, Status
 
 HOUR = 3600
 # Deadlines sit half an hour off the one-hour grid of sleeps, so no step lands within seconds of one.
@@ -35,7 +27,6 @@ SLEEPS = [HOUR] * 8 + [5 * HOUR] * 4 + [25 * HOUR] * 2 + [72 * HOUR, 360 * HOUR]
 FEE_BPS = [0, 100, 500]
 LIVE = {Status.OPEN, Status.CLAIMED, Status.AWARDED, Status.IN_PRODUCTION, Status.SHIPPED, Status.DISPUTED}
 BONDED = {Status.CLAIMED, Status.AWARDED, Status.IN_PRODUCTION, Status.SHIPPED, Status.DISPUTED}
-TERMINAL = {Status.PAID, Status.RESOLVED, Status.REFUNDED, Status.CANCELLED}
 ALLOWED = {
     (Status.OPEN, Status.CLAIMED), (Status.OPEN, Status.CANCELLED), (Status.OPEN, Status.REFUNDED),
     (Status.CLAIMED, Status.AWARDED), (Status.CLAIMED, Status.REFUNDED),

@@ -22,8 +22,9 @@ from pynode.audit.checks import (
 from pynode.audit.collect import OrderLogs, group_by_order
 from pynode.audit.model import AuditContext
 from pynode.chain.events.decoder import DecodedLog
-from pynode.chain.orders import OrderTracker, Status, make_docs, make_spec, make_terms, order_hash
+from pynode.chain.orders import OrderTracker, make_docs, make_spec, make_terms, order_hash
 from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, Domain, attestation_message
+from pynode.protocol.types import Status
 
 BOOK = "0x" + "b0" * 20
 BUYER = Account.from_key(b"\x01" * 32)

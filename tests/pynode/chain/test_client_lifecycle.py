@@ -10,8 +10,9 @@ import pytest
 from eth_utils import keccak
 
 from pynode.chain.contracts import OrderOutOfSync
-from pynode.chain.orders import CERT, Status
+from pynode.chain.orders import CERT
 from pynode.chain.tx import TxReverted
+from pynode.protocol.types import Status
 from support import BOND, PRICE, post_order
 
 pytestmark = pytest.mark.integration

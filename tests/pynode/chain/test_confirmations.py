@@ -28,10 +28,10 @@ from eth_utils import keccak
 from harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
 from pynode.chain.client import Chain
 from pynode.chain.confirmations import NotConfirmed
-from pynode.chain.orders import Status
 from pynode.orders.buyer import Buyer
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.watch import AwardPolicy, OrderWatcher
+from pynode.protocol.types import Status
 from pynode.wallet.keystore import Keystore
 from support import events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
 

@@ -9,10 +9,10 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
-from pynode.chain.orders import Status
 from pynode.crypto.envelope import OrderContext
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
+from pynode.protocol.types import Status
 from pynode.wallet.hpke_keys import HpkeKeyStore
 
 pytestmark = pytest.mark.integration

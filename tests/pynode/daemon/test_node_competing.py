@@ -14,9 +14,9 @@ import sqlite3
 import pytest
 
 from harness import BuyerSide, Miner, NodeProcess, make_partner, wait_for, write_config
-from pynode.chain.orders import Status
 from pynode.daemon.store import TERMINAL_STATES, JobState
 from pynode.orders.watch import AwardPolicy, OrderWatcher
+from pynode.protocol.types import Status
 from support import own_anvil, own_deployments, own_settings, paid_count, wait_progressing  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration

@@ -12,10 +12,11 @@ import pytest
 from eth_utils import keccak
 
 from harness import BuyerSide, make_partner
-from pynode.chain.orders import CERT, Status
+from pynode.chain.orders import CERT
 from pynode.orders.buyer import Buyer
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.watch import AwardPolicy, OrderWatcher
+from pynode.protocol.types import Status
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore
 

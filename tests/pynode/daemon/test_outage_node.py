@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness import BuyerSide, FlakyProxy, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
-from pynode.chain.orders import Status
 from pynode.orders.watch import AwardPolicy, OrderWatcher
+from pynode.protocol.types import Status
 from support import (  # noqa: F401 - own_*: fixtures, a chain of its own
     TO_PAID,
     observed_status,

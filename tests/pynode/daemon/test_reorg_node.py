@@ -12,13 +12,13 @@ from __future__ import annotations
 import pytest
 
 from harness import BuyerSide, make_partner, write_config
-from pynode.chain.orders import Status
 from pynode.chain.tx import TxRequest
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.node import Node, unlock_identity
 from pynode.daemon.store import JobState
 from pynode.orders.watch import AwardPolicy, OrderWatcher
+from pynode.protocol.types import Status
 
 pytestmark = pytest.mark.integration
 

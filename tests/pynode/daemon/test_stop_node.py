@@ -16,7 +16,7 @@ import time
 import pytest
 
 from harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
-from pynode.chain.orders import Status
+from pynode.protocol.types import Status
 from support import claim_rows, events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration

@@ -6,9 +6,10 @@ import psutil
 import pytest
 from rich.console import Console
 
-from pynode.chain.orders import ZERO_ADDRESS, RecordKind, Status
+from pynode.chain.orders import ZERO_ADDRESS
 from pynode.dev.demo import SHOPS, Scenario
 from pynode.dev.net import port_is_free
+from pynode.protocol.types import RecordKind, Status
 
 pytestmark = pytest.mark.integration
 

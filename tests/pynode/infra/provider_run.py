@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import time
+import tomllib
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,13 +36,14 @@ from eth_account import Account
 from provider_proxy import REFUSALS, Counts, ProviderProxy, ProviderRules
 from pynode.chain.client import Chain
 from pynode.chain.contracts import OrderOutOfSync
-from pynode.chain.orders import Status
 from pynode.core.settings import Settings
 from pynode.dev.accounts import dev_accounts
 from pynode.dev.net import post_json
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.dev.process import ManagedProcess
+from support import TO_PAID, Stall
+from pynode.protocol.types import Status
 
 PASSWORD = "provider-run"
 SCRYPT_N = 1 << 10
@@ -56,6 +58,26 @@ HOSTED = ProviderRules(max_block_range=2000, range_refusal=REFUSALS["alchemy"], 
 
 class RunFailed(AssertionError):
     pass
+
+
+def toml_text(data: dict) -> str:
+    """``data`` (strings, numbers, lists of them, one level of tables) as TOML. Strings are written as
+    JSON strings, whose escapes TOML's basic strings share (non-ASCII kept as is, so no surrogate pairs);
+    what is written is read back and compared, so a value TOML would read otherwise fails here."""
+    def value(v: object) -> str:
+        if isinstance(v, list):
+            return "[" + ", ".join(map(value, v)) + "]"
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise TypeError(f"no TOML writer for {type(v).__name__}")
+        return json.dumps(v, ensure_ascii=False)
+
+    plain = [f"{k} = {value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    tables = [f"\n[{k}]\n" + "\n".join(f"{ik} = {value(iv)}" for ik, iv in v.items())
+              for k, v in data.items() if isinstance(v, dict)]
+    text = "\n".join(plain + tables) + "\n"
+    if tomllib.loads(text) != data:
+        raise ValueError("the TOML written does not read back as the data given")
+    return text
 
 
 @dataclass
@@ -82,13 +104,13 @@ class RunResult:
 
 class ProviderRun:
     def __init__(self, workdir: Path, *, orders: int = 3, blocks_past_deploy: int = 20_000,
-                 rules: ProviderRules = HOSTED, poll_interval_s: float = 2.0, timeout_s: float = 600.0) -> None:
+                 rules: ProviderRules = HOSTED, poll_interval_s: float = 2.0, stall_s: float = 180.0) -> None:
         self.workdir = workdir
         self.order_count = orders
         self.blocks_past_deploy = blocks_past_deploy
         self.rules = rules
         self.poll_interval_s = poll_interval_s
-        self.timeout_s = timeout_s
+        self.stall_s = stall_s  # no order a step further for this long: the run is stuck
         self.accounts = dev_accounts()
         # 20,000 mined blocks: old states stay in anvil's memory window only, none are spilled to disk
         self.net = LocalNetwork(workdir / "network", ["shared"], block_time=1, max_persisted_states=0)
@@ -181,28 +203,16 @@ class ProviderRun:
 
     def start_automation(self) -> None:
         config = self.workdir / "homes" / "maker" / "node.toml"
-        config.write_text(f'''account = "maker"
-home = "{self.workdir / 'homes' / 'maker'}"
-password_file = "{self.password_file}"
-rpc_urls = ["{self.proxy.url('daemon')}"]
-ipfs_api = "{self.net.kubo['shared'].api_url}"
-confirmations = {CONFIRMATIONS}
-poll_interval_s = {self.poll_interval_s}
-deployments = "{self.deployments}"
-artifacts = "{CHECKOUT / 'build' / 'contracts'}"
-work_dir = "{self.workdir / 'node-state'}"
-metrics_port = 0
-
-[policy]
-processes = ["CNC_MILLING"]
-materials = ["AL_6061"]
-max_concurrent_jobs = 10
-
-[production]
-adapter = "simulated"
-duration_s = 0.5
-defect_rate = 0.0
-''')
+        config.write_text(toml_text({
+            "account": "maker", "home": str(self.workdir / "homes" / "maker"),
+            "password_file": str(self.password_file), "rpc_urls": [self.proxy.url("daemon")],
+            "ipfs_api": self.net.kubo["shared"].api_url, "confirmations": CONFIRMATIONS,
+            "poll_interval_s": self.poll_interval_s, "deployments": str(self.deployments),
+            "artifacts": str(CHECKOUT / "build" / "contracts"), "work_dir": str(self.workdir / "node-state"),
+            "metrics_port": 0,
+            "policy": {"processes": ["CNC_MILLING"], "materials": ["AL_6061"], "max_concurrent_jobs": 10},
+            "production": {"adapter": "simulated", "duration_s": 0.5, "defect_rate": 0.0},
+        }))
         self.spawn("daemon", "maker", "daemon", ["node", "run", "--config", str(config)])
         self.spawn("watcher", "buyer", "watcher", ["--account", "buyer", "node", "watch-orders", "--interval",
                                                    str(self.poll_interval_s), "--allow",
@@ -225,20 +235,24 @@ defect_rate = 0.0
         except OrderOutOfSync:
             return Status.OPEN
 
-    def wait_all(self, orders: list[int], status: Status, deadline: float) -> None:
+    def wait_all(self, orders: list[int], status: Status) -> None:
+        """Until every order has reached ``status``; fails on a stall (no order a step further within
+        ``stall_s``), not on a total budget, so a slow machine is no failure."""
         chain = self.observer()
-        pending = set(orders)
-        while pending:
-            pending = {o for o in pending if self._status(chain, o) < status}
+        stall = Stall(self.stall_s, f"orders on their way to {status.name}")
+        while True:
+            states = {o: self._status(chain, o) for o in orders}
+            if all(s >= status for s in states.values()):
+                return
             for process in self.processes:
                 if not process.running():
                     raise RunFailed(f"{process.name} exited: {process.log_tail(5)}")
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                states = {o: chain.book.load_order(o, self.deploy_block).status.name for o in sorted(pending)}
-                raise RunFailed(f"orders not {status.name} after {self.timeout_s:.0f}s: {states}; "
-                                f"daemon: {self.processes[0].log_tail(5)}")
+            try:
+                stall.check(sum(TO_PAID.index(s) for s in states.values() if s in TO_PAID),
+                            lambda: f"{ {o: s.name for o, s in states.items()} }; "
+                                    f"daemon: {self.processes[0].log_tail(5)}")
+            except AssertionError as exc:
+                raise RunFailed(str(exc)) from None
             time.sleep(1.0)
 
     def lifecycle(self) -> RunResult:
@@ -248,12 +262,11 @@ defect_rate = 0.0
         self.onboard()
         self.start_automation()
         started = time.monotonic()
-        deadline = started + self.timeout_s
         orders = [self.post(i) for i in range(self.order_count)]
-        self.wait_all(orders, Status.SHIPPED, deadline)
+        self.wait_all(orders, Status.SHIPPED)
         for order_id in orders:
             self.fabmesh("buyer", "cli-buyer", "order", "confirm", order_id)
-        self.wait_all(orders, Status.PAID, deadline)  # PAID: the daemon withdrew the payment
+        self.wait_all(orders, Status.PAID)  # PAID: the daemon withdrew the payment
         elapsed = time.monotonic() - started
         for process in self.processes:
             process.stop(timeout=20.0)

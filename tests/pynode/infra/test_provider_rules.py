@@ -18,7 +18,7 @@ import pytest
 
 from provider_proxy import REFUSALS, ProviderProxy, ProviderRules
 from provider_run import LIFECYCLE_CLIENTS, ProviderRun
-from pynode.chain.orders import RecordKind, Status
+from pynode.protocol.types import RecordKind, Status
 
 pytestmark = pytest.mark.integration
 

@@ -7,11 +7,11 @@ import dataclasses
 import pytest
 from eth_utils import keccak
 
-from pynode.chain.orders import RecordKind
 from pynode.chain.tx import TxReverted
 from pynode.core.errors import InputError
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
 from pynode.protocol.eip712 import ATTESTATION_TYPEHASH, Domain
+from pynode.protocol.types import RecordKind
 from support import chain_now, post_order
 
 pytestmark = pytest.mark.integration

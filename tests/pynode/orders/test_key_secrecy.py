@@ -30,7 +30,6 @@ from eth_utils import keccak
 
 from harness import PASSWORD, SCRYPT_N, NodeHome, make_partner
 from pynode.chain.client import Chain
-from pynode.chain.orders import RecordKind, Status
 from pynode.chain.tx import TxRequest, TxReverted
 from pynode.core.errors import InputError
 from pynode.crypto import hpke, segmented
@@ -45,6 +44,7 @@ from pynode.ipfs.vault import DesignVault
 from pynode.orders.buyer import Buyer, OrderRequest, PostedOrder
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.partner import Partner
+from pynode.protocol.types import RecordKind, Status
 from pynode.wallet.hpke_keys import HpkeKeyStore
 
 pytestmark = pytest.mark.integration

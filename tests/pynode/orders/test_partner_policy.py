@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, Status, make_docs, make_spec, make_terms
+from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, make_docs, make_spec, make_terms
 from pynode.core.errors import InputError
 from pynode.orders.partner import JobPolicy, is_fatal_revert, is_race_lost, policy_reason, vocabulary_bits
+from pynode.protocol.types import Status
 
 ME = "0x" + "11" * 20
 BUYER = "0x" + "22" * 20

@@ -29,8 +29,6 @@ _IN_PROGRESS = "owned by an in-progress change (issue 12 RPC work / layout move)
 EXCEPTIONS: dict[str, str] = {
     "pynode.daemon.node": _IN_PROGRESS,
     "pynode.daemon.node.Node": _IN_PROGRESS,
-    "pynode.daemon.store": _IN_PROGRESS,
-    "pynode.daemon.store.Store": _IN_PROGRESS,
 }
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

@@ -25,6 +25,7 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
+from pynode.chain.confirmations import Progress
 from pynode.chain.tx import TxNotMined, TxRequest, TxSender, may_hold
 from pynode.core.errors import NonceTooLow, TransientError
 from pynode.core.stop import StopEvent
@@ -163,3 +164,49 @@ class JournaledSender:
         if not wait:
             return None
         return self._await(action, None)
+
+
+@dataclass
+class _Mined:
+    """One of the node's own transactions, mined, on its way to confirmation depth."""
+
+    outcome: Outcome
+    reported: int = -1  # confirmations last logged
+
+
+class Awaiting:
+    """The node's own mined transactions short of confirmation depth: logged as blocks arrive until they
+    have ``confirmations`` blocks on top. Nothing builds on one before: the job's next step reads the order
+    at the safe block, and waits while one of these is about it (:meth:`about`)."""
+
+    def __init__(self, confirmations: int, log: Any, metrics: Any) -> None:
+        self.confirmations = confirmations
+        self.log = log
+        self.metrics = metrics
+        self.entries: dict[tuple[int, str], _Mined] = {}
+
+    def add(self, order_id: int, kind: str, outcome: Outcome) -> None:
+        if self.confirmations:
+            self.entries[(order_id, kind)] = _Mined(outcome)
+            self.metrics.awaiting_confirmation.set(len(self.entries))
+
+    def about(self, order_id: int) -> bool:
+        return any(own == order_id for own, _ in self.entries)
+
+    def report(self, head: int, block_s: float | None) -> None:
+        """Logs each one's depth at ``head``; ``block_s``: the pace the heads arrive (how long it still takes)."""
+        if not self.entries:
+            return
+        for (order_id, kind), mined in list(self.entries.items()):
+            block = mined.outcome.block_number
+            progress = Progress(block, head, self.confirmations, tx_hash=mined.outcome.tx_hash, order_id=order_id)
+            if not progress.done:  # no extra read: at the pace the heads arrive
+                progress = Progress(block, head, self.confirmations, block_s, tx_hash=mined.outcome.tx_hash,
+                                    order_id=order_id)
+            if progress.done:
+                del self.entries[(order_id, kind)]
+                self.log.info("tx_confirmed", action=kind, **progress.fields())
+            elif progress.confirmations != mined.reported:
+                mined.reported = progress.confirmations
+                self.log.info("waiting_for_confirmations", action=kind, **progress.fields())
+        self.metrics.awaiting_confirmation.set(len(self.entries))

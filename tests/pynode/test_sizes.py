@@ -25,11 +25,7 @@ import pynode
 
 PACKAGE = Path(pynode.__file__).resolve().parent
 LIMITS = {"module": 400, "class": 250, "function": 60}
-_IN_PROGRESS = "owned by an in-progress change (issue 12 RPC work / layout move); split next"
-EXCEPTIONS: dict[str, str] = {
-    "pynode.daemon.node": _IN_PROGRESS,
-    "pynode.daemon.node.Node": _IN_PROGRESS,
-}
+EXCEPTIONS: dict[str, str] = {}
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 

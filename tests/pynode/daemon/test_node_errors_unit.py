@@ -31,7 +31,7 @@ def test_a_rate_limit_never_fails_the_job_and_honours_retry_after(node: Node) ->
     job = seen_job(node)
     for attempt in range(30):  # more than MAX_JOB_ATTEMPTS: throttling is never "stubborn"
         before = time.time()
-        node._job_error(node.store.get_job(job.order_id), RateLimited("eth_call: HTTP 429", retry_after=30))
+        node.steps.job_error(node.store.get_job(job.order_id), RateLimited("eth_call: HTTP 429", retry_after=30))
         after = node.store.get_job(job.order_id)
         assert after.state is JobState.SEEN and after.attempts == attempt + 1
         assert after.next_attempt_at >= before + 30
@@ -40,27 +40,27 @@ def test_a_rate_limit_never_fails_the_job_and_honours_retry_after(node: Node) ->
 @pytest.mark.parametrize("exc", [IpfsUnavailable("kubo down"), ResultTooLarge("one block refused")])
 def test_other_transient_errors_retry_later(node: Node, exc: Exception) -> None:
     job = seen_job(node)
-    node._job_error(job, exc)
+    node.steps.job_error(job, exc)
     assert node.store.get_job(job.order_id).state is JobState.SEEN
 
 
 def test_an_unreachable_endpoint_ends_the_cycle_without_failing_the_job(node: Node) -> None:
     job = seen_job(node)
     with pytest.raises(ProviderUnavailable):
-        node._job_error(job, ProviderUnavailable("eth_call: RPC endpoint unreachable"))
+        node.steps.job_error(job, ProviderUnavailable("eth_call: RPC endpoint unreachable"))
     assert node.store.get_job(job.order_id).state is JobState.SEEN
 
 
 def test_bad_input_fails_the_job_and_fatal_stops(node: Node) -> None:
     job = seen_job(node)
     with pytest.raises(FatalError):
-        node._job_error(job, FatalError("partner suspended"))
-    node._job_error(job, InputError("spec document is not JSON"))
+        node.steps.job_error(job, FatalError("partner suspended"))
+    node.steps.job_error(job, InputError("spec document is not JSON"))
     assert node.store.get_job(job.order_id).state is JobState.FAILED
 
 
 def test_a_revert_that_keeps_coming_fails_the_job_at_last(node: Node) -> None:
     seen_job(node, 8)
     for _ in range(25):
-        node._job_error(node.store.get_job(8), TxReverted("claim order 8", "OrderNotOpen(orderId=8)"))
+        node.steps.job_error(node.store.get_job(8), TxReverted("claim order 8", "OrderNotOpen(orderId=8)"))
     assert node.store.get_job(8).state is JobState.FAILED

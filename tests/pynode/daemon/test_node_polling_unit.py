@@ -51,7 +51,7 @@ class _CountingBook:
 def _node(tmp_path: Path, book: _CountingBook) -> Node:
     node = Node(NodeConfig(work_dir=tmp_path / "node", confirmations=1), Identity(ACCOUNT, {}))
     node._chain = SimpleNamespace(book=book, from_block=1)
-    node._orders = KnownOrders(book)
+    node.sync.orders = KnownOrders(book)
     return node
 
 
@@ -60,15 +60,15 @@ def test_an_order_built_from_scanned_events_costs_one_commitment_read_per_change
     node = _node(tmp_path, book)
     try:
         head = {"number": 20, "hash": HexBytes(b"\x01" * 32), "parentHash": HexBytes(b"\x00" * 32), "timestamp": 1_000}
-        node._orders.fold("OrderPosted", _posted(7).args)
-        assert node._new_head(head) is True
-        node.safe_head = 19
-        assert node.load(7) == node.load(7) == book.tracker
+        node.sync.orders.fold("OrderPosted", _posted(7).args)
+        assert node.sync.new_head(head) is True
+        node.sync.safe_head = 19
+        assert node.sync.load(7) == node.sync.load(7) == book.tracker
         assert book.hashes == [19] and book.loads == []  # the scanned events, confirmed by the commitment
-        assert node._now() == 1_000  # chain time: the head's own timestamp, no request
-        assert node._new_head({**head, "number": 21, "hash": HexBytes(b"\x02" * 32)}) is True
-        node.safe_head = 20
-        node.load(7)
+        assert node.sync.now() == 1_000  # chain time: the head's own timestamp, no request
+        assert node.sync.new_head({**head, "number": 21, "hash": HexBytes(b"\x02" * 32)}) is True
+        node.sync.safe_head = 20
+        node.sync.load(7)
         assert book.hashes == [19]  # no event since: still the order the chain confirmed
     finally:
         node.close()
@@ -78,12 +78,12 @@ def test_an_order_the_commitment_contradicts_is_read_whole(tmp_path: Path) -> No
     book = _CountingBook()
     node = _node(tmp_path, book)
     try:
-        node._orders.fold("OrderPosted", _posted(7).args)
+        node.sync.orders.fold("OrderPosted", _posted(7).args)
         book.commitment = b"\xee" * 32  # a log the provider left out, or forged
         book.tracker = OrderTracker(7, book.tracker.terms, book.tracker.state, book.tracker.spec, book.tracker.docs)
-        node._new_head({"number": 20, "hash": HexBytes(b"\x01" * 32), "timestamp": 1_000})
-        node.safe_head = 19
-        assert node.load(7) is book.tracker and book.loads == [19]
+        node.sync.new_head({"number": 20, "hash": HexBytes(b"\x01" * 32), "timestamp": 1_000})
+        node.sync.safe_head = 19
+        assert node.sync.load(7) is book.tracker and book.loads == [19]
     finally:
         node.close()
 
@@ -92,9 +92,9 @@ def test_an_order_with_an_own_transaction_short_of_depth_waits(tmp_path: Path) -
     book = _CountingBook()
     node = _node(tmp_path, book)
     try:
-        node._awaiting[(7, "claim")] = SimpleNamespace()
-        node._new_head({"number": 20, "hash": HexBytes(b"\x01" * 32), "timestamp": 1_000})
-        node.safe_head = 19
-        assert node.load(7) is None and book.hashes == []
+        node.awaiting.entries[(7, "claim")] = SimpleNamespace()
+        node.sync.new_head({"number": 20, "hash": HexBytes(b"\x01" * 32), "timestamp": 1_000})
+        node.sync.safe_head = 19
+        assert node.sync.load(7) is None and book.hashes == []
     finally:
         node.close()

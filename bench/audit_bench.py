@@ -35,7 +35,16 @@ from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import Auditor
 from pynode.chain.client import Chain
 from pynode.chain.contracts import region_bytes
-from pynode.chain.orders import CERT, MATERIAL, PROCESS, OrderTracker, docs_hash, pack_cert_ids, spec_hash
+from pynode.chain.orders import (
+    CERT,
+    MATERIAL,
+    PROCESS,
+    ZERO_ADDRESS,
+    OrderTracker,
+    docs_hash,
+    pack_cert_ids,
+    spec_hash,
+)
 from pynode.core.settings import Settings
 from pynode.crypto.envelope import OrderContext, build_envelope
 from pynode.crypto.hpke import generate_keypair
@@ -50,6 +59,7 @@ from pynode.documents.spec import build_spec_document
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
+from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms
 
 ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitrator")
 TOLERANCES = {"length": {"nominal": 10.0, "plus": 0.1, "minus": 0.1, "unit": "mm"}}
@@ -126,12 +136,13 @@ def build_orders(chain: Chain, ipfs: IpfsClient, acc: dict, n: int, work: Path) 
                                    design_size=sealed.plaintext_size, design_sha256=sealed.plaintext_sha256,
                                    design_cid=sealed.cid)
     spec_cid = ipfs.add_bytes(spec_doc)
-    docs = (cid_to_digest(sealed.cid), sealed.plaintext_sha256, cid_to_digest(spec_cid), region_bytes("u33d"))
-    spec = (buyer.address, PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], pack_cert_ids(CERT["ISO_9001"]),
-            docs_hash(docs))
-    spec = ("0x" + "00" * 20, *spec[1:])
-    terms = (buyer.address, "0x" + "00" * 20, 10**15, 10**14, now + 30 * 86400, now + 60 * 86400, 3 * 86400,
-             book.fee_bps(), spec_hash(spec))
+    docs = OrderDocs(design_cid=cid_to_digest(sealed.cid), design_sha256=sealed.plaintext_sha256,
+                     spec_cid=cid_to_digest(spec_cid), region=region_bytes("u33d"))
+    spec = OrderSpec(reserved_for=ZERO_ADDRESS, processes=PROCESS["CNC_MILLING"], materials=MATERIAL["AL_6061"],
+                     cert_ids=pack_cert_ids(CERT["ISO_9001"]), docs_hash=docs_hash(docs))
+    terms = OrderTerms(buyer=buyer.address, token=ZERO_ADDRESS, price=10**15, claim_bond=10**14,
+                       claim_deadline=now + 30 * 86400, delivery_deadline=now + 60 * 86400,
+                       inspection_window=3 * 86400, fee_bps=book.fee_bps(), spec_hash=spec_hash(spec))
     tx = Sender(chain)
     auditor = Auditor(chain, IpfsEvidence(ipfs), confirmations=0)
     for _ in range(n):

@@ -21,7 +21,7 @@ from pynode.chain.events.reader import LogReader, TopicFilter
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError, InputError
-from pynode.protocol.types import PartnerFlags
+from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags
 
 LOG_INDEX_RETRIES = 4
 
@@ -273,12 +273,12 @@ class OrderBook(_Wrapper):
         return trackers
 
     # writes: every one after post passes the current Order back (see contracts/README.md)
-    def post(self, terms: tuple[Any, ...], spec: tuple[Any, ...], docs: tuple[Any, ...]) -> TxRequest:
-        value = terms[2] if to_checksum_address(terms[1]) == ZERO_ADDRESS else 0
+    def post(self, terms: OrderTerms, spec: OrderSpec, docs: OrderDocs) -> TxRequest:
+        value = terms.price if to_checksum_address(terms.token) == ZERO_ADDRESS else 0
         return self.request("post", "post", terms, spec, docs, value=value)
 
     def claim(self, t: OrderTracker) -> TxRequest:
-        return self.request(f"claim order {t.order_id}", "claim", t.order_id, t.order, t.spec, value=t.terms[3])
+        return self.request(f"claim order {t.order_id}", "claim", t.order_id, t.order, t.spec, value=t.terms.claim_bond)
 
     def award(self, t: OrderTracker, envelope_cid: bytes) -> TxRequest:
         return self.request(f"award order {t.order_id}", "award", t.order_id, t.order, envelope_cid)

@@ -133,33 +133,40 @@ def _ev_zero(args: Any, terms: OrderTerms) -> bytes:
 
 _Evidence = Callable[[Any, OrderTerms], Any]
 _Update = Callable[[OrderState, Any, int], tuple[int, str, int]]
+
+
+def _to(status: Status | None) -> _Update:
+    """The update that sets ``status`` (None: keeps it) and keeps the partner and the stamp."""
+    return lambda s, a, t: (s.status if status is None else status, s.partner, s.stamp)
+
+
 _EVENTS: dict[str, tuple[RecordKind, str, _Evidence, _Update]] = {
     "OrderClaimed": (RecordKind.CLAIMED, "partner", _ev_zero,
                      lambda s, a, t: (Status.CLAIMED, str(a["partner"]), 0)),
     "OrderAwarded": (RecordKind.AWARDED, "buyer", lambda a, _: a["keyEnvelopeCid"],
-                     lambda s, a, t: (Status.AWARDED, s[1], s[2])),
+                     _to(Status.AWARDED)),
     "ProductionStarted": (RecordKind.PRODUCTION_STARTED, "partner", _ev_zero,
-                          lambda s, a, t: (Status.IN_PRODUCTION, s[1], s[2])),
+                          _to(Status.IN_PRODUCTION)),
     "QualityAttested": (RecordKind.QUALITY_ATTESTED, "attester",
                         lambda a, _: report_evidence(a["reportCid"], a["reportHash"], a["passed"]),
-                        lambda s, a, t: (s[0], s[1], s[2])),
+                        _to(None)),
     "SerialsRecorded": (RecordKind.SERIALS_RECORDED, "partner", lambda a, _: a["serialsRoot"],
-                        lambda s, a, t: (s[0], s[1], s[2])),
+                        _to(None)),
     "OrderShipped": (RecordKind.SHIPPED, "partner", lambda a, _: report_evidence(a["reportCid"], a["reportHash"], True),
-                     lambda s, a, t: (Status.SHIPPED, s[1], t)),
-    "OrderConfirmed": (RecordKind.CONFIRMED, "buyer", _ev_zero, lambda s, a, t: (Status.COMPLETED, s[1], s[2])),
-    "OrderFinalized": (RecordKind.FINALIZED, "caller", _ev_zero, lambda s, a, t: (Status.COMPLETED, s[1], s[2])),
+                     lambda s, a, t: (Status.SHIPPED, s.partner, t)),
+    "OrderConfirmed": (RecordKind.CONFIRMED, "buyer", _ev_zero, _to(Status.COMPLETED)),
+    "OrderFinalized": (RecordKind.FINALIZED, "caller", _ev_zero, _to(Status.COMPLETED)),
     "OrderDisputed": (RecordKind.DISPUTED, "buyer", lambda a, _: a["evidenceCid"],
-                      lambda s, a, t: (Status.DISPUTED, s[1], t)),
+                      lambda s, a, t: (Status.DISPUTED, s.partner, t)),
     "DisputeResolved": (RecordKind.RESOLVED, "arbitrator",
                         lambda a, _: ruling_evidence(a["buyerShare"], a["partnerLost"], a["rulingCid"]),
-                        lambda s, a, t: (Status.RESOLVED, s[1], s[2])),
+                        _to(Status.RESOLVED)),
     "DisputeExpired": (RecordKind.DISPUTE_EXPIRED, "caller", lambda a, _: int(a["buyerShare"]).to_bytes(32, "big"),
-                       lambda s, a, t: (Status.RESOLVED, s[1], s[2])),
+                       _to(Status.RESOLVED)),
     "OrderRefunded": (RecordKind.REFUNDED, "caller", lambda a, _: int(a["reason"]).to_bytes(32, "big"),
-                      lambda s, a, t: (Status.REFUNDED, s[1], s[2])),
-    "OrderCancelled": (RecordKind.CANCELLED, "buyer", _ev_zero, lambda s, a, t: (Status.CANCELLED, s[1], s[2])),
-    "PaymentWithdrawn": (RecordKind.PAYMENT_WITHDRAWN, "partner", _ev_zero, lambda s, a, t: (Status.PAID, s[1], s[2])),
+                      _to(Status.REFUNDED)),
+    "OrderCancelled": (RecordKind.CANCELLED, "buyer", _ev_zero, _to(Status.CANCELLED)),
+    "PaymentWithdrawn": (RecordKind.PAYMENT_WITHDRAWN, "partner", _ev_zero, _to(Status.PAID)),
 }
 ORDER_EVENTS = ("OrderPosted", *_EVENTS)
 
@@ -191,11 +198,11 @@ class OrderTracker:
 
     @property
     def status(self) -> Status:
-        return Status(self.state[0])
+        return Status(self.state.status)
 
     @property
     def head(self) -> bytes:
-        return self.state[3]
+        return self.state.head
 
     def apply(self, name: str, args: Any) -> None:
         """Folds one event (name and decoded args mapping) into the order."""

@@ -43,16 +43,17 @@ def _certs(packed: int) -> list[str]:
 def order_summary(t: OrderTracker) -> dict:
     terms, state, spec, docs = t.terms, t.state, t.spec, t.docs
     return {
-        "order_id": t.order_id, "status": t.status.name, "buyer": terms[0],
-        "partner": state[1] if state[1] != ZERO_ADDRESS else None,
-        "token": terms[1], "price": terms[2], "claim_bond": terms[3], "claim_deadline": terms[4],
-        "delivery_deadline": terms[5], "inspection_window": terms[6], "fee_bps": terms[7],
-        "reserved_for": spec[0] if spec[0] != ZERO_ADDRESS else None,
-        "processes": names_of(spec[1], PROCESS), "materials": names_of(spec[2], MATERIAL),
-        "certifications": _certs(spec[3]),
-        "design_sha256": "0x" + bytes(docs[1]).hex(),
-        "spec_cid": digest_to_cid(bytes(docs[2])), "region": region_text(docs[3]),
-        "provenance_head": "0x" + bytes(state[3]).hex(),
+        "order_id": t.order_id, "status": t.status.name, "buyer": terms.buyer,
+        "partner": state.partner if state.partner != ZERO_ADDRESS else None,
+        "token": terms.token, "price": terms.price, "claim_bond": terms.claim_bond,
+        "claim_deadline": terms.claim_deadline, "delivery_deadline": terms.delivery_deadline,
+        "inspection_window": terms.inspection_window, "fee_bps": terms.fee_bps,
+        "reserved_for": spec.reserved_for if spec.reserved_for != ZERO_ADDRESS else None,
+        "processes": names_of(spec.processes, PROCESS), "materials": names_of(spec.materials, MATERIAL),
+        "certifications": _certs(spec.cert_ids),
+        "design_sha256": "0x" + bytes(docs.design_sha256).hex(),
+        "spec_cid": digest_to_cid(bytes(docs.spec_cid)), "region": region_text(docs.region),
+        "provenance_head": "0x" + bytes(state.head).hex(),
         "records": [{"kind": RecordKind(k).name, "actor": a, "evidence": "0x" + bytes(e).hex(), "time": tm}
                     for k, a, e, tm, _ in t.records],
     }
@@ -148,7 +149,7 @@ def checked_report(ctx: CliContext, tracker: OrderTracker, path: Path, *, passed
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}; write one with `fabmesh order report {tracker.order_id}`") from None
     mismatch = report_mismatch(report, order_id=tracker.order_id, chain_id=ctx.chain.chain_id,
-                               contract=ctx.chain.book.address, partner=tracker.state[1], passed=passed)
+                               contract=ctx.chain.book.address, partner=tracker.state.partner, passed=passed)
     if mismatch:
         key, got, want = mismatch
         raise InputError(f"{path.name} says {key} {got}, expected {want} for order {tracker.order_id}")
@@ -177,14 +178,14 @@ def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: 
     measurements = dict(_measurement(m) for m in measures)
     chain = ctx.chain
     tracker = chain.book.load_order(order_id, chain.from_block)
-    if tracker.state[1] == ZERO_ADDRESS:
+    if tracker.state.partner == ZERO_ADDRESS:
         raise InputError(f"order {order_id} is {tracker.status.name} and has no partner to report on")
     spec = fetch_spec_document(ctx.ipfs, tracker).model_dump(mode="json")
     now = int(time.time())
     started = next((rec[3] for rec in tracker.records if rec[0] == RecordKind.PRODUCTION_STARTED), now)
     quality = build_report(ProductionResult(passed=not failed, measurements=measurements, evidence=evidence,
                                             notes=notes), spec, order_id=order_id, chain_id=chain.chain_id,
-                           contract=chain.book.address, partner=tracker.state[1], started_at=started,
+                           contract=chain.book.address, partner=tracker.state.partner, started_at=started,
                            finished_at=max(started, now))
     data = canonical_json(quality)
     out.write_bytes(data)
@@ -202,7 +203,8 @@ def list_(ctx: CliContext, mine: bool, status: str | None) -> None:
     trackers = ctx.chain.book.load_orders(ctx.chain.from_block)
     me = ctx.keystore.get(ctx.account_name()).address if mine else None
     rows = [order_summary(t) for t in trackers.values()
-            if (not status or t.status.name == status.upper()) and (me is None or me in (t.terms[0], t.state[1]))]
+            if (not status or t.status.name == status.upper())
+            and (me is None or me in (t.terms.buyer, t.state.partner))]
 
     def render(console) -> None:
         table = Table("id", "status", "buyer", "partner", "price", "process", "claim by")
@@ -226,7 +228,7 @@ def show(ctx: CliContext, order_id: int) -> None:
     data = order_summary(tracker)
     try:  # the design's codec is recorded in the spec document, which names its full CID (ipfs/cid.py)
         named = fetch_spec_document(ctx.ipfs, tracker).model_dump().get("design", {}).get("cid")
-        data["design_cid"] = design_cid(bytes(tracker.docs[0]), named)
+        data["design_cid"] = design_cid(bytes(tracker.docs.design_cid), named)
     except FabmeshError:
         data["design_cid"] = None  # spec not fetchable now: better unknown than a guessed codec
 
@@ -308,7 +310,8 @@ def claim(ctx: CliContext, order_id: int) -> None:
     if tracker.status != Status.OPEN:
         raise InputError(f"order {order_id} is {tracker.status.name}, not OPEN")
     sent = ctx.send(partner.claim_request(tracker))
-    ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "claim_bond": tracker.terms[3]}, f"claimed order {order_id}")
+    ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "claim_bond": tracker.terms.claim_bond},
+             f"claimed order {order_id}")
 
 
 @order.command(name="fetch-design")
@@ -367,7 +370,7 @@ def resolve(ctx: CliContext, order_id: int, buyer_share: str, partner_lost: bool
     """(arbitrator) Split a disputed order's escrow between buyer and partner."""
     chain = ctx.chain
     tracker = chain.settled_order(order_id)
-    token = tracker.terms[1]
+    token = tracker.terms.token
     decimals = Erc20(chain.w3, token).decimals() if token != ZERO_ADDRESS else 18
     share = parse_amount(buyer_share, decimals, token_units=token != ZERO_ADDRESS)
     ruling_cid = ctx.ipfs.add_bytes(ruling.read_bytes())

@@ -34,7 +34,7 @@ from pynode.documents.spec import build_spec_document
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.vault import DesignVault, SealedDesign
 from pynode.orders.design_keys import DesignKeyStore
-from pynode.protocol.types import Status
+from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, Status
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,15 @@ class Buyer:
             design_name=request.design.name, design_size=sealed.plaintext_size,
             design_sha256=sealed.plaintext_sha256, design_cid=sealed.cid, notes=request.notes)
         spec_cid = self.vault.ipfs.add_bytes(spec_document)
-        docs = (cid_to_digest(sealed.cid), sealed.plaintext_sha256, cid_to_digest(spec_cid),
-                region_bytes(request.region) if request.region else b"\x00" * 8)
-        spec = (request.reserved_for, processes, materials, pack_cert_ids(*certs), docs_hash(docs))
-        terms = (self.account.address, request.token, request.price, request.claim_bond, request.claim_deadline,
-                 request.delivery_deadline, request.inspection_window, self.chain.book.fee_bps(), spec_hash(spec))
+        docs = OrderDocs(design_cid=cid_to_digest(sealed.cid), design_sha256=sealed.plaintext_sha256,
+                         spec_cid=cid_to_digest(spec_cid),
+                         region=region_bytes(request.region) if request.region else b"\x00" * 8)
+        spec = OrderSpec(reserved_for=request.reserved_for, processes=processes, materials=materials,
+                         cert_ids=pack_cert_ids(*certs), docs_hash=docs_hash(docs))
+        terms = OrderTerms(buyer=self.account.address, token=request.token, price=request.price,
+                           claim_bond=request.claim_bond, claim_deadline=request.claim_deadline,
+                           delivery_deadline=request.delivery_deadline, inspection_window=request.inspection_window,
+                           fee_bps=self.chain.book.fee_bps(), spec_hash=spec_hash(spec))
         if to_checksum_address(request.token) != ZERO_ADDRESS:
             self._approve(request.token, request.price)
         sent = self.chain.send(self.account, self.chain.book.post(terms, spec, docs))
@@ -143,15 +147,15 @@ class Buyer:
         tracker = tracker or self.chain.settled_order(order_id)
         if tracker.status != Status.CLAIMED:
             raise InputError(f"order {order_id} is {tracker.status.name}, not CLAIMED")
-        claimant = tracker.state[1]
+        claimant = tracker.state.partner
         if to_checksum_address(partner) != to_checksum_address(claimant):
             raise InputError(f"order {order_id} was claimed by {claimant}, not {partner}")
         if not eligible and (refusal := self.claimant_refusal(tracker)) is not None:
             raise InputError(f"order {order_id}: claimant {claimant} no longer qualifies ({refusal}); the design key "
                              "stays sealed: let the claim lapse and refund after the claim deadline")
-        design_sha256 = bytes(tracker.docs[1])
+        design_sha256 = bytes(tracker.docs.design_sha256)
         content_key = self.keys.load(keypair, chain_id=self.chain.chain_id, book=self._book,
-                                     buyer=self.account.address, design_cid=bytes(tracker.docs[0]),
+                                     buyer=self.account.address, design_cid=bytes(tracker.docs.design_cid),
                                      design_sha256=design_sha256)
         partner_key = self.chain.registry.encryption_key(claimant, self.chain.from_block, info)
         context = OrderContext(chain_id=self.chain.chain_id, contract=self._book, order_id=order_id,
@@ -166,9 +170,9 @@ class Buyer:
         Checked at the safe block (``safe``, if the caller just read the head) and at the head: a
         reinstatement or certification that is not yet ``confirmations`` deep does not count, a suspension
         already does."""
-        _, processes, materials, cert_ids, _ = tracker.spec
-        check = self.chain.registry.request("eligibility check", "checkEligible", tracker.state[1], processes,
-                                            materials, cert_ids)
+        spec = tracker.spec
+        check = self.chain.registry.request("eligibility check", "checkEligible", tracker.state.partner,
+                                            spec.processes, spec.materials, spec.cert_ids)
         sender = self.chain.sender(self.account)
         safe = max(self.chain.safe_block() if safe is None else safe, self.chain.from_block)
         for block in (safe, "latest") if self.chain.confirmations else ("latest",):

@@ -140,7 +140,8 @@ class Partner:
         return self.chain.settled_order(order_id)
 
     def is_mine(self, tracker: OrderTracker) -> bool:
-        return tracker.state[1] != ZERO_ADDRESS and to_checksum_address(tracker.state[1]) == self.address
+        partner = tracker.state.partner
+        return partner != ZERO_ADDRESS and to_checksum_address(partner) == self.address
 
     def check_standing(self) -> None:
         """FatalError if this account cannot work as a partner (unregistered, suspended, unbonding)."""

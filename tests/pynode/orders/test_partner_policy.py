@@ -7,7 +7,7 @@ import pytest
 from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker, make_docs, make_spec, make_terms
 from pynode.core.errors import InputError
 from pynode.orders.partner import JobPolicy, is_fatal_revert, is_race_lost, policy_reason, vocabulary_bits
-from pynode.protocol.types import Status
+from pynode.protocol.types import OrderState, Status
 
 ME = "0x" + "11" * 20
 BUYER = "0x" + "22" * 20
@@ -19,10 +19,7 @@ def tracker(*, processes=PROCESS["CNC_MILLING"], materials=MATERIAL["AL_6061"], 
     docs = make_docs(1, region=region)
     spec = make_spec(docs, processes=processes, materials=materials, reserved_for=reserved)
     terms = make_terms(buyer, spec, price=price, claim_bond=bond, claim_deadline=deadline, delivery_deadline=2000)
-    from pynode.chain.orders import _norm_docs, _norm_spec, _norm_terms
-
-    return OrderTracker(1, _norm_terms(terms), (int(status), ZERO_ADDRESS, 0, b"\0" * 32), _norm_spec(spec),
-                        _norm_docs(docs))
+    return OrderTracker(1, terms, OrderState(int(status), ZERO_ADDRESS, 0, b"\0" * 32), spec, docs)
 
 
 POLICY = JobPolicy(processes=PROCESS["CNC_MILLING"] | PROCESS["FDM"], materials=MATERIAL["AL_6061"],

@@ -1,4 +1,5 @@
-"""Real orders for the auditor tests: designs, specs, envelopes and reports on Kubo, records on anvil."""
+"""Real orders for the auditor tests and the bad-input table: designs, specs, envelopes and reports on Kubo,
+records on anvil."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from eth_utils import keccak
 from pynode.chain.orders import CERT, MATERIAL, PROCESS
 from pynode.crypto.hpke import generate_keypair
 from pynode.daemon.adapters.base import ProductionResult
+from pynode.dev.paths import CHECKOUT
 from pynode.documents.quality_report import build_report, canonical_json, report_hashes
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.client import IpfsClient
@@ -152,8 +154,7 @@ class BrokenBook:
 
         self._encode = encode
         w3 = chain.w3
-        artifact = json.loads((Path(__file__).resolve().parents[3] / "build/contracts/BrokenOrderBook.json")
-                              .read_text())
+        artifact = json.loads((CHECKOUT / "build" / "contracts" / "BrokenOrderBook.json").read_text())
         tx = w3.eth.send_transaction({"from": admin.address, "data": "0x" + artifact["bytecode"].removeprefix("0x"),
                                       "gas": 3_000_000})
         receipt = w3.eth.wait_for_transaction_receipt(tx)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from audit_helpers import Market, Report  # the auditor tests' real orders, envelopes and reports
 from harness import NodeHome, write_config
 from pynode.chain.client import Chain
 from pynode.crypto.hpke import generate_keypair
@@ -37,14 +38,6 @@ pytestmark = pytest.mark.integration
 PASSWORD = "correct horse"
 SCRYPT_N = 1024
 ROLES = ("buyer", "maker", "certifier", "inspector", "admin")
-
-
-def _audit_helpers():
-    """The auditor tests' Market (real orders, envelopes and reports), shared rather than rewritten."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audit"))
-    from audit_helpers import Market, Report
-
-    return Market, Report
 
 
 @dataclass
@@ -109,10 +102,9 @@ def _test_token(chain: Chain, admin, buyer):
 
 def _orders(world: World, kubo_api: str, tmp: Path) -> None:
     """An ETH order, a token order, two awards whose envelope CIDs name no envelope, a shipment with a huge report."""
-    market_class, report_class = _audit_helpers()
     chain, send = world.chain, world.chain.send
     tmp.mkdir()
-    market = market_class(chain, IpfsClient(kubo_api, timeout=30), world.accounts, tmp)
+    market = Market(chain, IpfsClient(kubo_api, timeout=30), world.accounts, tmp)
     market.post()
     design = tmp / "token-part.step"
     design.write_bytes(b"ISO-10303-21; paid in tokens\n")
@@ -133,7 +125,7 @@ def _orders(world: World, kubo_api: str, tmp: Path) -> None:
     order_id = market.post()
     market.claim_award(order_id)
     market.attest(order_id)
-    market.ship(order_id, report_class(huge, "", huge_digest, hashlib.sha256(huge).digest()))
+    market.ship(order_id, Report(huge, "", huge_digest, hashlib.sha256(huge).digest()))
     world.paths["shipped_huge_report"] = str(order_id)
     world.file("report.json", market.report(order_id).data)
 

@@ -3,10 +3,15 @@ requests."""
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 
+from web3 import Web3
+
 from pynode.chain.contracts import OrderBook
+from pynode.chain.deployment import ContractInfo
 from pynode.orders.post_index import PostIndex
 
 BOOK = "0x" + "Ab" * 20
@@ -40,13 +45,16 @@ def test_a_torn_or_foreign_file_is_an_empty_index(tmp_path: Path) -> None:
         index.load_into(book)
         assert book.noted == {}
     index.add(3, 40)
-    assert index._read() == {"3": 40}
+    book = _Book()
+    index.load_into(book)
+    assert book.noted == {3: 40}
 
 
 def test_a_post_not_where_the_index_says_is_read_from_the_deployment(monkeypatch) -> None:
     """The index is a starting point only: the book reads the whole history when the post is not found."""
-    book = OrderBook.__new__(OrderBook)
-    book._posted_at = {5: 900}
+    abi = json.loads((resources.files("pynode.chain") / "abi" / "OrderBook.json").read_text())
+    book = OrderBook(Web3(), ContractInfo("OrderBook", Web3.to_checksum_address(BOOK), abi))  # no provider: no reads
+    book.note_posted(5, 900)
     spans: list[int] = []
 
     def logs(events, topic, *, from_block: int, to_block: int):
@@ -56,4 +64,4 @@ def test_a_post_not_where_the_index_says_is_read_from_the_deployment(monkeypatch
 
     monkeypatch.setattr(book, "logs", logs)
     assert [log.block_number for log in book.order_logs(5, 100, 1000)] == [850]
-    assert spans == [900, 100] and book._posted_at[5] == 850
+    assert spans == [900, 100] and book.posted_at(5, 100) == 850

@@ -23,20 +23,17 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
 from pynode.chain.events.decoder import EventDecoder
 from pynode.core.backoff import Backoff
-from pynode.core.errors import FatalError, InputError, Kind, TransientError, WrongChain, classify, retry_after
+from pynode.core.errors import Kind, TransientError, WrongChain, classify, retry_after
 from pynode.core.settings import Settings
 from pynode.core.stop import StopEvent, Stopping
-from pynode.crypto.hpke import HpkeKeyPair
 from pynode.daemon.adapters import ProductionAdapter, make_adapter
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.journal import Awaiting, JournaledSender
@@ -49,51 +46,17 @@ from pynode.daemon.sync import Sync
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.partner import JobPolicy, Partner
+from pynode.wallet.identity import Identity
+from pynode.wallet.identity import unlock_identity as unlock
 
 STOP_GRACE_S = 3.0  # after a stop signal, how long one blocking request may still run before it is cut
 RPC_RETRY_S = 5.0  # one request retries a rate limit or outage this long before the cycle's own backoff takes over
 
 
-@dataclass
-class Identity:
-    """What the node signs and decrypts with, unlocked once at start."""
-
-    account: LocalAccount
-    hpke_keys: dict[str, HpkeKeyPair]
-
-
 def unlock_identity(config: NodeConfig) -> Identity:
     """Unlocks the keystore and every HPKE key pair of the account; FatalError if anything is unreadable."""
-    from pynode.core.settings import Settings
-    from pynode.wallet.hpke_keys import HpkeKeyStore
-    from pynode.wallet.keystore import Keystore, unlock_keyfile
-    from pynode.wallet.password import read_password
-
-    home = config.home or Settings().home
-    try:
-        if config.password_file is None:
-            raise InputError("no password_file in the config (or FABMESH_PASSWORD_FILE): the node cannot prompt")
-        password = read_password(config.password_file)
-        if config.keystore is not None:
-            account = unlock_keyfile(Path(config.keystore), password)
-        elif config.account:
-            account = Keystore(home / "keystores", 1 << 10).unlock(config.account, password)
-        else:
-            raise InputError("no account or keystore in the config")
-        name = config.hpke_key or config.account
-        if not name:
-            raise InputError("no hpke_key in the config (needed with a keystore file)")
-        store = HpkeKeyStore(home / "hpke", 1 << 10)
-        keys = {key_id: store.unlock(name, password, key_id) for key_id in store.key_ids(name)}
-        if not keys:
-            raise InputError(f"no HPKE key pairs for {name!r} in {home / 'hpke'}")
-    except FatalError:
-        raise
-    except Exception as exc:  # any failure to unlock is fatal at start
-        raise FatalError(f"cannot unlock the node's keys: {exc}") from exc
-    return Identity(account, keys)
-
-
+    return unlock(config.home or Settings().home, password_file=config.password_file, keystore=config.keystore,
+                  account=config.account, hpke_key=config.hpke_key)
 
 
 def connect_chain(url: str, config: NodeConfig) -> Chain:

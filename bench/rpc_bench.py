@@ -27,10 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "pynode"))
 sys.path.insert(0, str(ROOT / "tests" / "pynode" / "infra"))
 
 from bench.common import record  # noqa: E402 - the checkout goes on sys.path first
-from provider_run import HOSTED, ProviderRun, figures  # noqa: E402 - so does tests/pynode/infra
+from provider_run import HOSTED, ProviderRun, figures  # noqa: E402 - so do tests/pynode and its infra/
 
 
 def main() -> None:
@@ -42,7 +43,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="rpc-bench-") as tmp, \
             ProviderRun(Path(tmp), orders=args.orders, blocks_past_deploy=args.blocks,
-                        poll_interval_s=args.poll, timeout_s=1800) as run:
+                        poll_interval_s=args.poll) as run:
         result = run.run()
     failed = [name for name, command in result.reads.items() if command.code != 0]
     if failed:

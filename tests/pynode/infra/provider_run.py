@@ -42,8 +42,8 @@ from pynode.dev.net import post_json
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.dev.process import ManagedProcess
-from support import TO_PAID, Stall
 from pynode.protocol.types import Status
+from support import TO_PAID, Stall
 
 PASSWORD = "provider-run"
 SCRYPT_N = 1 << 10
@@ -67,7 +67,7 @@ def toml_text(data: dict) -> str:
     def value(v: object) -> str:
         if isinstance(v, list):
             return "[" + ", ".join(map(value, v)) + "]"
-        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        if not isinstance(v, (str, int, float)):  # bool is an int: true/false in both
             raise TypeError(f"no TOML writer for {type(v).__name__}")
         return json.dumps(v, ensure_ascii=False)
 
@@ -247,10 +247,10 @@ class ProviderRun:
             for process in self.processes:
                 if not process.running():
                     raise RunFailed(f"{process.name} exited: {process.log_tail(5)}")
+            shown = {o: s.name for o, s in states.items()}
             try:
                 stall.check(sum(TO_PAID.index(s) for s in states.values() if s in TO_PAID),
-                            lambda: f"{ {o: s.name for o, s in states.items()} }; "
-                                    f"daemon: {self.processes[0].log_tail(5)}")
+                            lambda shown=shown: f"{shown}; daemon: {self.processes[0].log_tail(5)}")
             except AssertionError as exc:
                 raise RunFailed(str(exc)) from None
             time.sleep(1.0)

@@ -349,8 +349,8 @@ class Soak:
         return duplicates
 
     def lost_attestations(self, orders: dict[int, OrderTracker]) -> int:
-        attested = {(oid, rec[1]) for oid, t in orders.items() for rec in t.records
-                    if rec[0] == RecordKind.QUALITY_ATTESTED}
+        attested = {(oid, rec.actor) for oid, t in orders.items() for rec in t.records
+                    if rec.kind == RecordKind.QUALITY_ATTESTED}
         lost = 0
         for home in self.homes:
             for meta in (home.work_dir / "jobs").glob("*/report.meta.json"):
@@ -359,7 +359,7 @@ class Soak:
                     self.violations.append(f"order {order_id}: {home.name} pinned a report it never attested")
                     lost += 1
         for oid, tracker in orders.items():
-            kinds = [(rec[0], rec[1]) for rec in tracker.records]
+            kinds = [(rec.kind, rec.actor) for rec in tracker.records]
             shipped = [i for i, (kind, _) in enumerate(kinds) if kind == RecordKind.SHIPPED]
             if shipped and (RecordKind.QUALITY_ATTESTED, tracker.state.partner) not in kinds[:shipped[0]]:
                 self.violations.append(f"order {oid}: shipped without the partner's attestation")
@@ -438,11 +438,11 @@ class Soak:
         orders = self.orders_at(block)
         statuses = Counter(t.status.name for t in orders.values())
         not_once = [oid for oid, t in orders.items()
-                    if t.status not in TERMINAL or sum(rec[0] in TERMINAL_KINDS for rec in t.records) != 1]
+                    if t.status not in TERMINAL or sum(rec.kind in TERMINAL_KINDS for rec in t.records) != 1]
         for oid in not_once[:20]:
-            self.violations.append(f"order {oid}: {orders[oid].status.name}, terminal records "
-                                   f"{[RecordKind(r[0]).name for r in orders[oid].records if r[0] in TERMINAL_KINDS]}")
-        onchain_duplicates = sum(sum(rec[0] == RecordKind.CLAIMED for rec in t.records) > 1 for t in orders.values())
+            ends = [RecordKind(r.kind).name for r in orders[oid].records if r.kind in TERMINAL_KINDS]
+            self.violations.append(f"order {oid}: {orders[oid].status.name}, terminal records {ends}")
+        onchain_duplicates = sum(sum(rec.kind == RecordKind.CLAIMED for rec in t.records) > 1 for t in orders.values())
         duplicate_claims = onchain_duplicates + self.journal_duplicates()
         lost = self.lost_attestations(orders)
         escrow_ok = self.check_escrow(block)

@@ -13,7 +13,16 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 
-from pynode.protocol.types import Order, OrderDocs, OrderSpec, OrderState, OrderTerms, RecordKind, Status
+from pynode.protocol.types import (
+    Order,
+    OrderDocs,
+    OrderSpec,
+    OrderState,
+    OrderTerms,
+    ProvenanceRecord,
+    RecordKind,
+    Status,
+)
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
@@ -189,8 +198,7 @@ class OrderTracker:
     state: OrderState = None  # type: ignore[assignment]
     spec: OrderSpec = None  # type: ignore[assignment]  # not in events' fold: kept by the poster / read from OrderPosted
     docs: OrderDocs = None  # type: ignore[assignment]
-    # (kind, actor, evidence, time, prev_head)
-    records: list[tuple[int, str, bytes, int, bytes]] = field(default_factory=list)
+    records: list[ProvenanceRecord] = field(default_factory=list)
 
     @property
     def order(self) -> Order:
@@ -212,8 +220,9 @@ class OrderTracker:
             self.spec = _norm_spec(_as_tuple(args["spec"]))
             self.docs = _norm_docs(_as_tuple(args["docs"]))
             time = int(args["time"])
-            head = next_head(ZERO32, RecordKind.POSTED, args["buyer"], terms_hash(self.terms), time)
-            self.records.append((RecordKind.POSTED, str(args["buyer"]), terms_hash(self.terms), time, ZERO32))
+            digest = terms_hash(self.terms)
+            head = next_head(ZERO32, RecordKind.POSTED, args["buyer"], digest, time)
+            self.records.append(ProvenanceRecord(RecordKind.POSTED, str(args["buyer"]), digest, time, ZERO32))
             self.state = OrderState(Status.OPEN, ZERO_ADDRESS, 0, head)
             return
         kind, actor_field, evidence, update = _EVENTS[name]
@@ -223,7 +232,7 @@ class OrderTracker:
         time = int(args["time"])
         ev = _b32(evidence(args, self.terms))
         actor = str(args[actor_field])
-        self.records.append((kind, actor, ev, time, prev))
+        self.records.append(ProvenanceRecord(kind, actor, ev, time, prev))
         status, partner, stamp = update(self.state, args, time)
         self.state = OrderState(int(status), partner, stamp, next_head(prev, kind, actor, ev, time))
 

@@ -54,8 +54,8 @@ def order_summary(t: OrderTracker) -> dict:
         "design_sha256": "0x" + bytes(docs.design_sha256).hex(),
         "spec_cid": digest_to_cid(bytes(docs.spec_cid)), "region": region_text(docs.region),
         "provenance_head": "0x" + bytes(state.head).hex(),
-        "records": [{"kind": RecordKind(k).name, "actor": a, "evidence": "0x" + bytes(e).hex(), "time": tm}
-                    for k, a, e, tm, _ in t.records],
+        "records": [{"kind": RecordKind(r.kind).name, "actor": r.actor, "evidence": "0x" + bytes(r.evidence).hex(),
+                     "time": r.time} for r in t.records],
     }
 
 
@@ -182,7 +182,7 @@ def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: 
         raise InputError(f"order {order_id} is {tracker.status.name} and has no partner to report on")
     spec = fetch_spec_document(ctx.ipfs, tracker).model_dump(mode="json")
     now = int(time.time())
-    started = next((rec[3] for rec in tracker.records if rec[0] == RecordKind.PRODUCTION_STARTED), now)
+    started = next((rec.time for rec in tracker.records if rec.kind == RecordKind.PRODUCTION_STARTED), now)
     quality = build_report(ProductionResult(passed=not failed, measurements=measurements, evidence=evidence,
                                             notes=notes), spec, order_id=order_id, chain_id=chain.chain_id,
                            contract=chain.book.address, partner=tracker.state.partner, started_at=started,

@@ -172,7 +172,7 @@ class Partner:
 
     def has_record(self, tracker: OrderTracker, kind: RecordKind) -> bool:
         """Whether the order's provenance chain already holds a ``kind`` record by this partner."""
-        return any(rec[0] == kind and to_checksum_address(rec[1]) == self.address for rec in tracker.records)
+        return any(rec.kind == kind and to_checksum_address(rec.actor) == self.address for rec in tracker.records)
 
     def spec_document(self, tracker: OrderTracker) -> ProductionSpec:
         return fetch_spec_document(self.vault.ipfs, tracker)
@@ -181,9 +181,9 @@ class Partner:
         """The key envelope CID of this partner's award: the AWARDED record of a verified ``tracker`` (its
         evidence is the envelope CID, inside the committed provenance chain), else the OrderAwarded event."""
         if tracker is not None and self.is_mine(tracker):
-            awarded = [rec for rec in tracker.records if rec[0] == RecordKind.AWARDED]
+            awarded = [rec for rec in tracker.records if rec.kind == RecordKind.AWARDED]
             if awarded:
-                return str(digest_to_cid(bytes(awarded[-1][2])))
+                return str(digest_to_cid(bytes(awarded[-1].evidence)))
         topic_id = "0x" + order_id.to_bytes(32, "big").hex()
         events = self.chain.book.logs(("OrderAwarded",), topic_id,
                                       from_block=self.chain.book.posted_at(order_id, self.chain.from_block))
@@ -195,7 +195,7 @@ class Partner:
     def fetch_design(self, order_id: int, out_dir: Path, tracker: OrderTracker | None = None) -> Path:
         """Decrypts the awarded design into ``out_dir`` (atomically); returns the file. Idempotent."""
         tracker = tracker or self.load(order_id)
-        if not self.is_mine(tracker) or not any(rec[0] == RecordKind.AWARDED for rec in tracker.records):
+        if not self.is_mine(tracker) or not any(rec.kind == RecordKind.AWARDED for rec in tracker.records):
             raise InputError(f"order {order_id} is not awarded to {self.address} ({tracker.status.name})")
         design_sha256 = bytes(tracker.docs.design_sha256)
         try:

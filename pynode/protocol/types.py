@@ -72,6 +72,17 @@ class PartnerFlags(IntFlag):
     UNBONDING = 8
 
 
+class ProvenanceRecord(NamedTuple):
+    """One link of an order's provenance hash chain: the head after it is
+    keccak256(abi.encode(prev_head, kind, actor, evidence, time))."""
+
+    kind: int  # a RecordKind
+    actor: str
+    evidence: bytes
+    time: int
+    prev_head: bytes
+
+
 class OrderTerms(NamedTuple):
     """Immutable terms of an order, fixed at post."""
 

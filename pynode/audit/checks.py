@@ -31,7 +31,7 @@ from pynode.audit.model import AuditContext, ChainFacts, Check, hex_of, short, w
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.core.errors import FabmeshError
-from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, recover_attestation_signer
+from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, attestation_fields, recover_attestation_signer
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags, Status, is_terminal
 
 ORDER_TYPE = f"({TERMS_TYPE},{STATE_TYPE})"
@@ -105,10 +105,11 @@ def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFa
             _order, att, signature = decode([ORDER_TYPE, ATTESTATION_ABI_TYPE, "bytes"], data[4:])
         except Exception as exc:  # noqa: BLE001 - any malformed calldata is a failed check
             return Check(oid, name, False, f"{where(log)}: attestBySig calldata does not decode: {exc}")
-        fields = (int(att[0]) == oid and to_checksum_address(att[1]) == attester
-                  and bytes(att[2]) == bytes(log.args["reportCid"]) and bytes(att[3]) == bytes(log.args["reportHash"])
-                  and bool(att[4]) == bool(log.args["passed"]))
-        if not fields:
+        signed = attestation_fields(att)
+        same = (int(signed["orderId"]) == oid and to_checksum_address(signed["inspector"]) == attester
+                and all(bytes(signed[k]) == bytes(log.args[k]) for k in ("reportCid", "reportHash"))
+                and bool(signed["passed"]) == bool(log.args["passed"]))
+        if not same:
             return Check(oid, name, False, f"{where(log)}: the signed attestation differs from the record")
         try:
             signer = recover_attestation_signer(ctx.domain, att, signature)
@@ -117,7 +118,7 @@ def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFa
         if signer != attester:
             return Check(oid, name, False, f"{where(log)}: forged EIP-712 signature: it recovers to {signer}, "
                                            f"not to inspector {attester}")
-        return Check(oid, name, True, f"{where(log)}: EIP-712 signature (nonce {att[5]}) recovers to {signer}")
+        return Check(oid, name, True, f"{where(log)}: EIP-712 signature (nonce {signed['nonce']}) recovers to {signer}")
     return Check(oid, name, False, f"{where(log)}: transaction calls {hex_of(data[:4])}, neither attest nor "
                                    "attestBySig: no verifiable signature")
 

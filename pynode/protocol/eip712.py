@@ -53,9 +53,14 @@ class Domain(NamedTuple):
                 "verifyingContract": self.verifying_contract}
 
 
+def attestation_fields(attestation: Sequence[Any]) -> dict[str, Any]:
+    """An Attestation tuple (fields in ATTESTATION_FIELDS order) by field name: ``orderId``, ``inspector``, …"""
+    return dict(zip((name for name, _ in ATTESTATION_FIELDS), attestation, strict=True))
+
+
 def attestation_message(domain: Domain, attestation: Sequence[Any]) -> SignableMessage:
     """The signable EIP-712 message of an Attestation tuple (fields in ATTESTATION_FIELDS order)."""
-    message = dict(zip((name for name, _ in ATTESTATION_FIELDS), attestation, strict=True))
+    message = attestation_fields(attestation)
     message["inspector"] = to_checksum_address(message["inspector"])
     return encode_typed_data(domain.as_dict(), ATTESTATION_TYPES, message)
 

@@ -5,20 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from eth_abi import decode
-from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
+from eth_utils import collapse_if_tuple, function_signature_to_4byte_selector, is_address, to_checksum_address
 
 _BUILTIN = {
     function_signature_to_4byte_selector("Error(string)"): ("Error", ["reason"], ["string"]),
     function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", ["code"], ["uint256"]),
 }
-
-
-def _type_of(param: dict[str, Any]) -> str:
-    """ABI type string, expanding tuples so eth_abi can decode them."""
-    if param["type"].startswith("tuple"):
-        inner = ",".join(_type_of(c) for c in param["components"])
-        return f"({inner}){param['type'][len('tuple'):]}"
-    return str(param["type"])
 
 
 class RevertDecoder:
@@ -28,7 +20,7 @@ class RevertDecoder:
             for item in abi:
                 if item.get("type") != "error":
                     continue
-                types = [_type_of(p) for p in item["inputs"]]
+                types = [collapse_if_tuple(p) for p in item["inputs"]]  # tuples expanded for eth_abi
                 selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
                 self._errors[selector] = (item["name"], [p["name"] for p in item["inputs"]], types)
 

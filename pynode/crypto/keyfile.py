@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from eth_utils import keccak
 
+from pynode.core.settings import DEFAULT_SCRYPT_N
 from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.crypto.hpke import PRIVATE_KEY_SIZE, HpkeKeyPair, keypair_from_private_key, suite_from_id
 
@@ -26,7 +27,6 @@ KEYFILE_KIND = "fabmesh-hpke"
 KEYFILE_VERSION = 3
 CIPHER = "aes-128-ctr"
 KDF = "scrypt"
-DEFAULT_SCRYPT_N = 1 << 18
 MAX_SCRYPT_N = 1 << 20
 SCRYPT_R = 8
 SCRYPT_P = 1

@@ -362,7 +362,7 @@ class Auditor:
                                     f"{skipped} orders posted before block {from_block} are out of scope"))
             scope = f"all orders from block {start}"
         if self._domain is None:
-            self._domain = Domain.from_eip5267(self.chain.book.call("eip712Domain", block=block))
+            self._domain = self.chain.book.domain(block)
         ctx = AuditContext(self.chain.chain_id, self.chain.book.address, block, self._domain)
         result = AuditResult(self.chain.chain_id, self.chain.book.address, self.chain.registry.address, block, start,
                              scope, checks=checks)

@@ -21,6 +21,7 @@ from pynode.chain.events.reader import LogReader, TopicFilter
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError, InputError
+from pynode.protocol.eip712 import Domain
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags
 
 LOG_INDEX_RETRIES = 4
@@ -207,6 +208,10 @@ class OrderBook(_Wrapper):
 
     def fee_bps(self) -> int:
         return int(self.call("feeBps"))
+
+    def domain(self, block: int | str = "latest") -> Domain:
+        """The EIP-712 domain the book verifies attestations under (its ERC-5267 ``eip712Domain()``)."""
+        return Domain.from_eip5267(self.call("eip712Domain", block=block))
 
     def credits(self, account: str, token: str = ZERO_ADDRESS, block: int | str = "latest") -> int:
         return int(self.call("credits", account, token, block=block))

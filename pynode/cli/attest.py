@@ -10,10 +10,10 @@ import click
 from pynode.chain.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.order import checked_report
+from pynode.cli.output import write_output
 from pynode.core.errors import InputError
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
 from pynode.ipfs.cid import cid_to_digest
-from pynode.protocol.eip712 import Domain
 
 
 def _report(ctx: CliContext, tracker: OrderTracker, report: Path, passed: bool) -> tuple[str, bytes, bytes]:
@@ -51,10 +51,10 @@ def attest(ctx: CliContext, order_id: int, report: Path, passed: bool, sign_out:
         raise InputError(f"{sign_out} already exists")
     inspector = ctx.account
     deadline = chain.w3.eth.get_block("latest")["timestamp"] + valid_for
-    signed = sign_attestation(inspector, domain=Domain.from_eip5267(chain.book.call("eip712Domain")),
+    signed = sign_attestation(inspector, domain=chain.book.domain(),
                               order_id=order_id, report_cid=report_cid, report_hash=report_hash, passed=passed,
                               nonce=chain.book.call("nonces", inspector.address), deadline=deadline)
-    sign_out.write_text(signed.to_json())
+    write_output(sign_out, signed.to_json())
     ctx.emit({"order_id": order_id, "signed_attestation": str(sign_out), "report_cid": cid, "deadline": deadline},
              f"signed attestation for order {order_id} written to {sign_out} (valid until {deadline})")
 
@@ -69,7 +69,7 @@ def relay_attestation(ctx: CliContext, signed_file: Path) -> None:
     if (signed.chain_id, signed.order_book) != (chain.chain_id, chain.book.address):
         raise InputError(f"attestation is for chain {signed.chain_id} / {signed.order_book}, "
                          f"connected to chain {chain.chain_id} / {chain.book.address}")
-    if signed.recover_signer(Domain.from_eip5267(chain.book.call("eip712Domain"))) != signed.inspector:
+    if signed.recover_signer(chain.book.domain()) != signed.inspector:
         raise InputError(f"signature was not made by the named inspector {signed.inspector}")
     tracker = chain.settled_order(signed.order_id)
     assert tracker is not None  # as above

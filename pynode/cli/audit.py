@@ -15,6 +15,7 @@ from rich.table import Table
 from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import Auditor, AuditResult
 from pynode.cli.context import CliContext, pass_ctx
+from pynode.cli.output import write_output
 from pynode.core.errors import InputError
 
 
@@ -26,7 +27,7 @@ def _report(ctx: CliContext, result: AuditResult, html: Path | None) -> None:
     if html is not None:
         from pynode.audit.report_html import render_html
 
-        html.write_text(render_html(result), encoding="utf-8")
+        write_output(html, render_html(result), overwrite=True)
     if ctx.json:
         click.echo(json.dumps(result.as_dict(), sort_keys=True))
     else:
@@ -124,6 +125,6 @@ def export_epcis_cmd(ctx: CliContext, order_id: int, output: Path | None) -> Non
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_output(output, text + "\n", overwrite=True)
         if not ctx.json:
             click.echo(f"wrote {len(document['epcisBody']['eventList'])} EPCIS events to {output}", err=True)

@@ -19,6 +19,7 @@ from pynode.chain.erc20 import Erc20
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.node import watch_orders
+from pynode.cli.output import write_output
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
 from pynode.core.errors import FabmeshError, InputError
 from pynode.daemon.adapters.base import ProductionResult
@@ -188,7 +189,7 @@ def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: 
                            contract=chain.book.address, partner=tracker.state.partner, started_at=started,
                            finished_at=max(started, now))
     data = canonical_json(quality)
-    out.write_bytes(data)
+    write_output(out, data)
     ctx.emit({"order_id": order_id, "report": str(out), "passed": quality.passed,
               "failed_checks": [c.name for c in quality.checks if not c.within], **report_hashes(data)},
              f"order {order_id}: report {'passes' if quality.passed else 'FAILS'} -> {out}")

@@ -9,6 +9,7 @@ from eth_account import Account
 from rich.table import Table
 
 from pynode.cli.context import CliContext, pass_ctx
+from pynode.cli.output import write_output
 from pynode.core.errors import InputError
 from pynode.wallet.keystore import AddressNotRecorded
 
@@ -127,8 +128,7 @@ def export(ctx: CliContext, name: str, out: Path | None) -> None:
     elif out.exists():
         raise InputError(f"{out} already exists")
     else:
-        out.write_text(text)
-        out.chmod(0o600)
+        write_output(out, text, mode=0o600)  # private from its creation on
         ctx.emit({"name": name, "out": str(out)}, f"wrote {out}")
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pynode.core.errors import FatalError
+from pynode.core.fsutil import write_atomic
 
 CHECKOUT = Path(__file__).resolve().parents[2]  # deploying runs from a source checkout
 CONFIG = CHECKOUT / "brownie-config.yaml"
@@ -128,10 +129,8 @@ def compile_input(name: str, standard: dict, version: str, *, reuse: bool = Fals
         output = json.loads(cache.read_text())
     except (OSError, ValueError):
         output = _solc(standard, version)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(output))
-        tmp.replace(cache)  # atomic: concurrent deploys compile at most once each and never read half a file
+        # atomic: concurrent deploys compile at most once each and never read half a file
+        write_atomic(cache, json.dumps(output), mode=0o644)
     entry = next(iter(standard["settings"]["outputSelection"]))
     contract = output["contracts"][entry][name]
     evm = contract["evm"]

@@ -23,6 +23,7 @@ from pynode.chain.client import Chain
 from pynode.chain.contracts import region_bytes
 from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.crypto.hpke import HpkeKeyPair, generate_keypair
+from pynode.daemon.jsonlog import JsonLogger
 from pynode.dev.wait import wait_for  # the one wait on observed state; the tests import it from here
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
@@ -104,6 +105,20 @@ max_concurrent_jobs = {max_concurrent_jobs}
 """
     home.config_path.write_text(text)
     return home.config_path
+
+
+class RecordingLog(JsonLogger):
+    """An in-process node's log, kept as records: {"event": name, **fields}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[dict] = []
+
+    def log(self, level: str, event: str, **fields) -> None:
+        self.events.append({"event": event, **fields})
+
+    def named(self, name: str) -> list[dict]:
+        return [e for e in self.events if e["event"] == name]
 
 
 class BuyerSide:

@@ -11,25 +11,15 @@ from __future__ import annotations
 
 import pytest
 
-from harness import BuyerSide, make_partner, write_config
+from harness import BuyerSide, RecordingLog, make_partner, write_config
 from pynode.chain.tx import TxRequest
 from pynode.daemon.config import NodeConfig
-from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.node import Node, unlock_identity
 from pynode.daemon.store import JobState
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.protocol.types import Status
 
 pytestmark = pytest.mark.integration
-
-
-class Log(JsonLogger):
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[dict] = []
-
-    def log(self, level: str, event: str, **fields) -> None:
-        self.events.append({"event": event, **fields})
 
 
 def mine(anvil, n: int = 1) -> None:
@@ -60,7 +50,7 @@ def test_reorg_rewinds_and_reevaluates_without_double_processing(chain, anvil, k
     # the old branch: the rival claims order 2, the node claims order 1 and marks order 2 lost
     chain.send(rival, chain.book.claim(chain.book.load_order(theirs, chain.from_block)))
     mine(anvil, 2)
-    log = Log()
+    log = RecordingLog()
     node = Node(NodeConfig.load(maker.config_path), unlock_identity(NodeConfig.load(maker.config_path)), log=log)
     try:
         node.cycle()

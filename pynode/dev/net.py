@@ -30,7 +30,9 @@ def held_port(port: int = 0) -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
-def port_is_free(port: int) -> bool:
+def refuses_connections(port: int) -> bool:
+    """True when nothing accepts a connection on the 127.0.0.1 port now; says nothing about the next moment,
+    unless the port is held (held_port), so no caller may take it as free to bind."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         return sock.connect_ex((LOOPBACK, port)) != 0
 

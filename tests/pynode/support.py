@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
 
+import psutil
 import pytest
 from eth_utils import keccak
 
@@ -70,6 +72,25 @@ def wait_progressing(progress: Callable[[], int], target: int, *, stall_s: float
     while (done := progress()) < target:
         stall.check(done, detail)
         time.sleep(interval)
+
+
+def left_behind(pids: Iterable[int | None], ports: Iterable[int]) -> list[str]:
+    """What stopped processes left: a live process of their sessions (each was its session's leader), or a
+    socket of this test's process tree still listening on one of `ports`. Another program listening on a
+    port number that was ours is no leftover: the OS hands a freed port to anyone who asks, at any time."""
+    sessions, wanted = {pid for pid in pids if pid}, set(ports)
+    found = []
+    for process in psutil.process_iter(["pid", "name", "status"]):
+        try:
+            if os.getsid(process.pid) in sessions and process.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(f"process {process.pid} ({process.info['name']}) of session {os.getsid(process.pid)}")
+        except (ProcessLookupError, PermissionError):  # gone meanwhile, or not ours to ask
+            continue
+    ours = {os.getpid(), *(child.pid for child in psutil.Process().children(recursive=True))}
+    found += [f"{c.laddr.ip}:{c.laddr.port} listened on by process {c.pid}"
+              for c in psutil.net_connections("tcp")
+              if c.status == psutil.CONN_LISTEN and c.laddr.port in wanted and c.pid in ours]
+    return found
 
 
 def chain_now(chain) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,12 +63,9 @@ def test_a_rate_limit_is_retried_for_the_window_then_one_line(run, monkeypatch, 
     assert all(later - earlier >= 0.9 for earlier, later in itertools.pairwise(hits))
 
 
-def test_an_absent_endpoint_is_one_line_after_the_window(run, monkeypatch) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def test_an_absent_endpoint_is_one_line_after_the_window(run, monkeypatch, held_port) -> None:
     monkeypatch.setenv("FABMESH_RETRY_TIMEOUT", "1")
-    result = run("--rpc-url", f"http://127.0.0.1:{port}", "order", "list")
+    result = run("--rpc-url", f"http://127.0.0.1:{held_port}", "order", "list")  # held: refused, and no one's
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "unreachable" in lines[0], result.stderr

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import psutil
 import pytest
 from rich.console import Console
 
 from pynode.chain.orders import ZERO_ADDRESS
 from pynode.dev.demo import SHOPS, Scenario
-from pynode.dev.net import port_is_free
 from pynode.protocol.types import RecordKind, Status
+from support import left_behind
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +43,9 @@ def test_demo_scenario_outcomes(tmp_path):
         assert result["audit"]["verdict"] == "VERIFIED"
         assert (tmp_path / "demo" / "audit.html").stat().st_size > 0
         assert len(list((tmp_path / "demo" / "epcis").glob("*.jsonld"))) == 5
-        pids = [d.pid for d in scenario.daemons] + [scenario.net.anvil.process.pid]
-        ports = [scenario.net.anvil.port]
+        kubo = scenario.net.kubo.values()
+        pids = [d.pid for d in scenario.daemons] + [scenario.net.anvil.process.pid, *(n.process.pid for n in kubo)]
+        ports = [scenario.net.anvil.port, *(int(n.api_url.rsplit(":", 1)[1]) for n in kubo)]
 
-    # Everything stopped: no process left, ports free.
-    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-                   for pid in pids if pid)
-    assert all(port_is_free(port) for port in ports)
+    # Everything stopped: no process of theirs left, nothing of ours listening on their ports.
+    assert left_behind(pids, ports) == []

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 import ipfshttpclient
-import psutil
 import pytest
 
 from pynode.dev.anvil import Anvil
 from pynode.dev.kubo import KuboNode
-from pynode.dev.net import port_is_free
+from pynode.dev.net import refuses_connections
+from support import left_behind
 
 pytestmark = pytest.mark.integration
 
@@ -51,9 +51,7 @@ def test_stop_leaves_no_process_and_frees_ports(tmp_path):
     chain.stop()
     node.stop()
 
-    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-                   for pid in pids)
-    assert port_is_free(chain.port) and port_is_free(api_port)
+    assert left_behind(pids, [chain.port, api_port]) == []
 
 
 def test_two_kubo_nodes_exchange_blocks_over_loopback(tmp_path):
@@ -61,8 +59,6 @@ def test_two_kubo_nodes_exchange_blocks_over_loopback(tmp_path):
         b.connect(a)
         cid = a.ipfs("add", "-Q", "--pin=true", input=b"design bytes").decode().strip()
         assert b.ipfs("cat", cid, timeout=30) == b"design bytes"
-
-
 
 
 def test_a_restarted_kubo_refuses_while_down_and_is_back_on_its_ports(tmp_path):
@@ -77,7 +73,7 @@ def test_a_restarted_kubo_refuses_while_down_and_is_back_on_its_ports(tmp_path):
 
         def client() -> None:
             while not done.wait(0.1):
-                if port_is_free(api_port):
+                if refuses_connections(api_port):  # held by restart() while down: no one else can take it
                     refused.set()
 
         probe = threading.Thread(target=client, daemon=True)

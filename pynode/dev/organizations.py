@@ -12,7 +12,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from rich.console import Console
 from pynode.chain.client import Chain
 from pynode.core.errors import FabmeshError
 from pynode.core.settings import Settings
+from pynode.dev import wait
 from pynode.dev.accounts import dev_accounts
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
@@ -94,18 +94,21 @@ class Organizations:
 
     def wait_for(self, name: str, statuses: AbstractSet[Status], timeout: float = 120.0) -> None:
         order_id = self.orders[name]
-        deadline = time.monotonic() + timeout
         chain = self.chain
-        while time.monotonic() < deadline:
-            status = chain.book.load_order(order_id, chain.from_block).status
-            if status in statuses:
-                return
+        seen: list[Status] = []
+
+        def reached() -> bool:
             for daemon in self.daemons:
                 if not daemon.running():
                     raise DemoFailed(f"{daemon.name} exited: {daemon.log_tail(3)}")
-            time.sleep(0.5)
-        raise DemoFailed(f"order {order_id} ({name}) still {status.name} after {timeout:.0f}s, wanted "
-                         f"{'/'.join(s.name for s in statuses)}")
+            seen.append(chain.book.load_order(order_id, chain.from_block).status)
+            return seen[-1] in statuses
+
+        try:
+            wait.wait_for(reached, timeout, interval=0.5, what=f"order {order_id} ({name})")
+        except TimeoutError:
+            raise DemoFailed(f"order {order_id} ({name}) still {seen[-1].name} after {timeout:.0f}s, wanted "
+                             f"{'/'.join(s.name for s in statuses)}") from None
 
     def stop(self) -> None:
         for daemon in self.daemons:

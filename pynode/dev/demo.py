@@ -19,7 +19,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import tomli_w
 from eth_account import Account
 from hexbytes import HexBytes
 from rich.console import Console
@@ -89,34 +91,25 @@ class Scenario(Organizations):
                 self.fabmesh("inspector", "partner", "certify", address, "--cert", cert, "--expires", "+365d",
                              account="certifier")
 
+    def node_config(self, shop: Shop) -> dict[str, Any]:
+        """The shop's node.toml: its account and wallet, this network's chain and its own Kubo node, its policy."""
+        home = self.home(shop.org)
+        return {
+            "account": shop.account, "home": str(home), "password_file": str(self.out / "password"),
+            "rpc_urls": [self.network.anvil.rpc_url], "ipfs_api": self.network.kubo[shop.org].api_url,
+            "confirmations": DEMO_CONFIRMATIONS, "poll_interval_s": 0.5, "metrics_port": 0,
+            "deployments": str(self.out / "network" / "deployments"),
+            "artifacts": str(CHECKOUT / "build" / "contracts"), "work_dir": str(home / "node-state"),
+            "policy": {"processes": [p.strip() for p in shop.processes.split(",")],
+                       "materials": [m.strip() for m in shop.materials.split(",")], "max_concurrent_jobs": 4},
+            "production": {"adapter": "simulated", "duration_s": 1.0, "defect_rate": 0.0},
+        }
+
     def start_daemons(self) -> None:
         self.step("Manufacturers start their node daemons; the buyer starts its order watcher")
         for shop in SHOPS:
             config = self.home(shop.org) / "node.toml"
-            processes = json.dumps([p.strip() for p in shop.processes.split(",")])
-            materials = json.dumps([m.strip() for m in shop.materials.split(",")])
-            config.write_text(f'''account = "{shop.account}"
-home = "{self.home(shop.org)}"
-password_file = "{self.out / 'password'}"
-rpc_urls = ["{self.network.anvil.rpc_url}"]
-ipfs_api = "{self.network.kubo[shop.org].api_url}"
-confirmations = {DEMO_CONFIRMATIONS}
-poll_interval_s = 0.5
-deployments = "{self.out / 'network' / 'deployments'}"
-artifacts = "{CHECKOUT / 'build' / 'contracts'}"
-work_dir = "{self.home(shop.org) / 'node-state'}"
-metrics_port = 0
-
-[policy]
-processes = {processes}
-materials = {materials}
-max_concurrent_jobs = 4
-
-[production]
-adapter = "simulated"
-duration_s = 1.0
-defect_rate = 0.0
-''')
+            config.write_text(tomli_w.dumps(self.node_config(shop)))
             self.spawn(f"{shop.org}-node", shop.org, ["node", "run", "--config", str(config)])
         allowed = [self.accounts[s.account].address for s in SHOPS if s.org != "cnc-shop"]
         self.spawn("buyer-watcher", "buyer", ["--account", "buyer", "node", "watch-orders", "--interval", "0.5",

@@ -24,6 +24,8 @@ from pynode.dev.net import held_port as hold
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "integration: talks to real anvil/geth/Kubo processes on 127.0.0.1")
+    config.addinivalue_line("markers", "own_chain: in a module's pytestmark, its tests get an anvil, a deployment and "
+                                       "settings of their own instead of the session's shared chain")
 
 
 class SocketBlocked(RuntimeError):
@@ -82,9 +84,26 @@ def processes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("processes")
 
 
+def _own_chain(request: pytest.FixtureRequest) -> bool:
+    """A module marked own_chain (the long daemon tests: whole jobs, crash, outage; tests that change how the
+    chain mines) runs on a chain of its own: under the full suite the shared chain has been snapshot-reverted by
+    every earlier test, and eth_getLogs then returned order histories that did not match the reverted state."""
+    return request.node.get_closest_marker("own_chain") is not None
+
+
 @pytest.fixture(scope="session")
-def anvil(processes_dir: Path) -> Iterator[Anvil]:
+def shared_anvil(processes_dir: Path) -> Iterator[Anvil]:
     with Anvil(processes_dir) as chain:
+        yield chain
+
+
+@pytest.fixture(scope="module")
+def anvil(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
+    """The session's anvil, or the module's own (own_chain)."""
+    if not _own_chain(request):
+        yield request.getfixturevalue("shared_anvil")
+        return
+    with Anvil(tmp_path_factory.mktemp("own-anvil")) as chain:
         yield chain
 
 
@@ -104,29 +123,51 @@ def dev_accounts():
     return dev_accounts()
 
 
-@pytest.fixture(scope="session")
-def deployments_dir(anvil, processes_dir, dev_accounts) -> Path:
-    """The contracts deployed once per session by scripts/deploy.py, roles granted to the role accounts."""
+def _deployed(anvil: Anvil, dev_accounts, target: Path) -> Path:
+    """The contracts deployed by scripts/deploy.py, roles granted to the role accounts."""
     from pynode.dev.accounts import role_plan
     from pynode.dev.deploy import deploy
 
-    target = processes_dir / "deployments"
     deploy(anvil.rpc_url, anvil.chain_id, target, role_plan(dev_accounts))
     return target
 
 
-@pytest.fixture(scope="session")
-def settings(anvil, kubo, deployments_dir, tmp_path_factory):
+def _settings(anvil: Anvil, kubo: KuboNode, deployments: Path, home: Path):
     from pynode.core.settings import Settings
 
-    return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
-                    home=tmp_path_factory.mktemp("fabmesh-home"), scrypt_n=1024,
+    return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments, home=home, scrypt_n=1024,
                     confirmations=0)  # automine: no block ever lands on top of the last tx
+
+
+@pytest.fixture(scope="session")
+def shared_deployments_dir(shared_anvil, processes_dir, dev_accounts) -> Path:
+    return _deployed(shared_anvil, dev_accounts, processes_dir / "deployments")
+
+
+@pytest.fixture(scope="module")
+def deployments_dir(request, anvil, dev_accounts, tmp_path_factory) -> Path:
+    """The session's deployment (once per session), or the module's own (own_chain)."""
+    if not _own_chain(request):
+        return request.getfixturevalue("shared_deployments_dir")
+    return _deployed(anvil, dev_accounts, tmp_path_factory.mktemp("own-deployments"))
+
+
+@pytest.fixture(scope="session")
+def shared_settings(shared_anvil, kubo, shared_deployments_dir, tmp_path_factory):
+    return _settings(shared_anvil, kubo, shared_deployments_dir, tmp_path_factory.mktemp("fabmesh-home"))
+
+
+@pytest.fixture(scope="module")
+def settings(request, anvil, kubo, deployments_dir, tmp_path_factory):
+    """Settings for the session's chain, or for the module's own (own_chain)."""
+    if not _own_chain(request):
+        return request.getfixturevalue("shared_settings")
+    return _settings(anvil, kubo, deployments_dir, tmp_path_factory.mktemp("own-home"))
 
 
 @pytest.fixture
 def chain(anvil, settings):
-    """A Chain on the session deployment; chain state is reverted after each test."""
+    """A Chain on the module's deployment (the session's unless own_chain); chain state is reverted after each test."""
     from pynode.chain.client import Chain
 
     snapshot = anvil.rpc("evm_snapshot")

@@ -118,10 +118,10 @@ def post_order(chain, buyer, cert_ids=()):
     return chain.book.order_count(), sent
 
 
-# A chain of its own for the long daemon tests (whole jobs, crash, outage): under the full suite, the shared
-# session chain has been snapshot-reverted by every earlier test, and those tests then saw order
-# histories from eth_getLogs that did not match the reverted state. Importing these three fixtures
-# into a test module overrides `anvil`, `deployments_dir` and `settings` (and so `chain`) there.
+# A chain of its own, the old way: importing these three fixtures into a test module overrides `anvil`,
+# `deployments_dir` and `settings` (and so `chain`) there. conftest.py's `own_chain` marker does the same
+# without an import (pytestmark = [pytest.mark.integration, pytest.mark.own_chain]); these go once the
+# daemon tests that still import them carry the marker instead.
 @pytest.fixture(scope="module", name="anvil")
 def own_anvil(tmp_path_factory):
     with Anvil(tmp_path_factory.mktemp("own-anvil")) as chain:

@@ -33,9 +33,9 @@ from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.protocol.types import Status
 from pynode.wallet.keystore import Keystore
-from support import events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
+from support import events
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]  # it switches automine and block times
 
 DEPTH = 3
 BLOCK_S = 12

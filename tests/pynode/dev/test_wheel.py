@@ -25,14 +25,14 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import tomli_w
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from harness import PASSWORD, SCRYPT_N, make_partner
 from pynode.wallet.keystore import Keystore
-from support import own_anvil, own_deployments, own_settings  # noqa: F401 -- a chain of its own
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
 CHECKOUT = Path(__file__).resolve().parents[3]
 MAX_WHEEL_BYTES = 2 << 20  # the package and its ABIs; far more means build/ or node_modules got in
@@ -134,23 +134,11 @@ def test_fabmesh_from_the_wheel_runs_against_anvil_and_kubo(venv, anvil, kubo, d
                                                                   private_key=bytes(dev_accounts["buyer"].key))
     design = run / "bracket.stl"
     design.write_bytes(b"solid bracket\n" + os.urandom(50_000) + b"endsolid bracket\n")
-    (maker.root / "node.toml").write_text(f"""
-account = "shop"
-password_file = "password.txt"
-home = "wallet"
-rpc_urls = ["{anvil.rpc_url}"]
-ipfs_api = "{kubo.api_url}"
-confirmations = 0
-deployments = "../deployments"
-work_dir = "work"
-metrics_port = 0
-[policy]
-processes = ["CNC_MILLING"]
-materials = ["AL_6061"]
-[production]
-adapter = "simulated"
-duration_s = 0
-""")
+    (maker.root / "node.toml").write_text(tomli_w.dumps({
+        "account": "shop", "password_file": "password.txt", "home": "wallet", "rpc_urls": [anvil.rpc_url],
+        "ipfs_api": kubo.api_url, "confirmations": 0, "deployments": "../deployments", "work_dir": "work",
+        "metrics_port": 0, "policy": {"processes": ["CNC_MILLING"], "materials": ["AL_6061"]},
+        "production": {"adapter": "simulated", "duration_s": 0}}))
     env = _env(venv, FABMESH_HOME=str(maker.root / "wallet"), ETH_RPC_URL=anvil.rpc_url,
                FABMESH_IPFS_API=kubo.api_url, FABMESH_DEPLOYMENTS=str(run / "deployments"),
                FABMESH_CONFIRMATIONS="0")  # anvil mines on demand: no block lands on top of the last one

@@ -176,37 +176,51 @@ def _parse_header(data: bytes) -> _Header:
     return _Header(segment_size, salt, key_check)
 
 
-class EncryptingStream:
-    """The ciphertext of ``src`` as an iterable of chunks (header, then one chunk per segment).
+class _SingleUseStream:
+    """Segments of ``src`` transformed under ``key``, iterable once; ``result`` once the iteration has finished."""
 
-    Single use. Nothing is read until iteration starts; ``result`` is available once the
-    iteration has finished, so an uploader can stream the chunks and then commit the hash.
-    """
+    _work = "the stream"  # what has not finished, for the error
 
-    def __init__(self, src: Source, key: bytes, segment_size: int) -> None:
+    def __init__(self, src: Source, key: bytes) -> None:
         _check_content_key(key)
-        problem = _segment_size_problem(segment_size)
-        if problem:
-            raise ValueError(f"cannot encrypt with {problem}")
         self._reader = _Reader(src)
         self._key = key
-        self._segment_size = segment_size
         self._started = False
         self._result: StreamResult | None = None
 
     @property
     def result(self) -> StreamResult:
         if self._result is None:
-            raise RuntimeError("encryption has not finished: iterate the stream to the end first")
+            raise RuntimeError(f"{self._work} has not finished: iterate the stream to the end first")
         return self._result
 
     def __iter__(self) -> Iterator[bytes]:
         if self._started:
-            raise RuntimeError("an EncryptingStream can be iterated only once")
+            raise RuntimeError(f"{type(self).__name__} can be iterated only once")
         self._started = True
-        return self._encrypt()
+        return self._run()
 
-    def _encrypt(self) -> Iterator[bytes]:
+    def _run(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+
+class EncryptingStream(_SingleUseStream):
+    """The ciphertext of ``src`` as an iterable of chunks (header, then one chunk per segment).
+
+    Single use. Nothing is read until iteration starts; ``result`` is available once the
+    iteration has finished, so an uploader can stream the chunks and then commit the hash.
+    """
+
+    _work = "encryption"
+
+    def __init__(self, src: Source, key: bytes, segment_size: int) -> None:
+        super().__init__(src, key)
+        problem = _segment_size_problem(segment_size)
+        if problem:
+            raise ValueError(f"cannot encrypt with {problem}")
+        self._segment_size = segment_size
+
+    def _run(self) -> Iterator[bytes]:
         salt = os.urandom(SALT_SIZE)
         aead, key_check = _derive(self._key, salt)
         header = _Header(self._segment_size, salt, key_check).pack()
@@ -227,7 +241,7 @@ class EncryptingStream:
         self._result = StreamResult(digest.digest(), plaintext_size, ciphertext_size)
 
 
-class DecryptingStream:
+class DecryptingStream(_SingleUseStream):
     """The verified plaintext of ``src`` as an iterable of segments.
 
     Single use. Each yielded segment is authentic, but the stream is only complete and
@@ -235,28 +249,14 @@ class DecryptingStream:
     discard what they received when it raises (``decrypt_to_file`` does).
     """
 
+    _work = "decryption"
+
     def __init__(self, src: Source, key: bytes, expected_sha256: bytes | None = None) -> None:
-        _check_content_key(key)
+        super().__init__(src, key)
         _check_sha256(expected_sha256)
-        self._reader = _Reader(src)
-        self._key = key
         self._expected_sha256 = expected_sha256
-        self._started = False
-        self._result: StreamResult | None = None
 
-    @property
-    def result(self) -> StreamResult:
-        if self._result is None:
-            raise RuntimeError("decryption has not finished: iterate the stream to the end first")
-        return self._result
-
-    def __iter__(self) -> Iterator[bytes]:
-        if self._started:
-            raise RuntimeError("a DecryptingStream can be iterated only once")
-        self._started = True
-        return self._decrypt()
-
-    def _decrypt(self) -> Iterator[bytes]:
+    def _run(self) -> Iterator[bytes]:
         raw_header = self._reader.read_block(HEADER_SIZE)
         header = _parse_header(raw_header)
         aead, key_check = _derive(self._key, header.salt)

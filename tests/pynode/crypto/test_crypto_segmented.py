@@ -419,3 +419,21 @@ def test_decrypt_to_file_cleans_up_when_interrupted(tmp_path) -> None:
     with pytest.raises(KeyboardInterrupt):
         segmented.decrypt_to_file(interrupted_download(), tmp_path / "bracket.step", KEY, bytes(32))
     assert os.listdir(tmp_path) == []
+
+
+def test_each_stream_is_single_use_and_has_a_result_only_at_its_end() -> None:
+    plaintext = os.urandom(2 * SEG + 5)
+    encrypting = segmented.iter_encrypt(io.BytesIO(plaintext), KEY, segment_size=SEG)
+    with pytest.raises(RuntimeError, match="encryption has not finished"):
+        _ = encrypting.result
+    ciphertext = b"".join(encrypting)
+    assert encrypting.result.plaintext_size == len(plaintext)
+    with pytest.raises(RuntimeError, match="EncryptingStream can be iterated only once"):
+        iter(encrypting)
+    decrypting = segmented.iter_decrypt(io.BytesIO(ciphertext), KEY)
+    with pytest.raises(RuntimeError, match="decryption has not finished"):
+        _ = decrypting.result
+    assert b"".join(decrypting) == plaintext
+    assert decrypting.result == encrypting.result
+    with pytest.raises(RuntimeError, match="DecryptingStream can be iterated only once"):
+        iter(decrypting)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from pynode.chain.contracts import region_bytes
+from pynode.chain.contracts import PartnerRegistry, region_bytes
 from pynode.chain.orders import MATERIAL, PROCESS
+from pynode.chain.tx import TxRequest
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, TIME, names_of, parse_amount, parse_names
 from pynode.core.errors import InputError
@@ -147,14 +149,23 @@ _evidence = click.option("--evidence", type=click.Path(exists=True, dir_okay=Fal
                          help="File pinned to IPFS whose CID goes on chain")
 
 
-@partner.command()
-@click.argument("address", type=ADDRESS)
-@_evidence
-@pass_ctx
-def vet(ctx: CliContext, address: str, evidence: Path | None) -> None:
-    """(certifier) Mark ADDRESS as vetted."""
-    sent = ctx.send(ctx.chain.registry.vet(address, _pin_evidence(ctx, evidence)))
-    ctx.emit({"partner": address, "tx": sent.tx_hash}, f"vetted {address}")
+def _with_evidence(verb: str, action: Callable[[PartnerRegistry, str, bytes], TxRequest], done: str,
+                   help_text: str) -> click.Command:
+    """A registry action on ADDRESS whose evidence file's CID goes on chain."""
+    @click.command(name=verb, help=help_text)
+    @click.argument("address", type=ADDRESS)
+    @_evidence
+    @pass_ctx
+    def command(ctx: CliContext, address: str, evidence: Path | None) -> None:
+        sent = ctx.send(action(ctx.chain.registry, address, _pin_evidence(ctx, evidence)))
+        ctx.emit({"partner": address, "tx": sent.tx_hash}, f"{done} {address}")
+
+    return command
+
+
+partner.add_command(_with_evidence("vet", PartnerRegistry.vet, "vetted", "(certifier) Mark ADDRESS as vetted."))
+partner.add_command(_with_evidence("suspend", PartnerRegistry.suspend, "suspended",
+                                   "(governance) Suspend ADDRESS: it can no longer claim orders."))
 
 
 @partner.command()
@@ -180,16 +191,6 @@ def revoke_cert(ctx: CliContext, address: str, cert: str, evidence: Path | None)
     """(certifier) Revoke a certification."""
     sent = ctx.send(ctx.chain.registry.revoke_certification(address, cert_id(cert), _pin_evidence(ctx, evidence)))
     ctx.emit({"partner": address, "cert": cert, "tx": sent.tx_hash}, f"revoked {cert} of {address}")
-
-
-@partner.command()
-@click.argument("address", type=ADDRESS)
-@_evidence
-@pass_ctx
-def suspend(ctx: CliContext, address: str, evidence: Path | None) -> None:
-    """(governance) Suspend ADDRESS: it can no longer claim orders."""
-    sent = ctx.send(ctx.chain.registry.suspend(address, _pin_evidence(ctx, evidence)))
-    ctx.emit({"partner": address, "tx": sent.tx_hash}, f"suspended {address}")
 
 
 @partner.command()

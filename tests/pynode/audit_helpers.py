@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
-from eth_utils import keccak
+from eth_utils import collapse_if_tuple, keccak
 
 from pynode.chain.orders import CERT, MATERIAL, PROCESS
 from pynode.crypto.hpke import generate_keypair
@@ -129,12 +129,6 @@ class Market:
 
 # --------------------------------------------------------------------------- the deliberately broken order book
 
-def _abi_type(item: dict) -> str:
-    if item["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + item["type"][len("tuple"):]
-    return item["type"]
-
-
 def _abi_value(item: dict, value):
     if item["type"] == "tuple":
         values = value.values() if isinstance(value, dict) else value
@@ -193,7 +187,7 @@ class BrokenBook:
             if item["indexed"]:
                 topics.append(self._encode([item["type"]], [value]))
             else:
-                data_items.append(_abi_type(item))
+                data_items.append(collapse_if_tuple(item))
                 data_values.append(_abi_value(item, value))
         self.transact("emitLog", topics, self._encode(data_items, data_values))
         if is_order_event:

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import collapse_if_tuple, keccak, to_checksum_address
 from hexbytes import HexBytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -55,12 +55,7 @@ W3 = Web3()
 
 
 def types_of(items: list[dict]) -> list[str]:
-    def one(item: dict) -> str:
-        if item["type"].startswith("tuple"):
-            return "(" + ",".join(one(c) for c in item["components"]) + ")" + item["type"][5:]
-        return item["type"]
-
-    return [one(i) for i in items]
+    return [collapse_if_tuple(i) for i in items]
 
 
 def to_abi_value(item: dict, value):

@@ -20,7 +20,8 @@ from pynode.protocol.types import Status
 
 #: states that hold a slot of ``max_concurrent_jobs``
 BUSY_STATES = (JobState.CLAIMING, JobState.CLAIMED, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
-#: states with local work: stepped every cycle (the others only when an event touched them, or every REFRESH_S)
+#: states with local work: stepped every cycle (the others only when an event touched them, or every REFRESH_S;
+#: not COMPLETED: its withdrawal goes out in the step that stores it, then the job waits to be seen paid)
 WORK_STATES = (JobState.SEEN, JobState.CLAIMING, JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
 REFRESH_S = 60.0  # orders only change by events; this catches timeouts (finalize, refunds)
 MAX_JOB_ATTEMPTS = 20
@@ -93,7 +94,7 @@ def decide(job: JobState, order: OrderTracker, now: int, facts: Facts) -> Intent
     if status in (Status.SHIPPED, Status.DISPUTED):
         return Intent(Do.SHIPPED, JobState.SHIPPED)
     if status == Status.COMPLETED:
-        return Intent(Do.WITHDRAW, JobState.SHIPPED)
+        return Intent(Do.WITHDRAW, JobState.COMPLETED)
     if status in (Status.PAID, Status.RESOLVED):
         return Intent(Do.FINISH, JobState.DONE, Status(status).name.lower())
     return Intent(Do.FINISH, JobState.CLOSED, Status(status).name.lower())  # refunded / cancelled: we were partner

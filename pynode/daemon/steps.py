@@ -134,9 +134,9 @@ class Steps:
             self._paid_steps(job, tracker, intent)
 
     def _paid_steps(self, job: Job, tracker: OrderTracker, intent: Intent) -> None:
-        """Shipped, disputed, completed: the job waits for the buyer, finalizes or withdraws."""
+        """Shipped, disputed (SHIPPED), completed (COMPLETED): the job waits for the buyer, finalizes or withdraws."""
         node = self.node
-        job = self.set(job, JobState.SHIPPED)
+        job = self.set(job, intent.state or job.state)
         if intent.do is Do.WITHDRAW:
             outcome = self.transact(job, "withdraw", node.partner.withdraw_request(tracker))
             if outcome is not None and outcome.ok:

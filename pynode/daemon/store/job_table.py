@@ -24,7 +24,8 @@ class JobState(StrEnum):
     AWARDED = "awarded"  # ours: fetch the design
     PRODUCING = "producing"  # handed to the production adapter
     REPORTING = "reporting"  # result in, attestation/shipping txs going out
-    SHIPPED = "shipped"  # shipped on chain, waiting for the buyer / window
+    SHIPPED = "shipped"  # shipped or disputed on chain, waiting for the buyer / window / arbitrator
+    COMPLETED = "completed"  # completed on chain: the payment is ours to withdraw
     DONE = "done"  # paid / finalized
     FAILED = "failed"  # gave up (see last_error)
     CLOSED = "closed"  # cancelled / refunded / resolved without us

@@ -48,7 +48,13 @@ CREATE UNIQUE INDEX actions_in_flight ON actions (order_id, kind) WHERE status I
 CREATE INDEX actions_tx_hash ON actions (tx_hash);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: a completed order has a job state of its own ('completed'; v1 stored it as 'shipped'). A v1 shipped job
+# may be a completed one: the node re-reads it from the chain on its first cycle and stores it as it is.
+_V2 = """
+UPDATE jobs SET needs_refresh = 1 WHERE state = 'shipped';
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 import requests
 
 from pynode.daemon.metrics import NodeMetrics
+from pynode.daemon.store import JobState, Store
 
 
 class Clock:
@@ -23,6 +25,16 @@ def test_registries_are_independent() -> None:
     a.claim_races_lost.inc()
     assert b.registry.get_sample_value("fabmesh_claim_races_lost_total") == 0
     assert a.registry.get_sample_value("fabmesh_claim_races_lost_total") == 1
+
+
+def test_every_job_state_is_a_label_even_at_zero(tmp_path: Path) -> None:
+    metrics = NodeMetrics()
+    with Store(tmp_path / "node.sqlite") as store:
+        store.upsert_job(1, JobState.COMPLETED, {})
+        store.upsert_job(2, JobState.SHIPPED, {})
+        metrics.set_jobs(store.count_by_state())
+    scraped = {s.value: metrics.registry.get_sample_value("fabmesh_jobs", {"state": s.value}) for s in JobState}
+    assert scraped == {s.value: 1 if s in (JobState.COMPLETED, JobState.SHIPPED) else 0 for s in JobState}
 
 
 def test_health_without_a_server() -> None:

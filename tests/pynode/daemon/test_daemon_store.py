@@ -8,12 +8,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from pynode.core.errors import FatalError, InputError
-from pynode.daemon.store import SCHEMA_VERSION, ActionStatus, JobState, Store
+from pynode.daemon.store import SCHEMA_VERSION, ActionStatus, JobState, Store, database
+from pynode.daemon.store.schema import MIGRATIONS, statements
 
 
 @pytest.fixture
@@ -34,6 +36,48 @@ def test_a_future_schema_version_is_refused(tmp_path: Path) -> None:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(FatalError, match=f"schema version {SCHEMA_VERSION + 1}, newer"):
         Store(tmp_path / "db")
+
+
+def v1_database(path: Path) -> None:
+    """A node database as fabmesh with schema version 1 left it: a shipped job (maybe completed on chain) and a
+    claimed one, neither flagged."""
+    with closing(sqlite3.connect(path)) as db, db:
+        for statement in statements(MIGRATIONS[0]):
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        for order_id, state in ((3, "shipped"), (4, "claimed")):
+            db.execute("INSERT INTO jobs (order_id, state, order_json, created_at, updated_at, updated_block) "
+                       "VALUES (?, ?, '{\"ship_tx\":\"0x01\"}', 1.0, 2.0, 40)", (order_id, state))
+
+
+def test_a_v1_database_upgrades_and_its_shipped_jobs_are_read_again(tmp_path: Path) -> None:
+    v1_database(tmp_path / "db")
+    with Store(tmp_path / "db") as store:
+        assert store.schema_version == SCHEMA_VERSION >= 2
+        shipped, claimed = store.get_job(3), store.get_job(4)
+        assert shipped is not None and claimed is not None
+        assert (shipped.state, shipped.order, shipped.updated_block) == (JobState.SHIPPED, {"ship_tx": "0x01"}, 40)
+        assert [j.order_id for j in store.jobs_needing_refresh()] == [3]  # v1 stored a completed order as shipped
+        store.upsert_job(3, JobState.COMPLETED)  # what the first cycle does if the chain says completed
+        assert store.jobs_needing_refresh() == [] and [j.order_id for j in store.active_jobs()] == [3, 4]
+    with Store(tmp_path / "db") as store:  # the migration ran once: reopening flags nothing again
+        assert store.schema_version == SCHEMA_VERSION and store.jobs_needing_refresh() == []
+
+
+def test_an_older_fabmesh_refuses_a_v2_database_and_leaves_it_alone(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store(tmp_path / "db") as store:
+        store.upsert_job(3, JobState.COMPLETED, {"n": 1})
+    monkeypatch.setattr(database, "MIGRATIONS", MIGRATIONS[:1])  # what a v1 fabmesh knows
+    monkeypatch.setattr(database, "SCHEMA_VERSION", 1)
+    newer = rf"schema version {SCHEMA_VERSION}, newer than this fabmesh understands \(1\): upgrade fabmesh"
+    with pytest.raises(FatalError, match=newer) as refused:
+        Store(tmp_path / "db")
+    assert "\n" not in str(refused.value)
+    monkeypatch.undo()
+    with Store(tmp_path / "db") as store:
+        job = store.get_job(3)
+        assert store.schema_version == SCHEMA_VERSION and job is not None and job.state is JobState.COMPLETED
 
 
 def test_foreign_sqlite_and_garbage_files_are_refused(tmp_path: Path) -> None:
@@ -107,15 +151,17 @@ def test_jobs_states_errors_and_counts(store: Store) -> None:
         store.upsert_job(-1, JobState.SEEN, {})
     store.upsert_job(5, JobState.PRODUCING, {"a": 1})
     store.upsert_job(6, JobState.SKIPPED, {"a": 2})
+    store.upsert_job(7, JobState.COMPLETED, {"a": 3})  # completed on chain: still ours to withdraw
     job = store.record_job_error(5, "adapter exploded", retry_at=123.0)
     assert (job.attempts, job.last_error, job.next_attempt_at) == (1, "adapter exploded", 123.0)
     assert store.record_job_error(5, "again").attempts == 2
     job = store.upsert_job(5, JobState.REPORTING)
     assert (job.attempts, job.last_error, job.order) == (0, None, {"a": 1})
-    assert [j.order_id for j in store.active_jobs()] == [5]
+    assert [j.order_id for j in store.active_jobs()] == [5, 7]
     assert [j.order_id for j in store.jobs([JobState.SKIPPED])] == [6]
     counts = store.count_by_state()
-    assert counts["reporting"] == 1 and counts["skipped"] == 1 and counts["done"] == 0
+    assert counts["reporting"] == 1 and counts["skipped"] == 1 and counts["completed"] == 1 and counts["done"] == 0
+    assert counts["shipped"] == 0
 
 
 def test_actions_journal_survives_a_restart_and_is_never_doubled(tmp_path: Path) -> None:

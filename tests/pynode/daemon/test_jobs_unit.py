@@ -28,6 +28,7 @@ from pynode.daemon.jobs import (
     MAX_JOB_ATTEMPTS,
     REFRESH_S,
     UNKNOWN,
+    WORK_STATES,
     Do,
     Facts,
     Intent,
@@ -37,7 +38,7 @@ from pynode.daemon.jobs import (
     due,
     on_error,
 )
-from pynode.daemon.store import Job, JobState
+from pynode.daemon.store import TERMINAL_STATES, Job, JobState
 from pynode.orders.partner import is_fatal_revert, is_race_lost
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderState, OrderTerms, Status
 
@@ -172,7 +173,7 @@ def test_an_order_skipped_before_and_refreshed_keeps_its_state() -> None:
     (Status.SHIPPED, NOW - WINDOW, Intent(Do.SHIPPED, JobState.SHIPPED)),  # its last second: not over yet
     (Status.SHIPPED, NOW - WINDOW - 1, Intent(Do.FINALIZE, JobState.SHIPPED)),
     (Status.DISPUTED, 0, Intent(Do.SHIPPED, JobState.SHIPPED)),  # never finalized, however long ago
-    (Status.COMPLETED, SHIPPED_AT, Intent(Do.WITHDRAW, JobState.SHIPPED)),
+    (Status.COMPLETED, SHIPPED_AT, Intent(Do.WITHDRAW, JobState.COMPLETED)),
     (Status.PAID, SHIPPED_AT, Intent(Do.FINISH, JobState.DONE, "paid")),
     (Status.RESOLVED, SHIPPED_AT, Intent(Do.FINISH, JobState.DONE, "resolved")),
     (Status.REFUNDED, 0, Intent(Do.FINISH, JobState.CLOSED, "refunded")),
@@ -181,6 +182,19 @@ def test_an_order_skipped_before_and_refreshed_keeps_its_state() -> None:
 def test_an_order_of_ours_takes_the_step_its_status_calls_for(status: Status, stamp: int, expected: Intent) -> None:
     intent, asked = settle(JobState.CLAIMED, order(status, ME, stamp), Facts(mine=True), {})
     assert intent == expected and asked == []  # no look-up: the order and chain time decide
+
+
+@pytest.mark.parametrize("state", [JobState.SHIPPED, JobState.COMPLETED])
+def test_a_completed_order_is_stored_as_completed_and_withdrawn(state: JobState) -> None:
+    # SHIPPED: confirmed by the buyer or finalized; COMPLETED: a withdraw not yet mined (or a restart) tries again
+    intent, asked = settle(state, order(Status.COMPLETED, ME, SHIPPED_AT), Facts(mine=True), {})
+    assert intent == Intent(Do.WITHDRAW, JobState.COMPLETED) and asked == []
+    assert state not in BUSY_STATES and state not in WORK_STATES and state not in TERMINAL_STATES
+
+
+def test_a_completed_job_is_done_once_the_chain_shows_it_paid() -> None:
+    intent, _ = settle(JobState.COMPLETED, order(Status.PAID, ME, SHIPPED_AT), Facts(mine=True), {})
+    assert intent == Intent(Do.FINISH, JobState.DONE, "paid")
 
 
 @pytest.mark.parametrize(("attested", "passed", "expected"), [
@@ -234,9 +248,10 @@ def test_due_jobs_are_the_working_the_touched_and_the_stale_new_orders_first() -
         job(4, JobState.SHIPPED),  # touched by an event
         job(5, JobState.CLAIMED, refresh=True),  # a reorg flagged it
         job(6, JobState.SHIPPED),  # not looked at for longer than REFRESH_S: a timeout may be due
+        job(7, JobState.COMPLETED),  # withdraw sent: waits for the chain to show it paid -> not due
         job(9, JobState.SEEN),  # a new order: first, a claim is a race
     ]
-    stepped = {1: now - 1, 2: now - 1, 4: now - 1, 5: now - 1, 6: now - REFRESH_S - 1, 9: now - 1}
+    stepped = {1: now - 1, 2: now - 1, 4: now - 1, 5: now - 1, 6: now - REFRESH_S - 1, 7: now - 1, 9: now - 1}
     assert [j.order_id for j in due(jobs, now, {4}, stepped)] == [9, 2, 4, 5, 6]
 
 

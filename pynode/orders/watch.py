@@ -30,7 +30,6 @@ from pynode.crypto.hpke import HpkeKeyPair
 from pynode.orders.buyer import Buyer
 from pynode.protocol.types import Status, is_terminal
 
-ACTIONABLE_EVENTS = ("OrderClaimed", "OrderShipped")  # what the watcher may answer: award, confirm
 REFRESH_S = 60.0  # every open order is re-read at least this often, news or not
 
 
@@ -66,6 +65,10 @@ class OrderWatcher:
         self._failed = False  # a step raised in the last cycle
         self._next_block = self.chain.from_block
         self.orders = KnownOrders(self.chain.book)  # the buyer's orders as the scanned events build them
+        # the events this policy answers (a claim: award, a shipment: confirm); one it does not answer is no
+        # reason to read the order (a missed or wrong one is caught by the periodic refresh all the same)
+        self._answers = {event for event, on in (("OrderClaimed", policy.auto_award),
+                                                 ("OrderShipped", policy.auto_confirm)) if on}
         self.stats = WatchStats()
 
     @property
@@ -106,7 +109,7 @@ class OrderWatcher:
             elif order_id not in self._known | posted:
                 continue
             self.orders.fold(event.event, event.args)
-            if event.event in ACTIONABLE_EVENTS:
+            if event.event in self._answers:
                 touched.add(order_id)
         self._known |= posted
         self._dirty |= touched  # a new post has nothing to answer yet: its claim will touch it
@@ -114,8 +117,10 @@ class OrderWatcher:
 
     def cycle(self) -> WatchStats:
         """One head read; the rest only when a new block came (nothing the watcher reads changes without
-        one), a step failed last time (retried every cycle) or the periodic refresh is due."""
-        head = self.chain.reader.head()
+        one), a step failed last time (retried every cycle) or the periodic refresh is due. The head is read
+        as a whole block (one request either way): the connection's clock keeps it, so an award sent in this
+        cycle takes its fees from it and paces its receipt wait by the heads seen."""
+        head = self.chain.head()
         refresh = time.monotonic() - self._refreshed_at >= REFRESH_S
         if head == self._head and not refresh and not self._failed:
             return self.stats

@@ -67,7 +67,9 @@ class Book:
 
 
 def _watcher() -> tuple[OrderWatcher, SimpleNamespace]:
-    chain = SimpleNamespace(reader=Reader(), book=Book(), confirmations=1, from_block=10, on_progress=None)
+    reader = Reader()
+    chain = SimpleNamespace(reader=reader, head=reader.head, book=Book(), confirmations=1, from_block=10,
+                            on_progress=None)
     buyer = SimpleNamespace(chain=chain, account=SimpleNamespace(address=BUYER))
     return OrderWatcher(buyer, keypair=None, policy=AwardPolicy()), chain
 
@@ -105,3 +107,13 @@ def test_the_periodic_refresh_compares_with_the_chain_again(monkeypatch) -> None
     clock[0] += watch.REFRESH_S + 1
     watcher.cycle()
     assert chain.book.hash_reads == [99, 99]
+
+
+def test_a_shipment_is_no_reason_to_read_the_order_unless_the_watcher_confirms() -> None:
+    watcher, chain = _watcher()
+    watcher.cycle()
+    shipped = SimpleNamespace(event="OrderShipped", block_number=101, args={"orderId": 7, "time": 1_100})
+    chain.book.logs = lambda *a, from_block, to_block: [shipped] if from_block <= 101 <= to_block else []
+    chain.reader.now = 102
+    watcher.cycle()  # auto_confirm off: the shipment is folded in, nothing is read for it
+    assert chain.book.hash_reads == [99] and not watcher._dirty

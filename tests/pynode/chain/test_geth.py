@@ -1,7 +1,7 @@
 """geth, the second EVM client: `fabmesh check`, the wrappers' order tests and a daemon-run order on geth.
 
-The order tests are test_client_lifecycle.py's own, imported so they run here a
-second time with this module's `chain` (geth) in place of the session's anvil
+The order tests are test_client_lifecycle.py's ClientLifecycle cases, run here a
+second time by TestOnGeth with this module's `chain` (geth) in place of the session's anvil
 one; `fabmesh check` and `fabmesh node run` run as programs. geth seals a block every second
 (--dev.period 1), charges a real EIP-1559 base fee and has no anvil_*/evm_* methods, so neither snapshots nor time
 travel: the chain, the deployment and the registered maker are shared by the
@@ -32,14 +32,7 @@ from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.wallet.keystore import Keystore
 from support import TO_PAID, ready_maker, steps_to_paid, wait_progressing
-from test_client_lifecycle import (  # noqa: F401 -- collected here too, on geth
-    test_encryption_key_comes_from_events_checked_against_the_registry,
-    test_forged_history_is_detected,
-    test_full_lifecycle_through_the_wrappers,
-    test_missing_certification_names_the_cert,
-    test_reverts_are_decoded_before_sending,
-    test_stale_order_struct_is_refused,
-)
+from test_client_lifecycle import ClientLifecycle
 
 pytestmark = pytest.mark.integration
 
@@ -77,6 +70,10 @@ def chain(settings):
 def maker_ready(chain, dev_accounts):
     """Registered once for the module: without snapshots a second registration would revert."""
     return ready_maker(chain, dev_accounts)
+
+
+class TestOnGeth(ClientLifecycle):
+    pass
 
 
 def _fabmesh(geth, kubo, deployments_dir, home: Path, *args: str) -> subprocess.CompletedProcess:

@@ -17,7 +17,7 @@ import pytest
 
 from harness import BuyerSide, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import Stall, own_anvil, own_deployments, own_settings, paid_count  # noqa: F401 - fixtures
+from support import Stall, events, own_anvil, own_deployments, own_settings, paid_count  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +91,10 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
                                                                   "withdrawPayment"}
     paid_events = chain.book.logs(("PaymentWithdrawn",), from_block=chain.from_block)
     assert sorted(int(e.args["orderId"]) for e in paid_events) == sorted(orders)
+    # a job is stored COMPLETED before its withdrawal is planned, so whichever run saw it paid moved it on from
+    # there (a kill may lose a log line, never change the order of the commits)
+    done = [e for e in events(node, "job_state") if e["state"] == "done"]
+    assert done and {e["previous"] for e in done} == {"completed"}, done
 
     with sqlite3.connect(maker.db_path) as db:
         assert db.execute("SELECT count(*) FROM actions WHERE status IN ('planned', 'sent')").fetchone()[0] == 0

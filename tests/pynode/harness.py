@@ -12,10 +12,12 @@ import os
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomli_w
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
@@ -78,32 +80,20 @@ def write_config(home: NodeHome, *, rpc_urls: list[str], ipfs_api: str, deployme
                  max_concurrent_jobs: int = 100, duration_s: float = 0.0, defect_rate: float = 0.0,
                  log_batch_size: int = 2000, metrics_port: int = 0, extra: str = "",
                  production: str | None = None) -> Path:
-    def toml_list(values: Iterable[str]) -> str:
-        return "[" + ", ".join(f'"{v}"' for v in values) + "]"
-
-    text = f"""
-account = "{home.name}"
-password_file = "password.txt"
-home = "wallet"
-rpc_urls = {toml_list(rpc_urls)}
-ipfs_api = "{ipfs_api}"
-confirmations = {confirmations}
-poll_interval_s = {poll_interval_s}
-log_batch_size = {log_batch_size}
-deployments = "{deployments}"
-artifacts = "{Path(__file__).resolve().parents[2] / 'build' / 'contracts'}"
-work_dir = "work"
-metrics_port = {metrics_port}
-{extra}
-[policy]
-processes = {toml_list(processes)}
-materials = {toml_list(materials)}
-max_concurrent_jobs = {max_concurrent_jobs}
-
-[production]
-{production or f'adapter = "simulated"{chr(10)}duration_s = {duration_s}{chr(10)}defect_rate = {defect_rate}'}
-"""
-    home.config_path.write_text(text)
+    """The node's node.toml, written by tomli-w; `extra` (top-level keys) and `production` (the [production]
+    table in place of the simulated adapter) are TOML the caller writes, read here and merged."""
+    config = {
+        "account": home.name, "password_file": "password.txt", "home": "wallet", "rpc_urls": list(rpc_urls),
+        "ipfs_api": ipfs_api, "confirmations": confirmations, "poll_interval_s": poll_interval_s,
+        "log_batch_size": log_batch_size, "deployments": str(deployments),
+        "artifacts": str(Path(__file__).resolve().parents[2] / "build" / "contracts"), "work_dir": "work",
+        "metrics_port": metrics_port, **tomllib.loads(extra),
+        "policy": {"processes": list(processes), "materials": list(materials),
+                   "max_concurrent_jobs": max_concurrent_jobs},
+        "production": tomllib.loads(production) if production is not None else
+        {"adapter": "simulated", "duration_s": duration_s, "defect_rate": defect_rate},
+    }
+    home.config_path.write_text(tomli_w.dumps(config))
     return home.config_path
 
 

@@ -76,7 +76,7 @@ class Builder:
         return self
 
     def posted(self):
-        return self.add("OrderPosted", T0, buyer=BUYER.address, reservedFor=self.spec[0], terms=self.terms,
+        return self.add("OrderPosted", T0, buyer=BUYER.address, reservedFor=self.spec.reserved_for, terms=self.terms,
                         spec=self.spec, docs=self.docs)
 
     @property

@@ -38,7 +38,7 @@ def test_raw_leaves_design_and_reports_round_trip_and_audit(market, auditor, kub
         "bafkrei" if root_codec == RAW else "bafybei")
 
     # an auditor with chain + IPFS only gets the exact CID back, and Kubo serves it
-    rebuilt = design_cid(bytes(posted.docs[0]), spec_named)
+    rebuilt = design_cid(bytes(posted.docs.design_cid), spec_named)
     assert rebuilt == spec_named
     ciphertext = tmp_path / "ciphertext"
     ciphertext.write_bytes(b"".join(ipfs.cat_stream(rebuilt)))

@@ -94,10 +94,9 @@ def _broken_auditor(broken, ipfs):
 def _posted_on_broken(broken, market, oid: int = 1, price: int = 10**17, bond: int = 10**16):
     """An order on the broken book that reuses a real order's documents (so evidence fetches succeed)."""
     real = market.tracker(market.post())
-    terms = list(real.terms)
-    terms[2], terms[3] = price, bond
-    broken.emit("OrderPosted", orderId=oid, buyer=market.buyer.address, reservedFor=real.spec[0],
-                terms=tuple(terms), spec=real.spec, docs=real.docs)
+    terms = real.terms._replace(price=price, claim_bond=bond)
+    broken.emit("OrderPosted", orderId=oid, buyer=market.buyer.address, reservedFor=real.spec.reserved_for,
+                terms=terms, spec=real.spec, docs=real.docs)
     broken.emit("OrderClaimed", orderId=oid, partner=market.maker.address)
     broken.emit("OrderAwarded", orderId=oid, buyer=market.buyer.address, partner=market.maker.address,
                 keyEnvelopeCid=cid_to_digest(market.ipfs.add_bytes(b"{}")))  # fetchable (not an envelope)

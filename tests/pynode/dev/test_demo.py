@@ -26,11 +26,12 @@ def test_demo_scenario_outcomes(tmp_path):
         assert {name: t.status for name, t in orders.items()} == {
             "open-claim": Status.PAID, "direct-award": Status.PAID, "disputed": Status.RESOLVED,
             "refunded": Status.REFUNDED, "stablecoin": Status.PAID}
-        assert orders["open-claim"].state[1] == shop["fdm-farm"]
-        assert orders["direct-award"].spec[0] == shop["cnc-shop"] == orders["direct-award"].state[1]
-        assert orders["disputed"].state[1] == shop["laser-shop"]
-        assert orders["refunded"].state[1] == ZERO_ADDRESS  # never claimed: nobody injection-molds
-        assert orders["stablecoin"].terms[1] != ZERO_ADDRESS and chain.book.token_allowed(orders["stablecoin"].terms[1])
+        assert orders["open-claim"].state.partner == shop["fdm-farm"]
+        assert orders["direct-award"].spec.reserved_for == shop["cnc-shop"] == orders["direct-award"].state.partner
+        assert orders["disputed"].state.partner == shop["laser-shop"]
+        assert orders["refunded"].state.partner == ZERO_ADDRESS  # never claimed: nobody injection-molds
+        token = orders["stablecoin"].terms.token
+        assert token != ZERO_ADDRESS and chain.book.token_allowed(token)
 
         # The inspector's EIP-712 attestation is on the disputed order's chain, as the inspector's record.
         kinds = [(RecordKind(k), actor) for k, actor, *_ in orders["disputed"].records]

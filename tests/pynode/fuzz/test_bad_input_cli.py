@@ -120,7 +120,7 @@ def _orders(world: World, kubo_api: str, tmp: Path) -> None:
         order_id = market.post()
         send(market.maker, chain.book.claim(market.tracker(order_id)))
         tracker = market.tracker(order_id)
-        send(market.buyer, chain.book.award(tracker, envelope or bytes(tracker.docs[2])))  # docs[2]: its spec
+        send(market.buyer, chain.book.award(tracker, envelope or bytes(tracker.docs.spec_cid)))  # its spec
         world.paths[name] = str(order_id)
     order_id = market.post()
     market.claim_award(order_id)

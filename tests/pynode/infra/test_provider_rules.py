@@ -38,7 +38,7 @@ def test_orders_complete_end_to_end_through_the_provider(run):
     for order_id in result.orders:
         tracker = chain.book.load_order(order_id, result.deploy_block)
         kinds = [RecordKind(k) for k, *_ in tracker.records]
-        assert tracker.status == Status.PAID and tracker.state[1] == maker
+        assert tracker.status == Status.PAID and tracker.state.partner == maker
         assert kinds == [RecordKind.POSTED, RecordKind.CLAIMED, RecordKind.AWARDED, RecordKind.PRODUCTION_STARTED,
                          RecordKind.QUALITY_ATTESTED, RecordKind.SHIPPED, RecordKind.CONFIRMED,
                          RecordKind.PAYMENT_WITHDRAWN]

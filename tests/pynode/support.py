@@ -9,16 +9,11 @@ import time
 from collections.abc import Callable, Iterable
 
 import psutil
-import pytest
 from eth_utils import keccak
 
 from harness import NodeProcess
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
-from pynode.core.settings import Settings
-from pynode.dev.accounts import role_plan
-from pynode.dev.anvil import Anvil
-from pynode.dev.deploy import deploy
 from pynode.protocol.types import Status
 
 PRICE = 10**17
@@ -116,30 +111,6 @@ def post_order(chain, buyer, cert_ids=()):
                        delivery_deadline=chain_now(chain) + 7 * 86400)
     sent = chain.send(buyer, chain.book.post(terms, spec, docs))
     return chain.book.order_count(), sent
-
-
-# A chain of its own, the old way: importing these three fixtures into a test module overrides `anvil`,
-# `deployments_dir` and `settings` (and so `chain`) there. conftest.py's `own_chain` marker does the same
-# without an import (pytestmark = [pytest.mark.integration, pytest.mark.own_chain]); these go once the
-# daemon tests that still import them carry the marker instead.
-@pytest.fixture(scope="module", name="anvil")
-def own_anvil(tmp_path_factory):
-    with Anvil(tmp_path_factory.mktemp("own-anvil")) as chain:
-        yield chain
-
-
-@pytest.fixture(scope="module", name="deployments_dir")
-def own_deployments(anvil, dev_accounts, tmp_path_factory):
-    target = tmp_path_factory.mktemp("own-deployments")
-    deploy(anvil.rpc_url, anvil.chain_id, target, role_plan(dev_accounts))
-    return target
-
-
-@pytest.fixture(scope="module", name="settings")
-def own_settings(anvil, kubo, deployments_dir, tmp_path_factory):
-    return Settings(rpc_url=anvil.rpc_url, ipfs_api=kubo.api_url, deployments=deployments_dir,
-                    home=tmp_path_factory.mktemp("own-home"), scrypt_n=1024,
-                    confirmations=0)  # automine: no block ever lands on top of the last tx
 
 
 # -- a node's JSON log and journal, read back by the daemon tests

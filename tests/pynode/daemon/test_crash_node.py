@@ -17,9 +17,11 @@ import pytest
 
 from harness import BuyerSide, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import Stall, events, own_anvil, own_deployments, own_settings, paid_count  # noqa: F401 - fixtures
+from support import Stall, events, paid_count
 
-pytestmark = pytest.mark.integration
+# own_chain: whole jobs mined by a Miner thread while the node is killed; the shared chain's snapshot reverts
+# would rewrite the history the node and the checks read
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
 ORDERS = 50
 MIN_KILLS = 10

@@ -15,16 +15,10 @@ from pynode.documents.quality_report import parse_report
 from pynode.ipfs.cid import RAW, design_cid, parse_cid, report_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import (  # noqa: F401 - own_*: fixtures, a chain of its own
-    TO_PAID,
-    own_anvil,
-    own_deployments,
-    own_settings,
-    steps_to_paid,
-    wait_progressing,
-)
+from support import TO_PAID, steps_to_paid, wait_progressing
 
-pytestmark = pytest.mark.integration
+# own_chain: a whole job mined by a Miner thread; the shared chain's snapshot reverts would rewrite its history
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
 STALL_S = 90  # longest wait for the order's next step before the node counts as stuck
 

@@ -18,17 +18,11 @@ import pytest
 from harness import BuyerSide, FlakyProxy, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.protocol.types import Status
-from support import (  # noqa: F401 - own_*: fixtures, a chain of its own
-    TO_PAID,
-    observed_status,
-    own_anvil,
-    own_deployments,
-    own_settings,
-    steps_to_paid,
-    wait_progressing,
-)
+from support import TO_PAID, observed_status, steps_to_paid, wait_progressing
 
-pytestmark = pytest.mark.integration
+# own_chain: whole jobs mined by a Miner thread across the outage; the shared chain's snapshot reverts would
+# rewrite the history the node reads
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
 ORDERS = 10
 OUTAGE_S = 20

@@ -17,9 +17,10 @@ import pytest
 
 from harness import BuyerSide, NodeProcess, make_partner, wait_for, write_config
 from pynode.protocol.types import Status
-from support import claim_rows, events, own_anvil, own_deployments, own_settings  # noqa: F401 - fixtures
+from support import claim_rows, events
 
-pytestmark = pytest.mark.integration
+# own_chain: automine is switched off mid-test; the shared chain must never see that
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
 STOP_BOUND_S = 5.0
 

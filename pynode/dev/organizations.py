@@ -27,7 +27,7 @@ from pynode.dev.accounts import dev_accounts
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.dev.process import ManagedProcess
-from pynode.protocol.types import Status
+from pynode.protocol.types import OrderState, Status
 
 SCRYPT_N = 1 << 14  # demo keystores: cheaper scrypt than the 2**18 default, same format
 DEMO_CONFIRMATIONS = 1  # 1 s blocks: every command and daemon waits for one block on top, as on a live chain
@@ -92,23 +92,26 @@ class Organizations:
     def step(self, text: str) -> None:
         self.console.print(f"\n[bold cyan]▶ {text}[/bold cyan]")
 
-    def wait_for(self, name: str, statuses: AbstractSet[Status], timeout: float = 120.0) -> None:
+    def wait_for(self, name: str, statuses: AbstractSet[Status], stall_s: float = 120.0) -> None:
+        """Waits for the order to reach one of `statuses` while every daemon stays up; fails once the order has
+        not changed (status or provenance head: a new record on it) for `stall_s` seconds, however long the
+        whole takes on a busy machine."""
         order_id = self.orders[name]
         chain = self.chain
-        seen: list[Status] = []
+        seen: list[OrderState] = []
 
         def reached() -> bool:
             for daemon in self.daemons:
                 if not daemon.running():
                     raise DemoFailed(f"{daemon.name} exited: {daemon.log_tail(3)}")
-            seen.append(chain.book.load_order(order_id, chain.from_block).status)
-            return seen[-1] in statuses
+            seen.append(chain.book.load_order(order_id, chain.from_block).state)
+            return Status(seen[-1].status) in statuses
 
         try:
-            wait.wait_for(reached, timeout, interval=0.5, what=f"order {order_id} ({name})")
+            wait.wait_for(reached, stall_s, interval=0.5, what=f"order {order_id} ({name})", progress=lambda: seen[-1])
         except TimeoutError:
-            raise DemoFailed(f"order {order_id} ({name}) still {seen[-1].name} after {timeout:.0f}s, wanted "
-                             f"{'/'.join(s.name for s in statuses)}") from None
+            raise DemoFailed(f"order {order_id} ({name}) stuck at {Status(seen[-1].status).name} for {stall_s:.0f}s, "
+                             f"wanted {'/'.join(s.name for s in statuses)}") from None
 
     def stop(self) -> None:
         for daemon in self.daemons:

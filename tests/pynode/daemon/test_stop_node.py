@@ -1,4 +1,4 @@
-"""SIGTERM while the node waits for a receipt that never comes: it exits 0 within seconds, and the next start
+"""SIGTERM while the node waits for a receipt that never comes: it exits 0 (its receipt wait sees the stop), and the next start
 resolves the journaled transaction instead of sending another.
 
 anvil's automine is off (on a chain of its own), so the node's claim sits in the
@@ -22,7 +22,9 @@ from support import claim_rows, events
 # own_chain: automine is switched off mid-test; the shared chain must never see that
 pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
-STOP_BOUND_S = 5.0
+# Well past the 3 s stop grace: the check that the receipt wait itself saw the stop (not the grace cut) is
+# the journal line below; the bound only keeps a hung node from hanging the suite on a busy machine.
+STOP_BOUND_S = 20.0
 
 
 def test_sigterm_while_waiting_for_a_receipt(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):

@@ -47,6 +47,8 @@ class BlockClock:
         #: every head block from this height to ``_linked`` was read whole, each the child of the one before
         self.chained_since: int | None = None
         self.reorgs = 0  # breaks noticed
+        #: someone asks whether heads were seen linked (:meth:`chained`): every head is then read whole
+        self.links_read = False
         self.on_reorg: list[Callable[[], None]] = []  # told of every break (outside the lock)
 
     def saw(self, head: int, block: Mapping[str, Any] | None = None) -> bool:
@@ -84,13 +86,16 @@ class BlockClock:
 
     def reached(self, number: int) -> None:
         """Notes that the chain is at least ``number`` blocks long (a receipt's block): a newer head if it is
-        above the last one, never a step back (a receipt's block is no head)."""
-        if self.head is None or number > self.head:
-            self.saw(number)
+        above the last one, never a step back (a receipt's block is no head). No pace sample: when that
+        block arrived is not known (it was found when it was due, which would bias the pace upwards)."""
+        with self._lock:
+            if self.head is None or number > self.head:
+                self.head, self.seen_at, self.block = number, self._clock(), None
 
     def chained(self, block: Mapping[str, Any]) -> bool:
         """Whether ``block`` (a head read before) and every head since were seen linked parent to child."""
         with self._lock:
+            self.links_read = True
             last = self._linked
             return (self.chained_since is not None and last is not None and "hash" in block
                     and self.chained_since <= int(block["number"]) <= int(last["number"])

@@ -32,7 +32,7 @@ from web3.exceptions import (
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from pynode.chain.confirmations import ConfirmationWaiter, Progress
-from pynode.chain.heads import BlockClock
+from pynode.chain.heads import MARGIN, BlockClock
 from pynode.chain.revert import RevertDecoder
 from pynode.core.errors import FabmeshError, NonceTooLow, TransientError, TxAlreadyKnown
 from pynode.core.settings import DEFAULT_CONFIRMATIONS
@@ -289,8 +289,25 @@ class TxSender:
         transaction can only turn up in a new block)."""
         started = last_sent = time.monotonic()
         nonce_used = False  # a replacement was refused as NonceTooLow: one of ours may be mined already
+        # The first look asks for the receipt itself, once a block after the send is due (at once while the
+        # pace is not known: a chain may mine on demand): a transaction is mostly in the next block, and the
+        # head read before it would be a request more; none found, heads pace the rest. Not where head links
+        # are compared (a reorg check that skips heads seen linked): that block's head is never read.
+        first_look = None if self.clock.links_read else self.clock.now() + (self.clock.block_s or 0) * (1 + MARGIN)
         while time.monotonic() - started < self.give_up_after_s:
-            head = self.new_head(None if nonce_used else looked)
+            if first_look is not None:
+                self.stop.pause(max(first_look - self.clock.now(), 0.0),
+                                f"waiting for the receipt of nonce {tx['nonce']} ({hashes[-1].to_0x_hex()})")
+                first_look = None
+                receipt = self.receipt(hashes[0])
+                if receipt is not None:
+                    self.clock.reached(int(receipt["blockNumber"]))
+                    if self._await_confirmations(receipt, started + self.give_up_after_s):
+                        return receipt
+                    self.nonces.resync()  # its block was reorged out: the tx is back in a pool, or gone
+                head = None
+            else:
+                head = self.new_head(None if nonce_used else looked)
             if head is not None:
                 worth, looked = nonce_used or may_hold(head, looked, hashes), int(head["number"])
                 receipt = next((r for r in map(self.receipt, reversed(hashes)) if r is not None), None) \

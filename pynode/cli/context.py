@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from rich.console import Console
 
 from pynode.chain.client import Chain
 from pynode.chain.confirmations import Progress
+from pynode.chain.pace_record import PaceRecord
 from pynode.chain.tx import SentTx, TxRequest
 from pynode.core.errors import InputError
 from pynode.core.settings import Settings
@@ -58,7 +60,20 @@ class CliContext:
         chain = Chain.connect(self.settings)
         chain.on_progress = self.progress
         self.post_index(chain).load_into(chain.book)
+        if chain.confirmations > 0:  # blocks come by time: the pace the last command learned paces this one
+            chain.clock.block_s = self.pace_record(chain).load()
+            command = click.get_current_context(silent=True)
+            if command is not None:  # what this command learned, for the next one
+                command.call_on_close(lambda: self._save_pace(chain))
         return chain
+
+    def _save_pace(self, chain: Chain) -> None:
+        if chain.clock.block_s is not None:
+            with contextlib.suppress(OSError):  # a cache: a home it cannot write to costs polls, not the command
+                self.pace_record(chain).save(chain.clock.block_s)
+
+    def pace_record(self, chain: Chain) -> PaceRecord:
+        return PaceRecord(self.settings.home, chain.chain_id)
 
     def post_index(self, chain: Chain) -> PostIndex:
         """The blocks the orders posted from this home start at."""

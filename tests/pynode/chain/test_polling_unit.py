@@ -351,3 +351,67 @@ def test_a_known_end_hash_is_not_asked_again() -> None:
     assert [(b.from_block, b.to_block) for b in batches] == [(5, 14), (15, 19)]
     assert [p[0] for m, p in calls if m == "eth_getBlockByNumber"] == ["0xe"]  # block 14's only
     assert batches[-1].block_hashes == {19: "0x" + "bb" * 32}
+
+
+# -- the first look for a receipt ------------------------------------------------------------------
+
+class _Signer:
+    address = "0x" + "22" * 20
+
+    def sign_transaction(self, tx: dict):
+        from types import SimpleNamespace
+        return SimpleNamespace(raw_transaction=b"\x02\x05", hash=HexBytes("0x" + "05" * 32))
+
+
+class _Paced(StopEvent):
+    """Pauses move the fake clock (a chain that mined meanwhile is scripted by the handler)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def pause(self, seconds: float, doing: str = "waiting") -> None:
+        self.clock.now += seconds
+
+
+def _sent_in_block_11(links_read: bool) -> list[str]:
+    """Sends one transaction on a 1 s chain whose head block 10 was just read; it is mined in block 11."""
+    calls: list[str] = []
+    receipt = {"blockNumber": hex(11), "blockHash": _hash(11), "transactionHash": "0x" + "05" * 32,
+               "status": "0x1", "gasUsed": hex(21_000), "logs": []}
+    clock = Clock()  # block n is mined at 92 + n s: 10 at the start (102 s, when it was read), 11 a second later
+
+    def handler(method: str, params: list) -> dict:
+        if method != "eth_chainId":
+            calls.append(method)
+        if method == "eth_getBlockByNumber":
+            number = int(clock.now) - 92 if params[0] == "latest" else int(params[0], 16)
+            return {"result": _block(number, stamp=1_000 + number)}
+        if method == "eth_getTransactionReceipt":
+            return {"result": receipt}
+        if method == "eth_sendRawTransaction":
+            return {"result": "0x" + "05" * 32}
+        return {"result": hex(21_000) if method == "eth_estimateGas" else "0x5"}
+
+    heads_clock = BlockClock(clock=clock)
+    for number in (9, 10):  # as web3 returns them: numbers, hashes as bytes
+        clock.now += 1.0
+        heads_clock.saw(number, {"number": number, "hash": HexBytes(_hash(number)), "baseFeePerGas": 7,
+                                 "parentHash": HexBytes(_hash(number - 1)), "timestamp": 1_000 + number})
+    heads_clock.links_read = links_read
+    w3, _ = fake_web3(handler)
+    sender = TxSender(w3, _Signer(), RevertDecoder(), confirmations=1, stop=_Paced(clock), clock=heads_clock,
+                      give_up_after_s=2.0)
+    assert sender.send(REQUEST).block_number == 11
+    return calls
+
+
+def test_the_first_look_for_a_receipt_is_the_receipt_itself_then_one_head_on_top() -> None:
+    calls = _sent_in_block_11(links_read=False)
+    assert calls[calls.index("eth_sendRawTransaction") + 1:] == ["eth_getTransactionReceipt", "eth_getBlockByNumber"]
+
+
+def test_where_head_links_are_compared_every_head_is_read_whole_first() -> None:
+    calls = _sent_in_block_11(links_read=True)  # the daemon: its reorg check skips what it saw linked
+    assert calls[calls.index("eth_sendRawTransaction") + 1:] == \
+        ["eth_getBlockByNumber", "eth_getTransactionReceipt", "eth_getBlockByNumber"]

@@ -1,0 +1,36 @@
+"""The chain's block time as the last command learned it, kept in the home dir.
+
+A one-shot command starts with a block clock that knows no pace, so it polls a transaction it waits on
+every ``unknown_s`` (on a 1 s chain: two requests a block). The pace the last command learned starts the
+next one's clock instead, and its polls land when the next block is due. Only a cache: a wrong or stale
+pace costs a poll or a short delay (the clock goes on learning from the heads it reads), never
+correctness. Kept only where blocks come by time (confirmations > 0): a chain that mines on demand is
+read at once after a send, and a learned pace would only delay that.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from pynode.core.fsutil import write_atomic
+
+MAX_BLOCK_S = 600.0  # a larger figure is no block time worth starting from
+
+
+class PaceRecord:
+    def __init__(self, home: Path, chain_id: int) -> None:
+        self.path = home / "chains" / f"{chain_id}-pace.json"
+
+    def load(self) -> float | None:
+        try:
+            block_s = json.loads(self.path.read_text()).get("block_s")
+        except (OSError, ValueError, AttributeError):
+            return None  # none yet, or torn: learned again by this command
+        ok = isinstance(block_s, (int, float)) and math.isfinite(block_s) and 0 < block_s <= MAX_BLOCK_S
+        return float(block_s) if ok else None
+
+    def save(self, block_s: float) -> None:
+        if 0 < block_s <= MAX_BLOCK_S:
+            write_atomic(self.path, json.dumps({"block_s": round(block_s, 3)}), mode=0o644)

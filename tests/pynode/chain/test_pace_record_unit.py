@@ -1,0 +1,22 @@
+"""The pace a command learned starts the next command's block clock; a torn or absurd record is none."""
+
+from __future__ import annotations
+
+import pytest
+
+from pynode.chain.pace_record import PaceRecord
+
+
+def test_a_saved_pace_is_loaded_by_the_next_command(tmp_path) -> None:
+    PaceRecord(tmp_path, 1337).save(1.04)
+    assert PaceRecord(tmp_path, 1337).load() == 1.04
+    assert PaceRecord(tmp_path, 1).load() is None  # another chain's pace is not this one's
+
+
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"block_s": "1"}', '{"block_s": -1}', '{"block_s": 1e9}',
+                                  '{"block_s": NaN}'])
+def test_a_torn_or_absurd_record_is_no_pace(tmp_path, text) -> None:
+    record = PaceRecord(tmp_path, 1337)
+    record.path.parent.mkdir(parents=True)
+    record.path.write_text(text)
+    assert record.load() is None

@@ -26,11 +26,11 @@ import os
 import subprocess
 import sys
 import time
-import tomllib
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tomli_w
 from eth_account import Account
 
 from provider_proxy import REFUSALS, Counts, ProviderProxy, ProviderRules
@@ -58,26 +58,6 @@ HOSTED = ProviderRules(max_block_range=2000, range_refusal=REFUSALS["alchemy"], 
 
 class RunFailed(AssertionError):
     pass
-
-
-def toml_text(data: dict) -> str:
-    """``data`` (strings, numbers, lists of them, one level of tables) as TOML. Strings are written as
-    JSON strings, whose escapes TOML's basic strings share (non-ASCII kept as is, so no surrogate pairs);
-    what is written is read back and compared, so a value TOML would read otherwise fails here."""
-    def value(v: object) -> str:
-        if isinstance(v, list):
-            return "[" + ", ".join(map(value, v)) + "]"
-        if not isinstance(v, (str, int, float)):  # bool is an int: true/false in both
-            raise TypeError(f"no TOML writer for {type(v).__name__}")
-        return json.dumps(v, ensure_ascii=False)
-
-    plain = [f"{k} = {value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    tables = [f"\n[{k}]\n" + "\n".join(f"{ik} = {value(iv)}" for ik, iv in v.items())
-              for k, v in data.items() if isinstance(v, dict)]
-    text = "\n".join(plain + tables) + "\n"
-    if tomllib.loads(text) != data:
-        raise ValueError("the TOML written does not read back as the data given")
-    return text
 
 
 @dataclass
@@ -203,7 +183,7 @@ class ProviderRun:
 
     def start_automation(self) -> None:
         config = self.workdir / "homes" / "maker" / "node.toml"
-        config.write_text(toml_text({
+        config.write_text(tomli_w.dumps({
             "account": "maker", "home": str(self.workdir / "homes" / "maker"),
             "password_file": str(self.password_file), "rpc_urls": [self.proxy.url("daemon")],
             "ipfs_api": self.net.kubo["shared"].api_url, "confirmations": CONFIRMATIONS,

@@ -5,7 +5,8 @@ Protocol (documented for shop integrators):
 * For each job the node creates ``<inbox>/<order-id>/`` holding the decrypted
   design (its original file name) and ``job.json`` ({"order_id", "design",
   "spec"}). The folder appears atomically: it is built under a hidden temp
-  name and renamed, so a watcher never sees half a job.
+  name (``.<order-id>.*``) and renamed, so a watcher that skips names
+  starting with ``.`` never sees half a job.
 * When done, the shop writes ``<outbox>/<order-id>/result.json`` -- ideally by
   writing a temp file and renaming it; the node also waits until the file has
   not changed for ``settle_s`` seconds -- plus any evidence files in the same

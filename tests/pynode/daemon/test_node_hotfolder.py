@@ -27,6 +27,8 @@ def shop(inbox: Path, outbox: Path, designs: dict, stop: threading.Event) -> Non
     """A shop's software: for each job folder, check the design, measure, write result.json atomically."""
     while not stop.wait(0.1):
         for job_file in inbox.glob("*/job.json"):
+            if job_file.parent.name.startswith("."):  # a job folder still being built (see the adapter's protocol)
+                continue
             order_id = int(job_file.parent.name)
             out = outbox / str(order_id)
             if (out / "result.json").exists():

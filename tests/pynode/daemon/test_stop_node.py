@@ -1,5 +1,5 @@
-"""SIGTERM while the node waits for a receipt that never comes: it exits 0 (its receipt wait sees the stop), and the next start
-resolves the journaled transaction instead of sending another.
+"""SIGTERM while the node waits for a receipt that never comes: it exits 0 (its receipt wait sees the stop),
+and the next start resolves the journaled transaction instead of sending another.
 
 anvil's automine is off (on a chain of its own), so the node's claim sits in the
 mempool and the node polls for its receipt. After SIGTERM it must exit 0 within

@@ -142,20 +142,32 @@ class BuyerSide:
 class Repeating:
     """Calls ``action`` every ``interval_s`` in a background thread while the context is open.
 
-    Failures are swallowed: the chain or Kubo may be briefly unreachable in the outage and
-    crash tests, and those tests judge the outcome by their assertions, not by this loop.
+    Failures are not raised: the chain or Kubo may be briefly unreachable in the outage and
+    crash tests, and those tests judge the outcome by their assertions, not by this loop. They are
+    counted and the last one kept (:meth:`failures`), for a failing test's message.
     """
 
     def __init__(self, action: Callable[[], object], interval_s: float, name: str) -> None:
         self.action = action
         self.interval_s = interval_s
+        self.name = name
+        self.errors = 0
+        self.last_error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name=name)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
-            with contextlib.suppress(Exception):  # see the class docstring
+            try:
                 self.action()
+            except Exception as exc:  # noqa: BLE001 - kept, not raised: see the class docstring
+                self.errors, self.last_error = self.errors + 1, exc
+
+    def failures(self) -> str:
+        """How many calls raised, and the last exception (type and text)."""
+        last = self.last_error
+        text = "none" if last is None else f"{type(last).__name__}: {last}"[:300]
+        return f"{self.name}: {self.errors} calls raised, last: {text}"
 
     def __enter__(self) -> Repeating:
         self._thread.start()

@@ -16,8 +16,10 @@ from collections import Counter
 import pytest
 
 from harness import BuyerSide, Miner, NodeProcess, Repeating, make_partner, wait_for, write_config
+from pynode.chain.orders import OrderTracker, order_hash
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import Stall, events, paid_count
+from pynode.protocol.types import Status
+from support import Stall, events, observed_status, paid_count
 
 # own_chain: whole jobs mined by a Miner thread while the node is killed; the shared chain's snapshot reverts
 # would rewrite the history the node and the checks read
@@ -42,6 +44,31 @@ def maker_transactions(chain, maker: str) -> list[tuple[str, int, int]]:
     return out
 
 
+def unpaid_detail(chain, orders: list[int], db_path, watcher: OrderWatcher, retries: dict[int, str]) -> str:
+    """Each order the test does not see paid: its status at the head (None: out of sync), what its events
+    alone say and whether they hash to the commitment, the node's job and journal for it, and the watcher's view."""
+    lines = []
+    with sqlite3.connect(db_path) as db:
+        for order_id in orders:
+            status = observed_status(chain, order_id)
+            if status == Status.PAID:
+                continue
+            head = chain.w3.eth.block_number
+            tracker = OrderTracker(order_id)
+            for log in chain.book.order_logs(order_id, chain.from_block, head):
+                tracker.apply(log.event, log.args)
+            synced = order_hash(tracker.order) == chain.book.order_hash(order_id, head)
+            job = db.execute("SELECT state, attempts, last_error FROM jobs WHERE order_id = ?", (order_id,)).fetchone()
+            actions = db.execute("SELECT kind, status FROM actions WHERE order_id = ? ORDER BY id",
+                                 (order_id,)).fetchall()
+            known = watcher.orders._orders.get(order_id)
+            lines.append(f"order {order_id}: observed {status!r}, events say {tracker.status!r} (hash "
+                         f"{'matches' if synced else 'differs'} at {head}), job {job}, actions {actions}, watcher "
+                         f"{'unknown' if known is None else known.tracker.status!r} dirty={order_id in watcher._dirty} "
+                         f"done={order_id in watcher._done}, last retry {retries.get(order_id)}")
+    return "\n".join(lines)
+
+
 def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo, dev_accounts, deployments_dir,
                                                              tmp_path):
     rng = random.Random(20261122)
@@ -53,10 +80,16 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
     buyer = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
     orders = [buyer.post(i).order_id for i in range(ORDERS)]
 
-    watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
+    retries: dict[int, str] = {}  # the watcher's last retried error per order, for a stall's message
+
+    def note(event: str, *, order_id: int = 0, error: str = "", **_: object) -> None:
+        if event == "watch_retry":
+            retries[order_id] = error
+
+    watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True), log=note)
     node = NodeProcess(maker)
     kills = 0
-    with Miner(anvil.rpc, 0.3), Repeating(watcher.cycle, 0.2, "buyer"):
+    with Miner(anvil.rpc, 0.3), Repeating(watcher.cycle, 0.2, "buyer") as watching:
         try:
             node.start().wait_connected()
 
@@ -70,7 +103,9 @@ def test_sigkilled_daemon_completes_every_order_exactly_once(chain, anvil, kubo,
                     continue
                 if not node.running():
                     pytest.fail(f"node exited: {node.log_tail()}")
-                stall.check(done, node.log_tail)
+                stall.check(done, lambda: f"{watching.failures()}\n"
+                                          f"{unpaid_detail(chain, orders, maker.db_path, watcher, retries)}\n"
+                                          f"{node.log_tail()}")
 
             def all_done() -> bool:
                 with sqlite3.connect(maker.db_path) as db:

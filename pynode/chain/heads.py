@@ -136,6 +136,12 @@ class BlockClock:
                 return None
             return self.block
 
+    def block_wait(self) -> float:
+        """Seconds one block takes, with the margin, never more than ``max_s`` (a pace learned across a time
+        jump, as on a dev chain, would wait days); 0 while the pace is not known."""
+        with self._lock:
+            return min((self.block_s or 0.0) * (1 + MARGIN), self.max_s)
+
     def delay(self, floor_s: float | None = None) -> float:
         """Seconds until the next poll is worth it (at least ``floor_s``, or the clock's ``min_s``)."""
         low = self.min_s if floor_s is None else max(floor_s, 0.0)

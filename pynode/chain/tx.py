@@ -32,7 +32,7 @@ from web3.exceptions import (
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from pynode.chain.confirmations import ConfirmationWaiter, Progress
-from pynode.chain.heads import MARGIN, BlockClock
+from pynode.chain.heads import BlockClock
 from pynode.chain.revert import RevertDecoder
 from pynode.core.errors import FabmeshError, NonceTooLow, TransientError, TxAlreadyKnown
 from pynode.core.settings import DEFAULT_CONFIRMATIONS
@@ -293,7 +293,7 @@ class TxSender:
         # pace is not known: a chain may mine on demand): a transaction is mostly in the next block, and the
         # head read before it would be a request more; none found, heads pace the rest. Not where head links
         # are compared (a reorg check that skips heads seen linked): that block's head is never read.
-        first_look = None if self.clock.links_read else self.clock.now() + (self.clock.block_s or 0) * (1 + MARGIN)
+        first_look = None if self.clock.links_read else self.clock.now() + self.clock.block_wait()
         while time.monotonic() - started < self.give_up_after_s:
             if first_look is not None:
                 self.stop.pause(max(first_look - self.clock.now(), 0.0),

@@ -74,6 +74,19 @@ def test_the_clock_never_waits_longer_than_its_cap() -> None:
     assert heads.delay() == 2.0
 
 
+def test_one_blocks_wait_is_capped_too_when_the_chains_clock_jumped() -> None:
+    clock = Clock()
+    heads = BlockClock(max_s=2.0, clock=clock)
+    assert heads.block_wait() == 0.0  # no pace yet: look at once
+    heads.saw(1, {"number": 1, "hash": "0x01", "timestamp": 1_000})
+    clock.now += 1.0
+    # a dev chain's time moved 3 days forward between two blocks (evm_increaseTime): its pace says days
+    heads.saw(2, {"number": 2, "hash": "0x02", "parentHash": "0x01", "timestamp": 1_000 + 3 * 86_400})
+    assert heads.block_s > 86_400 and heads.block_wait() == 2.0
+    heads.block_s = 1.0
+    assert heads.block_wait() == pytest.approx(1.0 * (1 + MARGIN))
+
+
 # -- the confirmation wait ------------------------------------------------------------------------
 
 def _hash(n: int, fork: str = "") -> str:

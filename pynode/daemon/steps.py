@@ -18,7 +18,7 @@ from pynode.chain.tx import TxRequest, TxReverted
 from pynode.core.errors import FatalError, classify, retry_after
 from pynode.daemon.jobs import BUSY_STATES, RIVAL_WAIT_S, Do, Facts, Intent, claim_refused, decide, due, on_error
 from pynode.daemon.journal import Outcome
-from pynode.daemon.store import Job, JobState
+from pynode.daemon.store import Action, Job, JobState
 from pynode.orders.partner import is_fatal_revert, is_race_lost
 from pynode.protocol.types import OrderState, Status
 
@@ -73,19 +73,29 @@ class Steps:
         node = self.node
         for action in node.store.actions(pending=True):
             try:
-                outcome = node.sender.resolve(action)
+                outcome = self.resolve(action)
             except TxReverted:
                 outcome = None
             node.dirty.add(action.order_id)
             node.log.info("action_resolved", order_id=action.order_id, action=action.kind, tx=action.tx_hash,
                           mined=None if outcome is None else outcome.ok)
 
+    def resolve(self, action: Action) -> Outcome | None:
+        """Settles a row an earlier run left in flight. One found mined waits for its confirmations like one
+        sent now: its block may be the head, and the safe block still shows the order as before it (a claim
+        mined at the head after a restart read the order OPEN there, was sent again, and the simulation's
+        OrderMismatch stored the job LOST while the buyer awarded the order to this node)."""
+        outcome = self.node.sender.resolve(action)
+        if outcome is not None and outcome.ok:
+            self.node.awaiting.add(action.order_id, action.kind, outcome)
+        return outcome
+
     # -- one job -----------------------------------------------------------------------
 
     def step(self, job: Job) -> None:
         node = self.node
         for action in node.store.actions(job.order_id, pending=True):
-            node.sender.resolve(action)
+            self.resolve(action)
         tracker = node.sync.load(job.order_id)
         if tracker is None:
             node.dirty.add(job.order_id)  # an unconfirmed change: look again next cycle

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from eth_account import Account
@@ -15,10 +16,10 @@ from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxSender
 from pynode.core.errors import FatalError
 from pynode.daemon.config import NodeConfig
-from pynode.daemon.journal import JournaledSender
+from pynode.daemon.journal import JournaledSender, Outcome
 from pynode.daemon.jsonlog import JsonLogger
-from pynode.daemon.node import unlock_identity
-from pynode.daemon.store import ActionStatus, Store
+from pynode.daemon.node import Identity, Node, unlock_identity
+from pynode.daemon.store import ActionStatus, JobState, Store
 
 ACCOUNT = Account.from_key(b"\x01" * 32)
 
@@ -141,3 +142,22 @@ def test_unreadable_keys_are_fatal_with_a_clear_message(tmp_path: Path) -> None:
     path.write_text(f'account = "shop"\nhome = "wallet"\npassword_file = "{tmp_path / "pw.txt"}"\n')
     with pytest.raises(FatalError, match="no account named 'shop'"):
         unlock_identity(NodeConfig.load(path))
+
+
+@pytest.mark.parametrize("on_restart", [True, False])
+def test_an_own_claim_found_mined_after_a_restart_waits_for_its_depth(tmp_path: Path, on_restart: bool) -> None:
+    """The claim a killed run sent, found mined at the head: the job waits until the safe block shows it,
+    never reads the order OPEN there and claims again (whose refusal stored a claim of its own as lost)."""
+    node = Node(NodeConfig(work_dir=tmp_path / "node", confirmations=1), Identity(ACCOUNT, {}))
+    try:
+        job = node.store.upsert_job(7, JobState.CLAIMING, {})
+        sent_action(node.store)
+        mined = Outcome("0x" + "cd" * 32, block_number=20, ok=True)
+        node.sender = SimpleNamespace(resolve=lambda action: node.store.mark_mined(action.id, 20) and mined)
+        if on_restart:
+            node.steps.resolve_all_pending()
+        node.steps.step(job)  # no chain read, no send: the fake sender could make neither
+        assert node.awaiting.about(7) and 7 in node.dirty
+        assert node.store.get_job(7).state is JobState.CLAIMING
+    finally:
+        node.close()

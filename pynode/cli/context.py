@@ -22,7 +22,7 @@ from pynode.chain.pace_record import PaceRecord
 from pynode.chain.tx import SentTx, TxRequest
 from pynode.core.errors import InputError
 from pynode.core.settings import Settings
-from pynode.documents.validation import dotted, first_error
+from pynode.documents.validation import one_line
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.post_index import PostIndex
@@ -36,8 +36,7 @@ def load_settings(**flags: Any) -> Settings:
     try:
         return Settings(**{k: v for k, v in flags.items() if v is not None})
     except ValidationError as exc:
-        first, _ = first_error(exc)
-        raise click.UsageError(f"invalid setting {dotted(first['loc'])}: {first['msg']}") from exc
+        raise click.UsageError(one_line(exc, "invalid setting", empty="(settings)")) from exc
 
 
 @dataclass

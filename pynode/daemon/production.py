@@ -108,7 +108,7 @@ class Production:
         if report_path.is_file():
             data = report_path.read_bytes()
         else:
-            started = next((rec[3] for rec in tracker.records if rec[0] == RecordKind.PRODUCTION_STARTED),
+            started = next((rec.time for rec in tracker.records if rec.kind == RecordKind.PRODUCTION_STARTED),
                            int(time.time()))
             report = build_report(result, spec, order_id=job.order_id, chain_id=node.chain.chain_id,
                                   contract=node.chain.book.address, partner=node.address, started_at=started,

@@ -185,7 +185,7 @@ def test_the_daemon_claims_an_order_only_three_blocks_deep(chain, anvil, kubo, d
     assert progress == [(0, 36.0), (1, 24.0), (2, 12.0)]
     assert (confirmed[0]["tx"], confirmed[0]["block"], confirmed[0]["confirmations"]) == (claim["tx"], mined, DEPTH)
     tracker = chain.book.load_order(order_id, chain.from_block)
-    assert tracker.status == Status.CLAIMED and tracker.state[1] == maker.account.address
+    assert tracker.status == Status.CLAIMED and tracker.state.partner == maker.account.address
 
 
 def test_the_watcher_awards_a_claim_only_three_blocks_deep(chain, anvil, kubo, dev_accounts, settings, tmp_path,

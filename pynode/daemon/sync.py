@@ -147,13 +147,12 @@ class Sync:
         safe block needs no read: every transaction the node sends passes the order, so its simulation refuses
         a stale one (and a claim's is made against the pending state first).
         """
+        if self.node.awaiting.about(order_id):
+            return None  # not cached: the wait ends with a confirmation, which need not bring a new head
         key = ("order", order_id)
         if key not in self._cache:
-            if self.node.awaiting.about(order_id):
-                self._cache[key] = None
-            else:
-                self._cache[key] = self.orders.at(  # type: ignore[union-attr]  # set on connecting, first
-                    order_id, max(self.safe_head, 0), self.node.chain.from_block)
+            self._cache[key] = self.orders.at(  # type: ignore[union-attr]  # set on connecting, first
+                order_id, max(self.safe_head, 0), self.node.chain.from_block)
         return self._cache[key]
 
     def info(self) -> Any:

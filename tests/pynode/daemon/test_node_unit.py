@@ -159,5 +159,12 @@ def test_an_own_claim_found_mined_after_a_restart_waits_for_its_depth(tmp_path: 
         node.steps.step(job)  # no chain read, no send: the fake sender could make neither
         assert node.awaiting.about(7) and 7 in node.dirty
         assert node.store.get_job(7).state is JobState.CLAIMING
+        # once deep, the same head reads the order again: the wait is not remembered as the head's read (a dev
+        # chain on automine brings no new head, and the job stayed CLAIMING after a restart: test_stop_node)
+        claimed = SimpleNamespace(order_id=7)
+        node.sync.orders = SimpleNamespace(at=lambda order_id, block, from_block: claimed)
+        node._chain = SimpleNamespace(from_block=1)  # what a connection sets; the read above is the fake's
+        node.awaiting.report(21, None)
+        assert not node.awaiting.about(7) and node.sync.load(7) is claimed
     finally:
         node.close()

@@ -110,9 +110,11 @@ lint-py: $(VENV_STAMP)
 test-contracts: $(BUILD_STAMP)
 	brownie test tests/contracts
 
-# brownie's pytest plugin would start its own chain; pynode tests bring their own.
+# brownie's pytest plugin would start its own chain; pynode tests bring their own. Two workers: most
+# integration tests wait on block times, and every process a test starts binds a port of its own, so two
+# run side by side; a file stays on one worker (its module-scoped chains and runs are set up once).
 test-pynode: bootstrap $(BUILD_STAMP)
-	pytest -p no:pytest-brownie tests/pynode
+	pytest -p no:pytest-brownie -n 2 --dist loadfile tests/pynode
 
 test: bootstrap $(BUILD_STAMP) lint-py lint-sol slither test-contracts test-pynode
 

@@ -48,7 +48,7 @@ class ContractAccount:
         return tx
 
     def claim(self, tracker):
-        return self.act(tracker, "claim", tracker.spec, value=tracker.terms[3])
+        return self.act(tracker, "claim", tracker.spec, value=tracker.terms.claim_bond)
 
     def ship(self, tracker):
         return self.act(tracker, "ship", cid("qa-report"), cid("qa-report-sha256"))
@@ -61,7 +61,7 @@ class ContractAccount:
     def post(self, *, token=None, **kwargs):
         """Posts an order with this account as buyer (a token order is minted to it and approved first)."""
         terms, spec, docs = order_inputs(self.address, self.orders, token=token, **kwargs)
-        price = terms[2]
+        price = terms.price
         if token:
             token.mint(self.address, price, {"from": self.contract.tx.sender})
             self.send(token, "approve", self.book, price)

@@ -267,19 +267,19 @@ class Orders:
         return tx
 
     def claim(self, tracker, partner):
-        return self.call(tracker, "claim", tracker.spec, sender=partner, value=tracker.terms[3])
+        return self.call(tracker, "claim", tracker.spec, sender=partner, value=tracker.terms.claim_bond)
 
     def award(self, tracker, envelope=ENVELOPE):
-        return self.call(tracker, "award", envelope, sender=tracker.terms[0])
+        return self.call(tracker, "award", envelope, sender=tracker.terms.buyer)
 
     def ship(self, tracker, report=QA_REPORT):
-        return self.call(tracker, "ship", report, cid("qa-report-sha256"), sender=tracker.state[1])
+        return self.call(tracker, "ship", report, cid("qa-report-sha256"), sender=tracker.state.partner)
 
     def confirm(self, tracker):
-        return self.call(tracker, "confirm", sender=tracker.terms[0])
+        return self.call(tracker, "confirm", sender=tracker.terms.buyer)
 
     def dispute(self, tracker, evidence=EVIDENCE):
-        return self.call(tracker, "dispute", evidence, sender=tracker.terms[0])
+        return self.call(tracker, "dispute", evidence, sender=tracker.terms.buyer)
 
     def to_status(self, status, partner, **post_kwargs):
         """Posts an order and drives it along the happy path until it reaches `status`."""

@@ -43,7 +43,7 @@ def test_qualified_front_runner_wins_and_the_late_claim_reverts(book, orders, ma
         book.claim(t.order_id, stale, t.spec, {"from": maker, "value": CLAIM_BOND})
     with brownie.reverts(err("OrderNotOpen", t.order_id)):
         book.claim(t.order_id, t.order, t.spec, {"from": maker, "value": CLAIM_BOND})
-    assert maker.balance() == before and t.state[1] == maker2
+    assert maker.balance() == before and t.state.partner == maker2
     assert book.balance() == PRICE + CLAIM_BOND
 
 
@@ -91,7 +91,7 @@ def test_unqualified_front_runner_reverts_and_the_honest_claim_succeeds(
         orders.claim(t, stranger)
     assert stranger.balance() == before
     orders.claim(t, certified_maker)
-    assert t.status == Status.CLAIMED and t.state[1] == certified_maker
+    assert t.status == Status.CLAIMED and t.state.partner == certified_maker
     assert book.balance() == PRICE + CLAIM_BOND
 
 
@@ -107,31 +107,27 @@ def test_front_runner_cannot_bend_the_claim_rules(book, orders, buyer, register_
         "reserved": (stranger, t.spec, CLAIM_BOND, err("NotReservedPartner", t.order_id, certified_maker)),
         "buyer": (buyer, t.spec, CLAIM_BOND, err("BuyerCannotClaim", t.order_id)),
         "bond": (stranger, t.spec, CLAIM_BOND - 1, err("IncorrectPayment", CLAIM_BOND, CLAIM_BOND - 1)),
-        "lax-spec": (stranger, lax, CLAIM_BOND, err("SpecHashMismatch", t.terms[8], spec_hash(lax))),
+        "lax-spec": (stranger, lax, CLAIM_BOND, err("SpecHashMismatch", t.terms.spec_hash, spec_hash(lax))),
     }
     sender, spec, value, expected = attempt[kind]
     with brownie.reverts(expected):
         book.claim(t.order_id, t.order, spec, {"from": sender, "value": value})
     orders.claim(t, certified_maker)
-    assert t.state[1] == certified_maker
+    assert t.state.partner == certified_maker
 
 
 # ----------------------------------------------------------- substituted terms
 
 
 def _substitute(order, field, value):
-    terms, state = order
     if field.startswith("state."):
-        i = ("status", "partner", "stamp", "head").index(field[6:])
-        return terms, tuple(value if j == i else v for j, v in enumerate(state))
-    i = ("buyer", "token", "price", "claimBond", "claimDeadline", "deliveryDeadline", "inspectionWindow", "feeBps",
-         "specHash").index(field)
-    return tuple(value if j == i else v for j, v in enumerate(terms)), state
+        return order._replace(state=order.state._replace(**{field[6:]: value}))
+    return order._replace(terms=order.terms._replace(**{field: value}))
 
 
 @pytest.mark.parametrize("field,value", [
-    ("buyer", "maker2"), ("token", "token"), ("price", 1), ("claimBond", 0), ("claimDeadline", 60 * DAY),
-    ("deliveryDeadline", 90 * DAY), ("inspectionWindow", 1), ("feeBps", 500), ("specHash", "lax"),
+    ("buyer", "maker2"), ("token", "token"), ("price", 1), ("claim_bond", 0), ("claim_deadline", 60 * DAY),
+    ("delivery_deadline", 90 * DAY), ("inspection_window", 1), ("fee_bps", 500), ("spec_hash", "lax"),
     ("state.partner", "maker"), ("state.stamp", 1), ("state.head", cid("forged")),
 ])
 def test_claim_with_substituted_terms_reverts_with_OrderMismatch(book, orders, maker, maker2, makers, token,
@@ -141,13 +137,13 @@ def test_claim_with_substituted_terms_reverts_with_OrderMismatch(book, orders, m
     t = orders.post()
     spec = t.spec
     value = {"maker2": maker2.address, "token": token.address, "maker": maker.address}.get(value, value)
-    if field.endswith("Deadline"):
-        value = t.terms[4] + value
+    if field.endswith("_deadline"):
+        value = t.terms.claim_deadline + value
     if value == "lax":
         spec = make_spec(t.docs, processes=0, materials=0)
         value = spec_hash(spec)
     forged = _substitute(t.order, field, value)
-    bond = forged[0][3]
+    bond = forged.terms.claim_bond
     with brownie.reverts(err("OrderMismatch", t.order_id)):
         book.claim(t.order_id, forged, spec, {"from": maker, "value": bond})
     orders.claim(t, maker)
@@ -207,7 +203,7 @@ def test_non_awardee_cannot_take_over_an_order(book, orders, maker, makers, requ
         "NotBuyer": err("NotBuyer", t.order_id, sender),
         "NotPartner": err("NotPartner", t.order_id, sender),
         "NotAttester": err("NotAttester", t.order_id, sender),
-        "DeliveryDeadlineNotPassed": err("DeliveryDeadlineNotPassed", t.order_id, t.terms[5]),
+        "DeliveryDeadlineNotPassed": err("DeliveryDeadlineNotPassed", t.order_id, t.terms.delivery_deadline),
     }.get(error, err(error, t.order_id))
     value = CLAIM_BOND if fn == "claim" else 0
     with brownie.reverts(expected):
@@ -219,7 +215,7 @@ def test_non_awardee_cannot_take_over_an_order(book, orders, maker, makers, requ
         orders.award(t)
     else:
         orders.ship(t)
-    assert t.state[1] == maker
+    assert t.state.partner == maker
 
 
 @pytest.mark.parametrize("status", [Status.AWARDED, Status.COMPLETED])

@@ -117,7 +117,7 @@ def test_claim_reentered_from_withdrawPayment_only_locks_its_bond(book, orders, 
     assert reentries(tx) == [(True, "0x")]
     target.apply_tx(tx)
     orders.check(target)
-    assert target.status == Status.CLAIMED and target.state[1] == partner_attacker.address
+    assert target.status == Status.CLAIMED and target.state.partner == partner_attacker.address
     assert partner_attacker.contract.ethReceived() == PRICE + CLAIM_BOND
     assert partner_attacker.contract.balance() == PRICE  # the bond went straight back in as the new claim's
     assert_book_holds(book, None, PRICE + CLAIM_BOND)  # exactly the new order's escrow and bond

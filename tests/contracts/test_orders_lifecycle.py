@@ -65,7 +65,7 @@ def test_post_succeeds_with_eth(book, orders, buyer):
 def test_post_succeeds_with_token(book, orders, buyer, token):
     t = orders.post(token=token)
     assert token.balanceOf(book) == PRICE and token.balanceOf(buyer) == 0 and book.balance() == 0
-    assert t.terms[1] == token.address
+    assert t.terms.token == token.address
 
 
 def test_post_reverts_with_BuyerNotSender(book, buyer, stranger):
@@ -103,14 +103,14 @@ def test_post_reverts_with_ZeroInspectionWindow(book, buyer):
 def test_post_reverts_with_DocsHashMismatch(book, buyer):
     terms, spec, _docs = fresh_terms(buyer)
     other = make_docs(100)
-    with brownie.reverts(err("DocsHashMismatch", docs_hash(other), spec[4])):
+    with brownie.reverts(err("DocsHashMismatch", docs_hash(other), spec.docs_hash)):
         book.post(terms, spec, other, {"from": buyer, "value": PRICE})
 
 
 def test_post_reverts_with_SpecHashMismatch(book, buyer):
     terms, _spec, docs = fresh_terms(buyer)
     other = make_spec(docs, processes=PROCESS["SLA"])
-    with brownie.reverts(err("SpecHashMismatch", spec_hash(other), terms[8])):
+    with brownie.reverts(err("SpecHashMismatch", spec_hash(other), terms.spec_hash)):
         book.post(terms, other, docs, {"from": buyer, "value": PRICE})
 
 
@@ -190,7 +190,7 @@ def test_cancel_reverts_with_NotBuyer(book, orders, stranger):
 def test_claim_succeeds(book, orders, maker, makers):
     t = orders.post()
     tx = orders.claim(t, maker)
-    assert t.status == Status.CLAIMED and t.state[1] == maker
+    assert t.status == Status.CLAIMED and t.state.partner == maker
     ev = tx.events["OrderClaimed"]
     assert ev["partner"] == maker and ev["time"] == tx.timestamp
     assert book.balance() == PRICE + CLAIM_BOND
@@ -202,7 +202,7 @@ def test_claim_succeeds_for_reserved_partner(book, orders, maker, maker2, makers
     with brownie.reverts(err("NotReservedPartner", t.order_id, maker2)):
         orders.claim(t, maker)
     orders.claim(t, maker2)
-    assert t.state[1] == maker2
+    assert t.state.partner == maker2
 
 
 def test_claim_succeeds_with_certifications(orders, register_partner, maker):
@@ -227,7 +227,7 @@ def test_claim_reverts_with_BuyerCannotClaim(orders, buyer):
 def test_claim_reverts_with_ClaimDeadlinePassed(orders, maker, makers, chain):
     t = orders.post()
     chain.sleep(DAY + 1)
-    with brownie.reverts(err("ClaimDeadlinePassed", t.order_id, t.terms[4])):
+    with brownie.reverts(err("ClaimDeadlinePassed", t.order_id, t.terms.claim_deadline)):
         orders.claim(t, maker)
 
 
@@ -240,7 +240,7 @@ def test_claim_reverts_with_IncorrectPayment(book, orders, maker, makers):
 def test_claim_reverts_with_SpecHashMismatch(book, orders, maker, makers):
     t = orders.post()
     lax = make_spec(t.docs, processes=0, materials=0)
-    with brownie.reverts(err("SpecHashMismatch", t.terms[8], spec_hash(lax))):
+    with brownie.reverts(err("SpecHashMismatch", t.terms.spec_hash, spec_hash(lax))):
         book.claim(t.order_id, t.order, lax, {"from": maker, "value": CLAIM_BOND})
 
 
@@ -305,7 +305,7 @@ def test_award_reverts_with_NotBuyer(book, orders, maker, makers):
 def test_award_reverts_with_ClaimDeadlinePassed(orders, maker, makers, chain):
     t = orders.to_status(Status.CLAIMED, maker)
     chain.sleep(DAY + 1)
-    with brownie.reverts(err("ClaimDeadlinePassed", t.order_id, t.terms[4])):
+    with brownie.reverts(err("ClaimDeadlinePassed", t.order_id, t.terms.claim_deadline)):
         orders.award(t)
 
 
@@ -362,14 +362,14 @@ def test_ship_succeeds(orders, maker, makers, start):
     tx = orders.ship(t, cid("report"))
     ev = tx.events["OrderShipped"]
     assert ev["partner"] == maker and ev["reportCid"] == "0x" + cid("report").hex()
-    assert t.status == Status.SHIPPED and t.state[2] == tx.timestamp
+    assert t.status == Status.SHIPPED and t.state.stamp == tx.timestamp
 
 
 def test_ship_succeeds_after_delivery_deadline(orders, maker, makers, chain):
     t = orders.to_status(Status.AWARDED, maker)
     chain.sleep(11 * DAY)
     orders.ship(t)
-    assert t.status == Status.SHIPPED and t.state[2] > t.terms[5]
+    assert t.status == Status.SHIPPED and t.state.stamp > t.terms.delivery_deadline
 
 
 def test_ship_reverts_with_OrderNotInProgress(orders, maker, makers):
@@ -409,7 +409,7 @@ def test_confirm_succeeds_late_shipment_counts_not_on_time(registry, orders, mak
 def test_confirm_succeeds_and_credits_fee(book, orders, maker, makers, governor, auditor):
     book.setFee(250, auditor, {"from": governor})
     t = orders.to_status(Status.SHIPPED, maker)
-    assert t.terms[7] == 250
+    assert t.terms.fee_bps == 250
     tx = orders.confirm(t)
     fee = PRICE * 250 // 10_000
     assert tx.events["Credited"]["account"] == auditor and tx.events["Credited"]["amount"] == fee

@@ -26,7 +26,7 @@ def test_finalize_succeeds_after_inspection_window(registry, orders, maker, stra
 
 def test_finalize_reverts_with_InspectionWindowOpen(orders, maker, stranger, makers):
     t = orders.to_status(Status.SHIPPED, maker)
-    with brownie.reverts(err("InspectionWindowOpen", t.order_id, t.state[2] + 3 * DAY)):
+    with brownie.reverts(err("InspectionWindowOpen", t.order_id, t.state.stamp + 3 * DAY)):
         orders.call(t, "finalize", sender=stranger)
 
 
@@ -45,13 +45,13 @@ def test_dispute_succeeds(orders, buyer, maker, makers):
     tx = orders.dispute(t, cid("photos"))
     ev = tx.events["OrderDisputed"]
     assert ev["buyer"] == buyer and ev["evidenceCid"] == "0x" + cid("photos").hex()
-    assert t.status == Status.DISPUTED and t.state[2] == tx.timestamp
+    assert t.status == Status.DISPUTED and t.state.stamp == tx.timestamp
 
 
 def test_dispute_reverts_with_InspectionWindowClosed(orders, maker, makers, chain):
     t = orders.to_status(Status.SHIPPED, maker)
     chain.sleep(3 * DAY + 1)
-    with brownie.reverts(err("InspectionWindowClosed", t.order_id, t.state[2] + 3 * DAY)):
+    with brownie.reverts(err("InspectionWindowClosed", t.order_id, t.state.stamp + 3 * DAY)):
         orders.dispute(t)
 
 
@@ -129,7 +129,7 @@ def test_settleExpiredDispute_succeeds(book, orders, buyer, maker, stranger, mak
 
 def test_settleExpiredDispute_reverts_with_DisputeTimeoutNotReached(orders, maker, stranger, makers):
     t = orders.to_status(Status.DISPUTED, maker)
-    with brownie.reverts(err("DisputeTimeoutNotReached", t.order_id, t.state[2] + DISPUTE_TIMEOUT)):
+    with brownie.reverts(err("DisputeTimeoutNotReached", t.order_id, t.state.stamp + DISPUTE_TIMEOUT)):
         orders.call(t, "settleExpiredDispute", sender=stranger)
 
 
@@ -174,17 +174,17 @@ def test_refund_succeeds_when_not_shipped_and_slashes_bond(book, registry, order
 
 def test_refund_reverts_with_ClaimDeadlineNotPassed(orders, maker, stranger, makers):
     t = orders.post()
-    with brownie.reverts(err("ClaimDeadlineNotPassed", t.order_id, t.terms[4])):
+    with brownie.reverts(err("ClaimDeadlineNotPassed", t.order_id, t.terms.claim_deadline)):
         orders.call(t, "refund", sender=stranger)
     orders.claim(t, maker)
-    with brownie.reverts(err("ClaimDeadlineNotPassed", t.order_id, t.terms[4])):
+    with brownie.reverts(err("ClaimDeadlineNotPassed", t.order_id, t.terms.claim_deadline)):
         orders.call(t, "refund", sender=stranger)
 
 
 def test_refund_reverts_with_DeliveryDeadlineNotPassed(orders, maker, stranger, makers, chain):
     t = orders.to_status(Status.AWARDED, maker)
     chain.sleep(DAY + 1)
-    with brownie.reverts(err("DeliveryDeadlineNotPassed", t.order_id, t.terms[5])):
+    with brownie.reverts(err("DeliveryDeadlineNotPassed", t.order_id, t.terms.delivery_deadline)):
         orders.call(t, "refund", sender=stranger)
 
 

@@ -85,24 +85,24 @@ def test_audit_rebuilds_every_chain_from_logs_and_matches_storage(book, busy_boo
 def test_audit_records_carry_kinds_actors_and_times(book, busy_book, maker, inspector, arbitrator):
     trackers = audit(book, fetch_order_events(book))
     first = trackers[min(trackers)]
-    kinds = [r[0] for r in first.records]
+    kinds = [r.kind for r in first.records]
     assert kinds == [RecordKind.POSTED, RecordKind.CLAIMED, RecordKind.AWARDED, RecordKind.PRODUCTION_STARTED,
                      RecordKind.SERIALS_RECORDED, RecordKind.QUALITY_ATTESTED, RecordKind.SHIPPED,
                      RecordKind.QUALITY_ATTESTED, RecordKind.DISPUTED, RecordKind.RESOLVED]
-    actors = {r[0]: r[1] for r in first.records}
+    actors = {r.kind: r.actor for r in first.records}
     assert actors[RecordKind.CLAIMED] == maker and actors[RecordKind.RESOLVED] == arbitrator
-    assert first.records[7][1] == inspector
-    times = [r[3] for r in first.records]
+    assert first.records[7].actor == inspector
+    times = [r.time for r in first.records]
     assert times == sorted(times)
-    claim_deadline, delivery_deadline = first.terms[4], first.terms[5]
+    claim_deadline, delivery_deadline = first.terms.claim_deadline, first.terms.delivery_deadline
     assert times[1] <= claim_deadline and times[6] <= delivery_deadline
 
 
 def test_audit_serials_root_is_in_the_chain(book, busy_book):
     trackers = audit(book, fetch_order_events(book))
     first = trackers[min(trackers)]
-    serials = [r for r in first.records if r[0] == RecordKind.SERIALS_RECORDED]
-    assert serials[0][2] == merkle_root([b"SN-0001", b"SN-0002", b"SN-0003"])
+    serials = [r for r in first.records if r.kind == RecordKind.SERIALS_RECORDED]
+    assert serials[0].evidence == merkle_root([b"SN-0001", b"SN-0002", b"SN-0003"])
 
 
 def test_audit_detects_tampered_evidence(book, busy_book):

@@ -89,7 +89,7 @@ class StateMachine:
     def _claimant(self, m):
         """Who claimed the order; for one cancelled or refunded unclaimed (status above CLAIMED, no claimant)
         an unregistered partner, whose call must revert as well: brownie signs only for its own accounts."""
-        return m.t.state[1] if m.t.state[1] != ZERO_ADDRESS else self.partners[-1]
+        return m.t.state.partner if m.t.state.partner != ZERO_ADDRESS else self.partners[-1]
 
     def _send(self, ok, fn, *args, sender, value=0):
         """Sends; asserts it succeeded iff the model said so; folds events. Returns tx or None."""
@@ -159,7 +159,7 @@ class StateMachine:
         tracker = OrderTracker(tx.return_value)
         tracker.apply_tx(tx)
         assert tracker.order_id == len(self.orders) + 1
-        self.orders.append(Model(tracker, terms[1]))
+        self.orders.append(Model(tracker, terms.token))
 
     def rule_advance(self, i="st_i", partner_i="st_i", happy="st_bool"):
         """The next lifecycle step of an order, so runs reach shipment, disputes and payouts."""
@@ -187,16 +187,16 @@ class StateMachine:
         if not m:
             return
         partner = self.partners[partner_i % len(self.partners)]
-        reserved = m.t.spec[0]
-        ok = (m.status == Status.OPEN and self.now < m.terms[4] and partner != m.terms[0]
+        reserved = m.t.spec.reserved_for
+        ok = (m.status == Status.OPEN and self.now < m.terms.claim_deadline and partner != m.terms.buyer
               and reserved in (ZERO_ADDRESS, partner.address) and self._eligible(partner))
-        self._order_call(m, ok, "claim", m.t.spec, sender=partner, value=m.terms[3])
+        self._order_call(m, ok, "claim", m.t.spec, sender=partner, value=m.terms.claim_bond)
 
     def rule_award(self, i="st_i"):
         m = self._pick(i)
         if m:
-            ok = m.status == Status.CLAIMED and self.now < m.terms[4]
-            self._order_call(m, ok, "award", cid("envelope"), sender=m.terms[0])
+            ok = m.status == Status.CLAIMED and self.now < m.terms.claim_deadline
+            self._order_call(m, ok, "award", cid("envelope"), sender=m.terms.buyer)
 
     def rule_start_production(self, i="st_i"):
         m = self._pick(i)
@@ -222,44 +222,44 @@ class StateMachine:
     def rule_confirm(self, i="st_i"):
         m = self._pick(i)
         if m:
-            self._order_call(m, m.status == Status.SHIPPED, "confirm", sender=m.terms[0])
+            self._order_call(m, m.status == Status.SHIPPED, "confirm", sender=m.terms.buyer)
 
     def rule_finalize(self, i="st_i"):
         m = self._pick(i)
         if m:
-            ok = m.status == Status.SHIPPED and self.now > m.t.state[2] + m.terms[6]
+            ok = m.status == Status.SHIPPED and self.now > m.t.state.stamp + m.terms.inspection_window
             self._order_call(m, ok, "finalize", sender=self.anyone)
 
     def rule_dispute(self, i="st_i"):
         m = self._pick(i)
         if m:
-            ok = m.status == Status.SHIPPED and self.now < m.t.state[2] + m.terms[6]
-            self._order_call(m, ok, "dispute", cid("evidence"), sender=m.terms[0])
+            ok = m.status == Status.SHIPPED and self.now < m.t.state.stamp + m.terms.inspection_window
+            self._order_call(m, ok, "dispute", cid("evidence"), sender=m.terms.buyer)
 
     def rule_resolve(self, i="st_i", share="st_i", lost="st_bool"):
         m = self._pick(i)
         if m:
-            buyer_share = m.terms[2] * (share % 5) // 4
+            buyer_share = m.terms.price * (share % 5) // 4
             self._order_call(m, m.status == Status.DISPUTED, "resolve", buyer_share, lost, cid("ruling"),
                              sender=self.arbitrator)
 
     def rule_settle_expired_dispute(self, i="st_i"):
         m = self._pick(i)
         if m:
-            ok = m.status == Status.DISPUTED and self.now > m.t.state[2] + self.book.disputeTimeout()
+            ok = m.status == Status.DISPUTED and self.now > m.t.state.stamp + self.book.disputeTimeout()
             self._order_call(m, ok, "settleExpiredDispute", sender=self.anyone)
 
     def rule_refund(self, i="st_i"):
         m = self._pick(i)
         if m:
-            ok = (m.status in (Status.OPEN, Status.CLAIMED) and self.now > m.terms[4]) or (
-                m.status in (Status.AWARDED, Status.IN_PRODUCTION) and self.now > m.terms[5])
+            ok = (m.status in (Status.OPEN, Status.CLAIMED) and self.now > m.terms.claim_deadline) or (
+                m.status in (Status.AWARDED, Status.IN_PRODUCTION) and self.now > m.terms.delivery_deadline)
             self._order_call(m, ok, "refund", sender=self.anyone)
 
     def rule_cancel(self, i="st_i"):
         m = self._pick(i)
         if m:
-            self._order_call(m, m.status == Status.OPEN, "cancel", sender=m.terms[0])
+            self._order_call(m, m.status == Status.OPEN, "cancel", sender=m.terms.buyer)
 
     def rule_withdraw_payment(self, i="st_i"):
         m = self._pick(i)
@@ -310,7 +310,7 @@ class StateMachine:
     def invariant_balances_equal_liabilities(self):
         owed = {ZERO_ADDRESS: 0, self.token.address: 0}
         for m in self.orders:
-            price, bond, fee_bps = m.terms[2], m.terms[3], m.terms[7]
+            price, bond, fee_bps = m.terms.price, m.terms.claim_bond, m.terms.fee_bps
             if m.status in LIVE:
                 owed[m.token] += price
             if m.status in BONDED:
@@ -338,7 +338,7 @@ class StateMachine:
             # at most one settlement, and Paid only ever follows Completed
             assert ends in ([], [Status.COMPLETED], [Status.COMPLETED, Status.PAID]) or (
                 len(ends) == 1 and ends[0] in TERMINAL and ends[0] != Status.PAID), ends
-            price, bond = m.terms[2], m.terms[3]
+            price, bond = m.terms.price, m.terms.claim_bond
             claimed = any(to == Status.CLAIMED for _, to in m.transitions)
             if m.status in TERMINAL:
                 expected = {m.token: price}

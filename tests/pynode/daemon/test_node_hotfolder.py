@@ -59,8 +59,8 @@ def test_hotfolder_adapter_round_trip(chain, anvil, kubo, dev_accounts, deployme
     buyer.vault.raw_leaves = True
     posted = buyer.post(1)
     assert parse_cid(posted.design.cid).codec == RAW
-    assert design_cid(bytes(chain.book.load_order(posted.order_id, chain.from_block).docs[0]), posted.design.cid) \
-        == posted.design.cid
+    docs = chain.book.load_order(posted.order_id, chain.from_block).docs
+    assert design_cid(bytes(docs.design_cid), posted.design.cid) == posted.design.cid
     watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
     designs: dict[int, bytes] = {}
     stop = threading.Event()

@@ -54,7 +54,7 @@ def test_relayed_attestation_is_recorded_for_the_inspector(chain, dev_accounts, 
     document = signed(chain, inspector, awarded).to_json()  # travels as JSON, e.g. by mail
     relay(chain, dev_accounts["stranger"], parse_signed_attestation(document))
     record = chain.book.load_order(awarded, chain.from_block).records[-1]
-    assert record[0] == RecordKind.QUALITY_ATTESTED and record[1] == inspector.address
+    assert record.kind == RecordKind.QUALITY_ATTESTED and record.actor == inspector.address
 
 
 def test_replay_is_refused(chain, dev_accounts, awarded):

@@ -150,7 +150,7 @@ def referenced_documents(chain: Chain, ipfs: IpfsClient, order_ids: Iterable[int
     for order_id in order_ids:
         tracker = chain.book.load_order(order_id, chain.from_block)
         cids += [str(digest_to_cid(bytes(tracker.docs.design_cid))), str(digest_to_cid(bytes(tracker.docs.spec_cid)))]
-        cids += [str(digest_to_cid(bytes(rec[2]))) for rec in tracker.records if rec[0] == RecordKind.AWARDED]
+        cids += [str(digest_to_cid(bytes(rec.evidence))) for rec in tracker.records if rec.kind == RecordKind.AWARDED]
     return [ipfs.cat_bytes(cid, max_size=MAX_DOCUMENT) for cid in cids]
 
 

@@ -116,7 +116,10 @@ test-contracts: $(BUILD_STAMP)
 test-pynode: bootstrap $(BUILD_STAMP)
 	pytest -p no:pytest-brownie -n 2 --dist loadfile tests/pynode
 
-test: bootstrap $(BUILD_STAMP) lint-py lint-sol slither test-contracts test-pynode
+# The contract suite (CPU-bound: brownie, hypothesis) and the pynode suite (mostly waiting on block times)
+# run side by side on ports of their own; each one's output is printed whole when it ends.
+test: bootstrap $(BUILD_STAMP) lint-py lint-sol slither
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-pynode
 
 demo: bootstrap $(BUILD_STAMP)
 	python -m pynode.dev.demo

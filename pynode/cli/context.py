@@ -6,33 +6,40 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from eth_account.signers.local import LocalAccount
-from pydantic import ValidationError
-from rich.console import Console
 
-from pynode.chain.client import Chain
-from pynode.chain.confirmations import Progress
-from pynode.chain.pace_record import PaceRecord
-from pynode.chain.tx import SentTx, TxRequest
 from pynode.core.errors import InputError
-from pynode.core.settings import Settings
-from pynode.documents.validation import one_line
-from pynode.ipfs.client import IpfsClient
-from pynode.ipfs.vault import DesignVault
-from pynode.orders.post_index import PostIndex
-from pynode.wallet.hpke_keys import HpkeKeyStore
-from pynode.wallet.keystore import Keystore, unlock_keyfile
-from pynode.wallet.password import read_password
+
+# Each of these is imported where it is first used: a command pays only for what it touches
+# (tests/pynode/cli/test_lazy_cli.py holds the entry point and the light commands to it).
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from rich.console import Console
+
+    from pynode.chain.client import Chain
+    from pynode.chain.confirmations import Progress
+    from pynode.chain.pace_record import PaceRecord
+    from pynode.chain.tx import SentTx, TxRequest
+    from pynode.core.settings import Settings
+    from pynode.ipfs.client import IpfsClient
+    from pynode.ipfs.vault import DesignVault
+    from pynode.orders.post_index import PostIndex
+    from pynode.wallet.hpke_keys import HpkeKeyStore
+    from pynode.wallet.keystore import Keystore
 
 
 def load_settings(**flags: Any) -> Settings:
     """Flags given on the command line override the environment."""
+    from pydantic import ValidationError
+
+    from pynode.core.settings import Settings
+    from pynode.documents.validation import one_line
+
     try:
         return Settings(**{k: v for k, v in flags.items() if v is not None})
     except ValidationError as exc:
@@ -44,18 +51,29 @@ class CliContext:
     settings: Settings
     json: bool = False
     yes: bool = False
-    console: Console = field(default_factory=Console)
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console()
 
     @cached_property
     def keystore(self) -> Keystore:
+        from pynode.wallet.keystore import Keystore
+
         return Keystore(self.settings.keystores_dir, self.settings.scrypt_n)
 
     @cached_property
     def hpke_keys(self) -> HpkeKeyStore:
+        from pynode.wallet.hpke_keys import HpkeKeyStore
+
         return HpkeKeyStore(self.settings.hpke_dir, self.settings.scrypt_n)
 
     @cached_property
     def chain(self) -> Chain:
+        from pynode.chain.client import Chain
+
         chain = Chain.connect(self.settings)
         chain.on_progress = self.progress
         self.post_index(chain).load_into(chain.book)
@@ -72,10 +90,14 @@ class CliContext:
                 self.pace_record(chain).save(chain.clock.block_s)
 
     def pace_record(self, chain: Chain) -> PaceRecord:
+        from pynode.chain.pace_record import PaceRecord
+
         return PaceRecord(self.settings.home, chain.chain_id)
 
     def post_index(self, chain: Chain) -> PostIndex:
         """The blocks the orders posted from this home start at."""
+        from pynode.orders.post_index import PostIndex
+
         return PostIndex(self.settings.home, chain.chain_id, chain.book.address)
 
     @staticmethod
@@ -85,10 +107,14 @@ class CliContext:
 
     @cached_property
     def ipfs(self) -> IpfsClient:
+        from pynode.ipfs.client import IpfsClient
+
         return IpfsClient(self.settings.ipfs_api, retry_timeout_s=self.settings.retry_timeout)
 
     @cached_property
     def vault(self) -> DesignVault:
+        from pynode.ipfs.vault import DesignVault
+
         return DesignVault(self.ipfs, raw_leaves=self.settings.ipfs_raw_leaves)
 
     @cached_property
@@ -109,6 +135,8 @@ class CliContext:
         return sent
 
     def password(self, prompt: str = "Password: ", *, confirm: bool = False) -> str:
+        from pynode.wallet.password import read_password
+
         return read_password(self.settings.password_file, prompt=prompt, confirm=confirm)
 
     def account_name(self) -> str:
@@ -118,6 +146,8 @@ class CliContext:
 
     def signer(self) -> LocalAccount:
         """The account from --keystore PATH, else --account NAME."""
+        from pynode.wallet.keystore import unlock_keyfile
+
         if self.settings.keystore is not None:
             return unlock_keyfile(Path(self.settings.keystore), self.password())
         name = self.account_name()

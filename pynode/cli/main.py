@@ -8,26 +8,68 @@ FABMESH_RETRY_TIMEOUT seconds (default 60) before a command gives up.
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from pathlib import Path
 
 import click
 
-from pynode import __version__
-from pynode.cli.attest import attest, relay_attestation
-from pynode.cli.audit import audit, export
-from pynode.cli.check import check
-from pynode.cli.context import CliContext, load_settings
-from pynode.cli.dev import dev
-from pynode.cli.node import node
-from pynode.cli.order import order
-from pynode.cli.partner import partner
-from pynode.cli.wallet import wallet
-from pynode.cli.withdraw import withdraw
 from pynode.core.errors import FabmeshError
 
+#: name -> (module:attribute, the one-line help `fabmesh --help` lists). A command's module is imported only when
+#: the command runs or shows its own help: `--version`, `--help` and every command stay clear of what the others
+#: import (web3, eth_account, cryptography, pydantic). tests/pynode/cli/test_lazy_cli.py holds each line to its
+#: command's own short help.
+COMMANDS = {
+    "attest": ("pynode.cli.attest:attest",
+               "Attest ORDER_ID's quality with a report, as its partner or as an inspector."),
+    "audit": ("pynode.cli.audit:audit", "Verify orders from the chain, IPFS content addresses and signatures alone."),
+    "check": ("pynode.cli.check:check",
+              "Check the RPC endpoint, chain id, contract code, Kubo and the account's balance."),
+    "dev": ("pynode.cli.dev:dev", "A local network of real processes: anvil and one Kubo node per organization."),
+    "export": ("pynode.cli.audit:export", "Export provenance in standard formats."),
+    "node": ("pynode.cli.node:node", "Run the manufacturer node, or the buyer's order watcher."),
+    "order": ("pynode.cli.order:order", "Post, award, confirm, dispute and recover escrowed orders."),
+    "partner": ("pynode.cli.partner:partner",
+                "Register as a manufacturer, vet and certify partners, inspect the registry."),
+    "relay-attestation": ("pynode.cli.attest:relay_attestation",
+                          "Submit an inspector's signed attestation (any account pays the gas)."),
+    "wallet": ("pynode.cli.wallet:wallet", "Create, import and manage accounts (Web3 Secret Storage v3 keystores)."),
+    "withdraw": ("pynode.cli.withdraw:withdraw",
+                 "Withdraw payments of completed orders (as partner) and credited refunds, bonds and fees."),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="fabmesh")
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use; its help lists them from COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[cmd_name][0].partition(":")
+        command: click.Command = getattr(import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's own listing, of stand-ins that carry only the help line (so it shortens them as always)."""
+        listing = click.Group(commands=[click.Command(name, help=line) for name, (_, line) in COMMANDS.items()])
+        listing.format_commands(ctx, formatter)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from pynode import __version__  # reads the installed metadata: only when asked
+
+    click.echo(f"fabmesh, version {__version__}")
+    ctx.exit()
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("-r", "--rpc-url", envvar=["FABMESH_RPC_URL", "ETH_RPC_URL"], help="JSON-RPC endpoint [env: ETH_RPC_URL]")
 @click.option("--ipfs-api", envvar="FABMESH_IPFS_API", help="Kubo RPC API, e.g. http://127.0.0.1:5001")
 @click.option("--account", envvar="FABMESH_ACCOUNT", help="Account name in the fabmesh keystore directory")
@@ -49,22 +91,11 @@ def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password
     command exits 1 with one line. FABMESH_LOG_BATCH_SIZE caps the blocks of
     one eth_getLogs (default 2000).
     """
+    from pynode.cli.context import CliContext, load_settings
+
     settings = load_settings(rpc_url=rpc_url, ipfs_api=ipfs_api, account=account, keystore=keystore,
                              password_file=password_file)
     click_ctx.obj = CliContext(settings=settings, json=as_json, yes=yes)
-
-
-cli.add_command(wallet)
-cli.add_command(dev)
-cli.add_command(node)
-cli.add_command(partner)
-cli.add_command(order)
-cli.add_command(check)
-cli.add_command(attest)
-cli.add_command(relay_attestation)
-cli.add_command(withdraw)
-cli.add_command(audit)
-cli.add_command(export)
 
 
 def foreign_error(exc: Exception) -> str | None:

@@ -1,0 +1,66 @@
+"""The import budget of the `fabmesh` entry point: --version and --help load no command and none of the heavy
+libraries, and the help lines the entry point lists are the commands' own.
+
+What a fresh interpreter imports is read from its sys.modules (a subprocess each, no sockets); how long that
+takes is a benchmark's business (bench/cli_bench.py), not a test's.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pynode.cli.main import COMMANDS, cli
+
+#: the libraries a command imports only when it needs them
+HEAVY = ("web3", "eth_account", "eth_abi", "eth_utils", "cryptography", "pydantic", "pydantic_settings", "rich",
+         "requests", "ipfshttpclient", "aiohttp", "importlib.metadata")
+
+
+def imported_by(code: str) -> tuple[set[str], str]:
+    """The modules a fresh interpreter holds after ``code`` (even one that exits), and what it printed."""
+    probe = ("import atexit, json, sys\n"
+             "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n" + code)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    return set(json.loads(done.stderr.strip().splitlines()[-1])), done.stdout
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(name for name in HEAVY if name in modules)
+
+
+def test_the_entry_module_imports_no_heavy_library_and_no_command() -> None:
+    modules, _ = imported_by("import pynode.cli.main")
+    assert heavy(modules) == []
+    commands = {target.partition(":")[0] for target, _ in COMMANDS.values()}
+    assert sorted(commands & modules) == []
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_stays_in_the_budget(flag: str) -> None:
+    modules, out = imported_by(f"from pynode.cli.main import main\nmain([{flag!r}])")
+    assert heavy(modules) == []
+    assert "Commands:\n  attest " in out
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_stays_in_the_budget(flag: str) -> None:
+    modules, out = imported_by(f"from pynode.cli.main import main\nmain([{flag!r}])")
+    assert heavy(modules - {"importlib.metadata"}) == []  # the version is the installed package's metadata
+    assert out.startswith("fabmesh, version ")
+
+
+def test_the_listed_help_is_each_commands_own() -> None:
+    for name in COMMANDS:
+        command = cli.get_command(None, name)  # type: ignore[arg-type]  # the lazy group needs no context
+        assert command is not None and command.name == name
+        assert COMMANDS[name][1] == command.get_short_help_str(limit=10**6), name
+
+
+def test_an_unknown_command_is_a_usage_error(fabmesh_main) -> None:
+    result = fabmesh_main("frobnicate")
+    assert result.exit_code == 2
+    assert result.stderr == "error: No such command 'frobnicate'. (see 'fabmesh -h')\n"

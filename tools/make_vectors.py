@@ -249,9 +249,11 @@ def story(design: dict[str, Any], spec: dict[str, Any], report: dict[str, Any], 
     passed = json.loads(report["document"])["passed"]
     attestation = Attestation(ORDER_ID, INSPECTOR.address, report_cid, report_sha256, passed, 0, 1_800_090_000)
     t0 = 1_799_900_000
+    terms_hash = codec.terms_hash(terms)
+    award = codec.award_evidence(terms_hash, eip712.struct_hash(DOMAIN, quote), b32(envelope["digest_dag_pb"]))
     transitions = [
-        codec.Link(Transition.POSTED, BUYER.address, terms.spec_hash, t0),
-        codec.Link(Transition.AWARDED, BUYER.address, b32(envelope["digest_dag_pb"]), t0 + 600),
+        codec.Link(Transition.POSTED, BUYER.address, terms_hash, t0),
+        codec.Link(Transition.AWARDED, BUYER.address, award, t0 + 600),
         codec.Link(Transition.SHIPPED, PARTNER.address, codec.report_evidence(report_cid, report_sha256, True),
                    t0 + 4 * 86400)]
     records = [

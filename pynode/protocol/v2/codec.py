@@ -3,7 +3,8 @@
 Every commitment is keccak256 of the struct's ``abi.encode`` (a struct with a dynamic member, OrderSpec,
 encodes as one tuple argument, so it starts with its 0x20 offset word, as ``abi.encode(spec)`` does in
 Solidity). Both chains start from :func:`genesis`, which binds the chain id, the book and the order id,
-and each link is :func:`link`; records and transitions differ only in which enum ``kind`` counts.
+and each link is :func:`link`; records and transitions differ only in which enum ``kind`` counts
+(contracts/v2/libraries/OrderHashes.sol computes the same values on chain).
 """
 
 from __future__ import annotations
@@ -73,6 +74,17 @@ def chain_heads(start: bytes, links: Iterable[Link]) -> list[bytes]:
     return heads
 
 
+def award_evidence(terms_hash: bytes, quote_struct_hash: bytes, key_envelope_cid: bytes) -> bytes:
+    """An Awarded link's evidence: keccak256(abi.encode(termsHash, the quote's EIP-712 struct hash, envelope CID))."""
+    return keccak(encode(["bytes32", "bytes32", "bytes32"], [terms_hash, quote_struct_hash, key_envelope_cid]))
+
+
 def report_evidence(report_cid: bytes, report_hash: bytes, passed: bool) -> bytes:
-    """A quality record's (and a shipment's) evidence: keccak256(abi.encode(reportCid, reportHash, passed))."""
+    """A shipment's (passed: true) or attestation's evidence: keccak256(abi.encode(reportCid, reportHash, passed))."""
     return keccak(encode(["bytes32", "bytes32", "bool"], [report_cid, report_hash, passed]))
+
+
+def split_evidence(to_buyer: int, to_payee: int, fee: int, bond_to_buyer: bool) -> bytes:
+    """A resolution's (settled, ruled, defaulted, expired) evidence: keccak256(abi.encode(toBuyer, toPayee, fee,
+    bondToBuyer))."""
+    return keccak(encode(["uint256", "uint256", "uint256", "bool"], [to_buyer, to_payee, fee, bond_to_buyer]))

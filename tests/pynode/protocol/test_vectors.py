@@ -353,7 +353,15 @@ def test_the_transition_head_is_the_one_in_the_orders_slot_and_evidence_recomput
     passed = json.loads(report["document"])["passed"]
     attested = V2["record_chain"]["links"][1]
     assert b(attested["evidence"]) == codec.report_evidence(b(report["digest_raw"]), b(report["sha256"]), passed)
-    assert b(V2["transition_chain"]["links"][1]["evidence"]) == b(ENV["cases"][0]["digest_dag_pb"])
+    posted, awarded, shipped = V2["transition_chain"]["links"]
+    terms_hash = b(V2["terms"]["hash"])
+    assert b(posted["evidence"]) == terms_hash
+    quote_struct_hash = b(V2["eip712"]["quote"]["struct_hash"])
+    envelope_cid = b(ENV["cases"][0]["digest_dag_pb"])
+    assert b(awarded["evidence"]) == keccak(encode(["bytes32"] * 3, [terms_hash, quote_struct_hash, envelope_cid]))
+    assert b(awarded["evidence"]) == codec.award_evidence(terms_hash, quote_struct_hash, envelope_cid)
+    assert b(shipped["evidence"]) == codec.report_evidence(b(report["digest_raw"]), b(report["sha256"]), True)
+    assert codec.split_evidence(1, 2, 3, True) == keccak(encode(["uint256"] * 3 + ["bool"], [1, 2, 3, True]))
 
 
 TYPED = {"quote": Quote, "attestation": Attestation, "settlement": Settlement}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -416,3 +417,17 @@ def test_the_generator_reproduces_the_committed_vectors() -> None:
     assert sorted(rebuilt) == sorted(old)
     for name, vector in rebuilt.items():
         assert make_vectors.render(vector) == (VECTORS / name).read_text(), name
+
+
+def test_every_hash_docs_protocol_md_quotes_is_a_vector_value() -> None:
+    """The specification's inline values (type hashes, domain separator, abbreviated digests) cannot drift."""
+    text = (VECTORS.parent / "protocol.md").read_text()
+    values = "\n".join((VECTORS / name).read_text() for name in ("segmented.json", "envelope.json",
+                                                                 "documents.json", "v2.json"))
+    full = re.findall(r"0x[0-9a-f]{64}\b", text)
+    abbreviated = re.findall(r"`(0x[0-9a-f]{8})…([0-9a-f]{4})`", text)
+    assert len(full) >= 4 and len(abbreviated) >= 3
+    for value in full:
+        assert value in values, value
+    for head, tail in abbreviated:
+        assert re.search(f"{head}[0-9a-f]{{52}}{tail}", values), (head, tail)

@@ -31,6 +31,7 @@ from pynode.audit.model import AuditContext, ChainFacts, Check, hex_of, short, w
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.core.errors import FabmeshError
+from pynode.core.units import ETH, format_amount, format_duration, format_time
 from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, attestation_fields, recover_attestation_signer
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags, Status, is_terminal
 
@@ -154,7 +155,7 @@ def check_partner_standing(oid: int, name: str, log: DecodedLog, partner: str, s
         if expiry == 0:
             problems.append(f"certification {cert} missing")
         elif expiry < time:
-            problems.append(f"certification {cert} expired at {expiry} (record time {time})")
+            problems.append(f"certification {cert} expired at {format_time(expiry)} (record time {format_time(time)})")
     if problems:
         return Check(oid, name, False,
                      f"{where(log)}: partner {partner} " + ", ".join(problems) + f" at block {block}")
@@ -193,19 +194,25 @@ def check_timing(oid: int, terms: OrderTerms, events: Sequence[DecodedLog]) -> l
         if log.event in ("OrderClaimed", "OrderAwarded"):
             name = "timing.claim" if log.event == "OrderClaimed" else "timing.award"
             ok = time <= claim_deadline
-            checks.append(Check(oid, name, ok, f"{where(log)} at {time} "
-                                + ("≤" if ok else "after the") + f" claim deadline {claim_deadline}"))
+            checks.append(Check(oid, name, ok, f"{where(log)} at {format_time(time)} "
+                                + ("≤" if ok else "after the") + f" claim deadline {format_time(claim_deadline)}"))
         elif log.event == "OrderShipped":
             shipped_at = time
             ok = time <= delivery_deadline
             checks.append(Check(oid, "timing.shipment", ok,
-                                f"shipped at {time}, " + ("before" if ok else f"{time - delivery_deadline} s after")
-                                + f" the delivery deadline {delivery_deadline}"))
+                                f"shipped at {format_time(time)}, "
+                                + ("before" if ok else f"{format_duration(time - delivery_deadline)} after")
+                                + f" the delivery deadline {format_time(delivery_deadline)}"))
         elif log.event == "OrderDisputed" and shipped_at is not None:
             ok = time <= shipped_at + window
-            checks.append(Check(oid, "timing.dispute", ok, f"disputed at {time}, inspection window closed at "
-                                                           f"{shipped_at + window}"))
+            checks.append(Check(oid, "timing.dispute", ok, f"disputed at {format_time(time)}, inspection window "
+                                                           f"closed at {format_time(shipped_at + window)}"))
     return checks
+
+
+def _amount(asset: str, amount: int) -> str:
+    """ETH in ether; a token's integer as it is (its decimals are the chain's to tell, and checks read no chain)."""
+    return format_amount(amount, ETH) if asset == ZERO_ADDRESS else f"{amount} of {asset}"
 
 
 def check_money(oid: int, terms: OrderTerms, status: Status, order: OrderLogs) -> Check:
@@ -224,7 +231,7 @@ def check_money(oid: int, terms: OrderTerms, status: Status, order: OrderLogs) -
             paid[token] = paid.get(token, 0) + int(log.args["amount"])
             paid[ZERO_ADDRESS] = paid.get(ZERO_ADDRESS, 0) + int(log.args["bond"])
     assets = sorted(set(escrow) | set(paid))
-    summary = "; ".join(f"{'ETH' if a == ZERO_ADDRESS else a}: escrowed {escrow.get(a, 0)}, paid out {paid.get(a, 0)}"
+    summary = "; ".join(f"escrowed {_amount(a, escrow.get(a, 0))}, paid out {_amount(a, paid.get(a, 0))}"
                         for a in assets)
     over = [a for a in assets if paid.get(a, 0) > escrow.get(a, 0)]
     if over:

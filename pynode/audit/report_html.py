@@ -6,10 +6,11 @@ auditor can hand it to a customer and it renders the same offline.
 
 from __future__ import annotations
 
-import datetime
 from html import escape
 
 from pynode.audit.verify import AuditResult, OrderReport
+from pynode.core.units import ETH, Unit, format_time
+from pynode.protocol.readable import readable_terms
 
 CSS = """
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
@@ -32,10 +33,6 @@ background:#3b6fd8}.ok{color:#1d7a46;font-weight:700}.bad{color:#b42318;font-wei
 """
 
 
-def _t(ts: int) -> str:
-    return datetime.datetime.fromtimestamp(int(ts), datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def _check_rows(checks) -> str:
     rows = []
     for c in checks:
@@ -44,15 +41,17 @@ def _check_rows(checks) -> str:
     return "<table><tr><th></th><th>check</th><th>result</th></tr>" + "".join(rows) + "</table>"
 
 
-def _order(order: OrderReport) -> str:
+def _order(order: OrderReport, units: dict[str, Unit]) -> str:
     cls = "pass" if order.ok else "fail"
     parties = "".join(f"<tr><th>{escape(role)}</th><td><code>{escape(addr)}</code></td></tr>"
                       for role, addr in order.parties.items())
+    token = str(order.terms.get("token", "0x0"))
+    unit = ETH if int(token, 16) == 0 else units.get(token)
     terms = "".join(f"<tr><th>{escape(k.replace('_', ' '))}</th><td>"
-                    + (escape(_t(v)) if k.endswith("deadline") else f"<code>{escape(str(v))}</code>")
-                    + "</td></tr>" for k, v in order.terms.items())
+                    + (f"<code>{escape(v)}</code>" if k in ("token", "design_sha256") else escape(v))
+                    + "</td></tr>" for k, v in readable_terms(order.terms, unit).items())
     timeline = "".join(
-        f"<li><strong>{escape(e['event'])}</strong> · {escape(_t(e['time']))} · block {e['block']}"
+        f"<li><strong>{escape(e['event'])}</strong> · {escape(format_time(e['time']))} · block {e['block']}"
         + (f" · passed={e['passed']}" if "passed" in e else "")
         + f"<br><span class=\"meta\">by <code>{escape(e['actor'])}</code> · "
         + f"tx <code>{escape(e['tx'])}</code></span></li>"
@@ -86,10 +85,10 @@ def render_html(result: AuditResult) -> str:
 <h1>fabmesh provenance audit</h1>
 <div class="meta">chain {result.chain_id} · OrderBook <code>{escape(result.book)}</code> · PartnerRegistry
 <code>{escape(result.registry)}</code> · blocks {result.from_block}–{result.block} · {escape(result.scope)} ·
-generated {escape(_t(result.generated_at))}</div>
+generated {escape(format_time(result.generated_at))}</div>
 <div class="verdict {'pass' if result.ok else 'fail'}" id="verdict"><strong>{verdict}</strong>{escape(summary)}.
 Trusted: only the chain's logs and state, IPFS content addresses and signatures.</div>
 {failure_block}{general}
-{''.join(_order(o) for o in result.orders)}
+{''.join(_order(o, result.units) for o in result.orders)}
 </main></body></html>
 """

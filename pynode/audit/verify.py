@@ -32,6 +32,7 @@ from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ZERO32, OrderTracker
 from pynode.core.errors import FabmeshError
+from pynode.core.units import Unit
 from pynode.documents.quality_report import MAX_REPORT_BYTES
 from pynode.documents.spec import MAX_SPEC_BYTES
 from pynode.ipfs.cid import digest_to_cid, report_cid
@@ -236,6 +237,8 @@ class AuditResult:
     checks: list[Check] = field(default_factory=list)  # not tied to one order
     generated_at: int = field(default_factory=lambda: int(_time.time()))
     seconds: float = 0.0
+    #: how the orders' payment tokens read (symbol, decimals), for human reports; JSON keeps the integers
+    units: dict[str, Unit] = field(default_factory=dict)
 
     @property
     def all_checks(self) -> list[Check]:
@@ -375,6 +378,8 @@ class Auditor:
             tracker, order_checks = audit_order(order, None if onchain == ZERO32 else onchain, ctx, self.facts,
                                                 self.evidence)
             result.orders.append(describe(order, tracker, order_checks, self.evidence))
+        for token in {str(report.terms["token"]) for report in result.orders if "token" in report.terms}:
+            result.units[token] = self.chain.token_unit(token)
         result.seconds = _time.perf_counter() - started
         return result
 

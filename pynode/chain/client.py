@@ -14,6 +14,7 @@ from web3 import Web3
 from pynode.chain.confirmations import NotConfirmed, Progress, block_time, safe_block
 from pynode.chain.contracts import OrderBook, PartnerRegistry
 from pynode.chain.deployment import Deployment, load_deployment
+from pynode.chain.erc20 import read_unit
 from pynode.chain.events.reader import LogReader
 from pynode.chain.heads import BlockClock
 from pynode.chain.orders import ORDER_EVENTS, OrderTracker
@@ -22,6 +23,7 @@ from pynode.chain.rpc import chain_id, connect
 from pynode.chain.tx import SentTx, TxRequest, TxSender
 from pynode.core.settings import Settings
 from pynode.core.stop import StopEvent
+from pynode.core.units import Unit
 
 SETTLE_WAIT_S = 300.0  # how long a command waits for an order's newest change to reach confirmation depth
 
@@ -40,6 +42,9 @@ class Chain:
     clock: BlockClock = field(default_factory=BlockClock, repr=False)
     _senders: dict[str, TxSender] = field(default_factory=dict, repr=False)
     _senders_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: each payment token's symbol and decimals, read once per connection (they do not change)
+    _units: dict[str, Unit] = field(default_factory=dict, repr=False)
+    _units_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def connect(cls, settings: Settings) -> Chain:
@@ -59,6 +64,17 @@ class Chain:
     @property
     def from_block(self) -> int:
         return self.deployment.deploy_block
+
+    def token_unit(self, token: str) -> Unit:
+        """How amounts in ``token`` (the zero address: ETH) read: its symbol and decimals, read once."""
+        key = token.lower()
+        with self._units_lock:
+            known = self._units.get(key)
+        if known is None:
+            known = read_unit(self.w3, token)
+            with self._units_lock:
+                self._units[key] = known
+        return known
 
     @property
     def reader(self) -> LogReader:

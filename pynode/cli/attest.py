@@ -12,6 +12,7 @@ from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.order import checked_report
 from pynode.cli.output import write_output
 from pynode.core.errors import InputError
+from pynode.core.units import format_time
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
 from pynode.ipfs.cid import cid_to_digest
 
@@ -56,7 +57,7 @@ def attest(ctx: CliContext, order_id: int, report: Path, passed: bool, sign_out:
                               nonce=chain.book.call("nonces", inspector.address), deadline=deadline)
     write_output(sign_out, signed.to_json())
     ctx.emit({"order_id": order_id, "signed_attestation": str(sign_out), "report_cid": cid, "deadline": deadline},
-             f"signed attestation for order {order_id} written to {sign_out} (valid until {deadline})")
+             f"signed attestation for order {order_id} written to {sign_out} (valid until {format_time(deadline)})")
 
 
 @click.command(name="relay-attestation")

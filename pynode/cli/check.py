@@ -10,6 +10,7 @@ from eth_utils import to_checksum_address
 from pynode.chain.client import Chain
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.core.errors import FabmeshError
+from pynode.core.units import ETH, format_amount
 from pynode.ipfs.client import IpfsClient
 
 
@@ -57,7 +58,7 @@ def check(ctx: CliContext) -> None:
 
         def balance() -> str:
             address = to_checksum_address(ctx.keystore.get(account).address)
-            return f"{address}: {chain['c'].w3.eth.get_balance(address) / 1e18:.6f} ETH"
+            return f"{address}: {format_amount(chain['c'].w3.eth.get_balance(address), ETH)}"
 
         results.append(_run("account balance", balance))
     ok = all(r["ok"] for r in results)

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from pynode.wallet.keystore import Keystore
 
 
+_UNBOUNDED_WIDTH = 1 << 16
+
+
 def load_settings(**flags: Any) -> Settings:
     """Flags given on the command line override the environment."""
     from pydantic import ValidationError
@@ -54,9 +57,11 @@ class CliContext:
 
     @cached_property
     def console(self) -> Console:
+        """Fitted to a terminal; into a pipe or a file as wide as the content, so no table cell is cut off."""
         from rich.console import Console
 
-        return Console()
+        console = Console()
+        return console if console.is_terminal else Console(width=_UNBOUNDED_WIDTH)
 
     @cached_property
     def keystore(self) -> Keystore:

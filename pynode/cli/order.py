@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from pynode.chain.contracts import region_text
 from pynode.chain.erc20 import Erc20
@@ -22,12 +22,14 @@ from pynode.cli.node import watch_orders
 from pynode.cli.output import write_output
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
 from pynode.core.errors import FabmeshError, InputError
+from pynode.core.units import format_amount, format_time
 from pynode.daemon.adapters.base import ProductionResult
 from pynode.documents.quality_report import build_report, canonical_json, parse_report, report_hashes, report_mismatch
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
 from pynode.orders.buyer import Buyer, OrderRequest
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.partner import Partner, fetch_spec_document
+from pynode.protocol.readable import readable_terms
 from pynode.protocol.types import RecordKind, Status
 
 
@@ -208,11 +210,12 @@ def list_(ctx: CliContext, mine: bool, status: str | None) -> None:
             and (me is None or me in (t.terms.buyer, t.state.partner))]
 
     def render(console) -> None:
-        table = Table("id", "status", "buyer", "partner", "price", "process", "claim by")
+        table = Table("id", "status", "buyer", "partner", Column("price", no_wrap=True), "process",
+                      Column("claim by (UTC)", no_wrap=True))  # a narrow terminal crops the others
         for r in rows:
             table.add_row(str(r["order_id"]), r["status"], r["buyer"][:10], (r["partner"] or "-")[:10],
-                          str(r["price"]), ",".join(r["processes"]),
-                          time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["claim_deadline"])))
+                          format_amount(r["price"], ctx.chain.token_unit(r["token"])), ",".join(r["processes"]),
+                          format_time(r["claim_deadline"]))
         console.print(table)
 
     for row in rows:
@@ -234,13 +237,13 @@ def show(ctx: CliContext, order_id: int) -> None:
         data["design_cid"] = None  # spec not fetchable now: better unknown than a guessed codec
 
     def render(console) -> None:
-        for key, value in data.items():
+        readable = readable_terms(data, ctx.chain.token_unit(data["token"]))
+        for key in data:
             if key != "records":
-                console.print(f"{key}: {value}", highlight=False)
+                console.print(f"{key}: {readable[key]}", highlight=False, markup=False)
         table = Table("time (UTC)", "record", "actor", "evidence")
         for r in data["records"]:
-            table.add_row(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["time"])), r["kind"], r["actor"],
-                          r["evidence"][:18] + "…")
+            table.add_row(format_time(r["time"]), r["kind"], r["actor"], r["evidence"][:18] + "…")
         console.print(table)
 
     ctx.emit(data, render)
@@ -377,7 +380,9 @@ def resolve(ctx: CliContext, order_id: int, buyer_share: str, partner_lost: bool
     ruling_cid = ctx.ipfs.add_bytes(ruling.read_bytes())
     sent = ctx.send(chain.book.resolve(tracker, share, partner_lost, cid_to_digest(ruling_cid)))
     ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "buyer_share": share, "partner_lost": partner_lost,
-              "ruling_cid": ruling_cid}, f"order {order_id} resolved: {share} to the buyer, ruling {ruling_cid}")
+              "ruling_cid": ruling_cid},
+             f"order {order_id} resolved: {format_amount(share, chain.token_unit(token))} to the buyer, "
+             f"ruling {ruling_cid}")
 
 
 # The buyer's automation lives with the node commands; `order watch` is the name buyers look for.

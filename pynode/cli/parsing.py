@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 import click
 from eth_utils import is_address, is_checksum_address, to_checksum_address
@@ -37,8 +37,9 @@ def parse_amount(text: str, decimals: int = 18, *, token_units: bool = False) ->
         if unit and unit not in _UNITS:
             raise click.BadParameter(f"{text!r}: unknown unit {unit!r} (use eth, gwei or wei)")
         scale = _UNITS[unit or "eth"]
-    try:
-        value = Decimal(match["number"]) * (Decimal(10) ** scale)
+    number = match["number"]
+    try:  # exact: a context as wide as the number (the default 28 digits rounded a uint96 of wei)
+        value = Decimal(number).scaleb(scale, context=Context(prec=len(number) + 1))
     except InvalidOperation as exc:
         raise click.BadParameter(f"{text!r} is not an amount") from exc
     if value != value.to_integral_value():

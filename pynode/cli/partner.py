@@ -16,6 +16,7 @@ from pynode.chain.tx import TxRequest
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, TIME, names_of, parse_amount, parse_names
 from pynode.core.errors import InputError
+from pynode.core.units import ETH, format_amount, format_time
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.orders.buyer import cert_id
 
@@ -52,6 +53,14 @@ def _info_dict(ctx: CliContext, address: str) -> dict:
     }
 
 
+def _readable_info(data: dict) -> dict:
+    """A partner's facts for people: the bond in ETH, the unbonding time as a date ("-": not unbonding)."""
+    readable = {k: v for k, v in data.items() if k not in ("bond_wei", "unbonding_ready_at")}
+    readable["bond"] = format_amount(data["bond_wei"], ETH)
+    readable["unbonding_ready_at"] = format_time(data["unbonding_ready_at"]) if data["unbonding_ready_at"] else "-"
+    return readable
+
+
 _process_option = click.option("--processes", "processes", required=True, metavar="LIST",
                                help=f"Comma-separated: {', '.join(PROCESS)}")
 _material_option = click.option("--materials", "materials", required=True, metavar="LIST",
@@ -81,7 +90,8 @@ def register(ctx: CliContext, processes: str, materials: str, region: str, capac
     sent = ctx.send(registry.register(profile, public_key, amount))
     ctx.emit({"address": ctx.account.address, "tx": sent.tx_hash, "bond_wei": amount, "hpke_suite": suite.name,
               "profile_cid": profile_cid},
-             f"registered {ctx.account.address} (bond {amount} wei, HPKE {suite.name}); awaiting vetting")
+             f"registered {ctx.account.address} (bond {format_amount(amount, ETH)}, HPKE {suite.name}); "
+             "awaiting vetting")
 
 
 @partner.command()
@@ -122,8 +132,7 @@ def show(ctx: CliContext, address: str | None) -> None:
     data = _info_dict(ctx, address)
     if not data["registered"]:
         raise InputError(f"{address} is not a registered partner")
-    lines = [f"{k}: {v}" for k, v in data.items()]
-    ctx.emit(data, "\n".join(lines))
+    ctx.emit(data, "\n".join(f"{k}: {v}" for k, v in _readable_info(data).items()))
 
 
 @partner.command(name="list")
@@ -179,7 +188,8 @@ def certify(ctx: CliContext, address: str, cert: str, expires: int, evidence: Pa
     if expires <= time.time():
         raise click.BadParameter("expiry must be in the future", param_hint="--expires")
     sent = ctx.send(ctx.chain.registry.certify(address, cert_id(cert), expires, _pin_evidence(ctx, evidence)))
-    ctx.emit({"partner": address, "cert": cert, "expires": expires, "tx": sent.tx_hash}, f"certified {address}: {cert}")
+    ctx.emit({"partner": address, "cert": cert, "expires": expires, "tx": sent.tx_hash},
+             f"certified {address}: {cert} until {format_time(expires)}")
 
 
 @partner.command(name="revoke-cert")
@@ -208,7 +218,7 @@ def unbond(ctx: CliContext) -> None:
     """Start unbonding the --account's bond (it can be withdrawn after the delay)."""
     sent = ctx.send(ctx.chain.registry.start_unbonding())
     ready = ctx.chain.registry.partner_info(ctx.account.address).unbonding_ready_at
-    ctx.emit({"tx": sent.tx_hash, "ready_at": ready}, f"unbonding; withdrawable from unix time {ready}")
+    ctx.emit({"tx": sent.tx_hash, "ready_at": ready}, f"unbonding; withdrawable from {format_time(ready)}")
 
 
 @partner.command(name="withdraw-bond")

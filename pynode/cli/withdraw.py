@@ -7,6 +7,7 @@ import click
 from pynode.chain.orders import ZERO_ADDRESS
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS
+from pynode.core.units import format_amount
 from pynode.protocol.types import Status
 
 
@@ -25,13 +26,12 @@ def withdraw(ctx: CliContext, tokens: tuple[str, ...]) -> None:
             sent = ctx.send(chain.book.simple("withdrawPayment", settled))
             done.append({"order_id": settled.order_id, "tx": sent.tx_hash})
     credits = []
+    lines = [f"order {d['order_id']}: payment withdrawn" for d in done]
     safe = max(chain.safe_block(), chain.from_block)
     for token in (ZERO_ADDRESS, *tokens):
         amount = chain.book.credits(me, token, block=safe)
         if amount:
             sent = ctx.send(chain.book.withdraw(token))
             credits.append({"token": token, "amount": amount, "tx": sent.tx_hash})
-    lines = [f"order {d['order_id']}: payment withdrawn" for d in done]
-    lines += [f"{c['amount']} of {'ETH (wei)' if c['token'] == ZERO_ADDRESS else c['token']} withdrawn"
-              for c in credits]
+            lines.append(f"{format_amount(amount, chain.token_unit(token))} withdrawn")
     ctx.emit({"payments": done, "credits": credits}, "\n".join(lines) or "nothing to withdraw")

@@ -14,10 +14,24 @@ from eth_utils import keccak
 from harness import NodeProcess
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
+from pynode.dev.paths import CHECKOUT
 from pynode.protocol.types import Status
 
 PRICE = 10**17
 BOND = 10**16
+
+
+def deploy_test_token(chain, admin, holder, contract: str = "TestERC20", amount: int = 10**21):
+    """A test ERC-20 of contracts/test/ (TestERC20: 18 decimals, SixDecimalERC20: 6), allow-listed by the
+    book's governance, `amount` minted to `holder` (anvil's accounts are unlocked)."""
+    artifact = json.loads((CHECKOUT / "build" / "contracts" / f"{contract}.json").read_text())
+    factory = chain.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    receipt = chain.w3.eth.wait_for_transaction_receipt(factory.constructor().transact({"from": admin.address}))
+    token = chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+    chain.w3.eth.wait_for_transaction_receipt(token.functions.mint(holder.address, amount).transact(
+        {"from": admin.address}))
+    chain.send(admin, chain.book.set_token_allowed(token.address, True))
+    return token
 
 
 def observed_status(chain, order_id: int) -> Status | None:

@@ -9,11 +9,15 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
+from pynode.chain.client import Chain
+from pynode.chain.orders import ZERO_ADDRESS
+from pynode.core.units import ETH, Unit, format_time
 from pynode.crypto.envelope import OrderContext
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.protocol.types import Status
 from pynode.wallet.hpke_keys import HpkeKeyStore
+from support import deploy_test_token
 
 pytestmark = pytest.mark.integration
 
@@ -406,3 +410,45 @@ def test_raw_leaves_design_and_reports_from_the_command_line(run, net, tmp_path,
     assert audited.exit_code == 0, audited.stdout
     cids = {d["cid"] for o in audited.json()["orders"] for d in o["documents"]}
     assert {design_cid, attested.json()["report_cid"]} <= cids
+
+
+# ------------------------------------------------------------------ human units
+
+def test_amounts_read_in_their_tokens_units_and_json_keeps_the_integers(run, net, tmp_path, dev_accounts):
+    usdc = deploy_test_token(net, dev_accounts["admin"], dev_accounts["buyer"], "SixDecimalERC20", 10**9).address
+    _, eth_posted = post_order(run, tmp_path)  # 0.05 ETH
+    _, usdc_posted = post_order(run, tmp_path, "--token", usdc, "--price", "12.5", "--inspection", "36h")
+    assert eth_posted.exit_code == 0 and usdc_posted.exit_code == 0, usdc_posted.stderr
+    eth_id, usdc_id = eth_posted.json()["order_id"], usdc_posted.json()["order_id"]
+
+    listed = run("order", "list", "--status", "open")
+    assert listed.exit_code == 0, listed.stderr
+    assert "0.05 ETH" in listed.stdout and "12.5 USDC" in listed.stdout
+    exact = {o["order_id"]: o for o in run("--json", "order", "list", "--status", "open").json()}
+    assert exact[eth_id]["price"] == 5 * 10**16 and exact[usdc_id]["price"] == 12_500_000
+    assert f"{format_time(exact[usdc_id]['claim_deadline'])}" in listed.stdout
+
+    shown = run("order", "show", usdc_id).stdout.splitlines()
+    assert "price: 12.5 USDC" in shown and f"token: USDC {usdc}" in shown and "claim_bond: 0 ETH" in shown
+    assert "inspection_window: 1 day 12 hours" in shown
+    assert f"claim_deadline: {format_time(exact[usdc_id]['claim_deadline'])}" in shown
+    assert "price: 0.05 ETH" in run("order", "show", eth_id).stdout.splitlines()
+    assert run("--json", "order", "show", usdc_id).json()["inspection_window"] == 36 * 3600
+
+    for order_id, price, window in ((usdc_id, "12.5 USDC", "1 day 12 hours"), (eth_id, "0.05 ETH", "3 days")):
+        page = tmp_path / f"audit-{order_id}.html"
+        audited = run("audit", "order", order_id, "--html", page)
+        assert audited.exit_code == 0, audited.stdout
+        html = page.read_text()
+        assert f"<th>price</th><td>{price}</td>" in html and "<th>claim bond</th><td>0 ETH</td>" in html
+        assert f"<th>inspection window</th><td>{window}</td>" in html
+        assert f"<th>claim deadline</th><td>{format_time(exact[order_id]['claim_deadline'])}</td>" in html
+
+
+def test_a_tokens_symbol_and_decimals_are_read_once_per_connection(net, dev_accounts, anvil, settings):
+    usdc = deploy_test_token(net, dev_accounts["admin"], dev_accounts["buyer"], "SixDecimalERC20", 1).address
+    assert net.token_unit(usdc) == Unit("USDC", 6) and net.token_unit(ZERO_ADDRESS) == ETH
+    anvil.rpc("anvil_setCode", usdc, "0x")  # the token is gone: only what was read once still answers
+    assert net.token_unit(usdc) == Unit("USDC", 6)
+    fresh = Chain.connect(settings).token_unit(usdc)  # a new connection reads again: no code, no decimals
+    assert fresh == Unit(f"{usdc[:10]}… (smallest units)", 0)

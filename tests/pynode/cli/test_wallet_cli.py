@@ -164,7 +164,7 @@ def test_foundry_account_checks_and_signs_on_chain(run, foundry_password, anvil,
     checked = run("--account", "forge", "--json", "check")
     assert checked.exit_code == 0, checked.stdout
     balance = next(c for c in checked.json()["checks"] if c["check"] == "account balance")
-    assert balance["detail"] == f"{FOUNDRY_NEW}: 1.000000 ETH"
+    assert balance["detail"] == f"{FOUNDRY_NEW}: 1 ETH"
 
     registered = run("--account", "forge", "--json", "-y", "partner", "register", "--processes", "FDM",
                      "--materials", "PLA", "--region", "u33d")

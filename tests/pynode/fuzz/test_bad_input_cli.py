@@ -26,12 +26,12 @@ from harness import NodeHome, write_config
 from pynode.chain.client import Chain
 from pynode.crypto.hpke import generate_keypair
 from pynode.daemon.store import Store
-from pynode.dev.paths import CHECKOUT
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.client import IpfsClient
 from pynode.orders.buyer import OrderRequest
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore
+from support import deploy_test_token
 
 pytestmark = pytest.mark.integration
 
@@ -86,18 +86,6 @@ def _wallet(directory: Path, accounts: dict, roles: tuple[str, ...]) -> None:
     for role in roles:
         Keystore(directory / "keystores", SCRYPT_N).create(role, PASSWORD, private_key=bytes(accounts[role].key))
         HpkeKeyStore(directory / "hpke", SCRYPT_N).create(role, PASSWORD, pq=False)
-
-
-def _test_token(chain: Chain, admin, buyer):
-    """A TestERC20, allow-listed, 1,000 tokens minted to the buyer (anvil's accounts are unlocked)."""
-    artifact = json.loads((CHECKOUT / "build" / "contracts" / "TestERC20.json").read_text())
-    factory = chain.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    receipt = chain.w3.eth.wait_for_transaction_receipt(factory.constructor().transact({"from": admin.address}))
-    token = chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
-    chain.w3.eth.wait_for_transaction_receipt(token.functions.mint(buyer.address, 10**21).transact(
-        {"from": admin.address}))
-    chain.send(admin, chain.book.set_token_allowed(token.address, True))
-    return token
 
 
 def _orders(world: World, kubo_api: str, tmp: Path) -> None:
@@ -191,7 +179,7 @@ def world(anvil, kubo, settings, dev_accounts, tmp_path_factory) -> World:
     env = {"FABMESH_HOME": str(home), "FABMESH_SCRYPT_N": str(SCRYPT_N), "FABMESH_RPC_URL": anvil.rpc_url,
            "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(settings.deployments),
            "FABMESH_PASSWORD_FILE": str(tmp / "password"), "FABMESH_CONFIRMATIONS": "0"}
-    token = _test_token(chain, dev_accounts["admin"], dev_accounts["buyer"])
+    token = deploy_test_token(chain, dev_accounts["admin"], dev_accounts["buyer"])  # 1,000 TST
     built = World(chain, env, home, tmp / "node", token, dev_accounts)
     built.paths.update(token=token.address, maker=dev_accounts["maker"].address, tmp=str(tmp))
     _orders(built, kubo.api_url, tmp / "market")

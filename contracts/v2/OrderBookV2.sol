@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IArbitrable} from "@kleros/erc-792/contracts/IArbitrable.sol";
+
+import {ZeroAddress} from "./Common.sol";
+import {OrderBookV2Base} from "./OrderBookV2Base.sol";
+import {OrderBookV2Disputes} from "./OrderBookV2Disputes.sol";
+import {IOrderBookV2} from "./interfaces/IOrderBookV2.sol";
+import {IOrderBookV2Disputes} from "./interfaces/IOrderBookV2Disputes.sol";
+import {IPartnerRegistryV2} from "./interfaces/IPartnerRegistryV2.sol";
+import {OrderHashes} from "./libraries/OrderHashes.sol";
+import {Splits} from "./libraries/Splits.sol";
+import {
+    Attestation,
+    Order,
+    OrderDocs,
+    OrderSpec,
+    OrderState,
+    OrderStatus,
+    OrderTerms,
+    Outcome,
+    Quote,
+    RecordKind,
+    RefundReason,
+    Settlement,
+    Transition
+} from "./Types.sol";
+
+/// @title OrderBookV2
+/// @notice Escrowed manufacturing orders awarded by partners' EIP-712 quotes, arbitrated per order by the
+/// ERC-792 arbitrator the terms name. One slot per order holds keccak256(abi.encode(Order)); it changes only
+/// on transitions. Records extend a second chain in a slot of their own. No role moves escrow: governance
+/// only lists tokens and sets bounded parameters that orders snapshot at post (contracts/v2/README.md).
+/// @dev The state machine; hashing is in `OrderHashes`, splits in `Splits`, money in `Payouts`, signatures in
+/// `SignatureVerifier`; disputes, settlements and attestations run in `OrderBookV2Disputes` (delegatecall,
+/// EIP-170). Every function: check the commitment, status, caller and deadlines, store the new
+/// commitment, credit and emit, and only then call out (registry, arbitrator, token, ETH).
+contract OrderBookV2 is IOrderBookV2, OrderBookV2Base {
+    /// @notice The extension running disputes, settlements and attestations in this contract's storage.
+    address public immutable disputes;
+
+    /// @notice Deploys the book bound to `registry_`, governed by the AccessManager `authority`, and its
+    /// disputes extension.
+    /// @param authority The OpenZeppelin AccessManager deciding who may call restricted functions.
+    /// @param registry_ The partner registry.
+    /// @param feeRecipient_ Receiver of fees and skimmed surplus.
+    constructor(address authority, IPartnerRegistryV2 registry_, address feeRecipient_)
+        OrderBookV2Base(authority, registry_, feeRecipient_)
+    {
+        disputes = address(new OrderBookV2Disputes(authority, registry_, feeRecipient_));
+    }
+
+    /// @notice Accepts slashed bonds from the registry (credited to the wronged buyer by the caller).
+    receive() external payable {
+        if (msg.sender != address(registry)) revert UnexpectedEth(msg.sender);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function post(OrderTerms calldata terms, OrderSpec calldata spec, OrderDocs calldata docs)
+        external
+        payable
+        nonReentrant
+        returns (uint256 orderId)
+    {
+        orderId = _newOrder(terms, spec, msg.value);
+        bytes32 termsHash = keccak256(abi.encode(terms));
+        bytes32 head = OrderHashes.nextTransition(
+            _genesis(orderId), Transition.Posted, msg.sender, termsHash, uint40(block.timestamp)
+        );
+        _orderHashes[orderId] =
+            keccak256(abi.encode(terms, OrderState(OrderStatus.Open, address(0), address(0), 0, 0, 0, 0, head)));
+        emit OrderPosted(orderId, msg.sender, terms, spec, docs);
+        if (terms.token != address(0)) _pullExact(terms.token, terms.price);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function postAwarded(
+        OrderTerms calldata terms,
+        OrderSpec calldata spec,
+        OrderDocs calldata docs,
+        Quote calldata quote,
+        bytes calldata signature,
+        bytes32 keyEnvelopeCid
+    ) external payable nonReentrant returns (uint256 orderId) {
+        orderId = _newOrder(terms, spec, msg.value);
+        emit OrderPosted(orderId, msg.sender, terms, spec, docs);
+        _award(orderId, terms, spec, _genesis(orderId), quote, signature, keyEnvelopeCid);
+        if (terms.token != address(0)) _pullExact(terms.token, terms.price);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function award(
+        uint256 orderId,
+        Order calldata order,
+        OrderSpec calldata spec,
+        Quote calldata quote,
+        bytes calldata signature,
+        bytes32 keyEnvelopeCid
+    ) external nonReentrant {
+        _load(orderId, order, OrderStatus.Open);
+        _onlyBuyer(order);
+        if (block.timestamp > order.terms.awardDeadline) revert AwardDeadlinePassed(order.terms.awardDeadline);
+        _checkSpec(order.terms, spec);
+        _award(orderId, order.terms, spec, order.state.head, quote, signature, keyEnvelopeCid);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function cancel(uint256 orderId, Order calldata order) external {
+        _load(orderId, order, OrderStatus.Open);
+        _onlyBuyer(order);
+        _advance(orderId, order, _with(order, OrderStatus.Cancelled), Transition.Cancelled, 0);
+        _credit(msg.sender, order.terms.token, orderId, order.terms.price);
+        emit OrderCancelled(orderId);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function confirm(uint256 orderId, Order calldata order) external nonReentrant {
+        _load(orderId, order, OrderStatus.Shipped);
+        _onlyBuyer(order);
+        _complete(orderId, order, Transition.Confirmed);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function reject(uint256 orderId, Order calldata order, bytes32 reasonCid) external nonReentrant {
+        _load(orderId, order, OrderStatus.Awarded);
+        _onlyPartner(order);
+        uint256 closesAt = uint256(order.state.stamp) + order.terms.rejectWindow;
+        if (block.timestamp > closesAt) revert RejectWindowClosed(closesAt);
+        _advance(orderId, order, _with(order, OrderStatus.Rejected), Transition.Rejected, reasonCid);
+        _credit(order.terms.buyer, order.terms.token, orderId, order.state.price);
+        emit OrderRejected(orderId, msg.sender, reasonCid);
+        registry.releaseBond(msg.sender, order.state.bond, Outcome.None);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function ship(uint256 orderId, Order calldata order, bytes32 reportCid, bytes32 reportHash) external {
+        _load(orderId, order, OrderStatus.Awarded);
+        _onlyPartner(order);
+        OrderState memory s = _with(order, OrderStatus.Shipped);
+        s.stamp = uint40(block.timestamp);
+        _advance(orderId, order, s, Transition.Shipped, OrderHashes.reportEvidence(reportCid, reportHash, true));
+        emit OrderShipped(orderId, msg.sender, reportCid, reportHash);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function recordSerials(uint256 orderId, Order calldata order, bytes32 serialsRoot) external {
+        _load(orderId, order, OrderStatus.Awarded);
+        _onlyPartner(order);
+        if (block.timestamp > order.state.dueBy) revert DueTimePassed(order.state.dueBy);
+        _record(orderId, RecordKind.SerialsRecorded, serialsRoot);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function finalize(uint256 orderId, Order calldata order) external nonReentrant {
+        _load(orderId, order, OrderStatus.Shipped);
+        uint256 closesAt = uint256(order.state.stamp) + order.terms.inspectionWindow;
+        if (block.timestamp <= closesAt) revert InspectionWindowOpen(closesAt);
+        _complete(orderId, order, Transition.Finalized);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function refund(uint256 orderId, Order calldata order) external nonReentrant {
+        if (OrderHashes.hashCalldata(order) != _orderHashes[orderId]) revert OrderMismatch(orderId);
+        OrderStatus status = order.state.status;
+        address buyer = order.terms.buyer;
+        if (status == OrderStatus.Open) {
+            uint40 deadline = order.terms.awardDeadline;
+            if (block.timestamp <= deadline) revert NotYetRefundable(deadline);
+            _advance(orderId, order, _with(order, OrderStatus.Refunded), Transition.Refunded, 0);
+            _credit(buyer, order.terms.token, orderId, order.terms.price);
+            emit OrderRefunded(orderId, RefundReason.NotAwarded);
+        } else if (status == OrderStatus.Awarded) {
+            uint40 dueBy = order.state.dueBy;
+            if (block.timestamp <= dueBy) revert NotYetRefundable(dueBy);
+            _advance(orderId, order, _with(order, OrderStatus.Refunded), Transition.Refunded, bytes32(uint256(1)));
+            _credit(buyer, order.terms.token, orderId, order.state.price);
+            _credit(buyer, address(0), orderId, order.state.bond);
+            emit OrderRefunded(orderId, RefundReason.NotShipped);
+            registry.slashBond(order.state.partner, order.state.bond, Outcome.Abandoned);
+        } else {
+            revert WrongStatus(orderId, status);
+        }
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function allowToken(address token) external restricted {
+        if (token == address(0)) revert ZeroAddress();
+        _tokenAllowed[token] = true;
+        emit TokenAllowed(token);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function delistToken(address token) external restricted {
+        _tokenAllowed[token] = false;
+        emit TokenDelisted(token);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function setFee(uint16 newFeeBps, address recipient) external restricted {
+        if (newFeeBps > MAX_FEE_BPS) revert FeeTooHigh(newFeeBps);
+        if (recipient == address(0)) revert ZeroAddress();
+        _params.feeBps = newFeeBps;
+        _feeRecipient = recipient;
+        emit FeeSet(newFeeBps, recipient);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function setParameters(uint32 newRejectWindow, uint32 newDisputeTimeout) external restricted {
+        if (newRejectWindow < MIN_REJECT_WINDOW || newRejectWindow > MAX_REJECT_WINDOW) {
+            revert RejectWindowOutOfRange(newRejectWindow);
+        }
+        if (newDisputeTimeout < MIN_DISPUTE_TIMEOUT || newDisputeTimeout > MAX_DISPUTE_TIMEOUT) {
+            revert DisputeTimeoutOutOfRange(newDisputeTimeout);
+        }
+        _params.rejectWindow = newRejectWindow;
+        _params.disputeTimeout = newDisputeTimeout;
+        emit ParametersSet(newRejectWindow, newDisputeTimeout);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function pause() external restricted {
+        _params.paused = true;
+        emit PausedSet(true);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function unpause() external restricted {
+        _params.paused = false;
+        emit PausedSet(false);
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function orderHash(uint256 orderId) external view returns (bytes32) {
+        return _orderHashes[orderId];
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function recordHead(uint256 orderId) external view returns (bytes32) {
+        bytes32 head = _recordHeads[orderId];
+        return head == 0 ? _genesis(orderId) : head;
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function arbitration(uint256 orderId) external view returns (Arbitration memory) {
+        return _arbitrations[orderId];
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function orderCount() external view returns (uint256) {
+        return _params.orderCount;
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function feeBps() external view returns (uint16) {
+        return _params.feeBps;
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function rejectWindow() external view returns (uint32) {
+        return _params.rejectWindow;
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function disputeTimeout() external view returns (uint32) {
+        return _params.disputeTimeout;
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function paused() external view returns (bool) {
+        return _params.paused;
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function feeRecipient() external view returns (address) {
+        return _feeRecipient;
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function tokenAllowed(address token) external view returns (bool) {
+        return _tokenAllowed[token];
+    }
+
+    /// @inheritdoc IOrderBookV2
+    function genesis(uint256 orderId) external view returns (bytes32) {
+        return _genesis(orderId);
+    }
+
+    /// @dev Checks new terms against the sender, the clock, the current parameters and the payment, and
+    /// takes the next order id.
+    function _newOrder(OrderTerms calldata terms, OrderSpec calldata spec, uint256 value)
+        private
+        returns (uint256 orderId)
+    {
+        if (terms.buyer != msg.sender) revert BuyerNotSender(terms.buyer);
+        if (terms.price == 0) revert ZeroPrice();
+        if (terms.awardDeadline <= block.timestamp) revert AwardDeadlineNotInFuture(terms.awardDeadline);
+        if (terms.deliveryDeadline <= terms.awardDeadline) {
+            revert DeliveryDeadlineNotAfterAwardDeadline(terms.deliveryDeadline, terms.awardDeadline);
+        }
+        if (terms.inspectionWindow == 0 || terms.inspectionWindow > MAX_INSPECTION_WINDOW) {
+            revert InspectionWindowOutOfRange(terms.inspectionWindow);
+        }
+        if (terms.arbitrator == address(0)) revert ZeroAddress();
+        if (terms.arbitrator == msg.sender) revert ArbitratorIsBuyer();
+        if (spec.inspectors.length > MAX_INSPECTORS) revert TooManyInspectors(spec.inspectors.length);
+        _checkSpec(terms, spec);
+        Params memory p = _params;
+        if (p.paused) revert NewOrdersPaused();
+        if (
+            terms.feeBps != p.feeBps || terms.rejectWindow != p.rejectWindow
+                || terms.disputeTimeout != p.disputeTimeout
+        ) revert SnapshotMismatch();
+        if (terms.token == address(0)) {
+            if (value != terms.price) revert IncorrectPayment(terms.price, value);
+        } else {
+            if (value != 0) revert IncorrectPayment(0, value);
+            if (!_tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
+        }
+        // Unchecked: one increment per transaction cannot reach 2^64.
+        unchecked {
+            orderId = p.orderCount + 1;
+        }
+        _params.orderCount = uint64(orderId);
+    }
+
+    /// @dev Awards order `orderId` (its terms checked, its spec matched) to `quote`: uses the quote, stores
+    /// the Awarded commitment, credits the price difference, then locks the bond in the registry.
+    function _award(
+        uint256 orderId,
+        OrderTerms calldata terms,
+        OrderSpec calldata spec,
+        bytes32 prevHead,
+        Quote calldata quote,
+        bytes calldata signature,
+        bytes32 keyEnvelopeCid
+    ) private {
+        bytes32 termsHash = keccak256(abi.encode(terms));
+        _checkQuote(terms, termsHash, quote);
+        uint40 time = uint40(block.timestamp);
+        // The due time fits uint40: it is at most the delivery deadline (_checkQuote).
+        OrderState memory s = OrderState(
+            OrderStatus.Awarded, quote.partner, quote.payee, quote.price, quote.bond, time, time + quote.leadTime, 0
+        );
+        bytes32 quoteHash = _useQuote(quote, signature);
+        s.head = OrderHashes.nextTransition(
+            prevHead,
+            Transition.Awarded,
+            msg.sender,
+            OrderHashes.awardEvidence(termsHash, quoteHash, keyEnvelopeCid),
+            time
+        );
+        _orderHashes[orderId] = keccak256(abi.encode(terms, s));
+        // Unchecked: quote.price <= terms.price (_checkQuote).
+        unchecked {
+            _credit(terms.buyer, terms.token, orderId, terms.price - s.price);
+        }
+        emit OrderAwarded(orderId, s.partner, s.payee, s.price, s.bond, s.dueBy, quoteHash, keyEnvelopeCid);
+        registry.lockBond(s.partner, s.bond, spec.processes, spec.materials, spec.certIds);
+    }
+
+    /// @dev Reverts unless `quote` prices these terms within their bounds for an award now.
+    function _checkQuote(OrderTerms calldata terms, bytes32 termsHash, Quote calldata quote) private view {
+        if (quote.termsHash != termsHash) revert QuoteTermsMismatch(termsHash, quote.termsHash);
+        if (quote.price == 0 || quote.price > terms.price) revert QuotePriceOutOfRange(quote.price, terms.price);
+        if (quote.bond < terms.minBond) revert QuoteBondBelowMinimum(quote.bond, terms.minBond);
+        uint256 dueBy = block.timestamp + quote.leadTime;
+        if (dueBy > terms.deliveryDeadline) revert LeadTimePastDeliveryDeadline(dueBy, terms.deliveryDeadline);
+        address partner = quote.partner;
+        if (partner == terms.buyer || partner == terms.arbitrator) revert PartnerNotIndependent(partner);
+        if (quote.payee == address(0)) revert ZeroAddress();
+    }
+
+    /// @dev Completes a shipped order: fee credited, bond released, payment pushed to the payee last.
+    function _complete(uint256 orderId, Order calldata order, Transition kind) private {
+        OrderState calldata st = order.state;
+        // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
+        (, uint96 toPayee, uint96 fee) = Splits.split(st.price, 0, order.terms.feeBps);
+        _advance(orderId, order, _with(order, OrderStatus.Completed), kind, 0);
+        address token = order.terms.token;
+        _credit(_feeRecipient, token, orderId, fee);
+        bool onTime = st.stamp <= st.dueBy;
+        emit OrderCompleted(orderId, kind, toPayee, fee, onTime);
+        registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
+        // The registry is immutable and trusted; the push comes last, and its credit fallback must follow the
+        // transfer attempt. Every entry point that completes is nonReentrant.
+        // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
+        _push(st.payee, token, orderId, toPayee);
+    }
+
+    // ------------------------------------------- disputes, settlements, attestations (the extension)
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function dispute(uint256, Order calldata, bytes32) external payable {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function payArbitrationFee(uint256, Order calldata) external payable {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function claimDefault(uint256, Order calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IArbitrable
+    function rule(uint256, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function executeRuling(uint256, Order calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function settleExpired(uint256, Order calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function settle(uint256, Order calldata, Settlement calldata, bytes calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function submitEvidence(uint256, Order calldata, bytes32) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function attest(uint256, Order calldata, OrderSpec calldata, Attestation calldata, bytes calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function attest(uint256, Order calldata, OrderSpec calldata, bytes32, bytes32, bool) external {
+        _delegate();
+    }
+
+    /// @dev Runs the call in the extension, in this contract's storage, and returns or reverts with its data.
+    function _delegate() private {
+        address target = disputes;
+        // Assembly: a transparent forward; it never returns to Solidity code, so memory from 0 is free to use.
+        // solhint-disable-next-line no-inline-assembly
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+}

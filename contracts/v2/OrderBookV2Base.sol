@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManaged.sol";
+
+import {ZeroAddress} from "./Common.sol";
+import {IOrderBookV2Disputes} from "./interfaces/IOrderBookV2Disputes.sol";
+import {IPartnerRegistryV2} from "./interfaces/IPartnerRegistryV2.sol";
+import {OrderHashes} from "./libraries/OrderHashes.sol";
+import {Order, OrderSpec, OrderState, OrderStatus, OrderTerms, RecordKind, Transition} from "./Types.sol";
+import {Payouts} from "./utils/Payouts.sol";
+import {SignatureVerifier} from "./utils/SignatureVerifier.sol";
+
+/// @title OrderBookV2Base
+/// @notice What `OrderBookV2` and its `OrderBookV2Disputes` extension share: bounds, storage (one layout,
+/// as the extension runs by delegatecall in the book's storage) and the order-commitment helpers.
+/// @dev Both contracts inherit exactly this chain and declare no storage of their own.
+abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, SignatureVerifier, Payouts {
+    /// @notice ERC-792 ruling options: ruling r in 1..101 gives the buyer (r − 1) % of the price.
+    uint256 public constant RULING_OPTIONS = 101;
+    /// @notice Seconds after a dispute in which the partner must match the arbitration fee.
+    uint256 public constant FEE_RESPONSE_WINDOW = 3 days;
+    /// @notice Upper bound of the protocol fee: 5 %.
+    uint16 public constant MAX_FEE_BPS = 500;
+    /// @notice Bounds of the reject window.
+    uint32 public constant MIN_REJECT_WINDOW = 1 hours;
+    /// @notice Upper bound of the reject window.
+    uint32 public constant MAX_REJECT_WINDOW = 7 days;
+    /// @notice Lower bound of the dispute timeout: above the fee response window, so a dispute is first
+    /// given to the arbitrator.
+    uint32 public constant MIN_DISPUTE_TIMEOUT = 7 days;
+    /// @notice Upper bound of the dispute timeout.
+    uint32 public constant MAX_DISPUTE_TIMEOUT = 90 days;
+    /// @notice Upper bound of an order's inspection window.
+    uint32 public constant MAX_INSPECTION_WINDOW = 90 days;
+    /// @notice Most inspectors a spec may name.
+    uint256 public constant MAX_INSPECTORS = 8;
+
+    /// @notice The partner registry: eligibility, bonds and reputation.
+    IPartnerRegistryV2 public immutable registry;
+
+    /// @dev One slot: `post` checks the snapshots and bumps the count with a single cold access.
+    struct Params {
+        uint64 orderCount;
+        uint16 feeBps;
+        uint32 rejectWindow;
+        uint32 disputeTimeout;
+        bool paused;
+    }
+
+    Params internal _params;
+    address internal _feeRecipient;
+
+    mapping(uint256 orderId => bytes32 commitment) internal _orderHashes;
+    mapping(uint256 orderId => bytes32 head) internal _recordHeads;
+    // Written by the OrderBookV2Disputes extension, which runs in this storage (delegatecall).
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 orderId => Arbitration state) internal _arbitrations;
+    mapping(address arbitrator => mapping(uint256 disputeId => uint256 orderId)) internal _disputeOrders;
+    mapping(address token => bool allowed) internal _tokenAllowed;
+
+    /// @notice Binds the registry and the governing AccessManager; sets the first parameters.
+    /// @param authority The OpenZeppelin AccessManager deciding who may call restricted functions.
+    /// @param registry_ The partner registry.
+    /// @param feeRecipient_ Receiver of fees and skimmed surplus.
+    constructor(address authority, IPartnerRegistryV2 registry_, address feeRecipient_)
+        AccessManaged(authority)
+        SignatureVerifier("fabmesh OrderBook", "2")
+    {
+        if (address(registry_) == address(0) || feeRecipient_ == address(0)) revert ZeroAddress();
+        registry = registry_;
+        _feeRecipient = feeRecipient_;
+        _params = Params({orderCount: 0, feeBps: 0, rejectWindow: 2 days, disputeTimeout: 30 days, paused: false});
+    }
+
+    /// @dev Genesis of both chains of order `orderId`.
+    function _genesis(uint256 orderId) internal view returns (bytes32) {
+        return OrderHashes.genesis(block.chainid, address(this), orderId);
+    }
+
+    function _surplusRecipient() internal view override returns (address) {
+        return _feeRecipient;
+    }
+
+    /// @dev Reverts unless `spec` is the one `terms` commit to.
+    function _checkSpec(OrderTerms calldata terms, OrderSpec calldata spec) internal pure {
+        bytes32 specHash = keccak256(abi.encode(spec));
+        if (terms.specHash != specHash) revert SpecHashMismatch(terms.specHash, specHash);
+    }
+
+    /// @dev Extends order `orderId`'s record chain; the order's slot is untouched.
+    function _record(uint256 orderId, RecordKind kind, bytes32 evidence) internal {
+        bytes32 prev = _recordHeads[orderId];
+        if (prev == 0) prev = _genesis(orderId);
+        bytes32 head = OrderHashes.nextRecord(prev, kind, msg.sender, evidence, uint40(block.timestamp));
+        _recordHeads[orderId] = head;
+        emit Recorded(orderId, kind, msg.sender, evidence, head);
+    }
+
+    /// @dev Stores `s` (with its head advanced by `kind`) as order `orderId`'s new state.
+    function _advance(uint256 orderId, Order calldata order, OrderState memory s, Transition kind, bytes32 evidence)
+        internal
+    {
+        s.head = OrderHashes.nextTransition(s.head, kind, msg.sender, evidence, uint40(block.timestamp));
+        _orderHashes[orderId] = keccak256(abi.encode(order.terms, s));
+    }
+
+    /// @dev Reverts unless `order` is order `orderId`'s current value in status `status`.
+    function _load(uint256 orderId, Order calldata order, OrderStatus status) internal view {
+        if (OrderHashes.hashCalldata(order) != _orderHashes[orderId]) revert OrderMismatch(orderId);
+        if (order.state.status != status) revert WrongStatus(orderId, order.state.status);
+    }
+
+    function _onlyBuyer(Order calldata order) internal view {
+        if (msg.sender != order.terms.buyer) revert CallerNotAllowed(msg.sender);
+    }
+
+    function _onlyPartner(Order calldata order) internal view {
+        if (msg.sender != order.state.partner) revert CallerNotAllowed(msg.sender);
+    }
+
+    /// @dev The order's state with a new status (a memory copy to amend).
+    function _with(Order calldata order, OrderStatus status) internal pure returns (OrderState memory s) {
+        s = order.state;
+        s.status = status;
+    }
+}

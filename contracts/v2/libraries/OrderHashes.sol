@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Order, RecordKind, Transition} from "../Types.sol";
+
+/// @title OrderHashes
+/// @notice The hashes a v2 order is committed by: its slot keccak256(abi.encode(Order)), the transition chain
+/// (in the order's state) and the record chain (a slot of its own), both starting from a genesis that binds
+/// chain id, book and order id, and the evidence of their links. Pure; off-chain code computes the same values.
+library OrderHashes {
+    uint256 private constant ORDER_SIZE = 20 * 32; // abi.encode(Order): 12 terms words + 8 state words
+
+    /// @dev keccak256(abi.encode(order)) of the raw calldata. Stored hashes are of clean encodings, so dirty
+    /// input (non-zero high bits) cannot match one.
+    function hashCalldata(Order calldata order) internal pure returns (bytes32 result) {
+        // Assembly: hashes in place at the free memory pointer, without allocating or re-encoding.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, order, ORDER_SIZE)
+            result := keccak256(ptr, ORDER_SIZE)
+        }
+    }
+
+    /// @dev Start of both chains of order `orderId`: keccak256(abi.encode(chainId, book, orderId)).
+    function genesis(uint256 chainId, address book, uint256 orderId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(chainId, book, orderId));
+    }
+
+    /// @dev Transition-chain head after one status change: keccak256(abi.encode(prev, kind, actor, evidence, time)).
+    function nextTransition(bytes32 prev, Transition kind, address actor, bytes32 evidence, uint40 time)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return _link(prev, uint8(kind), actor, evidence, time);
+    }
+
+    /// @dev Record-chain head after one record: keccak256(abi.encode(prev, kind, actor, evidence, time)).
+    function nextRecord(bytes32 prev, RecordKind kind, address actor, bytes32 evidence, uint40 time)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return _link(prev, uint8(kind), actor, evidence, time);
+    }
+
+    /// @dev Evidence of an award: keccak256(abi.encode(termsHash, quoteStructHash, keyEnvelopeCid)).
+    function awardEvidence(bytes32 termsHash, bytes32 quoteHash, bytes32 keyEnvelopeCid)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(termsHash, quoteHash, keyEnvelopeCid));
+    }
+
+    /// @dev Evidence of a shipment or an attestation: keccak256(abi.encode(reportCid, reportHash, passed)).
+    function reportEvidence(bytes32 reportCid, bytes32 reportHash, bool passed) internal pure returns (bytes32) {
+        return keccak256(abi.encode(reportCid, reportHash, passed));
+    }
+
+    /// @dev Evidence of a split: keccak256(abi.encode(toBuyer, toPayee, fee, bondToBuyer)).
+    function splitEvidence(uint256 toBuyer, uint256 toPayee, uint256 fee, bool bondToBuyer)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(toBuyer, toPayee, fee, bondToBuyer));
+    }
+
+    function _link(bytes32 prev, uint8 kind, address actor, bytes32 evidence, uint40 time)
+        private
+        pure
+        returns (bytes32 head)
+    {
+        // Assembly: hashes in place at the free memory pointer, without allocating or re-encoding.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, prev)
+            mstore(add(ptr, 0x20), kind)
+            mstore(add(ptr, 0x40), actor)
+            mstore(add(ptr, 0x60), evidence)
+            mstore(add(ptr, 0x80), time)
+            head := keccak256(ptr, 0xa0)
+        }
+    }
+}

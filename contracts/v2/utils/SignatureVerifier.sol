@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {NoncesKeyed} from "@openzeppelin/contracts/utils/NoncesKeyed.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+import {ISignatureVerifier} from "../interfaces/ISignatureVerifier.sol";
+import {Attestation, Quote, Settlement} from "../Types.sol";
+
+/// @title SignatureVerifier
+/// @notice EIP-712 quotes, attestations and settlements, signed by ECDSA or ERC-1271 (OpenZeppelin
+/// `SignatureChecker`). Quote nonces are unordered (Permit2's bitmap): bit `nonce & 255` of word `nonce >> 8`,
+/// so a partner's many open quotes never block each other. Attestation nonces are OpenZeppelin `NoncesKeyed`
+/// with key = order id: a stale signature on one order never blocks another's, and can be cancelled.
+abstract contract SignatureVerifier is ISignatureVerifier, EIP712, NoncesKeyed {
+    /// @notice EIP-712 type hash of `Quote`.
+    bytes32 public constant QUOTE_TYPEHASH = keccak256(
+        "Quote(bytes32 termsHash,address partner,address payee,uint96 price,uint96 bond,uint32 leadTime,"
+        "uint40 expiry,uint256 nonce)"
+    );
+    /// @notice EIP-712 type hash of `Attestation`.
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(uint256 orderId,address inspector,bytes32 reportCid,bytes32 reportHash,bool passed,"
+        "uint64 nonce,uint40 deadline)"
+    );
+    /// @notice EIP-712 type hash of `Settlement`.
+    bytes32 public constant SETTLEMENT_TYPEHASH =
+        keccak256("Settlement(uint256 orderId,uint96 buyerShare,bool bondToBuyer,uint40 deadline)");
+
+    mapping(address partner => mapping(uint256 wordPos => uint256 bits)) private _quoteNonces;
+
+    /// @notice Sets the EIP-712 domain (chain id and address are added by OpenZeppelin `EIP712`).
+    /// @param name EIP-712 domain name.
+    /// @param version EIP-712 domain version.
+    constructor(string memory name, string memory version) EIP712(name, version) {}
+
+    /// @inheritdoc ISignatureVerifier
+    function invalidateQuoteNonces(uint256 wordPos, uint256 mask) external {
+        _quoteNonces[msg.sender][wordPos] |= mask;
+        emit QuoteNoncesInvalidated(msg.sender, wordPos, mask);
+    }
+
+    /// @inheritdoc ISignatureVerifier
+    function cancelAttestation(uint256 orderId, uint64 nonce) external {
+        _useCheckedNonce(msg.sender, _nonceKey(orderId), nonce);
+        emit AttestationCancelled(msg.sender, orderId, nonce);
+    }
+
+    /// @inheritdoc ISignatureVerifier
+    function quoteNonceBitmap(address partner, uint256 wordPos) external view returns (uint256) {
+        return _quoteNonces[partner][wordPos];
+    }
+
+    /// @inheritdoc ISignatureVerifier
+    function quoteDigest(Quote calldata quote) external view returns (bytes32) {
+        return _hashTypedDataV4(_quoteStructHash(quote));
+    }
+
+    /// @inheritdoc ISignatureVerifier
+    function attestationDigest(Attestation calldata att) external view returns (bytes32) {
+        return _hashTypedDataV4(_attestationStructHash(att));
+    }
+
+    /// @inheritdoc ISignatureVerifier
+    function settlementDigest(Settlement calldata settlement) external view returns (bytes32) {
+        return _hashTypedDataV4(_settlementStructHash(settlement));
+    }
+
+    /// @dev Reverts unless `quote` is unexpired, its nonce unused (then used) and `signature` is
+    /// `quote.partner`'s; returns the quote's EIP-712 struct hash (the award's evidence).
+    function _useQuote(Quote calldata quote, bytes calldata signature) internal returns (bytes32 structHash) {
+        if (block.timestamp > quote.expiry) revert SignatureExpired(quote.expiry);
+        address partner = quote.partner;
+        uint256 nonce = quote.nonce;
+        uint256 bit = 1 << (nonce & 0xff);
+        uint256 word = _quoteNonces[partner][nonce >> 8];
+        if (word & bit != 0) revert QuoteNonceUsed(partner, nonce);
+        _quoteNonces[partner][nonce >> 8] = word | bit;
+        structHash = _quoteStructHash(quote);
+        _checkSignature(partner, _hashTypedDataV4(structHash), signature);
+    }
+
+    /// @dev Reverts unless `att` is unexpired, carries `att.inspector`'s current nonce for its order (then
+    /// used) and `signature` is the inspector's.
+    function _useAttestation(Attestation calldata att, bytes calldata signature) internal {
+        if (block.timestamp > att.deadline) revert SignatureExpired(att.deadline);
+        _useCheckedNonce(att.inspector, _nonceKey(att.orderId), att.nonce);
+        _checkSignature(att.inspector, _hashTypedDataV4(_attestationStructHash(att)), signature);
+    }
+
+    /// @dev Reverts unless `settlement` is unexpired and `signature` is `signer`'s. No nonce: a settlement
+    /// names its order, which it resolves.
+    function _checkSettlement(Settlement calldata settlement, address signer, bytes calldata signature)
+        internal
+        view
+    {
+        if (block.timestamp > settlement.deadline) revert SignatureExpired(settlement.deadline);
+        _checkSignature(signer, _hashTypedDataV4(_settlementStructHash(settlement)), signature);
+    }
+
+    function _checkSignature(address signer, bytes32 digest, bytes calldata signature) private view {
+        if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signature)) {
+            revert InvalidSignature(signer);
+        }
+    }
+
+    function _nonceKey(uint256 orderId) private pure returns (uint192) {
+        if (orderId > type(uint192).max) revert OrderIdTooLarge(orderId);
+        return uint192(orderId);
+    }
+
+    function _quoteStructHash(Quote calldata q) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(QUOTE_TYPEHASH, q.termsHash, q.partner, q.payee, q.price, q.bond, q.leadTime, q.expiry, q.nonce)
+        );
+    }
+
+    function _attestationStructHash(Attestation calldata a) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                ATTESTATION_TYPEHASH, a.orderId, a.inspector, a.reportCid, a.reportHash, a.passed, a.nonce, a.deadline
+            )
+        );
+    }
+
+    function _settlementStructHash(Settlement calldata s) private pure returns (bytes32) {
+        return keccak256(abi.encode(SETTLEMENT_TYPEHASH, s.orderId, s.buyerShare, s.bondToBuyer, s.deadline));
+    }
+}

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from eth_account import Account
-from rich.table import Table
 
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.output import write_output
@@ -58,6 +56,8 @@ def import_(ctx: CliContext, name: str, keystore_file: Path | None, pq: bool) ->
     if keystore_file is not None:
         stored = ctx.keystore.import_file(name, keystore_file, password)
     else:
+        from eth_account import Account
+
         secret = click.prompt("Private key (hex)", hide_input=True, err=True).strip()
         try:
             key = bytes.fromhex(secret.removeprefix("0x"))
@@ -94,6 +94,8 @@ def list_(ctx: CliContext) -> None:
     rows = [{"name": a.name, "address": a.address, **_hpke_summary(ctx, a.name)} for a in ctx.keystore.list()]
 
     def render(console) -> None:
+        from rich.table import Table
+
         table = Table("name", "address", "HPKE")
         for row in rows:
             table.add_row(row["name"], row["address"], row.get("hpke_suite", "-"))

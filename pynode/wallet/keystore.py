@@ -15,15 +15,17 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from pynode.core.errors import InputError
 from pynode.core.fsutil import FileExists, write_atomic
 from pynode.core.strict_json import brief, strict_json_loads
 from pynode.crypto.errors import KeyfileError, WrongPassword
+
+if TYPE_CHECKING:  # eth-account is imported by what signs or decrypts: listing accounts and addresses needs none
+    from eth_account.signers.local import LocalAccount
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_KEYFILE_BYTES = 64 * 1024
@@ -114,6 +116,8 @@ def unlock_keyfile(path: Path, password: str) -> LocalAccount:
 
 
 def _unlock(data: dict, path: Path, password: str) -> LocalAccount:
+    from eth_account import Account
+
     try:
         key = Account.decrypt(data, password)
     except ValueError as exc:
@@ -163,6 +167,8 @@ class Keystore:
         return StoredAccount(name, address, path)
 
     def create(self, name: str, password: str, private_key: bytes | None = None) -> StoredAccount:
+        from eth_account import Account
+
         account = Account.from_key(private_key) if private_key else Account.create()
         keyfile = Account.encrypt(account.key, password, kdf="scrypt", iterations=self.scrypt_n)
         path = self.path_for(name)

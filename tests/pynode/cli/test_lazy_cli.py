@@ -53,6 +53,15 @@ def test_version_stays_in_the_budget(flag: str) -> None:
     assert out.startswith("fabmesh, version ")
 
 
+def test_listing_accounts_needs_no_chain_library(tmp_path) -> None:
+    """`wallet list` reads keystore files: web3 and eth-account (what signs and decrypts) stay out."""
+    home = str(tmp_path / "home")
+    modules, out = imported_by(f"import os\nos.environ['FABMESH_HOME'] = {home!r}\n"
+                               "from pynode.cli.main import main\nmain(['--json', 'wallet', 'list'])")
+    assert out == "[]\n"
+    assert [name for name in ("web3", "eth_account", "eth_abi", "requests", "ipfshttpclient") if name in modules] == []
+
+
 def test_the_listed_help_is_each_commands_own() -> None:
     for name in COMMANDS:
         command = cli.get_command(None, name)  # type: ignore[arg-type]  # the lazy group needs no context

@@ -11,7 +11,7 @@ from eth_utils import keccak
 
 from pynode.chain.client import Chain
 from pynode.chain.orders import ZERO_ADDRESS
-from pynode.core.units import ETH, Unit, format_time
+from pynode.core.units import ETH, Unit, format_amount, format_time
 from pynode.crypto.envelope import OrderContext
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
@@ -83,6 +83,9 @@ def test_register_show_and_list_partner(run, net):
     shown = run("--json", "partner", "show", maker).json()
     assert shown["vetted"] and shown["processes"] == ["FDM", "CNC_MILLING"] and shown["region"] == "u33d"
     assert [p["address"] for p in run("--json", "partner", "list").json()] == [maker]
+    human = run("partner", "show", maker).stdout.splitlines()  # the bond in ETH, not wei
+    assert f"bond: {format_amount(shown['bond_wei'], ETH)}" in human and "unbonding_ready_at: -" in human
+    assert shown["bond_wei"] > 0 and f"bond: {shown['bond_wei']}" not in human
 
 
 def test_post_award_and_the_partner_decrypts(run, net, tmp_path, fabmesh_home, dev_accounts, settings):

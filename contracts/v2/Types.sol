@@ -160,8 +160,9 @@ struct PartnerProfile {
 }
 
 /// @notice One partner as the registry stores and returns it.
-/// @dev Slot 0 is what award and settlement write (flags, reputation, locked bond): one cold slot each;
-/// slot 1 what award reads for eligibility and bonds; the rest is profile data.
+/// @dev Slot 0 is what award and settlement write (flags, reputation, locked bond; `capabilities` fills its
+/// last 32 bits): one cold slot each; slot 1 (materials, bond, unbondingReadyAt) the rest award reads; then
+/// profile data (solc storageLayout; tests/contracts/v2/test_registry_v2.py reads the slots).
 struct PartnerInfo {
     uint8 flags;
     uint24 completed;

@@ -1,0 +1,108 @@
+"""brownie deploy of protocol v2 (contracts/v2): OpenZeppelin AccessManager, PartnerRegistryV2, OrderBookV2.
+
+The registry is bound immutably to the order book's precomputed CREATE address (as v1), so the three are
+deployed in this order from one account: manager, registry (told the book's address), book. The manager is
+then wired: each restricted function to its role (ROLE_FUNCTIONS), role labels, and the role holders given.
+
+The deployer stays the manager's admin (role 0, no delay) in this function's output; a Safe admin and
+execution delays are options callers add on top (`holders` takes a delay per grant).
+"""
+
+from typing import NamedTuple
+
+import brownie
+
+from pynode.chain.orders import create_address
+
+__all__ = [
+    "CERTIFIER", "GOVERNANCE", "GUARDIAN", "MIN_BOND", "ROLE_FUNCTIONS", "UNBONDING_DELAY",
+    "Deployment", "deploy_v2", "grant", "wire_roles",
+]
+
+MIN_BOND = 10**17  # 0.1 ETH
+UNBONDING_DELAY = 7 * 86400
+
+# AccessManager role ids (0 is the manager's ADMIN_ROLE, 2^64-1 its PUBLIC_ROLE).
+GOVERNANCE, GUARDIAN, CERTIFIER = 1, 2, 3
+ROLE_LABELS = {GOVERNANCE: "GOVERNANCE", GUARDIAN: "GUARDIAN", CERTIFIER: "CERTIFIER"}
+
+# Which role may call each restricted function, per deployed contract ("book" / "registry"). The guardian only
+# restricts (pause, de-list, suspend); what widens or reverses is governance's.
+ROLE_FUNCTIONS = {
+    "book": {
+        GOVERNANCE: ("allowToken", "setFee", "setParameters", "unpause"),
+        GUARDIAN: ("pause", "delistToken"),
+    },
+    "registry": {
+        GOVERNANCE: ("reinstate",),
+        GUARDIAN: ("suspend",),
+        CERTIFIER: ("vet", "unvet", "certify", "revokeCertification", "accreditInspector", "revokeInspector"),
+    },
+}
+
+
+class Deployment(NamedTuple):
+    manager: object
+    registry: object
+    book: object | None  # None until contracts/v2/OrderBookV2.sol exists, or when bound to `book_address`
+
+
+def _container(name):
+    """The project's contract container `name`, or None if no such contract is built."""
+    return getattr(brownie.project.get_loaded_projects()[0], name, None)
+
+
+def selectors(contract, names):
+    """The 4-byte selectors of the functions `names` (every overload of each) of a brownie contract."""
+    out = []
+    for name in names:
+        method = getattr(contract, name)
+        overloads = getattr(method, "methods", None)  # brownie's OverloadedMethod
+        out += [m.signature for m in overloads.values()] if overloads else [method.signature]
+    return out
+
+
+def wire_roles(manager, contracts, admin):
+    """Labels the roles and sets each restricted function's role (ROLE_FUNCTIONS) on the deployed `contracts`
+    ({"book": ..., "registry": ...}; a missing or None entry is skipped)."""
+    for role, label in ROLE_LABELS.items():
+        manager.labelRole(role, label, {"from": admin})
+    for key, roles in ROLE_FUNCTIONS.items():
+        target = contracts.get(key)
+        if target is None:
+            continue
+        for role, names in roles.items():
+            manager.setTargetFunctionRole(target, selectors(target, names), role, {"from": admin})
+
+
+def grant(manager, admin, holders):
+    """Grants roles: `holders` maps a role id to accounts, or to (account, execution delay in s) pairs."""
+    for role, accounts in holders.items():
+        for holder in accounts:
+            account, delay = holder if isinstance(holder, tuple) else (holder, 0)
+            manager.grantRole(role, account, delay, {"from": admin})
+
+
+def deploy_v2(deployer, *, fee_recipient, min_bond=MIN_BOND, unbonding_delay=UNBONDING_DELAY, holders=None,
+              book_address=None):
+    """Deploys and wires v2 from `deployer` (the manager's initial admin); returns a Deployment.
+
+    holders: {role id: [account or (account, execution delay)]} granted at the end (see `grant`).
+    book_address: bind the registry to this address instead of deploying OrderBookV2 (registry unit tests
+    call the book-only functions from it). Without it the book is deployed when it is built.
+    """
+    book_container = None if book_address else _container("OrderBookV2")
+    manager = _container("AccessManager").deploy(deployer, {"from": deployer})
+    # The registry is the next CREATE, the book the one after it.
+    expected_book = book_address or create_address(deployer.address, deployer.nonce + 1)
+    registry = _container("PartnerRegistryV2").deploy(
+        manager, expected_book, min_bond, unbonding_delay, {"from": deployer}
+    )
+    book = None
+    if book_container is not None:
+        book = book_container.deploy(manager, registry, fee_recipient, {"from": deployer})
+        if book.address != expected_book:
+            raise RuntimeError(f"OrderBookV2 deployed at {book.address}, registry expects {expected_book}")
+    wire_roles(manager, {"registry": registry, "book": book}, deployer)
+    grant(manager, deployer, holders or {})
+    return Deployment(manager, registry, book)

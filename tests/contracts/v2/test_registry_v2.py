@@ -1,0 +1,809 @@
+"""PartnerRegistryV2: every function and every revert, bond accounting, storage packing, and the registry
+side of findings F4 (vetting bound to the profile seen) and F5 (accredited inspectors only).
+
+The book-only functions are called from `book_account`, the address this module's registry is bound to
+(deploy_v2's book_address); the order book's own tests drive them through OrderBookV2.
+"""
+
+import brownie
+import pytest
+from brownie import EthRejecter, PartnerRegistryV2, chain, web3
+from eth_abi import encode
+
+from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, keccak, pack_cert_ids
+from scripts.deploy_v2 import ROLE_FUNCTIONS, deploy_v2, selectors
+from tests.contracts.v2.conftest import (
+    CERTIFIER,
+    DAY,
+    GOVERNANCE,
+    GUARDIAN,
+    MIN_BOND,
+    UNBONDING_DELAY,
+    X25519_KEY,
+    XWING_KEY,
+    cid,
+    err,
+    now,
+    profile,
+    profile_hash,
+)
+
+REGISTERED, VETTED, SUSPENDED, UNBONDING = 1, 2, 4, 8
+ISO_9001, AS9100 = CERT["ISO_9001"], CERT["AS9100"]
+NONE, ON_TIME, LATE, FAILED_QA, DISPUTE_LOST, ABANDONED = range(6)
+ALL_BITS = (2**32 - 1, 2**64 - 1)
+BOOK_KEY = "0x" + "63" * 32
+
+
+@pytest.fixture(scope="module")
+def book_account(accounts, admin):
+    """The address the registry is bound to as its order book."""
+    account = accounts.add(BOOK_KEY)
+    admin.transfer(account, 10**20)
+    return account
+
+
+@pytest.fixture(scope="module")
+def deployment(deployer, fee_recipient, holders, book_account):
+    return deploy_v2(deployer, fee_recipient=fee_recipient, holders=holders, book_address=book_account)
+
+
+def info(registry, partner):
+    return registry.partnerInfo(partner).dict()
+
+
+def unauthorized(account):
+    return err("AccessManagedUnauthorized", account)
+
+
+# ------------------------------------------------------------------ deploy
+
+
+def test_constructor_reverts_with_ZeroAddress(admin, manager, book_account):
+    with brownie.reverts(err("ZeroAddress")):
+        PartnerRegistryV2.deploy(ZERO_ADDRESS, book_account, MIN_BOND, UNBONDING_DELAY, {"from": admin})
+    with brownie.reverts(err("ZeroAddress")):
+        PartnerRegistryV2.deploy(manager, ZERO_ADDRESS, MIN_BOND, UNBONDING_DELAY, {"from": admin})
+
+
+def test_constructor_succeeds(registry, manager, book_account):
+    assert registry.minBond() == MIN_BOND
+    assert registry.unbondingDelay() == UNBONDING_DELAY
+    assert registry.orderBook() == book_account
+    assert registry.authority() == manager
+
+
+def test_deploy_v2_binds_the_registry_to_the_book_and_wires_every_role(admin, fee_recipient, holders):
+    d = deploy_v2(admin, fee_recipient=fee_recipient, holders=holders)
+    expected_book = d.book.address if d.book else None
+    if expected_book:
+        assert d.registry.orderBook() == expected_book
+    assert web3.eth.get_code(d.registry.orderBook()) == (web3.eth.get_code(expected_book) if expected_book else b"")
+    for key, contract in (("registry", d.registry), ("book", d.book)):
+        if contract is None:
+            continue
+        for role, names in ROLE_FUNCTIONS[key].items():
+            for selector in selectors(contract, names):
+                assert d.manager.getTargetFunctionRole(contract, selector) == role
+    for role, accounts in holders.items():
+        for account in accounts:
+            assert _role(d.manager, role, account) == (True, 0)
+    assert _role(d.manager, 0, admin) == (True, 0)
+
+
+def _role(manager, role, account):
+    member, delay = manager.hasRole(role, account)
+    return bool(member), int(delay)
+
+
+def test_restricted_functions_reject_a_holder_whose_role_carries_a_delay(registry, manager, admin, stranger, maker,
+                                                                        register_partner):
+    register_partner(maker)
+    manager.grantRole(GUARDIAN, stranger, 2 * DAY, {"from": admin})
+    # A delayed role cannot call directly: it schedules through the manager and waits out the delay.
+    data = registry.suspend.encode_input(maker, cid("reason"))
+    operation = manager.hashOperation(stranger, registry, data)
+    with brownie.reverts(err("AccessManagerNotScheduled", bytes(operation))):
+        stranger.transfer(registry, 0, data=data)
+    assert not info(registry, maker)["flags"] & SUSPENDED
+
+
+# ---------------------------------------------------------------- register
+
+
+def test_register_succeeds(registry, maker):
+    tx = registry.register(profile(), X25519_KEY, {"from": maker, "value": MIN_BOND})
+    ev = tx.events["PartnerRegistered"]
+    assert ev["partner"] == maker and ev["bond"] == MIN_BOND and ev["encryptionKey"] == "0x" + X25519_KEY.hex()
+    assert tuple(ev["profile"])[:2] == tuple(profile())[:2]
+    i = info(registry, maker)
+    assert i["flags"] == REGISTERED and i["bond"] == MIN_BOND and i["locked"] == 0
+    assert i["encryptionKeyHash"] == "0x" + keccak(X25519_KEY).hex()
+    assert i["profileCid"] == "0x" + keccak(b"profile").hex() and i["capacity"] == 100
+    assert registry.freeBond(maker) == MIN_BOND
+    assert bytes(registry.profileHash(maker)) == profile_hash(profile())
+    assert registry.balance() == MIN_BOND
+
+
+def test_register_succeeds_with_hybrid_key(registry, maker):
+    registry.register(profile(), XWING_KEY, {"from": maker, "value": MIN_BOND})
+    assert info(registry, maker)["encryptionKeyHash"] == "0x" + keccak(XWING_KEY).hex()
+
+
+def test_register_reverts_with_AlreadyRegistered(registry, register_partner, maker):
+    register_partner(maker)
+    with brownie.reverts(err("AlreadyRegistered", maker)):
+        registry.register(profile(), X25519_KEY, {"from": maker, "value": MIN_BOND})
+
+
+def test_register_reverts_with_BondTooLow(registry, maker):
+    with brownie.reverts(err("BondTooLow", MIN_BOND - 1, MIN_BOND)):
+        registry.register(profile(), X25519_KEY, {"from": maker, "value": MIN_BOND - 1})
+
+
+@pytest.mark.parametrize("key", [
+    b"", b"\x01" * 32, b"\x01" * 34, b"\x02" * 1218,
+    b"\x02" + b"\x11" * 32,  # X25519 length with the X-Wing suite byte
+    b"\x01" + b"\x22" * 1216,  # X-Wing length with the X25519 suite byte
+    b"\x00" + b"\x11" * 32,  # unknown suite
+])
+def test_register_reverts_with_InvalidEncryptionKey(registry, maker, key):
+    with brownie.reverts(err("InvalidEncryptionKey", len(key))):
+        registry.register(profile(), key, {"from": maker, "value": MIN_BOND})
+
+
+# ----------------------------------------------------------- updateProfile
+
+
+def test_updateProfile_succeeds_and_keeps_vetting_for_same_capabilities(registry, register_partner, maker):
+    register_partner(maker)
+    new = profile(region="u33e", capacity=7, seed=b"profile-2")
+    tx = registry.updateProfile(new, {"from": maker})
+    assert tx.events["PartnerProfileUpdated"]["vettingCleared"] is False
+    i = info(registry, maker)
+    assert i["flags"] == REGISTERED | VETTED and i["capacity"] == 7
+    assert bytes(registry.profileHash(maker)) == profile_hash(new)
+
+
+@pytest.mark.parametrize("change", [{"caps": PROCESS["DMLS"]}, {"materials": MATERIAL["PEEK"]}])
+def test_updateProfile_succeeds_and_clears_vetting_for_new_capabilities_or_materials(
+    registry, register_partner, maker, change
+):
+    register_partner(maker)
+    tx = registry.updateProfile(profile(**change), {"from": maker})
+    assert tx.events["PartnerProfileUpdated"]["vettingCleared"] is True
+    assert info(registry, maker)["flags"] == REGISTERED
+
+
+def test_updateProfile_reverts_with_NotRegistered(registry, stranger):
+    with brownie.reverts(err("NotRegistered", stranger)):
+        registry.updateProfile(profile(), {"from": stranger})
+
+
+# ----------------------------------------------------- rotateEncryptionKey
+
+
+def test_rotateEncryptionKey_succeeds(registry, register_partner, maker):
+    register_partner(maker)
+    tx = registry.rotateEncryptionKey(XWING_KEY, {"from": maker})
+    assert tx.events["EncryptionKeyRotated"]["encryptionKey"] == "0x" + XWING_KEY.hex()
+    assert info(registry, maker)["encryptionKeyHash"] == "0x" + keccak(XWING_KEY).hex()
+
+
+def test_rotateEncryptionKey_reverts_with_NotRegistered(registry, stranger):
+    with brownie.reverts(err("NotRegistered", stranger)):
+        registry.rotateEncryptionKey(X25519_KEY, {"from": stranger})
+
+
+def test_rotateEncryptionKey_reverts_with_InvalidEncryptionKey(registry, register_partner, maker):
+    register_partner(maker)
+    with brownie.reverts(err("InvalidEncryptionKey", 64)):
+        registry.rotateEncryptionKey(b"\x01" * 64, {"from": maker})
+
+
+# ----------------------------------------------------------------- addBond
+
+
+def test_addBond_succeeds(registry, register_partner, maker, book_account):
+    register_partner(maker)
+    registry.lockBond(maker, MIN_BOND // 2, 0, 0, 0, {"from": book_account})
+    tx = registry.addBond({"from": maker, "value": 3 * MIN_BOND})
+    ev = tx.events["BondAdded"]
+    assert ev["partner"] == maker and ev["amount"] == 3 * MIN_BOND and ev["bond"] == 4 * MIN_BOND
+    assert info(registry, maker)["bond"] == 4 * MIN_BOND
+    assert registry.freeBond(maker) == 4 * MIN_BOND - MIN_BOND // 2
+    assert registry.balance() == 4 * MIN_BOND
+
+
+def test_addBond_reverts_with_ZeroBond(registry, register_partner, maker):
+    register_partner(maker)
+    with brownie.reverts(err("ZeroBond")):
+        registry.addBond({"from": maker})
+
+
+def test_addBond_reverts_with_NotRegistered(registry, stranger):
+    with brownie.reverts(err("NotRegistered", stranger)):
+        registry.addBond({"from": stranger, "value": MIN_BOND})
+
+
+# ------------------------------------------------- unbonding and withdrawal
+
+
+def test_startUnbonding_succeeds(registry, register_partner, maker):
+    register_partner(maker)
+    tx = registry.startUnbonding({"from": maker})
+    ready = tx.timestamp + UNBONDING_DELAY
+    assert tx.events["UnbondingStarted"]["readyAt"] == ready
+    i = info(registry, maker)
+    assert i["flags"] == REGISTERED | VETTED | UNBONDING and i["unbondingReadyAt"] == ready
+
+
+def test_startUnbonding_reverts_with_NotRegistered(registry, stranger):
+    with brownie.reverts(err("NotRegistered", stranger)):
+        registry.startUnbonding({"from": stranger})
+
+
+def test_startUnbonding_reverts_with_PartnerIsUnbonding(registry, register_partner, maker):
+    register_partner(maker)
+    registry.startUnbonding({"from": maker})
+    with brownie.reverts(err("PartnerIsUnbonding", maker)):
+        registry.startUnbonding({"from": maker})
+
+
+def test_withdrawBond_succeeds_and_deregisters(registry, register_partner, maker, stranger):
+    register_partner(maker)
+    registry.startUnbonding({"from": maker})
+    chain.sleep(UNBONDING_DELAY + 1)
+    before = stranger.balance()
+    tx = registry.withdrawBond(stranger, {"from": maker})
+    ev = tx.events["BondWithdrawn"]
+    assert (ev["partner"], ev["to"], ev["amount"], ev["deregistered"]) == (maker, stranger, MIN_BOND, True)
+    assert stranger.balance() == before + MIN_BOND
+    assert registry.balance() == 0
+    i = info(registry, maker)
+    assert i["flags"] == 0 and i["bond"] == 0 and i["unbondingReadyAt"] == 0
+
+
+def test_withdrawBond_succeeds_with_the_free_part_only_while_orders_lock_the_rest(
+    registry, register_partner, maker, book_account
+):
+    register_partner(maker, bond=3 * MIN_BOND)
+    registry.lockBond(maker, MIN_BOND, 0, 0, 0, {"from": book_account})
+    registry.startUnbonding({"from": maker})
+    chain.sleep(UNBONDING_DELAY + 1)
+    before = maker.balance()
+    tx = registry.withdrawBond(maker, {"from": maker})
+    assert tx.events["BondWithdrawn"]["amount"] == 2 * MIN_BOND
+    assert tx.events["BondWithdrawn"]["deregistered"] is False
+    assert maker.balance() == before + 2 * MIN_BOND
+    i = info(registry, maker)
+    assert i["flags"] == REGISTERED | VETTED | UNBONDING and i["bond"] == MIN_BOND == i["locked"]
+    with brownie.reverts(err("BondFullyLocked", maker, MIN_BOND)):
+        registry.withdrawBond(maker, {"from": maker})
+    # The order completes: the rest comes free and the partner leaves.
+    registry.releaseBond(maker, MIN_BOND, ON_TIME, {"from": book_account})
+    tx = registry.withdrawBond(maker, {"from": maker})
+    assert tx.events["BondWithdrawn"]["amount"] == MIN_BOND and tx.events["BondWithdrawn"]["deregistered"]
+    assert info(registry, maker)["flags"] == 0 and registry.balance() == 0
+
+
+def test_withdrawBond_reverts_with_ZeroAddress(registry, register_partner, maker):
+    register_partner(maker)
+    registry.startUnbonding({"from": maker})
+    chain.sleep(UNBONDING_DELAY + 1)
+    with brownie.reverts(err("ZeroAddress")):
+        registry.withdrawBond(ZERO_ADDRESS, {"from": maker})
+
+
+def test_withdrawBond_reverts_with_NotUnbonding(registry, register_partner, maker):
+    register_partner(maker)
+    with brownie.reverts(err("NotUnbonding", maker)):
+        registry.withdrawBond(maker, {"from": maker})
+
+
+def test_withdrawBond_reverts_with_UnbondingNotElapsed(registry, register_partner, maker):
+    register_partner(maker)
+    tx = registry.startUnbonding({"from": maker})
+    with brownie.reverts(err("UnbondingNotElapsed", tx.timestamp + UNBONDING_DELAY)):
+        registry.withdrawBond(maker, {"from": maker})
+
+
+def test_withdrawBond_reverts_with_FailedCall_and_keeps_the_bond(registry, register_partner, maker, admin):
+    rejecter = EthRejecter.deploy({"from": admin})
+    register_partner(maker)
+    registry.startUnbonding({"from": maker})
+    chain.sleep(UNBONDING_DELAY + 1)
+    with brownie.reverts(err("FailedCall")):
+        registry.withdrawBond(rejecter, {"from": maker})
+    assert info(registry, maker)["bond"] == MIN_BOND and registry.balance() == MIN_BOND
+
+
+def test_register_after_withdrawBond_keeps_reputation_and_suspension(
+    registry, register_partner, maker, guardian, book_account
+):
+    register_partner(maker)
+    registry.recordOutcome(maker, FAILED_QA, {"from": book_account})
+    registry.suspend(maker, cid("fraud"), {"from": guardian})
+    registry.startUnbonding({"from": maker})
+    chain.sleep(UNBONDING_DELAY + 1)
+    registry.withdrawBond(maker, {"from": maker})
+    assert info(registry, maker)["flags"] == SUSPENDED
+    registry.register(profile(), X25519_KEY, {"from": maker, "value": MIN_BOND})
+    i = info(registry, maker)
+    assert i["flags"] == REGISTERED | SUSPENDED and i["failedQa"] == 1
+
+
+# ---------------------------------------------------------------- vetting
+
+
+def test_vet_succeeds(registry, register_partner, maker, certifier):
+    p = register_partner(maker, vet=False)
+    tx = registry.vet(maker, profile_hash(p), cid("report"), {"from": certifier})
+    ev = tx.events["PartnerVetted"]
+    assert ev["partner"] == maker and ev["certifier"] == certifier
+    assert ev["profileHash"] == "0x" + profile_hash(p).hex() and ev["evidenceCid"] == "0x" + cid("report").hex()
+    assert info(registry, maker)["flags"] == REGISTERED | VETTED
+
+
+def test_vet_reverts_with_NotRegistered(registry, stranger, certifier):
+    with brownie.reverts(err("NotRegistered", stranger)):
+        registry.vet(stranger, profile_hash(profile()), cid("report"), {"from": certifier})
+
+
+def test_vet_reverts_with_ProfileHashMismatch(registry, register_partner, maker, certifier):
+    p = register_partner(maker, vet=False)
+    seen = profile_hash(profile(capacity=1))
+    with brownie.reverts(err("ProfileHashMismatch", maker, seen, profile_hash(p))):
+        registry.vet(maker, seen, cid("report"), {"from": certifier})
+
+
+def test_F4_vet_binds_profile_hash(registry, register_partner, maker, certifier):
+    """The partner watches the mempool and front-runs the certifier's vet with updateProfile(all bits): the
+    vet, bound to the profile the certifier read, reverts, and the partner stays unvetted."""
+    p = register_partner(maker, vet=False)
+    seen = bytes(registry.profileHash(maker))
+    assert seen == profile_hash(p)
+    greedy = profile(caps=ALL_BITS[0], materials=ALL_BITS[1])
+    registry.updateProfile(greedy, {"from": maker})  # mined first
+    with brownie.reverts(err("ProfileHashMismatch", maker, seen, profile_hash(greedy))):
+        registry.vet(maker, seen, cid("report"), {"from": certifier})
+    assert info(registry, maker)["flags"] == REGISTERED
+    with brownie.reverts(err("NotVetted", maker)):
+        registry.checkEligible(maker, PROCESS["DMLS"], MATERIAL["PEEK"], 0)
+    # Vetted honestly later, the partner widens its profile again: that clears the vetting; and a certifier
+    # who learns of it otherwise withdraws it with unvet.
+    registry.updateProfile(p, {"from": maker})
+    registry.vet(maker, seen, cid("report"), {"from": certifier})
+    registry.updateProfile(greedy, {"from": maker})
+    assert info(registry, maker)["flags"] == REGISTERED
+    registry.updateProfile(p, {"from": maker})
+    registry.vet(maker, seen, cid("report"), {"from": certifier})
+    tx = registry.unvet(maker, cid("misconduct"), {"from": certifier})
+    assert tx.events["PartnerUnvetted"]["partner"] == maker
+    assert info(registry, maker)["flags"] == REGISTERED
+
+
+def test_unvet_succeeds(registry, register_partner, maker, certifier):
+    register_partner(maker)
+    tx = registry.unvet(maker, cid("reason"), {"from": certifier})
+    ev = tx.events["PartnerUnvetted"]
+    assert (ev["partner"], ev["certifier"], ev["reasonCid"]) == (maker, certifier, "0x" + cid("reason").hex())
+    assert info(registry, maker)["flags"] == REGISTERED
+
+
+def test_unvet_reverts_with_NotVetted(registry, register_partner, maker, certifier):
+    register_partner(maker, vet=False)
+    with brownie.reverts(err("NotVetted", maker)):
+        registry.unvet(maker, cid("reason"), {"from": certifier})
+
+
+# ---------------------------------------------------------- certifications
+
+
+def test_certify_succeeds(registry, register_partner, maker, certifier):
+    register_partner(maker)
+    expiry = now() + 365 * DAY
+    tx = registry.certify(maker, AS9100, expiry, cid("as9100"), {"from": certifier})
+    ev = tx.events["CertificationGranted"]
+    assert (ev["partner"], ev["certId"], ev["certifier"], ev["expiry"]) == (maker, AS9100, certifier, expiry)
+    assert ev["evidenceCid"] == "0x" + cid("as9100").hex()
+    assert registry.isCertified(maker, AS9100) and registry.certificationExpiry(maker, AS9100) == expiry
+    assert not registry.isCertified(maker, ISO_9001)
+
+
+def test_certify_succeeds_and_expires(registry, register_partner, maker, certifier):
+    register_partner(maker)
+    registry.certify(maker, ISO_9001, now() + DAY, cid("iso"), {"from": certifier})
+    chain.sleep(DAY + 1)
+    chain.mine()
+    assert not registry.isCertified(maker, ISO_9001)
+
+
+def test_certify_reverts_with_NotRegistered(registry, stranger, certifier):
+    with brownie.reverts(err("NotRegistered", stranger)):
+        registry.certify(stranger, ISO_9001, now() + DAY, cid("iso"), {"from": certifier})
+
+
+def test_certify_reverts_with_InvalidCertId(registry, register_partner, maker, certifier):
+    register_partner(maker)
+    with brownie.reverts(err("InvalidCertId")):
+        registry.certify(maker, 0, now() + DAY, cid("iso"), {"from": certifier})
+
+
+def test_certify_reverts_with_ExpiryNotInFuture(registry, register_partner, maker, certifier):
+    register_partner(maker)
+    past = now() - 1
+    with brownie.reverts(err("ExpiryNotInFuture", past)):
+        registry.certify(maker, ISO_9001, past, cid("iso"), {"from": certifier})
+
+
+def test_revokeCertification_succeeds(registry, register_partner, maker, certifier):
+    register_partner(maker, certs=[(ISO_9001, now() + DAY)])
+    tx = registry.revokeCertification(maker, ISO_9001, cid("reason"), {"from": certifier})
+    ev = tx.events["CertificationRevoked"]
+    assert (ev["partner"], ev["certId"], ev["certifier"]) == (maker, ISO_9001, certifier)
+    assert not registry.isCertified(maker, ISO_9001) and registry.certificationExpiry(maker, ISO_9001) == 0
+
+
+def test_revokeCertification_reverts_with_CertificationNotActive(registry, register_partner, maker, certifier):
+    register_partner(maker)
+    with brownie.reverts(err("CertificationNotActive", maker, ISO_9001)):
+        registry.revokeCertification(maker, ISO_9001, cid("reason"), {"from": certifier})
+
+
+# --------------------------------------------------------------- inspectors
+
+
+def test_accreditInspector_succeeds(registry, inspector, certifier):
+    expiry = now() + 30 * DAY
+    tx = registry.accreditInspector(inspector, expiry, cid("accreditation"), {"from": certifier})
+    ev = tx.events["InspectorAccredited"]
+    assert (ev["inspector"], ev["certifier"], ev["expiry"]) == (inspector, certifier, expiry)
+    assert ev["evidenceCid"] == "0x" + cid("accreditation").hex()
+    assert registry.isAccreditedInspector(inspector) and registry.inspectorExpiry(inspector) == expiry
+
+
+def test_accreditInspector_reverts_with_ZeroAddress(registry, certifier):
+    with brownie.reverts(err("ZeroAddress")):
+        registry.accreditInspector(ZERO_ADDRESS, now() + DAY, cid("accreditation"), {"from": certifier})
+
+
+def test_accreditInspector_reverts_with_ExpiryNotInFuture(registry, inspector, certifier):
+    past = now() - 1
+    with brownie.reverts(err("ExpiryNotInFuture", past)):
+        registry.accreditInspector(inspector, past, cid("accreditation"), {"from": certifier})
+
+
+def test_revokeInspector_succeeds(registry, inspector, certifier):
+    registry.accreditInspector(inspector, now() + DAY, cid("accreditation"), {"from": certifier})
+    tx = registry.revokeInspector(inspector, cid("reason"), {"from": certifier})
+    ev = tx.events["InspectorRevoked"]
+    assert (ev["inspector"], ev["certifier"], ev["reasonCid"]) == (inspector, certifier, "0x" + cid("reason").hex())
+    assert not registry.isAccreditedInspector(inspector) and registry.inspectorExpiry(inspector) == 0
+
+
+def test_revokeInspector_reverts_with_InspectorNotAccredited(registry, inspector, certifier):
+    with brownie.reverts(err("InspectorNotAccredited", inspector)):
+        registry.revokeInspector(inspector, cid("reason"), {"from": certifier})
+
+
+def test_F5_unaccredited_inspector_is_not_accredited(registry, inspector, stranger):
+    """A holder of no accreditation (v1: any INSPECTOR_ROLE holder) is not an inspector the book accepts."""
+    assert not registry.isAccreditedInspector(inspector)
+    assert not registry.isAccreditedInspector(stranger)
+    assert registry.inspectorExpiry(inspector) == 0
+
+
+def test_F5_unaccredited_inspector_cannot_accredit_itself(registry, inspector, maker, admin, governor, guardian):
+    """Accreditation is the certifier's: the inspector, a partner, the manager's admin, governance and the
+    guardian all revert, and the inspector stays unaccredited."""
+    for caller in (inspector, maker, admin, governor, guardian):
+        with brownie.reverts(unauthorized(caller)):
+            registry.accreditInspector(inspector, now() + DAY, cid("self"), {"from": caller})
+    assert not registry.isAccreditedInspector(inspector)
+
+
+def test_F5_unaccredited_inspector_after_expiry_or_revocation(registry, inspector, certifier):
+    """An accreditation counts until its expiry, exclusive, and ends at once when revoked."""
+    expiry = now() + DAY
+    registry.accreditInspector(inspector, expiry, cid("accreditation"), {"from": certifier})
+    assert registry.isAccreditedInspector(inspector)
+    chain.sleep(DAY)
+    chain.mine(timestamp=expiry)
+    assert not registry.isAccreditedInspector(inspector)
+    registry.accreditInspector(inspector, now() + DAY, cid("renewal"), {"from": certifier})
+    assert registry.isAccreditedInspector(inspector)
+    registry.revokeInspector(inspector, cid("reason"), {"from": certifier})
+    assert not registry.isAccreditedInspector(inspector)
+
+
+# ------------------------------------------------------ suspend / reinstate
+
+
+def test_suspend_succeeds_and_blocks_new_awards_only(registry, register_partner, maker, guardian, book_account):
+    register_partner(maker)
+    registry.lockBond(maker, MIN_BOND // 2, 0, 0, 0, {"from": book_account})
+    tx = registry.suspend(maker, cid("reason"), {"from": guardian})
+    ev = tx.events["PartnerSuspended"]
+    assert ev["partner"] == maker and ev["guardian"] == guardian
+    assert info(registry, maker)["flags"] == REGISTERED | VETTED | SUSPENDED
+    with brownie.reverts(err("PartnerIsSuspended", maker)):
+        registry.lockBond(maker, 1, 0, 0, 0, {"from": book_account})
+    # The open order still settles; the bond is untouched.
+    registry.releaseBond(maker, MIN_BOND // 2, ON_TIME, {"from": book_account})
+    assert info(registry, maker)["completed"] == 1 and registry.balance() == MIN_BOND
+
+
+def test_suspend_reverts_with_NotRegistered(registry, stranger, guardian):
+    with brownie.reverts(err("NotRegistered", stranger)):
+        registry.suspend(stranger, cid("reason"), {"from": guardian})
+
+
+def test_suspend_reverts_with_PartnerIsSuspended(registry, register_partner, maker, guardian):
+    register_partner(maker)
+    registry.suspend(maker, cid("reason"), {"from": guardian})
+    with brownie.reverts(err("PartnerIsSuspended", maker)):
+        registry.suspend(maker, cid("reason"), {"from": guardian})
+
+
+def test_reinstate_succeeds(registry, register_partner, maker, guardian, governor):
+    register_partner(maker)
+    registry.suspend(maker, cid("reason"), {"from": guardian})
+    tx = registry.reinstate(maker, {"from": governor})
+    assert tx.events["PartnerReinstated"]["partner"] == maker
+    assert tx.events["PartnerReinstated"]["governor"] == governor
+    assert info(registry, maker)["flags"] == REGISTERED | VETTED
+
+
+def test_reinstate_reverts_with_PartnerNotSuspended(registry, register_partner, maker, governor):
+    register_partner(maker)
+    with brownie.reverts(err("PartnerNotSuspended", maker)):
+        registry.reinstate(maker, {"from": governor})
+
+
+# ------------------------------------------------- restricted: role callers
+
+RESTRICTED = {
+    "vet": lambda r, m: r.vet.encode_input(m, profile_hash(profile()), cid("x")),
+    "unvet": lambda r, m: r.unvet.encode_input(m, cid("x")),
+    "certify": lambda r, m: r.certify.encode_input(m, ISO_9001, 2**40 - 1, cid("x")),
+    "revokeCertification": lambda r, m: r.revokeCertification.encode_input(m, ISO_9001, cid("x")),
+    "accreditInspector": lambda r, m: r.accreditInspector.encode_input(m, 2**40 - 1, cid("x")),
+    "revokeInspector": lambda r, m: r.revokeInspector.encode_input(m, cid("x")),
+    "suspend": lambda r, m: r.suspend.encode_input(m, cid("x")),
+    "reinstate": lambda r, m: r.reinstate.encode_input(m),
+}
+ROLE_OF = {name: role for role, names in ROLE_FUNCTIONS["registry"].items() for name in names}
+ROLE_FIXTURE = {GOVERNANCE: "governor", GUARDIAN: "guardian", CERTIFIER: "certifier"}
+
+
+def test_every_restricted_function_is_wired():
+    assert set(RESTRICTED) == set(ROLE_OF)
+
+
+@pytest.mark.parametrize("function", sorted(RESTRICTED))
+def test_restricted_function_reverts_with_AccessManagedUnauthorized_for_non_role_callers(
+    registry, register_partner, maker, request, function
+):
+    register_partner(maker)
+    holder = ROLE_FIXTURE[ROLE_OF[function]]
+    data = RESTRICTED[function](registry, maker)
+    for name in ("stranger", "maker", "admin", "inspector", *sorted(set(ROLE_FIXTURE.values()) - {holder})):
+        caller = request.getfixturevalue(name)
+        with brownie.reverts(unauthorized(caller)):
+            caller.transfer(registry, 0, data=data)
+
+
+# -------------------------------------------------------------- lockBond
+
+
+def test_lockBond_succeeds(registry, register_partner, maker, book_account):
+    register_partner(maker, bond=2 * MIN_BOND, certs=[(ISO_9001, now() + DAY), (AS9100, now() + DAY)])
+    registry.lockBond(maker, MIN_BOND, PROCESS["CNC_MILLING"], MATERIAL["AL_6061"],
+                      pack_cert_ids(ISO_9001, AS9100), {"from": book_account})
+    registry.lockBond(maker, MIN_BOND, 0, 0, 0, {"from": book_account})
+    i = info(registry, maker)
+    assert i["locked"] == 2 * MIN_BOND == i["bond"] and registry.freeBond(maker) == 0
+    assert registry.balance() == 2 * MIN_BOND
+
+
+@pytest.mark.parametrize("caller", ["admin", "maker", "stranger", "governor"])
+def test_book_functions_revert_with_NotOrderBook(registry, register_partner, maker, request, caller):
+    register_partner(maker)
+    account = request.getfixturevalue(caller)
+    for call in (
+        lambda: registry.lockBond(maker, 1, 0, 0, 0, {"from": account}),
+        lambda: registry.releaseBond(maker, 0, NONE, {"from": account}),
+        lambda: registry.slashBond(maker, 0, NONE, {"from": account}),
+        lambda: registry.recordOutcome(maker, ON_TIME, {"from": account}),
+    ):
+        with brownie.reverts(err("NotOrderBook", account)):
+            call()
+
+
+def test_lockBond_reverts_with_NotRegistered(registry, stranger, book_account):
+    with brownie.reverts(err("NotRegistered", stranger)):
+        registry.lockBond(stranger, 0, 0, 0, 0, {"from": book_account})
+
+
+def test_lockBond_reverts_with_PartnerIsUnbonding(registry, register_partner, maker, book_account):
+    register_partner(maker)
+    registry.startUnbonding({"from": maker})
+    with brownie.reverts(err("PartnerIsUnbonding", maker)):
+        registry.lockBond(maker, 1, 0, 0, 0, {"from": book_account})
+    with brownie.reverts(err("PartnerIsUnbonding", maker)):
+        registry.checkEligible(maker, 0, 0, 0)
+
+
+def test_lockBond_reverts_with_NotVetted(registry, register_partner, maker, book_account):
+    register_partner(maker, vet=False)
+    with brownie.reverts(err("NotVetted", maker)):
+        registry.lockBond(maker, 1, 0, 0, 0, {"from": book_account})
+
+
+@pytest.mark.parametrize(
+    "processes,materials",
+    [(PROCESS["DMLS"], 0), (0, MATERIAL["TI_6AL4V"]), (ALL_BITS[0], 0), (0, ALL_BITS[1])],
+)
+def test_lockBond_reverts_with_CapabilityMismatch(registry, register_partner, maker, book_account, processes,
+                                                  materials):
+    register_partner(maker)
+    with brownie.reverts(err("CapabilityMismatch", maker, processes, materials)):
+        registry.lockBond(maker, 1, processes, materials, 0, {"from": book_account})
+
+
+def test_lockBond_reverts_with_CertificationMissing(registry, register_partner, maker, certifier, book_account):
+    register_partner(maker, certs=[(ISO_9001, now() + 2 * DAY), (AS9100, now() + DAY)])
+    # never granted (fourth slot)
+    with brownie.reverts(err("CertificationMissing", maker, 3)):
+        registry.lockBond(maker, 1, 0, 0, pack_cert_ids(ISO_9001, AS9100, 0, 3), {"from": book_account})
+    chain.sleep(DAY + 1)
+    chain.mine()
+    with brownie.reverts(err("CertificationMissing", maker, AS9100)):  # expired
+        registry.lockBond(maker, 1, 0, 0, pack_cert_ids(ISO_9001, AS9100), {"from": book_account})
+    registry.revokeCertification(maker, ISO_9001, cid("reason"), {"from": certifier})
+    with brownie.reverts(err("CertificationMissing", maker, ISO_9001)):  # revoked
+        registry.lockBond(maker, 1, 0, 0, ISO_9001, {"from": book_account})
+
+
+def test_lockBond_reverts_with_BondUnavailable(registry, register_partner, maker, book_account):
+    register_partner(maker)
+    with brownie.reverts(err("BondUnavailable", maker, MIN_BOND + 1, MIN_BOND)):
+        registry.lockBond(maker, MIN_BOND + 1, 0, 0, 0, {"from": book_account})
+    registry.lockBond(maker, MIN_BOND // 4, 0, 0, 0, {"from": book_account})
+    free = MIN_BOND - MIN_BOND // 4
+    with brownie.reverts(err("BondUnavailable", maker, MIN_BOND, free)):
+        registry.lockBond(maker, MIN_BOND, 0, 0, 0, {"from": book_account})
+
+
+def test_checkEligible_succeeds(registry, register_partner, maker):
+    register_partner(maker, certs=[(ISO_9001, now() + DAY)])
+    registry.checkEligible(maker, PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], ISO_9001)
+    registry.checkEligible(maker, 0, 0, 0)
+
+
+# ------------------------------------------------- release, slash, outcomes
+
+OUTCOME_COUNTERS = {
+    NONE: {},
+    ON_TIME: {"completed": 1, "onTime": 1},
+    LATE: {"completed": 1},
+    FAILED_QA: {"failedQa": 1},
+    DISPUTE_LOST: {"disputesLost": 1},
+    ABANDONED: {"abandoned": 1},
+}
+COUNTERS = ("completed", "onTime", "failedQa", "disputesLost", "abandoned")
+
+
+def counters(registry, partner):
+    i = info(registry, partner)
+    return {k: i[k] for k in COUNTERS if i[k]}
+
+
+@pytest.mark.parametrize("outcome", sorted(OUTCOME_COUNTERS))
+def test_releaseBond_succeeds_and_records_the_outcome(registry, register_partner, maker, book_account, outcome):
+    register_partner(maker)
+    registry.lockBond(maker, MIN_BOND, 0, 0, 0, {"from": book_account})
+    registry.releaseBond(maker, MIN_BOND, outcome, {"from": book_account})
+    assert info(registry, maker)["locked"] == 0 and registry.freeBond(maker) == MIN_BOND
+    assert counters(registry, maker) == OUTCOME_COUNTERS[outcome]
+    assert registry.balance() == MIN_BOND
+
+
+@pytest.mark.parametrize("outcome", sorted(OUTCOME_COUNTERS))
+def test_recordOutcome_succeeds(registry, register_partner, maker, book_account, outcome):
+    register_partner(maker)
+    registry.recordOutcome(maker, outcome, {"from": book_account})
+    registry.recordOutcome(maker, outcome, {"from": book_account})
+    assert counters(registry, maker) == {k: 2 * v for k, v in OUTCOME_COUNTERS[outcome].items()}
+    assert info(registry, maker)["locked"] == 0 and info(registry, maker)["bond"] == MIN_BOND
+
+
+def test_slashBond_succeeds_and_sends_the_ETH_to_the_book(registry, register_partner, maker, book_account):
+    register_partner(maker, bond=3 * MIN_BOND)
+    registry.lockBond(maker, 2 * MIN_BOND, 0, 0, 0, {"from": book_account})
+    before = book_account.balance()
+    tx = registry.slashBond(maker, MIN_BOND, ABANDONED, {"from": book_account})
+    assert book_account.balance() == before + MIN_BOND - tx.gas_used * tx.gas_price
+    i = info(registry, maker)
+    assert (i["bond"], i["locked"], i["abandoned"]) == (2 * MIN_BOND, MIN_BOND, 1)
+    assert registry.freeBond(maker) == MIN_BOND and registry.balance() == 2 * MIN_BOND
+
+
+@pytest.mark.parametrize("function", ["releaseBond", "slashBond"])
+def test_release_or_slash_above_the_locked_bond_panics(registry, register_partner, maker, book_account, function):
+    """The book releases and slashes only what it locked: more is an arithmetic underflow, nothing moves."""
+    register_partner(maker, bond=2 * MIN_BOND)
+    registry.lockBond(maker, MIN_BOND, 0, 0, 0, {"from": book_account})
+    with brownie.reverts():
+        getattr(registry, function)(maker, MIN_BOND + 1, NONE, {"from": book_account})
+    assert info(registry, maker)["locked"] == MIN_BOND and registry.balance() == 2 * MIN_BOND
+
+
+def test_bond_accounting_across_locks_releases_slashes_and_top_ups(
+    registry, register_partner, maker, maker2, book_account
+):
+    """bond = free + locked for each partner, the registry holds the sum of the bonds, and every slashed wei
+    reached the book."""
+    register_partner(maker, bond=5 * MIN_BOND)
+    register_partner(maker2, bond=MIN_BOND)
+    book_before = book_account.balance()
+    slashed = gas = 0
+    steps = [
+        ("lockBond", maker, 2 * MIN_BOND), ("lockBond", maker, MIN_BOND), ("lockBond", maker2, MIN_BOND),
+        ("slashBond", maker, MIN_BOND), ("addBond", maker2, MIN_BOND), ("releaseBond", maker, 2 * MIN_BOND),
+        ("slashBond", maker2, MIN_BOND), ("lockBond", maker, 4 * MIN_BOND), ("releaseBond", maker, 4 * MIN_BOND),
+    ]
+    for step, partner, amount in steps:
+        if step == "addBond":
+            registry.addBond({"from": partner, "value": amount})
+            continue
+        if step == "lockBond":
+            tx = registry.lockBond(partner, amount, 0, 0, 0, {"from": book_account})
+        else:
+            tx = getattr(registry, step)(partner, amount, NONE, {"from": book_account})
+            slashed += amount if step == "slashBond" else 0
+        gas += tx.gas_used * tx.gas_price
+        bonds = [info(registry, p)["bond"] for p in (maker, maker2)]
+        for p in (maker, maker2):
+            assert registry.freeBond(p) + info(registry, p)["locked"] == info(registry, p)["bond"]
+        assert registry.balance() == sum(bonds)
+    assert book_account.balance() == book_before + slashed - gas
+    assert (info(registry, maker)["bond"], info(registry, maker2)["bond"]) == (4 * MIN_BOND, MIN_BOND)
+    assert info(registry, maker)["locked"] == 0 == info(registry, maker2)["locked"]
+
+
+# ---------------------------------------------------------- storage layout
+
+
+def _partner_slot(partner, mapping_slot):
+    return int.from_bytes(keccak(encode(["address", "uint256"], [str(partner), mapping_slot])), "big")
+
+
+def test_partner_info_packs_what_award_and_settlement_touch_into_two_slots(
+    registry, register_partner, maker, book_account
+):
+    """PartnerInfo as solc lays out Types.sol's field order: slot 0 = flags, five uint24 counters, locked,
+    capabilities (the 32 bits left over after locked); slot 1 = materials, bond, unbondingReadyAt. Award reads
+    slots 0 and 1 and writes slot 0; settlement reads and writes slot 0 (a slash also slot 1).
+    `_partners` is the registry's storage slot 1 (AccessManaged's authority and schedule flag take slot 0)."""
+    caps, mats = 0xA5A5_0001, 0x0123_4567_89AB_CDEF
+    register_partner(maker, bond=3 * MIN_BOND, caps=caps, materials=mats)
+    registry.lockBond(maker, MIN_BOND + 7, 0, 0, 0, {"from": book_account})
+    for outcome in (ON_TIME, LATE, FAILED_QA, FAILED_QA, DISPUTE_LOST, ABANDONED, ABANDONED, ABANDONED):
+        registry.recordOutcome(maker, outcome, {"from": book_account})
+    ready = registry.startUnbonding({"from": maker}).timestamp + UNBONDING_DELAY
+    base = _partner_slot(maker, 1)
+    slot0, slot1, slot2 = (int.from_bytes(web3.eth.get_storage_at(registry.address, base + i), "big") for i in range(3))
+    fields0 = [(REGISTERED | VETTED | UNBONDING, 8), (2, 24), (1, 24), (2, 24), (1, 24), (3, 24), (MIN_BOND + 7, 96),
+               (caps, 32)]
+    fields1 = [(mats, 64), (3 * MIN_BOND, 96), (ready, 40)]
+    fields2 = [(int.from_bytes(b"u33d".ljust(8, b"\x00"), "big"), 64), (100, 32)]  # region, capacity
+    for slot, fields in ((slot0, fields0), (slot1, fields1), (slot2, fields2)):
+        offset = 0
+        for value, bits in fields:
+            assert (slot >> offset) & ((1 << bits) - 1) == value
+            offset += bits
+        assert slot >> offset == 0
+    assert web3.eth.get_storage_at(registry.address, base + 3) == keccak(b"profile")  # profileCid
+    assert web3.eth.get_storage_at(registry.address, base + 4) == keccak(X25519_KEY)  # encryptionKeyHash

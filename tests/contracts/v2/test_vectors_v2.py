@@ -79,14 +79,28 @@ def _terms(book, buyer, arbitrator, spec):
                       3 * 86400, book.rejectWindow(), book.disputeTimeout(), book.feeBps(), codec.spec_hash(spec))
 
 
-def test_a_posted_and_awarded_order_is_the_commitment_pynode_predicts(book, accounts, admin, buyer, arbitrator,
-                                                                       register_partner):
+def _partner(accounts, admin, register_partner):
     maker = accounts.add(PARTNER_KEY)  # a key pynode can sign with (anvil's unlocked accounts expose none)
     admin.transfer(maker, 10**20)
     register_partner(maker)
+    return maker
+
+
+def _order(book, buyer, arbitrator):
     docs = OrderDocs(cid("design"), cid("design-sha"), cid("spec"), b"u33d".ljust(8, b"\x00"))
     spec = OrderSpec(CAPS, MATS, 0, (), codec.docs_hash(docs))
-    terms = _terms(book, buyer, arbitrator, spec)
+    return docs, spec, _terms(book, buyer, arbitrator, spec)
+
+
+def _awarded(quote, head, tx):
+    return OrderState(OrderStatus.AWARDED, quote.partner, quote.payee, quote.price, quote.bond, tx.timestamp,
+                      tx.timestamp + quote.lead_time, head)
+
+
+def test_a_posted_and_awarded_order_is_the_commitment_pynode_predicts(book, accounts, admin, buyer, arbitrator,
+                                                                       register_partner):
+    maker = _partner(accounts, admin, register_partner)
+    docs, spec, terms = _order(book, buyer, arbitrator)
     tx = book.post(terms, spec, docs, {"from": buyer, "value": terms.price})
     order_id = tx.return_value
     genesis = codec.genesis(chain.id, book.address, order_id)
@@ -103,6 +117,21 @@ def test_a_posted_and_awarded_order_is_the_commitment_pynode_predicts(book, acco
     tx = book.award(order_id, posted, spec, quote, signature, envelope_cid, {"from": buyer})
     evidence = codec.award_evidence(terms_hash, eip712.struct_hash(domain, quote), envelope_cid)
     head = codec.link(head, Transition.AWARDED, buyer.address, evidence, tx.timestamp)
-    state = OrderState(OrderStatus.AWARDED, maker.address, quote.payee, quote.price, quote.bond, tx.timestamp,
-                       tx.timestamp + quote.lead_time, head)
-    assert bytes(book.orderHash(order_id)) == codec.order_hash(Order(terms, state))
+    assert bytes(book.orderHash(order_id)) == codec.order_hash(Order(terms, _awarded(quote, head, tx)))
+
+
+def test_a_quote_first_order_starts_its_awarded_link_from_the_genesis(book, accounts, admin, buyer, arbitrator,
+                                                                      register_partner):
+    maker = _partner(accounts, admin, register_partner)
+    docs, spec, terms = _order(book, buyer, arbitrator)
+    domain = domain_of(book)
+    quote = Quote(codec.terms_hash(terms), maker.address, maker.address, terms.price, 10**15, 86400,
+                  chain.time() + 3600, 2**255 + 9)
+    signature = eip712.sign(Account.from_key(PARTNER_KEY), domain, quote)
+    envelope_cid = cid("envelope")
+    tx = book.postAwarded(terms, spec, docs, quote, signature, envelope_cid, {"from": buyer, "value": terms.price})
+    order_id = tx.return_value
+    evidence = codec.award_evidence(quote.terms_hash, eip712.struct_hash(domain, quote), envelope_cid)
+    head = codec.link(codec.genesis(chain.id, book.address, order_id), Transition.AWARDED, buyer.address, evidence,
+                      tx.timestamp)
+    assert bytes(book.orderHash(order_id)) == codec.order_hash(Order(terms, _awarded(quote, head, tx)))

@@ -25,6 +25,7 @@ from pynode.protocol.v2.types import (
     OrderStatus,
     OrderTerms,
     Quote,
+    RecordKind,
     Settlement,
     Transition,
 )
@@ -117,7 +118,15 @@ def test_a_posted_and_awarded_order_is_the_commitment_pynode_predicts(book, acco
     tx = book.award(order_id, posted, spec, quote, signature, envelope_cid, {"from": buyer})
     evidence = codec.award_evidence(terms_hash, eip712.struct_hash(domain, quote), envelope_cid)
     head = codec.link(head, Transition.AWARDED, buyer.address, evidence, tx.timestamp)
-    assert bytes(book.orderHash(order_id)) == codec.order_hash(Order(terms, _awarded(quote, head, tx)))
+    awarded = Order(terms, _awarded(quote, head, tx))
+    assert bytes(book.orderHash(order_id)) == codec.order_hash(awarded)
+
+    root = cid("serials")  # a record: the record chain moves from the genesis, the order's slot does not
+    tx = book.recordSerials(order_id, awarded, root, {"from": maker})
+    record = codec.link(codec.genesis(chain.id, book.address, order_id), RecordKind.SERIALS_RECORDED, maker.address,
+                        root, tx.timestamp)
+    assert bytes(book.recordHead(order_id)) == record == bytes(tx.events["Recorded"]["head"])
+    assert bytes(book.orderHash(order_id)) == codec.order_hash(awarded)
 
 
 def test_a_quote_first_order_starts_its_awarded_link_from_the_genesis(book, accounts, admin, buyer, arbitrator,

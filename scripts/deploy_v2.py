@@ -13,10 +13,11 @@ from typing import NamedTuple
 import brownie
 
 from pynode.chain.orders import create_address
+from scripts.safe_multisig import deploy_safe
 
 __all__ = [
-    "CERTIFIER", "GOVERNANCE", "GUARDIAN", "MIN_BOND", "ROLE_FUNCTIONS", "UNBONDING_DELAY",
-    "Deployment", "deploy_v2", "grant", "wire_roles",
+    "ADMIN_ROLE", "CERTIFIER", "GOVERNANCE", "GOVERNANCE_DELAY", "GUARDIAN", "MIN_BOND", "ROLE_FUNCTIONS",
+    "UNBONDING_DELAY", "Deployment", "Multisig", "deploy_v2", "grant", "hand_to_multisig", "wire_roles",
 ]
 
 MIN_BOND = 10**17  # 0.1 ETH
@@ -45,6 +46,7 @@ class Deployment(NamedTuple):
     manager: object
     registry: object
     book: object | None  # None until contracts/v2/OrderBookV2.sol exists, or when bound to `book_address`
+    safe: object | None = None  # the manager's admin with the `multisig` option
 
 
 def _container(name):
@@ -83,13 +85,46 @@ def grant(manager, admin, holders):
             manager.grantRole(role, account, delay, {"from": admin})
 
 
+ADMIN_ROLE = 0
+GOVERNANCE_DELAY = 2 * 86400  # least delay of every widening change (issue 14, F10)
+
+
+class Multisig(NamedTuple):
+    """deploy_v2's multisig option: a Safe of `owners` (addresses) with `threshold` becomes the manager's admin
+    and the GOVERNANCE holder, every call of it waiting `delay`; `guardians` hold GUARDIAN with no delay."""
+
+    owners: tuple
+    threshold: int = 2
+    guardians: tuple = ()
+    delay: int = GOVERNANCE_DELAY
+
+
+def hand_to_multisig(manager, targets, deployer, multisig):
+    """Gives the manager to a new Safe (`multisig`) and returns the Safe. Guardians are granted first, while
+    grants are still instant; then the Safe gets ADMIN and GOVERNANCE with `delay` as its execution delay, every
+    role's grant delay and each target's admin delay become `delay`, and the deployer renounces its admin.
+    AccessManager lets a raised grant or target admin delay take effect only after its 5-day minSetback."""
+    if multisig.delay < GOVERNANCE_DELAY:
+        raise ValueError(f"governance delay {multisig.delay} s is under {GOVERNANCE_DELAY} s")
+    safe = deploy_safe(deployer, multisig.owners, multisig.threshold)
+    grant(manager, deployer, {GUARDIAN: list(multisig.guardians),
+                              ADMIN_ROLE: [(safe, multisig.delay)], GOVERNANCE: [(safe, multisig.delay)]})
+    for role in (ADMIN_ROLE, *ROLE_LABELS):
+        manager.setGrantDelay(role, multisig.delay, {"from": deployer})
+    for target in targets:
+        manager.setTargetAdminDelay(target, multisig.delay, {"from": deployer})
+    manager.renounceRole(ADMIN_ROLE, deployer, {"from": deployer})
+    return safe
+
+
 def deploy_v2(deployer, *, fee_recipient, min_bond=MIN_BOND, unbonding_delay=UNBONDING_DELAY, holders=None,
-              book_address=None):
+              book_address=None, multisig=None):
     """Deploys and wires v2 from `deployer` (the manager's initial admin); returns a Deployment.
 
     holders: {role id: [account or (account, execution delay)]} granted at the end (see `grant`).
     book_address: bind the registry to this address instead of deploying OrderBookV2 (registry unit tests
     call the book-only functions from it). Without it the book is deployed when it is built.
+    multisig: a Multisig to hand the manager to at the end (`hand_to_multisig`); the deployer keeps nothing.
     """
     book_container = None if book_address else _container("OrderBookV2")
     manager = _container("AccessManager").deploy(deployer, {"from": deployer})
@@ -105,4 +140,7 @@ def deploy_v2(deployer, *, fee_recipient, min_bond=MIN_BOND, unbonding_delay=UNB
             raise RuntimeError(f"OrderBookV2 deployed at {book.address}, registry expects {expected_book}")
     wire_roles(manager, {"registry": registry, "book": book}, deployer)
     grant(manager, deployer, holders or {})
-    return Deployment(manager, registry, book)
+    safe = None
+    if multisig is not None:
+        safe = hand_to_multisig(manager, [t for t in (registry, book) if t is not None], deployer, multisig)
+    return Deployment(manager, registry, book, safe)

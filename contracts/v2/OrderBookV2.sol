@@ -63,6 +63,7 @@ contract OrderBookV2 is IOrderBookV2, OrderBookV2Base {
         nonReentrant
         returns (uint256 orderId)
     {
+        _checkDocs(spec, docs);
         orderId = _newOrder(terms, spec, msg.value);
         bytes32 termsHash = keccak256(abi.encode(terms));
         bytes32 head = OrderHashes.nextTransition(
@@ -83,6 +84,7 @@ contract OrderBookV2 is IOrderBookV2, OrderBookV2Base {
         bytes calldata signature,
         bytes32 keyEnvelopeCid
     ) external payable nonReentrant returns (uint256 orderId) {
+        _checkDocs(spec, docs);
         orderId = _newOrder(terms, spec, msg.value);
         emit OrderPosted(orderId, msg.sender, terms, spec, docs);
         _award(orderId, terms, spec, _genesis(orderId), quote, signature, keyEnvelopeCid);
@@ -324,6 +326,12 @@ contract OrderBookV2 is IOrderBookV2, OrderBookV2Base {
         _params.orderCount = uint64(orderId);
     }
 
+    /// @dev Reverts unless `docs` are the ones `spec` commits to (they are emitted, not stored).
+    function _checkDocs(OrderSpec calldata spec, OrderDocs calldata docs) private pure {
+        bytes32 docsHash = keccak256(abi.encode(docs));
+        if (spec.docsHash != docsHash) revert DocsHashMismatch(spec.docsHash, docsHash);
+    }
+
     /// @dev Awards order `orderId` (its terms checked, its spec matched) to `quote`: uses the quote, stores
     /// the Awarded commitment, credits the price difference, then locks the bond in the registry.
     function _award(
@@ -378,7 +386,7 @@ contract OrderBookV2 is IOrderBookV2, OrderBookV2Base {
         (, uint96 toPayee, uint96 fee) = Splits.split(st.price, 0, order.terms.feeBps);
         _advance(orderId, order, _with(order, OrderStatus.Completed), kind, 0);
         address token = order.terms.token;
-        _credit(_feeRecipient, token, orderId, fee);
+        _creditSilently(_feeRecipient, token, fee); // OrderCompleted states the fee
         bool onTime = st.stamp <= st.dueBy;
         emit OrderCompleted(orderId, kind, toPayee, fee, onTime);
         registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);

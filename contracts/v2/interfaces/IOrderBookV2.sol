@@ -36,7 +36,8 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     event OrderRejected(uint256 indexed orderId, address indexed partner, bytes32 reasonCid);
     /// @notice Emitted when the partner shipped, carrying its QA report.
     event OrderShipped(uint256 indexed orderId, address indexed partner, bytes32 reportCid, bytes32 reportHash);
-    /// @notice Emitted when a shipped order completed (`kind` Confirmed or Finalized) and paid out.
+    /// @notice Emitted when a shipped order completed (`kind` Confirmed or Finalized): `fee` was credited to
+    /// the fee recipient and `toPayee` sent to the payee (a `Credited` event follows if the payee refused it).
     event OrderCompleted(uint256 indexed orderId, Transition kind, uint96 toPayee, uint96 fee, bool onTime);
     /// @notice Emitted when a timed-out order was refunded to its buyer.
     event OrderRefunded(uint256 indexed orderId, RefundReason reason);

@@ -10,8 +10,6 @@ interface IPayouts {
     event Credited(address indexed account, address indexed token, uint256 indexed orderId, uint256 amount);
     /// @notice Emitted when `account` withdrew its whole credit of `token` to `to`.
     event CreditWithdrawn(address indexed account, address indexed token, address to, uint256 amount);
-    /// @notice Emitted when order `orderId` paid `amount` of `token` straight to `to`.
-    event Paid(address indexed to, address indexed token, uint256 indexed orderId, uint256 amount);
     /// @notice Emitted when a token balance above the book's liability was sent to the fee recipient.
     event Skimmed(address indexed token, address indexed to, uint256 amount);
 

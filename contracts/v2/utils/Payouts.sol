@@ -73,6 +73,11 @@ abstract contract Payouts is IPayouts, ReentrancyGuardTransient {
         emit Credited(account, token, orderId, amount);
     }
 
+    /// @dev `_credit` without its event, for a credit the caller's own event states (a completion's fee).
+    function _creditSilently(address account, address token, uint256 amount) internal {
+        if (amount != 0) _credits[account][token] += amount;
+    }
+
     /// @dev Pays `amount` of `token` to `to` now, with bounded gas for ETH; credits it if the transfer fails
     /// (an ETH-rejecting or blacklisted payee), so a payee can never block the caller's transition.
     /// Call last (checks-effects-interactions).
@@ -86,8 +91,8 @@ abstract contract Payouts is IPayouts, ReentrancyGuardTransient {
             ok = IERC20(token).trySafeTransfer(to, amount);
             if (!ok) _liability[token] += amount;
         }
-        if (ok) emit Paid(to, token, orderId, amount);
-        else _credit(to, token, orderId, amount);
+        // A payment that arrived is stated by the caller's event; one that did not becomes a credit.
+        if (!ok) _credit(to, token, orderId, amount);
     }
 
     /// @dev Takes exactly `amount` of `token` from msg.sender into escrow (fee-on-transfer tokens revert), and

@@ -1,12 +1,15 @@
 """PanelArbitrator (contracts/v2): k-of-n rounds, appeals, execution, rewards and every revert, against the
-small PanelTestArbitrable (contracts/test/). 3 members, quorum 2: round 0 needs 2 agreeing votes, the appeal
-round all 3 (the last)."""
+small PanelTestArbitrable (contracts/test/), then end to end as the arbitrator an OrderBookV2 order names.
+3 members, quorum 2: round 0 needs 2 agreeing votes, the appeal round all 3 (the last)."""
 
 import brownie
 import pytest
 from brownie import AccessManager, PanelArbitrator, PanelTestArbitrable
 
+from scripts.book_v2 import ZERO
 from tests.contracts.conftest import DAY, err, now
+from tests.contracts.v2.book_fixtures import *  # noqa: F403 (fixtures)
+from tests.contracts.v2.book_fixtures import container
 
 COST = 10**16
 APPEAL_COST = 3 * 10**16
@@ -19,7 +22,7 @@ MAX_UINT = 2**256 - 1
 
 @pytest.fixture(scope="module")
 def members(accounts, admin):
-    keys = ("0x" + f"{i:02x}" * 32 for i in (0x71, 0x72, 0x73))
+    keys = ("0x" + f"{i:02x}" * 32 for i in (0xb1, 0xb2, 0xb3))
     out = tuple(accounts.add(key) for key in keys)
     for member in out:
         admin.transfer(member, 10**19)
@@ -249,7 +252,7 @@ def test_ruling_the_arbitrable_refuses_stays_executable(panel, arbitrable, raise
 
 def test_panel_change_is_restricted_and_spares_existing_disputes(panel, raise_dispute, members, admin,
                                                                  stranger, auditor):
-    m1, m2, m3 = members
+    m1, _, m3 = members
     old = raise_dispute()
     with brownie.reverts(err("AccessManagedUnauthorized", stranger)):
         panel.setPanel([m1, auditor, stranger], 2, {"from": stranger})
@@ -267,3 +270,87 @@ def test_panel_change_is_restricted_and_spares_existing_disputes(panel, raise_di
     with brownie.reverts(err("NotMember", m3)):
         panel.vote(new, 1, {"from": m3})
     panel.vote(new, 1, {"from": auditor})
+
+
+# ------------------------------------------------------------------ end to end with OrderBookV2
+# The order book of scripts/deploy_v2.py names the panel in an order's terms; the book's disputes reach it.
+
+FULL_TO_BUYER, NOTHING_TO_BUYER = 101, 1  # ruling r gives the buyer (r - 1) % of the price
+
+
+@pytest.fixture(scope="module")
+def book_panel(manager, members, admin):
+    return PanelArbitrator.deploy(manager, members, 2, COST, APPEAL_COST, APPEAL_WINDOW, VOTING_PERIOD,
+                                  {"from": admin})
+
+
+@pytest.fixture
+def disputed(v2, book_panel, partner):
+    """An order naming the panel, shipped, disputed with the buyer's fee deposit."""
+    t = v2.post(book_panel)
+    v2.award(t, partner)
+    v2.ship(t)
+    v2.dispute(t, COST)
+    return t
+
+
+needs_parties = pytest.mark.skipif(
+    "disputeParties" not in {i.get("name") for i in container("OrderBookV2").abi},
+    reason="OrderBookV2 does not yet expose disputeParties (contracts/v2/README.md, Arbitration)",
+)
+
+
+def test_book_partner_not_matching_the_fee_loses_by_default(v2, book, book_panel, disputed, buyer, stranger,
+                                                            chain):
+    t = disputed
+    assert book.balance() >= t.state.price + COST
+    chain.sleep(book.FEE_RESPONSE_WINDOW() + 1)
+    with brownie.reverts(err("FeeResponseWindowClosed", t.state.stamp + book.FEE_RESPONSE_WINDOW())):
+        v2.pay_fee(t, COST)
+    v2.claim_default(t, stranger)
+    assert book.credits(buyer, ZERO) == t.state.price + t.state.bond + COST
+    with brownie.reverts(err("UnknownDispute", 1)):  # the panel never saw a dispute
+        book_panel.dispute(1)
+
+
+def test_book_dispute_expires_without_a_ruling(v2, book, book_panel, disputed, buyer, stranger, chain):
+    t = disputed
+    tx = v2.pay_fee(t, COST)
+    dispute_id = tx.events["ArbitrationCreated"]["disputeId"]
+    d = book_panel.dispute(dispute_id)
+    assert (d["arbitrable"], d["pot"], d["choices"]) == (book.address, COST, book.RULING_OPTIONS())
+    assert book_panel.balance() == COST
+    chain.sleep(t.terms.dispute_timeout + 1)
+    v2.settle_expired(t, stranger)
+    assert book.credits(buyer, ZERO) == t.state.price // 2 + COST // 2
+
+
+@needs_parties
+def test_book_ruling_appealed_overturned_and_executed(v2, book, book_panel, disputed, members, partner, buyer,
+                                                      stranger, chain):
+    m1, m2, m3 = members
+    t = disputed
+    dispute_id = v2.pay_fee(t, COST).events["ArbitrationCreated"]["disputeId"]
+    decide(book_panel, dispute_id, FULL_TO_BUYER, (m1, m2))
+    book_panel.appeal(dispute_id, b"", {"from": partner.account, "value": APPEAL_COST})  # the losing side
+    decide(book_panel, dispute_id, NOTHING_TO_BUYER, (m1, m2, m3))
+    with brownie.reverts(err("NotRuled", t.order_id)):
+        book.executeRuling(t.order_id, t.order, {"from": stranger})
+    book_panel.executeRuling(dispute_id, {"from": stranger})
+    assert book.arbitration(t.order_id)["ruling"] == NOTHING_TO_BUYER
+    v2.execute_ruling(t, stranger, 0, False)
+    for m in members:
+        book_panel.claimReward(dispute_id, {"from": m})
+    assert book_panel.credit(m1) == (COST + APPEAL_COST) // 3
+
+
+@needs_parties
+def test_book_party_on_the_panel_cannot_vote(v2, book_panel, members, partner, accounts, admin):
+    m1, _, _ = members
+    t = v2.post(book_panel, buyer=m1)
+    v2.award(t, partner)
+    v2.ship(t)
+    v2.dispute(t, COST, sender=m1)
+    dispute_id = v2.pay_fee(t, COST).events["ArbitrationCreated"]["disputeId"]
+    with brownie.reverts(err("PartyCannotVote", m1)):
+        book_panel.vote(dispute_id, FULL_TO_BUYER, {"from": m1})

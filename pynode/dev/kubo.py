@@ -91,6 +91,18 @@ class KuboNode:
         for address in other.swarm_addresses():
             post_json(f"{self.api_url}/api/v0/swarm/connect?arg={address}")
 
+    def peer(self, other: KuboNode) -> None:
+        """Connects to ``other`` and keeps it connected: Kubo's peering service redials it with backoff
+        after either side restarts (a plain swarm connect is never redialled: no DHT, no bootstrap here)."""
+        addresses = other.swarm_addresses()
+        for address in addresses:
+            post_json(f"{self.api_url}/api/v0/swarm/peering/add?arg={address}")
+        # and in the repo's config, so a restarted daemon dials it the moment it starts
+        peers = json.loads(self.ipfs("config", "Peering.Peers") or b"null") or []
+        peers.append({"ID": other.identity()["ID"], "Addrs": [a.split("/p2p/")[0] for a in addresses]})
+        self.ipfs("config", "--json", "Peering.Peers", json.dumps(peers))
+        self.connect(other)
+
     def _ready(self) -> bool:
         if not (self.repo / "api").exists():
             return False

@@ -93,8 +93,8 @@ def test_one_owner_signature_is_not_enough(safe, manager, book, fee_recipient, s
                              {"from": stranger})
 
 
-def _changes(book, manager, token, fee_recipient, stranger):
-    """(name, target, calldata, check that it took effect) for each delayed change F10 names."""
+def _changes(book, manager, panel, token, fee_recipient, stranger):
+    """(target, calldata, check that it took effect) for each delayed change F10 names, and the panel's."""
     return {
         "role_grant": (manager, manager.grantRole.encode_input(CERTIFIER, stranger, 0),
                        lambda: manager.getAccess(CERTIFIER, stranger)[0] > 0),
@@ -102,6 +102,8 @@ def _changes(book, manager, token, fee_recipient, stranger):
         "token_listing": (book, book.allowToken.encode_input(token), lambda: book.tokenAllowed(token)),
         "parameters": (book, book.setParameters.encode_input(2 * 3600, 10 * DAY),
                        lambda: (book.rejectWindow(), book.disputeTimeout()) == (2 * 3600, 10 * DAY)),
+        "panel": (panel, panel.setPanel.encode_input([*panel.members[:2], stranger], 2),
+                  lambda: panel.panel()[0] == 2),
     }
 
 
@@ -110,9 +112,9 @@ def token(admin):
     return container("TestERC20").deploy({"from": admin})
 
 
-@pytest.mark.parametrize("change", ["role_grant", "fee", "token_listing", "parameters"])
-def test_F10_change_waits_out_the_delay(change, book, manager, safe, token, fee_recipient, stranger):
-    target, data, took_effect = _changes(book, manager, token, fee_recipient, stranger)[change]
+@pytest.mark.parametrize("change", ["role_grant", "fee", "token_listing", "parameters", "panel"])
+def test_F10_change_waits_out_the_delay(change, book, manager, safe, panel, token, fee_recipient, stranger):
+    target, data, took_effect = _changes(book, manager, panel, token, fee_recipient, stranger)[change]
     op = manager.hashOperation(safe, target, data)
     tx = schedule(safe, manager, target, data, stranger)
     ready_at = tx.timestamp + GOVERNANCE_DELAY

@@ -17,7 +17,7 @@ from scripts.safe_multisig import deploy_safe
 
 __all__ = [
     "ADMIN_ROLE", "CERTIFIER", "GOVERNANCE", "GOVERNANCE_DELAY", "GUARDIAN", "MIN_BOND", "ROLE_FUNCTIONS",
-    "UNBONDING_DELAY", "Deployment", "Multisig", "deploy_v2", "grant", "hand_to_multisig", "wire_roles",
+    "UNBONDING_DELAY", "Deployment", "Multisig", "Panel", "deploy_v2", "grant", "hand_to_multisig", "wire_roles",
 ]
 
 MIN_BOND = 10**17  # 0.1 ETH
@@ -39,6 +39,7 @@ ROLE_FUNCTIONS = {
         GUARDIAN: ("suspend",),
         CERTIFIER: ("vet", "unvet", "certify", "revokeCertification", "accreditInspector", "revokeInspector"),
     },
+    "panel": {GOVERNANCE: ("setPanel",)},
 }
 
 
@@ -47,6 +48,7 @@ class Deployment(NamedTuple):
     registry: object
     book: object | None  # None until contracts/v2/OrderBookV2.sol exists, or when bound to `book_address`
     safe: object | None = None  # the manager's admin with the `multisig` option
+    panel: object | None = None  # the PanelArbitrator of the `panel` option
 
 
 def _container(name):
@@ -99,6 +101,17 @@ class Multisig(NamedTuple):
     delay: int = GOVERNANCE_DELAY
 
 
+class Panel(NamedTuple):
+    """deploy_v2's panel option: a PanelArbitrator under the same manager (costs in wei, periods in s)."""
+
+    members: tuple
+    quorum: int
+    arbitration_cost: int
+    appeal_cost: int
+    appeal_window: int = 2 * 86400
+    voting_period: int = 5 * 86400
+
+
 def hand_to_multisig(manager, targets, deployer, multisig):
     """Gives the manager to a new Safe (`multisig`) and returns the Safe. Guardians are granted first, while
     grants are still instant; then the Safe gets ADMIN and GOVERNANCE with `delay` as its execution delay, every
@@ -118,13 +131,14 @@ def hand_to_multisig(manager, targets, deployer, multisig):
 
 
 def deploy_v2(deployer, *, fee_recipient, min_bond=MIN_BOND, unbonding_delay=UNBONDING_DELAY, holders=None,
-              book_address=None, multisig=None):
+              book_address=None, multisig=None, panel=None):
     """Deploys and wires v2 from `deployer` (the manager's initial admin); returns a Deployment.
 
     holders: {role id: [account or (account, execution delay)]} granted at the end (see `grant`).
     book_address: bind the registry to this address instead of deploying OrderBookV2 (registry unit tests
     call the book-only functions from it). Without it the book is deployed when it is built.
     multisig: a Multisig to hand the manager to at the end (`hand_to_multisig`); the deployer keeps nothing.
+    panel: a Panel to deploy a PanelArbitrator for orders to name (its setPanel is GOVERNANCE's).
     """
     book_container = None if book_address else _container("OrderBookV2")
     manager = _container("AccessManager").deploy(deployer, {"from": deployer})
@@ -138,9 +152,13 @@ def deploy_v2(deployer, *, fee_recipient, min_bond=MIN_BOND, unbonding_delay=UNB
         book = book_container.deploy(manager, registry, fee_recipient, {"from": deployer})
         if book.address != expected_book:
             raise RuntimeError(f"OrderBookV2 deployed at {book.address}, registry expects {expected_book}")
-    wire_roles(manager, {"registry": registry, "book": book}, deployer)
+    arbitrator = None
+    if panel is not None:
+        arbitrator = _container("PanelArbitrator").deploy(manager, *panel, {"from": deployer})
+    wire_roles(manager, {"registry": registry, "book": book, "panel": arbitrator}, deployer)
     grant(manager, deployer, holders or {})
     safe = None
     if multisig is not None:
-        safe = hand_to_multisig(manager, [t for t in (registry, book) if t is not None], deployer, multisig)
-    return Deployment(manager, registry, book, safe)
+        targets = [t for t in (registry, book, arbitrator) if t is not None]
+        safe = hand_to_multisig(manager, targets, deployer, multisig)
+    return Deployment(manager, registry, book, safe, arbitrator)

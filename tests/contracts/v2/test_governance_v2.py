@@ -10,7 +10,16 @@ from brownie import chain
 from eth_account import Account
 
 from scripts.book_v2 import V2
-from scripts.deploy_v2 import ADMIN_ROLE, CERTIFIER, GOVERNANCE, GOVERNANCE_DELAY, GUARDIAN, Multisig, deploy_v2
+from scripts.deploy_v2 import (
+    ADMIN_ROLE,
+    CERTIFIER,
+    GOVERNANCE,
+    GOVERNANCE_DELAY,
+    GUARDIAN,
+    Multisig,
+    Panel,
+    deploy_v2,
+)
 from scripts.safe_multisig import exec_safe, safe_signatures
 from tests.contracts.conftest import DAY, cid, err, now
 from tests.contracts.v2.book_fixtures import *  # noqa: F403 (fixtures)
@@ -22,10 +31,18 @@ COST = 10**16
 
 
 @pytest.fixture(scope="module")
-def deployment(deployer, fee_recipient, guardian, certifier):
+def panel_members(accounts, admin):
+    members = [accounts.add("0x" + f"{0xa1 + i:02x}" * 32) for i in range(3)]
+    for m in members:
+        admin.transfer(m, 10**19)
+    return members
+
+
+@pytest.fixture(scope="module")
+def deployment(deployer, fee_recipient, guardian, certifier, panel_members):
     owners = tuple(Account.from_key(k).address for k in OWNER_KEYS)
     d = deploy_v2(deployer, fee_recipient=fee_recipient, holders={CERTIFIER: [certifier]},
-                  multisig=Multisig(owners, 2, (guardian,)))
+                  multisig=Multisig(owners, 2, (guardian,)), panel=Panel(tuple(panel_members), 2, COST, 3 * COST))
     chain.sleep(MIN_SETBACK + 1)
     chain.mine()
     return d
@@ -42,14 +59,9 @@ def v2(book, registry, buyer):
 
 
 @pytest.fixture(scope="module")
-def panel(manager, accounts, admin, safe):
-    """A PanelArbitrator of three members under the same manager (setPanel: the Safe's admin role, delayed)."""
-    members = [accounts.add("0x" + f"{0xa1 + i:02x}" * 32) for i in range(3)]
-    for m in members:
-        admin.transfer(m, 10**19)
-    p = container("PanelArbitrator").deploy(manager, members, 2, COST, 3 * COST, 2 * DAY, 5 * DAY, {"from": admin})
-    p.members = members
-    return p
+def panel(deployment):
+    """The deployment's PanelArbitrator, three members, quorum 2 (setPanel: GOVERNANCE, delayed)."""
+    return deployment.panel
 
 
 def schedule(safe, manager, target, data, relayer, keys=OWNER_KEYS[:2]):
@@ -60,7 +72,7 @@ def execute(safe, manager, target, data, relayer, keys=OWNER_KEYS[1:]):
     return exec_safe(safe, keys, manager, manager.execute.encode_input(target, data), relayer)
 
 
-def test_deployment_hands_everything_to_the_safe(manager, safe, deployer, guardian, book, registry):
+def test_deployment_hands_everything_to_the_safe(manager, safe, deployer, guardian, book, registry, panel):
     assert sorted(safe.getOwners()) == sorted(Account.from_key(k).address for k in OWNER_KEYS)
     assert safe.getThreshold() == 2
     assert tuple(manager.hasRole(ADMIN_ROLE, safe)) == (True, GOVERNANCE_DELAY)
@@ -69,8 +81,9 @@ def test_deployment_hands_everything_to_the_safe(manager, safe, deployer, guardi
     assert not manager.hasRole(ADMIN_ROLE, deployer)[0]
     for role in (ADMIN_ROLE, GOVERNANCE, GUARDIAN, CERTIFIER):
         assert manager.getRoleGrantDelay(role) == GOVERNANCE_DELAY
-    for target in (book, registry):
+    for target in (book, registry, panel):
         assert manager.getTargetAdminDelay(target) == GOVERNANCE_DELAY
+    assert manager.getTargetFunctionRole(panel, panel.setPanel.signature) == GOVERNANCE
     with brownie.reverts(err("AccessManagerUnauthorizedAccount", deployer, ADMIN_ROLE)):
         manager.grantRole(GOVERNANCE, deployer, 0, {"from": deployer})
 
@@ -102,7 +115,7 @@ def _changes(book, manager, panel, token, fee_recipient, stranger):
         "token_listing": (book, book.allowToken.encode_input(token), lambda: book.tokenAllowed(token)),
         "parameters": (book, book.setParameters.encode_input(2 * 3600, 10 * DAY),
                        lambda: (book.rejectWindow(), book.disputeTimeout()) == (2 * 3600, 10 * DAY)),
-        "panel": (panel, panel.setPanel.encode_input([*panel.members[:2], stranger], 2),
+        "panel": (panel, panel.setPanel.encode_input([*panel.panel()[1][:2], stranger], 2),
                   lambda: panel.panel()[0] == 2),
     }
 

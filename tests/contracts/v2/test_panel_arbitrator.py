@@ -4,7 +4,7 @@ small PanelTestArbitrable (contracts/test/), then end to end as the arbitrator a
 
 import brownie
 import pytest
-from brownie import AccessManager, PanelArbitrator, PanelTestArbitrable
+from brownie import AccessManager, EthRejecter, PanelArbitrator, PanelTestArbitrable
 
 from scripts.book_v2 import ZERO
 from tests.contracts.conftest import DAY, err, now
@@ -63,10 +63,11 @@ def decide(panel, dispute_id, ruling, voters):
         panel.vote(dispute_id, ruling, {"from": member})
 
 
-def test_deploy_rejects_bad_panels(panel_manager, members, admin, accounts):
+def test_deploy_rejects_bad_panels(panel_manager, members, admin):
     m1, m2, m3 = members
+    sixteen = ["0x" + f"{i:040x}" for i in range(1, 17)]
     bad = [([], 1), ([m1, m2], 1), ([m1, m2, m3], 1), ([m1, m1, m2], 2), ([m1, brownie.ZERO_ADDRESS, m2], 2),
-           (list(accounts[:10]) * 2, 11)]  # empty, no strict majority (twice), duplicate, zero, above MAX_MEMBERS
+           (sixteen, 9)]  # empty, no strict majority (twice), duplicate, zero, above MAX_MEMBERS
     for panel_members, quorum in bad:
         with brownie.reverts(err("InvalidPanel")):
             PanelArbitrator.deploy(panel_manager, panel_members, quorum, COST, APPEAL_COST, APPEAL_WINDOW,
@@ -177,6 +178,10 @@ def test_ruling_appealed_and_overturned(panel, arbitrable, raise_dispute, member
     assert panel.credit(m3) == 0
     with brownie.reverts(err("NothingToWithdraw", m3)):
         panel.withdraw(auditor, {"from": m3})
+    rejecter = EthRejecter.deploy({"from": m1})
+    with brownie.reverts(err("TransferFailed", rejecter)):  # the credit stays
+        panel.withdraw(rejecter, {"from": m1})
+    assert panel.credit(m1) == reward
 
 
 def test_incoherent_voter_earns_nothing(panel, raise_dispute, members, stranger, chain):

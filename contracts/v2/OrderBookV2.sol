@@ -150,7 +150,7 @@ contract OrderBookV2 is IOrderBookV2, OrderBookV2Base {
         _load(orderId, order, OrderStatus.Awarded);
         _onlyPartner(order);
         if (block.timestamp > order.state.dueBy) revert DueTimePassed(order.state.dueBy);
-        _record(orderId, RecordKind.SerialsRecorded, serialsRoot);
+        _record(orderId, RecordKind.SerialsRecorded, msg.sender, serialsRoot);
     }
 
     /// @inheritdoc IOrderBookV2

@@ -88,13 +88,14 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
         if (terms.specHash != specHash) revert SpecHashMismatch(terms.specHash, specHash);
     }
 
-    /// @dev Extends order `orderId`'s record chain; the order's slot is untouched.
-    function _record(uint256 orderId, RecordKind kind, bytes32 evidence) internal {
+    /// @dev Extends order `orderId`'s record chain by `actor`'s record; the order's slot is untouched. The actor
+    /// is who the record is of: the caller, or the inspector of a relayed attestation.
+    function _record(uint256 orderId, RecordKind kind, address actor, bytes32 evidence) internal {
         bytes32 prev = _recordHeads[orderId];
         if (prev == 0) prev = _genesis(orderId);
-        bytes32 head = OrderHashes.nextRecord(prev, kind, msg.sender, evidence, uint40(block.timestamp));
+        bytes32 head = OrderHashes.nextRecord(prev, kind, actor, evidence, uint40(block.timestamp));
         _recordHeads[orderId] = head;
-        emit Recorded(orderId, kind, msg.sender, evidence, head);
+        emit Recorded(orderId, kind, actor, evidence, head);
     }
 
     /// @dev Stores `s` (with its head advanced by `kind`) as order `orderId`'s new state.

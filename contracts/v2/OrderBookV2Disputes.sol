@@ -84,7 +84,7 @@ contract OrderBookV2Disputes is OrderBookV2Base {
         Arbitration storage stored = _arbitrations[orderId];
         stored.created = true;
         stored.refundable = SafeCast.toUint96(deposits - cost);
-        _record(orderId, RecordKind.ArbitrationFeePaid, bytes32(msg.value));
+        _record(orderId, RecordKind.ArbitrationFeePaid, msg.sender, bytes32(msg.value));
         uint256 disputeId = arbitrator.createDispute{value: cost}(RULING_OPTIONS, "");
         _disputeOrders[address(arbitrator)][disputeId] = orderId;
         emit ArbitrationCreated(orderId, arbitrator, disputeId);
@@ -164,7 +164,7 @@ contract OrderBookV2Disputes is OrderBookV2Base {
         if (msg.sender != order.terms.buyer && msg.sender != order.state.partner) {
             revert CallerNotAllowed(msg.sender);
         }
-        _record(orderId, RecordKind.EvidenceSubmitted, evidenceCid);
+        _record(orderId, RecordKind.EvidenceSubmitted, msg.sender, evidenceCid);
     }
 
     /// @inheritdoc IOrderBookV2Disputes
@@ -263,7 +263,9 @@ contract OrderBookV2Disputes is OrderBookV2Base {
         _checkSpec(order.terms, spec);
         if (!_named(spec.inspectors, inspector)) revert InspectorNotNamed(inspector);
         if (!registry.isAccreditedInspector(inspector)) revert InspectorNotAccredited(inspector);
-        _record(orderId, RecordKind.QualityAttested, OrderHashes.reportEvidence(reportCid, reportHash, passed));
+        _record(
+            orderId, RecordKind.QualityAttested, inspector, OrderHashes.reportEvidence(reportCid, reportHash, passed)
+        );
         emit QualityAttested(orderId, inspector, reportCid, reportHash, passed);
         if (!passed && !_arbitrations[orderId].failedQaCounted) {
             _arbitrations[orderId].failedQaCounted = true;

@@ -191,7 +191,7 @@ def test_records_extend_record_chain(v2, book, kleros, partner, inspectors, buye
     assert book.recordHead(t.order_id) == "0x" + head.hex()
     att, sig = v2.attestation(t, inspectors[1], passed=True)
     tx = book.attest(t.order_id, t.order, t.spec, att, sig, {"from": stranger})
-    head = codec.link(head, RecordKind.QUALITY_ATTESTED, stranger.address,
+    head = codec.link(head, RecordKind.QUALITY_ATTESTED, inspectors[1].address,
                       codec.report_evidence(att.report_cid, att.report_hash, True), chain[tx.block_number].timestamp)
     assert book.recordHead(t.order_id) == "0x" + head.hex()
     assert tx.events["QualityAttested"]["inspector"] == inspectors[1].address

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from pynode.core.errors import IpfsUnavailable
 from pynode.dev.kubo import KuboNode
+from pynode.ipfs.client import IpfsRequestRejected
 from pynode.ipfs.pubsub import KuboPubsub
 from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
 from pynode.protocol.eip712 import Domain
@@ -152,3 +154,24 @@ def test_a_subscriber_whose_kubo_restarts_receives_again(nodes: list[KuboNode]) 
         assert receiver.channel.stats["reconnects"] >= 1
     finally:
         receiver.close()
+
+
+def test_a_kubo_without_pubsub_is_a_one_line_refusal_not_a_retry(tmp_path: Path) -> None:
+    node = KuboNode(tmp_path / "repo", "kubo-no-pubsub")
+    node.init()
+    node.ipfs("config", "--json", "Pubsub.Enabled", "false")
+    with node:
+        channel = QuoteChannel(KuboPubsub(node.api_url), DOMAIN)
+        with pytest.raises(IpfsRequestRejected, match=r"^IPFS pubsub sub refused: ") as refused:
+            next(channel.quotes())
+        assert "\n" not in str(refused.value) and channel.stats["reconnects"] == 0
+        with pytest.raises(IpfsRequestRejected, match=r"^IPFS pubsub pub refused: "):
+            channel.publish_quote(quote(4))
+
+
+def test_an_unreachable_kubo_is_transient(held_port: int) -> None:
+    pubsub = KuboPubsub(f"http://127.0.0.1:{held_port}", timeout=2.0)
+    with pytest.raises(IpfsUnavailable, match=rf"^IPFS API at http://127.0.0.1:{held_port} did not answer \(pubsub pub\)"):
+        pubsub.publish("t", b"x")
+    with pytest.raises(IpfsUnavailable, match="pubsub sub"):
+        pubsub.subscribe("t")

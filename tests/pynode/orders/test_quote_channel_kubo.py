@@ -171,7 +171,8 @@ def test_a_kubo_without_pubsub_is_a_one_line_refusal_not_a_retry(tmp_path: Path)
 
 def test_an_unreachable_kubo_is_transient(held_port: int) -> None:
     pubsub = KuboPubsub(f"http://127.0.0.1:{held_port}", timeout=2.0)
-    with pytest.raises(IpfsUnavailable, match=rf"^IPFS API at http://127.0.0.1:{held_port} did not answer \(pubsub pub\)"):
+    unanswered = rf"^IPFS API at http://127.0.0.1:{held_port} did not answer \(pubsub pub\)"
+    with pytest.raises(IpfsUnavailable, match=unanswered):
         pubsub.publish("t", b"x")
     with pytest.raises(IpfsUnavailable, match="pubsub sub"):
         pubsub.subscribe("t")

@@ -23,6 +23,7 @@ from pynode.documents.quality_report import ProductionResult, build_report, cano
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
 from pynode.documents.spec import build_spec_document, read_spec_document
 from pynode.protocol.eip712 import Domain
+from pynode.protocol.v2.order_announcement import OrderAnnouncement, parse_order_announcement
 from pynode.protocol.v2.quote_document import parse_signed_quote, sign_quote
 from pynode.protocol.v2.types import Quote
 
@@ -50,7 +51,9 @@ READERS: dict[str, Callable[[bytes], object]] = {
     "signed-attestation": parse_signed_attestation,
     "signed-quote": parse_signed_quote,
     "key-envelope": parse_envelope,
+    "order-announcement": parse_order_announcement,
 }
+ANNOUNCEMENT = OrderAnnouncement(31337, BOOK, 7, b"\x04" * 32)
 
 
 def test_every_schema_is_a_valid_2020_12_schema_and_has_a_reader() -> None:
@@ -91,7 +94,9 @@ def written_documents(tmp_path: Path) -> list[tuple[str, bytes]]:
                  ("signed-attestation", VECTORS["signed_attestation"]["document"].encode()),
                  ("signed-attestation", attestation.to_json().encode()),
                  ("signed-quote", VECTORS["signed_quote"]["document"].encode()),
-                 ("signed-quote", sign_quote(KEY, domain, top).to_json())]
+                 ("signed-quote", sign_quote(KEY, domain, top).to_json()),
+                 ("order-announcement", ANNOUNCEMENT.to_json()),
+                 ("order-announcement", OrderAnnouncement(2**256 - 1, BOOK, 2**256 - 1, b"\xff" * 32).to_json())]
     documents += [("key-envelope", case["envelope"].encode()) for case in ENVELOPES["cases"]]
     documents += [("key-envelope", build_envelope(b"\x03" * 32, hpke.generate_keypair(pq).public_key, context))
                   for pq in (False, True)]
@@ -110,6 +115,8 @@ def test_every_document_pynode_writes_validates_and_reads_back(tmp_path: Path) -
 def base(name: str) -> dict[str, Any]:
     if name == "key-envelope":
         return json.loads(ENVELOPES["cases"][0]["envelope"])
+    if name == "order-announcement":
+        return json.loads(ANNOUNCEMENT.to_json())
     key = {"order-spec": "spec", "quality-report": "quality_report", "signed-attestation": "signed_attestation",
            "signed-quote": "signed_quote"}[name]
     return json.loads(VECTORS[key]["document"])
@@ -159,6 +166,11 @@ MALFORMED: list[tuple[str, str, Any]] = [
     ("key-envelope", "ciphertext", "0x" + "AB" * 48), ("key-envelope", "order.contract", DELETE),
     ("key-envelope", "order.chain_id", 0), ("key-envelope", "recipient_key_id", "0x" + "ab" * 31),
     ("key-envelope", "extra", 1),
+    ("order-announcement", "type", "fabmesh/order"), ("order-announcement", "version", 2),
+    ("order-announcement", "chain_id", 0), ("order-announcement", "order_id", 7),
+    ("order-announcement", "order_id", "07"), ("order-announcement", "order_book", "0x12"),
+    ("order-announcement", "terms_hash", "0x" + "11" * 31), ("order-announcement", "terms_hash", DELETE),
+    ("order-announcement", "extra", 1),
 ]
 
 

@@ -105,7 +105,8 @@ def test_award_reverts(v2, book, registry, kleros, partner, partners, buyer, str
             award(v2.quote(t.terms, partner, price=price))
     with rv("QuoteBondBelowMinimum", BOND - 1, BOND):
         award(v2.quote(t.terms, partner, bond=BOND - 1))
-    with pytest.raises(brownie.exceptions.VirtualMachineError) as exc:  # its first argument is the award block's time + the lead time
+    # its first argument is the award block's time + the lead time
+    with pytest.raises(brownie.exceptions.VirtualMachineError) as exc:
         award(v2.quote(t.terms, partner, lead=10 * DAY))
     assert str(exc.value.revert_msg).startswith("LeadTimePastDeliveryDeadline: ")
     assert str(exc.value.revert_msg).endswith(f", {t.terms.delivery_deadline}")
@@ -378,3 +379,19 @@ def test_governance_reverts(book, governor, guardian, stranger, fee_recipient, t
         book.setParameters(7 * DAY + 1, 14 * DAY, {"from": governor})
     with rv("DisputeTimeoutOutOfRange", 90 * DAY + 1):
         book.setParameters(DAY, 90 * DAY + 1, {"from": governor})
+
+
+def test_dispute_resolutions_need_a_dispute(v2, book, kleros, partner, stranger):
+    t = v2.post(kleros)
+    v2.award(t, partner)
+    v2.ship(t)
+    for fn in (book.executeRuling, book.settleExpired, book.claimDefault):
+        with rv("WrongStatus", t.order_id, SHIPPED):
+            fn(t.order_id, t.order, {"from": stranger})
+    with rv("WrongStatus", t.order_id, SHIPPED):
+        book.submitEvidence(t.order_id, t.order, cid("e"), {"from": t.terms.buyer})
+
+
+def test_attestation_nonce_key_is_bounded(book, stranger):
+    with rv("OrderIdTooLarge", 2**192):
+        book.cancelAttestation(2**192, 0, {"from": stranger})

@@ -40,7 +40,7 @@ MAX_SEEN = 4096  # digests remembered per kind: far more than the quotes open at
 class VerifiedQuote(NamedTuple):
     signed: SignedQuote
     digest: bytes  # EIP-712 digest under the deployment's domain
-    peer: str  # the libp2p peer that relayed it (not authenticated as the partner: the signature is)
+    peer: str  # the libp2p peer that published it (Kubo's 'from'); who the partner is, only the signature says
 
 
 def topics(chain_id: int, book: str) -> tuple[str, str]:

@@ -135,6 +135,7 @@ bench: bootstrap $(BUILD_STAMP)
 	python bench/audit_bench.py
 	python bench/claim_bench.py
 	python bench/rpc_bench.py
+	python bench/cli_bench.py
 	python bench/quote_bench.py
 
 # Load, crashes and an IPFS restart: 1,000 orders, 3 buyers, 5 daemons (see bench/soak.py for knobs,

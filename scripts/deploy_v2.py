@@ -46,14 +46,14 @@ ROLE_FUNCTIONS = {
 class Deployment(NamedTuple):
     manager: object
     registry: object
-    book: object | None  # None until contracts/v2/OrderBookV2.sol exists, or when bound to `book_address`
+    book: object | None  # None when the registry is bound to `book_address`
     safe: object | None = None  # the manager's admin with the `multisig` option
     panel: object | None = None  # the PanelArbitrator of the `panel` option
 
 
 def _container(name):
-    """The project's contract container `name`, or None if no such contract is built."""
-    return getattr(brownie.project.get_loaded_projects()[0], name, None)
+    """The project's contract container `name` (AttributeError naming it if it is not built)."""
+    return getattr(brownie.project.get_loaded_projects()[0], name)
 
 
 def selectors(contract, names):
@@ -136,11 +136,10 @@ def deploy_v2(deployer, *, fee_recipient, min_bond=MIN_BOND, unbonding_delay=UNB
 
     holders: {role id: [account or (account, execution delay)]} granted at the end (see `grant`).
     book_address: bind the registry to this address instead of deploying OrderBookV2 (registry unit tests
-    call the book-only functions from it). Without it the book is deployed when it is built.
+    call the book-only functions from it). Without it OrderBookV2 is deployed there.
     multisig: a Multisig to hand the manager to at the end (`hand_to_multisig`); the deployer keeps nothing.
     panel: a Panel to deploy a PanelArbitrator for orders to name (its setPanel is GOVERNANCE's).
     """
-    book_container = None if book_address else _container("OrderBookV2")
     manager = _container("AccessManager").deploy(deployer, {"from": deployer})
     # The registry is the next CREATE, the book the one after it.
     expected_book = book_address or create_address(deployer.address, deployer.nonce + 1)
@@ -148,8 +147,8 @@ def deploy_v2(deployer, *, fee_recipient, min_bond=MIN_BOND, unbonding_delay=UNB
         manager, expected_book, min_bond, unbonding_delay, {"from": deployer}
     )
     book = None
-    if book_container is not None:
-        book = book_container.deploy(manager, registry, fee_recipient, {"from": deployer})
+    if book_address is None:
+        book = _container("OrderBookV2").deploy(manager, registry, fee_recipient, {"from": deployer})
         if book.address != expected_book:
             raise RuntimeError(f"OrderBookV2 deployed at {book.address}, registry expects {expected_book}")
     arbitrator = None

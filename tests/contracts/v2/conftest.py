@@ -72,8 +72,6 @@ def registry(deployment):
 
 @pytest.fixture(scope="module")
 def book(deployment):
-    if deployment.book is None:
-        pytest.skip("OrderBookV2 is not built")
     return deployment.book
 
 

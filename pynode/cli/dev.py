@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.dev import session
-from pynode.dev.accounts import dev_accounts
-from pynode.dev.demo import ORGANIZATIONS
+from pynode.dev.session import ORGANIZATIONS
 
 
 def _workdir(ctx: CliContext, given: Path | None) -> Path:
@@ -40,6 +38,8 @@ def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | Non
     state["password_file"], state["accounts"] = _dev_wallets(ctx, directory)
 
     def render(console) -> None:
+        from rich.table import Table
+
         table = Table("organization", "Kubo API (--ipfs-api)")
         for org, api in state["ipfs_api"].items():
             table.add_row(org, api)
@@ -59,6 +59,8 @@ def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | Non
 
 def _dev_wallets(ctx: CliContext, directory: Path) -> tuple[str, dict[str, str]]:
     """Keystores for anvil's role accounts, so `--account buyer` etc. work at once (existing names are kept)."""
+    from pynode.dev.accounts import dev_accounts
+
     password_file = directory / "password"
     if not password_file.exists():
         password_file.write_text("fabmesh-dev\n")

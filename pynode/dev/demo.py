@@ -35,10 +35,10 @@ from pynode.dev.designs import bracket_stl, plate_dxf, spacer_gcode
 from pynode.dev.network import LocalNetwork
 from pynode.dev.organizations import DEMO_CONFIRMATIONS, SCRYPT_N, DemoFailed, Organizations
 from pynode.dev.paths import CHECKOUT
+from pynode.dev.session import ORGANIZATIONS
 from pynode.ipfs.cid import digest_to_cid
 from pynode.protocol.types import TERMINAL, Status
 
-ORGANIZATIONS = ["buyer", "fdm-farm", "cnc-shop", "laser-shop", "inspector", "auditor"]
 OUT_DIR = CHECKOUT / "demo-out"
 PASSWORD = "fabmesh-demo"
 

@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 from pynode.core.errors import InputError
-from pynode.dev.network import LocalNetwork
 from pynode.dev.process import signal_group, stop_group
+
+#: the organizations of a local network (the demo's cast), one Kubo node each
+ORGANIZATIONS = ["buyer", "fdm-farm", "cnc-shop", "laser-shop", "inspector", "auditor"]
 
 STATE_FILE = "state.json"
 
@@ -35,6 +37,8 @@ def up(workdir: Path, organizations: list[str], block_time: float | None = None)
     state = read_state(workdir)
     if state is not None and any(_alive(state).values()):
         raise InputError(f"a local network is already running in {workdir}: `fabmesh dev down` first")
+    from pynode.dev.network import LocalNetwork  # anvil, Kubo and the deploy: `dev status` and `down` need none
+
     net = LocalNetwork(workdir, organizations, block_time=block_time, detached=True).start()
     state = {
         "rpc_url": net.anvil.rpc_url,

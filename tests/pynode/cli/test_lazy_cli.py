@@ -53,12 +53,15 @@ def test_version_stays_in_the_budget(flag: str) -> None:
     assert out.startswith("fabmesh, version ")
 
 
-def test_listing_accounts_needs_no_chain_library(tmp_path) -> None:
-    """`wallet list` reads keystore files: web3 and eth-account (what signs and decrypts) stay out."""
+@pytest.mark.parametrize(("argv", "printed"), [
+    (["--json", "wallet", "list"], "[]\n"),  # reads keystore files: what signs and decrypts stays out
+    (["dev", "status"], "no local network\n"),  # reads the network's state file: anvil, Kubo and deploys stay out
+])
+def test_local_read_commands_need_no_chain_library(tmp_path, argv: list[str], printed: str) -> None:
     home = str(tmp_path / "home")
     modules, out = imported_by(f"import os\nos.environ['FABMESH_HOME'] = {home!r}\n"
-                               "from pynode.cli.main import main\nmain(['--json', 'wallet', 'list'])")
-    assert out == "[]\n"
+                               f"from pynode.cli.main import main\nmain({argv!r})")
+    assert out == printed
     assert [name for name in ("web3", "eth_account", "eth_abi", "requests", "ipfshttpclient") if name in modules] == []
 
 

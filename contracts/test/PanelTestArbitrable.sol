@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IArbitrable} from "@kleros/erc-792/contracts/IArbitrable.sol";
 import {IArbitrator} from "@kleros/erc-792/contracts/IArbitrator.sol";
 
-import {IArbitrableParties} from "../v2/interfaces/IPanelArbitrator.sol";
+import {IArbitrableParties} from "../v2/interfaces/IArbitrableParties.sol";
 
 /// A minimal arbitrable for the panel's own tests: raises disputes between two named parties, answers
 /// `disputeParties` and records the rulings it receives. `refuseRulings` makes `rule` revert.

@@ -6,6 +6,7 @@ import {IArbitrable} from "@kleros/erc-792/contracts/IArbitrable.sol";
 import {ZeroAddress} from "./Common.sol";
 import {OrderBookV2Base} from "./OrderBookV2Base.sol";
 import {OrderBookV2Disputes} from "./OrderBookV2Disputes.sol";
+import {IArbitrableParties} from "./interfaces/IArbitrableParties.sol";
 import {IOrderBookV2} from "./interfaces/IOrderBookV2.sol";
 import {IOrderBookV2Disputes} from "./interfaces/IOrderBookV2Disputes.sol";
 import {IPartnerRegistryV2} from "./interfaces/IPartnerRegistryV2.sol";
@@ -36,7 +37,7 @@ import {
 /// `SignatureVerifier`; disputes, settlements and attestations run in `OrderBookV2Disputes` (delegatecall,
 /// EIP-170). Every function: check the commitment, status, caller and deadlines, store the new
 /// commitment, credit and emit, and only then call out (registry, arbitrator, token, ETH).
-contract OrderBookV2 is IOrderBookV2, OrderBookV2Base {
+contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
     /// @notice The extension running disputes, settlements and attestations in this contract's storage.
     address public immutable disputes;
 
@@ -235,6 +236,12 @@ contract OrderBookV2 is IOrderBookV2, OrderBookV2Base {
     /// @inheritdoc IOrderBookV2
     function orderHash(uint256 orderId) external view returns (bytes32) {
         return _orderHashes[orderId];
+    }
+
+    /// @inheritdoc IArbitrableParties
+    function disputeParties(uint256 disputeID) external view returns (address claimant, address respondent) {
+        address[2] storage parties = _disputeParties[msg.sender][disputeID];
+        return (parties[0], parties[1]);
     }
 
     /// @inheritdoc IOrderBookV2

@@ -58,6 +58,10 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
     mapping(uint256 orderId => Arbitration state) internal _arbitrations;
     mapping(address arbitrator => mapping(uint256 disputeId => uint256 orderId)) internal _disputeOrders;
     mapping(address token => bool allowed) internal _tokenAllowed;
+    // The buyer and partner of each dispute created at an arbitrator, for `disputeParties` (a panel member
+    // who is a party may not vote). Written with `_disputeOrders` by the extension.
+    // slither-disable-next-line uninitialized-state
+    mapping(address arbitrator => mapping(uint256 disputeId => address[2] parties)) internal _disputeParties;
 
     /// @notice Binds the registry and the governing AccessManager; sets the first parameters.
     /// @param authority The OpenZeppelin AccessManager deciding who may call restricted functions.

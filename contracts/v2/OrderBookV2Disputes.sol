@@ -87,6 +87,7 @@ contract OrderBookV2Disputes is OrderBookV2Base {
         _record(orderId, RecordKind.ArbitrationFeePaid, msg.sender, bytes32(msg.value));
         uint256 disputeId = arbitrator.createDispute{value: cost}(RULING_OPTIONS, "");
         _disputeOrders[address(arbitrator)][disputeId] = orderId;
+        _disputeParties[address(arbitrator)][disputeId] = [order.terms.buyer, order.state.partner];
         emit ArbitrationCreated(orderId, arbitrator, disputeId);
     }
 

@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManaged.sol";
 import {IArbitrable} from "@kleros/erc-792/contracts/IArbitrable.sol";
 
-import {IArbitrableParties, IPanelArbitrator} from "./interfaces/IPanelArbitrator.sol";
+import {IArbitrableParties} from "./interfaces/IArbitrableParties.sol";
+import {IPanelArbitrator} from "./interfaces/IPanelArbitrator.sol";
 
 /// @title PanelArbitrator
 /// @notice Reference ERC-792 arbitrator for fabmesh orders: a k-of-n panel with appeal rounds

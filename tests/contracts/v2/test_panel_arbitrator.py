@@ -298,13 +298,6 @@ def disputed(v2, book_panel, partner):
     return t
 
 
-@pytest.fixture
-def book_parties(book):
-    """Votes ask the book for the dispute's parties (IArbitrableParties)."""
-    if not hasattr(book, "disputeParties"):
-        pytest.skip("OrderBookV2 does not expose disputeParties yet (contracts/v2/README.md, Arbitration)")
-
-
 def test_book_partner_not_matching_the_fee_loses_by_default(v2, book, book_panel, disputed, buyer, stranger,
                                                             chain):
     t = disputed
@@ -330,7 +323,6 @@ def test_book_dispute_expires_without_a_ruling(v2, book, book_panel, disputed, b
     assert book.credits(buyer, ZERO) == t.state.price // 2 + COST // 2
 
 
-@pytest.mark.usefixtures("book_parties")
 def test_book_ruling_appealed_overturned_and_executed(v2, book, book_panel, disputed, members, partner, stranger):
     m1, m2, m3 = members
     t = disputed
@@ -348,7 +340,6 @@ def test_book_ruling_appealed_overturned_and_executed(v2, book, book_panel, disp
     assert book_panel.credit(m1) == (COST + APPEAL_COST) // 3
 
 
-@pytest.mark.usefixtures("book_parties")
 def test_book_party_on_the_panel_cannot_vote(v2, book_panel, members, partner):
     m1, _, _ = members
     t = v2.post(book_panel, buyer=m1)

@@ -105,9 +105,10 @@ def test_award_reverts(v2, book, registry, kleros, partner, partners, buyer, str
             award(v2.quote(t.terms, partner, price=price))
     with rv("QuoteBondBelowMinimum", BOND - 1, BOND):
         award(v2.quote(t.terms, partner, bond=BOND - 1))
-    # its first argument is the award block's time + the lead time
+    # its first argument is the award block's time + the lead time; one second more than the whole span from
+    # post to the deadline, so it is past even when the award lands in the post's second
     with pytest.raises(brownie.exceptions.VirtualMachineError) as exc:
-        award(v2.quote(t.terms, partner, lead=10 * DAY))
+        award(v2.quote(t.terms, partner, lead=10 * DAY + 1))
     assert str(exc.value.revert_msg).startswith("LeadTimePastDeliveryDeadline: ")
     assert str(exc.value.revert_msg).endswith(f", {t.terms.delivery_deadline}")
     with rv("ZeroAddress"):

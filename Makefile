@@ -33,7 +33,7 @@ SOLC_STAMP := $(TOOLS)/solc-v$(SOLC_VERSION).registered
 BUILD_STAMP := build/.compiled
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help bootstrap compile abi deploy test test-contracts test-pynode slither lint-sol lint-py demo gas bench soak lock clean
+.PHONY: help bootstrap compile abi deploy test test-contracts test-pynode test-forge slither lint-sol lint-py demo gas bench soak lock clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -110,6 +110,12 @@ lint-py: $(VENV_STAMP)
 test-contracts: $(BUILD_STAMP)
 	brownie test tests/contracts
 
+# The forge invariant campaign on the v2 book and registry (100,000 calls, 0 violations), the same campaign
+# failing on contracts/test/BrokenOrderBookV2.sol, and halmos' proofs of the settlement split (forge from
+# npm, halmos from the venv, the pinned solc-js behind foundry.toml); writes bench/results/invariants.json.
+test-forge: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP)
+	python tools/forge_campaign.py
+
 # brownie's pytest plugin would start its own chain; pynode tests bring their own. Two workers: most
 # integration tests wait on block times, and every process a test starts binds a port of its own, so two
 # run side by side; a file stays on one worker (its module-scoped chains and runs are set up once).
@@ -117,9 +123,10 @@ test-pynode: bootstrap $(BUILD_STAMP)
 	pytest -p no:pytest-brownie -n 2 --dist loadfile tests/pynode
 
 # The contract suite (CPU-bound: brownie, hypothesis) and the pynode suite (mostly waiting on block times)
-# run side by side on ports of their own; each one's output is printed whole when it ends.
+# run side by side on ports of their own, the forge campaign in whichever slot frees first; each one's
+# output is printed whole when it ends.
 test: bootstrap $(BUILD_STAMP) lint-py lint-sol slither
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-pynode
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-pynode test-forge
 
 demo: bootstrap $(BUILD_STAMP)
 	python -m pynode.dev.demo

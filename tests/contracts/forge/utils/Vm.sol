@@ -11,7 +11,18 @@ interface Vm {
     function addr(uint256 privateKey) external pure returns (address);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function label(address account, string calldata name) external;
+    function getNonce(address account) external view returns (uint64);
+    function toString(uint256 value) external pure returns (string memory);
 }
 
 /// @dev The cheatcode address: uint160(uint256(keccak256("hevm cheat code"))).
 Vm constant VM = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+
+/// @notice Prints `message` on forge's console (shown with -vv); a low-level call, as the console address has
+/// no code and a typed call would revert on that.
+function consoleLog(string memory message) view {
+    (bool ok,) = address(0x000000000000000000636F6e736F6c652e6c6f67).staticcall(
+        abi.encodeWithSignature("log(string)", message)
+    );
+    ok; // printing is best effort
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The forge invariant campaign and the settlement split's properties (make test-forge); writes
+bench/results/invariants.json.
+
+1. The campaign on OrderBookV2 + PartnerRegistryV2 (tests/contracts/forge): runs x depth from foundry.toml,
+   0 violations required.
+2. The same campaign on contracts/test/BrokenOrderBookV2.sol: forge must FAIL it (the campaign catches a book
+   whose restricted functions skip the AccessManager).
+3. SplitsProof: the split conserves value and bounds the fee, fuzzed (foundry.toml [fuzz] runs per property).
+Exit status 1 when any of the three does not hold.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "invariants.json"
+CAMPAIGN = "OrderBookV2Invariants"
+BROKEN = "BrokenOrderBookV2Invariants"
+PROOFS = "SplitsProof"
+
+
+def forge_test(contract: str) -> tuple[dict, float]:
+    """Runs one test contract with --json; returns its invariant result and the seconds it took."""
+    # forge replays a persisted counterexample instead of searching afresh: every campaign starts clean
+    shutil.rmtree(ROOT / ".forge" / "cache" / "invariant", ignore_errors=True)
+    start = time.monotonic()
+    proc = subprocess.run(
+        ["forge", "test", "--match-contract", f"^{contract}$", "--json"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    seconds = time.monotonic() - start
+    report = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            report = json.loads(line)
+    if report is None:
+        sys.exit(f"forge test {contract}: no JSON report (exit {proc.returncode})\n{proc.stderr[-2000:]}")
+    suites = [s for name, s in report.items() if name.endswith(f":{contract}")]
+    if len(suites) != 1:
+        sys.exit(f"forge test {contract}: expected one suite, found {list(report)}")
+    results = suites[0]["test_results"]
+    return results["invariant_protocol()"], seconds
+
+
+def invariant_figures(result: dict) -> dict:
+    kind = result["kind"]["Invariant"]
+    return {"runs": kind["runs"], "calls": kind["calls"], "reverts": kind["reverts"]}
+
+
+def split_properties() -> tuple[bool, float, str]:
+    """Runs SplitsProof's fuzzed properties; returns whether all passed, the seconds and forge's summary."""
+    start = time.monotonic()
+    proc = subprocess.run(
+        ["forge", "test", "--match-contract", f"^{PROOFS}$"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    seconds = time.monotonic() - start
+    summary = [line.strip() for line in proc.stdout.splitlines() if line.startswith("Suite result")]
+    return proc.returncode == 0, seconds, summary[-1] if summary else proc.stdout[-500:]
+
+
+def main() -> int:
+    config = tomllib.loads((ROOT / "foundry.toml").read_text())["invariant"]
+    failures = []
+
+    result, seconds = forge_test(CAMPAIGN)
+    figures = invariant_figures(result)
+    violations = 0 if result["status"] == "Success" else 1
+    if violations:
+        failures.append(f"campaign: {result.get('reason')}")
+    print(f"campaign: {figures['calls']:,} calls in {figures['runs']} runs of depth {config['depth']}, "
+          f"{violations} violations, {seconds:.0f} s")
+
+    broken, broken_seconds = forge_test(BROKEN)
+    caught = broken["status"] == "Failure"
+    if not caught:
+        failures.append("the broken book passed the campaign")
+    print(f"broken variant: {'caught' if caught else 'NOT caught'} ({broken.get('reason')}), {broken_seconds:.0f} s")
+
+    split_ok, split_seconds, summary = split_properties()
+    if not split_ok:
+        failures.append(f"split properties: {summary}")
+    print(f"split properties: {summary}, {split_seconds:.0f} s")
+
+    RESULTS.write_text(json.dumps({
+        "calls": figures["calls"],
+        "runs": figures["runs"],
+        "depth": config["depth"],
+        "violations": violations,
+        "campaign_seconds": round(seconds, 1),
+        "broken_variant_caught": caught,
+        "broken_variant_reason": broken.get("reason"),
+        "split_properties_passed": split_ok,
+        "split_fuzz_runs": tomllib.loads((ROOT / "foundry.toml").read_text())["fuzz"]["runs"],
+        "halmos": "not run: its solvers (yices, z3, bitwuzla) time out on the fee division (rest * feeBps / 10000)",
+    }, indent=2) + "\n")
+    for failure in failures:
+        print(f"test-forge: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,7 +6,8 @@ bench/results/invariants.json.
    0 violations required.
 2. The same campaign on contracts/test/BrokenOrderBookV2.sol: forge must FAIL it (the campaign catches a book
    whose restricted functions skip the AccessManager).
-3. SplitsProof: the split conserves value and bounds the fee, fuzzed (foundry.toml [fuzz] runs per property).
+3. SplitsProof: the split conserves value and bounds the fee, fuzzed (foundry.toml [fuzz] runs per property);
+   OrderBookV2HandlerPaths: the campaign's model agrees with the book along a dispute, ruling and completion.
 Exit status 1 when any of the three does not hold.
 """
 
@@ -22,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "invariants.json"
 CAMPAIGN = "OrderBookV2Invariants"
 BROKEN = "BrokenOrderBookV2Invariants"
-PROOFS = "SplitsProof"
+# SplitsProof fuzzes the split; OrderBookV2HandlerPaths walks the handler's deep paths (dispute, fee, ruling)
+PROPERTIES = "SplitsProof|OrderBookV2HandlerPaths"
 
 
 def forge_test(contract: str) -> tuple[dict, float]:
@@ -54,14 +56,15 @@ def invariant_figures(result: dict) -> dict:
 
 
 def split_properties() -> tuple[bool, float, str]:
-    """Runs SplitsProof's fuzzed properties; returns whether all passed, the seconds and forge's summary."""
+    """Runs the PROPERTIES tests; returns whether all passed, the seconds and forge's summary."""
     start = time.monotonic()
     proc = subprocess.run(
-        ["forge", "test", "--match-contract", f"^{PROOFS}$"], cwd=ROOT, capture_output=True, text=True, check=False
+        ["forge", "test", "--match-contract", f"^({PROPERTIES})$", "--match-test", "^test_"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
     )
     seconds = time.monotonic() - start
     summary = [line.strip() for line in proc.stdout.splitlines() if line.startswith("Suite result")]
-    return proc.returncode == 0, seconds, summary[-1] if summary else proc.stdout[-500:]
+    return proc.returncode == 0, seconds, "; ".join(summary) if summary else proc.stdout[-500:]
 
 
 def main() -> int:

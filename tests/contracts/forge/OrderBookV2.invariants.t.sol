@@ -180,3 +180,46 @@ contract BrokenOrderBookV2Invariants is OrderBookV2Campaign {
         return new BrokenOrderBookV2(address(manager), reg, feeRecipient);
     }
 }
+
+/// @notice The handler's deep paths walked on purpose (the campaign reaches them only now and then): an
+/// order disputed, the fee matched, ruled and executed; another shipped and finalized, then withdrawn. The
+/// model must agree with the book at every step.
+contract OrderBookV2HandlerPaths is OrderBookV2Invariants {
+    function test_dispute_ruling_and_completion_paths() public {
+        _until("post", 0);
+        _until("award", 1);
+        _until("ship", 2);
+        _until("dispute", 3);
+        _until("payArbitrationFee", 4);
+        _until("rule", 5);
+        _until("executeRuling", 6);
+        _until("postAwarded", 7);
+        _until("ship", 8);
+        VM.warp(block.timestamp + 6 days);
+        _until("finalize", 9);
+        _until("withdraw", 10);
+        invariant_protocol();
+    }
+
+    /// @dev Calls the handler's `action` with fresh seeds until it succeeds once (a wrong actor or a refused
+    /// quote is a legitimate failure), on the latest order.
+    function _until(bytes32 action, uint256 salt) internal {
+        uint256 before = handler.successes(action);
+        for (uint256 i; i < 64 && handler.successes(action) == before; ++i) {
+            uint256 seed = (uint256(keccak256(abi.encode(salt, i))) / 1024) * 1024 + handler.orderCount() - 1;
+            if (handler.orderCount() == 0) seed = uint256(keccak256(abi.encode(salt, i)));
+            if (action == "post") handler.post(seed, 1 ether, 0.5 ether, 0, false);
+            else if (action == "postAwarded") handler.postAwarded(seed, 2 ether, 0.1 ether, 0, true, seed >> 3);
+            else if (action == "award") handler.award(seed, seed >> 3);
+            else if (action == "ship") handler.ship(seed);
+            else if (action == "dispute") handler.dispute(seed, true);
+            else if (action == "payArbitrationFee") handler.payArbitrationFee(seed);
+            else if (action == "rule") handler.rule(seed, 71, false);
+            else if (action == "executeRuling") handler.executeRuling(seed);
+            else if (action == "finalize") handler.finalize(seed);
+            else if (action == "withdraw") handler.withdraw(seed, false);
+        }
+        require(handler.successes(action) == before + 1, string.concat("never succeeded: ", string(abi.encode(action))));
+        require(handler.violations() == 0, handler.firstViolation());
+    }
+}

@@ -7,10 +7,8 @@ interface Vm {
     function warp(uint256 timestamp) external;
     function prank(address sender) external;
     function deal(address account, uint256 balance) external;
-    function assume(bool condition) external pure;
     function addr(uint256 privateKey) external pure returns (address);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
-    function label(address account, string calldata name) external;
     function getNonce(address account) external view returns (uint64);
     function toString(uint256 value) external pure returns (string memory);
 }

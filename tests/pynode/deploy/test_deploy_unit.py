@@ -61,7 +61,11 @@ def test_the_real_input_is_self_contained_with_brownies_settings():
     assert all(source["content"] for source in sources.values())
     assert standard["settings"]["optimizer"] == {"enabled": True, "runs": 10000}
     assert standard["settings"]["evmVersion"] == "cancun"
-    assert standard["settings"]["remappings"] == ["@openzeppelin/contracts=node_modules/@openzeppelin/contracts"]
+    assert standard["settings"]["remappings"] == [
+        "@openzeppelin/contracts=node_modules/@openzeppelin/contracts",
+        "@kleros/erc-792=node_modules/@kleros/erc-792",
+        "@safe-global/safe-smart-account=node_modules/@safe-global/safe-smart-account",
+    ]
     assert settings.version == "0.8.37"
 
 

@@ -30,6 +30,7 @@ SOLC_BIN := $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
 # A stamp beside, not in, the solcx folder (py-solc-x parses every solc-v* name
 # there) and not the link itself (make would compare the link target's mtime).
 SOLC_STAMP := $(TOOLS)/solc-v$(SOLC_VERSION).registered
+HALMOS_BIN := $(TOOLS)/halmos/bin/halmos
 BUILD_STAMP := build/.compiled
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
@@ -60,6 +61,12 @@ $(GETH_BIN): tools/geth/go.mod tools/geth/go.sum
 	mkdir -p $(@D)
 	cd tools/geth && go build -trimpath -o $@ github.com/ethereum/go-ethereum/cmd/geth
 	$@ version
+
+# halmos in a venv of its own: its psutil and rich pins conflict with brownie's (tools/halmos/requirements.txt).
+$(HALMOS_BIN): tools/halmos/requirements.txt
+	$(PYTHON) -m venv $(TOOLS)/halmos
+	$(TOOLS)/halmos/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
+	touch $@
 
 $(SOLC_STAMP): $(NPM_STAMP) tools/install-solc.sh tools/solc-js-cli.js brownie-config.yaml
 	tools/install-solc.sh $(SOLC_VERSION)
@@ -111,10 +118,11 @@ test-contracts: $(BUILD_STAMP)
 	brownie test tests/contracts
 
 # The forge invariant campaign on the v2 book and registry (100,000 calls, 0 violations), the same campaign
-# failing on contracts/test/BrokenOrderBookV2.sol, and halmos' proofs of the settlement split (forge from
-# npm, halmos from the venv, the pinned solc-js behind foundry.toml); writes bench/results/invariants.json.
-test-forge: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP)
-	python tools/forge_campaign.py
+# failing on contracts/test/BrokenOrderBookV2.sol, the split's fuzzed properties and halmos' proof that the
+# settlement split conserves value (forge from npm, halmos from its own venv, the pinned solc-js behind
+# foundry.toml); writes bench/results/invariants.json.
+test-forge: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP) $(HALMOS_BIN)
+	HALMOS=$(HALMOS_BIN) python tools/forge_campaign.py
 
 # brownie's pytest plugin would start its own chain; pynode tests bring their own. Two workers: most
 # integration tests wait on block times, and every process a test starts binds a port of its own, so two

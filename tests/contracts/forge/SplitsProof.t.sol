@@ -15,9 +15,9 @@ contract SplitsHarness {
     }
 }
 
-/// @notice The settlement split's properties as forge fuzz tests (forge test), written so that halmos can run
-/// the same functions symbolically (`halmos --function test`) once its solvers finish the division (they
-/// time out on this machine: see the report in bench/results/invariants.json).
+/// @notice The settlement split's properties as forge fuzz tests (forge test): exact rounding, the fee cap, no
+/// revert on in-range input and the ruling share. halmos proves conservation for every input
+/// (SplitsHalmos.t.sol); these nonlinear ones time out in its solvers, so they are fuzzed.
 contract SplitsProof {
     SplitsHarness internal immutable h = new SplitsHarness();
 

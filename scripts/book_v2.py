@@ -206,6 +206,14 @@ class V2:
         tx = self.book.confirm(t.order_id, t.order, {"from": sender or t.terms.buyer})
         return self._advance(t, tx, Transition.CONFIRMED, ZERO32, status=OrderStatus.COMPLETED)
 
+    def collect_fees(self, ts, sender):
+        """The fee recipient's collection of completed orders' fees: each moves Completed -> FeeCollected."""
+        tx = self.book.collectFees([t.order_id for t in ts], [t.order for t in ts], {"from": sender})
+        for t in ts:
+            fee = t.state.price * t.terms.fee_bps // 10_000
+            self._advance(t, tx, Transition.FEE_COLLECTED, fee.to_bytes(32, "big"), status=OrderStatus.FEE_COLLECTED)
+        return tx
+
     def finalize(self, t, sender):
         tx = self.book.finalize(t.order_id, t.order, {"from": sender})
         return self._advance(t, tx, Transition.FINALIZED, ZERO32, status=OrderStatus.COMPLETED)

@@ -227,6 +227,7 @@ def report_vector(spec: dict[str, Any]) -> dict[str, Any]:
 class Story(NamedTuple):
     """One order from post to shipment: every v2 struct of the vectors, tied to the documents above."""
 
+    order_id: int  # derived from the terms (codec.order_id), not ORDER_ID
     docs: OrderDocs
     spec: OrderSpec
     terms: OrderTerms
@@ -245,9 +246,10 @@ def story(design: dict[str, Any], spec: dict[str, Any], report: dict[str, Any], 
                        86400, 14 * 86400, 100, codec.spec_hash(order_spec))
     quote = Quote(codec.terms_hash(terms), PARTNER.address, PARTNER.address, 9 * 10**16, 2 * 10**16, 5 * 86400,
                   1_799_990_000, (3 << 8) | 17)
+    order_id = codec.order_id(terms)
     report_cid, report_sha256 = b32(report["digest_raw"]), b32(report["sha256"])
     passed = json.loads(report["document"])["passed"]
-    attestation = Attestation(ORDER_ID, INSPECTOR.address, report_cid, report_sha256, passed, 0, 1_800_090_000)
+    attestation = Attestation(order_id, INSPECTOR.address, report_cid, report_sha256, passed, 0, 1_800_090_000)
     t0 = 1_799_900_000
     terms_hash = codec.terms_hash(terms)
     award = codec.award_evidence(terms_hash, eip712.struct_hash(DOMAIN, quote), b32(envelope["digest_dag_pb"]))
@@ -261,8 +263,8 @@ def story(design: dict[str, Any], spec: dict[str, Any], report: dict[str, Any], 
                    t0 + 3 * 86400),
         codec.Link(RecordKind.QUALITY_ATTESTED, INSPECTOR.address,
                    codec.report_evidence(report_cid, report_sha256, passed), t0 + 3 * 86400 + 60)]
-    settlement = Settlement(ORDER_ID, 3 * 10**16, False, 1_800_100_000)
-    return Story(docs, order_spec, terms, quote, attestation, settlement, transitions, records)
+    settlement = Settlement(order_id, 3 * 10**16, False, 1_800_100_000)
+    return Story(order_id, docs, order_spec, terms, quote, attestation, settlement, transitions, records)
 
 
 def document_vectors(spec: dict[str, Any], report: dict[str, Any], order: Story) -> dict[str, Any]:
@@ -280,8 +282,8 @@ def document_vectors(spec: dict[str, Any], report: dict[str, Any], order: Story)
 
 # --- v2 on-chain encodings -------------------------------------------------------------------------------------
 
-def _chain(links: list[codec.Link]) -> dict[str, Any]:
-    start = codec.genesis(CHAIN_ID, BOOK, ORDER_ID)
+def _chain(order_id: int, links: list[codec.Link]) -> dict[str, Any]:
+    start = codec.genesis(CHAIN_ID, BOOK, order_id)
     heads = codec.chain_heads(start, links)
     return {"genesis": h(start), "links": [{"kind": int(link.kind), "kind_name": link.kind.name,
                                             "actor": link.actor, "evidence": h(link.evidence), "time": link.time,
@@ -302,19 +304,19 @@ def _struct(value: Any) -> dict[str, Any]:
 
 
 def v2_vectors(order: Story) -> dict[str, Any]:
-    transitions = _chain(order.transitions)
+    transitions = _chain(order.order_id, order.transitions)
     awarded, shipped = order.transitions[1], order.transitions[2]
     state = OrderState(OrderStatus.SHIPPED, PARTNER.address, order.quote.payee, order.quote.price, order.quote.bond,
                        shipped.time, awarded.time + order.quote.lead_time, b32(transitions["links"][-1]["head"]))
     full = Order(order.terms, state)
     return {
-        "chain_id": CHAIN_ID, "order_book": BOOK, "order_id": ORDER_ID,
+        "chain_id": CHAIN_ID, "order_book": BOOK, "order_id": order.order_id,
         "docs": {"value": _struct(order.docs), "hash": h(codec.docs_hash(order.docs))},
         "spec": {"value": _struct(order.spec), "hash": h(codec.spec_hash(order.spec))},
         "terms": {"value": _struct(order.terms), "hash": h(codec.terms_hash(order.terms))},
         "state": {"value": _struct(state)},
         "order": {"abi_encoding": h(encode([ORDER_ABI], [full])), "hash": h(codec.order_hash(full))},
-        "transition_chain": transitions, "record_chain": _chain(order.records),
+        "transition_chain": transitions, "record_chain": _chain(order.order_id, order.records),
         "eip712": {"domain": DOMAIN.as_dict(), "domain_separator": h(eip712.domain_separator(DOMAIN, order.quote)),
                    "quote": _typed(order.quote, PARTNER), "attestation": _typed(order.attestation, INSPECTOR),
                    "settlement": _typed(order.settlement, BUYER)},

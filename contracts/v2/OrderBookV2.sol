@@ -65,13 +65,13 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         returns (uint256 orderId)
     {
         _checkDocs(spec, docs);
-        orderId = _newOrder(terms, spec, msg.value);
-        bytes32 termsHash = keccak256(abi.encode(terms));
+        bytes32 termsHash;
+        (orderId, termsHash) = _newOrder(terms, spec, msg.value);
         bytes32 head = OrderHashes.nextTransition(
             _genesis(orderId), Transition.Posted, msg.sender, termsHash, uint40(block.timestamp)
         );
         _orderHashes[orderId] =
-            keccak256(abi.encode(terms, OrderState(OrderStatus.Open, address(0), address(0), 0, 0, 0, 0, head)));
+            OrderHashes.hashOrder(terms, OrderState(OrderStatus.Open, address(0), address(0), 0, 0, 0, 0, head));
         emit OrderPosted(orderId, msg.sender, terms, spec, docs);
         if (terms.token != address(0)) _pullExact(terms.token, terms.price);
     }
@@ -86,9 +86,10 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         bytes32 keyEnvelopeCid
     ) external payable nonReentrant returns (uint256 orderId) {
         _checkDocs(spec, docs);
-        orderId = _newOrder(terms, spec, msg.value);
+        bytes32 termsHash;
+        (orderId, termsHash) = _newOrder(terms, spec, msg.value);
         emit OrderPosted(orderId, msg.sender, terms, spec, docs);
-        _award(orderId, terms, spec, _genesis(orderId), quote, signature, keyEnvelopeCid);
+        _award(orderId, terms, termsHash, spec, _genesis(orderId), quote, signature, keyEnvelopeCid);
         if (terms.token != address(0)) _pullExact(terms.token, terms.price);
     }
 
@@ -105,7 +106,10 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         _onlyBuyer(order);
         if (block.timestamp > order.terms.awardDeadline) revert AwardDeadlinePassed(order.terms.awardDeadline);
         _checkSpec(order.terms, spec);
-        _award(orderId, order.terms, spec, order.state.head, quote, signature, keyEnvelopeCid);
+        _award(
+            orderId, order.terms, OrderHashes.hashTerms(order.terms), spec, order.state.head, quote, signature,
+            keyEnvelopeCid
+        );
     }
 
     /// @inheritdoc IOrderBookV2
@@ -256,11 +260,6 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
     }
 
     /// @inheritdoc IOrderBookV2
-    function orderCount() external view returns (uint256) {
-        return _params.orderCount;
-    }
-
-    /// @inheritdoc IOrderBookV2
     function feeBps() external view returns (uint16) {
         return _params.feeBps;
     }
@@ -295,11 +294,12 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         return _genesis(orderId);
     }
 
-    /// @dev Checks new terms against the sender, the clock, the current parameters and the payment, and
-    /// takes the next order id.
+    /// @dev Checks new terms against the sender, the clock, the current parameters and the payment; returns
+    /// their hash and the order id it gives, which must be new.
     function _newOrder(OrderTerms calldata terms, OrderSpec calldata spec, uint256 value)
         private
-        returns (uint256 orderId)
+        view
+        returns (uint256 orderId, bytes32 termsHash)
     {
         if (terms.buyer != msg.sender) revert BuyerNotSender(terms.buyer);
         if (terms.price == 0) revert ZeroPrice();
@@ -326,11 +326,11 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
             if (value != 0) revert IncorrectPayment(0, value);
             if (!_tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
         }
-        // Unchecked: one increment per transaction cannot reach 2^64.
-        unchecked {
-            orderId = p.orderCount + 1;
-        }
-        _params.orderCount = uint64(orderId);
+        // abi.encode decodes every field, so dirty calldata reverts here and the stored commitment, hashed
+        // from the raw terms (OrderHashes.hashOrder), is of a clean encoding.
+        termsHash = keccak256(abi.encode(terms));
+        orderId = OrderHashes.orderIdOf(termsHash);
+        if (_orderHashes[orderId] != 0) revert OrderExists(orderId);
     }
 
     /// @dev Reverts unless `docs` are the ones `spec` commits to (they are emitted, not stored).
@@ -344,13 +344,13 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
     function _award(
         uint256 orderId,
         OrderTerms calldata terms,
+        bytes32 termsHash,
         OrderSpec calldata spec,
         bytes32 prevHead,
         Quote calldata quote,
         bytes calldata signature,
         bytes32 keyEnvelopeCid
     ) private {
-        bytes32 termsHash = keccak256(abi.encode(terms));
         _checkQuote(terms, termsHash, quote);
         uint40 time = uint40(block.timestamp);
         // The due time fits uint40: it is at most the delivery deadline (_checkQuote).
@@ -365,7 +365,7 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
             OrderHashes.awardEvidence(termsHash, quoteHash, keyEnvelopeCid),
             time
         );
-        _orderHashes[orderId] = keccak256(abi.encode(terms, s));
+        _orderHashes[orderId] = OrderHashes.hashOrder(terms, s); // clean: decoded by _newOrder or matched by _load
         // Unchecked: quote.price <= terms.price (_checkQuote).
         unchecked {
             _credit(terms.buyer, terms.token, orderId, terms.price - s.price);
@@ -386,14 +386,14 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         if (quote.payee == address(0)) revert ZeroAddress();
     }
 
-    /// @dev Completes a shipped order: fee credited, bond released, payment pushed to the payee last.
+    /// @dev Completes a shipped order: bond released, payment pushed to the payee last. The fee stays in the
+    /// book until the fee recipient collects it (`collectFees`): no fee write in every completion.
     function _complete(uint256 orderId, Order calldata order, Transition kind) private {
         OrderState calldata st = order.state;
         // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
         (, uint96 toPayee, uint96 fee) = Splits.split(st.price, 0, order.terms.feeBps);
         _advance(orderId, order, _with(order, OrderStatus.Completed), kind, 0);
         address token = order.terms.token;
-        _creditSilently(_feeRecipient, token, fee); // OrderCompleted states the fee
         bool onTime = st.stamp <= st.dueBy;
         emit OrderCompleted(orderId, kind, toPayee, fee, onTime);
         registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
@@ -442,6 +442,11 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
 
     /// @inheritdoc IOrderBookV2Disputes
     function submitEvidence(uint256, Order calldata, bytes32) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
+    function collectFees(uint256[] calldata, Order[] calldata) external {
         _delegate();
     }
 

@@ -39,9 +39,9 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
     /// @notice The partner registry: eligibility, bonds and reputation.
     IPartnerRegistryV2 public immutable registry;
 
-    /// @dev One slot: `post` checks the snapshots and bumps the count with a single cold access.
+    /// @dev One slot: `post` checks the snapshots with a single cold access and writes nothing here (order ids
+    /// derive from the terms, OrderHashes.orderIdOf).
     struct Params {
-        uint64 orderCount;
         uint16 feeBps;
         uint32 rejectWindow;
         uint32 disputeTimeout;
@@ -74,7 +74,7 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
         if (address(registry_) == address(0) || feeRecipient_ == address(0)) revert ZeroAddress();
         registry = registry_;
         _feeRecipient = feeRecipient_;
-        _params = Params({orderCount: 0, feeBps: 0, rejectWindow: 2 days, disputeTimeout: 30 days, paused: false});
+        _params = Params({feeBps: 0, rejectWindow: 2 days, disputeTimeout: 30 days, paused: false});
     }
 
     /// @dev Genesis of both chains of order `orderId`.
@@ -107,7 +107,7 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
         internal
     {
         s.head = OrderHashes.nextTransition(s.head, kind, msg.sender, evidence, uint40(block.timestamp));
-        _orderHashes[orderId] = keccak256(abi.encode(order.terms, s));
+        _orderHashes[orderId] = OrderHashes.hashOrder(order.terms, s); // terms checked by _load
     }
 
     /// @dev Reverts unless `order` is order `orderId`'s current value in status `status`.
@@ -124,9 +124,14 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
         if (msg.sender != order.state.partner) revert CallerNotAllowed(msg.sender);
     }
 
-    /// @dev The order's state with a new status (a memory copy to amend).
+    /// @dev The order's state with a new status (a memory copy to amend); call after `_load`.
     function _with(Order calldata order, OrderStatus status) internal pure returns (OrderState memory s) {
-        s = order.state;
+        // Assembly: `_load` matched the calldata order against a stored hash of a clean encoding, so its state
+        // words are clean and are copied as they are, without field-by-field decoding. `s` is allocated above.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            calldatacopy(s, add(order, 0x180), 0x100) // state follows the 12 terms words
+        }
         s.status = status;
     }
 }

@@ -169,6 +169,24 @@ contract OrderBookV2Disputes is OrderBookV2Base {
     }
 
     /// @inheritdoc IOrderBookV2Disputes
+    function collectFees(uint256[] calldata orderIds, Order[] calldata orders) external onlyDelegated {
+        uint256 count = orderIds.length;
+        if (orders.length != count) revert LengthMismatch(count, orders.length);
+        address recipient = _feeRecipient;
+        for (uint256 i; i < count; ++i) {
+            Order calldata order = orders[i];
+            uint256 orderId = orderIds[i];
+            _load(orderId, order, OrderStatus.Completed);
+            // slither-disable-next-line unused-return — only the fee of a completion (buyer share 0) is collected
+            (,, uint96 fee) = Splits.split(order.state.price, 0, order.terms.feeBps);
+            _advance(
+                orderId, order, _with(order, OrderStatus.FeeCollected), Transition.FeeCollected, bytes32(uint256(fee))
+            );
+            _credit(recipient, order.terms.token, orderId, fee);
+        }
+    }
+
+    /// @inheritdoc IOrderBookV2Disputes
     function attest(
         uint256 orderId,
         Order calldata order,

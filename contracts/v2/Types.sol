@@ -3,7 +3,8 @@ pragma solidity ^0.8.28;
 
 // Protocol v2 types (contracts/v2/README.md). v1 (contracts/*.sol) stays until the Python stack moves.
 
-/// @notice Lifecycle of an escrowed order. Terminal: Completed, Resolved, Refunded, Rejected, Cancelled.
+/// @notice Lifecycle of an escrowed order. Terminal: Completed (→ FeeCollected), Resolved, Refunded, Rejected,
+/// Cancelled.
 /// @dev Open → Awarded → Shipped → Completed (paid out in the same transaction), with Shipped → Disputed →
 /// Resolved, Awarded → Rejected (partner, within the reject window), timeouts to Refunded and Open →
 /// Cancelled. Quote-first orders are born Awarded. Awarded..Disputed stay contiguous: inspectors attest in
@@ -18,7 +19,8 @@ enum OrderStatus {
     Resolved,
     Refunded,
     Rejected,
-    Cancelled
+    Cancelled,
+    FeeCollected // Completed, and its fee credited to the fee recipient (collectFees)
 }
 
 /// @notice Kind of a transition record: every status change extends the order's transition chain by one.
@@ -35,7 +37,8 @@ enum Transition {
     Ruled, // the arbitrator's ruling, executed
     DisputeExpired, // no ruling within the order's disputeTimeout: half and half
     Refunded,
-    Cancelled
+    Cancelled,
+    FeeCollected // the fee recipient's collection of a completed order's fee (evidence: the fee)
 }
 
 /// @notice Kind of a record on the order's separate record chain; records never change the order's slot.
@@ -116,8 +119,9 @@ struct OrderDocs {
 
 /// @notice A partner's EIP-712 signed offer. It prices the terms it names (`termsHash` =
 /// keccak256(abi.encode(OrderTerms))): the buyer awards it to an Open order with those terms, or posts an
-/// order born awarded. The nonce is unordered (Permit2 style): bit `nonce & 255` of the partner's word
-/// `nonce >> 8`, set when the quote is used or cancelled.
+/// order born awarded. Terms give one order id and an order is awarded once, so a quote is single-use
+/// without a write. The nonce is a cancellation handle (Permit2-style bitmap: bit `nonce & 255` of the
+/// partner's word `nonce >> 8`, set only by cancelling); nonce 0 cannot be cancelled.
 struct Quote {
     bytes32 termsHash;
     address partner;

@@ -36,8 +36,9 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     event OrderRejected(uint256 indexed orderId, address indexed partner, bytes32 reasonCid);
     /// @notice Emitted when the partner shipped, carrying its QA report.
     event OrderShipped(uint256 indexed orderId, address indexed partner, bytes32 reportCid, bytes32 reportHash);
-    /// @notice Emitted when a shipped order completed (`kind` Confirmed or Finalized): `fee` was credited to
-    /// the fee recipient and `toPayee` sent to the payee (a `Credited` event follows if the payee refused it).
+    /// @notice Emitted when a shipped order completed (`kind` Confirmed or Finalized): `fee` stays in the book
+    /// for the fee recipient's `collectFees` and `toPayee` was sent to the payee (a `Credited` event follows if
+    /// the payee refused it).
     event OrderCompleted(uint256 indexed orderId, Transition kind, uint96 toPayee, uint96 fee, bool onTime);
     /// @notice Emitted when a timed-out order was refunded to its buyer.
     event OrderRefunded(uint256 indexed orderId, RefundReason reason);
@@ -109,13 +110,16 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     error DisputeTimeoutOutOfRange(uint32 disputeTimeout);
     /// @notice Thrown when ETH arrives from anyone but the registry (slashed bonds).
     error UnexpectedEth(address sender);
+    /// @notice Thrown when an order with these terms exists already (ids derive from the terms).
+    error OrderExists(uint256 orderId);
 
     // ---------------------------------------------------------------- buyer
 
     /// @notice Posts an Open order, escrowing `terms.price` (ETH exactly, or the ERC-20 pulled exactly).
     /// @dev The terms' fee, reject window and dispute timeout must equal the current parameters. Not while
     /// paused. The arbitrator is non-zero and not the buyer.
-    /// @return orderId The new order's id.
+    /// @return orderId The new order's id: the top 192 bits of keccak256(abi.encode(terms)), so terms post once
+    /// (a buyer repeating an order changes a deadline or its documents).
     function post(OrderTerms calldata terms, OrderSpec calldata spec, OrderDocs calldata docs)
         external
         payable
@@ -212,10 +216,6 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     /// @notice The arbitration state of order `orderId`.
     /// @return The state.
     function arbitration(uint256 orderId) external view returns (Arbitration memory);
-
-    /// @notice Number of orders posted (the last id).
-    /// @return The count.
-    function orderCount() external view returns (uint256);
 
     /// @notice Fee of new orders in basis points.
     /// @return The fee.

@@ -106,6 +106,8 @@ interface IOrderBookV2Disputes is IArbitrable {
 
     /// @notice Thrown when an attestation names another order.
     error AttestationOrderMismatch(uint256 orderId);
+    /// @notice Thrown when `collectFees` gets as many orders as ids.
+    error LengthMismatch(uint256 ids, uint256 orders);
 
     /// @notice Buyer disputes a shipped order within the inspection window, depositing the arbitrator's
     /// `arbitrationCost("")`.
@@ -133,6 +135,13 @@ interface IOrderBookV2Disputes is IArbitrable {
 
     /// @notice Buyer or partner adds evidence to a disputed order's record chain.
     function submitEvidence(uint256 orderId, Order calldata order, bytes32 evidenceCid) external;
+
+    /// @notice Credits the fee recipient with the fees of completed orders (anyone may call; the recipient
+    /// usually does, paying for its collection instead of every completion paying for a fee write). Each order
+    /// moves Completed → FeeCollected, so a fee is collected once; a `Credited` event per order states it.
+    /// @param orderIds The completed orders.
+    /// @param orders Their current values, in the same order.
+    function collectFees(uint256[] calldata orderIds, Order[] calldata orders) external;
 
     /// @notice Records an inspector's signed attestation (relayed by anyone).
     /// @dev Only inspectors the spec names and the registry accredits; Awarded..Disputed, not after the

@@ -16,12 +16,13 @@ interface ISignatureVerifier {
     error InvalidSignature(address signer);
     /// @notice Thrown when a signed message is past its expiry or deadline.
     error SignatureExpired(uint256 deadline);
-    /// @notice Thrown when a quote's nonce was used or cancelled.
+    /// @notice Thrown when a quote's nonce was cancelled (an award reads the bitmap, never writes it).
     error QuoteNonceUsed(address partner, uint256 nonce);
     /// @notice Thrown when an order id does not fit a NoncesKeyed key.
     error OrderIdTooLarge(uint256 orderId);
 
-    /// @notice Cancels the caller's quote nonces `wordPos * 256 + i` for every bit `i` set in `mask`.
+    /// @notice Cancels the caller's quote nonces `wordPos * 256 + i` for every bit `i` set in `mask` (nonce 0
+    /// is never cancelled: a quote with nonce 0 lives until its expiry).
     /// @param wordPos The bitmap word.
     /// @param mask The bits to set.
     function invalidateQuoteNonces(uint256 wordPos, uint256 mask) external;
@@ -32,7 +33,7 @@ interface ISignatureVerifier {
     /// @param nonce The caller's current nonce for that order.
     function cancelAttestation(uint256 orderId, uint64 nonce) external;
 
-    /// @notice Bitmap word `wordPos` of `partner`'s used quote nonces.
+    /// @notice Bitmap word `wordPos` of `partner`'s cancelled quote nonces.
     /// @return The word.
     function quoteNonceBitmap(address partner, uint256 wordPos) external view returns (uint256);
 

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Order, RecordKind, Transition} from "../Types.sol";
+import {Order, OrderState, OrderTerms, RecordKind, Transition} from "../Types.sol";
 
 /// @title OrderHashes
 /// @notice The hashes a v2 order is committed by: its slot keccak256(abi.encode(Order)), the transition chain
 /// (in the order's state) and the record chain (a slot of its own), both starting from a genesis that binds
 /// chain id, book and order id, and the evidence of their links. Pure; off-chain code computes the same values.
 library OrderHashes {
+    uint256 private constant TERMS_SIZE = 12 * 32; // abi.encode(OrderTerms)
     uint256 private constant ORDER_SIZE = 20 * 32; // abi.encode(Order): 12 terms words + 8 state words
 
     /// @dev keccak256(abi.encode(order)) of the raw calldata. Stored hashes are of clean encodings, so dirty
@@ -20,6 +21,39 @@ library OrderHashes {
             calldatacopy(ptr, order, ORDER_SIZE)
             result := keccak256(ptr, ORDER_SIZE)
         }
+    }
+
+    /// @dev keccak256(abi.encode(terms)) of clean calldata terms (matched against a stored commitment).
+    function hashTerms(OrderTerms calldata terms) internal pure returns (bytes32 result) {
+        // Assembly: hashes the raw words in place at the free memory pointer, without re-encoding.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, terms, TERMS_SIZE)
+            result := keccak256(ptr, TERMS_SIZE)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(terms, state)) of clean calldata terms (checked against a stored commitment,
+    /// or decoded once by the caller) and a memory state, without re-encoding either.
+    function hashOrder(OrderTerms calldata terms, OrderState memory state) internal pure returns (bytes32 result) {
+        // Assembly: a memory OrderState is its 8 fields as 8 clean words, in order, which is its ABI encoding;
+        // the terms are copied as they are (the caller vouches they are clean). Scratch memory at the free
+        // pointer, not allocated.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, terms, TERMS_SIZE)
+            let out := add(ptr, TERMS_SIZE)
+            for { let i := 0 } lt(i, 0x100) { i := add(i, 0x20) } { mstore(add(out, i), mload(add(state, i))) }
+            result := keccak256(ptr, ORDER_SIZE)
+        }
+    }
+
+    /// @dev The id of the order with these terms: their hash's top 192 bits. Terms hash to one id, so an order
+    /// (and a quote, which names its terms) exists once; 192 bits keep it a NoncesKeyed key.
+    function orderIdOf(bytes32 termsHash) internal pure returns (uint256) {
+        return uint256(termsHash) >> 64;
     }
 
     /// @dev Start of both chains of order `orderId`: keccak256(abi.encode(chainId, book, orderId)).

@@ -73,11 +73,6 @@ abstract contract Payouts is IPayouts, ReentrancyGuardTransient {
         emit Credited(account, token, orderId, amount);
     }
 
-    /// @dev `_credit` without its event, for a credit the caller's own event states (a completion's fee).
-    function _creditSilently(address account, address token, uint256 amount) internal {
-        if (amount != 0) _credits[account][token] += amount;
-    }
-
     /// @dev Pays `amount` of `token` to `to` now, with bounded gas for ETH; credits it if the transfer fails
     /// (an ETH-rejecting or blacklisted payee), so a payee can never block the caller's transition.
     /// Call last (checks-effects-interactions).

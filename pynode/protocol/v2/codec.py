@@ -51,6 +51,12 @@ def terms_hash(terms: OrderTerms) -> bytes:
     return keccak(encode([abi_tuple(FIELDS[OrderTerms])], [terms]))
 
 
+def order_id(terms: OrderTerms) -> int:
+    """The id the book gives the order with these terms: the top 192 bits of their hash (OrderHashes.orderIdOf),
+    so terms post once and a quote, which names them, awards one order."""
+    return int.from_bytes(terms_hash(terms), "big") >> 64
+
+
 def order_hash(order: Order) -> bytes:
     """The order's slot: keccak256(abi.encode(Order))."""
     return keccak(encode([ORDER_ABI], [order]))

@@ -24,6 +24,7 @@ class OrderStatus(IntEnum):
     REFUNDED = 7
     REJECTED = 8
     CANCELLED = 9
+    FEE_COLLECTED = 10  # Completed, its fee credited to the fee recipient (collectFees)
 
 
 class Transition(IntEnum):
@@ -42,6 +43,7 @@ class Transition(IntEnum):
     DISPUTE_EXPIRED = 10
     REFUNDED = 11
     CANCELLED = 12
+    FEE_COLLECTED = 13  # evidence: the fee, as a uint256 word
 
 
 class RecordKind(IntEnum):

@@ -9,7 +9,7 @@ from brownie import chain
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderStatus, RecordKind, Transition
 from scripts.book_v2 import BOND, DAY, PRICE, REPORT, ZERO, cid
-from tests.contracts.conftest import X25519_KEY, profile
+from tests.contracts.conftest import X25519_KEY, err, profile
 from tests.contracts.v2.book_fixtures import *  # noqa: F403 (fixtures)
 from tests.contracts.v2.book_fixtures import container, signer
 from tests.contracts.v2.conftest import MIN_BOND, profile_hash
@@ -26,7 +26,7 @@ def test_escrow_first_eth_pays_payee_fee_and_releases_bond(v2, book, registry, k
                                                            accounts):
     payee = accounts[9]
     t = v2.post(kleros)
-    assert book.orderCount() == t.order_id
+    assert t.order_id == codec.order_id(t.terms)
     free = registry.freeBond(partner.address)
     v2.award(t, partner, payee=payee.address)
     assert registry.freeBond(partner.address) == free - BOND
@@ -36,11 +36,41 @@ def test_escrow_first_eth_pays_payee_fee_and_releases_bond(v2, book, registry, k
     tx = v2.confirm(t)
     fee = fee_of(t, PRICE)
     assert payee.balance() == before + PRICE - fee
-    assert book.credits(fee_recipient, ZERO) == fee
     assert registry.freeBond(partner.address) == free
     assert registry.partnerInfo(partner.address)[ONTIME] == on_time + 1
     assert tx.events["OrderCompleted"]["onTime"] is True
+    assert tx.events["OrderCompleted"]["fee"] == fee
     assert book.balance() == fee
+    # the fee stays in the book until the fee recipient collects it, once
+    assert book.credits(fee_recipient, ZERO) == 0
+    tx = v2.collect_fees([t], fee_recipient)
+    assert tx.events["Credited"]["amount"] == fee and tx.events["Credited"]["orderId"] == t.order_id
+    assert book.credits(fee_recipient, ZERO) == fee
+    with brownie.reverts(err("WrongStatus", t.order_id, int(OrderStatus.FEE_COLLECTED))):
+        book.collectFees([t.order_id], [t.order], {"from": fee_recipient})
+    book.withdraw(ZERO, fee_recipient, {"from": fee_recipient})
+    assert book.balance() == 0
+
+
+def test_collect_fees_batches_and_checks(v2, book, kleros, partner, fee_recipient, stranger):
+    done = []
+    for _ in range(3):
+        t = v2.post_awarded(kleros, partner)
+        v2.ship(t)
+        v2.confirm(t)
+        done.append(t)
+    open_order = v2.post(kleros)
+    with brownie.reverts(err("WrongStatus", open_order.order_id, int(OrderStatus.OPEN))):
+        book.collectFees([open_order.order_id], [open_order.order], {"from": stranger})
+    with brownie.reverts(err("LengthMismatch", 2, 1)):
+        book.collectFees([done[0].order_id, done[1].order_id], [done[0].order], {"from": stranger})
+    with brownie.reverts(err("OrderMismatch", done[1].order_id)):
+        book.collectFees([done[1].order_id], [done[0].order], {"from": stranger})
+    # anyone may collect; the credit is the fee recipient's
+    v2.collect_fees(done, stranger)
+    fee = PRICE * done[0].terms.fee_bps // 10_000
+    assert book.credits(fee_recipient, ZERO) == 3 * fee
+    assert book.credits(stranger, ZERO) == 0
 
 
 def test_escrow_first_token_with_lower_quote_credits_difference(v2, book, kleros, partner, token, buyer,
@@ -57,6 +87,7 @@ def test_escrow_first_token_with_lower_quote_credits_difference(v2, book, kleros
     assert token.balanceOf(partner.address) == paid
     assert book.liability(token) == token.balanceOf(book) == PRICE // 4 + fee_of(t, PRICE * 3 // 4)
     book.withdraw(token, buyer, {"from": buyer})
+    v2.collect_fees([t], fee_recipient)
     book.withdraw(token, fee_recipient, {"from": fee_recipient})
     assert token.balanceOf(book) == book.liability(token) == 0
 

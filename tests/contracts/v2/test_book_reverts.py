@@ -129,8 +129,11 @@ def test_award_reverts(v2, book, registry, kleros, partner, partners, buyer, str
     v2.award(t, partner, quote=used)
     with rv("WrongStatus", t.order_id, AWARDED):
         award(used)
+    # the quote names its terms, the terms one order id: they post once, so the quote awards once
+    with rv("OrderExists", t.order_id):
+        book.post(t.terms, t.spec, t.docs, {"from": buyer, "value": PRICE})
     t2 = v2.post(kleros)
-    with rv("QuoteNonceUsed", partner.address, used[0].nonce):
+    with rv("InvalidSignature", partner.address):
         book.award(t2.order_id, t2.order, t2.spec, used[0]._replace(terms_hash=codec.terms_hash(t2.terms)),
                    used[1], ENVELOPE, {"from": buyer})
     chain.sleep(DAY + 1)
@@ -396,3 +399,16 @@ def test_dispute_resolutions_need_a_dispute(v2, book, kleros, partner, stranger)
 def test_attestation_nonce_key_is_bounded(book, stranger):
     with rv("OrderIdTooLarge", 2**192):
         book.cancelAttestation(2**192, 0, {"from": stranger})
+
+
+@pytest.mark.parametrize("word", [0, 2, 3, 5, 10])  # buyer, price, minBond, awardDeadline, feeBps
+def test_dirty_terms_cannot_be_committed(v2, book, kleros, buyer, word):
+    """post hashes the raw terms into the order's slot (OrderHashes.hashOrder): dirty high bits in any field
+    must revert while the terms are decoded, so a stored commitment is always of a clean encoding."""
+    spec, docs = v2.spec()
+    terms = v2.terms(spec, kleros)
+    data = bytearray(bytes.fromhex(book.post.encode_input(terms, spec, docs)[2:]))
+    data[4 + 32 * word] |= 0x80  # the top byte of the field's word: above every field's width
+    with brownie.reverts():
+        buyer.transfer(book, PRICE, data="0x" + data.hex())
+    book.post(terms, spec, docs, {"from": buyer, "value": PRICE})  # the clean encoding posts

@@ -86,9 +86,11 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
         return _feeRecipient;
     }
 
-    /// @dev Reverts unless `spec` is the one `terms` commit to.
+    /// @dev Reverts unless `spec` is the one the terms of a stored order commit to. The calldata is hashed as it
+    /// is: `post` checked `terms.specHash` against a decoded (clean, canonical) encoding, so only those bytes
+    /// match.
     function _checkSpec(OrderTerms calldata terms, OrderSpec calldata spec) internal pure {
-        bytes32 specHash = keccak256(abi.encode(spec));
+        bytes32 specHash = OrderHashes.hashSpec(spec);
         if (terms.specHash != specHash) revert SpecHashMismatch(terms.specHash, specHash);
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Order, OrderState, OrderTerms, RecordKind, Transition} from "../Types.sol";
+import {Order, OrderSpec, OrderState, OrderTerms, RecordKind, Transition} from "../Types.sol";
 
 /// @title OrderHashes
 /// @notice The hashes a v2 order is committed by: its slot keccak256(abi.encode(Order)), the transition chain
@@ -31,6 +31,24 @@ library OrderHashes {
             let ptr := mload(0x40)
             calldatacopy(ptr, terms, TERMS_SIZE)
             result := keccak256(ptr, TERMS_SIZE)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(spec)) of calldata as it is: the offset word 0x20, the spec's five head words
+    /// (with the inspectors' own offset word), the inspectors' length and addresses. Equal to a hash of a clean
+    /// canonical encoding only when these bytes are that encoding.
+    function hashSpec(OrderSpec calldata spec) internal pure returns (bytes32 result) {
+        address[] calldata inspectors = spec.inspectors; // Solidity checks it lies within the calldata
+        // Assembly: hashes at the free memory pointer (scratch, not allocated) without re-encoding.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, 0x20)
+            calldatacopy(add(ptr, 0x20), spec, 0xa0)
+            mstore(add(ptr, 0xc0), inspectors.length)
+            let size := mul(inspectors.length, 0x20)
+            calldatacopy(add(ptr, 0xe0), inspectors.offset, size)
+            result := keccak256(ptr, add(0xe0, size))
         }
     }
 

@@ -55,6 +55,8 @@ contract OrderBookV2Handler {
 
     // the model
     Order[] internal _orders;
+    uint256[] internal _ids; // the book's id of _orders[i]: the terms hash's top 192 bits
+    mapping(uint256 orderId => uint256 slot) internal _slotOf; // index in _orders + 1
     OrderSpec internal _spec;
     OrderDocs internal _docs;
     mapping(uint256 orderId => uint256 disputeId) public disputeIdOf;
@@ -139,7 +141,7 @@ contract OrderBookV2Handler {
     }
 
     function order(uint256 orderId) external view returns (Order memory) {
-        return _orders[orderId - 1];
+        return _orders[_slotOf[orderId] - 1];
     }
 
     function accountCount() external view returns (uint256) {
@@ -186,8 +188,13 @@ contract OrderBookV2Handler {
                     if (o.state.partner == partners[p]) t.lockedByOrders[p] += o.state.bond;
                 }
             }
-            if (s == OrderStatus.Disputed) t.escrow[0] += book.arbitration(i + 1).refundable;
-            uint256 settled = terminalTransitions[i + 1];
+            if (s == OrderStatus.Completed) {
+                // the fee stays in the book until collectFees
+                (,, uint96 fee) = Splits.split(o.state.price, 0, o.terms.feeBps);
+                t.escrow[k] += fee;
+            }
+            if (s == OrderStatus.Disputed) t.escrow[0] += book.arbitration(_ids[i]).refundable;
+            uint256 settled = terminalTransitions[_ids[i]];
             if (settled > 1 || (s >= OrderStatus.Completed) != (settled == 1)) t.terminalOnce = false;
         }
     }
@@ -202,13 +209,13 @@ contract OrderBookV2Handler {
         VM.prank(actor);
         try book.post{value: value}(t, _spec, _docs) returns (uint256 id) {
             _expect(actor == t.buyer && !book.paused(), "post by a non-buyer or while paused");
-            _expect(id == _orders.length + 1, "order ids not sequential");
+            _expect(id == uint256(keccak256(abi.encode(t))) >> 64, "order id not derived from the terms");
             OrderState memory s;
             s.status = OrderStatus.Open;
             s.head = OrderHashes.nextTransition(
                 book.genesis(id), Transition.Posted, actor, keccak256(abi.encode(t)), uint40(block.timestamp)
             );
-            _orders.push(Order(t, s));
+            _push(id, Order(t, s));
             _checkCommitted(id);
             successes["post"]++;
         } catch {}
@@ -222,12 +229,12 @@ contract OrderBookV2Handler {
             _terms(VM.addr(_buyerKeys[seed % 3]), price, minBond, windows, useToken);
         (Quote memory q, bytes memory sig, uint256 signer) = _quote(t, qSeed);
         address actor = _actor(_mix(seed, 8), t.buyer);
-        uint256 id = _orders.length + 1;
+        uint256 id = uint256(keccak256(abi.encode(t))) >> 64;
         bytes32 genesis = book.genesis(id);
         VM.prank(actor);
         try book.postAwarded{value: value}(t, _spec, _docs, q, sig, keccak256("envelope")) returns (uint256 got) {
-            _expect(got == id, "order ids not sequential");
-            _orders.push(Order(t, OrderState(OrderStatus.Open, address(0), address(0), 0, 0, 0, 0, genesis)));
+            _expect(got == id, "order id not derived from the terms");
+            _push(id, Order(t, OrderState(OrderStatus.Open, address(0), address(0), 0, 0, 0, 0, genesis)));
             _afterAward(id, actor, q, signer);
             successes["postAwarded"]++;
         } catch {}
@@ -268,11 +275,10 @@ contract OrderBookV2Handler {
         if (id == 0) return;
         address actor = _actor(_mix(seed, 16), o.terms.buyer);
         uint256 payeeBefore = _balance(o.state.payee, o.terms.token);
-        address feeTo = book.feeRecipient();
         VM.prank(actor);
         try book.confirm(id, o) {
             _expect(actor == o.terms.buyer && o.state.status == OrderStatus.Shipped, "confirm by a non-buyer");
-            _completed(id, o, actor, Transition.Confirmed, payeeBefore, feeTo);
+            _completed(id, o, actor, Transition.Confirmed, payeeBefore);
             successes["confirm"]++;
         } catch {}
     }
@@ -289,7 +295,7 @@ contract OrderBookV2Handler {
             _expect(actor == o.terms.buyer && o.state.status == OrderStatus.Shipped, "dispute by a non-buyer");
             _expect(block.timestamp <= uint256(o.state.stamp) + o.terms.inspectionWindow, "dispute after the window");
             _expect(value == cost, "dispute with the wrong fee");
-            Order storage m = _orders[id - 1];
+            Order storage m = _orders[_slotOf[id] - 1];
             m.state.stamp = uint40(block.timestamp);
             _transition(id, OrderStatus.Disputed, Transition.Disputed, actor, keccak256("evidence"), false);
             successes["dispute"]++;
@@ -322,7 +328,7 @@ contract OrderBookV2Handler {
         VM.prank(actor);
         try book.ship(id, o, keccak256("report"), keccak256("report bytes")) {
             _expect(actor == o.state.partner && o.state.status == OrderStatus.Awarded, "ship by a non-partner");
-            _orders[id - 1].state.stamp = uint40(block.timestamp);
+            _orders[_slotOf[id] - 1].state.stamp = uint40(block.timestamp);
             bytes32 evidence = OrderHashes.reportEvidence(keccak256("report"), keccak256("report bytes"), true);
             _transition(id, OrderStatus.Shipped, Transition.Shipped, actor, evidence, false);
             successes["ship"]++;
@@ -370,13 +376,41 @@ contract OrderBookV2Handler {
         if (id == 0) return;
         address actor = _anyone(_mix(seed, 16));
         uint256 payeeBefore = _balance(o.state.payee, o.terms.token);
-        address feeTo = book.feeRecipient();
         VM.prank(actor);
         try book.finalize(id, o) {
             _expect(o.state.status == OrderStatus.Shipped, "finalize of an order not shipped");
             _expect(block.timestamp > uint256(o.state.stamp) + o.terms.inspectionWindow, "finalize in the window");
-            _completed(id, o, actor, Transition.Finalized, payeeBefore, feeTo);
+            _completed(id, o, actor, Transition.Finalized, payeeBefore);
             successes["finalize"]++;
+        } catch {}
+    }
+
+    function collectFees(uint256 seed) external {
+        _count();
+        (uint256 id, Order memory o) = _pick(seed);
+        if (id == 0) return;
+        // three times in four, the first completed order from the picked one (completions are rare on a random
+        // pick); else the picked order, whatever its status
+        for (uint256 j; j < _orders.length && seed % 4 != 0; ++j) {
+            uint256 i = (seed + j) % _orders.length;
+            if (_orders[i].state.status == OrderStatus.Completed) {
+                (id, o) = (_ids[i], _orders[i]);
+                break;
+            }
+        }
+        address actor = _anyone(_mix(seed, 16));
+        address feeTo = book.feeRecipient();
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = id;
+        Order[] memory orders = new Order[](1);
+        orders[0] = o;
+        VM.prank(actor);
+        try book.collectFees(ids, orders) {
+            _expect(o.state.status == OrderStatus.Completed, "fee collected from an order not completed");
+            (,, uint96 fee) = Splits.split(o.state.price, 0, o.terms.feeBps);
+            _ghost(feeTo, o.terms.token, fee);
+            _transition(id, OrderStatus.FeeCollected, Transition.FeeCollected, actor, bytes32(uint256(fee)), false);
+            successes["collectFees"]++;
         } catch {}
     }
 
@@ -738,7 +772,7 @@ contract OrderBookV2Handler {
             acc = abi.encode(acc, book.credits(accounts[i], address(0)), book.credits(accounts[i], address(token)));
         }
         for (uint256 i; i < _orders.length; ++i) {
-            acc = abi.encode(acc, book.orderHash(i + 1), book.arbitration(i + 1));
+            acc = abi.encode(acc, book.orderHash(_ids[i]), book.arbitration(_ids[i]));
         }
         return uint256(keccak256(abi.encode(acc, address(book).balance, token.balanceOf(address(book)))));
     }
@@ -786,7 +820,7 @@ contract OrderBookV2Handler {
     }
 
     function _afterAward(uint256 id, address actor, Quote memory q, uint256 signer) internal {
-        Order storage m = _orders[id - 1];
+        Order storage m = _orders[_slotOf[id] - 1];
         OrderTerms memory t = m.terms;
         _expect(actor == t.buyer, "award by a non-buyer");
         _expect(VM.addr(signer) == q.partner, "award with a quote its partner did not sign");
@@ -822,11 +856,9 @@ contract OrderBookV2Handler {
         Order memory o,
         address actor,
         Transition kind,
-        uint256 payeeBefore,
-        address feeTo
+        uint256 payeeBefore
     ) internal {
-        (, uint96 toPayee, uint96 fee) = Splits.split(o.state.price, 0, o.terms.feeBps);
-        _ghost(feeTo, o.terms.token, fee);
+        (, uint96 toPayee,) = Splits.split(o.state.price, 0, o.terms.feeBps); // the fee waits for collectFees
         address payee = o.state.payee;
         uint256 payeeNow = _balance(payee, o.terms.token);
         if (payeeNow == payeeBefore + toPayee) {
@@ -868,7 +900,7 @@ contract OrderBookV2Handler {
     function _transition(uint256 id, OrderStatus to, Transition kind, address actor, bytes32 evidence, bool terminal)
         internal
     {
-        Order storage m = _orders[id - 1];
+        Order storage m = _orders[_slotOf[id] - 1];
         m.state.status = to;
         m.state.head = OrderHashes.nextTransition(m.state.head, kind, actor, evidence, uint40(block.timestamp));
         if (terminal) terminalTransitions[id]++;
@@ -890,14 +922,21 @@ contract OrderBookV2Handler {
         _ghostReputation[p][counter]++;
     }
 
+    function _push(uint256 id, Order memory o) internal {
+        _orders.push(o);
+        _ids.push(id);
+        _slotOf[id] = _orders.length;
+    }
+
     function _checkCommitted(uint256 id) internal {
-        _expect(keccak256(abi.encode(_orders[id - 1])) == book.orderHash(id), "the book's order differs from the model");
+        _expect(keccak256(abi.encode(_orders[_slotOf[id] - 1])) == book.orderHash(id), "the book's order differs from the model");
     }
 
     function _pick(uint256 seed) internal view returns (uint256 id, Order memory o) {
         if (_orders.length == 0) return (0, o);
-        id = seed % _orders.length + 1;
-        o = _orders[id - 1];
+        uint256 i = seed % _orders.length;
+        id = _ids[i];
+        o = _orders[i];
     }
 
     /// @dev The right actor three times in four, else any account.

@@ -198,6 +198,7 @@ contract OrderBookV2HandlerPaths is OrderBookV2Invariants {
         _until("ship", 8);
         VM.warp(block.timestamp + 6 days);
         _until("finalize", 9);
+        _until("collectFees", 11);
         _until("withdraw", 10);
         invariant_protocol();
     }
@@ -218,6 +219,7 @@ contract OrderBookV2HandlerPaths is OrderBookV2Invariants {
             else if (action == "rule") handler.rule(seed, 71, false);
             else if (action == "executeRuling") handler.executeRuling(seed);
             else if (action == "finalize") handler.finalize(seed);
+            else if (action == "collectFees") handler.collectFees(seed);
             else if (action == "withdraw") handler.withdraw(seed, false);
         }
         require(handler.successes(action) == before + 1, string.concat("never succeeded: ", string(abi.encode(action))));

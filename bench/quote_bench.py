@@ -37,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import record
 from pynode.dev.kubo import KuboNode
+from pynode.documents.order_announcement import OrderAnnouncement
+from pynode.documents.quote import SignedQuote, sign_quote
 from pynode.ipfs.pubsub import KuboPubsub
 from pynode.orders.quote_channel import QuoteChannel
 from pynode.protocol.eip712 import Domain
-from pynode.protocol.v2.order_announcement import OrderAnnouncement
-from pynode.protocol.v2.quote_document import SignedQuote, sign_quote
 from pynode.protocol.v2.types import Quote
 
 PARTNER = Account.from_key(b"\x05" * 32)

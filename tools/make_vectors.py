@@ -30,12 +30,12 @@ from eth_utils import keccak, to_checksum_address
 from pynode.crypto import hpke, segmented
 from pynode.crypto.envelope import OrderContext, build_envelope, open_envelope
 from pynode.documents.quality_report import ProductionResult, build_report, canonical_json
+from pynode.documents.quote import sign_quote
 from pynode.documents.signed_attestation import sign_attestation
 from pynode.documents.spec import build_spec_document
 from pynode.ipfs.cid import DAG_PB, RAW, Cid
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import codec, eip712
-from pynode.protocol.v2.quote_document import sign_quote
 from pynode.protocol.v2.types import (
     ORDER_ABI,
     Attestation,

@@ -27,11 +27,11 @@ from pynode.core.backoff import Backoff
 from pynode.core.errors import InputError, Kind, classify
 from pynode.core.stop import StopEvent, Stopping
 from pynode.core.strict_json import brief
+from pynode.documents.order_announcement import OrderAnnouncement, parse_order_announcement
+from pynode.documents.quote import SignedQuote, parse_signed_quote
 from pynode.ipfs.pubsub import Pubsub, PubsubMessage, Subscription
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import eip712
-from pynode.protocol.v2.order_announcement import OrderAnnouncement, parse_order_announcement
-from pynode.protocol.v2.quote_document import SignedQuote, parse_signed_quote
 
 T = TypeVar("T")
 MAX_SEEN = 4096  # digests remembered per kind: far more than the quotes open at once on one book

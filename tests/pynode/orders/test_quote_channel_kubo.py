@@ -15,13 +15,13 @@ from eth_account import Account
 
 from pynode.core.errors import IpfsUnavailable
 from pynode.dev.kubo import KuboNode
+from pynode.documents.order_announcement import OrderAnnouncement
+from pynode.documents.quote import SignedQuote, sign_quote
 from pynode.ipfs.client import IpfsRequestRejected
 from pynode.ipfs.pubsub import KuboPubsub
 from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import eip712
-from pynode.protocol.v2.order_announcement import OrderAnnouncement
-from pynode.protocol.v2.quote_document import SignedQuote, sign_quote
 from pynode.protocol.v2.types import Quote
 
 pytestmark = pytest.mark.integration

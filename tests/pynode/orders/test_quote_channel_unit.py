@@ -9,12 +9,12 @@ import pytest
 from eth_account import Account
 
 from pynode.core.errors import InputError
+from pynode.documents.order_announcement import OrderAnnouncement
+from pynode.documents.quote import SignedQuote, sign_quote
 from pynode.ipfs.pubsub import KuboPubsub, multibase_decode, multibase_encode, parse_message
 from pynode.orders.quote_channel import QuoteChannel, SeenSet, topics
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import eip712
-from pynode.protocol.v2.order_announcement import OrderAnnouncement
-from pynode.protocol.v2.quote_document import SignedQuote, sign_quote
 from pynode.protocol.v2.types import Quote
 
 PARTNER = Account.from_key(b"\x05" * 32)

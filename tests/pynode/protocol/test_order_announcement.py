@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pynode.core.errors import InputError
-from pynode.protocol.v2.order_announcement import OrderAnnouncement, parse_order_announcement
+from pynode.documents.order_announcement import OrderAnnouncement, parse_order_announcement
 
 BOOK = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ANNOUNCEMENT = OrderAnnouncement(31337, BOOK, 2**256 - 1, bytes(range(32)))

@@ -8,8 +8,8 @@ import pytest
 from eth_account import Account
 
 from pynode.core.errors import InputError
+from pynode.documents.quote import parse_signed_quote, sign_quote
 from pynode.protocol.eip712 import Domain
-from pynode.protocol.v2.quote_document import parse_signed_quote, sign_quote
 from pynode.protocol.v2.types import Quote
 
 PARTNER = Account.from_key(b"\x05" * 32)

@@ -19,12 +19,12 @@ from jsonschema import Draft202012Validator
 from pynode.core.errors import InputError
 from pynode.crypto import hpke
 from pynode.crypto.envelope import OrderContext, build_envelope, parse_envelope
+from pynode.documents.order_announcement import OrderAnnouncement, parse_order_announcement
 from pynode.documents.quality_report import ProductionResult, build_report, canonical_json, parse_report
+from pynode.documents.quote import parse_signed_quote, sign_quote
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
 from pynode.documents.spec import build_spec_document, read_spec_document
 from pynode.protocol.eip712 import Domain
-from pynode.protocol.v2.order_announcement import OrderAnnouncement, parse_order_announcement
-from pynode.protocol.v2.quote_document import parse_signed_quote, sign_quote
 from pynode.protocol.v2.types import Quote
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"

@@ -25,12 +25,12 @@ from eth_utils import keccak
 from pynode.crypto import hpke, segmented
 from pynode.crypto.envelope import OrderContext, build_envelope, open_envelope, parse_envelope
 from pynode.documents.quality_report import ProductionResult, build_report, canonical_json, parse_report
+from pynode.documents.quote import parse_signed_quote, sign_quote
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
 from pynode.documents.spec import build_spec_document, read_spec_document
 from pynode.ipfs.cid import DAG_PB, RAW, digest_to_cid, parse_cid, report_cid
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import codec, eip712
-from pynode.protocol.v2.quote_document import parse_signed_quote, sign_quote
 from pynode.protocol.v2.types import (
     FIELDS,
     ORDER_ABI,

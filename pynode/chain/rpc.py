@@ -63,6 +63,8 @@ tests/pynode/chain/test_rpc_errors.py):
   (0xPolygon/zkevm-node#3136); ``-32600 block range too high`` (AlphaWallet/alpha-wallet-ios#5277).
 * Geth, Nethermind, Besu, Erigon and reth answer ``-32602`` for a range past their head
   (ethereum/execution-apis#875): a node behind its load balancer's peers, so transient.
+* Geth (1.14+) answers eth_getTransactionReceipt with ``-32000 transaction indexing is in progress`` while
+  its transaction indexer catches up (also right after a dev chain starts): the receipt comes later.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ _RANGE_WORDS = re.compile(r"block range|range limit|exceeds limit|limited to (a 
 # the reader only asks for blocks at or below a head it read: a node that does not have them is behind its peers
 _BEHIND_WORDS = re.compile(r"header not found|unknown block|block not found|cannot be found|"
                            r"beyond (the )?current head|after last accepted block|missing trie node|"
-                           r"invalid block range params", re.IGNORECASE)
+                           r"invalid block range params|transaction indexing is in progress", re.IGNORECASE)
 _KNOWN_TX = re.compile(r"already known|already imported|known transaction|alreadyknown", re.IGNORECASE)
 _NONCE_LOW = re.compile(r"nonce too low|oldnonce|replacement transaction underpriced", re.IGNORECASE)
 _BRACKET = re.compile(r"\[\s*(0x[0-9a-fA-F]+|\d+)\s*,\s*(0x[0-9a-fA-F]+|\d+)\s*\]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Self
 
+from pynode.chain.rpc import map_error
 from pynode.core.errors import FatalError
 from pynode.dev.net import LOOPBACK, post_json
 from pynode.dev.process import ManagedProcess
@@ -34,7 +35,8 @@ class EvmProcess:
         reply = post_json(self.rpc_url, {"jsonrpc": "2.0", "id": 1, "method": method,
                                          "params": list(params)})
         if "error" in reply:
-            raise RuntimeError(f"{self.name} {method}: {reply['error']}")
+            # a transient reply (geth's indexer catching up) comes back typed, as the runtime sees it
+            raise map_error(method, reply["error"]) or RuntimeError(f"{self.name} {method}: {reply['error']}")
         return reply["result"]
 
     def _ready(self) -> bool:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from pynode.core.errors import FatalError
+from pynode.core.errors import FatalError, ProviderUnavailable
 from pynode.dev.evm import EvmProcess
 from pynode.dev.net import LOOPBACK
 from pynode.dev.paths import geth_bin
@@ -62,9 +62,15 @@ class Geth(EvmProcess):
                   for offset, address in enumerate(addresses)]
         pending = list(hashes)
 
+        def receipt(tx_hash: str) -> dict | None:
+            try:
+                return self.rpc("eth_getTransactionReceipt", tx_hash)
+            except ProviderUnavailable:  # "transaction indexing is in progress": asked again next round
+                return None
+
         def all_mined() -> bool:
-            while pending and (receipt := self.rpc("eth_getTransactionReceipt", pending[0])) is not None:
-                if int(receipt["status"], 16) != 1:
+            while pending and (mined := receipt(pending[0])) is not None:
+                if int(mined["status"], 16) != 1:
                     raise FatalError(f"geth: funding transfer {pending[0]} failed")
                 pending.pop(0)
             return not pending

@@ -101,6 +101,8 @@ def test_a_retry_after_longer_than_the_window_gives_up_at_once() -> None:
     (http(200, body=b"<html>captive portal</html>"), ProviderUnavailable),
     ({"error": {"code": -32603, "message": "internal error"}}, ProviderUnavailable),
     ({"error": {"code": -32000, "message": "header not found"}}, ProviderUnavailable),
+    ({"error": {"code": -32000, "message": "transaction indexing is in progress",
+                "data": "transaction indexing is in progress"}}, ProviderUnavailable),  # geth's indexer catching up
     ({"error": {"code": -32000, "message": "One of the blocks specified in filter (fromBlock, toBlock or blockHash) "
                                            "cannot be found."}}, ProviderUnavailable),
     (http(401, {"code": -32600, "message": "invalid project id"}), RpcRejected),

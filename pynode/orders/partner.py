@@ -28,23 +28,13 @@ from pynode.documents.spec import MAX_SPEC_BYTES, ProductionSpec, read_spec_docu
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
+from pynode.orders.vocabulary import vocabulary_bits
 from pynode.protocol.types import RecordKind, Status
 
 #: revert reasons that mean "someone else got there first": a lost race, not an error
 RACE_REASONS = ("OrderNotOpen", "OrderMismatch", "NotReservedPartner")
 #: revert reasons that mean this partner cannot claim at all any more: stop the node
 FATAL_REASONS = ("PartnerIsSuspended", "NotRegistered", "PartnerIsUnbonding", "NotVetted")
-
-
-def vocabulary_bits(names: Iterable[str], vocabulary: Mapping[str, int], what: str) -> int:
-    """Process/material names ("cnc-milling", "CNC_MILLING", "al_6061") to their bitmask."""
-    bits = 0
-    for name in names:
-        key = re.sub(r"[\s\-]+", "_", name.strip()).upper()
-        if key not in vocabulary:
-            raise InputError(f"unknown {what} {name!r}; known: {', '.join(sorted(vocabulary))}")
-        bits |= vocabulary[key]
-    return bits
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from eth_utils import to_checksum_address
@@ -17,6 +18,10 @@ from pynode.cli.context import CliContext, pass_ctx
 from pynode.core.backoff import Backoff
 from pynode.core.errors import FatalError, Kind, classify, retry_after
 from pynode.daemon.jsonlog import JsonLogger
+
+if TYPE_CHECKING:
+    from pynode.chain.newheads import Wake
+    from pynode.orders.watch import OrderWatcher
 
 
 @click.group()
@@ -48,16 +53,22 @@ def run(config_path: Path, once: bool, log_level: str) -> None:
 @click.option("--allow", "allowed", multiple=True, help="Award only these partner addresses (repeatable)")
 @click.option("--auto-confirm", is_flag=True, help="Also confirm shipped orders automatically")
 @click.option("--interval", type=float, default=5.0, show_default=True, help="Seconds between cycles")
+@click.option("--ws-url", help="WebSocket endpoint whose pushed heads start a cycle at once (eth_subscribe); "
+                               "'rpc': the RPC URL's own port [env: FABMESH_WS_URL, ETH_WS_URL; default: poll only]")
 @click.option("--once", is_flag=True, help="Run one cycle and exit")
 @pass_ctx
 def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_failed_qa: int | None,
-                 allowed: tuple[str, ...], auto_confirm: bool, interval: float, once: bool) -> None:
+                 allowed: tuple[str, ...], auto_confirm: bool, interval: float, ws_url: str | None,
+                 once: bool) -> None:
     """Award the first qualified claim on your orders and publish the key envelope (opt-in automation)."""
+    from pynode.chain.newheads import HeadFeed, Wake, ws_endpoint
+    from pynode.cli.context import load_settings
     from pynode.orders.buyer import Buyer
     from pynode.orders.design_keys import DesignKeyStore
     from pynode.orders.watch import AwardPolicy, OrderWatcher
 
     log = JsonLogger()
+    ws = ws_endpoint(load_settings(ws_url=ws_url).ws_url if ws_url else ctx.settings.ws_url, ctx.settings.rpc_url)
     account = ctx.account
     name = hpke_key or ctx.account_name()
     try:
@@ -71,10 +82,28 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
                          max_failed_qa=max_failed_qa,
                          allowed_partners=frozenset(to_checksum_address(a) for a in allowed))
     watcher = OrderWatcher(buyer, keypair, policy, log=log.info)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    log.info("watch_started", buyer=account.address)
+    stop, wake = threading.Event(), Wake()  # a pushed head or a stop ends the wait between cycles
+
+    def on_stop(*_: object) -> None:
+        stop.set()
+        wake.set()
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    log.info("watch_started", buyer=account.address, ws=ws)
+    feed = HeadFeed(ws, wake, log=log.log).start() if ws is not None and not once else None
+    try:
+        _watch(watcher, log, stop, wake, interval, once)
+    finally:
+        if feed is not None:
+            feed.close()
+    log.info("watch_stopped")
+
+
+def _watch(watcher: OrderWatcher, log: JsonLogger, stop: threading.Event, wake: Wake, interval: float,
+           once: bool) -> None:
+    """Cycles until stopped: the next one after ``interval`` or a pushed head; after a transient failure, after
+    its backoff (a push does not cut that short)."""
     backoff, failures = Backoff(base_s=min(1.0, interval), cap_s=60.0), 0
     while not stop.is_set():
         wait = interval
@@ -89,5 +118,7 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
             log.warning("watch_cycle_failed", error=f"{type(exc).__name__}: {exc}"[:300], retry_in_s=round(wait, 2))
         if once:
             break
-        stop.wait(wait)
-    log.info("watch_stopped")
+        if failures:
+            stop.wait(wait)
+        else:
+            wake.wait(wait)

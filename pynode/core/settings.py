@@ -9,13 +9,24 @@ or a hidden prompt.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
+from pydantic import AfterValidator, AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SCRYPT_N = 1 << 18  # geth/foundry/brownie default for v3 keystores
 #: two blocks on top: survives the one-block reorgs that proof-of-stake chains and L2 sequencers still show
 DEFAULT_CONFIRMATIONS = 2
+
+
+def _ws_url(value: str) -> str:
+    if value != "rpc" and not value.startswith(("ws://", "wss://")):
+        raise ValueError(f"{value!r} is not a ws:// or wss:// URL (or \"rpc\": the RPC URL's own port)")
+    return value
+
+
+#: where new heads are pushed (eth_subscribe); "rpc": the RPC URL with ws(s)://, only when asked for
+WsUrl = Annotated[str, AfterValidator(_ws_url)]
 
 
 class Settings(BaseSettings):
@@ -25,6 +36,8 @@ class Settings(BaseSettings):
     # pydantic-alias: the field's own name is one of the aliases, so Settings(rpc_url=...) works
     rpc_url: str = Field(default="http://127.0.0.1:8545",  # type: ignore[pydantic-alias]
                          validation_alias=AliasChoices("FABMESH_RPC_URL", "ETH_RPC_URL", "rpc_url"))
+    ws_url: WsUrl | None = Field(default=None,  # type: ignore[pydantic-alias]
+                                 validation_alias=AliasChoices("FABMESH_WS_URL", "ETH_WS_URL", "ws_url"))
     ipfs_api: str = "http://127.0.0.1:5001"
     account: str | None = None
     keystore: Path | None = None

@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from pynode.core.errors import InputError
-from pynode.core.settings import DEFAULT_CONFIRMATIONS
+from pynode.core.settings import DEFAULT_CONFIRMATIONS, WsUrl
 from pynode.core.strict_json import document_text
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
@@ -80,6 +80,8 @@ class NodeConfig(BaseSettings):
     home: Path | None = Field(default=None, description="wallet dir (keystores/, hpke/); None: ~/.fabmesh")
     hpke_key: str | None = Field(default=None, description="HPKE key name in the wallet; None: the account name")
     rpc_urls: list[Url] = Field(default_factory=lambda: ["http://127.0.0.1:8545"], min_length=1)
+    ws_url: WsUrl | None = Field(default=None, description="eth_subscribe newHeads here to act on a block at once "
+                                 "(ws:// or wss://; \"rpc\": the RPC URL's own port); None: poll only")
     ipfs_api: Url = "http://127.0.0.1:5001"
     ipfs_raw_leaves: bool = Field(default=False, description="pin reports as `ipfs add --cid-version 1` does")
     confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,

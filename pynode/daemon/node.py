@@ -4,6 +4,10 @@ One cycle (:meth:`Node.cycle`): the reorg check and the scan of the confirmed bl
 every job with something to do takes its next step (:mod:`.steps` carries out what the pure
 :func:`.jobs.decide` returns; :mod:`.production` and the journal, :mod:`.journal`, do the work).
 
+Between cycles the loop waits ``poll_interval_s``; with ``ws_url`` a head pushed over WebSocket
+(:mod:`pynode.chain.newheads`) ends the wait at once. The cycle reads the head and the logs as it does
+without push, so a socket that drops costs nothing but the wait: the node polls while the feed reconnects.
+
 Errors are sorted by type (:func:`pynode.core.errors.classify`): transient ones back off with
 jitter, never shorter than a Retry-After (per job, or for the whole cycle with RPC failover; a
 rate limit never fails a job), a job's bad input fails that job,
@@ -30,6 +34,7 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
 from pynode.chain.events.decoder import EventDecoder
+from pynode.chain.newheads import HeadFeed, Wake, ws_endpoint
 from pynode.core.backoff import Backoff
 from pynode.core.errors import Kind, TransientError, WrongChain, classify, retry_after
 from pynode.core.settings import Settings
@@ -95,6 +100,8 @@ class Node:
         self.steps = Steps(self)
         self.production = Production(self)
         self._stop = StopEvent()
+        self._wake = Wake()  # between cycles: a pushed head (config.ws_url) or a stop ends the poll wait
+        self._feed: HeadFeed | None = None
         self._looping = False  # inside run()'s loop: interrupt() may cut it
         self._rpc_index = 0
         self._chain: Chain | None = None
@@ -110,6 +117,7 @@ class Node:
         if not self._stop.is_set():
             self.log.info("stopping")
         self._stop.set()
+        self._wake.set()
 
     def interrupt(self) -> None:
         """Cuts the loop short wherever it is (the grace timer after a stop); a no-op outside the loop."""
@@ -121,6 +129,8 @@ class Node:
         return self._stop.is_set()
 
     def close(self) -> None:
+        if self._feed is not None:
+            self._feed.close()
         self.metrics.stop()
         self.store.close()
         self.ipfs.close()
@@ -165,7 +175,7 @@ class Node:
                 continue
             if once:
                 break
-            self._stop.wait(self.config.poll_interval_s)
+            self._wake.wait(self.config.poll_interval_s)
 
     # -- connections ----------------------------------------------------------------
 
@@ -195,6 +205,15 @@ class Node:
         self.decoder = EventDecoder({chain.book.address: chain.book.info.abi,
                                      chain.registry.address: chain.registry.info.abi})
         self.log.info("connected", rpc=url, chain_id=chain.chain_id, book=chain.book.address)
+        self._subscribe(ws_endpoint(self.config.ws_url, url))
+
+    def _subscribe(self, ws: str | None) -> None:
+        """Keeps one head feed on ``ws`` (a new one when failover moved a derived URL; none without push)."""
+        if self._feed is not None and self._feed.url == ws:
+            return
+        if self._feed is not None:
+            self._feed.close()
+        self._feed = HeadFeed(ws, self._wake, log=self.log.log).start() if ws is not None else None
 
     def _failover(self) -> None:
         """After a transient cycle failure: next time, connect to the next RPC URL (round robin)."""

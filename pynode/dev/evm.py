@@ -31,6 +31,11 @@ class EvmProcess:
             raise FatalError(f"{self.name} has no JSON-RPC port until it has started")
         return f"http://{LOOPBACK}:{self.port}"
 
+    @property
+    def ws_url(self) -> str:
+        """Where ``eth_subscribe`` is served (anvil: on the JSON-RPC port)."""
+        return self.rpc_url.replace("http://", "ws://", 1)
+
     def rpc(self, method: str, *params: object) -> Any:  # JSON-RPC results: the caller knows the shape
         reply = post_json(self.rpc_url, {"jsonrpc": "2.0", "id": 1, "method": method,
                                          "params": list(params)})

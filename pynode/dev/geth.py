@@ -4,7 +4,7 @@
 a block every `block_period` seconds, with one funded account unlocked in an
 ephemeral keystore. It has no time travel and no snapshots (no anvil_*/evm_*
 methods), like any real chain. Dev mode itself turns off p2p (no listener, no
-discovery); HTTP JSON-RPC and the auth RPC listen on loopback only.
+discovery); HTTP and WebSocket JSON-RPC and the auth RPC listen on loopback only.
 """
 
 from __future__ import annotations
@@ -27,23 +27,33 @@ class Geth(EvmProcess):
     name = "geth"
     chain_id = GETH_DEV_CHAIN_ID
     listening = re.compile(r"HTTP server started +endpoint=127\.0\.0\.1:(?P<port>\d+) ")
+    ws_listening = re.compile(r"WebSocket enabled +url=ws://127\.0\.0\.1:(?P<port>\d+)")
 
     def __init__(self, workdir: Path, *, block_period: int = 1) -> None:
         argv: list[str | Path] = [geth_bin(), "--dev", "--dev.period", str(block_period),
                 "--http", "--http.addr", LOOPBACK, "--http.port", "0",
                 "--http.api", "eth,net,web3,txpool",
+                # eth_subscribe for pushed heads: both on port 0 share the HTTP server's port (its log names it)
+                "--ws", "--ws.addr", LOOPBACK, "--ws.port", "0", "--ws.api", "eth,net,web3",
                 "--nodiscover", "--maxpeers", "0", "--ipcdisable", "--port", "0", "--nat", "none",
                 # dev mode registers no engine API, so geth opens no auth port; pinned to loopback anyway
                 "--authrpc.addr", LOOPBACK, "--authrpc.port", "0",
                 # no --datadir: the chain lives in memory and goes with the process
                 "--keystore", str(workdir / "geth-keystore"),
-                # warnings only, but the line naming the HTTP port it bound
+                # warnings only, but the lines naming the HTTP and WebSocket ports it bound
                 "--verbosity", "2", "--log.vmodule", "rpcstack.go=3"]
         self.process = ManagedProcess("geth", argv, workdir / "geth.log")
         self._dev_account: str | None = None
 
     def _ready(self) -> bool:
         return super()._ready() and bool(self.rpc("eth_accounts"))
+
+    @property
+    def ws_url(self) -> str:
+        port = self.process.logged_port(self.ws_listening)
+        if port is None:
+            raise FatalError("geth has named no WebSocket port (not started yet?)")
+        return f"ws://{LOOPBACK}:{port}"
 
     @property
     def dev_account(self) -> str:

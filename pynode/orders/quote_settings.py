@@ -22,7 +22,7 @@ MAX_UINT32 = (1 << 32) - 1
 BPS = 10_000
 
 
-def _integer(value: Any) -> Any:
+def integer_only(value: Any) -> Any:
     """Floats and booleans are not amounts: 1.5 wei is a typo, not a price to round."""
     if isinstance(value, bool | float):
         raise ValueError("must be an integer (base units of the token, or seconds), not "
@@ -36,10 +36,10 @@ def _address(value: str) -> str:
     return to_checksum_address(value)
 
 
-Amount = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=MAX_UINT96)]
-Seconds = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=MAX_UINT32)]
-Bps = Annotated[int, BeforeValidator(_integer), Field(ge=0, lt=BPS)]
-TokenAddress = Annotated[str, AfterValidator(_address)]
+Amount = Annotated[int, BeforeValidator(integer_only), Field(ge=0, le=MAX_UINT96)]
+Seconds = Annotated[int, BeforeValidator(integer_only), Field(ge=0, le=MAX_UINT32)]
+Bps = Annotated[int, BeforeValidator(integer_only), Field(ge=0, lt=BPS)]
+Address = Annotated[str, AfterValidator(_address)]
 
 
 def _known(names: dict[str, Any], vocabulary: dict[str, int], what: str) -> None:
@@ -97,16 +97,16 @@ class QuoteSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    margin_bps: Annotated[int, BeforeValidator(_integer), Field(ge=0, le=10 * BPS)] = 2000
+    margin_bps: Annotated[int, BeforeValidator(integer_only), Field(ge=0, le=10 * BPS)] = 2000
     breaks: list[QuantityBreak] = Field(default_factory=list, description="ascending min_quantity")
     min_lead_time_s: Seconds = 0
     queue_s_per_job: Seconds = 0
     validity_s: Seconds = Field(default=3600, ge=1)
     bond_wei: Amount = 0
     max_bond_wei: Amount | None = None
-    payee: TokenAddress | None = Field(default=None, description="None: the partner account")
+    payee: Address | None = Field(default=None, description="None: the partner account")
     processes: dict[str, ProcessRate] = Field(default_factory=dict)
-    tokens: dict[TokenAddress, TokenPrices] = Field(default_factory=dict)
+    tokens: dict[Address, TokenPrices] = Field(default_factory=dict)
 
     @field_validator("processes")
     @classmethod

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import record
 from pynode.chain.events.decoder import EventDecoder, event_topic
 from pynode.chain.events.reader import LogReader
-from pynode.chain.rpc import connect
+from pynode.chain.provider import connect
 from pynode.dev.anvil import Anvil
 
 ROOT = Path(__file__).resolve().parents[1]

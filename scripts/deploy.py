@@ -23,7 +23,7 @@ from typing import Any
 import click
 from eth_utils import is_address, to_checksum_address
 
-from pynode.chain.rpc import connect
+from pynode.chain.provider import connect
 from pynode.core.errors import FabmeshError
 from pynode.deploy import deploy
 from pynode.deploy.compiler import CHECKOUT

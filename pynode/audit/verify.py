@@ -20,7 +20,6 @@ from typing import Any
 
 from eth_abi import decode, encode
 from eth_utils import collapse_if_tuple, keccak, to_checksum_address
-from web3.types import RPCEndpoint
 
 from pynode.audit.checks import audit_order, cert_ids
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
@@ -76,7 +75,7 @@ class RpcFacts:
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
-        self.w3 = chain.w3
+        self.rpc = chain.rpc
         self._cache: dict[tuple, Any] = {}
         book, registry = chain.book, chain.registry
         self._has_role = _RawCall(book.address, book.info.abi, "hasRole")
@@ -108,7 +107,7 @@ class RpcFacts:
     def _single(self, key: tuple) -> Any:
         (method, params), decoder = self._plan(key)
         self.requests += 1
-        reply = self.w3.provider.make_request(RPCEndpoint(method), params)
+        reply = self.rpc.make_request(method, params)
         if "error" in reply or reply.get("result") is None:
             raise FabmeshError(f"{method} {params}: {reply.get('error', 'no result')}")
         return decoder(reply["result"])
@@ -116,16 +115,11 @@ class RpcFacts:
     def prefetch(self, keys: Iterable[tuple]) -> None:
         """Answers `keys` in JSON-RPC batches (one HTTP round trip per BATCH questions)."""
         todo = [k for k in dict.fromkeys(keys) if k not in self._cache]
-        batch = getattr(self.w3.provider, "make_batch_request", None)
         for start in range(0, len(todo), self.BATCH):
             chunk = todo[start:start + self.BATCH]
             plans = [self._plan(k) for k in chunk]
-            if batch is None:
-                for key in chunk:
-                    self._cache[key] = self._single(key)
-                continue
             self.requests += 1
-            replies = batch([request for request, _ in plans])
+            replies = self.rpc.make_batch_request([request for request, _ in plans])
             if not isinstance(replies, list):
                 raise FabmeshError(f"JSON-RPC batch refused: {replies.get('error')}")
             for key, (_, decoder), reply in zip(chunk, plans, replies):
@@ -312,7 +306,7 @@ class Auditor:
         self.evidence = evidence
         self.facts = RpcFacts(chain)
         self.batch_size = batch_size
-        self.reader = LogReader(chain.w3, batch_size=batch_size)
+        self.reader = LogReader(chain.rpc, batch_size=batch_size)
         self.topics = [chain.book.topic(e) for e in AUDITED_EVENTS]
 
     def evidence_prefetch(self, orders: list[OrderLogs]) -> None:

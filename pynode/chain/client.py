@@ -6,10 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import overload
-
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from functools import cached_property
+from typing import TYPE_CHECKING, overload
 
 from pynode.chain.confirmations import NotConfirmed, Progress, block_time, safe_block
 from pynode.chain.contracts import OrderBook, PartnerRegistry
@@ -17,20 +15,28 @@ from pynode.chain.deployment import Deployment, load_deployment
 from pynode.chain.erc20 import read_unit
 from pynode.chain.events.reader import LogReader
 from pynode.chain.heads import BlockClock
+from pynode.chain.jsonrpc import RpcClient
 from pynode.chain.orders import ORDER_EVENTS, OrderTracker
 from pynode.chain.revert import RevertDecoder
-from pynode.chain.rpc import chain_id, connect
-from pynode.chain.tx import SentTx, TxRequest, TxSender
-from pynode.core.settings import Settings
+from pynode.chain.rpc import request
 from pynode.core.stop import StopEvent
 from pynode.core.units import Unit
+
+# Reads (views, logs, the chain id) go over ``rpc``, plain JSON-RPC; web3 and the signer's libraries load on the
+# first write or block wait (``w3``), so a read command starts without them (bench/cli_bench.py).
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+
+    from pynode.chain.tx import SentTx, TxRequest, TxSender
+    from pynode.core.settings import Settings
 
 SETTLE_WAIT_S = 300.0  # how long a command waits for an order's newest change to reach confirmation depth
 
 
 @dataclass
 class Chain:
-    w3: Web3
+    rpc: RpcClient
     deployment: Deployment
     registry: PartnerRegistry
     book: OrderBook
@@ -49,13 +55,21 @@ class Chain:
     @classmethod
     def connect(cls, settings: Settings) -> Chain:
         """Connects and checks that the endpoint is the chain the deployment is for."""
-        w3 = connect(settings.rpc_url, retry_timeout_s=settings.retry_timeout)
-        deployment = load_deployment(chain_id(w3), settings.deployments, settings.artifacts)
-        reader = LogReader(w3, batch_size=settings.log_batch_size)
-        registry = PartnerRegistry(w3, deployment["PartnerRegistry"], reader)
-        book = OrderBook(w3, deployment["OrderBook"], reader)
+        rpc = RpcClient(settings.rpc_url, retry_timeout_s=settings.retry_timeout)
+        chain_id = int(request(rpc, "eth_chainId", []), 16)
+        deployment = load_deployment(chain_id, settings.deployments, settings.artifacts)
+        reader = LogReader(rpc, batch_size=settings.log_batch_size)
+        registry = PartnerRegistry(rpc, deployment["PartnerRegistry"], reader)
+        book = OrderBook(rpc, deployment["OrderBook"], reader)
         decoder = RevertDecoder(registry.info.abi, book.info.abi)
-        return cls(w3, deployment, registry, book, decoder, settings.confirmations)
+        return cls(rpc, deployment, registry, book, decoder, settings.confirmations)
+
+    @cached_property
+    def w3(self) -> Web3:
+        """web3 on the same endpoint, session and retries as ``rpc``: for signing, sending and block waits."""
+        from pynode.chain.provider import connect
+
+        return connect(self.rpc.endpoint_uri, retry_timeout_s=self.rpc.retry_timeout_s, session=self.rpc.session)
 
     @property
     def chain_id(self) -> int:
@@ -71,7 +85,7 @@ class Chain:
         with self._units_lock:
             known = self._units.get(key)
         if known is None:
-            known = read_unit(self.w3, token)
+            known = read_unit(self.rpc, token)
             with self._units_lock:
                 self._units[key] = known
         return known
@@ -86,6 +100,8 @@ class Chain:
         with self._senders_lock:
             sender = self._senders.get(account.address)
             if sender is None:
+                from pynode.chain.tx import TxSender
+
                 sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
                                   on_progress=self.on_progress, clock=self.clock)
                 self._senders[account.address] = sender

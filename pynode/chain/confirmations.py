@@ -13,15 +13,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hexbytes import HexBytes
-from web3 import Web3
-from web3.types import BlockData
 
 from pynode.chain.heads import BlockClock
 from pynode.core.errors import TransientError
 from pynode.core.stop import StopEvent
+
+if TYPE_CHECKING:  # a read command imports this module for safe_block; web3 loads with the first wait
+    from web3 import Web3
+    from web3.types import BlockData
 
 
 def safe_block(head: int, confirmations: int) -> int:

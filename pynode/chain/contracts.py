@@ -8,21 +8,28 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
-from web3 import Web3
-from web3.contract import Contract
 
+from pynode.chain.calls import call_view, views
 from pynode.chain.deployment import ContractInfo
 from pynode.chain.events.decoder import DecodedLog, EventDecoder, event_topic
 from pynode.chain.events.reader import LogReader, TopicFilter
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
-from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError, InputError
-from pynode.protocol.eip712 import Domain
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags
+
+# Reads go over plain JSON-RPC (pynode.chain.calls): web3, and eth_account behind the EIP-712 domain, load only
+# for a write or a domain, so a read command starts without them (tests/pynode/cli/test_lazy_cli.py).
+if TYPE_CHECKING:
+    from web3 import Web3
+    from web3.contract import Contract
+
+    from pynode.chain.jsonrpc import RpcClient
+    from pynode.chain.tx import TxRequest
+    from pynode.protocol.eip712 import Domain
 
 LOG_INDEX_RETRIES = 4
 
@@ -40,20 +47,30 @@ def _topic_for_address(address: str) -> str:
 
 
 class _Wrapper:
-    def __init__(self, w3: Web3, info: ContractInfo, reader: LogReader | None = None) -> None:
+    def __init__(self, w3: Web3 | RpcClient, info: ContractInfo, reader: LogReader | None = None) -> None:
         self.w3 = w3
         self.info = info
         self.reader = reader or LogReader(w3)
         self.address = info.address
-        self.contract: Contract = w3.eth.contract(address=cast(ChecksumAddress, info.address), abi=info.abi)
         self.decoder = EventDecoder({info.address: info.abi})
         self._topics = {item["name"]: event_topic(item) for item in info.abi if item.get("type") == "event"}
+        self._views = views(info.abi)
+
+    @cached_property
+    def contract(self) -> Contract:
+        """web3's contract object, for encoding writes (and decoding calldata); reads do not need it."""
+        from web3 import Web3
+
+        w3 = self.w3 if isinstance(self.w3, Web3) else Web3()  # no provider: encoding only
+        return w3.eth.contract(address=to_checksum_address(self.info.address), abi=self.info.abi)
 
     def topic(self, event: str) -> str:
         """topic0 of `event`, 0x-hex."""
         return self._topics[event]
 
     def request(self, label: str, function: str, *args: Any, value: int = 0) -> TxRequest:
+        from pynode.chain.tx import TxRequest
+
         data = self.contract.encode_abi(function, args=list(args))
         return TxRequest(to=self.address, data=bytes.fromhex(data[2:]), label=label, value=value)
 
@@ -69,7 +86,7 @@ class _Wrapper:
         return self.request(f"grant {role_name}", "grantRole", self.role(role_name), account)
 
     def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
-        return getattr(self.contract.functions, function)(*args).call(block_identifier=block)
+        return call_view(self.w3, self.address, self._views[function], args, block)
 
     def logs(self, events: tuple[str, ...], *topics: TopicFilter, from_block: int,
              to_block: int | None = None) -> list[DecodedLog]:
@@ -127,7 +144,7 @@ def region_text(raw: bytes) -> str:
 class PartnerRegistry(_Wrapper):
     KEY_EVENTS = ("PartnerRegistered", "EncryptionKeyRotated")
 
-    def __init__(self, w3: Web3, info: ContractInfo, reader: LogReader | None = None) -> None:
+    def __init__(self, w3: Web3 | RpcClient, info: ContractInfo, reader: LogReader | None = None) -> None:
         super().__init__(w3, info, reader)
         self._keys: dict[str, bytes] = {}  # partner -> the key last found for it (valid while its hash matches)
 
@@ -196,7 +213,7 @@ class PartnerRegistry(_Wrapper):
 
 
 class OrderBook(_Wrapper):
-    def __init__(self, w3: Web3, info: ContractInfo, reader: LogReader | None = None) -> None:
+    def __init__(self, w3: Web3 | RpcClient, info: ContractInfo, reader: LogReader | None = None) -> None:
         super().__init__(w3, info, reader)
         self._posted_at: dict[int, int] = {}  # order id -> block of its OrderPosted: where its history starts
 
@@ -211,6 +228,8 @@ class OrderBook(_Wrapper):
 
     def domain(self, block: int | str = "latest") -> Domain:
         """The EIP-712 domain the book verifies attestations under (its ERC-5267 ``eip712Domain()``)."""
+        from pynode.protocol.eip712 import Domain
+
         return Domain.from_eip5267(self.call("eip712Domain", block=block))
 
     def credits(self, account: str, token: str = ZERO_ADDRESS, block: int | str = "latest") -> int:

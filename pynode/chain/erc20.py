@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import cast
+from typing import TYPE_CHECKING, Any
 
-from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
-from web3 import Web3
-from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
-from pynode.chain.tx import TxRequest
+from pynode.chain.calls import call_view, views
+from pynode.core.errors import BadCallOutput, CallReverted
 from pynode.core.units import ETH, Unit
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from pynode.chain.jsonrpc import RpcClient
+    from pynode.chain.tx import TxRequest
 
 ERC20_ABI = [
     {"type": "function", "name": n, "stateMutability": m, "inputs": i, "outputs": o}
@@ -27,26 +31,36 @@ ERC20_ABI = [
 ]
 
 
+_VIEWS = views(ERC20_ABI)
+
+
 class Erc20:
-    def __init__(self, w3: Web3, address: str) -> None:
-        self.address = address
-        self.contract = w3.eth.contract(address=cast(ChecksumAddress, address), abi=ERC20_ABI)
+    """An ERC-20 over either transport (views by pynode.chain.calls, a revert raises ``CallReverted``)."""
+
+    def __init__(self, w3: Web3 | RpcClient, address: str) -> None:
+        self.w3 = w3
+        self.address = to_checksum_address(address)
+
+    def _call(self, function: str, *args: object) -> Any:
+        return call_view(self.w3, self.address, _VIEWS[function], args)
 
     def decimals(self) -> int:
-        return int(self.contract.functions.decimals().call())
+        return int(self._call("decimals"))
 
     def symbol(self) -> str:
-        return str(self.contract.functions.symbol().call())
+        return str(self._call("symbol"))
 
     def balance_of(self, owner: str) -> int:
-        return int(self.contract.functions.balanceOf(owner).call())
+        return int(self._call("balanceOf", owner))
 
     def allowance(self, owner: str, spender: str) -> int:
-        return int(self.contract.functions.allowance(owner, spender).call())
+        return int(self._call("allowance", owner, spender))
 
     def approve(self, spender: str, amount: int) -> TxRequest:
-        data = self.contract.encode_abi("approve", args=[spender, amount])
-        return TxRequest(to=self.address, data=bytes.fromhex(data[2:]), label=f"approve {amount} to {spender}")
+        from pynode.chain.tx import TxRequest
+
+        data = _VIEWS["approve"].calldata([spender, amount])
+        return TxRequest(to=self.address, data=data, label=f"approve {amount} to {spender}")
 
 
 
@@ -54,7 +68,7 @@ class Erc20:
 _SYMBOL_MAX = 16
 
 
-def read_unit(w3: Web3, token: str) -> Unit:
+def read_unit(w3: Web3 | RpcClient, token: str) -> Unit:
     """ETH for the zero address, else the ERC-20's ``symbol`` and ``decimals`` (Chain.token_unit keeps them).
 
     A token that does not answer ``decimals`` (a revert, no return data) reads in its smallest units and a
@@ -67,11 +81,11 @@ def read_unit(w3: Web3, token: str) -> Unit:
     erc20, named = Erc20(w3, address), f"{address[:10]}…"
     try:
         decimals = erc20.decimals()
-    except (ContractLogicError, BadFunctionCallOutput):
+    except (CallReverted, BadCallOutput):
         return Unit(f"{named} (smallest units)", 0)
     try:
         symbol = "".join(c for c in erc20.symbol() if c.isalnum() or c in "._+-"
                          or unicodedata.category(c) == "Sc")[:_SYMBOL_MAX]
-    except (ContractLogicError, BadFunctionCallOutput):
+    except (CallReverted, BadCallOutput):
         symbol = ""
     return Unit(symbol or named, decimals)

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from web3 import Web3
+from typing import TYPE_CHECKING
 
 from pynode.chain.rpc import request
 from pynode.core.errors import FatalError
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from pynode.chain.jsonrpc import RpcClient
 
 
 class DeepReorg(FatalError):
     """None of the stored block hashes is on the chain any more: the reorg is deeper than we remember."""
 
 
-def block_hash(w3: Web3, number: int) -> str | None:
+def block_hash(w3: Web3 | RpcClient, number: int) -> str | None:
     """The canonical hash of block ``number`` (raw hex), or None if the chain is not that long."""
     block = request(w3, "eth_getBlockByNumber", [hex(number), False])
     return None if block is None else block["hash"]
 
 
-def find_fork(w3: Web3, known: Mapping[int, str]) -> int | None:
+def find_fork(w3: Web3 | RpcClient, known: Mapping[int, str]) -> int | None:
     """Checks stored (number -> hash) of processed blocks against the chain.
 
     Returns None when the highest stored block is still canonical (nothing to

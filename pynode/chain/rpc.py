@@ -1,9 +1,11 @@
-"""Connecting to a JSON-RPC endpoint, and the one place that turns raw provider failures into typed errors.
+"""The one place that turns raw JSON-RPC provider failures into typed errors.
 
-Every web3 call (eth_call, estimateGas, sendRawTransaction, receipts, getLogs,
-JSON-RPC batches) goes through :class:`FabmeshProvider`, so what reaches the
-rest of pynode is either a normal reply, an execution revert (web3's
-``ContractLogicError`` family, from revert data), or one of our types:
+Every request goes through one of two transports that map with these functions:
+:class:`pynode.chain.provider.FabmeshProvider` under web3 (eth_call, estimateGas,
+sendRawTransaction, receipts, JSON-RPC batches) and :class:`pynode.chain.jsonrpc.RpcClient`
+for reads without web3 (views, getLogs, blocks). What reaches the rest of pynode
+is either a normal reply, an execution revert (web3's ``ContractLogicError``
+family, from revert data; ``CallReverted`` from :func:`request`), or one of our types:
 
 =====================  ==============================================================
 ``RateLimited``        HTTP 429; JSON-RPC 429, -32005 with rate wording (Infura), -32012,
@@ -74,15 +76,12 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
 import requests
-from web3 import Web3
-from web3.providers.rpc import HTTPProvider
-from web3.types import RPCEndpoint, RPCResponse
 
-from pynode.core.backoff import Backoff, retry
 from pynode.core.errors import (
+    CallReverted,
     FabmeshError,
     NonceTooLow,
     ProviderUnavailable,
@@ -93,7 +92,10 @@ from pynode.core.errors import (
     TxAlreadyKnown,
 )
 
-T = TypeVar("T")
+if TYPE_CHECKING:  # web3 costs a read command more than its whole budget: only pynode.chain.provider imports it
+    from web3 import Web3
+
+    from pynode.chain.jsonrpc import RpcClient
 
 RPC_TIMEOUT_S = 30
 
@@ -114,6 +116,7 @@ _BEHIND_WORDS = re.compile(r"header not found|unknown block|block not found|cann
                            r"invalid block range params|transaction indexing is in progress", re.IGNORECASE)
 _KNOWN_TX = re.compile(r"already known|already imported|known transaction|alreadyknown", re.IGNORECASE)
 _NONCE_LOW = re.compile(r"nonce too low|oldnonce|replacement transaction underpriced", re.IGNORECASE)
+_REVERTED = re.compile(r"\brevert", re.IGNORECASE)
 _BRACKET = re.compile(r"\[\s*(0x[0-9a-fA-F]+|\d+)\s*,\s*(0x[0-9a-fA-F]+|\d+)\s*\]")
 _DASH_RANGE = re.compile(r"range (\d+)\s*-\s*(\d+)")
 # block caps a range refusal names ("narrow your filter: N" is a block count there, a log count in a result one)
@@ -277,105 +280,73 @@ def _rpc_answer(response: requests.Response | None) -> Mapping[str, Any] | None:
     return body if isinstance(body, Mapping) and body.get("error") else None
 
 
-def _retried_here(exc: BaseException) -> bool:
+def retried_here(exc: BaseException) -> bool:
     """What the provider retries itself: throttling and outages. Log refusals go up to the reader, which halves."""
     return isinstance(exc, RateLimited | ProviderUnavailable)
 
 
-class FabmeshProvider(HTTPProvider):
-    """web3's HTTP provider with our error types and a bounded retry of rate limits and outages.
-
-    ``retry_timeout_s`` bounds the retrying of one request (0: fail at once, the
-    caller's loop retries). Re-sending is safe: reads are idempotent and a
-    re-sent raw transaction is the same signed bytes ("already known").
-    ``requests`` counts HTTP round trips, what a metered provider bills.
-    """
-
-    def __init__(self, endpoint_uri: str, *, timeout_s: float = RPC_TIMEOUT_S, retry_timeout_s: float = 0.0,
-                 backoff: Backoff | None = None, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
-        extra: dict[str, Any] = {"session": session} if session is not None else {}
-        # eth_chainId answered once per thread: web3's validation middleware asks before every eth_call and
-        # eth_estimateGas, a third of all requests a metered provider billed (bench/rpc_bench.py)
-        super().__init__(endpoint_uri, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None,
-                         cache_allowed_requests=True, cacheable_requests={"eth_chainId"},
-                         request_cache_validation_threshold=None, **extra)
-        self.retry_timeout_s = retry_timeout_s
-        self.backoff = backoff or Backoff(base_s=0.25, cap_s=8.0)
-        self.sleep = sleep
-        self.clock = clock
-        self.requests = 0
-        self.retries = 0
-
-    def _count_retry(self, *_: object) -> None:
-        self.retries += 1
-
-    def _retrying(self, method: str, send: Callable[[], T]) -> T:
-        def once() -> T:
-            self.requests += 1
-            try:
-                return send()
-            except FabmeshError:
-                raise
-            except Exception as exc:  # mapped (or re-raised) by type
-                raise map_exception(method, exc) from exc
-
-        return retry(once, timeout_s=self.retry_timeout_s, backoff=self.backoff, transient=_retried_here,
-                     sleep=self.sleep, clock=self.clock, on_retry=self._count_retry)
-
-    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        def send() -> RPCResponse:
-            try:
-                reply = super(FabmeshProvider, self).make_request(method, params)
-            except requests.HTTPError as exc:
-                answer = _rpc_answer(exc.response)
-                if answer is None:
-                    raise
-                reply = cast(RPCResponse, answer)  # a JSON-RPC reply sent with an HTTP error status
-            error = reply.get("error") if isinstance(reply, Mapping) else None
-            if error:
-                mapped = map_error(method, error)
-                if mapped is not None:
-                    raise mapped
-            return reply
-
-        return self._retrying(method, send)
-
-    def make_batch_request(
-        self, batch_requests: list[tuple[RPCEndpoint, Any]]
-    ) -> list[RPCResponse] | RPCResponse:
-        label = f"batch of {len(batch_requests)}"
-
-        def send() -> list[RPCResponse] | RPCResponse:
-            replies = super(FabmeshProvider, self).make_batch_request(batch_requests)
-            entries = replies if isinstance(replies, list) else [replies]
-            for (method, _), reply in zip(batch_requests, entries):
-                error = reply.get("error") if isinstance(reply, Mapping) else None
-                mapped = map_error(method, error) if error else None
-                if isinstance(mapped, RateLimited | ProviderUnavailable):
-                    raise mapped  # one throttled entry: ask for the whole batch again
-            return replies
-
-        return self._retrying(label, send)
+def checked_reply(method: str, reply: Any) -> Any:
+    """``reply`` itself, unless its JSON-RPC error maps to one of our types (raised)."""
+    error = reply.get("error") if isinstance(reply, Mapping) else None
+    if error:
+        mapped = map_error(method, error)
+        if mapped is not None:
+            raise mapped
+    return reply
 
 
-def connect(rpc_url: str, *, retry_timeout_s: float = 0.0, session: requests.Session | None = None) -> Web3:
-    """A Web3 whose every call raises our error types; throttling and outages retried for ``retry_timeout_s``."""
-    return Web3(FabmeshProvider(rpc_url, retry_timeout_s=retry_timeout_s, session=session))
+def checked_batch(batch_requests: list[tuple[str, Any]], replies: Any) -> Any:
+    """``replies``, unless one entry was throttled or found the node down: then the whole batch is asked again."""
+    entries = replies if isinstance(replies, list) else [replies]
+    for (method, _), reply in zip(batch_requests, entries):
+        error = reply.get("error") if isinstance(reply, Mapping) else None
+        mapped = map_error(method, error) if error else None
+        if isinstance(mapped, RateLimited | ProviderUnavailable):
+            raise mapped
+    return replies
 
 
-def request(w3: Web3, method: str, params: list[Any]) -> Any:
-    """One raw JSON-RPC call's result; an error reply web3 would have raised becomes ``RpcRejected``."""
-    reply = w3.provider.make_request(RPCEndpoint(method), params)
+def http_reply(method: str, post: Callable[[], Any]) -> Any:
+    """The JSON-RPC reply ``post`` got (it raises ``requests.HTTPError`` for an HTTP error status): a reply
+    sent with an HTTP error status is read like a 200's, then checked."""
+    try:
+        reply = post()
+    except requests.HTTPError as exc:
+        answer = _rpc_answer(exc.response)
+        if answer is None:
+            raise
+        reply = answer
+    return checked_reply(method, reply)
+
+
+def request(endpoint: Web3 | RpcClient, method: str, params: list[Any]) -> Any:
+    """One raw JSON-RPC call's result over a Web3 (its provider) or an ``RpcClient``; an error reply web3
+    would have raised becomes ``RpcRejected`` (``CallReverted`` for an execution revert)."""
+    transport: Any = getattr(endpoint, "provider", endpoint)  # a Web3's provider, or the client itself
+    reply = transport.make_request(method, params)
+    if not isinstance(reply, Mapping):
+        raise ProviderUnavailable(f"{method}: the reply is not a JSON-RPC object")
     error = reply.get("error")
     if error:
         if not isinstance(error, Mapping):
             error = {"message": str(error)}
-        raise RpcRejected(f"{method}: RPC error {error.get('code')}: {_text(error)}"[:400])
+        label = f"{method}: RPC error {error.get('code')}: {_text(error)}"[:400]
+        if method == "eth_call" and _is_revert(error):
+            raise CallReverted(label, data=_revert_data(error))
+        raise RpcRejected(label)
     if "result" not in reply:
         raise ProviderUnavailable(f"{method}: the reply has no result")
     return reply["result"]
 
 
-def chain_id(w3: Web3) -> int:
-    return w3.eth.chain_id
+def _revert_data(error: Mapping[str, Any]) -> bytes:
+    data = error.get("data")
+    if isinstance(data, Mapping):
+        data = data.get("data")
+    return bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") and len(data) % 2 == 0 \
+        else b""
+
+
+def _is_revert(error: Mapping[str, Any]) -> bool:
+    """EIP-1474's code 3 or revert data, or a node's "execution reverted" without data (a bare ``revert()``)."""
+    return error.get("code") == 3 or _has_revert_data(error) or _REVERTED.search(_text(error)) is not None

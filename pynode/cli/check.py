@@ -8,6 +8,7 @@ import click
 from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
+from pynode.chain.rpc import request
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.core.errors import FabmeshError
 from pynode.core.units import ETH, format_amount
@@ -42,7 +43,7 @@ def check(ctx: CliContext) -> None:
             address = c.deployment[name].address
 
             def code(address: str = address) -> str:
-                if len(c.w3.eth.get_code(to_checksum_address(address))) == 0:
+                if request(c.rpc, "eth_getCode", [address, "latest"]) in ("0x", "", None):
                     raise FabmeshError(f"no contract code at {address}")
                 return address
 
@@ -58,7 +59,8 @@ def check(ctx: CliContext) -> None:
 
         def balance() -> str:
             address = to_checksum_address(ctx.keystore.get(account).address)
-            return f"{address}: {format_amount(chain['c'].w3.eth.get_balance(address), ETH)}"
+            wei = int(request(chain["c"].rpc, "eth_getBalance", [address, "latest"]), 16)
+            return f"{address}: {format_amount(wei, ETH)}"
 
         results.append(_run("account balance", balance))
     ok = all(r["ok"] for r in results)

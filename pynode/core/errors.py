@@ -92,6 +92,18 @@ class InputError(FabmeshError):
     """Outside data (a file, a document, a CLI value) is malformed or does not match."""
 
 
+class CallReverted(FatalError):
+    """An ``eth_call`` reverted (``data``: the revert data, empty for a bare ``revert()``): the contract says no."""
+
+    def __init__(self, message: str, *, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data
+
+
+class BadCallOutput(FatalError):
+    """An ``eth_call``'s return data does not decode as the function's outputs (no code there, another ABI)."""
+
+
 class Kind(Enum):
     TRANSIENT = "transient"
     INPUT = "input"

@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from pynode.chain.deployment import CONTRACT_NAMES
-from pynode.chain.rpc import chain_id
+from pynode.chain.provider import chain_id
 from pynode.deploy.compiler import compile_contract, load_settings
 from pynode.deploy.deployer import Deployer, DeployPlan, DeployResult
 from pynode.deploy.record import refuse_overwrite, write_record

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pynode.chain.rpc import chain_id as rpc_chain_id
-from pynode.chain.rpc import connect
+from pynode.chain.provider import chain_id as rpc_chain_id
+from pynode.chain.provider import connect
 from pynode.core.errors import FatalError
 from pynode.deploy import deploy as deploy_and_record
 from pynode.deploy.deployer import DeployPlan

@@ -15,7 +15,7 @@ import requests
 from requests.adapters import BaseAdapter
 from web3 import Web3
 
-from pynode.chain.rpc import FabmeshProvider
+from pynode.chain.provider import FabmeshProvider
 
 URL = "http://rpc.invalid:8545"
 

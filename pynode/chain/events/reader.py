@@ -24,15 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
-from web3 import Web3
 
 from pynode.chain.events.decoder import DecodedLog, EventDecoder
 from pynode.chain.reorg import block_hash
 from pynode.chain.rpc import request
 from pynode.core.errors import LogsRefused, RangeTooLarge, TransientError
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from pynode.chain.jsonrpc import RpcClient
 
 DEFAULT_BATCH_BLOCKS = 2000
 
@@ -73,7 +77,7 @@ def _topic_sets(topics: Sequence[TopicFilter]) -> list[frozenset[str] | None]:
 class LogReader:
     """Reads raw or decoded logs over explicit, bounded block ranges (see the module docstring)."""
 
-    def __init__(self, w3: Web3, *, batch_size: int = DEFAULT_BATCH_BLOCKS) -> None:
+    def __init__(self, w3: Web3 | RpcClient, *, batch_size: int = DEFAULT_BATCH_BLOCKS) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.w3 = w3

@@ -20,8 +20,8 @@ from pynode.chain.deployment import ContractInfo
 from pynode.chain.events.decoder import EventDecoder
 from pynode.chain.events.reader import InconsistentLogs, LogReader
 from pynode.chain.orders import ORDER_EVENTS
+from pynode.chain.provider import connect
 from pynode.chain.reorg import DeepReorg, find_fork
-from pynode.chain.rpc import connect
 from pynode.core.errors import RateLimited, ResultTooLarge, TransientError
 from rpc_fakes import LOG_REFUSALS, RATE_LIMITS, fake_web3
 

@@ -324,8 +324,9 @@ def _chain(book: _Book, on_progress=None):
 
     from pynode.chain.client import Chain
 
-    w3 = SimpleNamespace(eth=SimpleNamespace(block_number=20))
-    return Chain(w3, SimpleNamespace(deploy_block=1), None, book, None, 2, on_progress=on_progress)
+    chain = Chain(None, SimpleNamespace(deploy_block=1), None, book, None, 2, on_progress=on_progress)
+    chain.w3 = SimpleNamespace(eth=SimpleNamespace(block_number=20))  # the blocks its waits read, not a connection
+    return chain
 
 
 def test_a_settled_order_reads_its_commitment_once_per_block() -> None:

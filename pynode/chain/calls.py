@@ -1,0 +1,84 @@
+"""Contract views over plain JSON-RPC: eth_abi encodes the call and decodes its return data, web3 stays unloaded.
+
+Values come back as web3's ``contract.functions.f(...).call()`` returns them
+(checksummed addresses, ``bytes`` for bytesN, structs as tuples, one output
+unwrapped), so a wrapper reads the same on either transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
+from eth_abi.grammar import ABIType, BasicType, TupleType, parse
+from eth_utils import collapse_if_tuple, keccak, to_checksum_address
+
+from pynode.chain.rpc import request
+from pynode.core.errors import BadCallOutput
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from pynode.chain.jsonrpc import RpcClient
+
+
+@dataclass(frozen=True)
+class View:
+    """One function of an ABI, ready to call: its selector, argument types and output types."""
+
+    name: str
+    selector: bytes
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> View:
+        inputs = tuple(collapse_if_tuple(dict(i)) for i in item.get("inputs", ()))
+        outputs = tuple(collapse_if_tuple(dict(o)) for o in item.get("outputs", ()))
+        selector = keccak(text=f"{item['name']}({','.join(inputs)})")[:4]
+        return cls(item["name"], selector, inputs, outputs)
+
+    def calldata(self, args: Sequence[Any]) -> bytes:
+        return self.selector + encode(list(self.inputs), list(args))
+
+    def result(self, data: bytes) -> Any:
+        """The decoded return data; :class:`BadCallOutput` when it does not fit (no code there, another ABI)."""
+        try:
+            values = decode(list(self.outputs), data)
+        except DecodingError as exc:
+            raise BadCallOutput(f"{self.name}: {len(data)} bytes of return data do not decode as "
+                                f"({','.join(self.outputs)})") from exc
+        shaped = tuple(_web3_shape(parse(t), v) for t, v in zip(self.outputs, values))
+        return shaped[0] if len(shaped) == 1 else shaped
+
+
+def views(abi: Sequence[Mapping[str, Any]]) -> dict[str, View]:
+    """The ABI's functions by name (our contracts overload none)."""
+    return {item["name"]: View.of(item) for item in abi if item.get("type") == "function"}
+
+
+def _web3_shape(typ: ABIType, value: Any) -> Any:
+    if typ.is_array:
+        return [_web3_shape(typ.item_type, v) for v in value]
+    if isinstance(typ, TupleType):
+        return tuple(_web3_shape(t, v) for t, v in zip(typ.components, value))
+    if isinstance(typ, BasicType) and typ.base == "address":
+        return to_checksum_address(value)
+    return value
+
+
+def call_view(endpoint: Web3 | RpcClient, address: str, view: View, args: Sequence[Any],
+              block: int | str = "latest") -> Any:
+    """``view(*args)`` of the contract at ``address`` as of ``block``; a revert raises ``CallReverted``."""
+    tag = hex(block) if isinstance(block, int) else block
+    data = request(endpoint, "eth_call", [{"to": address, "data": "0x" + view.calldata(args).hex()}, tag])
+    if not isinstance(data, str) or not data.startswith("0x"):
+        raise BadCallOutput(f"{view.name}: the eth_call result is not hex data")
+    try:
+        raw = bytes.fromhex(data[2:])
+    except ValueError as exc:
+        raise BadCallOutput(f"{view.name}: the eth_call result is not hex data") from exc
+    return view.result(raw)

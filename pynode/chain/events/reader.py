@@ -23,6 +23,7 @@ extra request per span); one-shot reads skip it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,11 @@ class LogReader:
     def get_logs(self, addresses: Iterable[str], from_block: int, to_block: int,
                  topics: Sequence[TopicFilter] = ()) -> list[dict[str, Any]]:
         """One ``eth_getLogs`` over ``[from_block, to_block]`` (at most ``batch_size`` blocks), checked and sorted."""
+        return self._fetch(addresses, from_block, to_block, topics)[0]
+
+    def _fetch(self, addresses: Iterable[str], from_block: int, to_block: int,
+               topics: Sequence[TopicFilter]) -> tuple[list[dict[str, Any]], dict[int, str]]:
+        """:meth:`get_logs` and the hash of each block that has a log."""
         span = to_block - from_block + 1
         if from_block < 0 or not 1 <= span <= self.batch_size:
             raise ValueError(f"eth_getLogs range [{from_block}, {to_block}] is not 1..{self.batch_size} blocks")
@@ -114,15 +120,22 @@ class LogReader:
 
     @staticmethod
     def _checked(logs: Any, from_block: int, to_block: int, addresses: set[str],
-                 topic_sets: list[frozenset[str] | None]) -> list[dict[str, Any]]:
+                 topic_sets: list[frozenset[str] | None]) -> tuple[list[dict[str, Any]], dict[int, str]]:
         if not isinstance(logs, list):
             raise InconsistentLogs("eth_getLogs: result is not a list")
-        keyed = []
+        kept = []
         hashes: dict[int, str] = {}
         seen: set[tuple[int, int]] = set()
+        ordered = True  # nodes answer in (block, logIndex) order: then no sort, and no duplicate can hide
+        last = (-1, -1)
+        number_hex, number = None, -1
+        filtered = [(position, wanted) for position, wanted in enumerate(topic_sets) if wanted is not None]
         for log in logs:
             try:
-                number, index = int(log["blockNumber"], 16), int(log["logIndex"], 16)
+                if log["blockNumber"] != number_hex:  # a block's logs come together: parse its number once
+                    number_hex = log["blockNumber"]
+                    number = int(number_hex, 16)
+                index = int(log["logIndex"], 16)
                 address, block, log_topics = log["address"].lower(), log["blockHash"], log["topics"]
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise InconsistentLogs(f"eth_getLogs: log without a valid {exc}") from None
@@ -130,21 +143,28 @@ class LogReader:
                 raise InconsistentLogs(f"eth_getLogs [{from_block}, {to_block}] returned a log of block {number}")
             if address not in addresses:
                 raise InconsistentLogs(f"eth_getLogs returned a log of {log['address']}, not asked for")
-            for position, wanted in enumerate(topic_sets):
-                if wanted is not None and (position >= len(log_topics) or str(log_topics[position]).lower()
-                                           not in wanted):
+            for position, wanted in filtered:
+                if position >= len(log_topics) or str(log_topics[position]).lower() not in wanted:
                     raise InconsistentLogs(f"eth_getLogs returned a log of block {number} that does not match "
                                            f"topic {position} of the filter")
             if log.get("removed"):
                 continue
             if hashes.setdefault(number, block) != block:
                 raise InconsistentLogs(f"eth_getLogs returned two hashes for block {number} (reorg while reading)")
-            if (number, index) in seen:
-                raise InconsistentLogs(f"eth_getLogs returned log {index} of block {number} twice")
-            seen.add((number, index))
-            keyed.append((number, index, log))
-        keyed.sort(key=lambda item: (item[0], item[1]))
-        return [log for _, _, log in keyed]
+            key = (number, index)
+            if ordered and key > last:
+                last = key
+            else:
+                if ordered:  # the first log out of order: from here on remember every key
+                    ordered = False
+                    seen.update((int(k["blockNumber"], 16), int(k["logIndex"], 16)) for k in kept)
+                if key in seen:
+                    raise InconsistentLogs(f"eth_getLogs returned log {index} of block {number} twice")
+                seen.add(key)
+            kept.append(log)
+        if not ordered:
+            kept.sort(key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
+        return kept, hashes
 
     # -- ranges ----------------------------------------------------------------
 
@@ -155,6 +175,24 @@ class LogReader:
             self.ceiling = max(1, min(self.ceiling, named))  # a stated block cap: never grow past it
         self.step = max(1, named if named and named < span else span // 2)
 
+    def _next_batch(self, addresses: list[str], start: int, to_block: int, topics: Sequence[TopicFilter],
+                    pin_hashes: bool, known_hashes: Mapping[int, str]) -> LogBatch:
+        """The checked batch starting at ``start``: shrunk on refusals, then the step grown for the next one."""
+        while True:
+            end = min(start + min(self.step, self.ceiling) - 1, to_block)
+            try:
+                end_hash = (known_hashes.get(end) or self.block_hash(end)) if pin_hashes else None
+                logs, hashes = self._fetch(addresses, start, end, topics)
+            except LogsRefused as refusal:
+                if end == start:
+                    raise  # even one block is refused: transient, a later try (or another node) may answer
+                self._shrink(refusal, end - start + 1)
+                continue
+            if end_hash is not None:
+                hashes[end] = end_hash
+            self.step = min(self.ceiling, self.step * 2)
+            return LogBatch(start, end, logs, hashes)
+
     def batches(self, addresses: Iterable[str], from_block: int, to_block: int,
                 topics: Sequence[TopicFilter] = (), *, pin_hashes: bool = True,
                 known_hashes: Mapping[int, str] | None = None) -> Iterator[LogBatch]:
@@ -164,26 +202,32 @@ class LogReader:
         during a long catch-up loses at most one batch of work. With ``pin_hashes`` the
         end block's hash, read before the logs, is returned in ``block_hashes``; ``known_hashes``
         are hashes the caller read before this call (a head's parent link), not asked again.
+
+        While the caller works on one batch, the next is fetched in a worker thread (the node
+        answers while we decode): one batch ahead, never more, asked exactly as it would be
+        one after the other (same spans, same shrinking). A fetch's error is raised where that
+        batch would have been delivered; closing the iterator waits for the one fetch in
+        flight, so no thread outlives it.
         """
-        known_hashes = known_hashes or {}
         addresses = list(addresses)
-        start = from_block
-        while start <= to_block:
-            end = min(start + min(self.step, self.ceiling) - 1, to_block)
-            try:
-                end_hash = (known_hashes.get(end) or self.block_hash(end)) if pin_hashes else None
-                logs = self.get_logs(addresses, start, end, topics)
-            except LogsRefused as refusal:
-                if end == start:
-                    raise  # even one block is refused: transient, a later try (or another node) may answer
-                self._shrink(refusal, end - start + 1)
-                continue
-            hashes = {int(log["blockNumber"], 16): log["blockHash"] for log in logs}
-            if end_hash is not None:
-                hashes[end] = end_hash
-            yield LogBatch(start, end, logs, hashes)
-            start = end + 1
-            self.step = min(self.ceiling, self.step * 2)
+        known = known_hashes or {}
+        if from_block > to_block:
+            return
+        batch = self._next_batch(addresses, from_block, to_block, topics, pin_hashes, known)
+        if batch.to_block == to_block:
+            yield batch  # one span (a daemon's cycle): no thread
+            return
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fabmesh-logs")
+        try:
+            while True:
+                ahead = None if batch.to_block == to_block else worker.submit(
+                    self._next_batch, addresses, batch.to_block + 1, to_block, topics, pin_hashes, known)
+                yield batch
+                if ahead is None:
+                    return
+                batch = ahead.result()
+        finally:
+            worker.shutdown(wait=True, cancel_futures=True)
 
     def raw(self, addresses: Iterable[str], from_block: int, to_block: int | None = None,
             topics: Sequence[TopicFilter] = ()) -> list[dict[str, Any]]:
@@ -196,5 +240,8 @@ class LogReader:
 
     def events(self, decoder: EventDecoder, addresses: Iterable[str], from_block: int, to_block: int | None = None,
                topics: Sequence[TopicFilter] = ()) -> list[DecodedLog]:
-        """Like :meth:`raw`, decoded; logs of unknown events are skipped (and counted by the decoder)."""
-        return decoder.decode_all(self.raw(addresses, from_block, to_block, topics))
+        """Like :meth:`raw`, decoded (each batch while the next is fetched); logs of unknown events are skipped
+        (and counted by the decoder)."""
+        end = self.head() if to_block is None else to_block
+        return [log for batch in self.batches(addresses, from_block, end, topics, pin_hashes=False)
+                for log in decoder.decode_all(batch.logs)]

@@ -9,7 +9,8 @@ environment are relative to the current directory.
 
 Every problem is one line naming the file and the key:
 ``node.toml: policy.min_price_wei: Input should be greater than or equal to 0``.
-See ``node.example.toml`` beside this module for every key, documented.
+See ``node.example.toml`` beside this module for every key, documented. The buyer watcher's
+``watch.toml`` (:class:`WatchConfig`, ``watch.example.toml``: its v2 ``[award]`` table) loads the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -29,6 +30,8 @@ from pynode.core.strict_json import document_text
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
 from pynode.documents.validation import dotted, first_error
+from pynode.orders.award_policy import AwardSettings
+from pynode.orders.quote_settings import QuoteSettings
 
 ENV_PREFIX = "FABMESH_"
 ENV_NESTED = "__"
@@ -70,32 +73,11 @@ class Policy(BaseModel):
 Production = Annotated[SimulatedSettings | HotfolderSettings, Field(discriminator="adapter")]
 
 
-class NodeConfig(BaseSettings):
+class TomlConfig(BaseSettings):
+    """A TOML file under the ``FABMESH_*`` environment: the node's (node.toml) or the buyer watcher's (watch.toml)."""
+
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTED, extra="forbid",
                                       case_sensitive=False)
-
-    account: str | None = Field(default=None, description="wallet account name (keystore in the wallet dir)")
-    keystore: Path | None = Field(default=None, description="keystore file; overrides account")
-    password_file: Path | None = None
-    home: Path | None = Field(default=None, description="wallet dir (keystores/, hpke/); None: ~/.fabmesh")
-    hpke_key: str | None = Field(default=None, description="HPKE key name in the wallet; None: the account name")
-    rpc_urls: list[Url] = Field(default_factory=lambda: ["http://127.0.0.1:8545"], min_length=1)
-    ws_url: WsUrl | None = Field(default=None, description="eth_subscribe newHeads here to act on a block at once "
-                                 "(ws:// or wss://; \"rpc\": the RPC URL's own port); None: poll only")
-    ipfs_api: Url = "http://127.0.0.1:5001"
-    ipfs_raw_leaves: bool = Field(default=False, description="pin reports as `ipfs add --cid-version 1` does")
-    confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
-                               description="blocks on top of a block before the node acts on it")
-    poll_interval_s: float = Field(default=5.0, gt=0, le=3600)
-    log_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
-    tx_replace_after_s: float = Field(default=30.0, gt=0, le=86400, description="re-sign a pending tx with +25% fees")
-    start_block: int | None = Field(default=None, ge=0, description="None: the deployment's block")
-    deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json")
-    artifacts: Path | None = Field(default=None, description="brownie artifacts overriding the packaged ABIs")
-    work_dir: Path = Field(default=Path.home() / ".fabmesh" / "node")
-    metrics_port: int = Field(default=0, ge=0, le=65535, description="0: no metrics server")
-    policy: Policy = Field(default_factory=Policy)
-    production: Production = Field(default_factory=SimulatedSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -107,7 +89,7 @@ class NodeConfig(BaseSettings):
         return env_settings, init_settings
 
     @classmethod
-    def load(cls, path: Path | str) -> NodeConfig:
+    def load(cls, path: Path | str) -> Self:
         """Reads ``path`` and the environment; InputError with one line on any problem."""
         path = Path(path)
         try:
@@ -136,6 +118,40 @@ class NodeConfig(BaseSettings):
         except RecursionError:
             raise InputError(f"{path}: a value (from the file or a {ENV_PREFIX}* variable) is nested too deeply") \
                 from None
+
+
+class NodeConfig(TomlConfig):
+    """node.toml: the manufacturer daemon (``fabmesh node run``)."""
+
+    account: str | None = Field(default=None, description="wallet account name (keystore in the wallet dir)")
+    keystore: Path | None = Field(default=None, description="keystore file; overrides account")
+    password_file: Path | None = None
+    home: Path | None = Field(default=None, description="wallet dir (keystores/, hpke/); None: ~/.fabmesh")
+    hpke_key: str | None = Field(default=None, description="HPKE key name in the wallet; None: the account name")
+    rpc_urls: list[Url] = Field(default_factory=lambda: ["http://127.0.0.1:8545"], min_length=1)
+    ws_url: WsUrl | None = Field(default=None, description="eth_subscribe newHeads here to act on a block at once "
+                                 "(ws:// or wss://; \"rpc\": the RPC URL's own port); None: poll only")
+    ipfs_api: Url = "http://127.0.0.1:5001"
+    ipfs_raw_leaves: bool = Field(default=False, description="pin reports as `ipfs add --cid-version 1` does")
+    confirmations: int = Field(default=DEFAULT_CONFIRMATIONS, ge=0, le=1000,
+                               description="blocks on top of a block before the node acts on it")
+    poll_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    log_batch_size: int = Field(default=2000, ge=1, le=1_000_000)
+    tx_replace_after_s: float = Field(default=30.0, gt=0, le=86400, description="re-sign a pending tx with +25% fees")
+    start_block: int | None = Field(default=None, ge=0, description="None: the deployment's block")
+    deployments: Path | None = Field(default=None, description="deployments dir or <chain-id>.json")
+    artifacts: Path | None = Field(default=None, description="brownie artifacts overriding the packaged ABIs")
+    work_dir: Path = Field(default=Path.home() / ".fabmesh" / "node")
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="0: no metrics server")
+    policy: Policy = Field(default_factory=Policy)
+    production: Production = Field(default_factory=SimulatedSettings)
+    quote: QuoteSettings = Field(default_factory=QuoteSettings, description="v2: how the node prices quotes")
+
+
+class WatchConfig(TomlConfig):
+    """watch.toml: the buyer's order watcher (``fabmesh node watch-orders``) on protocol v2."""
+
+    award: AwardSettings = Field(default_factory=AwardSettings)
 
 
 _PATH_KEYS = {("keystore",), ("password_file",), ("home",), ("deployments",), ("artifacts",), ("work_dir",),

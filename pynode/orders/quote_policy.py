@@ -10,16 +10,17 @@ step. The first rule that fails names the decline:
 2. ``AWARD_DEADLINE_PASSED``: ``now`` is past ``awardDeadline``; nobody can award a quote any more.
 3. ``TOKEN_NOT_ACCEPTED``: no ``[quote.tokens]`` entry for the order's token.
 4. ``NOT_CAPABLE``: a process or material bit the spec requires is not in the shop's vetted profile
-   (the registry checks the same at award), or the shop has no rate for the document's process or no
-   material cost for its material in that token.
+   (the registry checks the same at award).
 5. ``SPEC_MISMATCH``: the document's process or material is unknown or not among the spec's bits (the
    buyer's document and chain disagree: the price would be for another job).
-6. ``NOT_CERTIFIED``: a certification id the spec packs in ``certIds`` is not held or has expired by now.
-7. ``OVER_CAPACITY``: jobs in flight have reached ``[policy] max_concurrent_jobs``.
-8. ``BOND_TOO_HIGH`` / ``BOND_UNAVAILABLE``: the bond, ``max(bond_wei, terms.minBond)``, is above
+6. ``NOT_CAPABLE``: no ``[quote.processes]`` rate for the document's process, or no material cost for its
+   material in the order's token.
+7. ``NOT_CERTIFIED``: a certification id the spec packs in ``certIds`` is not held or has expired by now.
+8. ``OVER_CAPACITY``: jobs in flight have reached ``[policy] max_concurrent_jobs``.
+9. ``BOND_TOO_HIGH`` / ``BOND_UNAVAILABLE``: the bond, ``max(bond_wei, terms.minBond)``, is above
    ``max_bond_wei`` or above the shop's free registry bond.
-9. ``PRICE_ABOVE_CAP``: our price is above ``terms.price`` (the buyer's cap, equal is fine).
-10. ``DEADLINE_UNREACHABLE``: ``now + lead time`` is past ``deliveryDeadline`` (exactly at it is fine).
+10. ``PRICE_ABOVE_CAP``: our price is above ``terms.price`` (the buyer's cap, equal is fine).
+11. ``DEADLINE_UNREACHABLE``: ``now + lead time`` is past ``deliveryDeadline`` (exactly at it is fine).
 
 Price, in the token's base units, rounded up once (in the shop's favour) from the exact rational::
 
@@ -136,7 +137,7 @@ def decide_quote(settings: QuoteSettings, terms: OrderTerms, spec: OrderSpec, do
 
 def _job(settings: QuoteSettings, terms: OrderTerms, spec: OrderSpec, document: ProductionSpec, shop: ShopState,
          now: int) -> Job | Decline:
-    """Rules 1–7: whether the shop takes this job at all, and what it is."""
+    """Rules 1–8: whether the shop takes this job at all, and what it is."""
     me = to_checksum_address(shop.partner)
     if me in (to_checksum_address(terms.buyer), to_checksum_address(terms.arbitrator)):
         return Decline(DeclineReason.NOT_INDEPENDENT, "the shop is the order's buyer or arbitrator")

@@ -149,6 +149,14 @@ def test_a_delivery_deadline_exactly_reachable_is_quoted_until_now_only() -> Non
     declined(quote(terms=terms(delivery=NOW + lead - 1)), DeclineReason.DEADLINE_UNREACHABLE)
 
 
+def test_a_lead_time_past_uint32_is_unreachable_whatever_the_deadline() -> None:
+    slow = SETTINGS.model_copy(update={"processes": {"cnc-milling": SETTINGS.processes["cnc-milling"].model_copy(
+        update={"part_s": 5000})}})
+    far = terms(price=2**96 - 1, delivery=NOW + 10**10)  # a uint40 deadline three centuries out
+    assert isinstance(quote(slow, terms=far, document=document(quantity=850_000)), Quoted)  # 4.25e9 s fits
+    declined(quote(slow, terms=far, document=document(quantity=900_000)), DeclineReason.DEADLINE_UNREACHABLE)
+
+
 def test_the_lead_time_grows_with_the_queue() -> None:
     assert quote(shop=shop(jobs_in_flight=0)).quote.lead_time == DAY + 4200
     assert quote(shop=shop(jobs_in_flight=2)).quote.lead_time == DAY + 4 * DAY + 4200

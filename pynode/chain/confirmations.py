@@ -125,9 +125,10 @@ class ConfirmationWaiter:
         first: tuple[int, int] | None = None  # (number, timestamp) of the first head seen: the chain's pace
         progress = Progress(number, number, self.confirmations)
         head_block = head or self.clock.current_block()  # the head the receipt was just found at, if still fresh
+        doing = f"waiting for {self.confirmations} confirmations of {tx}"
         if head_block is None and self.clock.head == number:
             # the receipt's block is the newest one known: nothing is on top of it before the next is due
-            self.stop.pause(self.clock.delay(self.poll_s), f"waiting for {self.confirmations} confirmations of {tx}")
+            self.clock.pause(self.stop, self.clock.delay(self.poll_s), doing)
         while True:
             if head_block is None or int(head_block["number"]) < number:
                 head_block = self.w3.eth.get_block("latest")
@@ -162,4 +163,4 @@ class ConfirmationWaiter:
                 raise NotConfirmed(f"transaction {tx} is in block {number} but has {progress.confirmations} of "
                                    f"{self.confirmations} confirmations: the chain is not producing blocks "
                                    "(confirmations = 0 suits a chain that mines on demand)")
-            self.stop.pause(self.clock.delay(self.poll_s), f"waiting for {self.confirmations} confirmations of {tx}")
+            self.clock.pause(self.stop, self.clock.delay(self.poll_s), doing)

@@ -11,6 +11,11 @@ The clock also notices when the chain it is shown is not the one it saw
 before (a parent-hash break, a different block at the same height, a shorter
 chain) and tells its listeners (the sender resyncs its locally counted nonce),
 at no extra request: only heads read whole carry the hashes it compares.
+
+With pushed heads (chain/newheads.py) the clock is told of each new block as it arrives
+(:meth:`BlockClock.pushed`): the head it keeps is no longer current, and a wait paced by it
+(:meth:`BlockClock.pause`: a receipt, a confirmation) ends then instead of when the block was due.
+Without push it never hears one, and every wait is the stop event's own, as before.
 """
 
 from __future__ import annotations
@@ -18,15 +23,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hexbytes import HexBytes
+
+if TYPE_CHECKING:
+    from pynode.core.stop import StopEvent
 
 MARGIN = 0.1  # of a block time: poll this long after a block is due (its propagation, our clock's skew)
 LATE = 0.125  # of a block time: how often a late block is looked for
 SMOOTHING = 0.3  # weight of a new block-time sample
 UNKNOWN_POLL_S = 0.5  # before two heads were seen
 MAX_POLL_S = 2.0  # never longer between polls (a chain whose blocks come on demand has no pace)
+STOP_CHECK_S = 0.1  # a wait a push may end looks at the stop event this often (it cannot wait on both)
 
 
 class BlockClock:
@@ -50,6 +59,9 @@ class BlockClock:
         #: someone asks whether heads were seen linked (:meth:`chained`): every head is then read whole
         self.links_read = False
         self.on_reorg: list[Callable[[], None]] = []  # told of every break (outside the lock)
+        self._news = threading.Condition(self._lock)  # a pushed head: waits paced by this clock end
+        self.pushes = 0  # heads pushed to this clock (0: no push, every wait the stop event's own)
+        self._stale = False  # a head was pushed since ``block`` was read: it is not the head any more
 
     def saw(self, head: int, block: Mapping[str, Any] | None = None) -> bool:
         """Notes a head read from the chain (``block``: the head block, if read whole); True if it is new
@@ -62,6 +74,7 @@ class BlockClock:
                 if broke or not self._continues(block):
                     self.chained_since = head
                 self._linked = block
+            self._stale = False
             if head == self.head and not broke:
                 self.block = block or self.block
                 new = False
@@ -79,6 +92,29 @@ class BlockClock:
             for listener in list(self.on_reorg):
                 listener()
         return new
+
+    def pushed(self) -> None:
+        """A new head was pushed: the one kept is not current, and a paced wait may look now."""
+        with self._lock:
+            self.pushes += 1
+            self._stale = True
+            self._news.notify_all()
+
+    def pause(self, stop: StopEvent, seconds: float, doing: str = "waiting") -> None:
+        """``stop.pause(seconds, doing)`` that a head pushed since the last head read ends (at once if one was
+        pushed before the pause: the block holding a transaction arrives while it is being sent)."""
+        with self._lock:
+            pushing = self.pushes > 0
+        if not pushing:
+            stop.pause(seconds, doing)
+            return
+        deadline = self._clock() + max(0.0, seconds)
+        while (left := deadline - self._clock()) > 0:
+            with self._news:
+                if self._news.wait_for(lambda: self._stale, timeout=min(left, STOP_CHECK_S)):
+                    break
+            stop.check(doing)
+        stop.check(doing)
 
     def now(self) -> float:
         """The local clock this one runs on (monotonic seconds)."""
@@ -132,7 +168,7 @@ class BlockClock:
         time between two polls); None if there is none or it may be older."""
         with self._lock:
             fresh_s = min(self.unknown_s if self.block_s is None else self.block_s, self.max_s)
-            if self.block is None or self._clock() >= self.seen_at + fresh_s:
+            if self.block is None or self._stale or self._clock() >= self.seen_at + fresh_s:
                 return None
             return self.block
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from pynode.chain.heads import BlockClock
 from pynode.chain.rpc import map_error, parse_retry_after
 from pynode.core.backoff import Backoff
 from pynode.core.errors import (
@@ -136,7 +137,8 @@ def _parsed(raw: str | bytes) -> Any:
 
 
 class HeadFeed:
-    """A thread that keeps one ``newHeads`` subscription at ``url`` and sets ``wake`` on every head.
+    """A thread that keeps one ``newHeads`` subscription at ``url`` and sets ``wake`` on every head; ``clock``
+    (the connection's, set when it connects) hears of each too, so a receipt or confirmation wait ends then.
 
     ``log(level, event, **fields)``: ``push_subscribed``, ``push_lost`` (reconnecting in ``retry_in_s``),
     ``push_unavailable`` (push off, polling only). ``open`` makes the connection (tests of the schedule
@@ -147,6 +149,7 @@ class HeadFeed:
                  backoff: Backoff | None = None, open: Callable[[str], Connection] = _open) -> None:  # noqa: A002
         self.url = url
         self.wake = wake
+        self.clock: BlockClock | None = None
         self.log = log or (lambda *a, **k: None)
         self.backoff = backoff or Backoff(base_s=0.5, cap_s=30.0)
         self._open = open
@@ -209,16 +212,22 @@ class HeadFeed:
             subscription = subscription_id(self._reply(conn))
             self.live, self.failures = True, 0
             self.log("info", "push_subscribed", ws=self.url)
-            self.wake.set()  # heads pushed while there was no subscription were not heard: look now
+            self._heard()  # heads pushed while there was no subscription were not heard: look now
             while not self._closed.is_set():
                 if is_head(_parsed(conn.recv()), subscription):
                     self.pushes += 1
-                    self.wake.set()
+                    self._heard()
         finally:
             self.live = False
             with self._lock:
                 self._conn = None
             conn.close()
+
+    def _heard(self) -> None:
+        self.wake.set()
+        clock = self.clock
+        if clock is not None:
+            clock.pushed()
 
     @staticmethod
     def _reply(conn: Connection) -> Any:

@@ -296,8 +296,8 @@ class TxSender:
         first_look = None if self.clock.links_read else self.clock.now() + self.clock.block_wait()
         while time.monotonic() - started < self.give_up_after_s:
             if first_look is not None:
-                self.stop.pause(max(first_look - self.clock.now(), 0.0),
-                                f"waiting for the receipt of nonce {tx['nonce']} ({hashes[-1].to_0x_hex()})")
+                self.clock.pause(self.stop, max(first_look - self.clock.now(), 0.0),
+                                 f"waiting for the receipt of nonce {tx['nonce']} ({hashes[-1].to_0x_hex()})")
                 first_look = None
                 receipt = self.receipt(hashes[0])
                 if receipt is not None:
@@ -327,8 +327,8 @@ class TxSender:
                 except NonceTooLow:
                     nonce_used = True
                 last_sent = time.monotonic()
-            self.stop.pause(self.clock.delay(self.poll_s),
-                            f"waiting for the receipt of nonce {tx['nonce']} ({hashes[-1].to_0x_hex()})")
+            self.clock.pause(self.stop, self.clock.delay(self.poll_s),
+                             f"waiting for the receipt of nonce {tx['nonce']} ({hashes[-1].to_0x_hex()})")
         self.nonces.resync()  # never mined: the nonce may be free again
         raise TxNotMined(f"nonce {tx['nonce']} not mined after {self.give_up_after_s:.0f}s "
                          f"({', '.join(h.to_0x_hex() for h in hashes)})")

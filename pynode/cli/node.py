@@ -91,7 +91,10 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
     signal.signal(signal.SIGTERM, on_stop)
     signal.signal(signal.SIGINT, on_stop)
     log.info("watch_started", buyer=account.address, ws=ws)
-    feed = HeadFeed(ws, wake, log=log.log).start() if ws is not None and not once else None
+    feed = HeadFeed(ws, wake, log=log.log) if ws is not None and not once else None
+    if feed is not None:
+        feed.clock = ctx.chain.clock  # an award's receipt wait ends on a pushed head too
+        feed.start()
     try:
         _watch(watcher, log, stop, wake, interval, once)
     finally:

@@ -127,8 +127,9 @@ class JournaledSender:
                 last_sent = time.monotonic()
                 self.on_event("tx_replaced", order_id=action.order_id, action=action.kind, tx=new_hash,
                               replaces=hashes[-2])
-            self.stop.pause(self.clock.delay(self.poll_s), f"waiting for order {action.order_id}'s {action.kind} "
-                            f"tx {hashes[-1]} (journaled as sent: the next start resolves it)")
+            self.clock.pause(self.stop, self.clock.delay(self.poll_s),
+                             f"waiting for order {action.order_id}'s {action.kind} "
+                             f"tx {hashes[-1]} (journaled as sent: the next start resolves it)")
         self.sender.nonces.resync()  # not mined: dropped, or behind a gap; the node's count decides next time
         raise TxNotMined(f"order {action.order_id}: {action.kind} tx {hashes[-1]} not mined after {self.wait_s:.0f}s")
 

@@ -206,6 +206,8 @@ class Node:
                                      chain.registry.address: chain.registry.info.abi})
         self.log.info("connected", rpc=url, chain_id=chain.chain_id, book=chain.book.address)
         self._subscribe(ws_endpoint(self.config.ws_url, url))
+        if self._feed is not None:
+            self._feed.clock = chain.clock  # the receipt and confirmation waits end on a pushed head too
 
     def _subscribe(self, ws: str | None) -> None:
         """Keeps one head feed on ``ws`` (a new one when failover moved a derived URL; none without push)."""

@@ -17,6 +17,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosedError, InvalidMessage, InvalidStatus, InvalidURI
 from websockets.http11 import Response
 
+from pynode.chain.heads import BlockClock
 from pynode.chain.newheads import HeadFeed, Wake, is_head, map_ws_error, subscription_id, ws_endpoint
 from pynode.core.backoff import Backoff
 from pynode.core.errors import InputError, ProviderUnavailable, RateLimited, RpcRejected
@@ -189,11 +190,14 @@ def test_a_throttled_handshake_keeps_its_retry_after_and_a_bug_is_no_websocket_f
 def test_pushed_heads_wake_the_loop() -> None:
     wake, events = Wake(), Events()
     socket = ScriptedSocket(head(3, "0xother"), SUBSCRIBED, head(4), head(5))
-    feed = feed_on(Opener(socket), events, wake).start()
+    feed = feed_on(Opener(socket), events, wake)
+    feed.clock = BlockClock()
+    feed.start()
     try:
         until(lambda: feed.pushes == 2)
         assert feed.live and json.loads(socket.sent[0])["params"] == ["newHeads"]
         assert wake.wait(0.0) is True
+        assert feed.clock.pushes == 3  # the subscription and each head: its paced waits end on them
     finally:
         feed.close()
     assert socket.closed and not feed.live

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import msgspec
 import requests
 
 from pynode.chain.rpc import RPC_TIMEOUT_S, checked_batch, http_reply, map_exception, retried_here
@@ -77,7 +78,9 @@ class RpcClient(Retrying):
     def _post(self, body: Any) -> Any:
         response = self.session.post(self.endpoint_uri, json=body, timeout=self.timeout_s)
         response.raise_for_status()
-        return response.json()
+        # msgspec, not the standard parser: on an eth_getLogs answer of 20,000 logs that one takes about twice
+        # as long, most of the difference garbage collections while it builds the dicts and lists
+        return msgspec.json.decode(response.content)
 
     def make_request(self, method: str, params: Any) -> Any:
         body = {"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)}

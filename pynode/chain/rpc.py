@@ -79,6 +79,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 import requests
+import urllib3
 
 from pynode.core.errors import (
     CallReverted,
@@ -259,9 +260,10 @@ def map_exception(method: str, exc: Exception) -> FabmeshError:
     """Our error for what the HTTP layer raised."""
     if isinstance(exc, requests.HTTPError):
         return map_http_error(method, exc.response)
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.ReadTimeoutError):
         return ProviderUnavailable(f"{method}: the RPC endpoint timed out")
-    if isinstance(exc, requests.RequestException | ConnectionError | TimeoutError):
+    # urllib3's own errors come from a body read straight off the connection (RpcClient's one-piece read)
+    if isinstance(exc, requests.RequestException | urllib3.exceptions.HTTPError | ConnectionError | TimeoutError):
         return ProviderUnavailable(f"{method}: RPC endpoint unreachable ({type(exc).__name__})")
     if isinstance(exc, ValueError):  # JSONDecodeError, UnicodeDecodeError: a proxy's HTML page, a cut body
         return ProviderUnavailable(f"{method}: the RPC endpoint's answer is not JSON-RPC")

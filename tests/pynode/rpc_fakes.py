@@ -7,11 +7,13 @@ is recorded, so tests can assert what went over the wire.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import BaseAdapter
 from web3 import Web3
 
@@ -57,6 +59,8 @@ class RecordingTransport(BaseAdapter):
         response.status_code = status
         response.headers.update(headers)
         response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        # what a streamed read gets (RpcClient reads the body in one piece)
+        response.raw = urllib3.HTTPResponse(body=io.BytesIO(response._content), preload_content=False)
         response.url = request.url
         response.request = request
         response.reason = {200: "OK", 429: "Too Many Requests"}.get(status, "Error")

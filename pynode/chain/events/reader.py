@@ -123,7 +123,7 @@ class LogReader:
                  topic_sets: list[frozenset[str] | None]) -> tuple[list[dict[str, Any]], dict[int, str]]:
         if not isinstance(logs, list):
             raise InconsistentLogs("eth_getLogs: result is not a list")
-        kept = []
+        kept: list[dict[str, Any]] = []
         hashes: dict[int, str] = {}
         seen: set[tuple[int, int]] = set()
         ordered = True  # nodes answer in (block, logIndex) order: then no sort, and no duplicate can hide

@@ -30,6 +30,9 @@ class Steps:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.stepped_at: dict[int, float] = {}
+        #: the claim encoded for the rival check, sent as is if the same order is claimed next (encoding the
+        #: whole order costs several ms, on the way from a new order to its claim)
+        self._claim_request: tuple[OrderTracker, TxRequest] | None = None
 
     def advance(self) -> int:
         """Steps every due job; returns how many."""
@@ -115,7 +118,8 @@ class Steps:
             counts = node.store.count_by_state()
             return sum(counts[s.value] for s in BUSY_STATES)
         if fact == "rival":
-            return self._rival_claim_pending(node.partner.claim_request(tracker))
+            self._claim_request = (tracker, node.partner.claim_request(tracker))
+            return self._rival_claim_pending(self._claim_request[1])
         if fact == "attempted":
             return job.state in BUSY_STATES or any(a.kind == "claim" for a in node.store.actions(job.order_id))
         assert fact == "wanted", fact
@@ -161,8 +165,11 @@ class Steps:
         node = self.node
         job = self.set(job, JobState.CLAIMING)
         started = time.monotonic()
+        prepared, self._claim_request = self._claim_request, None
+        request = prepared[1] if prepared is not None and prepared[0] is tracker \
+            else node.partner.claim_request(tracker)
         try:
-            outcome = self.transact(job, "claim", node.partner.claim_request(tracker))
+            outcome = self.transact(job, "claim", request)
         except TxReverted as exc:
             self._claim_refused(job, exc.reason)
             return

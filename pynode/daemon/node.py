@@ -102,6 +102,7 @@ class Node:
         self._stop = StopEvent()
         self._wake = Wake()  # between cycles: a pushed head (config.ws_url) or a stop ends the poll wait
         self._feed: HeadFeed | None = None
+        self._once = False  # one cycle (--once): nothing to wake, no subscription
         self._looping = False  # inside run()'s loop: interrupt() may cut it
         self._rpc_index = 0
         self._chain: Chain | None = None
@@ -132,11 +133,13 @@ class Node:
         if self._feed is not None:
             self._feed.close()
         self.metrics.stop()
+        self.adapter.close()
         self.store.close()
         self.ipfs.close()
 
     def run(self, *, once: bool = False) -> int:
         """The main loop; returns the exit code (0: stopped, also in the middle of a cycle). FatalError propagates."""
+        self._once = once
         if self.config.metrics_port and self.metrics.port is None:
             self.metrics.start(self.config.metrics_port)
         self.log.info("node_started", account=self.address, work_dir=str(self.work_dir),
@@ -205,7 +208,7 @@ class Node:
         self.decoder = EventDecoder({chain.book.address: chain.book.info.abi,
                                      chain.registry.address: chain.registry.info.abi})
         self.log.info("connected", rpc=url, chain_id=chain.chain_id, book=chain.book.address)
-        self._subscribe(ws_endpoint(self.config.ws_url, url))
+        self._subscribe(None if self._once else ws_endpoint(self.config.ws_url, url))
         if self._feed is not None:
             self._feed.clock = chain.clock  # the receipt and confirmation waits end on a pushed head too
 

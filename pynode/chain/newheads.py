@@ -42,6 +42,7 @@ from pynode.core.errors import (
 #: geth with --ws.port equal to --http.port); hosted providers give a separate wss:// URL, set that instead
 SAME_AS_RPC = "rpc"
 OPEN_TIMEOUT_S = 10.0
+CLOSE_WAIT_S = 1.0  # how long closing waits for the thread (a stop takes a few seconds at most)
 SUBSCRIBE = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]})
 
 
@@ -174,7 +175,8 @@ class HeadFeed:
         if conn is not None:
             conn.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2 * OPEN_TIMEOUT_S)
+            # a daemon thread: one still opening a socket to a silent host is left to its open timeout
+            self._thread.join(timeout=CLOSE_WAIT_S)
 
     def run(self) -> None:
         """Subscribes, and again after every transient failure, until closed or push is refused for good."""

@@ -9,8 +9,8 @@ import click
 
 from pynode.chain.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
-from pynode.cli.order import checked_report
 from pynode.cli.output import write_output
+from pynode.cli.reports import checked_report
 from pynode.core.errors import InputError
 from pynode.core.units import format_time
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation

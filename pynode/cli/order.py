@@ -8,10 +8,9 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Column, Table
 
 from pynode.chain.contracts import region_text
@@ -21,19 +20,24 @@ from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.node import watch_orders
 from pynode.cli.output import write_output
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
+from pynode.cli.reports import checked_report
 from pynode.core.errors import FabmeshError, InputError
 from pynode.core.units import format_amount, format_time
-from pynode.daemon.adapters.base import ProductionResult
-from pynode.documents.quality_report import build_report, canonical_json, parse_report, report_hashes, report_mismatch
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
-from pynode.orders.buyer import Buyer, OrderRequest
-from pynode.orders.design_keys import DesignKeyStore
-from pynode.orders.partner import Partner, fetch_spec_document
 from pynode.protocol.readable import readable_terms
 from pynode.protocol.types import RecordKind, Status
 
+# What only a write needs (signing, sealing, the design vault, report documents) is imported by the commands
+# that write, so `order list` and `order show` start without it (tests/pynode/cli/test_lazy_cli.py).
+if TYPE_CHECKING:
+    from pynode.orders.buyer import Buyer
+    from pynode.orders.partner import Partner
+
 
 def _buyer(ctx: CliContext) -> Buyer:
+    from pynode.orders.buyer import Buyer
+    from pynode.orders.design_keys import DesignKeyStore
+
     return Buyer(ctx.chain, ctx.vault, DesignKeyStore(ctx.settings.home / "design-keys", ctx.ipfs), ctx.account)
 
 
@@ -90,6 +94,11 @@ def post(ctx: CliContext, design: Path, process: str, material: str, qty: int, p
          claim_by: int, deliver_by: int, inspection: int, claim_bond: str, reserved_for: str | None,
          certs: tuple[str, ...], region: str, tolerances: tuple[str, ...], notes: str) -> None:
     """Encrypt DESIGN, pin it to IPFS and post an escrowed order for it."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from pynode.orders.buyer import OrderRequest
+
     if deliver_by <= claim_by:
         raise click.BadParameter("must be after --claim-by", param_hint="--deliver-by")
     if claim_by <= time.time():
@@ -143,22 +152,6 @@ def _measurement(text: str) -> tuple[str, float]:
     return name.strip(), number
 
 
-def checked_report(ctx: CliContext, tracker: OrderTracker, path: Path, *, passed: bool) -> bytes:
-    """The report file's bytes, if it is a quality report for this order with this verdict (as the auditor will
-    check it); a one-line error otherwise, before anything is pinned or sent."""
-    data = path.read_bytes()
-    try:
-        report = parse_report(data)
-    except InputError as exc:
-        raise InputError(f"{path.name}: {exc}; write one with `fabmesh order report {tracker.order_id}`") from None
-    mismatch = report_mismatch(report, order_id=tracker.order_id, chain_id=ctx.chain.chain_id,
-                               contract=ctx.chain.book.address, partner=tracker.state.partner, passed=passed)
-    if mismatch:
-        key, got, want = mismatch
-        raise InputError(f"{path.name} says {key} {got}, expected {want} for order {tracker.order_id}")
-    return data
-
-
 @order.command(name="report")
 @click.argument("order_id", type=click.IntRange(1))
 @click.option("--measure", "measures", multiple=True, metavar="NAME=NUMBER",
@@ -176,6 +169,10 @@ def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: 
     Every toleranced dimension of the order's spec becomes a check; the report
     passes only if each is measured and within tolerance and --fail is not given.
     """
+    from pynode.daemon.adapters.base import ProductionResult
+    from pynode.documents.quality_report import build_report, canonical_json, report_hashes
+    from pynode.orders.spec_document import fetch_spec_document
+
     if out.exists():
         raise InputError(f"{out} already exists")
     measurements = dict(_measurement(m) for m in measures)
@@ -228,6 +225,8 @@ def list_(ctx: CliContext, mine: bool, status: str | None) -> None:
 @pass_ctx
 def show(ctx: CliContext, order_id: int) -> None:
     """One order: terms, requirements, documents, state and its provenance records."""
+    from pynode.orders.spec_document import fetch_spec_document
+
     tracker = ctx.chain.book.load_order(order_id, ctx.chain.from_block)
     data = order_summary(tracker)
     try:  # the design's codec is recorded in the spec document, which names its full CID (ipfs/cid.py)
@@ -296,6 +295,8 @@ def dispute(ctx: CliContext, order_id: int, evidence: Path) -> None:
 
 def _partner(ctx: CliContext, with_keys: bool = False) -> Partner:
     """The --account as a partner; with_keys unlocks every HPKE key it holds (old ones open old envelopes)."""
+    from pynode.orders.partner import Partner
+
     keys = []
     if with_keys:
         name = ctx.account_name()

@@ -6,19 +6,21 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from pynode.chain.contracts import PartnerRegistry, region_bytes
 from pynode.chain.orders import MATERIAL, PROCESS
-from pynode.chain.tx import TxRequest
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, TIME, names_of, parse_amount, parse_names
 from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
-from pynode.orders.buyer import cert_id
+
+if TYPE_CHECKING:  # a write's types: `partner list` and `partner show` start without web3 (test_lazy_cli.py)
+    from pynode.chain.tx import TxRequest
 
 ZERO32 = b"\x00" * 32
 
@@ -187,6 +189,8 @@ def certify(ctx: CliContext, address: str, cert: str, expires: int, evidence: Pa
     """(certifier) Attach a certification with an expiry."""
     if expires <= time.time():
         raise click.BadParameter("expiry must be in the future", param_hint="--expires")
+    from pynode.orders.buyer import cert_id
+
     sent = ctx.send(ctx.chain.registry.certify(address, cert_id(cert), expires, _pin_evidence(ctx, evidence)))
     ctx.emit({"partner": address, "cert": cert, "expires": expires, "tx": sent.tx_hash},
              f"certified {address}: {cert} until {format_time(expires)}")
@@ -199,6 +203,8 @@ def certify(ctx: CliContext, address: str, cert: str, expires: int, evidence: Pa
 @pass_ctx
 def revoke_cert(ctx: CliContext, address: str, cert: str, evidence: Path | None) -> None:
     """(certifier) Revoke a certification."""
+    from pynode.orders.buyer import cert_id
+
     sent = ctx.send(ctx.chain.registry.revoke_certification(address, cert_id(cert), _pin_evidence(ctx, evidence)))
     ctx.emit({"partner": address, "cert": cert, "tx": sent.tx_hash}, f"revoked {cert} of {address}")
 

@@ -24,10 +24,10 @@ from pynode.chain.tx import TxRequest
 from pynode.core.errors import FatalError, InputError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, open_envelope, parse_envelope
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.documents.spec import MAX_SPEC_BYTES, ProductionSpec, read_spec_document
+from pynode.documents.spec import ProductionSpec
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
-from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
+from pynode.orders.spec_document import fetch_spec_document
 from pynode.orders.vocabulary import vocabulary_bits
 from pynode.protocol.types import RecordKind, Status
 
@@ -96,12 +96,6 @@ def is_fatal_revert(reason: str) -> bool:
 def _safe_name(name: str | None) -> str:
     base = Path(name or "").name
     return base if base and re.match(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,120}$", base) else "design.bin"
-
-
-def fetch_spec_document(ipfs: IpfsClient, tracker: OrderTracker) -> ProductionSpec:
-    """The order's spec document, by the CID its docs commit to."""
-    cid = digest_to_cid(bytes(tracker.docs.spec_cid))
-    return read_spec_document(ipfs.cat_bytes(str(cid), max_size=MAX_SPEC_BYTES))
 
 
 class Partner:

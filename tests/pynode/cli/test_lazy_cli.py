@@ -8,6 +8,7 @@ takes is a benchmark's business (bench/cli_bench.py), not a test's.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -20,11 +21,16 @@ HEAVY = ("web3", "eth_account", "eth_abi", "eth_utils", "cryptography", "pydanti
          "requests", "ipfshttpclient", "aiohttp", "importlib.metadata")
 
 
-def imported_by(code: str) -> tuple[set[str], str]:
+#: what signs, sends, seals and decrypts: no read command imports these (the read budget of bench/cli_bench.py)
+WRITE_ONLY = ("web3", "eth_account", "cryptography", "aiohttp", "websockets", "ipfshttpclient")
+
+
+def imported_by(code: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:
     """The modules a fresh interpreter holds after ``code`` (even one that exits), and what it printed."""
     probe = ("import atexit, json, sys\n"
              "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n" + code)
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False,
+                          env=env)
     return set(json.loads(done.stderr.strip().splitlines()[-1])), done.stdout
 
 
@@ -62,7 +68,37 @@ def test_local_read_commands_need_no_chain_library(tmp_path, argv: list[str], pr
     modules, out = imported_by(f"import os\nos.environ['FABMESH_HOME'] = {home!r}\n"
                                f"from pynode.cli.main import main\nmain({argv!r})")
     assert out == printed
-    assert [name for name in ("web3", "eth_account", "eth_abi", "requests", "ipfshttpclient") if name in modules] == []
+    assert [name for name in (*WRITE_ONLY, "eth_abi", "requests") if name in modules] == []
+
+
+@pytest.mark.integration
+def test_chain_read_commands_import_nothing_that_signs_or_seals(tmp_path, anvil, kubo, deployments_dir, chain,
+                                                               dev_accounts) -> None:
+    """partner list, order list and check read the chain over plain JSON-RPC (pynode/chain/jsonrpc.py): web3,
+    eth_account and the ciphers stay unloaded (check alone talks to Kubo)."""
+    from support import post_order
+
+    order_id, _ = post_order(chain, dev_accounts["buyer"])
+    env = {**os.environ, "FABMESH_HOME": str(tmp_path / "home"), "FABMESH_RPC_URL": anvil.rpc_url,
+           "FABMESH_DEPLOYMENTS": str(deployments_dir), "FABMESH_CONFIRMATIONS": "0", "FABMESH_IPFS_API": kubo.api_url}
+    for argv, allowed in ((["--json", "order", "list"], ()), (["--json", "partner", "list"], ()),
+                          (["--json", "check"], ("ipfshttpclient",))):
+        modules, out = imported_by(f"from pynode.cli.main import main\nmain({argv!r})", env)
+        assert [name for name in WRITE_ONLY if name in modules and name not in allowed] == [], argv
+        assert out.startswith(("[", "{")), argv
+    modules, out = imported_by("from pynode.cli.main import main\nmain(['--json', 'order', 'list'])", env)
+    assert [row["order_id"] for row in json.loads(out)] == [order_id]
+
+
+def test_wallet_address_reads_the_stored_address_only(tmp_path, password_file) -> None:
+    env = {**os.environ, "FABMESH_HOME": str(tmp_path / "home"), "FABMESH_SCRYPT_N": "1024"}
+    created = subprocess.run([sys.executable, "-m", "pynode.cli", "--json", "--password-file", str(password_file),
+                              "wallet", "new", "alice"], capture_output=True, text=True, timeout=60, check=True,
+                             env=env)
+    modules, out = imported_by("from pynode.cli.main import main\nmain(['wallet', 'address', 'alice'])", env)
+    assert out.strip() == json.loads(created.stdout)["address"]
+    unlocking = ("web3", "eth_account", "eth_abi", "requests")  # the stored address: no key is decrypted
+    assert [name for name in unlocking if name in modules] == []  # (the HPKE suite it names is cryptography's)
 
 
 def test_the_listed_help_is_each_commands_own() -> None:

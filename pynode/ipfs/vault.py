@@ -2,21 +2,24 @@
 
 A design is encrypted with a fresh content key while it streams into Kubo
 (constant memory, one pass over the file), so the plaintext never touches IPFS
-and its SHA-256, the on-chain commitment, comes out of the same pass. The
+and its SHA-256, the on-chain commitment, comes out of the same pass. Encryption
+runs in a second thread while the upload sends, and the download in one while
+decryption writes the file, so the cipher's work overlaps Kubo's. The
 content key reaches the awarded partner only inside an HPKE key envelope.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
+from pynode.core.pipe import PipeWriter, ProducerPipe
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, build_envelope, open_envelope
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.crypto.segmented import (
     DEFAULT_SEGMENT_SIZE,
+    ReadsInto,
     StreamResult,
     decrypt_to_file,
     generate_content_key,
@@ -24,7 +27,7 @@ from pynode.crypto.segmented import (
 )
 from pynode.ipfs.client import IpfsClient
 
-READ_CHUNK = 1 << 20
+PIPE_BUFFER = 1 << 20  # between the encrypting (or downloading) thread and the other side: three in flight
 
 
 @dataclass(frozen=True, repr=False)
@@ -39,11 +42,17 @@ class SealedDesign:
         return f"SealedDesign(cid={self.cid}, sha256=0x{self.plaintext_sha256.hex()}, size={self.plaintext_size})"
 
 
-def _read_chunks(src: BinaryIO, progress: Callable[[int], None] | None) -> Iterator[bytes]:
-    while chunk := src.read(READ_CHUNK):
-        if progress:
-            progress(len(chunk))
-        yield chunk
+class _Progress:
+    """A file read through ``readinto`` that reports each read's size."""
+
+    def __init__(self, src: ReadsInto, progress: Callable[[int], None]) -> None:
+        self._src = src
+        self._progress = progress
+
+    def readinto(self, buffer: memoryview) -> int:
+        count = self._src.readinto(buffer) or 0
+        self._progress(count)
+        return count
 
 
 class DesignVault:
@@ -55,15 +64,22 @@ class DesignVault:
     def seal(self, design: Path, progress: Callable[[int], None] | None = None) -> SealedDesign:
         """Encrypts `design` under a new content key and pins the ciphertext."""
         key = generate_content_key()
-        with open(design, "rb") as src:
-            stream = iter_encrypt(_read_chunks(src, progress), key, segment_size=self.segment_size)
-            cid = self.ipfs.add_stream(stream, raw_leaves=self.raw_leaves)
-        result = stream.result
+        with open(design, "rb", buffering=0) as file:
+            src: ReadsInto = _Progress(file, progress) if progress else file
+            with ProducerPipe(lambda sink: iter_encrypt(src, key, segment_size=self.segment_size).write_to(sink),
+                              buffer_size=PIPE_BUFFER) as ciphertext:
+                cid = self.ipfs.add_stream(ciphertext, raw_leaves=self.raw_leaves)
+        result = ciphertext.result
         return SealedDesign(cid, key, result.plaintext_sha256, result.plaintext_size, result.ciphertext_size)
 
     def open(self, cid: str, content_key: bytes, out: Path, expected_sha256: bytes) -> StreamResult:
         """Fetches, decrypts and verifies a design; `out` appears only if all of it checks out."""
-        return decrypt_to_file(self.ipfs.cat_stream(cid), out, content_key, expected_sha256)
+        def download(sink: PipeWriter) -> None:
+            for chunk in self.ipfs.cat_stream(cid):
+                sink.write(chunk)
+
+        with ProducerPipe(download, buffer_size=PIPE_BUFFER) as ciphertext:
+            return decrypt_to_file(ciphertext, out, content_key, expected_sha256)
 
     def publish_envelope(self, content_key: bytes, recipient_public_key: bytes, context: OrderContext) -> str:
         return self.ipfs.add_bytes(build_envelope(content_key, recipient_public_key, context))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 import psutil
 from eth_utils import keccak
 
-from harness import NodeProcess
+from harness import BuyerSide, NodeProcess
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
 from pynode.dev.paths import CHECKOUT
@@ -125,6 +125,24 @@ def post_order(chain, buyer, cert_ids=()):
                        delivery_deadline=chain_now(chain) + 7 * 86400)
     sent = chain.send(buyer, chain.book.post(terms, spec, docs))
     return chain.book.order_count(), sent
+
+
+def cli_buyer(chain, kubo_api: str, account, tmp_path):
+    """A buyer whose wallet the CLI opens (``tmp_path/buyer-home``: keystore and HPKE key "buyer", password "pw"
+    in ``tmp_path/pw``), posting through a BuyerSide that shares its HPKE key and design-key store."""
+    from pynode.orders.buyer import Buyer
+    from pynode.orders.design_keys import DesignKeyStore
+    from pynode.wallet.hpke_keys import HpkeKeyStore
+    from pynode.wallet.keystore import Keystore
+
+    home = tmp_path / "buyer-home"
+    Keystore(home / "keystores", 1024).create("buyer", "pw", private_key=bytes(account.key))
+    keypair = HpkeKeyStore(home / "hpke", 1024).create("buyer", "pw", pq=False)
+    (tmp_path / "pw").write_text("pw\n")
+    side = BuyerSide(chain, kubo_api, account, tmp_path / "buyer")
+    side.buyer = Buyer(chain, side.vault, DesignKeyStore(home / "design-keys", side.ipfs), account)
+    side.keypair = keypair
+    return home, side
 
 
 # -- a node's JSON log and journal, read back by the daemon tests

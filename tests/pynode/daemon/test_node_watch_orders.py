@@ -13,12 +13,9 @@ from eth_utils import keccak
 
 from harness import BuyerSide, make_partner
 from pynode.chain.orders import CERT
-from pynode.orders.buyer import Buyer
-from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.protocol.types import Status
-from pynode.wallet.hpke_keys import HpkeKeyStore
-from pynode.wallet.keystore import Keystore
+from support import cli_buyer
 
 pytestmark = pytest.mark.integration
 
@@ -26,14 +23,7 @@ pytestmark = pytest.mark.integration
 def test_watch_orders_awards_the_claim(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
     maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
                          processes=["CNC_MILLING"], materials=["AL_6061"])
-    home = tmp_path / "buyer-home"
-    buyer_account = dev_accounts["buyer"]
-    Keystore(home / "keystores", 1024).create("buyer", "pw", private_key=bytes(buyer_account.key))
-    keypair = HpkeKeyStore(home / "hpke", 1024).create("buyer", "pw", pq=False)
-    (tmp_path / "pw").write_text("pw\n")
-    side = BuyerSide(chain, kubo.api_url, buyer_account, tmp_path / "buyer")
-    side.buyer = Buyer(chain, side.vault, DesignKeyStore(home / "design-keys", side.ipfs), buyer_account)
-    side.keypair = keypair
+    home, side = cli_buyer(chain, kubo.api_url, dev_accounts["buyer"], tmp_path)
     order_id = side.post(1).order_id
     chain.send(maker.account, chain.book.claim(chain.book.load_order(order_id, chain.from_block)))
 

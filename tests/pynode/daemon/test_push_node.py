@@ -21,13 +21,9 @@ from pathlib import Path
 import pytest
 
 from harness import BuyerSide, FlakyProxy, NodeProcess, Repeating, make_partner, wait_for, write_config
-from pynode.orders.buyer import Buyer
-from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from pynode.protocol.types import Status
-from pynode.wallet.hpke_keys import HpkeKeyStore
-from pynode.wallet.keystore import Keystore
-from support import claim_rows, events, observed_status, post_order
+from support import claim_rows, cli_buyer, events, observed_status, post_order
 
 pytestmark = pytest.mark.integration
 
@@ -101,14 +97,7 @@ def test_the_daemon_completes_orders_with_push_and_after_its_socket_is_cut(chain
 def test_watch_orders_awards_on_a_pushed_head(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
     maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
                          processes=["CNC_MILLING"], materials=["AL_6061"])
-    home = tmp_path / "buyer-home"
-    buyer_account = dev_accounts["buyer"]
-    Keystore(home / "keystores", 1024).create("buyer", "pw", private_key=bytes(buyer_account.key))
-    keypair = HpkeKeyStore(home / "hpke", 1024).create("buyer", "pw", pq=False)
-    (tmp_path / "pw").write_text("pw\n")
-    side = BuyerSide(chain, kubo.api_url, buyer_account, tmp_path / "buyer")
-    side.buyer = Buyer(chain, side.vault, DesignKeyStore(home / "design-keys", side.ipfs), buyer_account)
-    side.keypair = keypair
+    home, side = cli_buyer(chain, kubo.api_url, dev_accounts["buyer"], tmp_path)
     order_id = side.post(1).order_id
 
     env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_RPC_URL": anvil.rpc_url,

@@ -63,6 +63,9 @@ class ProductionAdapter(ABC):
     def cleanup(self, order_id: int) -> None:
         """Forgets the order and removes the adapter's files for it (idempotent)."""
 
+    def close(self) -> None:  # noqa: B027 - most adapters hold nothing to release
+        """Releases what the adapter holds open (a machine session, its thread); the daemon calls it on the way out."""
+
 
 def read_state(state_dir: Path, order_id: int) -> dict[str, Any] | None:
     path = state_dir / f"{order_id}.json"

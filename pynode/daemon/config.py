@@ -28,6 +28,7 @@ from pynode.core.errors import InputError
 from pynode.core.settings import DEFAULT_CONFIRMATIONS, WsUrl
 from pynode.core.strict_json import document_text
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
+from pynode.daemon.adapters.opcua import OpcuaSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
 from pynode.documents.validation import dotted, first_error
 from pynode.orders.award_policy import AwardSettings
@@ -70,7 +71,7 @@ class Policy(BaseModel):
     tokens: list[Address] = Field(default_factory=list, description="payment tokens accepted; empty: any")
 
 
-Production = Annotated[SimulatedSettings | HotfolderSettings, Field(discriminator="adapter")]
+Production = Annotated[SimulatedSettings | HotfolderSettings | OpcuaSettings, Field(discriminator="adapter")]
 
 
 class TomlConfig(BaseSettings):
@@ -155,7 +156,9 @@ class WatchConfig(TomlConfig):
 
 
 _PATH_KEYS = {("keystore",), ("password_file",), ("home",), ("deployments",), ("artifacts",), ("work_dir",),
-              ("production", "inbox"), ("production", "outbox")}
+              ("production", "inbox"), ("production", "outbox"), ("production", "password_file"),
+              ("production", "certificate_file"), ("production", "private_key_file"),
+              ("production", "server_certificate_file")}
 
 
 def _resolve_paths(data: dict[str, Any], base: Path, source: Path) -> dict[str, Any]:
@@ -181,13 +184,13 @@ def _one_line(exc: ValidationError, path: Path) -> str:
     first, more = first_error(exc)
     loc = [str(part) for part in first["loc"]]
     # discriminated unions put the tag in the location: production.simulated.defect_rate -> production.defect_rate
-    if len(loc) >= 2 and loc[0] == "production" and loc[1] in ("simulated", "hotfolder"):
+    if len(loc) >= 2 and loc[0] == "production" and loc[1] in ("simulated", "hotfolder", "opcua"):
         loc = [loc[0], *loc[2:]]
     key = dotted(loc) or "(file)"
     env_name = ENV_PREFIX + ENV_NESTED.join(part.upper() for part in loc)
     source = f" (from ${env_name})" if loc and env_name in {k.upper() for k in os.environ} else ""
     message = first["msg"]
     if first["type"] == "union_tag_invalid":
-        message = f"unknown adapter {first['input'].get('adapter')!r}: choose simulated or hotfolder" \
+        message = f"unknown adapter {first['input'].get('adapter')!r}: choose simulated, hotfolder or opcua" \
             if isinstance(first.get("input"), dict) else message
     return f"{path}: {key}{source}: {message}{more}"

@@ -21,6 +21,7 @@ from pynode.daemon.adapters.base import (
     UnknownJob,
 )
 from pynode.daemon.adapters.hotfolder import HotfolderAdapter, HotfolderSettings
+from pynode.daemon.adapters.opcua import OpcuaSettings, make_opcua_adapter
 from pynode.daemon.adapters.simulated import SimulatedAdapter, SimulatedSettings
 from pynode.documents.validation import one_line
 
@@ -28,6 +29,7 @@ __all__ = [
     "ADAPTERS",
     "HotfolderAdapter",
     "HotfolderSettings",
+    "OpcuaSettings",
     "ProductionAdapter",
     "ProductionFailed",
     "ProductionJob",
@@ -42,6 +44,7 @@ __all__ = [
 ADAPTERS: dict[str, tuple[type[BaseModel], Callable[..., ProductionAdapter]]] = {
     "simulated": (SimulatedSettings, SimulatedAdapter),
     "hotfolder": (HotfolderSettings, HotfolderAdapter),
+    "opcua": (OpcuaSettings, make_opcua_adapter),  # imports asyncua only when a node uses it
 }
 
 

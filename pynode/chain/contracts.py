@@ -58,7 +58,7 @@ class _Wrapper:
 
     @cached_property
     def contract(self) -> Contract:
-        """web3's contract object, for encoding writes (and decoding calldata); reads do not need it."""
+        """web3's contract object, for decoding calldata; reads and writes do not need it."""
         from web3 import Web3
 
         w3 = self.w3 if isinstance(self.w3, Web3) else Web3()  # no provider: encoding only
@@ -71,8 +71,9 @@ class _Wrapper:
     def request(self, label: str, function: str, *args: Any, value: int = 0) -> TxRequest:
         from pynode.chain.tx import TxRequest
 
-        data = self.contract.encode_abi(function, args=list(args))
-        return TxRequest(to=self.address, data=bytes.fromhex(data[2:]), label=label, value=value)
+        # eth_abi, as the views: the same bytes as web3's encode_abi in a twentieth of its time (a claim's
+        # whole order is encoded on the way from a new order to its claim)
+        return TxRequest(to=self.address, data=self._views[function].calldata(args), label=label, value=value)
 
     @staticmethod
     def role(name: str) -> bytes:

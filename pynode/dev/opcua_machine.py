@@ -174,7 +174,7 @@ class MachineServer:
             server.set_server_name("fabmesh simulated machine tool")
             server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
             if self.credentials:
-                server.set_security_IDs(["Username"])
+                server.set_identity_tokens([ua.UserNameIdentityToken])
             await self._build(server, await server.register_namespace(self.namespace_uri))
             self._server = server
         server.set_endpoint(self.endpoint)

@@ -1,0 +1,101 @@
+"""`fabmesh node run` with the opcua adapter, end to end: a real chain, Kubo and an asyncua machine server.
+
+The first order's program is cut short by a machine alarm: the job fails with the machine's words and the
+node goes on. The operator clears the alarm; the second order is machined, and the report the node
+attests carries the machine's measurements, its part counter and machine.json among the evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+
+import pytest
+
+from harness import BuyerSide, Miner, NodeProcess, make_partner, write_config
+from pynode.dev.opcua_machine import MachineServer, nc_program
+from pynode.documents.quality_report import parse_report
+from pynode.ipfs.cid import report_cid
+from pynode.ipfs.client import IpfsClient
+from pynode.orders.buyer import OrderRequest, PostedOrder
+from pynode.orders.watch import AwardPolicy, OrderWatcher
+from support import TO_PAID, steps_to_paid, wait_progressing
+
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
+
+STALL_S = 90
+TOLERANCES = {"bore_d": {"nominal": 10.0, "plus": 0.05, "minus": 0.05, "unit": "mm"}}
+
+
+def post_program(buyer: BuyerSide, index: int) -> PostedOrder:
+    design = buyer.root / f"bracket-{index}.nc"
+    design.write_bytes(nc_program(TOLERANCES, name=f"bracket {index}") + b"(" + os.urandom(8).hex().encode() + b")\n")
+    now = buyer.chain.w3.eth.get_block("latest")["timestamp"]
+    request = OrderRequest(design=design, process="CNC_MILLING", material="AL_6061", quantity=2, price=10**15,
+                           claim_deadline=now + 86400, delivery_deadline=now + 7 * 86400,
+                           inspection_window=3 * 86400, claim_bond=10**14, region="u33d", certifications=(),
+                           tolerances=TOLERANCES)
+    return buyer.buyer.post(request, buyer.keypair.public_key)
+
+
+def wait_until(check, what: str, node: NodeProcess, watcher: OrderWatcher, timeout: float = STALL_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        watcher.cycle()
+        assert node.running(), node.log_tail()
+        assert time.monotonic() < deadline, f"{what}: {node.log_tail()}"
+        time.sleep(0.2)
+
+
+def test_node_machines_orders_on_an_opcua_machine(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    (maker.root / "machine-password.txt").write_text("op-secret\n")
+    with MachineServer(job_s=60.0, credentials=("fabmesh", "op-secret")) as machine:
+        write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                     processes=["CNC_MILLING"], materials=["AL_6061"], max_concurrent_jobs=1,
+                     production=f'adapter = "opcua"\nendpoint = "{machine.endpoint}"\nusername = "fabmesh"\n'
+                                'password_file = "machine-password.txt"')
+        buyer = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
+        watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
+        node = NodeProcess(maker).start()
+        try:
+            with Miner(anvil.rpc, 0.3):
+                first = post_program(buyer, 1)
+                wait_until(lambda: machine.sim.job is not None and machine.sim.job.started_at is not None,
+                           "the first program running on the machine", node, watcher)
+                assert machine.sim.job is not None and machine.sim.job.identifier == f"fabmesh-{first.order_id}"
+                machine.raise_alarm("Spindle overload on axis Z")
+                wait_until(lambda: '"event":"job_failed"' in node.log_path.read_text(), "the job failed", node,
+                           watcher)
+                failed = [json.loads(line) for line in node.log_path.read_text().splitlines()
+                          if '"event":"job_failed"' in line]
+                assert failed[0]["order_id"] == first.order_id
+                assert failed[0]["error"].endswith(f"order {first.order_id}: machine alarm: Spindle overload on axis Z")
+                machine.reset(job_s=1.0)  # the operator clears the alarm
+                second = post_program(buyer, 2)
+
+                def steps() -> int:
+                    watcher.cycle()
+                    assert node.running(), node.log_tail()
+                    return steps_to_paid(chain, [second.order_id])
+
+                wait_progressing(steps, len(TO_PAID) - 1, stall_s=STALL_S, what="steps to paid",
+                                 detail=node.log_tail)
+            assert node.terminate() == 0
+        finally:
+            node.kill()
+        program = machine.sim.job.program if machine.sim.job else b""
+    assert hashlib.sha256(program).digest() == second.design.plaintext_sha256  # the buyer's program, decrypted
+    shipped = next(log for log in chain.book.logs(("OrderShipped",), from_block=chain.from_block)
+               if log.args["orderId"] == second.order_id)
+    cid = report_cid(bytes(shipped.args["reportCid"]), bytes(shipped.args["reportHash"]))
+    report = parse_report(IpfsClient(kubo.api_url).cat_bytes(cid, max_size=1 << 20))
+    assert report.passed and report.checks[0].name == "bore_d"
+    assert report.checks[0].measured == pytest.approx(10.015) and report.checks[0].within
+    assert report.other_measurements == {"parts_produced": 2.0}
+    assert report.notes == f"machine ended job fabmesh-{second.order_id}: 2 of 2 parts"
+    assert [e.name for e in report.evidence] == ["machine.json"]
+    assert "Traceback" not in node.log_path.read_text()

@@ -15,12 +15,15 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from asyncua import Node, Server, ua
 from asyncua.common.methods import uamethod
+from asyncua.crypto.cert_gen import setup_self_signed_certificate
 from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.user_managers import UserManager
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from pynode.core.aioloop import LoopThread
 from pynode.daemon.adapters.opcua import model
@@ -28,6 +31,20 @@ from pynode.daemon.adapters.opcua import model
 TICK_S = 0.05
 START_S = 120.0  # asyncua builds the standard address space in ~1 s idle, ~10 s on a loaded machine
 MEASURE = re.compile(r"\(\s*MEASURE\s+(\S+)\s+(\S+)\s+\+?(\S+)\s+-?(\S+)(?:\s+(\S+))?\s*\)", re.IGNORECASE)
+
+
+async def _certificate(directory: Path, name: str, uri: str) -> tuple[Path, Path]:
+    cert, key = directory / f"{name}.der", directory / f"{name}.pem"
+    await setup_self_signed_certificate(key, cert, uri, "127.0.0.1",
+                                        [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH],
+                                        {"commonName": name, "organizationName": "fabmesh dev"})
+    return cert, key
+
+
+def self_signed(directory: Path, name: str, uri: str) -> tuple[Path, Path]:
+    """(certificate DER, private key PEM) of a new self-signed OPC UA application certificate for ``uri``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(_certificate(directory, name, uri))
 
 
 def nc_program(tolerances: dict[str, dict[str, Any]], *, name: str = "part") -> bytes:
@@ -102,9 +119,10 @@ class _Users(UserManager):
 class MachineServer:
     def __init__(self, *, job_s: float = 2.0, namespace_uri: str = model.DEFAULT_NAMESPACE,
                  machine: str = model.DEFAULT_MACHINE, credentials: tuple[str, str] | None = None,
-                 port: int = 0) -> None:
+                 certificate: tuple[Path, Path] | None = None, port: int = 0) -> None:
         self.sim = Simulation(job_s=job_s)
         self.namespace_uri, self.machine, self.credentials = namespace_uri, machine, credentials
+        self.certificate = certificate  # (certificate, private key): Basic256Sha256 only, no plain sessions
         self.port = port
         self._loop = LoopThread("opcua-machine")
         self._server: Server | None = None
@@ -172,7 +190,13 @@ class MachineServer:
             server = Server(user_manager=_Users(*self.credentials) if self.credentials else None)
             await server.init()
             server.set_server_name("fabmesh simulated machine tool")
-            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+            if self.certificate is None:
+                server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+            else:
+                server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+                                            ua.SecurityPolicyType.Basic256Sha256_Sign])
+                await server.load_certificate(self.certificate[0])
+                await server.load_private_key(self.certificate[1])
             if self.credentials:
                 server.set_identity_tokens([ua.UserNameIdentityToken])
             await self._build(server, await server.register_namespace(self.namespace_uri))

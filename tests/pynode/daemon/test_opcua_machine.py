@@ -17,10 +17,11 @@ import pytest
 
 from pynode.core.backoff import Backoff
 from pynode.daemon.adapters import ProductionFailed, ProductionJob, ProductionResult, make_adapter
+from pynode.daemon.adapters.opcua import OpcuaSettings
 from pynode.daemon.adapters.opcua.adapter import MachineUnreachable, OpcuaAdapter
 from pynode.daemon.adapters.opcua.session import MachineConfigError, MachineUnavailable
 from pynode.dev.net import held_port
-from pynode.dev.opcua_machine import MachineServer, nc_program
+from pynode.dev.opcua_machine import MachineServer, nc_program, self_signed
 
 pytestmark = pytest.mark.integration
 
@@ -186,5 +187,47 @@ def test_settings_that_do_not_fit_the_machine_are_one_line_fatal(machine: Machin
         with pytest.raises(MachineConfigError) as fatal:
             shop.submit(job(tmp_path, 1))
         assert expected in str(fatal.value) and "\n" not in str(fatal.value)
+    finally:
+        shop.close()
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    root = tmp_path_factory.mktemp("pki")
+    return {"machine": self_signed(root, "machine", "urn:freeopcua:python:server"),
+            "node": self_signed(root, "node", "urn:freeopcua:client")}
+
+
+@pytest.fixture(scope="module")
+def secure_machine(pki: dict[str, tuple[Path, Path]]) -> Iterator[MachineServer]:
+    with MachineServer(job_s=0.5, certificate=pki["machine"]) as server:
+        yield server
+
+
+def test_basic256sha256_with_certificate_files(secure_machine: MachineServer, pki: dict, tmp_path: Path) -> None:
+    cert, key = pki["node"]
+    shop = OpcuaAdapter(OpcuaSettings(endpoint=secure_machine.endpoint, security_policy="Basic256Sha256",
+                                      certificate_file=cert, private_key_file=key,
+                                      server_certificate_file=pki["machine"][0]), state_dir=tmp_path / "state")
+    try:
+        shop.submit(job(tmp_path, 3))
+        assert follow(shop, 3).passed
+    finally:
+        shop.close()
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ({}, "offers no None endpoint (it offers Basic256Sha256/Sign, Basic256Sha256/SignAndEncrypt): check "
+         "security_policy and security_mode"),
+    ({"security_policy": "Basic256Sha256", "certificate_file": "missing.der", "private_key_file": "node.pem"},
+     "production: certificate file missing.der not found"),
+])
+def test_security_that_does_not_fit_is_one_line_fatal(secure_machine: MachineServer, tmp_path: Path,
+                                                      settings: dict, expected: str) -> None:
+    shop = OpcuaAdapter(OpcuaSettings(endpoint=secure_machine.endpoint, **settings), state_dir=tmp_path / "state")
+    try:
+        with pytest.raises(MachineConfigError) as fatal:
+            shop.submit(job(tmp_path, 4))
+        assert str(fatal.value).endswith(expected) and "\n" not in str(fatal.value)
     finally:
         shop.close()

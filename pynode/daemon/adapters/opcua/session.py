@@ -111,26 +111,44 @@ class MachineSession:
             await self.close()
             raise
 
+    async def _check_endpoint(self) -> None:
+        """The machine must offer the security the settings ask for: otherwise it would only hang up on us."""
+        settings = self.settings
+        endpoints = await _typed(self.client.connect_and_get_server_endpoints(),
+                                 f"asking {settings.endpoint} for its endpoints")
+        policy = ua.SecurityPolicyType.NoSecurity if settings.security_policy == "None" else None
+        uri = SecurityPolicyBasic256Sha256.URI if policy is None else "http://opcfoundation.org/UA/SecurityPolicy#None"
+        mode = ua.MessageSecurityMode.None_ if policy is not None else getattr(ua.MessageSecurityMode,
+                                                                                settings.security_mode)
+        if not any(e.SecurityPolicyUri == uri and e.SecurityMode == mode for e in endpoints):
+            offered = sorted({f"{e.SecurityPolicyUri.rpartition('#')[2]}/{e.SecurityMode.name.rstrip('_')}"
+                              for e in endpoints})
+            wanted = "None" if policy is not None else f"{settings.security_policy}/{settings.security_mode}"
+            raise MachineConfigError(f"{settings.endpoint} offers no {wanted} endpoint (it offers "
+                                     f"{', '.join(offered) or 'none'}): check security_policy and security_mode")
+
     async def _configure(self) -> None:
+        """Login and security from the settings' files (checked before any socket), then the machine's offer."""
         settings = self.settings
         if settings.username is not None and settings.password_file is not None:
             self.client.set_user(settings.username)
             self.client.set_password(_read_secret(settings.password_file))
+        for path in (settings.certificate_file, settings.private_key_file, settings.server_certificate_file):
+            if path is not None and not path.is_file():
+                raise MachineConfigError(f"production: certificate file {path} not found")
+        await self._check_endpoint()
         if settings.security_policy == "Basic256Sha256":
             assert settings.certificate_file is not None and settings.private_key_file is not None
-            for path in (settings.certificate_file, settings.private_key_file, settings.server_certificate_file):
-                if path is not None and not path.is_file():
-                    raise MachineConfigError(f"production: certificate file {path} not found")
-            mode = getattr(ua.MessageSecurityMode, settings.security_mode)
             try:
                 await self.client.set_security(
                     SecurityPolicyBasic256Sha256, str(settings.certificate_file), str(settings.private_key_file),
                     server_certificate=None if settings.server_certificate_file is None
-                    else str(settings.server_certificate_file), mode=mode)
-            except (ValueError, TypeError, OSError) as exc:  # unreadable or not a certificate / key
+                    else str(settings.server_certificate_file),
+                    mode=getattr(ua.MessageSecurityMode, settings.security_mode))
+            except (ValueError, TypeError) as exc:  # not a certificate or key asyncua can read
                 raise MachineConfigError(f"production: certificate or key unusable ({type(exc).__name__})") \
                     from None
-            except Exception as exc:  # noqa: BLE001 - asyncua fetches the endpoints here: typed by classify
+            except Exception as exc:  # noqa: BLE001 - asyncua asks the machine here too: typed by classify
                 raise classify(exc, f"securing the connection to {settings.endpoint}") from None
 
     async def _subscribe(self) -> None:

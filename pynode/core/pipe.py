@@ -44,6 +44,20 @@ class PipeWriter:
                 self.flush()
         return written
 
+    def fill_from(self, readinto: Callable[[memoryview], int | None]) -> int:
+        """Reads a stream to its end straight into the pipe's buffers (no copy); returns the byte count."""
+        total = 0
+        while True:
+            if self._buffer is None:
+                self._buffer, self._length = self._pipe._take_free(), 0
+            count = readinto(memoryview(self._buffer)[self._length:]) or 0
+            if not count:
+                return total
+            total += count
+            self._length += count
+            if self._length == len(self._buffer):
+                self.flush()
+
     def flush(self) -> None:
         """Hands the partly filled buffer to the reader."""
         if self._buffer is not None and self._length:

@@ -9,14 +9,17 @@ transient (retry later), a refused request is bad input.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import io
+import json
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import ipfshttpclient
 import ipfshttpclient.exceptions as ipfs_exc
+from ipfshttpclient.http_common import multiaddr_to_url_data
 
 from pynode.core.backoff import retry
 from pynode.core.errors import FabmeshError, InputError, IpfsUnavailable
@@ -37,6 +40,14 @@ class Reads(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
+class Sink(Protocol):
+    """Where a download goes: chunks written, or a stream read straight into its buffers (a pipe)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+    def fill_from(self, readinto: Callable[[memoryview], int | None], /) -> object: ...
+
+
 class IpfsRequestRejected(InputError):
     """Kubo answered with an error: bad CID, unknown content, wrong type."""
 
@@ -54,6 +65,15 @@ def api_multiaddr(api: str) -> str:
         raise InputError(f"IPFS API address needs host and port: {api!r}")
     proto = "ip6" if ":" in parts.hostname else "ip4" if parts.hostname[0].isdigit() else "dns"
     return f"/{proto}/{parts.hostname}/tcp/{parts.port}/{parts.scheme or 'http'}"
+
+
+def _kubo_message(body: bytes) -> str:
+    """The message of a Kubo error reply (JSON with a ``Message``)."""
+    try:
+        message = json.loads(body).get("Message")
+    except (ValueError, AttributeError):
+        message = None
+    return message if isinstance(message, str) else "no error message"
 
 
 class _IteratorReader(io.RawIOBase):
@@ -103,11 +123,26 @@ class IpfsClient:
         except (ipfs_exc.ConnectionError, ipfs_exc.TimeoutError) as exc:
             reason = "timed out" if isinstance(exc, ipfs_exc.TimeoutError) else "connection refused" \
                 if "refused" in str(exc).lower() else type(exc).__name__
-            raise IpfsUnavailable(f"IPFS API at {self.api} did not answer ({what}): {reason}") from exc
+            raise self._unavailable(what, reason) from exc
         except ipfs_exc.ErrorResponse as exc:
             raise IpfsRequestRejected(f"IPFS {what} refused: {exc}") from exc
         except ipfs_exc.Error as exc:
             raise FabmeshError(f"IPFS {what} failed: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _mapped_http_errors(self, what: str) -> Iterator[None]:
+        """The same classification for the standard library's HTTP client (``cat_into``)."""
+        try:
+            yield
+        except TimeoutError as exc:
+            raise self._unavailable(what, "timed out") from exc
+        except ConnectionRefusedError as exc:
+            raise self._unavailable(what, "connection refused") from exc
+        except (OSError, http.client.HTTPException) as exc:  # reset, cut off mid-body: the daemon went away
+            raise self._unavailable(what, type(exc).__name__) from exc
+
+    def _unavailable(self, what: str, reason: str) -> IpfsUnavailable:
+        return IpfsUnavailable(f"IPFS API at {self.api} did not answer ({what}): {reason}")
 
     def version(self) -> str:
         return self._retrying(lambda: self._call("version", lambda: self._client.version()["Version"]))
@@ -132,6 +167,31 @@ class IpfsClient:
         """Yields the content of `cid` chunk by chunk; a stalled fetch raises IpfsUnavailable."""
         with self._mapped_errors("cat"):  # one block around the whole stream: a Kubo chunk is only 4 KiB
             yield from self._client.cat(cid, stream=True, timeout=timeout or self.timeout)
+
+    def cat_into(self, cid: str, sink: Sink, timeout: float | None = None) -> None:
+        """Streams the content of `cid` (a design: GiBs) into ``sink``; a stalled fetch raises IpfsUnavailable.
+
+        ipfshttpclient hands a body over in Kubo's 4 KiB chunks, each through a stack of generators
+        into a fresh bytes object, which costs about what decrypting it does; the standard library's
+        client reads the same response straight into the sink's buffers.
+        """
+        base_url, uds_path, _, _ = multiaddr_to_url_data(api_multiaddr(self.api), "/api/v0")
+        if uds_path:  # a Unix socket API: http.client speaks TCP only
+            for chunk in self.cat_stream(cid, timeout):
+                sink.write(chunk)
+            return
+        url = urlsplit(base_url)
+        http_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        connection = http_class(url.hostname or "", url.port, timeout=timeout or self.timeout)
+        try:
+            with self._mapped_http_errors("cat"):
+                connection.request("POST", f"{url.path}cat?{urlencode({'arg': cid})}")
+                response = connection.getresponse()
+                if response.status != 200:
+                    raise IpfsRequestRejected(f"IPFS cat refused: {_kubo_message(response.read(64 << 10))}")
+                sink.fill_from(response.readinto)
+        finally:
+            connection.close()
 
     def cat_bytes(self, cid: str, *, max_size: int, timeout: float | None = None) -> bytes:
         """The whole content of a small document, refusing anything over `max_size` bytes."""

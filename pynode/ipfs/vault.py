@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pynode.core.pipe import PipeWriter, ProducerPipe
+from pynode.core.pipe import ProducerPipe
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, build_envelope, open_envelope
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.crypto.segmented import (
@@ -74,11 +74,7 @@ class DesignVault:
 
     def open(self, cid: str, content_key: bytes, out: Path, expected_sha256: bytes) -> StreamResult:
         """Fetches, decrypts and verifies a design; `out` appears only if all of it checks out."""
-        def download(sink: PipeWriter) -> None:
-            for chunk in self.ipfs.cat_stream(cid):
-                sink.write(chunk)
-
-        with ProducerPipe(download, buffer_size=PIPE_BUFFER) as ciphertext:
+        with ProducerPipe(lambda sink: self.ipfs.cat_into(cid, sink), buffer_size=PIPE_BUFFER) as ciphertext:
             return decrypt_to_file(ciphertext, out, content_key, expected_sha256)
 
     def publish_envelope(self, content_key: bytes, recipient_public_key: bytes, context: OrderContext) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 
 import pytest
@@ -118,3 +119,17 @@ def test_a_reader_that_stops_early_stops_the_producer() -> None:
 def test_needs_two_buffers() -> None:
     with pytest.raises(ValueError, match="two buffers"):
         ProducerPipe(lambda sink: None, buffers=1)
+
+
+@pytest.mark.parametrize("size", [0, 1, BUFFER, 5 * BUFFER + 7])
+def test_fill_from_reads_a_stream_straight_into_the_buffers(size: int) -> None:
+    data = pattern(size)
+    source = io.BytesIO(data)
+
+    def produce(sink: PipeWriter) -> int:
+        sink.write(b"head")
+        return sink.fill_from(source.readinto)
+
+    with ProducerPipe(produce, buffer_size=BUFFER) as pipe:
+        assert pipe.read() == b"head" + data
+    assert pipe.result == size

@@ -55,6 +55,42 @@ def test_unreachable_api_is_transient(held_port):
         client.version()
 
 
+class Collected:
+    """A download sink that keeps what it gets, as the vault's pipe would pass it on."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def fill_from(self, readinto) -> None:
+        buffer = memoryview(bytearray(100_000))  # smaller than the content: several reads
+        while count := readinto(buffer):
+            self.data += buffer[:count]
+
+
+@pytest.mark.parametrize("api", ["url", "multiaddr"])
+def test_cat_into_streams_a_large_file_straight_into_the_sink(ipfs, kubo, api):
+    content = os.urandom(3_000_017)
+    cid = ipfs.add_bytes(content)
+    with IpfsClient(kubo.api_url if api == "url" else kubo.api_multiaddr, timeout=10) as client:
+        sink = Collected()
+        client.cat_into(cid, sink)
+    assert bytes(sink.data) == content
+
+
+def test_cat_into_failures_are_typed(ipfs, held_port):
+    with pytest.raises(IpfsRequestRejected, match=r"IPFS cat refused: .*not-a-cid"):
+        ipfs.cat_into("not-a-cid", Collected())
+    missing = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"  # no peer has it
+    with pytest.raises(IpfsUnavailable, match=r"did not answer \(cat\): timed out"):
+        ipfs.cat_into(missing, Collected(), timeout=1)
+    with IpfsClient(f"http://127.0.0.1:{held_port}", timeout=2) as client, \
+            pytest.raises(IpfsUnavailable, match=r"did not answer \(cat\)"):
+        client.cat_into(missing, Collected())
+
+
 @pytest.mark.parametrize("given, expected", [
     ("http://127.0.0.1:5001", "/ip4/127.0.0.1/tcp/5001/http"),
     ("localhost:5001", "/dns/localhost/tcp/5001/http"),

@@ -237,6 +237,7 @@ class Node:
         chain = self.chain
         if self._first_cycle:
             self.partner.check_standing()
+            self.adapter.check()
             self._startup_cleanup()
         t0 = time.perf_counter()
         head_block = chain.w3.eth.get_block("latest")

@@ -63,6 +63,10 @@ class ProductionAdapter(ABC):
     def cleanup(self, order_id: int) -> None:
         """Forgets the order and removes the adapter's files for it (idempotent)."""
 
+    def check(self) -> None:  # noqa: B027 - most adapters have nothing to reach at start-up
+        """At start-up: a FatalError when the settings cannot work (a login the shop floor refuses); a shop
+        floor that is only unreachable right now is no error here."""
+
     def close(self) -> None:  # noqa: B027 - most adapters hold nothing to release
         """Releases what the adapter holds open (a machine session, its thread); the daemon calls it on the way out."""
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import time
 
 import pytest
 
-from harness import BuyerSide, Miner, NodeProcess, make_partner, write_config
+from harness import BuyerSide, Miner, NodeProcess, make_partner, node_command, write_config
+from pynode.dev.net import held_port
 from pynode.dev.opcua_machine import MachineServer, nc_program
 from pynode.documents.quality_report import parse_report
 from pynode.ipfs.cid import report_cid
@@ -23,7 +25,7 @@ from pynode.orders.buyer import OrderRequest, PostedOrder
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from support import TO_PAID, steps_to_paid, wait_progressing
 
-pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
+pytestmark = pytest.mark.integration
 
 STALL_S = 90
 TOLERANCES = {"bore_d": {"nominal": 10.0, "plus": 0.05, "minus": 0.05, "unit": "mm"}}
@@ -49,6 +51,7 @@ def wait_until(check, what: str, node: NodeProcess, watcher: OrderWatcher, timeo
         time.sleep(0.2)
 
 
+@pytest.mark.own_chain  # a whole job mined by a Miner thread
 def test_node_machines_orders_on_an_opcua_machine(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
     maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
                          processes=["CNC_MILLING"], materials=["AL_6061"])
@@ -99,3 +102,28 @@ def test_node_machines_orders_on_an_opcua_machine(chain, anvil, kubo, dev_accoun
     assert report.notes == f"machine ended job fabmesh-{second.order_id}: 2 of 2 parts"
     assert [e.name for e in report.evidence] == ["machine.json"]
     assert "Traceback" not in node.log_path.read_text()
+
+
+def test_a_login_the_machine_refuses_stops_the_node_at_start_in_one_line(chain, anvil, kubo, dev_accounts,
+                                                                          deployments_dir, tmp_path) -> None:
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["CNC_MILLING"], materials=["AL_6061"])
+    (maker.root / "machine-password.txt").write_text("not the password\n")
+
+    def run_once(endpoint: str) -> subprocess.CompletedProcess:
+        write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                     processes=["CNC_MILLING"], materials=["AL_6061"],
+                     production=f'adapter = "opcua"\nendpoint = "{endpoint}"\nusername = "fabmesh"\n'
+                                'password_file = "machine-password.txt"')
+        return subprocess.run(node_command(maker.config_path, once=True), capture_output=True, text=True,
+                              timeout=120, cwd=maker.root, env=dict(os.environ))
+
+    with MachineServer(credentials=("fabmesh", "op-secret")) as machine:
+        result = run_once(machine.endpoint)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and last.endswith("the machine answered BadUserAccessDenied"), last
+    assert "Traceback" not in result.stderr
+    with held_port() as port:  # a machine that is off is no reason not to start: it is needed at the first job
+        result = run_once(f"opc.tcp://127.0.0.1:{port}/machine")
+    assert result.returncode == 0, result.stderr

@@ -103,6 +103,23 @@ def test_job_completes_with_the_machines_measurements_in_the_evidence(fresh: Mac
     assert not [t for t in threading.enumerate() if t.name == "opcua-client"]
 
 
+def test_a_restarted_node_follows_the_job_it_handed_over(fresh: MachineServer, tmp_path: Path) -> None:
+    fresh.reset(job_s=3.0)
+    first = adapter(tmp_path, fresh.endpoint)
+    first.submit(job(tmp_path, 11))
+    first.close()  # the node stops mid-job
+    assert fresh.sim.job is not None
+    started = fresh.sim.job.started_at
+    (tmp_path / "state" / "11.json").unlink()  # even had it crashed before keeping the state file
+    second = adapter(tmp_path, fresh.endpoint, subscribe=False)  # and reads instead of subscribing
+    try:
+        second.submit(job(tmp_path, 11))
+        assert fresh.sim.job.started_at == started  # the machine's job is followed, never loaded again
+        assert follow(second, 11).passed
+    finally:
+        second.close()
+
+
 def test_a_second_order_waits_while_the_machine_runs_the_first(fresh: MachineServer, tmp_path: Path) -> None:
     shop = adapter(tmp_path, fresh.endpoint)
     try:

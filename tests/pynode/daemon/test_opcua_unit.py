@@ -174,6 +174,14 @@ def test_a_lost_machine_is_retried_with_backoff_then_fatal_past_the_timeout(tmp_
     adapter.close()
 
 
+def test_a_machine_off_at_start_up_is_no_error_and_starts_no_outage_clock(tmp_path: Path) -> None:
+    clock = Clock()
+    adapter = OpcuaAdapter(OpcuaSettings(endpoint=ENDPOINT), state_dir=tmp_path, clock=clock)
+    adapter._lost(MachineUnavailable("x: connection refused"))  # as if the first attempt had been refused
+    adapter.check()
+    assert (adapter._down_since, adapter._retry_at, adapter._failures) == (None, 0.0, 0)
+
+
 def test_loop_thread_runs_times_out_and_joins() -> None:
     loop = LoopThread("unit-loop")
     assert loop.run(asyncio.sleep(0, result=42), 5) == 42

@@ -116,6 +116,14 @@ class OpcuaAdapter(ProductionAdapter):
             with contextlib.suppress(TimeoutError):  # the socket goes with the session; the loop stays usable
                 self._loop.run(session.close(), self.settings.request_timeout_s * 2)
 
+    def check(self) -> None:
+        """Connects once at start-up, so a wrong endpoint, namespace, login or certificate stops the node at
+        once; a machine that is off is no error yet: its outage counts from the first job that needs it."""
+        try:
+            self._connected()
+        except MachineUnavailable:
+            self._down_since, self._retry_at, self._failures = None, 0.0, 0
+
     def close(self) -> None:
         """Ends the session and joins the client's thread (the daemon calls it on the way out)."""
         self._drop()

@@ -120,6 +120,17 @@ def test_a_restarted_node_follows_the_job_it_handed_over(fresh: MachineServer, t
         second.close()
 
 
+def test_a_program_loaded_but_never_started_is_started(fresh: MachineServer, tmp_path: Path) -> None:
+    shop = adapter(tmp_path, fresh.endpoint)
+    try:  # the node crashed between LoadProgram and Start
+        shop._run(lambda s: s.load("fabmesh-12", "bracket.nc", b"G0 X0\n", 3))
+        shop.submit(job(tmp_path, 12))
+        assert fresh.sim.job is not None and fresh.sim.job.program == b"G0 X0\n"  # not loaded twice
+        assert follow(shop, 12).passed
+    finally:
+        shop.close()
+
+
 def test_a_second_order_waits_while_the_machine_runs_the_first(fresh: MachineServer, tmp_path: Path) -> None:
     shop = adapter(tmp_path, fresh.endpoint)
     try:

@@ -139,13 +139,16 @@ class OpcuaAdapter(ProductionAdapter):
         self._check_idle(job.order_id)
         ours = model.job_id(job.order_id)
         snapshot = self._run(lambda s: s.snapshot(fresh=True))
-        if snapshot.identifier != ours:  # ours: loaded and started before a crash; just follow it
-            if snapshot.state in (model.JobState.RUNNING, model.JobState.INTERRUPTED):
-                raise MachineUnavailable(f"order {job.order_id}: machine busy with job {snapshot.identifier}")
-            try:
-                self._run(lambda s: s.load_and_start(ours, job.design_path.name, program, spec.quantity))
-            except MachineRefused as exc:
-                raise ProductionFailed(f"order {job.order_id}: {exc}") from None
+        loaded = snapshot.identifier == ours  # before a crash: follow it, start it if it never was
+        if not loaded and snapshot.state in (model.JobState.RUNNING, model.JobState.INTERRUPTED):
+            raise MachineUnavailable(f"order {job.order_id}: machine busy with job {snapshot.identifier}")
+        try:
+            if not loaded:
+                self._run(lambda s: s.load(ours, job.design_path.name, program, spec.quantity))
+            if not loaded or snapshot.state is model.JobState.INITIALIZING:
+                self._run(lambda s: s.start(ours))
+        except MachineRefused as exc:
+            raise ProductionFailed(f"order {job.order_id}: {exc}") from None
         write_json_atomic(self.state_dir / f"{job.order_id}.json", {
             "order_id": job.order_id, "job": ours, "work_dir": str(job.work_dir), "quantity": spec.quantity,
             "program_size": len(program), "program_sha256": hashlib.sha256(program).hexdigest(),

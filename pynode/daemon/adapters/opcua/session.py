@@ -184,14 +184,16 @@ class MachineSession:
             return model.Snapshot.from_values(dict(zip(wanted, values, strict=True)))
         return model.Snapshot.from_values(self.values)
 
-    async def load_and_start(self, job: str, name: str, program: bytes, planned: int) -> None:
+    async def load(self, job: str, name: str, program: bytes, planned: int) -> None:
         assert self._production is not None
-        ns = self._ns
         await _typed(self._production.call_method(
-            f"{ns}:{model.LOAD_PROGRAM}", ua.Variant(job, ua.VariantType.String),
+            f"{self._ns}:{model.LOAD_PROGRAM}", ua.Variant(job, ua.VariantType.String),
             ua.Variant(name, ua.VariantType.String), ua.Variant(program, ua.VariantType.ByteString),
             ua.Variant(planned, ua.VariantType.UInt32)), f"loading program {name!r} as job {job}")
-        await _typed(self._production.call_method(f"{ns}:{model.START}", ua.Variant(job, ua.VariantType.String)),
+
+    async def start(self, job: str) -> None:
+        assert self._production is not None
+        await _typed(self._production.call_method(f"{self._ns}:{model.START}", ua.Variant(job, ua.VariantType.String)),
                      f"starting job {job}")
 
     async def measurements(self) -> list[model.Measurement]:

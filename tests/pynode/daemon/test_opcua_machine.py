@@ -80,6 +80,7 @@ def follow(adapter_: OpcuaAdapter, order_id: int, *, transient_ok: bool = False)
 
 
 def test_job_completes_with_the_machines_measurements_in_the_evidence(fresh: MachineServer, tmp_path: Path) -> None:
+    fresh.reset(job_s=4.0)  # long enough to see it running on a loaded host
     shop = adapter(tmp_path, fresh.endpoint)
     try:
         shop.submit(job(tmp_path, 7))

@@ -7,6 +7,7 @@ shop would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -63,6 +64,19 @@ def job(tmp_path: Path, order_id: int) -> ProductionJob:
     return ProductionJob(order_id=order_id, design_path=design, spec=SPEC, work_dir=work)
 
 
+@contextlib.contextmanager
+def running(machine: MachineServer, tmp_path: Path, order_id: int, job_s: float) -> Iterator[OpcuaAdapter]:
+    """An adapter whose job the machine is running (its first poll saw it so), closed on the way out."""
+    machine.reset(job_s=job_s)
+    shop = adapter(tmp_path, machine.endpoint)
+    try:
+        shop.submit(job(tmp_path, order_id))
+        assert shop.poll(order_id) is None
+        yield shop
+    finally:
+        shop.close()
+
+
 def follow(adapter_: OpcuaAdapter, order_id: int, *, transient_ok: bool = False) -> ProductionResult:
     """Polls as the daemon does until a result; transient errors are retried only when the test expects them."""
     deadline = time.monotonic() + DEADLINE_S
@@ -80,12 +94,8 @@ def follow(adapter_: OpcuaAdapter, order_id: int, *, transient_ok: bool = False)
 
 
 def test_job_completes_with_the_machines_measurements_in_the_evidence(fresh: MachineServer, tmp_path: Path) -> None:
-    fresh.reset(job_s=4.0)  # long enough to see it running on a loaded host
-    shop = adapter(tmp_path, fresh.endpoint)
-    try:
-        shop.submit(job(tmp_path, 7))
+    with running(fresh, tmp_path, 7, job_s=4.0) as shop:  # 4 s: seen running on a loaded host too
         shop.submit(job(tmp_path, 7))  # a repeat is a no-op, not a second load
-        assert shop.poll(7) is None  # the machine is still running it
         result = follow(shop, 7)
         assert result.passed
         assert result.measurements == {"bore_d": pytest.approx(10.006), "length": pytest.approx(120.03),
@@ -99,8 +109,6 @@ def test_job_completes_with_the_machines_measurements_in_the_evidence(fresh: Mac
         assert shop.poll(7) == result  # kept: the same answer after the machine moved on
         shop.cleanup(7)
         assert not evidence.exists()
-    finally:
-        shop.close()
     assert not [t for t in threading.enumerate() if t.name == "opcua-client"]
 
 
@@ -146,25 +154,15 @@ def test_a_second_order_waits_while_the_machine_runs_the_first(fresh: MachineSer
 
 
 def test_a_machine_alarm_mid_job_fails_it_with_the_machines_words(fresh: MachineServer, tmp_path: Path) -> None:
-    fresh.sim.job_s = 30.0
-    shop = adapter(tmp_path, fresh.endpoint)
-    try:
-        shop.submit(job(tmp_path, 8))
-        assert shop.poll(8) is None
+    with running(fresh, tmp_path, 8, job_s=30.0) as shop:
         fresh.raise_alarm("Spindle overload\non axis Z")
         with pytest.raises(ProductionFailed) as failed:
             follow(shop, 8)
         assert str(failed.value) == "order 8: machine alarm: Spindle overload on axis Z"
-    finally:
-        shop.close()
 
 
 def test_a_lost_connection_resumes_the_same_job(fresh: MachineServer, tmp_path: Path) -> None:
-    fresh.sim.job_s = 4.0
-    shop = adapter(tmp_path, fresh.endpoint)
-    try:
-        shop.submit(job(tmp_path, 9))
-        assert shop.poll(9) is None
+    with running(fresh, tmp_path, 9, job_s=4.0) as shop:
         fresh.stop()  # the server goes away; the machine keeps cutting
         with pytest.raises(MachineUnavailable):
             deadline = time.monotonic() + DEADLINE_S
@@ -178,8 +176,6 @@ def test_a_lost_connection_resumes_the_same_job(fresh: MachineServer, tmp_path: 
         shop.submit(job(tmp_path, 10))
         fresh.drop_connections()  # sockets cut, the server still listening
         assert follow(shop, 10, transient_ok=True).passed
-    finally:
-        shop.close()
 
 
 def test_unreachable_past_the_timeout_is_fatal(tmp_path: Path) -> None:

@@ -150,6 +150,8 @@ class ProducerPipe(Generic[T]):
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             return b"".join(iter(lambda: self.read(1 << 20), b""))
+        if size == 0:
+            return b""
         if not self._reading and not self._next_buffer():
             return b""
         chunk = bytes(self._reading[:size])

@@ -3,7 +3,9 @@
 ipfshttpclient 0.7.0's `connect()` refuses Kubo versions newer than 0.8, so
 the client is constructed directly, as its documentation allows. Every call
 maps the library's exceptions onto pynode's: an unreachable or slow daemon is
-transient (retry later), a refused request is bad input.
+transient (retry later), a refused request is bad input. Designs (GiBs) download
+through the standard library's HTTP client instead (``cat_into``), with the same
+classification.
 """
 
 from __future__ import annotations

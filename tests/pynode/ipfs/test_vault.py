@@ -7,10 +7,11 @@ import os
 
 import pytest
 
+from pynode.core.errors import IpfsUnavailable
 from pynode.crypto.envelope import OrderContext
 from pynode.crypto.errors import ContextMismatch, PlaintextHashMismatch, TamperedCiphertext, WrongRecipient
 from pynode.crypto.hpke import generate_keypair
-from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.client import IpfsClient, IpfsRequestRejected
 from pynode.ipfs.vault import DesignVault
 
 pytestmark = pytest.mark.integration
@@ -84,3 +85,29 @@ def test_design_not_matching_the_order_commitment(vault, design, tmp_path):
     with pytest.raises(PlaintextHashMismatch):
         vault.open(sealed.cid, sealed.content_key, tmp_path / "design.stl", b"\x00" * 32)
     assert not (tmp_path / "design.stl").exists()
+
+
+def test_a_failed_download_reaches_the_caller_and_leaves_nothing(vault, design, tmp_path):
+    """The download runs in a second thread: its typed error is what the caller gets."""
+    sealed = vault.seal(design)
+    out_dir = tmp_path / "job"
+    out_dir.mkdir()
+    with pytest.raises(IpfsRequestRejected, match="IPFS cat refused"):
+        vault.open("not-a-cid", sealed.content_key, out_dir / "design.stl", sealed.plaintext_sha256)
+    missing = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"  # no peer has it
+    vault.ipfs.timeout = 1
+    with pytest.raises(IpfsUnavailable, match="timed out"):
+        vault.open(missing, sealed.content_key, out_dir / "design.stl", sealed.plaintext_sha256)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_design_larger_than_the_pipe_buffers_roundtrips(kubo, tmp_path):
+    """Several 1 MiB segments and pipe buffers in flight each way, at the default segment size."""
+    path = tmp_path / "large.step"
+    path.write_bytes(os.urandom(5 * (1 << 20) + 12345))
+    with IpfsClient(kubo.api_url, timeout=10) as client:
+        vault = DesignVault(client)
+        sealed = vault.seal(path)
+        vault.open(sealed.cid, sealed.content_key, tmp_path / "opened.step", sealed.plaintext_sha256)
+    assert (tmp_path / "opened.step").read_bytes() == path.read_bytes()
+    assert sealed.plaintext_size == path.stat().st_size

@@ -80,7 +80,7 @@ class RpcClient(Retrying):
         response.raise_for_status()  # the error mapping reads an error reply's body itself
         # The body in one read, not requests' 10 kB chunks (each a wait for the GIL while the log reader
         # decodes in the other thread), parsed by msgspec: on an eth_getLogs answer of 20,000 logs the
-        # standard parser takes about twice as long, most of it garbage collections while it builds the dicts.
+        # standard parser takes 1.3-1.8 times as long (a quarter of its time garbage collections).
         return msgspec.json.decode(response.raw.read(decode_content=True))
 
     def make_request(self, method: str, params: Any) -> Any:

@@ -141,6 +141,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     abi, bytecode = compile_contract()
+    load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     with tempfile.TemporaryDirectory(prefix="fabmesh-decode-bench-") as tmp, Anvil(Path(tmp),
                                                                                    block_time=None) as anvil:
         anvil.rpc("anvil_setBlockGasLimit", hex(60_000_000))
@@ -209,6 +210,7 @@ def main() -> None:
             "web3_process_log_logs_per_s": round(n / web3_s),
             "speedup_vs_web3_decode": round(web3_s / decode_s, 1),
             "emit_s": round(emit_s, 2),
+            "load_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "event_mix": "OrderPosted-like (3 structs) 10%, OrderClaimed 40%, OrderShipped 30%, QualityAttested 20%",
             "ratio_definition": "decode_ratio_vs_raw = raw eth_getLogs seconds (one request through web3's "
                                 "HTTPProvider.make_request: requests + the standard JSON parser) / our fetch+decode "

@@ -52,8 +52,10 @@ class Sync:
         if moved and not (last_tip is not None and node.sender.clock.chained({"number": last_tip[0],
                                                                                "hash": last_tip[1]})):
             self.check_reorg()
-        # the head's parent link is the hash of block head - 1 (the safe block at confirmations = 1)
-        self.scan(self.safe_head, {head - 1: "0x" + bytes(head_block["parentHash"]).hex()})
+        # the head's parent link is the hash of block head - 1 (the safe block at confirmations = 1), and the
+        # head's own hash that of the safe block at confirmations = 0: neither is asked for again
+        self.scan(self.safe_head, {head - 1: "0x" + bytes(head_block["parentHash"]).hex(),
+                                   head: "0x" + bytes(head_block["hash"]).hex()})
 
     def new_head(self, head_block: Mapping[str, Any]) -> bool:
         """Starts the per-head cache (chain time, orders as loaded) on a new head; False when the head is

@@ -31,6 +31,7 @@ SOLC_BIN := $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
 # there) and not the link itself (make would compare the link target's mtime).
 SOLC_STAMP := $(TOOLS)/solc-v$(SOLC_VERSION).registered
 HALMOS_BIN := $(TOOLS)/halmos/bin/halmos
+OCTOPRINT_BIN := $(TOOLS)/octoprint/bin/octoprint
 BUILD_STAMP := build/.compiled
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
@@ -66,6 +67,13 @@ $(GETH_BIN): tools/geth/go.mod tools/geth/go.sum
 $(HALMOS_BIN): tools/halmos/requirements.txt
 	$(PYTHON) -m venv $(TOOLS)/halmos
 	$(TOOLS)/halmos/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
+	touch $@
+
+# OctoPrint (the octoprint adapter's integration tests) in a venv of its own: it pins Flask 3.0, Tornado 6.5,
+# psutil 6.1 and rich 13 (tools/octoprint/requirements.txt); pynode talks to it over HTTP only.
+$(OCTOPRINT_BIN): tools/octoprint/requirements.txt
+	$(PYTHON) -m venv $(TOOLS)/octoprint
+	$(TOOLS)/octoprint/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
 	touch $@
 
 $(SOLC_STAMP): $(NPM_STAMP) tools/install-solc.sh tools/solc-js-cli.js brownie-config.yaml
@@ -127,7 +135,7 @@ test-forge: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP) $(HALMOS_BIN)
 # brownie's pytest plugin would start its own chain; pynode tests bring their own. Two workers: most
 # integration tests wait on block times, and every process a test starts binds a port of its own, so two
 # run side by side; a file stays on one worker (its module-scoped chains and runs are set up once).
-test-pynode: bootstrap $(BUILD_STAMP)
+test-pynode: bootstrap $(BUILD_STAMP) $(OCTOPRINT_BIN)
 	pytest -p no:pytest-brownie -n 2 --dist loadfile tests/pynode
 
 # The contract suite (CPU-bound: brownie, hypothesis) and the pynode suite (mostly waiting on block times)

@@ -28,6 +28,7 @@ from pynode.core.errors import InputError
 from pynode.core.settings import DEFAULT_CONFIRMATIONS, WsUrl
 from pynode.core.strict_json import document_text
 from pynode.daemon.adapters.hotfolder import HotfolderSettings
+from pynode.daemon.adapters.octoprint import OctoprintSettings
 from pynode.daemon.adapters.opcua import OpcuaSettings
 from pynode.daemon.adapters.simulated import SimulatedSettings
 from pynode.documents.validation import dotted, first_error
@@ -71,7 +72,8 @@ class Policy(BaseModel):
     tokens: list[Address] = Field(default_factory=list, description="payment tokens accepted; empty: any")
 
 
-Production = Annotated[SimulatedSettings | HotfolderSettings | OpcuaSettings, Field(discriminator="adapter")]
+Production = Annotated[SimulatedSettings | HotfolderSettings | OpcuaSettings | OctoprintSettings,
+                       Field(discriminator="adapter")]
 
 
 class TomlConfig(BaseSettings):
@@ -168,29 +170,39 @@ def _resolve_paths(data: dict[str, Any], base: Path, source: Path) -> dict[str, 
         for key in keys[:-1]:
             nested = holder.get(key)
             holder = nested if isinstance(nested, dict) else {}
-        value = holder.get(keys[-1])
-        if isinstance(value, str) and value:
-            if "\x00" in value:
-                raise InputError(f"{source}: {'.'.join(keys)}: a path cannot contain a NUL character")
-            try:
-                expanded = Path(value).expanduser()
-            except RuntimeError as exc:  # ~user that does not exist
-                raise InputError(f"{source}: {'.'.join(keys)}: cannot expand {value!r}: {exc}") from None
-            holder[keys[-1]] = str(expanded if expanded.is_absolute() else base / expanded)
+        _resolve_path(holder, keys[-1], base, source, ".".join(keys))
+    production = data.get("production")
+    if isinstance(production, dict) and isinstance(production.get("printers"), list):  # octoprint's key files
+        production["printers"] = [dict(p) if isinstance(p, dict) else p for p in production["printers"]]
+        for index, printer in enumerate(production["printers"]):
+            if isinstance(printer, dict):
+                _resolve_path(printer, "api_key_file", base, source, f"production.printers.{index}.api_key_file")
     return data
+
+
+def _resolve_path(holder: dict[str, Any], key: str, base: Path, source: Path, name: str) -> None:
+    value = holder.get(key)
+    if isinstance(value, str) and value:
+        if "\x00" in value:
+            raise InputError(f"{source}: {name}: a path cannot contain a NUL character")
+        try:
+            expanded = Path(value).expanduser()
+        except RuntimeError as exc:  # ~user that does not exist
+            raise InputError(f"{source}: {name}: cannot expand {value!r}: {exc}") from None
+        holder[key] = str(expanded if expanded.is_absolute() else base / expanded)
 
 
 def _one_line(exc: ValidationError, path: Path) -> str:
     first, more = first_error(exc)
     loc = [str(part) for part in first["loc"]]
     # discriminated unions put the tag in the location: production.simulated.defect_rate -> production.defect_rate
-    if len(loc) >= 2 and loc[0] == "production" and loc[1] in ("simulated", "hotfolder", "opcua"):
+    if len(loc) >= 2 and loc[0] == "production" and loc[1] in ("simulated", "hotfolder", "opcua", "octoprint"):
         loc = [loc[0], *loc[2:]]
     key = dotted(loc) or "(file)"
     env_name = ENV_PREFIX + ENV_NESTED.join(part.upper() for part in loc)
     source = f" (from ${env_name})" if loc and env_name in {k.upper() for k in os.environ} else ""
     message = first["msg"]
     if first["type"] == "union_tag_invalid":
-        message = f"unknown adapter {first['input'].get('adapter')!r}: choose simulated, hotfolder or opcua" \
-            if isinstance(first.get("input"), dict) else message
+        message = f"unknown adapter {first['input'].get('adapter')!r}: choose simulated, hotfolder, opcua or " \
+            "octoprint" if isinstance(first.get("input"), dict) else message
     return f"{path}: {key}{source}: {message}{more}"

@@ -21,6 +21,7 @@ from pynode.daemon.adapters.base import (
     UnknownJob,
 )
 from pynode.daemon.adapters.hotfolder import HotfolderAdapter, HotfolderSettings
+from pynode.daemon.adapters.octoprint import OctoprintSettings, make_octoprint_adapter
 from pynode.daemon.adapters.opcua import OpcuaSettings, make_opcua_adapter
 from pynode.daemon.adapters.simulated import SimulatedAdapter, SimulatedSettings
 from pynode.documents.validation import one_line
@@ -29,6 +30,7 @@ __all__ = [
     "ADAPTERS",
     "HotfolderAdapter",
     "HotfolderSettings",
+    "OctoprintSettings",
     "OpcuaSettings",
     "ProductionAdapter",
     "ProductionFailed",
@@ -45,6 +47,7 @@ ADAPTERS: dict[str, tuple[type[BaseModel], Callable[..., ProductionAdapter]]] = 
     "simulated": (SimulatedSettings, SimulatedAdapter),
     "hotfolder": (HotfolderSettings, HotfolderAdapter),
     "opcua": (OpcuaSettings, make_opcua_adapter),  # imports asyncua only when a node uses it
+    "octoprint": (OctoprintSettings, make_octoprint_adapter),  # imports requests only when a node uses it
 }
 
 

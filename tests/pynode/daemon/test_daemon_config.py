@@ -90,7 +90,7 @@ def test_addresses_are_checksummed(tmp_path: Path) -> None:
     ("[policy]\ntokens = ['0x12']", "node.toml: policy.tokens.0: Value error, '0x12' is not a 0x address"),
     ("[policy]\nmax_concurrent_jobs = 0", "node.toml: policy.max_concurrent_jobs"),
     ("[production]\nadapter = 'robot'",
-     "node.toml: production: unknown adapter 'robot': choose simulated, hotfolder or opcua"),
+     "node.toml: production: unknown adapter 'robot': choose simulated, hotfolder, opcua or octoprint"),
     ("[production]\nadapter = 'simulated'\ndefect_rate = 1.5", "node.toml: production.defect_rate: Input should be"),
     ("[production]\nadapter = 'hotfolder'\ninbox = 'in'", "node.toml: production.outbox: Field required"),
     ("confirmations = ", "node.toml: invalid TOML"),

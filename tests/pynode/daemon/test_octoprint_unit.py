@@ -34,7 +34,8 @@ def job(name: str | None = NAME, state: str = "Operational") -> dict[str, Any]:
 
 
 def record(last: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": NAME, "hash": "abc", "gcodeAnalysis": {"estimatedPrintTime": 60.0},
+    return {"name": NAME, "hash": "abc", "gcodeAnalysis": {"estimatedPrintTime": 60.0,
+                                                           "filament": {"tool0": {"length": 800.0, "volume": 2.5}}},
             "prints": {"last": last} if last else {}}
 
 
@@ -95,10 +96,12 @@ def test_evidence_carries_print_time_filament_hash_and_octoprints_record() -> No
     document = model.evidence_document(5, "mk4-1", "http://10.0.0.7", job(), record(
         {"date": T0 + 50, "success": True, "printTime": 42.5}), gcode_sha256="ab" * 32, gcode_size=172)
     assert document["result"] == {"success": True, "ended_at": T0 + 50, "print_time_s": 42.5, "state": "Operational"}
-    assert document["filament"] == {"length_mm": 822.5, "volume_cm3": pytest.approx(2.0)}
+    assert document["filament"] == {"length_mm": 800.0, "volume_cm3": 2.5}  # the file's analysis first
+    assert model.filament(job(), {}) == (822.5, pytest.approx(2.0))  # else the job's
+    assert model.analysed(record()) and not model.analysed({"gcodeAnalysis": {}})
     assert document["gcode_sha256"] == "ab" * 32 and document["printer"] == "mk4-1"
-    assert model.measurements(document) == {"print_time_s": 42.5, "filament_length_mm": 822.5,
-                                            "filament_volume_cm3": pytest.approx(2.0)}
+    assert model.measurements(document) == {"print_time_s": 42.5, "filament_length_mm": 800.0,
+                                            "filament_volume_cm3": 2.5}
 
 
 def settings(tmp_path: Path, *names: str) -> OctoprintSettings:

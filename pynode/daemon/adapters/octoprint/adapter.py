@@ -185,6 +185,9 @@ class OctoprintAdapter(ProductionAdapter):
                                        f"{timeout:g} s")
             return None
         assert record is not None
+        ended = float(record["prints"]["last"]["date"])
+        if not model.analysed(record) and time.time() - ended < self.settings.start_grace_s:
+            return None  # its filament figures follow the print by a moment
         return self._finish(order_id, state, job, record)
 
     def _finish(self, order_id: int, state: dict[str, Any], job: dict[str, Any],

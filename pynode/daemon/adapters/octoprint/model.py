@@ -72,9 +72,14 @@ def judge(name: str, job: Mapping[str, Any], printer: Mapping[str, Any] | None, 
                             "(a restarted server does not resume a print)")
 
 
-def filament(job: Mapping[str, Any]) -> tuple[float, float]:
-    """(length mm, volume cm³) summed over the tools of OctoPrint's G-code analysis."""
-    tools = (job.get("job") or {}).get("filament") or {}
+def analysed(record: Mapping[str, Any]) -> bool:
+    """OctoPrint analyses an upload in the background, paused while a print runs: done when it has filament."""
+    return bool((record.get("gcodeAnalysis") or {}).get("filament"))
+
+
+def filament(job: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[float, float]:
+    """(length mm, volume cm³) summed over the tools of OctoPrint's G-code analysis (the file's, else the job's)."""
+    tools = (record.get("gcodeAnalysis") or {}).get("filament") or (job.get("job") or {}).get("filament") or {}
     length = sum(float(t.get("length") or 0) for t in tools.values() if isinstance(t, Mapping))
     volume = sum(float(t.get("volume") or 0) for t in tools.values() if isinstance(t, Mapping))
     return length, volume
@@ -83,7 +88,7 @@ def filament(job: Mapping[str, Any]) -> tuple[float, float]:
 def evidence_document(order_id: int, printer: str, url: str, job: Mapping[str, Any], record: Mapping[str, Any],
                       *, gcode_sha256: str, gcode_size: int) -> dict[str, Any]:
     last = (record.get("prints") or {}).get("last") or {}
-    length, volume = filament(job)
+    length, volume = filament(job, record)
     return {
         "adapter": "octoprint", "order_id": order_id, "printer": printer, "url": url, "file": record.get("name"),
         "gcode_sha256": gcode_sha256, "gcode_size": gcode_size,

@@ -1,0 +1,102 @@
+"""`fabmesh node run` with the octoprint adapter, end to end: a real chain, Kubo and a real OctoPrint server.
+
+The first order's print is cancelled on the printer: the job fails and the node goes on. The second order
+prints; the report the node attests carries OctoPrint's print time and filament figures and octoprint.json,
+and both uploads are gone from the printer once their jobs are over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+
+import pytest
+
+from harness import BuyerSide, Miner, NodeProcess, make_partner, write_config
+from pynode.dev.octoprint import OctoprintServer, gcode
+from pynode.documents.quality_report import parse_report
+from pynode.ipfs.cid import report_cid
+from pynode.ipfs.client import IpfsClient
+from pynode.orders.buyer import OrderRequest, PostedOrder
+from pynode.orders.watch import AwardPolicy, OrderWatcher
+from support import TO_PAID, steps_to_paid, wait_progressing
+
+pytestmark = pytest.mark.integration
+
+STALL_S = 90
+
+
+def post_print(buyer: BuyerSide, index: int, content: bytes) -> PostedOrder:
+    design = buyer.root / f"clip-{index}.gcode"
+    design.write_bytes(content + b"; " + os.urandom(8).hex().encode() + b"\n")
+    now = buyer.chain.w3.eth.get_block("latest")["timestamp"]
+    request = OrderRequest(design=design, process="FDM", material="PLA", quantity=1, price=10**15,
+                           claim_deadline=now + 86400, delivery_deadline=now + 7 * 86400,
+                           inspection_window=3 * 86400, claim_bond=10**14, region="u33d", certifications=(),
+                           tolerances={})
+    return buyer.buyer.post(request, buyer.keypair.public_key)
+
+
+def wait_until(check, what: str, node: NodeProcess, watcher: OrderWatcher, timeout: float = STALL_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        watcher.cycle()
+        assert node.running(), node.log_tail()
+        assert time.monotonic() < deadline, f"{what}: {node.log_tail()}"
+        time.sleep(0.2)
+
+
+@pytest.mark.own_chain  # a whole job mined by a Miner thread
+def test_node_prints_orders_on_an_octoprint_farm(chain, anvil, kubo, dev_accounts, deployments_dir, tmp_path):
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["FDM"], materials=["PLA"])
+    slow = b"G28\n" + b"G4 P500\nG1 X10 Y10 F600\n" * 120
+    with OctoprintServer(tmp_path / "octoprint") as printer:
+        write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                     processes=["FDM"], materials=["PLA"], max_concurrent_jobs=1,
+                     production=f'adapter = "octoprint"\nstart_grace_s = 10.0\n[[printers]]\nname = "mk4-1"\n'
+                                f'url = "{printer.url}"\napi_key_file = "{printer.api_key_file}"\n')
+        buyer = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
+        watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
+        node = NodeProcess(maker).start()
+        try:
+            with Miner(anvil.rpc, 0.3):
+                first = post_print(buyer, 1, slow)
+                wait_until(lambda: printer.job()["state"] == "Printing", "the first print running", node, watcher)
+                name = f"fabmesh-{first.order_id}.gcode"
+                assert printer.job()["job"]["file"]["name"] == name
+                uploaded = printer.request("GET", f"/downloads/files/local/{name}").content
+                assert hashlib.sha256(uploaded).digest() == first.design.plaintext_sha256  # the buyer's, decrypted
+                printer.cancel()
+                wait_until(lambda: '"event":"job_failed"' in node.log_path.read_text(), "the job failed", node,
+                           watcher)
+                failed = [json.loads(line) for line in node.log_path.read_text().splitlines()
+                          if '"event":"job_failed"' in line]
+                assert failed[0]["order_id"] == first.order_id
+                assert f"order {first.order_id} on printer mk4-1: OctoPrint ended" in failed[0]["error"]
+                second = post_print(buyer, 2, gcode(6, name="clip"))
+
+                def steps() -> int:
+                    watcher.cycle()
+                    assert node.running(), node.log_tail()
+                    return steps_to_paid(chain, [second.order_id])
+
+                wait_progressing(steps, len(TO_PAID) - 1, stall_s=STALL_S, what="steps to paid",
+                                 detail=node.log_tail)
+            assert node.terminate() == 0
+        finally:
+            node.kill()
+        left = [printer.request("GET", f"/api/files/local/fabmesh-{order.order_id}.gcode").status_code
+                for order in (first, second)]
+    shipped = next(log for log in chain.book.logs(("OrderShipped",), from_block=chain.from_block)
+                   if log.args["orderId"] == second.order_id)
+    cid = report_cid(bytes(shipped.args["reportCid"]), bytes(shipped.args["reportHash"]))
+    report = parse_report(IpfsClient(kubo.api_url).cat_bytes(cid, max_size=1 << 20))
+    assert report.passed and report.notes.startswith("printed on mk4-1 in ")
+    assert set(report.other_measurements) == {"print_time_s", "filament_length_mm", "filament_volume_cm3"}
+    assert report.other_measurements["filament_length_mm"] == pytest.approx(3.0)  # absolute E: 0.5 .. 3.0
+    assert [e.name for e in report.evidence] == ["octoprint.json"]
+    assert left == [404, 404]  # a failed and a paid job: the node removed both uploads from the printer
+    assert "Traceback" not in node.log_path.read_text()

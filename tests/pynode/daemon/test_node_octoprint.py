@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import time
 
 import pytest
 
-from harness import BuyerSide, Miner, NodeProcess, make_partner, write_config
+from harness import BuyerSide, Miner, NodeProcess, make_partner, node_command, write_config
+from pynode.dev.net import held_port
 from pynode.dev.octoprint import OctoprintServer, gcode
 from pynode.documents.quality_report import parse_report
 from pynode.ipfs.cid import report_cid
@@ -100,3 +102,29 @@ def test_node_prints_orders_on_an_octoprint_farm(chain, anvil, kubo, dev_account
     assert [e.name for e in report.evidence] == ["octoprint.json"]
     assert left == [404, 404]  # a failed and a paid job: the node removed both uploads from the printer
     assert "Traceback" not in node.log_path.read_text()
+
+
+def test_an_api_key_octoprint_refuses_stops_the_node_at_start_in_one_line(chain, anvil, kubo, dev_accounts,
+                                                                          deployments_dir, tmp_path) -> None:
+    maker = make_partner(chain, dev_accounts["certifier"], dev_accounts["maker"], tmp_path / "maker", "maker",
+                         processes=["FDM"], materials=["PLA"])
+    (maker.root / "wrong.key").write_text("0" * 32 + "\n")
+
+    def run_once(url: str) -> subprocess.CompletedProcess:
+        write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                     processes=["FDM"], materials=["PLA"],
+                     production=f'adapter = "octoprint"\n[[printers]]\nname = "mk4-1"\nurl = "{url}"\n'
+                                'api_key_file = "wrong.key"\n')
+        return subprocess.run(node_command(maker.config_path, once=True), capture_output=True, text=True,
+                              timeout=120, cwd=maker.root, env=dict(os.environ))
+
+    with OctoprintServer(tmp_path / "octoprint") as printer:
+        result = run_once(printer.url)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (f"error: printer mk4-1 ({printer.url}): asking its version: OctoPrint refused the API key "
+                    f"(HTTP 403): check {maker.root / 'wrong.key'}"), last
+    assert "Traceback" not in result.stderr
+    with held_port() as port:  # a printer that is off is no reason not to start: it is simply not idle
+        result = run_once(f"http://127.0.0.1:{port}")
+    assert result.returncode == 0, result.stderr

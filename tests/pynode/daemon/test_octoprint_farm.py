@@ -97,11 +97,20 @@ def test_two_prints_go_to_the_two_idle_printers_and_come_back_with_evidence(
     assert result.measurements["print_time_s"] == evidence["result"]["print_time_s"]
     assert outcome(adapter, 2).passed and json.loads(outcome(adapter, 2).evidence[0].read_text())["printer"] == "p1"
     assert adapter.poll(1) == result  # kept in the state file: asked once
+    restarted = adapter_for(farm, tmp_path)  # a restarted node: the state files say where each order is
+    assert restarted.poll(2) == outcome(adapter, 2)
+    # a node stopped after the upload, before its state file said so: submitting again prints nothing twice
+    state_file = tmp_path / "state" / "1.json"
+    state_file.write_text(json.dumps({**json.loads(state_file.read_text()), "started": False, "result": None}))
+    submit(restarted, tmp_path, 1, first)
+    assert farm[0].request("GET", "/api/files/local/fabmesh-1.gcode").json()["prints"]["success"] == 1
+    assert outcome(restarted, 1).measurements == result.measurements
     adapter.cleanup(1)
     adapter.cleanup(2)
     assert farm[0].request("GET", "/api/files/local/fabmesh-1.gcode").status_code == 404
     assert adapter.capacity() == 2
     adapter.close()
+    restarted.close()
 
 
 def test_a_print_cancelled_on_the_printer_fails_the_order(farm: list[OctoprintServer], tmp_path: Path) -> None:

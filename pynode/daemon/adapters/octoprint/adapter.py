@@ -134,14 +134,23 @@ class OctoprintAdapter(ProductionAdapter):
                      "submitted_at": time.time(), "started": False, "result": None}
             write_json_atomic(self._path(job.order_id), state)  # the printer is ours before the upload
         printer = state["printer"]
-        current = self._ask(printer, lambda c: c.job())
-        if (current.get("job") or {}).get("file", {}).get("name") != name or current.get("state") == "Operational":
-            try:  # not already printing ours (a crash after the upload): upload and start
+        if not self._started_before(printer, name, state["submitted_at"]):
+            try:
                 self._ask(printer, lambda c: c.upload_and_print(name, gcode))
             except PrinterRefused:  # taken or disconnected since we looked: choose again next time
                 self._path(job.order_id).unlink(missing_ok=True)
                 raise PrinterUnavailable(f"order {job.order_id}: printer {printer} could not start it") from None
-        write_json_atomic(self._path(job.order_id), {**state, "started": True, "submitted_at": time.time()})
+        write_json_atomic(self._path(job.order_id), {**state, "started": True})
+
+    def _started_before(self, printer: str, name: str, since: float) -> bool:
+        """A node stopped between the upload and its state file's word: the print runs or has ended since."""
+        selected = (self._ask(printer, lambda c: c.job()).get("job") or {}).get("file", {}).get("name")
+        if selected == name and any(model.flags(self._ask(printer, lambda c: c.printer_state())).get(f)
+                                    for f in model.BUSY_FLAGS):
+            return True
+        record = self._ask(printer, lambda c: c.file(name))
+        last = ((record or {}).get("prints") or {}).get("last") or {}
+        return bool(last) and float(last.get("date", 0)) >= since - 1
 
     def _gcode(self, job: ProductionJob) -> bytes:
         if job.design_path.suffix.lower() not in model.GCODE_SUFFIXES:

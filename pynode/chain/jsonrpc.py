@@ -8,6 +8,7 @@ by chain/rpc.py's functions, the same as under web3.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -39,13 +40,17 @@ class Retrying:
         self.clock = clock
         self.requests = 0
         self.retries = 0
+        # the log reader's prefetch thread shares the client with its caller: `+=` is not atomic
+        self._counting = threading.Lock()
 
     def _count_retry(self, *_: object) -> None:
-        self.retries += 1
+        with self._counting:
+            self.retries += 1
 
     def _retrying(self, method: str, send: Callable[[], T]) -> T:
         def once() -> T:
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
                 return send()
             except FabmeshError:

@@ -25,7 +25,7 @@ import requests
 
 from pynode.core.errors import FatalError
 from pynode.dev.net import LOOPBACK
-from pynode.dev.paths import CHECKOUT, _tool
+from pynode.dev.paths import octoprint_bin
 from pynode.dev.process import ManagedProcess
 from pynode.dev.wait import wait_for
 
@@ -33,10 +33,6 @@ START_S = 120.0  # ~1.3 s idle; a loaded two-core host takes tens of seconds
 PORT_ATTEMPTS = 5
 _DISABLED_PLUGINS = ["tracking", "announcements", "softwareupdate", "pluginmanager", "backup", "achievements",
                      "firmware_check", "file_check", "pi_support", "discovery", "errortracking", "eventmanager"]
-
-
-def octoprint_bin() -> Path:
-    return _tool("FABMESH_OCTOPRINT_BIN", "octoprint", CHECKOUT / ".tools" / "octoprint" / "bin" / "octoprint")
 
 
 def gcode(moves: int = 4, *, name: str = "part", feed: int = 3000) -> bytes:

@@ -38,3 +38,8 @@ def ipfs_bin() -> Path:
 
 def geth_bin() -> Path:
     return _tool("FABMESH_GETH_BIN", "geth", CHECKOUT / ".tools" / "bin" / "geth")
+
+
+def octoprint_bin() -> Path:
+    """OctoPrint from its own venv (``make`` installs it: it pins Flask and Tornado of its own)."""
+    return _tool("FABMESH_OCTOPRINT_BIN", "octoprint", CHECKOUT / ".tools" / "octoprint" / "bin" / "octoprint")

@@ -142,6 +142,26 @@ def test_a_server_restarted_mid_print_is_waited_on_then_the_lost_job_fails(
     adapter.close()
 
 
+def test_a_printer_left_disconnected_after_a_restart_fails_its_order_after_reconnect_timeout(
+        farm: list[OctoprintServer], tmp_path: Path) -> None:
+    adapter = adapter_for(farm[1:], tmp_path, reconnect_timeout_s=1.0)
+    submit(adapter, tmp_path, 31, slow_gcode(30))
+    wait_printing(farm[1])
+    farm[1].restart()
+    farm[1].request("POST", "/api/connection", json={"command": "disconnect"}).raise_for_status()
+    try:
+        assert adapter.poll(31) is None  # not connected yet: a printer may take a moment
+        time.sleep(1.5)
+        with pytest.raises(ProductionFailed, match=r"^order 31: printer p0 not connected to its OctoPrint server "
+                                                   r"for [0-9]+ s \(reconnect_timeout_s 1\)$"):
+            adapter.poll(31)
+    finally:
+        farm[1].request("POST", "/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        farm[1].restart()  # connected again for the next test
+    adapter.cleanup(31)
+    adapter.close()
+
+
 def test_a_wrong_api_key_stops_the_node_at_check_with_one_line(farm: list[OctoprintServer], tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.key"
     wrong.write_text("0" * 32 + "\n")

@@ -56,6 +56,7 @@ class OctoprintAdapter(ProductionAdapter):
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._down_since: dict[str, float] = {}
+        self._offline_since: dict[str, float] = {}  # the server answers, its printer is not connected
 
     # -- the printers --------------------------------------------------------------------------
 
@@ -188,6 +189,7 @@ class OctoprintAdapter(ProductionAdapter):
         if verdict is model.Verdict.FAILED:
             raise ProductionFailed(f"order {order_id} on printer {printer}: {reason}")
         if verdict is not model.Verdict.DONE:
+            self._check_connected(order_id, printer, status)
             timeout = self.settings.job_timeout_s
             if timeout is not None and age > timeout:
                 raise ProductionFailed(f"order {order_id}: printer {printer} has not finished {name} after "
@@ -198,6 +200,17 @@ class OctoprintAdapter(ProductionAdapter):
         if not model.analysed(record) and time.time() - ended < self.settings.start_grace_s:
             return None  # its filament figures follow the print by a moment
         return self._finish(order_id, state, job, record)
+
+    def _check_connected(self, order_id: int, printer: str, status: dict[str, Any] | None) -> None:
+        """A server whose printer stays disconnected (no auto-connect after a restart) counts as unreachable."""
+        if status is not None:
+            self._offline_since.pop(printer, None)
+            return
+        now = self._clock()
+        offline = now - self._offline_since.setdefault(printer, now)
+        if offline > self.settings.reconnect_timeout_s:
+            raise ProductionFailed(f"order {order_id}: printer {printer} not connected to its OctoPrint server for "
+                                   f"{offline:.0f} s (reconnect_timeout_s {self.settings.reconnect_timeout_s:g})")
 
     def _finish(self, order_id: int, state: dict[str, Any], job: dict[str, Any],
                 record: dict[str, Any]) -> ProductionResult:

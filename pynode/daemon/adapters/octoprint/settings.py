@@ -25,8 +25,9 @@ class OctoprintSettings(BaseModel):
     adapter: Literal["octoprint"] = "octoprint"
     printers: list[PrinterSettings] = Field(min_length=1, max_length=1000)
     request_timeout_s: float = Field(default=10.0, gt=0, le=600, description="one request's answer")
-    reconnect_timeout_s: float = Field(default=600.0, gt=0, le=7 * 86400,
-                                       description="server unreachable (or printer disconnected) this long: its job fails")
+    reconnect_timeout_s: float = Field(
+        default=600.0, gt=0, le=7 * 86400, description="server unreachable (or printer disconnected) this long: "
+                                                       "its job fails")
     start_grace_s: float = Field(default=30.0, gt=0, le=3600,
                                  description="a started job may take this long to show as printing")
     job_timeout_s: float | None = Field(default=None, gt=0, description="fail a job not ended by then")

@@ -79,3 +79,9 @@ def read_state(state_dir: Path, order_id: int) -> dict[str, Any] | None:
         return None
     except (OSError, ValueError) as exc:
         raise ProductionFailed(f"order {order_id}: adapter state {path} unreadable: {exc}") from None
+
+
+def stored_result(stored: dict[str, Any]) -> ProductionResult:
+    """The result an adapter kept in its state file (plain JSON) as the report reads it."""
+    return ProductionResult(passed=stored["passed"], measurements=dict(stored["measurements"]),
+                            evidence=tuple(Path(p) for p in stored["evidence"]), notes=stored["notes"])

@@ -33,6 +33,7 @@ from pynode.daemon.adapters.base import (
     ProductionResult,
     UnknownJob,
     read_state,
+    stored_result,
 )
 from pynode.daemon.adapters.octoprint import model
 from pynode.daemon.adapters.octoprint.client import PrinterClient, PrinterRefused, PrinterUnavailable
@@ -171,7 +172,7 @@ class OctoprintAdapter(ProductionAdapter):
         if state is None or not state.get("started"):
             raise UnknownJob(f"order {order_id} was not started on an OctoPrint printer")
         if state.get("result") is not None:
-            return _result(state["result"])
+            return stored_result(state["result"])
         printer, name = state["printer"], state["file"]
         try:
             job = self._ask(printer, lambda c: c.job())
@@ -224,7 +225,7 @@ class OctoprintAdapter(ProductionAdapter):
         result = {"passed": True, "measurements": values, "evidence": [str(evidence)],
                   "notes": f"printed on {printer} in {values['print_time_s']:.1f} s"}
         write_json_atomic(self._path(order_id), {**state, "result": result})
-        return _result(result)
+        return stored_result(result)
 
     def cleanup(self, order_id: int) -> None:
         state = read_state(self.state_dir, order_id)
@@ -236,8 +237,3 @@ class OctoprintAdapter(ProductionAdapter):
 
     def _path(self, order_id: int) -> Path:
         return self.state_dir / f"{order_id}.json"
-
-
-def _result(stored: dict[str, Any]) -> ProductionResult:
-    return ProductionResult(passed=stored["passed"], measurements=dict(stored["measurements"]),
-                            evidence=tuple(Path(p) for p in stored["evidence"]), notes=stored["notes"])

@@ -38,6 +38,7 @@ from pynode.daemon.adapters.base import (
     ProductionResult,
     UnknownJob,
     read_state,
+    stored_result,
 )
 from pynode.daemon.adapters.opcua import model
 from pynode.daemon.adapters.opcua.session import MachineRefused, MachineSession, MachineUnavailable
@@ -177,7 +178,7 @@ class OpcuaAdapter(ProductionAdapter):
         if state is None:
             raise UnknownJob(f"order {order_id} was not submitted to the OPC UA machine")
         if state.get("result") is not None:
-            return _result(state["result"])
+            return stored_result(state["result"])
         verdict, reason = model.judge(self._run(lambda s: s.snapshot()), order_id)
         if verdict is model.Verdict.FAILED:  # the subscription may lag our own load: the machine confirms
             verdict, reason = model.judge(self._run(lambda s: s.snapshot(fresh=True)), order_id)
@@ -209,15 +210,10 @@ class OpcuaAdapter(ProductionAdapter):
         values["parts_produced"] = float(snapshot.runs_completed)
         result = {"passed": passed, "measurements": values, "evidence": [str(evidence)], "notes": notes}
         write_json_atomic(self.state_dir / f"{order_id}.json", {**state, "result": result})
-        return _result(result)
+        return stored_result(result)
 
     def cleanup(self, order_id: int) -> None:
         state = read_state(self.state_dir, order_id)
         if state is not None:
             shutil.rmtree(Path(state["work_dir"]) / "evidence", ignore_errors=True)
         (self.state_dir / f"{order_id}.json").unlink(missing_ok=True)
-
-
-def _result(stored: dict[str, Any]) -> ProductionResult:
-    return ProductionResult(passed=stored["passed"], measurements=dict(stored["measurements"]),
-                            evidence=tuple(Path(p) for p in stored["evidence"]), notes=stored["notes"])

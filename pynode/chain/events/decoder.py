@@ -4,10 +4,11 @@ Why not ``contract.events.X().process_log``: web3 re-derives the event's
 types, names and normalizers on every log and formats every field of the
 JSON-RPC reply into HexBytes/AttributeDicts first. A catching-up node decodes
 tens of thousands of logs, so this module does that work once per
-(address, topic0): a *plan* that knows which topics hold which indexed
-argument, and how to read the data words. Static data (every word-sized type
-and static structs of them, i.e. all of the OrderBook's events) is read word by
-word with the same strictness as eth_abi (padding must be zero or the right
+(address, topic0): it generates one straight-line decode function per event
+from the ABI, which knows which topics hold which indexed argument and how to
+read the data words. Static data (every word-sized type and static structs of
+them, i.e. all of the OrderBook's events) is sliced straight from the data
+bytes with the same strictness as eth_abi (padding must be zero or the right
 sign extension, bools 0/1); anything dynamic goes through one precomputed
 eth_abi tuple decoder built from eth_abi's public type registry.
 
@@ -28,7 +29,6 @@ retrying cannot fix.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
@@ -74,15 +74,20 @@ def event_topic(event_abi: Mapping[str, Any]) -> str:
 class _ChecksumCache:
     """Checksumming costs a keccak; the same few addresses recur in every log.
 
-    Bounded: cleared when full, which costs a few recomputations and no memory growth.
+    Keyed by the 20 raw bytes (data words) and by the whole 0x-hex topic (indexed
+    addresses: a hit there skips the hex decoding too; only topics that passed the
+    checks are ever stored). Bounded: cleared when full, which costs a few
+    recomputations and no memory growth.
     """
 
-    __slots__ = ("_by_bytes", "_limit", "lookup")
+    __slots__ = ("_by_bytes", "_by_topic", "_limit", "lookup", "lookup_topic")
 
     def __init__(self, limit: int = 100_000) -> None:
         self._by_bytes: dict[bytes, str] = {}
+        self._by_topic: dict[str, str] = {}
         self._limit = limit
         self.lookup = self._by_bytes.get  # bound once: the hot path skips a method call
+        self.lookup_topic = self._by_topic.get
 
     def of(self, raw20: bytes) -> str:
         found = self._by_bytes.get(raw20)
@@ -92,105 +97,106 @@ class _ChecksumCache:
             found = self._by_bytes[raw20] = to_checksum_address(raw20)
         return found
 
-
-# A word reader takes (data, byte offset) and returns the value; it raises
-# _BadWord with a reason when the padding is not what eth_abi accepts.
-_WordReader = Callable[[bytes, int], Any]
+    def of_topic(self, topic: str, name: str) -> str:
+        """The address in an indexed topic, checked as strictly as a data word."""
+        word = bytes.fromhex(topic[2:])
+        if len(word) != 32 or topic[:2] != "0x":
+            raise MalformedLog(f"topic for {name} is not 32 bytes of 0x-hex")
+        if word[:12] != _ZERO12:
+            raise _BadWord("address has non-zero padding")
+        if len(self._by_topic) >= self._limit:
+            self._by_topic.clear()
+        found = self._by_topic[topic] = self.of(word[12:])
+        return found
 
 
 class _BadWord(Exception):
-    pass
+    """A word's padding is not what eth_abi accepts (the reason is the message)."""
 
 
-def _word_reader(item: Mapping[str, Any], checksum: _ChecksumCache) -> tuple[_WordReader, int] | None:
-    """A reader and its size in words for a static ABI item, or None if it needs eth_abi.
+_ZERO12 = b"\0" * 12
+_BOOLS = {b"\0" * 32: False, b"\0" * 31 + b"\1": True}
+_ERRORS = (DecodingError, ValueError, TypeError, KeyError, AttributeError)
 
-    Structs of static members are read straight into dicts keyed by component name.
+# One event's decoder: a raw eth_getLogs dict in, a DecodedLog out (or MalformedLog).
+_Decode = Callable[[Mapping[str, Any]], DecodedLog]
+
+
+class _Source:
+    """The Python source of one event's decode function and the constants it refers to.
+
+    Why generated code: a loop over per-argument reader closures spent most of its
+    time in calls, zips and tuple unpacking. Straight-line code built once from
+    the ABI does only the slicing, int.from_bytes and checks each argument needs.
+    Argument names enter the source only as repr() literals, other values as named constants.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.consts: dict[str, Any] = {}
+        self._vars = 0
+
+    def const(self, value: Any) -> str:
+        name = f"_k{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def var(self) -> str:
+        self._vars += 1
+        return f"v{self._vars}"
+
+    def line(self, text: str) -> None:
+        self.lines.append("        " + text)
+
+
+def _static(item: Mapping[str, Any], buf: str, at: int, src: _Source) -> tuple[str, int] | None:
+    """Emits the reading of a static ABI item at byte ``at`` of the bytes ``buf``.
+
+    Returns the expression holding its value and its size in words, or None if it
+    needs eth_abi. Structs of static members become dict displays keyed by component name.
     """
     typ = parse(collapse_if_tuple(dict(item)))
     if isinstance(typ, TupleType):
         if typ.arrlist:
             return None
-        parts = []
+        fields, words = [], 0
         for component in item["components"]:
-            reader = _word_reader(component, checksum)
-            if reader is None:
+            found = _static(component, buf, at + 32 * words, src)
+            if found is None:
                 return None
-            parts.append((component["name"], *reader))
-        return _struct_reader(parts), sum(words for _, _, words in parts)
+            fields.append(f"{component['name']!r}: {found[0]}")
+            words += found[1]
+        return "{" + ", ".join(fields) + "}", words
     if not isinstance(typ, BasicType) or typ.arrlist:
         return None
-    base, sub = typ.base, typ.sub
-    from_bytes = int.from_bytes
-    if base == "uint":
-        limit = 1 << sub
-
-        def read_uint(data: bytes, at: int) -> int:
-            value = from_bytes(data[at:at + 32], "big")
-            if value >= limit:
-                raise _BadWord(f"uint{sub} has non-zero padding")
-            return value
-
-        return read_uint, 1
-    if base == "int":
-        low, high = -(1 << (sub - 1)), 1 << (sub - 1)
-
-        def read_int(data: bytes, at: int) -> int:
-            value = from_bytes(data[at:at + 32], "big", signed=True)
-            if not low <= value < high:
-                raise _BadWord(f"int{sub} has a wrong sign extension")
-            return value
-
-        return read_int, 1
-    if base == "address":
-        cached = checksum.lookup
-
-        def read_address(data: bytes, at: int) -> str:
-            if data[at:at + 12] != _ZERO12:
-                raise _BadWord("address has non-zero padding")
-            raw = data[at + 12:at + 32]
-            return cached(raw) or checksum.of(raw)
-
-        return read_address, 1
-    if base == "bool":
-        def read_bool(data: bytes, at: int) -> bool:
-            word = data[at:at + 32]
-            if word == _FALSE:
-                return False
-            if word == _TRUE:
-                return True
-            raise _BadWord("bool is neither 0 nor 1")
-
-        return read_bool, 1
+    base, sub, word = typ.base, typ.sub, f"{buf}[{at}:{at + 32}]"
+    if base == "bytes" and sub == 32:
+        return word, 1
     if base == "bytes" and sub:
-        size, pad = sub, b"\0" * (32 - sub)
-
-        def read_fixed_bytes(data: bytes, at: int) -> bytes:
-            if data[at + size:at + 32] != pad:
-                raise _BadWord(f"bytes{size} has non-zero padding")
-            return data[at:at + size]
-
-        return read_fixed_bytes, 1
-    return None  # string, bytes, fixed/ufixed, function: eth_abi's business
-
-
-_ZERO12 = b"\0" * 12
-_FALSE = b"\0" * 32
-_TRUE = b"\0" * 31 + b"\1"
-
-
-def _struct_reader(parts: list[tuple[str, _WordReader, int]]) -> _WordReader:
-    fields = []
-    at = 0
-    for name, reader, words in parts:
-        fields.append((name, reader, at))
-        at += 32 * words
-    fields_t = tuple(fields)
-
-    def read_struct(data: bytes, base: int) -> dict[str, Any]:
-        return {name: reader(data, base + off) for name, reader, off in fields_t}
-
-    return read_struct
+        pad, why = src.const(bytes(32 - sub)), f"bytes{sub} has non-zero padding"
+        src.line(f"if {buf}[{at + sub}:{at + 32}] != {pad}: raise _BadWord({why!r})")
+        return f"{buf}[{at}:{at + sub}]", 1
+    if base not in ("uint", "int", "address", "bool"):
+        return None  # string, bytes, fixed/ufixed, function: eth_abi's business
+    value = src.var()
+    if base == "uint":
+        src.line(f"{value} = from_bytes({word}, 'big')")
+        if sub < 256:
+            why = f"uint{sub} has non-zero padding"
+            src.line(f"if {value} >> {sub}: raise _BadWord({why!r})")
+    elif base == "int":
+        src.line(f"{value} = from_bytes({word}, 'big', signed=True)")
+        if sub < 256:
+            why = f"int{sub} has a wrong sign extension"
+            src.line(f"if not {-(1 << (sub - 1))} <= {value} < {1 << (sub - 1)}: raise _BadWord({why!r})")
+    elif base == "address":
+        src.line(f"if {buf}[{at}:{at + 12}] != _ZERO12: raise _BadWord('address has non-zero padding')")
+        src.line(f"{value} = {buf}[{at + 12}:{at + 32}]")
+        src.line(f"{value} = cached({value}) or checksum({value})")
+    else:
+        src.line(f"{value} = _BOOLS.get({word})")
+        src.line(f"if {value} is None: raise _BadWord('bool is neither 0 nor 1')")
+    return value, 1
 
 
 def _shaper(item: Mapping[str, Any], checksum: _ChecksumCache) -> Callable[[Any], Any] | None:
@@ -226,17 +232,90 @@ def _is_reference(item: Mapping[str, Any]) -> bool:
     return typ in ("string", "bytes") or typ.startswith("tuple") or typ.endswith("]")
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    name: str
-    address: str
-    n_topics: int
-    topics: tuple[tuple[str, _WordReader], ...]  # (arg name, reader) for topics[1:]
-    words: int | None  # data size in words on the fast path; None = eth_abi
-    fast: tuple[tuple[str, _WordReader, int], ...]
-    slow: TupleDecoder | None
-    slow_names: tuple[str, ...]
-    slow_shapers: tuple[Callable[[Any], Any] | None, ...]
+def _compile(address: str, event: Mapping[str, Any], checksum: _ChecksumCache) -> _Decode:
+    """The decode function of one event of the contract at ``address``."""
+    name = event["name"]
+    inputs = event.get("inputs", ())
+    names = [i["name"] for i in inputs]
+    if len(set(names)) != len(names):
+        raise FatalError(f"event {name} has duplicate argument names: {names}")
+    src = _Source()
+    args = _topics(name, [i for i in inputs if i.get("indexed")], src)
+    args += _data([i for i in inputs if not i.get("indexed")], src, checksum)
+    # tuple.__new__ is DecodedLog(...) without the Python-level __new__ NamedTuple adds
+    src.line(f"return new(DecodedLog, ({name!r}, {address!r}, int(raw['blockNumber'], 16), raw['blockHash'], "
+             f"raw['transactionHash'], int(raw['logIndex'], 16), {{{', '.join(args)}}}))")
+    source = "\n".join([
+        "def decode(raw):",
+        "    try:",
+        *src.lines,
+        "    except (MalformedLog, _BadWord) as exc:",
+        f"        raise MalformedLog({name!r} + ': ' + str(exc)) from None",
+        "    except _ERRORS as exc:",
+        f"        raise MalformedLog({name!r} + ': ' + type(exc).__name__ + ': ' + str(exc)) from None",
+    ])
+    namespace: dict[str, Any] = {
+        **src.consts, "DecodedLog": DecodedLog, "new": tuple.__new__, "MalformedLog": MalformedLog,
+        "_BadWord": _BadWord, "_ERRORS": _ERRORS, "_ZERO12": _ZERO12, "_BOOLS": _BOOLS,
+        "ContextFramesBytesIO": ContextFramesBytesIO,
+        "fromhex": bytes.fromhex, "from_bytes": int.from_bytes, "cached": checksum.lookup, "checksum": checksum.of,
+        "cached_topic": checksum.lookup_topic, "checksum_topic": checksum.of_topic,
+    }
+    exec(compile(source, f"<decoder of {name}>", "exec"), namespace)
+    decode: _Decode = namespace["decode"]
+    return decode
+
+
+def _topics(event: str, indexed: Sequence[Mapping[str, Any]], src: _Source) -> list[str]:
+    """Emits the reading of topics[1:]; returns the ``'name': value`` entries of the args dict."""
+    src.line("topics = raw['topics']")
+    src.line(f"if len(topics) != {1 + len(indexed)}: "
+             f"raise MalformedLog(f'expected {1 + len(indexed)} topics, got {{len(topics)}}')")
+    args = []
+    for n, item in enumerate(indexed, 1):
+        topic, label = f"t{n}", repr(item["name"])
+        src.line(f"{topic} = topics[{n}]")
+        if item["type"] == "address":
+            value = src.var()
+            src.line(f"{value} = cached_topic({topic}) or checksum_topic({topic}, {label})")
+        else:
+            src.line(f"w{n} = fromhex({topic}[2:])")
+            src.line(f"if len(w{n}) != 32 or {topic}[:2] != '0x': "
+                     f"raise MalformedLog('topic for ' + {label} + ' is not 32 bytes of 0x-hex')")
+            found = _static({"type": "bytes32"} if _is_reference(item) else item, f"w{n}", 0, src)
+            if found is None:  # e.g. fixed-point: no reader; never emitted by our contracts
+                raise FatalError(f"event {event}: indexed type {item['type']} is not supported")
+            value = found[0]
+        args.append(f"{label}: {value}")
+    return args
+
+
+def _data(data: Sequence[Mapping[str, Any]], src: _Source, checksum: _ChecksumCache) -> list[str]:
+    """Emits the reading of the data; returns the ``'name': value`` entries of the args dict."""
+    src.line("hex_data = raw['data']")
+    src.line("data = fromhex(hex_data[2:])")
+    src.line("if 2 * len(data) != len(hex_data) - 2 or hex_data[:2] != '0x': raise MalformedLog('data is not 0x-hex')")
+    start, reads, at = len(src.lines), [], 0
+    for item in data:
+        found = _static(item, "data", at, src)
+        if found is None:
+            break
+        reads.append(f"{item['name']!r}: {found[0]}")
+        at += 32 * found[1]
+    if len(reads) == len(data):  # all static: check the size before the first slice
+        src.lines.insert(start, f"        if len(data) != {at}: raise MalformedLog(f'data is {{len(data)}} bytes, "
+                                f"expected {at}')")
+        return reads
+    del src.lines[start:]  # anything dynamic: eth_abi decodes the whole data tuple
+    decoder = TupleDecoder(  # type: ignore[no-untyped-call]  # eth_abi leaves it untyped
+        decoders=tuple(registry.get_decoder(collapse_if_tuple(dict(i))) for i in data))
+    src.line(f"values = {src.const(decoder)}(ContextFramesBytesIO(data))")
+    reads = []
+    for n, item in enumerate(data):
+        shaper = _shaper(item, checksum)
+        value = f"{src.const(shaper)}(values[{n}])" if shaper else f"values[{n}]"
+        reads.append(f"{item['name']!r}: {value}")
+    return reads
 
 
 class EventDecoder:
@@ -247,116 +326,50 @@ class EventDecoder:
     """
 
     def __init__(self, abis_by_address: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-        self._checksum = _ChecksumCache()
-        self._plans: dict[tuple[str, str], _Plan] = {}
+        checksum = _ChecksumCache()
+        # keyed by (lowercase address, lowercase topic0): what nodes send, so the hot path needs no .lower()
+        self._decoders: dict[tuple[str, str], _Decode] = {}
         self.skipped = 0
         for address, abi in abis_by_address.items():
             checksummed = to_checksum_address(address)
             for entry in abi:
                 if entry.get("type") != "event" or entry.get("anonymous"):
                     continue
-                self._plans[(checksummed.lower(), event_topic(entry))] = self._plan(checksummed, entry)
+                self._decoders[(checksummed.lower(), event_topic(entry))] = _compile(checksummed, entry, checksum)
 
     @property
     def topics(self) -> list[str]:
         """Every known topic0, e.g. to filter ``eth_getLogs`` by topic."""
-        return sorted({topic for _, topic in self._plans})
+        return sorted({topic for _, topic in self._decoders})
 
-    def _plan(self, address: str, event: Mapping[str, Any]) -> _Plan:
-        inputs = event.get("inputs", ())
-        names = [i["name"] for i in inputs]
-        if len(set(names)) != len(names):
-            raise FatalError(f"event {event['name']} has duplicate argument names: {names}")
-        indexed = [i for i in inputs if i.get("indexed")]
-        data = [i for i in inputs if not i.get("indexed")]
-        topics = []
-        for item in indexed:
-            if _is_reference(item):
-                reader, _ = _word_reader({"type": "bytes32"}, self._checksum)  # type: ignore[misc]  # bytes32 has a reader
-            else:
-                found = _word_reader(item, self._checksum)
-                if found is None:  # e.g. fixed-point: no reader; never emitted by our contracts
-                    raise FatalError(f"event {event['name']}: indexed type {item['type']} is not supported")
-                reader = found[0]
-            topics.append((item["name"], reader))
-        fast: list[tuple[str, _WordReader, int]] = []
-        all_static = True
-        at = 0
-        for item in data:
-            found = _word_reader(item, self._checksum)
-            if found is None:
-                all_static = False
-                break
-            reader, words = found
-            fast.append((item["name"], reader, at))
-            at += 32 * words
-        if all_static:
-            return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), at // 32, tuple(fast),
-                         None, (), ())
-        decoder = TupleDecoder(  # type: ignore[no-untyped-call]  # eth_abi leaves it untyped
-            decoders=tuple(registry.get_decoder(collapse_if_tuple(i)) for i in data))
-        return _Plan(event["name"], address, 1 + len(indexed), tuple(topics), None, (), decoder,
-                     tuple(i["name"] for i in data), tuple(_shaper(i, self._checksum) for i in data))
-
-    def plan_for(self, raw_log: Mapping[str, Any]) -> _Plan | None:
-        """The decode plan for this log's (address, topic0), or None if it is not a known event."""
+    def _decoder_for(self, raw_log: Mapping[str, Any]) -> _Decode | None:
+        """The decode function for this log's (address, topic0), or None if it is not a known event."""
         topics, address = raw_log.get("topics"), raw_log.get("address")
         if not topics or not isinstance(address, str) or not isinstance(topics[0], str):
             return None
-        return self._plans.get((address.lower(), topics[0].lower()))
+        return self._decoders.get((address.lower(), topics[0].lower()))
 
     def decode(self, raw_log: Mapping[str, Any]) -> DecodedLog:
         """Decodes one raw log; raises UnknownEvent or MalformedLog."""
-        plan = self.plan_for(raw_log)
-        if plan is None:
+        decode = self._decoder_for(raw_log)
+        if decode is None:
             topics = raw_log.get("topics") or ["(no topics)"]
             raise UnknownEvent(f"log of {raw_log.get('address')} with topic0 {topics[0]} is not a known event")
-        return self._decode(plan, raw_log)
+        return decode(raw_log)
 
     def decode_all(self, raw_logs: Iterable[Mapping[str, Any]]) -> list[DecodedLog]:
         """Decodes many logs in order; unknown events are skipped and counted in ``skipped``."""
-        out = []
-        plans = self._plans
+        out: list[DecodedLog] = []
+        append, get = out.append, self._decoders.get
         for raw in raw_logs:
             try:
-                plan = plans.get((raw["address"].lower(), raw["topics"][0].lower()))
-            except (KeyError, IndexError, AttributeError, TypeError):
-                plan = self.plan_for(raw)  # the slow, careful way for odd logs
-            if plan is None:
-                self.skipped += 1
-                continue
-            out.append(self._decode(plan, raw))
+                decode = get((raw["address"], raw["topics"][0]))
+            except (KeyError, IndexError, TypeError):
+                decode = None
+            if decode is None:
+                decode = self._decoder_for(raw)  # mixed case, or an odd log: the careful way
+                if decode is None:
+                    self.skipped += 1
+                    continue
+            append(decode(raw))
         return out
-
-    def _decode(self, plan: _Plan, raw: Mapping[str, Any]) -> DecodedLog:
-        try:
-            topics = raw["topics"]
-            if len(topics) != plan.n_topics:
-                raise MalformedLog(f"{plan.name}: expected {plan.n_topics} topics, got {len(topics)}")
-            args: dict[str, Any] = {}
-            for (name, reader), topic in zip(plan.topics, topics[1:]):
-                word = bytes.fromhex(topic[2:])
-                if len(word) != 32 or topic[:2] != "0x":
-                    raise MalformedLog(f"{plan.name}: topic for {name} is not 32 bytes of 0x-hex")
-                args[name] = reader(word, 0)
-            hex_data = raw["data"]
-            data = bytes.fromhex(hex_data[2:])
-            if 2 * len(data) != len(hex_data) - 2 or hex_data[:2] != "0x":
-                raise MalformedLog(f"{plan.name}: data is not 0x-hex")
-            if plan.words is not None:
-                if len(data) != 32 * plan.words:
-                    raise MalformedLog(f"{plan.name}: data is {len(data)} bytes, expected {32 * plan.words}")
-                for name, reader, at in plan.fast:
-                    args[name] = reader(data, at)
-            else:
-                values = plan.slow(ContextFramesBytesIO(data))  # type: ignore[misc, no-untyped-call]  # set when not all static; eth_abi untyped
-                for name, shape, value in zip(plan.slow_names, plan.slow_shapers, values):
-                    args[name] = shape(value) if shape else value
-            return DecodedLog(plan.name, plan.address, int(raw["blockNumber"], 16), raw["blockHash"],
-                              raw["transactionHash"], int(raw["logIndex"], 16), args)
-        except MalformedLog:
-            raise
-        except _BadWord as exc:
-            raise MalformedLog(f"{plan.name}: {exc}") from None
-        except (DecodingError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise MalformedLog(f"{plan.name}: {type(exc).__name__}: {exc}") from None

@@ -8,6 +8,7 @@ The layer order (lowest first); a module may import its own layer and any layer 
     crypto     segmented AES-GCM, HPKE, envelopes, key files
     chain      RPC, contracts, order codec, events, transactions
     ipfs       Kubo client, CIDs, the design vault
+    designs    what a design file shows before it is encrypted: its public geometry
     wallet     keystores, HPKE keys, passwords
     orders     buyer and partner workflows, the order watcher
     daemon     the manufacturer node
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import pynode
 
-LAYERS = ("core", "protocol", "documents", "crypto", "chain", "ipfs", "wallet", "orders", "daemon", "audit",
+LAYERS = ("core", "protocol", "documents", "crypto", "chain", "ipfs", "designs", "wallet", "orders", "daemon", "audit",
           "deploy", "dev", "cli")
 PACKAGE = Path(pynode.__file__).resolve().parent
 PYPROJECT = PACKAGE.parent / "pyproject.toml"

@@ -1,0 +1,1 @@
+"""Design files: what can be learned from a design before it is encrypted (its public geometry)."""

@@ -28,6 +28,7 @@ retrying cannot fix.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -327,27 +328,29 @@ class EventDecoder:
 
     def __init__(self, abis_by_address: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         checksum = _ChecksumCache()
-        # keyed by (lowercase address, lowercase topic0): what nodes send, so the hot path needs no .lower()
-        self._decoders: dict[tuple[str, str], _Decode] = {}
+        # lowercase address -> lowercase topic0 -> decoder: what nodes send, so the hot path needs no
+        # .lower(), and two lookups allocate no key tuple
+        self._decoders: dict[str, dict[str, _Decode]] = {}
         self.skipped = 0
         for address, abi in abis_by_address.items():
             checksummed = to_checksum_address(address)
+            by_topic = self._decoders.setdefault(checksummed.lower(), {})
             for entry in abi:
                 if entry.get("type") != "event" or entry.get("anonymous"):
                     continue
-                self._decoders[(checksummed.lower(), event_topic(entry))] = _compile(checksummed, entry, checksum)
+                by_topic[event_topic(entry)] = _compile(checksummed, entry, checksum)
 
     @property
     def topics(self) -> list[str]:
         """Every known topic0, e.g. to filter ``eth_getLogs`` by topic."""
-        return sorted({topic for _, topic in self._decoders})
+        return sorted({topic for by_topic in self._decoders.values() for topic in by_topic})
 
     def _decoder_for(self, raw_log: Mapping[str, Any]) -> _Decode | None:
         """The decode function for this log's (address, topic0), or None if it is not a known event."""
         topics, address = raw_log.get("topics"), raw_log.get("address")
         if not topics or not isinstance(address, str) or not isinstance(topics[0], str):
             return None
-        return self._decoders.get((address.lower(), topics[0].lower()))
+        return self._decoders.get(address.lower(), {}).get(topics[0].lower())
 
     def decode(self, raw_log: Mapping[str, Any]) -> DecodedLog:
         """Decodes one raw log; raises UnknownEvent or MalformedLog."""
@@ -358,18 +361,27 @@ class EventDecoder:
         return decode(raw_log)
 
     def decode_all(self, raw_logs: Iterable[Mapping[str, Any]]) -> list[DecodedLog]:
-        """Decodes many logs in order; unknown events are skipped and counted in ``skipped``."""
+        """Decodes many logs in order; unknown events are skipped and counted in ``skipped``.
+
+        The cyclic garbage collector is paused meanwhile: decoded logs hold no cycles, and
+        its passes over each batch's tens of thousands of new objects took a fifth of the time.
+        """
         out: list[DecodedLog] = []
-        append, get = out.append, self._decoders.get
-        for raw in raw_logs:
-            try:
-                decode = get((raw["address"], raw["topics"][0]))
-            except (KeyError, IndexError, TypeError):
-                decode = None
-            if decode is None:
-                decode = self._decoder_for(raw)  # mixed case, or an odd log: the careful way
-                if decode is None:
-                    self.skipped += 1
-                    continue
-            append(decode(raw))
+        append, by_address = out.append, self._decoders
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for raw in raw_logs:
+                try:
+                    decode = by_address[raw["address"]][raw["topics"][0]]
+                except (KeyError, IndexError, TypeError):
+                    found = self._decoder_for(raw)  # mixed case, an unknown event or an odd log: the careful way
+                    if found is None:
+                        self.skipped += 1
+                        continue
+                    decode = found
+                append(decode(raw))
+        finally:
+            if collecting:
+                gc.enable()
         return out

@@ -345,3 +345,23 @@ def test_every_v1_event_decodes_as_web3_does(contract: str, event: dict) -> None
                 decoded.tx_hash) == (event["name"], ADDRESS, block, index, raw["blockHash"], raw["transactionHash"])
 
     check()
+
+
+def test_decode_all_restores_the_garbage_collector(decoder: EventDecoder) -> None:
+    """decode_all pauses the cyclic collector for the batch; it comes back as it was, on errors too."""
+    import gc
+
+    good = make_log(EVENTS["Simple"], SIMPLE_VALUES)
+    bad = mutate("Simple", lambda r: r["topics"].pop())
+    assert gc.isenabled()
+    assert [d.args for d in decoder.decode_all([good, good])] == [SIMPLE_VALUES, SIMPLE_VALUES]
+    assert gc.isenabled()
+    with pytest.raises(MalformedLog):
+        decoder.decode_all([good, bad])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decoder.decode_all([good])
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()

@@ -142,18 +142,18 @@ class HeadFeed:
     (the connection's, set when it connects) hears of each too, so a receipt or confirmation wait ends then.
 
     ``log(level, event, **fields)``: ``push_subscribed``, ``push_lost`` (reconnecting in ``retry_in_s``),
-    ``push_unavailable`` (push off, polling only). ``open`` makes the connection (tests of the schedule
+    ``push_unavailable`` (push off, polling only). ``connect`` makes the connection (tests of the schedule
     hand in their own; the default is ``websockets``' sync client).
     """
 
     def __init__(self, url: str, wake: Wake, *, log: Callable[..., None] | None = None,
-                 backoff: Backoff | None = None, open: Callable[[str], Connection] = _open) -> None:  # noqa: A002
+                 backoff: Backoff | None = None, connect: Callable[[str], Connection] = _open) -> None:
         self.url = url
         self.wake = wake
         self.clock: BlockClock | None = None
         self.log = log or (lambda *a, **k: None)
         self.backoff = backoff or Backoff(base_s=0.5, cap_s=30.0)
-        self._open = open
+        self._open = connect
         self._closed = threading.Event()
         self._conn: Connection | None = None
         self._lock = threading.Lock()

@@ -109,7 +109,7 @@ def until(condition, timeout: float = 5.0) -> None:
 
 def feed_on(opener: Opener, events: Events, wake: Wake | None = None) -> HeadFeed:
     backoff = Backoff(base_s=0.01, factor=2.0, cap_s=0.04, rng=Highest())
-    return HeadFeed("ws://127.0.0.1:8546", wake or Wake(), log=events, backoff=backoff, open=opener)
+    return HeadFeed("ws://127.0.0.1:8546", wake or Wake(), log=events, backoff=backoff, connect=opener)
 
 
 # -- where to subscribe -----------------------------------------------------------------------------------

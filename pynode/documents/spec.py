@@ -3,8 +3,8 @@
 Manufacturers' nodes read it to decide and to produce: the fields the node
 needs (process, material, quantity and named tolerances) are validated by
 :class:`ProductionSpec`, shared by the adapters (what to make) and the quality
-report (what to check); the rest (certifications, region, design facts, notes)
-is kept for people and audits.
+report (what to check); the rest (certifications, region, design facts, the design's
+public geometry, notes) is kept for people, quotes and audits.
 Numbers are floats as they appear in JSON; tolerance checks are done on their
 shortest decimal form (see ``quality_report.within``) so 10.1 is "at the limit" of
 10.0 +0.1 exactly as a human reads it.
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pynode.core.errors import InputError
 from pynode.core.strict_json import brief, strict_json_loads
+from pynode.documents.geometry import validate_geometry
 from pynode.documents.validation import one_line
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
@@ -88,19 +89,25 @@ def _validate(document: dict[str, Any]) -> ProductionSpec:
             DesignFacts.model_validate(document["design"])
         except ValidationError as exc:
             raise InputError(one_line(exc, "order spec: design")) from None
+    if "geometry" in document:
+        validate_geometry(document["geometry"])
     return spec
 
 
 def build_spec_document(*, process: str, material: str, quantity: int, tolerances: dict, certifications: list[str],
                         region: str, design_name: str, design_size: int, design_sha256: bytes, design_cid: str,
-                        notes: str = "") -> bytes:
-    document = {
+                        notes: str = "", geometry: dict[str, Any] | None = None) -> bytes:
+    """The spec's bytes; ``geometry`` (the design's public metrics) is written only when given, so a spec
+    without it is byte for byte what older writers produced."""
+    document: dict[str, Any] = {
         "type": SPEC_TYPE, "version": SPEC_VERSION, "process": process, "material": material,
         "quantity": quantity, "tolerances": tolerances, "certifications": certifications, "region": region,
         "design": {"name": design_name, "size": design_size, "sha256": "0x" + design_sha256.hex(),
                    "cid": design_cid},
         "notes": notes,
     }
+    if geometry is not None:
+        document["geometry"] = geometry
     _validate(document)  # refuse to publish what a node would refuse to read
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 

@@ -147,7 +147,7 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         OrderState memory s = _with(order, OrderStatus.Shipped);
         s.stamp = uint40(block.timestamp);
         _advance(orderId, order, s, Transition.Shipped, OrderHashes.reportEvidence(reportCid, reportHash, true));
-        emit OrderShipped(orderId, msg.sender, reportCid, reportHash);
+        emit OrderShipped(orderId, reportCid, reportHash);
     }
 
     /// @inheritdoc IOrderBookV2
@@ -335,33 +335,48 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         if (_orderHashes[orderId] != 0) revert OrderExists(orderId);
     }
 
-    /// @dev Emits OrderPosted(orderId, buyer, terms, spec, docs) from the calldata, without Solidity's
-    /// field-by-field re-encoding of three nested structs (~3.5k gas): the event's data is the ABI encoding of
-    /// (terms, spec, docs), written here word by word with the canonical offsets. Call after `_newOrder` and
-    /// `_checkDocs`, whose abi.encode of the terms, spec and docs decoded every field (dirty input reverted
-    /// there), and after `_newOrder` bounded the inspectors.
+    /// @dev Emits OrderPosted(orderId, buyer, posted): the terms, spec and docs packed from the calldata
+    /// (IOrderBookV2.OrderPosted gives the layout), ~40 % of their ABI encoding's log bytes. Call after
+    /// `_newOrder` and `_checkDocs`, whose abi.encode of the terms, spec and docs decoded every field (dirty
+    /// input reverted there, so every word read here is clean), and after `_newOrder` bounded the inspectors.
     function _emitPosted(uint256 orderId, OrderTerms calldata terms, OrderSpec calldata spec, OrderDocs calldata docs)
         private
     {
         bytes32 topic = OrderPosted.selector;
         address buyer = msg.sender;
         address[] calldata inspectors = spec.inspectors;
-        // Assembly: builds the log data at the free memory pointer (scratch, not allocated) and logs it. Layout:
-        // terms (12 words) | offset of spec = 0x220 | docs (4 words) | spec: processes, materials, certIds,
-        // offset of inspectors = 0xa0, docsHash | inspectors: length, addresses.
+        // Assembly: builds the log data (the ABI encoding of one `bytes`: offset, length, the packed fields
+        // zero-padded to a word) at the free memory pointer (scratch, not allocated) and logs it. Each field is
+        // stored left-aligned in a word at its byte offset, in increasing order, so the next one overwrites
+        // the zeros that follow it.
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
-            calldatacopy(ptr, terms, 0x180)
-            mstore(add(ptr, 0x180), 0x220)
-            calldatacopy(add(ptr, 0x1a0), docs, 0x80)
-            calldatacopy(add(ptr, 0x220), spec, 0x60)
-            mstore(add(ptr, 0x280), 0xa0)
-            calldatacopy(add(ptr, 0x2a0), add(spec, 0x80), 0x20)
-            mstore(add(ptr, 0x2c0), inspectors.length)
-            let size := mul(inspectors.length, 0x20)
-            calldatacopy(add(ptr, 0x2e0), inspectors.offset, size)
-            log3(ptr, add(0x2e0, size), topic, orderId, buyer)
+            let n := inspectors.length
+            let size := add(220, mul(n, 20))
+            mstore(ptr, 0x20)
+            mstore(add(ptr, 0x20), size)
+            let p := add(ptr, 0x40)
+            mstore(p, shl(96, calldataload(add(terms, 0x20)))) // token
+            mstore(add(p, 20), shl(160, calldataload(add(terms, 0x40)))) // price
+            mstore(add(p, 32), shl(160, calldataload(add(terms, 0x60)))) // minBond
+            mstore(add(p, 44), shl(96, calldataload(add(terms, 0x80)))) // arbitrator
+            mstore(add(p, 64), shl(216, calldataload(add(terms, 0xa0)))) // awardDeadline
+            mstore(add(p, 69), shl(216, calldataload(add(terms, 0xc0)))) // deliveryDeadline
+            mstore(add(p, 74), shl(224, calldataload(add(terms, 0xe0)))) // inspectionWindow
+            mstore(add(p, 78), shl(224, calldataload(add(terms, 0x100)))) // rejectWindow
+            mstore(add(p, 82), shl(224, calldataload(add(terms, 0x120)))) // disputeTimeout
+            mstore(add(p, 86), shl(240, calldataload(add(terms, 0x140)))) // feeBps
+            mstore(add(p, 88), shl(224, calldataload(spec))) // processes
+            mstore(add(p, 92), shl(192, calldataload(add(spec, 0x20)))) // materials
+            mstore(add(p, 100), shl(128, calldataload(add(spec, 0x40)))) // certIds
+            calldatacopy(add(p, 116), docs, 0x60) // designCid, designSha256, specCid
+            mstore(add(p, 212), calldataload(add(docs, 0x60))) // region (bytes8: already left-aligned)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(p, add(220, mul(i, 20))), shl(96, calldataload(add(inspectors.offset, mul(i, 0x20)))))
+            }
+            mstore(add(p, size), 0) // the padding
+            log3(ptr, add(0x40, and(add(size, 31), not(31))), topic, orderId, buyer)
         }
     }
 
@@ -422,12 +437,13 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
     /// book until the fee recipient collects it (`collectFees`): no fee write in every completion.
     function _complete(uint256 orderId, Order calldata order, Transition kind) private {
         OrderState calldata st = order.state;
-        // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
-        (, uint96 toPayee, uint96 fee) = Splits.split(st.price, 0, order.terms.feeBps);
+        // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0); the
+        // fee stays in the book
+        (, uint96 toPayee,) = Splits.split(st.price, 0, order.terms.feeBps);
         _advance(orderId, order, _with(order, OrderStatus.Completed), kind, 0);
         address token = order.terms.token;
         bool onTime = st.stamp <= st.dueBy;
-        emit OrderCompleted(orderId, kind, toPayee, fee, onTime);
+        emit OrderCompleted(orderId, kind);
         registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
         // The registry is immutable and trusted; the push comes last, and its credit fallback must follow the
         // transfer attempt. Every entry point that completes is nonReentrant.

@@ -313,8 +313,9 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         if (terms.arbitrator == address(0)) revert ZeroAddress();
         if (terms.arbitrator == msg.sender) revert ArbitratorIsBuyer();
         if (spec.inspectors.length > MAX_INSPECTORS) revert TooManyInspectors(spec.inspectors.length);
-        // abi.encode decodes every field of the new spec, so the terms commit to a clean encoding (_checkSpec).
-        bytes32 specHash = keccak256(abi.encode(spec));
+        // The terms commit to a canonical spec encoding only (_checkSpec hashes later calldata as it is).
+        if (!OrderHashes.isCleanSpec(spec)) revert NonCanonicalEncoding();
+        bytes32 specHash = OrderHashes.hashSpec(spec);
         if (terms.specHash != specHash) revert SpecHashMismatch(terms.specHash, specHash);
         Params memory p = _params;
         if (p.paused) revert NewOrdersPaused();
@@ -328,17 +329,18 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
             if (value != 0) revert IncorrectPayment(0, value);
             if (!_tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
         }
-        // abi.encode decodes every field, so dirty calldata reverts here and the stored commitment, hashed
-        // from the raw terms (OrderHashes.hashOrder), is of a clean encoding.
-        termsHash = keccak256(abi.encode(terms));
+        // Dirty calldata reverts here, so the stored commitment, hashed from the raw terms
+        // (OrderHashes.hashOrder), is of a clean encoding.
+        if (!OrderHashes.isCleanTerms(terms)) revert NonCanonicalEncoding();
+        termsHash = OrderHashes.hashTerms(terms);
         orderId = OrderHashes.orderIdOf(termsHash);
         if (_orderHashes[orderId] != 0) revert OrderExists(orderId);
     }
 
     /// @dev Emits OrderPosted(orderId, buyer, posted): the terms, spec and docs packed from the calldata
     /// (IOrderBookV2.OrderPosted gives the layout), ~40 % of their ABI encoding's log bytes. Call after
-    /// `_newOrder` and `_checkDocs`, whose abi.encode of the terms, spec and docs decoded every field (dirty
-    /// input reverted there, so every word read here is clean), and after `_newOrder` bounded the inspectors.
+    /// `_newOrder` and `_checkDocs`, which checked every word of the terms, spec and docs clean (dirty input
+    /// reverted there, so every word read here is clean), and after `_newOrder` bounded the inspectors.
     function _emitPosted(uint256 orderId, OrderTerms calldata terms, OrderSpec calldata spec, OrderDocs calldata docs)
         private
     {
@@ -382,7 +384,8 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
 
     /// @dev Reverts unless `docs` are the ones `spec` commits to (they are emitted, not stored).
     function _checkDocs(OrderSpec calldata spec, OrderDocs calldata docs) private pure {
-        bytes32 docsHash = keccak256(abi.encode(docs));
+        (bytes32 docsHash, bool clean) = OrderHashes.hashDocs(docs);
+        if (!clean) revert NonCanonicalEncoding();
         if (spec.docsHash != docsHash) revert DocsHashMismatch(spec.docsHash, docsHash);
     }
 

@@ -440,8 +440,8 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
     /// book until the fee recipient collects it (`collectFees`): no fee write in every completion.
     function _complete(uint256 orderId, Order calldata order, Transition kind) private {
         OrderState calldata st = order.state;
-        // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0); the
-        // fee stays in the book
+        // The fee (third value) stays in the book for collectFees.
+        // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
         (, uint96 toPayee,) = Splits.split(st.price, 0, order.terms.feeBps);
         _advance(orderId, order, _with(order, OrderStatus.Completed), kind, 0);
         address token = order.terms.token;

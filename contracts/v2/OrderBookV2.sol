@@ -401,12 +401,12 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         bytes calldata signature,
         bytes32 keyEnvelopeCid
     ) private {
-        _checkQuote(terms, termsHash, quote);
         uint40 time = uint40(block.timestamp);
-        // The due time fits uint40: it is at most the delivery deadline (_checkQuote).
+        // The quote's fields read once; the due time cannot overflow uint40 (a uint32 lead time after now).
         OrderState memory s = OrderState(
             OrderStatus.Awarded, quote.partner, quote.payee, quote.price, quote.bond, time, time + quote.leadTime, 0
         );
+        _checkQuote(terms, termsHash, quote.termsHash, s);
         bytes32 quoteHash = _useQuote(quote, signature);
         s.head = OrderHashes.nextTransition(
             prevHead,
@@ -416,7 +416,7 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
             time
         );
         _orderHashes[orderId] = OrderHashes.hashOrder(terms, s); // clean: decoded by _newOrder or matched by _load
-        // Unchecked: quote.price <= terms.price (_checkQuote).
+        // Unchecked: the quote's price <= terms.price (_checkQuote).
         unchecked {
             _credit(terms.buyer, terms.token, orderId, terms.price - s.price);
         }
@@ -424,28 +424,31 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         registry.lockBond(s.partner, s.bond, spec.processes, spec.materials, spec.certIds);
     }
 
-    /// @dev Reverts unless `quote` prices these terms within their bounds for an award now.
-    function _checkQuote(OrderTerms calldata terms, bytes32 termsHash, Quote calldata quote) private view {
-        if (quote.termsHash != termsHash) revert QuoteTermsMismatch(termsHash, quote.termsHash);
-        if (quote.price == 0 || quote.price > terms.price) revert QuotePriceOutOfRange(quote.price, terms.price);
-        if (quote.bond < terms.minBond) revert QuoteBondBelowMinimum(quote.bond, terms.minBond);
-        uint256 dueBy = block.timestamp + quote.leadTime;
-        if (dueBy > terms.deliveryDeadline) revert LeadTimePastDeliveryDeadline(dueBy, terms.deliveryDeadline);
-        address partner = quote.partner;
-        if (partner == terms.buyer || partner == terms.arbitrator) revert PartnerNotIndependent(partner);
-        if (quote.payee == address(0)) revert ZeroAddress();
+    /// @dev Reverts unless the quote naming `quoted` terms, awarded now as state `s`, prices these terms
+    /// within their bounds.
+    function _checkQuote(OrderTerms calldata terms, bytes32 termsHash, bytes32 quoted, OrderState memory s)
+        private
+        view
+    {
+        if (quoted != termsHash) revert QuoteTermsMismatch(termsHash, quoted);
+        if (s.price == 0 || s.price > terms.price) revert QuotePriceOutOfRange(s.price, terms.price);
+        if (s.bond < terms.minBond) revert QuoteBondBelowMinimum(s.bond, terms.minBond);
+        if (s.dueBy > terms.deliveryDeadline) revert LeadTimePastDeliveryDeadline(s.dueBy, terms.deliveryDeadline);
+        if (s.partner == terms.buyer || s.partner == terms.arbitrator) revert PartnerNotIndependent(s.partner);
+        if (s.payee == address(0)) revert ZeroAddress();
     }
 
     /// @dev Completes a shipped order: bond released, payment pushed to the payee last. The fee stays in the
     /// book until the fee recipient collects it (`collectFees`): no fee write in every completion.
     function _complete(uint256 orderId, Order calldata order, Transition kind) private {
-        OrderState calldata st = order.state;
+        // The state's words copied once (clean: matched by _load); _advance changes only its status and head.
+        OrderState memory st = _with(order, OrderStatus.Completed);
         // The fee (third value) stays in the book for collectFees.
         // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
         (, uint96 toPayee,) = Splits.split(st.price, 0, order.terms.feeBps);
-        _advance(orderId, order, _with(order, OrderStatus.Completed), kind, 0);
-        address token = order.terms.token;
         bool onTime = st.stamp <= st.dueBy;
+        _advance(orderId, order, st, kind, 0);
+        address token = order.terms.token;
         emit OrderCompleted(orderId, kind);
         registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
         // The registry is immutable and trusted; the push comes last, and its credit fallback must follow the

@@ -301,37 +301,37 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         view
         returns (uint256 orderId, bytes32 termsHash)
     {
-        if (terms.buyer != msg.sender) revert BuyerNotSender(terms.buyer);
-        if (terms.price == 0) revert ZeroPrice();
-        if (terms.awardDeadline <= block.timestamp) revert AwardDeadlineNotInFuture(terms.awardDeadline);
-        if (terms.deliveryDeadline <= terms.awardDeadline) {
-            revert DeliveryDeadlineNotAfterAwardDeadline(terms.deliveryDeadline, terms.awardDeadline);
+        // Dirty calldata reverts first, so the stored commitment, hashed from the raw terms
+        // (OrderHashes.hashOrder), is of a clean encoding, and the checks below read a plain memory copy.
+        if (!OrderHashes.isCleanTerms(terms)) revert NonCanonicalEncoding();
+        OrderTerms memory t = OrderHashes.copyTerms(terms);
+        if (t.buyer != msg.sender) revert BuyerNotSender(t.buyer);
+        if (t.price == 0) revert ZeroPrice();
+        if (t.awardDeadline <= block.timestamp) revert AwardDeadlineNotInFuture(t.awardDeadline);
+        if (t.deliveryDeadline <= t.awardDeadline) {
+            revert DeliveryDeadlineNotAfterAwardDeadline(t.deliveryDeadline, t.awardDeadline);
         }
-        if (terms.inspectionWindow == 0 || terms.inspectionWindow > MAX_INSPECTION_WINDOW) {
-            revert InspectionWindowOutOfRange(terms.inspectionWindow);
+        if (t.inspectionWindow == 0 || t.inspectionWindow > MAX_INSPECTION_WINDOW) {
+            revert InspectionWindowOutOfRange(t.inspectionWindow);
         }
-        if (terms.arbitrator == address(0)) revert ZeroAddress();
-        if (terms.arbitrator == msg.sender) revert ArbitratorIsBuyer();
+        if (t.arbitrator == address(0)) revert ZeroAddress();
+        if (t.arbitrator == msg.sender) revert ArbitratorIsBuyer();
         if (spec.inspectors.length > MAX_INSPECTORS) revert TooManyInspectors(spec.inspectors.length);
         // The terms commit to a canonical spec encoding only (_checkSpec hashes later calldata as it is).
         if (!OrderHashes.isCleanSpec(spec)) revert NonCanonicalEncoding();
         bytes32 specHash = OrderHashes.hashSpec(spec);
-        if (terms.specHash != specHash) revert SpecHashMismatch(terms.specHash, specHash);
+        if (t.specHash != specHash) revert SpecHashMismatch(t.specHash, specHash);
         Params memory p = _params;
         if (p.paused) revert NewOrdersPaused();
-        if (
-            terms.feeBps != p.feeBps || terms.rejectWindow != p.rejectWindow
-                || terms.disputeTimeout != p.disputeTimeout
-        ) revert SnapshotMismatch();
-        if (terms.token == address(0)) {
-            if (value != terms.price) revert IncorrectPayment(terms.price, value);
+        if (t.feeBps != p.feeBps || t.rejectWindow != p.rejectWindow || t.disputeTimeout != p.disputeTimeout) {
+            revert SnapshotMismatch();
+        }
+        if (t.token == address(0)) {
+            if (value != t.price) revert IncorrectPayment(t.price, value);
         } else {
             if (value != 0) revert IncorrectPayment(0, value);
-            if (!_tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
+            if (!_tokenAllowed[t.token]) revert TokenNotAllowed(t.token);
         }
-        // Dirty calldata reverts here, so the stored commitment, hashed from the raw terms
-        // (OrderHashes.hashOrder), is of a clean encoding.
-        if (!OrderHashes.isCleanTerms(terms)) revert NonCanonicalEncoding();
         termsHash = OrderHashes.hashTerms(terms);
         orderId = OrderHashes.orderIdOf(termsHash);
         if (_orderHashes[orderId] != 0) revert OrderExists(orderId);
@@ -406,7 +406,8 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         OrderState memory s = OrderState(
             OrderStatus.Awarded, quote.partner, quote.payee, quote.price, quote.bond, time, time + quote.leadTime, 0
         );
-        _checkQuote(terms, termsHash, quote.termsHash, s);
+        OrderTerms memory t = OrderHashes.copyTerms(terms); // clean: checked by _newOrder or matched by _load
+        _checkQuote(t, termsHash, quote.termsHash, s);
         bytes32 quoteHash = _useQuote(quote, signature);
         s.head = OrderHashes.nextTransition(
             prevHead,
@@ -418,7 +419,7 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         _orderHashes[orderId] = OrderHashes.hashOrder(terms, s); // clean: decoded by _newOrder or matched by _load
         // Unchecked: the quote's price <= terms.price (_checkQuote).
         unchecked {
-            _credit(terms.buyer, terms.token, orderId, terms.price - s.price);
+            _credit(t.buyer, t.token, orderId, t.price - s.price);
         }
         emit OrderAwarded(orderId, s.partner, s.payee, s.price, s.bond, s.dueBy, quoteHash, keyEnvelopeCid);
         registry.lockBond(s.partner, s.bond, spec.processes, spec.materials, spec.certIds);
@@ -426,7 +427,7 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
 
     /// @dev Reverts unless the quote naming `quoted` terms, awarded now as state `s`, prices these terms
     /// within their bounds.
-    function _checkQuote(OrderTerms calldata terms, bytes32 termsHash, bytes32 quoted, OrderState memory s)
+    function _checkQuote(OrderTerms memory terms, bytes32 termsHash, bytes32 quoted, OrderState memory s)
         private
         view
     {

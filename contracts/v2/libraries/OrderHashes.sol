@@ -72,6 +72,16 @@ library OrderHashes {
         }
     }
 
+    /// @dev A memory copy of clean calldata terms (`isCleanTerms`): their 12 words as they are, which is a memory
+    /// OrderTerms' layout.
+    function copyTerms(OrderTerms calldata terms) internal pure returns (OrderTerms memory copy) {
+        // Assembly: fills the struct Solidity allocated for `copy` (12 words) without field-by-field decoding.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            calldatacopy(copy, terms, TERMS_SIZE)
+        }
+    }
+
     /// @dev keccak256(abi.encode(terms)) of clean calldata terms (matched against a stored commitment).
     function hashTerms(OrderTerms calldata terms) internal pure returns (bytes32 result) {
         // Assembly: hashes the raw words in place at the free memory pointer, without re-encoding.

@@ -147,7 +147,7 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         OrderState memory s = _with(order, OrderStatus.Shipped);
         s.stamp = uint40(block.timestamp);
         _advance(orderId, order, s, Transition.Shipped, OrderHashes.reportEvidence(reportCid, reportHash, true));
-        emit OrderShipped(orderId, msg.sender, reportCid, reportHash);
+        emit OrderShipped(orderId, reportCid, reportHash);
     }
 
     /// @inheritdoc IOrderBookV2
@@ -301,73 +301,91 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         view
         returns (uint256 orderId, bytes32 termsHash)
     {
-        if (terms.buyer != msg.sender) revert BuyerNotSender(terms.buyer);
-        if (terms.price == 0) revert ZeroPrice();
-        if (terms.awardDeadline <= block.timestamp) revert AwardDeadlineNotInFuture(terms.awardDeadline);
-        if (terms.deliveryDeadline <= terms.awardDeadline) {
-            revert DeliveryDeadlineNotAfterAwardDeadline(terms.deliveryDeadline, terms.awardDeadline);
+        // Dirty calldata reverts first, so the stored commitment, hashed from the raw terms
+        // (OrderHashes.hashOrder), is of a clean encoding, and the checks below read a plain memory copy.
+        if (!OrderHashes.isCleanTerms(terms)) revert NonCanonicalEncoding();
+        OrderTerms memory t = OrderHashes.copyTerms(terms);
+        if (t.buyer != msg.sender) revert BuyerNotSender(t.buyer);
+        if (t.price == 0) revert ZeroPrice();
+        if (t.awardDeadline <= block.timestamp) revert AwardDeadlineNotInFuture(t.awardDeadline);
+        if (t.deliveryDeadline <= t.awardDeadline) {
+            revert DeliveryDeadlineNotAfterAwardDeadline(t.deliveryDeadline, t.awardDeadline);
         }
-        if (terms.inspectionWindow == 0 || terms.inspectionWindow > MAX_INSPECTION_WINDOW) {
-            revert InspectionWindowOutOfRange(terms.inspectionWindow);
+        if (t.inspectionWindow == 0 || t.inspectionWindow > MAX_INSPECTION_WINDOW) {
+            revert InspectionWindowOutOfRange(t.inspectionWindow);
         }
-        if (terms.arbitrator == address(0)) revert ZeroAddress();
-        if (terms.arbitrator == msg.sender) revert ArbitratorIsBuyer();
+        if (t.arbitrator == address(0)) revert ZeroAddress();
+        if (t.arbitrator == msg.sender) revert ArbitratorIsBuyer();
         if (spec.inspectors.length > MAX_INSPECTORS) revert TooManyInspectors(spec.inspectors.length);
-        // abi.encode decodes every field of the new spec, so the terms commit to a clean encoding (_checkSpec).
-        bytes32 specHash = keccak256(abi.encode(spec));
-        if (terms.specHash != specHash) revert SpecHashMismatch(terms.specHash, specHash);
+        // The terms commit to a canonical spec encoding only (_checkSpec hashes later calldata as it is).
+        if (!OrderHashes.isCleanSpec(spec)) revert NonCanonicalEncoding();
+        bytes32 specHash = OrderHashes.hashSpec(spec);
+        if (t.specHash != specHash) revert SpecHashMismatch(t.specHash, specHash);
         Params memory p = _params;
         if (p.paused) revert NewOrdersPaused();
-        if (
-            terms.feeBps != p.feeBps || terms.rejectWindow != p.rejectWindow
-                || terms.disputeTimeout != p.disputeTimeout
-        ) revert SnapshotMismatch();
-        if (terms.token == address(0)) {
-            if (value != terms.price) revert IncorrectPayment(terms.price, value);
+        if (t.feeBps != p.feeBps || t.rejectWindow != p.rejectWindow || t.disputeTimeout != p.disputeTimeout) {
+            revert SnapshotMismatch();
+        }
+        if (t.token == address(0)) {
+            if (value != t.price) revert IncorrectPayment(t.price, value);
         } else {
             if (value != 0) revert IncorrectPayment(0, value);
-            if (!_tokenAllowed[terms.token]) revert TokenNotAllowed(terms.token);
+            if (!_tokenAllowed[t.token]) revert TokenNotAllowed(t.token);
         }
-        // abi.encode decodes every field, so dirty calldata reverts here and the stored commitment, hashed
-        // from the raw terms (OrderHashes.hashOrder), is of a clean encoding.
-        termsHash = keccak256(abi.encode(terms));
+        termsHash = OrderHashes.hashTerms(terms);
         orderId = OrderHashes.orderIdOf(termsHash);
         if (_orderHashes[orderId] != 0) revert OrderExists(orderId);
     }
 
-    /// @dev Emits OrderPosted(orderId, buyer, terms, spec, docs) from the calldata, without Solidity's
-    /// field-by-field re-encoding of three nested structs (~3.5k gas): the event's data is the ABI encoding of
-    /// (terms, spec, docs), written here word by word with the canonical offsets. Call after `_newOrder` and
-    /// `_checkDocs`, whose abi.encode of the terms, spec and docs decoded every field (dirty input reverted
-    /// there), and after `_newOrder` bounded the inspectors.
+    /// @dev Emits OrderPosted(orderId, buyer, posted): the terms, spec and docs packed from the calldata
+    /// (IOrderBookV2.OrderPosted gives the layout), ~40 % of their ABI encoding's log bytes. Call after
+    /// `_newOrder` and `_checkDocs`, which checked every word of the terms, spec and docs clean (dirty input
+    /// reverted there, so every word read here is clean), and after `_newOrder` bounded the inspectors.
     function _emitPosted(uint256 orderId, OrderTerms calldata terms, OrderSpec calldata spec, OrderDocs calldata docs)
         private
     {
         bytes32 topic = OrderPosted.selector;
         address buyer = msg.sender;
         address[] calldata inspectors = spec.inspectors;
-        // Assembly: builds the log data at the free memory pointer (scratch, not allocated) and logs it. Layout:
-        // terms (12 words) | offset of spec = 0x220 | docs (4 words) | spec: processes, materials, certIds,
-        // offset of inspectors = 0xa0, docsHash | inspectors: length, addresses.
+        // Assembly: builds the log data (the ABI encoding of one `bytes`: offset, length, the packed fields
+        // zero-padded to a word) at the free memory pointer (scratch, not allocated) and logs it. Each field is
+        // stored left-aligned in a word at its byte offset, in increasing order, so the next one overwrites
+        // the zeros that follow it.
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
-            calldatacopy(ptr, terms, 0x180)
-            mstore(add(ptr, 0x180), 0x220)
-            calldatacopy(add(ptr, 0x1a0), docs, 0x80)
-            calldatacopy(add(ptr, 0x220), spec, 0x60)
-            mstore(add(ptr, 0x280), 0xa0)
-            calldatacopy(add(ptr, 0x2a0), add(spec, 0x80), 0x20)
-            mstore(add(ptr, 0x2c0), inspectors.length)
-            let size := mul(inspectors.length, 0x20)
-            calldatacopy(add(ptr, 0x2e0), inspectors.offset, size)
-            log3(ptr, add(0x2e0, size), topic, orderId, buyer)
+            let n := inspectors.length
+            let size := add(220, mul(n, 20))
+            mstore(ptr, 0x20)
+            mstore(add(ptr, 0x20), size)
+            let p := add(ptr, 0x40)
+            mstore(p, shl(96, calldataload(add(terms, 0x20)))) // token
+            mstore(add(p, 20), shl(160, calldataload(add(terms, 0x40)))) // price
+            mstore(add(p, 32), shl(160, calldataload(add(terms, 0x60)))) // minBond
+            mstore(add(p, 44), shl(96, calldataload(add(terms, 0x80)))) // arbitrator
+            mstore(add(p, 64), shl(216, calldataload(add(terms, 0xa0)))) // awardDeadline
+            mstore(add(p, 69), shl(216, calldataload(add(terms, 0xc0)))) // deliveryDeadline
+            mstore(add(p, 74), shl(224, calldataload(add(terms, 0xe0)))) // inspectionWindow
+            mstore(add(p, 78), shl(224, calldataload(add(terms, 0x100)))) // rejectWindow
+            mstore(add(p, 82), shl(224, calldataload(add(terms, 0x120)))) // disputeTimeout
+            mstore(add(p, 86), shl(240, calldataload(add(terms, 0x140)))) // feeBps
+            mstore(add(p, 88), shl(224, calldataload(spec))) // processes
+            mstore(add(p, 92), shl(192, calldataload(add(spec, 0x20)))) // materials
+            mstore(add(p, 100), shl(128, calldataload(add(spec, 0x40)))) // certIds
+            calldatacopy(add(p, 116), docs, 0x60) // designCid, designSha256, specCid
+            mstore(add(p, 212), calldataload(add(docs, 0x60))) // region (bytes8: already left-aligned)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(p, add(220, mul(i, 20))), shl(96, calldataload(add(inspectors.offset, mul(i, 0x20)))))
+            }
+            mstore(add(p, size), 0) // the padding
+            log3(ptr, add(0x40, and(add(size, 31), not(31))), topic, orderId, buyer)
         }
     }
 
     /// @dev Reverts unless `docs` are the ones `spec` commits to (they are emitted, not stored).
     function _checkDocs(OrderSpec calldata spec, OrderDocs calldata docs) private pure {
-        bytes32 docsHash = keccak256(abi.encode(docs));
+        (bytes32 docsHash, bool clean) = OrderHashes.hashDocs(docs);
+        if (!clean) revert NonCanonicalEncoding();
         if (spec.docsHash != docsHash) revert DocsHashMismatch(spec.docsHash, docsHash);
     }
 
@@ -383,12 +401,13 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         bytes calldata signature,
         bytes32 keyEnvelopeCid
     ) private {
-        _checkQuote(terms, termsHash, quote);
         uint40 time = uint40(block.timestamp);
-        // The due time fits uint40: it is at most the delivery deadline (_checkQuote).
+        // The quote's fields read once; the due time cannot overflow uint40 (a uint32 lead time after now).
         OrderState memory s = OrderState(
             OrderStatus.Awarded, quote.partner, quote.payee, quote.price, quote.bond, time, time + quote.leadTime, 0
         );
+        OrderTerms memory t = OrderHashes.copyTerms(terms); // clean: checked by _newOrder or matched by _load
+        _checkQuote(t, termsHash, quote.termsHash, s);
         bytes32 quoteHash = _useQuote(quote, signature);
         s.head = OrderHashes.nextTransition(
             prevHead,
@@ -398,36 +417,40 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
             time
         );
         _orderHashes[orderId] = OrderHashes.hashOrder(terms, s); // clean: decoded by _newOrder or matched by _load
-        // Unchecked: quote.price <= terms.price (_checkQuote).
+        // Unchecked: the quote's price <= terms.price (_checkQuote).
         unchecked {
-            _credit(terms.buyer, terms.token, orderId, terms.price - s.price);
+            _credit(t.buyer, t.token, orderId, t.price - s.price);
         }
         emit OrderAwarded(orderId, s.partner, s.payee, s.price, s.bond, s.dueBy, quoteHash, keyEnvelopeCid);
         registry.lockBond(s.partner, s.bond, spec.processes, spec.materials, spec.certIds);
     }
 
-    /// @dev Reverts unless `quote` prices these terms within their bounds for an award now.
-    function _checkQuote(OrderTerms calldata terms, bytes32 termsHash, Quote calldata quote) private view {
-        if (quote.termsHash != termsHash) revert QuoteTermsMismatch(termsHash, quote.termsHash);
-        if (quote.price == 0 || quote.price > terms.price) revert QuotePriceOutOfRange(quote.price, terms.price);
-        if (quote.bond < terms.minBond) revert QuoteBondBelowMinimum(quote.bond, terms.minBond);
-        uint256 dueBy = block.timestamp + quote.leadTime;
-        if (dueBy > terms.deliveryDeadline) revert LeadTimePastDeliveryDeadline(dueBy, terms.deliveryDeadline);
-        address partner = quote.partner;
-        if (partner == terms.buyer || partner == terms.arbitrator) revert PartnerNotIndependent(partner);
-        if (quote.payee == address(0)) revert ZeroAddress();
+    /// @dev Reverts unless the quote naming `quoted` terms, awarded now as state `s`, prices these terms
+    /// within their bounds.
+    function _checkQuote(OrderTerms memory terms, bytes32 termsHash, bytes32 quoted, OrderState memory s)
+        private
+        view
+    {
+        if (quoted != termsHash) revert QuoteTermsMismatch(termsHash, quoted);
+        if (s.price == 0 || s.price > terms.price) revert QuotePriceOutOfRange(s.price, terms.price);
+        if (s.bond < terms.minBond) revert QuoteBondBelowMinimum(s.bond, terms.minBond);
+        if (s.dueBy > terms.deliveryDeadline) revert LeadTimePastDeliveryDeadline(s.dueBy, terms.deliveryDeadline);
+        if (s.partner == terms.buyer || s.partner == terms.arbitrator) revert PartnerNotIndependent(s.partner);
+        if (s.payee == address(0)) revert ZeroAddress();
     }
 
     /// @dev Completes a shipped order: bond released, payment pushed to the payee last. The fee stays in the
     /// book until the fee recipient collects it (`collectFees`): no fee write in every completion.
     function _complete(uint256 orderId, Order calldata order, Transition kind) private {
-        OrderState calldata st = order.state;
+        // The state's words copied once (clean: matched by _load); _advance changes only its status and head.
+        OrderState memory st = _with(order, OrderStatus.Completed);
+        // The fee (third value) stays in the book for collectFees.
         // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
-        (, uint96 toPayee, uint96 fee) = Splits.split(st.price, 0, order.terms.feeBps);
-        _advance(orderId, order, _with(order, OrderStatus.Completed), kind, 0);
-        address token = order.terms.token;
+        (, uint96 toPayee,) = Splits.split(st.price, 0, order.terms.feeBps);
         bool onTime = st.stamp <= st.dueBy;
-        emit OrderCompleted(orderId, kind, toPayee, fee, onTime);
+        _advance(orderId, order, st, kind, 0);
+        address token = order.terms.token;
+        emit OrderCompleted(orderId, kind);
         registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
         // The registry is immutable and trusted; the push comes last, and its credit fallback must follow the
         // transfer attempt. Every entry point that completes is nonReentrant.

@@ -40,7 +40,30 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
     /// @inheritdoc IPartnerRegistryV2
     address public immutable override orderBook;
 
-    mapping(address partner => PartnerInfo info) private _partners;
+    /// @dev One partner as stored. Slot 0 is everything an award reads and writes (flags, capabilities,
+    /// materials, the free bond) and what a completion writes (the free bond, the two completion counters):
+    /// one cold slot per registry call on the happy path. Slot 1 holds the total bond (locked = bond − free),
+    /// the rare outcomes and the unbonding time; then the profile's rest (tests/contracts/v2/test_registry_v2.py
+    /// reads the slots). `partnerInfo` returns it as `PartnerInfo`.
+    struct Partner {
+        uint8 flags;
+        uint24 completed;
+        uint24 onTime;
+        uint32 capabilities;
+        uint64 materials;
+        uint96 free; // bond not locked by open orders
+        uint96 bond;
+        uint24 failedQa;
+        uint24 disputesLost;
+        uint24 abandoned;
+        uint40 unbondingReadyAt;
+        bytes8 region;
+        uint32 capacity;
+        bytes32 profileCid;
+        bytes32 encryptionKeyHash;
+    }
+
+    mapping(address partner => Partner info) private _partners;
     mapping(address partner => mapping(uint32 certId => uint40 expiry)) private _certExpiry;
     mapping(address inspector => uint40 expiry) private _inspectorExpiry;
 
@@ -76,7 +99,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
 
     /// @inheritdoc IPartnerRegistryV2
     function register(PartnerProfile calldata profile, bytes calldata encryptionKey) external payable {
-        PartnerInfo storage p = _partners[msg.sender];
+        Partner storage p = _partners[msg.sender];
         uint8 flags = p.flags;
         if (flags & FLAG_REGISTERED != 0) revert AlreadyRegistered(msg.sender);
         if (msg.value < minBond) revert BondTooLow(msg.value, minBond);
@@ -85,13 +108,14 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
         p.flags = FLAG_REGISTERED | (flags & FLAG_SUSPENDED);
         _setProfile(p, profile);
         p.bond = uint96(msg.value); // lossless: the ETH supply is far below 2^96 wei
+        p.free = uint96(msg.value); // nothing is locked: a deregistration needed locked = 0
         p.encryptionKeyHash = keccak256(encryptionKey);
         emit PartnerRegistered(msg.sender, profile, encryptionKey, msg.value);
     }
 
     /// @inheritdoc IPartnerRegistryV2
     function updateProfile(PartnerProfile calldata profile) external onlyRegistered(msg.sender) {
-        PartnerInfo storage p = _partners[msg.sender];
+        Partner storage p = _partners[msg.sender];
         bool cleared = profile.capabilities != p.capabilities || profile.materials != p.materials;
         if (cleared) p.flags &= ~FLAG_VETTED; // new capabilities need a new vetting
         _setProfile(p, profile);
@@ -108,15 +132,19 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
     /// @inheritdoc IPartnerRegistryV2
     function addBond() external payable onlyRegistered(msg.sender) {
         if (msg.value == 0) revert ZeroBond();
-        PartnerInfo storage p = _partners[msg.sender];
+        Partner storage p = _partners[msg.sender];
         uint96 bond = p.bond + uint96(msg.value); // the cast is lossless: the ETH supply is far below 2^96 wei
         p.bond = bond;
+        // Unchecked: free <= bond, which just fitted.
+        unchecked {
+            p.free += uint96(msg.value);
+        }
         emit BondAdded(msg.sender, msg.value, bond);
     }
 
     /// @inheritdoc IPartnerRegistryV2
     function startUnbonding() external onlyRegistered(msg.sender) {
-        PartnerInfo storage p = _partners[msg.sender];
+        Partner storage p = _partners[msg.sender];
         if (p.flags & FLAG_UNBONDING != 0) revert PartnerIsUnbonding(msg.sender);
         uint40 readyAt = uint40(block.timestamp + unbondingDelay);
         p.flags |= FLAG_UNBONDING;
@@ -127,12 +155,12 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
     /// @inheritdoc IPartnerRegistryV2
     function withdrawBond(address payable to) external {
         if (to == address(0)) revert ZeroAddress();
-        PartnerInfo storage p = _partners[msg.sender];
+        Partner storage p = _partners[msg.sender];
         if (p.flags & FLAG_UNBONDING == 0) revert NotUnbonding(msg.sender);
         uint40 readyAt = p.unbondingReadyAt;
         if (block.timestamp < readyAt) revert UnbondingNotElapsed(readyAt);
-        uint96 locked = p.locked;
-        uint96 amount = p.bond - locked;
+        uint96 amount = p.free;
+        uint96 locked = p.bond - amount; // free <= bond always
         bool deregistered = locked == 0;
         if (deregistered) {
             p.flags &= FLAG_SUSPENDED;
@@ -141,6 +169,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
             revert BondFullyLocked(msg.sender, locked);
         }
         p.bond = locked;
+        p.free = 0;
         emit BondWithdrawn(msg.sender, to, amount, deregistered);
         // Checks-effects-interactions: the bond is reduced first, so a re-entering call finds nothing free.
         Address.sendValue(to, amount);
@@ -162,7 +191,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
 
     /// @inheritdoc IPartnerRegistryV2
     function unvet(address partner, bytes32 reasonCid) external restricted {
-        PartnerInfo storage p = _partners[partner];
+        Partner storage p = _partners[partner];
         if (p.flags & FLAG_VETTED == 0) revert NotVetted(partner);
         p.flags &= ~FLAG_VETTED;
         emit PartnerUnvetted(partner, msg.sender, reasonCid);
@@ -206,7 +235,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
 
     /// @inheritdoc IPartnerRegistryV2
     function suspend(address partner, bytes32 reasonCid) external restricted onlyRegistered(partner) {
-        PartnerInfo storage p = _partners[partner];
+        Partner storage p = _partners[partner];
         if (p.flags & FLAG_SUSPENDED != 0) revert PartnerIsSuspended(partner);
         p.flags |= FLAG_SUSPENDED;
         emit PartnerSuspended(partner, msg.sender, reasonCid);
@@ -214,7 +243,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
 
     /// @inheritdoc IPartnerRegistryV2
     function reinstate(address partner) external restricted {
-        PartnerInfo storage p = _partners[partner];
+        Partner storage p = _partners[partner];
         if (p.flags & FLAG_SUSPENDED == 0) revert PartnerNotSuspended(partner);
         p.flags &= ~FLAG_SUSPENDED;
         emit PartnerReinstated(partner, msg.sender);
@@ -227,33 +256,33 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
         external
         onlyOrderBook
     {
-        PartnerInfo storage p = _partners[partner];
+        Partner storage p = _partners[partner];
         _checkEligible(p, partner, processes, materials, certIds);
-        uint96 locked = p.locked;
-        uint96 free = p.bond - locked; // locked <= bond always: only this function raises locked
+        uint96 free = p.free;
         if (amount > free) revert BondUnavailable(partner, amount, free);
-        // Unchecked: locked + amount <= bond (checked just above), which is a uint96.
+        // Unchecked: amount <= free (checked just above).
         unchecked {
-            p.locked = locked + amount;
+            p.free = free - amount;
         }
         // No event: the book's award event carries the partner and the bond.
     }
 
     /// @inheritdoc IPartnerRegistryV2
     function releaseBond(address partner, uint96 amount, Outcome outcome) external onlyOrderBook {
-        PartnerInfo storage p = _partners[partner];
-        p.locked -= amount; // checked: the book releases only what it locked
+        Partner storage p = _partners[partner];
+        // Slot 0 only: the total bond (slot 1) is not read to bound this. The book is immutable and releases
+        // exactly the bond its order commitment says it locked (the forge campaign's ghost ledger checks
+        // locked = the sum over open orders); checked arithmetic still stops a free bond above 2^96.
+        p.free += amount;
         _record(p, outcome);
     }
 
     /// @inheritdoc IPartnerRegistryV2
     function slashBond(address partner, uint96 amount, Outcome outcome) external onlyOrderBook {
-        PartnerInfo storage p = _partners[partner];
-        p.locked -= amount; // checked: the book slashes only what it locked
-        // Unchecked: amount <= the locked part (the checked subtraction above), which is part of the bond.
-        unchecked {
-            p.bond -= amount;
-        }
+        Partner storage p = _partners[partner];
+        uint96 free = p.free;
+        // Checked: slashing more than the locked part (bond − free) underflows; the free part is untouched.
+        p.bond = free + ((p.bond - free) - amount);
         _record(p, outcome);
         // Checks-effects-interactions: the bond is reduced first. The book's receive() accepts only us.
         Address.sendValue(payable(msg.sender), amount);
@@ -278,8 +307,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
 
     /// @inheritdoc IPartnerRegistryV2
     function freeBond(address partner) external view returns (uint256) {
-        PartnerInfo storage p = _partners[partner];
-        return p.bond - p.locked;
+        return _partners[partner].free;
     }
 
     /// @inheritdoc IPartnerRegistryV2
@@ -304,13 +332,30 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
 
     /// @inheritdoc IPartnerRegistryV2
     function partnerInfo(address partner) external view returns (PartnerInfo memory) {
-        return _partners[partner];
+        Partner storage p = _partners[partner];
+        return PartnerInfo({
+            flags: p.flags,
+            completed: p.completed,
+            onTime: p.onTime,
+            failedQa: p.failedQa,
+            disputesLost: p.disputesLost,
+            abandoned: p.abandoned,
+            locked: p.bond - p.free,
+            capabilities: p.capabilities,
+            materials: p.materials,
+            bond: p.bond,
+            unbondingReadyAt: p.unbondingReadyAt,
+            region: p.region,
+            capacity: p.capacity,
+            profileCid: p.profileCid,
+            encryptionKeyHash: p.encryptionKeyHash
+        });
     }
 
     // ----------------------------------------------------------------------------------------- private
 
     function _checkEligible(
-        PartnerInfo storage p,
+        Partner storage p,
         address partner,
         uint32 processes,
         uint64 materials,
@@ -335,7 +380,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
         }
     }
 
-    function _record(PartnerInfo storage p, Outcome outcome) private {
+    function _record(Partner storage p, Outcome outcome) private {
         // Unchecked: 2^24 (16.7 M) outcomes of one kind for one partner means as many settled orders, each
         // escrowing a price (the bad ones also locking or losing a bond); a checked revert would instead block
         // the settlement that records it.
@@ -355,7 +400,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
         }
     }
 
-    function _setProfile(PartnerInfo storage p, PartnerProfile calldata profile) private {
+    function _setProfile(Partner storage p, PartnerProfile calldata profile) private {
         p.capabilities = profile.capabilities;
         p.materials = profile.materials;
         p.region = profile.region;
@@ -363,7 +408,7 @@ contract PartnerRegistryV2 is IPartnerRegistryV2, AccessManaged {
         p.profileCid = profile.profileCid;
     }
 
-    function _profileHash(PartnerInfo storage p) private view returns (bytes32) {
+    function _profileHash(Partner storage p) private view returns (bytes32) {
         return keccak256(abi.encode(PartnerProfile(p.capabilities, p.materials, p.region, p.capacity, p.profileCid)));
     }
 

@@ -163,10 +163,9 @@ struct PartnerProfile {
     bytes32 profileCid;
 }
 
-/// @notice One partner as the registry stores and returns it.
-/// @dev Slot 0 is what award and settlement write (flags, reputation, locked bond; `capabilities` fills its
-/// last 32 bits): one cold slot each; slot 1 (materials, bond, unbondingReadyAt) the rest award reads; then
-/// profile data (solc storageLayout; tests/contracts/v2/test_registry_v2.py reads the slots).
+/// @notice One partner as the registry returns it (`partnerInfo`; `locked` = bond − free bond).
+/// @dev The registry stores it in its own layout (PartnerRegistryV2.Partner): an award and a completion
+/// each touch one slot.
 struct PartnerInfo {
     uint8 flags;
     uint24 completed;

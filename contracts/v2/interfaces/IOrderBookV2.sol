@@ -17,10 +17,12 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     // ------------------------------------------------------------------- events
 
     /// @notice Emitted when order `orderId` was posted (Open), or posted already awarded (then OrderAwarded
-    /// follows in the same transaction).
-    event OrderPosted(
-        uint256 indexed orderId, address indexed buyer, OrderTerms terms, OrderSpec spec, OrderDocs docs
-    );
+    /// follows in the same transaction). `posted` is the terms, spec and docs packed big-endian, without what
+    /// it implies (the buyer is the topic; `specHash` and `docsHash` are hashes of the spec and docs it
+    /// holds): token 20 B, price 12, minBond 12, arbitrator 20, awardDeadline 5, deliveryDeadline 5,
+    /// inspectionWindow 4, rejectWindow 4, disputeTimeout 4, feeBps 2, processes 4, materials 8, certIds 16,
+    /// designCid 32, designSha256 32, specCid 32, region 8, then 20 B per inspector (docs/protocol.md §7.1).
+    event OrderPosted(uint256 indexed orderId, address indexed buyer, bytes posted);
     /// @notice Emitted when a quote was awarded: the partner's bond is locked and the key envelope published.
     event OrderAwarded(
         uint256 indexed orderId,
@@ -34,12 +36,13 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     );
     /// @notice Emitted when the partner rejected an award within the reject window.
     event OrderRejected(uint256 indexed orderId, address indexed partner, bytes32 reasonCid);
-    /// @notice Emitted when the partner shipped, carrying its QA report.
-    event OrderShipped(uint256 indexed orderId, address indexed partner, bytes32 reportCid, bytes32 reportHash);
-    /// @notice Emitted when a shipped order completed (`kind` Confirmed or Finalized): `fee` stays in the book
-    /// for the fee recipient's `collectFees` and `toPayee` was sent to the payee (a `Credited` event follows if
-    /// the payee refused it).
-    event OrderCompleted(uint256 indexed orderId, Transition kind, uint96 toPayee, uint96 fee, bool onTime);
+    /// @notice Emitted when the order's partner shipped, carrying its QA report.
+    event OrderShipped(uint256 indexed orderId, bytes32 reportCid, bytes32 reportHash);
+    /// @notice Emitted when a shipped order completed (`kind` Confirmed or Finalized) and its payment went to
+    /// the payee (a `Credited` event follows if the payee refused it). What it implies is not repeated: the
+    /// fee, price × feeBps / 10,000 (rounded down), stays in the book for the fee recipient's `collectFees`;
+    /// the payee got the price less the fee; on time iff the shipment stamp ≤ dueBy.
+    event OrderCompleted(uint256 indexed orderId, Transition kind);
     /// @notice Emitted when a timed-out order was refunded to its buyer.
     event OrderRefunded(uint256 indexed orderId, RefundReason reason);
     /// @notice Emitted when the buyer cancelled an Open order.
@@ -76,6 +79,9 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     error TooManyInspectors(uint256 count);
     /// @notice Thrown when the docs do not hash to `spec.docsHash`.
     error DocsHashMismatch(bytes32 expected, bytes32 actual);
+    /// @notice Thrown when new terms, spec or docs are not a canonical ABI encoding (dirty high bits, or the
+    /// inspectors not right after the spec's head): the book commits to clean encodings only.
+    error NonCanonicalEncoding();
     /// @notice Thrown when the ETH sent is not what the call needs.
     error IncorrectPayment(uint256 expected, uint256 sent);
     /// @notice Thrown when the token is not allow-listed.

@@ -17,7 +17,8 @@ interface IPartnerRegistryV2 {
         external;
 
     /// @notice Unlocks `amount` of `partner`'s locked bond and records `outcome` (None: no change).
-    /// @dev Only the order book.
+    /// @dev Only the order book, which releases exactly what its order's commitment says it locked: the
+    /// registry does not read the total bond to re-check it (one storage slot per release).
     function releaseBond(address partner, uint96 amount, Outcome outcome) external;
 
     /// @notice Removes `amount` of `partner`'s locked bond, records `outcome` and sends the ETH to the order

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Order, OrderSpec, OrderState, OrderTerms, RecordKind, Transition} from "../Types.sol";
+import {Order, OrderDocs, OrderSpec, OrderState, OrderTerms, RecordKind, Transition} from "../Types.sol";
 
 /// @title OrderHashes
 /// @notice The hashes a v2 order is committed by: its slot keccak256(abi.encode(Order)), the transition chain
@@ -20,6 +20,65 @@ library OrderHashes {
             let ptr := mload(0x40)
             calldatacopy(ptr, order, ORDER_SIZE)
             result := keccak256(ptr, ORDER_SIZE)
+        }
+    }
+
+    /// @dev Whether every calldata word of `terms` fits its field (no dirty high bits): what `abi.encode`
+    /// would check, without copying. Clean terms hash (`hashTerms`) to the hash of their decoded values.
+    function isCleanTerms(OrderTerms calldata terms) internal pure returns (bool clean) {
+        // Assembly: each word shifted right by its field's width must be zero (specHash is a full word).
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let dirty := or(shr(160, calldataload(terms)), shr(160, calldataload(add(terms, 0x20)))) // buyer, token
+            dirty := or(dirty, shr(96, calldataload(add(terms, 0x40)))) // price
+            dirty := or(dirty, shr(96, calldataload(add(terms, 0x60)))) // minBond
+            dirty := or(dirty, shr(160, calldataload(add(terms, 0x80)))) // arbitrator
+            dirty := or(dirty, shr(40, calldataload(add(terms, 0xa0)))) // awardDeadline
+            dirty := or(dirty, shr(40, calldataload(add(terms, 0xc0)))) // deliveryDeadline
+            dirty := or(dirty, shr(32, calldataload(add(terms, 0xe0)))) // inspectionWindow
+            dirty := or(dirty, shr(32, calldataload(add(terms, 0x100)))) // rejectWindow
+            dirty := or(dirty, shr(32, calldataload(add(terms, 0x120)))) // disputeTimeout
+            dirty := or(dirty, shr(16, calldataload(add(terms, 0x140)))) // feeBps
+            clean := iszero(dirty)
+        }
+    }
+
+    /// @dev Whether `spec` is a canonical encoding: its head words fit their fields, the inspectors' offset
+    /// is 0xa0 (the array follows the five head words) and every inspector word is an address. Then
+    /// `hashSpec` is the hash of the decoded spec.
+    function isCleanSpec(OrderSpec calldata spec) internal pure returns (bool clean) {
+        address[] calldata inspectors = spec.inspectors; // Solidity checks it lies within the calldata
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let dirty := or(shr(32, calldataload(spec)), shr(64, calldataload(add(spec, 0x20)))) // processes, materials
+            dirty := or(dirty, shr(128, calldataload(add(spec, 0x40)))) // certIds
+            dirty := or(dirty, xor(calldataload(add(spec, 0x60)), 0xa0)) // the inspectors' offset
+            for { let i := 0 } lt(i, inspectors.length) { i := add(i, 1) } {
+                dirty := or(dirty, shr(160, calldataload(add(inspectors.offset, mul(i, 0x20)))))
+            }
+            clean := iszero(dirty)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(docs)) of calldata docs, reverting-free: `clean` is false if the region word
+    /// (bytes8, left-aligned) has bits below its 8 bytes.
+    function hashDocs(OrderDocs calldata docs) internal pure returns (bytes32 result, bool clean) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, docs, 0x80)
+            result := keccak256(ptr, 0x80)
+            clean := iszero(shl(64, calldataload(add(docs, 0x60))))
+        }
+    }
+
+    /// @dev A memory copy of clean calldata terms (`isCleanTerms`): their 12 words as they are, which is a memory
+    /// OrderTerms' layout.
+    function copyTerms(OrderTerms calldata terms) internal pure returns (OrderTerms memory copy) {
+        // Assembly: fills the struct Solidity allocated for `copy` (12 words) without field-by-field decoding.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            calldatacopy(copy, terms, TERMS_SIZE)
         }
     }
 

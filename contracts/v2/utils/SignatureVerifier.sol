@@ -120,10 +120,19 @@ abstract contract SignatureVerifier is ISignatureVerifier, EIP712, NoncesKeyed {
         return uint192(orderId);
     }
 
-    function _quoteStructHash(Quote calldata q) private pure returns (bytes32) {
-        return keccak256(
-            abi.encode(QUOTE_TYPEHASH, q.termsHash, q.partner, q.payee, q.price, q.bond, q.leadTime, q.expiry, q.nonce)
-        );
+    /// @dev keccak256(abi.encode(QUOTE_TYPEHASH, quote)) over the quote's 8 calldata words as they are. A word
+    /// with dirty high bits hashes to a digest no EIP-712 signer signs (typed data encodes clean words), and
+    /// every field the book uses is read through Solidity's checked calldata access, which reverts on one.
+    function _quoteStructHash(Quote calldata q) private pure returns (bytes32 result) {
+        bytes32 typeHash = QUOTE_TYPEHASH;
+        // Assembly: hashes at the free memory pointer (scratch, not allocated) without re-encoding.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            calldatacopy(add(ptr, 0x20), q, 0x100)
+            result := keccak256(ptr, 0x120)
+        }
     }
 
     function _attestationStructHash(Attestation calldata a) private pure returns (bytes32) {

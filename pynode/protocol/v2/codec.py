@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from eth_abi import encode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from pynode.protocol.v2.types import (
     FIELDS,
@@ -55,6 +55,61 @@ def order_id(terms: OrderTerms) -> int:
     """The id the book gives the order with these terms: the top 192 bits of their hash (OrderHashes.orderIdOf),
     so terms post once and a quote, which names them, awards one order."""
     return int.from_bytes(terms_hash(terms), "big") >> 64
+
+
+# OrderPosted's packed data (IOrderBookV2.OrderPosted): the terms, spec and docs fields in order, each
+# big-endian in this many bytes, minus what the event implies (the buyer is its topic, specHash and docsHash hash
+# the spec and docs it holds); then 20 bytes per inspector.
+_POSTED_TERMS = (("token", 20), ("price", 12), ("min_bond", 12), ("arbitrator", 20), ("award_deadline", 5),
+                 ("delivery_deadline", 5), ("inspection_window", 4), ("reject_window", 4), ("dispute_timeout", 4),
+                 ("fee_bps", 2))
+_POSTED_SPEC = (("processes", 4), ("materials", 8), ("cert_ids", 16))
+_POSTED_DOCS = (("design_cid", 32), ("design_sha256", 32), ("spec_cid", 32), ("region", 8))
+_ADDRESS_FIELDS = ("token", "arbitrator")
+POSTED_HEAD_SIZE = sum(size for _, size in _POSTED_TERMS + _POSTED_SPEC + _POSTED_DOCS)  # 220
+
+
+def _pack(value: NamedTuple, layout: tuple[tuple[str, int], ...]) -> bytes:
+    out = b""
+    for name, size in layout:
+        v = getattr(value, name)
+        out += bytes(v).rjust(size, b"\0") if isinstance(v, bytes) else (
+            bytes.fromhex(v[2:]) if isinstance(v, str) else v.to_bytes(size, "big"))
+    return out
+
+
+def _unpack(data: bytes, at: int, layout: tuple[tuple[str, int], ...]) -> tuple[dict[str, object], int]:
+    values: dict[str, object] = {}
+    for name, size in layout:
+        chunk = data[at:at + size]
+        values[name] = (to_checksum_address(chunk) if name in _ADDRESS_FIELDS
+                        else chunk if name in ("design_cid", "design_sha256", "spec_cid", "region")
+                        else int.from_bytes(chunk, "big"))
+        at += size
+    return values, at
+
+
+def posted_data(terms: OrderTerms, spec: OrderSpec, docs: OrderDocs) -> bytes:
+    """OrderPosted's ``posted`` bytes for an order posted with these terms, spec and docs."""
+    return (_pack(terms, _POSTED_TERMS) + _pack(spec, _POSTED_SPEC) + _pack(docs, _POSTED_DOCS)
+            + b"".join(bytes.fromhex(str(a)[2:]) for a in spec.inspectors))
+
+
+def decode_posted(buyer: str, data: bytes) -> tuple[OrderTerms, OrderSpec, OrderDocs]:
+    """The terms, spec and docs of an OrderPosted event (``buyer``: its topic), hashes rebuilt; ValueError if
+    ``data`` is not such an encoding."""
+    data = bytes(data)
+    count, rest = divmod(len(data) - POSTED_HEAD_SIZE, 20)
+    if count < 0 or rest:
+        raise ValueError(f"OrderPosted data of {len(data)} bytes is not 220 + 20 per inspector")
+    t, at = _unpack(data, 0, _POSTED_TERMS)
+    s, at = _unpack(data, at, _POSTED_SPEC)
+    d, at = _unpack(data, at, _POSTED_DOCS)
+    docs = OrderDocs(**d)  # type: ignore[arg-type]
+    inspectors = tuple(to_checksum_address(data[at + 20 * i:at + 20 * (i + 1)]) for i in range(count))
+    spec = OrderSpec(**s, inspectors=inspectors, docs_hash=docs_hash(docs))  # type: ignore[arg-type]
+    terms = OrderTerms(buyer=to_checksum_address(buyer), **t, spec_hash=spec_hash(spec))  # type: ignore[arg-type]
+    return terms, spec, docs
 
 
 def order_hash(order: Order) -> bytes:

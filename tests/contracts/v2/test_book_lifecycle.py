@@ -15,7 +15,7 @@ from tests.contracts.v2.book_fixtures import container, signer
 from tests.contracts.v2.conftest import MIN_BOND, profile_hash
 
 COST = 10**17  # SimpleCentralizedArbitrator.arbitrationCost
-ONTIME, FAILED, LOST = 2, 3, 4  # PartnerInfo indexes: onTime, failedQa, disputesLost
+COMPLETED, ONTIME, FAILED, LOST = 1, 2, 3, 4  # PartnerInfo indexes: completed, onTime, failedQa, disputesLost
 
 
 def fee_of(t, amount):
@@ -38,8 +38,7 @@ def test_escrow_first_eth_pays_payee_fee_and_releases_bond(v2, book, registry, k
     assert payee.balance() == before + PRICE - fee
     assert registry.freeBond(partner.address) == free
     assert registry.partnerInfo(partner.address)[ONTIME] == on_time + 1
-    assert tx.events["OrderCompleted"]["onTime"] is True
-    assert tx.events["OrderCompleted"]["fee"] == fee
+    assert dict(tx.events["OrderCompleted"]) == {"orderId": t.order_id, "kind": Transition.CONFIRMED}
     assert book.balance() == fee
     # the fee stays in the book until the fee recipient collects it, once
     assert book.credits(fee_recipient, ZERO) == 0
@@ -115,8 +114,13 @@ def test_late_shipment_completes_late(v2, book, registry, kleros, partner, stran
     chain.sleep(2 * DAY)
     v2.ship(t)
     chain.sleep(t.terms.inspection_window + 1)
+    late = registry.partnerInfo(partner.address)[COMPLETED]
+    on_time = registry.partnerInfo(partner.address)[ONTIME]
     tx = v2.finalize(t, stranger)
-    assert tx.events["OrderCompleted"]["onTime"] is False
+    assert dict(tx.events["OrderCompleted"]) == {"orderId": t.order_id, "kind": Transition.FINALIZED}
+    assert t.state.stamp > t.state.due_by  # what OrderCompleted implies: late
+    assert registry.partnerInfo(partner.address)[COMPLETED] == late + 1
+    assert registry.partnerInfo(partner.address)[ONTIME] == on_time
 
 
 def test_cancel_and_refunds(v2, book, registry, kleros, partner, buyer, stranger):

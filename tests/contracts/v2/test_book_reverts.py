@@ -412,3 +412,29 @@ def test_dirty_terms_cannot_be_committed(v2, book, kleros, buyer, word):
     with brownie.reverts():
         buyer.transfer(book, PRICE, data="0x" + data.hex())
     book.post(terms, spec, docs, {"from": buyer, "value": PRICE})  # the clean encoding posts
+
+
+# post(terms, spec, docs) calldata after the selector: terms (12 words), the spec's offset, docs (4 words), then
+# the spec: processes, materials, certIds, the inspectors' offset, docsHash, the inspectors' length and words.
+SPEC_AT = 12 + 1 + 4
+
+
+@pytest.mark.parametrize("word, byte, label", [
+    (SPEC_AT + 1, 0, "materials"), (SPEC_AT + 2, 0, "certIds"), (SPEC_AT + 3, 31, "inspectors' offset"),
+    (SPEC_AT + 6, 0, "an inspector"), (12 + 1 + 3, 31, "region"),
+])
+def test_dirty_spec_or_docs_cannot_be_committed(v2, book, kleros, buyer, accounts, word, byte, label):
+    """post hashes the raw spec and docs into the terms' and spec's commitments (OrderHashes.hashSpec, hashDocs):
+    a non-canonical encoding (dirty high bits, bits below a bytes8, the array not right after the head) reverts
+    with NonCanonicalEncoding before anything is stored."""
+    spec, docs = v2.spec(inspectors=[accounts[4].address])
+    terms = v2.terms(spec, kleros)
+    data = bytearray(bytes.fromhex(book.post.encode_input(terms, spec, docs)[2:]))
+    if label == "inspectors' offset":  # 0xc0 with a spare word before the array: decodable, not canonical
+        data[4 + 32 * word + byte] = 0xc0
+        data[4 + 32 * (SPEC_AT + 5):4 + 32 * (SPEC_AT + 5)] = bytes(32)
+    else:
+        data[4 + 32 * word + byte] |= 0x40 if byte == 31 else 0x80
+    with rv("NonCanonicalEncoding"):
+        buyer.transfer(book, PRICE, data="0x" + data.hex())
+    book.post(terms, spec, docs, {"from": buyer, "value": PRICE})  # the clean encoding posts

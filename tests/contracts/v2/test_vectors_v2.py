@@ -109,6 +109,10 @@ def test_a_posted_and_awarded_order_is_the_commitment_pynode_predicts(book, acco
     head = codec.link(genesis, Transition.POSTED, buyer.address, terms_hash, tx.timestamp)
     posted = Order(terms, OrderState(OrderStatus.OPEN, ZERO, ZERO, 0, 0, 0, 0, head))
     assert bytes(book.orderHash(order_id)) == codec.order_hash(posted)
+    event = tx.events["OrderPosted"]
+    assert (event["orderId"], event["buyer"]) == (order_id, buyer.address)
+    assert bytes(event["posted"]) == codec.posted_data(terms, spec, docs)
+    assert codec.decode_posted(event["buyer"], event["posted"]) == (terms, spec, docs)
 
     domain = domain_of(book)
     quote = Quote(terms_hash, maker.address, to_checksum_address(maker.address), 9 * 10**16, 10**15, 5 * 86400,
@@ -144,3 +148,17 @@ def test_a_quote_first_order_starts_its_awarded_link_from_the_genesis(book, acco
     head = codec.link(codec.genesis(chain.id, book.address, order_id), Transition.AWARDED, buyer.address, evidence,
                       tx.timestamp)
     assert bytes(book.orderHash(order_id)) == codec.order_hash(Order(terms, _awarded(quote, head, tx)))
+
+
+def test_order_posted_packs_terms_spec_docs_and_every_inspector(book, accounts, buyer, arbitrator):
+    """A calldata-less client rebuilds terms, spec and docs (their hashes included) from the event alone."""
+    docs = OrderDocs(cid("design-i"), cid("design-sha-i"), cid("spec-i"), b"u33dq".ljust(8, b"\x00"))
+    inspectors = tuple(a.address for a in accounts[3:6])
+    spec = OrderSpec(CAPS, MATS, (7 << 32) | 3, inspectors, codec.docs_hash(docs))
+    terms = _terms(book, buyer, arbitrator, spec)
+    tx = book.post(terms, spec, docs, {"from": buyer, "value": terms.price})
+    event = tx.events["OrderPosted"]
+    assert bytes(event["posted"]) == codec.posted_data(terms, spec, docs)
+    assert len(event["posted"]) == codec.POSTED_HEAD_SIZE + 20 * len(inspectors)
+    assert codec.decode_posted(event["buyer"], event["posted"]) == (terms, spec, docs)
+    assert codec.order_id(terms) == tx.return_value

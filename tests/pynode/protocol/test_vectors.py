@@ -319,6 +319,15 @@ def test_the_order_commitment_encodes_and_decodes() -> None:
     assert Order(OrderTerms(*terms), OrderState(*state)) == Order(lowercase(TERMS_V2), lowercase(STATE_V2))
 
 
+def test_the_order_posted_event_packs_to_the_vector_and_back() -> None:
+    posted = b(V2["order_posted"]["posted"])
+    assert codec.posted_data(TERMS_V2, SPEC_V2, DOCS_V2) == posted
+    assert len(posted) == codec.POSTED_HEAD_SIZE + 20 * len(SPEC_V2.inspectors)
+    assert codec.decode_posted(V2["order_posted"]["buyer"], posted) == (TERMS_V2, SPEC_V2, DOCS_V2)
+    with pytest.raises(ValueError, match="not 220"):
+        codec.decode_posted(V2["order_posted"]["buyer"], posted[:-1])
+
+
 def lowercase(value: Any) -> Any:
     return type(value)(*(v.lower() if isinstance(v, str) else v for v in value))
 

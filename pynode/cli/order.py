@@ -121,7 +121,9 @@ def post(ctx: CliContext, design: Path, process: str, material: str, qty: int, p
     ctx.post_index(ctx.chain).add(posted.order_id, posted.sent.block_number)
     data = {"order_id": posted.order_id, "tx": posted.sent.tx_hash, "gas_used": posted.sent.gas_used,
             "design_cid": posted.design.cid, "design_sha256": "0x" + posted.design.plaintext_sha256.hex(),
-            "spec_cid": posted.spec_cid, "key_backup_cid": posted.key_backup_cid}
+            "spec_cid": posted.spec_cid, "key_backup_cid": posted.key_backup_cid, "geometry": posted.geometry}
+    if posted.geometry_skipped:
+        click.echo(f"note: the spec publishes no geometry: {posted.geometry_skipped}", err=True)
     ctx.emit(data, f"order {posted.order_id} posted: design {posted.design.cid}, spec {posted.spec_cid}\n"
                    f"content key sealed to you and pinned at {posted.key_backup_cid}")
 

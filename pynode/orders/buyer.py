@@ -30,6 +30,7 @@ from pynode.chain.tx import SentTx, TxReverted
 from pynode.core.errors import InputError
 from pynode.crypto.envelope import OrderContext
 from pynode.crypto.hpke import HpkeKeyPair
+from pynode.designs.geometry import GeometryError, measure_file
 from pynode.documents.spec import build_spec_document
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.vault import DesignVault, SealedDesign
@@ -63,6 +64,8 @@ class PostedOrder:
     design: SealedDesign
     spec_cid: str
     key_backup_cid: str
+    geometry: dict | None = None  # what the spec publishes of the design's geometry
+    geometry_skipped: str | None = None  # why it publishes none
 
 
 def _lookup(vocabulary: dict[str, int], name: str, what: str) -> int:
@@ -77,6 +80,15 @@ def cert_id(name: str) -> int:
     if name.isdigit() and 0 < int(name) < 1 << 32:
         return int(name)
     return _lookup(CERT, name, "certification")
+
+
+def _public_geometry(design: Path) -> tuple[dict | None, str | None]:
+    """The design's metrics for the spec, or why there are none: a design of another format (STEP, a PDF
+    drawing) or one the libraries cannot read is still posted, without geometry."""
+    try:
+        return measure_file(design), None
+    except GeometryError as exc:
+        return None, str(exc)
 
 
 class Buyer:
@@ -97,6 +109,7 @@ class Buyer:
         certs = [cert_id(c) for c in request.certifications]
         if len(certs) > 4:
             raise InputError("an order can require at most four certifications")
+        geometry, skipped = _public_geometry(request.design)  # from the plaintext, before it is sealed
         sealed = self.vault.seal(request.design, progress)
         backup = self.keys.save(sealed.content_key, chain_id=self.chain.chain_id, book=self._book,
                                 buyer=self.account.address, buyer_public_key=buyer_public_key,
@@ -105,7 +118,7 @@ class Buyer:
             process=request.process.upper(), material=request.material.upper(), quantity=request.quantity,
             tolerances=request.tolerances or {}, certifications=list(request.certifications), region=request.region,
             design_name=request.design.name, design_size=sealed.plaintext_size,
-            design_sha256=sealed.plaintext_sha256, design_cid=sealed.cid, notes=request.notes)
+            design_sha256=sealed.plaintext_sha256, design_cid=sealed.cid, notes=request.notes, geometry=geometry)
         spec_cid = self.vault.ipfs.add_bytes(spec_document)
         docs = OrderDocs(design_cid=cid_to_digest(sealed.cid), design_sha256=sealed.plaintext_sha256,
                          spec_cid=cid_to_digest(spec_cid),
@@ -119,7 +132,7 @@ class Buyer:
         if to_checksum_address(request.token) != ZERO_ADDRESS:
             self._approve(request.token, request.price)
         sent = self.chain.send(self.account, self.chain.book.post(terms, spec, docs))
-        return PostedOrder(self._posted_id(sent), sent, sealed, spec_cid, backup)
+        return PostedOrder(self._posted_id(sent), sent, sealed, spec_cid, backup, geometry, skipped)
 
     def _approve(self, token: str, amount: int) -> None:
         erc20 = Erc20(self.chain.w3, token)

@@ -455,3 +455,28 @@ def test_a_tokens_symbol_and_decimals_are_read_once_per_connection(net, dev_acco
     assert net.token_unit(usdc) == Unit("USDC", 6)
     fresh = Chain.connect(settings).token_unit(usdc)  # a new connection reads again: no code, no decimals
     assert fresh == Unit(f"{usdc[:10]}… (smallest units)", 0)
+
+
+def test_post_publishes_the_designs_geometry_in_the_spec(run, net, tmp_path, settings):
+    """order post measures the STL before sealing it: the spec Kubo serves back carries the box's exact metrics;
+    a design of no known format is posted without geometry, and stderr says so in one line."""
+    import trimesh
+
+    from pynode.documents.spec import MAX_SPEC_BYTES, read_spec_document
+
+    design = tmp_path / "box.stl"
+    design.write_bytes(trimesh.creation.box(extents=(10, 20, 30)).export(file_type="stl"))
+    posted = run("--account", "buyer", "--json", "-y", "order", "post", "--design", design, "--process", "FDM",
+                 "--material", "PLA", "--qty", "1", "--price", "0.01", "--claim-by", "+2d", "--deliver-by", "+5d")
+    assert posted.exit_code == 0, posted.stderr
+    _, unknown = post_order(run, tmp_path)
+    assert unknown.exit_code == 0, unknown.stderr
+    with IpfsClient(settings.ipfs_api) as ipfs:
+        spec, other = (ipfs.cat_bytes(r.json()["spec_cid"], max_size=MAX_SPEC_BYTES) for r in (posted, unknown))
+    read_spec_document(spec)
+    assert json.loads(spec)["geometry"] == posted.json()["geometry"] == {
+        "format": "stl", "extents_mm": {"min": [-5.0, -10.0, -15.0], "max": [5.0, 10.0, 15.0]}, "volume_mm3": 6000.0,
+        "area_mm2": 2200.0, "triangles": 12, "watertight": True}
+    assert "geometry" not in json.loads(other) and unknown.json()["geometry"] is None
+    assert "note: the spec publishes no geometry: not an STL, 3MF, G-code or DXF file\n" in unknown.stderr
+    assert "note:" not in posted.stderr

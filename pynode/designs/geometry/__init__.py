@@ -8,6 +8,7 @@ units are in the key names (docs/schemas/order-spec.schema.json, ``geometry``).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,11 @@ def measure(data: bytes) -> dict[str, Any]:
     else:
         from pynode.designs.geometry.dxf import measure_dxf
         found = measure_dxf(data)
-    return _rounded(found)
+    rounded = _rounded(found)
+    if not _finite(rounded):  # e.g. G-code coordinates near the float limit, scaled from inches
+        name = "G-code" if rounded["format"] == "gcode" else rounded["format"].upper()
+        raise GeometryError(f"the {name} file measures to numbers beyond any machine")
+    return rounded
 
 
 def measure_file(path: Path) -> dict[str, Any]:
@@ -44,6 +49,14 @@ def measure_file(path: Path) -> dict[str, Any]:
     if size > MAX_MEASURE_BYTES:
         raise GeometryError(f"{size} bytes is over the {MAX_MEASURE_BYTES >> 20} MiB measured at most")
     return measure(path.read_bytes())
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _rounded(value: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pynode.designs.geometry.detect import BINARY_DXF
 from pynode.designs.geometry.errors import GeometryError
+from pynode.designs.geometry.quiet import quiet
 
 #: $INSUNITS code → millimetres per drawing unit (0 = unitless, read as mm)
 _UNITS_MM = {0: 1.0, 1: 25.4, 2: 304.8, 4: 1.0, 5: 10.0, 6: 1000.0}
@@ -45,6 +46,11 @@ def _length(entity: Any) -> float:
 
 
 def measure_dxf(data: bytes) -> dict[str, Any]:
+    with quiet("ezdxf"):
+        return _measure(data)
+
+
+def _measure(data: bytes) -> dict[str, Any]:
     from ezdxf import bbox, recover
     from ezdxf.document import Drawing
     from ezdxf.lldxf.tagger import binary_tags_loader

@@ -118,10 +118,18 @@ def _arc_length(start: list[float], end: list[float], words: dict[str, float], s
     return math.hypot(radius * sweep, end[2] - start[2])
 
 
-def _words(params: dict[str, Any]) -> dict[str, float]:
+def _words(params: dict[str, Any], line: int) -> dict[str, float]:
     """Numeric words; a bare letter ("G28 X", which gcodeparser gives as True) counts as 0."""
-    return {k.upper(): 0.0 if v is True else float(v) for k, v in params.items()
-            if isinstance(v, int | float) and (v is True or not isinstance(v, bool)) and math.isfinite(v)}
+    words = {}
+    for key, value in params.items():
+        if value is True:
+            words[key.upper()] = 0.0
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value) if abs(value) < 1e300 else math.inf  # a 400-digit int overflows float()
+            if not math.isfinite(number):
+                raise GeometryError(f"G-code line {line + 1}: {key}{str(value)[:20]} is out of range")
+            words[key.upper()] = number
+    return words
 
 
 def measure_gcode(text: str, filament_diameter_mm: float = DEFAULT_FILAMENT_DIAMETER_MM) -> dict[str, Any]:
@@ -130,7 +138,7 @@ def measure_gcode(text: str, filament_diameter_mm: float = DEFAULT_FILAMENT_DIAM
     machine = _Machine()
     for line in parse_gcode_lines(text):
         letter, code = line.command
-        machine.command(letter.upper(), code, _words(line.params))
+        machine.command(letter.upper(), code, _words(line.params, line.line_index))
     box = machine.printed or machine.moved
     if not box:
         raise GeometryError("the G-code makes no move")

@@ -10,9 +10,15 @@ import io
 from typing import Any
 
 from pynode.designs.geometry.errors import GeometryError
+from pynode.designs.geometry.quiet import quiet
 
 
 def measure_mesh(data: bytes, kind: str) -> dict[str, Any]:
+    with quiet("trimesh"):
+        return _measure(data, kind)
+
+
+def _measure(data: bytes, kind: str) -> dict[str, Any]:
     import numpy
     import trimesh
 

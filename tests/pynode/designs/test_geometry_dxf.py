@@ -84,3 +84,10 @@ def test_a_corrupt_dxf_is_refused_in_one_line() -> None:
     with pytest.raises(GeometryError) as raised:
         measure(broken)
     assert "\n" not in str(raised.value)
+
+
+def test_a_drawing_that_measures_to_infinity_is_refused() -> None:
+    document = drawing()
+    document.modelspace().add_circle((0, 0), 1e308)  # a finite radius, an infinite circumference
+    with pytest.raises(GeometryError, match=r"^the DXF file measures to numbers beyond any machine$"):
+        measure(written(document))

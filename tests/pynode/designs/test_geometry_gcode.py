@@ -98,3 +98,10 @@ def test_a_program_without_moves_is_refused(text: str) -> None:
 
 def test_text_that_only_starts_like_gcode_is_not_gcode() -> None:
     assert detect(b"G1 X1\nhello world\n") is None
+
+
+@pytest.mark.parametrize("word", ["X" + "9" * 400, "X" + "9" * 400 + ".0", "X" + "9" * 308 + ".0"])
+def test_numbers_beyond_any_machine_are_refused_in_one_line(word: str) -> None:
+    with pytest.raises(GeometryError) as raised:
+        measure(f"G20\nG1 {word} F600\n".encode())  # 1e308 inches is infinity in mm
+    assert "\n" not in str(raised.value)

@@ -102,3 +102,11 @@ def test_a_binary_stl_of_nan_coordinates_is_refused() -> None:
     nan = struct.pack("<12fH", *([0.0] * 3), *([float("nan")] * 9), 0)
     with pytest.raises(GeometryError):
         measure(b"\x00" * 80 + struct.pack("<I", 1) + nan)
+
+
+def test_what_trimesh_logs_stays_off_the_users_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    """An unparsable normal makes trimesh log a traceback and fall back to its slow reader (normals are
+    recomputed, so the box still measures): the traceback must not reach the user's terminal."""
+    data = exported(box(), "stl_ascii").replace(b"facet normal 0", b"facet normal x", 1)
+    assert measure(data) == {"format": "stl", **BOX}
+    assert capfd.readouterr().err == ""

@@ -1,5 +1,5 @@
-"""The measuring libraries log what they skip (trimesh even with a traceback) through Python's last-resort
-handler onto the user's stderr; a failed read is our one-line GeometryError instead."""
+"""The measuring libraries log what they skip (trimesh even with a traceback) and, with no handler configured,
+Python's last-resort handler prints it on the user's stderr; a failed read is our one-line GeometryError instead."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from contextlib import contextmanager
 
 @contextmanager
 def quiet(name: str) -> Iterator[None]:
+    """Records of ``name`` and its children ("trimesh.util") stop at a null handler while the block runs."""
     logger = logging.getLogger(name)
-    was = logger.disabled
-    logger.disabled = True
+    handler = logging.NullHandler()
+    propagated = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
     try:
         yield
     finally:
-        logger.disabled = was
+        logger.propagate = propagated
+        logger.removeHandler(handler)

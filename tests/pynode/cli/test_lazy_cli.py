@@ -24,7 +24,7 @@ HEAVY = ("web3", "eth_account", "eth_abi", "eth_utils", "cryptography", "pydanti
 #: what signs, sends, seals and decrypts, and what measures a design (only `order post` does): no read command
 #: imports these (the read budget of bench/cli_bench.py)
 WRITE_ONLY = ("web3", "eth_account", "cryptography", "aiohttp", "websockets", "ipfshttpclient", "numpy", "trimesh",
-              "ezdxf", "gcodeparser")
+              "ezdxf")
 
 
 def imported_by(code: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:

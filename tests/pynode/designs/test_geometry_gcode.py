@@ -105,3 +105,10 @@ def test_numbers_beyond_any_machine_are_refused_in_one_line(word: str) -> None:
     with pytest.raises(GeometryError) as raised:
         measure(f"G20\nG1 {word} F600\n".encode())  # 1e308 inches is infinity in mm
     assert "\n" not in str(raised.value)
+
+
+def test_compact_words_messages_and_two_commands_on_a_line() -> None:
+    program = "G1X10E.5F600\nM117 G1 X500 would be a move\nG92 E0 G1 X20 E1 ; two commands\nG1 X-5 (comment X999) E2\n"
+    found = measure_gcode(program)
+    assert found["extents_mm"] == {"min": [-5.0, 0.0, 0.0], "max": [20.0, 0.0, 0.0]}
+    assert found["filament_mm"] == 2.5  # 0.5, reset, 1, 1

@@ -33,7 +33,7 @@ def measure(data: bytes) -> dict[str, Any]:
         found = measure_mesh(data, kind)
     elif kind == "gcode":
         from pynode.designs.geometry.gcode import measure_gcode
-        found = measure_gcode(data.decode("utf-8", errors="replace"))
+        found = measure_gcode(data.decode("utf-8-sig", errors="replace"))
     else:
         from pynode.designs.geometry.dxf import measure_dxf
         found = measure_dxf(data)

@@ -24,11 +24,11 @@ def detect(data: bytes) -> str | None:
         return "stl-binary"
     if data.startswith(BINARY_DXF):
         return "dxf"
-    head = data[:_HEAD]
+    head = data[:_HEAD].removeprefix(b"\xef\xbb\xbf")  # editors on Windows start text files with a UTF-8 BOM
     if head.lstrip().lower().startswith(b"solid") and re.search(rb"\bfacet\s+normal\b", head, re.IGNORECASE):
         return "stl-ascii"
     lines = [line.strip() for line in head.splitlines()]
-    if len(data) > len(head):
+    if len(data) > _HEAD:
         lines.pop()  # cut mid-line
     if _is_dxf(lines):
         return "dxf"

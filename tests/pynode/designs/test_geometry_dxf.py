@@ -91,3 +91,11 @@ def test_a_drawing_that_measures_to_infinity_is_refused() -> None:
     document.modelspace().add_circle((0, 0), 1e308)  # a finite radius, an infinite circumference
     with pytest.raises(GeometryError, match=r"^the DXF file measures to numbers beyond any machine$"):
         measure(written(document))
+
+
+def test_a_dxf_with_a_byte_order_mark_is_detected() -> None:
+    document = drawing()
+    document.modelspace().add_line((0, 0), (3, 4))
+    data = b"\xef\xbb\xbf" + written(document)
+    assert detect(data) == "dxf"
+    assert measure(data)["cut_length_mm"] == 5.0

@@ -112,3 +112,13 @@ def test_compact_words_messages_and_two_commands_on_a_line() -> None:
     found = measure_gcode(program)
     assert found["extents_mm"] == {"min": [-5.0, 0.0, 0.0], "max": [20.0, 0.0, 0.0]}
     assert found["filament_mm"] == 2.5  # 0.5, reset, 1, 1
+
+
+def test_a_byte_order_mark_is_not_part_of_the_program() -> None:
+    assert measure("\ufeffG1 X3 E1 F600\n".encode())["extents_mm"]["max"] == [3.0, 0.0, 0.0]
+
+
+def test_a_long_program_is_detected_from_its_head_cut_mid_line() -> None:
+    data = b"G1 X\n" * 300_000  # 1.5 MB: the 1 MiB head ends in a lone "G" that is no command
+    assert len(data) > 1 << 20 and (1 << 20) % 5 == 1
+    assert detect(data) == "gcode"

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# eth-hash's keccak (selectors, topics, addresses) from safe-pysha3's C module rather than its first choice,
+# pycryptodome, whose cffi binding parses C declarations with pycparser on import: a tenth of a read command's
+# start-up. ETH_HASH_BACKEND is eth-hash's own switch; a choice the environment makes wins.
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
+
 
 def __getattr__(name: str) -> str:
     """``__version__`` is read from the installed metadata on first use: importing pynode stays free of it."""

@@ -66,10 +66,10 @@ class Chain:
 
     @cached_property
     def w3(self) -> Web3:
-        """web3 on the same endpoint, session and retries as ``rpc``: for signing, sending and block waits."""
+        """web3 on the same endpoint and retries as ``rpc``: for signing, sending and block waits."""
         from pynode.chain.provider import connect
 
-        return connect(self.rpc.endpoint_uri, retry_timeout_s=self.rpc.retry_timeout_s, session=self.rpc.session)
+        return connect(self.rpc.endpoint_uri, retry_timeout_s=self.rpc.retry_timeout_s)
 
     @property
     def chain_id(self) -> int:

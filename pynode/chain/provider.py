@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import requests
 from web3 import Web3
@@ -17,8 +17,23 @@ from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from pynode.chain.jsonrpc import Retrying
-from pynode.chain.rpc import RPC_TIMEOUT_S, checked_batch, http_reply
+from pynode.chain.rpc import RPC_TIMEOUT_S, HttpStatusError, checked_batch, http_reply
 from pynode.core.backoff import Backoff
+
+T = TypeVar("T")
+
+
+def _posted(post: Callable[[], T]) -> T:
+    """``post()``, with requests' status and timeout errors raised as the types chain/rpc.py maps for both
+    transports (its other errors are OSErrors, which it maps as they are)."""
+    try:
+        return post()
+    except requests.HTTPError as exc:
+        if exc.response is None:
+            raise HttpStatusError(0, {}, b"") from exc
+        raise HttpStatusError(exc.response.status_code, exc.response.headers, exc.response.content) from exc
+    except requests.Timeout as exc:
+        raise TimeoutError(str(exc)) from exc
 
 
 class FabmeshProvider(HTTPProvider, Retrying):
@@ -38,8 +53,8 @@ class FabmeshProvider(HTTPProvider, Retrying):
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         def send() -> RPCResponse:
-            return cast(RPCResponse, http_reply(method, lambda: super(FabmeshProvider, self).make_request(
-                method, params)))
+            return cast(RPCResponse, http_reply(method, lambda: _posted(
+                lambda: super(FabmeshProvider, self).make_request(method, params))))
 
         return self._retrying(method, send)
 
@@ -47,7 +62,7 @@ class FabmeshProvider(HTTPProvider, Retrying):
         self, batch_requests: list[tuple[RPCEndpoint, Any]]
     ) -> list[RPCResponse] | RPCResponse:
         def send() -> list[RPCResponse] | RPCResponse:
-            replies = super(FabmeshProvider, self).make_batch_request(batch_requests)
+            replies = _posted(lambda: super(FabmeshProvider, self).make_batch_request(batch_requests))
             return cast("list[RPCResponse] | RPCResponse",
                         checked_batch(cast("list[tuple[str, Any]]", batch_requests), replies))
 

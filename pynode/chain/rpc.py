@@ -72,13 +72,13 @@ tests/pynode/chain/test_rpc_errors.py):
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-import requests
 import urllib3
 
 from pynode.core.errors import (
@@ -226,17 +226,30 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
     return max(0.0, when.timestamp() - now())
 
 
-def map_http_error(method: str, response: requests.Response | None) -> FabmeshError:
+class HttpStatusError(Exception):
+    """An HTTP error status, from either transport (RpcClient's urllib3, web3's requests): what the mapping
+    reads of the answer."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is not."""
+        try:
+            return json.loads(self.body)
+        except ValueError:  # not JSON, not UTF-8
+            return None
+
+
+def map_http_error(method: str, response: HttpStatusError | None) -> FabmeshError:
     """Our error for an HTTP error status; a JSON-RPC error in the body (QuickNode's 413, Alchemy's 400)
     decides first."""
-    status = response.status_code if response is not None else 0
+    status = response.status if response is not None else 0
     wait = parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
-    body: Any = None
-    if response is not None:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+    body = response.json() if response is not None else None
     if isinstance(body, list) and body:
         body = body[0]
     if isinstance(body, Mapping) and body.get("error"):
@@ -258,27 +271,26 @@ def map_http_error(method: str, response: requests.Response | None) -> FabmeshEr
 
 def map_exception(method: str, exc: Exception) -> FabmeshError:
     """Our error for what the HTTP layer raised."""
-    if isinstance(exc, requests.HTTPError):
-        return map_http_error(method, exc.response)
-    if isinstance(exc, requests.Timeout | urllib3.exceptions.ReadTimeoutError):
+    if isinstance(exc, HttpStatusError):
+        return map_http_error(method, exc)
+    # connect and read timeouts (urllib3's refused connection subclasses its connect timeout, for history's sake)
+    if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError) \
+            and not isinstance(exc, urllib3.exceptions.NewConnectionError):
         return ProviderUnavailable(f"{method}: the RPC endpoint timed out")
-    # urllib3's own errors come from a body read straight off the connection (RpcClient's one-piece read)
-    if isinstance(exc, requests.RequestException | urllib3.exceptions.HTTPError | ConnectionError | TimeoutError):
+    # RpcClient's urllib3 raises its own (refused, lost, cut); requests' errors are OSErrors
+    if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
         return ProviderUnavailable(f"{method}: RPC endpoint unreachable ({type(exc).__name__})")
     if isinstance(exc, ValueError):  # JSONDecodeError, UnicodeDecodeError: a proxy's HTML page, a cut body
         return ProviderUnavailable(f"{method}: the RPC endpoint's answer is not JSON-RPC")
     raise exc
 
 
-def _rpc_answer(response: requests.Response | None) -> Mapping[str, Any] | None:
+def _rpc_answer(response: HttpStatusError) -> Mapping[str, Any] | None:
     """The JSON-RPC error reply a 4xx carries (QuickNode's 413, Alchemy's 400), to be read like a 200's;
     None for statuses that mean the endpoint itself refused or failed (401, 403, 429, 5xx)."""
-    if response is None or response.status_code in (401, 403, 429) or response.status_code >= 500:
+    if response.status in (401, 403, 429) or response.status >= 500:
         return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
+    body = response.json()
     return body if isinstance(body, Mapping) and body.get("error") else None
 
 
@@ -309,12 +321,12 @@ def checked_batch(batch_requests: list[tuple[str, Any]], replies: Any) -> Any:
 
 
 def http_reply(method: str, post: Callable[[], Any]) -> Any:
-    """The JSON-RPC reply ``post`` got (it raises ``requests.HTTPError`` for an HTTP error status): a reply
+    """The JSON-RPC reply ``post`` got (it raises :class:`HttpStatusError` for an HTTP error status): a reply
     sent with an HTTP error status is read like a 200's, then checked."""
     try:
         reply = post()
-    except requests.HTTPError as exc:
-        answer = _rpc_answer(exc.response)
+    except HttpStatusError as exc:
+        answer = _rpc_answer(exc)
         if answer is None:
             raise
         reply = answer

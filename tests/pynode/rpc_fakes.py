@@ -17,6 +17,7 @@ import urllib3
 from requests.adapters import BaseAdapter
 from web3 import Web3
 
+from pynode.chain.jsonrpc import RpcClient
 from pynode.chain.provider import FabmeshProvider
 
 URL = "http://rpc.invalid:8545"
@@ -43,8 +44,9 @@ class RecordingTransport(BaseAdapter):
             return answer
         return 200, {}, {"jsonrpc": "2.0", "id": body.get("id"), **answer}
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        payload = json.loads(request.body)
+    def reply(self, request_body: bytes | str) -> tuple[int, dict, bytes]:
+        """The endpoint's answer to one POST body (a request or a batch): status, headers, body bytes."""
+        payload = json.loads(request_body)
         if isinstance(payload, list):
             answers = [self._answer(entry) for entry in payload]
             status, headers = 200, {}
@@ -55,12 +57,23 @@ class RecordingTransport(BaseAdapter):
                     break
         else:
             status, headers, body = self._answer(payload)
+        return status, headers, body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    def answer(self, request_body: bytes) -> urllib3.HTTPResponse:
+        """What RpcClient's urllib3 gets: the answer on the response's stream, as a socket would hand it over."""
+        status, headers, body = self.reply(request_body)
+        return urllib3.HTTPResponse(body=io.BytesIO(body), headers=headers, status=status, preload_content=False)
+
+    def pool(self) -> urllib3.PoolManager:
+        """A urllib3 pool whose requests this transport answers (RpcClient's transport)."""
+        return RecordingPool(self)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        status, headers, body = self.reply(request.body)
         response = requests.Response()
         response.status_code = status
         response.headers.update(headers)
-        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        # what a streamed read gets (RpcClient reads the body in one piece)
-        response.raw = urllib3.HTTPResponse(body=io.BytesIO(response._content), preload_content=False)
+        response._content = body
         response.url = request.url
         response.request = request
         response.reason = {200: "OK", 429: "Too Many Requests"}.get(status, "Error")
@@ -68,6 +81,23 @@ class RecordingTransport(BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+class RecordingPool(urllib3.PoolManager):
+    """urllib3's pool with the wire replaced: each request goes to the transport, not a socket."""
+
+    def __init__(self, transport: RecordingTransport) -> None:
+        super().__init__()
+        self.transport = transport
+
+    def urlopen(self, method: str, url: str, redirect: bool = True, **kw: Any) -> urllib3.HTTPResponse:
+        return self.transport.answer(kw["body"])
+
+
+def fake_client(handler: Handler) -> tuple[RpcClient, RecordingTransport]:
+    """The real RpcClient over a recording in-process transport."""
+    transport = RecordingTransport(handler)
+    return RpcClient(URL, pool=transport.pool()), transport
 
 
 class FakeTime:

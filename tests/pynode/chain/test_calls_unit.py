@@ -10,27 +10,18 @@ import json
 from pathlib import Path
 
 import pytest
-import requests
 from eth_abi import encode
 from eth_utils import to_checksum_address
 
 from pynode.chain.calls import call_view, views
 from pynode.chain.erc20 import read_unit
-from pynode.chain.jsonrpc import RpcClient
 from pynode.core.errors import BadCallOutput, CallReverted
 from pynode.core.units import Unit
-from rpc_fakes import URL, RecordingTransport, fake_web3
+from rpc_fakes import fake_client, fake_web3
 
 ABI_DIR = Path(__file__).resolve().parents[3] / "pynode" / "chain" / "abi"
 REGISTRY = "0x" + "44" * 20
 PARTNER = "0x" + "ab" * 20  # lower case on the wire: both read it back checksummed
-
-
-def client(handler) -> tuple[RpcClient, RecordingTransport]:
-    transport = RecordingTransport(handler)
-    session = requests.Session()
-    session.mount("http://", transport)
-    return RpcClient(URL, session=session), transport
 
 
 def answering(data: bytes):
@@ -46,7 +37,7 @@ def test_a_struct_view_reads_as_web3_reads_it() -> None:
     view = views(abi)["partnerInfo"]
     values = (3, 5, 1, 7, 6, 1, 0, 10**18, 0, b"u33d".ljust(8, b"\0"), 100, b"\x12" * 32, b"\x34" * 32)
     returned = encode(list(view.outputs), [values])
-    rpc, ours = client(answering(returned))
+    rpc, ours = fake_client(answering(returned))
     w3, theirs = fake_web3(answering(returned))
     got = call_view(rpc, REGISTRY, view, [to_checksum_address(PARTNER)], block=12)
     expected = w3.eth.contract(address=to_checksum_address(REGISTRY), abi=abi).functions.partnerInfo(
@@ -63,7 +54,7 @@ def test_addresses_come_back_checksummed_and_several_outputs_as_a_tuple() -> Non
                         {"name": "c", "type": "uint8"}]}
     view = views([item])["pair"]
     returned = encode(["address", "address[]", "uint8"], [PARTNER, [PARTNER, REGISTRY], 6])
-    rpc, _ = client(answering(returned))
+    rpc, _ = fake_client(answering(returned))
     w3, _ = fake_web3(answering(returned))
     got = call_view(rpc, REGISTRY, view, [])
     expected = w3.eth.contract(address=to_checksum_address(REGISTRY), abi=[item]).functions.pair().call()
@@ -77,21 +68,21 @@ def test_addresses_come_back_checksummed_and_several_outputs_as_a_tuple() -> Non
     ({"code": -32000, "message": "execution reverted"}, b""),  # a bare revert(): no data, the node's words
 ])
 def test_a_reverting_view_is_call_reverted_with_its_data(error: dict, data: bytes) -> None:
-    rpc, _ = client(lambda method, params: {"error": error})
+    rpc, _ = fake_client(lambda method, params: {"error": error})
     with pytest.raises(CallReverted) as raised:
         call_view(rpc, REGISTRY, views(registry_abi())["minBond"], [])
     assert raised.value.data == data
 
 
 def test_return_data_that_does_not_fit_is_bad_call_output() -> None:
-    rpc, _ = client(answering(b""))  # no code at the address: an empty success
+    rpc, _ = fake_client(answering(b""))  # no code at the address: an empty success
     with pytest.raises(BadCallOutput, match="minBond: 0 bytes"):
         call_view(rpc, REGISTRY, views(registry_abi())["minBond"], [])
 
 
 def test_a_token_without_decimals_or_symbol_reads_in_smallest_units_or_by_address() -> None:
     token = to_checksum_address("0x" + "66" * 20)
-    rpc, _ = client(answering(b""))
+    rpc, _ = fake_client(answering(b""))
     assert read_unit(rpc, token) == Unit(f"{token[:10]}… (smallest units)", 0)
 
     def decimals_only(method: str, params: list) -> dict:
@@ -100,5 +91,5 @@ def test_a_token_without_decimals_or_symbol_reads_in_smallest_units_or_by_addres
             return {"result": "0x" + encode(["uint8"], [6]).hex()}
         return {"error": {"code": 3, "message": "execution reverted"}}  # symbol() reverts
 
-    rpc, _ = client(decimals_only)
+    rpc, _ = fake_client(decimals_only)
     assert read_unit(rpc, token) == Unit(f"{token[:10]}…", 6)

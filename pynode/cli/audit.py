@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.verify import Auditor, AuditResult
@@ -31,6 +30,8 @@ def _report(ctx: CliContext, result: AuditResult, html: Path | None) -> None:
     if ctx.json:
         click.echo(json.dumps(result.as_dict(), sort_keys=True))
     else:
+        from rich.table import Table  # only a human table: --json stays free of rich
+
         table = Table(title=f"fabmesh audit · {result.scope} · chain {result.chain_id} · block {result.block}")
         for column in ("", "order", "check", "result"):
             table.add_column(column, overflow="fold")

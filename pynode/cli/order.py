@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Column, Table
 
 from pynode.chain.contracts import region_text
 from pynode.chain.erc20 import Erc20
@@ -209,6 +208,8 @@ def list_(ctx: CliContext, mine: bool, status: str | None) -> None:
             and (me is None or me in (t.terms.buyer, t.state.partner))]
 
     def render(console) -> None:
+        from rich.table import Column, Table  # only a human table: --json stays free of rich
+
         table = Table("id", "status", "buyer", "partner", Column("price", no_wrap=True), "process",
                       Column("claim by (UTC)", no_wrap=True))  # a narrow terminal crops the others
         for r in rows:
@@ -242,6 +243,8 @@ def show(ctx: CliContext, order_id: int) -> None:
         for key in data:
             if key != "records":
                 console.print(f"{key}: {readable[key]}", highlight=False, markup=False)
+        from rich.table import Table  # only a human table: --json stays free of rich
+
         table = Table("time (UTC)", "record", "actor", "evidence")
         for r in data["records"]:
             table.add_row(format_time(r["time"]), r["kind"], r["actor"], r["evidence"][:18] + "…")

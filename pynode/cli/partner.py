@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from pynode.chain.contracts import PartnerRegistry, region_bytes
 from pynode.chain.orders import MATERIAL, PROCESS
@@ -146,6 +145,8 @@ def list_(ctx: CliContext) -> None:
     rows = [_info_dict(ctx, e.args["partner"]) for e in events]
 
     def render(console) -> None:
+        from rich.table import Table  # only a human table: --json stays free of rich
+
         table = Table("address", "vetted", "suspended", "processes", "materials", "region", "done")
         for r in rows:
             table.add_row(r["address"], "yes" if r["vetted"] else "no", "yes" if r["suspended"] else "no",

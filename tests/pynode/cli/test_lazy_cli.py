@@ -26,6 +26,10 @@ HEAVY = ("web3", "eth_account", "eth_abi", "eth_utils", "cryptography", "pydanti
 WRITE_ONLY = ("web3", "eth_account", "cryptography", "aiohttp", "websockets", "ipfshttpclient", "numpy", "trimesh",
               "ezdxf")
 
+#: what a chain read's start-up went without (bench/cli_bench.py): requests and its charset detection (RpcClient is
+#: on urllib3), pycryptodome's cffi binding and its C parser (keccak is safe-pysha3's), rich under --json
+READ_FREE = ("requests", "charset_normalizer", "Crypto", "cffi", "pycparser", "rich")
+
 
 def imported_by(code: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:
     """The modules a fresh interpreter holds after ``code`` (even one that exits), and what it printed."""
@@ -70,23 +74,24 @@ def test_local_read_commands_need_no_chain_library(tmp_path, argv: list[str], pr
     modules, out = imported_by(f"import os\nos.environ['FABMESH_HOME'] = {home!r}\n"
                                f"from pynode.cli.main import main\nmain({argv!r})")
     assert out == printed
-    assert [name for name in (*WRITE_ONLY, "eth_abi", "requests") if name in modules] == []
+    assert [name for name in (*WRITE_ONLY, *READ_FREE, "eth_abi") if name in modules] == []
 
 
 @pytest.mark.integration
 def test_chain_read_commands_import_nothing_that_signs_or_seals(tmp_path, anvil, kubo, deployments_dir, chain,
                                                                dev_accounts) -> None:
     """partner list, order list and check read the chain over plain JSON-RPC (pynode/chain/jsonrpc.py): web3,
-    eth_account and the ciphers stay unloaded (check alone talks to Kubo)."""
+    eth_account and the ciphers stay unloaded, and so do requests, pycryptodome and rich (check alone talks to
+    Kubo, through ipfshttpclient's requests)."""
     from support import post_order
 
     order_id, _ = post_order(chain, dev_accounts["buyer"])
     env = {**os.environ, "FABMESH_HOME": str(tmp_path / "home"), "FABMESH_RPC_URL": anvil.rpc_url,
            "FABMESH_DEPLOYMENTS": str(deployments_dir), "FABMESH_CONFIRMATIONS": "0", "FABMESH_IPFS_API": kubo.api_url}
     for argv, allowed in ((["--json", "order", "list"], ()), (["--json", "partner", "list"], ()),
-                          (["--json", "check"], ("ipfshttpclient",))):
+                          (["--json", "check"], ("ipfshttpclient", "requests", "charset_normalizer"))):
         modules, out = imported_by(f"from pynode.cli.main import main\nmain({argv!r})", env)
-        assert [name for name in WRITE_ONLY if name in modules and name not in allowed] == [], argv
+        assert [name for name in (*WRITE_ONLY, *READ_FREE) if name in modules and name not in allowed] == [], argv
         assert out.startswith(("[", "{")), argv
     modules, out = imported_by("from pynode.cli.main import main\nmain(['--json', 'order', 'list'])", env)
     assert [row["order_id"] for row in json.loads(out)] == [order_id]

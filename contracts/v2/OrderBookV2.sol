@@ -421,7 +421,14 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         unchecked {
             _credit(t.buyer, t.token, orderId, t.price - s.price);
         }
-        emit OrderAwarded(orderId, s.partner, s.payee, s.price, s.bond, s.dueBy, quoteHash, keyEnvelopeCid);
+        emit OrderAwarded(
+            orderId,
+            s.partner,
+            bytes32(uint256(uint160(s.payee)) << 96 | s.price),
+            bytes32(uint256(s.bond) << 40 | s.dueBy),
+            quoteHash,
+            keyEnvelopeCid
+        );
         registry.lockBond(s.partner, s.bond, spec.processes, spec.materials, spec.certIds);
     }
 

@@ -24,13 +24,13 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     /// designCid 32, designSha256 32, specCid 32, region 8, then 20 B per inspector (docs/protocol.md §7.1).
     event OrderPosted(uint256 indexed orderId, address indexed buyer, bytes posted);
     /// @notice Emitted when a quote was awarded: the partner's bond is locked and the key envelope published.
+    /// The awarded state's fields are packed two to a word (what a client folds the order from):
+    /// `payeePrice` = payee << 96 | price, `bondDueBy` = bond << 40 | dueBy (docs/protocol.md §7.1).
     event OrderAwarded(
         uint256 indexed orderId,
         address indexed partner,
-        address payee,
-        uint96 price,
-        uint96 bond,
-        uint40 dueBy,
+        bytes32 payeePrice,
+        bytes32 bondDueBy,
         bytes32 quoteHash,
         bytes32 keyEnvelopeCid
     );

@@ -104,10 +104,17 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
     ) external nonReentrant {
         _load(orderId, order, OrderStatus.Open);
         _onlyBuyer(order);
-        if (block.timestamp > order.terms.awardDeadline) revert AwardDeadlinePassed(order.terms.awardDeadline);
+        uint40 deadline = uint40(_word(order, AT_AWARD_DEADLINE));
+        if (block.timestamp > deadline) revert AwardDeadlinePassed(deadline);
         _checkSpec(order.terms, spec);
         _award(
-            orderId, order.terms, OrderHashes.hashTerms(order.terms), spec, order.state.head, quote, signature,
+            orderId,
+            order.terms,
+            OrderHashes.hashTerms(order.terms),
+            spec,
+            bytes32(_word(order, AT_HEAD)),
+            quote,
+            signature,
             keyEnvelopeCid
         );
     }
@@ -429,7 +436,8 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
             quoteHash,
             keyEnvelopeCid
         );
-        registry.lockBond(s.partner, s.bond, spec.processes, spec.materials, spec.certIds);
+        (uint32 processes, uint64 materials, uint128 certIds) = OrderHashes.requirements(spec);
+        registry.lockBond(s.partner, s.bond, processes, materials, certIds);
     }
 
     /// @dev Reverts unless the quote naming `quoted` terms, awarded now as state `s`, prices these terms
@@ -453,10 +461,10 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         OrderState memory st = _with(order, OrderStatus.Completed);
         // The fee (third value) stays in the book for collectFees.
         // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
-        (, uint96 toPayee,) = Splits.split(st.price, 0, order.terms.feeBps);
+        (, uint96 toPayee,) = Splits.split(st.price, 0, uint16(_word(order, AT_FEE_BPS)));
         bool onTime = st.stamp <= st.dueBy;
         _advance(orderId, order, st, kind, 0);
-        address token = order.terms.token;
+        address token = address(uint160(_word(order, AT_TOKEN)));
         emit OrderCompleted(orderId, kind);
         registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
         // The registry is immutable and trusted; the push comes last, and its credit fallback must follow the

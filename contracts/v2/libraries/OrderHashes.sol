@@ -72,6 +72,21 @@ library OrderHashes {
         }
     }
 
+    /// @dev The requirement bits of a spec checked clean (`isCleanSpec`) or matched against a commitment
+    /// (`hashSpec`), read as they are.
+    function requirements(OrderSpec calldata spec)
+        internal
+        pure
+        returns (uint32 processes, uint64 materials, uint128 certIds)
+    {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            processes := calldataload(spec)
+            materials := calldataload(add(spec, 0x20))
+            certIds := calldataload(add(spec, 0x40))
+        }
+    }
+
     /// @dev A memory copy of clean calldata terms (`isCleanTerms`): their 12 words as they are, which is a memory
     /// OrderTerms' layout.
     function copyTerms(OrderTerms calldata terms) internal pure returns (OrderTerms memory copy) {

@@ -409,13 +409,8 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         bytes32 keyEnvelopeCid
     ) private {
         uint40 time = uint40(block.timestamp);
-        // The quote's fields read once; the due time cannot overflow uint40 (a uint32 lead time after now).
-        OrderState memory s = OrderState(
-            OrderStatus.Awarded, quote.partner, quote.payee, quote.price, quote.bond, time, time + quote.leadTime, 0
-        );
         OrderTerms memory t = OrderHashes.copyTerms(terms); // clean: checked by _newOrder or matched by _load
-        _checkQuote(t, termsHash, quote.termsHash, s);
-        bytes32 quoteHash = _useQuote(quote, signature);
+        (OrderState memory s, bytes32 quoteHash) = _quoted(t, termsHash, quote, signature);
         s.head = OrderHashes.nextTransition(
             prevHead,
             Transition.Awarded,
@@ -438,6 +433,22 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         );
         (uint32 processes, uint64 materials, uint128 certIds) = OrderHashes.requirements(spec);
         registry.lockBond(s.partner, s.bond, processes, materials, certIds);
+    }
+
+    /// @dev The Awarded state `quote` gives these terms now, checked against them, and the quote's struct hash
+    /// (its signature checked). The quote is read from one clean memory copy (OrderHashes.copyQuote).
+    function _quoted(OrderTerms memory t, bytes32 termsHash, Quote calldata quote, bytes calldata signature)
+        private
+        view
+        returns (OrderState memory s, bytes32 quoteHash)
+    {
+        (Quote memory q, bool clean) = OrderHashes.copyQuote(quote);
+        if (!clean) revert NonCanonicalEncoding();
+        uint40 time = uint40(block.timestamp);
+        // The due time cannot overflow uint40 (a uint32 lead time after now).
+        s = OrderState(OrderStatus.Awarded, q.partner, q.payee, q.price, q.bond, time, time + q.leadTime, 0);
+        _checkQuote(t, termsHash, q.termsHash, s);
+        quoteHash = _useQuote(quote, q, signature);
     }
 
     /// @dev Reverts unless the quote naming `quoted` terms, awarded now as state `s`, prices these terms

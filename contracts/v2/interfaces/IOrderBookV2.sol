@@ -79,8 +79,8 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     error TooManyInspectors(uint256 count);
     /// @notice Thrown when the docs do not hash to `spec.docsHash`.
     error DocsHashMismatch(bytes32 expected, bytes32 actual);
-    /// @notice Thrown when new terms, spec or docs are not a canonical ABI encoding (dirty high bits, or the
-    /// inspectors not right after the spec's head): the book commits to clean encodings only.
+    /// @notice Thrown when new terms, spec or docs, or an awarded quote, are not a canonical ABI encoding (dirty
+    /// high bits, or the inspectors not right after the spec's head): the book commits to clean encodings only.
     error NonCanonicalEncoding();
     /// @notice Thrown when the ETH sent is not what the call needs.
     error IncorrectPayment(uint256 expected, uint256 sent);

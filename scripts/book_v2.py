@@ -164,9 +164,14 @@ class V2:
         return t
 
     def _awarded_state(self, tx, q):
+        """The Awarded state as a client folds it from OrderAwarded (its packed words), checked against the quote."""
         time = tx_time(tx)
-        return dict(status=OrderStatus.AWARDED, partner=q.partner, payee=q.payee, price=q.price, bond=q.bond,
-                    stamp=time, due_by=time + q.lead_time)
+        event = tx.events["OrderAwarded"]
+        payee, price, bond, due_by = codec.decode_awarded(event["payeePrice"], event["bondDueBy"])
+        assert (event["partner"], payee, price, bond, due_by) == (q.partner, q.payee, q.price, q.bond,
+                                                                  time + q.lead_time)
+        return dict(status=OrderStatus.AWARDED, partner=event["partner"], payee=payee, price=price, bond=bond,
+                    stamp=time, due_by=due_by)
 
     def award(self, t, partner, *, quote=None, envelope=ENVELOPE, sender=None, **qkw):
         q, sig = quote or self.quote(t.terms, partner, **qkw)

@@ -104,10 +104,17 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
     ) external nonReentrant {
         _load(orderId, order, OrderStatus.Open);
         _onlyBuyer(order);
-        if (block.timestamp > order.terms.awardDeadline) revert AwardDeadlinePassed(order.terms.awardDeadline);
+        uint40 deadline = uint40(_word(order, AT_AWARD_DEADLINE));
+        if (block.timestamp > deadline) revert AwardDeadlinePassed(deadline);
         _checkSpec(order.terms, spec);
         _award(
-            orderId, order.terms, OrderHashes.hashTerms(order.terms), spec, order.state.head, quote, signature,
+            orderId,
+            order.terms,
+            OrderHashes.hashTerms(order.terms),
+            spec,
+            bytes32(_word(order, AT_HEAD)),
+            quote,
+            signature,
             keyEnvelopeCid
         );
     }
@@ -402,13 +409,8 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         bytes32 keyEnvelopeCid
     ) private {
         uint40 time = uint40(block.timestamp);
-        // The quote's fields read once; the due time cannot overflow uint40 (a uint32 lead time after now).
-        OrderState memory s = OrderState(
-            OrderStatus.Awarded, quote.partner, quote.payee, quote.price, quote.bond, time, time + quote.leadTime, 0
-        );
         OrderTerms memory t = OrderHashes.copyTerms(terms); // clean: checked by _newOrder or matched by _load
-        _checkQuote(t, termsHash, quote.termsHash, s);
-        bytes32 quoteHash = _useQuote(quote, signature);
+        (OrderState memory s, bytes32 quoteHash) = _quoted(t, termsHash, quote, signature);
         s.head = OrderHashes.nextTransition(
             prevHead,
             Transition.Awarded,
@@ -421,8 +423,32 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         unchecked {
             _credit(t.buyer, t.token, orderId, t.price - s.price);
         }
-        emit OrderAwarded(orderId, s.partner, s.payee, s.price, s.bond, s.dueBy, quoteHash, keyEnvelopeCid);
-        registry.lockBond(s.partner, s.bond, spec.processes, spec.materials, spec.certIds);
+        emit OrderAwarded(
+            orderId,
+            s.partner,
+            bytes32(uint256(uint160(s.payee)) << 96 | s.price),
+            bytes32(uint256(s.bond) << 40 | s.dueBy),
+            quoteHash,
+            keyEnvelopeCid
+        );
+        (uint32 processes, uint64 materials, uint128 certIds) = OrderHashes.requirements(spec);
+        registry.lockBond(s.partner, s.bond, processes, materials, certIds);
+    }
+
+    /// @dev The Awarded state `quote` gives these terms now, checked against them, and the quote's struct hash
+    /// (its signature checked). The quote is read from one clean memory copy (OrderHashes.copyQuote).
+    function _quoted(OrderTerms memory t, bytes32 termsHash, Quote calldata quote, bytes calldata signature)
+        private
+        view
+        returns (OrderState memory s, bytes32 quoteHash)
+    {
+        (Quote memory q, bool clean) = OrderHashes.copyQuote(quote);
+        if (!clean) revert NonCanonicalEncoding();
+        uint40 time = uint40(block.timestamp);
+        // The due time cannot overflow uint40 (a uint32 lead time after now).
+        s = OrderState(OrderStatus.Awarded, q.partner, q.payee, q.price, q.bond, time, time + q.leadTime, 0);
+        _checkQuote(t, termsHash, q.termsHash, s);
+        quoteHash = _useQuote(quote, q, signature);
     }
 
     /// @dev Reverts unless the quote naming `quoted` terms, awarded now as state `s`, prices these terms
@@ -446,10 +472,10 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         OrderState memory st = _with(order, OrderStatus.Completed);
         // The fee (third value) stays in the book for collectFees.
         // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
-        (, uint96 toPayee,) = Splits.split(st.price, 0, order.terms.feeBps);
+        (, uint96 toPayee,) = Splits.split(st.price, 0, uint16(_word(order, AT_FEE_BPS)));
         bool onTime = st.stamp <= st.dueBy;
         _advance(orderId, order, st, kind, 0);
-        address token = order.terms.token;
+        address token = address(uint160(_word(order, AT_TOKEN)));
         emit OrderCompleted(orderId, kind);
         registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
         // The registry is immutable and trusted; the push comes last, and its credit fallback must follow the

@@ -48,6 +48,15 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
         bool paused;
     }
 
+    /// @dev Byte offsets of the words `_word` reads in a calldata `Order` (12 terms words, then 8 state words).
+    uint256 internal constant AT_BUYER = 0x00;
+    uint256 internal constant AT_TOKEN = 0x20;
+    uint256 internal constant AT_AWARD_DEADLINE = 0xa0;
+    uint256 internal constant AT_FEE_BPS = 0x140;
+    uint256 internal constant AT_STATUS = 0x180;
+    uint256 internal constant AT_PARTNER = 0x1a0;
+    uint256 internal constant AT_HEAD = 0x260;
+
     Params internal _params;
     address internal _feeRecipient;
 
@@ -115,15 +124,27 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
     /// @dev Reverts unless `order` is order `orderId`'s current value in status `status`.
     function _load(uint256 orderId, Order calldata order, OrderStatus status) internal view {
         if (OrderHashes.hashCalldata(order) != _orderHashes[orderId]) revert OrderMismatch(orderId);
-        if (order.state.status != status) revert WrongStatus(orderId, order.state.status);
+        uint256 current = _word(order, AT_STATUS); // matched: a valid status
+        if (current != uint256(status)) revert WrongStatus(orderId, OrderStatus(current));
     }
 
+    /// @dev The word at byte `at` of an order `_load` matched, as it is: the stored hash is of a clean encoding,
+    /// so the word fits its field and needs none of a checked calldata access's cleanup tests.
+    function _word(Order calldata order, uint256 at) internal pure returns (uint256 word) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            word := calldataload(add(order, at))
+        }
+    }
+
+    /// @dev Call after `_load`.
     function _onlyBuyer(Order calldata order) internal view {
-        if (msg.sender != order.terms.buyer) revert CallerNotAllowed(msg.sender);
+        if (msg.sender != address(uint160(_word(order, AT_BUYER)))) revert CallerNotAllowed(msg.sender);
     }
 
+    /// @dev Call after `_load`.
     function _onlyPartner(Order calldata order) internal view {
-        if (msg.sender != order.state.partner) revert CallerNotAllowed(msg.sender);
+        if (msg.sender != address(uint160(_word(order, AT_PARTNER)))) revert CallerNotAllowed(msg.sender);
     }
 
     /// @dev The order's state with a new status (a memory copy to amend); call after `_load`.

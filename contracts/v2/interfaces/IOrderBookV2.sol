@@ -24,13 +24,13 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     /// designCid 32, designSha256 32, specCid 32, region 8, then 20 B per inspector (docs/protocol.md §7.1).
     event OrderPosted(uint256 indexed orderId, address indexed buyer, bytes posted);
     /// @notice Emitted when a quote was awarded: the partner's bond is locked and the key envelope published.
+    /// The awarded state's fields are packed two to a word (what a client folds the order from):
+    /// `payeePrice` = payee << 96 | price, `bondDueBy` = bond << 40 | dueBy (docs/protocol.md §7.1).
     event OrderAwarded(
         uint256 indexed orderId,
         address indexed partner,
-        address payee,
-        uint96 price,
-        uint96 bond,
-        uint40 dueBy,
+        bytes32 payeePrice,
+        bytes32 bondDueBy,
         bytes32 quoteHash,
         bytes32 keyEnvelopeCid
     );
@@ -79,8 +79,8 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     error TooManyInspectors(uint256 count);
     /// @notice Thrown when the docs do not hash to `spec.docsHash`.
     error DocsHashMismatch(bytes32 expected, bytes32 actual);
-    /// @notice Thrown when new terms, spec or docs are not a canonical ABI encoding (dirty high bits, or the
-    /// inspectors not right after the spec's head): the book commits to clean encodings only.
+    /// @notice Thrown when new terms, spec or docs, or an awarded quote, are not a canonical ABI encoding (dirty
+    /// high bits, or the inspectors not right after the spec's head): the book commits to clean encodings only.
     error NonCanonicalEncoding();
     /// @notice Thrown when the ETH sent is not what the call needs.
     error IncorrectPayment(uint256 expected, uint256 sent);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Order, OrderDocs, OrderSpec, OrderState, OrderTerms, RecordKind, Transition} from "../Types.sol";
+import {Order, OrderDocs, OrderSpec, OrderState, OrderTerms, Quote, RecordKind, Transition} from "../Types.sol";
 
 /// @title OrderHashes
 /// @notice The hashes a v2 order is committed by: its slot keccak256(abi.encode(Order)), the transition chain
@@ -72,6 +72,38 @@ library OrderHashes {
         }
     }
 
+    /// @dev A memory copy of calldata `quote` (its 8 words as they are, a memory Quote's layout) and whether every
+    /// word fits its field. A dirty quote is refused outright (its raw-word EIP-712 digest is one no signer
+    /// signs), so every field the book uses reads the copy, without a checked calldata access per field.
+    function copyQuote(Quote calldata quote) internal pure returns (Quote memory copy, bool clean) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            calldatacopy(copy, quote, 0x100)
+            let dirty := shr(160, calldataload(add(quote, 0x20))) // partner
+            dirty := or(dirty, shr(160, calldataload(add(quote, 0x40)))) // payee
+            dirty := or(dirty, shr(96, calldataload(add(quote, 0x60)))) // price
+            dirty := or(dirty, shr(96, calldataload(add(quote, 0x80)))) // bond
+            dirty := or(dirty, shr(32, calldataload(add(quote, 0xa0)))) // leadTime
+            dirty := or(dirty, shr(40, calldataload(add(quote, 0xc0)))) // expiry
+            clean := iszero(dirty)
+        }
+    }
+
+    /// @dev The requirement bits of a spec checked clean (`isCleanSpec`) or matched against a commitment
+    /// (`hashSpec`), read as they are.
+    function requirements(OrderSpec calldata spec)
+        internal
+        pure
+        returns (uint32 processes, uint64 materials, uint128 certIds)
+    {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            processes := calldataload(spec)
+            materials := calldataload(add(spec, 0x20))
+            certIds := calldataload(add(spec, 0x40))
+        }
+    }
+
     /// @dev A memory copy of clean calldata terms (`isCleanTerms`): their 12 words as they are, which is a memory
     /// OrderTerms' layout.
     function copyTerms(OrderTerms calldata terms) internal pure returns (OrderTerms memory copy) {
@@ -121,8 +153,7 @@ library OrderHashes {
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             calldatacopy(ptr, terms, TERMS_SIZE)
-            let out := add(ptr, TERMS_SIZE)
-            for { let i := 0 } lt(i, 0x100) { i := add(i, 0x20) } { mstore(add(out, i), mload(add(state, i))) }
+            mcopy(add(ptr, TERMS_SIZE), state, 0x100) // EIP-5656 (cancun, the project's EVM version)
             result := keccak256(ptr, ORDER_SIZE)
         }
     }
@@ -135,7 +166,7 @@ library OrderHashes {
 
     /// @dev Start of both chains of order `orderId`: keccak256(abi.encode(chainId, book, orderId)).
     function genesis(uint256 chainId, address book, uint256 orderId) internal pure returns (bytes32) {
-        return keccak256(abi.encode(chainId, book, orderId));
+        return _hash3(bytes32(chainId), bytes32(uint256(uint160(book))), bytes32(orderId));
     }
 
     /// @dev Transition-chain head after one status change: keccak256(abi.encode(prev, kind, actor, evidence, time)).
@@ -162,12 +193,12 @@ library OrderHashes {
         pure
         returns (bytes32)
     {
-        return keccak256(abi.encode(termsHash, quoteHash, keyEnvelopeCid));
+        return _hash3(termsHash, quoteHash, keyEnvelopeCid);
     }
 
     /// @dev Evidence of a shipment or an attestation: keccak256(abi.encode(reportCid, reportHash, passed)).
     function reportEvidence(bytes32 reportCid, bytes32 reportHash, bool passed) internal pure returns (bytes32) {
-        return keccak256(abi.encode(reportCid, reportHash, passed));
+        return _hash3(reportCid, reportHash, bytes32(uint256(passed ? 1 : 0)));
     }
 
     /// @dev Evidence of a split: keccak256(abi.encode(toBuyer, toPayee, fee, bondToBuyer)).
@@ -177,6 +208,18 @@ library OrderHashes {
         returns (bytes32)
     {
         return keccak256(abi.encode(toBuyer, toPayee, fee, bondToBuyer));
+    }
+
+    /// @dev keccak256(abi.encode(a, b, c)) of three words, hashed at the free memory pointer without allocating.
+    function _hash3(bytes32 a, bytes32 b, bytes32 c) private pure returns (bytes32 result) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, a)
+            mstore(add(ptr, 0x20), b)
+            mstore(add(ptr, 0x40), c)
+            result := keccak256(ptr, 0x60)
+        }
     }
 
     function _link(bytes32 prev, uint8 kind, address actor, bytes32 evidence, uint40 time)

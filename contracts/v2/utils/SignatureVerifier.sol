@@ -73,10 +73,15 @@ abstract contract SignatureVerifier is ISignatureVerifier, EIP712, NoncesKeyed {
     /// @dev Reverts unless `quote` is unexpired, its nonce not cancelled and `signature` is `quote.partner`'s;
     /// returns the quote's EIP-712 struct hash (the award's evidence). Nothing is written: the caller awards
     /// the one order the quote's terms name, which happens once (contracts/v2/README.md, gas).
-    function _useQuote(Quote calldata quote, bytes calldata signature) internal view returns (bytes32 structHash) {
-        if (block.timestamp > quote.expiry) revert SignatureExpired(quote.expiry);
-        address partner = quote.partner;
-        uint256 nonce = quote.nonce;
+    /// `q` is the caller's clean memory copy of `quote` (OrderHashes.copyQuote); the digest is of the calldata.
+    function _useQuote(Quote calldata quote, Quote memory q, bytes calldata signature)
+        internal
+        view
+        returns (bytes32 structHash)
+    {
+        if (block.timestamp > q.expiry) revert SignatureExpired(q.expiry);
+        address partner = q.partner;
+        uint256 nonce = q.nonce;
         // Nonce 0 opts out of cancellation (the quote lives until its expiry) and skips the cold bitmap read.
         if (nonce != 0 && _quoteNonces[partner][nonce >> 8] & (1 << (nonce & 0xff)) != 0) {
             revert QuoteNonceUsed(partner, nonce);

@@ -112,6 +112,22 @@ def decode_posted(buyer: str, data: bytes) -> tuple[OrderTerms, OrderSpec, Order
     return terms, spec, docs
 
 
+def awarded_words(payee: str, price: int, bond: int, due_by: int) -> tuple[bytes, bytes]:
+    """OrderAwarded's packed state words: ``payeePrice`` = payee << 96 | price, ``bondDueBy`` = bond << 40 | dueBy."""
+    return (((int(payee, 16) << 96) | price).to_bytes(32, "big"), ((bond << 40) | due_by).to_bytes(32, "big"))
+
+
+def decode_awarded(payee_price: bytes | str, bond_due_by: bytes | str) -> tuple[str, int, int, int]:
+    """(payee, price, bond, dueBy) of OrderAwarded's packed words (hex strings or bytes); ValueError if a word
+    has bits outside those fields."""
+    a, b = (int.from_bytes(bytes.fromhex(w[2:]) if isinstance(w, str) else bytes(w), "big")
+            for w in (payee_price, bond_due_by))
+    if b >> 136:
+        raise ValueError("OrderAwarded bondDueBy has bits above bond (96) and dueBy (40)")
+    payee = to_checksum_address((a >> 96).to_bytes(20, "big"))
+    return payee, a & (2**96 - 1), b >> 40, b & (2**40 - 1)
+
+
 def order_hash(order: Order) -> bytes:
     """The order's slot: keccak256(abi.encode(Order))."""
     return keccak(encode([ORDER_ABI], [order]))

@@ -414,6 +414,24 @@ def test_dirty_terms_cannot_be_committed(v2, book, kleros, buyer, word):
     book.post(terms, spec, docs, {"from": buyer, "value": PRICE})  # the clean encoding posts
 
 
+# award(orderId, order, spec, quote, signature, envelope) calldata after the selector: orderId, the order (20
+# words), the spec's offset, then the quote's 8 words
+QUOTE_AT = 1 + 20 + 1
+
+
+@pytest.mark.parametrize("word", [1, 2, 3, 4, 5, 6])  # partner, payee, price, bond, leadTime, expiry
+def test_dirty_quote_cannot_be_awarded(v2, book, kleros, buyer, partner, word):
+    """The award reads the quote from one memory copy (OrderHashes.copyQuote): a quote word with bits above its
+    field reverts with NonCanonicalEncoding before anything is read from it."""
+    t = v2.post(kleros)
+    q, sig = v2.quote(t.terms, partner)
+    data = bytearray(bytes.fromhex(book.award.encode_input(t.order_id, t.order, t.spec, q, sig, ENVELOPE)[2:]))
+    data[4 + 32 * (QUOTE_AT + word)] |= 0x80
+    with rv("NonCanonicalEncoding"):
+        buyer.transfer(book, 0, data="0x" + data.hex())
+    v2.award(t, partner, quote=(q, sig))  # the clean quote awards
+
+
 # post(terms, spec, docs) calldata after the selector: terms (12 words), the spec's offset, docs (4 words), then
 # the spec: processes, materials, certIds, the inspectors' offset, docsHash, the inspectors' length and words.
 SPEC_AT = 12 + 1 + 4

@@ -124,6 +124,9 @@ def test_a_posted_and_awarded_order_is_the_commitment_pynode_predicts(book, acco
     head = codec.link(head, Transition.AWARDED, buyer.address, evidence, tx.timestamp)
     awarded = Order(terms, _awarded(quote, head, tx))
     assert bytes(book.orderHash(order_id)) == codec.order_hash(awarded)
+    event = tx.events["OrderAwarded"]  # a client folds the awarded state from the packed words
+    assert (event["partner"], *codec.decode_awarded(event["payeePrice"], event["bondDueBy"])) == (
+        awarded.state.partner, awarded.state.payee, awarded.state.price, awarded.state.bond, awarded.state.due_by)
 
     root = cid("serials")  # a record: the record chain moves from the genesis, the order's slot does not
     tx = book.recordSerials(order_id, awarded, root, {"from": maker})

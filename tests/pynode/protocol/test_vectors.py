@@ -328,6 +328,14 @@ def test_the_order_posted_event_packs_to_the_vector_and_back() -> None:
         codec.decode_posted(V2["order_posted"]["buyer"], posted[:-1])
 
 
+def test_the_order_awarded_event_packs_the_state_to_the_vector_and_back() -> None:
+    words = (b(V2["order_awarded"]["payee_price"]), b(V2["order_awarded"]["bond_due_by"]))
+    assert codec.awarded_words(STATE_V2.payee, STATE_V2.price, STATE_V2.bond, STATE_V2.due_by) == words
+    assert codec.decode_awarded(*words) == (STATE_V2.payee, STATE_V2.price, STATE_V2.bond, STATE_V2.due_by)
+    with pytest.raises(ValueError, match="bondDueBy"):
+        codec.decode_awarded(words[0], (1 << 136).to_bytes(32, "big"))
+
+
 def lowercase(value: Any) -> Any:
     return type(value)(*(v.lower() if isinstance(v, str) else v for v in value))
 

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import psutil
 from eth_utils import keccak
@@ -15,6 +16,8 @@ from harness import BuyerSide, NodeProcess
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
 from pynode.dev.paths import CHECKOUT
+from pynode.orders.buyer import OrderRequest, PostedOrder
+from pynode.orders.watch import OrderWatcher
 from pynode.protocol.types import Status
 
 PRICE = 10**17
@@ -157,3 +160,25 @@ def claim_rows(node: NodeProcess, order_id: int) -> list[tuple[str, str]]:
     with sqlite3.connect(node.home.db_path) as db:
         return db.execute("SELECT status, tx_hash FROM actions WHERE order_id = ? AND kind = 'claim'",
                           (order_id,)).fetchall()
+
+
+def post_design(buyer: BuyerSide, design: Path, *, process: str, material: str, quantity: int = 1,
+                tolerances: dict | None = None) -> PostedOrder:
+    """A buyer's ETH order for `design` on the buyer's chain: a day to claim, a week to deliver."""
+    now = buyer.chain.w3.eth.get_block("latest")["timestamp"]
+    request = OrderRequest(design=design, process=process, material=material, quantity=quantity, price=10**15,
+                           claim_deadline=now + 86400, delivery_deadline=now + 7 * 86400,
+                           inspection_window=3 * 86400, claim_bond=10**14, region="u33d", certifications=(),
+                           tolerances=tolerances or {})
+    return buyer.buyer.post(request, buyer.keypair.public_key)
+
+
+def wait_watching(check: Callable[[], object], what: str, node: NodeProcess, watcher: OrderWatcher,
+                  timeout: float) -> None:
+    """Until `check()` holds, the buyer's watcher cycling meanwhile and the node alive."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        watcher.cycle()
+        assert node.running(), node.log_tail()
+        assert time.monotonic() < deadline, f"{what}: {node.log_tail()}"
+        time.sleep(0.2)

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import subprocess
-import time
 
 import pytest
 
@@ -21,9 +20,9 @@ from pynode.dev.opcua_machine import MachineServer, nc_program
 from pynode.documents.quality_report import parse_report
 from pynode.ipfs.cid import report_cid
 from pynode.ipfs.client import IpfsClient
-from pynode.orders.buyer import OrderRequest, PostedOrder
+from pynode.orders.buyer import PostedOrder
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import TO_PAID, steps_to_paid, wait_progressing
+from support import TO_PAID, post_design, steps_to_paid, wait_progressing, wait_watching
 
 pytestmark = pytest.mark.integration
 
@@ -34,21 +33,11 @@ TOLERANCES = {"bore_d": {"nominal": 10.0, "plus": 0.05, "minus": 0.05, "unit": "
 def post_program(buyer: BuyerSide, index: int) -> PostedOrder:
     design = buyer.root / f"bracket-{index}.nc"
     design.write_bytes(nc_program(TOLERANCES, name=f"bracket {index}") + b"(" + os.urandom(8).hex().encode() + b")\n")
-    now = buyer.chain.w3.eth.get_block("latest")["timestamp"]
-    request = OrderRequest(design=design, process="CNC_MILLING", material="AL_6061", quantity=2, price=10**15,
-                           claim_deadline=now + 86400, delivery_deadline=now + 7 * 86400,
-                           inspection_window=3 * 86400, claim_bond=10**14, region="u33d", certifications=(),
-                           tolerances=TOLERANCES)
-    return buyer.buyer.post(request, buyer.keypair.public_key)
+    return post_design(buyer, design, process="CNC_MILLING", material="AL_6061", quantity=2, tolerances=TOLERANCES)
 
 
 def wait_until(check, what: str, node: NodeProcess, watcher: OrderWatcher, timeout: float = STALL_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        watcher.cycle()
-        assert node.running(), node.log_tail()
-        assert time.monotonic() < deadline, f"{what}: {node.log_tail()}"
-        time.sleep(0.2)
+    wait_watching(check, what, node, watcher, timeout)
 
 
 @pytest.mark.own_chain  # a whole job mined by a Miner thread

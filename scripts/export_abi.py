@@ -8,6 +8,7 @@ pynode reads these, so an installed wheel needs no Solidity toolchain and no bui
 import json
 from pathlib import Path
 
+from pynode.chain import v2
 from pynode.chain.deployment import CONTRACT_NAMES, PACKAGED_ABI
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -18,7 +19,7 @@ def abi_text(abi: list) -> str:
 
 
 def main() -> None:
-    for name in CONTRACT_NAMES:
+    for name in CONTRACT_NAMES + v2.CONTRACT_NAMES:
         abi = json.loads((CHECKOUT / "build" / "contracts" / f"{name}.json").read_text())["abi"]
         target = Path(str(PACKAGED_ABI / f"{name}.json"))
         target.write_text(abi_text(abi))

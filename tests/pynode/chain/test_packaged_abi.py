@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from pynode.chain import v2
 from pynode.chain.deployment import CONTRACT_NAMES, PACKAGED_ABI, artifacts_dir, load_abi
 
 BUILD = Path(__file__).resolve().parents[3] / "build" / "contracts"
 
 
-@pytest.mark.parametrize("name", CONTRACT_NAMES)
+@pytest.mark.parametrize("name", CONTRACT_NAMES + v2.CONTRACT_NAMES)
 def test_packaged_abi_matches_the_compiled_contract(name: str) -> None:
     built = BUILD / f"{name}.json"
     assert built.is_file(), f"{built} missing: run `make compile` (make test does)"

@@ -15,16 +15,26 @@ step. The first rule that fails names the decline:
    buyer's document and chain disagree: the price would be for another job).
 6. ``NOT_CAPABLE``: no ``[quote.processes]`` rate for the document's process, or no material cost for its
    material in the order's token.
-7. ``NOT_CERTIFIED``: a certification id the spec packs in ``certIds`` is not held or has expired by now.
-8. ``OVER_CAPACITY``: jobs in flight have reached ``[policy] max_concurrent_jobs``.
-9. ``BOND_TOO_HIGH`` / ``BOND_UNAVAILABLE``: the bond, ``max(bond_wei, terms.minBond)``, is above
-   ``max_bond_wei`` or above the shop's free registry bond.
-10. ``PRICE_ABOVE_CAP``: our price is above ``terms.price`` (the buyer's cap, equal is fine).
-11. ``DEADLINE_UNREACHABLE``: ``now + lead time`` is past ``deliveryDeadline`` (exactly at it is fine).
+7. ``SPEC_MISMATCH``: the document's ``geometry`` is malformed.
+8. ``NO_GEOMETRY``: the rate or the material is priced from a figure the spec's geometry does not publish
+   (a volume, a cut length, a print time) and the settings give no fixed ``part_s`` / price instead.
+9. ``NOT_CERTIFIED``: a certification id the spec packs in ``certIds`` is not held or has expired by now.
+10. ``OVER_CAPACITY``: jobs in flight have reached ``[policy] max_concurrent_jobs``, or the shop floor
+    reports its free machines (the adapter's ``capacity()``) and the quotes still open already take them
+    all: the node never quotes a job it could not start at once.
+11. ``BOND_TOO_HIGH`` / ``BOND_UNAVAILABLE``: the bond, ``max(bond_wei, terms.minBond)``, is above
+    ``max_bond_wei`` or above the shop's free registry bond.
+12. ``PRICE_ABOVE_CAP``: our price is above ``terms.price`` (the buyer's cap, equal is fine).
+13. ``DEADLINE_UNREACHABLE``: ``now + lead time`` is past ``deliveryDeadline`` (exactly at it is fine).
 
-Price, in the token's base units, rounded up once (in the shop's favour) from the exact rational::
+A part's machine time and material come from the spec's published geometry (``quote_geometry``) where the
+settings price it: a mesh's volume at ``mm3_per_hour`` (subtractive: its bounding box less the part), a
+DXF's cut length at ``cut_mm_per_min``, a G-code's estimated time × ``gcode_time_bps``, each plus
+``handling_s``; material per cm³ of the mesh, its bounding box or the G-code's filament, per cm² of the
+DXF's extents, plus per part. Otherwise ``part_s`` and ``material_per_part``. Price, in the token's base
+units, rounded up once (in the shop's favour) from the exact rational::
 
-    machine_s = setup_s + part_s × quantity
+    machine_s = setup_s + ⌈part_s × quantity⌉
     cost      = setup_fee + machine_rate_per_hour × machine_s / 3600 + material_per_part × quantity
     price     = max(min_price, ⌈cost × (1 + margin_bps/10⁴) × (1 − discount_bps/10⁴)⌉)
 
@@ -42,8 +52,10 @@ certificate to expire after the award's block).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from enum import Enum
+from fractions import Fraction
 from typing import NamedTuple
 
 from eth_utils import to_checksum_address
@@ -51,12 +63,11 @@ from eth_utils import to_checksum_address
 from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.core.errors import InputError
 from pynode.documents.spec import ProductionSpec
-from pynode.orders.quote_settings import BPS, MAX_UINT32, QuoteSettings, TokenPrices
+from pynode.orders.quote_geometry import measures_of
+from pynode.orders.quote_settings import BPS, HOUR_S, MAX_UINT32, QuoteSettings, TokenPrices
 from pynode.orders.vocabulary import vocabulary_bits
 from pynode.protocol.v2.codec import terms_hash
 from pynode.protocol.v2.types import OrderSpec, OrderTerms, Quote
-
-HOUR_S = 3600
 
 
 class DeclineReason(Enum):
@@ -65,6 +76,7 @@ class DeclineReason(Enum):
     TOKEN_NOT_ACCEPTED = "token not accepted"
     NOT_CAPABLE = "not capable"
     SPEC_MISMATCH = "spec mismatch"
+    NO_GEOMETRY = "geometry needed"
     NOT_CERTIFIED = "not certified"
     OVER_CAPACITY = "over capacity"
     BOND_TOO_HIGH = "bond too high"
@@ -83,12 +95,17 @@ class ShopState(NamedTuple):
     jobs_in_flight: int  # awarded and not yet shipped
     max_jobs: int  # [policy] max_concurrent_jobs
     free_bond: int  # registry bond minus the part locked by open orders, wei
+    # machines that can start a job now, net of awarded jobs not started yet (ProductionAdapter.capacity());
+    # None: the shop floor does not say, max_jobs alone bounds the quotes
+    capacity: int | None = None
+    quotes_open: int = 0  # quotes signed, not yet awarded, expired or cancelled: each may be awarded
 
 
 class Quoted(NamedTuple):
     quote: Quote  # the fields to sign
     token: str  # the order's token the price is in (the zero address: ETH)
     cost: int  # the rounded-up cost before margin and discount, for the log
+    machine_s: int  # the machine time the lead time includes, for the log
 
 
 class Decline(NamedTuple):
@@ -104,7 +121,7 @@ class Job(NamedTuple):
 
     prices: TokenPrices
     machine_s: int
-    material_cost: int
+    material_cost: Fraction  # one part's, exact
     quantity: int
 
 
@@ -132,12 +149,12 @@ def decide_quote(settings: QuoteSettings, terms: OrderTerms, spec: OrderSpec, do
                  *(shop.certifications[cert] - 1 for cert in cert_ids(spec.cert_ids)))
     payee = settings.payee or to_checksum_address(shop.partner)
     quote = Quote(terms_hash(terms), to_checksum_address(shop.partner), payee, price, bond, lead_time, expiry, nonce)
-    return Quoted(quote, to_checksum_address(terms.token), cost)
+    return Quoted(quote, to_checksum_address(terms.token), cost, job.machine_s)
 
 
 def _job(settings: QuoteSettings, terms: OrderTerms, spec: OrderSpec, document: ProductionSpec, shop: ShopState,
          now: int) -> Job | Decline:
-    """Rules 1–8: whether the shop takes this job at all, and what it is."""
+    """Rules 1–10: whether the shop takes this job at all, and what it is."""
     me = to_checksum_address(shop.partner)
     if me in (to_checksum_address(terms.buyer), to_checksum_address(terms.arbitrator)):
         return Decline(DeclineReason.NOT_INDEPENDENT, "the shop is the order's buyer or arbitrator")
@@ -158,28 +175,45 @@ def _job(settings: QuoteSettings, terms: OrderTerms, spec: OrderSpec, document: 
     if not process & spec.processes or not material & spec.materials:
         return Decline(DeclineReason.SPEC_MISMATCH, f"the document's {document.process!r} / {document.material!r} "
                                                     "is not what the spec on chain requires")
-    rate, material_cost = settings.process_rate(process), prices.material_cost(material)
-    if rate is None or material_cost is None:
+    rate = settings.process_rate(process)
+    if rate is None or not prices.lists(material):
         missing = f"process {document.process!r}" if rate is None else f"material {document.material!r}"
         return Decline(DeclineReason.NOT_CAPABLE, f"no [quote] rate for {missing} in {terms.token}")
+    try:
+        measures = measures_of(document)
+    except InputError as exc:
+        return Decline(DeclineReason.SPEC_MISMATCH, str(exc))
+    part_s = rate.part_time(measures)
+    material_cost = prices.material_cost(material, measures, subtractive=rate.subtractive)
+    if part_s is None or material_cost is None:
+        what = f"the machine time of {document.process!r}" if part_s is None else \
+            f"the material {document.material!r}"
+        return Decline(DeclineReason.NO_GEOMETRY, f"{what} is priced from geometry the spec does not publish "
+                                                  f"({_published(document)})")
     for cert in cert_ids(spec.cert_ids):
         if shop.certifications.get(cert, 0) <= now:
             return Decline(DeclineReason.NOT_CERTIFIED, f"certification {cert} not held or expired")
     if shop.jobs_in_flight >= shop.max_jobs:
         return Decline(DeclineReason.OVER_CAPACITY, f"{shop.jobs_in_flight} jobs in flight, at most {shop.max_jobs}")
+    if shop.capacity is not None and shop.quotes_open >= shop.capacity:
+        return Decline(DeclineReason.OVER_CAPACITY, f"{shop.capacity} machines free to start a job, "
+                                                    f"{shop.quotes_open} quotes open")
     quantity = document.quantity
-    return Job(prices, rate.setup_s + rate.part_s * quantity, material_cost, quantity)
+    return Job(prices, rate.setup_s + math.ceil(part_s * quantity), material_cost, quantity)
+
+
+def _published(document: ProductionSpec) -> str:
+    geometry = (document.model_extra or {}).get("geometry")
+    return f"its geometry is {geometry['format']}" if geometry else "it has no geometry"
 
 
 def price_of(settings: QuoteSettings, job: Job) -> tuple[int, int]:
     """(price, cost), both rounded up: one ceiling of the exact rational, no float anywhere."""
     prices = job.prices
-    # cost × 3600 (the machine rate is per hour), kept exact
-    cost_num = (prices.setup_fee + job.material_cost * job.quantity) * HOUR_S + \
-        prices.machine_rate_per_hour * job.machine_s
-    factor = (BPS + settings.margin_bps) * (BPS - settings.discount_bps(job.quantity))
-    price = -(-cost_num * factor // (HOUR_S * BPS * BPS))
-    return max(prices.min_price, price), -(-cost_num // HOUR_S)
+    cost = prices.setup_fee + job.material_cost * job.quantity + \
+        Fraction(prices.machine_rate_per_hour * job.machine_s, HOUR_S)
+    factor = Fraction((BPS + settings.margin_bps) * (BPS - settings.discount_bps(job.quantity)), BPS * BPS)
+    return max(prices.min_price, math.ceil(cost * factor)), math.ceil(cost)
 
 
 def cert_ids(packed: int) -> list[int]:

@@ -63,6 +63,11 @@ class ProductionAdapter(ABC):
     def cleanup(self, order_id: int) -> None:
         """Forgets the order and removes the adapter's files for it (idempotent)."""
 
+    def capacity(self) -> int | None:
+        """How many more jobs the shop floor can start now (a quote's ``ShopState.capacity``); None: it does
+        not say, and ``[policy] max_concurrent_jobs`` alone bounds the node."""
+        return None
+
     def check(self) -> None:  # noqa: B027 - most adapters have nothing to reach at start-up
         """At start-up: a FatalError when the settings cannot work (a login the shop floor refuses); a shop
         floor that is only unreachable right now is no error here."""

@@ -243,3 +243,8 @@ def test_registry(tmp_path: Path) -> None:
         make_adapter("robot", {}, state_dir=tmp_path)
     with pytest.raises(InputError, match=r"production \(simulated\): defect_rate"):
         make_adapter("simulated", {"defect_rate": 2}, state_dir=tmp_path)
+
+
+def test_an_adapter_that_does_not_count_its_machines_reports_no_capacity(tmp_path: Path) -> None:
+    # the quote policy then bounds the node by [policy] max_concurrent_jobs alone (ShopState.capacity None)
+    assert simulated(tmp_path, Clock()).capacity() is None

@@ -34,8 +34,10 @@ def write(tmp_path: Path, text: str, name: str = "node.toml") -> Path:
 def test_the_examples_load_and_document_every_policy_key() -> None:
     quote = NodeConfig.load(DAEMON / "node.example.toml").quote
     assert quote.margin_bps == 2500 and quote.discount_bps(100) == 1000 and quote.payee is None
-    assert quote.process_rate(1 << 5) == ProcessRate(setup_s=1800, part_s=600)  # cnc-milling
-    assert quote.tokens[ZERO_ADDRESS].material_cost(1 << 7) == 3 * 10**15  # ss-316
+    assert quote.process_rate(1 << 5) == ProcessRate(setup_s=1800, part_s=600, mm3_per_hour=60_000, subtractive=True,
+                                                     handling_s=300)  # cnc-milling
+    assert not quote.tokens[ZERO_ADDRESS].lists(1 << 9)  # peek
+    assert quote.tokens[ZERO_ADDRESS].material_cost(1 << 7) is None  # ss-316: priced per cm² of a DXF's extents
     award = WatchConfig.load(DAEMON / "watch.example.toml").award
     assert award == AwardSettings()  # the example spells out the defaults
     for example, models in (("node.example.toml", (QuoteSettings, ProcessRate, TokenPrices, QuantityBreak)),

@@ -295,3 +295,143 @@ def test_more_parts_never_cost_less_before_a_break(quantity: int, more: int) -> 
     few = quote(unbroken, terms=wide, document=document(quantity=quantity))
     many = quote(unbroken, terms=wide, document=document(quantity=quantity + more))
     assert few.quote.price <= many.quote.price and few.quote.lead_time <= many.quote.lead_time
+
+
+# -- prices from the spec's published geometry ----------------------------------------------------------------
+
+FDM, PLA, SHEET, SS = PROCESS["FDM"], MATERIAL["PLA"], PROCESS["SHEET_METAL"], MATERIAL["SS_316"]
+GEOMETRY = QuoteSettings.model_validate({
+    "margin_bps": 0, "min_lead_time_s": DAY, "queue_s_per_job": 2 * DAY, "processes": {
+        "FDM": {"setup_s": 600, "mm3_per_hour": 36_000, "gcode_time_bps": 11_000, "handling_s": 120},
+        "cnc-milling": {"setup_s": 0, "part_s": 900, "mm3_per_hour": 60_000, "subtractive": True},
+        "sheet-metal": {"cut_mm_per_min": 3000, "handling_s": 30}},
+    "tokens": {ZERO_ADDRESS: {"machine_rate_per_hour": 36 * 10**14,  # 10¹² wei a second
+                              "material_per_cm3": {"PLA": 5 * 10**13, "al-6061": 2 * 10**13},
+                              "material_per_part": {"al-6061": 10**14, "ss-316": 10**13},
+                              "material_per_cm2": {"ss-316": 10**12}}},
+})
+
+
+def mesh(volume: float, box=(10.0, 10.0, 10.0), fmt: str = "stl") -> dict:
+    return {"format": fmt, "extents_mm": {"min": [0.0, 0.0, 0.0], "max": list(box)}, "volume_mm3": volume,
+            "area_mm2": 1.0, "triangles": 12, "watertight": True}
+
+
+def gcode(print_s: float, filament_mm3: float = 0.0) -> dict:
+    return {"format": "gcode", "extents_mm": {"min": [0.0, 0.0, 0.0], "max": [1.0, 1.0, 1.0]},
+            "print_time_s": print_s, "filament_mm": 1.0, "filament_diameter_mm": 1.75,
+            "filament_mm3": filament_mm3, "layers": 1}
+
+
+def dxf(cut_mm: float, width: float, height: float) -> dict:
+    return {"format": "dxf", "extents_mm": {"min": [0.0, 0.0], "max": [width, height]}, "cut_length_mm": cut_mm,
+            "ignored_entities": 0}
+
+
+def shaped(geometry: dict | None, *, process="FDM", material="PLA", quantity=1):
+    body = {"process": process, "material": material, "quantity": quantity}
+    return parse_spec(body if geometry is None else {**body, "geometry": geometry})
+
+
+def priced(geometry: dict | None, *, process="FDM", material="PLA", quantity=1, settings_=GEOMETRY, **kwargs):
+    bits = {"FDM": FDM, "cnc-milling": MILL, "sheet-metal": SHEET}[process]
+    mats = {"PLA": PLA, "al-6061": AL, "ss-316": SS}[material]
+    return quote(settings_, spec=spec(processes=bits, materials=mats),
+                 shop=kwargs.pop("shop", shop(processes=FDM | MILL | SHEET, materials=PLA | AL | SS)),
+                 terms=kwargs.pop("terms", terms(price=2**96 - 1, delivery=NOW + 10**9)),
+                 document=shaped(geometry, process=process, material=material, quantity=quantity), **kwargs)
+
+
+def test_a_printed_mesh_is_priced_by_its_volume() -> None:
+    # 12 cm³ at 36,000 mm³/h: 1200 s + 120 s handling a part; 2 parts + 600 s setup = 3240 s
+    result = priced(mesh(12_000.0), quantity=2)
+    assert isinstance(result, Quoted) and result.machine_s == 600 + 2 * 1320
+    # 3240 s at 10¹² wei/s, and 2 × 12 cm³ of PLA at 5·10¹³ wei/cm³
+    assert result.cost == result.quote.price == 3240 * 10**12 + 2 * 12 * 5 * 10**13
+    assert result.quote.lead_time == DAY + 2 * DAY + 3240  # floor, the one job ahead, the machine time
+    assert priced(mesh(12_000.0, fmt="3mf"), quantity=2).quote == result.quote  # 3MF: the same figures
+
+
+def test_a_gcode_design_is_priced_by_its_estimated_time_and_filament() -> None:
+    # (1000.5 s × 1.1 + 120 s) × 3 = 3661.65 s: rounded up once to 3662, after the quantity
+    result = priced(gcode(1000.5, filament_mm3=2500.0), quantity=3)
+    assert isinstance(result, Quoted) and result.machine_s == 600 + 3662
+    assert result.cost == 4262 * 10**12 + 3 * Fraction(2500, 1000) * 5 * 10**13
+
+
+def test_a_cut_is_priced_by_its_length_and_its_sheet() -> None:
+    # 6000 mm at 3000 mm/min = 120 s + 30 s; the sheet 100 × 50 mm = 50 cm² at 10¹² wei plus 10¹³ a part
+    result = priced(dxf(6000.0, 100.0, 50.0), process="sheet-metal", material="ss-316")
+    assert isinstance(result, Quoted) and result.machine_s == 150
+    assert result.cost == 150 * 10**12 + 50 * 10**12 + 10**13
+
+
+def test_a_milled_part_is_priced_by_its_stock_and_what_is_removed() -> None:
+    # a 10 mm cube block (1 cm³ of stock) less the 400 mm³ part: 600 mm³ at 60,000 mm³/h = 36 s
+    result = priced(mesh(400.0), process="cnc-milling", material="al-6061")
+    assert isinstance(result, Quoted) and result.machine_s == 36
+    assert result.cost == 36 * 10**12 + 2 * 10**13 + 10**14
+    # a part as big as its box removes nothing (never a negative time)
+    assert priced(mesh(1000.0), process="cnc-milling", material="al-6061").machine_s == 0
+
+
+def test_part_s_stands_in_where_the_geometry_gives_no_time() -> None:
+    # milling a DXF: no mesh volume, so 900 s a part; its material table wants the stock's volume, though
+    declined(priced(dxf(10.0, 1.0, 1.0), process="cnc-milling", material="al-6061"), DeclineReason.NO_GEOMETRY)
+    per_part = GEOMETRY.model_copy(update={"tokens": {ZERO_ADDRESS: GEOMETRY.tokens[ZERO_ADDRESS].model_copy(
+        update={"material_per_cm3": {"PLA": 5 * 10**13}})}})
+    result = priced(None, process="cnc-milling", material="al-6061", settings_=per_part)
+    assert isinstance(result, Quoted) and result.machine_s == 900 and result.cost == 900 * 10**12 + 10**14
+
+
+@pytest.mark.parametrize(("geometry", "process", "material", "says"), [
+    (None, "FDM", "PLA", "the machine time of 'FDM' is priced from geometry the spec does not publish (it has no "
+                         "geometry)"),
+    (dxf(10.0, 1.0, 1.0), "FDM", "PLA", "(its geometry is dxf)"),
+    (mesh(1.0), "sheet-metal", "ss-316", "the machine time of 'sheet-metal'"),
+    (gcode(10.0), "sheet-metal", "ss-316", "(its geometry is gcode)"),
+])
+def test_a_price_that_needs_missing_geometry_is_declined(geometry, process, material, says) -> None:
+    assert says in declined(priced(geometry, process=process, material=material), DeclineReason.NO_GEOMETRY)
+
+
+def test_a_malformed_geometry_is_a_spec_mismatch() -> None:
+    text = declined(priced({"format": "stl", "volume_mm3": -1.0}), DeclineReason.SPEC_MISMATCH)
+    assert text.startswith("spec mismatch: order spec: geometry") and "\n" not in text
+
+
+def test_a_process_needs_some_time() -> None:
+    with pytest.raises(ValueError, match="set part_s or a geometry rate"):
+        QuoteSettings.model_validate({"processes": {"FDM": {"setup_s": 60}}})
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        QuoteSettings.model_validate({"processes": {"FDM": {"mm3_per_hour": 0}}})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0, 10**6), st.floats(0, 10**6),  # up to a litre, a thousand parts: within the deadline
+       st.integers(1, 1000), st.integers(0, 20_000))
+def test_a_geometry_price_is_the_ceiling_of_the_exact_cost_and_grows_with_the_part(
+        volume: float, more: float, quantity: int, margin_bps: int) -> None:
+    policy = GEOMETRY.model_copy(update={"margin_bps": margin_bps})
+    small = priced(mesh(volume), quantity=quantity, settings_=policy)
+    large = priced(mesh(volume + more), quantity=quantity, settings_=policy)
+    assert isinstance(small, Quoted) and isinstance(large, Quoted)
+    part_s = Fraction(volume) * 3600 / 36_000 + 120
+    machine_s = 600 + -(-part_s * quantity // 1)
+    assert small.machine_s == machine_s
+    exact = (Fraction(machine_s * 36 * 10**14, 3600) + Fraction(volume) / 1000 * 5 * 10**13 * quantity) \
+        * Fraction(10_000 + margin_bps, 10_000)
+    assert small.quote.price >= exact and (small.quote.price - 1 < exact or small.quote.price == 1)
+    assert small.quote.price <= large.quote.price and small.quote.lead_time <= large.quote.lead_time
+
+
+# -- capacity: the shop floor's free machines --------------------------------------------------------------------
+
+def test_each_open_quote_takes_a_free_machine() -> None:
+    assert isinstance(quote(shop=shop(capacity=2, quotes_open=1)), Quoted)  # one machine left for this one
+    text = declined(quote(shop=shop(capacity=2, quotes_open=2)), DeclineReason.OVER_CAPACITY)
+    assert text == "over capacity: 2 machines free to start a job, 2 quotes open"
+    declined(quote(shop=shop(capacity=0)), DeclineReason.OVER_CAPACITY)  # every printer busy
+    assert isinstance(quote(shop=shop(capacity=None, quotes_open=50)), Quoted)  # a floor that does not say
+    # max_concurrent_jobs still bounds a farm with idle printers
+    declined(quote(shop=shop(capacity=5, jobs_in_flight=3)), DeclineReason.OVER_CAPACITY)

@@ -56,8 +56,10 @@ class View:
 
 
 def views(abi: Sequence[Mapping[str, Any]]) -> dict[str, View]:
-    """The ABI's functions by name (our contracts overload none)."""
-    return {item["name"]: View.of(item) for item in abi if item.get("type") == "function"}
+    """The ABI's functions by name, and each also by its signature ``name(types)``: an overloaded name
+    (v2's two ``attest``) is called by signature."""
+    found = [View.of(item) for item in abi if item.get("type") == "function"]
+    return {**{v.name: v for v in found}, **{f"{v.name}({','.join(v.inputs)})": v for v in found}}
 
 
 def _web3_shape(typ: ABIType, value: Any) -> Any:

@@ -213,7 +213,12 @@ class PartnerRegistry(_Wrapper):
         return self.request(f"reinstate {partner}", "reinstate", partner)
 
 
-class OrderBook(_Wrapper):
+class _BookReads(_Wrapper):
+    """What v1's and v2's order books read alike: the views they share and an order's logs from its post on
+    (``ORDER_EVENTS``, the order id in topic 1)."""
+
+    ORDER_EVENTS: tuple[str, ...] = ORDER_EVENTS
+
     def __init__(self, w3: Web3 | RpcClient, info: ContractInfo, reader: LogReader | None = None) -> None:
         super().__init__(w3, info, reader)
         self._posted_at: dict[int, int] = {}  # order id -> block of its OrderPosted: where its history starts
@@ -254,15 +259,17 @@ class OrderBook(_Wrapper):
         """The order's events up to ``to_block``, from its post on (from ``from_block`` when that is unknown)."""
         topic = _topic_for_uint(order_id)
         start = self.posted_at(order_id, from_block)
-        logs = self.logs(ORDER_EVENTS, topic, from_block=start, to_block=to_block)
+        logs = self.logs(self.ORDER_EVENTS, topic, from_block=start, to_block=to_block)
         if start > from_block and (not logs or logs[0].event != "OrderPosted"):
             # a reorg moved the post to an earlier block than remembered: read the whole history once
             self._posted_at.pop(order_id, None)
-            logs = self.logs(ORDER_EVENTS, topic, from_block=from_block, to_block=to_block)
+            logs = self.logs(self.ORDER_EVENTS, topic, from_block=from_block, to_block=to_block)
         if logs and logs[0].event == "OrderPosted":
             self._posted_at[order_id] = logs[0].block_number
         return logs
 
+
+class OrderBook(_BookReads):
     def load_order(self, order_id: int, from_block: int, block: int | None = None, *,
                    expected: bytes | None = None) -> OrderTracker:
         """Rebuilds order `order_id` from its events and checks it against the on-chain commitment.

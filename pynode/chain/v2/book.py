@@ -1,0 +1,206 @@
+"""OrderBookV2: its views, orders rebuilt from its logs and checked against its commitments, and (BookWritesV2)
+a TxRequest for every write.
+
+An order's events do not carry their time or, for the "anyone" transitions, their actor (docs/protocol.md
+§9.2): the fold reads each log's block timestamp (``eth_getBlockByHash``, one per block, cached) and, where
+needed, its transaction's sender (``eth_getTransactionByHash``). Logs come through the wrapper's one bounded
+LogReader, views over plain JSON-RPC (pynode.chain.calls), as in v1.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
+
+from eth_utils import to_checksum_address
+
+from pynode.chain.contracts import LOG_INDEX_RETRIES, OrderOutOfSync, _topic_for_uint
+from pynode.chain.events.decoder import DecodedLog
+from pynode.chain.rpc import request
+from pynode.chain.v2.book_tx import BookWritesV2
+from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, OrderTracker
+from pynode.core.errors import InputError, TransientError
+from pynode.protocol.v2 import codec
+from pynode.protocol.v2.types import Attestation, OrderStatus, Quote, Settlement
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from pynode.chain.deployment import ContractInfo
+    from pynode.chain.events.reader import LogReader
+    from pynode.chain.jsonrpc import RpcClient
+
+_CACHE_LIMIT = 10_000
+_MASK64 = 2**64 - 1
+
+
+class Arbitration(NamedTuple):
+    """``arbitration(orderId)``: the dispute's deposits and ruling, written once the order is disputed."""
+
+    buyer_fee: int  # the buyer's deposit; the partner matches it
+    refundable: int  # deposits the book still holds
+    ruling: int
+    ruled: bool
+    created: bool  # the dispute exists at the arbitrator
+    failed_qa_counted: bool
+
+
+class OrderBookV2(BookWritesV2):
+    def __init__(self, w3: Web3 | RpcClient, info: ContractInfo, reader: LogReader | None = None) -> None:
+        super().__init__(w3, info, reader)
+        self._chain_id: int | None = None
+        self._block_times: dict[str, int] = {}  # block hash -> timestamp
+        self._senders: dict[str, str] = {}  # tx hash -> from
+
+    # ------------------------------------------------------------------------------- views
+
+    def record_head(self, order_id: int, block: int | str = "latest") -> bytes:
+        return bytes(self.call("recordHead", order_id, block=block))
+
+    def genesis(self, order_id: int, block: int | str = "latest") -> bytes:
+        return bytes(self.call("genesis", order_id, block=block))
+
+    def arbitration(self, order_id: int, block: int | str = "latest") -> Arbitration:
+        return Arbitration(*self.call("arbitration", order_id, block=block))
+
+    def reject_window(self) -> int:
+        return int(self.call("rejectWindow"))
+
+    def paused(self) -> bool:
+        return bool(self.call("paused"))
+
+    def fee_recipient(self) -> str:
+        return str(self.call("feeRecipient"))
+
+    def liability(self, token: str) -> int:
+        return int(self.call("liability", token))
+
+    def attestation_nonce(self, inspector: str, order_id: int, block: int | str = "latest") -> int:
+        """The inspector's next attestation nonce for the order (NoncesKeyed, key = order id; the key is dropped)."""
+        return int(self.call("nonces(address,uint192)", inspector, order_id, block=block)) & _MASK64
+
+    def quote_nonce_bitmap(self, partner: str, word_pos: int) -> int:
+        return int(self.call("quoteNonceBitmap", partner, word_pos))
+
+    def quote_nonce_used(self, partner: str, nonce: int) -> bool:
+        """Whether the partner cancelled quote nonce ``nonce`` (an award would revert QuoteNonceUsed)."""
+        return nonce != 0 and bool(self.quote_nonce_bitmap(partner, nonce >> 8) >> (nonce & 255) & 1)
+
+    def quote_digest(self, quote: Quote) -> bytes:
+        return bytes(self.call("quoteDigest", quote))
+
+    def attestation_digest(self, attestation: Attestation) -> bytes:
+        return bytes(self.call("attestationDigest", attestation))
+
+    def settlement_digest(self, settlement: Settlement) -> bytes:
+        return bytes(self.call("settlementDigest", settlement))
+
+    def registry(self) -> str:
+        return str(self.call("registry"))
+
+    def constant(self, name: str) -> int:
+        """A bound of the book: FEE_RESPONSE_WINDOW, MAX_FEE_BPS, MIN_REJECT_WINDOW, RULING_OPTIONS, …"""
+        if name not in self._views or not name.isupper() or self._views[name].inputs:
+            raise InputError(f"OrderBookV2 has no constant {name}")
+        return int(self.call(name))
+
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(request(self.w3, "eth_chainId", []), 16)
+        return self._chain_id
+
+    def genesis_of(self, order_id: int) -> bytes:
+        """The order's genesis computed here (equal to the ``genesis`` view: chain id, book, order id)."""
+        return codec.genesis(self.chain_id(), self.address, order_id)
+
+    # ------------------------------------------------------------------------ log context
+
+    def block_time(self, log: DecodedLog) -> int:
+        """The timestamp of the block that holds ``log`` (by its hash: a reorged-away block is not answered)."""
+        found = self._block_times.get(log.block_hash)
+        if found is None:
+            block = request(self.w3, "eth_getBlockByHash", [log.block_hash, False])
+            if not block:
+                raise TransientError(f"block {log.block_hash} is not known to the RPC node (reorg?)")
+            if len(self._block_times) >= _CACHE_LIMIT:
+                self._block_times.clear()
+            found = self._block_times[log.block_hash] = int(block["timestamp"], 16)
+        return found
+
+    def tx_sender(self, tx_hash: str) -> str:
+        found = self._senders.get(tx_hash)
+        if found is None:
+            tx = request(self.w3, "eth_getTransactionByHash", [tx_hash])
+            if not tx:
+                raise TransientError(f"transaction {tx_hash} is not known to the RPC node (reorg?)")
+            if len(self._senders) >= _CACHE_LIMIT:
+                self._senders.clear()
+            found = self._senders[tx_hash] = to_checksum_address(tx["from"])
+        return found
+
+    def apply(self, tracker: OrderTracker, log: DecodedLog) -> None:
+        """Folds ``log`` into ``tracker`` with its block time and, when the link needs it, its sender."""
+        sender = self.tx_sender(log.tx_hash) if tracker.needs_sender(log) else None
+        tracker.apply(log, self.block_time(log), sender)
+
+    # ------------------------------------------------------------------------------ orders
+
+    def fee_logs(self, order_id: int | None, from_block: int, to_block: int) -> list[DecodedLog]:
+        """The book's credits earned by ``order_id`` (None: every order) in the range: a completed order's
+        fee collection is one of them."""
+        topic = None if order_id is None else _topic_for_uint(order_id)
+        return self.logs((FEE_EVENT,), None, None, topic, from_block=from_block, to_block=to_block)
+
+    def fold(self, order_id: int, logs: Iterable[DecodedLog], to_block: int) -> OrderTracker:
+        """The order rebuilt from its logs (``order_logs``), and its fee collection once completed."""
+        tracker = OrderTracker(order_id, self.genesis_of(order_id))
+        for log in logs:
+            self.apply(tracker, log)
+        if tracker.posted and tracker.status == OrderStatus.COMPLETED:
+            for log in self.fee_logs(order_id, tracker.posted_block or 0, to_block):
+                self.apply(tracker, log)
+        return tracker
+
+    def load_order(self, order_id: int, from_block: int, block: int | None = None, *,
+                   expected: bytes | None = None) -> OrderTracker:
+        """Order ``order_id`` rebuilt from its events, checked against ``orderHash`` and ``recordHead`` at the
+        same block (``expected``: the commitment at ``block``, if the caller just read it).
+
+        A node may answer eth_getLogs for its newest block before that block's logs are indexed, so a mismatch
+        is re-read a few times before it is reported as :class:`OrderOutOfSync` (missing or forged logs).
+        """
+        block = self.reader.head() if block is None else block
+        expected = self.order_hash(order_id, block) if expected is None else expected
+        if expected == ZERO32:
+            raise InputError(f"order {order_id} does not exist")
+        for attempt in range(LOG_INDEX_RETRIES):
+            try:
+                tracker = self.fold(order_id, self.order_logs(order_id, from_block, block), block)
+            except OrderOutOfSync:
+                if attempt == LOG_INDEX_RETRIES - 1:
+                    raise
+            else:
+                if (tracker.posted and codec.order_hash(tracker.order) == expected
+                        and tracker.record_head == self.record_head(order_id, block)):
+                    return tracker
+            _time.sleep(0.1 * (attempt + 1))
+        raise OrderOutOfSync(f"order {order_id}: events do not reproduce the on-chain order hash and record head "
+                             f"at block {block}")
+
+    def load_orders(self, from_block: int, block: int | None = None) -> dict[int, OrderTracker]:
+        """Every order posted in [from_block, block], rebuilt from one scan of the order events and one of the
+        credits (not hash-checked: see load_order). Orders posted before ``from_block`` are left out."""
+        block = self.reader.head() if block is None else block
+        logs = self.logs(ORDER_EVENTS, from_block=from_block, to_block=block)
+        logs += self.fee_logs(None, from_block, block)
+        trackers: dict[int, OrderTracker] = {}
+        for log in sorted(logs, key=lambda item: (item.block_number, item.log_index)):
+            order_id = int(log.args["orderId"])
+            if log.event == "OrderPosted":
+                self.note_posted(order_id, log.block_number)
+                trackers[order_id] = OrderTracker(order_id, self.genesis_of(order_id))
+            tracker = trackers.get(order_id)
+            if tracker is not None:
+                self.apply(tracker, log)
+        return trackers

@@ -13,35 +13,22 @@ from typing import NamedTuple
 import brownie
 
 from pynode.chain.orders import create_address
+from pynode.deploy.deployer import MIN_BOND, UNBONDING_DELAY
+from pynode.protocol.v2.governance import (
+    ADMIN_ROLE,
+    CERTIFIER,
+    GOVERNANCE,
+    GOVERNANCE_DELAY,
+    GUARDIAN,
+    ROLE_FUNCTIONS,
+    ROLE_LABELS,
+)
 from scripts.safe_multisig import deploy_safe
 
 __all__ = [
     "ADMIN_ROLE", "CERTIFIER", "GOVERNANCE", "GOVERNANCE_DELAY", "GUARDIAN", "MIN_BOND", "ROLE_FUNCTIONS",
     "UNBONDING_DELAY", "Deployment", "Multisig", "Panel", "deploy_v2", "grant", "hand_to_multisig", "wire_roles",
 ]
-
-MIN_BOND = 10**17  # 0.1 ETH
-UNBONDING_DELAY = 7 * 86400
-
-# AccessManager role ids (0 is the manager's ADMIN_ROLE, 2^64-1 its PUBLIC_ROLE).
-GOVERNANCE, GUARDIAN, CERTIFIER = 1, 2, 3
-ROLE_LABELS = {GOVERNANCE: "GOVERNANCE", GUARDIAN: "GUARDIAN", CERTIFIER: "CERTIFIER"}
-
-# Which role may call each restricted function, per deployed contract ("book" / "registry"). The guardian only
-# restricts (pause, de-list, suspend); what widens or reverses is governance's.
-ROLE_FUNCTIONS = {
-    "book": {
-        GOVERNANCE: ("allowToken", "setFee", "setParameters", "unpause"),
-        GUARDIAN: ("pause", "delistToken"),
-    },
-    "registry": {
-        GOVERNANCE: ("reinstate",),
-        GUARDIAN: ("suspend",),
-        CERTIFIER: ("vet", "unvet", "certify", "revokeCertification", "accreditInspector", "revokeInspector"),
-    },
-    "panel": {GOVERNANCE: ("setPanel",)},
-}
-
 
 class Deployment(NamedTuple):
     manager: object
@@ -85,10 +72,6 @@ def grant(manager, admin, holders):
         for holder in accounts:
             account, delay = holder if isinstance(holder, tuple) else (holder, 0)
             manager.grantRole(role, account, delay, {"from": admin})
-
-
-ADMIN_ROLE = 0
-GOVERNANCE_DELAY = 2 * 86400  # least delay of every widening change (issue 14, F10)
 
 
 class Multisig(NamedTuple):

@@ -21,6 +21,9 @@ from pynode.core.errors import FatalError, InputError
 from pynode.core.strict_json import strict_json_loads
 
 CONTRACT_NAMES = ("PartnerRegistry", "OrderBook")
+#: a protocol-v2 record (<chain-id>.v2.json, "protocol": 2) names these, and PanelArbitrator if one was deployed
+V2_CONTRACT_NAMES = ("AccessManager", "PartnerRegistryV2", "OrderBookV2")
+V2_OPTIONAL_NAMES = ("PanelArbitrator",)
 PACKAGED_ABI = files("pynode.chain") / "abi"
 # A source checkout (editable install) has both next to the package.
 _CHECKOUT = Path(__file__).resolve().parents[2]
@@ -51,11 +54,17 @@ def _first_existing(*candidates: Path) -> Path | None:
     return next((c for c in candidates if c.exists()), None)
 
 
-def deployment_file(chain_id: int, given: Path | None) -> Path:
-    """`given` may be the JSON file itself or the directory holding <chain-id>.json."""
+def record_name(chain_id: int, protocol: int = 1) -> str:
+    """The record's file name: v1's <chain-id>.json, protocol v2's <chain-id>.v2.json beside it."""
+    return f"{chain_id}.json" if protocol == 1 else f"{chain_id}.v{protocol}.json"
+
+
+def deployment_file(chain_id: int, given: Path | None, protocol: int = 1) -> Path:
+    """`given` may be the JSON file itself or the directory holding the record (record_name)."""
+    name = record_name(chain_id, protocol)
     if given is not None:
-        return given if given.suffix == ".json" else given / f"{chain_id}.json"
-    found = _first_existing(Path("deployments") / f"{chain_id}.json", _CHECKOUT / "deployments" / f"{chain_id}.json")
+        return given if given.suffix == ".json" else given / name
+    found = _first_existing(Path("deployments") / name, _CHECKOUT / "deployments" / name)
     if found is None:
         raise FatalError(f"no deployment for chain {chain_id}: pass --deployments or set FABMESH_DEPLOYMENTS")
     return found
@@ -80,11 +89,14 @@ def load_abi(artifacts: Path | None, name: str) -> list[dict[str, Any]]:
     return abi
 
 
-def parse_deployment(text: bytes | str, source: Path, artifacts: Path | None) -> Deployment:
-    """Validates a deployments document; every problem is a one-line InputError naming the field."""
+def parse_deployment(text: bytes | str, source: Path, artifacts: Path | None, protocol: int = 1) -> Deployment:
+    """Validates a deployments document of `protocol`; every problem is a one-line InputError naming the field."""
     data = strict_json_loads(text, str(source), MAX_DEPLOYMENT_FILE)
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a JSON object")
+    found = data.get("protocol", 1)
+    if type(found) is not int or found != protocol:
+        raise InputError(f"{source}: a protocol {found!r} record, expected protocol {protocol}")
     chain_id, deploy_block = data.get("chainId"), data.get("deployBlock")
     if type(chain_id) is not int or not 0 < chain_id <= MAX_CHAIN_ID:
         raise InputError(f"{source}: chainId must be an integer in [1, 2**64 - 1]")
@@ -94,7 +106,8 @@ def parse_deployment(text: bytes | str, source: Path, artifacts: Path | None) ->
     if not isinstance(entries, dict):
         raise InputError(f"{source}: contracts must be an object")
     contracts = {}
-    for name in CONTRACT_NAMES:
+    required, optional = (CONTRACT_NAMES, ()) if protocol == 1 else (V2_CONTRACT_NAMES, V2_OPTIONAL_NAMES)
+    for name in required + tuple(n for n in optional if n in entries):
         entry = entries.get(name)
         address = entry.get("address") if isinstance(entry, dict) else None
         if not isinstance(address, str) or not is_address(address):
@@ -103,13 +116,15 @@ def parse_deployment(text: bytes | str, source: Path, artifacts: Path | None) ->
     return Deployment(chain_id, deploy_block, contracts, source)
 
 
-def load_deployment(chain_id: int, deployments: Path | None, artifacts: Path | None) -> Deployment:
-    path = deployment_file(chain_id, deployments)
+def load_deployment(chain_id: int, deployments: Path | None, artifacts: Path | None,
+                    protocol: int = 1) -> Deployment:
+    """The record of `protocol` (1: <chain-id>.json, 2: <chain-id>.v2.json) for the chain `chain_id`."""
+    path = deployment_file(chain_id, deployments, protocol)
     try:
         text = path.read_bytes()
     except OSError as exc:
         raise FatalError(f"cannot read deployment {path}: {exc.strerror}") from exc
-    deployment = parse_deployment(text, path, artifacts_dir(artifacts))
+    deployment = parse_deployment(text, path, artifacts_dir(artifacts), protocol)
     if deployment.chain_id != chain_id:
         raise FatalError(f"{path} is for chain {deployment.chain_id}, the RPC endpoint is chain {chain_id}")
     return deployment

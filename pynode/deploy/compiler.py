@@ -95,8 +95,9 @@ def collect_sources(entry: str, remappings: tuple[str, ...], root: Path = CHECKO
     return dict(sorted(sources.items()))
 
 
-def standard_input(name: str, settings: CompilerSettings, root: Path = CHECKOUT) -> dict:
-    entry = f"contracts/{name}.sol"
+def standard_input(name: str, settings: CompilerSettings, root: Path = CHECKOUT, source: str | None = None) -> dict:
+    """`source`: the unit that defines `name` (default contracts/<name>.sol)."""
+    entry = source or f"contracts/{name}.sol"
     sources = collect_sources(entry, settings.remappings, root)
     return {"language": "Solidity",
             "sources": {unit: {"content": text} for unit, text in sources.items()},
@@ -140,6 +141,7 @@ def compile_input(name: str, standard: dict, version: str, *, reuse: bool = Fals
                     json.loads(contract["metadata"])["compiler"]["version"])
 
 
-def compile_contract(name: str, settings: CompilerSettings | None = None, *, reuse: bool = False) -> Compiled:
+def compile_contract(name: str, settings: CompilerSettings | None = None, *, reuse: bool = False,
+                     source: str | None = None) -> Compiled:
     settings = settings or load_settings()
-    return compile_input(name, standard_input(name, settings), settings.version, reuse=reuse)
+    return compile_input(name, standard_input(name, settings, source=source), settings.version, reuse=reuse)

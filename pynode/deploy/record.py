@@ -1,4 +1,5 @@
-"""deployments/<chainId>.json: what was deployed, where, by which transactions, from which sources.
+"""deployments/<chainId>.json (protocol v2: <chainId>.v2.json beside it): what was deployed, where, by which
+transactions, from which sources.
 
 pynode reads chainId, deployBlock and contracts.<Name>.address
 (pynode.chain.deployment); the rest is for people and block explorers: the
@@ -13,21 +14,22 @@ import json
 import subprocess
 from pathlib import Path
 
+from pynode.chain.deployment import record_name
 from pynode.core.errors import InputError
 from pynode.core.fsutil import write_atomic
 from pynode.deploy.compiler import CHECKOUT, Compiled, CompilerSettings
-from pynode.deploy.deployer import DeployResult
+from pynode.deploy.session import DeployResult
 
 #: what decides the bytecode besides the commit: a change here since the commit makes the record say "dirty"
 BUILD_INPUTS = ("contracts", "brownie-config.yaml", "package-lock.json")
 
 
-def record_path(directory: Path, chain_id: int) -> Path:
-    return directory / f"{chain_id}.json"
+def record_path(directory: Path, chain_id: int, protocol: int = 1) -> Path:
+    return directory / record_name(chain_id, protocol)
 
 
-def refuse_overwrite(directory: Path, chain_id: int) -> None:
-    path = record_path(directory, chain_id)
+def refuse_overwrite(directory: Path, chain_id: int, protocol: int = 1) -> None:
+    path = record_path(directory, chain_id, protocol)
     if path.exists():
         raise InputError(f"{path} already records a deployment on chain {chain_id}: pass --force to replace it")
 
@@ -80,7 +82,10 @@ def write_record(directory: Path, result: DeployResult, compiled: dict[str, Comp
         "compiler": {"version": version, "evmVersion": settings.evm_version,
                      "optimizer": settings.solc_settings()["optimizer"], "remappings": list(settings.remappings)},
         "git": git_commit(),
+        **result.extra,
     }
-    path = record_path(directory, result.chain_id)
+    if result.protocol != 1:
+        record["protocol"] = result.protocol
+    path = record_path(directory, result.chain_id, result.protocol)
     _write(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
     return path

@@ -1,7 +1,8 @@
 """Deploying the contracts from a source checkout: compile (standard JSON), send, record.
 
 `scripts/deploy.py` is the operator's command for any chain; `pynode.dev.deploy`
-runs the same code for local chains with anvil's funded admin account.
+runs the same code for local chains with anvil's funded admin account. Protocol v2
+(`deploy_v2`) records beside v1: deployments/<chainId>.v2.json.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from web3 import Web3
 from pynode.chain.deployment import CONTRACT_NAMES
 from pynode.chain.provider import chain_id
 from pynode.deploy.compiler import compile_contract, load_settings
-from pynode.deploy.deployer import Deployer, DeployPlan, DeployResult
+from pynode.deploy.deployer import Deployer, DeployPlan
+from pynode.deploy.deployer_v2 import SOURCES, DeployerV2, DeployPlanV2
 from pynode.deploy.record import refuse_overwrite, write_record
+from pynode.deploy.session import DeployResult
 
 
 def deploy(w3: Web3, account: LocalAccount, plan: DeployPlan, directory: Path, *, confirmations: int,
@@ -24,12 +27,35 @@ def deploy(w3: Web3, account: LocalAccount, plan: DeployPlan, directory: Path, *
            progress: Callable[[str], None] = lambda line: None) -> tuple[Path, DeployResult]:
     """Deploys and writes <directory>/<chainId>.json; refuses, before sending anything, to replace a record
     unless `force`. `reuse_compile` takes solc's output from the compile cache (local chains)."""
+    return _deploy(w3, account, plan, directory, confirmations=confirmations, force=force,
+                   reuse_compile=reuse_compile, progress=progress)
+
+
+def deploy_v2(w3: Web3, account: LocalAccount, plan: DeployPlanV2, directory: Path, *, confirmations: int,
+              force: bool = False, reuse_compile: bool = False,
+              progress: Callable[[str], None] = lambda line: None) -> tuple[Path, DeployResult]:
+    """Protocol v2's `deploy`: writes <directory>/<chainId>.v2.json."""
+    return _deploy(w3, account, plan, directory, confirmations=confirmations, force=force,
+                   reuse_compile=reuse_compile, progress=progress)
+
+
+def _deploy(w3: Web3, account: LocalAccount, plan: DeployPlan | DeployPlanV2, directory: Path, *,
+            confirmations: int, force: bool, reuse_compile: bool,
+            progress: Callable[[str], None]) -> tuple[Path, DeployResult]:
+    protocol = 2 if isinstance(plan, DeployPlanV2) else 1
     chain = chain_id(w3)
     if not force:
-        refuse_overwrite(directory, chain)
+        refuse_overwrite(directory, chain, protocol)
     progress(f"chain {chain}: deployer {account.address}, admin {plan.admin or account.address}")
     settings = load_settings()
-    progress(f"compiling {', '.join(CONTRACT_NAMES)} with solc {settings.version}")
-    compiled = {name: compile_contract(name, settings, reuse=reuse_compile) for name in CONTRACT_NAMES}
-    result = Deployer(w3, account, compiled, confirmations=confirmations, progress=progress).deploy(plan)
+    sources: dict[str, str | None] = (
+        {n: s for n, s in SOURCES.items() if n != "PanelArbitrator" or plan.panel is not None}
+        if isinstance(plan, DeployPlanV2) else dict.fromkeys(CONTRACT_NAMES))
+    progress(f"compiling {', '.join(sources)} with solc {settings.version}")
+    compiled = {name: compile_contract(name, settings, reuse=reuse_compile, source=source)
+                for name, source in sources.items()}
+    if isinstance(plan, DeployPlanV2):
+        result = DeployerV2(w3, account, compiled, confirmations=confirmations, progress=progress).deploy(plan)
+    else:
+        result = Deployer(w3, account, compiled, confirmations=confirmations, progress=progress).deploy(plan)
     return write_record(directory, result, compiled, settings, confirmations), result

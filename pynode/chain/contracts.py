@@ -142,13 +142,30 @@ def region_text(raw: bytes) -> str:
     return bytes(raw).rstrip(b"\x00").decode("ascii", errors="replace")
 
 
-class PartnerRegistry(_Wrapper):
+class _KeyedRegistry(_Wrapper):
+    """What v1's and v2's registries share: a partner's HPKE public key, found in its key events."""
+
     KEY_EVENTS = ("PartnerRegistered", "EncryptionKeyRotated")
 
     def __init__(self, w3: Web3 | RpcClient, info: ContractInfo, reader: LogReader | None = None) -> None:
         super().__init__(w3, info, reader)
         self._keys: dict[str, bytes] = {}  # partner -> the key last found for it (valid while its hash matches)
 
+    def key_with_hash(self, partner: str, expected: bytes, from_block: int) -> bytes:
+        """The partner's newest key event whose key hashes to ``expected`` (the registry's encryptionKeyHash)."""
+        known = self._keys.get(partner)
+        if known is not None and keccak(known) == expected:
+            return known  # the registry still commits to it: no scan of the registry's history
+        events = self.logs(self.KEY_EVENTS, _topic_for_address(partner), from_block=from_block)
+        for event in reversed(events):
+            key = bytes(event.args["encryptionKey"])
+            if keccak(key) == expected:
+                self._keys[partner] = key
+                return key
+        raise InputError(f"{partner} has no registered encryption key (is it a registered partner?)")
+
+
+class PartnerRegistry(_KeyedRegistry):
     def partner_info(self, partner: str, block: int | str = "latest") -> PartnerInfo:
         raw = self.call("partnerInfo", partner, block=block)
         (caps, materials, flags, completed, on_time, failed_qa, disputes_lost, bond, ready_at, region, capacity,
@@ -168,17 +185,7 @@ class PartnerRegistry(_Wrapper):
     def encryption_key(self, partner: str, from_block: int, info: PartnerInfo | None = None) -> bytes:
         """The partner's current HPKE public key: the newest key event whose hash matches the registry's
         (``info``: the partner's registry entry, if the caller just read it at the head)."""
-        expected = (info or self.partner_info(partner)).encryption_key_hash
-        known = self._keys.get(partner)
-        if known is not None and keccak(known) == expected:
-            return known  # the registry still commits to it: no scan of the registry's history
-        events = self.logs(self.KEY_EVENTS, _topic_for_address(partner), from_block=from_block)
-        for event in reversed(events):
-            key = bytes(event.args["encryptionKey"])
-            if keccak(key) == expected:
-                self._keys[partner] = key
-                return key
-        raise InputError(f"{partner} has no registered encryption key (is it a registered partner?)")
+        return self.key_with_hash(partner, (info or self.partner_info(partner)).encryption_key_hash, from_block)
 
     # writes
     def register(self, profile: tuple[Any, ...], encryption_key: bytes, bond: int) -> TxRequest:

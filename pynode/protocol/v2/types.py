@@ -143,6 +143,17 @@ class Settlement(NamedTuple):
     deadline: int
 
 
+class PartnerProfile(NamedTuple):
+    """What a partner registers and updates (PartnerRegistryV2); ``keccak256(abi.encode(profile))`` is what
+    ``vet`` binds (``profileHash``)."""
+
+    capabilities: int  # process bitmask
+    materials: int  # material bitmask
+    region: bytes  # geohash prefix, as OrderDocs.region
+    capacity: int  # parts per week, advisory
+    profile_cid: bytes
+
+
 #: each struct's Solidity (name, type) pairs, in field order: the one source of its ABI and EIP-712 types
 FIELDS: dict[type, Fields] = {
     OrderTerms: (
@@ -172,6 +183,10 @@ FIELDS: dict[type, Fields] = {
     ),
     Settlement: (
         ("orderId", "uint256"), ("buyerShare", "uint96"), ("bondToBuyer", "bool"), ("deadline", "uint40"),
+    ),
+    PartnerProfile: (
+        ("capabilities", "uint32"), ("materials", "uint64"), ("region", "bytes8"), ("capacity", "uint32"),
+        ("profileCid", "bytes32"),
     ),
 }
 

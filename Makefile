@@ -87,6 +87,13 @@ $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium
 
+# PrusaSlicer's command line slices STL/3MF designs for the octoprint adapter (Debian's prusa-slicer 2.5).
+PRUSA_SLICER := /usr/bin/prusa-slicer
+$(PRUSA_SLICER):
+	@command -v apt-get >/dev/null || { echo "install PrusaSlicer at $@ (the octoprint adapter's slicing tests run it)"; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends prusa-slicer
+
 bootstrap: $(VENV_STAMP) $(NPM_STAMP) $(IPFS_BIN) $(GETH_BIN) $(SOLC_STAMP) $(CHROMIUM)
 
 $(BUILD_STAMP): $(VENV_STAMP) $(SOLC_STAMP) $(CONTRACT_SOURCES) brownie-config.yaml
@@ -135,7 +142,7 @@ test-forge: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP) $(HALMOS_BIN)
 # brownie's pytest plugin would start its own chain; pynode tests bring their own. Two workers: most
 # integration tests wait on block times, and every process a test starts binds a port of its own, so two
 # run side by side; a file stays on one worker (its module-scoped chains and runs are set up once).
-test-pynode: bootstrap $(BUILD_STAMP) $(OCTOPRINT_BIN)
+test-pynode: bootstrap $(BUILD_STAMP) $(OCTOPRINT_BIN) $(PRUSA_SLICER)
 	pytest -p no:pytest-brownie -n 2 --dist loadfile tests/pynode
 
 # The contract suite (CPU-bound: brownie, hypothesis) and the pynode suite (mostly waiting on block times)

@@ -160,7 +160,7 @@ class WatchConfig(TomlConfig):
 _PATH_KEYS = {("keystore",), ("password_file",), ("home",), ("deployments",), ("artifacts",), ("work_dir",),
               ("production", "inbox"), ("production", "outbox"), ("production", "password_file"),
               ("production", "certificate_file"), ("production", "private_key_file"),
-              ("production", "server_certificate_file")}
+              ("production", "server_certificate_file"), ("production", "slicer", "profile")}
 
 
 def _resolve_paths(data: dict[str, Any], base: Path, source: Path) -> dict[str, Any]:

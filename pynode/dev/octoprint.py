@@ -24,6 +24,7 @@ from typing import Any
 import requests
 
 from pynode.core.errors import FatalError
+from pynode.dev.designs import bracket_stl
 from pynode.dev.net import LOOPBACK
 from pynode.dev.paths import octoprint_bin
 from pynode.dev.process import ManagedProcess
@@ -41,6 +42,36 @@ def gcode(moves: int = 4, *, name: str = "part", feed: int = 3000) -> bytes:
     for i in range(moves):
         lines.append(f"G1 X{10 + 5 * (i % 2)} Y{10 + 5 * ((i // 2) % 2)} E{0.5 * (i + 1):.2f} F{feed}")
     return ("\n".join([*lines, "M84"]) + "\n").encode()
+
+
+# A PrusaSlicer profile for the virtual printer: heat-free (it would wait for its simulated heaters), a
+# 20 mm bed so travel moves stay short, one perimeter and no infill: a tiny part slices to a few dozen moves.
+VIRTUAL_PRINTER_PROFILE = """\
+bed_shape = 0x0,20x0,20x20,0x20
+start_gcode = G28
+end_gcode = M84
+temperature = 0
+first_layer_temperature = 0
+bed_temperature = 0
+first_layer_bed_temperature = 0
+skirts = 0
+perimeters = 1
+fill_density = 0%
+top_solid_layers = 0
+bottom_solid_layers = 1
+layer_height = 0.3
+first_layer_height = 0.3
+"""
+
+
+def write_slicer_profile(path: Path) -> Path:
+    path.write_text(VIRTUAL_PRINTER_PROFILE)
+    return path
+
+
+def tiny_stl(path: Path) -> Path:
+    """A 4 mm L-bracket two 0.3 mm layers high (binary STL): with the profile above, a few dozen moves."""
+    return bracket_stl(path, width=4.0, depth=4.0, thickness=0.3, height=0.6)
 
 
 def _free_port() -> int:

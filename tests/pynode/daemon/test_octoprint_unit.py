@@ -14,6 +14,7 @@ from pynode.daemon.adapters import ProductionFailed, ProductionJob, make_adapter
 from pynode.daemon.adapters.octoprint import OctoprintSettings, PrinterSettings, model
 from pynode.daemon.adapters.octoprint.adapter import OctoprintAdapter
 from pynode.daemon.adapters.octoprint.client import PrinterConfigError, PrinterUnavailable, read_api_key
+from pynode.daemon.adapters.octoprint.settings import SlicerSettings
 from pynode.daemon.config import NodeConfig
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "pynode" / "daemon" / "node.example.toml"
@@ -153,8 +154,8 @@ def test_a_design_that_is_not_gcode_fails_before_any_printer_is_asked(tmp_path: 
     design = tmp_path / "bracket.stl"
     design.write_bytes(b"solid x\nendsolid x\n")
     job_ = ProductionJob(order_id=9, design_path=design, spec={}, work_dir=tmp_path / "job")
-    with pytest.raises(ProductionFailed, match=r"^order 9: design bracket.stl is not G-code .*does not slice "
-                                               r"STL/3MF yet$"):
+    with pytest.raises(ProductionFailed, match=r"^order 9: design bracket.stl is not G-code .*; this node slices "
+                                               r"no STL/3MF: \[production.slicer\] is not set$"):
         adapter.submit(job_)
     assert not adapter._clients  # no printer was asked
 
@@ -190,5 +191,5 @@ def test_an_unreachable_printer_is_asked_again_only_after_its_backoff(tmp_path: 
 
 def test_the_example_documents_every_octoprint_key() -> None:
     text = EXAMPLE.read_text()
-    for key in [*OctoprintSettings.model_fields, *PrinterSettings.model_fields]:
+    for key in [*OctoprintSettings.model_fields, *PrinterSettings.model_fields, *SlicerSettings.model_fields]:
         assert f"# {key} = " in text, key

@@ -2,16 +2,19 @@
 
 ``submit`` picks an idle printer (Operational, nothing printing) that no other unfinished order of this
 node holds, uploads the decrypted design as ``fabmesh-<order id>.gcode`` and starts it in the same
-request; ``poll`` follows it by polling ``/api/job`` and the file's print history (see ``model``) and,
-once OctoPrint records a successful print, writes ``evidence/octoprint.json`` (print time, filament from
+request; an STL/3MF design is first sliced with the shop's PrusaSlicer profile when ``[production.slicer]``
+is set (``slicer``: the evidence then also names the slicer, the design's and the profile's hashes).
+``poll`` follows the print by polling ``/api/job`` and the file's print history (see ``model``) and, once
+OctoPrint records a successful print, writes ``evidence/octoprint.json`` (print time, filament from
 OctoPrint's analysis, the G-code's sha256, OctoPrint's record) and the result, kept in the order's state
 file so a restarted node returns the same result without asking again.
 
 Failures: a cancelled print, a printer error or a job that vanished (a restarted OctoPrint keeps no
 print: the order fails once the server is back without it) fail the order; a server that does not
 answer is transient -- each call retries it after full-jitter backoff -- until it has been unreachable
-for ``reconnect_timeout_s``, which fails the order it holds; a wrong API key stops the node at
-:meth:`check` with one line. Only G-code is printed: slicing STL/3MF is not this adapter's job yet.
+for ``reconnect_timeout_s``, which fails the order it holds; a wrong API key, a slicer that is not
+installed or an unreadable profile stop the node at :meth:`check` with one line; a design the slicer
+refuses fails its order.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from pynode.daemon.adapters.base import (
     read_state,
     stored_result,
 )
-from pynode.daemon.adapters.octoprint import model
+from pynode.daemon.adapters.octoprint import model, slicer
 from pynode.daemon.adapters.octoprint.client import PrinterClient, PrinterRefused, PrinterUnavailable
 from pynode.daemon.adapters.octoprint.settings import OctoprintSettings
 
@@ -87,6 +90,8 @@ class OctoprintAdapter(ProductionAdapter):
     def check(self) -> None:
         """Asks every printer once at start-up: a wrong API key or URL stops the node at once; a printer
         that is off is no error yet (it is simply not idle)."""
+        if self.settings.slicer is not None:
+            slicer.check_slicer(self.settings.slicer)
         for name in self._printers:
             with contextlib.suppress(PrinterUnavailable):
                 self._client(name).version()
@@ -125,7 +130,7 @@ class OctoprintAdapter(ProductionAdapter):
         state = read_state(self.state_dir, job.order_id)
         if state is not None and state.get("started"):
             return
-        gcode = self._gcode(job)
+        gcode, slicing = self._gcode(job)
         name = model.file_name(job.order_id)
         if state is None:
             printer = model.choose_printer(self._idle(), self._held(but=job.order_id))
@@ -133,7 +138,7 @@ class OctoprintAdapter(ProductionAdapter):
                 raise PrinterUnavailable(f"order {job.order_id}: no idle printer among {len(self._printers)}")
             state = {"order_id": job.order_id, "printer": printer, "file": name, "work_dir": str(job.work_dir),
                      "gcode_size": len(gcode), "gcode_sha256": hashlib.sha256(gcode).hexdigest(),
-                     "submitted_at": time.time(), "started": False, "result": None}
+                     "slicing": slicing, "submitted_at": time.time(), "started": False, "result": None}
             write_json_atomic(self._path(job.order_id), state)  # the printer is ours before the upload
         printer = state["printer"]
         if not self._started_before(printer, name, state["submitted_at"]):
@@ -154,18 +159,27 @@ class OctoprintAdapter(ProductionAdapter):
         last = ((record or {}).get("prints") or {}).get("last") or {}
         return bool(last) and float(last.get("date", 0)) >= since - 1
 
-    def _gcode(self, job: ProductionJob) -> bytes:
-        if job.design_path.suffix.lower() not in model.GCODE_SUFFIXES:
-            raise ProductionFailed(f"order {job.order_id}: design {job.design_path.name} is not G-code "
-                                   f"({', '.join(model.GCODE_SUFFIXES)}); this node does not slice STL/3MF yet")
+    def _gcode(self, job: ProductionJob) -> tuple[bytes, dict[str, Any] | None]:
+        """The G-code to print: the design itself, or sliced from its mesh (with what the evidence says of it)."""
+        design, slicing = job.design_path, None
         try:
-            size = job.design_path.stat().st_size
+            if design.suffix.lower() not in model.GCODE_SUFFIXES:
+                kind = slicer.mesh_kind(design)
+                if kind is None or self.settings.slicer is None:
+                    does = "STL/3MF with the [production.slicer] profile" if self.settings.slicer else \
+                        "no STL/3MF: [production.slicer] is not set"
+                    raise ProductionFailed(f"order {job.order_id}: design {design.name} is not G-code "
+                                           f"({', '.join(model.GCODE_SUFFIXES)}); this node slices {does}")
+                design = slicer.slice_design(self.settings.slicer, job.order_id, design, kind, job.work_dir)
+                slicing = (self.settings.slicer, job.design_path, kind)
+            size = design.stat().st_size
             if size > self.settings.max_gcode_bytes:
                 raise ProductionFailed(f"order {job.order_id}: G-code of {size} bytes, more than max_gcode_bytes "
                                        f"{self.settings.max_gcode_bytes}")
-            return job.design_path.read_bytes()
+            gcode = design.read_bytes()
+            return gcode, None if slicing is None else slicer.slicing_record(*slicing, gcode)
         except FileNotFoundError:
-            raise ProductionFailed(f"order {job.order_id}: design file {job.design_path} missing") from None
+            raise ProductionFailed(f"order {job.order_id}: design file {design} missing") from None
 
     def poll(self, order_id: int) -> ProductionResult | None:
         state = read_state(self.state_dir, order_id)
@@ -217,7 +231,8 @@ class OctoprintAdapter(ProductionAdapter):
                 record: dict[str, Any]) -> ProductionResult:
         printer = state["printer"]
         document = model.evidence_document(order_id, printer, self._printers[printer].url, job, record,
-                                           gcode_sha256=state["gcode_sha256"], gcode_size=state["gcode_size"])
+                                           gcode_sha256=state["gcode_sha256"], gcode_size=state["gcode_size"],
+                                           slicing=state.get("slicing"))
         evidence = Path(state["work_dir"]) / "evidence" / EVIDENCE_NAME
         evidence.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(evidence, document)
@@ -230,7 +245,10 @@ class OctoprintAdapter(ProductionAdapter):
     def cleanup(self, order_id: int) -> None:
         state = read_state(self.state_dir, order_id)
         if state is not None:
-            shutil.rmtree(Path(state["work_dir"]) / "evidence", ignore_errors=True)
+            work_dir = Path(state["work_dir"])
+            shutil.rmtree(work_dir / "evidence", ignore_errors=True)
+            for name in (slicer.SLICED_NAME, slicer.SLICED_NAME + ".part", slicer.LOG_NAME):
+                (work_dir / name).unlink(missing_ok=True)
             with contextlib.suppress(PrinterUnavailable, PrinterRefused):  # best effort: the farm's disk
                 self._ask(state["printer"], lambda c: c.delete(state["file"]))
         self._path(order_id).unlink(missing_ok=True)

@@ -86,7 +86,10 @@ def filament(job: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[float, 
 
 
 def evidence_document(order_id: int, printer: str, url: str, job: Mapping[str, Any], record: Mapping[str, Any],
-                      *, gcode_sha256: str, gcode_size: int) -> dict[str, Any]:
+                      *, gcode_sha256: str, gcode_size: int, slicing: Mapping[str, Any] | None = None
+                      ) -> dict[str, Any]:
+    """The evidence of a finished print; ``slicing`` (what ``slicer.slicing_record`` says) when the node sliced
+    the G-code from the order's mesh design."""
     last = (record.get("prints") or {}).get("last") or {}
     length, volume = filament(job, record)
     return {
@@ -98,6 +101,7 @@ def evidence_document(order_id: int, printer: str, url: str, job: Mapping[str, A
         "estimated_print_time_s": (job.get("job") or {}).get("estimatedPrintTime"),
         "analysis": record.get("gcodeAnalysis"),
         "octoprint_hash": record.get("hash"),
+        "slicing": None if slicing is None else dict(slicing),
     }
 
 

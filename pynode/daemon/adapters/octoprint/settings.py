@@ -1,4 +1,5 @@
-"""``[production] adapter = "octoprint"``: the farm's printers (URL + API key file each) and how long to wait."""
+"""``[production] adapter = "octoprint"``: the farm's printers (URL + API key file each), how long to wait, and
+the slicer that turns an STL/3MF design into G-code (``[production.slicer]``, optional)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ class PrinterSettings(BaseModel):
     api_key_file: Path = Field(description="its API key, read from this file (never argv or env)")
 
 
+class SlicerSettings(BaseModel):
+    """``[production.slicer]``: PrusaSlicer's command line slices a mesh design with the shop's profile."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    binary: str = Field(default="prusa-slicer", min_length=1, max_length=4096, pattern=r"^[^\s-]",
+                        description="a name on PATH or an absolute path")
+    profile: Path = Field(description="a PrusaSlicer config (.ini: printer, filament and print settings)")
+    timeout_s: float = Field(default=600.0, gt=0, le=86400, description="one design's slicing")
+
+
 class OctoprintSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -32,6 +44,7 @@ class OctoprintSettings(BaseModel):
                                  description="a started job may take this long to show as printing")
     job_timeout_s: float | None = Field(default=None, gt=0, description="fail a job not ended by then")
     max_gcode_bytes: int = Field(default=256 << 20, gt=0, le=4 << 30)
+    slicer: SlicerSettings | None = Field(default=None, description="None: only G-code designs are printed")
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

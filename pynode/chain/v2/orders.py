@@ -90,7 +90,7 @@ class OrderTracker:
     resolution: tuple[int, int, int, bool] | None = None  # (toBuyer, toPayee, fee, bondToBuyer)
     posted_block: int | None = None
     _posted_tx: str = ""
-    _completed_tx: str = ""
+    _completed: tuple[str, int, int] = ("", 0, 0)  # the completion's (tx hash, block, log index)
 
     def __post_init__(self) -> None:
         self.record_head = self.record_head or self.genesis
@@ -196,8 +196,11 @@ class OrderTracker:
         return log.event in _BY_SENDER or self._is_fee_collection(log)
 
     def _is_fee_collection(self, log: DecodedLog) -> bool:
+        """A credit of this order in a later transaction than its completion (the award's price difference and a
+        refused push, credited in the completion itself, are not)."""
+        tx, block, index = self._completed
         return (log.event == FEE_EVENT and self.state is not None and self.status == OrderStatus.COMPLETED
-                and log.tx_hash != self._completed_tx)
+                and log.tx_hash != tx and (log.block_number, log.log_index) > (block, index))
 
     def apply(self, log: DecodedLog, time: int, sender: str | None = None) -> None:
         """Folds one decoded log of this order (``time``: its block's timestamp; ``sender``: its transaction's
@@ -261,7 +264,7 @@ class OrderTracker:
                           status=OrderStatus.SHIPPED, stamp=time)
         elif event == "OrderCompleted":
             kind = Transition(int(args["kind"]))
-            self._completed_tx = log.tx_hash
+            self._completed = (log.tx_hash, log.block_number, log.log_index)
             self._advance(kind, buyer if kind == Transition.CONFIRMED else self._actor(sender), ZERO32, time,
                           status=OrderStatus.COMPLETED)
         elif event == "OrderRefunded":

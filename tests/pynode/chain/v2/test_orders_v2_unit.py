@@ -100,12 +100,14 @@ def expected(t: OrderTracker, kind: Transition, actor: str, evidence: bytes, tim
 def test_confirmation_and_the_later_fee_collection_fold_by_hand() -> None:
     chain = Chain()
     t = fold(vector_logs(chain))
+    # the award's price difference, an earlier credit a second scan of the credits hands over after the completion
+    difference = chain.log("Credited", account=BUYER, token="0x" + "00" * 20, orderId=ORDER_ID, amount=10**16)
     done = chain.log("OrderCompleted", orderId=ORDER_ID, kind=Transition.CONFIRMED)
     want = expected(t, Transition.CONFIRMED, BUYER, ZERO32, 1_800_300_000, status=OrderStatus.COMPLETED)
     # a payee that refused the push is credited in the completion's transaction: not a fee collection
     refused = chain.log("Credited", done.tx_hash, account=PARTNER, token="0x" + "00" * 20, orderId=ORDER_ID,
                         amount=5)
-    for log in (done, refused):
+    for log in (done, refused, difference):
         assert not t.needs_sender(log)
         t.apply(log, 1_800_300_000)
     assert codec.order_hash(t.order) == want and t.status == OrderStatus.COMPLETED and t.terminal

@@ -69,8 +69,8 @@ def _word(value: int) -> bytes:
 
 
 @dataclass
-class OrderTracker:
-    """One v2 order as the book commits to it, rebuilt from its events (``apply`` in log order)."""
+class OrderView:
+    """One v2 order as the book commits to it (terms, state, both chains) and what follows from it, typed."""
 
     order_id: int
     genesis: bytes  # codec.genesis(chain id, book, order id): where both chains start
@@ -94,8 +94,6 @@ class OrderTracker:
 
     def __post_init__(self) -> None:
         self.record_head = self.record_head or self.genesis
-
-    # ------------------------------------------------------------------ typed views of the order
 
     @property
     def order(self) -> Order:
@@ -187,7 +185,11 @@ class OrderTracker:
         return self.status in (OrderStatus.COMPLETED, OrderStatus.RESOLVED, OrderStatus.REFUNDED,
                                OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.FEE_COLLECTED)
 
-    # ------------------------------------------------------------------------------- the fold
+
+
+@dataclass
+class OrderTracker(OrderView):
+    """An :class:`OrderView` rebuilt from the order's events (``apply`` in log order)."""
 
     def needs_sender(self, log: DecodedLog) -> bool:
         """Whether ``apply`` needs the transaction's sender for this log (the event does not imply its actor)."""

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
-
 from pynode.chain.contracts import OrderBook, PartnerRegistry
 from pynode.chain.deployment import ContractInfo
-from pynode.chain.orders import create_address
 from pynode.chain.tx import TxRequest
 from pynode.core.errors import FabmeshError, FatalError, InputError
 from pynode.deploy.session import Deployed, DeployResult, DeploySession, checked_address, labelled
@@ -58,22 +55,16 @@ class Deployer(DeploySession):
     def deploy(self, plan: DeployPlan) -> DeployResult:
         me = self.deployer
         admin = plan.admin or me
-        nonce = self.w3.eth.get_transaction_count(to_checksum_address(me), "pending")
-        book_address = create_address(me, nonce + 1)
-        registry = self._create("PartnerRegistry", (me, book_address, plan.min_bond, plan.unbonding_delay))
-        if registry.address != create_address(me, nonce):
-            raise FatalError(f"PartnerRegistry landed at {registry.address}, not at nonce {nonce}'s address: "
-                             "another transaction from the deployer got in between; deploy again")
-        book = self._create("OrderBook", (me, registry.address, plan.dispute_timeout))
-        if book.address != book_address:
-            raise FatalError(f"OrderBook landed at {book.address}, but PartnerRegistry {registry.address} expects "
-                             f"{book_address}: deploy again")
+        registry_at, book_at = self._next_creates(2)
+        registry = self._create_at("PartnerRegistry", (me, book_at, plan.min_bond, plan.unbonding_delay),
+                                   registry_at, "the deployer's next CREATE")
+        book = self._create_at("OrderBook", (me, registry.address, plan.dispute_timeout), book_at,
+                               f"the address PartnerRegistry {registry.address} was told")
         contracts = {"PartnerRegistry": registry, "OrderBook": book}
         try:
             roles = self._configure(plan, admin, contracts)
         except FabmeshError as exc:
-            raise FatalError(f"{exc} (PartnerRegistry {registry.address} and OrderBook {book.address} are deployed "
-                             "but not fully configured; no record written)") from exc
+            raise self._unconfigured(exc, contracts) from exc
         params = {"minBond": plan.min_bond, "unbondingDelay": plan.unbonding_delay,
                   "disputeTimeout": plan.dispute_timeout}
         return DeployResult(self.w3.eth.chain_id, me, admin, contracts, roles, list(plan.tokens), params,

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
-
 from pynode.chain.contracts import _Wrapper
 from pynode.chain.deployment import ContractInfo
-from pynode.chain.orders import create_address
 from pynode.chain.tx import TxRequest
 from pynode.chain.v2.manager import AccessManager, function_selectors
 from pynode.core.errors import FabmeshError, FatalError, InputError
@@ -115,14 +112,13 @@ class DeployerV2(DeploySession):
     def deploy(self, plan: DeployPlanV2) -> DeployResult:
         me = self.deployer
         admin = plan.admin or me
-        nonce = self.w3.eth.get_transaction_count(to_checksum_address(me), "pending")
-        book_address = create_address(me, nonce + 2)
-        manager = self._create_at("AccessManager", (me,), create_address(me, nonce), "the deployer's nonce")
-        registry = self._create_at("PartnerRegistryV2", (manager.address, book_address, plan.min_bond,
-                                                         plan.unbonding_delay),
-                                   create_address(me, nonce + 1), "the book's precomputed address")
+        manager_at, registry_at, book_at = self._next_creates(3)
+        manager = self._create_at("AccessManager", (me,), manager_at, "the deployer's next CREATE")
+        registry = self._create_at("PartnerRegistryV2", (manager.address, book_at, plan.min_bond,
+                                                         plan.unbonding_delay), registry_at,
+                                   "the CREATE after the manager's")
         book = self._create_at("OrderBookV2", (manager.address, registry.address, plan.fee_recipient or admin),
-                               book_address, f"PartnerRegistryV2 {registry.address}")
+                               book_at, f"the address PartnerRegistryV2 {registry.address} was told")
         contracts = {"AccessManager": manager, "PartnerRegistryV2": registry, "OrderBookV2": book}
         if plan.panel is not None:
             p = plan.panel
@@ -132,8 +128,7 @@ class DeployerV2(DeploySession):
         try:
             governance = self._configure(plan, admin, contracts)
         except FabmeshError as exc:
-            where = ", ".join(f"{d.name} {d.address}" for d in contracts.values())
-            raise FatalError(f"{exc} ({where} are deployed but not fully configured; no record written)") from exc
+            raise self._unconfigured(exc, contracts) from exc
         roles = {label.lower(): [h["account"] for h in holders] for label, holders in governance["holders"].items()}
         params = {"minBond": plan.min_bond, "unbondingDelay": plan.unbonding_delay,
                   "governanceDelay": plan.governance_delay}

@@ -19,9 +19,10 @@ from eth_utils.abi import get_abi_input_types
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
+from pynode.chain.orders import create_address
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import SentTx, TxRequest, TxSender
-from pynode.core.errors import FatalError, InputError
+from pynode.core.errors import FabmeshError, FatalError, InputError
 from pynode.deploy.compiler import Compiled
 
 
@@ -110,12 +111,24 @@ class DeploySession:
             raise FatalError(f"deploy {name}: the receipt of {sent.tx_hash} names no contract address")
         return Deployed(name, to_checksum_address(address), sent.tx_hash, sent.block_number, named, encoded)
 
+    def _next_creates(self, count: int) -> list[str]:
+        """The addresses of the deployer's next `count` contract creations (one contract is told another's
+        address before it exists)."""
+        nonce = self.w3.eth.get_transaction_count(to_checksum_address(self.deployer), "pending")
+        return [create_address(self.deployer, nonce + i) for i in range(count)]
+
+    @staticmethod
+    def _unconfigured(exc: FabmeshError, contracts: dict[str, Deployed]) -> FatalError:
+        """A configuration step failed after the contracts were created: say what is on chain."""
+        where = ", ".join(f"{d.name} {d.address}" for d in contracts.values())
+        return FatalError(f"{exc} ({where} are deployed but not fully configured; no record written)")
+
     def _create_at(self, name: str, args: tuple, expected: str, why: str) -> Deployed:
-        """Creates `name`, which must land at `expected` (a CREATE address another contract was told)."""
+        """Creates `name`, which must land at `expected`: `why` says who counts on that address."""
         deployed = self._create(name, args)
         if deployed.address != expected:
-            raise FatalError(f"{name} landed at {deployed.address}, but {why} expects {expected}: another "
-                             "transaction from the deployer got in between; deploy again")
+            raise FatalError(f"{name} landed at {deployed.address}, not at {expected} ({why}): another transaction "
+                             "from the deployer got in between; deploy again")
         return deployed
 
     def _send_all(self, steps: list[TxRequest]) -> None:

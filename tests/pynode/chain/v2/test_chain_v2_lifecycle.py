@@ -1,8 +1,10 @@
-"""The escrow-first v2 lifecycle on a real anvil, only through the v2 wrappers and TxSender: v2 deployed by
-pynode.dev.deploy.deploy_v2, a partner registered with a real HPKE key and vetted on the profile hash the
-certifier read, an order posted, a quote signed as a fabmesh/signed-quote document and awarded with an envelope
-CID, serials recorded, shipped and confirmed; after every step the tracker rebuilt from the chain's logs agrees
-with orderHash and recordHead, and a stale commitment is reported as out of sync."""
+"""v2 lifecycles on a real anvil, only through the v2 wrappers and TxSender on pynode.dev.deploy.deploy_v2.
+
+Escrow-first: a partner registered with a real HPKE key and vetted on the profile hash the certifier read, an
+order posted, a quote signed as a fabmesh/signed-quote document and awarded with an envelope CID, serials
+recorded, shipped, confirmed. Quote-first: postAwarded, shipped, disputed, the partner's matching fee, a 2-of-3
+PanelArbitrator ruling executed by a stranger. An unawarded order refunded by anyone. After every step the
+tracker rebuilt from the chain's logs agrees with orderHash and recordHead; a stale commitment is out of sync."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.chain.provider import connect
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxReverted, TxSender
-from pynode.chain.v2.arbitrator import PanelArbitrator
+from pynode.chain.v2.arbitrator import DisputeStatus, PanelArbitrator, Phase
 from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.orders import ZERO_ADDRESS
 from pynode.chain.v2.registry import PartnerRegistryV2
 from pynode.crypto.hpke import generate_keypair
+from pynode.dev.accounts import v2_accounts
 from pynode.dev.deploy import deploy_v2
 from pynode.documents.quote import parse_signed_quote, sign_quote
 from pynode.protocol.v2 import codec
@@ -56,6 +59,20 @@ def checked(book: OrderBookV2, order_id: int, from_block: int, status: OrderStat
     return t
 
 
+def new_order(w3, book, panel, buyer, label: str):
+    docs = OrderDocs(cid(f"design-{label}"), cid(f"sha-{label}"), cid(f"spec-{label}"), region_bytes("u33d"))
+    spec = OrderSpec(PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], 0, (), codec.docs_hash(docs))
+    now = w3.eth.get_block("latest")["timestamp"]
+    terms = OrderTerms(buyer.address, ZERO_ADDRESS, PRICE, 10**16, panel.address, now + DAY, now + 10 * DAY, 3 * DAY,
+                       book.reject_window(), book.dispute_timeout(), book.fee_bps(), codec.spec_hash(spec))
+    return terms, spec, docs, now
+
+
+def travel(anvil, seconds: int) -> None:
+    anvil.rpc("evm_increaseTime", seconds)
+    anvil.rpc("evm_mine")
+
+
 def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
     deployment, w3, book, registry, panel, sender = v2
     buyer, maker, certifier = dev_accounts["buyer"], dev_accounts["maker"], dev_accounts["certifier"]
@@ -71,11 +88,7 @@ def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
     assert registry.encryption_key(maker.address, start, info) == key.public_key
 
     # the buyer posts, escrowing the price; the order id derives from the terms
-    docs = OrderDocs(cid("design"), cid("design-sha"), cid("spec"), region_bytes("u33d"))
-    spec = OrderSpec(PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], 0, (), codec.docs_hash(docs))
-    now = w3.eth.get_block("latest")["timestamp"]
-    terms = OrderTerms(buyer.address, ZERO_ADDRESS, PRICE, 10**16, panel.address, now + DAY, now + 10 * DAY, 3 * DAY,
-                       book.reject_window(), book.dispute_timeout(), book.fee_bps(), codec.spec_hash(spec))
+    terms, spec, docs, now = new_order(w3, book, panel, buyer, "escrow-first")
     sent = sender(buyer).send(book.post(terms, spec, docs))
     order_id = codec.order_id(terms)
     assert book.genesis(order_id) == book.genesis_of(order_id)
@@ -117,3 +130,63 @@ def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
         order_id: book.order_hash(order_id)}
     sender(buyer).send(book.withdraw(ZERO_ADDRESS, buyer.address))
     assert book.credits(buyer.address, ZERO_ADDRESS) == 0
+
+
+def test_quote_first_dispute_ruled_by_the_panel(v2, anvil, dev_accounts):
+    """postAwarded, ship, dispute with the panel's cost, the partner's matching fee, a 2-of-3 ruling executed by
+    anyone: every step folds to orderHash and recordHead, and the panel's view of its dispute follows."""
+    deployment, w3, book, registry, panel, sender = v2
+    buyer, maker, stranger = dev_accounts["buyer"], dev_accounts["maker"], dev_accounts["stranger"]
+    start = deployment.deploy_block
+    if not registry.partner_info(maker.address).vetted:  # this module's first test registers and vets it
+        pytest.skip("needs the partner of test_escrow_first_lifecycle_through_the_wrappers")
+    terms, spec, docs, now = new_order(w3, book, panel, buyer, "quote-first")
+    quote = Quote(codec.terms_hash(terms), maker.address, maker.address, PRICE, 2 * 10**16, 5 * DAY, now + DAY, 0)
+    signed = sign_quote(maker, book.domain(), quote)
+    sender(buyer).send(book.post_awarded(terms, spec, docs, signed.quote, signed.signature, cid("envelope-2")))
+    order_id = codec.order_id(terms)
+    t = checked(book, order_id, start, OrderStatus.AWARDED)
+    assert [x.kind for x in t.transitions] == [1] and t.key_envelope_cid == cid("envelope-2")
+    sender(maker).send(book.ship(t, cid("report-2"), cid("report-sha-2")))
+    t = checked(book, order_id, start, OrderStatus.SHIPPED)
+
+    cost = panel.arbitration_cost()
+    sender(buyer).send(book.dispute(t, cid("evidence"), cost))
+    t = checked(book, order_id, start, OrderStatus.DISPUTED)
+    assert book.arbitration(order_id).buyer_fee == cost and not book.arbitration(order_id).created
+    sender(maker).send(book.pay_arbitration_fee(t, book.arbitration(order_id).buyer_fee))
+    t = checked(book, order_id, start, OrderStatus.DISPUTED)
+    assert t.dispute_id is not None and book.arbitration(order_id).created
+    assert [(r.kind, r.actor) for r in t.records] == [(2, maker.address)]  # ArbitrationFeePaid
+    members = [dev_accounts["arbitrator"], v2_accounts()["panelist"]]
+    for member in members:
+        sender(member).send(panel.vote(t.dispute_id, 51))  # ruling 51: half of the price to the buyer
+    assert panel.dispute(t.dispute_id).phase == Phase.APPEALABLE
+    assert panel.dispute_status(t.dispute_id) == DisputeStatus.APPEALABLE and panel.current_ruling(t.dispute_id) == 51
+    assert panel.vote_of(t.dispute_id, 0, members[0].address) == 51 and panel.votes_for(t.dispute_id, 0, 51) == 2
+    travel(anvil, panel.appeal_window() + 1)
+    sender(stranger).send(panel.execute_ruling(t.dispute_id))
+    assert panel.phase(t.dispute_id) == Phase.EXECUTED and book.arbitration(order_id).ruling == 51
+    sender(stranger).send(book.execute_ruling(t))
+    t = checked(book, order_id, start, OrderStatus.RESOLVED)
+    assert t.transitions[-1].actor == stranger.address and t.resolution == (PRICE // 2, PRICE // 2, 0, False)
+    sender(members[0]).send(panel.claim_reward(t.dispute_id))
+    assert panel.credit(members[0].address) > 0
+    sender(members[0]).send(panel.withdraw(members[0].address))
+    assert panel.credit(members[0].address) == 0
+
+
+def test_an_unawarded_order_is_refunded_by_anyone_after_its_deadline(v2, anvil, dev_accounts):
+    deployment, w3, book, _, panel, sender = v2
+    buyer, stranger = dev_accounts["buyer"], dev_accounts["stranger"]
+    terms, spec, docs, _ = new_order(w3, book, panel, buyer, "refund")
+    sender(buyer).send(book.post(terms, spec, docs))
+    t = checked(book, codec.order_id(terms), deployment.deploy_block, OrderStatus.OPEN)
+    with pytest.raises(TxReverted, match="NotYetRefundable"):
+        sender(stranger).send(book.refund(t))
+    travel(anvil, DAY + 1)
+    before = book.credits(buyer.address, ZERO_ADDRESS)  # earlier tests' credits stay unwithdrawn
+    sender(stranger).send(book.refund(t))
+    t = checked(book, t.order_id, deployment.deploy_block, OrderStatus.REFUNDED)
+    assert t.transitions[-1].actor == stranger.address
+    assert book.credits(buyer.address, ZERO_ADDRESS) == before + PRICE

@@ -152,6 +152,38 @@ def deployments_dir(request, anvil, dev_accounts, tmp_path_factory) -> Path:
     return _deployed(anvil, dev_accounts, tmp_path_factory.mktemp("own-deployments"))
 
 
+def _deployed_v2(anvil: Anvil, target: Path) -> Path:
+    """Protocol v2 deployed by pynode.dev.deploy.deploy_v2 (the dev plan: pynode.dev.accounts.role_plan_v2), its
+    record <chainId>.v2.json written into `target` beside v1's."""
+    from pynode.dev.deploy import deploy_v2
+
+    deploy_v2(anvil.rpc_url, anvil.chain_id, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shared_v2_deployments_dir(shared_anvil, shared_deployments_dir) -> Path:
+    return _deployed_v2(shared_anvil, shared_deployments_dir)
+
+
+@pytest.fixture(scope="module")
+def v2_deployments_dir(request, anvil, deployments_dir) -> Path:
+    """deployments_dir with the v2 record beside v1's: the session's (once per session), or the module's own
+    (own_chain). Settings(deployments=...) of either fixture reach both records."""
+    if not _own_chain(request):
+        return request.getfixturevalue("shared_v2_deployments_dir")
+    return _deployed_v2(anvil, deployments_dir)
+
+
+@pytest.fixture(scope="module")
+def v2_deployment(anvil, v2_deployments_dir):
+    """The v2 record loaded (pynode.chain.deployment.Deployment: AccessManager, PartnerRegistryV2, OrderBookV2,
+    PanelArbitrator with their packaged ABIs)."""
+    from pynode.chain.deployment import load_deployment
+
+    return load_deployment(anvil.chain_id, v2_deployments_dir, None, protocol=2)
+
+
 @pytest.fixture(scope="session")
 def shared_settings(shared_anvil, kubo, shared_deployments_dir, tmp_path_factory):
     return _settings(shared_anvil, kubo, shared_deployments_dir, tmp_path_factory.mktemp("fabmesh-home"))

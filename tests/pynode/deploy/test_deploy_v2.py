@@ -31,11 +31,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.own_chain]  # it travels in t
 
 
 @pytest.fixture(scope="module")
-def v2(anvil, tmp_path_factory):
-    """The dev v2 deployment: (record, deployments dir, Deployment)."""
-    directory = tmp_path_factory.mktemp("v2-deployments")
-    record = deploy_v2(anvil.rpc_url, anvil.chain_id, directory)
-    return record, directory, load_deployment(anvil.chain_id, directory, None, protocol=2)
+def v2(v2_deployments_dir, v2_deployment, anvil):
+    """The conftest's dev v2 deployment (on this module's own chain): (record, deployments dir, Deployment)."""
+    record = json.loads((v2_deployments_dir / f"{anvil.chain_id}.v2.json").read_text())
+    return record, v2_deployments_dir, v2_deployment
 
 
 @pytest.fixture
@@ -52,7 +51,8 @@ def _sender(w3, account, deployment) -> TxSender:
 
 def test_the_record_is_protocol_2_beside_v1_and_loads(v2, anvil, dev_accounts):
     record, directory, deployment = v2
-    assert (directory / f"{anvil.chain_id}.v2.json").is_file() and not (directory / f"{anvil.chain_id}.json").exists()
+    v1 = load_deployment(anvil.chain_id, directory, None)  # the v1 record beside it is untouched
+    assert set(v1.contracts) == {"PartnerRegistry", "OrderBook"} and v1.deploy_block < deployment.deploy_block
     assert record["protocol"] == 2 and record["chainId"] == anvil.chain_id
     assert set(deployment.contracts) == {"AccessManager", "PartnerRegistryV2", "OrderBookV2", "PanelArbitrator"}
     assert deployment.deploy_block == record["contracts"]["AccessManager"]["blockNumber"]

@@ -3,7 +3,8 @@
 Escrow-first: a partner registered with a real HPKE key and vetted on the profile hash the certifier read, an
 order posted, a quote signed as a fabmesh/signed-quote document and awarded with an envelope CID, serials
 recorded, shipped, confirmed. Quote-first: postAwarded, shipped, disputed, the partner's matching fee, a 2-of-3
-PanelArbitrator ruling executed by a stranger. An unawarded order refunded by anyone. After every step the
+PanelArbitrator ruling executed by a stranger. An unawarded order refunded by anyone. A fee set through the
+AccessManager, an inspector's own and relayed attestations, the fee recipient's collection. After every step the
 tracker rebuilt from the chain's logs agrees with orderHash and recordHead; a stale commitment is out of sync."""
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxReverted, TxSender
 from pynode.chain.v2.arbitrator import DisputeStatus, PanelArbitrator, Phase
 from pynode.chain.v2.book import OrderBookV2
+from pynode.chain.v2.manager import AccessManager, restricted_call
 from pynode.chain.v2.orders import ZERO_ADDRESS
 from pynode.chain.v2.registry import PartnerRegistryV2
 from pynode.crypto.hpke import generate_keypair
-from pynode.dev.accounts import v2_accounts
+from pynode.dev.accounts import DEV_GOVERNANCE_DELAY, v2_accounts
 from pynode.dev.deploy import deploy_v2
 from pynode.documents.quote import parse_signed_quote, sign_quote
-from pynode.protocol.v2 import codec
-from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, PartnerProfile, Quote
+from pynode.protocol.v2 import codec, eip712
+from pynode.protocol.v2.types import Attestation, OrderDocs, OrderSpec, OrderStatus, OrderTerms, PartnerProfile, Quote
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
@@ -59,9 +61,9 @@ def checked(book: OrderBookV2, order_id: int, from_block: int, status: OrderStat
     return t
 
 
-def new_order(w3, book, panel, buyer, label: str):
+def new_order(w3, book, panel, buyer, label: str, inspectors: tuple[str, ...] = ()):
     docs = OrderDocs(cid(f"design-{label}"), cid(f"sha-{label}"), cid(f"spec-{label}"), region_bytes("u33d"))
-    spec = OrderSpec(PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], 0, (), codec.docs_hash(docs))
+    spec = OrderSpec(PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], 0, inspectors, codec.docs_hash(docs))
     now = w3.eth.get_block("latest")["timestamp"]
     terms = OrderTerms(buyer.address, ZERO_ADDRESS, PRICE, 10**16, panel.address, now + DAY, now + 10 * DAY, 3 * DAY,
                        book.reject_window(), book.dispute_timeout(), book.fee_bps(), codec.spec_hash(spec))
@@ -190,3 +192,52 @@ def test_an_unawarded_order_is_refunded_by_anyone_after_its_deadline(v2, anvil, 
     t = checked(book, t.order_id, deployment.deploy_block, OrderStatus.REFUNDED)
     assert t.transitions[-1].actor == stranger.address
     assert book.credits(buyer.address, ZERO_ADDRESS) == before + PRICE
+
+
+def test_attested_order_with_a_fee_collected_by_the_fee_recipient(v2, anvil, dev_accounts):
+    """A fee set through the manager's delay, an order naming an accredited inspector: its own attestation and a
+    relayed signed one (plus a cancelled nonce) on the record chain, completion, and the fee recipient's
+    collection (Completed -> FeeCollected, folded from its Credited log and sender)."""
+    deployment, w3, book, registry, panel, sender = v2
+    admin, buyer, maker = dev_accounts["admin"], dev_accounts["buyer"], dev_accounts["maker"]
+    inspector, recipient, stranger = dev_accounts["inspector"], dev_accounts["auditor"], dev_accounts["stranger"]
+    start = deployment.deploy_block
+    if not registry.partner_info(maker.address).vetted:
+        pytest.skip("needs the partner of test_escrow_first_lifecycle_through_the_wrappers")
+    manager = AccessManager(w3, deployment["AccessManager"])
+    fee_call = restricted_call(book, "setFee", 100, recipient.address)
+    assert fee_call.data == book.set_fee(100, recipient.address).data
+    sender(admin).send(manager.schedule(fee_call))
+    travel(anvil, DEV_GOVERNANCE_DELAY + 1)
+    sender(admin).send(manager.execute(fee_call))
+    assert (book.fee_bps(), book.fee_recipient()) == (100, recipient.address)
+    now = w3.eth.get_block("latest")["timestamp"]
+    sender(dev_accounts["certifier"]).send(registry.accredit_inspector(inspector.address, now + 365 * DAY, cid("acc")))
+    assert registry.is_accredited_inspector(inspector.address)
+
+    terms, spec, docs, now = new_order(w3, book, panel, buyer, "attested", (inspector.address,))
+    quote = Quote(codec.terms_hash(terms), maker.address, maker.address, PRICE, 2 * 10**16, 5 * DAY, now + DAY, 0)
+    signed = sign_quote(maker, book.domain(), quote)
+    sender(buyer).send(book.post_awarded(terms, spec, docs, signed.quote, signed.signature, cid("envelope-3")))
+    order_id = codec.order_id(terms)
+    t = checked(book, order_id, start, OrderStatus.AWARDED)
+    sender(inspector).send(book.attest(t, cid("qa-1"), cid("qa-1-sha"), True))
+    nonce = book.attestation_nonce(inspector.address, order_id)
+    att = Attestation(order_id, inspector.address, cid("qa-2"), cid("qa-2-sha"), False, nonce, now + DAY)
+    sender(stranger).send(book.attest_by_sig(t, att, eip712.sign(inspector, book.domain(), att)))
+    sender(inspector).send(book.cancel_attestation(order_id, nonce + 1))
+    assert book.attestation_nonce(inspector.address, order_id) == nonce + 2
+    t = checked(book, order_id, start, OrderStatus.AWARDED)
+    assert [(a.inspector, a.passed) for a in t.attestations] == [(inspector.address, True), (inspector.address, False)]
+    assert [r.actor for r in t.records] == [inspector.address] * 2  # the relayed one is the inspector's too
+    assert registry.partner_info(maker.address).failed_qa == 1
+
+    sender(maker).send(book.ship(t, cid("report-3"), cid("report-sha-3")))
+    sender(buyer).send(book.confirm(checked(book, order_id, start, OrderStatus.SHIPPED)))
+    t = checked(book, order_id, start, OrderStatus.COMPLETED)
+    assert t.fee == PRICE // 100 and book.credits(recipient.address, ZERO_ADDRESS) == 0
+    sender(recipient).send(book.collect_fees([t]))
+    t = checked(book, order_id, start, OrderStatus.FEE_COLLECTED)
+    assert t.transitions[-1] == (13, recipient.address, t.fee.to_bytes(32, "big"), t.transitions[-1].time)
+    assert book.credits(recipient.address, ZERO_ADDRESS) == t.fee
+    assert codec.order_hash(book.load_orders(start)[order_id].order) == book.order_hash(order_id)

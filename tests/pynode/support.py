@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -12,10 +13,13 @@ from pathlib import Path
 import psutil
 from eth_utils import keccak
 
-from harness import BuyerSide, NodeProcess
+from harness import BuyerSide, NodeProcess, node_command, write_config
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, make_docs, make_spec, make_terms
 from pynode.dev.paths import CHECKOUT
+from pynode.documents.quality_report import QualityReport, parse_report
+from pynode.ipfs.cid import report_cid
+from pynode.ipfs.client import IpfsClient
 from pynode.orders.buyer import OrderRequest, PostedOrder
 from pynode.orders.watch import OrderWatcher
 from pynode.protocol.types import Status
@@ -152,7 +156,8 @@ def cli_buyer(chain, kubo_api: str, account, tmp_path):
 
 
 def events(node: NodeProcess, name: str) -> list[dict]:
-    lines = node.log_path.read_text(errors="replace").splitlines()
+    text = node.log_path.read_text(errors="replace")
+    lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]  # the last one may be half written
     return [record for record in map(json.loads, filter(None, lines)) if record["event"] == name]
 
 
@@ -182,3 +187,46 @@ def wait_watching(check: Callable[[], object], what: str, node: NodeProcess, wat
         assert node.running(), node.log_tail()
         assert time.monotonic() < deadline, f"{what}: {node.log_tail()}"
         time.sleep(0.2)
+
+
+def wait_job_failed(node: NodeProcess, watcher: OrderWatcher, order_id: int, timeout: float) -> str:
+    """Until the node logs ``job_failed`` for the order (the watcher cycling meanwhile): its one-line error."""
+    def failed() -> list[str]:
+        return [event["error"] for event in events(node, "job_failed") if event["order_id"] == order_id]
+
+    wait_watching(failed, f"order {order_id}'s job failed", node, watcher, timeout)
+    return failed()[0]
+
+
+def wait_paid(chain, node: NodeProcess, watcher: OrderWatcher, order_id: int, stall_s: float) -> None:
+    """Until the order is paid, the watcher cycling, the node alive and no step taking longer than ``stall_s``."""
+    def steps() -> int:
+        watcher.cycle()
+        assert node.running(), node.log_tail()
+        return steps_to_paid(chain, [order_id])
+
+    wait_progressing(steps, len(TO_PAID) - 1, stall_s=stall_s, what="steps to paid", detail=node.log_tail)
+
+
+def shipped_report(chain, kubo_api: str, order_id: int) -> QualityReport:
+    """The quality report the order was shipped with, read from Kubo by the CID and hash on chain."""
+    shipped = next(log for log in chain.book.logs(("OrderShipped",), from_block=chain.from_block)
+                   if log.args["orderId"] == order_id)
+    cid = report_cid(bytes(shipped.args["reportCid"]), bytes(shipped.args["reportHash"]))
+    return parse_report(IpfsClient(kubo_api).cat_bytes(cid, max_size=1 << 20))
+
+
+def run_node_once(home, **config) -> subprocess.CompletedProcess:
+    """`fabmesh node run --once` from the node's folder (on a node.toml written from ``config`` when given):
+    the exit status and the output."""
+    if config:
+        write_config(home, **config)
+    return subprocess.run(node_command(home.config_path, once=True), capture_output=True, text=True, timeout=120,
+                          cwd=home.root, env=dict(os.environ))
+
+
+def fatal_line(result: subprocess.CompletedProcess) -> str:
+    """The one line a node stopped by a fatal error ends with: exit 1, no traceback."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr.strip().splitlines()[-1]

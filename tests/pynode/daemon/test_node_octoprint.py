@@ -8,21 +8,17 @@ and both uploads are gone from the printer once their jobs are over.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 
 import pytest
 
-from harness import BuyerSide, Miner, NodeProcess, make_partner, node_command, write_config
+from harness import BuyerSide, Miner, NodeProcess, make_partner, write_config
 from pynode.dev.net import held_port
 from pynode.dev.octoprint import OctoprintServer, gcode
-from pynode.documents.quality_report import parse_report
-from pynode.ipfs.cid import report_cid
-from pynode.ipfs.client import IpfsClient
 from pynode.orders.buyer import PostedOrder
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import TO_PAID, post_design, steps_to_paid, wait_progressing, wait_watching
+from support import fatal_line, post_design, run_node_once, shipped_report, wait_job_failed, wait_paid, wait_watching
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +29,6 @@ def post_print(buyer: BuyerSide, index: int, content: bytes) -> PostedOrder:
     design = buyer.root / f"clip-{index}.gcode"
     design.write_bytes(content + b"; " + os.urandom(8).hex().encode() + b"\n")
     return post_design(buyer, design, process="FDM", material="PLA")
-
-
-def wait_until(check, what: str, node: NodeProcess, watcher: OrderWatcher, timeout: float = STALL_S) -> None:
-    wait_watching(check, what, node, watcher, timeout)
 
 
 @pytest.mark.own_chain  # a whole job mined by a Miner thread
@@ -55,36 +47,23 @@ def test_node_prints_orders_on_an_octoprint_farm(chain, anvil, kubo, dev_account
         try:
             with Miner(anvil.rpc, 0.3):
                 first = post_print(buyer, 1, slow)
-                wait_until(lambda: printer.job()["state"] == "Printing", "the first print running", node, watcher)
+                wait_watching(lambda: printer.job()["state"] == "Printing", "the first print running", node, watcher,
+                              STALL_S)
                 name = f"fabmesh-{first.order_id}.gcode"
                 assert printer.job()["job"]["file"]["name"] == name
                 uploaded = printer.request("GET", f"/downloads/files/local/{name}").content
                 assert hashlib.sha256(uploaded).digest() == first.design.plaintext_sha256  # the buyer's, decrypted
                 printer.cancel()
-                wait_until(lambda: '"event":"job_failed"' in node.log_path.read_text(), "the job failed", node,
-                           watcher)
-                failed = [json.loads(line) for line in node.log_path.read_text().splitlines()
-                          if '"event":"job_failed"' in line]
-                assert failed[0]["order_id"] == first.order_id
-                assert f"order {first.order_id} on printer mk4-1: OctoPrint ended" in failed[0]["error"]
+                error = wait_job_failed(node, watcher, first.order_id, STALL_S)
+                assert f"order {first.order_id} on printer mk4-1: OctoPrint ended" in error
                 second = post_print(buyer, 2, gcode(6, name="clip"))
-
-                def steps() -> int:
-                    watcher.cycle()
-                    assert node.running(), node.log_tail()
-                    return steps_to_paid(chain, [second.order_id])
-
-                wait_progressing(steps, len(TO_PAID) - 1, stall_s=STALL_S, what="steps to paid",
-                                 detail=node.log_tail)
+                wait_paid(chain, node, watcher, second.order_id, STALL_S)
             assert node.terminate() == 0
         finally:
             node.kill()
         left = [printer.request("GET", f"/api/files/local/fabmesh-{order.order_id}.gcode").status_code
                 for order in (first, second)]
-    shipped = next(log for log in chain.book.logs(("OrderShipped",), from_block=chain.from_block)
-                   if log.args["orderId"] == second.order_id)
-    cid = report_cid(bytes(shipped.args["reportCid"]), bytes(shipped.args["reportHash"]))
-    report = parse_report(IpfsClient(kubo.api_url).cat_bytes(cid, max_size=1 << 20))
+    report = shipped_report(chain, kubo.api_url, second.order_id)
     assert report.passed and report.notes.startswith("printed on mk4-1 in ")
     assert set(report.other_measurements) == {"print_time_s", "filament_length_mm", "filament_volume_cm3"}
     assert report.other_measurements["filament_length_mm"] == pytest.approx(3.0)  # absolute E: 0.5 .. 3.0
@@ -100,20 +79,15 @@ def test_an_api_key_octoprint_refuses_stops_the_node_at_start_in_one_line(chain,
     (maker.root / "wrong.key").write_text("0" * 32 + "\n")
 
     def run_once(url: str) -> subprocess.CompletedProcess:
-        write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
-                     processes=["FDM"], materials=["PLA"],
-                     production=f'adapter = "octoprint"\n[[printers]]\nname = "mk4-1"\nurl = "{url}"\n'
-                                'api_key_file = "wrong.key"\n')
-        return subprocess.run(node_command(maker.config_path, once=True), capture_output=True, text=True,
-                              timeout=120, cwd=maker.root, env=dict(os.environ))
+        return run_node_once(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                             processes=["FDM"], materials=["PLA"],
+                             production=f'adapter = "octoprint"\n[[printers]]\nname = "mk4-1"\nurl = "{url}"\n'
+                                        'api_key_file = "wrong.key"\n')
 
     with OctoprintServer(tmp_path / "octoprint") as printer:
-        result = run_once(printer.url)
-    assert result.returncode == 1, result.stderr
-    last = result.stderr.strip().splitlines()[-1]
+        last = fatal_line(run_once(printer.url))
     assert last == (f"error: printer mk4-1 ({printer.url}): asking its version: OctoPrint refused the API key "
                     f"(HTTP 403): check {maker.root / 'wrong.key'}"), last
-    assert "Traceback" not in result.stderr
     with held_port() as port:  # a printer that is off is no reason not to start: it is simply not idle
         result = run_once(f"http://127.0.0.1:{port}")
     assert result.returncode == 0, result.stderr

@@ -8,21 +8,17 @@ attests carries the machine's measurements, its part counter and machine.json am
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 
 import pytest
 
-from harness import BuyerSide, Miner, NodeProcess, make_partner, node_command, write_config
+from harness import BuyerSide, Miner, NodeProcess, make_partner, write_config
 from pynode.dev.net import held_port
 from pynode.dev.opcua_machine import MachineServer, nc_program
-from pynode.documents.quality_report import parse_report
-from pynode.ipfs.cid import report_cid
-from pynode.ipfs.client import IpfsClient
 from pynode.orders.buyer import PostedOrder
 from pynode.orders.watch import AwardPolicy, OrderWatcher
-from support import TO_PAID, post_design, steps_to_paid, wait_progressing, wait_watching
+from support import fatal_line, post_design, run_node_once, shipped_report, wait_job_failed, wait_paid, wait_watching
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +30,6 @@ def post_program(buyer: BuyerSide, index: int) -> PostedOrder:
     design = buyer.root / f"bracket-{index}.nc"
     design.write_bytes(nc_program(TOLERANCES, name=f"bracket {index}") + b"(" + os.urandom(8).hex().encode() + b")\n")
     return post_design(buyer, design, process="CNC_MILLING", material="AL_6061", quantity=2, tolerances=TOLERANCES)
-
-
-def wait_until(check, what: str, node: NodeProcess, watcher: OrderWatcher, timeout: float = STALL_S) -> None:
-    wait_watching(check, what, node, watcher, timeout)
 
 
 @pytest.mark.own_chain  # a whole job mined by a Miner thread
@@ -56,35 +48,21 @@ def test_node_machines_orders_on_an_opcua_machine(chain, anvil, kubo, dev_accoun
         try:
             with Miner(anvil.rpc, 0.3):
                 first = post_program(buyer, 1)
-                wait_until(lambda: machine.sim.job is not None and machine.sim.job.started_at is not None,
-                           "the first program running on the machine", node, watcher)
+                wait_watching(lambda: machine.sim.job is not None and machine.sim.job.started_at is not None,
+                              "the first program running on the machine", node, watcher, STALL_S)
                 assert machine.sim.job is not None and machine.sim.job.identifier == f"fabmesh-{first.order_id}"
                 machine.raise_alarm("Spindle overload on axis Z")
-                wait_until(lambda: '"event":"job_failed"' in node.log_path.read_text(), "the job failed", node,
-                           watcher)
-                failed = [json.loads(line) for line in node.log_path.read_text().splitlines()
-                          if '"event":"job_failed"' in line]
-                assert failed[0]["order_id"] == first.order_id
-                assert failed[0]["error"].endswith(f"order {first.order_id}: machine alarm: Spindle overload on axis Z")
+                error = wait_job_failed(node, watcher, first.order_id, STALL_S)
+                assert error.endswith(f"order {first.order_id}: machine alarm: Spindle overload on axis Z")
                 machine.reset(job_s=1.0)  # the operator clears the alarm
                 second = post_program(buyer, 2)
-
-                def steps() -> int:
-                    watcher.cycle()
-                    assert node.running(), node.log_tail()
-                    return steps_to_paid(chain, [second.order_id])
-
-                wait_progressing(steps, len(TO_PAID) - 1, stall_s=STALL_S, what="steps to paid",
-                                 detail=node.log_tail)
+                wait_paid(chain, node, watcher, second.order_id, STALL_S)
             assert node.terminate() == 0
         finally:
             node.kill()
         program = machine.sim.job.program if machine.sim.job else b""
     assert hashlib.sha256(program).digest() == second.design.plaintext_sha256  # the buyer's program, decrypted
-    shipped = next(log for log in chain.book.logs(("OrderShipped",), from_block=chain.from_block)
-               if log.args["orderId"] == second.order_id)
-    cid = report_cid(bytes(shipped.args["reportCid"]), bytes(shipped.args["reportHash"]))
-    report = parse_report(IpfsClient(kubo.api_url).cat_bytes(cid, max_size=1 << 20))
+    report = shipped_report(chain, kubo.api_url, second.order_id)
     assert report.passed and report.checks[0].name == "bore_d"
     assert report.checks[0].measured == pytest.approx(10.015) and report.checks[0].within
     assert report.other_measurements == {"parts_produced": 2.0}
@@ -100,19 +78,14 @@ def test_a_login_the_machine_refuses_stops_the_node_at_start_in_one_line(chain, 
     (maker.root / "machine-password.txt").write_text("not the password\n")
 
     def run_once(endpoint: str) -> subprocess.CompletedProcess:
-        write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
-                     processes=["CNC_MILLING"], materials=["AL_6061"],
-                     production=f'adapter = "opcua"\nendpoint = "{endpoint}"\nusername = "fabmesh"\n'
-                                'password_file = "machine-password.txt"')
-        return subprocess.run(node_command(maker.config_path, once=True), capture_output=True, text=True,
-                              timeout=120, cwd=maker.root, env=dict(os.environ))
+        return run_node_once(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
+                             processes=["CNC_MILLING"], materials=["AL_6061"],
+                             production=f'adapter = "opcua"\nendpoint = "{endpoint}"\nusername = "fabmesh"\n'
+                                        'password_file = "machine-password.txt"')
 
     with MachineServer(credentials=("fabmesh", "op-secret")) as machine:
-        result = run_once(machine.endpoint)
-    assert result.returncode == 1, result.stderr
-    last = result.stderr.strip().splitlines()[-1]
+        last = fatal_line(run_once(machine.endpoint))
     assert last.startswith("error: ") and last.endswith("the machine answered BadUserAccessDenied"), last
-    assert "Traceback" not in result.stderr
     with held_port() as port:  # a machine that is off is no reason not to start: it is needed at the first job
         result = run_once(f"opc.tcp://127.0.0.1:{port}/machine")
     assert result.returncode == 0, result.stderr

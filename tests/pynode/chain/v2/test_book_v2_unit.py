@@ -7,8 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_orders_v2_unit import BUYER, PARTNER, REPORT, fold, vector_logs
-from v2_logs import ABI, BOOK, Chain
+from v2_logs import ABI, BOOK, BUYER, PARTNER, REPORT, Chain, fold, vector_logs
 from web3 import Web3
 
 from pynode.chain.deployment import ContractInfo

@@ -5,71 +5,35 @@ forged and missing logs are caught."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from v2_logs import BOOK, Chain
+from v2_logs import (
+    BUYER,
+    ENVELOPE,
+    INSPECTOR,
+    LINKS,
+    ORDER_ID,
+    PARTNER,
+    QUOTE_HASH,
+    RECORDS,
+    REPORT,
+    REPORT_PASSED,
+    STRANGER,
+    V2,
+    Chain,
+    awarded,
+    b,
+    fold,
+    posted,
+    recorded,
+    vector_logs,
+)
 
 from pynode.chain.contracts import OrderOutOfSync
-from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.v2.orders import ZERO32, OrderTracker
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import Order, OrderStatus, RecordKind, Transition
-
-VECTORS = Path(__file__).resolve().parents[4] / "docs" / "vectors"
-V2, ENV, DOCS = (json.loads((VECTORS / f"{n}.json").read_text()) for n in ("v2", "envelope", "documents"))
-
-
-def b(text: str) -> bytes:
-    return bytes.fromhex(text[2:])
-
-
-ORDER_ID = V2["order_id"]
-LINKS, RECORDS = V2["transition_chain"]["links"], V2["record_chain"]["links"]
-BUYER, PARTNER, INSPECTOR = LINKS[0]["actor"], LINKS[2]["actor"], RECORDS[1]["actor"]
-REPORT = (b(DOCS["quality_report"]["digest_raw"]), b(DOCS["quality_report"]["sha256"]))
-REPORT_PASSED = json.loads(DOCS["quality_report"]["document"])["passed"]
-ENVELOPE = b(ENV["cases"][0]["digest_dag_pb"])
-QUOTE_HASH = b(V2["eip712"]["quote"]["struct_hash"])
-STRANGER = "0x" + "5a" * 20
-Timed = list[tuple[DecodedLog, int]]
-
-
-def posted(chain: Chain, tx: str | None = None, data: bytes | None = None) -> DecodedLog:
-    return chain.log("OrderPosted", tx, orderId=ORDER_ID, buyer=BUYER, posted=data or b(V2["order_posted"]["posted"]))
-
-
-def awarded(chain: Chain, tx: str | None = None) -> DecodedLog:
-    words = V2["order_awarded"]
-    return chain.log("OrderAwarded", tx, orderId=ORDER_ID, partner=PARTNER, payeePrice=b(words["payee_price"]),
-                     bondDueBy=b(words["bond_due_by"]), quoteHash=QUOTE_HASH, keyEnvelopeCid=ENVELOPE)
-
-
-def recorded(chain: Chain, link: dict[str, Any], tx: str | None = None, head: bytes | None = None) -> DecodedLog:
-    return chain.log("Recorded", tx, orderId=ORDER_ID, kind=link["kind"], actor=link["actor"],
-                     evidence=b(link["evidence"]), head=head or b(link["head"]))
-
-
-def vector_logs(chain: Chain, report: tuple[bytes, bytes] = REPORT) -> Timed:
-    """The vectors' order: posted, awarded, serials recorded, a failed attestation, shipped."""
-    att_record = recorded(chain, RECORDS[1])
-    attested = chain.log("QualityAttested", att_record.tx_hash, orderId=ORDER_ID, inspector=INSPECTOR,
-                         reportCid=REPORT[0], reportHash=REPORT[1], passed=REPORT_PASSED)
-    shipped = chain.log("OrderShipped", orderId=ORDER_ID, reportCid=report[0], reportHash=report[1])
-    return [(posted(chain), LINKS[0]["time"]), (awarded(chain), LINKS[1]["time"]),
-            (recorded(chain, RECORDS[0]), RECORDS[0]["time"]), (att_record, RECORDS[1]["time"]),
-            (attested, RECORDS[1]["time"]), (shipped, LINKS[2]["time"])]
-
-
-def fold(items: Timed, senders: dict[str, str] | None = None) -> OrderTracker:
-    tracker = OrderTracker(ORDER_ID, codec.genesis(V2["chain_id"], BOOK, ORDER_ID))
-    for log, time in items:
-        sender = (senders or {}).get(log.tx_hash)
-        assert tracker.needs_sender(log) == (sender is not None), log.event
-        tracker.apply(log, time, sender)
-    return tracker
 
 
 def test_the_vector_order_rebuilds_from_its_logs_to_its_hash_and_record_head() -> None:

@@ -1,8 +1,9 @@
 """`fabmesh node run` with the octoprint adapter, end to end: a real chain, Kubo and a real OctoPrint server.
 
 The first order's print is cancelled on the printer: the job fails and the node goes on. The second order
-prints; the report the node attests carries OctoPrint's print time and filament figures and octoprint.json,
-and both uploads are gone from the printer once their jobs are over.
+prints; the report the node attests carries OctoPrint's print time and filament figures and octoprint.json.
+The third order's design is an STL: the node slices it with PrusaSlicer and the profile its node.toml names,
+then prints it. Every upload is gone from the printer once its job is over.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 
 from harness import BuyerSide, Miner, NodeProcess, make_partner, write_config
 from pynode.dev.net import held_port
-from pynode.dev.octoprint import OctoprintServer, gcode
+from pynode.dev.octoprint import OctoprintServer, gcode, tiny_stl, write_slicer_profile
 from pynode.orders.buyer import PostedOrder
 from pynode.orders.watch import AwardPolicy, OrderWatcher
 from support import fatal_line, post_design, run_node_once, shipped_report, wait_job_failed, wait_paid, wait_watching
@@ -40,7 +41,9 @@ def test_node_prints_orders_on_an_octoprint_farm(chain, anvil, kubo, dev_account
         write_config(maker, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments_dir,
                      processes=["FDM"], materials=["PLA"], max_concurrent_jobs=1,
                      production=f'adapter = "octoprint"\nstart_grace_s = 10.0\n[[printers]]\nname = "mk4-1"\n'
-                                f'url = "{printer.url}"\napi_key_file = "{printer.api_key_file}"\n')
+                                f'url = "{printer.url}"\napi_key_file = "{printer.api_key_file}"\n'
+                                '[slicer]\nprofile = "virtual.ini"\n')  # relative to node.toml
+        write_slicer_profile(maker.root / "virtual.ini")
         buyer = BuyerSide(chain, kubo.api_url, dev_accounts["buyer"], tmp_path / "buyer")
         watcher = OrderWatcher(buyer.buyer, buyer.keypair, AwardPolicy(auto_award=True, auto_confirm=True))
         node = NodeProcess(maker).start()
@@ -58,17 +61,22 @@ def test_node_prints_orders_on_an_octoprint_farm(chain, anvil, kubo, dev_account
                 assert f"order {first.order_id} on printer mk4-1: OctoPrint ended" in error
                 second = post_print(buyer, 2, gcode(6, name="clip"))
                 wait_paid(chain, node, watcher, second.order_id, STALL_S)
+                third = post_design(buyer, tiny_stl(buyer.root / "bracket.stl"), process="FDM", material="PLA")
+                wait_paid(chain, node, watcher, third.order_id, STALL_S)
             assert node.terminate() == 0
         finally:
             node.kill()
         left = [printer.request("GET", f"/api/files/local/fabmesh-{order.order_id}.gcode").status_code
-                for order in (first, second)]
+                for order in (first, second, third)]
     report = shipped_report(chain, kubo.api_url, second.order_id)
     assert report.passed and report.notes.startswith("printed on mk4-1 in ")
     assert set(report.other_measurements) == {"print_time_s", "filament_length_mm", "filament_volume_cm3"}
     assert report.other_measurements["filament_length_mm"] == pytest.approx(3.0)  # absolute E: 0.5 .. 3.0
     assert [e.name for e in report.evidence] == ["octoprint.json"]
-    assert left == [404, 404]  # a failed and a paid job: the node removed both uploads from the printer
+    sliced = shipped_report(chain, kubo.api_url, third.order_id)
+    assert sliced.passed and sliced.other_measurements["filament_length_mm"] > 0  # what PrusaSlicer extruded
+    assert [e.name for e in sliced.evidence] == ["octoprint.json"]
+    assert left == [404, 404, 404]  # a failed and two paid jobs: the node removed every upload from the printer
     assert "Traceback" not in node.log_path.read_text()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eth_utils import to_checksum_address
 
@@ -19,7 +19,7 @@ from pynode.chain.contracts import LOG_INDEX_RETRIES, OrderOutOfSync, _topic_for
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.rpc import request
 from pynode.chain.v2.book_tx import BookWritesV2
-from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, OrderTracker
+from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, OrderTracker, by_sender
 from pynode.core.errors import InputError, TransientError
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import Attestation, OrderStatus, Quote, Settlement
@@ -32,7 +32,16 @@ if TYPE_CHECKING:
     from pynode.chain.jsonrpc import RpcClient
 
 _CACHE_LIMIT = 10_000
+_BATCH = 100  # requests per JSON-RPC batch
 _MASK64 = 2**64 - 1
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> Any:
+    """Stores ``value`` in a bounded cache (cleared when full: a few lookups again, no growth)."""
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 class Arbitration(NamedTuple):
@@ -123,9 +132,7 @@ class OrderBookV2(BookWritesV2):
             block = request(self.w3, "eth_getBlockByHash", [log.block_hash, False])
             if not block:
                 raise TransientError(f"block {log.block_hash} is not known to the RPC node (reorg?)")
-            if len(self._block_times) >= _CACHE_LIMIT:
-                self._block_times.clear()
-            found = self._block_times[log.block_hash] = int(block["timestamp"], 16)
+            found = _remember(self._block_times, log.block_hash, int(block["timestamp"], 16))
         return found
 
     def tx_sender(self, tx_hash: str) -> str:
@@ -134,10 +141,28 @@ class OrderBookV2(BookWritesV2):
             tx = request(self.w3, "eth_getTransactionByHash", [tx_hash])
             if not tx:
                 raise TransientError(f"transaction {tx_hash} is not known to the RPC node (reorg?)")
-            if len(self._senders) >= _CACHE_LIMIT:
-                self._senders.clear()
-            found = self._senders[tx_hash] = to_checksum_address(tx["from"])
+            found = _remember(self._senders, tx_hash, to_checksum_address(tx["from"]))
         return found
+
+    def prefetch(self, logs: Iterable[DecodedLog]) -> None:
+        """Asks the block times of ``logs`` and the senders their "anyone" links need in JSON-RPC batches, so the
+        fold then finds them cached (a fee collection's sender, rare, is still asked on its own). Replies are
+        matched by the hash they carry, not by position; a refused batch or entry leaves the fold to ask."""
+        logs = list(logs)
+        calls = [("eth_getBlockByHash", [h, False]) for h in dict.fromkeys(log.block_hash for log in logs)
+                 if h not in self._block_times]
+        calls += [("eth_getTransactionByHash", [h]) for h in dict.fromkeys(
+            log.tx_hash for log in logs if by_sender(log)) if h not in self._senders]
+        transport: Any = getattr(self.w3, "provider", self.w3)  # a Web3's provider, or the RpcClient itself
+        for start in range(0, len(calls), _BATCH):
+            replies = transport.make_batch_request(calls[start:start + _BATCH])
+            for reply in replies if isinstance(replies, list) else ():
+                found = reply.get("result") if isinstance(reply, dict) else None
+                if isinstance(found, dict) and isinstance(found.get("hash"), str):
+                    if "timestamp" in found:
+                        _remember(self._block_times, found["hash"], int(found["timestamp"], 16))
+                    elif "from" in found:
+                        _remember(self._senders, found["hash"], to_checksum_address(found["from"]))
 
     def apply(self, tracker: OrderTracker, log: DecodedLog) -> None:
         """Folds ``log`` into ``tracker`` with its block time and, when the link needs it, its sender."""
@@ -155,6 +180,8 @@ class OrderBookV2(BookWritesV2):
     def fold(self, order_id: int, logs: Iterable[DecodedLog], to_block: int) -> OrderTracker:
         """The order rebuilt from its logs (``order_logs``), and its fee collection once completed."""
         tracker = OrderTracker(order_id, self.genesis_of(order_id))
+        logs = list(logs)
+        self.prefetch(logs)
         for log in logs:
             self.apply(tracker, log)
         if tracker.posted and tracker.status == OrderStatus.COMPLETED:
@@ -194,6 +221,7 @@ class OrderBookV2(BookWritesV2):
         block = self.reader.head() if block is None else block
         logs = self.logs(ORDER_EVENTS, from_block=from_block, to_block=block)
         logs += self.fee_logs(None, from_block, block)
+        self.prefetch(log for log in logs if log.event != FEE_EVENT)
         trackers: dict[int, OrderTracker] = {}
         for log in sorted(logs, key=lambda item: (item.block_number, item.log_index)):
             order_id = int(log.args["orderId"])

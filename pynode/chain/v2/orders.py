@@ -54,6 +54,14 @@ _FROM = {
 }
 
 
+def by_sender(log: DecodedLog) -> bool:
+    """Whether the event's link is made by "anyone" (finalize, refund, a resolution): its actor is the
+    transaction's sender, which the event does not carry. A fee collection is one too, known only in the fold."""
+    if log.event == "OrderCompleted":
+        return int(log.args["kind"]) == Transition.FINALIZED
+    return log.event in _BY_SENDER
+
+
 class Attested(NamedTuple):
     """One QualityAttested record: who attested, the report's CID digest and hash, and the result."""
 
@@ -193,9 +201,7 @@ class OrderTracker(OrderView):
 
     def needs_sender(self, log: DecodedLog) -> bool:
         """Whether ``apply`` needs the transaction's sender for this log (the event does not imply its actor)."""
-        if log.event == "OrderCompleted":
-            return int(log.args["kind"]) == Transition.FINALIZED
-        return log.event in _BY_SENDER or self._is_fee_collection(log)
+        return by_sender(log) or self._is_fee_collection(log)
 
     def _is_fee_collection(self, log: DecodedLog) -> bool:
         """A credit of this order in a later transaction than its completion (the award's price difference and a

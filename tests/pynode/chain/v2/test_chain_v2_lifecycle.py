@@ -191,6 +191,13 @@ def test_an_unawarded_order_is_refunded_by_anyone_after_its_deadline(v2, anvil, 
     sender(stranger).send(book.refund(t))
     t = checked(book, t.order_id, deployment.deploy_block, OrderStatus.REFUNDED)
     assert t.transitions[-1].actor == stranger.address
+    # a fresh wrapper asks the block times and the refund's sender in one batch before it folds
+    fresh = OrderBookV2(w3, deployment["OrderBookV2"])
+    logs = fresh.order_logs(t.order_id, deployment.deploy_block, w3.eth.block_number)
+    fresh.prefetch(logs)
+    assert set(fresh._block_times) == {log.block_hash for log in logs}
+    assert set(fresh._senders) == {logs[-1].tx_hash} and fresh._senders[logs[-1].tx_hash] == stranger.address
+    assert codec.order_hash(fresh.fold(t.order_id, logs, w3.eth.block_number).order) == book.order_hash(t.order_id)
     assert book.credits(buyer.address, ZERO_ADDRESS) == before + PRICE
 
 

@@ -3,7 +3,8 @@
 Money is integers in the base units of the order's token (wei for ETH, 10⁻⁶ for a 6-decimal token): a
 float in an amount is refused with a one-line error rather than rounded. Prices are per token, so a shop
 quotes only in the tokens it lists under ``[quote.tokens."<address>"]`` (the zero address is ETH). The bond
-is always wei: v2 locks it out of the partner's ETH registry bond, whatever token pays.
+is always wei: v2 locks it out of the partner's ETH registry bond, whatever token pays. Rates that price
+from the spec's geometry are integers too (mm³ per hour, mm per minute, basis points).
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ def _bit(name: str, vocabulary: dict[str, int], what: str) -> int:
 class ProcessRate(BaseModel):
     """``[quote.processes.<process>]``: the machine time one job of this process takes.
 
-    A part's time comes from the spec's published geometry when a rate for its kind is set (``mm3_per_hour``
-    for a mesh, ``cut_mm_per_min`` for a DXF, ``gcode_time_bps`` for G-code), plus ``handling_s``; else it is
-    ``part_s``, and without ``part_s`` an order whose geometry gives no time is declined."""
+    A part's time comes from the spec's published geometry when a rate for its kind is set, in this order:
+    ``gcode_time_bps`` × a G-code's estimate, ``cut_mm_per_min`` along a DXF's cut, ``mm3_per_hour`` for a
+    mesh's volume (or a G-code's filament; ``subtractive``: the mesh's bounding box less the part), each plus
+    ``handling_s``; else it is ``part_s``, and without ``part_s`` an order whose geometry gives no time is
+    declined."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

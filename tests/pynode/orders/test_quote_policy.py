@@ -359,6 +359,13 @@ def test_a_gcode_design_is_priced_by_its_estimated_time_and_filament() -> None:
     assert result.cost == 4262 * 10**12 + 3 * Fraction(2500, 1000) * 5 * 10**13
 
 
+def test_a_gcode_design_without_a_time_rate_is_timed_by_its_filament() -> None:
+    by_volume = GEOMETRY.model_copy(update={"processes": {**GEOMETRY.processes, "FDM": GEOMETRY.processes[
+        "FDM"].model_copy(update={"gcode_time_bps": None})}})
+    # the G-code's own estimate is not used: 3600 mm³ of filament at 36,000 mm³/h = 360 s + 120 s handling
+    assert priced(gcode(99_999.0, filament_mm3=3600.0), settings_=by_volume).machine_s == 600 + 480
+
+
 def test_a_cut_is_priced_by_its_length_and_its_sheet() -> None:
     # 6000 mm at 3000 mm/min = 120 s + 30 s; the sheet 100 × 50 mm = 50 cm² at 10¹² wei plus 10¹³ a part
     result = priced(dxf(6000.0, 100.0, 50.0), process="sheet-metal", material="ss-316")

@@ -66,6 +66,15 @@ def test_a_tiny_stl_slices_into_gcode_once(tmp_path: Path, slicer_settings: Slic
         record["profile_sha256"]) == 64 and record["profile"] == "virtual.ini"
 
 
+def test_a_large_binary_stl_is_told_by_its_whole_length(tmp_path: Path) -> None:
+    design = tmp_path / "big.bin"
+    triangles = 30_000  # 1.5 MB: past the head a text format is told by
+    design.write_bytes(b"\0" * 80 + triangles.to_bytes(4, "little") + b"\0" * 50 * triangles)
+    assert mesh_kind(design) == "stl-binary"
+    design.write_bytes(b"G1 X1 Y1\n" * 10)
+    assert mesh_kind(design) is None  # G-code is no mesh
+
+
 def test_a_3mf_design_is_handed_to_the_slicer_as_3mf(tmp_path: Path, slicer_settings: SlicerSettings) -> None:
     design = tmp_path / "part.dat"
     design.write_bytes(trimesh.load(tiny_stl(tmp_path / "part.stl")).export(file_type="3mf"))

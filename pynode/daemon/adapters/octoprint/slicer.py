@@ -27,7 +27,6 @@ from pynode.designs.geometry.detect import detect
 MESH_SUFFIX = {"stl-binary": ".stl", "stl-ascii": ".stl", "3mf": ".3mf"}
 SLICED_NAME = "sliced.gcode"
 LOG_NAME = "slicer.log"
-_HEAD = 1 << 20  # what detect() reads
 
 
 class SlicerConfigError(FatalError):
@@ -35,9 +34,9 @@ class SlicerConfigError(FatalError):
 
 
 def mesh_kind(design: Path) -> str | None:
-    """The design's mesh format ("stl-binary", "stl-ascii", "3mf"), or None when it is no mesh."""
-    with design.open("rb") as handle:
-        kind = detect(handle.read(_HEAD) if design.stat().st_size > _HEAD else handle.read())
+    """The design's mesh format ("stl-binary", "stl-ascii", "3mf"), or None when it is no mesh. The whole
+    file: a binary STL is told by its length, a 3MF by its zip directory at the end."""
+    kind = detect(design.read_bytes())
     return kind if kind in MESH_SUFFIX else None
 
 

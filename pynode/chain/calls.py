@@ -1,8 +1,12 @@
-"""Contract views over plain JSON-RPC: eth_abi encodes the call and decodes its return data, web3 stays unloaded.
+"""Contract views over plain JSON-RPC, web3 unloaded: calldata and return data in ABI words.
 
 Values come back as web3's ``contract.functions.f(...).call()`` returns them
 (checksummed addresses, ``bytes`` for bytesN, structs as tuples, one output
 unwrapped), so a wrapper reads the same on either transport.
+
+Words and static structs of them (every view a read command calls) are encoded and decoded here; anything
+else, and any value or return data that is not plainly valid, goes to eth_abi, imported only then (with
+eth_utils and pydantic, a quarter of a read command's start-up): its answer, or its error, is the one given.
 """
 
 from __future__ import annotations
@@ -11,15 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eth_abi import decode, encode
-from eth_abi.exceptions import DecodingError
-from eth_abi.grammar import ABIType, BasicType, TupleType, parse
-from eth_utils import collapse_if_tuple, keccak, to_checksum_address
-
+from pynode.chain.abi_types import canonical, decode_static, encode
 from pynode.chain.rpc import request
+from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import BadCallOutput
 
 if TYPE_CHECKING:
+    from eth_abi.grammar import ABIType
     from web3 import Web3
 
     from pynode.chain.jsonrpc import RpcClient
@@ -36,22 +38,28 @@ class View:
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> View:
-        inputs = tuple(collapse_if_tuple(dict(i)) for i in item.get("inputs", ()))
-        outputs = tuple(collapse_if_tuple(dict(o)) for o in item.get("outputs", ()))
-        selector = keccak(text=f"{item['name']}({','.join(inputs)})")[:4]
+        inputs = tuple(canonical(i) for i in item.get("inputs", ()))
+        outputs = tuple(canonical(o) for o in item.get("outputs", ()))
+        selector = keccak_text(f"{item['name']}({','.join(inputs)})")[:4]
         return cls(item["name"], selector, inputs, outputs)
 
     def calldata(self, args: Sequence[Any]) -> bytes:
-        return self.selector + encode(list(self.inputs), list(args))
+        return self.selector + encode(self.inputs, args)
 
     def result(self, data: bytes) -> Any:
         """The decoded return data; :class:`BadCallOutput` when it does not fit (no code there, another ABI)."""
-        try:
-            values = decode(list(self.outputs), data)
-        except DecodingError as exc:
-            raise BadCallOutput(f"{self.name}: {len(data)} bytes of return data do not decode as "
-                                f"({','.join(self.outputs)})") from exc
-        shaped = tuple(_web3_shape(parse(t), v) for t, v in zip(self.outputs, values))
+        shaped = decode_static(self.outputs, data)
+        if shaped is None:
+            from eth_abi import decode
+            from eth_abi.exceptions import DecodingError
+            from eth_abi.grammar import parse
+
+            try:
+                values = decode(list(self.outputs), data)
+            except DecodingError as exc:
+                raise BadCallOutput(f"{self.name}: {len(data)} bytes of return data do not decode as "
+                                    f"({','.join(self.outputs)})") from exc
+            shaped = tuple(_web3_shape(parse(t), v) for t, v in zip(self.outputs, values))
         return shaped[0] if len(shaped) == 1 else shaped
 
 
@@ -63,6 +71,8 @@ def views(abi: Sequence[Mapping[str, Any]]) -> dict[str, View]:
 
 
 def _web3_shape(typ: ABIType, value: Any) -> Any:
+    from eth_abi.grammar import BasicType, TupleType
+
     if typ.is_array:
         return [_web3_shape(typ.item_type, v) for v in value]
     if isinstance(typ, TupleType):

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from eth_utils import keccak, to_checksum_address
-
 from pynode.chain.calls import call_view, views
 from pynode.chain.deployment import ContractInfo
 from pynode.chain.events.decoder import DecodedLog, EventDecoder, event_topic
 from pynode.chain.events.reader import LogReader, TopicFilter
 from pynode.chain.orders import ORDER_EVENTS, ZERO_ADDRESS, OrderTracker, order_hash
+from pynode.core.address import keccak, keccak_text, to_checksum_address
 from pynode.core.errors import FabmeshError, InputError
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags
 
@@ -62,7 +61,7 @@ class _Wrapper:
         from web3 import Web3
 
         w3 = self.w3 if isinstance(self.w3, Web3) else Web3()  # no provider: encoding only
-        return w3.eth.contract(address=to_checksum_address(self.info.address), abi=self.info.abi)
+        return w3.eth.contract(address=Web3.to_checksum_address(self.info.address), abi=self.info.abi)
 
     def topic(self, event: str) -> str:
         """topic0 of `event`, 0x-hex."""
@@ -78,7 +77,7 @@ class _Wrapper:
     @staticmethod
     def role(name: str) -> bytes:
         """AccessControl role id, e.g. role("CERTIFIER_ROLE")."""
-        return keccak(text=name)
+        return keccak_text(name)
 
     def has_role(self, role_name: str, account: str, block: int | str = "latest") -> bool:
         return bool(self.call("hasRole", self.role(role_name), account, block=block))

@@ -15,8 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
-
+from pynode.core.address import is_address, to_checksum_address
 from pynode.core.errors import FatalError, InputError
 from pynode.core.strict_json import strict_json_loads
 

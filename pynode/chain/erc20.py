@@ -5,9 +5,8 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from eth_utils import to_checksum_address
-
 from pynode.chain.calls import call_view, views
+from pynode.core.address import to_checksum_address
 from pynode.core.errors import BadCallOutput, CallReverted
 from pynode.core.units import ETH, Unit
 

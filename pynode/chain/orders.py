@@ -10,9 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak
-
+from pynode.chain.abi_types import encode
+from pynode.core.address import keccak, to_checksum_address
 from pynode.protocol.types import (
     Order,
     OrderDocs,
@@ -246,6 +245,5 @@ class OrderTracker:
 def create_address(deployer: str, nonce: int) -> str:
     """Address of the contract `deployer` creates with `nonce` (CREATE), as scripts/deploy.py predicts it."""
     import rlp
-    from eth_utils import to_checksum_address
 
     return to_checksum_address(keccak(rlp.encode([bytes.fromhex(str(deployer)[2:]), nonce]))[12:])

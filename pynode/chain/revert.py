@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import collapse_if_tuple, function_signature_to_4byte_selector, is_address, to_checksum_address
+from pynode.chain.abi_types import canonical
+from pynode.core.address import is_address, keccak_text, to_checksum_address
+
+
+def _selector(signature: str) -> bytes:
+    return keccak_text(signature)[:4]
+
 
 _BUILTIN = {
-    function_signature_to_4byte_selector("Error(string)"): ("Error", ["reason"], ["string"]),
-    function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", ["code"], ["uint256"]),
+    _selector("Error(string)"): ("Error", ["reason"], ["string"]),
+    _selector("Panic(uint256)"): ("Panic", ["code"], ["uint256"]),
 }
 
 
@@ -20,8 +25,8 @@ class RevertDecoder:
             for item in abi:
                 if item.get("type") != "error":
                     continue
-                types = [collapse_if_tuple(p) for p in item["inputs"]]  # tuples expanded for eth_abi
-                selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+                types = [canonical(p) for p in item["inputs"]]  # tuples expanded for eth_abi
+                selector = _selector(f"{item['name']}({','.join(types)})")
                 self._errors[selector] = (item["name"], [p["name"] for p in item["inputs"]], types)
 
     def decode(self, data: bytes) -> str:
@@ -32,6 +37,8 @@ class RevertDecoder:
         if known is None:
             return f"reverted with unknown error 0x{data.hex()}"
         name, names, types = known
+        from eth_abi import decode  # a revert's message only: reads go without eth_abi's import
+
         try:
             values = decode(types, data[4:])
         except Exception:  # noqa: BLE001 - eth_abi raises many types on a malformed payload: show it, never crash

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
-from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
 from pynode.chain.rpc import request
 from pynode.cli.context import CliContext, pass_ctx
+from pynode.core.address import to_checksum_address
 from pynode.core.errors import FabmeshError
 from pynode.core.units import ETH, format_amount
 from pynode.ipfs.client import IpfsClient

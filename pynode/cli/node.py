@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from eth_utils import to_checksum_address
 
 from pynode.cli.context import CliContext, pass_ctx
+from pynode.core.address import to_checksum_address
 from pynode.core.backoff import Backoff
 from pynode.core.errors import FatalError, Kind, classify, retry_after
 from pynode.daemon.jsonlog import JsonLogger

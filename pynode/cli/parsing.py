@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from decimal import Context, Decimal, InvalidOperation
 
 import click
-from eth_utils import is_address, is_checksum_address, to_checksum_address
+
+from pynode.core.address import is_address, is_checksum_address, to_checksum_address
 
 _UNITS = {"wei": 0, "gwei": 9, "eth": 18, "ether": 18}
 _AMOUNT = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)\s*(?P<unit>[a-z]*)$")

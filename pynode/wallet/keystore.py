@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eth_utils import is_address, to_checksum_address
-
+from pynode.core.address import is_address, to_checksum_address
 from pynode.core.errors import InputError
 from pynode.core.fsutil import FileExists, write_atomic
 from pynode.core.strict_json import brief, strict_json_loads

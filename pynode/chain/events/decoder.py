@@ -10,7 +10,9 @@ read the data words. Static data (every word-sized type and static structs of
 them, i.e. all of the OrderBook's events) is sliced straight from the data
 bytes with the same strictness as eth_abi (padding must be zero or the right
 sign extension, bools 0/1); anything dynamic goes through one precomputed
-eth_abi tuple decoder built from eth_abi's public type registry.
+eth_abi tuple decoder built from eth_abi's public type registry (eth_abi, with
+eth_utils and pydantic behind it, is imported only then: a read command's
+start-up goes without it). Each function is compiled on its event's first log.
 
 The values match web3's own decoding: checksummed addresses, ``bytes`` for
 ``bytesN``/``bytes``, ``str`` for ``string``, structs as dicts keyed by
@@ -30,15 +32,14 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
-from eth_abi.exceptions import DecodingError
-from eth_abi.grammar import ABIType, BasicType, TupleType, parse
-from eth_abi.registry import registry
-from eth_utils import collapse_if_tuple, keccak, to_checksum_address
-
+from pynode.chain.abi_types import canonical, word
+from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import FatalError, InputError
+
+if TYPE_CHECKING:
+    from eth_abi.grammar import ABIType
 
 __all__ = ["DecodedLog", "EventDecoder", "MalformedLog", "UnknownEvent", "event_signature", "event_topic"]
 
@@ -64,12 +65,12 @@ class DecodedLog(NamedTuple):
 
 
 def event_signature(event_abi: Mapping[str, Any]) -> str:
-    return f"{event_abi['name']}({','.join(collapse_if_tuple(i) for i in event_abi.get('inputs', ()))})"
+    return f"{event_abi['name']}({','.join(canonical(i) for i in event_abi.get('inputs', ()))})"
 
 
 def event_topic(event_abi: Mapping[str, Any]) -> str:
     """topic0 of a non-anonymous event: 0x + keccak of its canonical signature."""
-    return "0x" + keccak(text=event_signature(event_abi)).hex()
+    return "0x" + keccak_text(event_signature(event_abi)).hex()
 
 
 class _ChecksumCache:
@@ -117,7 +118,7 @@ class _BadWord(Exception):
 
 _ZERO12 = b"\0" * 12
 _BOOLS = {b"\0" * 32: False, b"\0" * 31 + b"\1": True}
-_ERRORS = (DecodingError, ValueError, TypeError, KeyError, AttributeError)
+_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, KeyError, AttributeError)
 
 # One event's decoder: a raw eth_getLogs dict in, a DecodedLog out (or MalformedLog).
 _Decode = Callable[[Mapping[str, Any]], DecodedLog]
@@ -135,6 +136,7 @@ class _Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
+        self.errors = _ERRORS  # what a failed read raises, eth_abi's DecodingError too once it decodes
         self._vars = 0
 
     def const(self, value: Any) -> str:
@@ -156,10 +158,9 @@ def _static(item: Mapping[str, Any], buf: str, at: int, src: _Source) -> tuple[s
     Returns the expression holding its value and its size in words, or None if it
     needs eth_abi. Structs of static members become dict displays keyed by component name.
     """
-    typ = parse(collapse_if_tuple(dict(item)))
-    if isinstance(typ, TupleType):
-        if typ.arrlist:
-            return None
+    if item["type"].startswith("tuple"):
+        if item["type"] != "tuple":
+            return None  # an array of structs
         fields, words = [], 0
         for component in item["components"]:
             found = _static(component, buf, at + 32 * words, src)
@@ -168,25 +169,24 @@ def _static(item: Mapping[str, Any], buf: str, at: int, src: _Source) -> tuple[s
             fields.append(f"{component['name']!r}: {found[0]}")
             words += found[1]
         return "{" + ", ".join(fields) + "}", words
-    if not isinstance(typ, BasicType) or typ.arrlist:
-        return None
-    base, sub, word = typ.base, typ.sub, f"{buf}[{at}:{at + 32}]"
+    found = word(item["type"])
+    if found is None:
+        return None  # string, bytes, arrays, fixed/ufixed, function: eth_abi's business
+    (base, sub), word_at = found, f"{buf}[{at}:{at + 32}]"
     if base == "bytes" and sub == 32:
-        return word, 1
-    if base == "bytes" and sub:
+        return word_at, 1
+    if base == "bytes":
         pad, why = src.const(bytes(32 - sub)), f"bytes{sub} has non-zero padding"
         src.line(f"if {buf}[{at + sub}:{at + 32}] != {pad}: raise _BadWord({why!r})")
         return f"{buf}[{at}:{at + sub}]", 1
-    if base not in ("uint", "int", "address", "bool"):
-        return None  # string, bytes, fixed/ufixed, function: eth_abi's business
     value = src.var()
     if base == "uint":
-        src.line(f"{value} = from_bytes({word}, 'big')")
+        src.line(f"{value} = from_bytes({word_at}, 'big')")
         if sub < 256:
             why = f"uint{sub} has non-zero padding"
             src.line(f"if {value} >> {sub}: raise _BadWord({why!r})")
     elif base == "int":
-        src.line(f"{value} = from_bytes({word}, 'big', signed=True)")
+        src.line(f"{value} = from_bytes({word_at}, 'big', signed=True)")
         if sub < 256:
             why = f"int{sub} has a wrong sign extension"
             src.line(f"if not {-(1 << (sub - 1))} <= {value} < {1 << (sub - 1)}: raise _BadWord({why!r})")
@@ -195,7 +195,7 @@ def _static(item: Mapping[str, Any], buf: str, at: int, src: _Source) -> tuple[s
         src.line(f"{value} = {buf}[{at + 12}:{at + 32}]")
         src.line(f"{value} = cached({value}) or checksum({value})")
     else:
-        src.line(f"{value} = _BOOLS.get({word})")
+        src.line(f"{value} = _BOOLS.get({word_at})")
         src.line(f"if {value} is None: raise _BadWord('bool is neither 0 nor 1')")
     return value, 1
 
@@ -205,11 +205,15 @@ def _shaper(item: Mapping[str, Any], checksum: _ChecksumCache) -> Callable[[Any]
 
     web3 shapes: structs are dicts by component name, arrays lists, addresses checksummed.
     """
-    return _shaper_for(parse(collapse_if_tuple(dict(item))), item.get("components", ()), checksum)
+    from eth_abi.grammar import parse
+
+    return _shaper_for(parse(canonical(item)), item.get("components", ()), checksum)
 
 
 def _shaper_for(typ: ABIType, components: Sequence[Mapping[str, Any]],
                 checksum: _ChecksumCache) -> Callable[[Any], Any] | None:
+    from eth_abi.grammar import BasicType, TupleType, parse
+
     if typ.arrlist:
         inner = _shaper_for(typ.item_type, components, checksum)
         if inner is None:
@@ -217,7 +221,7 @@ def _shaper_for(typ: ABIType, components: Sequence[Mapping[str, Any]],
         return lambda values: [inner(v) for v in values]
     if isinstance(typ, TupleType):
         names = [c["name"] for c in components]
-        shapers = [_shaper_for(parse(collapse_if_tuple(dict(c))), c.get("components", ()), checksum)
+        shapers = [_shaper_for(parse(canonical(c)), c.get("components", ()), checksum)
                    for c in components]
         pairs = list(zip(names, shapers))
         return lambda values: {name: (s(v) if s else v) for (name, s), v in zip(pairs, values)}
@@ -233,13 +237,33 @@ def _is_reference(item: Mapping[str, Any]) -> bool:
     return typ in ("string", "bytes") or typ.startswith("tuple") or typ.endswith("]")
 
 
-def _compile(address: str, event: Mapping[str, Any], checksum: _ChecksumCache) -> _Decode:
-    """The decode function of one event of the contract at ``address``."""
-    name = event["name"]
-    inputs = event.get("inputs", ())
+def _checked(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event, if a decode function can be generated for it (else FatalError, at once, not at its first log)."""
+    name, inputs = event["name"], event.get("inputs", ())
     names = [i["name"] for i in inputs]
     if len(set(names)) != len(names):
         raise FatalError(f"event {name} has duplicate argument names: {names}")
+    for item in inputs:
+        if item.get("indexed") and not _is_reference(item) and word(item["type"]) is None:
+            raise FatalError(f"event {name}: indexed type {item['type']} is not supported")
+    return event
+
+
+def _on_first_log(by_topic: dict[str, _Decode], topic: str, address: str, event: Mapping[str, Any],
+                  checksum: _ChecksumCache) -> _Decode:
+    """Compiles the event's decode function when its first log comes, in its place in ``by_topic``: a command
+    reading a few events compiles those alone."""
+    def first(raw: Mapping[str, Any]) -> DecodedLog:
+        decode = by_topic[topic] = _compile(address, event, checksum)
+        return decode(raw)
+
+    return first
+
+
+def _compile(address: str, event: Mapping[str, Any], checksum: _ChecksumCache) -> _Decode:
+    """The decode function of one (checked) event of the contract at ``address``."""
+    name = event["name"]
+    inputs = event.get("inputs", ())
     src = _Source()
     args = _topics(name, [i for i in inputs if i.get("indexed")], src)
     args += _data([i for i in inputs if not i.get("indexed")], src, checksum)
@@ -257,8 +281,7 @@ def _compile(address: str, event: Mapping[str, Any], checksum: _ChecksumCache) -
     ])
     namespace: dict[str, Any] = {
         **src.consts, "DecodedLog": DecodedLog, "new": tuple.__new__, "MalformedLog": MalformedLog,
-        "_BadWord": _BadWord, "_ERRORS": _ERRORS, "_ZERO12": _ZERO12, "_BOOLS": _BOOLS,
-        "ContextFramesBytesIO": ContextFramesBytesIO,
+        "_BadWord": _BadWord, "_ERRORS": src.errors, "_ZERO12": _ZERO12, "_BOOLS": _BOOLS,
         "fromhex": bytes.fromhex, "from_bytes": int.from_bytes, "cached": checksum.lookup, "checksum": checksum.of,
         "cached_topic": checksum.lookup_topic, "checksum_topic": checksum.of_topic,
     }
@@ -284,8 +307,7 @@ def _topics(event: str, indexed: Sequence[Mapping[str, Any]], src: _Source) -> l
             src.line(f"if len(w{n}) != 32 or {topic}[:2] != '0x': "
                      f"raise MalformedLog('topic for ' + {label} + ' is not 32 bytes of 0x-hex')")
             found = _static({"type": "bytes32"} if _is_reference(item) else item, f"w{n}", 0, src)
-            if found is None:  # e.g. fixed-point: no reader; never emitted by our contracts
-                raise FatalError(f"event {event}: indexed type {item['type']} is not supported")
+            assert found is not None  # _checked refused the rest (fixed-point: no reader)
             value = found[0]
         args.append(f"{label}: {value}")
     return args
@@ -308,9 +330,14 @@ def _data(data: Sequence[Mapping[str, Any]], src: _Source, checksum: _ChecksumCa
                                 f"expected {at}')")
         return reads
     del src.lines[start:]  # anything dynamic: eth_abi decodes the whole data tuple
+    from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
+    from eth_abi.exceptions import DecodingError
+    from eth_abi.registry import registry
+
     decoder = TupleDecoder(  # type: ignore[no-untyped-call]  # eth_abi leaves it untyped
-        decoders=tuple(registry.get_decoder(collapse_if_tuple(dict(i))) for i in data))
-    src.line(f"values = {src.const(decoder)}(ContextFramesBytesIO(data))")
+        decoders=tuple(registry.get_decoder(canonical(i)) for i in data))
+    src.errors = (DecodingError, *_ERRORS)
+    src.line(f"values = {src.const(decoder)}({src.const(ContextFramesBytesIO)}(data))")
     reads = []
     for n, item in enumerate(data):
         shaper = _shaper(item, checksum)
@@ -338,7 +365,8 @@ class EventDecoder:
             for entry in abi:
                 if entry.get("type") != "event" or entry.get("anonymous"):
                     continue
-                by_topic[event_topic(entry)] = _compile(checksummed, entry, checksum)
+                topic = event_topic(entry)
+                by_topic[topic] = _on_first_log(by_topic, topic, checksummed, _checked(entry), checksum)
 
     @property
     def topics(self) -> list[str]:

@@ -27,11 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eth_utils import to_checksum_address
-
 from pynode.chain.events.decoder import DecodedLog, EventDecoder
 from pynode.chain.reorg import block_hash
 from pynode.chain.rpc import request
+from pynode.core.address import to_checksum_address
 from pynode.core.errors import LogsRefused, RangeTooLarge, TransientError
 
 if TYPE_CHECKING:

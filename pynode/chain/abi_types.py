@@ -1,0 +1,176 @@
+"""ABI types and words without eth_abi's import: canonical type strings, one-word types, static codec.
+
+A read command's views, events and order hashes are words (uints, addresses, bytes32, bools) and static
+structs of them, which pynode/chain/calls.py, pynode/chain/events/decoder.py and pynode/chain/orders.py
+encode and decode here; eth_abi (whose import loads eth_utils and pydantic: a quarter of a read command's
+start-up) is imported only for anything else, and for any value or data it must judge, so its answer or its
+error is the one given (tests/pynode/chain/test_calls_words_unit.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from pynode.core.address import to_checksum_address
+
+_WORD = re.compile(r"(uint|int|bytes|address|bool)(\d*)", re.ASCII)
+_BOOLS = {b"\0" * 32: False, b"\0" * 31 + b"\1": True}
+#: a static layout: ("word", base, size), or ("tuple", layouts); None: eth_abi's business
+Layout = tuple[Any, ...]
+
+
+def canonical(item: Mapping[str, Any] | str) -> str:
+    """The item's type as a signature spells it, structs as tuples (eth_utils' ``collapse_if_tuple``)."""
+    if isinstance(item, str):
+        return item
+    typ = item.get("type")
+    if not isinstance(typ, str):
+        raise TypeError(f"the ABI item's type is not a string: {typ!r}")
+    if not typ.startswith("tuple"):
+        return typ
+    return f"({','.join(canonical(c) for c in item['components'])}){typ[5:]}"
+
+
+def word(typ: str) -> tuple[str, int] | None:
+    """(base, size) of a type that is one ABI word (``uint8``…``uint256``, ``int*``, ``bytes1``…``bytes32``,
+    ``address``, ``bool``; size 0 for the last two), None for anything else, arrays and invalid sizes included."""
+    found = _WORD.fullmatch(typ)
+    if found is None:
+        return None
+    base, digits = found.groups()
+    if base in ("address", "bool"):
+        return (base, 0) if not digits else None
+    if not digits or digits[0] == "0":
+        return None
+    size = int(digits)
+    if base == "bytes":
+        return (base, size) if 1 <= size <= 32 else None
+    return (base, size) if 8 <= size <= 256 and size % 8 == 0 else None
+
+
+@lru_cache(maxsize=512)
+def _layout(typ: str) -> Layout | None:
+    """The static layout of a canonical type string, None unless it is a word or a static struct of words."""
+    if not typ.startswith("("):
+        found = word(typ)
+        return None if found is None else ("word", *found)
+    if not typ.endswith(")") or typ == "()":
+        return None  # an array of structs, or the empty tuple
+    parts, depth, start = [], 0, 1
+    for at, char in enumerate(typ[1:-1], 1):
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(typ[start:at])
+            start = at + 1
+    parts.append(typ[start:-1])
+    layouts = [_layout(part) for part in parts]
+    return None if any(layout is None for layout in layouts) else ("tuple", layouts)
+
+
+def _layouts(types: Sequence[str]) -> list[Layout] | None:
+    layouts = [_layout(t) for t in types]
+    plain = [layout for layout in layouts if layout is not None]
+    return plain if len(plain) == len(layouts) else None
+
+
+def encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
+    """eth_abi's ``encode(types, values)``: words here, anything else (or any value not plainly valid, whose
+    error is then eth_abi's) by eth_abi."""
+    words = encode_static(types, values)
+    if words is None:
+        from eth_abi import encode as eth_abi_encode
+
+        words = eth_abi_encode(list(types), list(values))
+    return words
+
+
+def encode_static(types: Sequence[str], values: Sequence[Any]) -> bytes | None:
+    """The words of ``values``; None when a type is not a word or static struct, or a value not plainly valid."""
+    layouts = _layouts(types)
+    if layouts is None or len(values) != len(layouts):
+        return None
+    out: list[bytes] = []
+    return b"".join(out) if all(_put(layout, v, out) for layout, v in zip(layouts, values)) else None
+
+
+def _put(layout: Layout, value: Any, out: list[bytes]) -> bool:
+    """Appends ``value``'s words; False (eth_abi decides) unless it is plainly valid for its type."""
+    if layout[0] == "tuple":
+        members = layout[1]
+        return (isinstance(value, (list, tuple)) and len(value) == len(members)
+                and all(_put(m, v, out) for m, v in zip(members, value)))
+    _, base, size = layout
+    kind = type(value)
+    if base == "uint" and kind is int and 0 <= value < 1 << size:
+        out.append(value.to_bytes(32, "big"))
+    elif base == "int" and kind is int and -(1 << (size - 1)) <= value < 1 << (size - 1):
+        out.append(value.to_bytes(32, "big", signed=True))
+    elif base == "address" and kind is str and len(value) == 42 and value[:2] == "0x" and _is_hex(value[2:]):
+        out.append(bytes(12) + bytes.fromhex(value[2:]))
+    elif base == "address" and kind is bytes and len(value) == 20:
+        out.append(bytes(12) + value)
+    elif base == "bool" and kind is bool:
+        out.append(bytes(31) + bytes([value]))
+    elif base == "bytes" and kind is bytes and len(value) <= size:
+        out.append(value.ljust(32, b"\0"))
+    else:
+        return False
+    return True
+
+
+def _is_hex(text: str) -> bool:
+    return text.isascii() and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def decode_static(types: Sequence[str], data: bytes) -> tuple[Any, ...] | None:
+    """The values in ``data`` as eth_abi decodes and web3 shapes them (checksummed addresses, structs as tuples);
+    None when a type is not a word or static struct, or the data is short or has padding eth_abi refuses."""
+    layouts = _layouts(types)
+    if layouts is None:
+        return None
+    at = [0]
+    try:
+        return tuple(_take(layout, data, at) for layout in layouts)
+    except _NotPlain:
+        return None
+
+
+class _NotPlain(Exception):
+    """Return data eth_abi must judge: too short, or a word with padding it would refuse."""
+
+
+def _take(layout: Layout, data: bytes, at: list[int]) -> Any:
+    """The value at word ``at[0]`` of ``data`` (advancing it), as eth_abi and web3 shape it."""
+    if layout[0] == "tuple":
+        return tuple(_take(member, data, at) for member in layout[1])
+    _, base, size = layout
+    start = at[0]
+    chunk = data[start:start + 32]
+    if len(chunk) != 32:
+        raise _NotPlain
+    at[0] = start + 32
+    if base == "uint":
+        value = int.from_bytes(chunk, "big")
+        if value >> size:
+            raise _NotPlain
+        return value
+    if base == "int":
+        value = int.from_bytes(chunk, "big", signed=True)
+        if not -(1 << (size - 1)) <= value < 1 << (size - 1):
+            raise _NotPlain
+        return value
+    if base == "address":
+        if chunk[:12] != bytes(12):
+            raise _NotPlain
+        return to_checksum_address(chunk[12:])
+    if base == "bool":
+        flag = _BOOLS.get(chunk)
+        if flag is None:
+            raise _NotPlain
+        return flag
+    if chunk[size:] != bytes(32 - size):  # bytesN: right-padded with zeros
+        raise _NotPlain
+    return chunk[:size]

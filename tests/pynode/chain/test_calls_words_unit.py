@@ -1,0 +1,89 @@
+"""The word codec of pynode/chain/abi_types.py (calls.py's views, orders.py's hashes) gives eth_abi's bytes and
+values, and leaves to eth_abi what it would refuse (short or badly padded return data, values out of range), so
+the answer or error is eth_abi's."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from eth_abi import encode
+from eth_utils import to_checksum_address
+
+from pynode.chain import abi_types
+from pynode.chain.calls import View, views
+from pynode.core.errors import BadCallOutput
+
+ABI_DIR = Path(__file__).resolve().parents[3] / "pynode" / "chain" / "abi"
+TYPES = ("uint8", "uint40", "uint96", "uint256", "int8", "int256", "address", "bool", "bytes1", "bytes8", "bytes32")
+
+
+def value_of(typ: str, rng: random.Random):
+    if typ.startswith("("):
+        return tuple(value_of(t, rng) for t in typ[1:-1].split(","))
+    if typ.startswith("uint"):
+        return rng.choice([0, (1 << int(typ[4:])) - 1, rng.randrange(1 << int(typ[4:]))])
+    if typ.startswith("int"):
+        low, high = -(1 << (int(typ[3:]) - 1)), 1 << (int(typ[3:]) - 1)
+        return rng.choice([low, high - 1, rng.randrange(low, high)])
+    if typ == "address":
+        return to_checksum_address(bytes(rng.randrange(256) for _ in range(20)))
+    if typ == "bool":
+        return rng.random() < 0.5
+    return bytes(rng.randrange(256) for _ in range(int(typ[5:])))
+
+
+def signatures(rng: random.Random) -> list[tuple[str, ...]]:
+    found = []
+    for _ in range(200):
+        row = [rng.choice(TYPES) for _ in range(rng.randrange(1, 5))]
+        if rng.random() < 0.4:
+            row.append("(" + ",".join(rng.choice(TYPES) for _ in range(rng.randrange(1, 4))) + ")")
+        found.append(tuple(row))
+    return found
+
+
+def test_words_encode_and_decode_as_eth_abi() -> None:
+    rng = random.Random(16)
+    for types in signatures(rng):
+        values = [value_of(t, rng) for t in types]
+        view = View("f", b"\x01\x02\x03\x04", types, types)
+        assert view.calldata(values) == b"\x01\x02\x03\x04" + encode(list(types), values), types
+        data = encode(list(types), values)
+        got = view.result(data + b"\0" * 32)  # eth_abi reads past nothing it needs
+        assert (got if len(types) > 1 else (got,)) == tuple(values), types  # checksummed, as web3 reads them
+        assert abi_types.decode_static(types, data) is not None  # the words were read here, not by eth_abi
+
+
+@pytest.mark.parametrize(("typ", "word"), [
+    ("uint8", (256).to_bytes(32, "big")), ("bool", (2).to_bytes(32, "big")), ("address", b"\1" + bytes(31)),
+    ("bytes8", bytes(31) + b"\1"), ("int8", (128).to_bytes(32, "big")), ("uint256", bytes(31)),
+])
+def test_what_eth_abi_refuses_is_refused_the_same(typ: str, word: bytes) -> None:
+    assert abi_types.decode_static((typ,), word) is None
+    with pytest.raises(BadCallOutput, match=f"f: {len(word)} bytes of return data do not decode as \\({typ}\\)"):
+        View("f", b"\0" * 4, (), (typ,)).result(word)
+
+
+@pytest.mark.parametrize(("typ", "value"), [("uint8", 256), ("uint8", -1), ("bool", 1), ("address", "0x12"),
+                                            ("bytes4", b"12345"), ("uint256", True), ("int8", 128)])
+def test_values_eth_abi_refuses_are_refused_by_eth_abi(typ: str, value: object) -> None:
+    from eth_abi.exceptions import EncodingError
+
+    with pytest.raises(EncodingError):
+        View("f", b"\0" * 4, (typ,), ()).calldata([value])
+
+
+def test_the_packaged_views_have_the_selectors_eth_utils_computes() -> None:
+    from eth_utils import collapse_if_tuple, keccak
+
+    for path in sorted(ABI_DIR.glob("*.json")):
+        abi = json.loads(path.read_text())
+        for item in abi:
+            if item.get("type") == "function":
+                inputs = ",".join(collapse_if_tuple(dict(i)) for i in item["inputs"])
+                view = views(abi)[f"{item['name']}({inputs})"]
+                assert view.selector == keccak(text=f"{item['name']}({inputs})")[:4]
+                assert view.outputs == tuple(collapse_if_tuple(dict(o)) for o in item.get("outputs", ()))

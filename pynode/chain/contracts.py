@@ -96,21 +96,10 @@ class _Wrapper:
                                   [[self._topics[e] for e in events], *topics])
 
 
-@dataclass(frozen=True)
-class PartnerInfo:
-    capabilities: int
-    materials: int
+class PartnerFlagBits:
+    """A registry entry's ``flags`` as properties (v1's PartnerInfo and v2's PartnerInfoV2 share the bits)."""
+
     flags: int
-    completed: int
-    on_time: int
-    failed_qa: int
-    disputes_lost: int
-    bond: int
-    unbonding_ready_at: int
-    region: str
-    capacity: int
-    profile_cid: bytes
-    encryption_key_hash: bytes
 
     @property
     def registered(self) -> bool:
@@ -127,6 +116,23 @@ class PartnerInfo:
     @property
     def unbonding(self) -> bool:
         return bool(self.flags & PartnerFlags.UNBONDING)
+
+
+@dataclass(frozen=True)
+class PartnerInfo(PartnerFlagBits):
+    capabilities: int
+    materials: int
+    flags: int
+    completed: int
+    on_time: int
+    failed_qa: int
+    disputes_lost: int
+    bond: int
+    unbonding_ready_at: int
+    region: str
+    capacity: int
+    profile_cid: bytes
+    encryption_key_hash: bytes
 
 
 def region_bytes(region: str) -> bytes:

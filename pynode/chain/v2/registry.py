@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pynode.chain.contracts import _KeyedRegistry, region_text
-from pynode.protocol.types import PartnerFlags
+from pynode.chain.contracts import PartnerFlagBits, _KeyedRegistry, region_text
 from pynode.protocol.v2.types import PartnerProfile
 
 if TYPE_CHECKING:
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class PartnerInfoV2:
+class PartnerInfoV2(PartnerFlagBits):
     """``partnerInfo(partner)`` (Types.sol PartnerInfo); ``locked`` is the bond open orders hold."""
 
     flags: int
@@ -42,22 +41,6 @@ class PartnerInfoV2:
     @property
     def free_bond(self) -> int:
         return self.bond - self.locked
-
-    @property
-    def registered(self) -> bool:
-        return bool(self.flags & PartnerFlags.REGISTERED)
-
-    @property
-    def vetted(self) -> bool:
-        return bool(self.flags & PartnerFlags.VETTED)
-
-    @property
-    def suspended(self) -> bool:
-        return bool(self.flags & PartnerFlags.SUSPENDED)
-
-    @property
-    def unbonding(self) -> bool:
-        return bool(self.flags & PartnerFlags.UNBONDING)
 
 
 class PartnerRegistryV2(_KeyedRegistry):

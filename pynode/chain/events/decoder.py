@@ -136,7 +136,6 @@ class _Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
-        self.errors = _ERRORS  # what a failed read raises, eth_abi's DecodingError too once it decodes
         self._vars = 0
 
     def const(self, value: Any) -> str:
@@ -281,7 +280,7 @@ def _compile(address: str, event: Mapping[str, Any], checksum: _ChecksumCache) -
     ])
     namespace: dict[str, Any] = {
         **src.consts, "DecodedLog": DecodedLog, "new": tuple.__new__, "MalformedLog": MalformedLog,
-        "_BadWord": _BadWord, "_ERRORS": src.errors, "_ZERO12": _ZERO12, "_BOOLS": _BOOLS,
+        "_BadWord": _BadWord, "_Slow": _Slow, "_ERRORS": _ERRORS, "_ZERO12": _ZERO12, "_BOOLS": _BOOLS,
         "fromhex": bytes.fromhex, "from_bytes": int.from_bytes, "cached": checksum.lookup, "checksum": checksum.of,
         "cached_topic": checksum.lookup_topic, "checksum_topic": checksum.of_topic,
     }
@@ -329,21 +328,87 @@ def _data(data: Sequence[Mapping[str, Any]], src: _Source, checksum: _ChecksumCa
         src.lines.insert(start, f"        if len(data) != {at}: raise MalformedLog(f'data is {{len(data)}} bytes, "
                                 f"expected {at}')")
         return reads
-    del src.lines[start:]  # anything dynamic: eth_abi decodes the whole data tuple
-    from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
-    from eth_abi.exceptions import DecodingError
-    from eth_abi.registry import registry
+    del src.lines[start:]  # anything dynamic
+    slow = src.const(_SlowData(data, checksum))
+    plain = _plain_dynamic(data, src)
+    if plain is None:  # arrays, dynamic structs: eth_abi decodes the whole data tuple
+        src.line(f"values = {slow}(data)")
+    else:  # words and bytes/string tails in their canonical places; any other encoding: eth_abi judges it
+        src.line("try:")
+        src.lines += ["    " + line for line in plain]
+        src.line("except (_Slow, _BadWord, UnicodeDecodeError):")
+        src.line(f"    values = {slow}(data)")
+    return [f"{item['name']!r}: values[{n}]" for n, item in enumerate(data)]
 
-    decoder = TupleDecoder(  # type: ignore[no-untyped-call]  # eth_abi leaves it untyped
-        decoders=tuple(registry.get_decoder(canonical(i)) for i in data))
-    src.errors = (DecodingError, *_ERRORS)
-    src.line(f"values = {src.const(decoder)}({src.const(ContextFramesBytesIO)}(data))")
-    reads = []
-    for n, item in enumerate(data):
-        shaper = _shaper(item, checksum)
-        value = f"{src.const(shaper)}(values[{n}])" if shaper else f"values[{n}]"
-        reads.append(f"{item['name']!r}: {value}")
-    return reads
+
+def _plain_dynamic(data: Sequence[Mapping[str, Any]], src: _Source) -> list[str] | None:
+    """The lines reading data of words and ``bytes``/``string`` (PartnerRegistered's key) encoded as Solidity
+    encodes them, each tail right after the last, into ``values``; raising _Slow (or _BadWord) for anything
+    else. None if an item is of another type."""
+    mark, at = len(src.lines), 0
+    exprs: list[str] = []
+    tails: list[tuple[int, int, str]] = []
+    src.line("")  # the length check, once the head's size is known
+    for item in data:
+        if item["type"] in ("bytes", "string"):
+            tails.append((len(exprs), at, item["type"]))
+            exprs.append("")
+            at += 32
+            continue
+        found = _static(item, "data", at, src)
+        if found is None:
+            del src.lines[mark:]
+            return None
+        exprs.append(found[0])
+        at += 32 * found[1]
+    src.lines[mark] = f"        if len(data) < {at}: raise _Slow"
+    src.line(f"pos = {at}")
+    for n, head, typ in tails:
+        value = src.var()
+        src.line(f"if from_bytes(data[{head}:{head + 32}], 'big') != pos: raise _Slow")
+        src.line("size = from_bytes(data[pos:pos + 32], 'big')")
+        src.line("end = pos + 32 + size")
+        src.line("pad = end + (-size % 32)")
+        src.line("if pad > len(data) or any(data[end:pad]): raise _Slow")
+        src.line(f"{value} = data[pos + 32:end]" + (".decode('utf-8')" if typ == "string" else ""))
+        src.line("pos = pad")
+        exprs[n] = value
+    src.line("if pos != len(data): raise _Slow")
+    src.line(f"values = [{', '.join(exprs)}]")
+    lines = src.lines[mark:]
+    del src.lines[mark:]
+    return lines
+
+
+class _Slow(Exception):
+    """Data the generated reads leave to eth_abi: not in the one encoding Solidity emits."""
+
+
+class _SlowData:
+    """eth_abi's decoding of an event's data tuple, shaped as web3 shapes it; eth_abi is imported on first use."""
+
+    def __init__(self, data: Sequence[Mapping[str, Any]], checksum: _ChecksumCache) -> None:
+        self._items = data
+        self._checksum = checksum
+        self._decode: Callable[[bytes], Any] | None = None
+        self._shapers: list[Callable[[Any], Any] | None] = []
+
+    def __call__(self, data: bytes) -> list[Any]:
+        from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
+        from eth_abi.exceptions import DecodingError
+
+        if self._decode is None:
+            from eth_abi.registry import registry
+
+            decoder = TupleDecoder(  # type: ignore[no-untyped-call]  # eth_abi leaves it untyped
+                decoders=tuple(registry.get_decoder(canonical(i)) for i in self._items))
+            self._shapers = [_shaper(item, self._checksum) for item in self._items]
+            self._decode = lambda raw: decoder(ContextFramesBytesIO(raw))  # type: ignore[no-untyped-call]
+        try:
+            values = self._decode(data)
+        except DecodingError as exc:  # told as before: the error's type and eth_abi's words
+            raise MalformedLog(f"{type(exc).__name__}: {exc}") from None
+        return [shape(v) if shape else v for shape, v in zip(self._shapers, values)]
 
 
 class EventDecoder:

@@ -365,3 +365,52 @@ def test_decode_all_restores_the_garbage_collector(decoder: EventDecoder) -> Non
         assert not gc.isenabled()  # a caller that paused it keeps it paused
     finally:
         gc.enable()
+
+
+KEYED = ev("Keyed", arg("who", "address", True), arg("n", "uint8"), arg("key", "bytes"), arg("name", "string"),
+           arg("head", "bytes32"))
+KEYED_VALUES = {"who": OTHER, "n": 7, "key": b"\x01" * 33, "name": "Zürich", "head": b"\x02" * 32}
+
+
+@given(key=st.binary(max_size=100), name=st.text(max_size=40), n=uint(8))
+@settings(max_examples=40, deadline=None)
+def test_bytes_and_string_tails_read_here_decode_as_web3(key: bytes, name: str, n: int) -> None:
+    """Words with bytes/string tails in Solidity's encoding (PartnerRegistered's key) are read without eth_abi."""
+    values = {**KEYED_VALUES, "key": key, "name": name, "n": n}
+    raw = make_log(KEYED, values)
+    assert EventDecoder({ADDRESS: [KEYED]}).decode(raw).args == web3_decode(KEYED, raw) == values
+
+
+def keyed_data(words: list[bytes]) -> str:
+    return "0x" + b"".join(words).hex()
+
+
+def word(value: int | bytes) -> bytes:
+    return value.to_bytes(32, "big") if isinstance(value, int) else value.ljust(32, b"\0")
+
+
+def test_another_valid_encoding_of_the_tails_is_eth_abis_to_decode() -> None:
+    """A tail after a gap (a valid encoding Solidity never emits) decodes as eth_abi decodes it."""
+    raw = make_log(KEYED, KEYED_VALUES)
+    raw["data"] = keyed_data([word(7), word(32 * 5 + 32), word(32 * 5 + 32 + 96), word(b"\x02" * 32), word(0),
+                              word(0), word(33), b"\x01" * 32, word(b"\x01"), word(7), word("Zürich".encode())])
+    assert EventDecoder({ADDRESS: [KEYED]}).decode(raw).args == web3_decode(KEYED, raw) == KEYED_VALUES
+
+
+@pytest.mark.parametrize(("case", "words"), [
+    ("non-zero tail padding", [word(7), word(160), word(256), word(b"\x02" * 32), word(0), word(33), b"\x01" * 32,
+                               word(b"\x01\x09"), word(0)]),
+    ("a tail past the data", [word(7), word(160), word(256), word(b"\x02" * 32), word(0), word(99)]),
+    ("a word's padding", [word(7 + 256), word(160), word(224), word(b"\x02" * 32), word(0), word(0), word(0)]),
+])
+def test_tails_eth_abi_refuses_are_malformed_logs_in_eth_abis_words(case: str, words: list[bytes]) -> None:
+    from eth_abi import decode
+    from eth_abi.exceptions import DecodingError
+
+    raw = make_log(KEYED, KEYED_VALUES)
+    raw["data"] = keyed_data(words)
+    with pytest.raises(DecodingError) as refused:
+        decode(["uint8", "bytes", "string", "bytes32"], bytes.fromhex(raw["data"][2:]))
+    with pytest.raises(MalformedLog) as info:
+        EventDecoder({ADDRESS: [KEYED]}).decode(raw)
+    assert str(info.value) == f"Keyed: {type(refused.value).__name__}: {refused.value}", case

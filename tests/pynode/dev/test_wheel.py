@@ -30,6 +30,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from harness import PASSWORD, SCRYPT_N, make_partner
+from pynode.chain import v2
 from pynode.wallet.keystore import Keystore
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
@@ -99,6 +100,7 @@ def venv(wheel, tmp_path_factory) -> Path:
 def test_wheel_holds_the_package_and_its_abis_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "pynode/chain/abi/OrderBook.json" in names and "pynode/chain/abi/PartnerRegistry.json" in names
+    assert {f"pynode/chain/abi/{name}.json" for name in v2.CONTRACT_NAMES} <= set(names)
     assert "pynode/daemon/node.example.toml" in names
     assert not [n for n in names if n.startswith(("tests/", "scripts/", "build/", "node_modules/", "contracts/"))]
     assert wheel.stat().st_size < MAX_WHEEL_BYTES

@@ -9,6 +9,7 @@ LogReader, views over plain JSON-RPC (pynode.chain.calls), as in v1.
 
 from __future__ import annotations
 
+import copy
 import time as _time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -214,6 +215,32 @@ class OrderBookV2(BookWritesV2):
             _time.sleep(0.1 * (attempt + 1))
         raise OrderOutOfSync(f"order {order_id}: events do not reproduce the on-chain order hash and record head "
                              f"at block {block}")
+
+    def update(self, tracker: OrderTracker, from_block: int, block: int | None = None) -> OrderTracker:
+        """``tracker`` brought up to ``block`` by the order's logs after the last it folded (a copy; the argument
+        is left as it was), checked like load_order. A mismatch, e.g. a reorg that replaced a folded log,
+        rebuilds the order from its events since ``from_block`` instead (load_order)."""
+        block = self.reader.head() if block is None else block
+        expected = self.order_hash(tracker.order_id, block)
+        start, topic = max(tracker.seen[0], from_block), _topic_for_uint(tracker.order_id)
+        updated = copy.deepcopy(tracker)
+        try:
+            logs = self.logs(ORDER_EVENTS, topic, from_block=start, to_block=block)
+            self.prefetch(logs)
+            for log in logs:
+                if (log.block_number, log.log_index) > tracker.seen:
+                    self.apply(updated, log)
+            if updated.posted and updated.status == OrderStatus.COMPLETED:
+                for log in self.fee_logs(tracker.order_id, start, block):
+                    if (log.block_number, log.log_index) > tracker.seen:
+                        self.apply(updated, log)
+        except OrderOutOfSync:
+            pass  # the full load below decides
+        else:
+            if updated.posted and codec.order_hash(updated.order) == expected and updated.record_head == \
+                    self.record_head(tracker.order_id, block):
+                return updated
+        return self.load_order(tracker.order_id, from_block, block, expected=expected)
 
     def load_orders(self, from_block: int, block: int | None = None) -> dict[int, OrderTracker]:
         """Every order posted in [from_block, block], rebuilt from one scan of the order events and one of the

@@ -97,6 +97,7 @@ class OrderView:
     dispute_id: int | None = None  # at the order's arbitrator, once both fees are in
     resolution: tuple[int, int, int, bool] | None = None  # (toBuyer, toPayee, fee, bondToBuyer)
     posted_block: int | None = None
+    seen: tuple[int, int] = (-1, -1)  # (block, log index) of the latest log folded: where an update resumes
     _posted_tx: str = ""
     _completed: tuple[str, int, int] = ("", 0, 0)  # the completion's (tx hash, block, log index)
 
@@ -216,6 +217,7 @@ class OrderTracker(OrderView):
         args = log.args
         if int(args["orderId"]) != self.order_id:
             raise ValueError(f"log of order {args['orderId']} applied to order {self.order_id}")
+        self.seen = max(self.seen, (log.block_number, log.log_index))
         if log.event == "OrderPosted":
             self._posted(log, time)
         elif self.state is None:

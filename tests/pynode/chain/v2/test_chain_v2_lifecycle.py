@@ -9,6 +9,8 @@ tracker rebuilt from the chain's logs agrees with orderHash and recordHead; a st
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from eth_utils import keccak
 
@@ -21,7 +23,7 @@ from pynode.chain.tx import TxReverted, TxSender
 from pynode.chain.v2.arbitrator import DisputeStatus, PanelArbitrator, Phase
 from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.manager import AccessManager, restricted_call
-from pynode.chain.v2.orders import ZERO_ADDRESS
+from pynode.chain.v2.orders import ZERO_ADDRESS, OrderTracker
 from pynode.chain.v2.registry import PartnerRegistryV2
 from pynode.crypto.hpke import generate_keypair
 from pynode.dev.accounts import DEV_GOVERNANCE_DELAY, v2_accounts
@@ -53,11 +55,28 @@ def v2(anvil, tmp_path_factory):
             lambda account: TxSender(w3, account, decoder, confirmations=0))
 
 
-def checked(book: OrderBookV2, order_id: int, from_block: int, status: OrderStatus):
-    """The tracker rebuilt from the logs; load_order compared it with orderHash and recordHead already."""
+_PREVIOUS: dict[int, OrderTracker] = {}  # each order's tracker at its last check
+
+
+class _Incremental(OrderBookV2):
+    def load_order(self, *args: object, **kwargs: object) -> OrderTracker:
+        raise AssertionError("update rebuilt the order from its post instead of folding the new logs")
+
+
+def checked(book: OrderBookV2, order_id: int, from_block: int, status: OrderStatus) -> OrderTracker:
+    """The tracker rebuilt from the logs (load_order compared it with orderHash and recordHead already), and the
+    same order reached by updating the previous check's tracker with the logs since (that tracker untouched)."""
     t = book.load_order(order_id, from_block)
     assert codec.order_hash(t.order) == book.order_hash(order_id)
     assert t.record_head == book.record_head(order_id) and t.status == status
+    previous = _PREVIOUS.get(order_id)
+    if previous is not None:
+        before = (previous.order, previous.seen)
+        updated = _Incremental(book.w3, book.info, book.reader).update(previous, from_block)
+        assert (updated.order, updated.transitions, updated.records, updated.seen) == (
+            t.order, t.transitions, t.records, t.seen)
+        assert (previous.order, previous.seen) == before
+    _PREVIOUS[order_id] = t
     return t
 
 
@@ -94,7 +113,7 @@ def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
     sent = sender(buyer).send(book.post(terms, spec, docs))
     order_id = codec.order_id(terms)
     assert book.genesis(order_id) == book.genesis_of(order_id)
-    t = checked(book, order_id, start, OrderStatus.OPEN)
+    t = opened = checked(book, order_id, start, OrderStatus.OPEN)
     assert (t.terms, t.spec, t.docs, t.posted_block) == (terms, spec, docs, sent.block_number)
 
     # the partner signs a quote; the buyer reads the document and awards it with the key envelope's CID
@@ -132,6 +151,9 @@ def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
         order_id: book.order_hash(order_id)}
     sender(buyer).send(book.withdraw(ZERO_ADDRESS, buyer.address))
     assert book.credits(buyer.address, ZERO_ADDRESS) == 0
+    # a tracker that claims to have seen logs it never folded does not match: update rebuilds it from the post
+    skipped = dataclasses.replace(opened, seen=(w3.eth.block_number, 0))
+    assert book.update(skipped, start).order == t.order
 
 
 def test_quote_first_dispute_ruled_by_the_panel(v2, anvil, dev_accounts):

@@ -178,9 +178,11 @@ class OrderBookV2(BookWritesV2):
         topic = None if order_id is None else _topic_for_uint(order_id)
         return self.logs((FEE_EVENT,), None, None, topic, from_block=from_block, to_block=to_block)
 
-    def fold(self, order_id: int, logs: Iterable[DecodedLog], to_block: int) -> OrderTracker:
-        """The order rebuilt from its logs (``order_logs``), and its fee collection once completed."""
-        tracker = OrderTracker(order_id, self.genesis_of(order_id))
+    def fold(self, order_id: int, logs: Iterable[DecodedLog], to_block: int, *,
+             born_awarded: bool = True) -> OrderTracker:
+        """The order rebuilt from its logs (``order_logs``), and its fee collection once completed
+        (``born_awarded``: see OrderTracker)."""
+        tracker = OrderTracker(order_id, self.genesis_of(order_id), born_awarded=born_awarded)
         logs = list(logs)
         self.prefetch(logs)
         for log in logs:
@@ -189,6 +191,11 @@ class OrderBookV2(BookWritesV2):
             for log in self.fee_logs(order_id, tracker.posted_block or 0, to_block):
                 self.apply(tracker, log)
         return tracker
+
+    def matches(self, tracker: OrderTracker, expected: bytes, block: int) -> bool:
+        """Whether ``tracker`` is the order the book commits to at ``block`` (``expected``: its orderHash there)."""
+        return (tracker.posted and codec.order_hash(tracker.order) == expected
+                and tracker.record_head == self.record_head(tracker.order_id, block))
 
     def load_order(self, order_id: int, from_block: int, block: int | None = None, *,
                    expected: bytes | None = None) -> OrderTracker:
@@ -204,13 +211,15 @@ class OrderBookV2(BookWritesV2):
             raise InputError(f"order {order_id} does not exist")
         for attempt in range(LOG_INDEX_RETRIES):
             try:
-                tracker = self.fold(order_id, self.order_logs(order_id, from_block, block), block)
+                logs = self.order_logs(order_id, from_block, block)
+                tracker = self.fold(order_id, logs, block)
+                if tracker.awarded_with_post and not self.matches(tracker, expected, block):
+                    tracker = self.fold(order_id, logs, block, born_awarded=False)  # a batched post and award
             except OrderOutOfSync:
                 if attempt == LOG_INDEX_RETRIES - 1:
                     raise
             else:
-                if (tracker.posted and codec.order_hash(tracker.order) == expected
-                        and tracker.record_head == self.record_head(order_id, block)):
+                if self.matches(tracker, expected, block):
                     return tracker
             _time.sleep(0.1 * (attempt + 1))
         raise OrderOutOfSync(f"order {order_id}: events do not reproduce the on-chain order hash and record head "
@@ -237,8 +246,7 @@ class OrderBookV2(BookWritesV2):
         except OrderOutOfSync:
             pass  # the full load below decides
         else:
-            if updated.posted and codec.order_hash(updated.order) == expected and updated.record_head == \
-                    self.record_head(tracker.order_id, block):
+            if self.matches(updated, expected, block):
                 return updated
         return self.load_order(tracker.order_id, from_block, block, expected=expected)
 

@@ -98,6 +98,10 @@ class OrderView:
     resolution: tuple[int, int, int, bool] | None = None  # (toBuyer, toPayee, fee, bondToBuyer)
     posted_block: int | None = None
     seen: tuple[int, int] = (-1, -1)  # (block, log index) of the latest log folded: where an update resumes
+    # An award in the post's transaction is postAwarded's (the chain starts Awarded), unless born_awarded is
+    # False: a contract buyer (a Safe batch) that posted and awarded in one transaction (Posted, then Awarded).
+    born_awarded: bool = True
+    awarded_with_post: bool = False
     _posted_tx: str = ""
     _completed: tuple[str, int, int] = ("", 0, 0)  # the completion's (tx hash, block, log index)
 
@@ -298,7 +302,8 @@ class OrderTracker(OrderView):
             raise OrderOutOfSync(f"order {self.order_id}: OrderAwarded words do not decode") from exc
         self.quote_hash, self.key_envelope_cid = bytes(args["quoteHash"]), bytes(args["keyEnvelopeCid"])
         prev = None
-        if log.tx_hash == self._posted_tx:  # postAwarded: the order is born awarded, its chain has no Posted link
+        self.awarded_with_post = log.tx_hash == self._posted_tx
+        if self.awarded_with_post and self.born_awarded:  # postAwarded: the chain has no Posted link
             self.transitions.pop()
             prev = self.genesis
         evidence = codec.award_evidence(codec.terms_hash(self.terms), self.quote_hash, self.key_envelope_cid)

@@ -122,6 +122,23 @@ def test_a_quote_first_order_has_no_posted_link() -> None:
     assert t.state.stamp == 1_799_900_000 and t.reject_window_closes == 1_799_900_000 + t.terms.reject_window
 
 
+def test_a_post_and_award_batched_in_one_transaction_keeps_its_posted_link() -> None:
+    """A contract buyer (a Safe batch) posting and awarding in one transaction: born_awarded=False folds the
+    escrow-first chain (what load_order tries when the quote-first reading does not match)."""
+    chain = Chain()
+    first = posted(chain)
+    items = [(first, 1_799_900_000), (awarded(chain, first.tx_hash), 1_799_900_000)]
+    quote_first = fold(items)
+    t = OrderTracker(ORDER_ID, quote_first.genesis, born_awarded=False)
+    for log, time in items:
+        t.apply(log, time)
+    assert quote_first.awarded_with_post and t.awarded_with_post
+    assert [x.kind for x in t.transitions] == [Transition.POSTED, Transition.AWARDED]
+    posted_head = codec.link(t.genesis, Transition.POSTED, BUYER, codec.terms_hash(t.terms), 1_799_900_000)
+    evidence = codec.award_evidence(codec.terms_hash(t.terms), QUOTE_HASH, ENVELOPE)
+    assert t.head == codec.link(posted_head, Transition.AWARDED, BUYER, evidence, 1_799_900_000) != quote_first.head
+
+
 def test_timed_out_refunds_and_cancellations_fold() -> None:
     chain = Chain()
     t = fold([(posted(chain), 1)])

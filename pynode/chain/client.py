@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from web3 import Web3
 
     from pynode.chain.tx import SentTx, TxRequest, TxSender
+    from pynode.core.plain_settings import PlainSettings
     from pynode.core.settings import Settings
 
 SETTLE_WAIT_S = 300.0  # how long a command waits for an order's newest change to reach confirmation depth
@@ -53,7 +54,7 @@ class Chain:
     _units_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def connect(cls, settings: Settings) -> Chain:
+    def connect(cls, settings: Settings | PlainSettings) -> Chain:
         """Connects and checks that the endpoint is the chain the deployment is for."""
         rpc = RpcClient(settings.rpc_url, retry_timeout_s=settings.retry_timeout)
         chain_id = int(request(rpc, "eth_chainId", []), 16)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pynode.chain.confirmations import Progress
     from pynode.chain.pace_record import PaceRecord
     from pynode.chain.tx import SentTx, TxRequest
+    from pynode.core.plain_settings import PlainSettings
     from pynode.core.settings import Settings
     from pynode.ipfs.client import IpfsClient
     from pynode.ipfs.vault import DesignVault
@@ -36,22 +37,29 @@ if TYPE_CHECKING:
 _UNBOUNDED_WIDTH = 1 << 16
 
 
-def load_settings(**flags: Any) -> Settings:
-    """Flags given on the command line override the environment."""
+def load_settings(**flags: Any) -> Settings | PlainSettings:
+    """Flags given on the command line override the environment. Plain inputs are read without pydantic's
+    import (a fifth of a read command's start-up); anything else is parsed, or refused, by Settings."""
+    from pynode.core.plain_settings import plain_settings
+
+    given = {k: v for k, v in flags.items() if v is not None}
+    plain = plain_settings(given)
+    if plain is not None:
+        return plain
     from pydantic import ValidationError
 
     from pynode.core.settings import Settings
     from pynode.documents.validation import one_line
 
     try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
+        return Settings(**given)
     except ValidationError as exc:
         raise click.UsageError(one_line(exc, "invalid setting", empty="(settings)")) from exc
 
 
 @dataclass
 class CliContext:
-    settings: Settings
+    settings: Settings | PlainSettings
     json: bool = False
     yes: bool = False
 

@@ -14,9 +14,11 @@ from typing import Annotated
 from pydantic import AfterValidator, AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SCRYPT_N = 1 << 18  # geth/foundry/brownie default for v3 keystores
-#: two blocks on top: survives the one-block reorgs that proof-of-stake chains and L2 sequencers still show
-DEFAULT_CONFIRMATIONS = 2
+# the defaults and home paths live beside the CLI's pydantic-free reader of plain inputs (one table, checked
+# against these fields by tests/pynode/core/test_plain_settings.py)
+from pynode.core.plain_settings import DEFAULT_CONFIRMATIONS, DEFAULT_HOME, DEFAULT_SCRYPT_N, SettingsPaths
+
+__all__ = ["DEFAULT_CONFIRMATIONS", "DEFAULT_SCRYPT_N", "Settings", "WsUrl"]
 
 
 def _ws_url(value: str) -> str:
@@ -29,10 +31,10 @@ def _ws_url(value: str) -> str:
 WsUrl = Annotated[str, AfterValidator(_ws_url)]
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, SettingsPaths):
     model_config = SettingsConfigDict(env_prefix="FABMESH_", extra="ignore")
 
-    home: Path = Field(default=Path.home() / ".fabmesh", description="keystores, HPKE keys, node state")
+    home: Path = Field(default=DEFAULT_HOME, description="keystores, HPKE keys, node state")
     # pydantic-alias: the field's own name is one of the aliases, so Settings(rpc_url=...) works
     rpc_url: str = Field(default="http://127.0.0.1:8545",  # type: ignore[pydantic-alias]
                          validation_alias=AliasChoices("FABMESH_RPC_URL", "ETH_RPC_URL", "rpc_url"))
@@ -56,11 +58,3 @@ class Settings(BaseSettings):
                                              "gives up (FABMESH_RETRY_TIMEOUT)")
     log_batch_size: int = Field(default=2000, ge=1, le=100_000,
                                 description="most blocks one eth_getLogs may span (FABMESH_LOG_BATCH_SIZE)")
-
-    @property
-    def keystores_dir(self) -> Path:
-        return self.home / "keystores"
-
-    @property
-    def hpke_dir(self) -> Path:
-        return self.home / "hpke"

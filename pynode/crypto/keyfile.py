@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from pynode.core.address import keccak
-from pynode.core.settings import DEFAULT_SCRYPT_N
+from pynode.core.plain_settings import DEFAULT_SCRYPT_N
 from pynode.crypto.errors import KeyfileError, WrongPassword
 from pynode.crypto.hpke import PRIVATE_KEY_SIZE, HpkeKeyPair, keypair_from_private_key, suite_from_id
 

@@ -3,9 +3,10 @@
 ipfshttpclient 0.7.0's `connect()` refuses Kubo versions newer than 0.8, so
 the client is constructed directly, as its documentation allows. Every call
 maps the library's exceptions onto pynode's: an unreachable or slow daemon is
-transient (retry later), a refused request is bad input. Designs (GiBs) download
-through the standard library's HTTP client instead (``cat_into``), with the same
-classification.
+transient (retry later), a refused request is bad input. Reads (designs of GiBs,
+documents) go through the standard library's HTTP client instead, with the same
+classification: a read command's start-up goes without ipfshttpclient and
+requests (a tenth of it, bench/cli_bench.py), imported for the rest only.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ import io
 import json
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol, TypeVar
-from urllib.parse import urlencode, urlsplit
-
-import ipfshttpclient
-import ipfshttpclient.exceptions as ipfs_exc
-from ipfshttpclient.http_common import multiaddr_to_url_data
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol, TypeVar
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 from pynode.core.backoff import retry
 from pynode.core.errors import FabmeshError, InputError, IpfsUnavailable
+
+if TYPE_CHECKING:
+    import ipfshttpclient
 
 # ipfshttpclient passes urllib3 a `strict` argument that it now ignores, with a warning.
 warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
@@ -78,6 +79,14 @@ def _kubo_message(body: bytes) -> str:
     return message if isinstance(message, str) else "no error message"
 
 
+def _multiaddr_url(multiaddr: str) -> SplitResult:
+    """The HTTP URL of a TCP multiaddr API (ipfshttpclient's own reading of it)."""
+    from ipfshttpclient.http_common import multiaddr_to_url_data
+
+    base_url, _, _, _ = multiaddr_to_url_data(multiaddr, "/api/v0")
+    return urlsplit(base_url)
+
+
 class _IteratorReader(io.RawIOBase):
     """Lets ipfshttpclient stream an iterator of chunks as if it were a file."""
 
@@ -108,7 +117,13 @@ class IpfsClient:
         self.api = api
         self.timeout = timeout
         self.retry_timeout_s = retry_timeout_s
-        self._client = ipfshttpclient.Client(api_multiaddr(api), chunk_size=STREAM_CHUNK, timeout=timeout)
+        self._multiaddr = api_multiaddr(api)
+
+    @cached_property
+    def _client(self) -> ipfshttpclient.Client:
+        import ipfshttpclient
+
+        return ipfshttpclient.Client(self._multiaddr, chunk_size=STREAM_CHUNK, timeout=self.timeout)
 
     def _retrying(self, fn: Callable[[], T]) -> T:
         """``fn`` (a whole operation: a stream cannot be replayed half-read) while the window allows."""
@@ -120,6 +135,8 @@ class IpfsClient:
 
     @contextlib.contextmanager
     def _mapped_errors(self, what: str) -> Iterator[None]:
+        import ipfshttpclient.exceptions as ipfs_exc
+
         try:
             yield
         except (ipfs_exc.ConnectionError, ipfs_exc.TimeoutError) as exc:
@@ -177,35 +194,53 @@ class IpfsClient:
         into a fresh bytes object, which costs about what decrypting it does; the standard library's
         client reads the same response straight into the sink's buffers.
         """
-        base_url, uds_path, _, _ = multiaddr_to_url_data(api_multiaddr(self.api), "/api/v0")
-        if uds_path:  # a Unix socket API: http.client speaks TCP only
-            for chunk in self.cat_stream(cid, timeout):
-                sink.write(chunk)
-            return
-        url = urlsplit(base_url)
-        http_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-        connection = http_class(url.hostname or "", url.port, timeout=timeout or self.timeout)
-        try:
+        with self._cat_response(cid, timeout) as response:
+            if response is None:  # a Unix socket API: http.client speaks TCP only
+                for chunk in self.cat_stream(cid, timeout):
+                    sink.write(chunk)
+                return
             with self._mapped_http_errors("cat"):
-                connection.request("POST", f"{url.path}cat?{urlencode({'arg': cid})}")
-                response = connection.getresponse()
-                if response.status != 200:
-                    raise IpfsRequestRejected(f"IPFS cat refused: {_kubo_message(response.read(64 << 10))}")
                 sink.fill_from(response.readinto)
-        finally:
-            connection.close()
 
     def cat_bytes(self, cid: str, *, max_size: int, timeout: float | None = None) -> bytes:
         """The whole content of a small document, refusing anything over `max_size` bytes."""
         def read() -> bytes:
-            out = bytearray()
-            for chunk in self.cat_stream(cid, timeout):
-                out += chunk
-                if len(out) > max_size:
-                    raise DocumentTooLarge(f"{cid} is larger than the {max_size} bytes allowed for this document")
+            with self._cat_response(cid, timeout) as response:
+                if response is None:
+                    out = bytearray()
+                    for chunk in self.cat_stream(cid, timeout):
+                        out += chunk
+                        if len(out) > max_size:
+                            break
+                else:
+                    with self._mapped_http_errors("cat"):
+                        out = bytearray(response.read(max_size + 1))
+            if len(out) > max_size:
+                raise DocumentTooLarge(f"{cid} is larger than the {max_size} bytes allowed for this document")
             return bytes(out)
 
         return self._retrying(read)
+
+    @contextlib.contextmanager
+    def _cat_response(self, cid: str, timeout: float | None) -> Iterator[http.client.HTTPResponse | None]:
+        """Kubo's answer to ``/api/v0/cat`` (200 OK, else IpfsRequestRejected with Kubo's message), read by the
+        standard library's HTTP client; None for a Unix socket API (ipfshttpclient's business)."""
+        if self._multiaddr.startswith("/unix/"):
+            yield None
+            return
+        url = urlsplit(self.api if "://" in self.api else f"http://{self.api}") if not self.api.startswith("/") \
+            else _multiaddr_url(self._multiaddr)
+        http_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        connection = http_class(url.hostname or "", url.port, timeout=timeout or self.timeout)
+        try:
+            with self._mapped_http_errors("cat"):
+                connection.request("POST", f"/api/v0/cat?{urlencode({'arg': cid})}")
+                response = connection.getresponse()
+                if response.status != 200:
+                    raise IpfsRequestRejected(f"IPFS cat refused: {_kubo_message(response.read(64 << 10))}")
+            yield response
+        finally:
+            connection.close()
 
     def is_pinned(self, cid: str) -> bool:
         try:

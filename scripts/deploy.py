@@ -1,16 +1,20 @@
-"""Deploys PartnerRegistry + OrderBook to any chain, signed from a v3 keystore.
+"""Deploys the contracts to any chain, signed from a v3 keystore: v1 (PartnerRegistry + OrderBook) or, with
+`--protocol 2`, v2 (AccessManager, PartnerRegistryV2, OrderBookV2, optionally a PanelArbitrator).
 
     python scripts/deploy.py --rpc-url URL --keystore FILE --password-file FILE \\
         [--admin SAFE] [--certifier A]... [--inspector A]... [--arbitrator A]... [--token A]... \\
         [--confirmations N] [--deployments-dir DIR] [--force]
+    python scripts/deploy.py --protocol 2 --rpc-url URL --keystore FILE --password-file FILE \\
+        [--admin SAFE] [--governor A]... [--guardian A]... [--certifier A]... [--token A]... \\
+        [--fee-recipient A] [--governance-delay S] [--panel-member A... --panel-quorum K] ...
 
 (`make deploy ARGS="..."` installs the toolchain first.) Compiles the contracts
 from their sources with the pinned solc, sends every transaction with pynode's
 own sender (simulated first, EIP-1559 fees, each counted after N
-confirmations), and writes deployments/<chainId>.json plus the standard-JSON
+confirmations), and writes deployments/<chainId>.json (v2: <chainId>.v2.json) plus the standard-JSON
 input of each contract for block-explorer verification. Progress goes to
 stderr, the record's path to stdout. Exit codes: 0 deployed, 1 error (one
-line; nothing is written unless the whole deployment succeeded), 2 usage.
+line; nothing is written unless the whole deployment succeeded), 2 usage (also an option of the other protocol).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from pynode.core.errors import FabmeshError
 from pynode.deploy import deploy
 from pynode.deploy.compiler import CHECKOUT
 from pynode.deploy.deployer import DISPUTE_TIMEOUT, MIN_BOND, UNBONDING_DELAY, DeployPlan
+from pynode.deploy.deployer_v2 import DeployPlanV2, PanelPlan
+from pynode.protocol.v2.governance import GOVERNANCE_DELAY
 from pynode.wallet.keystore import unlock_keyfile
 from pynode.wallet.password import read_password
 
@@ -47,7 +53,14 @@ def _addresses(help_text: str, *names: str) -> Callable[[Callable[..., Any]], Ca
     return click.option(*names, multiple=True, type=_Address(), help=help_text + " (repeatable)")
 
 
+V1_ONLY = ("inspector", "arbitrator", "dispute_timeout")
+V2_ONLY = ("guardian", "fee_recipient", "governance_delay", "panel_member", "panel_quorum", "arbitration_cost_wei",
+           "appeal_cost_wei", "appeal_window", "voting_period")
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--protocol", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="1: PartnerRegistry + OrderBook; 2: the v2 contracts under an AccessManager")
 @click.option("-r", "--rpc-url", required=True, envvar=["FABMESH_RPC_URL", "ETH_RPC_URL"],
               help="JSON-RPC endpoint [env: ETH_RPC_URL]")
 @click.option("--keystore", required=True, envvar="FABMESH_KEYSTORE", type=_file,
@@ -55,30 +68,60 @@ def _addresses(help_text: str, *names: str) -> Callable[[Callable[..., Any]], Ca
 @click.option("--password-file", envvar="FABMESH_PASSWORD_FILE", type=_file,
               help="File holding the keystore password (else a hidden prompt) [env: FABMESH_PASSWORD_FILE]")
 @click.option("--admin", type=_Address(),
-              help="Final DEFAULT_ADMIN_ROLE holder (a Safe, a timelock); the deployer renounces its roles "
-                   "[default: the deployer]")
-@_addresses("GOVERNANCE_ROLE holder [default: the admin]", "--governor")
-@_addresses("CERTIFIER_ROLE holder on the registry", "--certifier")
-@_addresses("INSPECTOR_ROLE holder on the order book", "--inspector")
-@_addresses("ARBITRATOR_ROLE holder on the order book", "--arbitrator")
+              help="Final admin (a Safe, a timelock): v1 DEFAULT_ADMIN_ROLE, v2 the AccessManager's ADMIN_ROLE with "
+                   "the governance delay; the deployer renounces its roles [default: the deployer]")
+@_addresses("GOVERNANCE holder [default: the admin]", "--governor")
+@_addresses("CERTIFIER holder on the registry", "--certifier")
+@_addresses("v1: INSPECTOR_ROLE holder on the order book", "--inspector")
+@_addresses("v1: ARBITRATOR_ROLE holder on the order book", "--arbitrator")
+@_addresses("v2: GUARDIAN holder (pauses, de-lists, suspends at once)", "--guardian")
 @_addresses("ERC-20 token to allow-list for payments", "--token")
+@click.option("--fee-recipient", type=_Address(), help="v2: the book's fee recipient [default: the admin]")
+@click.option("--governance-delay", type=click.IntRange(0), default=GOVERNANCE_DELAY, show_default=True,
+              help="v2: seconds every governance call waits (at least the default)")
+@_addresses("v2: a member of a PanelArbitrator to deploy", "--panel-member")
+@click.option("--panel-quorum", type=click.IntRange(1), help="v2: votes that decide a panel ruling")
+@click.option("--arbitration-cost-wei", type=click.IntRange(0), default=10**16, show_default=True,
+              help="v2: the panel's fee per dispute")
+@click.option("--appeal-cost-wei", type=click.IntRange(0), default=2 * 10**16, show_default=True,
+              help="v2: the panel's fee per appeal")
+@click.option("--appeal-window", type=click.IntRange(1), default=2 * 86400, show_default=True,
+              help="v2: seconds")
+@click.option("--voting-period", type=click.IntRange(1), default=5 * 86400, show_default=True,
+              help="v2: seconds")
 @click.option("--min-bond-wei", type=click.IntRange(0), default=MIN_BOND, show_default=True)
 @click.option("--unbonding-delay", type=click.IntRange(0), default=UNBONDING_DELAY, show_default=True,
               help="Seconds")
 @click.option("--dispute-timeout", type=click.IntRange(0), default=DISPUTE_TIMEOUT, show_default=True,
-              help="Seconds")
+              help="v1: seconds")
 @click.option("--confirmations", type=click.IntRange(0, 64), default=2, show_default=True,
               help="Blocks on top of the last transaction's block before the record is written")
 @click.option("--deployments-dir", type=click.Path(file_okay=False, path_type=Path),
               default=CHECKOUT / "deployments", show_default="deployments/", help="Where the record goes")
 @click.option("--force", is_flag=True, help="Replace an existing record for this chain")
-def main(rpc_url: str, keystore: Path, password_file: Path | None, admin: str | None, governor: tuple,
-         certifier: tuple, inspector: tuple, arbitrator: tuple, token: tuple, min_bond_wei: int,
+@click.pass_context
+def main(ctx: click.Context, protocol: int, rpc_url: str, keystore: Path, password_file: Path | None,
+         admin: str | None, governor: tuple, certifier: tuple, inspector: tuple, arbitrator: tuple, guardian: tuple,
+         token: tuple, fee_recipient: str | None, governance_delay: int, panel_member: tuple, panel_quorum: int | None,
+         arbitration_cost_wei: int, appeal_cost_wei: int, appeal_window: int, voting_period: int, min_bond_wei: int,
          unbonding_delay: int, dispute_timeout: int, confirmations: int, deployments_dir: Path, force: bool) -> None:
-    """Deploy PartnerRegistry + OrderBook and write deployments/<chainId>.json."""
-    plan = DeployPlan(admin=admin, governors=governor, certifiers=certifier, inspectors=inspector,
-                      arbitrators=arbitrator, tokens=token, min_bond=min_bond_wei, unbonding_delay=unbonding_delay,
-                      dispute_timeout=dispute_timeout)
+    """Deploy the contracts and write deployments/<chainId>.json (--protocol 2: <chainId>.v2.json)."""
+    foreign = [name for name in (V2_ONLY if protocol == 1 else V1_ONLY)
+               if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if foreign:
+        raise click.UsageError(f"--{foreign[0].replace('_', '-')} is not an option of protocol {protocol}")
+    if protocol == 1:
+        plan: DeployPlan | DeployPlanV2 = DeployPlan(
+            admin=admin, governors=governor, certifiers=certifier, inspectors=inspector, arbitrators=arbitrator,
+            tokens=token, min_bond=min_bond_wei, unbonding_delay=unbonding_delay, dispute_timeout=dispute_timeout)
+    else:
+        if bool(panel_member) != (panel_quorum is not None):
+            raise click.UsageError("--panel-member and --panel-quorum go together")
+        panel = PanelPlan(panel_member, panel_quorum, arbitration_cost_wei, appeal_cost_wei, appeal_window,
+                          voting_period) if panel_member and panel_quorum else None
+        plan = DeployPlanV2(admin=admin, governors=governor, guardians=guardian, certifiers=certifier, tokens=token,
+                            fee_recipient=fee_recipient, panel=panel, min_bond=min_bond_wei,
+                            unbonding_delay=unbonding_delay, governance_delay=governance_delay)
     account = unlock_keyfile(keystore, read_password(password_file, prompt="Deployer keystore password: "))
 
     def progress(line: str) -> None:

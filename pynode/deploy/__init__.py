@@ -2,7 +2,7 @@
 
 `scripts/deploy.py` is the operator's command for any chain; `pynode.dev.deploy`
 runs the same code for local chains with anvil's funded admin account. Protocol v2
-(`deploy_v2`) records beside v1: deployments/<chainId>.v2.json.
+(a DeployPlanV2) records beside v1: deployments/<chainId>.v2.json.
 """
 
 from __future__ import annotations
@@ -22,26 +22,12 @@ from pynode.deploy.record import refuse_overwrite, write_record
 from pynode.deploy.session import DeployResult
 
 
-def deploy(w3: Web3, account: LocalAccount, plan: DeployPlan, directory: Path, *, confirmations: int,
+def deploy(w3: Web3, account: LocalAccount, plan: DeployPlan | DeployPlanV2, directory: Path, *, confirmations: int,
            force: bool = False, reuse_compile: bool = False,
            progress: Callable[[str], None] = lambda line: None) -> tuple[Path, DeployResult]:
-    """Deploys and writes <directory>/<chainId>.json; refuses, before sending anything, to replace a record
-    unless `force`. `reuse_compile` takes solc's output from the compile cache (local chains)."""
-    return _deploy(w3, account, plan, directory, confirmations=confirmations, force=force,
-                   reuse_compile=reuse_compile, progress=progress)
-
-
-def deploy_v2(w3: Web3, account: LocalAccount, plan: DeployPlanV2, directory: Path, *, confirmations: int,
-              force: bool = False, reuse_compile: bool = False,
-              progress: Callable[[str], None] = lambda line: None) -> tuple[Path, DeployResult]:
-    """Protocol v2's `deploy`: writes <directory>/<chainId>.v2.json."""
-    return _deploy(w3, account, plan, directory, confirmations=confirmations, force=force,
-                   reuse_compile=reuse_compile, progress=progress)
-
-
-def _deploy(w3: Web3, account: LocalAccount, plan: DeployPlan | DeployPlanV2, directory: Path, *,
-            confirmations: int, force: bool, reuse_compile: bool,
-            progress: Callable[[str], None]) -> tuple[Path, DeployResult]:
+    """Deploys the plan's protocol (a DeployPlanV2: v2) and writes <directory>/<chainId>.json (v2:
+    <chainId>.v2.json); refuses, before sending anything, to replace a record unless `force`. `reuse_compile`
+    takes solc's output from the compile cache (local chains)."""
     protocol = 2 if isinstance(plan, DeployPlanV2) else 1
     chain = chain_id(w3)
     if not force:

@@ -21,7 +21,6 @@ from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxRequest, TxSender
 from pynode.core.errors import FatalError
 from pynode.deploy import deploy as deploy_and_record
-from pynode.deploy import deploy_v2 as deploy_and_record_v2
 from pynode.deploy.deployer import DeployPlan
 from pynode.deploy.deployer_v2 import DeployPlanV2
 from pynode.dev.accounts import dev_accounts, role_plan_v2, v2_accounts
@@ -58,5 +57,5 @@ def deploy_v2(rpc_url: str, chain_id: int, deployments_dir: Path, plan: DeployPl
             if w3.eth.get_balance(account.address) < V2_ACCOUNT_FUNDS // 2:
                 sender.send(TxRequest(account.address, b"", f"fund {name}", V2_ACCOUNT_FUNDS))
         plan = role_plan_v2(dev_accounts() | extra)
-    path, _ = deploy_and_record_v2(w3, admin, plan, deployments_dir, confirmations=0, force=True, reuse_compile=True)
+    path, _ = deploy_and_record(w3, admin, plan, deployments_dir, confirmations=0, force=True, reuse_compile=True)
     return json.loads(path.read_text())

@@ -31,6 +31,9 @@ class Geth(EvmProcess):
 
     def __init__(self, workdir: Path, *, block_period: int = 1) -> None:
         argv: list[str | Path] = [geth_bin(), "--dev", "--dev.period", str(block_period),
+                # a live network's block gas limit (dev's 11.5M start fits no OrderBookV2 creation, ~10M gas, with
+                # the sender's estimate margin)
+                "--dev.gaslimit", "30000000",
                 "--http", "--http.addr", LOOPBACK, "--http.port", "0",
                 "--http.api", "eth,net,web3,txpool",
                 # eth_subscribe for pushed heads: both on port 0 share the HTTP server's port (its log names it)

@@ -22,9 +22,23 @@ from eth_account import Account
 from web3 import Web3
 
 from pynode.chain.client import Chain
+from pynode.chain.contracts import _Wrapper
+from pynode.chain.deployment import load_deployment, record_name
+from pynode.chain.provider import connect
+from pynode.chain.v2.manager import AccessManager, function_selectors
 from pynode.core.settings import Settings
 from pynode.deploy.compiler import CHECKOUT, SOLCX_DIR
+from pynode.deploy.deployer_v2 import SOURCES
 from pynode.dev.geth import GETH_DEV_CHAIN_ID, Geth
+from pynode.protocol.v2.governance import (
+    ADMIN_ROLE,
+    CERTIFIER,
+    GOVERNANCE,
+    GOVERNANCE_DELAY,
+    GUARDIAN,
+    ROLE_FUNCTIONS,
+    TARGETS,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -149,14 +163,17 @@ def _masked(code: bytes, immutable_references: dict) -> bytes:
     return bytes(out)
 
 
-def test_written_standard_json_recompiles_to_the_deployed_bytecode(geth, deployed):
-    _, directory = deployed
-    record = _record(directory)
+@pytest.mark.parametrize("protocol", [1, 2])
+def test_written_standard_json_recompiles_to_the_deployed_bytecode(geth, request, protocol):
+    directory = request.getfixturevalue("deployed" if protocol == 1 else "deployed_v2")[1]
+    record = json.loads((directory / record_name(GETH_DEV_CHAIN_ID, protocol)).read_text())
     w3 = Web3(Web3.HTTPProvider(geth.rpc_url))
+    with_immutables = 0
     for name, entry in record["contracts"].items():
         standard = json.loads((directory / entry["standardJsonInput"]).read_text())
         assert all("content" in source for source in standard["sources"].values())  # self-contained
-        output = _recompile(standard)["contracts"][f"contracts/{name}.sol"][name]["evm"]
+        unit = f"contracts/{name}.sol" if protocol == 1 else SOURCES[name]
+        output = _recompile(standard)["contracts"][unit][name]["evm"]
         creation = bytes.fromhex(output["bytecode"]["object"])
         runtime = bytes.fromhex(output["deployedBytecode"]["object"])
         immutables = output["deployedBytecode"]["immutableReferences"]
@@ -166,7 +183,8 @@ def test_written_standard_json_recompiles_to_the_deployed_bytecode(geth, deploye
         on_chain = bytes(w3.eth.get_code(entry["address"]))
         assert len(on_chain) == len(runtime)
         assert _masked(on_chain, immutables) == _masked(runtime, immutables)
-        assert immutables  # both contracts have immutables: the masking above is not vacuous
+        with_immutables += bool(immutables)
+    assert with_immutables >= 2  # the books and registries have immutables: the masking above is not vacuous
 
 
 def test_second_run_refuses_to_overwrite_without_force(geth, keystore, deployed):
@@ -261,3 +279,84 @@ def test_a_foundry_keystore_deploys(geth, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert _record(tmp_path / "d")["deployer"] == address
+
+
+# ---------------------------------------------------------------- protocol v2
+
+@pytest.fixture(scope="module")
+def deployed_v2(geth, keystore, roles, tmp_path_factory):
+    """`--protocol 2` handed to a separate admin, with a guardian, a certifier, a 2-of-3 panel and a token:
+    (result, directory, the accounts named)."""
+    directory = tmp_path_factory.mktemp("deployments-v2")
+    path, password_file, _ = keystore
+    named = {"guardian": Account.create().address, "panel": [Account.create().address for _ in range(3)]}
+    panel = [arg for member in named["panel"] for arg in ("--panel-member", member)]
+    result = _run(geth, "--protocol", "2", "--admin", roles["admin"], "--guardian", named["guardian"],
+                  "--certifier", roles["certifier"], "--token", roles["token"], *panel, "--panel-quorum", "2",
+                  "--confirmations", str(CONFIRMATIONS), "--deployments-dir", str(directory),
+                  keystore=path, password_file=password_file)
+    return result, directory, named
+
+
+def test_v2_deploy_writes_its_record_and_pynode_loads_it(geth, keystore, roles, deployed_v2):
+    result, directory, named = deployed_v2
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(directory / f"{GETH_DEV_CHAIN_ID}.v2.json")
+    assert "Traceback" not in result.stderr and "deploy OrderBookV2: mined in block" in result.stderr
+    record = json.loads((directory / f"{GETH_DEV_CHAIN_ID}.v2.json").read_text())
+    assert record.keys() >= RECORD_FIELDS | {"protocol", "governance", "panel"}
+    assert record["protocol"] == 2 and record["deployer"] == keystore[2] and record["admin"] == roles["admin"]
+    assert record["panel"]["members"] == named["panel"] and record["panel"]["quorum"] == 2
+    w3 = Web3(Web3.HTTPProvider(geth.rpc_url))
+    for tx in record["transactions"]:
+        assert w3.eth.get_transaction_receipt(tx["hash"])["status"] == 1, tx["label"]
+    assert w3.eth.block_number - record["transactions"][-1]["block"] >= CONFIRMATIONS
+    deployment = load_deployment(GETH_DEV_CHAIN_ID, directory, None, protocol=2)
+    assert {n: i.address for n, i in deployment.contracts.items()} == {
+        n: e["address"] for n, e in record["contracts"].items()}
+    assert record["contracts"]["PartnerRegistryV2"]["constructorArguments"]["orderBook_"] == \
+        record["contracts"]["OrderBookV2"]["address"]
+
+
+def test_v2_governance_is_the_admins_with_the_delay_and_the_deployer_keeps_nothing(geth, keystore, roles,
+                                                                                  deployed_v2):
+    _, directory, named = deployed_v2
+    deployment = load_deployment(GETH_DEV_CHAIN_ID, directory, None, protocol=2)
+    w3 = connect(geth.rpc_url)
+    manager = AccessManager(w3, deployment["AccessManager"])
+    me, admin = keystore[2], roles["admin"]
+    assert manager.membership(ADMIN_ROLE, admin) == (True, GOVERNANCE_DELAY)
+    assert manager.membership(GOVERNANCE, admin) == (True, GOVERNANCE_DELAY)
+    assert manager.membership(ADMIN_ROLE, me) == (False, 0) and manager.membership(GOVERNANCE, me) == (False, 0)
+    assert manager.membership(GUARDIAN, named["guardian"]) == (True, 0)
+    assert manager.membership(CERTIFIER, roles["certifier"]) == (True, 0)
+    for key, by_role in ROLE_FUNCTIONS.items():
+        info = deployment[TARGETS[key]]
+        for role, names in by_role.items():
+            assert {manager.target_function_role(info.address, s) for s in function_selectors(info.abi, names)} \
+                == {role}, names
+    book = _Wrapper(w3, deployment["OrderBookV2"])
+    assert book.call("tokenAllowed", roles["token"]) is True and book.call("feeRecipient") == admin
+    panel = _Wrapper(w3, deployment["PanelArbitrator"])
+    _, members, quorum = panel.call("panel")
+    assert (list(members), quorum) == (named["panel"], 2)
+
+
+@pytest.mark.parametrize(("args", "exit_code", "says"), [
+    (["--protocol", "2", "--inspector", "0x" + "11" * 20], 2, "--inspector is not an option of protocol 2"),
+    (["--guardian", "0x" + "11" * 20], 2, "--guardian is not an option of protocol 1"),
+    (["--protocol", "2", "--panel-member", "0x" + "11" * 20], 2, "--panel-member and --panel-quorum go together"),
+    (["--protocol", "2", "--governance-delay", "60"], 1, "governance_delay 60 s is under 172800 s"),
+    (["--protocol", "2", "--panel-member", "0x" + "11" * 20, "--panel-quorum", "2"], 1, "panel quorum must be in"),
+])
+def test_v2_bad_options_are_one_line_and_send_nothing(geth, keystore, tmp_path, args, exit_code, says):
+    path, password_file, address = keystore
+    nonce = Web3(Web3.HTTPProvider(geth.rpc_url)).eth.get_transaction_count(address)
+
+    result = _run(geth, *args, "--deployments-dir", str(tmp_path / "d"), keystore=path, password_file=password_file)
+
+    assert result.returncode == exit_code, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr
+    assert says in result.stderr
+    assert not (tmp_path / "d").exists()
+    assert Web3(Web3.HTTPProvider(geth.rpc_url)).eth.get_transaction_count(address) == nonce

@@ -160,3 +160,21 @@ def test_a_hand_over_leaves_the_deployer_nothing_and_tokens_listed(anvil, w3, de
     assert book.call("feeRecipient") == safe
     assert record["governance"]["grantDelay"] == GOVERNANCE_DELAY
     assert json.loads((tmp_path / f"{anvil.chain_id}.v2.json").read_text())["admin"] == safe
+
+
+def test_the_dev_admin_grants_and_revokes_a_guardian_at_once(v2, w3, dev_accounts):
+    """The dev deployer stays the manager's admin with no delay: its grants and revocations act at once."""
+    _, _, deployment = v2
+    admin, stranger = dev_accounts["admin"], dev_accounts["stranger"]
+    manager = AccessManager(w3, deployment["AccessManager"])
+    book = _Wrapper(w3, deployment["OrderBookV2"])
+    assert manager.role_grant_delay(GUARDIAN) == 0 and manager.membership(ADMIN_ROLE, admin.address) == (True, 0)
+    send = _sender(w3, admin, deployment).send
+    send(manager.grant(GUARDIAN, stranger.address))
+    assert manager.membership(GUARDIAN, stranger.address) == (True, 0)
+    send(manager.revoke(GUARDIAN, stranger.address))
+    assert manager.membership(GUARDIAN, stranger.address) == (False, 0)
+    with pytest.raises(TxReverted, match="AccessManagedUnauthorized"):
+        _sender(w3, stranger, deployment).send(book.request("pause", "pause"))
+    with pytest.raises(TxReverted, match="AccessManagerUnauthorizedAccount"):  # only the admin grants
+        _sender(w3, stranger, deployment).send(manager.grant(GUARDIAN, stranger.address))

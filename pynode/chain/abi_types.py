@@ -126,16 +126,73 @@ def _is_hex(text: str) -> bool:
 
 
 def decode_static(types: Sequence[str], data: bytes) -> tuple[Any, ...] | None:
-    """The values in ``data`` as eth_abi decodes and web3 shapes them (checksummed addresses, structs as tuples);
-    None when a type is not a word or static struct, or the data is short or has padding eth_abi refuses."""
-    layouts = _layouts(types)
-    if layouts is None:
-        return None
-    at = [0]
+    """The values in ``data`` as eth_abi decodes and web3 shapes them (checksummed addresses, structs as tuples,
+    arrays as lists); None when a type is neither a word, a static struct, nor (at the top) ``bytes``, ``string``
+    or an array of words, or the data is short, has padding eth_abi refuses or tails not where Solidity puts them."""
+    layouts: list[Layout] = []
+    for typ in types:
+        layout = _layout(typ) or _tail(typ)
+        if layout is None:
+            return None
+        layouts.append(layout)
+    at, tails = [0], [sum(32 * _words(layout) for layout in layouts)]
     try:
-        return tuple(_take(layout, data, at) for layout in layouts)
+        values = tuple(_take_top(layout, data, at, tails) for layout in layouts)
     except _NotPlain:
         return None
+    if tails[0] != len(data) and any(layout[0] in _TAILS for layout in layouts):
+        return None  # bytes after the last tail: eth_abi's to judge
+    return values
+
+
+_TAILS = ("bytes", "string", "array")
+
+
+def _tail(typ: str) -> Layout | None:
+    """The layout of a top-level dynamic type read here: ``bytes``, ``string``, or an array of words."""
+    if typ in ("bytes", "string"):
+        return (typ,)
+    if typ.endswith("[]"):
+        inner = _layout(typ[:-2])
+        if inner is not None and inner[0] == "word":
+            return ("array", inner)
+    return None
+
+
+def _words(layout: Layout) -> int:
+    """The words a layout takes in the head: a tail's offset is one."""
+    if layout[0] == "tuple":
+        return sum(_words(member) for member in layout[1])
+    return 1
+
+
+def _take_top(layout: Layout, data: bytes, at: list[int], tails: list[int]) -> Any:
+    """A top-level value: in the head, or in the tail its head word points to (next after the last tail)."""
+    if layout[0] not in _TAILS:
+        return _take(layout, data, at)
+    if _take(("word", "uint", 256), data, at) != tails[0]:
+        raise _NotPlain
+    start = tails[0]
+    count = _take(("word", "uint", 256), data, [start])
+    if layout[0] == "array":
+        cursor = [start + 32]
+        items = [_take(layout[1], data, cursor) for _ in range(min(count, len(data) // 32 + 1))]
+        if len(items) != count:
+            raise _NotPlain
+        tails[0] = cursor[0]
+        return items
+    end = start + 32 + count
+    padded = end + (-count % 32)
+    if padded > len(data) or any(data[end:padded]):
+        raise _NotPlain
+    tails[0] = padded
+    raw = data[start + 32:end]
+    if layout[0] == "bytes":
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotPlain from None
 
 
 class _NotPlain(Exception):

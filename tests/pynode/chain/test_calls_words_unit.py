@@ -87,3 +87,49 @@ def test_the_packaged_views_have_the_selectors_eth_utils_computes() -> None:
                 view = views(abi)[f"{item['name']}({inputs})"]
                 assert view.selector == keccak(text=f"{item['name']}({inputs})")[:4]
                 assert view.outputs == tuple(collapse_if_tuple(dict(o)) for o in item.get("outputs", ()))
+
+
+TAILS = ("bytes", "string", "uint256[]", "address[]", "bytes32[]")
+
+
+def tail_value(typ: str, rng: random.Random):
+    if typ == "bytes":
+        return bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 31, 32, 33, 70])))
+    if typ == "string":
+        return "".join(rng.choice("aZ09 ü€") for _ in range(rng.randrange(0, 40)))
+    return [value_of(typ[:-2], rng) for _ in range(rng.randrange(0, 4))]
+
+
+def test_top_level_tails_decode_as_web3_reads_them() -> None:
+    """eip712Domain()'s strings and uint256[]: bytes, string and arrays of words at the top, read here."""
+    rng = random.Random(4)
+    for _ in range(150):
+        types = tuple(rng.choice(TYPES + TAILS) for _ in range(rng.randrange(1, 6)))
+        values = [tail_value(t, rng) if t in TAILS else value_of(t, rng) for t in types]
+        data = encode(list(types), values)
+        got = abi_types.decode_static(types, data)
+        assert got == tuple(values), types  # addresses checksummed, arrays as lists, as web3 reads them
+        view = View("f", b"\0" * 4, (), types)
+        assert view.result(data) == (got if len(types) > 1 else got[0])
+
+
+@pytest.mark.parametrize("data", [
+    encode(["string"], ["abc"]) + bytes(32),  # bytes after the tail
+    bytes.fromhex("40".rjust(64, "0")) + bytes(32) + encode(["string"], ["abc"])[32:],  # a gap before the tail
+    encode(["string"], ["abc"])[:-32],  # cut off
+    encode(["bytes"], [b"ab"])[:-32] + b"ab" + b"\1" + bytes(29),  # non-zero padding
+])
+def test_tails_elsewhere_are_eth_abis_to_judge(data: bytes) -> None:
+    from eth_abi import decode
+    from eth_abi.exceptions import DecodingError
+
+    typ = "bytes" if data.endswith(b"\1" + bytes(29)) else "string"
+    assert abi_types.decode_static((typ,), data) is None
+    view = View("f", b"\0" * 4, (), (typ,))
+    try:
+        expected = decode([typ], data)[0]
+    except DecodingError:
+        with pytest.raises(BadCallOutput):
+            view.result(data)
+    else:
+        assert view.result(data) == expected

@@ -15,9 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-from eth_abi import decode
-from eth_utils import keccak, to_checksum_address
-
 from pynode.audit.collect import OrderLogs
 from pynode.audit.evidence_checks import (
     check_design,
@@ -30,14 +27,15 @@ from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, ChainFacts, Check, hex_of, short, where
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, order_hash
+from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import FabmeshError
 from pynode.core.units import ETH, format_amount, format_duration, format_time
 from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, attestation_fields, recover_attestation_signer
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags, Status, is_terminal
 
 ORDER_TYPE = f"({TERMS_TYPE},{STATE_TYPE})"
-ATTEST_SELECTOR = keccak(text=f"attest(uint256,{ORDER_TYPE},bytes32,bytes32,bool)")[:4]
-ATTEST_BY_SIG_SELECTOR = keccak(text=f"attestBySig({ORDER_TYPE},{ATTESTATION_ABI_TYPE},bytes)")[:4]
+ATTEST_SELECTOR = keccak_text(f"attest(uint256,{ORDER_TYPE},bytes32,bytes32,bool)")[:4]
+ATTEST_BY_SIG_SELECTOR = keccak_text(f"attestBySig({ORDER_TYPE},{ATTESTATION_ABI_TYPE},bytes)")[:4]
 
 
 def cert_ids(spec: OrderSpec) -> list[int]:
@@ -102,6 +100,8 @@ def check_signature(oid: int, log: DecodedLog, ctx: AuditContext, facts: ChainFa
         return Check(oid, name, ok, f"{where(log)}: direct attest, transaction signed by {sender}"
                      + ("" if ok else f", but the record names {attester}"))
     if data[:4] == ATTEST_BY_SIG_SELECTOR:
+        from eth_abi import decode  # a signed attestation's calldata only: direct attests go without eth_abi
+
         try:
             _order, att, signature = decode([ORDER_TYPE, ATTESTATION_ABI_TYPE, "bytes"], data[4:])
         except Exception as exc:  # noqa: BLE001 - any malformed calldata is a failed check

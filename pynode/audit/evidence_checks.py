@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from eth_utils import to_checksum_address
-
 from pynode.audit.ipfs_evidence import EvidenceSource, EvidenceUnavailable
 from pynode.audit.model import AuditContext, Check, hex_of, short, where
 from pynode.chain.events.decoder import DecodedLog
+from pynode.core.address import to_checksum_address
 from pynode.core.errors import FabmeshError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, parse_envelope
 from pynode.crypto.segmented import MAGIC

@@ -56,8 +56,7 @@ class IpfsEvidence:
         if kind == "doc":
             return lambda: client.cat_bytes(cid, max_size=size, timeout=self.timeout)
         # the first `size` bytes only (Kubo's cat offset/length), for designs of any size
-        return lambda: client._call("cat", lambda: client._client.cat(cid, offset=0, length=size,
-                                                                      timeout=self.timeout))
+        return lambda: client.cat_head(cid, size, timeout=self.timeout)
 
     def document(self, cid: str, max_size: int) -> bytes:
         key = ("doc", cid, max_size)

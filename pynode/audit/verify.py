@@ -18,18 +18,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi import decode, encode
-from eth_utils import collapse_if_tuple, keccak, to_checksum_address
-
 from pynode.audit.checks import audit_order, cert_ids
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
 from pynode.audit.evidence_checks import MAX_DISPUTE_EVIDENCE_BYTES, spec_design_cid
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, Check, hex_of
+from pynode.chain.calls import views
 from pynode.chain.client import Chain
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ZERO32, OrderTracker
+from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import FabmeshError
 from pynode.core.units import Unit
 from pynode.documents.quality_report import MAX_REPORT_BYTES
@@ -53,19 +52,14 @@ class _RawCall:
     on every call, which costs more than the call itself)."""
 
     def __init__(self, address: str, abi: list[dict], name: str) -> None:
-        item = next(i for i in abi if i.get("type") == "function" and i["name"] == name)
         self.address = address
-        self.inputs = [collapse_if_tuple(i) for i in item["inputs"]]
-        self.outputs = [collapse_if_tuple(o) for o in item["outputs"]]
-        self.selector = keccak(text=f"{name}({','.join(self.inputs)})")[:4]
+        self.view = views(abi)[name]
 
     def request(self, args: tuple, block: int) -> tuple[str, list]:
-        data = self.selector + encode(self.inputs, list(args))
-        return "eth_call", [{"to": self.address, "data": "0x" + data.hex()}, hex(block)]
+        return "eth_call", [{"to": self.address, "data": "0x" + self.view.calldata(args).hex()}, hex(block)]
 
     def decode(self, result: str) -> Any:
-        values = decode(self.outputs, bytes.fromhex(result[2:]))
-        return values[0] if len(values) == 1 else values
+        return self.view.result(bytes.fromhex(result[2:]))
 
 
 class RpcFacts:
@@ -89,7 +83,7 @@ class RpcFacts:
         kind = key[0]
         if kind == "role":
             _, role, account, block = key
-            return self._has_role.request((keccak(text=role), account), block), self._has_role.decode
+            return self._has_role.request((keccak_text(role), account), block), self._has_role.decode
         if kind == "flags":
             _, account, block = key
             return self._partner_info.request((account,), block), lambda r: self._partner_info.decode(r)[2]

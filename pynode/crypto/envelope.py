@@ -19,8 +19,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from eth_utils import is_checksum_address, to_checksum_address
-
+from pynode.core.address import is_checksum_address, to_checksum_address
 from pynode.core.strict_json import brief, strict_json_loads
 from pynode.crypto import hpke
 from pynode.crypto.errors import (

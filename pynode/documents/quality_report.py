@@ -25,9 +25,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from eth_utils import is_checksum_address, keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pynode.core.address import is_checksum_address, keccak, to_checksum_address
 from pynode.core.errors import InputError
 from pynode.core.strict_json import strict_json_loads
 from pynode.documents.spec import NAME_PATTERN, Tolerance, finite, parse_spec

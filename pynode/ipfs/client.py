@@ -221,8 +221,18 @@ class IpfsClient:
 
         return self._retrying(read)
 
+    def cat_head(self, cid: str, length: int, timeout: float | None = None) -> bytes:
+        """The first ``length`` bytes of ``cid`` (Kubo's cat offset/length: a design's header, of any size)."""
+        with self._cat_response(cid, timeout, length) as response:
+            if response is None:
+                return bytes(self._call("cat", lambda: self._client.cat(cid, offset=0, length=length,
+                                                                        timeout=timeout or self.timeout)))
+            with self._mapped_http_errors("cat"):
+                return response.read(length)
+
     @contextlib.contextmanager
-    def _cat_response(self, cid: str, timeout: float | None) -> Iterator[http.client.HTTPResponse | None]:
+    def _cat_response(self, cid: str, timeout: float | None,
+                      length: int | None = None) -> Iterator[http.client.HTTPResponse | None]:
         """Kubo's answer to ``/api/v0/cat`` (200 OK, else IpfsRequestRejected with Kubo's message), read by the
         standard library's HTTP client; None for a Unix socket API (ipfshttpclient's business)."""
         if self._multiaddr.startswith("/unix/"):
@@ -234,7 +244,8 @@ class IpfsClient:
         connection = http_class(url.hostname or "", url.port, timeout=timeout or self.timeout)
         try:
             with self._mapped_http_errors("cat"):
-                connection.request("POST", f"/api/v0/cat?{urlencode({'arg': cid})}")
+                part = {} if length is None else {"offset": "0", "length": str(length)}
+                connection.request("POST", f"/api/v0/cat?{urlencode({'arg': cid, **part})}")
                 response = connection.getresponse()
                 if response.status != 200:
                     raise IpfsRequestRejected(f"IPFS cat refused: {_kubo_message(response.read(64 << 10))}")

@@ -9,11 +9,14 @@ its EIP-712 type, its ABI tuple type and the message field order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from eth_account import Account
-from eth_account.messages import SignableMessage, encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from pynode.core.address import keccak_text, to_checksum_address
+
+# eth_account (and pycryptodome behind it) loads to sign or recover only: an audit of orders attested directly,
+# and every read, go without it
+if TYPE_CHECKING:
+    from eth_account.messages import SignableMessage
 
 ATTESTATION_FIELDS: tuple[tuple[str, str], ...] = (
     ("orderId", "uint256"), ("inspector", "address"), ("reportCid", "bytes32"), ("reportHash", "bytes32"),
@@ -23,7 +26,7 @@ ATTESTATION_FIELDS: tuple[tuple[str, str], ...] = (
 ATTESTATION_ABI_TYPE = "(" + ",".join(kind for _, kind in ATTESTATION_FIELDS) + ")"
 #: the EIP-712 type string; its keccak is the contract's ATTESTATION_TYPEHASH
 ATTESTATION_TYPE = "Attestation(" + ",".join(f"{kind} {name}" for name, kind in ATTESTATION_FIELDS) + ")"
-ATTESTATION_TYPEHASH = keccak(text=ATTESTATION_TYPE)
+ATTESTATION_TYPEHASH = keccak_text(ATTESTATION_TYPE)
 ATTESTATION_TYPES = {"Attestation": [{"name": name, "type": kind} for name, kind in ATTESTATION_FIELDS]}
 #: ERC-5267 field bits: name, version, chainId, verifyingContract (no salt, no extensions)
 _DOMAIN_FIELDS = 0x0F
@@ -60,6 +63,8 @@ def attestation_fields(attestation: Sequence[Any]) -> dict[str, Any]:
 
 def attestation_message(domain: Domain, attestation: Sequence[Any]) -> SignableMessage:
     """The signable EIP-712 message of an Attestation tuple (fields in ATTESTATION_FIELDS order)."""
+    from eth_account.messages import encode_typed_data
+
     message = attestation_fields(attestation)
     message["inspector"] = to_checksum_address(message["inspector"])
     return encode_typed_data(domain.as_dict(), ATTESTATION_TYPES, message)
@@ -67,4 +72,6 @@ def attestation_message(domain: Domain, attestation: Sequence[Any]) -> SignableM
 
 def recover_attestation_signer(domain: Domain, attestation: Sequence[Any], signature: bytes) -> str:
     """The address that signed the Attestation; ValueError (or eth-keys' BadSignature) if it does not recover."""
+    from eth_account import Account
+
     return str(Account.recover_message(attestation_message(domain, attestation), signature=bytes(signature)))

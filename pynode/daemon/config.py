@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -34,6 +34,7 @@ from pynode.daemon.adapters.simulated import SimulatedSettings
 from pynode.documents.validation import dotted, first_error
 from pynode.orders.award_policy import AwardSettings
 from pynode.orders.quote_settings import QuoteSettings
+from pynode.orders.v2.settings import WatchLoopSettings
 
 ENV_PREFIX = "FABMESH_"
 ENV_NESTED = "__"
@@ -70,6 +71,8 @@ class Policy(BaseModel):
     max_concurrent_jobs: int = Field(default=1, ge=1, le=10_000)
     max_claim_bond_wei: Wei | None = Field(default=None, description="None: any bond")
     tokens: list[Address] = Field(default_factory=list, description="payment tokens accepted; empty: any")
+    max_arbitration_fee_wei: Wei | None = Field(default=None, description="v2: the largest buyer's arbitration "
+                                                "deposit the node matches in a dispute; None: any")
 
 
 Production = Annotated[SimulatedSettings | HotfolderSettings | OpcuaSettings | OctoprintSettings,
@@ -126,6 +129,7 @@ class TomlConfig(BaseSettings):
 class NodeConfig(TomlConfig):
     """node.toml: the manufacturer daemon (``fabmesh node run``)."""
 
+    protocol: Literal[1, 2] = Field(default=1, description="1: claim orders (v1 contracts); 2: quote them (v2)")
     account: str | None = Field(default=None, description="wallet account name (keystore in the wallet dir)")
     keystore: Path | None = Field(default=None, description="keystore file; overrides account")
     password_file: Path | None = None
@@ -152,9 +156,12 @@ class NodeConfig(TomlConfig):
 
 
 class WatchConfig(TomlConfig):
-    """watch.toml: the buyer's order watcher (``fabmesh node watch-orders``) on protocol v2."""
+    """watch.toml: the buyer's order watcher (``fabmesh node watch-orders``); ``protocol = 2`` runs the v2 watcher
+    (pynode/orders/v2/watch.py), which awards quotes by ``[award]`` and acts by ``[watch]``."""
 
+    protocol: Literal[1, 2] = 1
     award: AwardSettings = Field(default_factory=AwardSettings)
+    watch: WatchLoopSettings = Field(default_factory=WatchLoopSettings)
 
 
 _PATH_KEYS = {("keystore",), ("password_file",), ("home",), ("deployments",), ("artifacts",), ("work_dir",),

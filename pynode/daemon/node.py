@@ -283,6 +283,10 @@ def install_signal_handlers(node: Node, grace_s: float = STOP_GRACE_S) -> None:
 def run_node(config: NodeConfig, *, once: bool = False, log: JsonLogger | None = None) -> int:
     """Unlocks, runs until SIGTERM (or one cycle) and returns the exit code; FatalError propagates."""
     identity = unlock_identity(config)
+    if config.protocol == 2:
+        from pynode.daemon.v2.node import run_node_v2
+
+        return run_node_v2(config, identity, once=once, log=log)
     node = Node(config, identity, log=log)
     install_signal_handlers(node)
     try:

@@ -1,0 +1,323 @@
+"""The manufacturer node on protocol v2 (node.toml ``protocol = 2``): quote by policy, carry out the awards.
+
+One cycle (:meth:`NodeV2.cycle`): the book's order events over the confirmed blocks (head minus
+``confirmations``, from the checkpoint on, in the wrapper's bounded LogReader ranges) and the order
+announcements heard on the quote channel mark jobs; every job with something to do is read from the chain at
+the confirmed block (``OrderBookV2.load_order`` / ``update``, checked against ``orderHash`` and
+``recordHead``) and takes the step the pure :func:`.decide.decide` returns; open quotes are published again.
+Transactions go through the v1 journal (:class:`~pynode.daemon.journal.JournaledSender`: simulated, journaled,
+one in flight per order and kind, resolved after a restart); errors are sorted by type as in v1
+(:func:`pynode.daemon.jobs.on_error`).
+
+The store keys a job by the low 63 bits of its v2 order id (SQLite's integer; v2 ids are 192 bits), the full
+id in the job's order JSON.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from pynode.chain.contracts import OrderOutOfSync
+from pynode.chain.deployment import load_deployment
+from pynode.chain.events.reader import LogReader
+from pynode.chain.provider import chain_id as rpc_chain_id
+from pynode.chain.provider import connect
+from pynode.chain.revert import RevertDecoder
+from pynode.chain.tx import TxRequest, TxReverted, TxSender
+from pynode.chain.v2.book import OrderBookV2
+from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
+from pynode.chain.v2.registry import PartnerRegistryV2
+from pynode.core.backoff import Backoff
+from pynode.core.errors import Kind, classify, retry_after
+from pynode.core.stop import StopEvent, Stopping
+from pynode.daemon.adapters import ProductionAdapter, make_adapter
+from pynode.daemon.config import NodeConfig
+from pynode.daemon.jobs import REFRESH_S, Do, on_error
+from pynode.daemon.journal import JournaledSender
+from pynode.daemon.jsonlog import JsonLogger
+from pynode.daemon.steps import brief
+from pynode.daemon.store import Job, JobState, Store
+from pynode.daemon.v2.act import Acts
+from pynode.documents.order_announcement import OrderAnnouncement
+from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.pubsub import KuboPubsub
+from pynode.ipfs.vault import DesignVault
+from pynode.orders.quote_channel import QuoteChannel
+from pynode.wallet.identity import Identity
+
+KEY_MASK = (1 << 63) - 1
+WORK_STATES = (JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
+
+
+def job_key(order_id: int) -> int:
+    """The store's key of a v2 order (SQLite integers are 64-bit signed)."""
+    return order_id & KEY_MASK
+
+
+class NodeV2:
+    def __init__(self, config: NodeConfig, identity: Identity, *, log: JsonLogger | None = None,
+                 adapter: ProductionAdapter | None = None) -> None:
+        self.config = config
+        self.identity = identity
+        self.account = identity.account
+        self.address = to_checksum_address(identity.account.address)
+        self.log = log or JsonLogger()
+        self.work_dir = Path(config.work_dir)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.work_dir / "node.db")
+        self.adapter = adapter or make_adapter(config.production.adapter, config.production,
+                                               state_dir=self.work_dir / "adapter")
+        self.ipfs = IpfsClient(config.ipfs_api, timeout=30.0)
+        self.vault = DesignVault(self.ipfs, raw_leaves=config.ipfs_raw_leaves)
+        self.pubsub = KuboPubsub(config.ipfs_api)
+        self.backoff = Backoff(base_s=min(1.0, config.poll_interval_s), cap_s=10.0)
+        self.dirty: set[int] = set()  # job keys an event, an announcement or an own step touched
+        self.trackers: dict[int, OrderTracker] = {}  # job key -> the order as last loaded
+        self.stepped_at: dict[int, float] = {}
+        self.heard: queue.Queue[OrderAnnouncement] = queue.Queue(maxsize=10_000)
+        self._stop = StopEvent()
+        self._listener: threading.Thread | None = None
+        self._connected = False
+        self._first_cycle = True
+        self.safe = 0
+        self.now = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def stop(self, *_: object) -> None:
+        if not self._stop.is_set():
+            self.log.info("stopping")
+        self._stop.set()
+        if self._connected:
+            self.channel.close()
+
+    def interrupt(self) -> None:
+        raise Stopping("a blocking request outlasted the stop grace period")
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def close(self) -> None:
+        if self._connected:
+            self.channel.close()
+        self.adapter.close()
+        self.store.close()
+        self.ipfs.close()
+        self.pubsub.close()
+
+    def run(self, *, once: bool = False) -> int:
+        self.log.info("node_started", account=self.address, protocol=2, work_dir=str(self.work_dir))
+        failures = 0
+        try:
+            while not self.stopping:
+                try:
+                    self.cycle()
+                    failures = 0
+                except Exception as exc:  # sorted by type: fatal stops the node, the rest backs off
+                    if classify(exc) is Kind.FATAL:
+                        raise
+                    failures += 1
+                    delay = self.backoff.delay(failures, retry_after(exc))
+                    self.log.warning("cycle_failed", error=brief(exc), retry_in_s=round(delay, 2))
+                    self._connected = self._connected and not once
+                    if once:
+                        raise
+                    self._stop.wait(delay)
+                    continue
+                if once:
+                    break
+                self._stop.wait(self.config.poll_interval_s)
+        except Stopping as exc:
+            self.log.info("cycle_interrupted", reason=str(exc))
+        self.log.info("node_stopped")
+        return 0
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        url = self.config.rpc_urls[0]
+        w3 = connect(url, retry_timeout_s=5.0)
+        chain_id = rpc_chain_id(w3)
+        artifacts = self.config.artifacts if self.config.artifacts and self.config.artifacts.exists() else None
+        deployment = load_deployment(chain_id, self.config.deployments, artifacts, protocol=2)
+        reader = LogReader(w3, batch_size=self.config.log_batch_size)
+        self.w3, self.chain_id, self.from_block = w3, chain_id, deployment.deploy_block
+        self.book = OrderBookV2(w3, deployment["OrderBookV2"], reader)
+        self.registry = PartnerRegistryV2(w3, deployment["PartnerRegistryV2"], reader)
+        decoder = RevertDecoder(*(info.abi for info in deployment.contracts.values()))
+        self.tx = TxSender(w3, self.account, decoder, confirmations=self.config.confirmations, stop=self._stop)
+        self.sender = JournaledSender(w3, self.account, self.tx, self.store,
+                                      replace_after_s=self.config.tx_replace_after_s,
+                                      wait_s=max(120.0, 4 * self.config.tx_replace_after_s), poll_s=0.05,
+                                      on_event=self.log.info, stop=self._stop)
+        self.channel = QuoteChannel(self.pubsub, self.book.domain(), log=self.log.info)
+        self.acts = Acts(self)
+        self._connected = True
+        self.log.info("connected", rpc=url, chain_id=chain_id, book=self.book.address, protocol=2)
+
+    def _listen(self) -> None:
+        """The announcements heard, queued for the cycle (its own thread: the stream blocks)."""
+        try:
+            for announcement in self.channel.announcements():
+                try:
+                    self.heard.put_nowait(announcement)
+                except queue.Full:
+                    self.log.warning("announcement_dropped", order_id=str(announcement.order_id))
+        except Exception as exc:  # noqa: BLE001 - the channel sorted it already: only what ends the stream gets here
+            self.log.warning("announcements_ended", error=brief(exc))
+
+    def _keep_listening(self) -> None:
+        if self._listener is None or not self._listener.is_alive():
+            self._listener = threading.Thread(target=self._listen, name="announcements", daemon=True)
+            self._listener.start()
+
+    # -- the cycle ---------------------------------------------------------------------------------
+
+    def cycle(self) -> None:
+        if not self._connected:
+            self.connect()
+        if self._first_cycle:
+            self.acts.check_standing()
+            self.adapter.check()
+        self._keep_listening()
+        head_block = self.w3.eth.get_block("latest")
+        head = int(head_block["number"])
+        self.tx.clock.saw(head, head_block)
+        self.safe = max(head - self.config.confirmations, self.from_block)
+        self.now = int(self.w3.eth.get_block(self.safe)["timestamp"]) if self.config.confirmations \
+            else int(head_block["timestamp"])
+        self.scan()
+        self.drain_heard()
+        if self._first_cycle:
+            for action in self.store.actions(pending=True):
+                self._resolve(action)
+            self.dirty.update(job.order_id for job in self.store.active_jobs())
+            self._first_cycle = False
+        for job in self.due():
+            if self.stopping:
+                break
+            self.step(job)
+        self.acts.quotes.republish(self.store.jobs([JobState.SEEN]), self.now)
+
+    def scan(self) -> None:
+        """The order events of the confirmed blocks since the checkpoint: new orders become jobs, others mark theirs."""
+        last = self.store.last_processed()
+        start = last + 1 if last is not None else (self.config.start_block or self.from_block)
+        if start > self.safe:
+            return
+        logs = self.book.logs(ORDER_EVENTS, from_block=start, to_block=self.safe)
+        with self.store.transaction():
+            for log in logs:
+                order_id = int(log.args["orderId"])
+                if log.event == "OrderPosted":
+                    self.book.note_posted(order_id, log.block_number)
+                    self.note(order_id, log.block_number)
+                elif self.store.get_job(job_key(order_id)) is not None:
+                    self.dirty.add(job_key(order_id))
+            self.store.advance(self.safe)
+
+    def drain_heard(self) -> None:
+        """Announced orders the scan has not reached: a job at once if the book holds them at the safe block."""
+        while True:
+            try:
+                announcement = self.heard.get_nowait()
+            except queue.Empty:
+                return
+            key = job_key(announcement.order_id)
+            if self.store.get_job(key) is None and self.book.order_hash(announcement.order_id, self.safe) != bytes(32):
+                self.note(announcement.order_id, None)
+
+    def note(self, order_id: int, block: int | None) -> None:
+        key = job_key(order_id)
+        if self.store.get_job(key) is None:
+            self.store.upsert_job(key, JobState.SEEN, {"order_id": str(order_id)}, block=block)
+        self.dirty.add(key)
+
+    def due(self) -> list[Job]:
+        picked, now = [], time.time()
+        for job in self.store.active_jobs():
+            if job.next_attempt_at > now:
+                continue
+            if job.order_id in self.dirty or job.state in WORK_STATES or \
+                    time.monotonic() - self.stepped_at.get(job.order_id, 0.0) > REFRESH_S or \
+                    (job.state is JobState.SEEN and not self.acts.quote_live(job)):
+                picked.append(job)
+        return picked
+
+    # -- one job ---------------------------------------------------------------------------------
+
+    def load(self, job: Job) -> OrderTracker:
+        order_id = int(job.order["order_id"])
+        cached = self.trackers.get(job.order_id)
+        tracker = self.book.update(cached, self.from_block, self.safe) if cached is not None \
+            else self.book.load_order(order_id, self.from_block, self.safe)
+        self.trackers[job.order_id] = tracker
+        return tracker
+
+    def step(self, job: Job) -> None:
+        """The job's next step; its failure is sorted by type (:meth:`job_error`), a fatal one stops the node."""
+        self.stepped_at[job.order_id] = time.monotonic()
+        self.dirty.discard(job.order_id)
+        try:
+            for action in self.store.actions(job.order_id, pending=True):
+                self._resolve(action)
+            self.acts.step(job, self.load(job))
+        except Exception as exc:  # noqa: BLE001 - sorted by type in job_error
+            self.job_error(job, exc)
+
+    def _resolve(self, action: Any) -> None:
+        try:
+            outcome = self.sender.resolve(action)
+        except TxReverted:
+            outcome = None
+        self.dirty.add(action.order_id)
+        self.log.info("action_resolved", key=action.order_id, action=action.kind, tx=action.tx_hash,
+                      mined=None if outcome is None else outcome.ok)
+
+    def transact(self, job: Job, kind: str, request: TxRequest) -> bool:
+        """Sends through the journal; whether it was mined and succeeded (the order is read again next cycle)."""
+        outcome = self.sender.send(job.order_id, kind, request)
+        self.dirty.add(job.order_id)
+        if not outcome.ok:
+            self.trackers.pop(job.order_id, None)
+        self.log.info("tx_mined" if outcome.ok else "tx_reverted", order_id=job.order["order_id"], action=kind,
+                      tx=outcome.tx_hash, block=outcome.block_number, reason=outcome.reason or None)
+        return outcome.ok
+
+    def job_error(self, job: Job, exc: Exception) -> None:
+        current = self.store.get_job(job.order_id) or job
+        intent = on_error(exc, classify(exc), current.attempts,
+                          chain_moved=isinstance(exc, (OrderOutOfSync, TxReverted)))
+        if intent.forget:
+            self.trackers.pop(job.order_id, None)
+        if intent.do is Do.FATAL:
+            raise exc
+        if intent.do is Do.FAIL:
+            self.acts.fail(current, brief(exc))
+            return
+        delay = self.backoff.delay(current.attempts, retry_after(exc))
+        self.store.record_job_error(job.order_id, brief(exc), retry_at=time.time() + delay)
+        self.log.warning("job_retry", order_id=job.order.get("order_id"), state=current.state.value,
+                         error=brief(exc), retry_in_s=round(delay, 2))
+        if intent.end_cycle:
+            raise exc
+
+
+def run_node_v2(config: NodeConfig, identity: Identity, *, once: bool = False, log: JsonLogger | None = None) -> int:
+    """Runs the v2 node until SIGTERM (or one cycle); returns the exit code. FatalError propagates."""
+    from pynode.daemon.node import install_signal_handlers
+
+    node = NodeV2(config, identity, log=log)
+    install_signal_handlers(node)  # type: ignore[arg-type]  # stop / stopping / interrupt: the same protocol
+    try:
+        return node.run(once=once)
+    finally:
+        node.close()
+

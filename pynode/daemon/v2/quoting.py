@@ -1,0 +1,103 @@
+"""The node's quotes: the shop's state for the policy, keyed nonces that survive a restart, sign, publish, repeat.
+
+A quote's nonce is keyed by its order: ``(order id mod 2**192) << 64 | n``, where ``n`` counts the quotes
+this node signed for that order and is written to the job's row *before* the quote is signed. Orders never
+share a nonce (their ids differ), and a restart, even one that lost the signed quote, continues the count: a
+nonce is never signed twice. A quote lives in the job's row (its document, expiry, nonce) until it expires
+or the order leaves Open; while it lives it counts against the shop's free machines (``quotes_open``) and
+is published again every ``REPUBLISH_S``: pubsub only reaches who listens at the moment.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from pynode.daemon.store import Job, JobState, Store
+from pynode.documents.quote import SignedQuote, parse_signed_quote, sign_quote
+from pynode.orders.quote_channel import QuoteChannel
+from pynode.orders.quote_policy import Quoted, ShopState, cert_ids
+from pynode.protocol.v2.types import OrderSpec
+
+REPUBLISH_S = 5.0  # a quote still open is published again this often
+_KEY_MASK = (1 << 192) - 1
+
+
+def quote_nonce(order_id: int, n: int) -> int:
+    """The ``n``-th (from 1) quote nonce of this node for ``order_id``."""
+    return (order_id & _KEY_MASK) << 64 | n
+
+
+def live_quote(job: Job, now: int) -> dict[str, Any] | None:
+    """The job's signed quote if it is still open at chain time ``now``."""
+    quote = job.order.get("quote")
+    return quote if isinstance(quote, dict) and job.state is JobState.SEEN and int(quote["expiry"]) >= now \
+        else None
+
+
+def shop_state(me: str, info: Any, certifications: Mapping[int, int], jobs: Iterable[Job], busy: Iterable[JobState],
+               max_jobs: int, capacity: int | None, now: int) -> ShopState:
+    """What the quote policy knows of the shop: its registry entry (``PartnerInfoV2``; an unvetted profile
+    quotes nothing), the jobs in flight and the quotes still open."""
+    jobs = list(jobs)
+    vetted = bool(info.vetted) and not info.suspended
+    return ShopState(partner=me, processes=info.capabilities if vetted else 0,
+                     materials=info.materials if vetted else 0, certifications=dict(certifications),
+                     jobs_in_flight=sum(1 for j in jobs if j.state in set(busy)), max_jobs=max_jobs,
+                     free_bond=info.free_bond, capacity=capacity,
+                     quotes_open=sum(1 for j in jobs if live_quote(j, now) is not None))
+
+
+def certifications_of(spec: OrderSpec, expiry: Callable[[int], int]) -> dict[int, int]:
+    """The expiry of each certification the order requires (``expiry``: the registry's view for one id)."""
+    return {cert: expiry(cert) for cert in cert_ids(spec.cert_ids)}
+
+
+class Quotes:
+    """Signs, keeps and publishes the node's quotes on one deployment's channel."""
+
+    def __init__(self, account: LocalAccount, channel: QuoteChannel, store: Store,
+                 log: Callable[..., None]) -> None:
+        self.account = account
+        self.channel = channel
+        self.store = store
+        self.log = log
+        self._published: dict[int, float] = {}  # order id -> when its quote last went out
+
+    def next_nonce(self, job: Job) -> int:
+        return quote_nonce(job.order_id, int(job.order.get("quotes_signed", 0)) + 1)
+
+    def issue(self, job: Job, quoted: Quoted) -> SignedQuote:
+        """Persists the nonce's use, signs and keeps the quote, then publishes it."""
+        n = int(job.order.get("quotes_signed", 0)) + 1
+        quote = quoted.quote._replace(nonce=quote_nonce(job.order_id, n))
+        job = self.store.upsert_job(job.order_id, JobState.SEEN, {**job.order, "quotes_signed": n})
+        signed = sign_quote(self.account, self.channel.domain, quote)
+        kept = {"document": signed.to_json().decode(), "expiry": quote.expiry, "nonce": str(quote.nonce),
+                "price": str(quote.price), "lead_time": quote.lead_time}
+        self.store.upsert_job(job.order_id, JobState.SEEN, {**job.order, "quote": kept})
+        self.publish(job.order_id, signed)
+        self.log("quote_signed", order_id=job.order_id, price=str(quote.price), bond=str(quote.bond),
+                 lead_time=quote.lead_time, expiry=quote.expiry, nonce=str(quote.nonce), cost=str(quoted.cost),
+                 machine_s=quoted.machine_s)
+        return signed
+
+    def publish(self, order_id: int, signed: SignedQuote) -> None:
+        self.channel.publish_quote(signed)
+        self._published[order_id] = time.monotonic()
+
+    def republish(self, jobs: Iterable[Job], now: int) -> int:
+        """Publishes again every open quote last sent ``REPUBLISH_S`` ago or more; returns how many."""
+        sent = 0
+        for job in jobs:
+            quote = live_quote(job, now)
+            if quote is None:
+                self._published.pop(job.order_id, None)
+                continue
+            if time.monotonic() - self._published.get(job.order_id, 0.0) >= REPUBLISH_S:
+                self.publish(job.order_id, parse_signed_quote(quote["document"]))
+                sent += 1
+        return sent

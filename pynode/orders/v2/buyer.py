@@ -1,0 +1,308 @@
+"""What a buyer does on protocol v2: post escrow-first or quote-first, award a signed quote, confirm a checked
+shipment, dispute with the arbitrator's fee, cancel, refund.
+
+Each action checks what it can before anything is spent: a quote's signature, domain, terms hash, nonce and
+the rules the book and the registry's bond lock apply (orders/award_policy.rejection) before the design key
+is sealed to the partner; a shipment's report (fetched, hashed, read, matched to the order) before the
+escrow is released. Every send is simulated first (TxSender.send). Bad input is an InputError, one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from eth_account.signers.local import LocalAccount
+
+from pynode.chain.contracts import region_bytes
+from pynode.chain.erc20 import Erc20
+from pynode.chain.orders import MATERIAL, PROCESS, pack_cert_ids
+from pynode.chain.tx import SentTx, TxRequest, TxSender
+from pynode.chain.v2.arbitrator import PanelArbitrator
+from pynode.chain.v2.book import OrderBookV2
+from pynode.chain.v2.orders import ZERO_ADDRESS, OrderTracker
+from pynode.chain.v2.registry import PartnerRegistryV2
+from pynode.core.address import to_checksum_address
+from pynode.core.errors import InputError
+from pynode.crypto.envelope import OrderContext
+from pynode.crypto.hpke import HpkeKeyPair
+from pynode.documents.quality_report import MAX_REPORT_BYTES, QualityReport, parse_report, report_mismatch
+from pynode.documents.quote import SignedQuote
+from pynode.documents.spec import build_spec_document
+from pynode.ipfs.cid import cid_to_digest, report_cid
+from pynode.ipfs.vault import DesignVault, SealedDesign
+from pynode.orders.award_policy import AwardSettings, PartnerFacts, rejection
+from pynode.orders.buyer import _lookup, _public_geometry, cert_id
+from pynode.orders.design_keys import DesignKeyStore
+from pynode.orders.quote_policy import cert_ids
+from pynode.protocol.v2 import codec
+from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, Quote
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from pynode.chain.deployment import Deployment
+    from pynode.protocol.eip712 import Domain
+
+_ANY_PARTNER = AwardSettings()  # the book's and the registry's rules only: no lists, limits or floors
+
+
+class ChainV2(Protocol):
+    """The v2 connection the buyer works through (the CLI's pynode.cli.v2.chain.ChainV2 is one)."""
+
+    deployment: Deployment
+    book: OrderBookV2
+    registry: PartnerRegistryV2
+    confirmations: int
+
+    @property
+    def w3(self) -> Web3: ...
+    @property
+    def chain_id(self) -> int: ...
+    @property
+    def from_block(self) -> int: ...
+    def arbitrator(self, address: str) -> PanelArbitrator: ...
+    def now(self) -> int: ...
+    def head(self) -> int: ...
+    def sender(self, account: LocalAccount) -> TxSender: ...
+    def send(self, account: LocalAccount, tx: TxRequest) -> SentTx: ...
+
+
+@dataclass(frozen=True)
+class OrderRequestV2:
+    design: Path
+    process: str
+    material: str
+    quantity: int
+    price: int  # escrowed: the cap a quote may ask
+    award_deadline: int
+    delivery_deadline: int
+    inspection_window: int
+    arbitrator: str = ""  # "": the deployment's PanelArbitrator
+    min_bond: int = 0
+    inspectors: tuple[str, ...] = ()
+    token: str = ZERO_ADDRESS
+    region: str = ""
+    certifications: tuple[str, ...] = ()
+    tolerances: dict | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedOrder:
+    """An order sealed, its documents pinned, its terms fixed: what a quote-first partner signs over."""
+
+    terms: OrderTerms
+    spec: OrderSpec
+    docs: OrderDocs
+    design: SealedDesign
+    spec_cid: str
+    key_backup_cid: str
+    geometry: dict | None
+    geometry_skipped: str | None
+
+    @property
+    def order_id(self) -> int:
+        return codec.order_id(self.terms)
+
+
+@dataclass(frozen=True)
+class PostedOrderV2:
+    order: PreparedOrder
+    sent: SentTx
+    envelope_cid: str | None = None  # quote-first: the awarded partner's key envelope
+
+    @property
+    def order_id(self) -> int:
+        return self.order.order_id
+
+
+class BuyerV2:
+    def __init__(self, chain: ChainV2, vault: DesignVault, keys: DesignKeyStore, account: LocalAccount) -> None:
+        self.chain = chain
+        self.vault = vault
+        self.keys = keys
+        self.account = account
+
+    @cached_property
+    def domain(self) -> Domain:
+        """The book's EIP-712 domain, which quotes are signed under."""
+        return self.chain.book.domain()
+
+    @property
+    def _book(self) -> str:
+        return self.chain.book.address
+
+    # ------------------------------------------------------------------------------ posting
+
+    def prepare(self, request: OrderRequestV2, buyer_public_key: bytes,
+                progress: Callable[[int], None] | None = None) -> PreparedOrder:
+        """Seals and pins the design, keeps its key sealed to the buyer, pins the spec (with the design's public
+        geometry), fixes the terms. Nothing is escrowed yet; the names are checked before anything is pinned."""
+        processes = _lookup(PROCESS, request.process, "process")
+        materials = _lookup(MATERIAL, request.material, "material")
+        certs = [cert_id(c) for c in request.certifications]
+        if len(certs) > 4:
+            raise InputError("an order can require at most four certifications")
+        arbitrator = self._arbitrator(request.arbitrator)
+        inspectors = tuple(_address(i, "inspector") for i in request.inspectors)
+        geometry, skipped = _public_geometry(request.design)  # from the plaintext, before it is sealed
+        sealed = self.vault.seal(request.design, progress)
+        backup = self.keys.save(sealed.content_key, chain_id=self.chain.chain_id, book=self._book,
+                                buyer=self.account.address, buyer_public_key=buyer_public_key,
+                                design_cid=cid_to_digest(sealed.cid), design_sha256=sealed.plaintext_sha256)
+        spec_cid = self.vault.ipfs.add_bytes(build_spec_document(
+            process=request.process.upper(), material=request.material.upper(), quantity=request.quantity,
+            tolerances=request.tolerances or {}, certifications=list(request.certifications), region=request.region,
+            design_name=request.design.name, design_size=sealed.plaintext_size,
+            design_sha256=sealed.plaintext_sha256, design_cid=sealed.cid, notes=request.notes, geometry=geometry))
+        docs = OrderDocs(cid_to_digest(sealed.cid), sealed.plaintext_sha256, cid_to_digest(spec_cid),
+                         region_bytes(request.region) if request.region else b"\x00" * 8)
+        spec = OrderSpec(processes, materials, pack_cert_ids(*certs), inspectors, codec.docs_hash(docs))
+        book = self.chain.book
+        terms = OrderTerms(self.account.address, to_checksum_address(request.token), request.price, request.min_bond,
+                           arbitrator, request.award_deadline, request.delivery_deadline, request.inspection_window,
+                           book.reject_window(), book.dispute_timeout(), book.fee_bps(), codec.spec_hash(spec))
+        return PreparedOrder(terms, spec, docs, sealed, spec_cid, backup, geometry, skipped)
+
+    def _arbitrator(self, given: str) -> str:
+        if given:
+            return _address(given, "arbitrator")
+        deployed = self.chain.deployment.contracts.get("PanelArbitrator")
+        if deployed is None:
+            raise InputError("no arbitrator given, and the v2 deployment has no PanelArbitrator")
+        return to_checksum_address(deployed.address)
+
+    def post(self, order: PreparedOrder) -> PostedOrderV2:
+        """Escrow-first: escrows the price; quotes then arrive on the channel (announce it there)."""
+        self._approve(order.terms)
+        sent = self.chain.send(self.account, self.chain.book.post(order.terms, order.spec, order.docs))
+        self.chain.book.note_posted(order.order_id, sent.block_number)
+        return PostedOrderV2(order, sent)
+
+    def post_awarded(self, order: PreparedOrder, signed: SignedQuote, keypair: HpkeKeyPair) -> PostedOrderV2:
+        """Quote-first: posts the order already awarded to ``signed`` (a quote over ``order.terms``), its key
+        envelope sealed to the partner's registered key and pinned first."""
+        quote = self.check_quote(order.terms, order.spec, signed)
+        envelope_cid = self._envelope(order.order_id, order.docs, quote.partner, keypair)
+        self._approve(order.terms)
+        sent = self.chain.send(self.account, self.chain.book.post_awarded(
+            order.terms, order.spec, order.docs, quote, signed.signature, cid_to_digest(envelope_cid)))
+        self.chain.book.note_posted(order.order_id, sent.block_number)
+        return PostedOrderV2(order, sent, envelope_cid)
+
+    def _approve(self, terms: OrderTerms) -> None:
+        if int(terms.token, 16) != 0:
+            erc20 = Erc20(self.chain.w3, terms.token)
+            if erc20.allowance(self.account.address, self._book) < terms.price:
+                self.chain.send(self.account, erc20.approve(self._book, terms.price))
+
+    # ------------------------------------------------------------------------------- awarding
+
+    def partner_facts(self, partner: str, spec: OrderSpec, block: int | str = "latest") -> PartnerFacts:
+        """The partner's registry entry as the award policy reads it (the spec's certifications' expiries)."""
+        info = self.chain.registry.partner_info(partner, block)
+        expiries = {cert: self.chain.registry.certification_expiry(partner, cert, block)
+                    for cert in cert_ids(spec.cert_ids)}
+        return PartnerFacts(info.flags, info.capabilities, info.materials, expiries, info.free_bond, info.completed,
+                            info.failed_qa)
+
+    def check_quote(self, terms: OrderTerms, spec: OrderSpec, signed: SignedQuote,
+                    facts: PartnerFacts | None = None, now: int | None = None) -> Quote:
+        """The quote, if the book would accept it for these terms at ``now`` (None: the head's time): this
+        deployment's domain, signed by its partner, its nonce not cancelled, and every rule of the book and the
+        registry's bond lock (award_policy.rejection). Else InputError naming the first failure; nothing is sealed
+        or sent."""
+        quote = signed.quote
+        signer = signed.recover_signer(self.domain)
+        if signer != quote.partner:
+            raise InputError(f"quote is signed by {signer}, not its partner {quote.partner}")
+        if self.chain.book.quote_nonce_used(quote.partner, quote.nonce):
+            raise InputError(f"quote nonce {quote.nonce} of {quote.partner} is cancelled or used")
+        facts = facts or self.partner_facts(quote.partner, spec)
+        why = rejection(_ANY_PARTNER, terms, spec, quote, facts, self.chain.now() if now is None else now)
+        if why is not None:
+            raise InputError(f"quote of {quote.partner} refused: {why[0].value} ({why[1]})")
+        return quote
+
+    def award(self, tracker: OrderTracker, signed: SignedQuote, keypair: HpkeKeyPair,
+              facts: PartnerFacts | None = None, now: int | None = None) -> tuple[SentTx, str]:
+        """Awards an open order to ``signed``: checked (check_quote), the design key sealed to the partner's
+        registry HPKE key and pinned, then the award with the envelope's CID. ``tracker``: the settled order."""
+        if tracker.status != OrderStatus.OPEN:
+            raise InputError(f"order {tracker.order_id} is {tracker.status.name}, not OPEN")
+        quote = self.check_quote(tracker.terms, tracker.spec, signed, facts, now)
+        envelope_cid = self._envelope(tracker.order_id, tracker.docs, quote.partner, keypair)
+        sent = self.chain.send(self.account, self.chain.book.award(tracker, quote, signed.signature,
+                                                                   cid_to_digest(envelope_cid)))
+        return sent, envelope_cid
+
+    def _envelope(self, order_id: int, docs: OrderDocs, partner: str, keypair: HpkeKeyPair) -> str:
+        design_sha256 = bytes(docs.design_sha256)
+        content_key = self.keys.load(keypair, chain_id=self.chain.chain_id, book=self._book,
+                                     buyer=self.account.address, design_cid=bytes(docs.design_cid),
+                                     design_sha256=design_sha256)
+        partner_key = self.chain.registry.encryption_key(partner, self.chain.from_block)
+        context = OrderContext(chain_id=self.chain.chain_id, contract=self._book, order_id=order_id,
+                               recipient=partner, design_sha256=design_sha256)
+        return self.vault.publish_envelope(content_key, partner_key, context)
+
+    # ----------------------------------------------------------------------- after shipping
+
+    def shipped_report(self, tracker: OrderTracker) -> QualityReport:
+        """The shipment's quality report, fetched by its CID, hashed, read strictly and matched to the order
+        (chain, book, order, partner, passed); InputError on any difference."""
+        if tracker.status != OrderStatus.SHIPPED or tracker.report is None:
+            raise InputError(f"order {tracker.order_id} is {tracker.status.name}, not SHIPPED")
+        digest, report_hash = tracker.report
+        data = self.vault.ipfs.cat_bytes(report_cid(digest, report_hash), max_size=MAX_REPORT_BYTES)
+        if hashlib.sha256(data).digest() != report_hash:
+            raise InputError(f"order {tracker.order_id}: the shipped report does not hash to its reportHash")
+        report = parse_report(data)
+        mismatch = report_mismatch(report, order_id=tracker.order_id, chain_id=self.chain.chain_id,
+                                   contract=self._book, partner=tracker.partner, passed=True)
+        if mismatch:
+            key, got, want = mismatch
+            raise InputError(f"order {tracker.order_id}: the shipped report says {key} {got}, expected {want}")
+        return report
+
+    def confirm(self, tracker: OrderTracker) -> SentTx:
+        """Releases the escrow to the payee once the shipped report checks out (shipped_report)."""
+        self.shipped_report(tracker)
+        return self.chain.send(self.account, self.chain.book.confirm(tracker))
+
+    def dispute(self, tracker: OrderTracker, evidence: Path) -> tuple[SentTx, str, int]:
+        """Disputes a shipment with the order's arbitrator's fee as deposit; returns (tx, evidence CID, fee)."""
+        if tracker.status != OrderStatus.SHIPPED:
+            raise InputError(f"order {tracker.order_id} is {tracker.status.name}, not SHIPPED")
+        try:
+            data = evidence.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read evidence {evidence}: {exc.strerror}") from None
+        fee = self.chain.arbitrator(tracker.terms.arbitrator).arbitration_cost()
+        evidence_cid = self.vault.ipfs.add_bytes(data)
+        sent = self.chain.send(self.account, self.chain.book.dispute(tracker, cid_to_digest(evidence_cid), fee))
+        return sent, evidence_cid, fee
+
+    def cancel(self, tracker: OrderTracker) -> SentTx:
+        """An open order's escrow back to the buyer."""
+        if tracker.status != OrderStatus.OPEN:
+            raise InputError(f"order {tracker.order_id} is {tracker.status.name}: only an OPEN order is cancelled")
+        return self.chain.send(self.account, self.chain.book.cancel(tracker))
+
+    def refund(self, tracker: OrderTracker) -> SentTx:
+        """The escrow back after the award deadline passed unawarded, or the due date unshipped (the bond too)."""
+        if tracker.status not in (OrderStatus.OPEN, OrderStatus.AWARDED):
+            raise InputError(f"order {tracker.order_id} is {tracker.status.name}: nothing to refund")
+        return self.chain.send(self.account, self.chain.book.refund(tracker))
+
+
+def _address(value: str, what: str) -> str:
+    try:
+        return to_checksum_address(value)
+    except ValueError:
+        raise InputError(f"{what} {value!r} is not a 0x address") from None

@@ -114,10 +114,30 @@ def document_event_hashes(document: dict[str, Any]) -> list[str]:
     return hash_generator.epcis_hashes_from_events(events)
 
 
+def base_event(step: tuple[str, str | None, str, str | None], time: int, urn: str, actor: str, chain_id: int,
+               region: str) -> dict[str, Any]:
+    """The EPCIS fields of one record of order ``urn``: ``step`` is (event type, action, bizStep, disposition)."""
+    event_type, action, biz_step, disposition = step
+    event: dict[str, Any] = {"type": event_type, "eventTime": _iso(time), "eventTimeZoneOffset": "+00:00"}
+    if event_type == "TransformationEvent":
+        event["inputEPCList"] = [urn]
+        event["outputEPCList"] = [urn.replace(":order:", ":parts:")]
+    else:
+        event["epcList"] = [urn]
+        event["action"] = action
+    event["bizStep"] = biz_step
+    if disposition:
+        event["disposition"] = disposition
+    event["readPoint"] = {"id": account_urn(chain_id, actor)}
+    if region:
+        event["bizLocation"] = {"id": f"urn:fabmesh:region:{region}"}
+    event["bizTransactionList"] = [{"type": "po", "bizTransaction": urn}]
+    return event
+
+
 def _events(order: OrderLogs, chain_id: int, book: str) -> list[dict[str, Any]]:
     tracker = OrderTracker(order.order_id)
     urn = order_urn(chain_id, book, order.order_id)
-    parts = urn.replace(":order:", ":parts:")
     events = []
     region = ""
     for log in order.events:
@@ -125,23 +145,10 @@ def _events(order: OrderLogs, chain_id: int, book: str) -> list[dict[str, Any]]:
         kind, actor, evidence, time, prev = tracker.records[-1]
         if log.event == "OrderPosted":
             region = bytes(log.args["docs"]["region"]).rstrip(b"\x00").decode("ascii", "replace")
-        event_type, action, step, disposition = STEPS[RecordKind(kind)]
-        event: dict[str, Any] = {"type": event_type, "eventTime": _iso(time), "eventTimeZoneOffset": "+00:00"}
-        if event_type == "TransformationEvent":
-            event["inputEPCList"] = [urn]
-            event["outputEPCList"] = [parts]
-        else:
-            event["epcList"] = [urn]
-            event["action"] = action
-        event["bizStep"] = step
+        step = STEPS[RecordKind(kind)]
         if kind == RecordKind.QUALITY_ATTESTED:
-            disposition = "conformant" if log.args["passed"] else "non_conformant"
-        if disposition:
-            event["disposition"] = disposition
-        event["readPoint"] = {"id": account_urn(chain_id, actor)}
-        if region:
-            event["bizLocation"] = {"id": f"urn:fabmesh:region:{region}"}
-        event["bizTransactionList"] = [{"type": "po", "bizTransaction": urn}]
+            step = (*step[:3], "conformant" if log.args["passed"] else "non_conformant")
+        event = base_event(step, time, urn, actor, chain_id, region)
         event["fabmesh:recordKind"] = RecordKind(kind).name
         event["fabmesh:actor"] = to_checksum_address(actor)
         event["fabmesh:time"] = str(time)
@@ -165,11 +172,13 @@ def expected_event_hashes(order: OrderLogs, chain_id: int, book: str) -> list[st
 
 def export_epcis(order: OrderLogs, chain_id: int, book: str, created: int) -> dict[str, Any]:
     """The EPCIS 2.0 document of one order; each event's ``eventID`` is its GS1 event hash."""
-    events = []
-    for event in _events(order, chain_id, book):
-        events.append({"eventID": gs1_event_hash(event), **event})
+    return epcis_document(_events(order, chain_id, book), created)
+
+
+def epcis_document(events: list[dict[str, Any]], created: int) -> dict[str, Any]:
+    """The EPCIS 2.0 document of ``events`` (v1's or v2's), each given its GS1 event hash as ``eventID``."""
     return {"@context": _context(), "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": _iso(created),
-            "epcisBody": {"eventList": events}}
+            "epcisBody": {"eventList": [{"eventID": gs1_event_hash(event), **event} for event in events]}}
 
 
 def record_of(event: dict[str, Any]) -> tuple[bytes, int, str, bytes, int]:

@@ -1,0 +1,182 @@
+"""The protocol-v2 auditor: the deployment's logs and views at past blocks → OrderFacts / GovernanceFacts → checks →
+the v1 report model (AuditResult, OrderReport), so text, --json and HTML read the same.
+
+    auditor = AuditorV2(w3, load_deployment(chain_id, path, None, protocol=2), IpfsEvidence(ipfs))
+    result = auditor.audit(order_ids=[order_id])      # or partner=..., or every order from a block
+
+Reads only: eth_getLogs in bounded ranges, eth_call pinned to blocks (orderHash/recordHead/genesis at the audit
+block, parameters at each post, accreditation at each attestation, the manager's delays at each scheduling), block
+timestamps, transaction senders, and IPFS documents by the CIDs the chain commits to.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import to_checksum_address
+
+from pynode.audit.ipfs_evidence import EvidenceSource
+from pynode.audit.model import AuditContext, Check
+from pynode.audit.v2.checks import audit_order
+from pynode.audit.v2.facts import OrderFacts, PanelFacts
+from pynode.audit.v2.governance import MANAGER_EVENTS, PARAMETER_EVENTS, GovernanceFacts, audit_governance
+from pynode.audit.v2.report import describe
+from pynode.audit.verify import AuditResult
+from pynode.chain.erc20 import read_unit
+from pynode.chain.events.reader import LogReader
+from pynode.chain.rpc import request
+from pynode.chain.v2.arbitrator import PanelArbitrator
+from pynode.chain.v2.book import OrderBookV2
+from pynode.chain.v2.manager import AccessManager
+from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, by_sender
+from pynode.chain.v2.registry import PartnerRegistryV2
+
+if TYPE_CHECKING:
+    from pynode.chain.deployment import Deployment
+    from pynode.chain.events.decoder import DecodedLog
+    from pynode.documents.quote import SignedQuote
+
+_PANEL_EVENTS = ("Voted", "RoundDecided", "AppealDecision", "RulingExecuted")
+
+
+def _topic(value: int) -> str:
+    return "0x" + value.to_bytes(32, "big").hex()
+
+
+class AuditorV2:
+    def __init__(self, w3: Any, deployment: Deployment, evidence: EvidenceSource, *, confirmations: int = 0,
+                 batch_size: int = 2000, quotes: Sequence[SignedQuote] = ()) -> None:
+        """``quotes``: signed-quote documents to check awards against (matched by their struct hash)."""
+        self.w3, self.evidence, self.quotes, self.confirmations = w3, evidence, tuple(quotes), confirmations
+        self.chain_id, self.from_block = deployment.chain_id, deployment.deploy_block
+        reader = LogReader(w3, batch_size=batch_size)
+        self.book = OrderBookV2(w3, deployment["OrderBookV2"], reader)
+        self.registry = PartnerRegistryV2(w3, deployment["PartnerRegistryV2"], reader)
+        self.panel = PanelArbitrator(w3, deployment["PanelArbitrator"], reader)
+        self.manager = AccessManager(w3, deployment["AccessManager"], reader)
+        self.labels = {c.address: name for name, c in deployment.contracts.items()}
+
+    # ------------------------------------------------------------------ chain reads
+
+    def _time(self, log: DecodedLog) -> int:
+        return self.book.block_time(log)
+
+    def order_logs(self, start: int, block: int) -> dict[int, list[DecodedLog]]:
+        logs = self.book.logs(ORDER_EVENTS, from_block=start, to_block=block) + self.book.fee_logs(None, start, block)
+        self.book.prefetch(logs)
+        orders: dict[int, list[DecodedLog]] = {}
+        for log in sorted(logs, key=lambda item: (item.block_number, item.log_index)):
+            orders.setdefault(int(log.args["orderId"]), []).append(log)
+        return orders
+
+    def _panel_facts(self, dispute_id: int, block: int) -> PanelFacts:
+        dispute = self.panel.dispute(dispute_id, block)
+        sets = self.panel.logs(("PanelSet",), _topic(dispute.epoch), from_block=self.from_block, to_block=block)
+        logs = self.panel.logs(_PANEL_EVENTS, _topic(dispute_id), from_block=self.from_block, to_block=block)
+        facts = PanelFacts(dispute_id, dispute.epoch, dispute.quorum,
+                           tuple(sets[-1].args["members"]) if sets else ())
+        for log in logs:
+            {"Voted": facts.votes, "RoundDecided": facts.decided, "AppealDecision": facts.appeals,
+             "RulingExecuted": facts.executed}[log.event].append(log)
+        return facts
+
+    def order_facts(self, order_id: int, logs: list[DecodedLog], block: int) -> OrderFacts:
+        book = self.book
+        senders = {log.tx_hash: book.tx_sender(log.tx_hash) for log in logs if by_sender(log) or log.event == FEE_EVENT}
+        times = {log.block_hash: self._time(log) for log in logs}
+        facts = OrderFacts(order_id, book.genesis(order_id, block), logs, times, senders,
+                           book.order_hash(order_id, block), book.record_head(order_id, block))
+        posted = next((log for log in logs if log.event == "OrderPosted"), None)
+        if posted is not None:
+            facts.params = {name: int(book.call(name, block=posted.block_number))
+                            for name in ("feeBps", "rejectWindow", "disputeTimeout")}
+        for log in logs:
+            if log.event == "QualityAttested":
+                who = to_checksum_address(log.args["inspector"])
+                facts.inspector_expiry[(who, log.block_number)] = self.registry.inspector_expiry(who, log.block_number)
+            elif log.event == "ArbitrationCreated":
+                arbitrator, dispute_id = to_checksum_address(log.args["arbitrator"]), int(log.args["disputeId"])
+                facts.rulings = [r for r in self.book.logs(("Ruling",), None, _topic(dispute_id),
+                                                           from_block=log.block_number, to_block=block)
+                                 if to_checksum_address(r.args["_arbitrator"]) == arbitrator]
+                if arbitrator == self.panel.address:
+                    facts.panel = self._panel_facts(dispute_id, block)
+        return facts
+
+    def governance_facts(self, block: int) -> GovernanceFacts:
+        logs = self.manager.logs(MANAGER_EVENTS, from_block=self.from_block, to_block=block)
+        logs += self.book.logs(PARAMETER_EVENTS["OrderBookV2"], from_block=self.from_block, to_block=block)
+        logs += self.panel.logs(PARAMETER_EVENTS["PanelArbitrator"], from_block=self.from_block, to_block=block)
+        logs.sort(key=lambda item: (item.block_number, item.log_index))
+        self.book.prefetch(logs)
+        facts = GovernanceFacts(logs, {log.block_hash: self._time(log) for log in logs}, labels=self.labels)
+        executed = {log.tx_hash for log in logs if log.event == "OperationExecuted"}
+        for log in logs:
+            if log.event == "OperationScheduled":
+                args = log.args
+                _, delay = self.manager.call("canCall", args["caller"], args["target"], bytes(args["data"])[:4],
+                                             block=log.block_number)
+                facts.delays[(log.tx_hash, log.log_index)] = int(delay)
+            elif log.event in PARAMETER_EVENTS.get(self.labels.get(log.address, ""), ()) and \
+                    log.tx_hash not in executed:
+                facts.direct[log.tx_hash] = self._direct_delay(log)
+        return facts
+
+    def _direct_delay(self, log: DecodedLog) -> tuple[str, int]:
+        """(sender, its delay for the call it made: 0 = immediate, -1 = not allowed or not a direct call)."""
+        tx = request(self.w3, "eth_getTransactionByHash", [log.tx_hash])
+        sender, to = to_checksum_address(tx["from"]), tx.get("to")
+        if not to or to_checksum_address(to) != log.address:
+            return sender, -1
+        selector = bytes.fromhex(tx["input"][2:10])
+        immediate, delay = self.manager.call("canCall", sender, log.address, selector, block=log.block_number - 1)
+        return sender, 0 if immediate else (int(delay) or -1)
+
+    # ---------------------------------------------------------------------- audit
+
+    def head(self) -> int:
+        return max(self.book.reader.head() - self.confirmations, 0)
+
+    def audit(self, *, order_ids: Iterable[int] | None = None, partner: str | None = None,
+              from_block: int | None = None, block: int | None = None, governance: bool = True) -> AuditResult:
+        started = _time.perf_counter()
+        block = self.head() if block is None else block
+        start = self.from_block if from_block is None else from_block
+        orders = self.order_logs(start, block)
+        checks: list[Check] = []
+        if order_ids is not None:
+            selected = sorted(set(order_ids))
+            scope = "order " + ", ".join(map(str, selected))
+            checks += [Check(oid, "order.exists", False, f"no logs of order {oid} in blocks {start}..{block}")
+                       for oid in selected if oid not in orders]
+        elif partner is not None:
+            who = to_checksum_address(partner)
+            scope = f"partner {who}"
+            selected = [oid for oid, logs in orders.items() if who in _parties(logs)]
+            checks.append(Check(None, "partner.orders", True, f"{len(selected)} orders involve {who}"))
+        else:
+            selected, scope = list(orders), f"all orders from block {start}"
+        if governance:
+            checks += audit_governance(self.governance_facts(block))
+        domain = self.book.domain(block)
+        ctx = AuditContext(self.chain_id, self.book.address, block, domain)
+        result = AuditResult(self.chain_id, self.book.address, self.registry.address, block, start, scope,
+                             checks=checks)
+        fee_window = self.book.constant("FEE_RESPONSE_WINDOW")
+        for oid in (o for o in selected if o in orders):
+            facts = self.order_facts(oid, orders[oid], block)
+            if facts.order_hash == ZERO32:
+                result.checks.append(Check(oid, "order.exists", False, f"no orderHash for order {oid} at {block}"))
+            tracker, order_checks = audit_order(facts, ctx, self.evidence, self.quotes, fee_window)
+            result.orders.append(describe(facts, tracker, order_checks, self.evidence))
+        for token in {str(r.terms["token"]) for r in result.orders if "token" in r.terms}:
+            result.units[token] = read_unit(self.w3, token)
+        result.seconds = _time.perf_counter() - started
+        return result
+
+
+def _parties(logs: Sequence[DecodedLog]) -> set[str]:
+    keys = ("buyer", "partner", "inspector")
+    return {to_checksum_address(log.args[k]) for log in logs for k in keys if k in log.args}

@@ -1,0 +1,314 @@
+"""The v2 auditor's checks on synthetic orders (no sockets): the protocol vectors' order (posted, awarded, serials,
+a failed attestation, shipped; tests/pynode/chain/v2/v2_logs.py) and paths built on it, each check passing on the
+honest order and failing, by name, on a forged one; the governance checks on synthetic manager logs; the v2
+EPCIS export recomputed by GS1's reference implementation and by the document's own chains."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from chain.v2.v2_logs import (
+    BOOK,
+    DOCS,
+    INSPECTOR,
+    ORDER_ID,
+    PARTNER,
+    RECORDS,
+    REPORT,
+    STRANGER,
+    V2,
+    Chain,
+    b,
+    recorded,
+    vector_logs,
+)
+from factories import DictEvidence
+from pynode.audit.model import AuditContext
+from pynode.audit.v2.arbitration import check_panel, expected_share
+from pynode.audit.v2.checks import audit_order, check_attestation, check_quote
+from pynode.audit.v2.epcis import export_epcis_v2, verify_document_v2
+from pynode.audit.v2.facts import OrderFacts, PanelFacts, fold
+from pynode.audit.v2.governance import GovernanceFacts, audit_governance
+from pynode.chain.events.decoder import DecodedLog
+from pynode.documents.quote import parse_signed_quote, sign_quote
+from pynode.protocol.eip712 import Domain
+from pynode.protocol.v2 import codec
+from pynode.protocol.v2.types import RecordKind, Transition
+
+CHAIN_ID = V2["chain_id"]
+DOMAIN = Domain("fabmesh OrderBook", "2", CHAIN_ID, BOOK)
+CTX = AuditContext(CHAIN_ID, BOOK, 10_000, DOMAIN)
+GENESIS = codec.genesis(CHAIN_ID, BOOK, ORDER_ID)
+DAY = 86400
+
+
+def facts_of(items: list[tuple[DecodedLog, int]], senders: dict[str, str] | None = None, **over: Any) -> OrderFacts:
+    """Facts of an honest chain for these logs: its commitments are what the logs fold to."""
+    logs = [log for log, _ in items]
+    facts = OrderFacts(ORDER_ID, GENESIS, logs, {log.block_hash: t for log, t in items}, senders or {}, b"", b"")
+    t = fold(facts, GENESIS).tracker
+    assert t is not None
+    facts.order_hash, facts.record_head = codec.order_hash(t.order), t.record_head
+    facts.params = {"feeBps": t.terms.fee_bps, "rejectWindow": t.terms.reject_window,
+                    "disputeTimeout": t.terms.dispute_timeout}
+    facts.inspector_expiry = {(a.inspector, log.block_number): a.time + 365 * DAY
+                              for log in logs if log.event == "QualityAttested" for a in t.attestations}
+    for key, value in over.items():
+        setattr(facts, key, value)
+    return facts
+
+
+def run(facts: OrderFacts, evidence: DictEvidence | None = None, quotes=(), fee_window: int = 3 * DAY):
+    _, checks = audit_order(facts, CTX, evidence or DictEvidence({}), quotes, fee_window)
+    return {c.name: c for c in checks}, checks
+
+
+def failing(checks) -> set[str]:
+    return {c.name for c in checks if not c.ok}
+
+
+V2_CHECKS = {"chain.genesis", "chain.transitions", "chain.records", "params.snapshot", "quote.terms", "quote.document",
+             "attestation.inspector", "attestation.accredited", "attestation.window", "timing.shipment"}
+
+
+def test_the_vector_order_passes_every_chain_quote_and_attestation_check() -> None:
+    by_name, checks = run(facts_of(vector_logs(Chain())))
+    assert set(by_name) >= V2_CHECKS
+    assert not failing(c for c in checks if c.name in V2_CHECKS), [c.reason for c in checks if not c.ok]
+    assert "hash to orderHash" in by_name["chain.transitions"].reason
+    assert "= recordHead" in by_name["chain.records"].reason
+    assert "fee 100 bps, reject window 1 day, dispute timeout 14 days" in by_name["params.snapshot"].reason
+
+
+def test_forged_commitments_fail_their_chain_checks() -> None:
+    items = vector_logs(Chain())
+    assert failing(run(facts_of(items, genesis=b"\x11" * 32))[1]) >= {"chain.genesis"}
+    assert "chain.transitions" in failing(run(facts_of(items, order_hash=b"\x22" * 32))[1])
+    by_name, checks = run(facts_of(items, record_head=GENESIS))
+    assert "chain.records" in failing(checks) and "a record is missing" in by_name["chain.records"].reason
+    # a dropped transition (the award): the shipment no longer follows the order's status
+    dropped = _with_logs(facts_of(items), [log for log, _ in items if log.event != "OrderAwarded"])
+    by_name, checks = run(dropped)
+    assert "chain.transitions" in failing(checks) and "OrderShipped" in by_name["chain.transitions"].reason
+
+
+def _with_logs(facts: OrderFacts, logs: list[DecodedLog]) -> OrderFacts:
+    facts.logs = logs
+    return facts
+
+
+def test_a_forged_record_head_breaks_the_record_chain_by_name() -> None:
+    chain = Chain()
+    items = vector_logs(chain)
+    items[2] = (recorded(chain, RECORDS[0], head=b"\x33" * 32), items[2][1])
+    honest = facts_of(vector_logs(Chain()))
+    facts = _with_logs(honest, [log for log, _ in items])
+    facts.times.update({log.block_hash: t for log, t in items})
+    by_name, checks = run(facts)
+    assert {"chain.records", "chain.transitions"} <= failing(checks)
+    assert "Recorded" in by_name["chain.records"].reason
+
+
+def test_parameters_snapshot_differing_from_the_book_at_post_fails() -> None:
+    facts = facts_of(vector_logs(Chain()))
+    assert facts.params is not None
+    facts.params["feeBps"] = 250
+    by_name, _ = run(facts)
+    assert not by_name["params.snapshot"].ok and "feeBps 100 (book: 250)" in by_name["params.snapshot"].reason
+
+
+def test_an_award_outside_the_terms_fails_quote_terms() -> None:
+    chain = Chain()
+    items = vector_logs(chain)
+    state = V2["state"]["value"]
+    words = codec.awarded_words(state["payee"], 2 * 10**17, 10**15, state["due_by"])  # above the escrow, low bond
+    forged = chain.log("OrderAwarded", orderId=ORDER_ID, partner=PARTNER, payeePrice=words[0], bondDueBy=words[1],
+                       quoteHash=b(V2["eip712"]["quote"]["struct_hash"]), keyEnvelopeCid=b"\x01" * 32)
+    items[1] = (forged, items[1][1])
+    by_name, _ = run(facts_of(items[:2]))
+    reason = by_name["quote.terms"].reason
+    assert not by_name["quote.terms"].ok and "outside 1..100000000000000000" in reason and "below" in reason
+
+
+def test_the_award_is_checked_against_a_given_quote_document_and_its_signature() -> None:
+    facts = facts_of(vector_logs(Chain()))
+    t = fold(facts, GENESIS)
+    tracker, awarded = t.tracker, next(s for s in t.steps if s.log.event == "OrderAwarded")
+    assert tracker is not None
+    signed = parse_signed_quote(DOCS["signed_quote"]["document"])
+    good = check_quote(tracker, awarded, [signed], DOMAIN)
+    assert good.ok and f"signed by partner {PARTNER}" in good.reason
+    other = sign_quote(Account.create(), DOMAIN, signed.quote._replace(price=signed.quote.price - 1))
+    bad = check_quote(tracker, awarded, [other], DOMAIN)
+    assert not bad.ok and "award quote hash" in bad.reason and "matches none" in bad.reason
+    forged = signed._replace(signature=sign_quote(Account.create(), DOMAIN, signed.quote).signature)
+    bad = check_quote(tracker, awarded, [forged], DOMAIN)
+    assert not bad.ok and "differs from the award in signer" in bad.reason
+
+
+def _stranger_attests(chain: Chain, items: list[tuple[DecodedLog, int]]) -> list[tuple[DecodedLog, int]]:
+    """A QualityAttested by an inspector the spec does not name, with its Recorded link, before the shipment."""
+    t = fold(facts_of(items[:-1]), GENESIS).tracker
+    assert t is not None
+    time = items[-2][1] + 60
+    evidence = codec.report_evidence(REPORT[0], REPORT[1], True)
+    head = codec.link(t.record_head, RecordKind.QUALITY_ATTESTED, STRANGER, evidence, time)
+    record = chain.log("Recorded", orderId=ORDER_ID, kind=RecordKind.QUALITY_ATTESTED, actor=STRANGER,
+                       evidence=evidence, head=head)
+    attested = chain.log("QualityAttested", record.tx_hash, orderId=ORDER_ID, inspector=STRANGER,
+                         reportCid=REPORT[0], reportHash=REPORT[1], passed=True)
+    shipped = chain.log("OrderShipped", orderId=ORDER_ID, reportCid=REPORT[0], reportHash=REPORT[1])
+    return [*items[:-1], (record, time), (attested, time), (shipped, items[-1][1] + 120)]
+
+
+def test_an_attestation_by_an_inspector_the_spec_does_not_name_fails() -> None:
+    chain = Chain()
+    items = _stranger_attests(chain, vector_logs(chain))
+    facts = facts_of(items)
+    _, checks = run(facts)
+    named = [c for c in checks if c.name == "attestation.inspector"]
+    assert [c.ok for c in named] == [True, False]
+    assert f"inspector {to_checksum_address(STRANGER)} is not one" in named[1].reason
+    facts.inspector_expiry = {key: 0 for key in facts.inspector_expiry}
+    assert [c.ok for c in run(facts)[1] if c.name == "attestation.accredited"] == [False, False]
+
+
+def test_an_attestation_after_the_inspection_window_fails() -> None:
+    facts = facts_of(vector_logs(Chain()))
+    folded = fold(facts, GENESIS)
+    t = folded.tracker
+    assert t is not None and t.shipped_at is not None
+    step = next(s for s in folded.steps if s.log.event == "QualityAttested")
+    late = step._replace(time=t.shipped_at + t.terms.inspection_window + 1)
+    facts.inspector_expiry = {(INSPECTOR, step.log.block_number): late.time + DAY}
+    steps = [*folded.steps, late]  # after the shipment
+    window = {c.name: c for c in check_attestation(t, late, steps, facts)}["attestation.window"]
+    assert not window.ok and "after the inspection window" in window.reason
+
+
+def _dispute(chain: Chain, items, *, fee: int, matched: int, paid_after: int, kind: Transition, split):
+    t = fold(facts_of(items), GENESIS).tracker
+    assert t is not None and t.shipped_at is not None
+    at = t.shipped_at + DAY
+    arbitrator = t.terms.arbitrator
+    disputed = chain.log("OrderDisputed", orderId=ORDER_ID, arbitrator=arbitrator, evidenceCid=b"\x05" * 32, fee=fee)
+    evidence = matched.to_bytes(32, "big")
+    head = codec.link(t.record_head, RecordKind.ARBITRATION_FEE_PAID, PARTNER, evidence, at + paid_after)
+    paid = chain.log("Recorded", orderId=ORDER_ID, kind=RecordKind.ARBITRATION_FEE_PAID, actor=PARTNER,
+                     evidence=evidence, head=head)
+    created = chain.log("ArbitrationCreated", paid.tx_hash, orderId=ORDER_ID, arbitrator=arbitrator, disputeId=4)
+    resolved = chain.log("OrderResolved", orderId=ORDER_ID, kind=kind, toBuyer=split[0], toPayee=split[1],
+                         fee=split[2], bondToBuyer=split[3])
+    return ([*items, (disputed, at), (paid, at + paid_after), (created, at + paid_after), (resolved, at + 9 * DAY)],
+            {resolved.tx_hash: STRANGER})
+
+
+def _ruling(ruling: int) -> DecodedLog:
+    return DecodedLog("Ruling", BOOK, 900, "0x" + "99" * 32, "0x" + "98" * 32, 0,
+                      {"_arbitrator": V2["terms"]["value"]["arbitrator"], "_disputeID": 4, "_ruling": ruling})
+
+
+def test_a_ruled_dispute_passes_and_a_split_outside_its_ruling_fails() -> None:
+    price = V2["state"]["value"]["price"]
+    rest = price - price // 2
+    honest = (price // 2, rest - rest // 100, rest // 100, False)  # ruling 51, fee 100 bps of the payee's half
+    chain = Chain()
+    items, senders = _dispute(chain, vector_logs(chain), fee=10**15, matched=10**15, paid_after=3600,
+                              kind=Transition.RULED, split=honest)
+    by_name, checks = run(facts_of(items, senders, rulings=[_ruling(51)]))
+    assert by_name["arbitration.fees"].ok and by_name["arbitration.ruling"].ok, [c.reason for c in checks]
+    assert "partner 0.001 ETH after 1 hour" in by_name["arbitration.fees"].reason
+    by_name, _ = run(facts_of(items, senders, rulings=[_ruling(90)]))
+    assert not by_name["arbitration.ruling"].ok and "ruling outside bounds" in by_name["arbitration.ruling"].reason
+    chain = Chain()
+    over = (price, price // 10, 0, True)
+    items, senders = _dispute(chain, vector_logs(chain), fee=10**15, matched=10**14, paid_after=4 * DAY,
+                              kind=Transition.SETTLED, split=over)
+    by_name, _ = run(facts_of(items, senders))
+    assert not by_name["arbitration.ruling"].ok and "of an escrow of" in by_name["arbitration.ruling"].reason
+    fees = by_name["arbitration.fees"]
+    assert not fees.ok and "below the buyer's" in fees.reason and "the window is 3 days" in fees.reason
+    assert expected_share(Transition.DISPUTE_DEFAULTED, price, None) == (price, True)
+    assert expected_share(Transition.RULED, price, 0) == (price // 2, False)
+
+
+def _panel_log(event: str, index: int, **args: Any) -> DecodedLog:
+    return DecodedLog(event, "0x" + "77" * 20, 800 + index, "0x" + f"{index:064x}", "0x" + f"{index + 1:064x}", 0, args)
+
+
+def test_panel_votes_appeals_and_the_executed_ruling() -> None:
+    members = ("0x" + "a1" * 20, "0x" + "a2" * 20, "0x" + "a3" * 20)
+    votes = [_panel_log("Voted", i, disputeID=4, round=r, member=m, ruling=v)
+             for i, (r, m, v) in enumerate([(0, members[0], 51), (0, members[1], 51), (1, members[1], 40),
+                                            (1, members[2], 40)])]
+    decided = [_panel_log("RoundDecided", 10, disputeID=4, round=0, ruling=51),
+               _panel_log("RoundDecided", 11, disputeID=4, round=1, ruling=40)]
+    panel = PanelFacts(4, 1, 2, members, votes, decided, [_panel_log("AppealDecision", 12, _disputeID=4)],
+                       [_panel_log("RulingExecuted", 13, disputeID=4, ruling=40, rewardPerVote=1)])
+    good = check_panel(ORDER_ID, panel, 40)
+    assert good.ok and "1 appeals, ruling 40 executed" in good.reason
+    assert not check_panel(ORDER_ID, panel, 51).ok  # the book stored another ruling
+    stranger = PanelFacts(4, 1, 2, members[:2], votes, decided, [], panel.executed)
+    assert "not members of panel epoch 1" in check_panel(ORDER_ID, stranger, 40).reason
+    short = PanelFacts(4, 1, 3, members, votes, decided, [], panel.executed)
+    assert "quorum 3" in check_panel(ORDER_ID, short, 40).reason
+
+
+def _gov(event: str, block: int, tx: str, **args: Any) -> DecodedLog:
+    return DecodedLog(event, BOOK if event == "FeeSet" else "0x" + "ac" * 20, block, f"0xb{block}", tx, block, args)
+
+
+def test_governance_grants_operations_and_parameter_changes() -> None:
+    op, admin = b"\x0a" * 32, "0x" + "ad" * 20
+    start = 1_800_000_000
+    logs = [_gov("RoleGranted", 1, "0x01", roleId=1, account=admin, delay=2 * DAY, since=start, newMember=True),
+            _gov("OperationScheduled", 2, "0x02", operationId=op, nonce=1, schedule=start + 2 * DAY, caller=admin,
+                 target=BOOK, data=b"\x12\x34\x56\x78" + b"\x00" * 64),
+            _gov("OperationExecuted", 3, "0x03", operationId=op, nonce=1),
+            _gov("FeeSet", 3, "0x03", feeBps=100, recipient=admin)]
+    times = {"0xb1": start, "0xb2": start, "0xb3": start + 2 * DAY + 1}
+    facts = GovernanceFacts(logs, times, {("0x02", 2): 2 * DAY}, labels={BOOK: "OrderBookV2"})
+    checks = audit_governance(facts)
+    assert [(c.name, c.ok) for c in checks] == [("governance.grant", True), ("governance.operation", True),
+                                                ("governance.parameter", True)]
+    assert "executed" in checks[1].reason and "(delay 2 days)" in checks[1].reason
+    early = GovernanceFacts(logs, {**times, "0xb3": start + DAY}, facts.delays, labels=facts.labels)
+    assert "executed before its delay" in audit_governance(early)[1].reason
+    short = GovernanceFacts(logs, times, {("0x02", 2): 3 * DAY}, labels=facts.labels)
+    assert not audit_governance(short)[1].ok
+    direct = GovernanceFacts([logs[0], logs[3]._replace(tx_hash="0x09")], times, direct={"0x09": (admin, -1)})
+    assert not audit_governance(direct)[1].ok and "needs one" in audit_governance(direct)[1].reason
+
+
+def test_the_v2_epcis_export_recomputes_and_edits_are_detected() -> None:
+    chain = Chain()
+    items, senders = _dispute(chain, vector_logs(chain), fee=10**15, matched=10**15, paid_after=60,
+                              kind=Transition.RULED, split=(0, 0, 0, False))
+    folded = fold(facts_of(items, senders), GENESIS)
+    document = export_epcis_v2(folded, CHAIN_ID, BOOK, created=1_700_000_000)
+    events = document["epcisBody"]["eventList"]
+    assert [(e["fabmesh:chain"], e["bizStep"]) for e in events] == [
+        ("transition", "commissioning"), ("transition", "reserving"), ("record", "encoding"),
+        ("record", "inspecting"), ("transition", "shipping"), ("transition", "holding"), ("record", "other"),
+        ("transition", "other")]
+    assert events[3]["disposition"] == "non_conformant" and events[1]["fabmesh:quoteHash"].startswith("0x")
+    assert verify_document_v2(json.loads(json.dumps(document))) == []
+    assert folded.tracker is not None and events[-1]["fabmesh:head"] == "0x" + folded.tracker.head.hex()
+    events[4]["fabmesh:reportHash"] = "0x" + "00" * 32
+    problems = verify_document_v2(document)
+    assert any("eventID" in p for p in problems) and any("evidence does not recompute" in p for p in problems)
+
+
+def test_a_shipment_report_whose_bytes_do_not_hash_to_the_chain_fails_by_name() -> None:
+    forged, committed = b'{"forged": true}', hashlib.sha256(b"the report the partner committed to").digest()
+    stored = hashlib.sha256(forged).digest()  # the CID's digest: IPFS serves these bytes for it
+    items = vector_logs(Chain(), report=(stored, committed))
+    by_name, checks = run(facts_of(items), DictEvidence({stored: forged}))
+    shipped = [c for c in checks if c.name == "evidence.quality_report"][-1]
+    assert not shipped.ok and "no longer matches its hash" in shipped.reason and "OrderShipped" in shipped.reason
+    assert by_name["chain.transitions"].ok  # the chain itself is intact: only the document is forged

@@ -68,19 +68,19 @@ class Quotes:
         self._published: dict[int, float] = {}  # order id -> when its quote last went out
 
     def next_nonce(self, job: Job) -> int:
-        return quote_nonce(job.order_id, int(job.order.get("quotes_signed", 0)) + 1)
+        return quote_nonce(int(job.order["order_id"]), int(job.order.get("quotes_signed", 0)) + 1)
 
     def issue(self, job: Job, quoted: Quoted) -> SignedQuote:
         """Persists the nonce's use, signs and keeps the quote, then publishes it."""
         n = int(job.order.get("quotes_signed", 0)) + 1
-        quote = quoted.quote._replace(nonce=quote_nonce(job.order_id, n))
+        quote = quoted.quote._replace(nonce=quote_nonce(int(job.order["order_id"]), n))
         job = self.store.upsert_job(job.order_id, JobState.SEEN, {**job.order, "quotes_signed": n})
         signed = sign_quote(self.account, self.channel.domain, quote)
         kept = {"document": signed.to_json().decode(), "expiry": quote.expiry, "nonce": str(quote.nonce),
                 "price": str(quote.price), "lead_time": quote.lead_time}
         self.store.upsert_job(job.order_id, JobState.SEEN, {**job.order, "quote": kept})
         self.publish(job.order_id, signed)
-        self.log("quote_signed", order_id=job.order_id, price=str(quote.price), bond=str(quote.bond),
+        self.log("quote_signed", order_id=job.order["order_id"], price=str(quote.price), bond=str(quote.bond),
                  lead_time=quote.lead_time, expiry=quote.expiry, nonce=str(quote.nonce), cost=str(quoted.cost),
                  machine_s=quoted.machine_s)
         return signed

@@ -1,0 +1,224 @@
+"""`fabmesh node run` on protocol v2 (node.toml ``protocol = 2``) against a real anvil, real Kubo daemons and the
+simulated shop floor: it quotes an order a buyer posted and announced, the buyer receives the quote on the
+channel (through a second Kubo, peered) with a real signature, awards it with a real HPKE envelope of a really
+encrypted design, and the node produces and ships; the buyer confirms and the payee is paid. A lying buyer,
+whose spec publishes a smaller part than its design holds, has its award rejected inside the reject window:
+the buyer is credited the price back and the partner's bond is free again."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+
+from harness import PASSWORD, SCRYPT_N, NodeHome, NodeProcess, write_config
+from pynode.chain.contracts import region_bytes
+from pynode.chain.deployment import load_deployment
+from pynode.chain.orders import MATERIAL, PROCESS
+from pynode.chain.provider import connect
+from pynode.chain.revert import RevertDecoder
+from pynode.chain.tx import TxSender
+from pynode.chain.v2.book import OrderBookV2
+from pynode.chain.v2.orders import ZERO_ADDRESS, OrderTracker
+from pynode.chain.v2.registry import PartnerRegistryV2
+from pynode.crypto.envelope import OrderContext
+from pynode.designs.geometry import measure_file
+from pynode.dev.designs import bracket_stl
+from pynode.dev.kubo import KuboNode
+from pynode.dev.wait import wait_for
+from pynode.documents.order_announcement import OrderAnnouncement
+from pynode.documents.spec import build_spec_document
+from pynode.ipfs.cid import cid_to_digest
+from pynode.ipfs.client import IpfsClient
+from pynode.ipfs.pubsub import KuboPubsub
+from pynode.ipfs.vault import DesignVault, SealedDesign
+from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
+from pynode.protocol.v2 import codec
+from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, PartnerProfile
+from pynode.wallet.hpke_keys import HpkeKeyStore
+from pynode.wallet.keystore import Keystore
+
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
+
+DAY = 86400
+PRICE_CAP, MIN_BOND = 10**15, 10**16
+WAIT_S = 90.0
+QUOTE_TOML = """
+protocol = 2
+[quote]
+margin_bps = 1000
+validity_s = 900
+[quote.processes.cnc-milling]
+setup_s = 60
+mm3_per_hour = 20000
+[quote.tokens."0x0000000000000000000000000000000000000000"]
+machine_rate_per_hour = 100000000000000
+material_per_part = { al-6061 = 1000000000000 }
+"""
+
+
+@dataclass
+class V2:
+    w3: object
+    book: OrderBookV2
+    registry: PartnerRegistryV2
+    start: int
+    panel: str
+    decoder: RevertDecoder
+
+    def send(self, account, request):
+        return TxSender(self.w3, account, self.decoder, confirmations=0).send(request)
+
+    def order(self, order_id: int) -> OrderTracker:
+        return self.book.load_order(order_id, self.start)
+
+
+@pytest.fixture(scope="module")
+def v2(anvil, v2_deployments_dir) -> V2:
+    deployment = load_deployment(anvil.chain_id, v2_deployments_dir, None, protocol=2)
+    w3 = connect(anvil.rpc_url)
+    decoder = RevertDecoder(*(info.abi for info in deployment.contracts.values()))
+    return V2(w3, OrderBookV2(w3, deployment["OrderBookV2"]), PartnerRegistryV2(w3, deployment["PartnerRegistryV2"]),
+              deployment.deploy_block, deployment["PanelArbitrator"].address, decoder)
+
+
+@pytest.fixture(scope="module")
+def buyer_channel(v2, kubo, tmp_path_factory) -> Iterator[tuple[QuoteChannel, queue.Queue[VerifiedQuote]]]:
+    """The buyer's channel on a Kubo of its own, peered with the node's: quotes received into a queue."""
+    buyer_kubo = KuboNode(tmp_path_factory.mktemp("buyer-kubo") / "repo", "kubo-buyer").start()
+    buyer_kubo.peer(kubo)
+    channel = QuoteChannel(KuboPubsub(buyer_kubo.api_url), v2.book.domain())
+    received: queue.Queue[VerifiedQuote] = queue.Queue()
+    thread = threading.Thread(target=lambda: [received.put(q) for q in channel.quotes()], daemon=True)
+    thread.start()
+    try:
+        yield channel, received
+    finally:
+        channel.close()
+        buyer_kubo.stop()
+
+
+@pytest.fixture(scope="module")
+def shop(v2, anvil, kubo, v2_deployments_dir, dev_accounts, tmp_path_factory) -> Iterator[NodeProcess]:
+    """`maker` registered on the v2 registry with its wallet's HPKE key, vetted, running `fabmesh node run`."""
+    root = tmp_path_factory.mktemp("shop-v2")
+    maker = dev_accounts["maker"]
+    Keystore(root / "wallet" / "keystores", SCRYPT_N).create("shop", PASSWORD, private_key=bytes(maker.key))
+    keypair = HpkeKeyStore(root / "wallet" / "hpke", SCRYPT_N).create("shop", PASSWORD, pq=False)
+    (root / "password.txt").write_text(PASSWORD + "\n")
+    profile = PartnerProfile(PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], region_bytes("u33d"), 40,
+                             keccak(text="profile-shop-v2"))
+    v2.send(maker, v2.registry.register(profile, keypair.public_key, 5 * v2.registry.min_bond()))
+    v2.send(dev_accounts["certifier"], v2.registry.vet(maker.address, v2.registry.profile_hash(maker.address),
+                                                       keccak(text="vetting-shop-v2")))
+    home = NodeHome(root, "shop", maker, keypair)
+    write_config(home, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=v2_deployments_dir,
+                 processes=["cnc-milling"], materials=["al-6061"], confirmations=0, extra=QUOTE_TOML)
+    node = NodeProcess(home).start()
+    node.wait_connected()
+    try:
+        yield node
+    finally:
+        node.terminate()
+
+
+def post(v2, kubo, buyer, channel: QuoteChannel, design: Path, *, lie: bool) -> tuple[OrderTerms, SealedDesign]:
+    """Seals the design, pins its spec (the lying buyer publishes an eighth of its volume), posts, announces."""
+    vault = DesignVault(IpfsClient(kubo.api_url))
+    geometry = measure_file(design)
+    if lie:
+        geometry = {**geometry, "volume_mm3": round(geometry["volume_mm3"] / 8, 4)}
+    sealed = vault.seal(design)
+    spec_cid = vault.ipfs.add_bytes(build_spec_document(
+        process="CNC_MILLING", material="AL_6061", quantity=1, tolerances={}, certifications=[], region="u33d",
+        design_name=design.name, design_size=sealed.plaintext_size, design_sha256=sealed.plaintext_sha256,
+        design_cid=sealed.cid, geometry=geometry))
+    docs = OrderDocs(cid_to_digest(sealed.cid), sealed.plaintext_sha256, cid_to_digest(spec_cid), region_bytes("u33d"))
+    spec = OrderSpec(PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], 0, (), codec.docs_hash(docs))
+    now = v2.w3.eth.get_block("latest")["timestamp"]
+    terms = OrderTerms(buyer.address, ZERO_ADDRESS, PRICE_CAP, MIN_BOND, v2.panel, now + DAY, now + 10 * DAY, 3 * DAY,
+                       v2.book.reject_window(), v2.book.dispute_timeout(), v2.book.fee_bps(), codec.spec_hash(spec))
+    v2.send(buyer, v2.book.post(terms, spec, docs))
+    channel.announce(OrderAnnouncement(channel.domain.chain_id, v2.book.address, codec.order_id(terms),
+                                       codec.terms_hash(terms)))
+    return terms, sealed
+
+
+def quote_for(received: queue.Queue[VerifiedQuote], terms: OrderTerms, node: NodeProcess) -> VerifiedQuote:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        assert node.running(), node.log_tail()
+        try:
+            heard = received.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if heard.signed.quote.terms_hash == codec.terms_hash(terms):
+            return heard
+    raise AssertionError(f"no quote for the order: {node.log_tail()}")
+
+
+def award(v2, kubo, buyer, terms: OrderTerms, sealed: SealedDesign, heard: VerifiedQuote) -> OrderTracker:
+    """Seals the design key to the quoting partner's registered key, pins the envelope, awards the quote."""
+    order_id, partner = codec.order_id(terms), heard.signed.quote.partner
+    context = OrderContext(chain_id=heard.signed.chain_id, contract=v2.book.address, order_id=order_id,
+                           recipient=partner, design_sha256=sealed.plaintext_sha256)
+    envelope = DesignVault(IpfsClient(kubo.api_url)).publish_envelope(
+        sealed.content_key, v2.registry.encryption_key(partner, v2.start), context)
+    v2.send(buyer, v2.book.award(v2.order(order_id), heard.signed.quote, heard.signed.signature,
+                                 cid_to_digest(envelope)))
+    return v2.order(order_id)
+
+
+def until_status(v2, order_id: int, status: OrderStatus, node: NodeProcess) -> OrderTracker:
+    def reached() -> bool:
+        assert node.running(), node.log_tail()
+        return v2.order(order_id).status == status
+
+    wait_for(reached, WAIT_S, interval=0.2, what=f"order {status.name}: {node.log_tail()}")
+    return v2.order(order_id)
+
+
+def test_the_node_quotes_produces_ships_and_is_paid(v2, kubo, shop, buyer_channel, dev_accounts, tmp_path):
+    channel, received = buyer_channel
+    buyer, maker = dev_accounts["buyer"], dev_accounts["maker"]
+    terms, sealed = post(v2, kubo, buyer, channel, bracket_stl(tmp_path / "bracket.stl"), lie=False)
+    heard = quote_for(received, terms, shop)
+    quote = heard.signed.quote
+    assert heard.signed.recover_signer(v2.book.domain()) == maker.address == quote.partner
+    assert 0 < quote.price <= PRICE_CAP and quote.bond == MIN_BOND and quote.nonce >> 64 == codec.order_id(terms)
+
+    awarded = award(v2, kubo, buyer, terms, sealed, heard)
+    assert (awarded.status, awarded.partner, awarded.price) == (OrderStatus.AWARDED, maker.address, quote.price)
+    shipped = until_status(v2, awarded.order_id, OrderStatus.SHIPPED, shop)
+    assert shipped.report is not None  # the quality report's CID and hash, committed by ship
+
+    before = v2.w3.eth.get_balance(quote.payee)
+    v2.send(buyer, v2.book.confirm(shipped))
+    completed = v2.order(awarded.order_id)
+    assert completed.status == OrderStatus.COMPLETED
+    assert v2.w3.eth.get_balance(quote.payee) == before + quote.price - completed.fee
+    wait_for(lambda: '"state":"done"' in shop.log_path.read_text(), WAIT_S, interval=0.2,
+             what=f"job done: {shop.log_tail()}")
+
+
+def test_a_lying_buyers_award_is_rejected_inside_the_window(v2, kubo, shop, buyer_channel, dev_accounts, tmp_path):
+    channel, received = buyer_channel
+    buyer, maker = dev_accounts["buyer"], dev_accounts["maker"]
+    free_before = v2.registry.free_bond(maker.address)
+    terms, sealed = post(v2, kubo, buyer, channel, bracket_stl(tmp_path / "big.stl", width=80.0), lie=True)
+    heard = quote_for(received, terms, shop)
+    awarded = award(v2, kubo, buyer, terms, sealed, heard)
+    credit_before = v2.book.credits(buyer.address, ZERO_ADDRESS)
+    assert v2.registry.free_bond(maker.address) == free_before - MIN_BOND  # the award locked the quote's bond
+
+    rejected = until_status(v2, awarded.order_id, OrderStatus.REJECTED, shop)
+    assert rejected.transitions[-1].time <= awarded.reject_window_closes
+    assert v2.book.credits(buyer.address, ZERO_ADDRESS) == credit_before + awarded.price  # the escrow back
+    assert v2.registry.free_bond(maker.address) == free_before  # the bond released, no penalty
+    assert "design geometry disagrees with the spec: volume_mm3" in shop.log_path.read_text()

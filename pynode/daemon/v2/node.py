@@ -85,6 +85,7 @@ class NodeV2:
         self._listener: threading.Thread | None = None
         self._connected = False
         self._first_cycle = True
+        self._looping = False
         self.safe = 0
         self.now = 0
 
@@ -98,7 +99,9 @@ class NodeV2:
             self.channel.close()
 
     def interrupt(self) -> None:
-        raise Stopping("a blocking request outlasted the stop grace period")
+        """Cuts the loop short wherever it is (the grace timer after a stop); a no-op outside the loop."""
+        if self._looping:
+            raise Stopping("a blocking request outlasted the stop grace period")
 
     @property
     def stopping(self) -> bool:
@@ -115,6 +118,7 @@ class NodeV2:
     def run(self, *, once: bool = False) -> int:
         self.log.info("node_started", account=self.address, protocol=2, work_dir=str(self.work_dir))
         failures = 0
+        self._looping = True
         try:
             while not self.stopping:
                 try:
@@ -136,6 +140,8 @@ class NodeV2:
                 self._stop.wait(self.config.poll_interval_s)
         except Stopping as exc:
             self.log.info("cycle_interrupted", reason=str(exc))
+        finally:
+            self._looping = False
         self.log.info("node_stopped")
         return 0
 

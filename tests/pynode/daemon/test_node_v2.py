@@ -2,8 +2,9 @@
 simulated shop floor: it quotes an order a buyer posted and announced, the buyer receives the quote on the
 channel (through a second Kubo, peered) with a real signature, awards it with a real HPKE envelope of a really
 encrypted design, and the node produces and ships; the buyer confirms and the payee is paid. A lying buyer,
-whose spec publishes a smaller part than its design holds, has its award rejected inside the reject window:
-the buyer is credited the price back and the partner's bond is free again."""
+whose spec publishes a smaller part than its design holds, and one whose envelope is sealed to a key the
+partner does not hold (F3), have their awards rejected inside the reject window: the buyer is credited the
+price back and the partner's bond is free again."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.orders import ZERO_ADDRESS, OrderTracker
 from pynode.chain.v2.registry import PartnerRegistryV2
 from pynode.crypto.envelope import OrderContext
+from pynode.crypto.hpke import generate_keypair
 from pynode.designs.geometry import measure_file
 from pynode.dev.designs import bracket_stl
 from pynode.dev.kubo import KuboNode
@@ -163,13 +165,15 @@ def quote_for(received: queue.Queue[VerifiedQuote], terms: OrderTerms, node: Nod
     raise AssertionError(f"no quote for the order: {node.log_tail()}")
 
 
-def award(v2, kubo, buyer, terms: OrderTerms, sealed: SealedDesign, heard: VerifiedQuote) -> OrderTracker:
-    """Seals the design key to the quoting partner's registered key, pins the envelope, awards the quote."""
+def award(v2, kubo, buyer, terms: OrderTerms, sealed: SealedDesign, heard: VerifiedQuote, *,
+          sealed_to: bytes | None = None) -> OrderTracker:
+    """Seals the design key to the quoting partner's registered key (or ``sealed_to``), pins the envelope,
+    awards the quote."""
     order_id, partner = codec.order_id(terms), heard.signed.quote.partner
     context = OrderContext(chain_id=heard.signed.chain_id, contract=v2.book.address, order_id=order_id,
                            recipient=partner, design_sha256=sealed.plaintext_sha256)
     envelope = DesignVault(IpfsClient(kubo.api_url)).publish_envelope(
-        sealed.content_key, v2.registry.encryption_key(partner, v2.start), context)
+        sealed.content_key, sealed_to or v2.registry.encryption_key(partner, v2.start), context)
     v2.send(buyer, v2.book.award(v2.order(order_id), heard.signed.quote, heard.signed.signature,
                                  cid_to_digest(envelope)))
     return v2.order(order_id)
@@ -222,3 +226,18 @@ def test_a_lying_buyers_award_is_rejected_inside_the_window(v2, kubo, shop, buye
     assert v2.book.credits(buyer.address, ZERO_ADDRESS) == credit_before + awarded.price  # the escrow back
     assert v2.registry.free_bond(maker.address) == free_before  # the bond released, no penalty
     assert "design geometry disagrees with the spec: volume_mm3" in shop.log_path.read_text()
+
+
+def test_an_award_whose_envelope_does_not_open_is_rejected(v2, kubo, shop, buyer_channel, dev_accounts, tmp_path):
+    """F3: the design key sealed to a key the partner does not hold; the partner rejects instead of shipping."""
+    channel, received = buyer_channel
+    maker = dev_accounts["maker"]
+    free_before = v2.registry.free_bond(maker.address)
+    terms, sealed = post(v2, kubo, dev_accounts["buyer"], channel, bracket_stl(tmp_path / "part.stl", depth=30.0),
+                         lie=False)
+    heard = quote_for(received, terms, shop)
+    awarded = award(v2, kubo, dev_accounts["buyer"], terms, sealed, heard, sealed_to=generate_keypair().public_key)
+    rejected = until_status(v2, awarded.order_id, OrderStatus.REJECTED, shop)
+    assert rejected.transitions[-1].time <= awarded.reject_window_closes
+    assert v2.registry.free_bond(maker.address) == free_before
+    assert "design does not decrypt or measure: the key envelope is sealed to HPKE key" in shop.log_path.read_text()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pynode.chain.confirmations import Progress
     from pynode.chain.pace_record import PaceRecord
     from pynode.chain.tx import SentTx, TxRequest
+    from pynode.chain.v2.client import ChainV2
     from pynode.core.plain_settings import PlainSettings
     from pynode.core.settings import Settings
     from pynode.ipfs.client import IpfsClient
@@ -97,6 +98,15 @@ class CliContext:
                 command.call_on_close(lambda: self._save_pace(chain))
         return chain
 
+    @cached_property
+    def v2(self) -> ChainV2:
+        """The protocol-v2 connection (the <chainId>.v2.json record): the commands of pynode/cli/v2."""
+        from pynode.chain.v2.client import ChainV2
+
+        chain = ChainV2.connect(self.settings)
+        chain.on_progress = self.progress
+        return chain
+
     def _save_pace(self, chain: Chain) -> None:
         if chain.clock.block_s is not None:
             with contextlib.suppress(OSError):  # a cache: a home it cannot write to costs polls, not the command
@@ -135,10 +145,11 @@ class CliContext:
         """The unlocked signer, asked for once per command."""
         return self.signer()
 
-    def send(self, request: TxRequest) -> SentTx:
+    def send(self, request: TxRequest, chain: Chain | ChainV2 | None = None) -> SentTx:
         """Simulates, then (after a confirmation on a terminal unless -y) signs, sends and waits until
-        ``confirmations`` blocks are on top of the transaction's block (progress on stderr)."""
-        sender = self.chain.sender(self.account)
+        ``confirmations`` blocks are on top of the transaction's block (progress on stderr). ``chain``: the
+        connection to send on (default: v1's)."""
+        sender = (chain or self.chain).sender(self.account)
         if not self.yes and not self.json and sys.stdin.isatty():
             sender.simulate(request)  # a revert is told before the question (the send simulates again)
             self.confirm(f"Send '{request.label}' from {self.account.address}?")

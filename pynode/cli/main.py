@@ -22,20 +22,33 @@ from pynode.core.errors import FabmeshError
 COMMANDS = {
     "attest": ("pynode.cli.attest:attest",
                "Attest ORDER_ID's quality with a report, as its partner or as an inspector."),
+    "arbitration": ("pynode.cli.v2.arbitration:arbitration",
+                    "(protocol 2) Vote, appeal, execute and inspect PanelArbitrator disputes."),
     "audit": ("pynode.cli.audit:audit", "Verify orders from the chain, IPFS content addresses and signatures alone."),
     "check": ("pynode.cli.check:check",
               "Check the RPC endpoint, chain id, contract code, Kubo and the account's balance."),
     "dev": ("pynode.cli.dev:dev", "A local network of real processes: anvil and one Kubo node per organization."),
     "export": ("pynode.cli.audit:export", "Export provenance in standard formats."),
+    "governance": ("pynode.cli.v2.governance:governance",
+                   "(protocol 2) Schedule, execute, cancel and inspect delayed AccessManager operations."),
     "node": ("pynode.cli.node:node", "Run the manufacturer node, or the buyer's order watcher."),
     "order": ("pynode.cli.order:order", "Post, award, confirm, dispute and recover escrowed orders."),
     "partner": ("pynode.cli.partner:partner",
                 "Register as a manufacturer, vet and certify partners, inspect the registry."),
+    "quote": ("pynode.cli.v2.quote:quote",
+              "(protocol 2) Sign a quote for an open order as a file to hand to its buyer."),
     "relay-attestation": ("pynode.cli.attest:relay_attestation",
                           "Submit an inspector's signed attestation (any account pays the gas)."),
     "wallet": ("pynode.cli.wallet:wallet", "Create, import and manage accounts (Web3 Secret Storage v3 keystores)."),
     "withdraw": ("pynode.cli.withdraw:withdraw",
                  "Withdraw payments of completed orders (as partner) and credited refunds, bonds and fees."),
+}
+#: the protocol-2 variant of a command both protocols have, run with --protocol 2 (FABMESH_PROTOCOL=2); the
+#: commands only v2 has (arbitration, governance, quote) are in COMMANDS and always talk to the v2 record
+V2_COMMANDS = {
+    "order": "pynode.cli.v2.order:order",
+    "partner": "pynode.cli.v2.partner:partner",
+    "withdraw": "pynode.cli.v2.withdraw:withdraw",
 }
 
 
@@ -48,7 +61,10 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module, _, attribute = COMMANDS[cmd_name][0].partition(":")
+        target = COMMANDS[cmd_name][0]
+        if ctx is not None and ctx.params.get("protocol") == 2:
+            target = V2_COMMANDS.get(cmd_name, target)
+        module, _, attribute = target.partition(":")
         command: click.Command = getattr(import_module(module), attribute)
         return command
 
@@ -77,10 +93,13 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
               help="Path of a v3 keystore file to sign with (instead of --account)")
 @click.option("--password-file", envvar="FABMESH_PASSWORD_FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="File holding the keystore password (else a hidden prompt)")
+@click.option("--protocol", type=click.IntRange(1, 2), envvar="FABMESH_PROTOCOL",
+              help="Protocol version: 1, or 2 (contracts/v2, the <chainId>.v2.json record) [default: 1]")
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON data on stdout")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation")
 @click.pass_context
-def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password_file, as_json, yes) -> None:
+def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password_file, protocol, as_json,
+        yes) -> None:
     """fabmesh: trustless coordination for distributed manufacturing.
 
     Buyers post escrowed orders with encrypted designs, manufacturers run
@@ -94,7 +113,7 @@ def cli(click_ctx: click.Context, rpc_url, ipfs_api, account, keystore, password
     from pynode.cli.context import CliContext, load_settings
 
     settings = load_settings(rpc_url=rpc_url, ipfs_api=ipfs_api, account=account, keystore=keystore,
-                             password_file=password_file)
+                             password_file=password_file, protocol=protocol)
     click_ctx.obj = CliContext(settings=settings, json=as_json, yes=yes)
 
 

@@ -38,6 +38,7 @@ FIELDS: dict[str, tuple[str, Any, float | None, float | None]] = {
     "scrypt_n": ("int", DEFAULT_SCRYPT_N, 1 << 10, None),
     "retry_timeout": ("float", 60.0, 0, 3600),
     "log_batch_size": ("int", 2000, 1, 100_000),
+    "protocol": ("int", 1, 1, 2),
 }
 #: the aliases, in the order Settings tries them (the field's own name is one, as an env name too)
 ENV_NAMES = {"rpc_url": ("fabmesh_rpc_url", "eth_rpc_url", "rpc_url"),
@@ -77,6 +78,7 @@ class PlainSettings(SettingsPaths):
     scrypt_n: int
     retry_timeout: float
     log_batch_size: int
+    protocol: int
 
 
 def plain_settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> PlainSettings | None:
@@ -88,7 +90,7 @@ def plain_settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None =
     values: dict[str, Any] = {}
     for name, (kind, default, low, high) in FIELDS.items():
         if name in flags:
-            value = _flag(kind, flags[name])
+            value = _flag(kind, flags[name], low, high)
         else:
             found = next((env[key] for key in ENV_NAMES.get(name, (f"fabmesh_{name}",)) if key in env), None)
             value = default if found is None else _parsed(kind, found, low, high)
@@ -114,9 +116,11 @@ def _lowercased(environ: Mapping[str, str]) -> dict[str, str] | None:
     return found
 
 
-def _flag(kind: str, value: Any) -> Any:
+def _flag(kind: str, value: Any, low: float | None, high: float | None) -> Any:
     if (kind == "str" and type(value) is str) or (kind == "path" and isinstance(value, Path)):
         return value
+    if kind == "int" and type(value) is int and (low is None or value >= low) and (high is None or value <= high):
+        return value  # --protocol, an int click has parsed
     return _NOT_PLAIN
 
 

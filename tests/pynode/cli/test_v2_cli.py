@@ -1,0 +1,190 @@
+"""The `fabmesh` commands on protocol v2 against a real anvil (the dev v2 deployment) and Kubo, through the entry
+point: a partner registered and vetted, an escrow-first order posted, a quote signed to a file and awarded with
+it, shipped with a real quality report, confirmed; quotes that are tampered with, for another order or expired
+refused in one line with the escrow untouched; a governance change refused before its delay and executed after."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from eth_account import Account
+
+from pynode.chain.v2.client import ChainV2
+from pynode.chain.v2.orders import ZERO_ADDRESS
+from pynode.core.settings import Settings
+from pynode.core.units import format_time
+from pynode.daemon.adapters.base import ProductionResult
+from pynode.dev.accounts import DEV_GOVERNANCE_DELAY, v2_accounts
+from pynode.documents.quality_report import build_report, canonical_json
+from pynode.documents.quote import sign_quote
+from pynode.ipfs.client import IpfsClient
+from pynode.orders.spec_document import fetch_spec_document
+from pynode.protocol.v2 import codec
+from pynode.protocol.v2.types import OrderStatus, Quote
+
+pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
+
+PASSWORD = "correct horse"
+DAY = 86400
+
+
+@pytest.fixture
+def v2(run, chain, anvil, kubo, v2_deployments_dir, monkeypatch, tmp_path, dev_accounts, password_file):
+    """The CLI on protocol 2 (FABMESH_PROTOCOL) against the module's chain; role accounts imported as keystores.
+    (`chain` reverts the chain after each test.)"""
+    monkeypatch.setenv("FABMESH_RPC_URL", anvil.rpc_url)
+    monkeypatch.setenv("FABMESH_IPFS_API", kubo.api_url)
+    monkeypatch.setenv("FABMESH_DEPLOYMENTS", str(v2_deployments_dir))
+    monkeypatch.setenv("FABMESH_PASSWORD_FILE", str(password_file))
+    monkeypatch.setenv("FABMESH_PROTOCOL", "2")
+    accounts = dev_accounts | v2_accounts()
+    for role in ("buyer", "maker", "certifier", "stranger", "admin"):
+        keyfile = tmp_path / f"{role}.json"
+        keyfile.write_text(json.dumps(Account.encrypt(accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
+        assert run("wallet", "import", role, keyfile).exit_code == 0
+    return ChainV2.connect(Settings(rpc_url=anvil.rpc_url, deployments=v2_deployments_dir, confirmations=0))
+
+
+def ok(result):
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def onboard(run, v2):
+    maker = ok(run("--account", "maker", "--json", "-y", "partner", "register", "--processes", "CNC_MILLING,FDM",
+                   "--materials", "AL_6061,PLA", "--region", "u33d", "--bond", "0.1")).json()["address"]
+    vetted = ok(run("--account", "certifier", "--json", "-y", "partner", "vet", maker)).json()
+    assert vetted["profile_hash"] == "0x" + v2.registry.profile_hash(maker).hex()
+    return maker
+
+
+def post(run, tmp_path, name="bracket.stl"):
+    design = tmp_path / name
+    design.write_bytes(b"solid bracket\n" + os.urandom(5000) + b"endsolid bracket\n")
+    posted = ok(run("--account", "buyer", "--json", "-y", "order", "post", "--design", design, "--process",
+                    "cnc_milling", "--material", "AL_6061", "--qty", "4", "--price", "0.05", "--award-by", "+2d",
+                    "--deliver-by", "+9d", "--min-bond", "0.01", "--tolerance", "hole_d=6.0±0.05mm"))
+    return posted.json()["order_id"]
+
+
+def sign(run, tmp_path, order_id, *extra, name="quote.json"):
+    path = tmp_path / name
+    ok(run("--account", "maker", "--json", "quote", str(order_id), "--sign-only", path, "--price", "0.04",
+           "--lead-time", "5d", *extra))
+    return path
+
+
+def passing_report(v2, kubo, tmp_path, order_id, maker):
+    with IpfsClient(kubo.api_url) as ipfs:
+        tracker = v2.book.load_order(order_id, v2.from_block)
+        spec = fetch_spec_document(ipfs, tracker).model_dump(mode="json")  # type: ignore[arg-type]
+    report = build_report(ProductionResult(passed=True, measurements={"hole_d": 6.01}, evidence=(), notes=""), spec,
+                          order_id=order_id, chain_id=v2.chain_id, contract=v2.book.address, partner=maker,
+                          started_at=1, finished_at=2)
+    path = tmp_path / "qa.json"
+    path.write_bytes(canonical_json(report))
+    return path
+
+
+def test_quote_award_ship_confirm(run, v2, kubo, tmp_path, dev_accounts):
+    maker = onboard(run, v2)
+    order_id = post(run, tmp_path)
+    shown = ok(run("--json", "order", "show", str(order_id))).json()
+    assert (shown["status"], shown["escrow"], shown["min_bond"]) == ("OPEN", 5 * 10**16, 10**16)
+    assert shown["arbitrator"] == v2.panel.address and shown["record_head"] == "0x" + codec.genesis(
+        v2.chain_id, v2.book.address, order_id).hex()
+
+    quote_file = sign(run, tmp_path, order_id)
+    document = json.loads(quote_file.read_text())
+    assert document["quote"]["price"] == str(4 * 10**16) and document["quote"]["bond"] == str(10**16)
+    assert document["quote"]["lead_time"] == 5 * DAY and document["order_book"] == v2.book.address
+    awarded = ok(run("--account", "buyer", "--json", "-y", "order", "award", str(order_id), "--quote", quote_file))
+    assert awarded.json()["partner"] == maker and awarded.stderr == ""  # --json: no progress lines either
+    tracker = v2.book.load_order(order_id, v2.from_block)
+    assert (tracker.status, tracker.partner, tracker.price) == (OrderStatus.AWARDED, maker, 4 * 10**16)
+    assert v2.book.credits(dev_accounts["buyer"].address, ZERO_ADDRESS) == 10**16  # the price difference
+
+    human = ok(run("order", "show", str(order_id))).stdout
+    assert "price: 0.04 ETH" in human and "escrow: 0.05 ETH" in human and "min_bond: 0.01 ETH" in human
+    assert f"due_by: {format_time(tracker.due_by)}" in human and f"due_by: {tracker.due_by}" not in human
+    assert "reject_window: 2 days" in human and f"transition_head: 0x{tracker.head.hex()}" in human
+    ok(run("--account", "maker", "-y", "order", "ship", str(order_id), "--report",
+           passing_report(v2, kubo, tmp_path, order_id, maker)))
+    before = v2.w3.eth.get_balance(maker)
+    ok(run("--account", "buyer", "-y", "order", "confirm", str(order_id)))
+    assert v2.w3.eth.get_balance(maker) == before + 4 * 10**16  # fee 0 on the dev deployment
+    listed = ok(run("--json", "order", "list", "--status", "completed")).json()
+    assert [(o["order_id"], o["partner"], o["payee"]) for o in listed] == [(order_id, maker, maker)]
+    withdrawn = ok(run("--account", "buyer", "--json", "-y", "withdraw")).json()
+    assert [c["amount"] for c in withdrawn["credits"]] == [10**16]
+
+
+def test_bad_quotes_are_refused_in_one_line_and_the_escrow_stays(run, v2, tmp_path, dev_accounts):
+    maker = onboard(run, v2)
+    first, second = post(run, tmp_path, "a.stl"), post(run, tmp_path, "b.stl")
+    committed = v2.book.order_hash(first)
+    good = sign(run, tmp_path, first)
+
+    tampered = tmp_path / "tampered.json"
+    document = json.loads(good.read_text())
+    document["quote"]["price"] = str(10**15)
+    tampered.write_text(json.dumps(document))
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    now = v2.now()
+    expired = tmp_path / "expired.json"
+    terms = v2.book.load_order(first, v2.from_block).terms
+    expired.write_bytes(sign_quote(dev_accounts["maker"], v2.domain, Quote(
+        codec.terms_hash(terms), maker, maker, 10**16, 10**16, DAY, now - 10, 7)).to_json())
+    for path, order_id, message in ((tampered, first, "is signed by"), (good, second, "names other terms"),
+                                    (expired, first, "expired"), (garbage, first, "garbage.json")):
+        result = run("--account", "buyer", "-y", "order", "award", str(order_id), "--quote", path)
+        assert result.exit_code == 1 and message in result.stderr, (path.name, result.stderr)
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert v2.book.order_hash(first) == committed
+    assert v2.book.load_order(second, v2.from_block).status == OrderStatus.OPEN
+    assert v2.book.credits(dev_accounts["buyer"].address, ZERO_ADDRESS) == 0
+
+    usage = run("--account", "maker", "quote", str(first), "--sign-only", tmp_path / "x.json", "--price", "0.01",
+                "--lead-time", "soon")
+    assert usage.exit_code == 2 and "not a duration" in usage.stderr
+    too_dear = run("--account", "maker", "quote", str(first), "--sign-only", tmp_path / "y.json", "--price", "1",
+                   "--lead-time", "1d")
+    assert too_dear.exit_code == 1 and "price" in too_dear.stderr and not (tmp_path / "y.json").exists()
+    late = run("--account", "maker", "quote", str(first), "--sign-only", "-", "--price", "0.01", "--lead-time", "30d")
+    assert late.exit_code == 1 and late.stdout == "" and "delivery deadline" in late.stderr
+    to_stdout = ok(run("--account", "maker", "--json", "quote", str(first), "--sign-only", "-", "--price", "0.01",
+                       "--lead-time", "1d"))
+    assert json.loads(to_stdout.stdout)["type"] == "fabmesh/signed-quote"
+    assert run("--json", "order", "show", "12x").exit_code == 2
+
+
+def test_governance_waits_out_its_delay(run, v2, anvil, dev_accounts):
+    recipient = dev_accounts["auditor"].address
+    call = ("book", "setFee", "100", recipient)
+    scheduled = ok(run("--account", "admin", "--json", "-y", "governance", "schedule", *call)).json()
+    assert scheduled["delay"] == DEV_GOVERNANCE_DELAY and scheduled["ready_at"] >= v2.now() + DEV_GOVERNANCE_DELAY - 1
+    early = run("--account", "admin", "-y", "governance", "execute", *call)
+    assert early.exit_code == 1 and "becomes executable at" in early.stderr and "nothing sent" in early.stderr
+    assert v2.book.fee_bps() == 0
+    status = ok(run("--json", "governance", "status", "--caller", dev_accounts["admin"].address)).json()
+    pending = [o for o in status["operations"] if o["operation_id"] == scheduled["operation_id"]]
+    assert [(o["state"], o["call"]) for o in pending] == [("pending", "OrderBookV2.setFee")]
+    assert {"target": "book", "function": "setFee", "role": "GOVERNANCE", "caller_delay": DEV_GOVERNANCE_DELAY} in \
+        status["functions"]
+    human = ok(run("governance", "status")).stdout
+    assert "pending (in " in human and "OrderBookV2.setFee" in human
+
+    stranger = run("--account", "stranger", "-y", "governance", "schedule", *call)
+    assert stranger.exit_code == 1 and "needs role GOVERNANCE" in stranger.stderr
+    bad = run("--account", "admin", "-y", "governance", "schedule", "book", "setFee", "100")
+    assert bad.exit_code == 2 and "takes 2 arguments" in bad.stderr
+
+    anvil.rpc("evm_increaseTime", DEV_GOVERNANCE_DELAY + 1)
+    anvil.rpc("evm_mine")
+    ok(run("--account", "admin", "-y", "governance", "execute", *call))
+    assert (v2.book.fee_bps(), v2.book.fee_recipient()) == (100, recipient)
+    done = ok(run("--json", "governance", "status")).json()["operations"]
+    assert [o["state"] for o in done if o["operation_id"] == scheduled["operation_id"]] == ["executed"]

@@ -1,0 +1,114 @@
+"""Protocol selection and the v2 commands' parsing, without sockets."""
+
+from __future__ import annotations
+
+import click
+import pytest
+
+from pynode.chain.deployment import ContractInfo, load_abi
+from pynode.chain.jsonrpc import RpcClient
+from pynode.chain.v2.book import OrderBookV2
+from pynode.chain.v2.manager import AccessManager
+from pynode.chain.v2.registry import PartnerRegistryV2
+from pynode.cli.main import COMMANDS, V2_COMMANDS, cli
+from pynode.cli.v2.governance import functions_of, parse_arg, restricted
+from pynode.cli.v2.views import ORDER_ID, readable
+from pynode.core.plain_settings import plain_settings
+from pynode.core.settings import Settings
+from pynode.core.units import ETH
+
+ADDRESS = "0x" + "ab" * 20
+
+
+@pytest.mark.parametrize(("environ", "flags", "expected"), [
+    ({}, {}, 1), ({"FABMESH_PROTOCOL": "2"}, {}, 2), ({"fabmesh_protocol": "1"}, {"protocol": 2}, 2),
+    ({"FABMESH_PROTOCOL": "2"}, {"protocol": 1}, 1),
+])
+def test_protocol_is_a_shared_setting(monkeypatch, environ, flags, expected) -> None:
+    plain = plain_settings(flags, environ)
+    assert plain is not None and plain.protocol == expected
+    for key in ("FABMESH_PROTOCOL", "fabmesh_protocol"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    assert Settings(**flags).protocol == expected
+
+
+@pytest.mark.parametrize("value", ["3", "0", "two"])
+def test_a_protocol_out_of_range_is_left_to_settings_which_refuses_it(monkeypatch, value) -> None:
+    assert plain_settings({}, {"FABMESH_PROTOCOL": value}) is None
+    assert plain_settings({"protocol": 3}, {}) is None
+    monkeypatch.setenv("FABMESH_PROTOCOL", value)
+    with pytest.raises(ValueError, match="protocol"):
+        Settings()
+
+
+def test_protocol_2_selects_the_v2_variant_of_a_shared_command(monkeypatch) -> None:
+    monkeypatch.delenv("FABMESH_PROTOCOL", raising=False)
+    for argv, module in ((["order"], "pynode.cli.order"), (["--protocol", "2", "order"], "pynode.cli.v2.order"),
+                         (["--protocol", "2", "governance"], "pynode.cli.v2.governance")):
+        ctx = cli.make_context("fabmesh", [*argv, "--help"], resilient_parsing=True)
+        command = cli.get_command(ctx, argv[-1])
+        assert command is not None and command.callback is not None
+        assert command.callback.__module__.startswith(module), argv
+    assert set(V2_COMMANDS) <= set(COMMANDS)
+
+
+def test_a_bad_protocol_flag_is_a_usage_error(fabmesh_main) -> None:
+    result = fabmesh_main("--protocol", "3", "order", "list")
+    assert result.exit_code == 2 and "--protocol" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("text", "expected"), [("42", 42), ("0x2a", 42), (str(2**192 - 1), 2**192 - 1)])
+def test_order_ids_in_decimal_or_hex(text, expected) -> None:
+    assert ORDER_ID.convert(text, None, None) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "12x", str(2**192), "0xzz", "", "١٢"])
+def test_bad_order_ids(text) -> None:
+    with pytest.raises(click.BadParameter, match="not an order id"):
+        ORDER_ID.convert(text, None, None)
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("uint16", "100", 100), ("uint32", "2d", 2 * 86400), ("bool", "true", True), ("bool", "0", False),
+    ("bytes32", "0x" + "11" * 32, b"\x11" * 32), ("bytes4[]", "0x01020304,0x05060708", [b"\1\2\3\4", b"\5\6\7\x08"]),
+    ("address", ADDRESS, "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"), ("string", "x", "x"),
+])
+def test_governance_arguments_by_abi_type(kind, text, expected) -> None:
+    assert parse_arg(kind, text) == expected
+
+
+@pytest.mark.parametrize(("kind", "text"), [("uint16", "-3"), ("bool", "yes"), ("bytes32", "0x11"),
+                                            ("address", "0x12"), ("bytes", "11"), ("tuple", "x")])
+def test_bad_governance_arguments_are_usage_errors(kind, text) -> None:
+    with pytest.raises(click.BadParameter):
+        parse_arg(kind, text)
+
+
+class _Chain:
+    """The wrappers a restricted call is encoded with (packaged ABIs; nothing is called)."""
+
+    def __init__(self) -> None:
+        rpc = RpcClient("http://127.0.0.1:1")
+        self.book = OrderBookV2(rpc, ContractInfo("OrderBookV2", ADDRESS, load_abi(None, "OrderBookV2")))
+        self.registry = PartnerRegistryV2(rpc, ContractInfo("PartnerRegistryV2", ADDRESS,
+                                                            load_abi(None, "PartnerRegistryV2")))
+        self.manager = AccessManager(rpc, ContractInfo("AccessManager", ADDRESS, load_abi(None, "AccessManager")))
+
+
+def test_a_restricted_call_is_the_wrappers_own_calldata() -> None:
+    chain = _Chain()
+    call = restricted(chain, "book", "setFee", ("100", ADDRESS))  # type: ignore[arg-type]  # the wrappers only
+    assert call.data == chain.book.set_fee(100, parse_arg("address", ADDRESS)).data
+    assert "setFee" in functions_of("book") and "grantRole" in functions_of("manager")
+    with pytest.raises(click.BadParameter, match="no restricted function 'withdraw'"):
+        restricted(chain, "book", "withdraw", ())  # type: ignore[arg-type]  # as above
+    with pytest.raises(click.BadParameter, match="takes 2 arguments"):
+        restricted(chain, "book", "setFee", ("100",))  # type: ignore[arg-type]  # as above
+
+
+def test_readable_order_fields() -> None:
+    assert readable("price", 4 * 10**16, ETH) == "0.04 ETH" and readable("bond", 10**16, ETH) == "0.01 ETH"
+    assert readable("due_by", 0, ETH) == "1970-01-01T00:00:00Z" and readable("due_by", None, ETH) == "-"
+    assert readable("reject_window", 2 * 86400, ETH) == "2 days" and readable("fee_bps", 150, ETH) == "1.5% (150 bps)"

@@ -58,8 +58,8 @@ def check_fees(t: OrderTracker, steps: Sequence[Step], fee_window: int) -> list[
 
 
 def check_panel(oid: int, panel: PanelFacts, book_ruling: int | None) -> Check:
-    """Votes by the dispute's panel only, each decided round's ruling its quorum's, the ruling executed the one
-    decided last and the one the book stored."""
+    """Votes by the dispute's panel only, each decided round's ruling agreed by quorum + round votes, the ruling
+    executed the one decided last and the one the book stored."""
     name, members = "arbitration.panel", {to_checksum_address(m) for m in panel.members}
     strangers = sorted({to_checksum_address(v.args["member"]) for v in panel.votes} - members)
     if strangers:
@@ -69,9 +69,9 @@ def check_panel(oid: int, panel: PanelFacts, book_ruling: int | None) -> Check:
         round_ = int(decided.args["round"])
         tally = Counter(int(v.args["ruling"]) for v in panel.votes if int(v.args["round"]) == round_)
         ruling = int(decided.args["ruling"])
-        if tally[ruling] < panel.quorum:
-            return Check(oid, name, False, f"{where(decided)}: round {decided.args['round']} decided {ruling} with "
-                                           f"{tally[ruling]} votes, quorum {panel.quorum}")
+        if tally[ruling] < panel.quorum + round_:  # each appeal round needs one more agreeing vote
+            return Check(oid, name, False, f"{where(decided)}: round {round_} decided {ruling} with "
+                                           f"{tally[ruling]} votes, it needs {panel.quorum + round_}")
     if not panel.executed:
         return Check(oid, name, True, f"dispute {panel.dispute_id}: {len(panel.votes)} member votes, "
                                       f"{len(panel.appeals)} appeals, ruling not executed yet")

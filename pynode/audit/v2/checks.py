@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from eth_utils import to_checksum_address
 
+from pynode.audit.checks import _amount
 from pynode.audit.evidence_checks import check_design, check_envelope, check_fetchable, check_report, check_spec
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, Check, short, where
@@ -122,7 +123,8 @@ def check_quote(t: OrderTracker, awarded: Step, quotes: Sequence[SignedQuote], d
     if wrong:
         return Check(oid, name, False, f"quote document {short(quote_hash)} (signed by {signer}) differs from the "
                                        f"award in {', '.join(wrong)}")
-    return Check(oid, name, True, f"quote {short(quote_hash)} signed by partner {signer}, price {q.price}, lead time "
+    return Check(oid, name, True, f"quote {short(quote_hash)} signed by partner {signer}, price "
+                                  f"{_amount(to_checksum_address(t.terms.token), q.price)}, lead time "
                                   f"{format_duration(q.lead_time)}, unexpired at the award")
 
 

@@ -75,6 +75,7 @@ def _fold_once(facts: OrderFacts, genesis: bytes, born_awarded: bool) -> Folded:
     heads = {"transition": genesis, "record": genesis}
     for log in facts.logs:
         transitions, records = len(tracker.transitions), len(tracker.records)
+        head_before = tracker.head if tracker.posted else b""
         try:
             time = facts.times[log.block_hash]
             tracker.apply(log, time, facts.senders.get(log.tx_hash) if tracker.needs_sender(log) else None)
@@ -82,6 +83,12 @@ def _fold_once(facts: OrderFacts, genesis: bytes, born_awarded: bool) -> Folded:
             return Folded(tracker if tracker.posted else None, steps, log, str(exc) or type(exc).__name__)
         chain = ("transition" if len(tracker.transitions) > transitions
                  else "record" if len(tracker.records) > records else None)
+        if chain is None and head_before and tracker.head != head_before:
+            # postAwarded: the award replaced the Posted link, and the chain starts at the Awarded one
+            index = max(i for i, s in enumerate(steps) if s.chain == "transition")
+            replaced = steps[index]
+            steps[index] = replaced._replace(chain=None, prev=b"", head=b"")
+            heads["transition"], chain = replaced.prev, "transition"
         head = b""
         if chain is not None:
             head = tracker.head if chain == "transition" else tracker.record_head

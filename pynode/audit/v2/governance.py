@@ -17,6 +17,8 @@ from pynode.protocol.v2.governance import ROLE_LABELS
 #: the events of a governed change, per contract (each is emitted by a restricted function)
 PARAMETER_EVENTS = {"OrderBookV2": ("FeeSet", "ParametersSet", "TokenAllowed", "TokenDelisted", "PausedSet"),
                     "PanelArbitrator": ("PanelSet",)}
+#: GovernanceFacts.direct's delay of a change made by the contract's constructor (its initial value)
+AT_DEPLOYMENT = -2
 MANAGER_EVENTS = ("RoleGranted", "RoleRevoked", "RoleGrantDelayChanged", "OperationScheduled", "OperationExecuted",
                   "OperationCanceled", "TargetFunctionRoleUpdated", "TargetAdminDelayUpdated")
 
@@ -27,9 +29,11 @@ class GovernanceFacts:
     times: dict[str, int]  # block hash -> timestamp
     #: per OperationScheduled (tx hash, log index): the caller's execution delay for that call at that block
     delays: dict[tuple[str, int], int] = field(default_factory=dict)
-    #: per parameter change made without an operation (tx hash): the sender and its delay (0: may call at once)
+    #: per parameter change made without an operation (tx hash): the sender and its delay (0: may call at once,
+    #: -1: may not, AT_DEPLOYMENT: the contract's creation)
     direct: dict[str, tuple[str, int]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # address -> contract name
+    functions: dict[bytes, str] = field(default_factory=dict)  # selector -> function name, of the governed ABIs
 
 
 def _role(role: int) -> str:
@@ -68,7 +72,8 @@ def check_operations(facts: GovernanceFacts) -> list[Check]:
         op, ready = bytes(args["operationId"]), int(args["schedule"])
         delay = facts.delays.get((log.tx_hash, log.log_index))
         target = facts.labels.get(str(args["target"]), str(args["target"]))
-        what = f"operation {short(op)} ({target} {hex_of(bytes(args['data'])[:4])}) by {args['caller']}"
+        selector = bytes(args["data"])[:4]
+        what = f"operation {short(op)} ({target}.{facts.functions.get(selector, hex_of(selector))}) by {args['caller']}"
         if delay is None or ready - at < delay:
             checks.append(Check(None, "governance.operation", False, f"{where(log)}: {what} scheduled for "
                                 f"{format_duration(max(ready - at, 0))} ahead, the caller's delay is "
@@ -105,6 +110,10 @@ def check_parameters(facts: GovernanceFacts) -> list[Check]:
                                 "scheduled operation executed by the manager"))
             continue
         sender, delay = facts.direct.get(log.tx_hash, ("unknown", -1))
+        if delay == AT_DEPLOYMENT:
+            checks.append(Check(None, "governance.parameter", True, f"{what} at block {log.block_number}: the "
+                                f"initial value, set by its constructor (deployed by {sender})"))
+            continue
         ok = delay == 0
         checks.append(Check(None, "governance.parameter", ok, f"{what} at block {log.block_number}: sent by "
                             f"{sender} " + ("which may call it without delay" if ok else

@@ -21,9 +21,16 @@ from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, Check
 from pynode.audit.v2.checks import audit_order
 from pynode.audit.v2.facts import OrderFacts, PanelFacts
-from pynode.audit.v2.governance import MANAGER_EVENTS, PARAMETER_EVENTS, GovernanceFacts, audit_governance
+from pynode.audit.v2.governance import (
+    AT_DEPLOYMENT,
+    MANAGER_EVENTS,
+    PARAMETER_EVENTS,
+    GovernanceFacts,
+    audit_governance,
+)
 from pynode.audit.v2.report import describe
 from pynode.audit.verify import AuditResult
+from pynode.chain.calls import views
 from pynode.chain.erc20 import read_unit
 from pynode.chain.events.reader import LogReader
 from pynode.chain.rpc import request
@@ -57,6 +64,8 @@ class AuditorV2:
         self.panel = PanelArbitrator(w3, deployment["PanelArbitrator"], reader)
         self.manager = AccessManager(w3, deployment["AccessManager"], reader)
         self.labels = {c.address: name for name, c in deployment.contracts.items()}
+        self.functions = {view.selector: view.name for c in deployment.contracts.values()
+                          for view in views(c.abi).values()}
 
     # ------------------------------------------------------------------ chain reads
 
@@ -111,7 +120,8 @@ class AuditorV2:
         logs += self.panel.logs(PARAMETER_EVENTS["PanelArbitrator"], from_block=self.from_block, to_block=block)
         logs.sort(key=lambda item: (item.block_number, item.log_index))
         self.book.prefetch(logs)
-        facts = GovernanceFacts(logs, {log.block_hash: self._time(log) for log in logs}, labels=self.labels)
+        facts = GovernanceFacts(logs, {log.block_hash: self._time(log) for log in logs}, labels=self.labels,
+                                functions=self.functions)
         executed = {log.tx_hash for log in logs if log.event == "OperationExecuted"}
         for log in logs:
             if log.event == "OperationScheduled":
@@ -125,10 +135,13 @@ class AuditorV2:
         return facts
 
     def _direct_delay(self, log: DecodedLog) -> tuple[str, int]:
-        """(sender, its delay for the call it made: 0 = immediate, -1 = not allowed or not a direct call)."""
+        """(sender, its delay for the call it made: 0 = immediate, -1 = not allowed or not a direct call,
+        AT_DEPLOYMENT = the contract's creation)."""
         tx = request(self.w3, "eth_getTransactionByHash", [log.tx_hash])
         sender, to = to_checksum_address(tx["from"]), tx.get("to")
-        if not to or to_checksum_address(to) != log.address:
+        if not to:
+            return sender, AT_DEPLOYMENT
+        if to_checksum_address(to) != log.address:
             return sender, -1
         selector = bytes.fromhex(tx["input"][2:10])
         immediate, delay = self.manager.call("canCall", sender, log.address, selector, block=log.block_number - 1)

@@ -244,8 +244,8 @@ def _panel_log(event: str, index: int, **args: Any) -> DecodedLog:
 def test_panel_votes_appeals_and_the_executed_ruling() -> None:
     members = ("0x" + "a1" * 20, "0x" + "a2" * 20, "0x" + "a3" * 20)
     votes = [_panel_log("Voted", i, disputeID=4, round=r, member=m, ruling=v)
-             for i, (r, m, v) in enumerate([(0, members[0], 51), (0, members[1], 51), (1, members[1], 40),
-                                            (1, members[2], 40)])]
+             for i, (r, m, v) in enumerate([(0, members[0], 51), (0, members[1], 51), (1, members[0], 40),
+                                            (1, members[1], 40), (1, members[2], 40)])]
     decided = [_panel_log("RoundDecided", 10, disputeID=4, round=0, ruling=51),
                _panel_log("RoundDecided", 11, disputeID=4, round=1, ruling=40)]
     panel = PanelFacts(4, 1, 2, members, votes, decided, [_panel_log("AppealDecision", 12, _disputeID=4)],
@@ -256,7 +256,9 @@ def test_panel_votes_appeals_and_the_executed_ruling() -> None:
     stranger = PanelFacts(4, 1, 2, members[:2], votes, decided, [], panel.executed)
     assert "not members of panel epoch 1" in check_panel(ORDER_ID, stranger, 40).reason
     short = PanelFacts(4, 1, 3, members, votes, decided, [], panel.executed)
-    assert "quorum 3" in check_panel(ORDER_ID, short, 40).reason
+    assert "decided 51 with 2 votes, it needs 3" in check_panel(ORDER_ID, short, 40).reason
+    appealed = PanelFacts(4, 1, 2, members, votes[:4], decided, [], panel.executed)  # round 1: 2 of the 3 it needs
+    assert "round 1 decided 40 with 2 votes, it needs 3" in check_panel(ORDER_ID, appealed, 40).reason
 
 
 def _gov(event: str, block: int, tx: str, **args: Any) -> DecodedLog:

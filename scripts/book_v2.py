@@ -212,11 +212,16 @@ class V2:
         return self._advance(t, tx, Transition.CONFIRMED, ZERO32, status=OrderStatus.COMPLETED)
 
     def collect_fees(self, ts, sender):
-        """The fee recipient's collection of completed orders' fees: each moves Completed -> FeeCollected."""
+        """The fee recipient's collection of completed orders' fees: each with a fee moves Completed -> FeeCollected;
+        one with none stays Completed."""
         tx = self.book.collectFees([t.order_id for t in ts], [t.order for t in ts], {"from": sender})
         for t in ts:
             fee = t.state.price * t.terms.fee_bps // 10_000
-            self._advance(t, tx, Transition.FEE_COLLECTED, fee.to_bytes(32, "big"), status=OrderStatus.FEE_COLLECTED)
+            if fee:
+                self._advance(t, tx, Transition.FEE_COLLECTED, fee.to_bytes(32, "big"),
+                              status=OrderStatus.FEE_COLLECTED)
+            else:
+                self.check(t)
         return tx
 
     def finalize(self, t, sender):

@@ -179,6 +179,8 @@ contract OrderBookV2Disputes is OrderBookV2Base {
             _load(orderId, order, OrderStatus.Completed);
             // slither-disable-next-line unused-return — only the fee of a completion (buyer share 0) is collected
             (,, uint96 fee) = Splits.split(order.state.price, 0, order.terms.feeBps);
+            // Nothing to collect (fee 0 or rounded to 0): the order stays Completed, as no log could state a move.
+            if (fee == 0) continue;
             _advance(
                 orderId, order, _with(order, OrderStatus.FeeCollected), Transition.FeeCollected, bytes32(uint256(fee))
             );

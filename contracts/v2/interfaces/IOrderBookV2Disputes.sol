@@ -139,6 +139,8 @@ interface IOrderBookV2Disputes is IArbitrable {
     /// @notice Credits the fee recipient with the fees of completed orders (anyone may call; the recipient
     /// usually does, paying for its collection instead of every completion paying for a fee write). Each order
     /// moves Completed → FeeCollected, so a fee is collected once; a `Credited` event per order states it.
+    /// A completed order with nothing to collect (fee 0, or rounded down to 0) is skipped and stays Completed:
+    /// no transition without the event that states it.
     /// @param orderIds The completed orders.
     /// @param orders Their current values, in the same order.
     function collectFees(uint256[] calldata orderIds, Order[] calldata orders) external;

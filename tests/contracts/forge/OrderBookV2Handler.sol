@@ -408,8 +408,12 @@ contract OrderBookV2Handler {
         try book.collectFees(ids, orders) {
             _expect(o.state.status == OrderStatus.Completed, "fee collected from an order not completed");
             (,, uint96 fee) = Splits.split(o.state.price, 0, o.terms.feeBps);
-            _ghost(feeTo, o.terms.token, fee);
-            _transition(id, OrderStatus.FeeCollected, Transition.FeeCollected, actor, bytes32(uint256(fee)), false);
+            if (fee == 0) {
+                _checkCommitted(id); // nothing to collect: skipped, still Completed (no transition without a log)
+            } else {
+                _ghost(feeTo, o.terms.token, fee);
+                _transition(id, OrderStatus.FeeCollected, Transition.FeeCollected, actor, bytes32(uint256(fee)), false);
+            }
             successes["collectFees"]++;
         } catch {}
     }

@@ -72,6 +72,31 @@ def test_collect_fees_batches_and_checks(v2, book, kleros, partner, fee_recipien
     assert book.credits(stranger, ZERO) == 0
 
 
+def test_collect_fees_zero_fee_leaves_no_silent_transition(v2, book, governor, kleros, partner, fee_recipient,
+                                                           stranger):
+    """A completed order with no fee (fee 0, or 1 % of 99 wei rounded down) has nothing to collect: collectFees,
+    which anyone may call, skips it with no log, so its commitment stays the Completed order a tracker folds
+    from the events; in a batch only the order with a fee moves."""
+    paid = v2.post_awarded(kleros, partner)
+    tiny = v2.post_awarded(kleros, partner, price=99)
+    book.setFee(0, fee_recipient, {"from": governor})
+    free = v2.post_awarded(kleros, partner)
+    for t in (paid, tiny, free):
+        v2.ship(t)
+        v2.confirm(t)
+    assert (fee_of(tiny, tiny.state.price), free.terms.fee_bps) == (0, 0)
+    tx = book.collectFees([tiny.order_id, free.order_id], [tiny.order, free.order], {"from": stranger})
+    assert not tx.logs
+    for t in (tiny, free):
+        v2.check(t)  # the stored hash is still the Completed order's
+    tx = v2.collect_fees([free, paid, tiny], stranger)
+    fee = fee_of(paid, PRICE)
+    assert [(e["orderId"], e["amount"]) for e in tx.events["Credited"]] == [(paid.order_id, fee)]
+    assert (tiny.state.status, free.state.status, paid.state.status) == (
+        OrderStatus.COMPLETED, OrderStatus.COMPLETED, OrderStatus.FEE_COLLECTED)
+    assert book.credits(fee_recipient, ZERO) == fee
+
+
 def test_escrow_first_token_with_lower_quote_credits_difference(v2, book, kleros, partner, token, buyer,
                                                                 fee_recipient):
     token.mint(buyer, PRICE, {"from": buyer})

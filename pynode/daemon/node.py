@@ -28,7 +28,7 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 
@@ -43,6 +43,7 @@ from pynode.daemon.adapters import ProductionAdapter, make_adapter
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.journal import Awaiting, JournaledSender
 from pynode.daemon.jsonlog import JsonLogger
+from pynode.daemon.lifecycle import Stoppable
 from pynode.daemon.metrics import NodeMetrics
 from pynode.daemon.production import Production
 from pynode.daemon.steps import Steps, brief
@@ -53,6 +54,9 @@ from pynode.ipfs.vault import DesignVault
 from pynode.orders.partner import JobPolicy, Partner
 from pynode.wallet.identity import Identity
 from pynode.wallet.identity import unlock_identity as unlock
+
+if TYPE_CHECKING:
+    from pynode.daemon.v2.node import NodeV2
 
 STOP_GRACE_S = 3.0  # after a stop signal, how long one blocking request may still run before it is cut
 RPC_RETRY_S = 5.0  # one request retries a rate limit or outage this long before the cycle's own backoff takes over
@@ -75,7 +79,7 @@ def connect_chain(url: str, config: NodeConfig) -> Chain:
     return Chain.connect(settings)
 
 
-class Node:
+class Node(Stoppable):
     def __init__(self, config: NodeConfig, identity: Identity, *, log: JsonLogger | None = None,
                  metrics: NodeMetrics | None = None, adapter: ProductionAdapter | None = None) -> None:
         self.config = config
@@ -113,21 +117,8 @@ class Node:
 
     # -- lifecycle ----------------------------------------------------------------
 
-    def stop(self, *_: object) -> None:
-        """Asks the loop to return: the current wait ends at once, the current request finishes."""
-        if not self._stop.is_set():
-            self.log.info("stopping")
-        self._stop.set()
+    def _on_stop(self) -> None:
         self._wake.set()
-
-    def interrupt(self) -> None:
-        """Cuts the loop short wherever it is (the grace timer after a stop); a no-op outside the loop."""
-        if self._looping:
-            raise Stopping("a blocking request outlasted the stop grace period")
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
 
     def close(self) -> None:
         if self._feed is not None:
@@ -264,7 +255,7 @@ class Node:
                 path.unlink(missing_ok=True)
 
 
-def install_signal_handlers(node: Node, grace_s: float = STOP_GRACE_S) -> None:
+def install_signal_handlers(node: Stoppable, grace_s: float = STOP_GRACE_S) -> None:
     """SIGTERM/SIGINT stop the node (a blocking request is cut after ``grace_s``); a second one exits at once."""
 
     def on_stop_signal(signum: int, _frame: object) -> None:
@@ -283,11 +274,13 @@ def install_signal_handlers(node: Node, grace_s: float = STOP_GRACE_S) -> None:
 def run_node(config: NodeConfig, *, once: bool = False, log: JsonLogger | None = None) -> int:
     """Unlocks, runs until SIGTERM (or one cycle) and returns the exit code; FatalError propagates."""
     identity = unlock_identity(config)
+    node: Node | NodeV2
     if config.protocol == 2:
-        from pynode.daemon.v2.node import run_node_v2
+        from pynode.daemon.v2.node import NodeV2  # quotes instead of claiming (protocol v2)
 
-        return run_node_v2(config, identity, once=once, log=log)
-    node = Node(config, identity, log=log)
+        node = NodeV2(config, identity, log=log)
+    else:
+        node = Node(config, identity, log=log)
     install_signal_handlers(node)
     try:
         return node.run(once=once)

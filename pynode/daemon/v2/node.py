@@ -41,6 +41,7 @@ from pynode.daemon.config import NodeConfig
 from pynode.daemon.jobs import REFRESH_S, Do, on_error
 from pynode.daemon.journal import JournaledSender
 from pynode.daemon.jsonlog import JsonLogger
+from pynode.daemon.lifecycle import Stoppable
 from pynode.daemon.steps import brief
 from pynode.daemon.store import Job, JobState, Store
 from pynode.daemon.v2.act import Acts
@@ -60,7 +61,7 @@ def job_key(order_id: int) -> int:
     return order_id & KEY_MASK
 
 
-class NodeV2:
+class NodeV2(Stoppable):
     def __init__(self, config: NodeConfig, identity: Identity, *, log: JsonLogger | None = None,
                  adapter: ProductionAdapter | None = None) -> None:
         self.config = config
@@ -91,21 +92,9 @@ class NodeV2:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def stop(self, *_: object) -> None:
-        if not self._stop.is_set():
-            self.log.info("stopping")
-        self._stop.set()
+    def _on_stop(self) -> None:
         if self._connected:
-            self.channel.close()
-
-    def interrupt(self) -> None:
-        """Cuts the loop short wherever it is (the grace timer after a stop); a no-op outside the loop."""
-        if self._looping:
-            raise Stopping("a blocking request outlasted the stop grace period")
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
+            self.channel.close()  # ends the announcements' stream
 
     def close(self) -> None:
         if self._connected:
@@ -314,16 +303,4 @@ class NodeV2:
                          error=brief(exc), retry_in_s=round(delay, 2))
         if intent.end_cycle:
             raise exc
-
-
-def run_node_v2(config: NodeConfig, identity: Identity, *, once: bool = False, log: JsonLogger | None = None) -> int:
-    """Runs the v2 node until SIGTERM (or one cycle); returns the exit code. FatalError propagates."""
-    from pynode.daemon.node import install_signal_handlers
-
-    node = NodeV2(config, identity, log=log)
-    install_signal_handlers(node)  # type: ignore[arg-type]  # stop / stopping / interrupt: the same protocol
-    try:
-        return node.run(once=once)
-    finally:
-        node.close()
 

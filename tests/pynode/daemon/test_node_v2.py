@@ -51,17 +51,18 @@ pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 DAY = 86400
 PRICE_CAP, MIN_BOND = 10**15, 10**16
 WAIT_S = 90.0
+# priced from the spec's published geometry: a lying spec gets a cheaper quote, then its award rejected
 QUOTE_TOML = """
 protocol = 2
 [quote]
-margin_bps = 1000
 validity_s = 900
-[quote.processes.cnc-milling]
-setup_s = 60
-mm3_per_hour = 20000
+margin_bps = 1000
 [quote.tokens."0x0000000000000000000000000000000000000000"]
-machine_rate_per_hour = 100000000000000
 material_per_part = { al-6061 = 1000000000000 }
+machine_rate_per_hour = 100000000000000
+[quote.processes.cnc-milling]
+mm3_per_hour = 20000
+setup_s = 60
 """
 
 

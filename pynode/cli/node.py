@@ -21,6 +21,9 @@ from pynode.daemon.jsonlog import JsonLogger
 
 if TYPE_CHECKING:
     from pynode.chain.newheads import Wake
+    from pynode.crypto.hpke import HpkeKeyPair
+    from pynode.daemon.config import WatchConfig
+    from pynode.orders.v2.watch import OrderWatcherV2
     from pynode.orders.watch import OrderWatcher
 
 
@@ -46,6 +49,9 @@ def run(config_path: Path, once: bool, log_level: str) -> None:
 
 
 @node.command("watch-orders")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="watch.toml (pynode/daemon/watch.example.toml); protocol = 2 awards signed quotes by its [award] "
+                   "policy (the claim options below are v1's)")
 @click.option("--hpke-key", help="Name of the buyer's HPKE key (default: the account name)")
 @click.option("--min-completed", type=int, default=0, show_default=True,
               help="Award only partners with at least this many completed orders")
@@ -57,16 +63,21 @@ def run(config_path: Path, once: bool, log_level: str) -> None:
                                "'rpc': the RPC URL's own port [env: FABMESH_WS_URL, ETH_WS_URL; default: poll only]")
 @click.option("--once", is_flag=True, help="Run one cycle and exit")
 @pass_ctx
-def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_failed_qa: int | None,
-                 allowed: tuple[str, ...], auto_confirm: bool, interval: float, ws_url: str | None,
-                 once: bool) -> None:
-    """Award the first qualified claim on your orders and publish the key envelope (opt-in automation)."""
+def watch_orders(ctx: CliContext, config_path: Path | None, hpke_key: str | None, min_completed: int,
+                 max_failed_qa: int | None, allowed: tuple[str, ...], auto_confirm: bool, interval: float,
+                 ws_url: str | None, once: bool) -> None:
+    """Award your orders and publish the key envelope (opt-in automation): v1 the first qualified claim, v2
+    (watch.toml protocol = 2, or --protocol 2) the quote its [award] policy picks."""
     from pynode.chain.newheads import HeadFeed, Wake, ws_endpoint
     from pynode.cli.context import load_settings
+    from pynode.daemon.config import WatchConfig
     from pynode.orders.buyer import Buyer
     from pynode.orders.design_keys import DesignKeyStore
+    from pynode.orders.v2.watch import OrderWatcherV2
     from pynode.orders.watch import AwardPolicy, OrderWatcher
 
+    config = WatchConfig.load(config_path) if config_path is not None else None  # a bad file: before any prompt
+    v2 = config.protocol == 2 if config is not None else ctx.settings.protocol == 2
     log = JsonLogger()
     ws = ws_endpoint(load_settings(ws_url=ws_url).ws_url if ws_url else ctx.settings.ws_url, ctx.settings.rpc_url)
     account = ctx.account
@@ -75,14 +86,19 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
         keypair = ctx.hpke_keys.unlock(name, ctx.password(f"Password for HPKE key {name}: "))
     except Exception as exc:  # whatever stops the unlock (wrong password, bad file) stops the watcher
         raise FatalError(f"cannot unlock HPKE key {name!r}: {exc}") from exc
-    # a loop's progress is a JSON event like the rest of its log (set before any sender exists)
-    ctx.chain.on_progress = lambda progress: log.info("waiting_for_confirmations", **progress.fields())
-    buyer = Buyer(ctx.chain, ctx.vault, DesignKeyStore(ctx.settings.home / "design-keys", ctx.ipfs), account)
-    policy = AwardPolicy(auto_award=True, auto_confirm=auto_confirm, min_completed=min_completed,
-                         max_failed_qa=max_failed_qa,
-                         allowed_partners=frozenset(to_checksum_address(a) for a in allowed))
-    watcher = OrderWatcher(buyer, keypair, policy, log=log.info)
-    stop, wake = threading.Event(), Wake()  # a pushed head or a stop ends the wait between cycles
+    stop, wake = threading.Event(), Wake()  # a pushed head, a quote or a stop ends the wait between cycles
+    watcher: OrderWatcher | OrderWatcherV2
+    if v2:
+        watcher = _watcher_v2(ctx, keypair, config or WatchConfig(protocol=2), log, wake)
+        clock = ctx.v2.clock
+    else:
+        # a loop's progress is a JSON event like the rest of its log (set before any sender exists)
+        ctx.chain.on_progress = lambda progress: log.info("waiting_for_confirmations", **progress.fields())
+        buyer = Buyer(ctx.chain, ctx.vault, DesignKeyStore(ctx.settings.home / "design-keys", ctx.ipfs), account)
+        policy = AwardPolicy(auto_award=True, auto_confirm=auto_confirm, min_completed=min_completed,
+                             max_failed_qa=max_failed_qa,
+                             allowed_partners=frozenset(to_checksum_address(a) for a in allowed))
+        watcher, clock = OrderWatcher(buyer, keypair, policy, log=log.info), ctx.chain.clock
 
     def on_stop(*_: object) -> None:
         stop.set()
@@ -93,17 +109,39 @@ def watch_orders(ctx: CliContext, hpke_key: str | None, min_completed: int, max_
     log.info("watch_started", buyer=account.address, ws=ws)
     feed = HeadFeed(ws, wake, log=log.log) if ws is not None and not once else None
     if feed is not None:
-        feed.clock = ctx.chain.clock  # an award's receipt wait ends on a pushed head too
+        feed.clock = clock  # an award's receipt wait ends on a pushed head too
         feed.start()
     try:
         _watch(watcher, log, stop, wake, interval, once)
     finally:
         if feed is not None:
             feed.close()
+        if isinstance(watcher, OrderWatcherV2):
+            watcher.close()
     log.info("watch_stopped")
 
 
-def _watch(watcher: OrderWatcher, log: JsonLogger, stop: threading.Event, wake: Wake, interval: float,
+def _watcher_v2(ctx: CliContext, keypair: HpkeKeyPair, config: WatchConfig, log: JsonLogger,
+                wake: Wake) -> OrderWatcherV2:
+    """The v2 watcher over the v2 deployment, its quotes off the deployment's pubsub channel (receiving at once)."""
+    from pynode.ipfs.pubsub import KuboPubsub
+    from pynode.orders.design_keys import DesignKeyStore
+    from pynode.orders.quote_channel import QuoteChannel
+    from pynode.orders.v2.buyer import BuyerV2
+    from pynode.orders.v2.watch import OrderWatcherV2
+
+    chain = ctx.v2
+    chain.on_progress = lambda progress: log.info("waiting_for_confirmations", **progress.fields())
+    buyer = BuyerV2(chain, ctx.vault, DesignKeyStore(ctx.settings.home / "design-keys", ctx.ipfs), ctx.account)
+    channel = QuoteChannel(KuboPubsub(ctx.settings.ipfs_api), buyer.domain, log=log.info)
+    watcher = OrderWatcherV2(buyer, keypair, config.award, config.watch, channel, log=log.info, on_quote=wake.set)
+    watcher.start()
+    log.info("watch_policy", protocol=2, mode=config.award.mode, wait_s=config.award.wait_s,
+             allow=list(config.award.allow), min_completed=config.award.min_completed)
+    return watcher
+
+
+def _watch(watcher: OrderWatcher | OrderWatcherV2, log: JsonLogger, stop: threading.Event, wake: Wake, interval: float,
            once: bool) -> None:
     """Cycles until stopped: the next one after ``interval`` or a pushed head; after a transient failure, after
     its backoff (a push does not cut that short)."""

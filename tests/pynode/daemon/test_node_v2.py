@@ -4,7 +4,8 @@ channel (through a second Kubo, peered) with a real signature, awards it with a 
 encrypted design, and the node produces and ships; the buyer confirms and the payee is paid. A lying buyer,
 whose spec publishes a smaller part than its design holds, and one whose envelope is sealed to a key the
 partner does not hold (F3), have their awards rejected inside the reject window: the buyer is credited the
-price back and the partner's bond is free again."""
+price back and the partner's bond is free again. A disputed shipment is answered with the matching
+arbitration fee."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.chain.provider import connect
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxSender
+from pynode.chain.v2.arbitrator import PanelArbitrator
 from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.orders import ZERO_ADDRESS, OrderTracker
 from pynode.chain.v2.registry import PartnerRegistryV2
@@ -42,7 +44,7 @@ from pynode.ipfs.pubsub import KuboPubsub
 from pynode.ipfs.vault import DesignVault, SealedDesign
 from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
 from pynode.protocol.v2 import codec
-from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, PartnerProfile
+from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, PartnerProfile, RecordKind
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore
 
@@ -74,6 +76,7 @@ class V2:
     start: int
     panel: str
     decoder: RevertDecoder
+    arbitrator: PanelArbitrator
 
     def send(self, account, request):
         return TxSender(self.w3, account, self.decoder, confirmations=0).send(request)
@@ -88,7 +91,8 @@ def v2(anvil, v2_deployments_dir) -> V2:
     w3 = connect(anvil.rpc_url)
     decoder = RevertDecoder(*(info.abi for info in deployment.contracts.values()))
     return V2(w3, OrderBookV2(w3, deployment["OrderBookV2"]), PartnerRegistryV2(w3, deployment["PartnerRegistryV2"]),
-              deployment.deploy_block, deployment["PanelArbitrator"].address, decoder)
+              deployment.deploy_block, deployment["PanelArbitrator"].address, decoder,
+              PanelArbitrator(w3, deployment["PanelArbitrator"]))
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +246,26 @@ def test_an_award_whose_envelope_does_not_open_is_rejected(v2, kubo, shop, buyer
     assert rejected.transitions[-1].time <= awarded.reject_window_closes
     assert v2.registry.free_bond(maker.address) == free_before
     assert "design does not decrypt or measure: the key envelope is sealed to HPKE key" in shop.log_path.read_text()
+
+
+def test_a_dispute_is_answered_with_the_matching_arbitration_fee(v2, kubo, shop, buyer_channel, dev_accounts,
+                                                                 tmp_path):
+    """The buyer disputes a shipment with the panel's cost; the node matches the deposit ([policy] allows any
+    fee), which creates the dispute at the arbitrator and records the payment in the order's record chain."""
+    channel, received = buyer_channel
+    buyer, maker = dev_accounts["buyer"], dev_accounts["maker"]
+    terms, sealed = post(v2, kubo, buyer, channel, bracket_stl(tmp_path / "disputed.stl", thickness=6.0), lie=False)
+    awarded = award(v2, kubo, buyer, terms, sealed, quote_for(received, terms, shop))
+    shipped = until_status(v2, awarded.order_id, OrderStatus.SHIPPED, shop)
+    cost = v2.arbitrator.arbitration_cost()
+    v2.send(buyer, v2.book.dispute(shipped, keccak(text="evidence"), cost))
+
+    def created() -> bool:
+        assert shop.running(), shop.log_tail()
+        return v2.book.arbitration(awarded.order_id).created
+
+    wait_for(created, WAIT_S, interval=0.2, what=f"dispute created: {shop.log_tail()}")
+    disputed = v2.order(awarded.order_id)
+    assert disputed.status == OrderStatus.DISPUTED and disputed.dispute_id is not None
+    assert [(r.kind, r.actor) for r in disputed.records] == [(RecordKind.ARBITRATION_FEE_PAID, maker.address)]
+    assert v2.book.arbitration(awarded.order_id).buyer_fee == cost

@@ -6,7 +6,8 @@ the stack moves to v2. One per contract: views return Python values, writes retu
     registry.PartnerRegistryV2
     arbitrator.PanelArbitrator
     manager.AccessManager     governance: schedule/execute a restricted call
+    safe.Safe                 the governance multisig (npm @safe-global/safe-smart-account), its proposals in safe_tx
 """
 
 #: the v2 contracts whose ABIs ship in the package (pynode/chain/abi/<Name>.json, `make abi`)
-CONTRACT_NAMES = ("PartnerRegistryV2", "OrderBookV2", "PanelArbitrator", "AccessManager")
+CONTRACT_NAMES = ("PartnerRegistryV2", "OrderBookV2", "PanelArbitrator", "AccessManager", "Safe")

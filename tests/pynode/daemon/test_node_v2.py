@@ -5,11 +5,13 @@ encrypted design, and the node produces and ships; the buyer confirms and the pa
 whose spec publishes a smaller part than its design holds, and one whose envelope is sealed to a key the
 partner does not hold (F3), have their awards rejected inside the reject window: the buyer is credited the
 price back and the partner's bond is free again. A disputed shipment is answered with the matching
-arbitration fee."""
+arbitration fee, and a node killed after quoting carries out the award of the quote it signed before."""
 
 from __future__ import annotations
 
+import json
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -269,3 +271,22 @@ def test_a_dispute_is_answered_with_the_matching_arbitration_fee(v2, kubo, shop,
     assert disputed.status == OrderStatus.DISPUTED and disputed.dispute_id is not None
     assert [(r.kind, r.actor) for r in disputed.records] == [(RecordKind.ARBITRATION_FEE_PAID, maker.address)]
     assert v2.book.arbitration(awarded.order_id).buyer_fee == cost
+
+
+def test_a_killed_node_keeps_its_quote_and_carries_out_the_award(v2, kubo, shop, buyer_channel, dev_accounts,
+                                                                 tmp_path):
+    """SIGKILL right after the quote: the restarted node finds the quote in its store (not signed again, its
+    nonce still the first of the order's) and carries out the award of the quote its previous run signed."""
+    channel, received = buyer_channel
+    buyer = dev_accounts["buyer"]
+    terms, sealed = post(v2, kubo, buyer, channel, bracket_stl(tmp_path / "restart.stl", width=50.0), lie=False)
+    heard = quote_for(received, terms, shop)
+    shop.kill()
+    shop.start().wait_connected()
+    awarded = award(v2, kubo, buyer, terms, sealed, heard)
+    until_status(v2, awarded.order_id, OrderStatus.SHIPPED, shop)
+    with sqlite3.connect(f"file:{shop.home.db_path}?mode=ro", uri=True) as db:
+        rows = [json.loads(text) for (text,) in db.execute("SELECT order_json FROM jobs")]
+    row = next(r for r in rows if r["order_id"] == str(awarded.order_id))
+    assert row["quotes_signed"] == 1 and row["quote"]["nonce"] == str(heard.signed.quote.nonce)
+    assert heard.signed.quote.nonce == awarded.order_id << 64 | 1

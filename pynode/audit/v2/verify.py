@@ -20,7 +20,7 @@ from eth_utils import to_checksum_address
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, Check
 from pynode.audit.v2.checks import audit_order
-from pynode.audit.v2.facts import OrderFacts, PanelFacts
+from pynode.audit.v2.facts import Folded, OrderFacts, PanelFacts, fold
 from pynode.audit.v2.governance import (
     AT_DEPLOYMENT,
     MANAGER_EVENTS,
@@ -39,6 +39,7 @@ from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.manager import AccessManager
 from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, by_sender
 from pynode.chain.v2.registry import PartnerRegistryV2
+from pynode.protocol.v2 import codec
 
 if TYPE_CHECKING:
     from pynode.chain.deployment import Deployment
@@ -61,7 +62,8 @@ class AuditorV2:
         reader = LogReader(w3, batch_size=batch_size)
         self.book = OrderBookV2(w3, deployment["OrderBookV2"], reader)
         self.registry = PartnerRegistryV2(w3, deployment["PartnerRegistryV2"], reader)
-        self.panel = PanelArbitrator(w3, deployment["PanelArbitrator"], reader)
+        panel = deployment.contracts.get("PanelArbitrator")  # an order may name any ERC-792 arbitrator
+        self.panel = PanelArbitrator(w3, panel, reader) if panel is not None else None
         self.manager = AccessManager(w3, deployment["AccessManager"], reader)
         self.labels = {c.address: name for name, c in deployment.contracts.items()}
         self.functions = {view.selector: view.name for c in deployment.contracts.values()
@@ -80,10 +82,10 @@ class AuditorV2:
             orders.setdefault(int(log.args["orderId"]), []).append(log)
         return orders
 
-    def _panel_facts(self, dispute_id: int, block: int) -> PanelFacts:
-        dispute = self.panel.dispute(dispute_id, block)
-        sets = self.panel.logs(("PanelSet",), _topic(dispute.epoch), from_block=self.from_block, to_block=block)
-        logs = self.panel.logs(_PANEL_EVENTS, _topic(dispute_id), from_block=self.from_block, to_block=block)
+    def _panel_facts(self, panel: PanelArbitrator, dispute_id: int, block: int) -> PanelFacts:
+        dispute = panel.dispute(dispute_id, block)
+        sets = panel.logs(("PanelSet",), _topic(dispute.epoch), from_block=self.from_block, to_block=block)
+        logs = panel.logs(_PANEL_EVENTS, _topic(dispute_id), from_block=self.from_block, to_block=block)
         facts = PanelFacts(dispute_id, dispute.epoch, dispute.quorum,
                            tuple(sets[-1].args["members"]) if sets else ())
         for log in logs:
@@ -110,14 +112,15 @@ class AuditorV2:
                 facts.rulings = [r for r in self.book.logs(("Ruling",), None, _topic(dispute_id),
                                                            from_block=log.block_number, to_block=block)
                                  if to_checksum_address(r.args["_arbitrator"]) == arbitrator]
-                if arbitrator == self.panel.address:
-                    facts.panel = self._panel_facts(dispute_id, block)
+                if self.panel is not None and arbitrator == self.panel.address:
+                    facts.panel = self._panel_facts(self.panel, dispute_id, block)
         return facts
 
     def governance_facts(self, block: int) -> GovernanceFacts:
         logs = self.manager.logs(MANAGER_EVENTS, from_block=self.from_block, to_block=block)
         logs += self.book.logs(PARAMETER_EVENTS["OrderBookV2"], from_block=self.from_block, to_block=block)
-        logs += self.panel.logs(PARAMETER_EVENTS["PanelArbitrator"], from_block=self.from_block, to_block=block)
+        if self.panel is not None:
+            logs += self.panel.logs(PARAMETER_EVENTS["PanelArbitrator"], from_block=self.from_block, to_block=block)
         logs.sort(key=lambda item: (item.block_number, item.log_index))
         self.book.prefetch(logs)
         facts = GovernanceFacts(logs, {log.block_hash: self._time(log) for log in logs}, labels=self.labels,
@@ -146,6 +149,15 @@ class AuditorV2:
         selector = bytes.fromhex(tx["input"][2:10])
         immediate, delay = self.manager.call("canCall", sender, log.address, selector, block=log.block_number - 1)
         return sender, 0 if immediate else (int(delay) or -1)
+
+    def folded(self, order_id: int, block: int | None = None) -> Folded | None:
+        """Order ``order_id`` folded from its logs (None: it has none), e.g. for the EPCIS export."""
+        block = self.head() if block is None else block
+        logs = self.order_logs(self.from_block, block).get(order_id)
+        if not logs:
+            return None
+        facts = self.order_facts(order_id, logs, block)
+        return fold(facts, codec.genesis(self.chain_id, self.book.address, order_id))
 
     # ---------------------------------------------------------------------- audit
 

@@ -15,7 +15,6 @@ from eth_utils import keccak
 from pynode.audit.ipfs_evidence import IpfsEvidence
 from pynode.audit.report_html import render_html
 from pynode.audit.v2.epcis import export_epcis_v2, verify_document_v2
-from pynode.audit.v2.facts import fold
 from pynode.audit.v2.verify import AuditorV2
 from pynode.chain.contracts import region_bytes
 from pynode.chain.deployment import load_deployment
@@ -207,9 +206,8 @@ def test_v2_orders_audit_clean_and_export_as_epcis(market):
     json.dumps(result.as_dict())
 
     for order_id in (completed, attested, disputed):
-        facts = auditor.order_facts(order_id, auditor.order_logs(m.deployment.deploy_block, result.block)[order_id],
-                                    result.block)
-        folded = fold(facts, facts.genesis)
+        folded = auditor.folded(order_id, result.block)
+        assert folded is not None
         document = export_epcis_v2(folded, m.deployment.chain_id, m.book.address, created=1_700_000_000)
         assert verify_document_v2(json.loads(json.dumps(document))) == []
         transitions = [e for e in document["epcisBody"]["eventList"] if e["fabmesh:chain"] == "transition"]
@@ -225,3 +223,42 @@ def test_a_report_on_ipfs_that_does_not_hash_to_the_chain_fails_its_named_check(
     failed = {c.name: c.reason for c in result.failures()}
     assert set(failed) == {"evidence.quality_report"}, failed
     assert "its content no longer matches its hash" in failed["evidence.quality_report"]
+
+
+def test_cli_audit_and_epcis_export_on_protocol_2(market, kubo, fabmesh_main, monkeypatch, tmp_path):
+    m = market
+    for name, value in (("HOME", tmp_path / "home"), ("RPC_URL", m.anvil.rpc_url), ("IPFS_API", kubo.api_url),
+                        ("DEPLOYMENTS", m.tmp), ("CONFIRMATIONS", 0)):
+        monkeypatch.setenv(f"FABMESH_{name}", str(value))
+    order_id = m.post_awarded("cli")
+    m.ship(order_id)
+    m.send(m.buyer, m.book.confirm(m.tracker(order_id)))
+    quote = tmp_path / "quote.json"
+    quote.write_bytes(m.quotes[-1].to_json())
+
+    result = fabmesh_main("--protocol", "2", "--json", "audit", "order", order_id, "--quote", quote)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "VERIFIED" and data["orders"][0]["status"] == "COMPLETED"
+    reasons = {c["name"]: c["reason"] for c in data["orders"][0]["checks"]}
+    assert f"signed by partner {m.maker.address}" in reasons["quote.document"]
+
+    result = fabmesh_main("--protocol", "2", "audit", "order", order_id)  # the human table
+    assert result.exit_code == 0 and "VERIFIED" in result.stdout and "chain.records" in result.stdout
+
+    epcis = tmp_path / "order.jsonld"
+    result = fabmesh_main("--protocol", "2", "export", "epcis", order_id, "-o", epcis)
+    assert result.exit_code == 0, result.stderr
+    assert verify_document_v2(json.loads(epcis.read_text())) == []
+
+    # bad input: one line and a non-zero exit
+    other = tmp_path / "other.json"
+    other.write_bytes(sign_quote(m.maker, m.book.domain(), m.quotes[-1].quote._replace(price=1)).to_json())
+    result = fabmesh_main("--protocol", "2", "audit", "order", order_id, "--quote", other)
+    assert result.exit_code == 1 and "quote.document" in result.stderr and "matches none" in result.stderr
+    result = fabmesh_main("--protocol", "2", "audit", "order", order_id, "--quote", tmp_path / "missing.json")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "cannot read quote" in result.stderr
+    result = fabmesh_main("audit", "order", order_id, "--quote", quote)
+    assert result.exit_code == 2 and "--quote needs --protocol 2" in result.stderr
+    result = fabmesh_main("--protocol", "2", "export", "epcis", 12345)
+    assert result.exit_code == 1 and "order 12345 has no events" in result.stderr

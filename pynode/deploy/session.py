@@ -61,7 +61,10 @@ class DeployResult:
 
 
 def _constructor_args(compiled: Compiled, values: tuple) -> tuple[dict, bytes]:
-    constructor = cast(ABIConstructor, next(item for item in compiled.abi if item["type"] == "constructor"))
+    found = next((item for item in compiled.abi if item["type"] == "constructor"), None)
+    if found is None:  # no constructor in the source (SafeProxyFactory): no arguments
+        return {}, encode([], list(values))
+    constructor = cast(ABIConstructor, found)
     names = [p["name"] for p in constructor["inputs"]]
     return dict(zip(names, values)), encode(get_abi_input_types(constructor), list(values))
 

@@ -13,6 +13,9 @@ ROLES = ("admin", "buyer", "maker", "maker2", "inspector", "certifier", "arbitra
 # Protocol v2's guardian and panel members: HD indexes far above the `account<N>` ones demos and benches take
 # (anvil funds only its first accounts: pynode.dev.deploy.deploy_v2 funds these).
 V2_ROLES = {"guardian": 100, "panelist": 101, "panelist2": 102}
+# A local governance Safe's owners (pynode.dev.deploy.deploy_v2's safe_owners): they only sign, a relayer pays.
+SAFE_OWNERS = {"owner1": 103, "owner2": 104, "owner3": 105}
+DEV_SAFE_THRESHOLD = 2
 DEV_GOVERNANCE_DELAY = 60  # s: a local chain's governance waits a minute (live: >= 2 days)
 
 
@@ -30,6 +33,11 @@ def dev_accounts(count: int = len(ROLES)) -> dict[str, LocalAccount]:
 def v2_accounts() -> dict[str, LocalAccount]:
     """Protocol v2's extra role accounts (V2_ROLES) by name."""
     return {name: _derived(index) for name, index in V2_ROLES.items()}
+
+
+def safe_owner_accounts() -> dict[str, LocalAccount]:
+    """The dev governance Safe's owners (SAFE_OWNERS) by name."""
+    return {name: _derived(index) for name, index in SAFE_OWNERS.items()}
 
 
 def role_plan(accounts: dict[str, LocalAccount]) -> DeployPlan:

@@ -4,12 +4,15 @@ One way to deploy: the same compile, transactions and record as
 `scripts/deploy.py`, signed with the well-known funded key of anvil's first
 account, counted as soon as mined (a local chain mines on demand). A record
 already in `deployments_dir` is replaced: local chains are thrown away.
-`deploy_v2` does the same for protocol v2 (<chainId>.v2.json beside v1's record).
+`deploy_v2` does the same for protocol v2 (<chainId>.v2.json beside v1's record), optionally with a new Safe
+multisig as the manager's admin and governor.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +26,7 @@ from pynode.core.errors import FatalError
 from pynode.deploy import deploy as deploy_and_record
 from pynode.deploy.deployer import DeployPlan
 from pynode.deploy.deployer_v2 import DeployPlanV2
+from pynode.deploy.safe import SafePlan
 from pynode.dev.accounts import dev_accounts, role_plan_v2, v2_accounts
 
 V2_ACCOUNT_FUNDS = 1000 * 10**18  # wei each extra v2 role account gets (anvil funds only its first accounts)
@@ -45,9 +49,13 @@ def deploy(rpc_url: str, chain_id: int, deployments_dir: Path, plan: DeployPlan 
     return json.loads(path.read_text())
 
 
-def deploy_v2(rpc_url: str, chain_id: int, deployments_dir: Path, plan: DeployPlanV2 | None = None) -> dict:
+def deploy_v2(rpc_url: str, chain_id: int, deployments_dir: Path, plan: DeployPlanV2 | None = None, *,
+              safe_owners: Sequence[str] = (), safe_threshold: int = 0) -> dict:
     """Deploys protocol v2 to the local chain (default plan: pynode.dev.accounts.role_plan_v2, the v2 role
-    accounts funded first); returns the record it wrote (<chainId>.v2.json)."""
+    accounts funded first); returns the record it wrote (<chainId>.v2.json).
+
+    `safe_owners` (addresses): a new `safe_threshold`-of-owners Safe becomes the manager's admin; with the default
+    plan it also governs (with the dev governance delay) instead of the deployer."""
     w3 = _local(rpc_url, chain_id)
     admin = dev_accounts()["admin"]
     if plan is None:
@@ -57,5 +65,9 @@ def deploy_v2(rpc_url: str, chain_id: int, deployments_dir: Path, plan: DeployPl
             if w3.eth.get_balance(account.address) < V2_ACCOUNT_FUNDS // 2:
                 sender.send(TxRequest(account.address, b"", f"fund {name}", V2_ACCOUNT_FUNDS))
         plan = role_plan_v2(dev_accounts() | extra)
-    path, _ = deploy_and_record(w3, admin, plan, deployments_dir, confirmations=0, force=True, reuse_compile=True)
+        if safe_owners:
+            plan = replace(plan, governors=())
+    safe = SafePlan(tuple(safe_owners), safe_threshold) if safe_owners else None
+    path, _ = deploy_and_record(w3, admin, plan, deployments_dir, confirmations=0, force=True, reuse_compile=True,
+                                safe=safe)
     return json.loads(path.read_text())

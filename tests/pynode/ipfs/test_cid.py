@@ -98,3 +98,14 @@ def test_any_cid_shaped_text_is_recorded_exactly_or_refused_in_one_line(version,
         return
     assert (version, hash_code, length, len(digest)) == (1, 0x12, 32, 32) and codec in (0x55, 0x70)
     assert parsed.digest == digest and str(parsed) == text.lower()
+
+
+@given(digest=st.binary(min_size=32, max_size=32), codec=st.sampled_from(["dag-pb", "raw"]))
+def test_the_text_of_a_recorded_cid_is_py_cids(digest: bytes, codec: str) -> None:
+    """Cid's own base32 text (no py-cid import on the way to a table) is py-cid's CIDv1 text, and parses back."""
+    import multihash
+    from cid import CIDv1
+
+    text = digest_to_cid(digest, codec)
+    assert text == CIDv1(codec, multihash.encode(digest, "sha2-256")).encode("base32").decode()
+    assert parse_cid(text) == Cid(codec, digest)

@@ -11,7 +11,7 @@ import click
 from pynode.chain.v2.arbitrator import Phase
 from pynode.chain.v2.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
-from pynode.cli.v2.order import load
+from pynode.cli.v2.common import load
 from pynode.cli.v2.views import ORDER_ID
 from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time

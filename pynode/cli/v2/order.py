@@ -3,57 +3,28 @@ recover), over pynode.orders.v2.buyer.BuyerV2 and the v2 wrappers."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from pynode.chain.orders import MATERIAL, PROCESS, ZERO_ADDRESS
-from pynode.chain.v2.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
-from pynode.cli.order import _tolerance
-from pynode.cli.parsing import ADDRESS, DURATION, TIME, parse_amount
 from pynode.cli.reports import report_for
+from pynode.cli.v2.common import buyer, load, read_quote
+from pynode.cli.v2.posting import draft, post
 from pynode.cli.v2.views import ORDER_ID, order_summary, print_order, readable
 from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time
 from pynode.ipfs.cid import cid_to_digest
 from pynode.protocol.v2.types import OrderStatus
 
-if TYPE_CHECKING:  # what only a write needs: `order list` and `order show` start without it
-    from pynode.documents.quote import SignedQuote
-    from pynode.orders.v2.buyer import BuyerV2
-
-
-def _buyer(ctx: CliContext) -> BuyerV2:
-    from pynode.orders.design_keys import DesignKeyStore
-    from pynode.orders.v2.buyer import BuyerV2
-
-    return BuyerV2(ctx.v2, ctx.vault, DesignKeyStore(ctx.settings.home / "design-keys", ctx.ipfs), ctx.account)
-
-
-def load(ctx: CliContext, order_id: int) -> OrderTracker:
-    """The order rebuilt from its events, checked against orderHash and recordHead at the head."""
-    return ctx.v2.book.load_order(order_id, ctx.v2.from_block)
-
-
-def read_quote(path: Path) -> SignedQuote:
-    from pynode.documents.quote import parse_signed_quote
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return parse_signed_quote(data)
-    except InputError as exc:
-        raise InputError(f"{path.name}: {exc}") from None
-
 
 @click.group()
 def order() -> None:
     """Post, award, confirm, dispute and recover escrowed orders."""
+
+
+order.add_command(post)
+order.add_command(draft)
 
 
 @order.command(name="list")
@@ -95,59 +66,6 @@ def show(ctx: CliContext, order_id: int) -> None:
 
 
 @order.command()
-@click.option("--design", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The design file; encrypted before it leaves this machine")
-@click.option("--process", required=True, help=f"One of {', '.join(PROCESS)}")
-@click.option("--material", required=True, help=f"One of {', '.join(MATERIAL)}")
-@click.option("--qty", type=click.IntRange(1, 10**9), required=True)
-@click.option("--price", required=True, help="Escrow, the most a quote may ask: ETH (0.5) or whole tokens with --token")
-@click.option("--token", type=ADDRESS, help="Pay in this allow-listed ERC-20 instead of ETH")
-@click.option("--award-by", type=TIME, required=True, help="Award deadline: +2d, 2026-12-01T12:00Z")
-@click.option("--deliver-by", type=TIME, required=True, help="Delivery deadline: a quote's lead time must fit")
-@click.option("--inspection", type=DURATION, default="3d", show_default=True, help="Window to dispute after shipping")
-@click.option("--min-bond", default="0", show_default=True, help="Least ETH bond a quote must lock")
-@click.option("--arbitrator", type=ADDRESS, help="The order's ERC-792 arbitrator [default: the PanelArbitrator]")
-@click.option("--inspector", "inspectors", type=ADDRESS, multiple=True, help="An inspector the spec accepts")
-@click.option("--cert", "certs", multiple=True, help="Required certification (repeatable)")
-@click.option("--region", default="", help="Geohash prefix where the parts are needed")
-@click.option("--tolerance", "tolerances", multiple=True, metavar="NAME=NOMINAL±TOL[UNIT]", help="(repeatable)")
-@click.option("--notes", default="")
-@pass_ctx
-def post(ctx: CliContext, design: Path, process: str, material: str, qty: int, price: str, token: str | None,
-         award_by: int, deliver_by: int, inspection: int, min_bond: str, arbitrator: str | None,
-         inspectors: tuple[str, ...], certs: tuple[str, ...], region: str, tolerances: tuple[str, ...],
-         notes: str) -> None:
-    """Encrypt DESIGN, pin it and post an escrowed order for quotes (escrow-first)."""
-    from pynode.orders.v2.buyer import OrderRequestV2
-    from pynode.protocol.v2.codec import terms_hash
-
-    if deliver_by <= award_by:
-        raise click.BadParameter("must be after --award-by", param_hint="--deliver-by")
-    if award_by <= time.time():
-        raise click.BadParameter("must be in the future", param_hint="--award-by")
-    chain = ctx.v2
-    amount = parse_amount(price, chain.token_unit(token).decimals, token_units=True) if token else parse_amount(price)
-    if amount == 0:
-        raise click.BadParameter("must be more than zero", param_hint="--price")
-    request = OrderRequestV2(
-        design=design, process=process, material=material, quantity=qty, price=amount, award_deadline=award_by,
-        delivery_deadline=deliver_by, inspection_window=inspection, arbitrator=arbitrator or "",
-        min_bond=parse_amount(min_bond), inspectors=inspectors, token=token or ZERO_ADDRESS, region=region,
-        certifications=certs, tolerances=dict(_tolerance(t) for t in tolerances), notes=notes)
-    _, public_key = ctx.hpke_keys.public_key(ctx.account_name())
-    buyer = _buyer(ctx)
-    prepared = buyer.prepare(request, public_key)
-    posted = buyer.post(prepared)
-    if prepared.geometry_skipped:
-        click.echo(f"note: the spec publishes no geometry: {prepared.geometry_skipped}", err=True)
-    ctx.emit({"order_id": posted.order_id, "tx": posted.sent.tx_hash, "gas_used": posted.sent.gas_used,
-              "design_cid": prepared.design.cid, "spec_cid": prepared.spec_cid,
-              "key_backup_cid": prepared.key_backup_cid, "terms_hash": "0x" + terms_hash(prepared.terms).hex()},
-             f"order {posted.order_id} posted: design {prepared.design.cid}, spec {prepared.spec_cid}; "
-             f"quotes name it with `fabmesh quote {posted.order_id} --sign-only FILE`")
-
-
-@order.command()
 @click.argument("order_id", type=ORDER_ID)
 @click.option("--quote", "quote_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The partner's signed quote (`fabmesh quote --sign-only`)")
@@ -157,10 +75,10 @@ def award(ctx: CliContext, order_id: int, quote_file: Path) -> None:
     design key sealed to the partner and the award sent."""
     signed = read_quote(quote_file)
     tracker = load(ctx, order_id)
-    buyer = _buyer(ctx)
-    buyer.check_quote(tracker.terms, tracker.spec, signed)  # before the password: a wrong file costs nothing
+    actions = buyer(ctx)
+    actions.check_quote(tracker.terms, tracker.spec, signed)  # before the HPKE key is unlocked: a bad file is cheap
     keypair = ctx.hpke_keys.unlock(ctx.account_name(), ctx.password())
-    sent, envelope_cid = buyer.award(tracker, signed, keypair)
+    sent, envelope_cid = actions.award(tracker, signed, keypair)
     quote, unit = signed.quote, ctx.v2.token_unit(tracker.terms.token)
     ctx.emit({"order_id": order_id, "partner": quote.partner, "payee": quote.payee, "price": quote.price,
               "bond": quote.bond, "tx": sent.tx_hash, "key_envelope_cid": envelope_cid},
@@ -173,7 +91,7 @@ def _buyer_action(verb: str, help_text: str) -> click.Command:
     @click.argument("order_id", type=ORDER_ID)
     @pass_ctx
     def command(ctx: CliContext, order_id: int) -> None:
-        sent = getattr(_buyer(ctx), verb)(load(ctx, order_id))
+        sent = getattr(buyer(ctx), verb)(load(ctx, order_id))
         ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "gas_used": sent.gas_used},
                  f"order {order_id}: {verb} done")
 
@@ -201,7 +119,7 @@ def finalize(ctx: CliContext, order_id: int) -> None:
 @pass_ctx
 def dispute(ctx: CliContext, order_id: int, evidence: Path) -> None:
     """Dispute a shipped order with the arbitrator's fee as deposit (the partner must match it)."""
-    sent, evidence_cid, fee = _buyer(ctx).dispute(load(ctx, order_id), evidence)
+    sent, evidence_cid, fee = buyer(ctx).dispute(load(ctx, order_id), evidence)
     ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "evidence_cid": evidence_cid, "fee": fee},
              f"order {order_id} disputed with evidence {evidence_cid} (deposit {format_amount(fee, ETH)})")
 

@@ -40,7 +40,7 @@ def v2(run, chain, anvil, kubo, v2_deployments_dir, monkeypatch, tmp_path, dev_a
     monkeypatch.setenv("FABMESH_PASSWORD_FILE", str(password_file))
     monkeypatch.setenv("FABMESH_PROTOCOL", "2")
     accounts = dev_accounts | v2_accounts()
-    for role in ("buyer", "maker", "certifier", "stranger", "admin"):
+    for role in ("buyer", "maker", "certifier", "stranger", "admin", "arbitrator", "panelist"):
         keyfile = tmp_path / f"{role}.json"
         keyfile.write_text(json.dumps(Account.encrypt(accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
         assert run("wallet", "import", role, keyfile).exit_code == 0
@@ -77,6 +77,7 @@ def sign(run, tmp_path, order_id, *extra, name="quote.json"):
 
 
 def passing_report(v2, kubo, tmp_path, order_id, maker):
+    """A real passing quality report of the order, as `order ship` takes it."""
     with IpfsClient(kubo.api_url) as ipfs:
         tracker = v2.book.load_order(order_id, v2.from_block)
         spec = fetch_spec_document(ipfs, tracker).model_dump(mode="json")  # type: ignore[arg-type]
@@ -188,3 +189,67 @@ def test_governance_waits_out_its_delay(run, v2, anvil, dev_accounts):
     assert (v2.book.fee_bps(), v2.book.fee_recipient()) == (100, recipient)
     done = ok(run("--json", "governance", "status")).json()["operations"]
     assert [o["state"] for o in done if o["operation_id"] == scheduled["operation_id"]] == ["executed"]
+
+
+def test_quote_first_from_a_draft_then_disputed_and_ruled_by_the_panel(run, v2, kubo, anvil, tmp_path, dev_accounts):
+    maker = onboard(run, v2)
+    design = tmp_path / "part.stl"
+    design.write_bytes(b"solid part\n" + os.urandom(3000) + b"endsolid part\n")
+    draft = tmp_path / "draft.json"
+    drafted = ok(run("--account", "buyer", "--json", "order", "draft", "--design", design, "--process", "FDM",
+                     "--material", "PLA", "--qty", "1", "--price", "0.02", "--award-by", "+1d", "--deliver-by", "+6d",
+                     "--out", draft)).json()
+    order_id = drafted["order_id"]
+    assert not any(v2.book.order_hash(order_id))  # nothing posted, nothing escrowed
+    mixed = run("--account", "buyer", "-y", "order", "post", "--draft", draft, "--price", "1")
+    assert mixed.exit_code == 2 and "--price cannot change it" in mixed.stderr
+    quote_file = tmp_path / "q.json"
+    ok(run("--account", "maker", "quote", "--draft", draft, "--sign-only", quote_file, "--price", "0.02",
+           "--lead-time", "2d"))
+    posted = ok(run("--account", "buyer", "--json", "-y", "order", "post", "--draft", draft, "--quote", quote_file))
+    assert posted.json()["order_id"] == order_id and posted.json()["partner"] == maker
+    t = v2.book.load_order(order_id, v2.from_block)
+    assert (t.status, t.partner, [link.kind for link in t.transitions]) == (OrderStatus.AWARDED, maker, [1])
+    again = run("--account", "buyer", "-y", "order", "post", "--draft", draft, "--quote", quote_file)
+    assert again.exit_code == 1 and "posted already" in again.stderr
+
+    ok(run("--account", "maker", "-y", "order", "ship", str(order_id), "--report",
+           passing_report(v2, kubo, tmp_path, order_id, maker)))
+    evidence = tmp_path / "photo.txt"
+    evidence.write_text("the holes are 5.8 mm")
+    disputed = ok(run("--account", "buyer", "--json", "-y", "order", "dispute", str(order_id), "--evidence",
+                      evidence)).json()
+    assert disputed["fee"] == v2.panel.arbitration_cost()
+    waiting = ok(run("--json", "arbitration", "status", str(order_id))).json()
+    assert waiting["dispute_id"] is None and waiting["fee_due_by"] > v2.now()
+    early = run("--account", "arbitrator", "-y", "arbitration", "vote", str(order_id), "--buyer-share", "30")
+    assert early.exit_code == 1 and "has not matched the fee" in early.stderr
+    ok(run("--account", "maker", "-y", "arbitration", "pay-fee", str(order_id)))
+    party = run("--account", "maker", "-y", "arbitration", "vote", str(order_id), "--buyer-share", "0")
+    assert party.exit_code == 1 and "NotMember" in party.stderr  # the maker is no panel member
+    for member in ("arbitrator", "panelist"):
+        ok(run("--account", member, "-y", "arbitration", "vote", str(order_id), "--buyer-share", "30"))
+    status = ok(run("--json", "arbitration", "status", str(order_id))).json()
+    assert (status["phase"], status["ruling"], status["votes_for_ruling"]) == ("APPEALABLE", 31, 2)
+    assert "31 (30% of the price to the buyer)" in ok(run("arbitration", "status", str(order_id))).stdout
+    too_soon = run("--account", "stranger", "-y", "arbitration", "execute", str(order_id))
+    assert too_soon.exit_code == 1 and too_soon.stderr.count("\n") == 1
+    anvil.rpc("evm_increaseTime", v2.panel.appeal_window() + 1)
+    anvil.rpc("evm_mine")
+    late = run("--account", "stranger", "-y", "arbitration", "appeal", str(order_id))
+    assert late.exit_code == 1 and "not appealable now" in late.stderr
+    ok(run("--account", "stranger", "-y", "arbitration", "execute", str(order_id)))
+    t = v2.book.load_order(order_id, v2.from_block)
+    assert t.status == OrderStatus.RESOLVED and t.resolution[:2] == (6 * 10**15, 14 * 10**15)
+
+
+def test_partner_show_list_and_unvet(run, v2):
+    maker = onboard(run, v2)
+    shown = ok(run("--json", "partner", "show", maker)).json()
+    assert shown["vetted"] and shown["free_bond"] == shown["bond"] == 10**17 and shown["locked_bond"] == 0
+    assert "free_bond: 0.1 ETH" in ok(run("partner", "show", maker)).stdout
+    assert [p["address"] for p in ok(run("--json", "partner", "list")).json()] == [maker]
+    stale = run("--account", "certifier", "-y", "partner", "vet", maker, "--profile-hash", "0x" + "00" * 32)
+    assert stale.exit_code == 1 and "ProfileHashMismatch" in stale.stderr
+    ok(run("--account", "certifier", "-y", "partner", "unvet", maker))
+    assert not ok(run("--json", "partner", "show", maker)).json()["vetted"]

@@ -112,3 +112,48 @@ def test_readable_order_fields() -> None:
     assert readable("price", 4 * 10**16, ETH) == "0.04 ETH" and readable("bond", 10**16, ETH) == "0.01 ETH"
     assert readable("due_by", 0, ETH) == "1970-01-01T00:00:00Z" and readable("due_by", None, ETH) == "-"
     assert readable("reject_window", 2 * 86400, ETH) == "2 days" and readable("fee_bps", 150, ETH) == "1.5% (150 bps)"
+
+
+def _draft():
+    from pynode.cli.v2.draft import OrderDraft
+    from pynode.protocol.v2 import codec
+    from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderTerms
+
+    docs = OrderDocs(b"\1" * 32, b"\2" * 32, b"\3" * 32, b"u33d\0\0\0\0")
+    spec = OrderSpec(1, 2, 3, (parse_arg("address", ADDRESS),), codec.docs_hash(docs))
+    terms = OrderTerms(parse_arg("address", ADDRESS), "0x" + "00" * 20, 10**17, 10**16, parse_arg("address", ADDRESS),
+                       2**39, 2**39 + 1, 3600, 7200, 86400 * 30, 25, codec.spec_hash(spec))
+    return OrderDraft(31337, parse_arg("address", ADDRESS), terms, spec, docs,
+                      {"cid": "bafyabc", "plaintext_sha256": b"\2" * 32, "plaintext_size": 10, "ciphertext_size": 40},
+                      "bafyspec", "QmBackup")
+
+
+def test_an_order_draft_reads_back_as_written() -> None:
+    from pynode.cli.v2.draft import parse_order_draft
+
+    draft = _draft()
+    assert parse_order_draft(draft.to_json()) == draft
+    assert parse_order_draft(draft.to_json()).order_id == draft.order_id
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["spec"].update(processes="4"), "do not hash to each other"),
+    (lambda d: d["docs"].update(specCid="0x" + "44" * 32), "do not hash to each other"),
+    (lambda d: d["docs"].update(region="0x00"), "docs.region must be 0x-hex of 8 bytes"),
+    (lambda d: d["terms"].update(feeBps=str(1 << 16)), "does not fit uint16"),
+    (lambda d: d["spec"].update(inspectors=["0x12"]), "is not an address"),
+    (lambda d: d.update(extra=1), "unexpected field"),
+    (lambda d: d["design"].pop("cid"), "missing field 'cid'"),
+    (lambda d: d.update(chain_id="31337"), "chain_id"),
+    (lambda d: d.update(spec_cid="../x"), "spec_cid is not a CID"),
+])
+def test_a_tampered_or_malformed_draft_is_refused_in_one_line(change, message) -> None:
+    import json
+
+    from pynode.cli.v2.draft import parse_order_draft
+    from pynode.core.errors import InputError
+
+    document = json.loads(_draft().to_json())
+    change(document)
+    with pytest.raises(InputError, match=message):
+        parse_order_draft(json.dumps(document))

@@ -165,7 +165,8 @@ class AuditorV2:
         return max(self.book.reader.head() - self.confirmations, 0)
 
     def audit(self, *, order_ids: Iterable[int] | None = None, partner: str | None = None,
-              from_block: int | None = None, block: int | None = None, governance: bool = True) -> AuditResult:
+              from_block: int | None = None, block: int | None = None, governance: bool | None = None) -> AuditResult:
+        """``governance``: also audit the deployment's governance records (None: when auditing every order)."""
         started = _time.perf_counter()
         block = self.head() if block is None else block
         start = self.from_block if from_block is None else from_block
@@ -183,7 +184,7 @@ class AuditorV2:
             checks.append(Check(None, "partner.orders", True, f"{len(selected)} orders involve {who}"))
         else:
             selected, scope = list(orders), f"all orders from block {start}"
-        if governance:
+        if governance or (governance is None and order_ids is None and partner is None):
             checks += audit_governance(self.governance_facts(block))
         domain = self.book.domain(block)
         ctx = AuditContext(self.chain_id, self.book.address, block, domain)

@@ -219,7 +219,7 @@ def test_a_report_on_ipfs_that_does_not_hash_to_the_chain_fails_its_named_check(
     order_id = m.post_awarded("forged-report")
     digest, _ = m.report(order_id)
     m.ship(order_id, (digest, hashlib.sha256(b"another report").digest()))  # the chain commits to other bytes
-    result = m.auditor().audit(order_ids=[order_id], governance=False)
+    result = m.auditor().audit(order_ids=[order_id])
     failed = {c.name: c.reason for c in result.failures()}
     assert set(failed) == {"evidence.quality_report"}, failed
     assert "its content no longer matches its hash" in failed["evidence.quality_report"]

@@ -314,3 +314,105 @@ def test_a_shipment_report_whose_bytes_do_not_hash_to_the_chain_fails_by_name() 
     shipped = [c for c in checks if c.name == "evidence.quality_report"][-1]
     assert not shipped.ok and "no longer matches its hash" in shipped.reason and "OrderShipped" in shipped.reason
     assert by_name["chain.transitions"].ok  # the chain itself is intact: only the document is forged
+
+
+def _shipped(items) -> int:
+    t = fold(facts_of(items), GENESIS).tracker
+    assert t is not None and t.shipped_at is not None
+    return t.shipped_at
+
+
+def test_a_dispute_after_the_inspection_window_and_a_late_shipment_are_named() -> None:
+    chain = Chain()
+    items = vector_logs(chain)
+    late = _shipped(items) + 3 * DAY + 1
+    disputed = chain.log("OrderDisputed", orderId=ORDER_ID, arbitrator=V2["terms"]["value"]["arbitrator"],
+                         evidenceCid=b"\x05" * 32, fee=10**15)
+    by_name, _ = run(facts_of([*items, (disputed, late)]))
+    assert not by_name["timing.dispute"].ok and "inspection window closed" in by_name["timing.dispute"].reason
+    assert by_name["timing.shipment"].ok  # the vectors ship before dueBy
+    state = V2["state"]["value"]
+    items[-1] = (items[-1][0], state["due_by"] + DAY)  # shipped a day late: allowed, completes as late
+    by_name, _ = run(facts_of(items))
+    assert by_name["timing.shipment"].ok and "1 day late (completes as late)" in by_name["timing.shipment"].reason
+
+
+def test_a_rejection_after_the_reject_window_fails() -> None:
+    chain = Chain()
+    items = vector_logs(chain)[:2]
+    awarded_at = items[1][1]
+    rejected = chain.log("OrderRejected", orderId=ORDER_ID, partner=PARTNER, reasonCid=b"\x07" * 32)
+    window = V2["terms"]["value"]["reject_window"]
+    assert run(facts_of([*items, (rejected, awarded_at + window)]))[0]["timing.reject"].ok
+    by_name, _ = run(facts_of([*items, (rejected, awarded_at + window + 1)]))
+    assert not by_name["timing.reject"].ok and "reject window closed" in by_name["timing.reject"].reason
+
+
+def test_submitted_evidence_and_the_dispute_file_are_fetched_by_cid() -> None:
+    chain = Chain()
+    items = vector_logs(chain)
+    at = _shipped(items) + DAY
+    t = fold(facts_of(items), GENESIS).tracker
+    assert t is not None
+    file = b"photos"
+    digest = hashlib.sha256(file).digest()
+    disputed = chain.log("OrderDisputed", orderId=ORDER_ID, arbitrator=V2["terms"]["value"]["arbitrator"],
+                         evidenceCid=digest, fee=10**15)
+    head = codec.link(t.record_head, RecordKind.EVIDENCE_SUBMITTED, PARTNER, b"\x08" * 32, at + 60)
+    submitted = chain.log("Recorded", orderId=ORDER_ID, kind=RecordKind.EVIDENCE_SUBMITTED, actor=PARTNER,
+                          evidence=b"\x08" * 32, head=head)
+    by_name, _ = run(facts_of([*items, (disputed, at), (submitted, at + 60)]), DictEvidence({digest: file}))
+    assert by_name["evidence.dispute"].ok and "(6 bytes)" in by_name["evidence.dispute"].reason
+    assert not by_name["evidence.submitted"].ok and "not fetchable" in by_name["evidence.submitted"].reason
+    assert by_name["chain.records"].ok
+
+
+def test_a_quote_first_order_folds_from_the_genesis_to_its_awarded_link() -> None:
+    chain = Chain()
+    items = vector_logs(chain)
+    post, award = items[0][0], items[1][0]
+    batched = chain.log("OrderAwarded", post.tx_hash, **award.args)  # postAwarded: one transaction
+    batched = batched._replace(block_number=post.block_number, block_hash=post.block_hash)
+    facts = facts_of([items[0], (batched, items[0][1])])
+    by_name, _ = run(facts)
+    assert by_name["chain.transitions"].ok and "1 links from the genesis" in by_name["chain.transitions"].reason
+    events = export_epcis_v2(fold(facts, GENESIS), CHAIN_ID, BOOK, created=1_700_000_000)["epcisBody"]["eventList"]
+    assert [e["bizStep"] for e in events] == ["reserving"] and events[0]["fabmesh:prevHead"] == "0x" + GENESIS.hex()
+    assert verify_document_v2(export_epcis_v2(fold(facts, GENESIS), CHAIN_ID, BOOK, created=1)) == []
+
+
+def test_a_dispute_at_another_arbitrator_or_created_before_the_deposits_fails() -> None:
+    chain = Chain()
+    items = vector_logs(chain)
+    at = _shipped(items) + DAY
+    disputed = chain.log("OrderDisputed", orderId=ORDER_ID, arbitrator=STRANGER, evidenceCid=b"\x05" * 32, fee=1)
+    created = chain.log("ArbitrationCreated", orderId=ORDER_ID, arbitrator=STRANGER, disputeId=1)
+    by_name, _ = run(facts_of([*items, (disputed, at), (created, at)]))
+    reason = by_name["arbitration.fees"].reason
+    assert not by_name["arbitration.fees"].ok and "dispute names arbitrator" in reason and "before both" in reason
+
+
+def test_no_posted_order_and_governance_edge_cases() -> None:
+    chain = Chain()
+    shipped = vector_logs(chain)[-1]
+    facts = OrderFacts(ORDER_ID, GENESIS, [shipped[0]], {shipped[0].block_hash: shipped[1]}, {}, b"", b"")
+    tracker, checks = audit_order(facts, CTX, DictEvidence({}))
+    assert tracker is None and failing(checks) == {"chain.transitions", "chain.records"}
+    admin, start, op = "0x" + "ad" * 20, 1_800_000_000, b"\x0b" * 32
+    logs = [_gov("RoleGrantDelayChanged", 1, "0x01", roleId=1, delay=DAY, since=start),
+            _gov("RoleGranted", 2, "0x02", roleId=1, account=admin, delay=0, since=start + 60, newMember=True),
+            _gov("OperationScheduled", 3, "0x03", operationId=op, nonce=1, schedule=start + DAY, caller=admin,
+                 target=BOOK, data=b"\x12\x34\x56\x78"),
+            _gov("OperationScheduled", 4, "0x04", operationId=op, nonce=2, schedule=start + DAY, caller=admin,
+                 target=BOOK, data=b"\x12\x34\x56\x78"),
+            _gov("OperationCanceled", 5, "0x05", operationId=op, nonce=1),
+            _gov("FeeSet", 6, "0x06", feeBps=0, recipient=admin)]
+    times = {f"0xb{i}": start for i in range(1, 7)}
+    facts_g = GovernanceFacts(logs, times, {("0x03", 3): DAY, ("0x04", 4): DAY}, {"0x06": ("0xdeployer", -2)},
+                              functions={b"\x12\x34\x56\x78": "setFee"})
+    grant, cancelled, pending, parameter = audit_governance(facts_g)
+    assert not grant.ok and "before the grant delay 1 day passed" in grant.reason
+    assert cancelled.ok and "cancelled" in cancelled.reason and "OrderBook" not in cancelled.reason
+    assert ".setFee)" in cancelled.reason
+    assert pending.ok and "pending, executable from" in pending.reason
+    assert parameter.ok and "the initial value, set by its constructor" in parameter.reason

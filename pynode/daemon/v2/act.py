@@ -14,8 +14,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pynode.chain.contracts import OrderOutOfSync
+from pynode.chain.tx import TxRequest, TxReverted
 from pynode.chain.v2.orders import OrderTracker
-from pynode.core.errors import FatalError, InputError
+from pynode.core.errors import FatalError, InputError, classify, retry_after
+from pynode.daemon.jobs import Do, on_error
+from pynode.daemon.steps import brief
 from pynode.daemon.store import Job, JobState
 from pynode.daemon.v2.decide import BUSY_STATES, Act, Facts, Intent, decide, fee_due
 from pynode.daemon.v2.design import DesignCheck, spec_document
@@ -135,16 +139,16 @@ class Acts:
             self._ship(job, order)
         elif intent.act is Act.PAY_FEE:
             fee = node.book.arbitration(order.order_id, node.safe).buyer_fee
-            node.transact(job, "pay_fee", node.book.pay_arbitration_fee(order, fee))
+            self.transact(job, "pay_fee", node.book.pay_arbitration_fee(order, fee))
         elif intent.act is Act.FINALIZE:
-            node.transact(job, "finalize", node.book.finalize(order))
+            self.transact(job, "finalize", node.book.finalize(order))
 
     def _reject(self, job: Job, order: OrderTracker, reason: str) -> None:
         document = json.dumps({"type": REJECT_REASON_TYPE, "version": 1, "order_id": str(order.order_id),
                                "reason": reason}, sort_keys=True, separators=(",", ":")).encode()
         cid = self.node.ipfs.add_bytes(document)
         job = self.set(job, JobState.AWARDED, reason=reason)
-        if self.node.transact(job, "reject", self.node.book.reject(order, cid_to_digest(cid))):
+        if self.transact(job, "reject", self.node.book.reject(order, cid_to_digest(cid))):
             self.node.log.info("award_rejected", order_id=job.order["order_id"], reason=reason, reason_cid=cid)
 
     def _produce(self, job: Job, order: OrderTracker) -> None:
@@ -159,9 +163,38 @@ class Acts:
         meta = self.making.report_meta(job.order_id)
         assert meta is not None
         request = self.node.book.ship(order, cid_to_digest(meta["cid"]), bytes.fromhex(meta["sha256"]))
-        if self.node.transact(job, "ship", request):
+        if self.transact(job, "ship", request):
             self.making.cleanup(job.order_id)
             self.set(job, JobState.SHIPPED)
+
+    def transact(self, job: Job, kind: str, request: TxRequest) -> bool:
+        """Sends through the journal; whether it was mined and succeeded (the order is read again next cycle)."""
+        outcome = self.node.sender.send(job.order_id, kind, request)
+        self.node.dirty.add(job.order_id)
+        if not outcome.ok:
+            self.node.trackers.pop(job.order_id, None)
+        self.node.log.info("tx_mined" if outcome.ok else "tx_reverted", order_id=job.order["order_id"], action=kind,
+                      tx=outcome.tx_hash, block=outcome.block_number, reason=outcome.reason or None)
+        return outcome.ok
+
+
+    def job_error(self, job: Job, exc: Exception) -> None:
+        current = self.node.store.get_job(job.order_id) or job
+        intent = on_error(exc, classify(exc), current.attempts,
+                          chain_moved=isinstance(exc, (OrderOutOfSync, TxReverted)))
+        if intent.forget:
+            self.node.trackers.pop(job.order_id, None)
+        if intent.do is Do.FATAL:
+            raise exc
+        if intent.do is Do.FAIL:
+            self.fail(current, brief(exc))
+            return
+        delay = self.node.backoff.delay(current.attempts, retry_after(exc))
+        self.node.store.record_job_error(job.order_id, brief(exc), retry_at=time.time() + delay)
+        self.node.log.warning("job_retry", order_id=job.order.get("order_id"), state=current.state.value,
+                         error=brief(exc), retry_in_s=round(delay, 2))
+        if intent.end_cycle:
+            raise exc
 
     # -- the job's record ----------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ One cycle (:meth:`NodeV2.cycle`): the book's order events over the confirmed blo
 announcements heard on the quote channel mark jobs; every job with something to do is read from the chain at
 the confirmed block (``OrderBookV2.load_order`` / ``update``, checked against ``orderHash`` and
 ``recordHead``) and takes the step the pure :func:`.decide.decide` returns; open quotes are published again.
+A checkpointed block that left the chain (``chain.reorg.find_fork``) rewinds the store and every active
+order is read again.
 Transactions go through the v1 journal (:class:`~pynode.daemon.journal.JournaledSender`: simulated, journaled,
 one in flight per order and kind, resolved after a restart); errors are sorted by type as in v1
 (:func:`pynode.daemon.jobs.on_error`).
@@ -23,13 +25,13 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.deployment import load_deployment
 from pynode.chain.events.reader import LogReader
 from pynode.chain.provider import chain_id as rpc_chain_id
 from pynode.chain.provider import connect
+from pynode.chain.reorg import find_fork
 from pynode.chain.revert import RevertDecoder
-from pynode.chain.tx import TxRequest, TxReverted, TxSender
+from pynode.chain.tx import TxReverted, TxSender
 from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
 from pynode.chain.v2.registry import PartnerRegistryV2
@@ -38,7 +40,7 @@ from pynode.core.errors import Kind, classify, retry_after
 from pynode.core.stop import StopEvent, Stopping
 from pynode.daemon.adapters import ProductionAdapter, make_adapter
 from pynode.daemon.config import NodeConfig
-from pynode.daemon.jobs import REFRESH_S, Do, on_error
+from pynode.daemon.jobs import REFRESH_S
 from pynode.daemon.journal import JournaledSender
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.lifecycle import Stoppable
@@ -186,9 +188,10 @@ class NodeV2(Stoppable):
         head = int(head_block["number"])
         self.tx.clock.saw(head, head_block)
         self.safe = max(head - self.config.confirmations, self.from_block)
-        self.now = int(self.w3.eth.get_block(self.safe)["timestamp"]) if self.config.confirmations \
-            else int(head_block["timestamp"])
-        self.scan()
+        safe_block = head_block if self.safe == head else self.w3.eth.get_block(self.safe)
+        self.now = int(safe_block["timestamp"])
+        self.check_reorg()
+        self.scan("0x" + bytes(safe_block["hash"]).hex())
         self.drain_heard()
         if self._first_cycle:
             for action in self.store.actions(pending=True):
@@ -201,8 +204,21 @@ class NodeV2(Stoppable):
             self.step(job)
         self.acts.quotes.republish(self.store.jobs([JobState.SEEN]), self.now)
 
-    def scan(self) -> None:
-        """The order events of the confirmed blocks since the checkpoint: new orders become jobs, others mark theirs."""
+    def check_reorg(self) -> None:
+        """A checkpointed block no longer canonical: rewind the store to the common ancestor, read every active
+        order again (its commitment is checked at the safe block anyway) and recount the account's nonces."""
+        fork = find_fork(self.w3, self.store.known_blocks())
+        if fork is None:
+            return
+        self.store.rewind(fork)
+        self.trackers.clear()
+        self.dirty.update(job.order_id for job in self.store.active_jobs())
+        self.tx.nonces.resync()
+        self.log.warning("reorg", common_ancestor=fork)
+
+    def scan(self, safe_hash: str) -> None:
+        """The order events of the confirmed blocks since the checkpoint: new orders become jobs, others mark
+        theirs. ``safe_hash``, read before the logs, is kept for the reorg check."""
         last = self.store.last_processed()
         start = last + 1 if last is not None else (self.config.start_block or self.from_block)
         if start > self.safe:
@@ -216,7 +232,7 @@ class NodeV2(Stoppable):
                     self.note(order_id, log.block_number)
                 elif self.store.get_job(job_key(order_id)) is not None:
                     self.dirty.add(job_key(order_id))
-            self.store.advance(self.safe)
+            self.store.advance(self.safe, {self.safe: safe_hash})
 
     def drain_heard(self) -> None:
         """Announced orders the scan has not reached: a job at once if the book holds them at the safe block."""
@@ -257,7 +273,7 @@ class NodeV2(Stoppable):
         return tracker
 
     def step(self, job: Job) -> None:
-        """The job's next step; its failure is sorted by type (:meth:`job_error`), a fatal one stops the node."""
+        """The job's next step; a failure is sorted by type (:meth:`.act.Acts.job_error`), fatal stops the node."""
         self.stepped_at[job.order_id] = time.monotonic()
         self.dirty.discard(job.order_id)
         try:
@@ -265,7 +281,7 @@ class NodeV2(Stoppable):
                 self._resolve(action)
             self.acts.step(job, self.load(job))
         except Exception as exc:  # noqa: BLE001 - sorted by type in job_error
-            self.job_error(job, exc)
+            self.acts.job_error(job, exc)
 
     def _resolve(self, action: Any) -> None:
         try:
@@ -275,32 +291,4 @@ class NodeV2(Stoppable):
         self.dirty.add(action.order_id)
         self.log.info("action_resolved", key=action.order_id, action=action.kind, tx=action.tx_hash,
                       mined=None if outcome is None else outcome.ok)
-
-    def transact(self, job: Job, kind: str, request: TxRequest) -> bool:
-        """Sends through the journal; whether it was mined and succeeded (the order is read again next cycle)."""
-        outcome = self.sender.send(job.order_id, kind, request)
-        self.dirty.add(job.order_id)
-        if not outcome.ok:
-            self.trackers.pop(job.order_id, None)
-        self.log.info("tx_mined" if outcome.ok else "tx_reverted", order_id=job.order["order_id"], action=kind,
-                      tx=outcome.tx_hash, block=outcome.block_number, reason=outcome.reason or None)
-        return outcome.ok
-
-    def job_error(self, job: Job, exc: Exception) -> None:
-        current = self.store.get_job(job.order_id) or job
-        intent = on_error(exc, classify(exc), current.attempts,
-                          chain_moved=isinstance(exc, (OrderOutOfSync, TxReverted)))
-        if intent.forget:
-            self.trackers.pop(job.order_id, None)
-        if intent.do is Do.FATAL:
-            raise exc
-        if intent.do is Do.FAIL:
-            self.acts.fail(current, brief(exc))
-            return
-        delay = self.backoff.delay(current.attempts, retry_after(exc))
-        self.store.record_job_error(job.order_id, brief(exc), retry_at=time.time() + delay)
-        self.log.warning("job_retry", order_id=job.order.get("order_id"), state=current.state.value,
-                         error=brief(exc), retry_in_s=round(delay, 2))
-        if intent.end_cycle:
-            raise exc
 

@@ -290,3 +290,23 @@ def test_a_killed_node_keeps_its_quote_and_carries_out_the_award(v2, kubo, shop,
     row = next(r for r in rows if r["order_id"] == str(awarded.order_id))
     assert row["quotes_signed"] == 1 and row["quote"]["nonce"] == str(heard.signed.quote.nonce)
     assert heard.signed.quote.nonce == awarded.order_id << 64 | 1
+
+
+def test_a_reorg_that_drops_an_order_rewinds_the_node(v2, anvil, kubo, shop, buyer_channel, dev_accounts, tmp_path):
+    """The blocks holding a quoted order leave the chain (anvil reverts them, then mines others): the node
+    finds the fork, rewinds its checkpoint and reads its jobs again; the order it quoted no longer exists."""
+    channel, received = buyer_channel
+    snapshot = anvil.rpc("evm_snapshot")
+    terms, _ = post(v2, kubo, dev_accounts["buyer"], channel, bracket_stl(tmp_path / "gone.stl", width=45.0),
+                    lie=False)
+    quote_for(received, terms, shop)
+    anvil.rpc("evm_revert", snapshot)
+    for _ in range(3):
+        anvil.rpc("evm_mine")
+
+    def rewound() -> bool:
+        assert shop.running(), shop.log_tail()
+        log = shop.log_path.read_text()
+        return '"event":"reorg"' in log and f"order {codec.order_id(terms)} does not exist" in log
+
+    wait_for(rewound, WAIT_S, interval=0.2, what=f"reorg found: {shop.log_tail()}")

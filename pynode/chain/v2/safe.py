@@ -53,11 +53,12 @@ class Safe(_Wrapper):
         """A proposal of the Safe sending `request`, as its next transaction unless `nonce` is given."""
         return SafeProposal.of_request(self.address, chain_id, request, self.nonce() if nonce is None else nonce)
 
-    def check(self, proposal: SafeProposal) -> None:
-        """Whether `proposal` can run now: this Safe's, the next nonce, signed by enough owners (InputError why not).
-        The chain id is the caller's to check (the proposal's hash binds it: a wrong one fails the signatures)."""
-        if proposal.safe != self.address:
-            raise InputError(f"the proposal is for Safe {proposal.safe}, not {self.address}")
+    def check(self, proposal: SafeProposal, chain_id: int) -> None:
+        """Whether `proposal` can run now on chain `chain_id` (the caller's chain): this Safe's, the next nonce,
+        signed by enough owners (an InputError says why not)."""
+        if (proposal.safe, proposal.chain_id) != (self.address, chain_id):
+            raise InputError(f"the proposal is for Safe {proposal.safe} on chain {proposal.chain_id}, not "
+                             f"{self.address} on chain {chain_id}")
         nonce = self.nonce()
         if proposal.nonce != nonce:
             state = "was used already" if proposal.nonce < nonce else "is not the next one"

@@ -95,12 +95,12 @@ def test_one_owner_or_a_stranger_cannot_execute(governed, w3, anvil, dev_account
     send = _relayer(w3, dev_accounts["stranger"], deployment).send
     alone = _signed(safe.propose(anvil.chain_id, manager.schedule(call)), owners[:1], tmp_path / "p.json")
     with pytest.raises(InputError, match="1 of the 2 owner signatures"):
-        safe.check(alone)
+        safe.check(alone, anvil.chain_id)
     with pytest.raises(TxReverted, match="GS020"):  # the Safe itself refuses: signatures too short
         send(safe.exec_transaction(alone))
     with_stranger = alone.signed_by(dev_accounts["stranger"])
     with pytest.raises(InputError, match="signed but not an owner"):
-        safe.check(with_stranger)
+        safe.check(with_stranger, anvil.chain_id)
     with pytest.raises(TxReverted, match=r"GS02[06]"):
         send(safe.exec_transaction(with_stranger))
     assert safe.nonce() == 0 and manager.ready_at(safe.address, call) == 0
@@ -119,14 +119,14 @@ def test_a_governance_change_waits_out_its_delay_before_the_safe_executes_it(gov
         _relayer(w3, dev_accounts["admin"], deployment).send(book.request("set fee", "setFee", 100, recipient))
 
     schedule = _signed(safe.propose(anvil.chain_id, manager.schedule(call)), (owner1, owner3), tmp_path / "s.json")
-    safe.check(schedule)
+    safe.check(schedule, anvil.chain_id)
     sent = send(safe.exec_transaction(schedule))
     scheduled_at = w3.eth.get_block(sent.block_number)["timestamp"]
     assert manager.ready_at(safe.address, call) == scheduled_at + DEV_GOVERNANCE_DELAY
     assert safe.nonce() == 1
 
     execute = _signed(safe.propose(anvil.chain_id, manager.execute(call)), (owner2, owner3), tmp_path / "e.json")
-    safe.check(execute)
+    safe.check(execute, anvil.chain_id)
     with pytest.raises(TxReverted, match="AccessManagerNotReady"):  # the inner revert, through the Safe
         send(safe.exec_transaction(execute))
     assert book.call("feeBps") == 0 and safe.nonce() == 1
@@ -137,7 +137,9 @@ def test_a_governance_change_waits_out_its_delay_before_the_safe_executes_it(gov
     assert (book.call("feeBps"), book.call("feeRecipient")) == (100, recipient)
     assert manager.ready_at(safe.address, call) == 0 and safe.nonce() == 2
     with pytest.raises(InputError, match="nonce 1 was used already"):
-        safe.check(execute)
+        safe.check(execute, anvil.chain_id)
+    with pytest.raises(InputError, match=r"not .* on chain 1$"):
+        safe.check(execute, 1)
 
 
 def test_a_new_safe_is_refused_beside_another_admin_before_anything_is_sent(governed, w3, dev_accounts, tmp_path):

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from eth_utils import to_checksum_address
 
-from pynode.audit.checks import _amount
 from pynode.audit.model import Check, where
 from pynode.audit.v2.facts import OrderFacts, PanelFacts, Step
 from pynode.chain.v2.orders import OrderTracker
@@ -97,12 +96,11 @@ def expected_share(kind: int, price: int, ruling: int | None) -> tuple[int, bool
     return None
 
 
-def check_resolution(t: OrderTracker, step: Step, book_ruling: int | None) -> Check:
+def check_resolution(t: OrderTracker, step: Step, book_ruling: int | None, facts: OrderFacts) -> Check:
     oid, price, bond = t.order_id, t.state.price, t.state.bond
-    token = to_checksum_address(t.terms.token)
 
     def money(value: int) -> str:  # the escrow is in the order's token, the bond in ETH
-        return _amount(token, value)
+        return facts.amount(t.terms.token, value)
 
     to_buyer, to_payee, fee, bond_to_buyer = t.resolution or (0, 0, 0, False)
     kind = t.transitions[-1].kind
@@ -131,5 +129,5 @@ def check_arbitration(t: OrderTracker, steps: Sequence[Step], facts: OrderFacts,
         checks.append(check_panel(t.order_id, facts.panel, book_ruling))
     resolved = next((s for s in steps if s.log.event == "OrderResolved"), None)
     if resolved is not None:
-        checks.append(check_resolution(t, resolved, book_ruling))
+        checks.append(check_resolution(t, resolved, book_ruling, facts))
     return checks

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 
 from eth_utils import to_checksum_address
 
-from pynode.audit.checks import _amount
 from pynode.audit.evidence_checks import check_design, check_envelope, check_fetchable, check_report, check_spec
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, Check, short, where
 from pynode.audit.v2.arbitration import check_arbitration
 from pynode.audit.v2.facts import RECORD_LOGS, Folded, OrderFacts, Step, fold
 from pynode.chain.v2.orders import OrderTracker
-from pynode.core.units import format_duration, format_time
+from pynode.core.units import ETH, format_amount, format_duration, format_time
 from pynode.documents.quote import SignedQuote
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import codec, eip712
@@ -75,14 +74,16 @@ def check_params(t: OrderTracker, facts: OrderFacts) -> Check:
     return Check(oid, "params.snapshot", True, f"{shown}: the book's parameters at post (block {t.posted_block})")
 
 
-def check_award(t: OrderTracker, awarded: Step) -> Check:
+def check_award(t: OrderTracker, awarded: Step, facts: OrderFacts) -> Check:
     """The awarded state stays inside the terms: price, bond, lead time, award deadline, parties."""
     terms, s, oid = t.terms, t.state, t.order_id
     problems = []
     if s.price > terms.price or s.price == 0:
-        problems.append(f"price {s.price} outside 1..{terms.price}")
+        problems.append(f"price {facts.amount(terms.token, s.price)} not above 0 and within the escrow "
+                        f"{facts.amount(terms.token, terms.price)}")
     if s.bond < terms.min_bond:
-        problems.append(f"bond {s.bond} below the terms' minimum {terms.min_bond}")
+        problems.append(f"bond {format_amount(s.bond, ETH)} below the terms' minimum "
+                        f"{format_amount(terms.min_bond, ETH)}")
     if s.due_by > terms.delivery_deadline:
         problems.append(f"due {format_time(s.due_by)} after the delivery deadline "
                         f"{format_time(terms.delivery_deadline)}")
@@ -97,7 +98,8 @@ def check_award(t: OrderTracker, awarded: Step) -> Check:
                  "arbitrator")
 
 
-def check_quote(t: OrderTracker, awarded: Step, quotes: Sequence[SignedQuote], domain: Domain) -> Check:
+def check_quote(t: OrderTracker, awarded: Step, quotes: Sequence[SignedQuote], domain: Domain,
+                facts: OrderFacts) -> Check:
     """The awarded quote's struct hash against a quote document given for this order, its signature recovered."""
     oid, name = t.order_id, "quote.document"
     terms_hash = codec.terms_hash(t.terms)
@@ -124,7 +126,7 @@ def check_quote(t: OrderTracker, awarded: Step, quotes: Sequence[SignedQuote], d
         return Check(oid, name, False, f"quote document {short(quote_hash)} (signed by {signer}) differs from the "
                                        f"award in {', '.join(wrong)}")
     return Check(oid, name, True, f"quote {short(quote_hash)} signed by partner {signer}, price "
-                                  f"{_amount(to_checksum_address(t.terms.token), q.price)}, lead time "
+                                  f"{facts.amount(t.terms.token, q.price)}, lead time "
                                   f"{format_duration(q.lead_time)}, unexpired at the award")
 
 
@@ -201,7 +203,7 @@ def audit_order(facts: OrderFacts, ctx: AuditContext, evidence: EvidenceSource,
     checks.append(check_params(t, facts))
     awarded = next((s for s in steps if s.log.event == "OrderAwarded"), None)
     if awarded is not None and t.partner is not None:
-        checks += [check_award(t, awarded), check_quote(t, awarded, quotes, ctx.domain)]
+        checks += [check_award(t, awarded, facts), check_quote(t, awarded, quotes, ctx.domain, facts)]
     for step in steps:
         if step.log.event == "QualityAttested":
             checks += check_attestation(t, step, steps, facts)

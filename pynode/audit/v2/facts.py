@@ -10,9 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from eth_utils import to_checksum_address
+
+from pynode.audit.checks import _amount
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.v2.orders import OrderTracker
+from pynode.core.units import Unit, format_amount
 from pynode.protocol.v2.types import OrderStatus
 
 #: events of the record chain (a Recorded link, or the QualityAttested that follows its own Recorded)
@@ -48,6 +52,13 @@ class OrderFacts:
     inspector_expiry: dict[tuple[str, int], int] = field(default_factory=dict)  # (inspector, block) -> expiry
     rulings: list[DecodedLog] = field(default_factory=list)  # the book's Ruling(arbitrator, disputeID, ruling)
     panel: PanelFacts | None = None  # when the order's arbitrator is the deployment's PanelArbitrator
+    unit: Unit | None = None  # the order token's symbol and decimals (None: unknown, amounts stay integers)
+
+    def amount(self, token: str, value: int) -> str:
+        """An amount of the order's token in its units when known (ETH always)."""
+        if self.unit is not None:
+            return format_amount(value, self.unit)
+        return _amount(to_checksum_address(token), value)
 
 
 class Step(NamedTuple):

@@ -39,6 +39,7 @@ from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.manager import AccessManager
 from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, by_sender
 from pynode.chain.v2.registry import PartnerRegistryV2
+from pynode.core.units import Unit
 from pynode.protocol.v2 import codec
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class AuditorV2:
         self.panel = PanelArbitrator(w3, panel, reader) if panel is not None else None
         self.manager = AccessManager(w3, deployment["AccessManager"], reader)
         self.labels = {c.address: name for name, c in deployment.contracts.items()}
+        self._units: dict[str, Unit] = {}
         self.functions = {view.selector: view.name for c in deployment.contracts.values()
                           for view in views(c.abi).values()}
 
@@ -101,6 +103,7 @@ class AuditorV2:
                            book.order_hash(order_id, block), book.record_head(order_id, block))
         posted = next((log for log in logs if log.event == "OrderPosted"), None)
         if posted is not None:
+            facts.unit = self.unit(codec.decode_posted(posted.args["buyer"], posted.args["posted"])[0].token)
             facts.params = {name: int(book.call(name, block=posted.block_number))
                             for name in ("feeBps", "rejectWindow", "disputeTimeout")}
         for log in logs:
@@ -161,6 +164,13 @@ class AuditorV2:
 
     # ---------------------------------------------------------------------- audit
 
+    def unit(self, token: str) -> Unit:
+        """How amounts in ``token`` read (symbol, decimals), read once per auditor."""
+        key = token.lower()
+        if key not in self._units:
+            self._units[key] = read_unit(self.w3, token)
+        return self._units[key]
+
     def head(self) -> int:
         return max(self.book.reader.head() - self.confirmations, 0)
 
@@ -198,7 +208,7 @@ class AuditorV2:
             tracker, order_checks = audit_order(facts, ctx, self.evidence, self.quotes, fee_window)
             result.orders.append(describe(facts, tracker, order_checks, self.evidence))
         for token in {str(r.terms["token"]) for r in result.orders if "token" in r.terms}:
-            result.units[token] = read_unit(self.w3, token)
+            result.units[token] = self.unit(token)
         result.seconds = _time.perf_counter() - started
         return result
 

@@ -132,7 +132,8 @@ def test_an_award_outside_the_terms_fails_quote_terms() -> None:
     items[1] = (forged, items[1][1])
     by_name, _ = run(facts_of(items[:2]))
     reason = by_name["quote.terms"].reason
-    assert not by_name["quote.terms"].ok and "outside 1..100000000000000000" in reason and "below" in reason
+    assert not by_name["quote.terms"].ok and "price 0.2 ETH not above 0 and within the escrow 0.1 ETH" in reason
+    assert "bond 0.001 ETH below the terms' minimum 0.01 ETH" in reason
 
 
 def test_the_award_is_checked_against_a_given_quote_document_and_its_signature() -> None:
@@ -141,13 +142,13 @@ def test_the_award_is_checked_against_a_given_quote_document_and_its_signature()
     tracker, awarded = t.tracker, next(s for s in t.steps if s.log.event == "OrderAwarded")
     assert tracker is not None
     signed = parse_signed_quote(DOCS["signed_quote"]["document"])
-    good = check_quote(tracker, awarded, [signed], DOMAIN)
+    good = check_quote(tracker, awarded, [signed], DOMAIN, facts)
     assert good.ok and f"signed by partner {PARTNER}" in good.reason
     other = sign_quote(Account.create(), DOMAIN, signed.quote._replace(price=signed.quote.price - 1))
-    bad = check_quote(tracker, awarded, [other], DOMAIN)
+    bad = check_quote(tracker, awarded, [other], DOMAIN, facts)
     assert not bad.ok and "award quote hash" in bad.reason and "matches none" in bad.reason
     forged = signed._replace(signature=sign_quote(Account.create(), DOMAIN, signed.quote).signature)
-    bad = check_quote(tracker, awarded, [forged], DOMAIN)
+    bad = check_quote(tracker, awarded, [forged], DOMAIN, facts)
     assert not bad.ok and "differs from the award in signer" in bad.reason
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -26,7 +27,7 @@ from pynode.chain.orders import (
     pack_cert_ids,
     spec_hash,
 )
-from pynode.chain.tx import SentTx, TxReverted
+from pynode.chain.tx import SentTx, TxRequest, TxReverted
 from pynode.core.errors import InputError
 from pynode.crypto.envelope import OrderContext
 from pynode.crypto.hpke import HpkeKeyPair
@@ -37,24 +38,35 @@ from pynode.ipfs.vault import DesignVault, SealedDesign
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, Status
 
+if TYPE_CHECKING:
+    from web3 import Web3
 
-@dataclass(frozen=True)
-class OrderRequest:
+    from pynode.chain.contracts import _BookReads
+
+
+@dataclass(frozen=True, kw_only=True)
+class DesignOrder:
+    """What a v1 and a v2 order request share: the design and what its spec document says."""
+
     design: Path
     process: str
     material: str
     quantity: int
+    token: str = ZERO_ADDRESS
+    region: str = ""
+    certifications: tuple[str, ...] = ()
+    tolerances: dict | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderRequest(DesignOrder):
     price: int
     claim_deadline: int
     delivery_deadline: int
     inspection_window: int
     claim_bond: int = 0
-    token: str = ZERO_ADDRESS
     reserved_for: str = ZERO_ADDRESS
-    region: str = ""
-    certifications: tuple[str, ...] = ()
-    tolerances: dict | None = None
-    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,8 +103,64 @@ def _public_geometry(design: Path) -> tuple[dict | None, str | None]:
         return None, str(exc)
 
 
-class Buyer:
-    def __init__(self, chain: Chain, vault: DesignVault, keys: DesignKeyStore, account: LocalAccount) -> None:
+def spec_document(request: DesignOrder, sealed: SealedDesign, geometry: dict | None) -> bytes:
+    """The order's public spec document: the request's production fields, the sealed design's facts and the
+    geometry measured from its plaintext (None: the spec publishes none)."""
+    return build_spec_document(
+        process=request.process.upper(), material=request.material.upper(), quantity=request.quantity,
+        tolerances=request.tolerances or {}, certifications=list(request.certifications), region=request.region,
+        design_name=request.design.name, design_size=sealed.plaintext_size, design_sha256=sealed.plaintext_sha256,
+        design_cid=sealed.cid, notes=request.notes, geometry=geometry)
+
+
+class Requirements(NamedTuple):
+    processes: int
+    materials: int
+    cert_ids: int  # packed, as the spec holds them
+
+
+def requirements(request: DesignOrder) -> Requirements:
+    """The process, material and certification bits a request names; InputError on an unknown name."""
+    processes = _lookup(PROCESS, request.process, "process")
+    materials = _lookup(MATERIAL, request.material, "material")
+    certs = [cert_id(c) for c in request.certifications]
+    if len(certs) > 4:
+        raise InputError("an order can require at most four certifications")
+    return Requirements(processes, materials, pack_cert_ids(*certs))
+
+
+def region_field(region: str) -> bytes:
+    """``OrderDocs.region``: the geohash prefix, or eight zero bytes for none."""
+    return region_bytes(region) if region else b"\x00" * 8
+
+
+class SealedRequest(NamedTuple):
+    design: SealedDesign
+    spec_cid: str
+    key_backup_cid: str
+    geometry: dict | None  # what the spec publishes of the design's geometry
+    geometry_skipped: str | None  # why it publishes none
+
+
+class BuyerConnection(Protocol):
+    """What both buyers need of their connection (v1's Chain, v2's ChainV2)."""
+
+    @property
+    def chain_id(self) -> int: ...
+    @property
+    def book(self) -> _BookReads: ...
+    @property
+    def w3(self) -> Web3: ...
+    def send(self, account: LocalAccount, tx: TxRequest) -> SentTx: ...
+
+
+ChainT = TypeVar("ChainT", bound=BuyerConnection)
+
+
+class BuyerBase(Generic[ChainT]):
+    """What a v1 and a v2 buyer do alike: seal and pin a design with its key kept, approve a token."""
+
+    def __init__(self, chain: ChainT, vault: DesignVault, keys: DesignKeyStore, account: LocalAccount) -> None:
         self.chain = chain
         self.vault = vault
         self.keys = keys
@@ -102,42 +170,44 @@ class Buyer:
     def _book(self) -> str:
         return self.chain.book.address
 
-    def post(self, request: OrderRequest, buyer_public_key: bytes,
-             progress: Callable[[int], None] | None = None) -> PostedOrder:
-        processes = _lookup(PROCESS, request.process, "process")
-        materials = _lookup(MATERIAL, request.material, "material")
-        certs = [cert_id(c) for c in request.certifications]
-        if len(certs) > 4:
-            raise InputError("an order can require at most four certifications")
+    def seal(self, request: DesignOrder, buyer_public_key: bytes,
+             progress: Callable[[int], None] | None = None) -> SealedRequest:
+        """Encrypts and pins the design, keeps its content key sealed to the buyer (local file and pinned backup),
+        pins the spec document with the geometry measured from the plaintext."""
         geometry, skipped = _public_geometry(request.design)  # from the plaintext, before it is sealed
         sealed = self.vault.seal(request.design, progress)
         backup = self.keys.save(sealed.content_key, chain_id=self.chain.chain_id, book=self._book,
                                 buyer=self.account.address, buyer_public_key=buyer_public_key,
                                 design_cid=cid_to_digest(sealed.cid), design_sha256=sealed.plaintext_sha256)
-        spec_document = build_spec_document(
-            process=request.process.upper(), material=request.material.upper(), quantity=request.quantity,
-            tolerances=request.tolerances or {}, certifications=list(request.certifications), region=request.region,
-            design_name=request.design.name, design_size=sealed.plaintext_size,
-            design_sha256=sealed.plaintext_sha256, design_cid=sealed.cid, notes=request.notes, geometry=geometry)
-        spec_cid = self.vault.ipfs.add_bytes(spec_document)
+        spec_cid = self.vault.ipfs.add_bytes(spec_document(request, sealed, geometry))
+        return SealedRequest(sealed, spec_cid, backup, geometry, skipped)
+
+    def approve(self, token: str, amount: int) -> None:
+        """Lets the book pull ``amount`` of an ERC-20 ``token`` (nothing for ETH, or an allowance already enough)."""
+        if to_checksum_address(token) == ZERO_ADDRESS:
+            return
+        erc20 = Erc20(self.chain.w3, token)
+        if erc20.allowance(self.account.address, self._book) < amount:
+            self.chain.send(self.account, erc20.approve(self._book, amount))
+
+
+class Buyer(BuyerBase[Chain]):
+
+    def post(self, request: OrderRequest, buyer_public_key: bytes,
+             progress: Callable[[int], None] | None = None) -> PostedOrder:
+        wanted = requirements(request)
+        sealed, spec_cid, backup, geometry, skipped = self.seal(request, buyer_public_key, progress)
         docs = OrderDocs(design_cid=cid_to_digest(sealed.cid), design_sha256=sealed.plaintext_sha256,
-                         spec_cid=cid_to_digest(spec_cid),
-                         region=region_bytes(request.region) if request.region else b"\x00" * 8)
-        spec = OrderSpec(reserved_for=request.reserved_for, processes=processes, materials=materials,
-                         cert_ids=pack_cert_ids(*certs), docs_hash=docs_hash(docs))
+                         spec_cid=cid_to_digest(spec_cid), region=region_field(request.region))
+        spec = OrderSpec(reserved_for=request.reserved_for, processes=wanted.processes, materials=wanted.materials,
+                         cert_ids=wanted.cert_ids, docs_hash=docs_hash(docs))
         terms = OrderTerms(buyer=self.account.address, token=request.token, price=request.price,
                            claim_bond=request.claim_bond, claim_deadline=request.claim_deadline,
                            delivery_deadline=request.delivery_deadline, inspection_window=request.inspection_window,
                            fee_bps=self.chain.book.fee_bps(), spec_hash=spec_hash(spec))
-        if to_checksum_address(request.token) != ZERO_ADDRESS:
-            self._approve(request.token, request.price)
+        self.approve(request.token, request.price)
         sent = self.chain.send(self.account, self.chain.book.post(terms, spec, docs))
         return PostedOrder(self._posted_id(sent), sent, sealed, spec_cid, backup, geometry, skipped)
-
-    def _approve(self, token: str, amount: int) -> None:
-        erc20 = Erc20(self.chain.w3, token)
-        if erc20.allowance(self.account.address, self._book) < amount:
-            self.chain.send(self.account, erc20.approve(self._book, amount))
 
     def _posted_id(self, sent: SentTx) -> int:
         topic = bytes.fromhex(self.chain.book.topic("OrderPosted")[2:])

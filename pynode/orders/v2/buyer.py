@@ -18,13 +18,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from eth_account.signers.local import LocalAccount
 
-from pynode.chain.contracts import region_bytes
-from pynode.chain.erc20 import Erc20
-from pynode.chain.orders import MATERIAL, PROCESS, pack_cert_ids
-from pynode.chain.tx import SentTx, TxRequest, TxSender
+from pynode.chain.tx import SentTx, TxSender
 from pynode.chain.v2.arbitrator import PanelArbitrator
 from pynode.chain.v2.book import OrderBookV2
-from pynode.chain.v2.orders import ZERO_ADDRESS, OrderTracker
+from pynode.chain.v2.orders import OrderTracker
 from pynode.chain.v2.registry import PartnerRegistryV2
 from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError
@@ -32,18 +29,15 @@ from pynode.crypto.envelope import OrderContext
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.documents.quality_report import MAX_REPORT_BYTES, QualityReport, parse_report, report_mismatch
 from pynode.documents.quote import SignedQuote
-from pynode.documents.spec import build_spec_document
 from pynode.ipfs.cid import cid_to_digest, report_cid
-from pynode.ipfs.vault import DesignVault, SealedDesign
+from pynode.ipfs.vault import SealedDesign
 from pynode.orders.award_policy import AwardSettings, PartnerFacts, rejection
-from pynode.orders.buyer import _lookup, _public_geometry, cert_id
-from pynode.orders.design_keys import DesignKeyStore
+from pynode.orders.buyer import BuyerBase, BuyerConnection, DesignOrder, region_field, requirements
 from pynode.orders.quote_policy import cert_ids
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, Quote
 
 if TYPE_CHECKING:
-    from web3 import Web3
 
     from pynode.chain.deployment import Deployment
     from pynode.protocol.eip712 import Domain
@@ -51,8 +45,8 @@ if TYPE_CHECKING:
 _ANY_PARTNER = AwardSettings()  # the book's and the registry's rules only: no lists, limits or floors
 
 
-class ChainV2(Protocol):
-    """The v2 connection the buyer works through (the CLI's pynode.cli.v2.chain.ChainV2 is one)."""
+class ChainV2(BuyerConnection, Protocol):
+    """The v2 connection the buyer works through (pynode.chain.v2.client.ChainV2 is one)."""
 
     deployment: Deployment
     book: OrderBookV2
@@ -60,24 +54,15 @@ class ChainV2(Protocol):
     confirmations: int
 
     @property
-    def w3(self) -> Web3: ...
-    @property
-    def chain_id(self) -> int: ...
-    @property
     def from_block(self) -> int: ...
     def arbitrator(self, address: str) -> PanelArbitrator: ...
     def now(self) -> int: ...
     def head(self) -> int: ...
     def sender(self, account: LocalAccount) -> TxSender: ...
-    def send(self, account: LocalAccount, tx: TxRequest) -> SentTx: ...
 
 
-@dataclass(frozen=True)
-class OrderRequestV2:
-    design: Path
-    process: str
-    material: str
-    quantity: int
+@dataclass(frozen=True, kw_only=True)
+class OrderRequestV2(DesignOrder):
     price: int  # escrowed: the cap a quote may ask
     award_deadline: int
     delivery_deadline: int
@@ -85,11 +70,6 @@ class OrderRequestV2:
     arbitrator: str = ""  # "": the deployment's PanelArbitrator
     min_bond: int = 0
     inspectors: tuple[str, ...] = ()
-    token: str = ZERO_ADDRESS
-    region: str = ""
-    certifications: tuple[str, ...] = ()
-    tolerances: dict | None = None
-    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,8 +82,8 @@ class PreparedOrder:
     design: SealedDesign
     spec_cid: str
     key_backup_cid: str
-    geometry: dict | None
-    geometry_skipped: str | None
+    geometry: dict | None  # what the spec publishes of the design's geometry
+    geometry_skipped: str | None  # why it publishes none
 
     @property
     def order_id(self) -> int:
@@ -121,21 +101,11 @@ class PostedOrderV2:
         return self.order.order_id
 
 
-class BuyerV2:
-    def __init__(self, chain: ChainV2, vault: DesignVault, keys: DesignKeyStore, account: LocalAccount) -> None:
-        self.chain = chain
-        self.vault = vault
-        self.keys = keys
-        self.account = account
-
+class BuyerV2(BuyerBase[ChainV2]):
     @cached_property
     def domain(self) -> Domain:
         """The book's EIP-712 domain, which quotes are signed under."""
         return self.chain.book.domain()
-
-    @property
-    def _book(self) -> str:
-        return self.chain.book.address
 
     # ------------------------------------------------------------------------------ posting
 
@@ -143,26 +113,13 @@ class BuyerV2:
                 progress: Callable[[int], None] | None = None) -> PreparedOrder:
         """Seals and pins the design, keeps its key sealed to the buyer, pins the spec (with the design's public
         geometry), fixes the terms. Nothing is escrowed yet; the names are checked before anything is pinned."""
-        processes = _lookup(PROCESS, request.process, "process")
-        materials = _lookup(MATERIAL, request.material, "material")
-        certs = [cert_id(c) for c in request.certifications]
-        if len(certs) > 4:
-            raise InputError("an order can require at most four certifications")
+        wanted = requirements(request)
         arbitrator = self._arbitrator(request.arbitrator)
         inspectors = tuple(_address(i, "inspector") for i in request.inspectors)
-        geometry, skipped = _public_geometry(request.design)  # from the plaintext, before it is sealed
-        sealed = self.vault.seal(request.design, progress)
-        backup = self.keys.save(sealed.content_key, chain_id=self.chain.chain_id, book=self._book,
-                                buyer=self.account.address, buyer_public_key=buyer_public_key,
-                                design_cid=cid_to_digest(sealed.cid), design_sha256=sealed.plaintext_sha256)
-        spec_cid = self.vault.ipfs.add_bytes(build_spec_document(
-            process=request.process.upper(), material=request.material.upper(), quantity=request.quantity,
-            tolerances=request.tolerances or {}, certifications=list(request.certifications), region=request.region,
-            design_name=request.design.name, design_size=sealed.plaintext_size,
-            design_sha256=sealed.plaintext_sha256, design_cid=sealed.cid, notes=request.notes, geometry=geometry))
+        sealed, spec_cid, backup, geometry, skipped = self.seal(request, buyer_public_key, progress)
         docs = OrderDocs(cid_to_digest(sealed.cid), sealed.plaintext_sha256, cid_to_digest(spec_cid),
-                         region_bytes(request.region) if request.region else b"\x00" * 8)
-        spec = OrderSpec(processes, materials, pack_cert_ids(*certs), inspectors, codec.docs_hash(docs))
+                         region_field(request.region))
+        spec = OrderSpec(wanted.processes, wanted.materials, wanted.cert_ids, inspectors, codec.docs_hash(docs))
         book = self.chain.book
         terms = OrderTerms(self.account.address, to_checksum_address(request.token), request.price, request.min_bond,
                            arbitrator, request.award_deadline, request.delivery_deadline, request.inspection_window,
@@ -179,7 +136,7 @@ class BuyerV2:
 
     def post(self, order: PreparedOrder) -> PostedOrderV2:
         """Escrow-first: escrows the price; quotes then arrive on the channel (announce it there)."""
-        self._approve(order.terms)
+        self.approve(order.terms.token, order.terms.price)
         sent = self.chain.send(self.account, self.chain.book.post(order.terms, order.spec, order.docs))
         self.chain.book.note_posted(order.order_id, sent.block_number)
         return PostedOrderV2(order, sent)
@@ -189,17 +146,11 @@ class BuyerV2:
         envelope sealed to the partner's registered key and pinned first."""
         quote = self.check_quote(order.terms, order.spec, signed)
         envelope_cid = self._envelope(order.order_id, order.docs, quote.partner, keypair)
-        self._approve(order.terms)
+        self.approve(order.terms.token, order.terms.price)
         sent = self.chain.send(self.account, self.chain.book.post_awarded(
             order.terms, order.spec, order.docs, quote, signed.signature, cid_to_digest(envelope_cid)))
         self.chain.book.note_posted(order.order_id, sent.block_number)
         return PostedOrderV2(order, sent, envelope_cid)
-
-    def _approve(self, terms: OrderTerms) -> None:
-        if int(terms.token, 16) != 0:
-            erc20 = Erc20(self.chain.w3, terms.token)
-            if erc20.allowance(self.account.address, self._book) < terms.price:
-                self.chain.send(self.account, erc20.approve(self._book, terms.price))
 
     # ------------------------------------------------------------------------------- awarding
 

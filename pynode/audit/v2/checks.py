@@ -206,8 +206,38 @@ def audit_order(facts: OrderFacts, ctx: AuditContext, evidence: EvidenceSource,
         checks += [check_award(t, awarded, facts), check_quote(t, awarded, quotes, ctx.domain, facts)]
     for step in steps:
         if step.log.event == "QualityAttested":
-            checks += check_attestation(t, step, steps, facts)
+            checks += [*check_attestation(t, step, steps, facts), check_attestation_signature(step, facts, ctx)]
     checks += check_timing(t, steps)
     checks += check_arbitration(t, steps, facts, fee_window)
     checks += check_documents(t, steps, ctx, evidence)
     return t, checks
+
+
+def check_attestation_signature(step: Step, facts: OrderFacts, ctx: AuditContext) -> Check:
+    """The inspector sent its own attest, or the relayed calldata's EIP-712 Attestation is this record and its
+    signature recovers to the inspector under the book's domain."""
+    oid, log, name = facts.order_id, step.log, "attestation.signature"
+    inspector = to_checksum_address(log.args["inspector"])
+    call = facts.attest_calls.get(log.tx_hash)
+    if call is None:
+        return Check(oid, name, False, f"{where(log)}: transaction {log.tx_hash} unknown")
+    if call.to is None or to_checksum_address(call.to) != ctx.book or call.function != "attest":
+        return Check(oid, name, False, f"{where(log)}: sent to {call.to} calling {call.function or 'unknown'}, not "
+                                       "the book's attest: no verifiable signature")
+    if call.relayed is None:
+        ok = to_checksum_address(call.sender) == inspector
+        return Check(oid, name, ok, f"{where(log)}: the inspector's own attest, transaction signed by {call.sender}"
+                     + ("" if ok else f", but the record names {inspector}"))
+    att = call.relayed
+    same = (att.order_id == oid and to_checksum_address(att.inspector) == inspector
+            and (bytes(att.report_cid), bytes(att.report_hash), bool(att.passed))
+            == (bytes(log.args["reportCid"]), bytes(log.args["reportHash"]), bool(log.args["passed"])))
+    if not same:
+        return Check(oid, name, False, f"{where(log)}: the relayed, signed attestation differs from the record")
+    try:
+        signer = eip712.recover(ctx.domain, att, call.signature)
+    except Exception as exc:  # noqa: BLE001 - malformed signature bytes are a failed check
+        return Check(oid, name, False, f"{where(log)}: relayed signature does not recover ({type(exc).__name__})")
+    ok = to_checksum_address(signer) == inspector
+    return Check(oid, name, ok, f"{where(log)}: EIP-712 attestation (nonce {att.nonce}) relayed by {call.sender} "
+                 + (f"recovers to inspector {signer}" if ok else f"recovers to {signer}, not inspector {inspector}"))

@@ -17,7 +17,7 @@ from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.v2.orders import OrderTracker
 from pynode.core.units import Unit, format_amount
-from pynode.protocol.v2.types import OrderStatus
+from pynode.protocol.v2.types import Attestation, OrderStatus
 
 #: events of the record chain (a Recorded link, or the QualityAttested that follows its own Recorded)
 RECORD_LOGS = ("Recorded", "QualityAttested")
@@ -37,6 +37,16 @@ class PanelFacts:
     executed: list[DecodedLog] = field(default_factory=list)  # RulingExecuted(disputeID, ruling, reward)
 
 
+class AttestCall(NamedTuple):
+    """The transaction of a QualityAttested: who sent it where, and, for a relayed one, what was signed."""
+
+    sender: str
+    to: str | None
+    relayed: Attestation | None  # attest(..., att, sig): the signed attestation; None: the inspector's own attest
+    signature: bytes
+    function: str  # the called function's name ("" when the calldata is not the book's)
+
+
 @dataclass
 class OrderFacts:
     """One v2 order's evidence on chain."""
@@ -53,6 +63,7 @@ class OrderFacts:
     rulings: list[DecodedLog] = field(default_factory=list)  # the book's Ruling(arbitrator, disputeID, ruling)
     panel: PanelFacts | None = None  # when the order's arbitrator is the deployment's PanelArbitrator
     unit: Unit | None = None  # the order token's symbol and decimals (None: unknown, amounts stay integers)
+    attest_calls: dict[str, AttestCall] = field(default_factory=dict)  # tx hash -> call, per QualityAttested
 
     def amount(self, token: str, value: int) -> str:
         """An amount of the order's token in its units when known (ETH always)."""

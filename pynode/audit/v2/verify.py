@@ -20,7 +20,7 @@ from eth_utils import to_checksum_address
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, Check
 from pynode.audit.v2.checks import audit_order
-from pynode.audit.v2.facts import Folded, OrderFacts, PanelFacts, fold
+from pynode.audit.v2.facts import AttestCall, Folded, OrderFacts, PanelFacts, fold
 from pynode.audit.v2.governance import (
     AT_DEPLOYMENT,
     MANAGER_EVENTS,
@@ -41,6 +41,7 @@ from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, by_sender
 from pynode.chain.v2.registry import PartnerRegistryV2
 from pynode.core.units import Unit
 from pynode.protocol.v2 import codec
+from pynode.protocol.v2.types import Attestation
 
 if TYPE_CHECKING:
     from pynode.chain.deployment import Deployment
@@ -68,6 +69,7 @@ class AuditorV2:
         self.manager = AccessManager(w3, deployment["AccessManager"], reader)
         self.labels = {c.address: name for name, c in deployment.contracts.items()}
         self._units: dict[str, Unit] = {}
+        self._book_views = views(deployment["OrderBookV2"].abi)
         self.functions = {view.selector: view.name for c in deployment.contracts.values()
                           for view in views(c.abi).values()}
 
@@ -108,6 +110,7 @@ class AuditorV2:
                             for name in ("feeBps", "rejectWindow", "disputeTimeout")}
         for log in logs:
             if log.event == "QualityAttested":
+                facts.attest_calls[log.tx_hash] = self._attest_call(log.tx_hash)
                 who = to_checksum_address(log.args["inspector"])
                 facts.inspector_expiry[(who, log.block_number)] = self.registry.inspector_expiry(who, log.block_number)
             elif log.event == "ArbitrationCreated":
@@ -118,6 +121,23 @@ class AuditorV2:
                 if self.panel is not None and arbitrator == self.panel.address:
                     facts.panel = self._panel_facts(self.panel, dispute_id, block)
         return facts
+
+    def _attest_call(self, tx_hash: str) -> AttestCall:
+        """The attesting transaction's sender, target and, for a relayed attestation, its signed struct."""
+        from eth_abi import decode
+
+        tx = request(self.w3, "eth_getTransactionByHash", [tx_hash])
+        data, to = bytes.fromhex(tx["input"][2:]), tx.get("to")
+        view = next((v for v in self._book_views.values() if v.selector == data[:4]), None)
+        function = view.name if view is not None else ""
+        if view is None or view.inputs[-1] != "bytes":
+            return AttestCall(to_checksum_address(tx["from"]), to, None, b"", function)
+        try:
+            *_, att, signature = decode(list(view.inputs), data[4:])
+        except Exception:  # noqa: BLE001 - calldata the book would not have taken: the check says so
+            return AttestCall(to_checksum_address(tx["from"]), to, None, b"", "")
+        signed = Attestation(att[0], to_checksum_address(att[1]), *att[2:])
+        return AttestCall(to_checksum_address(tx["from"]), to, signed, bytes(signature), function)
 
     def governance_facts(self, block: int) -> GovernanceFacts:
         logs = self.manager.logs(MANAGER_EVENTS, from_block=self.from_block, to_block=block)

@@ -39,8 +39,8 @@ from pynode.documents.spec import build_spec_document
 from pynode.ipfs.cid import cid_to_digest
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
-from pynode.protocol.v2 import codec
-from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, PartnerProfile, Quote
+from pynode.protocol.v2 import codec, eip712
+from pynode.protocol.v2.types import Attestation, OrderDocs, OrderSpec, OrderStatus, OrderTerms, PartnerProfile, Quote
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
@@ -163,6 +163,10 @@ def test_v2_orders_audit_clean_and_export_as_epcis(market):
     # attested by the inspector the spec names, then shipped and confirmed
     attested = m.post_awarded("attested", (inspector.address,))
     m.send(inspector, m.book.attest(m.tracker(attested), *m.report(attested), True))
+    nonce = m.book.attestation_nonce(inspector.address, attested)
+    relayed = Attestation(attested, inspector.address, *m.report(attested), True, nonce, m.now() + DAY)
+    m.send(accounts["stranger"], m.book.attest_by_sig(m.tracker(attested), relayed,
+                                                      eip712.sign(inspector, m.book.domain(), relayed)))
     m.ship(attested)
     m.send(m.buyer, m.book.confirm(m.tracker(attested)))
 
@@ -195,6 +199,9 @@ def test_v2_orders_audit_clean_and_export_as_epcis(market):
     by_order = {o.order_id: o for o in result.orders}
     panel = next(c for c in by_order[disputed].checks if c.name == "arbitration.panel")
     assert "1 appeals, ruling 61 executed" in panel.reason
+    signatures = [c.reason for c in by_order[attested].checks if c.name == "attestation.signature"]
+    assert len(signatures) == 2 and "the inspector's own attest" in signatures[0]
+    assert f"relayed by {accounts['stranger'].address} recovers to inspector {inspector.address}" in signatures[1]
     quote_check = next(c for c in by_order[completed].checks if c.name == "quote.document")
     assert f"signed by partner {m.maker.address}" in quote_check.reason
     fee = [c for c in result.checks if c.name == "governance.operation" and "executed" in c.reason]

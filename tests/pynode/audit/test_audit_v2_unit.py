@@ -30,15 +30,15 @@ from chain.v2.v2_logs import (
 from factories import DictEvidence
 from pynode.audit.model import AuditContext
 from pynode.audit.v2.arbitration import check_panel, expected_share
-from pynode.audit.v2.checks import audit_order, check_attestation, check_quote
+from pynode.audit.v2.checks import audit_order, check_attestation, check_attestation_signature, check_quote
 from pynode.audit.v2.epcis import export_epcis_v2, verify_document_v2
-from pynode.audit.v2.facts import OrderFacts, PanelFacts, fold
+from pynode.audit.v2.facts import AttestCall, OrderFacts, PanelFacts, fold
 from pynode.audit.v2.governance import GovernanceFacts, audit_governance
 from pynode.chain.events.decoder import DecodedLog
 from pynode.documents.quote import parse_signed_quote, sign_quote
 from pynode.protocol.eip712 import Domain
-from pynode.protocol.v2 import codec
-from pynode.protocol.v2.types import RecordKind, Transition
+from pynode.protocol.v2 import codec, eip712
+from pynode.protocol.v2.types import Attestation, RecordKind, Transition
 
 CHAIN_ID = V2["chain_id"]
 DOMAIN = Domain("fabmesh OrderBook", "2", CHAIN_ID, BOOK)
@@ -58,6 +58,8 @@ def facts_of(items: list[tuple[DecodedLog, int]], senders: dict[str, str] | None
                     "disputeTimeout": t.terms.dispute_timeout}
     facts.inspector_expiry = {(a.inspector, log.block_number): a.time + 365 * DAY
                               for log in logs if log.event == "QualityAttested" for a in t.attestations}
+    facts.attest_calls = {log.tx_hash: AttestCall(log.args["inspector"], BOOK, None, b"", "attest")
+                          for log in logs if log.event == "QualityAttested"}  # each inspector's own attest
     for key, value in over.items():
         setattr(facts, key, value)
     return facts
@@ -417,3 +419,25 @@ def test_no_posted_order_and_governance_edge_cases() -> None:
     assert ".setFee)" in cancelled.reason
     assert pending.ok and "pending, executable from" in pending.reason
     assert parameter.ok and "the initial value, set by its constructor" in parameter.reason
+
+
+def test_an_attestation_is_signed_by_its_inspector_directly_or_relayed() -> None:
+    facts = facts_of(vector_logs(Chain()))
+    step = next(s for s in fold(facts, GENESIS).steps if s.log.event == "QualityAttested")
+    tx = step.log.tx_hash
+    assert check_attestation_signature(step, facts, CTX).ok  # the inspector's own attest
+    facts.attest_calls[tx] = AttestCall(STRANGER, BOOK, None, b"", "attest")
+    assert "but the record names" in check_attestation_signature(step, facts, CTX).reason
+    vector = V2["eip712"]["attestation"]
+    signed = Attestation(*(b(v) if isinstance(v, str) and len(v) == 66 else v for v in vector["message"].values()))
+    facts.attest_calls[tx] = AttestCall(STRANGER, BOOK, signed, b(vector["signature"]), "attest")
+    good = check_attestation_signature(step, facts, CTX)
+    assert good.ok and f"relayed by {STRANGER} recovers to inspector {INSPECTOR}" in good.reason
+    forged = eip712.sign(Account.create(), DOMAIN, signed)
+    facts.attest_calls[tx] = AttestCall(STRANGER, BOOK, signed, forged, "attest")
+    assert "not inspector" in check_attestation_signature(step, facts, CTX).reason
+    facts.attest_calls[tx] = AttestCall(STRANGER, BOOK, signed._replace(passed=not signed.passed),
+                                        b(vector["signature"]), "attest")
+    assert "differs from the record" in check_attestation_signature(step, facts, CTX).reason
+    facts.attest_calls[tx] = AttestCall(STRANGER, STRANGER, None, b"", "")
+    assert "no verifiable signature" in check_attestation_signature(step, facts, CTX).reason

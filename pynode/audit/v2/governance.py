@@ -16,6 +16,7 @@ from pynode.protocol.v2.governance import ROLE_LABELS
 
 #: the events of a governed change, per contract (each is emitted by a restricted function)
 PARAMETER_EVENTS = {"OrderBookV2": ("FeeSet", "ParametersSet", "TokenAllowed", "TokenDelisted", "PausedSet"),
+                    "PartnerRegistryV2": ("PartnerSuspended", "PartnerReinstated"),
                     "PanelArbitrator": ("PanelSet",)}
 #: GovernanceFacts.direct's delay of a change made by the contract's constructor (its initial value)
 AT_DEPLOYMENT = -2

@@ -142,6 +142,7 @@ class AuditorV2:
     def governance_facts(self, block: int) -> GovernanceFacts:
         logs = self.manager.logs(MANAGER_EVENTS, from_block=self.from_block, to_block=block)
         logs += self.book.logs(PARAMETER_EVENTS["OrderBookV2"], from_block=self.from_block, to_block=block)
+        logs += self.registry.logs(PARAMETER_EVENTS["PartnerRegistryV2"], from_block=self.from_block, to_block=block)
         if self.panel is not None:
             logs += self.panel.logs(PARAMETER_EVENTS["PanelArbitrator"], from_block=self.from_block, to_block=block)
         logs.sort(key=lambda item: (item.block_number, item.log_index))

@@ -188,6 +188,13 @@ def test_v2_orders_audit_clean_and_export_as_epcis(market):
     m.send(accounts["stranger"], m.book.execute_ruling(m.tracker(disputed)))
     assert m.tracker(disputed).status == OrderStatus.RESOLVED
 
+    # the guardian suspends the maker at once; governance reinstates it after the manager's delay
+    m.send(accounts["guardian"], m.registry.suspend(m.maker.address, keccak(b"complaint")))
+    reinstate = restricted_call(m.registry, "reinstate", m.maker.address)
+    m.send(admin, m.manager.schedule(reinstate))
+    m.travel(DEV_GOVERNANCE_DELAY + 1)
+    m.send(admin, m.manager.execute(reinstate))
+
     auditor = m.auditor()
     result = auditor.audit()
     assert result.ok, _failures(result)
@@ -205,7 +212,10 @@ def test_v2_orders_audit_clean_and_export_as_epcis(market):
     quote_check = next(c for c in by_order[completed].checks if c.name == "quote.document")
     assert f"signed by partner {m.maker.address}" in quote_check.reason
     fee = [c for c in result.checks if c.name == "governance.operation" and "executed" in c.reason]
-    assert fee and "OrderBookV2.setFee" in fee[-1].reason
+    assert fee and "OrderBookV2.setFee" in fee[0].reason and "PartnerRegistryV2.reinstate" in fee[-1].reason
+    changes = [c.reason for c in result.checks if c.name == "governance.parameter"]
+    assert any("PartnerSuspended" in r and "may call it without delay" in r for r in changes)
+    assert any("PartnerReinstated" in r and "through a scheduled operation" in r for r in changes)
     assert f"(delay {format_duration(DEV_GOVERNANCE_DELAY)})" in fee[-1].reason
     assert by_order[completed].status == "COMPLETED" and by_order[disputed].status == "RESOLVED"
     html = render_html(result)

@@ -170,13 +170,14 @@ class Acts:
     def transact(self, job: Job, kind: str, request: TxRequest) -> bool:
         """Sends through the journal; whether it was mined and succeeded (the order is read again next cycle)."""
         outcome = self.node.sender.send(job.order_id, kind, request)
+        self.node.settling[job.order_id] = outcome.block_number
         self.node.dirty.add(job.order_id)
         if not outcome.ok:
+            self.node.metrics.tx_failed.labels(kind).inc()
             self.node.trackers.pop(job.order_id, None)
-        self.node.log.info("tx_mined" if outcome.ok else "tx_reverted", order_id=job.order["order_id"], action=kind,
-                      tx=outcome.tx_hash, block=outcome.block_number, reason=outcome.reason or None)
+        self.node.log.info("tx_mined" if outcome.ok else "tx_reverted", order_id=job.order["order_id"],
+                           action=kind, tx=outcome.tx_hash, block=outcome.block_number, reason=outcome.reason or None)
         return outcome.ok
-
 
     def job_error(self, job: Job, exc: Exception) -> None:
         current = self.node.store.get_job(job.order_id) or job

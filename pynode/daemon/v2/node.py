@@ -44,6 +44,7 @@ from pynode.daemon.jobs import REFRESH_S
 from pynode.daemon.journal import JournaledSender
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.lifecycle import Stoppable
+from pynode.daemon.metrics import NodeMetrics
 from pynode.daemon.steps import brief
 from pynode.daemon.store import Job, JobState, Store
 from pynode.daemon.v2.act import Acts
@@ -71,6 +72,7 @@ class NodeV2(Stoppable):
         self.account = identity.account
         self.address = to_checksum_address(identity.account.address)
         self.log = log or JsonLogger()
+        self.metrics = NodeMetrics(stale_after_s=max(60.0, 10 * config.poll_interval_s))
         self.work_dir = Path(config.work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.work_dir / "node.db")
@@ -83,6 +85,9 @@ class NodeV2(Stoppable):
         self.dirty: set[int] = set()  # job keys an event, an announcement or an own step touched
         self.trackers: dict[int, OrderTracker] = {}  # job key -> the order as last loaded
         self.stepped_at: dict[int, float] = {}
+        #: job key -> block of the node's own last mined transaction for it: the job waits until the safe block
+        #: reaches it (before, the order read there is the one the transaction changed)
+        self.settling: dict[int, int] = {}
         self.heard: queue.Queue[OrderAnnouncement] = queue.Queue(maxsize=10_000)
         self._stop = StopEvent()
         self._listener: threading.Thread | None = None
@@ -99,6 +104,7 @@ class NodeV2(Stoppable):
             self.channel.close()  # ends the announcements' stream
 
     def close(self) -> None:
+        self.metrics.stop()
         if self._connected:
             self.channel.close()
         self.adapter.close()
@@ -108,6 +114,8 @@ class NodeV2(Stoppable):
 
     def run(self, *, once: bool = False) -> int:
         self.log.info("node_started", account=self.address, protocol=2, work_dir=str(self.work_dir))
+        if self.config.metrics_port and self.metrics.port is None:
+            self.metrics.start(self.config.metrics_port)
         failures = 0
         self._looping = True
         try:
@@ -116,7 +124,9 @@ class NodeV2(Stoppable):
                     self.cycle()
                     failures = 0
                 except Exception as exc:  # sorted by type: fatal stops the node, the rest backs off
-                    if classify(exc) is Kind.FATAL:
+                    kind = classify(exc)
+                    self.metrics.cycle_failed(kind.value)
+                    if kind is Kind.FATAL:
                         raise
                     failures += 1
                     delay = self.backoff.delay(failures, retry_after(exc))
@@ -153,11 +163,16 @@ class NodeV2(Stoppable):
         self.sender = JournaledSender(w3, self.account, self.tx, self.store,
                                       replace_after_s=self.config.tx_replace_after_s,
                                       wait_s=max(120.0, 4 * self.config.tx_replace_after_s), poll_s=0.05,
-                                      on_event=self.log.info, stop=self._stop)
+                                      on_event=self._tx_event, stop=self._stop)
         self.channel = QuoteChannel(self.pubsub, self.book.domain(), log=self.log.info)
         self.acts = Acts(self)
         self._connected = True
         self.log.info("connected", rpc=url, chain_id=chain_id, book=self.book.address, protocol=2)
+
+    def _tx_event(self, event: str, **fields: Any) -> None:
+        if event == "tx_sent":
+            self.metrics.tx_sent.labels(fields.get("action", "?")).inc()
+        self.log.info(event, **fields)
 
     def _listen(self) -> None:
         """The announcements heard, queued for the cycle (its own thread: the stream blocks)."""
@@ -203,6 +218,8 @@ class NodeV2(Stoppable):
                 break
             self.step(job)
         self.acts.quotes.republish(self.store.jobs([JobState.SEEN]), self.now)
+        self.metrics.cycle_ok(last_processed=self.safe, head=head)
+        self.metrics.set_jobs(self.store.count_by_state())
 
     def check_reorg(self) -> None:
         """A checkpointed block no longer canonical: rewind the store to the common ancestor, read every active
@@ -253,8 +270,9 @@ class NodeV2(Stoppable):
 
     def due(self) -> list[Job]:
         picked, now = [], time.time()
+        self.settling = {key: block for key, block in self.settling.items() if block > self.safe}
         for job in self.store.active_jobs():
-            if job.next_attempt_at > now:
+            if job.next_attempt_at > now or job.order_id in self.settling:
                 continue
             if job.order_id in self.dirty or job.state in WORK_STATES or \
                     time.monotonic() - self.stepped_at.get(job.order_id, 0.0) > REFRESH_S or \
@@ -289,6 +307,8 @@ class NodeV2(Stoppable):
         except TxReverted:
             outcome = None
         self.dirty.add(action.order_id)
+        if outcome is not None:
+            self.settling[action.order_id] = outcome.block_number
         self.log.info("action_resolved", key=action.order_id, action=action.kind, tx=action.tx_hash,
                       mined=None if outcome is None else outcome.ok)
 

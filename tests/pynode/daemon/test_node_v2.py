@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
-from harness import PASSWORD, SCRYPT_N, NodeHome, NodeProcess, write_config
+from harness import PASSWORD, SCRYPT_N, Miner, NodeHome, NodeProcess, write_config
 from pynode.chain.contracts import region_bytes
 from pynode.chain.deployment import load_deployment
 from pynode.chain.orders import MATERIAL, PROCESS
@@ -113,24 +113,31 @@ def buyer_channel(v2, kubo, tmp_path_factory) -> Iterator[tuple[QuoteChannel, qu
         buyer_kubo.stop()
 
 
-@pytest.fixture(scope="module")
-def shop(v2, anvil, kubo, v2_deployments_dir, dev_accounts, tmp_path_factory) -> Iterator[NodeProcess]:
-    """`maker` registered on the v2 registry with its wallet's HPKE key, vetted, running `fabmesh node run`."""
-    root = tmp_path_factory.mktemp("shop-v2")
-    maker = dev_accounts["maker"]
-    Keystore(root / "wallet" / "keystores", SCRYPT_N).create("shop", PASSWORD, private_key=bytes(maker.key))
-    keypair = HpkeKeyStore(root / "wallet" / "hpke", SCRYPT_N).create("shop", PASSWORD, pq=False)
+def start_shop(v2, anvil, kubo, deployments: Path, dev_accounts, root: Path, name: str, *,
+               confirmations: int = 0) -> NodeProcess:
+    """`name` (a dev account) registered on the v2 registry with its wallet's HPKE key, vetted, running
+    `fabmesh node run` on a v2 node.toml."""
+    account = dev_accounts[name]
+    Keystore(root / "wallet" / "keystores", SCRYPT_N).create(name, PASSWORD, private_key=bytes(account.key))
+    keypair = HpkeKeyStore(root / "wallet" / "hpke", SCRYPT_N).create(name, PASSWORD, pq=False)
     (root / "password.txt").write_text(PASSWORD + "\n")
     profile = PartnerProfile(PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], region_bytes("u33d"), 40,
-                             keccak(text="profile-shop-v2"))
-    v2.send(maker, v2.registry.register(profile, keypair.public_key, 5 * v2.registry.min_bond()))
-    v2.send(dev_accounts["certifier"], v2.registry.vet(maker.address, v2.registry.profile_hash(maker.address),
-                                                       keccak(text="vetting-shop-v2")))
-    home = NodeHome(root, "shop", maker, keypair)
-    write_config(home, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=v2_deployments_dir,
-                 processes=["cnc-milling"], materials=["al-6061"], confirmations=0, extra=QUOTE_TOML)
+                             keccak(text=f"profile-{name}"))
+    v2.send(account, v2.registry.register(profile, keypair.public_key, 5 * v2.registry.min_bond()))
+    v2.send(dev_accounts["certifier"], v2.registry.vet(account.address, v2.registry.profile_hash(account.address),
+                                                       keccak(text=f"vetting-{name}")))
+    home = NodeHome(root, name, account, keypair)
+    write_config(home, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments,
+                 processes=["cnc-milling"], materials=["al-6061"], confirmations=confirmations, extra=QUOTE_TOML)
     node = NodeProcess(home).start()
     node.wait_connected()
+    return node
+
+
+@pytest.fixture(scope="module")
+def shop(v2, anvil, kubo, v2_deployments_dir, dev_accounts, tmp_path_factory) -> Iterator[NodeProcess]:
+    """`maker`'s node, acting on the head (confirmations = 0: anvil mines a block per transaction)."""
+    node = start_shop(v2, anvil, kubo, v2_deployments_dir, dev_accounts, tmp_path_factory.mktemp("shop-v2"), "maker")
     try:
         yield node
     finally:
@@ -159,7 +166,9 @@ def post(v2, kubo, buyer, channel: QuoteChannel, design: Path, *, lie: bool) -> 
     return terms, sealed
 
 
-def quote_for(received: queue.Queue[VerifiedQuote], terms: OrderTerms, node: NodeProcess) -> VerifiedQuote:
+def quote_for(received: queue.Queue[VerifiedQuote], terms: OrderTerms, node: NodeProcess,
+              partner: str | None = None) -> VerifiedQuote:
+    """The first quote heard for the order (from ``partner``, if given)."""
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         assert node.running(), node.log_tail()
@@ -167,7 +176,7 @@ def quote_for(received: queue.Queue[VerifiedQuote], terms: OrderTerms, node: Nod
             heard = received.get(timeout=0.5)
         except queue.Empty:
             continue
-        if heard.signed.quote.terms_hash == codec.terms_hash(terms):
+        if heard.signed.quote.terms_hash == codec.terms_hash(terms) and partner in (None, heard.signed.quote.partner):
             return heard
     raise AssertionError(f"no quote for the order: {node.log_tail()}")
 
@@ -293,16 +302,21 @@ def test_a_killed_node_keeps_its_quote_and_carries_out_the_award(v2, kubo, shop,
 
 
 def test_a_reorg_that_drops_an_order_rewinds_the_node(v2, anvil, kubo, shop, buyer_channel, dev_accounts, tmp_path):
-    """The blocks holding a quoted order leave the chain (anvil reverts them, then mines others): the node
-    finds the fork, rewinds its checkpoint and reads its jobs again; the order it quoted no longer exists."""
+    """The blocks holding a quoted order leave the chain (anvil reverts them, then mines others) while the node is
+    stopped: restarted, it finds the fork, rewinds its checkpoint and reads its jobs again; the order it quoted
+    no longer exists."""
     channel, received = buyer_channel
     snapshot = anvil.rpc("evm_snapshot")
     terms, _ = post(v2, kubo, dev_accounts["buyer"], channel, bracket_stl(tmp_path / "gone.stl", width=45.0),
                     lie=False)
     quote_for(received, terms, shop)
+    # stopped meanwhile: a chain that shrinks under a running cycle refuses its reads of the vanished blocks
+    # with an error the RPC layer classifies as fatal (chain/rpc.py), which is not this test's subject
+    assert shop.terminate() == 0
     anvil.rpc("evm_revert", snapshot)
     for _ in range(3):
         anvil.rpc("evm_mine")
+    shop.start().wait_connected()
 
     def rewound() -> bool:
         assert shop.running(), shop.log_tail()
@@ -310,3 +324,24 @@ def test_a_reorg_that_drops_an_order_rewinds_the_node(v2, anvil, kubo, shop, buy
         return '"event":"reorg"' in log and f"order {codec.order_id(terms)} does not exist" in log
 
     wait_for(rewound, WAIT_S, interval=0.2, what=f"reorg found: {shop.log_tail()}")
+
+
+def test_a_node_waiting_for_confirmations_ships_once(v2, anvil, kubo, v2_deployments_dir, buyer_channel, dev_accounts,
+                                                     tmp_path):
+    """At confirmations = 1 (blocks mined every 0.3 s) the node reads orders a block deep: after each of its own
+    transactions it waits for the safe block to show it, so nothing is sent twice."""
+    channel, received = buyer_channel
+    buyer, maker2 = dev_accounts["buyer"], dev_accounts["maker2"]
+    with Miner(anvil.rpc):
+        node = start_shop(v2, anvil, kubo, v2_deployments_dir, dev_accounts, tmp_path / "deep", "maker2",
+                          confirmations=1)
+        try:
+            terms, sealed = post(v2, kubo, buyer, channel, bracket_stl(tmp_path / "deep.stl", width=42.0), lie=False)
+            awarded = award(v2, kubo, buyer, terms, sealed, quote_for(received, terms, node, maker2.address))
+            until_status(v2, awarded.order_id, OrderStatus.SHIPPED, node)
+            time.sleep(1.5)  # a few blocks more: a second ship would be sent (and revert) by now
+            log = node.log_path.read_text()
+            assert log.count('"action":"ship"') == 2 and '"event":"tx_reverted"' not in log  # tx_sent + tx_mined
+            assert '"event":"job_retry"' not in log
+        finally:
+            node.terminate()

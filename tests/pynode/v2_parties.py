@@ -5,6 +5,8 @@ really signed under the book's domain."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +20,12 @@ from harness import PASSWORD, SCRYPT_N, NodeHome
 from pynode.chain.contracts import region_bytes
 from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.chain.v2.client import ChainV2
+from pynode.chain.v2.orders import OrderTracker
 from pynode.core.settings import Settings
 from pynode.crypto.hpke import HpkeKeyPair, generate_keypair
+from pynode.documents.quality_report import ProductionResult, build_report, canonical_json
 from pynode.documents.quote import SignedQuote, sign_quote
+from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.design_keys import DesignKeyStore
@@ -116,3 +121,16 @@ def cli_buyer_v2(chain: ChainV2, anvil, kubo_api: str, root: Path) -> BuyerParty
     ipfs = IpfsClient(kubo_api)
     buyer = BuyerV2(chain, DesignVault(ipfs), DesignKeyStore(home / "design-keys", ipfs), account)
     return BuyerParty(buyer, keypair, home, password_file)
+
+
+def ship(chain: ChainV2, party: BuyerParty, shop: Shop, tracker: OrderTracker, *,
+         order_id: int | None = None) -> OrderTracker:
+    """The shop ships with a real quality report pinned (for ``order_id``: another order's, to lie)."""
+    spec = json.loads(party.buyer.vault.ipfs.cat_bytes(digest_to_cid(bytes(tracker.docs.spec_cid)),
+                                                       max_size=1 << 20))
+    report = canonical_json(build_report(ProductionResult(True, {}), spec, order_id=order_id or tracker.order_id,
+                                         chain_id=chain.chain_id, contract=chain.book.address, partner=shop.address,
+                                         started_at=0, finished_at=1))
+    cid = party.buyer.vault.ipfs.add_bytes(report)
+    chain.send(shop.account, chain.book.ship(tracker, cid_to_digest(cid), hashlib.sha256(report).digest()))
+    return chain.book.load_order(tracker.order_id, chain.from_block)

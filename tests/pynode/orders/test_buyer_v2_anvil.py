@@ -4,8 +4,6 @@ with the arbitrator's fee, cancel and refund; errors are one line and nothing es
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 
 import pytest
@@ -13,12 +11,11 @@ import pytest
 from pynode.chain.tx import TxReverted
 from pynode.core.errors import InputError
 from pynode.crypto.envelope import OrderContext
-from pynode.documents.quality_report import ProductionResult, build_report, canonical_json
 from pynode.documents.quote import SignedQuote
-from pynode.ipfs.cid import cid_to_digest, digest_to_cid
+from pynode.ipfs.cid import cid_to_digest
 from pynode.protocol.v2 import eip712
 from pynode.protocol.v2.types import OrderStatus
-from v2_parties import DAY, cli_buyer_v2, v2_chain, vetted_shop
+from v2_parties import DAY, cli_buyer_v2, ship, v2_chain, vetted_shop
 
 pytestmark = pytest.mark.integration
 
@@ -41,18 +38,6 @@ def awarded_to(chain, party, shop, price: int):
     tracker = chain.book.load_order(posted.order_id, chain.from_block)
     party.buyer.award(tracker, shop.quote(chain, posted.order.terms, price), party.keypair)
     return chain.book.load_order(posted.order_id, chain.from_block)
-
-
-def ship(chain, party, shop, tracker, *, order_id: int | None = None):
-    """The shop ships with a real quality report pinned (for ``order_id``: another order's, to lie)."""
-    spec = json.loads(party.buyer.vault.ipfs.cat_bytes(digest_to_cid(bytes(tracker.docs.spec_cid)),
-                                                       max_size=1 << 20))
-    report = canonical_json(build_report(ProductionResult(True, {}), spec, order_id=order_id or tracker.order_id,
-                                         chain_id=chain.chain_id, contract=chain.book.address, partner=shop.address,
-                                         started_at=0, finished_at=1))
-    cid = party.buyer.vault.ipfs.add_bytes(report)
-    chain.send(shop.account, chain.book.ship(tracker, cid_to_digest(cid), hashlib.sha256(report).digest()))
-    return chain.book.load_order(tracker.order_id, chain.from_block)
 
 
 def test_quote_first_posts_the_order_awarded_with_an_envelope_the_partner_opens(parties):

@@ -17,9 +17,8 @@ from pynode.chain.erc20 import Erc20
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.node import watch_orders
-from pynode.cli.output import write_output
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
-from pynode.cli.reports import checked_report
+from pynode.cli.reports import ReportFacts, checked_report, write_report
 from pynode.core.errors import FabmeshError, InputError
 from pynode.core.units import format_amount, format_time
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
@@ -170,8 +169,6 @@ def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: 
     Every toleranced dimension of the order's spec becomes a check; the report
     passes only if each is measured and within tolerance and --fail is not given.
     """
-    from pynode.daemon.adapters.base import ProductionResult
-    from pynode.documents.quality_report import build_report, canonical_json, report_hashes
     from pynode.orders.spec_document import fetch_spec_document
 
     if out.exists():
@@ -182,17 +179,9 @@ def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: 
     if tracker.state.partner == ZERO_ADDRESS:
         raise InputError(f"order {order_id} is {tracker.status.name} and has no partner to report on")
     spec = fetch_spec_document(ctx.ipfs, tracker).model_dump(mode="json")
-    now = int(time.time())
-    started = next((rec.time for rec in tracker.records if rec.kind == RecordKind.PRODUCTION_STARTED), now)
-    quality = build_report(ProductionResult(passed=not failed, measurements=measurements, evidence=evidence,
-                                            notes=notes), spec, order_id=order_id, chain_id=chain.chain_id,
-                           contract=chain.book.address, partner=tracker.state.partner, started_at=started,
-                           finished_at=max(started, now))
-    data = canonical_json(quality)
-    write_output(out, data)
-    ctx.emit({"order_id": order_id, "report": str(out), "passed": quality.passed,
-              "failed_checks": [c.name for c in quality.checks if not c.within], **report_hashes(data)},
-             f"order {order_id}: report {'passes' if quality.passed else 'FAILS'} -> {out}")
+    started = next((rec.time for rec in tracker.records if rec.kind == RecordKind.PRODUCTION_STARTED), None)
+    write_report(ctx, spec, ReportFacts(order_id, chain.chain_id, chain.book.address, tracker.state.partner, started),
+                 measurements, evidence, failed, notes, out)
 
 
 @order.command(name="list")

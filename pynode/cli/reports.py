@@ -3,7 +3,9 @@ pinned or sent."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from pynode.chain.orders import OrderTracker
 from pynode.cli.context import CliContext
@@ -32,3 +34,34 @@ def report_for(path: Path, *, order_id: int, chain_id: int, contract: str, partn
         key, got, want = mismatch
         raise InputError(f"{path.name} says {key} {got}, expected {want} for order {order_id}")
     return data
+
+
+class ReportFacts(NamedTuple):
+    """What a report names of its order (either protocol's): the order, chain, book and partner, and when
+    production started (None: not recorded, now)."""
+
+    order_id: int
+    chain_id: int
+    contract: str
+    partner: str
+    started: int | None
+
+
+def write_report(ctx: CliContext, spec: dict[str, Any], facts: ReportFacts, measurements: dict[str, float],
+                 evidence: tuple[Path, ...], failed: bool, notes: str, out: Path) -> None:
+    """`order report`: the quality report of ``facts``' order from measurements, written to ``out``."""
+    from pynode.cli.output import write_output
+    from pynode.daemon.adapters.base import ProductionResult
+    from pynode.documents.quality_report import build_report, canonical_json, report_hashes
+
+    now = int(time.time())
+    started = now if facts.started is None else facts.started
+    quality = build_report(ProductionResult(passed=not failed, measurements=measurements, evidence=evidence,
+                                            notes=notes), spec, order_id=facts.order_id, chain_id=facts.chain_id,
+                           contract=facts.contract, partner=facts.partner, started_at=started,
+                           finished_at=max(started, now))
+    data = canonical_json(quality)
+    write_output(out, data)
+    ctx.emit({"order_id": facts.order_id, "report": str(out), "passed": quality.passed,
+              "failed_checks": [c.name for c in quality.checks if not c.within], **report_hashes(data)},
+             f"order {facts.order_id}: report {'passes' if quality.passed else 'FAILS'} -> {out}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pynode.chain.v2.arbitrator import Phase
+from pynode.chain.v2.arbitrator import PanelArbitrator, Phase
 from pynode.chain.v2.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.v2.common import load
@@ -24,6 +24,12 @@ def _dispute_id(tracker: OrderTracker) -> int:
                          + (" yet: the partner has not matched the fee" if tracker.status == OrderStatus.DISPUTED
                             else f" (it is {tracker.status.name})"))
     return tracker.dispute_id
+
+
+def _at_panel(ctx: CliContext, order_id: int) -> tuple[OrderTracker, PanelArbitrator, int]:
+    """The order, the arbitrator its terms name and its dispute there."""
+    tracker = load(ctx, order_id)
+    return tracker, ctx.v2.arbitrator(tracker.terms.arbitrator), _dispute_id(tracker)
 
 
 def ruling_text(ruling: int) -> str:
@@ -61,9 +67,8 @@ def vote(ctx: CliContext, order_id: int, buyer_share: int | None, refuse: bool) 
     if (buyer_share is None) == (not refuse):
         raise click.UsageError("give either --buyer-share PERCENT or --refuse")
     ruling = 0 if refuse else int(buyer_share or 0) + 1
-    chain, tracker = ctx.v2, load(ctx, order_id)
-    dispute_id = _dispute_id(tracker)
-    sent = ctx.send(chain.arbitrator(tracker.terms.arbitrator).vote(dispute_id, ruling), chain)
+    _, panel, dispute_id = _at_panel(ctx, order_id)
+    sent = ctx.send(panel.vote(dispute_id, ruling), ctx.v2)
     ctx.emit({"order_id": order_id, "dispute_id": dispute_id, "ruling": ruling, "tx": sent.tx_hash},
              f"voted '{ruling_text(ruling)}' on dispute {dispute_id} (order {order_id})")
 
@@ -73,9 +78,8 @@ def vote(ctx: CliContext, order_id: int, buyer_share: int | None, refuse: bool) 
 @pass_ctx
 def appeal(ctx: CliContext, order_id: int) -> None:
     """Appeal the provisional ruling inside its appeal window, paying the appeal cost."""
-    chain, tracker = ctx.v2, load(ctx, order_id)
-    dispute_id = _dispute_id(tracker)
-    panel = chain.arbitrator(tracker.terms.arbitrator)
+    chain = ctx.v2
+    _, panel, dispute_id = _at_panel(ctx, order_id)
     start, end = panel.appeal_period(dispute_id)
     if not start <= chain.now() < end:
         raise InputError(f"dispute {dispute_id} is not appealable now" +
@@ -91,9 +95,8 @@ def appeal(ctx: CliContext, order_id: int) -> None:
 @pass_ctx
 def execute(ctx: CliContext, order_id: int) -> None:
     """Pass the final ruling to the book and apply it to the order (anyone)."""
-    chain, tracker = ctx.v2, load(ctx, order_id)
-    dispute_id = _dispute_id(tracker)
-    panel = chain.arbitrator(tracker.terms.arbitrator)
+    chain = ctx.v2
+    tracker, panel, dispute_id = _at_panel(ctx, order_id)
     txs = []
     if panel.phase(dispute_id) != Phase.EXECUTED:
         txs.append(ctx.send(panel.execute_ruling(dispute_id), chain).tx_hash)

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from pynode.core.address import is_address, to_checksum_address
 from pynode.core.errors import InputError
 from pynode.core.strict_json import brief, strict_json_loads
+from pynode.documents.quote import _exact_fields
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import FIELDS, OrderDocs, OrderSpec, OrderTerms
 
@@ -79,7 +80,7 @@ def parse_order_draft(data: bytes | str) -> OrderDraft:
         raise InputError(f"not a {DOCUMENT_TYPE} document")
     if type(document.get("version")) is not int or document["version"] != DOCUMENT_VERSION:
         raise InputError(f"{_WHAT}: unsupported version {brief(document.get('version'))}")
-    _exact(document, _TOP, _WHAT)
+    _exact_fields(document, _TOP, _WHAT)
     chain_id = document["chain_id"]
     if type(chain_id) is not int or not 0 < chain_id < 1 << 64:
         raise InputError(f"{_WHAT}: chain_id must be a positive integer")
@@ -91,7 +92,7 @@ def parse_order_draft(data: bytes | str) -> OrderDraft:
     design = document["design"]
     if not isinstance(design, dict):
         raise InputError(f"{_WHAT}: design must be an object")
-    _exact(design, set(_DESIGN), f"{_WHAT}: design")
+    _exact_fields(design, set(_DESIGN), f"{_WHAT}: design")
     for key, kind in _DESIGN.items():
         value = design[key]
         if (kind is int and (type(value) is not int or value < 0)) or (kind is str and not _cid(value)):
@@ -109,18 +110,11 @@ def _cid(value: Any) -> bool:
     return isinstance(value, str) and _CID.fullmatch(value) is not None
 
 
-def _exact(obj: dict[str, Any], expected: set[str], where: str) -> None:
-    missing, extra = sorted(expected - set(obj)), sorted(set(obj) - expected)
-    if missing or extra:
-        raise InputError(f"{where}: " + (f"missing field {missing[0]!r}" if missing else
-                                          f"unexpected field {brief(extra[0])}"))
-
-
 def _decode(cls: type, obj: Any, where: str) -> Any:
     fields = FIELDS[cls]
     if not isinstance(obj, dict):
         raise InputError(f"{_WHAT}: {where} must be an object")
-    _exact(obj, {name for name, _ in fields}, f"{_WHAT}: {where}")
+    _exact_fields(obj, {name for name, _ in fields}, f"{_WHAT}: {where}")
     return cls(*(_value(f"{where}.{name}", obj[name], kind) for name, kind in fields))
 
 

@@ -8,13 +8,11 @@ from pathlib import Path
 import click
 
 from pynode.cli.context import CliContext, pass_ctx
-from pynode.cli.reports import report_for
 from pynode.cli.v2.common import buyer, load, read_quote
 from pynode.cli.v2.posting import draft, post
+from pynode.cli.v2.production import fetch_design, reject, report, ship
 from pynode.cli.v2.views import ORDER_ID, order_summary, print_order, readable
-from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time
-from pynode.ipfs.cid import cid_to_digest
 from pynode.protocol.v2.types import OrderStatus
 
 
@@ -23,8 +21,8 @@ def order() -> None:
     """Post, award, confirm, dispute and recover escrowed orders."""
 
 
-order.add_command(post)
-order.add_command(draft)
+for command in (post, draft, report, fetch_design, reject, ship):
+    order.add_command(command)
 
 
 @order.command(name="list")
@@ -122,42 +120,3 @@ def dispute(ctx: CliContext, order_id: int, evidence: Path) -> None:
     sent, evidence_cid, fee = buyer(ctx).dispute(load(ctx, order_id), evidence)
     ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "evidence_cid": evidence_cid, "fee": fee},
              f"order {order_id} disputed with evidence {evidence_cid} (deposit {format_amount(fee, ETH)})")
-
-
-# ------------------------------------------------------------------ partner side
-
-@order.command()
-@click.argument("order_id", type=ORDER_ID)
-@click.option("--reason", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="Why (the design does not decrypt or match its spec): pinned, its CID goes on chain")
-@pass_ctx
-def reject(ctx: CliContext, order_id: int, reason: Path) -> None:
-    """(partner) Reject an awarded order within its reject window: the buyer is refunded, the bond released."""
-    tracker = load(ctx, order_id)
-    closes = tracker.reject_window_closes
-    if closes is None or ctx.v2.now() > closes:
-        raise InputError(f"order {order_id} is {tracker.status.name}" +
-                         (f"; its reject window closed at {format_time(closes)}" if closes else ", not AWARDED"))
-    reason_cid = ctx.ipfs.add_bytes(reason.read_bytes())
-    sent = ctx.send(ctx.v2.book.reject(tracker, cid_to_digest(reason_cid)), ctx.v2)
-    ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "reason_cid": reason_cid},
-             f"order {order_id} rejected; reason {reason_cid}")
-
-
-@order.command()
-@click.argument("order_id", type=ORDER_ID)
-@click.option("--report", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The passing quality report shipped with the parts (`fabmesh order report`)")
-@pass_ctx
-def ship(ctx: CliContext, order_id: int, report: Path) -> None:
-    """(partner) Mark an awarded order shipped with its passing quality report."""
-    import hashlib
-
-    chain, tracker = ctx.v2, load(ctx, order_id)
-    if tracker.status != OrderStatus.AWARDED:
-        raise InputError(f"order {order_id} is {tracker.status.name}, not AWARDED")
-    data = report_for(report, order_id=order_id, chain_id=chain.chain_id, contract=chain.book.address,
-                      partner=tracker.partner, passed=True)
-    cid = ctx.ipfs.add_bytes(data, raw_leaves=ctx.vault.raw_leaves)
-    sent = ctx.send(chain.book.ship(tracker, cid_to_digest(cid), hashlib.sha256(data).digest()), chain)
-    ctx.emit({"order_id": order_id, "tx": sent.tx_hash, "report_cid": cid}, f"order {order_id} shipped; report {cid}")

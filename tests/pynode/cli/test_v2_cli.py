@@ -17,6 +17,7 @@ from pynode.core.settings import Settings
 from pynode.core.units import format_time
 from pynode.daemon.adapters.base import ProductionResult
 from pynode.dev.accounts import DEV_GOVERNANCE_DELAY, v2_accounts
+from pynode.dev.designs import bracket_stl
 from pynode.documents.quality_report import build_report, canonical_json
 from pynode.documents.quote import sign_quote
 from pynode.ipfs.client import IpfsClient
@@ -61,8 +62,7 @@ def onboard(run, v2):
 
 
 def post(run, tmp_path, name="bracket.stl"):
-    design = tmp_path / name
-    design.write_bytes(b"solid bracket\n" + os.urandom(5000) + b"endsolid bracket\n")
+    design = bracket_stl(tmp_path / name)  # sealed with a fresh key: every post is another order
     posted = ok(run("--account", "buyer", "--json", "-y", "order", "post", "--design", design, "--process",
                     "cnc_milling", "--material", "AL_6061", "--qty", "4", "--price", "0.05", "--award-by", "+2d",
                     "--deliver-by", "+9d", "--min-bond", "0.01", "--tolerance", "hole_d=6.0±0.05mm"))
@@ -111,8 +111,14 @@ def test_quote_award_ship_confirm(run, v2, kubo, tmp_path, dev_accounts):
     assert "price: 0.04 ETH" in human and "escrow: 0.05 ETH" in human and "min_bond: 0.01 ETH" in human
     assert f"due_by: {format_time(tracker.due_by)}" in human and f"due_by: {tracker.due_by}" not in human
     assert "reject_window: 2 days" in human and f"transition_head: 0x{tracker.head.hex()}" in human
-    ok(run("--account", "maker", "-y", "order", "ship", str(order_id), "--report",
-           passing_report(v2, kubo, tmp_path, order_id, maker)))
+    received = tmp_path / "received.stl"
+    fetched = ok(run("--account", "maker", "--json", "order", "fetch-design", str(order_id), "--out", received))
+    assert received.read_bytes() == (tmp_path / "bracket.stl").read_bytes() and fetched.json()["mismatch"] is None
+    report = tmp_path / "made.json"
+    made = ok(run("--account", "maker", "--json", "order", "report", str(order_id), "--measure", "hole_d=6.01",
+                  "--out", report)).json()
+    assert made["passed"] and made["failed_checks"] == []
+    ok(run("--account", "maker", "-y", "order", "ship", str(order_id), "--report", report))
     before = v2.w3.eth.get_balance(maker)
     ok(run("--account", "buyer", "-y", "order", "confirm", str(order_id)))
     assert v2.w3.eth.get_balance(maker) == before + 4 * 10**16  # fee 0 on the dev deployment

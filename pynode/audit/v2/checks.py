@@ -193,12 +193,12 @@ def check_documents(t: OrderTracker, steps: Sequence[Step], ctx: AuditContext, e
 
 
 def audit_order(facts: OrderFacts, ctx: AuditContext, evidence: EvidenceSource,
-                quotes: Sequence[SignedQuote] = (), fee_window: int = 0) -> tuple[OrderTracker | None, list[Check]]:
-    """Every check of one v2 order (``fee_window``: the book's FEE_RESPONSE_WINDOW)."""
+                quotes: Sequence[SignedQuote] = (), fee_window: int = 0) -> tuple[Folded, list[Check]]:
+    """Every check of one v2 order (``fee_window``: the book's FEE_RESPONSE_WINDOW), and the order as folded."""
     folded, checks = check_chains(facts, ctx)
     t = folded.tracker
     if t is None:
-        return None, checks
+        return folded, checks
     steps = folded.steps
     checks.append(check_params(t, facts))
     awarded = next((s for s in steps if s.log.event == "OrderAwarded"), None)
@@ -210,7 +210,7 @@ def audit_order(facts: OrderFacts, ctx: AuditContext, evidence: EvidenceSource,
     checks += check_timing(t, steps)
     checks += check_arbitration(t, steps, facts, fee_window)
     checks += check_documents(t, steps, ctx, evidence)
-    return t, checks
+    return folded, checks
 
 
 def check_attestation_signature(step: Step, facts: OrderFacts, ctx: AuditContext) -> Check:

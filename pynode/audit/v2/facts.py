@@ -81,6 +81,7 @@ class Step(NamedTuple):
     head: bytes
     status: OrderStatus
     time: int
+    actor: str = ""  # the link's actor (its transaction's sender, or the inspector of a relayed attestation)
 
 
 @dataclass
@@ -114,7 +115,8 @@ def _fold_once(facts: OrderFacts, genesis: bytes, born_awarded: bool) -> Folded:
         head = b""
         if chain is not None:
             head = tracker.head if chain == "transition" else tracker.record_head
-            steps.append(Step(log, chain, heads[chain], head, tracker.status, time))
+            link = tracker.transitions[-1] if chain == "transition" else tracker.records[-1]
+            steps.append(Step(log, chain, heads[chain], head, tracker.status, time, link.actor))
             heads[chain] = head
         else:
             steps.append(Step(log, None, b"", b"", tracker.status, time))

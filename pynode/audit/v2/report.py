@@ -8,7 +8,7 @@ from typing import Any
 from pynode.audit.evidence_checks import spec_design_cid
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import Check, hex_of
-from pynode.audit.v2.facts import OrderFacts
+from pynode.audit.v2.facts import Folded, OrderFacts
 from pynode.audit.verify import OrderReport
 from pynode.chain.v2.orders import ZERO32, OrderTracker
 from pynode.ipfs.cid import digest_to_cid, report_cid
@@ -37,7 +37,8 @@ def order_terms(t: OrderTracker) -> dict[str, Any]:
     return out
 
 
-def describe(facts: OrderFacts, t: OrderTracker | None, checks: list[Check], evidence: EvidenceSource) -> OrderReport:
+def describe(facts: OrderFacts, folded: Folded, checks: list[Check], evidence: EvidenceSource) -> OrderReport:
+    t = folded.tracker
     parties: dict[str, str] = {}
     documents: list[dict[str, str]] = []
     timeline: list[dict[str, Any]] = []
@@ -49,6 +50,7 @@ def describe(facts: OrderFacts, t: OrderTracker | None, checks: list[Check], evi
         documents += [{"label": "spec", "event": "OrderPosted", "cid": digest_to_cid(bytes(t.docs.spec_cid))},
                       {"label": "design (encrypted)", "event": "OrderPosted",
                        "cid": spec_design_cid(bytes(t.docs.design_cid), bytes(t.docs.spec_cid), evidence)}]
+    actors = {(s.log.tx_hash, s.log.log_index): s.actor for s in folded.steps if s.actor}
     for log in facts.logs:
         args = log.args
         if log.event in DOCUMENTS:
@@ -59,7 +61,7 @@ def describe(facts: OrderFacts, t: OrderTracker | None, checks: list[Check], evi
                 documents.append({"label": label, "event": log.event, "cid": cid})
         if log.event == "QualityAttested":
             parties.setdefault("inspector", str(args["inspector"]))
-        actor = next((str(args[k]) for k in _ACTORS if k in args), facts.senders.get(log.tx_hash, ""))
+        actor = actors.get((log.tx_hash, log.log_index)) or next((str(args[k]) for k in _ACTORS if k in args), "")
         entry: dict[str, Any] = {"event": log.event, "time": facts.times.get(log.block_hash, 0),
                                  "block": log.block_number, "tx": log.tx_hash, "actor": actor}
         if "passed" in args:

@@ -226,8 +226,8 @@ class AuditorV2:
             facts = self.order_facts(oid, orders[oid], block)
             if facts.order_hash == ZERO32:
                 result.checks.append(Check(oid, "order.exists", False, f"no orderHash for order {oid} at {block}"))
-            tracker, order_checks = audit_order(facts, ctx, self.evidence, self.quotes, fee_window)
-            result.orders.append(describe(facts, tracker, order_checks, self.evidence))
+            folded, order_checks = audit_order(facts, ctx, self.evidence, self.quotes, fee_window)
+            result.orders.append(describe(facts, folded, order_checks, self.evidence))
         for token in {str(r.terms["token"]) for r in result.orders if "token" in r.terms}:
             result.units[token] = self.unit(token)
         result.seconds = _time.perf_counter() - started

@@ -218,6 +218,9 @@ def test_v2_orders_audit_clean_and_export_as_epcis(market):
     assert any("PartnerReinstated" in r and "through a scheduled operation" in r for r in changes)
     assert f"(delay {format_duration(DEV_GOVERNANCE_DELAY)})" in fee[-1].reason
     assert by_order[completed].status == "COMPLETED" and by_order[disputed].status == "RESOLVED"
+    actors = {e["event"]: e["actor"] for e in by_order[disputed].timeline}
+    assert (actors["OrderShipped"], actors["OrderDisputed"], actors["OrderResolved"]) == (
+        m.maker.address, m.buyer.address, accounts["stranger"].address)
     html = render_html(result)
     assert "VERIFIED" in html and "0.1 ETH" in html and "3 days" in html
     json.dumps(result.as_dict())

@@ -399,8 +399,8 @@ def test_no_posted_order_and_governance_edge_cases() -> None:
     chain = Chain()
     shipped = vector_logs(chain)[-1]
     facts = OrderFacts(ORDER_ID, GENESIS, [shipped[0]], {shipped[0].block_hash: shipped[1]}, {}, b"", b"")
-    tracker, checks = audit_order(facts, CTX, DictEvidence({}))
-    assert tracker is None and failing(checks) == {"chain.transitions", "chain.records"}
+    folded, checks = audit_order(facts, CTX, DictEvidence({}))
+    assert folded.tracker is None and failing(checks) == {"chain.transitions", "chain.records"}
     admin, start, op = "0x" + "ad" * 20, 1_800_000_000, b"\x0b" * 32
     logs = [_gov("RoleGrantDelayChanged", 1, "0x01", roleId=1, delay=DAY, since=start),
             _gov("RoleGranted", 2, "0x02", roleId=1, account=admin, delay=0, since=start + 60, newMember=True),

@@ -120,3 +120,15 @@ def test_bad_watch_keys_are_one_line_errors(tmp_path, text: str, error: str) -> 
     with pytest.raises(InputError, match=error) as raised:
         WatchConfig.load(path)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("text", "error"), [(None, "config file not found"), ("protocol = 3\n", "protocol")])
+def test_watch_orders_refuses_a_bad_watch_toml_in_one_line_before_any_prompt(fabmesh_main, tmp_path, monkeypatch,
+                                                                              text: str | None, error: str) -> None:
+    monkeypatch.setenv("FABMESH_HOME", str(tmp_path / "home"))
+    path = tmp_path / "watch.toml"
+    if text is not None:
+        path.write_text(text)
+    result = fabmesh_main("node", "watch-orders", "-c", path, "--once")
+    assert result.exit_code == 1 and error in result.stderr and result.stderr.count("\n") == 1
+    assert "Password" not in result.stderr + result.stdout

@@ -1,7 +1,8 @@
 """`fabmesh node run` on protocol v2 (node.toml ``protocol = 2``) against a real anvil, real Kubo daemons and the
 simulated shop floor: it quotes an order a buyer posted and announced, the buyer receives the quote on the
-channel (through a second Kubo, peered) with a real signature, awards it with a real HPKE envelope of a really
-encrypted design, and the node produces and ships; the buyer confirms and the payee is paid. A lying buyer,
+channel (through a second Kubo, peered) with a real signature, awards it (pynode.orders.v2's BuyerV2) with a
+real HPKE envelope of a really encrypted design, and the node produces and ships; the buyer checks the report,
+confirms and the payee is paid. A lying buyer,
 whose spec publishes a smaller part than its design holds, and one whose envelope is sealed to a key the
 partner does not hold (F3), have their awards rejected inside the reject window: the buyer is credited the
 price back and the partner's bond is free again. A disputed shipment is answered with the matching
@@ -49,6 +50,7 @@ from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, PartnerProfile, RecordKind
 from pynode.wallet.hpke_keys import HpkeKeyStore
 from pynode.wallet.keystore import Keystore
+from v2_parties import cli_buyer_v2, v2_chain
 
 pytestmark = [pytest.mark.integration, pytest.mark.own_chain]
 
@@ -204,22 +206,32 @@ def until_status(v2, order_id: int, status: OrderStatus, node: NodeProcess) -> O
     return v2.order(order_id)
 
 
-def test_the_node_quotes_produces_ships_and_is_paid(v2, kubo, shop, buyer_channel, dev_accounts, tmp_path):
+def test_the_node_quotes_produces_ships_and_is_paid(v2, anvil, kubo, v2_deployments_dir, shop, buyer_channel,
+                                                    dev_accounts, tmp_path):
+    """The buyer side is pynode.orders.v2's BuyerV2: its award checks the quote as the book will, its confirm
+    checks the shipped quality report before releasing the escrow."""
     channel, received = buyer_channel
-    buyer, maker = dev_accounts["buyer"], dev_accounts["maker"]
-    terms, sealed = post(v2, kubo, buyer, channel, bracket_stl(tmp_path / "bracket.stl"), lie=False)
-    heard = quote_for(received, terms, shop)
+    maker = dev_accounts["maker"]
+    chain = v2_chain(anvil, kubo, v2_deployments_dir, tmp_path / "home")
+    party = cli_buyer_v2(chain, anvil, kubo.api_url, tmp_path)
+    prepared = party.prepare("honest", design=bracket_stl(tmp_path / "bracket.stl"), price=PRICE_CAP,
+                             min_bond=MIN_BOND)
+    party.buyer.post(prepared)
+    channel.announce(OrderAnnouncement(chain.chain_id, chain.book.address, prepared.order_id,
+                                       codec.terms_hash(prepared.terms)))
+    heard = quote_for(received, prepared.terms, shop)
     quote = heard.signed.quote
-    assert heard.signed.recover_signer(v2.book.domain()) == maker.address == quote.partner
-    assert 0 < quote.price <= PRICE_CAP and quote.bond == MIN_BOND and quote.nonce >> 64 == codec.order_id(terms)
+    assert heard.signed.recover_signer(chain.book.domain()) == maker.address == quote.partner
+    assert 0 < quote.price <= PRICE_CAP and quote.bond == MIN_BOND and quote.nonce == prepared.order_id << 64 | 1
 
-    awarded = award(v2, kubo, buyer, terms, sealed, heard)
+    party.buyer.award(chain.book.load_order(prepared.order_id, chain.from_block), heard.signed, party.keypair)
+    awarded = v2.order(prepared.order_id)
     assert (awarded.status, awarded.partner, awarded.price) == (OrderStatus.AWARDED, maker.address, quote.price)
     shipped = until_status(v2, awarded.order_id, OrderStatus.SHIPPED, shop)
     assert shipped.report is not None  # the quality report's CID and hash, committed by ship
 
     before = v2.w3.eth.get_balance(quote.payee)
-    v2.send(buyer, v2.book.confirm(shipped))
+    party.buyer.confirm(chain.book.load_order(prepared.order_id, chain.from_block))
     completed = v2.order(awarded.order_id)
     assert completed.status == OrderStatus.COMPLETED
     assert v2.w3.eth.get_balance(quote.payee) == before + quote.price - completed.fee

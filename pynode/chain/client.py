@@ -35,8 +35,30 @@ if TYPE_CHECKING:
 SETTLE_WAIT_S = 300.0  # how long a command waits for an order's newest change to reach confirmation depth
 
 
+class Connection:
+    """What a connection (v1's Chain, v2's ChainV2) derives from its endpoint and its deployment record."""
+
+    rpc: RpcClient
+    deployment: Deployment
+
+    @cached_property
+    def w3(self) -> Web3:
+        """web3 on the same endpoint and retries as ``rpc``: for signing, sending and block waits."""
+        from pynode.chain.provider import connect
+
+        return connect(self.rpc.endpoint_uri, retry_timeout_s=self.rpc.retry_timeout_s)
+
+    @property
+    def chain_id(self) -> int:
+        return self.deployment.chain_id
+
+    @property
+    def from_block(self) -> int:
+        return self.deployment.deploy_block
+
+
 @dataclass
-class Chain:
+class Chain(Connection):
     rpc: RpcClient
     deployment: Deployment
     registry: PartnerRegistry
@@ -64,21 +86,6 @@ class Chain:
         book = OrderBook(rpc, deployment["OrderBook"], reader)
         decoder = RevertDecoder(registry.info.abi, book.info.abi)
         return cls(rpc, deployment, registry, book, decoder, settings.confirmations)
-
-    @cached_property
-    def w3(self) -> Web3:
-        """web3 on the same endpoint and retries as ``rpc``: for signing, sending and block waits."""
-        from pynode.chain.provider import connect
-
-        return connect(self.rpc.endpoint_uri, retry_timeout_s=self.rpc.retry_timeout_s)
-
-    @property
-    def chain_id(self) -> int:
-        return self.deployment.chain_id
-
-    @property
-    def from_block(self) -> int:
-        return self.deployment.deploy_block
 
     def token_unit(self, token: str) -> Unit:
         """How amounts in ``token`` (the zero address: ETH) read: its symbol and decimals, read once."""

@@ -18,7 +18,7 @@ from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, OrderTrac
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.node import watch_orders
 from pynode.cli.parsing import ADDRESS, DURATION, TIME, names_of, parse_amount
-from pynode.cli.reports import ReportFacts, checked_report, write_report
+from pynode.cli.reports import ReportFacts, checked_report, report_options, write_report
 from pynode.core.errors import FabmeshError, InputError
 from pynode.core.units import format_amount, format_time
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid
@@ -154,13 +154,7 @@ def _measurement(text: str) -> tuple[str, float]:
 
 @order.command(name="report")
 @click.argument("order_id", type=click.IntRange(1))
-@click.option("--measure", "measures", multiple=True, metavar="NAME=NUMBER",
-              help="A measured value (repeatable); names with a tolerance in the order's spec are checked against it")
-@click.option("--evidence", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A file backing the measurements (repeatable): its SHA-256 goes into the report; keep the file")
-@click.option("--fail", "failed", is_flag=True, help="The parts fail inspection whatever the numbers say")
-@click.option("--notes", default="", help="Free text for the report")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write it")
+@report_options
 @pass_ctx
 def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: tuple[Path, ...], failed: bool,
            notes: str, out: Path) -> None:

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import click
+
 from pynode.chain.orders import OrderTracker
 from pynode.cli.context import CliContext
 from pynode.core.errors import InputError
@@ -34,6 +36,26 @@ def report_for(path: Path, *, order_id: int, chain_id: int, contract: str, partn
         key, got, want = mismatch
         raise InputError(f"{path.name} says {key} {got}, expected {want} for order {order_id}")
     return data
+
+
+_REPORT_OPTIONS = (
+    click.option("--measure", "measures", multiple=True, metavar="NAME=NUMBER",
+                 help="A measured value (repeatable); names with a tolerance in the order's spec are checked "
+                      "against it"),
+    click.option("--evidence", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="A file backing the measurements (repeatable): its SHA-256 goes into the report; keep the "
+                      "file"),
+    click.option("--fail", "failed", is_flag=True, help="The parts fail inspection whatever the numbers say"),
+    click.option("--notes", default="", help="Free text for the report"),
+    click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write it"),
+)
+
+
+def report_options(command):
+    """`order report`'s options (either protocol's)."""
+    for option in reversed(_REPORT_OPTIONS):
+        command = option(command)
+    return command
 
 
 class ReportFacts(NamedTuple):

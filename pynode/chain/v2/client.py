@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from pynode.chain.client import Connection
 from pynode.chain.deployment import Deployment, load_deployment
 from pynode.chain.erc20 import read_unit
 from pynode.chain.events.reader import LogReader
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from eth_account.signers.local import LocalAccount
-    from web3 import Web3
 
     from pynode.chain.confirmations import Progress
     from pynode.chain.tx import SentTx, TxRequest, TxSender
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class ChainV2:
+class ChainV2(Connection):
     rpc: RpcClient
     deployment: Deployment
     book: OrderBookV2
@@ -66,21 +66,6 @@ class ChainV2:
                    PartnerRegistryV2(rpc, deployment["PartnerRegistryV2"], reader),
                    AccessManager(rpc, deployment["AccessManager"], reader),
                    PanelArbitrator(rpc, panel, reader) if panel else None, decoder, settings.confirmations)
-
-    @cached_property
-    def w3(self) -> Web3:
-        """web3 on the same endpoint and retries as ``rpc``: for signing, sending and block waits."""
-        from pynode.chain.provider import connect
-
-        return connect(self.rpc.endpoint_uri, retry_timeout_s=self.rpc.retry_timeout_s)
-
-    @property
-    def chain_id(self) -> int:
-        return self.deployment.chain_id
-
-    @property
-    def from_block(self) -> int:
-        return self.deployment.deploy_block
 
     @cached_property
     def domain(self) -> Domain:

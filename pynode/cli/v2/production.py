@@ -12,7 +12,7 @@ import click
 
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.order import _measurement
-from pynode.cli.reports import ReportFacts, report_for, write_report
+from pynode.cli.reports import ReportFacts, report_for, report_options, write_report
 from pynode.cli.v2.common import load
 from pynode.cli.v2.views import ORDER_ID
 from pynode.core.errors import InputError
@@ -58,13 +58,7 @@ def ship(ctx: CliContext, order_id: int, report: Path) -> None:
 
 @click.command(name="report")
 @click.argument("order_id", type=ORDER_ID)
-@click.option("--measure", "measures", multiple=True, metavar="NAME=NUMBER",
-              help="A measured value (repeatable); names with a tolerance in the order's spec are checked against it")
-@click.option("--evidence", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A file backing the measurements (repeatable): its SHA-256 goes into the report; keep the file")
-@click.option("--fail", "failed", is_flag=True, help="The parts fail inspection whatever the numbers say")
-@click.option("--notes", default="", help="Free text for the report")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write it")
+@report_options
 @pass_ctx
 def report(ctx: CliContext, order_id: int, measures: tuple[str, ...], evidence: tuple[Path, ...], failed: bool,
            notes: str, out: Path) -> None:

@@ -259,3 +259,25 @@ def test_partner_show_list_and_unvet(run, v2):
     assert stale.exit_code == 1 and "ProfileHashMismatch" in stale.stderr
     ok(run("--account", "certifier", "-y", "partner", "unvet", maker))
     assert not ok(run("--json", "partner", "show", maker)).json()["vetted"]
+
+
+def test_v2_reads_import_nothing_that_signs_or_seals(run, v2, anvil, kubo, tmp_path, v2_deployments_dir) -> None:
+    """order list/show, partner list and governance status on v2 read over plain JSON-RPC: web3, eth_account, the
+    ciphers and the mesh libraries stay unloaded (--json: rich too)."""
+    import subprocess
+    import sys
+
+    order_id = post(run, tmp_path)
+    env = {**os.environ, "FABMESH_HOME": str(tmp_path / "fresh-home"), "FABMESH_RPC_URL": anvil.rpc_url,
+           "FABMESH_DEPLOYMENTS": str(v2_deployments_dir), "FABMESH_CONFIRMATIONS": "0", "FABMESH_PROTOCOL": "2"}
+    for argv in (["--json", "order", "list"], ["--json", "order", "show", str(order_id)], ["--json", "partner", "list"],
+                 ["--json", "governance", "status"]):
+        probe = ("import atexit, json, sys\n"
+                 "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+                 f"from pynode.cli.main import main\nmain({argv!r})")
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env,
+                              check=False)
+        modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
+        assert json.loads(done.stdout) is not None, argv  # data only on stdout
+        assert [m for m in ("web3", "eth_account", "cryptography", "aiohttp", "ipfshttpclient", "numpy", "trimesh",
+                            "rich") if m in modules] == [], argv

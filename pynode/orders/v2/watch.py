@@ -14,7 +14,8 @@ commitments) and acts on what the chain says, so it is restart-safe without loca
   logged and left to the buyer;
 - an awarded order not shipped by its due date is refunded (``refund_late``).
 
-Every send is simulated first, and only on an order whose newest change is ``confirmations`` deep.
+Every send is simulated first, and only on an order whose newest change is ``confirmations`` deep; an award
+or a cancellation waits while a transaction of the buyer's is pending (one sent before a restart).
 """
 
 from __future__ import annotations
@@ -213,9 +214,20 @@ class OrderWatcherV2:
         elif isinstance(decision, GiveUp):
             self._give_up(tracker, decision, head)
 
+    def _in_flight(self, order_id: int, action: str) -> bool:
+        """Whether a transaction of this account is still pending (a restarted watcher's award, say): no award or
+        cancellation starts until it is mined, so the chain says what it did and no second envelope is sealed."""
+        eth, me = self.chain.w3.eth, self.buyer.account.address
+        pending = eth.get_transaction_count(me, "pending") > eth.get_transaction_count(me)
+        if pending:
+            self.log("send_deferred", order_id=order_id, action=action, reason="a transaction is pending")
+        return pending
+
     def _send_award(self, tracker: OrderTracker, chosen: VerifiedQuote, facts: dict[str, PartnerFacts],
                     now: int) -> None:
         quote = chosen.signed.quote
+        if self._in_flight(tracker.order_id, "award"):
+            return
         try:
             sent, envelope_cid = self.buyer.award(tracker, chosen.signed, self.keypair, facts[quote.partner], now)
         except (TxReverted, InputError) as exc:  # refused by the book or the recheck: the next best next time
@@ -233,7 +245,8 @@ class OrderWatcherV2:
             self._gave_up.add(order_id)
             self.log("award_given_up", order_id=order_id, reason=decision.reason.value, detail=decision.detail,
                      action=self.settings.on_give_up)
-        if self.settings.on_give_up == "cancel" and not self._settling(tracker, head):
+        if self.settings.on_give_up == "cancel" and not self._settling(tracker, head) and \
+                not self._in_flight(order_id, "cancel"):
             sent = self.buyer.cancel(tracker)
             self.stats.cancelled.append(order_id)
             self.log("cancelled", order_id=order_id, tx=sent.tx_hash)

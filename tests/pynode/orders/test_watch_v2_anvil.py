@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,14 @@ def read_events(path: Path) -> list[dict]:
     return [json.loads(line) for line in lines if line.startswith("{") and line.endswith("}")]
 
 
+def until(watcher: subprocess.Popen, log_path: Path, done: Callable[[list[dict]], bool], shops: Repeating) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not done(read_events(log_path)):
+        assert watcher.poll() is None, log_path.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"{shops.failures()}\n" + log_path.read_text()[-3000:]
+        time.sleep(0.2)
+
+
 def test_the_v2_watcher_awards_the_best_allowed_quote_off_the_channel(anvil, kubo, shops_kubo, dev_accounts,
                                                                       v2_deployments_dir, tmp_path):
     chain = v2_chain(anvil, kubo, v2_deployments_dir, tmp_path / "home")
@@ -59,7 +68,7 @@ def test_the_v2_watcher_awards_the_best_allowed_quote_off_the_channel(anvil, kub
               dearer.quote(chain, terms, 9 * 10**16)]
 
     config = tmp_path / "watch.toml"
-    config.write_text(f'protocol = 2\n[watch]\nannounce_s = 1\n[award]\nmode = "best"\nwait_s = 4\n'
+    config.write_text(f'protocol = 2\n[watch]\nannounce_s = 1\n[award]\nmode = "best"\nwait_s = 2\n'
                       f'award_margin_s = 5\nallow = ["{best.address}", "{dearer.address}"]\n')
     env = {**os.environ, "FABMESH_HOME": str(party.home), "FABMESH_RPC_URL": anvil.rpc_url,
            "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(v2_deployments_dir),
@@ -69,17 +78,16 @@ def test_the_v2_watcher_awards_the_best_allowed_quote_off_the_channel(anvil, kub
     argv = [fabmesh, "--account", "buyer", "--password-file", str(party.password_file), "node", "watch-orders",
             "-c", str(config), "--interval", "0.3"]
     channel = QuoteChannel(KuboPubsub(shops_kubo.api_url), chain.book.domain())
-    with open(log_path, "w") as log, Miner(anvil.rpc, 0.5):  # blocks carry the chain's clock past the window
+    with open(log_path, "w") as log:
         watcher = subprocess.Popen(argv, env=env, stderr=log, stdout=subprocess.DEVNULL)
         try:
             # the shops repeat their quotes, as daemons do: pubsub keeps no history for a late subscriber
             with Repeating(lambda: [channel.publish_quote(q) for q in quotes], 0.5, "shops") as shops:
-                deadline = time.monotonic() + WAIT_S
-                while not any(e["event"] == "awarded" for e in read_events(log_path)):
-                    assert watcher.poll() is None, log_path.read_text()[-3000:]
-                    assert time.monotonic() < deadline, f"no award: {shops.failures()}\n" + \
-                        log_path.read_text()[-3000:]
-                    time.sleep(0.2)
+                # no block, no chain time: the window stays open until every quote is in, then blocks close it
+                until(watcher, log_path, lambda events: len({e["partner"] for e in events
+                                                             if e["event"] == "quote_received"}) == 3, shops)
+                with Miner(anvil.rpc, 0.5):
+                    until(watcher, log_path, lambda events: any(e["event"] == "awarded" for e in events), shops)
         finally:
             watcher.send_signal(signal.SIGTERM)
             code = watcher.wait(timeout=60)

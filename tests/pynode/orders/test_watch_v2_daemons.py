@@ -68,22 +68,31 @@ def test_two_quoting_daemons_and_the_watcher_complete_an_order(anvil, kubo, dev_
         posted = party.buyer.post(party.prepare("bracket", design=bracket_stl(tmp_path / "bracket.stl")))
         config = tmp_path / "watch.toml"
         config.write_text('protocol = 2\n[watch]\nauto_confirm = true\nannounce_s = 2\n'
-                          '[award]\nmode = "best"\nwait_s = 8\naward_margin_s = 5\n')
+                          '[award]\nmode = "best"\nwait_s = 2\naward_margin_s = 5\n')
         env = {**os.environ, "FABMESH_HOME": str(party.home), "FABMESH_RPC_URL": anvil.rpc_url,
                "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(v2_deployments_dir),
                "FABMESH_CONFIRMATIONS": "0"}
         log_path = tmp_path / "watch.log"
         argv = [str(Path(sys.executable).parent / "fabmesh"), "--account", "buyer", "--password-file",
                 str(party.password_file), "node", "watch-orders", "-c", str(config), "--interval", "0.3"]
-        with open(log_path, "w") as log, Miner(anvil.rpc, 0.5):
+        with open(log_path, "w") as log:
             watcher = subprocess.Popen(argv, env=env, stderr=log, stdout=subprocess.DEVNULL)
             try:
-                def completed() -> bool:
+                def running() -> None:
                     assert watcher.poll() is None and all(n.running() for n in nodes), log_path.read_text()[-3000:]
+
+                def quoted() -> bool:  # no block, no chain time: the window stays open until both quotes are in
+                    running()
+                    return {e["partner"] for e in events(log_path, "quote_received")} == {cheap, dear}
+
+                def completed() -> bool:
+                    running()
                     return chain.book.load_order(posted.order_id, chain.from_block).status == OrderStatus.COMPLETED
 
-                wait_for(completed, WAIT_S, interval=0.5, what=f"order completed: {log_path.read_text()[-3000:]}\n"
-                                                              f"{nodes[0].log_tail()}\n{nodes[1].log_tail()}")
+                what = f"{log_path.read_text()[-3000:]}\n{nodes[0].log_tail()}\n{nodes[1].log_tail()}"
+                wait_for(quoted, WAIT_S, interval=0.3, what=f"both quotes: {what}")
+                with Miner(anvil.rpc, 0.5):
+                    wait_for(completed, WAIT_S, interval=0.5, what=f"order completed: {what}")
             finally:
                 watcher.send_signal(signal.SIGTERM)
                 assert watcher.wait(timeout=60) == 0, log_path.read_text()[-3000:]

@@ -107,6 +107,26 @@ def execute(ctx: CliContext, order_id: int) -> None:
              f"order {order_id}: ruling '{ruling_text(ruling)}' executed")
 
 
+def _fallback(verb: str, function: str, help_text: str) -> click.Command:
+    @click.command(name=verb, help=help_text)
+    @click.argument("order_id", type=ORDER_ID)
+    @pass_ctx
+    def command(ctx: CliContext, order_id: int) -> None:
+        tracker = load(ctx, order_id)
+        if tracker.status != OrderStatus.DISPUTED:
+            raise InputError(f"order {order_id} is {tracker.status.name}, not DISPUTED")
+        sent = ctx.send(getattr(ctx.v2.book, function)(tracker), ctx.v2)
+        ctx.emit({"order_id": order_id, "tx": sent.tx_hash}, f"order {order_id}: {verb} done")
+
+    return command
+
+
+arbitration.add_command(_fallback("claim-default", "claim_default",
+                                  "The partner did not match the fee in time: the buyer wins by default (anyone)."))
+arbitration.add_command(_fallback("settle-expired", "settle_expired",
+                                  "No ruling within the dispute timeout: split half and half (anyone)."))
+
+
 @arbitration.command()
 @click.argument("order_id", type=ORDER_ID)
 @pass_ctx

@@ -13,6 +13,7 @@ from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, names_of, parse_amount, parse_names
 from pynode.cli.partner import _pin_evidence, _profile_document
+from pynode.cli.v2.registry import COMMANDS, _evidence
 from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
@@ -110,10 +111,6 @@ def _hash32(text: str) -> bytes:
     return bytes.fromhex(raw)
 
 
-_evidence = click.option("--evidence", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                         help="File pinned to IPFS whose CID goes on chain")
-
-
 @partner.command()
 @click.argument("address", type=ADDRESS)
 @click.option("--profile-hash", help="The profile hash you reviewed (`partner show`) [default: the current one]")
@@ -136,3 +133,7 @@ def unvet(ctx: CliContext, address: str, evidence: Path | None) -> None:
     """(certifier) Withdraw ADDRESS's vetting: no new awards; open orders are untouched."""
     sent = ctx.send(ctx.v2.registry.unvet(address, _pin_evidence(ctx, evidence)), ctx.v2)
     ctx.emit({"partner": address, "tx": sent.tx_hash}, f"unvetted {address}")
+
+
+for _command in COMMANDS:
+    partner.add_command(_command)

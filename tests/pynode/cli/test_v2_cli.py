@@ -41,7 +41,7 @@ def v2(run, chain, anvil, kubo, v2_deployments_dir, monkeypatch, tmp_path, dev_a
     monkeypatch.setenv("FABMESH_PASSWORD_FILE", str(password_file))
     monkeypatch.setenv("FABMESH_PROTOCOL", "2")
     accounts = dev_accounts | v2_accounts()
-    for role in ("buyer", "maker", "certifier", "stranger", "admin", "arbitrator", "panelist"):
+    for role in ("buyer", "maker", "certifier", "stranger", "admin", "arbitrator", "panelist", "guardian"):
         keyfile = tmp_path / f"{role}.json"
         keyfile.write_text(json.dumps(Account.encrypt(accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
         assert run("wallet", "import", role, keyfile).exit_code == 0
@@ -281,3 +281,47 @@ def test_v2_reads_import_nothing_that_signs_or_seals(run, v2, anvil, kubo, tmp_p
         assert json.loads(done.stdout) is not None, argv  # data only on stdout
         assert [m for m in ("web3", "eth_account", "cryptography", "aiohttp", "ipfshttpclient", "numpy", "trimesh",
                             "rich") if m in modules] == [], argv
+
+
+def test_registry_commands_and_a_cancelled_quote(run, v2, tmp_path, dev_accounts):
+    maker = onboard(run, v2)
+    inspector = dev_accounts["inspector"].address
+    ok(run("--account", "certifier", "-y", "partner", "certify", maker, "--cert", "ISO_9001", "--expires", "+30d"))
+    assert v2.registry.is_certified(maker, 1)
+    ok(run("--account", "certifier", "-y", "partner", "accredit", inspector, "--expires", "+30d"))
+    assert v2.registry.is_accredited_inspector(inspector)
+    ok(run("--account", "maker", "-y", "partner", "add-bond", "0.05"))
+    assert v2.registry.partner_info(maker).bond == 15 * 10**16
+
+    order_id = post(run, tmp_path)
+    quote_file = sign(run, tmp_path, order_id, "--nonce", "777")
+    ok(run("--account", "maker", "-y", "partner", "cancel-quote", "777"))
+    assert v2.book.quote_nonce_used(maker, 777)
+    cancelled = run("--account", "buyer", "-y", "order", "award", str(order_id), "--quote", quote_file)
+    assert cancelled.exit_code == 1 and "cancelled or used" in cancelled.stderr
+    not_yet = run("--account", "maker", "-y", "partner", "withdraw-bond")
+    assert not_yet.exit_code == 1 and "partner unbond" in not_yet.stderr
+
+    ok(run("--account", "guardian", "-y", "partner", "suspend", maker))
+    assert v2.registry.partner_info(maker).suspended
+    refused = run("--account", "maker", "quote", str(order_id), "--sign-only", "-", "--price", "0.01",
+                  "--lead-time", "1d")
+    assert refused.exit_code == 1 and refused.stdout == "" and "not awardable" in refused.stderr
+
+
+def test_an_unmatched_dispute_is_won_by_default(run, v2, kubo, anvil, tmp_path, dev_accounts):
+    maker = onboard(run, v2)
+    order_id = post(run, tmp_path)
+    ok(run("--account", "buyer", "-y", "order", "award", str(order_id), "--quote", sign(run, tmp_path, order_id)))
+    ok(run("--account", "maker", "-y", "order", "ship", str(order_id), "--report",
+           passing_report(v2, kubo, tmp_path, order_id, maker)))
+    evidence = tmp_path / "e.txt"
+    evidence.write_text("cracked")
+    ok(run("--account", "buyer", "-y", "order", "dispute", str(order_id), "--evidence", evidence))
+    early = run("--account", "stranger", "-y", "arbitration", "claim-default", str(order_id))
+    assert early.exit_code == 1 and early.stderr.count("\n") == 1
+    anvil.rpc("evm_increaseTime", v2.book.constant("FEE_RESPONSE_WINDOW") + 1)
+    anvil.rpc("evm_mine")
+    ok(run("--account", "stranger", "-y", "arbitration", "claim-default", str(order_id)))
+    t = v2.book.load_order(order_id, v2.from_block)
+    assert t.status == OrderStatus.RESOLVED and t.resolution[3]  # the bond went to the buyer

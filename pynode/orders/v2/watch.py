@@ -73,6 +73,9 @@ class OrderWatcherV2:
         self._waiting: dict[int, int] = {}  # order id -> the Wait's until last logged
         self._gave_up: set[int] = set()
         self._next_block = self.chain.from_block
+        self._head: int | None = None  # the head the last full cycle read
+        self._failed = False  # a step failed in the last cycle
+        self._full_at = 0.0  # monotonic time of the last full cycle
         self._thread: threading.Thread | None = None
 
     @property
@@ -106,22 +109,32 @@ class OrderWatcherV2:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def _drain(self) -> None:
+    def _drain(self) -> bool:
+        """Moves the quotes received since into the inbox; whether any was new."""
+        fresh = False
         while not self._arrived.empty():  # the only consumer: what empty() saw is there to get
             verified = self._arrived.get()
             if self.inbox.add(verified):
+                fresh = True
                 quote = verified.signed.quote
                 self.log("quote_received", partner=quote.partner, price=str(quote.price), lead_time=quote.lead_time,
                          terms_hash="0x" + quote.terms_hash.hex(), digest="0x" + verified.digest.hex())
+        return fresh
 
     # ------------------------------------------------------------------------------- cycle
 
     def cycle(self) -> WatchStatsV2:
+        """One head read; the rest only when something can have changed: a new block (the chain's clock moves
+        with it), a new quote, a step that failed last time, or a re-announcement due."""
         head = self.chain.head()
+        fresh = self._drain()
+        due = time.monotonic() - self._full_at >= self.settings.announce_s
+        if head == self._head and not fresh and not self._failed and not due:
+            return self.stats
+        self._head, self._failed, self._full_at = head, False, time.monotonic()
         now = self.chain.now()
         safe = max(head - self.chain.confirmations, self.chain.from_block)
         self._discover(safe)
-        self._drain()
         for order_id in sorted(set(self._trackers) - self._done):
             try:
                 self._step(order_id, safe, head, now)
@@ -130,6 +143,7 @@ class OrderWatcherV2:
                     raise
                 if isinstance(exc, OrderOutOfSync):  # read it whole next time
                     self._trackers[order_id] = OrderTracker(order_id, b"")
+                self._failed = True  # retried next cycle, new block or not
                 self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
         return self.stats
 
@@ -232,6 +246,7 @@ class OrderWatcherV2:
             sent, envelope_cid = self.buyer.award(tracker, chosen.signed, self.keypair, facts[quote.partner], now)
         except (TxReverted, InputError) as exc:  # refused by the book or the recheck: the next best next time
             self.inbox.exclude(chosen.digest)
+            self._failed = True  # the next best is tried next cycle, new block or not
             self.log("award_failed", order_id=tracker.order_id, partner=quote.partner,
                      error=f"{type(exc).__name__}: {exc}"[:300])
             return

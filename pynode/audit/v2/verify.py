@@ -31,6 +31,7 @@ from pynode.audit.v2.governance import (
 from pynode.audit.v2.report import describe
 from pynode.audit.verify import AuditResult
 from pynode.chain.calls import views
+from pynode.chain.contracts import LOG_INDEX_RETRIES
 from pynode.chain.erc20 import read_unit
 from pynode.chain.events.reader import LogReader
 from pynode.chain.rpc import request
@@ -139,6 +140,23 @@ class AuditorV2:
         signed = Attestation(att[0], to_checksum_address(att[1]), *att[2:])
         return AttestCall(to_checksum_address(tx["from"]), to, signed, bytes(signature), function)
 
+    def settled_facts(self, order_id: int, logs: list[DecodedLog], block: int) -> OrderFacts:
+        """``order_facts``, re-reading the order's logs a few times while they do not reproduce its commitments: a
+        node may answer eth_getLogs for its newest block before that block's logs are indexed (as load_order)."""
+        facts = self.order_facts(order_id, logs, block)
+        genesis = codec.genesis(self.chain_id, self.book.address, order_id)
+        for attempt in range(LOG_INDEX_RETRIES - 1):
+            t = fold(facts, genesis).tracker
+            if t is not None and codec.order_hash(t.order) == facts.order_hash and t.record_head == facts.record_head:
+                break
+            _time.sleep(0.1 * (attempt + 1))
+            logs = self.book.order_logs(order_id, self.from_block, block) + self.book.fee_logs(order_id,
+                                                                                                self.from_block, block)
+            logs.sort(key=lambda item: (item.block_number, item.log_index))
+            self.book.prefetch(logs)
+            facts = self.order_facts(order_id, logs, block)
+        return facts
+
     def governance_facts(self, block: int) -> GovernanceFacts:
         logs = self.manager.logs(MANAGER_EVENTS, from_block=self.from_block, to_block=block)
         logs += self.book.logs(PARAMETER_EVENTS["OrderBookV2"], from_block=self.from_block, to_block=block)
@@ -223,7 +241,7 @@ class AuditorV2:
                              checks=checks)
         fee_window = self.book.constant("FEE_RESPONSE_WINDOW")
         for oid in (o for o in selected if o in orders):
-            facts = self.order_facts(oid, orders[oid], block)
+            facts = self.settled_facts(oid, orders[oid], block)
             if facts.order_hash == ZERO32:
                 result.checks.append(Check(oid, "order.exists", False, f"no orderHash for order {oid} at {block}"))
             folded, order_checks = audit_order(facts, ctx, self.evidence, self.quotes, fee_window)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,9 @@ from pynode.core.address import to_checksum_address
 from pynode.core.errors import FabmeshError
 from pynode.core.units import ETH, format_amount
 from pynode.ipfs.client import IpfsClient
+
+if TYPE_CHECKING:
+    from pynode.chain.v2.client import ChainV2
 
 
 def _run(name: str, probe: Callable[[], str]) -> dict:
@@ -27,19 +31,26 @@ def _run(name: str, probe: Callable[[], str]) -> dict:
 @click.command()
 @pass_ctx
 def check(ctx: CliContext) -> None:
-    """Check the RPC endpoint, chain id, contract code, Kubo and the account's balance."""
+    """Check the RPC endpoint, chain id, contract code, Kubo and the account's balance.
+
+    With --protocol 2: the v2 record and its contracts' code."""
     settings = ctx.settings
     results = []
-    chain: dict[str, Chain] = {}
+    chain: dict[str, Chain | ChainV2] = {}
 
     def rpc() -> str:
-        chain["c"] = Chain.connect(settings)
+        if settings.protocol == 2:
+            from pynode.chain.v2.client import ChainV2  # eth_abi's words: only a v2 check reads them
+
+            chain["c"] = ChainV2.connect(settings)
+        else:
+            chain["c"] = Chain.connect(settings)
         return f"{settings.rpc_url}: chain {chain['c'].chain_id}, deployment {chain['c'].deployment.source}"
 
     results.append(_run("rpc + deployment", rpc))
     if "c" in chain:
         c = chain["c"]
-        for name in ("PartnerRegistry", "OrderBook"):
+        for name in c.deployment.contracts:  # v1: PartnerRegistry, OrderBook; v2 also the manager and panel
             address = c.deployment[name].address
 
             def code(address: str = address) -> str:

@@ -325,3 +325,11 @@ def test_an_unmatched_dispute_is_won_by_default(run, v2, kubo, anvil, tmp_path, 
     ok(run("--account", "stranger", "-y", "arbitration", "claim-default", str(order_id)))
     t = v2.book.load_order(order_id, v2.from_block)
     assert t.status == OrderStatus.RESOLVED and t.resolution[3]  # the bond went to the buyer
+
+
+def test_check_reads_the_v2_record(run, v2):
+    result = ok(run("--account", "buyer", "--json", "check"))
+    assert [c["check"] for c in result.json()["checks"]] == [
+        "rpc + deployment", "AccessManager code", "PartnerRegistryV2 code", "OrderBookV2 code", "PanelArbitrator code",
+        "ipfs", "account balance"]
+    assert ".v2.json" in result.json()["checks"][0]["detail"]

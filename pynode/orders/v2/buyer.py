@@ -30,6 +30,7 @@ from pynode.crypto.hpke import HpkeKeyPair
 from pynode.documents.quality_report import MAX_REPORT_BYTES, QualityReport, parse_report, report_mismatch
 from pynode.documents.quote import SignedQuote
 from pynode.ipfs.cid import cid_to_digest, report_cid
+from pynode.ipfs.client import DocumentTooLarge, IpfsRequestRejected
 from pynode.ipfs.vault import SealedDesign
 from pynode.orders.award_policy import AwardSettings, PartnerFacts, rejection
 from pynode.orders.buyer import BuyerBase, BuyerConnection, DesignOrder, region_field, requirements
@@ -43,6 +44,23 @@ if TYPE_CHECKING:
     from pynode.protocol.eip712 import Domain
 
 _ANY_PARTNER = AwardSettings()  # the book's and the registry's rules only: no lists, limits or floors
+
+
+class QuoteRefused(InputError):
+    """A quote the book would not accept now (or not from this partner): nothing was sealed or sent."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # an award_policy.RejectReason value, "bad signature" or "nonce used"
+
+
+class WrongStatus(InputError):
+    """The order is not in the status the action needs."""
+
+
+class ReportRefused(InputError):
+    """The shipped quality report does not check out (missing hash match, unreadable, for another order or
+    partner, or failed): the escrow stays; dispute instead."""
 
 
 class ChainV2(BuyerConnection, Protocol):
@@ -171,13 +189,13 @@ class BuyerV2(BuyerBase[ChainV2]):
         quote = signed.quote
         signer = signed.recover_signer(self.domain)
         if signer != quote.partner:
-            raise InputError(f"quote is signed by {signer}, not its partner {quote.partner}")
+            raise QuoteRefused("bad signature", f"quote is signed by {signer}, not its partner {quote.partner}")
         if self.chain.book.quote_nonce_used(quote.partner, quote.nonce):
-            raise InputError(f"quote nonce {quote.nonce} of {quote.partner} is cancelled or used")
+            raise QuoteRefused("nonce used", f"quote nonce {quote.nonce} of {quote.partner} is cancelled or used")
         facts = facts or self.partner_facts(quote.partner, spec)
         why = rejection(_ANY_PARTNER, terms, spec, quote, facts, self.chain.now() if now is None else now)
         if why is not None:
-            raise InputError(f"quote of {quote.partner} refused: {why[0].value} ({why[1]})")
+            raise QuoteRefused(why[0].value, f"quote of {quote.partner} refused: {why[0].value} ({why[1]})")
         return quote
 
     def award(self, tracker: OrderTracker, signed: SignedQuote, keypair: HpkeKeyPair,
@@ -185,7 +203,7 @@ class BuyerV2(BuyerBase[ChainV2]):
         """Awards an open order to ``signed``: checked (check_quote), the design key sealed to the partner's
         registry HPKE key and pinned, then the award with the envelope's CID. ``tracker``: the settled order."""
         if tracker.status != OrderStatus.OPEN:
-            raise InputError(f"order {tracker.order_id} is {tracker.status.name}, not OPEN")
+            raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}, not OPEN")
         quote = self.check_quote(tracker.terms, tracker.spec, signed, facts, now)
         envelope_cid = self._envelope(tracker.order_id, tracker.docs, quote.partner, keypair)
         sent = self.chain.send(self.account, self.chain.book.award(tracker, quote, signed.signature,
@@ -208,17 +226,23 @@ class BuyerV2(BuyerBase[ChainV2]):
         """The shipment's quality report, fetched by its CID, hashed, read strictly and matched to the order
         (chain, book, order, partner, passed); InputError on any difference."""
         if tracker.status != OrderStatus.SHIPPED or tracker.report is None:
-            raise InputError(f"order {tracker.order_id} is {tracker.status.name}, not SHIPPED")
+            raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}, not SHIPPED")
         digest, report_hash = tracker.report
-        data = self.vault.ipfs.cat_bytes(report_cid(digest, report_hash), max_size=MAX_REPORT_BYTES)
+        try:
+            data = self.vault.ipfs.cat_bytes(report_cid(digest, report_hash), max_size=MAX_REPORT_BYTES)
+        except (DocumentTooLarge, IpfsRequestRejected) as exc:  # unavailable stays transient: retried
+            raise ReportRefused(f"order {tracker.order_id}: the shipped report: {exc}") from None
         if hashlib.sha256(data).digest() != report_hash:
-            raise InputError(f"order {tracker.order_id}: the shipped report does not hash to its reportHash")
-        report = parse_report(data)
+            raise ReportRefused(f"order {tracker.order_id}: the shipped report does not hash to its reportHash")
+        try:
+            report = parse_report(data)
+        except InputError as exc:
+            raise ReportRefused(f"order {tracker.order_id}: the shipped report: {exc}") from None
         mismatch = report_mismatch(report, order_id=tracker.order_id, chain_id=self.chain.chain_id,
                                    contract=self._book, partner=tracker.partner, passed=True)
         if mismatch:
             key, got, want = mismatch
-            raise InputError(f"order {tracker.order_id}: the shipped report says {key} {got}, expected {want}")
+            raise ReportRefused(f"order {tracker.order_id}: the shipped report says {key} {got}, expected {want}")
         return report
 
     def confirm(self, tracker: OrderTracker) -> SentTx:
@@ -229,7 +253,7 @@ class BuyerV2(BuyerBase[ChainV2]):
     def dispute(self, tracker: OrderTracker, evidence: Path) -> tuple[SentTx, str, int]:
         """Disputes a shipment with the order's arbitrator's fee as deposit; returns (tx, evidence CID, fee)."""
         if tracker.status != OrderStatus.SHIPPED:
-            raise InputError(f"order {tracker.order_id} is {tracker.status.name}, not SHIPPED")
+            raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}, not SHIPPED")
         try:
             data = evidence.read_bytes()
         except OSError as exc:
@@ -242,13 +266,13 @@ class BuyerV2(BuyerBase[ChainV2]):
     def cancel(self, tracker: OrderTracker) -> SentTx:
         """An open order's escrow back to the buyer."""
         if tracker.status != OrderStatus.OPEN:
-            raise InputError(f"order {tracker.order_id} is {tracker.status.name}: only an OPEN order is cancelled")
+            raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}: only an OPEN order is cancelled")
         return self.chain.send(self.account, self.chain.book.cancel(tracker))
 
     def refund(self, tracker: OrderTracker) -> SentTx:
         """The escrow back after the award deadline passed unawarded, or the due date unshipped (the bond too)."""
         if tracker.status not in (OrderStatus.OPEN, OrderStatus.AWARDED):
-            raise InputError(f"order {tracker.order_id} is {tracker.status.name}: nothing to refund")
+            raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}: nothing to refund")
         return self.chain.send(self.account, self.chain.book.refund(tracker))
 
 

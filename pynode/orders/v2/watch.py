@@ -34,7 +34,7 @@ from pynode.crypto.hpke import HpkeKeyPair
 from pynode.documents.order_announcement import OrderAnnouncement
 from pynode.orders.award_policy import Award, AwardSettings, GiveUp, PartnerFacts, Wait, decide_award
 from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
-from pynode.orders.v2.buyer import BuyerV2
+from pynode.orders.v2.buyer import BuyerV2, QuoteRefused, ReportRefused
 from pynode.orders.v2.settings import WatchLoopSettings
 from pynode.orders.v2.watch_state import QuoteInbox, RejectionMemory, Step, announce_due, next_step
 from pynode.protocol.v2 import codec
@@ -244,7 +244,7 @@ class OrderWatcherV2:
             return
         try:
             sent, envelope_cid = self.buyer.award(tracker, chosen.signed, self.keypair, facts[quote.partner], now)
-        except (TxReverted, InputError) as exc:  # refused by the book or the recheck: the next best next time
+        except (TxReverted, QuoteRefused) as exc:  # refused by the book or the recheck: the next best next time
             self.inbox.exclude(chosen.digest)
             self._failed = True  # the next best is tried next cycle, new block or not
             self.log("award_failed", order_id=tracker.order_id, partner=quote.partner,
@@ -269,7 +269,7 @@ class OrderWatcherV2:
     def _confirm(self, tracker: OrderTracker) -> None:
         try:
             sent = self.buyer.confirm(tracker)
-        except InputError as exc:  # a report that does not check out is the buyer's to dispute, not retried
+        except ReportRefused as exc:  # a report that does not check out is the buyer's to dispute, not retried
             self._confirm_refused.add(tracker.order_id)
             self.log("confirm_refused", order_id=tracker.order_id, reason=str(exc)[:300])
             return

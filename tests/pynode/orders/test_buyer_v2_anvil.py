@@ -13,6 +13,7 @@ from pynode.core.errors import InputError
 from pynode.crypto.envelope import OrderContext
 from pynode.documents.quote import SignedQuote
 from pynode.ipfs.cid import cid_to_digest
+from pynode.orders.v2.buyer import QuoteRefused, ReportRefused
 from pynode.protocol.v2 import eip712
 from pynode.protocol.v2.types import OrderStatus
 from v2_parties import DAY, cli_buyer_v2, ship, v2_chain, vetted_shop
@@ -75,9 +76,9 @@ def test_bad_quotes_are_refused_before_anything_is_sealed_or_spent(parties, anvi
     }
     spent = balance(chain, buyer.account.address)
     for expected, signed in refusals.items():
-        with pytest.raises(InputError, match=expected) as refused:
+        with pytest.raises(QuoteRefused, match=expected) as refused:
             buyer.award(tracker, signed, party.keypair)
-        assert "\n" not in str(refused.value)
+        assert "\n" not in str(refused.value) and refused.value.reason in (expected, "bad signature")
     with pytest.raises(InputError, match="wrong order"):  # quote-first: nothing posted, nothing escrowed
         buyer.post_awarded(other, good, party.keypair)
     assert chain.book.order_hash(other.order_id) == bytes(32)
@@ -93,7 +94,7 @@ def test_bad_quotes_are_refused_before_anything_is_sealed_or_spent(parties, anvi
 def test_confirm_checks_the_shipped_report_before_releasing_the_escrow(parties):
     chain, shop, party = parties
     lied = ship(chain, party, shop, awarded_to(chain, party, shop, 8 * 10**16), order_id=12345)
-    with pytest.raises(InputError, match="order_id 12345"):
+    with pytest.raises(ReportRefused, match="order_id 12345"):
         party.buyer.confirm(lied)
     assert chain.book.load_order(lied.order_id, chain.from_block).status == OrderStatus.SHIPPED
 

@@ -46,8 +46,10 @@ COMMANDS = {
 #: the protocol-2 variant of a command both protocols have, run with --protocol 2 (FABMESH_PROTOCOL=2); the
 #: commands only v2 has (arbitration, governance, quote) are in COMMANDS and always talk to the v2 record
 V2_COMMANDS = {
+    "attest": "pynode.cli.v2.attest:attest",
     "order": "pynode.cli.v2.order:order",
     "partner": "pynode.cli.v2.partner:partner",
+    "relay-attestation": "pynode.cli.v2.attest:relay_attestation",
     "withdraw": "pynode.cli.v2.withdraw:withdraw",
 }
 

@@ -41,7 +41,8 @@ def v2(run, chain, anvil, kubo, v2_deployments_dir, monkeypatch, tmp_path, dev_a
     monkeypatch.setenv("FABMESH_PASSWORD_FILE", str(password_file))
     monkeypatch.setenv("FABMESH_PROTOCOL", "2")
     accounts = dev_accounts | v2_accounts()
-    for role in ("buyer", "maker", "certifier", "stranger", "admin", "arbitrator", "panelist", "guardian"):
+    for role in ("buyer", "maker", "certifier", "stranger", "admin", "arbitrator", "panelist", "guardian",
+                 "inspector"):
         keyfile = tmp_path / f"{role}.json"
         keyfile.write_text(json.dumps(Account.encrypt(accounts[role].key, PASSWORD, kdf="scrypt", iterations=1024)))
         assert run("wallet", "import", role, keyfile).exit_code == 0
@@ -61,11 +62,11 @@ def onboard(run, v2):
     return maker
 
 
-def post(run, tmp_path, name="bracket.stl"):
+def post(run, tmp_path, *extra, name="bracket.stl"):
     design = bracket_stl(tmp_path / name)  # sealed with a fresh key: every post is another order
     posted = ok(run("--account", "buyer", "--json", "-y", "order", "post", "--design", design, "--process",
                     "cnc_milling", "--material", "AL_6061", "--qty", "4", "--price", "0.05", "--award-by", "+2d",
-                    "--deliver-by", "+9d", "--min-bond", "0.01", "--tolerance", "hole_d=6.0±0.05mm"))
+                    "--deliver-by", "+9d", "--min-bond", "0.01", "--tolerance", "hole_d=6.0±0.05mm", *extra))
     return posted.json()["order_id"]
 
 
@@ -130,7 +131,7 @@ def test_quote_award_ship_confirm(run, v2, kubo, tmp_path, dev_accounts):
 
 def test_bad_quotes_are_refused_in_one_line_and_the_escrow_stays(run, v2, tmp_path, dev_accounts):
     maker = onboard(run, v2)
-    first, second = post(run, tmp_path, "a.stl"), post(run, tmp_path, "b.stl")
+    first, second = post(run, tmp_path, name="a.stl"), post(run, tmp_path, name="b.stl")
     committed = v2.book.order_hash(first)
     good = sign(run, tmp_path, first)
 
@@ -333,3 +334,26 @@ def test_check_reads_the_v2_record(run, v2):
         "rpc + deployment", "AccessManager code", "PartnerRegistryV2 code", "OrderBookV2 code", "PanelArbitrator code",
         "ipfs", "account balance"]
     assert ".v2.json" in result.json()["checks"][0]["detail"]
+
+
+def test_an_inspector_attests_directly_and_by_a_relayed_signature(run, v2, tmp_path, dev_accounts):
+    onboard(run, v2)
+    inspector = dev_accounts["inspector"].address
+    ok(run("--account", "certifier", "-y", "partner", "accredit", inspector, "--expires", "+30d"))
+    order_id = post(run, tmp_path, "--inspector", inspector)
+    unnamed = post(run, tmp_path, name="other.stl")
+    for o in (order_id, unnamed):
+        ok(run("--account", "buyer", "-y", "order", "award", str(o), "--quote", sign(run, tmp_path, o, name=f"{o}.q")))
+    report = tmp_path / "inspection.json"
+    ok(run("--account", "inspector", "order", "report", str(order_id), "--measure", "hole_d=6.2", "--out", report))
+    refused = run("--account", "inspector", "-y", "attest", str(unnamed), "--report", report, "--fail")
+    assert refused.exit_code == 1 and "does not name" in refused.stderr
+    ok(run("--account", "inspector", "-y", "attest", str(order_id), "--report", report, "--fail"))
+    signed = tmp_path / "signed.json"
+    ok(run("--account", "inspector", "attest", str(order_id), "--report", report, "--fail", "--sign-only", signed))
+    ok(run("--account", "stranger", "-y", "relay-attestation", signed))
+    t = v2.book.load_order(order_id, v2.from_block)
+    assert [(a.inspector, a.passed) for a in t.attestations] == [(inspector, False), (inspector, False)]
+    assert v2.registry.partner_info(t.partner).failed_qa == 1  # counted once per order
+    replayed = run("--account", "stranger", "-y", "relay-attestation", signed)
+    assert replayed.exit_code == 1 and replayed.stderr.count("\n") == 1

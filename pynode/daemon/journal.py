@@ -67,6 +67,13 @@ class JournaledSender:
             if outcome is not None:
                 return outcome
             raise TransientError(f"order {order_id}: {kind} transaction {pending.tx_hash} still pending")
+        sent, tx, before = self.submit(order_id, kind, request)
+        return self._await(sent, tx, before)
+
+    def submit(self, order_id: int, kind: str, request: TxRequest) -> tuple[Action, dict, int | None]:
+        """Simulates, journals, signs and broadcasts without waiting: the sent row, the transaction and the head
+        before it (a caller that keeps several in flight looks each up later with ``resolve(wait=False)``).
+        Raises TxReverted if the simulation fails."""
         # the simulation: a revert is raised before anything is journaled
         tx = self.sender.build(request, self.sender.estimate(request))
         action = self.store.plan_action(order_id, kind)
@@ -88,7 +95,7 @@ class JournaledSender:
         # any other failure (connection lost mid-request) leaves the row 'sent': the tx may or may not have
         # reached the node, and resolve() finds out (receipt, mempool, nonce) before anything else is sent
         self.on_event("tx_sent", order_id=order_id, action=kind, tx=tx_hash, nonce=nonce)
-        return self._await(sent, tx, before)
+        return sent, tx, before
 
     def _finish(self, action: Action, receipt: Mapping[str, Any], params: dict[str, Any] | None) -> Outcome:
         tx_hash = receipt["transactionHash"].to_0x_hex()

@@ -19,6 +19,7 @@ from pynode.chain.tx import TxRequest, TxReverted
 from pynode.chain.v2.orders import OrderTracker
 from pynode.core.errors import FatalError, InputError, classify, retry_after
 from pynode.daemon.jobs import Do, on_error
+from pynode.daemon.journal import Outcome
 from pynode.daemon.steps import brief
 from pynode.daemon.store import Job, JobState
 from pynode.daemon.v2.decide import BUSY_STATES, Act, Facts, Intent, decide, fee_due
@@ -147,9 +148,8 @@ class Acts:
         document = json.dumps({"type": REJECT_REASON_TYPE, "version": 1, "order_id": str(order.order_id),
                                "reason": reason}, sort_keys=True, separators=(",", ":")).encode()
         cid = self.node.ipfs.add_bytes(document)
-        job = self.set(job, JobState.AWARDED, reason=reason)
-        if self.transact(job, "reject", self.node.book.reject(order, cid_to_digest(cid))):
-            self.node.log.info("award_rejected", order_id=job.order["order_id"], reason=reason, reason_cid=cid)
+        job = self.set(job, JobState.AWARDED, reason=reason, reason_cid=cid)
+        self.transact(job, "reject", self.node.book.reject(order, cid_to_digest(cid)))
 
     def _produce(self, job: Job, order: OrderTracker) -> None:
         job = self.set(job, JobState.PRODUCING)
@@ -163,21 +163,30 @@ class Acts:
         meta = self.making.report_meta(job.order_id)
         assert meta is not None
         request = self.node.book.ship(order, cid_to_digest(meta["cid"]), bytes.fromhex(meta["sha256"]))
-        if self.transact(job, "ship", request):
+        self.transact(job, "ship", request)
+
+    def transact(self, job: Job, kind: str, request: TxRequest) -> None:
+        """Simulates, journals and broadcasts, without waiting: the node keeps the transactions of many jobs in
+        flight at once, each job's one at a time (:meth:`settled` follows once it is mined)."""
+        self.node.sender.submit(job.order_id, kind, request)
+        self.node.dirty.add(job.order_id)
+
+    def settled(self, job: Job, kind: str, outcome: Outcome) -> None:
+        """One of the job's transactions was mined: the job waits for the safe block to show it; a revert on
+        chain counts as the job's failure (retried, given up after MAX_JOB_ATTEMPTS)."""
+        node = self.node
+        node.settling[job.order_id] = outcome.block_number
+        node.dirty.add(job.order_id)
+        node.log.info("tx_mined" if outcome.ok else "tx_reverted", order_id=job.order["order_id"], action=kind,
+                      tx=outcome.tx_hash, block=outcome.block_number, reason=outcome.reason or None)
+        if not outcome.ok:
+            node.metrics.tx_failed.labels(kind).inc()
+            self.job_error(job, TxReverted(f"{kind} of order {job.order['order_id']}", outcome.reason))
+        elif kind == "ship":
             self.making.cleanup(job.order_id)
             self.set(job, JobState.SHIPPED)
-
-    def transact(self, job: Job, kind: str, request: TxRequest) -> bool:
-        """Sends through the journal; whether it was mined and succeeded (the order is read again next cycle)."""
-        outcome = self.node.sender.send(job.order_id, kind, request)
-        self.node.settling[job.order_id] = outcome.block_number
-        self.node.dirty.add(job.order_id)
-        if not outcome.ok:
-            self.node.metrics.tx_failed.labels(kind).inc()
-            self.node.trackers.pop(job.order_id, None)
-        self.node.log.info("tx_mined" if outcome.ok else "tx_reverted", order_id=job.order["order_id"],
-                           action=kind, tx=outcome.tx_hash, block=outcome.block_number, reason=outcome.reason or None)
-        return outcome.ok
+        elif kind == "reject":
+            node.log.info("award_rejected", order_id=job.order["order_id"], reason=job.order.get("reason"))
 
     def job_error(self, job: Job, exc: Exception) -> None:
         current = self.node.store.get_job(job.order_id) or job

@@ -8,8 +8,12 @@ the confirmed block (``OrderBookV2.load_order`` / ``update``, checked against ``
 A checkpointed block that left the chain (``chain.reorg.find_fork``) rewinds the store and every active
 order is read again.
 Transactions go through the v1 journal (:class:`~pynode.daemon.journal.JournaledSender`: simulated, journaled,
-one in flight per order and kind, resolved after a restart); errors are sorted by type as in v1
-(:func:`pynode.daemon.jobs.on_error`).
+resolved after a restart) and are pipelined across jobs: a step broadcasts without waiting (``submit``), so
+many jobs' transactions are in flight at once (the account's nonces counted by the sender's NonceManager),
+while a job whose transaction is in flight only looks it up (``resolve(wait=False)``) until it is mined:
+one in flight per order. After that the job waits until the safe block shows it. Errors are sorted by type as
+in v1 (:func:`pynode.daemon.jobs.on_error`). A transaction is not re-signed with higher fees while pipelined
+(the journal's fee bump lives in its receipt wait).
 
 The store keys a job by the low 63 bits of its v2 order id (SQLite's integer; v2 ids are 192 bits), the full
 id in the job's order JSON.
@@ -41,12 +45,12 @@ from pynode.core.stop import StopEvent, Stopping
 from pynode.daemon.adapters import ProductionAdapter, make_adapter
 from pynode.daemon.config import NodeConfig
 from pynode.daemon.jobs import REFRESH_S
-from pynode.daemon.journal import JournaledSender
+from pynode.daemon.journal import JournaledSender, Outcome
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.lifecycle import Stoppable
 from pynode.daemon.metrics import NodeMetrics
 from pynode.daemon.steps import brief
-from pynode.daemon.store import Job, JobState, Store
+from pynode.daemon.store import Action, Job, JobState, Store
 from pynode.daemon.v2.act import Acts
 from pynode.documents.order_announcement import OrderAnnouncement
 from pynode.ipfs.client import IpfsClient
@@ -271,10 +275,11 @@ class NodeV2(Stoppable):
     def due(self) -> list[Job]:
         picked, now = [], time.time()
         self.settling = {key: block for key, block in self.settling.items() if block > self.safe}
+        in_flight = {action.order_id for action in self.store.actions(pending=True)}
         for job in self.store.active_jobs():
             if job.next_attempt_at > now or job.order_id in self.settling:
                 continue
-            if job.order_id in self.dirty or job.state in WORK_STATES or \
+            if job.order_id in self.dirty or job.order_id in in_flight or job.state in WORK_STATES or \
                     time.monotonic() - self.stepped_at.get(job.order_id, 0.0) > REFRESH_S or \
                     (job.state is JobState.SEEN and not self.acts.quote_live(job)):
                 picked.append(job)
@@ -295,20 +300,25 @@ class NodeV2(Stoppable):
         self.stepped_at[job.order_id] = time.monotonic()
         self.dirty.discard(job.order_id)
         try:
-            for action in self.store.actions(job.order_id, pending=True):
-                self._resolve(action)
+            if any(self._resolve(action, wait=False) is None
+                   for action in self.store.actions(job.order_id, pending=True)):
+                return  # its transaction is in flight: looked up again next cycle
             self.acts.step(job, self.load(job))
         except Exception as exc:  # noqa: BLE001 - sorted by type in job_error
             self.acts.job_error(job, exc)
 
-    def _resolve(self, action: Any) -> None:
+    def _resolve(self, action: Action, *, wait: bool = True) -> Outcome | None:
+        """A journaled transaction looked up (``wait``: until mined, after a restart); once mined, settled."""
         try:
-            outcome = self.sender.resolve(action)
+            outcome = self.sender.resolve(action, wait=wait)
         except TxReverted:
             outcome = None
         self.dirty.add(action.order_id)
         if outcome is not None:
-            self.settling[action.order_id] = outcome.block_number
-        self.log.info("action_resolved", key=action.order_id, action=action.kind, tx=action.tx_hash,
-                      mined=None if outcome is None else outcome.ok)
+            job = self.store.get_job(action.order_id)
+            if job is not None:
+                self.acts.settled(job, action.kind, outcome)
+        elif wait:
+            self.log.info("action_resolved", key=action.order_id, action=action.kind, tx=action.tx_hash, mined=None)
+        return outcome
 

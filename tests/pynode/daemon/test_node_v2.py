@@ -168,19 +168,24 @@ def post(v2, kubo, buyer, channel: QuoteChannel, design: Path, *, lie: bool) -> 
     return terms, sealed
 
 
+_HEARD: list[VerifiedQuote] = []  # every quote the buyer's channel delivered (a repeat is dropped as a duplicate)
+
+
 def quote_for(received: queue.Queue[VerifiedQuote], terms: OrderTerms, node: NodeProcess,
               partner: str | None = None) -> VerifiedQuote:
-    """The first quote heard for the order (from ``partner``, if given)."""
+    """The first quote heard for the order (from ``partner``, if given); others heard meanwhile are kept."""
     deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
+    while True:
+        found = [h for h in _HEARD if h.signed.quote.terms_hash == codec.terms_hash(terms)
+                 and partner in (None, h.signed.quote.partner)]
+        if found:
+            return found[0]
         assert node.running(), node.log_tail()
+        assert time.monotonic() < deadline, f"no quote for the order: {node.log_tail()}"
         try:
-            heard = received.get(timeout=0.5)
+            _HEARD.append(received.get(timeout=0.5))
         except queue.Empty:
             continue
-        if heard.signed.quote.terms_hash == codec.terms_hash(terms) and partner in (None, heard.signed.quote.partner):
-            return heard
-    raise AssertionError(f"no quote for the order: {node.log_tail()}")
 
 
 def award(v2, kubo, buyer, terms: OrderTerms, sealed: SealedDesign, heard: VerifiedQuote, *,
@@ -357,3 +362,47 @@ def test_a_node_waiting_for_confirmations_ships_once(v2, anvil, kubo, v2_deploym
             assert '"event":"job_retry"' not in log
         finally:
             node.terminate()
+
+
+def test_sends_are_pipelined_across_jobs(v2, anvil, kubo, v2_deployments_dir, shop, buyer_channel, dev_accounts,
+                                         tmp_path):
+    """Three orders awarded in one block (automine off, a block every 2 s): the node ships all three in the next
+    block, each job's transaction broadcast without waiting for another's receipt."""
+    channel, received = buyer_channel
+    chain = v2_chain(anvil, kubo, v2_deployments_dir, tmp_path / "home")
+    parties = [cli_buyer_v2(chain, anvil, kubo.api_url, tmp_path / f"buyer-{i}") for i in range(3)]
+    orders, quotes = [], []
+    for i, party in enumerate(parties):
+        prepared = party.prepare(f"pipelined-{i}", design=bracket_stl(tmp_path / f"p{i}.stl", width=30.0 + i),
+                                 price=PRICE_CAP, min_bond=MIN_BOND)
+        party.buyer.post(prepared)
+        channel.announce(OrderAnnouncement(chain.chain_id, chain.book.address, prepared.order_id,
+                                           codec.terms_hash(prepared.terms)))
+        orders.append(prepared)
+    quotes = [quote_for(received, prepared.terms, shop) for prepared in orders]
+    trackers = [chain.book.load_order(prepared.order_id, chain.from_block) for prepared in orders]
+    anvil.rpc("evm_setAutomine", False)
+    try:
+        with Miner(anvil.rpc, 2.0):
+            awards: list = [None] * 3
+            threads = [threading.Thread(target=lambda i=i: awards.__setitem__(i, parties[i].buyer.award(
+                trackers[i], quotes[i].signed, parties[i].keypair)[0])) for i in range(3)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(WAIT_S)
+            for prepared in orders:
+                until_status(v2, prepared.order_id, OrderStatus.SHIPPED, shop)
+    finally:
+        anvil.rpc("evm_setAutomine", True)
+    award_blocks = {sent.block_number for sent in awards}
+    assert len(award_blocks) == 1, f"the three awards were mined in blocks {award_blocks}"
+    ids = {str(prepared.order_id) for prepared in orders}
+
+    def ships() -> dict[str, int]:  # order id -> the block the node saw its ship mined in
+        return {e["order_id"]: e["block"] for e in map(json.loads, shop.log_path.read_text().splitlines())
+                if e.get("event") == "tx_mined" and e.get("action") == "ship" and e["order_id"] in ids}
+
+    wait_for(lambda: len(ships()) == 3, WAIT_S, interval=0.2, what=f"ships seen mined: {shop.log_tail()}")
+    ship_blocks = set(ships().values())
+    assert len(ship_blocks) == 1 and ship_blocks.pop() > award_blocks.pop()

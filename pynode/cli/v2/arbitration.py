@@ -12,6 +12,7 @@ from pynode.chain.v2.arbitrator import PanelArbitrator, Phase
 from pynode.chain.v2.orders import OrderTracker
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.v2.common import load
+from pynode.cli.v2.settlement import offer, settle
 from pynode.cli.v2.views import ORDER_ID
 from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time
@@ -121,6 +122,8 @@ def _fallback(verb: str, function: str, help_text: str) -> click.Command:
     return command
 
 
+arbitration.add_command(offer)
+arbitration.add_command(settle)
 arbitration.add_command(_fallback("claim-default", "claim_default",
                                   "The partner did not match the fee in time: the buyer wins by default (anyone)."))
 arbitration.add_command(_fallback("settle-expired", "settle_expired",

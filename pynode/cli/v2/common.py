@@ -31,7 +31,7 @@ def load(ctx: CliContext, order_id: int) -> OrderTracker:
     return ctx.v2.book.load_order(order_id, ctx.v2.from_block)
 
 
-def _read(path: Path, parse: Callable[[bytes], T]) -> T:
+def read_document(path: Path, parse: Callable[[bytes], T]) -> T:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -45,14 +45,14 @@ def _read(path: Path, parse: Callable[[bytes], T]) -> T:
 def read_quote(path: Path) -> SignedQuote:
     from pynode.documents.quote import parse_signed_quote
 
-    return _read(path, parse_signed_quote)
+    return read_document(path, parse_signed_quote)
 
 
 def read_draft(ctx: CliContext, path: Path) -> OrderDraft:
     """A draft for this deployment that is not posted yet."""
     from pynode.cli.v2.draft import parse_order_draft
 
-    draft = _read(path, parse_order_draft)
+    draft = read_document(path, parse_order_draft)
     chain = ctx.v2
     if (draft.chain_id, draft.order_book) != (chain.chain_id, chain.book.address):
         raise InputError(f"{path.name} is a draft for chain {draft.chain_id} / {draft.order_book}, connected to "

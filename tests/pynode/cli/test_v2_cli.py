@@ -357,3 +357,25 @@ def test_an_inspector_attests_directly_and_by_a_relayed_signature(run, v2, tmp_p
     assert v2.registry.partner_info(t.partner).failed_qa == 1  # counted once per order
     replayed = run("--account", "stranger", "-y", "relay-attestation", signed)
     assert replayed.exit_code == 1 and replayed.stderr.count("\n") == 1
+
+
+def test_a_shipped_order_settled_by_a_split_the_other_party_signed(run, v2, kubo, tmp_path, dev_accounts):
+    maker = onboard(run, v2)
+    order_id = post(run, tmp_path)
+    ok(run("--account", "buyer", "-y", "order", "award", str(order_id), "--quote", sign(run, tmp_path, order_id)))
+    ok(run("--account", "maker", "-y", "order", "ship", str(order_id), "--report",
+           passing_report(v2, kubo, tmp_path, order_id, maker)))
+    offer = tmp_path / "offer.json"
+    ok(run("--account", "buyer", "arbitration", "offer", str(order_id), "--buyer-share", "0.01", "--out", offer))
+    own = run("--account", "buyer", "-y", "arbitration", "settle", str(order_id), "--offer", offer)
+    assert own.exit_code == 1 and "not signed by the other party" in own.stderr
+    tampered = tmp_path / "tampered.json"
+    document = json.loads(offer.read_text())
+    document["buyer_share"] = "0"
+    tampered.write_text(json.dumps(document))
+    forged = run("--account", "maker", "-y", "arbitration", "settle", str(order_id), "--offer", tampered)
+    assert forged.exit_code == 1 and "not signed by the other party" in forged.stderr
+    assert v2.book.load_order(order_id, v2.from_block).status == OrderStatus.SHIPPED
+    ok(run("--account", "maker", "-y", "arbitration", "settle", str(order_id), "--offer", offer))
+    t = v2.book.load_order(order_id, v2.from_block)
+    assert t.status == OrderStatus.RESOLVED and t.resolution[:2] == (10**16, 3 * 10**16)

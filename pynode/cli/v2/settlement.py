@@ -25,7 +25,6 @@ from pynode.core.address import is_address, to_checksum_address
 from pynode.core.errors import InputError
 from pynode.core.strict_json import strict_json_loads
 from pynode.core.units import format_amount, format_time
-from pynode.documents.quote import _exact_fields
 from pynode.protocol.v2.types import OrderStatus, Settlement
 
 DOCUMENT_TYPE = "fabmesh/signed-settlement"
@@ -51,6 +50,8 @@ class SignedSettlement(NamedTuple):
 
 
 def parse_signed_settlement(data: bytes) -> SignedSettlement:
+    from pynode.documents.quote import _exact_fields  # eth_account's: not for `arbitration --help`
+
     document = strict_json_loads(data, _WHAT, 4096)
     if not isinstance(document, dict) or document.get("type") != DOCUMENT_TYPE or document.get("version") != 1:
         raise InputError(f"not a {DOCUMENT_TYPE} version 1 document")

@@ -157,3 +157,21 @@ def test_a_tampered_or_malformed_draft_is_refused_in_one_line(change, message) -
     change(document)
     with pytest.raises(InputError, match=message):
         parse_order_draft(json.dumps(document))
+
+
+@pytest.mark.parametrize("argv", [["--protocol", "2", "order", "--help"], ["--protocol", "2", "partner", "--help"],
+                                  ["quote", "--help"], ["arbitration", "--help"], ["governance", "--help"],
+                                  ["--protocol", "2", "attest", "--help"], ["--protocol", "2", "withdraw", "--help"]])
+def test_v2_help_loads_nothing_that_signs_or_talks(argv) -> None:
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import atexit, json, sys\n"
+             "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+             f"from pynode.cli.main import main\nmain({argv!r})")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "Usage: fabmesh" in done.stdout
+    assert [m for m in ("web3", "eth_account", "cryptography", "rich", "requests", "ipfshttpclient", "numpy")
+            if m in modules] == []

@@ -21,8 +21,6 @@ id in the job's order JSON.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -52,7 +50,7 @@ from pynode.daemon.metrics import NodeMetrics
 from pynode.daemon.steps import brief
 from pynode.daemon.store import Action, Job, JobState, Store
 from pynode.daemon.v2.act import Acts
-from pynode.documents.order_announcement import OrderAnnouncement
+from pynode.daemon.v2.quoting import Listener
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.pubsub import KuboPubsub
 from pynode.ipfs.vault import DesignVault
@@ -92,9 +90,7 @@ class NodeV2(Stoppable):
         #: job key -> block of the node's own last mined transaction for it: the job waits until the safe block
         #: reaches it (before, the order read there is the one the transaction changed)
         self.settling: dict[int, int] = {}
-        self.heard: queue.Queue[OrderAnnouncement] = queue.Queue(maxsize=10_000)
         self._stop = StopEvent()
-        self._listener: threading.Thread | None = None
         self._connected = False
         self._first_cycle = True
         self._looping = False
@@ -169,6 +165,7 @@ class NodeV2(Stoppable):
                                       wait_s=max(120.0, 4 * self.config.tx_replace_after_s), poll_s=0.05,
                                       on_event=self._tx_event, stop=self._stop)
         self.channel = QuoteChannel(self.pubsub, self.book.domain(), log=self.log.info)
+        self.listener = Listener(self.channel, self.log)
         self.acts = Acts(self)
         self._connected = True
         self.log.info("connected", rpc=url, chain_id=chain_id, book=self.book.address, protocol=2)
@@ -176,23 +173,10 @@ class NodeV2(Stoppable):
     def _tx_event(self, event: str, **fields: Any) -> None:
         if event == "tx_sent":
             self.metrics.tx_sent.labels(fields.get("action", "?")).inc()
+        job = self.store.get_job(fields["order_id"]) if isinstance(fields.get("order_id"), int) else None
+        if job is not None:  # the journal names the store's key: log the order's id, as every other event
+            fields["order_id"] = job.order["order_id"]
         self.log.info(event, **fields)
-
-    def _listen(self) -> None:
-        """The announcements heard, queued for the cycle (its own thread: the stream blocks)."""
-        try:
-            for announcement in self.channel.announcements():
-                try:
-                    self.heard.put_nowait(announcement)
-                except queue.Full:
-                    self.log.warning("announcement_dropped", order_id=str(announcement.order_id))
-        except Exception as exc:  # noqa: BLE001 - the channel sorted it already: only what ends the stream gets here
-            self.log.warning("announcements_ended", error=brief(exc))
-
-    def _keep_listening(self) -> None:
-        if self._listener is None or not self._listener.is_alive():
-            self._listener = threading.Thread(target=self._listen, name="announcements", daemon=True)
-            self._listener.start()
 
     # -- the cycle ---------------------------------------------------------------------------------
 
@@ -202,7 +186,7 @@ class NodeV2(Stoppable):
         if self._first_cycle:
             self.acts.check_standing()
             self.adapter.check()
-        self._keep_listening()
+        self.listener.keep_listening()
         head_block = self.w3.eth.get_block("latest")
         head = int(head_block["number"])
         self.tx.clock.saw(head, head_block)
@@ -257,11 +241,7 @@ class NodeV2(Stoppable):
 
     def drain_heard(self) -> None:
         """Announced orders the scan has not reached: a job at once if the book holds them at the safe block."""
-        while True:
-            try:
-                announcement = self.heard.get_nowait()
-            except queue.Empty:
-                return
+        for announcement in self.listener.drain():
             key = job_key(announcement.order_id)
             if self.store.get_job(key) is None and self.book.order_hash(announcement.order_id, self.safe) != bytes(32):
                 self.note(announcement.order_id, None)
@@ -319,6 +299,7 @@ class NodeV2(Stoppable):
             if job is not None:
                 self.acts.settled(job, action.kind, outcome)
         elif wait:
-            self.log.info("action_resolved", key=action.order_id, action=action.kind, tx=action.tx_hash, mined=None)
+            self._tx_event("action_resolved", order_id=action.order_id, action=action.kind, tx=action.tx_hash,
+                           mined=None)
         return outcome
 

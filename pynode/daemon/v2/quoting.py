@@ -5,18 +5,23 @@ this node signed for that order and is written to the job's row *before* the quo
 share a nonce (their ids differ), and a restart, even one that lost the signed quote, continues the count: a
 nonce is never signed twice. A quote lives in the job's row (its document, expiry, nonce) until it expires
 or the order leaves Open; while it lives it counts against the shop's free machines (``quotes_open``) and
-is published again every ``REPUBLISH_S``: pubsub only reaches who listens at the moment.
+is published again every ``REPUBLISH_S``: pubsub only reaches who listens at the moment. The other way, the
+buyers' order announcements are queued by :class:`Listener` for the node's cycle.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from pynode.daemon.steps import brief
 from pynode.daemon.store import Job, JobState, Store
+from pynode.documents.order_announcement import OrderAnnouncement
 from pynode.documents.quote import SignedQuote, parse_signed_quote, sign_quote
 from pynode.orders.quote_channel import QuoteChannel
 from pynode.orders.quote_policy import Quoted, ShopState, cert_ids
@@ -101,3 +106,37 @@ class Quotes:
                 self.publish(job.order_id, parse_signed_quote(quote["document"]))
                 sent += 1
         return sent
+
+
+class Listener:
+    """The order announcements heard on the channel, queued by a thread of their own (the stream blocks) until
+    the cycle drains them; a stream that ended is opened again by the next cycle."""
+
+    def __init__(self, channel: QuoteChannel, log: Any, limit: int = 10_000) -> None:
+        self.channel = channel
+        self.log = log
+        self.heard: queue.Queue[OrderAnnouncement] = queue.Queue(maxsize=limit)
+        self._thread: threading.Thread | None = None
+
+    def keep_listening(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._listen, name="announcements", daemon=True)
+            self._thread.start()
+
+    def _listen(self) -> None:
+        try:
+            for announcement in self.channel.announcements():
+                try:
+                    self.heard.put_nowait(announcement)
+                except queue.Full:
+                    self.log.warning("announcement_dropped", order_id=str(announcement.order_id))
+        except Exception as exc:  # noqa: BLE001 - the channel sorted it already: only what ends the stream gets here
+            self.log.warning("announcements_ended", error=brief(exc))
+
+    def drain(self) -> list[OrderAnnouncement]:
+        drained = []
+        while True:
+            try:
+                drained.append(self.heard.get_nowait())
+            except queue.Empty:
+                return drained

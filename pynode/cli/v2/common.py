@@ -12,7 +12,7 @@ from pynode.cli.context import CliContext
 from pynode.core.errors import InputError
 
 if TYPE_CHECKING:  # what only a write needs: `order list` and `order show` start without it
-    from pynode.cli.v2.draft import OrderDraft
+    from pynode.documents.order_draft import OrderDraft
     from pynode.documents.quote import SignedQuote
     from pynode.orders.v2.buyer import BuyerV2
 
@@ -50,7 +50,7 @@ def read_quote(path: Path) -> SignedQuote:
 
 def read_draft(ctx: CliContext, path: Path) -> OrderDraft:
     """A draft for this deployment that is not posted yet."""
-    from pynode.cli.v2.draft import parse_order_draft
+    from pynode.documents.order_draft import parse_order_draft
 
     draft = read_document(path, parse_order_draft)
     chain = ctx.v2

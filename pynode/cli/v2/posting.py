@@ -106,7 +106,7 @@ def _from_draft(ctx: CliContext, path: Path) -> PreparedOrder:
 def draft(ctx: CliContext, out: Path, **options: Any) -> None:
     """Seal and pin DESIGN and fix the order's terms without posting: the draft a partner quotes
     (`quote --draft`) for a quote-first `order post --draft FILE --quote FILE`."""
-    from pynode.cli.v2.draft import OrderDraft
+    from pynode.documents.order_draft import OrderDraft
 
     if out.exists():
         raise InputError(f"{out} already exists")

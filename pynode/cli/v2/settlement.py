@@ -1,18 +1,11 @@
 """Settling a shipped or disputed v2 order by a split both parties agree on: one party signs the split (EIP-712
-Settlement) into a fabmesh/signed-settlement file (`arbitration offer`), the other sends it (`arbitration
-settle`); deposits go back to whoever paid them. Canonical JSON (sorted keys, no whitespace)::
-
-    {"chain_id": 31337, "order_book": "0x…", "order_id": "<decimal>", "buyer_share": "<decimal>",
-     "bond_to_buyer": false, "deadline": <unix s>, "signer": "0x…", "signature": "0x<65 bytes>",
-     "type": "fabmesh/signed-settlement", "version": 1}
-"""
+Settlement) into a fabmesh/signed-settlement file (pynode/documents/signed_settlement.py, `arbitration offer`),
+the other sends it (`arbitration settle`); deposits go back to whoever paid them."""
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import click
 
@@ -21,55 +14,10 @@ from pynode.cli.output import write_output
 from pynode.cli.parsing import DURATION, parse_amount
 from pynode.cli.v2.common import load, read_document
 from pynode.cli.v2.views import ORDER_ID
-from pynode.core.address import is_address, to_checksum_address
 from pynode.core.errors import InputError
-from pynode.core.strict_json import strict_json_loads
 from pynode.core.units import format_amount, format_time
+from pynode.documents.signed_settlement import SignedSettlement, parse_signed_settlement
 from pynode.protocol.v2.types import OrderStatus, Settlement
-
-DOCUMENT_TYPE = "fabmesh/signed-settlement"
-_WHAT = "signed settlement"
-_FIELDS = {"type", "version", "chain_id", "order_book", "order_id", "buyer_share", "bond_to_buyer", "deadline",
-           "signer", "signature"}
-_DECIMAL = re.compile(r"(0|[1-9][0-9]{0,77})", re.ASCII)
-
-
-class SignedSettlement(NamedTuple):
-    chain_id: int
-    order_book: str
-    settlement: Settlement
-    signer: str
-    signature: bytes
-
-    def to_json(self) -> bytes:
-        s = self.settlement
-        document = {"type": DOCUMENT_TYPE, "version": 1, "chain_id": self.chain_id, "order_book": self.order_book,
-                    "order_id": str(s.order_id), "buyer_share": str(s.buyer_share), "bond_to_buyer": s.bond_to_buyer,
-                    "deadline": s.deadline, "signer": self.signer, "signature": "0x" + self.signature.hex()}
-        return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-
-
-def parse_signed_settlement(data: bytes) -> SignedSettlement:
-    from pynode.documents.quote import _exact_fields  # eth_account's: not for `arbitration --help`
-
-    document = strict_json_loads(data, _WHAT, 4096)
-    if not isinstance(document, dict) or document.get("type") != DOCUMENT_TYPE or document.get("version") != 1:
-        raise InputError(f"not a {DOCUMENT_TYPE} version 1 document")
-    _exact_fields(document, _FIELDS, _WHAT)
-    numbers = [document[k] for k in ("order_id", "buyer_share")]
-    if not all(isinstance(n, str) and _DECIMAL.fullmatch(n) for n in numbers) or int(numbers[1]) >= 1 << 96:
-        raise InputError(f"{_WHAT}: order_id and buyer_share must be decimal strings (buyer_share a uint96)")
-    if type(document["bond_to_buyer"]) is not bool or type(document["deadline"]) is not int or \
-            type(document["chain_id"]) is not int or not 0 <= document["deadline"] < 1 << 40:
-        raise InputError(f"{_WHAT}: chain_id and deadline must be integers, bond_to_buyer true or false")
-    addresses = [document[k] for k in ("order_book", "signer")]
-    signature = document["signature"]
-    if not all(isinstance(a, str) and is_address(a) for a in addresses) or not isinstance(signature, str) or \
-            not re.fullmatch(r"0x[0-9a-fA-F]{130}", signature):
-        raise InputError(f"{_WHAT}: order_book and signer must be addresses, signature 0x-hex of 65 bytes")
-    settlement = Settlement(int(numbers[0]), int(numbers[1]), document["bond_to_buyer"], document["deadline"])
-    return SignedSettlement(document["chain_id"], to_checksum_address(addresses[0]), settlement,
-                            to_checksum_address(addresses[1]), bytes.fromhex(signature[2:]))
 
 
 def _parties(tracker: Any) -> tuple[str, str]:

@@ -115,7 +115,7 @@ def test_readable_order_fields() -> None:
 
 
 def _draft():
-    from pynode.cli.v2.draft import OrderDraft
+    from pynode.documents.order_draft import OrderDraft
     from pynode.protocol.v2 import codec
     from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderTerms
 
@@ -129,7 +129,7 @@ def _draft():
 
 
 def test_an_order_draft_reads_back_as_written() -> None:
-    from pynode.cli.v2.draft import parse_order_draft
+    from pynode.documents.order_draft import parse_order_draft
 
     draft = _draft()
     assert parse_order_draft(draft.to_json()) == draft
@@ -150,8 +150,8 @@ def test_an_order_draft_reads_back_as_written() -> None:
 def test_a_tampered_or_malformed_draft_is_refused_in_one_line(change, message) -> None:
     import json
 
-    from pynode.cli.v2.draft import parse_order_draft
     from pynode.core.errors import InputError
+    from pynode.documents.order_draft import parse_order_draft
 
     document = json.loads(_draft().to_json())
     change(document)

@@ -1,6 +1,7 @@
 """The order draft: an order sealed and pinned, its terms fixed, not posted. Quote-first needs it: a partner's
 quote names the terms hash, so the buyer writes the draft (`order draft`), the partner quotes it (`quote --draft`),
-and the buyer posts it already awarded (`order post --draft FILE --quote FILE`).
+and the buyer posts it already awarded (`order post --draft FILE --quote FILE`). Schema:
+docs/schemas/order-draft.schema.json.
 
 Canonical JSON (sorted keys, no whitespace, ASCII)::
 

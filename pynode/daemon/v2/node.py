@@ -35,7 +35,7 @@ from pynode.chain.reorg import find_fork
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxReverted, TxSender
 from pynode.chain.v2.book import OrderBookV2
-from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
+from pynode.chain.v2.orders import ORDER_EVENTS, ZERO32, OrderTracker
 from pynode.chain.v2.registry import PartnerRegistryV2
 from pynode.core.backoff import Backoff
 from pynode.core.errors import Kind, classify, retry_after
@@ -243,7 +243,7 @@ class NodeV2(Stoppable):
         """Announced orders the scan has not reached: a job at once if the book holds them at the safe block."""
         for announcement in self.listener.drain():
             key = job_key(announcement.order_id)
-            if self.store.get_job(key) is None and self.book.order_hash(announcement.order_id, self.safe) != bytes(32):
+            if self.store.get_job(key) is None and self.book.order_hash(announcement.order_id, self.safe) != ZERO32:
                 self.note(announcement.order_id, None)
 
     def note(self, order_id: int, block: int | None) -> None:
@@ -267,11 +267,16 @@ class NodeV2(Stoppable):
 
     # -- one job ---------------------------------------------------------------------------------
 
-    def load(self, job: Job) -> OrderTracker:
-        order_id = int(job.order["order_id"])
-        cached = self.trackers.get(job.order_id)
-        tracker = self.book.update(cached, self.from_block, self.safe) if cached is not None \
-            else self.book.load_order(order_id, self.from_block, self.safe)
+    def load(self, job: Job) -> OrderTracker | None:
+        """The job's order at the safe block; None when the book holds none (a reorg took its post away)."""
+        order_id, cached = int(job.order["order_id"]), self.trackers.get(job.order_id)
+        if cached is not None:
+            tracker = self.book.update(cached, self.from_block, self.safe)
+        else:
+            expected = self.book.order_hash(order_id, self.safe)
+            if expected == ZERO32:
+                return None
+            tracker = self.book.load_order(order_id, self.from_block, self.safe, expected=expected)
         self.trackers[job.order_id] = tracker
         return tracker
 
@@ -283,7 +288,11 @@ class NodeV2(Stoppable):
             if any(self._resolve(action, wait=False) is None
                    for action in self.store.actions(job.order_id, pending=True)):
                 return  # its transaction is in flight: looked up again next cycle
-            self.acts.step(job, self.load(job))
+            tracker = self.load(job)
+            if tracker is None:
+                self.acts.set(job, JobState.CLOSED, reason="the order is not on chain (a reorg took its post away)")
+            else:
+                self.acts.step(job, tracker)
         except Exception as exc:  # noqa: BLE001 - sorted by type in job_error
             self.acts.job_error(job, exc)
 

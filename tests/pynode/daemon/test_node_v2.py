@@ -321,7 +321,7 @@ def test_a_killed_node_keeps_its_quote_and_carries_out_the_award(v2, kubo, shop,
 def test_a_reorg_that_drops_an_order_rewinds_the_node(v2, anvil, kubo, shop, buyer_channel, dev_accounts, tmp_path):
     """The blocks holding a quoted order leave the chain (anvil reverts them, then mines others) while the node is
     stopped: restarted, it finds the fork, rewinds its checkpoint and reads its jobs again; the order it quoted
-    no longer exists."""
+    no longer exists, and its job is closed."""
     channel, received = buyer_channel
     snapshot = anvil.rpc("evm_snapshot")
     terms, _ = post(v2, kubo, dev_accounts["buyer"], channel, bracket_stl(tmp_path / "gone.stl", width=45.0),
@@ -337,8 +337,10 @@ def test_a_reorg_that_drops_an_order_rewinds_the_node(v2, anvil, kubo, shop, buy
 
     def rewound() -> bool:
         assert shop.running(), shop.log_tail()
-        log = shop.log_path.read_text()
-        return '"event":"reorg"' in log and f"order {codec.order_id(terms)} does not exist" in log
+        events = [json.loads(line) for line in shop.log_path.read_text().splitlines() if line.startswith("{")]
+        return any(e["event"] == "reorg" for e in events) and any(
+            e["event"] == "job_state" and e["order_id"] == str(codec.order_id(terms)) and e["state"] == "closed"
+            and "a reorg took its post away" in e["reason"] for e in events)
 
     wait_for(rewound, WAIT_S, interval=0.2, what=f"reorg found: {shop.log_tail()}")
 

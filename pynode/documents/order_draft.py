@@ -134,12 +134,9 @@ def _value(name: str, value: Any, kind: str) -> Any:
             raise InputError(f"{_WHAT}: {name} must be 0x-hex of {size[1]} bytes")
         return bytes.fromhex(value[2:])
     bits = int(kind.removeprefix("uint") or 256)
-    if type(value) is int:
-        number = value
-    elif isinstance(value, str) and _DECIMAL.fullmatch(value):
-        number = int(value)
-    else:
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
         raise InputError(f"{_WHAT}: {name} must be a decimal string")
+    number = int(value)
     if not 0 <= number < 1 << bits:
         raise InputError(f"{_WHAT}: {name} does not fit {kind}")
     return number

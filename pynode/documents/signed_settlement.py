@@ -47,20 +47,22 @@ def parse_signed_settlement(data: bytes) -> SignedSettlement:
     from pynode.documents.quote import _exact_fields  # eth_account's: not for `arbitration --help`
 
     document = strict_json_loads(data, _WHAT, 4096)
-    if not isinstance(document, dict) or document.get("type") != DOCUMENT_TYPE or document.get("version") != 1:
+    if not isinstance(document, dict) or document.get("type") != DOCUMENT_TYPE or \
+            type(document.get("version")) is not int or document["version"] != 1:
         raise InputError(f"not a {DOCUMENT_TYPE} version 1 document")
     _exact_fields(document, _FIELDS, _WHAT)
     numbers = [document[k] for k in ("order_id", "buyer_share")]
     if not all(isinstance(n, str) and _DECIMAL.fullmatch(n) for n in numbers) or int(numbers[1]) >= 1 << 96:
         raise InputError(f"{_WHAT}: order_id and buyer_share must be decimal strings (buyer_share a uint96)")
-    if type(document["bond_to_buyer"]) is not bool or type(document["deadline"]) is not int or \
-            type(document["chain_id"]) is not int or not 0 <= document["deadline"] < 1 << 40:
+    chain_id, deadline = document["chain_id"], document["deadline"]
+    if type(document["bond_to_buyer"]) is not bool or type(deadline) is not int or type(chain_id) is not int or \
+            chain_id < 1 or not 0 <= deadline < 1 << 40:
         raise InputError(f"{_WHAT}: chain_id and deadline must be integers, bond_to_buyer true or false")
     addresses = [document[k] for k in ("order_book", "signer")]
     signature = document["signature"]
     if not all(isinstance(a, str) and is_address(a) for a in addresses) or not isinstance(signature, str) or \
             not re.fullmatch(r"0x[0-9a-fA-F]{130}", signature):
         raise InputError(f"{_WHAT}: order_book and signer must be addresses, signature 0x-hex of 65 bytes")
-    settlement = Settlement(int(numbers[0]), int(numbers[1]), document["bond_to_buyer"], document["deadline"])
-    return SignedSettlement(document["chain_id"], to_checksum_address(addresses[0]), settlement,
+    settlement = Settlement(int(numbers[0]), int(numbers[1]), document["bond_to_buyer"], deadline)
+    return SignedSettlement(chain_id, to_checksum_address(addresses[0]), settlement,
                             to_checksum_address(addresses[1]), bytes.fromhex(signature[2:]))

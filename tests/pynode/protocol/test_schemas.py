@@ -20,12 +20,15 @@ from pynode.core.errors import InputError
 from pynode.crypto import hpke
 from pynode.crypto.envelope import OrderContext, build_envelope, parse_envelope
 from pynode.documents.order_announcement import OrderAnnouncement, parse_order_announcement
+from pynode.documents.order_draft import OrderDraft, parse_order_draft
 from pynode.documents.quality_report import ProductionResult, build_report, canonical_json, parse_report
 from pynode.documents.quote import parse_signed_quote, sign_quote
 from pynode.documents.signed_attestation import parse_signed_attestation, sign_attestation
+from pynode.documents.signed_settlement import SignedSettlement, parse_signed_settlement
 from pynode.documents.spec import build_spec_document, read_spec_document
 from pynode.protocol.eip712 import Domain
-from pynode.protocol.v2.types import Quote
+from pynode.protocol.v2 import codec, eip712
+from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderTerms, Quote, Settlement
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 VECTORS = json.loads((DOCS / "vectors" / "documents.json").read_text())
@@ -52,8 +55,28 @@ READERS: dict[str, Callable[[bytes], object]] = {
     "signed-quote": parse_signed_quote,
     "key-envelope": parse_envelope,
     "order-announcement": parse_order_announcement,
+    "order-draft": parse_order_draft,
+    "signed-settlement": parse_signed_settlement,
 }
 ANNOUNCEMENT = OrderAnnouncement(31337, BOOK, 7, b"\x04" * 32)
+
+
+def order_draft(inspectors: tuple[str, ...] = (BOOK,), top: int = 0) -> OrderDraft:
+    docs = OrderDocs(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, b"u33d\0\0\0\0")
+    spec = OrderSpec(top or 1, top or 2, top or 3, inspectors, codec.docs_hash(docs))
+    terms = OrderTerms(KEY.address, "0x" + "00" * 20, top or 10**17, top or 10**16, BOOK, 2**40 - 1, 2**40 - 1, 3600,
+                       7200, 86400, 25, codec.spec_hash(spec))
+    return OrderDraft(31337, BOOK, terms, spec, docs, {"cid": "bafyabc", "plaintext_sha256": b"\x02" * 32,
+                                                        "plaintext_size": 10, "ciphertext_size": 40},
+                      "bafyspec", "QmBackup")
+
+
+SETTLEMENT = Settlement(7, 5, True, 2**40 - 1)
+
+
+def signed_settlement(settlement: Settlement = SETTLEMENT) -> SignedSettlement:
+    domain = Domain("fabmesh OrderBook", "2", 1, BOOK)
+    return SignedSettlement(1, BOOK, settlement, KEY.address, eip712.sign(KEY, domain, settlement))
 
 
 def test_every_schema_is_a_valid_2020_12_schema_and_has_a_reader() -> None:
@@ -96,7 +119,10 @@ def written_documents(tmp_path: Path) -> list[tuple[str, bytes]]:
                  ("signed-quote", VECTORS["signed_quote"]["document"].encode()),
                  ("signed-quote", sign_quote(KEY, domain, top).to_json()),
                  ("order-announcement", ANNOUNCEMENT.to_json()),
-                 ("order-announcement", OrderAnnouncement(2**256 - 1, BOOK, 2**256 - 1, b"\xff" * 32).to_json())]
+                 ("order-announcement", OrderAnnouncement(2**256 - 1, BOOK, 2**256 - 1, b"\xff" * 32).to_json()),
+                 ("order-draft", order_draft().to_json()), ("order-draft", order_draft((), 2**32 - 1).to_json()),
+                 ("signed-settlement", signed_settlement().to_json()),
+                 ("signed-settlement", signed_settlement(Settlement(2**256 - 1, 2**96 - 1, False, 0)).to_json())]
     documents += [("key-envelope", case["envelope"].encode()) for case in ENVELOPES["cases"]]
     documents += [("key-envelope", build_envelope(b"\x03" * 32, hpke.generate_keypair(pq).public_key, context))
                   for pq in (False, True)]
@@ -117,6 +143,10 @@ def base(name: str) -> dict[str, Any]:
         return json.loads(ENVELOPES["cases"][0]["envelope"])
     if name == "order-announcement":
         return json.loads(ANNOUNCEMENT.to_json())
+    if name == "order-draft":
+        return json.loads(order_draft().to_json())
+    if name == "signed-settlement":
+        return json.loads(signed_settlement().to_json())
     key = {"order-spec": "spec", "quality-report": "quality_report", "signed-attestation": "signed_attestation",
            "signed-quote": "signed_quote"}[name]
     return json.loads(VECTORS[key]["document"])
@@ -171,6 +201,16 @@ MALFORMED: list[tuple[str, str, Any]] = [
     ("order-announcement", "order_id", "07"), ("order-announcement", "order_book", "0x12"),
     ("order-announcement", "terms_hash", "0x" + "11" * 31), ("order-announcement", "terms_hash", DELETE),
     ("order-announcement", "extra", 1),
+    ("order-draft", "type", "fabmesh/draft"), ("order-draft", "version", 2), ("order-draft", "chain_id", 0),
+    ("order-draft", "terms.price", 10**17), ("order-draft", "terms.price", "01"), ("order-draft", "terms.buyer", "0x1"),
+    ("order-draft", "spec.inspectors", "0x" + "ab" * 20), ("order-draft", "docs.region", "0x00"),
+    ("order-draft", "docs.extra", "0x00"), ("order-draft", "design.cid", DELETE), ("order-draft", "spec_cid", "../x"),
+    ("order-draft", "design.plaintext_size", -1), ("order-draft", "terms.specHash", "0x" + "11" * 31),
+    ("signed-settlement", "type", "fabmesh/settlement"), ("signed-settlement", "version", True),
+    ("signed-settlement", "chain_id", 0), ("signed-settlement", "order_id", 7),
+    ("signed-settlement", "buyer_share", "05"), ("signed-settlement", "bond_to_buyer", 1),
+    ("signed-settlement", "deadline", 2**40), ("signed-settlement", "signer", DELETE),
+    ("signed-settlement", "signature", "0x" + "11" * 64), ("signed-settlement", "extra", 1),
 ]
 
 

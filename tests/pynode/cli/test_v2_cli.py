@@ -125,6 +125,9 @@ def test_quote_award_ship_confirm(run, v2, kubo, tmp_path, dev_accounts):
     assert v2.w3.eth.get_balance(maker) == before + 4 * 10**16  # fee 0 on the dev deployment
     listed = ok(run("--json", "order", "list", "--status", "completed")).json()
     assert [(o["order_id"], o["partner"], o["payee"]) for o in listed] == [(order_id, maker, maker)]
+    table = ok(run("order", "list")).stdout
+    assert str(order_id) in table and "COMPLETED" in table and "0.04 ETH" in table
+    assert maker in ok(run("partner", "list")).stdout
     withdrawn = ok(run("--account", "buyer", "--json", "-y", "withdraw")).json()
     assert [c["amount"] for c in withdrawn["credits"]] == [10**16]
 

@@ -17,8 +17,8 @@ from pynode.ipfs.cid import digest_to_cid
 from pynode.protocol.v2.types import RecordKind, Transition
 
 #: keys holding a unix time (None: not reached yet), a duration in seconds, or an ETH amount
-_TIMES = ("award_deadline", "delivery_deadline", "due_by", "reject_window_closes", "inspection_closes",
-          "dispute_expires")
+_TIMES = ("award_deadline", "delivery_deadline", "awarded_at", "due_by", "reject_window_closes", "shipped_at",
+          "inspection_closes", "dispute_expires")
 _DURATIONS = ("inspection_window", "reject_window", "dispute_timeout", "lead_time")
 _ETH_AMOUNTS = ("min_bond", "bond")
 
@@ -45,14 +45,16 @@ def order_summary(t: OrderTracker) -> dict[str, Any]:
         "payee": t.payee, "token": terms.token, "escrow": terms.price, "price": t.price, "min_bond": terms.min_bond,
         "bond": t.bond, "fee_bps": terms.fee_bps, "arbitrator": terms.arbitrator,
         "award_deadline": terms.award_deadline, "delivery_deadline": terms.delivery_deadline,
-        "due_by": t.due_by or None, "reject_window_closes": t.reject_window_closes,
+        "awarded_at": t.awarded_at, "due_by": t.due_by or None, "reject_window_closes": t.reject_window_closes,
+        "shipped_at": t.shipped_at,
         "inspection_closes": t.inspection_closes, "dispute_expires": t.dispute_expires,
         "inspection_window": terms.inspection_window, "reject_window": terms.reject_window,
         "dispute_timeout": terms.dispute_timeout,
         "processes": names_of(spec.processes, PROCESS), "materials": names_of(spec.materials, MATERIAL),
         "certifications": _certs(spec.cert_ids), "inspectors": list(spec.inspectors),
         "design_sha256": hex32(docs.design_sha256), "spec_cid": digest_to_cid(bytes(docs.spec_cid)),
-        "region": region_text(docs.region), "key_envelope_cid": hex32(t.key_envelope_cid),
+        "region": region_text(docs.region), "quote_hash": hex32(t.quote_hash),
+        "key_envelope_cid": hex32(t.key_envelope_cid),
         "dispute_id": t.dispute_id, "transition_head": hex32(t.head), "record_head": hex32(t.record_head),
         "transitions": _links(t.transitions, Transition), "records": _links(t.records, RecordKind),
     }

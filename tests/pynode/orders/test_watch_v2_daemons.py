@@ -20,6 +20,7 @@ from harness import Miner, NodeProcess, write_config
 from pynode.dev.designs import bracket_stl
 from pynode.dev.kubo import KuboNode
 from pynode.dev.wait import wait_for
+from pynode.protocol.v2.codec import terms_hash
 from pynode.protocol.v2.types import OrderStatus
 from v2_parties import cli_buyer_v2, daemon_shop, v2_chain
 
@@ -66,6 +67,10 @@ def test_two_quoting_daemons_and_the_watcher_complete_an_order(anvil, kubo, dev_
 
         party = cli_buyer_v2(chain, anvil, kubo.api_url, tmp_path)
         posted = party.buyer.post(party.prepare("bracket", design=bracket_stl(tmp_path / "bracket.stl")))
+        mine = "0x" + terms_hash(posted.order.terms).hex()
+
+        def ours(quotes: list[dict]) -> list[dict]:
+            return [e for e in quotes if e["terms_hash"] == mine]
         config = tmp_path / "watch.toml"
         config.write_text('protocol = 2\n[watch]\nauto_confirm = true\nannounce_s = 2\n'
                           '[award]\nmode = "best"\nwait_s = 2\naward_margin_s = 5\n')
@@ -82,8 +87,8 @@ def test_two_quoting_daemons_and_the_watcher_complete_an_order(anvil, kubo, dev_
                     assert watcher.poll() is None and all(n.running() for n in nodes), log_path.read_text()[-3000:]
 
                 def quoted() -> bool:  # no block, no chain time: the window stays open until both quotes are in
-                    running()
-                    return {e["partner"] for e in events(log_path, "quote_received")} == {cheap, dear}
+                    running()  # (the daemons quote any open order on the shared chain: only this one's count)
+                    return {e["partner"] for e in ours(events(log_path, "quote_received"))} == {cheap, dear}
 
                 def completed() -> bool:
                     running()
@@ -105,6 +110,6 @@ def test_two_quoting_daemons_and_the_watcher_complete_an_order(anvil, kubo, dev_
     assert tracker.partner == cheap
     assert [(e["order_id"], e["partner"]) for e in events(log_path, "awarded")] == [(posted.order_id, cheap)]
     assert [e["order_id"] for e in events(log_path, "confirmed")] == [posted.order_id]
-    received = {e["partner"]: int(e["price"]) for e in events(log_path, "quote_received")}
+    received = {e["partner"]: int(e["price"]) for e in ours(events(log_path, "quote_received"))}
     assert received[cheap] == tracker.price < received[dear]  # both daemons quoted; the cheaper won
     assert (dear, "outbid") in {(e["partner"], e["reason"]) for e in events(log_path, "quote_rejected")}

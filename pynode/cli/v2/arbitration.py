@@ -4,6 +4,7 @@ the dispute stands. Each command takes the ORDER_ID; the dispute id is the one t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ from pynode.cli.v2.settlement import offer, settle
 from pynode.cli.v2.views import ORDER_ID
 from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time
+from pynode.ipfs.cid import cid_to_digest
 from pynode.protocol.v2.types import OrderStatus
 
 
@@ -120,6 +122,22 @@ def _fallback(verb: str, function: str, help_text: str) -> click.Command:
         ctx.emit({"order_id": order_id, "tx": sent.tx_hash}, f"order {order_id}: {verb} done")
 
     return command
+
+
+@arbitration.command()
+@click.argument("order_id", type=ORDER_ID)
+@click.option("--evidence", "evidence_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True, help="Photos, measurements, a statement: pinned, its CID goes on the record chain")
+@pass_ctx
+def evidence(ctx: CliContext, order_id: int, evidence_file: Path) -> None:
+    """(buyer or partner) Add evidence to a disputed order for the arbitrator (ERC-1497 Evidence)."""
+    tracker = load(ctx, order_id)
+    if tracker.status != OrderStatus.DISPUTED:
+        raise InputError(f"order {order_id} is {tracker.status.name}, not DISPUTED")
+    cid = ctx.ipfs.add_bytes(evidence_file.read_bytes())
+    sent = ctx.send(ctx.v2.book.submit_evidence(tracker, cid_to_digest(cid)), ctx.v2)
+    ctx.emit({"order_id": order_id, "evidence_cid": cid, "tx": sent.tx_hash},
+             f"order {order_id}: evidence {cid} recorded")
 
 
 arbitration.add_command(offer)

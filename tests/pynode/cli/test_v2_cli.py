@@ -235,6 +235,8 @@ def test_quote_first_from_a_draft_then_disputed_and_ruled_by_the_panel(run, v2, 
     early = run("--account", "arbitrator", "-y", "arbitration", "vote", str(order_id), "--buyer-share", "30")
     assert early.exit_code == 1 and "has not matched the fee" in early.stderr
     ok(run("--account", "maker", "-y", "arbitration", "pay-fee", str(order_id)))
+    ok(run("--account", "maker", "-y", "arbitration", "evidence", str(order_id), "--evidence", evidence))
+    assert [r.kind for r in v2.book.load_order(order_id, v2.from_block).records] == [2, 3]  # fee paid, evidence
     party = run("--account", "maker", "-y", "arbitration", "vote", str(order_id), "--buyer-share", "0")
     assert party.exit_code == 1 and "NotMember" in party.stderr  # the maker is no panel member
     for member in ("arbitrator", "panelist"):

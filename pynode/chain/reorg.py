@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pynode.chain.rpc import request
-from pynode.core.errors import FatalError
+from pynode.core.errors import BlockUnavailable, FatalError
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -22,6 +22,15 @@ def block_hash(w3: Web3 | RpcClient, number: int) -> str | None:
     """The canonical hash of block ``number`` (raw hex), or None if the chain is not that long."""
     block = request(w3, "eth_getBlockByNumber", [hex(number), False])
     return None if block is None else block["hash"]
+
+
+def block_at(w3: Web3 | RpcClient, number: int) -> Mapping[str, Any]:
+    """Block ``number`` (raw JSON-RPC fields) of a chain the caller saw at least that long; a node that answers
+    ``null`` (the chain shrank in between: a reorg, ``evm_revert``) raises ``BlockUnavailable``, transient."""
+    block = request(w3, "eth_getBlockByNumber", [hex(number), False])
+    if not isinstance(block, Mapping):
+        raise BlockUnavailable(f"eth_getBlockByNumber: block {number} is gone (the chain is shorter: a reorg?)")
+    return block
 
 
 def find_fork(w3: Web3 | RpcClient, known: Mapping[int, str]) -> int | None:

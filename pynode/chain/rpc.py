@@ -12,8 +12,11 @@ family, from revert data; ``CallReverted`` from :func:`request`), or one of our 
                        -32016, any code with throttling wording; ``retry_after`` from the
                        Retry-After header or Infura's ``data.rate.backoff_seconds``
 ``ProviderUnavailable`` connection refused/lost, timeouts, HTTP 5xx, bodies that are
-                       not JSON, -32603 internal errors, a load-balanced node behind
-                       its peers ("header not found", unknown block)
+                       not JSON, -32603 internal errors
+``BlockUnavailable``   (a ``ProviderUnavailable``) a block or its state the node does not
+                       have: a load-balanced node behind its peers, or a block that left
+                       the chain (reorg, ``evm_revert``): EIP-1474's -32001 "resource not
+                       found", "header not found", unknown block, anvil's out-of-range
 ``RangeTooLarge``      eth_getLogs block-span caps (``allowed_blocks`` when named)
 ``ResultTooLarge``     eth_getLogs result count / size / query-time caps
 ``RpcRejected``        HTTP 401/403 (bad key, plan exhausted), other 4xx without a
@@ -67,6 +70,13 @@ tests/pynode/chain/test_rpc_errors.py):
   (ethereum/execution-apis#875): a node behind its load balancer's peers, so transient.
 * Geth (1.14+) answers eth_getTransactionReceipt with ``-32000 transaction indexing is in progress`` while
   its transaction indexer catches up (also right after a dev chain starts): the receipt comes later.
+* A chain that shrank (anvil 1.7 after ``evm_revert``, run here; geth's internal/ethapi and eth/api_backend.go
+  on a reorg): block and receipt reads of the vanished blocks answer ``null`` (both), which is no error here
+  (``chain.reorg.block_at`` types it for a block the caller saw); eth_getLogs by a vanished ``blockHash``
+  ``-32000 unknown block`` (both); state reads (eth_call, eth_getBalance) at a number past the new head
+  anvil ``-32602 BlockOutOfRangeError: block height is 1 but requested was 5``, geth ``-32000 header not
+  found``; at a vanished ``blockHash`` anvil ``-32001 Resource not found``, geth ``-32000 header for hash not
+  found`` (``hash is not currently canonical`` with ``requireCanonical``).
 """
 
 from __future__ import annotations
@@ -82,6 +92,7 @@ from typing import TYPE_CHECKING, Any
 import urllib3
 
 from pynode.core.errors import (
+    BlockUnavailable,
     CallReverted,
     FabmeshError,
     NonceTooLow,
@@ -112,9 +123,13 @@ _RANGE_WORDS = re.compile(r"block range|range limit|exceeds limit|limited to (a 
                           r"range (is )?too (wide|large|big|high)|max(imum)? (block )?range|"
                           r"range exceeds|narrow your filter|range \d+ is bigger", re.IGNORECASE)
 # the reader only asks for blocks at or below a head it read: a node that does not have them is behind its peers
-_BEHIND_WORDS = re.compile(r"header not found|unknown block|block not found|cannot be found|"
+# (or the chain shrank under it since: a reorg); the next cycle's reorg check tells which
+_BEHIND_WORDS = re.compile(r"header (for hash )?not found|unknown block|block not found|cannot be found|"
                            r"beyond (the )?current head|after last accepted block|missing trie node|"
-                           r"invalid block range params|transaction indexing is in progress", re.IGNORECASE)
+                           r"invalid block range params|transaction indexing is in progress|"
+                           r"not currently canonical|BlockOutOfRange|block height is \d+ but requested",
+                           re.IGNORECASE)
+_NOT_FOUND_CODE = -32001  # EIP-1474 "resource not found": anvil's answer for state at a vanished block hash
 _KNOWN_TX = re.compile(r"already known|already imported|known transaction|alreadyknown", re.IGNORECASE)
 _NONCE_LOW = re.compile(r"nonce too low|oldnonce|replacement transaction underpriced", re.IGNORECASE)
 _REVERTED = re.compile(r"\brevert", re.IGNORECASE)
@@ -195,8 +210,8 @@ def map_error(method: str, error: Any, *, retry_after: float | None = None) -> F
             return TxAlreadyKnown(label)
         if _NONCE_LOW.search(text):
             return NonceTooLow(label)
-    if _BEHIND_WORDS.search(text) and not _has_revert_data(error):
-        return ProviderUnavailable(f"{label} (the node is behind)", retry_after=hint)
+    if (code == _NOT_FOUND_CODE or _BEHIND_WORDS.search(text)) and not _has_revert_data(error):
+        return BlockUnavailable(f"{label} (the node is behind, or the block left the chain)", retry_after=hint)
     if method == "eth_getLogs":
         results, blocks = _RESULT_WORDS.search(text), _RANGE_WORDS.search(text)
         if (blocks and not results) or (code == -32614 and not results):

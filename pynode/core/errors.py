@@ -41,6 +41,12 @@ class ProviderUnavailable(TransientError):
     """The RPC endpoint did not answer usefully: connection refused or lost, timeout, HTTP 5xx, a non-JSON body."""
 
 
+class BlockUnavailable(ProviderUnavailable):
+    """The node has no block (or no state) at a height or hash the request named: it is behind its peers, or
+    the block left the chain since it was read (a reorg; anvil's ``evm_revert``). Transient: the next cycle
+    reads a new head, and its reorg check rewinds to the common ancestor."""
+
+
 class IpfsUnavailable(TransientError):
     """The Kubo API did not answer (down, restarting, or timed out)."""
 

@@ -31,7 +31,7 @@ from pynode.chain.deployment import load_deployment
 from pynode.chain.events.reader import LogReader
 from pynode.chain.provider import chain_id as rpc_chain_id
 from pynode.chain.provider import connect
-from pynode.chain.reorg import find_fork
+from pynode.chain.reorg import block_at, find_fork
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxReverted, TxSender
 from pynode.chain.v2.book import OrderBookV2
@@ -191,10 +191,13 @@ class NodeV2(Stoppable):
         head = int(head_block["number"])
         self.tx.clock.saw(head, head_block)
         self.safe = max(head - self.config.confirmations, self.from_block)
-        safe_block = head_block if self.safe == head else self.w3.eth.get_block(self.safe)
-        self.now = int(safe_block["timestamp"])
+        if self.safe == head:
+            self.now, safe_hash = int(head_block["timestamp"]), "0x" + bytes(head_block["hash"]).hex()
+        else:  # gone when the chain shrank since the head was read: transient, the next cycle rewinds
+            safe_block = block_at(self.w3, self.safe)
+            self.now, safe_hash = int(safe_block["timestamp"], 16), safe_block["hash"]
         self.check_reorg()
-        self.scan("0x" + bytes(safe_block["hash"]).hex())
+        self.scan(safe_hash)
         self.drain_heard()
         if self._first_cycle:
             for action in self.store.actions(pending=True):

@@ -8,12 +8,14 @@ import pytest
 import requests
 from web3.exceptions import ContractLogicError, Web3RPCError
 
+from pynode.chain.reorg import block_at, block_hash
 from pynode.chain.revert import RevertDecoder
-from pynode.chain.rpc import allowed_span, parse_retry_after
+from pynode.chain.rpc import allowed_span, parse_retry_after, request
 from pynode.chain.tx import TxRequest, TxReverted, TxSender
 from pynode.core import errors
 from pynode.core.backoff import Backoff
 from pynode.core.errors import (
+    BlockUnavailable,
     Kind,
     ProviderUnavailable,
     RangeTooLarge,
@@ -22,7 +24,7 @@ from pynode.core.errors import (
     RpcRejected,
     classify,
 )
-from rpc_fakes import LOG_REFUSALS, RATE_LIMITS, FakeTime, fake_web3, http
+from rpc_fakes import LOG_REFUSALS, RATE_LIMITS, FakeTime, fake_client, fake_web3, http
 
 LOGS = [{"fromBlock": "0x0", "toBlock": "0x10", "address": ["0x" + "11" * 20]}]
 
@@ -137,6 +139,50 @@ def test_a_log_range_past_a_lagging_nodes_head_is_transient_not_a_refusal(messag
     w3, _ = fake_web3(answering({"error": {"code": -32602, "message": message}}))
     with pytest.raises(ProviderUnavailable, match="behind"):
         w3.provider.make_request("eth_getLogs", LOGS)
+
+
+# what a chain that shrank under a reader answers for its vanished blocks (anvil 1.7 after evm_revert, run;
+# geth's internal/ethapi and eth/api_backend.go): the daemon's reads back off, and the next cycle rewinds
+SHRUNK_CHAIN = {
+    "anvil_state_past_head": {"code": -32602, "message": "BlockOutOfRangeError: block height is 1 but requested "
+                                                         "was 5"},
+    "anvil_state_at_vanished_hash": {"code": -32001, "message": "Resource not found"},
+    "anvil_geth_logs_of_vanished_hash": {"code": -32000, "message": "unknown block"},
+    "geth_state_past_head": {"code": -32000, "message": "header not found"},
+    "geth_state_at_vanished_hash": {"code": -32000, "message": "header for hash not found"},
+    "geth_hash_not_canonical": {"code": -32000, "message": "hash is not currently canonical"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHRUNK_CHAIN))
+@pytest.mark.parametrize("method", ["eth_call", "eth_getBalance", "eth_getLogs"])
+def test_reads_of_blocks_that_left_the_chain_are_transient_over_both_transports(name: str, method: str) -> None:
+    answer = {"error": SHRUNK_CHAIN[name]}
+    w3, _ = fake_web3(answering(answer))
+    with pytest.raises(BlockUnavailable, match="left the chain") as caught:
+        w3.provider.make_request(method, [{"to": "0x" + "11" * 20}, "0x5"])
+    assert classify(caught.value) is Kind.TRANSIENT
+    client, _ = fake_client(answering(answer))
+    with pytest.raises(BlockUnavailable):  # never RpcRejected, which stops the daemon
+        request(client, method, [{"to": "0x" + "11" * 20}, "0x5"])
+
+
+def test_a_vanished_block_the_caller_saw_is_transient_and_a_short_chain_has_no_hash() -> None:
+    client, _ = fake_client(answering({"result": None}))  # anvil and geth: eth_getBlockByNumber past the head
+    with pytest.raises(BlockUnavailable, match="block 5 is gone") as caught:
+        block_at(client, 5)
+    assert classify(caught.value) is Kind.TRANSIENT
+    assert block_hash(client, 5) is None  # the reorg check's question: not canonical, no error
+    block = {"number": "0x5", "hash": "0x" + "ab" * 32, "timestamp": "0x10"}
+    client, _ = fake_client(answering({"result": block}))
+    assert block_at(client, 5) == block
+
+
+def test_a_vanished_state_with_revert_data_is_still_a_revert() -> None:
+    revert = {"error": {"code": -32001, "message": "execution reverted", "data": "0x08c379a0" + "00" * 96}}
+    w3, _ = fake_web3(on_call(revert))
+    with pytest.raises(ContractLogicError):
+        w3.eth.call({"to": "0x" + "11" * 20, "data": "0x"})
 
 
 @pytest.mark.parametrize(("message", "expected"), [

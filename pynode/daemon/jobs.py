@@ -38,7 +38,7 @@ UNKNOWN: Final = _Unknown.UNKNOWN
 class Do(Enum):
     NEED = "need"  # look up the fact ``Intent.need`` names, then decide again
     SKIP = "skip"  # not an order for this node: SKIPPED
-    DEFER = "defer"  # at max_concurrent_jobs: look again after a poll interval
+    DEFER = "defer"  # at max_concurrent_jobs, or the shop floor is full: look again after a poll interval
     HOLD_BACK = "hold_back"  # a rival's claim is pending: look again after RIVAL_WAIT_S
     CLAIM = "claim"
     SET = "set"  # record ``Intent.state`` (the same state clears a reorg refresh flag)
@@ -73,6 +73,9 @@ class Facts:
     max_jobs: int = 1
     ineligible: str | _Unknown | None = UNKNOWN  # why the open order is not for this node (None: it is)
     busy: int | _Unknown = UNKNOWN  # jobs holding a slot of max_jobs
+    #: how many more jobs the shop floor can start now (``ProductionAdapter.capacity``: idle printers), None
+    #: when the adapter does not say
+    capacity: int | _Unknown | None = UNKNOWN
     rival: str | _Unknown | None = UNKNOWN  # a rival's claim pending (why), or None
     attempted: bool | _Unknown = UNKNOWN  # this node tried to claim the order (a busy state or a journaled claim)
     wanted: bool | _Unknown = UNKNOWN  # this node could have claimed the order while it was open
@@ -110,6 +113,10 @@ def _consider(job: JobState, facts: Facts) -> Intent:
             return Intent(Do.NEED, need="busy")
         if facts.busy >= facts.max_jobs:
             return Intent(Do.DEFER, reason="at max_concurrent_jobs")
+        if facts.capacity is UNKNOWN:
+            return Intent(Do.NEED, need="capacity")
+        if facts.capacity is not None and facts.capacity < 1:  # every printer busy: one may be free next poll
+            return Intent(Do.DEFER, reason="the shop floor has no idle machine")
     if job is JobState.SEEN:  # a claim sent before (CLAIMING) is resolved by the journal, never held back
         if facts.rival is UNKNOWN:
             return Intent(Do.NEED, need="rival")

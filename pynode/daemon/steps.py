@@ -117,6 +117,8 @@ class Steps:
         if fact == "busy":
             counts = node.store.count_by_state()
             return sum(counts[s.value] for s in BUSY_STATES)
+        if fact == "capacity":
+            return node.adapter.capacity()
         if fact == "rival":
             self._claim_request = (tracker, node.partner.claim_request(tracker))
             return self._rival_claim_pending(self._claim_request[1])

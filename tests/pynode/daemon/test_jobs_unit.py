@@ -67,7 +67,7 @@ def settle(job: JobState, tracker: OrderTracker, facts: Facts, known: dict[str, 
     return intent, asked
 
 
-OPEN_FACTS = {"ineligible": None, "busy": 0, "rival": None}
+OPEN_FACTS = {"ineligible": None, "busy": 0, "capacity": None, "rival": None}
 
 
 # -- an open order ---------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ OPEN_FACTS = {"ineligible": None, "busy": 0, "rival": None}
 def test_an_open_order_for_this_node_is_claimed_after_the_eligibility_cap_and_rival_checks() -> None:
     intent, asked = settle(JobState.SEEN, order(Status.OPEN), Facts(max_jobs=2), OPEN_FACTS)
     assert intent == Intent(Do.CLAIM, JobState.CLAIMING)
-    assert asked == ["ineligible", "busy", "rival"]  # each fact looked up only once it matters, in this order
+    assert asked == ["ineligible", "busy", "capacity", "rival"]  # each looked up once it matters, in this order
 
 
 def test_an_order_the_node_cannot_make_is_skipped_without_another_look_up() -> None:
@@ -92,9 +92,29 @@ def test_at_the_concurrency_cap_a_new_claim_waits() -> None:
 
 @pytest.mark.parametrize("state", BUSY_STATES)
 def test_a_job_holding_a_slot_is_not_held_back_by_the_cap(state: JobState) -> None:
-    intent, asked = settle(state, order(Status.OPEN), Facts(max_jobs=1), {**OPEN_FACTS, "busy": 5})
-    assert "busy" not in asked
+    intent, asked = settle(state, order(Status.OPEN), Facts(max_jobs=1), {**OPEN_FACTS, "busy": 5, "capacity": 0})
+    assert "busy" not in asked and "capacity" not in asked
     assert intent.do is Do.CLAIM
+
+
+def test_a_busy_farm_waits_and_looks_again_instead_of_claiming() -> None:
+    """Every printer printing (the OctoPrint adapter's capacity 0) under max_concurrent_jobs: the claim waits a
+    poll interval, the order stays SEEN (never SKIPPED), and the rival check's simulation is not paid for."""
+    intent, asked = settle(JobState.SEEN, order(Status.OPEN), Facts(max_jobs=4), {**OPEN_FACTS, "capacity": 0})
+    assert intent == Intent(Do.DEFER, reason="the shop floor has no idle machine")
+    assert "rival" not in asked
+    freed, _ = settle(JobState.SEEN, order(Status.OPEN), Facts(max_jobs=4), {**OPEN_FACTS, "capacity": 1})
+    assert freed == Intent(Do.CLAIM, JobState.CLAIMING)  # a printer came free: the next look claims
+
+
+def test_the_cap_is_checked_before_the_shop_floor_is_asked() -> None:
+    intent, asked = settle(JobState.SEEN, order(Status.OPEN), Facts(max_jobs=2), {**OPEN_FACTS, "busy": 2})
+    assert intent.reason == "at max_concurrent_jobs" and "capacity" not in asked  # no request to the printers
+
+
+def test_an_adapter_that_does_not_say_leaves_the_cap_alone() -> None:
+    intent, asked = settle(JobState.SEEN, order(Status.OPEN), Facts(max_jobs=2), {**OPEN_FACTS, "capacity": None})
+    assert intent.do is Do.CLAIM and "capacity" in asked
 
 
 def test_a_claim_already_sent_is_not_held_back_by_a_rival() -> None:

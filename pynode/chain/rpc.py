@@ -70,8 +70,9 @@ tests/pynode/chain/test_rpc_errors.py):
   (ethereum/execution-apis#875): a node behind its load balancer's peers, so transient.
 * Geth (1.14+) answers eth_getTransactionReceipt with ``-32000 transaction indexing is in progress`` while
   its transaction indexer catches up (also right after a dev chain starts): the receipt comes later.
-* A chain that shrank (anvil 1.7 after ``evm_revert``, run here; geth's internal/ethapi and eth/api_backend.go
-  on a reorg): block and receipt reads of the vanished blocks answer ``null`` (both), which is no error here
+* A chain that shrank (anvil 1.7 after ``evm_revert``; geth 1.17 for blocks it lacks, as its eth/api_backend.go
+  answers reorged-away ones; both run by tests/pynode/chain/test_shrunk_chain.py): block and receipt reads
+  of the vanished blocks answer ``null`` (both), which is no error here
   (``chain.reorg.block_at`` types it for a block the caller saw); eth_getLogs by a vanished ``blockHash``
   ``-32000 unknown block`` (both); state reads (eth_call, eth_getBalance) at a number past the new head
   anvil ``-32602 BlockOutOfRangeError: block height is 1 but requested was 5``, geth ``-32000 header not

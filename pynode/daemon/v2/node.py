@@ -85,7 +85,7 @@ class NodeV2(Stoppable):
         self.pubsub = KuboPubsub(config.ipfs_api)
         self.backoff = Backoff(base_s=min(1.0, config.poll_interval_s), cap_s=10.0)
         self.dirty: set[int] = set()  # job keys an event, an announcement or an own step touched
-        self.trackers: dict[int, OrderTracker] = {}  # job key -> the order as last loaded
+        self.trackers: dict[int, tuple[OrderTracker, float]] = {}  # job key -> the order as last read, when
         self.stepped_at: dict[int, float] = {}
         #: job key -> block of the node's own last mined transaction for it: the job waits until the safe block
         #: reaches it (before, the order read there is the one the transaction changed)
@@ -270,9 +270,11 @@ class NodeV2(Stoppable):
 
     # -- one job ---------------------------------------------------------------------------------
 
-    def load(self, job: Job) -> OrderTracker | None:
-        """The job's order at the safe block; None when the book holds none (a reorg took its post away)."""
-        order_id, cached = int(job.order["order_id"]), self.trackers.get(job.order_id)
+    def load(self, job: Job, changed: bool) -> OrderTracker | None:
+        """The job's order at the safe block (None: not in the book); re-read once ``changed`` (events) or stale."""
+        order_id, (cached, read_at) = int(job.order["order_id"]), self.trackers.get(job.order_id, (None, 0.0))
+        if cached is not None and not changed and time.monotonic() - read_at < REFRESH_S:
+            return cached
         if cached is not None:
             tracker = self.book.update(cached, self.from_block, self.safe)
         else:
@@ -280,18 +282,18 @@ class NodeV2(Stoppable):
             if expected == ZERO32:
                 return None
             tracker = self.book.load_order(order_id, self.from_block, self.safe, expected=expected)
-        self.trackers[job.order_id] = tracker
+        self.trackers[job.order_id] = tracker, time.monotonic()
         return tracker
 
     def step(self, job: Job) -> None:
         """The job's next step; a failure is sorted by type (:meth:`.act.Acts.job_error`), fatal stops the node."""
-        self.stepped_at[job.order_id] = time.monotonic()
+        self.stepped_at[job.order_id], changed = time.monotonic(), job.order_id in self.dirty
         self.dirty.discard(job.order_id)
         try:
             if any(self._resolve(action, wait=False) is None
                    for action in self.store.actions(job.order_id, pending=True)):
                 return  # its transaction is in flight: looked up again next cycle
-            tracker = self.load(job)
+            tracker = self.load(job, changed)
             if tracker is None:
                 self.acts.set(job, JobState.CLOSED, reason="the order is not on chain (a reorg took its post away)")
             else:

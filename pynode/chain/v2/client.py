@@ -95,7 +95,12 @@ class ChainV2(Connection):
 
     def now(self) -> int:
         """The head block's timestamp: the time the contracts compare deadlines with."""
-        return int(request(self.rpc, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        return self.head_block()[1]
+
+    def head_block(self) -> tuple[int, int]:
+        """The head's number and timestamp in one request (a loop that needs both pays once)."""
+        block = request(self.rpc, "eth_getBlockByNumber", ["latest", False])
+        return int(block["number"], 16), int(block["timestamp"], 16)
 
     def head(self) -> int:
         return self.book.reader.head()

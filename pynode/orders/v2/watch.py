@@ -1,8 +1,9 @@
 """The v2 buyer watcher (`fabmesh node watch-orders` with ``protocol = 2`` in watch.toml): awards by policy.
 
 Each cycle reads the head, finds the buyer's own new posts (``OrderPosted`` by its address, from the post
-index's blocks on), brings each open order's tracker up to the safe block (checked against the book's
-commitments) and acts on what the chain says, so it is restart-safe without local state:
+index's blocks on), brings each open order with an event since (one eth_getLogs for all) up to the safe block
+(checked against the book's commitments; every ``announce_s`` each one's commitment is asked too) and acts
+on what the chain says, so it is restart-safe without local state:
 
 - an open order is announced on the quote channel (again every ``announce_s``: pubsub keeps no history), its
   verified quotes from the channel and each quoting partner's registry facts go to
@@ -26,9 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pynode.chain.contracts import OrderOutOfSync, _topic_for_address
+from pynode.chain.contracts import OrderOutOfSync, _topic_for_address, _topic_for_uint
 from pynode.chain.tx import TxReverted
-from pynode.chain.v2.orders import OrderTracker
+from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
 from pynode.core.errors import InputError, Kind, classify
 from pynode.crypto.hpke import HpkeKeyPair
 from pynode.documents.order_announcement import OrderAnnouncement
@@ -67,6 +68,9 @@ class OrderWatcherV2:
         self._told = RejectionMemory()
         self._arrived: queue.SimpleQueue[VerifiedQuote] = queue.SimpleQueue()
         self._trackers: dict[int, OrderTracker] = {}
+        self._changed: set[int] = set()  # tracked orders with an event since their tracker was brought up to date
+        self._recheck = False  # this cycle asks every open order's commitment too (an event the scan missed)
+        self._checked_at = float("-inf")  # monotonic time of the last recheck: every announce_s
         self._done: set[int] = set()
         self._confirm_refused: set[int] = set()
         self._announced: dict[int, float] = {}
@@ -126,13 +130,15 @@ class OrderWatcherV2:
     def cycle(self) -> WatchStatsV2:
         """One head read; the rest only when something can have changed: a new block (the chain's clock moves
         with it), a new quote, a step that failed last time, or a re-announcement due."""
-        head = self.chain.head()
+        head, now = self.chain.head_block()  # the head's time with it: one request a cycle
         fresh = self._drain()
         due = time.monotonic() - self._full_at >= self.settings.announce_s
         if head == self._head and not fresh and not self._failed and not due:
             return self.stats
         self._head, self._failed, self._full_at = head, False, time.monotonic()
-        now = self.chain.now()
+        self._recheck = self._full_at - self._checked_at >= self.settings.announce_s
+        if self._recheck:
+            self._checked_at = self._full_at
         safe = max(head - self.chain.confirmations, self.chain.from_block)
         self._discover(safe)
         for order_id in sorted(set(self._trackers) - self._done):
@@ -148,8 +154,14 @@ class OrderWatcherV2:
         return self.stats
 
     def _discover(self, safe: int) -> None:
+        """The buyer's new posts and the tracked orders' events since the last cycle: two requests, however many
+        orders are open (an unchanged order's commitment is not asked, but every ``announce_s``)."""
         if safe < self._next_block:
             return
+        tracked = sorted(set(self._trackers) - self._done)
+        if tracked:
+            self._changed.update(int(event.args["orderId"]) for event in self.chain.book.logs(
+                ORDER_EVENTS, [_topic_for_uint(i) for i in tracked], from_block=self._next_block, to_block=safe))
         for event in self.chain.book.logs(("OrderPosted",), None, _topic_for_address(self.address),
                                           from_block=self._next_block, to_block=safe):
             order_id = int(event.args["orderId"])
@@ -163,9 +175,11 @@ class OrderWatcherV2:
         book = self.chain.book
         if not known.posted:
             known = book.load_order(order_id, self.chain.from_block, safe)
-        elif book.order_hash(order_id, safe) != codec.order_hash(known.order):
+        elif order_id in self._changed or \
+                (self._recheck and book.order_hash(order_id, safe) != codec.order_hash(known.order)):
             known = book.update(known, self.chain.from_block, safe)
         self._trackers[order_id] = known
+        self._changed.discard(order_id)
         return known
 
     def _settling(self, tracker: OrderTracker, head: int) -> bool:

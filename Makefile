@@ -151,7 +151,7 @@ test-pynode: bootstrap $(BUILD_STAMP) $(OCTOPRINT_BIN) $(PRUSA_SLICER)
 test: bootstrap $(BUILD_STAMP) lint-py lint-sol slither
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-pynode test-forge
 
-demo: bootstrap $(BUILD_STAMP)
+demo: bootstrap $(BUILD_STAMP) $(OCTOPRINT_BIN)
 	python -m pynode.dev.demo
 
 # Gas of every user-facing function and the order lifecycle, beside OpenZeppelin baselines.

@@ -49,7 +49,9 @@ def self_signed(directory: Path, name: str, uri: str) -> tuple[Path, Path]:
 
 def nc_program(tolerances: dict[str, dict[str, Any]], *, name: str = "part") -> bytes:
     """A small NC program whose probing lines ask the machine to measure each toleranced dimension."""
-    lines = ["%", f"O1000 ({name})", "G21 G90 G17", "T1 M6", "S8000 M3", "G0 X0 Y0 Z5",
+    # the program number as a comment and M3 before its S word: every line a G/M/T command or a comment, so
+    # pynode.designs.geometry tells it as G-code (a v2 node measures the design before it makes it)
+    lines = ["%", f"(O1000 {name})", "G21 G90 G17", "T1 M6", "M3 S8000", "G0 X0 Y0 Z5",
              "G1 Z-1 F200", "G1 X20 Y0", "G1 X20 Y20", "G1 X0 Y20", "G1 X0 Y0", "G0 Z5"]
     for dim, tol in sorted(tolerances.items()):
         lines.append(f"(MEASURE {dim} {tol['nominal']} +{tol['plus']} -{tol['minus']} {tol.get('unit', 'mm')})")

@@ -1,4 +1,4 @@
-"""How the demo acts as its organizations: each runs `fabmesh` with its own home, wallet and Kubo node.
+"""How the demo acts as its organizations: each runs `fabmesh` (protocol 2) with its own home, wallet and Kubo node.
 
 The story (which organization does what, in which order) is demo.py's `Scenario`; this is what every
 step of it needs: a command run as an organization, a daemon started as one, the chain as the operator
@@ -12,22 +12,25 @@ import os
 import shlex
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Hashable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from rich.console import Console
 
-from pynode.chain.client import Chain
+from pynode.chain.v2.client import ChainV2
+from pynode.chain.v2.orders import OrderTracker
 from pynode.core.errors import FabmeshError
 from pynode.core.settings import Settings
 from pynode.dev import wait
-from pynode.dev.accounts import dev_accounts
+from pynode.dev.accounts import dev_accounts, safe_owner_accounts, v2_accounts
 from pynode.dev.network import LocalNetwork
 from pynode.dev.paths import CHECKOUT
 from pynode.dev.process import ManagedProcess
-from pynode.protocol.types import OrderState, Status
+from pynode.protocol.v2.types import OrderStatus
 
 SCRYPT_N = 1 << 14  # demo keystores: cheaper scrypt than the 2**18 default, same format
 DEMO_CONFIRMATIONS = 1  # 1 s blocks: every command and daemon waits for one block on top, as on a live chain
@@ -37,6 +40,13 @@ class DemoFailed(FabmeshError):
     pass
 
 
+class Command(NamedTuple):
+    """One `fabmesh` command an organization runs (as `account`, if given)."""
+    org: str
+    args: tuple[object, ...]
+    account: str | None = None
+
+
 @dataclass
 class Organizations:
     out: Path
@@ -44,7 +54,9 @@ class Organizations:
     net: LocalNetwork | None = None
     daemons: list[ManagedProcess] = field(default_factory=list)
     orders: dict[str, int] = field(default_factory=dict)  # the orders posted, by their name in the story
-    accounts: dict[str, Any] = field(default_factory=lambda: dev_accounts(12))
+    _chain: ChainV2 | None = None
+    started: float = field(default_factory=time.monotonic)
+    accounts: dict[str, Any] = field(default_factory=lambda: dev_accounts(12) | v2_accounts() | safe_owner_accounts())
 
     @property
     def network(self) -> LocalNetwork:
@@ -64,16 +76,34 @@ class Organizations:
                 "FABMESH_CONFIRMATIONS": str(DEMO_CONFIRMATIONS)}
 
     def fabmesh(self, org: str, *args: object, account: str | None = None) -> dict:
-        """Runs `fabmesh [--account A] -y --json ARGS` as `org`, shows the command, returns its JSON."""
-        argv = ["--account", account] if account else []
-        argv += ["-y", "--json", *[str(a) for a in args]]
-        shown = " ".join(shlex.quote(a) for a in argv if a not in ("-y", "--json"))
-        self.console.print(f"[dim]{org:>11} $[/dim] fabmesh {shown}", highlight=False)
-        result = subprocess.run([sys.executable, "-m", "pynode.cli", *argv], env=self.env(org), capture_output=True,
-                                text=True, timeout=600)
-        if result.returncode != 0:
-            raise DemoFailed(f"`fabmesh {shown}` as {org} failed: {result.stderr.strip().splitlines()[-1:]}")
-        return json.loads(result.stdout) if result.stdout.strip() else {}
+        """Runs `fabmesh --protocol 2 [--account A] -y --json ARGS` as `org`, shows the command, returns its JSON."""
+        return self.fabmesh_all([Command(org, args, account)])[0]
+
+    def fabmesh_all(self, commands: list[Command]) -> list[dict]:
+        """Runs the commands at once (parties acting each on their own), shows each, returns their JSON in order;
+        the first that fails stops the rest."""
+        started: list[tuple[str, str, subprocess.Popen[str]]] = []
+        try:
+            for command in commands:
+                argv = ["--protocol", "2", *(["--account", command.account] if command.account else [])]
+                argv += ["-y", "--json", *[str(a) for a in command.args]]
+                shown = " ".join(shlex.quote(a) for a in argv if a not in ("-y", "--json"))
+                self.console.print(f"[dim]{command.org:>11} $[/dim] fabmesh {shown}", highlight=False)
+                started.append((shown, command.org, subprocess.Popen(
+                    [sys.executable, "-m", "pynode.cli", *argv], env=self.env(command.org), stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True)))
+            results = []
+            for shown, org, process in started:
+                out, err = process.communicate(timeout=600)
+                if process.returncode != 0:
+                    raise DemoFailed(f"`fabmesh {shown}` as {org} failed: {err.strip().splitlines()[-1:]}")
+                results.append(json.loads(out) if out.strip() else {})
+            return results
+        finally:
+            for _, _, process in started:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
 
     def spawn(self, name: str, org: str, args: list[str]) -> None:
         """Starts `fabmesh ARGS` as `org` in the background, logging to logs/NAME.log, stopped by stop()."""
@@ -84,34 +114,46 @@ class Organizations:
         self.daemons.append(process)
 
     @property
-    def chain(self) -> Chain:
-        return Chain.connect(Settings(rpc_url=self.network.anvil.rpc_url,
-                                      deployments=self.out / "network" / "deployments",
-                                      artifacts=CHECKOUT / "build" / "contracts", confirmations=DEMO_CONFIRMATIONS))
+    def chain(self) -> ChainV2:
+        """The chain as its operator reads it (one connection, opened on first use)."""
+        if self._chain is None:
+            self._chain = ChainV2.connect(Settings(rpc_url=self.network.anvil.rpc_url,
+                                                   deployments=self.out / "network" / "deployments",
+                                                   artifacts=CHECKOUT / "build" / "contracts",
+                                                   confirmations=DEMO_CONFIRMATIONS))
+        return self._chain
 
     def step(self, text: str) -> None:
-        self.console.print(f"\n[bold cyan]▶ {text}[/bold cyan]")
+        self.console.print(f"\n[bold cyan]▶ {text}[/bold cyan] [dim](t+{time.monotonic() - self.started:.0f}s)[/dim]")
 
-    def wait_for(self, name: str, statuses: AbstractSet[Status], stall_s: float = 120.0) -> None:
-        """Waits for the order to reach one of `statuses` while every daemon stays up; fails once the order has
-        not changed (status or provenance head: a new record on it) for `stall_s` seconds, however long the
-        whole takes on a busy machine."""
-        order_id = self.orders[name]
-        chain = self.chain
-        seen: list[OrderState] = []
-
-        def reached() -> bool:
+    def wait_until(self, predicate: Callable[[], Any], what: str, stall_s: float = 120.0,
+                   progress: Callable[[], Hashable] | None = None) -> Any:
+        """Waits for `predicate` while every daemon stays up; fails after `stall_s` seconds (counted from the
+        last change of `progress`, if given: a busy machine still getting somewhere is waited for)."""
+        def checked() -> Any:
             for daemon in self.daemons:
                 if not daemon.running():
                     raise DemoFailed(f"{daemon.name} exited: {daemon.log_tail(3)}")
-            seen.append(chain.book.load_order(order_id, chain.from_block).state)
-            return Status(seen[-1].status) in statuses
+            return predicate()
 
         try:
-            wait.wait_for(reached, stall_s, interval=0.5, what=f"order {order_id} ({name})", progress=lambda: seen[-1])
-        except TimeoutError:
-            raise DemoFailed(f"order {order_id} ({name}) stuck at {Status(seen[-1].status).name} for {stall_s:.0f}s, "
-                             f"wanted {'/'.join(s.name for s in statuses)}") from None
+            return wait.wait_for(checked, stall_s, interval=0.5, what=what, progress=progress)
+        except TimeoutError as exc:
+            raise DemoFailed(str(exc)) from None
+
+    def wait_for(self, name: str, statuses: AbstractSet[OrderStatus], stall_s: float = 120.0) -> OrderTracker:
+        """Waits for the order to reach one of `statuses`; fails once it has not changed (status or record head:
+        a new record on it) for `stall_s` seconds, however long the whole takes on a busy machine."""
+        order_id = self.orders[name]
+        chain = self.chain
+        seen: list[OrderTracker] = []
+
+        def reached() -> OrderTracker | None:
+            seen.append(chain.book.load_order(order_id, chain.from_block))
+            return seen[-1] if seen[-1].status in statuses else None
+
+        return self.wait_until(reached, f"order {order_id} ({name}) at {'/'.join(s.name for s in statuses)}",
+                               stall_s, progress=lambda: (seen[-1].status, seen[-1].record_head))
 
     def stop(self) -> None:
         for daemon in self.daemons:

@@ -1,13 +1,14 @@
-"""The demo scenario, asserted from chain state (not from what it printed)."""
+"""The v2 demo scenario, asserted from chain state and the parties' own records (not from what it printed)."""
 
 from __future__ import annotations
 
 import pytest
 from rich.console import Console
 
-from pynode.chain.orders import ZERO_ADDRESS
 from pynode.dev.demo import SHOPS, Scenario
-from pynode.protocol.types import RecordKind, Status
+from pynode.dev.demo_dispute import APPEALED_SHARE, FIRST_SHARE
+from pynode.dev.demo_governance import NEW_FEE_BPS
+from pynode.protocol.v2.types import OrderStatus
 from support import left_behind
 
 pytestmark = pytest.mark.integration
@@ -18,35 +19,39 @@ def test_demo_scenario_outcomes(tmp_path):
     with Scenario(tmp_path / "demo", console) as scenario:
         result = scenario.run()
         chain = scenario.chain
-        accounts = scenario.accounts
         orders = {name: chain.book.load_order(order_id, chain.from_block)
                   for name, order_id in result["orders"].items()}
-        shop = {s.org: accounts[s.account].address for s in SHOPS}
-
-        assert {name: t.status for name, t in orders.items()} == {
-            "open-claim": Status.PAID, "direct-award": Status.PAID, "disputed": Status.RESOLVED,
-            "refunded": Status.REFUNDED, "stablecoin": Status.PAID}
-        assert orders["open-claim"].state.partner == shop["fdm-farm"]
-        assert orders["direct-award"].spec.reserved_for == shop["cnc-shop"] == orders["direct-award"].state.partner
-        assert orders["disputed"].state.partner == shop["laser-shop"]
-        assert orders["refunded"].state.partner == ZERO_ADDRESS  # never claimed: nobody injection-molds
-        token = orders["stablecoin"].terms.token
-        assert token != ZERO_ADDRESS and chain.book.token_allowed(token)
-
-        # The inspector's EIP-712 attestation is on the disputed order's chain, as the inspector's record.
-        kinds = [(RecordKind(k), actor) for k, actor, *_ in orders["disputed"].records]
-        assert (RecordKind.QUALITY_ATTESTED, accounts["inspector"].address) in kinds
-        assert [k for k, _ in kinds][-2:] == [RecordKind.DISPUTED, RecordKind.RESOLVED]
-        # The non-CNC shops never claimed the CNC-only, reserved order; the laser shop never claimed FDM work.
-        assert all(actor != shop["laser-shop"] for k, actor in
-                   [(RecordKind(k), a) for k, a, *_ in orders["open-claim"].records])
-        # Every order passed the independent audit; the HTML and EPCIS files exist.
-        assert result["audit"]["verdict"] == "VERIFIED"
-        assert (tmp_path / "demo" / "audit.html").stat().st_size > 0
-        assert len(list((tmp_path / "demo" / "epcis").glob("*.jsonld"))) == 5
+        shop = {s.org: scenario.accounts[s.account].address for s in SHOPS}
+        fee_now = chain.book.fee_bps()
         kubo = scenario.net.kubo.values()
         pids = [d.pid for d in scenario.daemons] + [scenario.net.anvil.process.pid, *(n.process.pid for n in kubo)]
         ports = [scenario.net.anvil.port, *(int(n.api_url.rsplit(":", 1)[1]) for n in kubo)]
 
+    assert {name: t.status for name, t in orders.items()} == {
+        "print": OrderStatus.COMPLETED, "machined": OrderStatus.COMPLETED, "disputed": OrderStatus.RESOLVED}
+    # Three shops quoted the FDM order; the watcher awarded the cheapest, the others were outbid.
+    quotes = result["quotes"]
+    assert set(quotes["quotes"]) == {"fdm-farm", "cnc-shop", "laser-shop"}
+    assert quotes["winner"] == "fdm-farm" and orders["print"].partner == shop["fdm-farm"]
+    assert orders["print"].price == quotes["quotes"]["fdm-farm"] == min(quotes["quotes"].values())
+    assert quotes["rejected"] == {"cnc-shop": "outbid", "laser-shop": "outbid"}
+    assert orders["machined"].partner == shop["cnc-shop"] and orders["disputed"].partner == shop["laser-shop"]
+    # The FDM part was printed by OctoPrint, the CNC part machined on the OPC UA machine: their reports say so.
+    printed, machined = result["reports"]["print"], result["reports"]["machined"]
+    assert printed["passed"] and printed["notes"].startswith("printed on mk4-")
+    assert printed["evidence"] == ["octoprint.json"] and printed["other"]["print_time_s"] >= 0
+    assert machined["passed"] and machined["evidence"] == ["machine.json"]
+    assert set(machined["checks"]) == {"bore_d"} and machined["other"] == {"parts_produced": 2.0}
+    # The dispute was ruled by the panel, appealed, ruled again by one more vote, and that ruling executed.
+    ruling = result["ruling"]
+    assert (ruling["first"]["ruling"], ruling["appealed"]["ruling"]) == (FIRST_SHARE + 1, APPEALED_SHARE + 1)
+    to_buyer, to_payee, fee, _ = orders["disputed"].resolution
+    assert to_buyer == orders["disputed"].price * APPEALED_SHARE // 100
+    assert to_buyer + to_payee + fee == orders["disputed"].price
+    # The fee changed only after the delay: the early execute was refused by the manager.
+    change = result["fee"]
+    assert (change.fee_before, change.fee_after, fee_now) == (0, NEW_FEE_BPS, NEW_FEE_BPS)
+    assert "AccessManagerNotReady" in change.early_refusal and change.executed_at >= change.ready_at
+    assert result["audit"]["verdict"] == "VERIFIED"
     # Everything stopped: no process of theirs left, nothing of ours listening on their ports.
     assert left_behind(pids, ports) == []

@@ -163,7 +163,7 @@ class OctoprintAdapter(ProductionAdapter):
         """The G-code to print: the design itself, or sliced from its mesh (with what the evidence says of it)."""
         design, slicing = job.design_path, None
         try:
-            if design.suffix.lower() not in model.GCODE_SUFFIXES:
+            if not slicer.is_gcode(design):
                 kind = slicer.mesh_kind(design)
                 if kind is None or self.settings.slicer is None:
                     does = "STL/3MF with the [production.slicer] profile" if self.settings.slicer else \

@@ -20,6 +20,7 @@ from typing import Any
 
 from pynode.core.errors import FatalError
 from pynode.daemon.adapters.base import ProductionFailed
+from pynode.daemon.adapters.octoprint.model import GCODE_SUFFIXES
 from pynode.daemon.adapters.octoprint.settings import SlicerSettings
 from pynode.designs.geometry.detect import detect
 
@@ -31,6 +32,12 @@ LOG_NAME = "slicer.log"
 
 class SlicerConfigError(FatalError):
     """The slicer settings cannot work (no such binary, an unreadable profile): the node stops."""
+
+
+def is_gcode(design: Path) -> bool:
+    """Printed as it is: named as G-code, or told as G-code by its bytes (the v2 node names a decrypted design
+    design.bin: its content is detected, not named)."""
+    return design.suffix.lower() in GCODE_SUFFIXES or detect(design.read_bytes()) == "gcode"
 
 
 def mesh_kind(design: Path) -> str | None:

@@ -167,6 +167,7 @@ bench: bootstrap $(BUILD_STAMP)
 	python bench/rpc_bench.py
 	python bench/cli_bench.py
 	python bench/quote_bench.py
+	python bench/quote_e2e_bench.py
 
 # Load, crashes and an IPFS restart: 1,000 orders, 3 buyers, 5 daemons (see bench/soak.py for knobs,
 # e.g. `make soak SOAK_ARGS="--orders 100"`). Not part of `make test`.

@@ -16,6 +16,11 @@ CLI, until every order is paid out (the daemon's withdrawPayment).
 * ``time_per_order_s`` = first post to last payment withdrawn / orders;
 * ``reads``: what `check`, `partner list`, `order list`, `order show`, `withdraw`,
   `audit all` and `export epcis` sent afterwards (not in the per-order figure).
+
+Protocol v2 beside it in the same run (``--protocol both``, the default; tests/pynode/infra/provider_run_v2.py):
+the same chain, proxy and clients on the v2 stack (`partner register`/`vet`, `order post`, `fabmesh node run`
+with ``protocol = 2`` quoting on the channel, `fabmesh node watch-orders` with a v2 watch.toml awarding the
+quote and confirming), until every order is COMPLETED (v2 pays on confirm): ``rpc_v2_requests_per_order``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "pynode" / "infra"))
 
 from bench.common import record  # noqa: E402 - the checkout goes on sys.path first
 from provider_run import HOSTED, ProviderRun, figures  # noqa: E402 - so do tests/pynode and its infra/
+from provider_run_v2 import ProviderRunV2  # noqa: E402
 
 
 def main() -> None:
@@ -39,33 +45,47 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10)
     parser.add_argument("--blocks", type=int, default=20_000, help="blocks past the deployment block")
     parser.add_argument("--poll", type=float, default=2.0, help="daemon and watcher poll interval, seconds")
+    parser.add_argument("--protocol", choices=("1", "2", "both"), default="both")
     args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory(prefix="rpc-bench-") as tmp, \
-            ProviderRun(Path(tmp), orders=args.orders, blocks_past_deploy=args.blocks,
-                        poll_interval_s=args.poll) as run:
-        result = run.run()
-    failed = [name for name, command in result.reads.items() if command.code != 0]
-    if failed:
-        raise SystemExit(f"CLI reads failed through the proxy: {', '.join(failed)}")
     rules = HOSTED
-    values = figures(result)
-    values.update({
-        "definition": "rpc_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the daemon, "
-                      "the order watcher and the lifecycle CLI commands (register, vet, post, confirm) / completed "
-                      "orders; 429-refused calls included",
-        "setup": f"anvil, 1 s blocks, confirmations 1, {args.blocks} blocks past the deployment; daemon and "
-                 f"watcher poll every {args.poll} s; simulated production 0.5 s",
+    common = {
         "provider_rules": {"max_block_range": rules.max_block_range, "max_results": rules.max_results,
                            "random_429_rate": rules.random_429_rate, "retry_after_s": rules.retry_after_s,
                            "bucket_size": rules.bucket_size, "bucket_refill_per_s": rules.bucket_refill_per_s,
                            "refused_prefixes": list(rules.refused_prefixes), "seed": rules.seed},
         "poll_interval_s": args.poll,
-    })
-    path = record({"rpc_requests_per_order": values["rpc_requests_per_order"], "rpc": values})
-    print(f"{values['rpc_requests_per_order']} RPC requests per order ({values['orders']} orders, "
-          f"{values['retries_seen_429']} 429s retried, {values['time_per_order_s']} s per order) -> {path}")
+        "setup": f"anvil, 1 s blocks, confirmations 1, {args.blocks} blocks past the deployment; daemon and "
+                 f"watcher poll every {args.poll} s; simulated production 0.5 s",
+    }
+    if args.protocol in ("1", "both"):
+        result = measure(ProviderRun, args)
+        failed = [name for name, command in result.reads.items() if command.code != 0]
+        if failed:
+            raise SystemExit(f"CLI reads failed through the proxy: {', '.join(failed)}")
+        values = figures(result) | common | {
+            "definition": "rpc_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the "
+                          "daemon, the order watcher and the lifecycle CLI commands (register, vet, post, confirm) / "
+                          "completed orders; 429-refused calls included"}
+        report("v1", record({"rpc_requests_per_order": values["rpc_requests_per_order"], "rpc": values}), values)
+    if args.protocol in ("2", "both"):
+        values = figures(measure(ProviderRunV2, args)) | common | {
+            "definition": "rpc_v2_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the "
+                          "v2 daemon (quoting), the v2 order watcher (announce, award, confirm) and the lifecycle "
+                          "CLI commands (register, vet, post) / orders COMPLETED; 429-refused calls included"}
+        del values["reads"]  # the CLI reads are measured on v1
+        report("v2", record({"rpc_v2_requests_per_order": values["rpc_requests_per_order"], "rpc_v2": values}),
+               values)
 
+
+def measure(kind: type[ProviderRun], args: argparse.Namespace):
+    with tempfile.TemporaryDirectory(prefix="rpc-bench-") as tmp, \
+            kind(Path(tmp), orders=args.orders, blocks_past_deploy=args.blocks, poll_interval_s=args.poll) as run:
+        return run.run()
+
+
+def report(protocol: str, path: Path, values: dict) -> None:
+    print(f"{protocol}: {values['rpc_requests_per_order']} RPC requests per order ({values['orders']} orders, "
+          f"{values['retries_seen_429']} 429s retried, {values['time_per_order_s']} s per order) -> {path}")
 
 if __name__ == "__main__":
     main()

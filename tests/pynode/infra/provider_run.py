@@ -243,14 +243,18 @@ class ProviderRun:
         self.start_automation()
         started = time.monotonic()
         orders = [self.post(i) for i in range(self.order_count)]
-        self.wait_all(orders, Status.SHIPPED)
-        for order_id in orders:
-            self.fabmesh("buyer", "cli-buyer", "order", "confirm", order_id)
-        self.wait_all(orders, Status.PAID)  # PAID: the daemon withdrew the payment
+        self.complete(orders)
         elapsed = time.monotonic() - started
         for process in self.processes:
             process.stop(timeout=20.0)
         return RunResult(orders, self.deploy_block, first_block, elapsed, self.proxy.engine.reset_counts())
+
+    def complete(self, orders: list[int]) -> None:
+        """Until every order is paid: the buyer confirms each shipped one with the CLI."""
+        self.wait_all(orders, Status.SHIPPED)
+        for order_id in orders:
+            self.fabmesh("buyer", "cli-buyer", "order", "confirm", order_id)
+        self.wait_all(orders, Status.PAID)  # PAID: the daemon withdrew the payment
 
     def reads(self, result: RunResult) -> RunResult:
         """Every CLI read an operator, buyer or auditor runs, through the same proxy."""

@@ -85,6 +85,7 @@ class SoakPlan:
     invariant_every_s: float = 30.0
     timeout_s: float = 3 * 3600
     seed: int = 1
+    protocol: int = 2  # 1: the v1 claim race (this module); 2: quotes and awards (bench/soak_v2.py)
 
 
 @dataclass
@@ -113,10 +114,7 @@ class Soak:
         self.net = net
         self.say = say
         self.rng = random.Random(plan.seed)
-        # the buyers count a receipt as done (confirmations 0), as before; the daemons under test wait for 1
-        self.chain = Chain.connect(Settings(rpc_url=net.anvil.rpc_url, deployments=workdir / "deployments",
-                                            artifacts=CHECKOUT / "build" / "contracts", confirmations=0))
-        self.accounts = dev_accounts(len(ROLES) + plan.buyers + plan.daemons)
+        self.connect()
         self.homes: list[NodeHome] = []
         self.daemons: list[NodeProcess] = []
         self.sides: list[BuyerSide] = []
@@ -128,6 +126,12 @@ class Soak:
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._last_progress = 0.0
+
+    def connect(self) -> None:
+        # the buyers count a receipt as done (confirmations 0), as before; the daemons under test wait for 1
+        self.chain = Chain.connect(Settings(rpc_url=self.net.anvil.rpc_url, deployments=self.workdir / "deployments",
+                                            artifacts=CHECKOUT / "build" / "contracts", confirmations=0))
+        self.accounts = dev_accounts(len(ROLES) + self.plan.buyers + self.plan.daemons)
 
     def count(self, name: str) -> int:
         """Increments a counter (posting threads, watchers and chaos all count) and returns its old value."""
@@ -366,9 +370,11 @@ class Soak:
                 lost += 1
         return lost
 
+    def auditor(self) -> Auditor:
+        return Auditor(self.chain, IpfsEvidence(IpfsClient(self.net.kubo["buyers"].api_url)), confirmations=0)
+
     def audit(self) -> int:
-        auditor = Auditor(self.chain, IpfsEvidence(IpfsClient(self.net.kubo["buyers"].api_url)), confirmations=0)
-        result = auditor.audit()
+        result = self.auditor().audit()
         failures = result.failures()
         for check in failures[:20]:
             self.violations.append(f"audit order {check.order_id}: {check.name}: {check.reason}")
@@ -447,30 +453,32 @@ class Soak:
         lost = self.lost_attestations(orders)
         escrow_ok = self.check_escrow(block)
         audit_failures = self.audit()
-        active_min = (finished_at - started) / 60
-        per_daemon_cpu = Counter()
-        for pid, cpu in self.samples.cpu_s.items():
-            per_daemon_cpu[self.samples.daemon_of[pid]] += cpu
-        rss = [v / 2**20 for v in self.samples.rss_peak.values()] or [0.0]
-        paid_normally = statuses.get(Status.PAID.name, 0)
         return {
             "orders": len(orders),
             "terminal_exactly_once": not not_once and len(orders) == self.counts["posted"],
             "duplicate_claims": duplicate_claims,
             "lost_attestations": lost,
+            "final_status": dict(sorted(statuses.items())),
+            "paid": statuses.get(Status.PAID.name, 0),
+            "claim_txs_sent": self.counts["claim_txs"],
+            "claim_txs_reverted_on_chain": self.counts["claim_reverts"],
+            **self.run_figures(started, finished_at, terminal_before_warp, shutdowns, escrow_ok, audit_failures),
+        }
+
+    def run_figures(self, started: float, finished_at: float, terminal_before_warp: int, shutdowns: list[float],
+                    escrow_ok: bool, audit_failures: int) -> dict:
+        """What both protocols' results report: the schedule's counts, throughput, checks and resources."""
+        active_min = (finished_at - started) / 60
+        return {
             "invariant_violations": self.counts["escrow_violations"] + audit_failures,
             "kills": self.counts["kills"],
             "kubo_restarts": self.counts["kubo_restarts"],
             "orders_per_min": round(terminal_before_warp / active_min, 1),
             "active_minutes": round(active_min, 2),
-            "final_status": dict(sorted(statuses.items())),
-            "paid": paid_normally,
             "terminal_before_deadline_warp": terminal_before_warp,
             "refunded_after_warp": self.counts["refunded_at_end"],
             "cancelled_by_buyer": self.counts["cancelled_by_buyer"],
             "cancel_lost_race": self.counts["cancel_lost_race"],
-            "claim_txs_sent": self.counts["claim_txs"],
-            "claim_txs_reverted_on_chain": self.counts["claim_reverts"],
             "escrow_checks": self.counts["escrow_checks"],
             "escrow_ok_at_end": escrow_ok,
             "audit_checks": self.counts["audit_checks"],
@@ -478,21 +486,38 @@ class Soak:
             "post_retries": self.counts["post_retries"],
             "post_failures": self.counts["post_failures"],
             "watcher_errors": self.counts["watcher_errors"],
+            **self.resources(active_min, shutdowns),
+            "violations": self.violations[:40],
+            "plan": asdict(self.plan),
+        }
+
+    def resources(self, active_min: float, shutdowns: list[float]) -> dict:
+        """The daemons' CPU (summed over each daemon's processes, a restart being a new one) and memory."""
+        per_daemon_cpu = Counter()
+        for pid, cpu in self.samples.cpu_s.items():
+            per_daemon_cpu[self.samples.daemon_of[pid]] += cpu
+        rss = [v / 2**20 for v in self.samples.rss_peak.values()] or [0.0]
+        return {
             "unclean_stops": self.counts["unclean_stops"],
             "shutdown_s_max": round(max(shutdowns, default=0.0), 2),
             "daemon_cpu_s": {f"shop{i}": round(per_daemon_cpu[i], 1) for i in range(len(self.daemons))},
+            "daemon_cpu_pct_of_core": {f"shop{i}": round(100 * per_daemon_cpu[i] / (active_min * 60), 1)
+                                       for i in range(len(self.daemons))},
             "daemon_cpu_pct_of_core_mean": round(100 * sum(per_daemon_cpu.values()) / len(self.daemons)
                                                  / (active_min * 60), 1),
             "daemon_rss_peak_mib": round(max(rss), 1),
             "daemon_rss_peak_mib_mean": round(sum(rss) / len(rss), 1),
             "daemon_processes": len(self.samples.rss_peak),
-            "violations": self.violations[:40],
-            "plan": asdict(self.plan),
         }
 
 
 def run_soak(plan: SoakPlan, workdir: Path, say: Callable[[str], None] = print) -> dict:
+    """The soak on the plan's protocol: v1 (claims) here, v2 (quotes and awards) in bench/soak_v2.py."""
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    with LocalNetwork(workdir, list(ORGS), block_time=plan.block_time) as net:
+    with LocalNetwork(workdir, list(ORGS), block_time=plan.block_time, protocol=plan.protocol) as net:
+        if plan.protocol == 2:
+            from bench.soak_v2 import SoakV2  # it builds on this module
+
+            return SoakV2(plan, workdir, net, say).run()
         return Soak(plan, workdir, net, say).run()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -40,6 +40,8 @@ ENV_PREFIX = "FABMESH_"
 ENV_NESTED = "__"
 MAX_UINT256 = (1 << 256) - 1
 MAX_CONFIG_BYTES = 1 << 20
+#: a plain int, not Literal[1, 2]: FABMESH_PROTOCOL=2 arrives as the string "2", which Literal refuses
+ProtocolVersion = Annotated[int, Field(ge=1, le=2)]
 
 
 def _checksummed(value: str) -> str:
@@ -129,7 +131,7 @@ class TomlConfig(BaseSettings):
 class NodeConfig(TomlConfig):
     """node.toml: the manufacturer daemon (``fabmesh node run``)."""
 
-    protocol: Literal[1, 2] = Field(default=1, description="1: claim orders (v1 contracts); 2: quote them (v2)")
+    protocol: ProtocolVersion = Field(default=1, description="1: claim orders (v1 contracts); 2: quote them (v2)")
     account: str | None = Field(default=None, description="wallet account name (keystore in the wallet dir)")
     keystore: Path | None = Field(default=None, description="keystore file; overrides account")
     password_file: Path | None = None
@@ -159,7 +161,7 @@ class WatchConfig(TomlConfig):
     """watch.toml: the buyer's order watcher (``fabmesh node watch-orders``); ``protocol = 2`` runs the v2 watcher
     (pynode/orders/v2/watch.py), which awards quotes by ``[award]`` and acts by ``[watch]``."""
 
-    protocol: Literal[1, 2] = 1
+    protocol: ProtocolVersion = 1
     award: AwardSettings = Field(default_factory=AwardSettings)
     watch: WatchLoopSettings = Field(default_factory=WatchLoopSettings)
 

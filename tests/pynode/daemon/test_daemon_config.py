@@ -8,7 +8,7 @@ import pytest
 
 from pynode.core.errors import InputError
 from pynode.daemon.adapters import HotfolderSettings, SimulatedSettings
-from pynode.daemon.config import NodeConfig
+from pynode.daemon.config import NodeConfig, WatchConfig
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "pynode" / "daemon" / "node.example.toml"
 
@@ -111,3 +111,13 @@ def test_a_bad_environment_value_is_named_with_its_variable(tmp_path: Path, monk
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nope\.toml: config file not found"):
         NodeConfig.load(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("config_type", [NodeConfig, WatchConfig])
+def test_the_protocol_comes_from_the_environment_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     config_type: type[NodeConfig | WatchConfig]) -> None:
+    monkeypatch.setenv("FABMESH_PROTOCOL", "2")
+    assert config_type.load(write(tmp_path, "")).protocol == 2
+    monkeypatch.setenv("FABMESH_PROTOCOL", "3")
+    with pytest.raises(InputError, match="FABMESH_PROTOCOL"):
+        config_type.load(write(tmp_path, ""))

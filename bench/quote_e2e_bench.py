@@ -8,10 +8,11 @@ QuoteChannel (strict parse, domain, ECDSA recovery) receives the daemon's quote;
 cancelled, so the open set stays as small as on a shop that is awarded its quotes.
 
 ``quote_latency`` = the buyer's channel delivering the verified quote for the order − the moment a
-``newHeads`` WebSocket subscriber on anvil was pushed the post's block. The v2 daemon has no push heads
-(its cycle does not subscribe), so it finds the order at its next poll (the scan of the book's events or the
-announcement queued meanwhile): the poll interval is part of the figure. Orders are posted one at a time,
-``--warmup`` first ones not counted.
+``newHeads`` WebSocket subscriber on anvil was pushed the post's block. Without ``--push`` the daemon finds
+the order at its next poll (the scan of the book's events or the announcement queued meanwhile): the poll
+interval is part of the figure. With ``--push`` its node.toml sets ``ws_url`` to anvil's WebSocket, and the
+head pushed for the post's block starts its next cycle at once (the poll stays the fallback). Orders are
+posted one at a time, ``--warmup`` first ones not counted.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--poll", type=float, default=0.1, help="the daemon's poll interval, seconds")
+    parser.add_argument("--push", action="store_true",
+                        help="the daemon subscribes to anvil's pushed heads (ws_url) and wakes on each")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="quote-e2e-") as name:
@@ -132,7 +135,8 @@ def main() -> None:
             home = daemon_shop(chain, anvil, dev_accounts()["certifier"], tmp / "shop", "shop")
             write_config(home, rpc_urls=[anvil.rpc_url], ipfs_api=shop_kubo.api_url, deployments=deployments,
                          processes=["cnc-milling"], materials=["al-6061"], confirmations=0,
-                         poll_interval_s=args.poll, extra=QUOTE_TOML)
+                         poll_interval_s=args.poll,
+                         extra=(f'ws_url = "{anvil.ws_url}"\n' if args.push else "") + QUOTE_TOML)
             node = NodeProcess(home).start()
             node.wait_connected()
             party = cli_buyer_v2(chain, anvil, buyer_kubo.api_url, tmp)
@@ -163,17 +167,18 @@ def main() -> None:
                 kubo.stop()
             anvil.stop()
     figures = cuts(latencies) | {
-        "orders": len(latencies), "warmup": args.warmup, "poll_interval_s": args.poll, "push": False,
+        "orders": len(latencies), "warmup": args.warmup, "poll_interval_s": args.poll, "push": args.push,
         "load_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "definition": "quote_latency = the buyer's QuoteChannel holding the verified quote for the order - a "
                       "newHeads WebSocket subscriber on anvil pushed the post's block",
-        "setup": "anvil automine, 2 Kubo peered, `fabmesh node run` protocol 2 (confirmations 0, polling: the v2 "
-                 "daemon subscribes to no heads), BuyerV2 posts, announces, cancels after the quote; one at a time",
+        "setup": "anvil automine, 2 Kubo peered, `fabmesh node run` protocol 2 (confirmations 0, "
+                 + ("woken by anvil's pushed heads, polling as the fallback" if args.push else "polling only")
+                 + "), BuyerV2 posts, announces, cancels after the quote; one at a time",
     }
     path = record({"quote_latency_p50_ms": figures["p50_ms"], "quote_latency_p99_ms": figures["p99_ms"],
                    "quote_latency": figures})
     print(f"quote latency p50 {figures['p50_ms']} ms p99 {figures['p99_ms']} ms over {len(latencies)} orders "
-          f"(poll {args.poll} s) -> {path}")
+          f"(poll {args.poll} s, push {'on' if args.push else 'off'}) -> {path}")
 
 
 if __name__ == "__main__":

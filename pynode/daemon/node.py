@@ -5,8 +5,9 @@ every job with something to do takes its next step (:mod:`.steps` carries out wh
 :func:`.jobs.decide` returns; :mod:`.production` and the journal, :mod:`.journal`, do the work).
 
 Between cycles the loop waits ``poll_interval_s``; with ``ws_url`` a head pushed over WebSocket
-(:mod:`pynode.chain.newheads`) ends the wait at once. The cycle reads the head and the logs as it does
-without push, so a socket that drops costs nothing but the wait: the node polls while the feed reconnects.
+(:mod:`pynode.chain.newheads`, through :class:`pynode.daemon.push.HeadPush`) ends the wait at once. The cycle
+reads the head and the logs as it does without push, so a socket that drops costs nothing but the wait: the
+node polls while the feed reconnects.
 
 Errors are sorted by type (:func:`pynode.core.errors.classify`): transient ones back off with
 jitter, never shorter than a Retry-After (per job, or for the whole cycle with RPC failover; a
@@ -34,7 +35,7 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.client import Chain
 from pynode.chain.events.decoder import EventDecoder
-from pynode.chain.newheads import HeadFeed, Wake, ws_endpoint
+from pynode.chain.newheads import ws_endpoint
 from pynode.core.backoff import Backoff
 from pynode.core.errors import Kind, TransientError, WrongChain, classify, retry_after
 from pynode.core.settings import Settings
@@ -46,6 +47,7 @@ from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.lifecycle import Stoppable
 from pynode.daemon.metrics import NodeMetrics
 from pynode.daemon.production import Production
+from pynode.daemon.push import HeadPush
 from pynode.daemon.steps import Steps, brief
 from pynode.daemon.store import Store
 from pynode.daemon.sync import Sync
@@ -104,8 +106,7 @@ class Node(Stoppable):
         self.steps = Steps(self)
         self.production = Production(self)
         self._stop = StopEvent()
-        self._wake = Wake()  # between cycles: a pushed head (config.ws_url) or a stop ends the poll wait
-        self._feed: HeadFeed | None = None
+        self._push = HeadPush(self.log.log)  # between cycles: a pushed head (config.ws_url) or a stop ends the wait
         self._once = False  # one cycle (--once): nothing to wake, no subscription
         self._looping = False  # inside run()'s loop: interrupt() may cut it
         self._rpc_index = 0
@@ -118,11 +119,10 @@ class Node(Stoppable):
     # -- lifecycle ----------------------------------------------------------------
 
     def _on_stop(self) -> None:
-        self._wake.set()
+        self._push.set()
 
     def close(self) -> None:
-        if self._feed is not None:
-            self._feed.close()
+        self._push.close()
         self.metrics.stop()
         self.adapter.close()
         self.store.close()
@@ -169,7 +169,7 @@ class Node(Stoppable):
                 continue
             if once:
                 break
-            self._wake.wait(self.config.poll_interval_s)
+            self._push.wait(self.config.poll_interval_s)
 
     # -- connections ----------------------------------------------------------------
 
@@ -199,17 +199,7 @@ class Node(Stoppable):
         self.decoder = EventDecoder({chain.book.address: chain.book.info.abi,
                                      chain.registry.address: chain.registry.info.abi})
         self.log.info("connected", rpc=url, chain_id=chain.chain_id, book=chain.book.address)
-        self._subscribe(None if self._once else ws_endpoint(self.config.ws_url, url))
-        if self._feed is not None:
-            self._feed.clock = chain.clock  # the receipt and confirmation waits end on a pushed head too
-
-    def _subscribe(self, ws: str | None) -> None:
-        """Keeps one head feed on ``ws`` (a new one when failover moved a derived URL; none without push)."""
-        if self._feed is not None and self._feed.url == ws:
-            return
-        if self._feed is not None:
-            self._feed.close()
-        self._feed = HeadFeed(ws, self._wake, log=self.log.log).start() if ws is not None else None
+        self._push.follow(None if self._once else ws_endpoint(self.config.ws_url, url), chain.clock)
 
     def _failover(self) -> None:
         """After a transient cycle failure: next time, connect to the next RPC URL (round robin)."""

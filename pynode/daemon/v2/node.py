@@ -6,7 +6,9 @@ announcements heard on the quote channel mark jobs; every job with something to 
 the confirmed block (``OrderBookV2.load_order`` / ``update``, checked against ``orderHash`` and
 ``recordHead``) and takes the step the pure :func:`.decide.decide` returns; open quotes are published again.
 A checkpointed block that left the chain (``chain.reorg.find_fork``) rewinds the store and every active
-order is read again.
+order is read again (:mod:`.scan`).
+Between cycles the node waits ``poll_interval_s``; with ``ws_url`` a head pushed over WebSocket ends the wait
+at once (:class:`pynode.daemon.push.HeadPush`, as in v1): the cycle reads the chain as it does polling.
 Transactions go through the v1 journal (:class:`~pynode.daemon.journal.JournaledSender`: simulated, journaled,
 resolved after a restart) and are pipelined across jobs: a step broadcasts without waiting (``submit``), so
 many jobs' transactions are in flight at once (the account's nonces counted by the sender's NonceManager),
@@ -15,8 +17,7 @@ one in flight per order. After that the job waits until the safe block shows it.
 in v1 (:func:`pynode.daemon.jobs.on_error`). A transaction is not re-signed with higher fees while pipelined
 (the journal's fee bump lives in its receipt wait).
 
-The store keys a job by the low 63 bits of its v2 order id (SQLite's integer; v2 ids are 192 bits), the full
-id in the job's order JSON.
+The store keys a job by the low 63 bits of its v2 order id (:func:`.scan.job_key`).
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.deployment import load_deployment
 from pynode.chain.events.reader import LogReader
+from pynode.chain.newheads import ws_endpoint
 from pynode.chain.provider import chain_id as rpc_chain_id
 from pynode.chain.provider import connect
-from pynode.chain.reorg import block_at, find_fork
+from pynode.chain.reorg import block_at
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxReverted, TxSender
 from pynode.chain.v2.book import OrderBookV2
-from pynode.chain.v2.orders import ORDER_EVENTS, ZERO32, OrderTracker
+from pynode.chain.v2.orders import ZERO32, OrderTracker
 from pynode.chain.v2.registry import PartnerRegistryV2
 from pynode.core.backoff import Backoff
 from pynode.core.errors import Kind, classify, retry_after
@@ -47,23 +49,19 @@ from pynode.daemon.journal import JournaledSender, Outcome
 from pynode.daemon.jsonlog import JsonLogger
 from pynode.daemon.lifecycle import Stoppable
 from pynode.daemon.metrics import NodeMetrics
+from pynode.daemon.push import HeadPush
 from pynode.daemon.steps import brief
 from pynode.daemon.store import Action, Job, JobState, Store
 from pynode.daemon.v2.act import Acts
 from pynode.daemon.v2.quoting import Listener
+from pynode.daemon.v2.scan import Scan
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.pubsub import KuboPubsub
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.quote_channel import QuoteChannel
 from pynode.wallet.identity import Identity
 
-KEY_MASK = (1 << 63) - 1
 WORK_STATES = (JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
-
-
-def job_key(order_id: int) -> int:
-    """The store's key of a v2 order (SQLite integers are 64-bit signed)."""
-    return order_id & KEY_MASK
 
 
 class NodeV2(Stoppable):
@@ -90,7 +88,10 @@ class NodeV2(Stoppable):
         #: job key -> block of the node's own last mined transaction for it: the job waits until the safe block
         #: reaches it (before, the order read there is the one the transaction changed)
         self.settling: dict[int, int] = {}
+        self.scan = Scan(self)
         self._stop = StopEvent()
+        self._push = HeadPush(self.log.log)  # between cycles: a pushed head (config.ws_url) or a stop ends the wait
+        self._once = False  # one cycle (--once): no subscription
         self._connected = False
         self._first_cycle = True
         self._looping = False
@@ -100,10 +101,12 @@ class NodeV2(Stoppable):
     # -- lifecycle ------------------------------------------------------------------------
 
     def _on_stop(self) -> None:
+        self._push.set()
         if self._connected:
             self.channel.close()  # ends the announcements' stream
 
     def close(self) -> None:
+        self._push.close()
         self.metrics.stop()
         if self._connected:
             self.channel.close()
@@ -116,7 +119,7 @@ class NodeV2(Stoppable):
         self.log.info("node_started", account=self.address, protocol=2, work_dir=str(self.work_dir))
         if self.config.metrics_port and self.metrics.port is None:
             self.metrics.start(self.config.metrics_port)
-        failures = 0
+        failures, self._once = 0, once
         self._looping = True
         try:
             while not self.stopping:
@@ -138,7 +141,7 @@ class NodeV2(Stoppable):
                     continue
                 if once:
                     break
-                self._stop.wait(self.config.poll_interval_s)
+                self._push.wait(self.config.poll_interval_s)
         except Stopping as exc:
             self.log.info("cycle_interrupted", reason=str(exc))
         finally:
@@ -169,6 +172,7 @@ class NodeV2(Stoppable):
         self.acts = Acts(self)
         self._connected = True
         self.log.info("connected", rpc=url, chain_id=chain_id, book=self.book.address, protocol=2)
+        self._push.follow(None if self._once else ws_endpoint(self.config.ws_url, url), self.tx.clock)
 
     def _tx_event(self, event: str, **fields: Any) -> None:
         if event == "tx_sent":
@@ -196,9 +200,9 @@ class NodeV2(Stoppable):
         else:  # gone when the chain shrank since the head was read: transient, the next cycle rewinds
             safe_block = block_at(self.w3, self.safe)
             self.now, safe_hash = int(safe_block["timestamp"], 16), safe_block["hash"]
-        self.check_reorg()
-        self.scan(safe_hash)
-        self.drain_heard()
+        self.scan.check_reorg()
+        self.scan.events(safe_hash)
+        self.scan.drain_heard()
         if self._first_cycle:
             for action in self.store.actions(pending=True):
                 self._resolve(action)
@@ -211,49 +215,7 @@ class NodeV2(Stoppable):
         self.acts.quotes.republish(self.store.jobs([JobState.SEEN]), self.now)
         self.metrics.cycle_ok(last_processed=self.safe, head=head)
         self.metrics.set_jobs(self.store.count_by_state())
-
-    def check_reorg(self) -> None:
-        """A checkpointed block no longer canonical: rewind the store to the common ancestor, read every active
-        order again (its commitment is checked at the safe block anyway) and recount the account's nonces."""
-        fork = find_fork(self.w3, self.store.known_blocks())
-        if fork is None:
-            return
-        self.store.rewind(fork)
-        self.trackers.clear()
-        self.dirty.update(job.order_id for job in self.store.active_jobs())
-        self.tx.nonces.resync()
-        self.log.warning("reorg", common_ancestor=fork)
-
-    def scan(self, safe_hash: str) -> None:
-        """The order events of the confirmed blocks since the checkpoint: new orders become jobs, others mark
-        theirs. ``safe_hash``, read before the logs, is kept for the reorg check."""
-        last = self.store.last_processed()
-        start = last + 1 if last is not None else (self.config.start_block or self.from_block)
-        if start > self.safe:
-            return
-        logs = self.book.logs(ORDER_EVENTS, from_block=start, to_block=self.safe)
-        with self.store.transaction():
-            for log in logs:
-                order_id = int(log.args["orderId"])
-                if log.event == "OrderPosted":
-                    self.book.note_posted(order_id, log.block_number)
-                    self.note(order_id, log.block_number)
-                elif self.store.get_job(job_key(order_id)) is not None:
-                    self.dirty.add(job_key(order_id))
-            self.store.advance(self.safe, {self.safe: safe_hash})
-
-    def drain_heard(self) -> None:
-        """Announced orders the scan has not reached: a job at once if the book holds them at the safe block."""
-        for announcement in self.listener.drain():
-            key = job_key(announcement.order_id)
-            if self.store.get_job(key) is None and self.book.order_hash(announcement.order_id, self.safe) != ZERO32:
-                self.note(announcement.order_id, None)
-
-    def note(self, order_id: int, block: int | None) -> None:
-        key = job_key(order_id)
-        if self.store.get_job(key) is None:
-            self.store.upsert_job(key, JobState.SEEN, {"order_id": str(order_id)}, block=block)
-        self.dirty.add(key)
+        self.log.debug("cycle", head=head, safe=self.safe)
 
     def due(self) -> list[Job]:
         picked, now = [], time.time()

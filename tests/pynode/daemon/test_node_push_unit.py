@@ -59,9 +59,9 @@ def test_a_pushed_head_starts_the_next_cycle_before_the_poll_interval(tmp_path: 
     node, thread = _running(tmp_path, cycles, poll_s=3600.0)
     try:
         cycles.wait_for(1)
-        node._wake.set()  # what the head feed does on every pushed head
+        node._push.set()  # what the head feed does on every pushed head
         cycles.wait_for(2)
-        node._wake.set()
+        node._push.set()
         cycles.wait_for(3)
     finally:
         _stopped(node, thread)
@@ -84,7 +84,7 @@ def test_a_push_does_not_cut_a_failed_cycles_backoff(tmp_path: Path) -> None:
     node, thread = _running(tmp_path, cycles, poll_s=3600.0, backoff_s=0.3)
     try:
         cycles.wait_for(1)
-        node._wake.set()
+        node._push.set()
         cycles.wait_for(2)
     finally:
         _stopped(node, thread)

@@ -116,9 +116,10 @@ def buyer_channel(v2, kubo, tmp_path_factory) -> Iterator[tuple[QuoteChannel, qu
 
 
 def start_shop(v2, anvil, kubo, deployments: Path, dev_accounts, root: Path, name: str, *,
-               confirmations: int = 0) -> NodeProcess:
+               confirmations: int = 0, poll_interval_s: float = 0.2, extra: str = "",
+               log_level: str = "info") -> NodeProcess:
     """`name` (a dev account) registered on the v2 registry with its wallet's HPKE key, vetted, running
-    `fabmesh node run` on a v2 node.toml."""
+    `fabmesh node run` on a v2 node.toml (plus ``extra`` keys)."""
     account = dev_accounts[name]
     Keystore(root / "wallet" / "keystores", SCRYPT_N).create(name, PASSWORD, private_key=bytes(account.key))
     keypair = HpkeKeyStore(root / "wallet" / "hpke", SCRYPT_N).create(name, PASSWORD, pq=False)
@@ -130,8 +131,9 @@ def start_shop(v2, anvil, kubo, deployments: Path, dev_accounts, root: Path, nam
                                                        keccak(text=f"vetting-{name}")))
     home = NodeHome(root, name, account, keypair)
     write_config(home, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments,
-                 processes=["cnc-milling"], materials=["al-6061"], confirmations=confirmations, extra=QUOTE_TOML)
-    node = NodeProcess(home).start()
+                 processes=["cnc-milling"], materials=["al-6061"], confirmations=confirmations,
+                 poll_interval_s=poll_interval_s, extra=extra + QUOTE_TOML)
+    node = NodeProcess(home, log_level=log_level).start()
     node.wait_connected()
     return node
 
@@ -411,3 +413,41 @@ def test_sends_are_pipelined_across_jobs(v2, anvil, kubo, v2_deployments_dir, sh
     wait_for(lambda: len(ships()) == 3, WAIT_S, interval=0.2, what=f"ships seen mined: {shop.log_tail()}")
     ship_blocks = set(ships().values())
     assert len(ship_blocks) == 1 and ship_blocks.pop() > award_blocks.pop()
+
+
+def _logged(node: NodeProcess) -> list[dict]:
+    text = node.log_path.read_text(errors="replace")
+    lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]  # the last one may be half written
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def test_a_pushed_head_starts_the_cycle_that_quotes(v2, anvil, kubo, v2_deployments_dir, buyer_channel, dev_accounts,
+                                                    tmp_path):
+    """With ``ws_url`` set and a poll interval of an hour, the cycle that finds a new order and quotes it can only
+    have been started by the head anvil pushed for the order's block (or the announcement would wait an hour)."""
+    channel, received = buyer_channel
+    buyer, partner = dev_accounts["buyer"], dev_accounts["stranger"]
+    node = start_shop(v2, anvil, kubo, v2_deployments_dir, dev_accounts, tmp_path / "pushed", "stranger",
+                      poll_interval_s=3600.0, extra=f'ws_url = "{anvil.ws_url}"\n', log_level="debug")
+    try:
+        # subscribed, and the cycles start-up asks for (the first, the one the subscription's wake starts) are
+        # over: from here the node waits an hour unless a head is pushed
+        wait_for(lambda: any(e["event"] == "push_subscribed" for e in _logged(node))
+                 and sum(e["event"] == "cycle" for e in _logged(node)) >= 2, WAIT_S, interval=0.05,
+                 what=f"subscribed and idle: {node.log_tail()}")
+        idle_cycles = sum(e["event"] == "cycle" for e in _logged(node))
+        terms, _ = post(v2, kubo, buyer, channel, bracket_stl(tmp_path / "pushed.stl", width=44.0), lie=False)
+        heard = quote_for(received, terms, node, partner.address)
+        assert heard.signed.recover_signer(v2.book.domain()) == partner.address
+        assert node.running(), node.log_tail()
+        assert node.terminate() == 0
+    finally:
+        node.kill()
+    logged = _logged(node)
+    names = [e["event"] for e in logged]
+    cycles = [i for i, name in enumerate(names) if name == "cycle"]
+    signed = [i for i, e in enumerate(logged) if e["event"] == "quote_signed"
+              and e["order_id"] == str(codec.order_id(terms))]
+    # signed once, in a cycle that began after the node went idle (the wake of a pushed head ended the wait)
+    assert len(signed) == 1 and cycles[idle_cycles - 1] < signed[0] < cycles[idle_cycles], names
+    assert "push_lost" not in names and "push_unavailable" not in names and "cycle_failed" not in names

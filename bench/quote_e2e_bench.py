@@ -8,11 +8,11 @@ QuoteChannel (strict parse, domain, ECDSA recovery) receives the daemon's quote;
 cancelled, so the open set stays as small as on a shop that is awarded its quotes.
 
 ``quote_latency`` = the buyer's channel delivering the verified quote for the order − the moment a
-``newHeads`` WebSocket subscriber on anvil was pushed the post's block. Without ``--push`` the daemon finds
-the order at its next poll (the scan of the book's events or the announcement queued meanwhile): the poll
-interval is part of the figure. With ``--push`` its node.toml sets ``ws_url`` to anvil's WebSocket, and the
-head pushed for the post's block starts its next cycle at once (the poll stays the fallback). Orders are
-posted one at a time, ``--warmup`` first ones not counted.
+``newHeads`` WebSocket subscriber on anvil was pushed the post's block. By default (``--push``) the daemon's
+node.toml sets ``ws_url`` to anvil's WebSocket, and the head pushed for the post's block starts its next
+cycle at once (the poll stays the fallback). With ``--no-push`` it finds the order at its next poll (the scan
+of the book's events or the announcement queued meanwhile): the poll interval is part of the figure. Orders
+are posted one at a time, ``--warmup`` first ones not counted.
 """
 
 from __future__ import annotations
@@ -115,8 +115,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--poll", type=float, default=0.1, help="the daemon's poll interval, seconds")
-    parser.add_argument("--push", action="store_true",
-                        help="the daemon subscribes to anvil's pushed heads (ws_url) and wakes on each")
+    parser.add_argument("--push", action=argparse.BooleanOptionalAction, default=True,
+                        help="the daemon subscribes to anvil's pushed heads (ws_url) and wakes on each; "
+                             "--no-push: it polls only")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="quote-e2e-") as name:

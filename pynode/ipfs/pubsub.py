@@ -8,6 +8,13 @@ for topics and message data (base64url with the ``u`` prefix), so the RPC is cal
 Errors follow :mod:`pynode.ipfs.client`: a daemon that does not answer, or a subscription cut when it
 stops, is :class:`IpfsUnavailable` (transient: resubscribe later); a request Kubo refuses (pubsub not
 enabled, a bad topic) is :class:`IpfsRequestRejected`.
+
+Kubo runs libp2p's seqno validator on local publishes too: of two publishes racing from one daemon, the one
+whose seqno is committed second is dropped and answered ``validation ignored`` (HTTP 500), though nothing is
+wrong with it, and receivers drop an older seqno arriving after a newer one the same way. So one process
+publishes to one Kubo one message at a time (a lock per API URL); a publish that still loses the race (another
+process on the same Kubo) is published again with a fresh seqno a few times, then called
+:class:`IpfsUnavailable`: transient, never a refusal that fails a job.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import base64
 import binascii
 import contextlib
 import re
+import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -28,6 +37,10 @@ from pynode.ipfs.client import IpfsRequestRejected
 _BASE64URL = re.compile(r"^u[A-Za-z0-9_-]*$")
 #: a line of the sub stream: a message (libp2p caps one at 1 MiB, the quote documents are KiB) and its fields
 MAX_LINE = 2 << 20
+#: Kubo's answer to a publish its seqno validator dropped (go-libp2p-pubsub's ValidationIgnore)
+SEQNO_RACE = "validation ignored"
+PUBLISH_ATTEMPTS = 5
+_PUBLISH_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)  # per Kubo API URL
 
 
 class PubsubMessage:
@@ -112,6 +125,10 @@ class KuboSubscription:
         self.close()
 
 
+class _SeqnoRace(IpfsUnavailable):
+    """A publish that lost Kubo's seqno race (see the module notes): published again, else transient."""
+
+
 class KuboPubsub:
     """Kubo's pubsub RPC at ``api`` (``http://host:port``). ``timeout`` bounds connecting and a publish;
     a subscription waits for messages as long as it stays open."""
@@ -132,15 +149,25 @@ class KuboPubsub:
                                   f"{type(exc).__name__}") from exc
         if response.status_code != 200:
             try:
-                reason = brief(response.json().get("Message"), 120)
+                message = response.json().get("Message")
+                reason = brief(message, 120)
             except ValueError:
-                reason = f"HTTP {response.status_code}"
+                message, reason = None, f"HTTP {response.status_code}"
             response.close()
+            if command == "pub" and message == SEQNO_RACE:
+                raise _SeqnoRace(f"IPFS pubsub pub dropped by Kubo's seqno validator ({SEQNO_RACE})")
             raise IpfsRequestRejected(f"IPFS pubsub {command} refused: {reason}")
         return response
 
     def publish(self, topic: str, data: bytes) -> None:
-        self._post("pub", topic, files={"file": ("data", data)}, timeout=self.timeout).close()
+        with _PUBLISH_LOCKS[self.api]:
+            for attempt in range(PUBLISH_ATTEMPTS):
+                try:
+                    self._post("pub", topic, files={"file": ("data", data)}, timeout=self.timeout).close()
+                    return
+                except _SeqnoRace:
+                    if attempt == PUBLISH_ATTEMPTS - 1:
+                        raise
 
     def subscribe(self, topic: str) -> KuboSubscription:
         """Returns once Kubo has subscribed (it answers the request's headers after joining the topic)."""

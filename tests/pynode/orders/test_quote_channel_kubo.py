@@ -178,7 +178,7 @@ def test_an_unreachable_kubo_is_transient(held_port: int) -> None:
         pubsub.subscribe("t")
 
 
-def test_publishes_racing_from_one_daemon_all_arrive(nodes: list[KuboNode]) -> None:
+def test_publishes_racing_from_one_daemon_all_succeed(nodes: list[KuboNode]) -> None:
     """Kubo's seqno validator drops the loser of two concurrent publishes from one daemon ('validation
     ignored'), and receivers an older seqno after a newer one; a daemon republishing quotes while it signs new
     ones publishes from several threads. Without the fix, 60 of these 320 publishes failed."""

@@ -276,3 +276,6 @@ def run_node(config: NodeConfig, *, once: bool = False, log: JsonLogger | None =
         return node.run(once=once)
     finally:
         node.close()
+        # disarm the grace timer of a stop: armed past this point, it fires once the exiting interpreter has put
+        # SIGALRM's default action back, and the node dies of it (exit -14) instead of exiting 0
+        signal.setitimer(signal.ITIMER_REAL, 0)

@@ -252,9 +252,13 @@ class NodeV2(Stoppable):
         self.stepped_at[job.order_id], changed = time.monotonic(), job.order_id in self.dirty
         self.dirty.discard(job.order_id)
         try:
-            if any(self._resolve(action, wait=False) is None
-                   for action in self.store.actions(job.order_id, pending=True)):
-                return  # its transaction is in flight: looked up again next cycle
+            pending = self.store.actions(job.order_id, pending=True)
+            for action in pending:
+                self._resolve(action, wait=False)
+            if pending:
+                # in flight: looked up again next cycle; mined just now: the order read here would be the one the
+                # transaction changed (acting on it sent a ship twice), so the job waits for the safe block first
+                return
             tracker = self.load(job, changed)
             if tracker is None:
                 self.acts.set(job, JobState.CLOSED, reason="the order is not on chain (a reorg took its post away)")

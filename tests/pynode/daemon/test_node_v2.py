@@ -373,8 +373,8 @@ def test_a_node_waiting_for_confirmations_ships_once(v2, anvil, kubo, v2_deploym
 
 def test_sends_are_pipelined_across_jobs(v2, anvil, kubo, v2_deployments_dir, shop, buyer_channel, dev_accounts,
                                          tmp_path):
-    """Three orders awarded in one block (automine off, a block every 2 s): the node ships all three in the next
-    block, each job's transaction broadcast without waiting for another's receipt."""
+    """Three orders awarded in one block (automine off, a block every 4 s): the node's ships are in flight
+    together, each job's transaction broadcast without waiting for another's receipt."""
     channel, received = buyer_channel
     chain = v2_chain(anvil, kubo, v2_deployments_dir, tmp_path / "home")
     parties = [cli_buyer_v2(chain, anvil, kubo.api_url, tmp_path / f"buyer-{i}") for i in range(3)]
@@ -390,7 +390,7 @@ def test_sends_are_pipelined_across_jobs(v2, anvil, kubo, v2_deployments_dir, sh
     trackers = [chain.book.load_order(prepared.order_id, chain.from_block) for prepared in orders]
     anvil.rpc("evm_setAutomine", False)
     try:
-        with Miner(anvil.rpc, 2.0):
+        with Miner(anvil.rpc, 4.0):
             awards: list = [None] * 3
             threads = [threading.Thread(target=lambda i=i: awards.__setitem__(i, parties[i].buyer.award(
                 trackers[i], quotes[i].signed, parties[i].keypair)[0])) for i in range(3)]
@@ -406,13 +406,18 @@ def test_sends_are_pipelined_across_jobs(v2, anvil, kubo, v2_deployments_dir, sh
     assert len(award_blocks) == 1, f"the three awards were mined in blocks {award_blocks}"
     ids = {str(prepared.order_id) for prepared in orders}
 
-    def ships() -> dict[str, int]:  # order id -> the block the node saw its ship mined in
-        return {e["order_id"]: e["block"] for e in map(json.loads, shop.log_path.read_text().splitlines())
-                if e.get("event") == "tx_mined" and e.get("action") == "ship" and e["order_id"] in ids}
+    def ship_events() -> list[dict]:
+        return [e for e in map(json.loads, shop.log_path.read_text().splitlines())
+                if e.get("event") in ("tx_sent", "tx_mined") and e.get("action") == "ship" and e["order_id"] in ids]
 
-    wait_for(lambda: len(ships()) == 3, WAIT_S, interval=0.2, what=f"ships seen mined: {shop.log_tail()}")
-    ship_blocks = set(ships().values())
-    assert len(ship_blocks) == 1 and ship_blocks.pop() > award_blocks.pop()
+    wait_for(lambda: sum(e["event"] == "tx_mined" for e in ship_events()) == 3, WAIT_S, interval=0.2,
+             what=f"ships seen mined: {shop.log_tail()}")
+    # pipelined: ships were in flight together (two or more sent before any was seen mined). Which blocks they
+    # land in depends on how fast the machine produces the three jobs, so that is not asserted.
+    events = ship_events()
+    first_mined = next(i for i, e in enumerate(events) if e["event"] == "tx_mined")
+    assert sum(e["event"] == "tx_sent" for e in events[:first_mined]) >= 2, events
+    assert min(e["block"] for e in events if e["event"] == "tx_mined") > award_blocks.pop()
 
 
 def _logged(node: NodeProcess) -> list[dict]:

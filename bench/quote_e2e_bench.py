@@ -36,15 +36,15 @@ sys.path.insert(0, str(ROOT / "tests" / "pynode"))
 
 from bench.common import record  # noqa: E402 - the checkout goes on sys.path first
 from harness import NodeProcess, write_config  # noqa: E402 - so does tests/pynode
-from pynode.dev.accounts import dev_accounts  # noqa: E402
-from pynode.dev.anvil import Anvil  # noqa: E402
-from pynode.dev.deploy import deploy_v2  # noqa: E402
-from pynode.dev.kubo import KuboNode  # noqa: E402
-from pynode.documents.order_announcement import OrderAnnouncement  # noqa: E402
-from pynode.ipfs.pubsub import KuboPubsub  # noqa: E402
-from pynode.orders.quote_channel import QuoteChannel  # noqa: E402
-from pynode.protocol.v2.codec import terms_hash  # noqa: E402
-from v2_parties import cli_buyer_v2, daemon_shop, v2_chain  # noqa: E402
+from pynode.dev.accounts import dev_accounts  # noqa: E402 - after the sys.path lines above
+from pynode.dev.anvil import Anvil  # noqa: E402 - after the sys.path lines above
+from pynode.dev.deploy import deploy_v2  # noqa: E402 - after the sys.path lines above
+from pynode.dev.kubo import KuboNode  # noqa: E402 - after the sys.path lines above
+from pynode.documents.order_announcement import OrderAnnouncement  # noqa: E402 - after the sys.path lines above
+from pynode.ipfs.pubsub import KuboPubsub  # noqa: E402 - after the sys.path lines above
+from pynode.orders.quote_channel import QuoteChannel  # noqa: E402 - after the sys.path lines above
+from pynode.protocol.v2.codec import terms_hash  # noqa: E402 - after the sys.path lines above
+from v2_parties import cli_buyer_v2, daemon_shop, v2_chain  # noqa: E402 - after the sys.path lines above
 
 TIMEOUT_S = 30.0
 QUOTE_TOML = """

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "pynode" / "infra"))
 
 from bench.common import record  # noqa: E402 - the checkout goes on sys.path first
 from provider_run import HOSTED, ProviderRun, figures  # noqa: E402 - so do tests/pynode and its infra/
-from provider_run_v2 import ProviderRunV2  # noqa: E402
+from provider_run_v2 import ProviderRunV2  # noqa: E402 - so does tests/pynode/infra
 
 
 def main() -> None:

@@ -40,6 +40,30 @@ class Connection:
 
     rpc: RpcClient
     deployment: Deployment
+    decoder: RevertDecoder
+    confirmations: int
+    on_progress: Callable[[Progress], None] | None
+    clock: BlockClock
+    _senders: dict[str, TxSender]
+    _senders_lock: threading.Lock
+
+    def sender(self, account: LocalAccount) -> TxSender:
+        """One sender per account on this connection, so threads sending as one account share its nonces."""
+        with self._senders_lock:
+            sender = self._senders.get(account.address)
+            if sender is None:
+                from pynode.chain.tx import TxSender
+
+                sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
+                                  on_progress=self.on_progress, clock=self.clock)
+                self._senders[account.address] = sender
+            return sender
+
+    def simulate(self, account: LocalAccount, request: TxRequest) -> bytes:
+        return self.sender(account).simulate(request)
+
+    def send(self, account: LocalAccount, request: TxRequest) -> SentTx:
+        return self.sender(account).send(request)
 
     @cached_property
     def w3(self) -> Web3:
@@ -102,24 +126,6 @@ class Chain(Connection):
     def reader(self) -> LogReader:
         """The connection's one events reader (shared by the contract wrappers: one adaptive span)."""
         return self.book.reader
-
-    def sender(self, account: LocalAccount) -> TxSender:
-        """One sender per account on this connection, so threads sending as one account share its nonces."""
-        with self._senders_lock:
-            sender = self._senders.get(account.address)
-            if sender is None:
-                from pynode.chain.tx import TxSender
-
-                sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
-                                  on_progress=self.on_progress, clock=self.clock)
-                self._senders[account.address] = sender
-            return sender
-
-    def simulate(self, account: LocalAccount, request: TxRequest) -> bytes:
-        return self.sender(account).simulate(request)
-
-    def send(self, account: LocalAccount, request: TxRequest) -> SentTx:
-        return self.sender(account).send(request)
 
     def head(self) -> int:
         """The head's number, read as the whole head block: the connection's clock keeps it, so the fees of a

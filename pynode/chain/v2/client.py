@@ -7,6 +7,7 @@ v1's Chain (pynode.chain.client) stays as it is until the stack moves to v2; rea
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -29,10 +30,8 @@ from pynode.core.units import Unit
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from eth_account.signers.local import LocalAccount
-
     from pynode.chain.confirmations import Progress
-    from pynode.chain.tx import SentTx, TxRequest, TxSender
+    from pynode.chain.tx import TxSender
     from pynode.core.plain_settings import PlainSettings
     from pynode.core.settings import Settings
     from pynode.protocol.eip712 import Domain
@@ -51,6 +50,7 @@ class ChainV2(Connection):
     on_progress: Callable[[Progress], None] | None = None
     clock: BlockClock = field(default_factory=BlockClock, repr=False)
     _senders: dict[str, TxSender] = field(default_factory=dict, repr=False)
+    _senders_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _units: dict[str, Unit] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -105,15 +105,3 @@ class ChainV2(Connection):
     def head(self) -> int:
         return self.book.reader.head()
 
-    def sender(self, account: LocalAccount) -> TxSender:
-        sender = self._senders.get(account.address)
-        if sender is None:
-            from pynode.chain.tx import TxSender
-
-            sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
-                              on_progress=self.on_progress, clock=self.clock)
-            self._senders[account.address] = sender
-        return sender
-
-    def send(self, account: LocalAccount, tx: TxRequest) -> SentTx:
-        return self.sender(account).send(tx)

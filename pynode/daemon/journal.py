@@ -129,7 +129,13 @@ class JournaledSender:
                 signed = self.account.sign_transaction(tx)
                 new_hash = "0x" + bytes(signed.hash).hex()
                 action = self.store.mark_sent(action.id, new_hash, raw_tx="0x" + bytes(signed.raw_transaction).hex())
-                self.sender.broadcast_raw(bytes(signed.raw_transaction))
+                try:
+                    self.sender.broadcast_raw(bytes(signed.raw_transaction))
+                except NonceTooLow:
+                    # a version already sent was mined since the last look: its receipt ends the wait (and puts
+                    # its hash in the journal); this one never left
+                    last_sent = time.monotonic()
+                    continue
                 hashes.append(new_hash)
                 last_sent = time.monotonic()
                 self.on_event("tx_replaced", order_id=action.order_id, action=action.kind, tx=new_hash,

@@ -132,6 +132,42 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees(chain, anvil, dev_acco
     assert store_row_hash(tmp_path) == outcome.tx_hash
 
 
+def test_a_replacement_that_loses_the_race_to_the_mined_version_ends_in_its_receipt(chain, anvil, dev_accounts,
+                                                                                     tmp_path) -> None:
+    """The version already sent is mined just before its replacement reaches the node (nonce too low): the wait
+    ends in the mined version's receipt, which the journal records, instead of failing the action."""
+    from pynode.chain.tx import TxRequest
+    from pynode.daemon.journal import JournaledSender
+    from pynode.daemon.store import Store
+
+    account = dev_accounts["stranger"]
+    sender = chain.sender(account)
+    real_broadcast = sender.broadcast_raw
+    calls: list[bytes] = []
+
+    def mined_first(raw: bytes):  # the first call sends the original; the miner wins the race against the second
+        calls.append(raw)
+        if len(calls) == 2:
+            anvil.rpc("evm_mine")
+        return real_broadcast(raw)
+
+    with Store(tmp_path / "node.db") as store:
+        events: list = []
+        journal = JournaledSender(chain.w3, account, sender, store, replace_after_s=0.3, wait_s=20, poll_s=0.05,
+                                  on_event=lambda e, **f: events.append((e, f)))
+        anvil.rpc("evm_setAutomine", False)
+        try:
+            sender.broadcast_raw = mined_first  # type: ignore[method-assign]
+            outcome = journal.send(1, "transfer", TxRequest(dev_accounts["auditor"].address, b"", "transfer", 1))
+        finally:
+            sender.broadcast_raw = real_broadcast  # type: ignore[method-assign]
+            anvil.rpc("evm_setAutomine", True)
+    first = next(f["tx"] for e, f in events if e == "tx_sent")
+    assert len(calls) >= 2 and outcome.ok and outcome.tx_hash == first
+    assert not [f for e, f in events if e == "tx_replaced"]  # the replacement never left
+    assert store_row_hash(tmp_path) == first
+
+
 def store_row_hash(tmp_path) -> str:
     from pynode.daemon.store import Store
 

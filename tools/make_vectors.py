@@ -13,6 +13,7 @@ tests/pynode/protocol/test_vectors.py checks every vector in both directions.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -24,8 +25,9 @@ from typing import Any, NamedTuple
 from unittest import mock
 
 from eth_abi import encode
-from eth_account import Account
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: tools/ is not a package
 
 from pynode.crypto import hpke, segmented
 from pynode.crypto.envelope import OrderContext, build_envelope, open_envelope
@@ -33,7 +35,7 @@ from pynode.documents.quality_report import ProductionResult, build_report, cano
 from pynode.documents.quote import sign_quote
 from pynode.documents.signed_attestation import sign_attestation
 from pynode.documents.spec import build_spec_document
-from pynode.ipfs.cid import DAG_PB, RAW, Cid
+from pynode.orders.design_keys import UNBOUND_ORDER
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import codec, eip712
 from pynode.protocol.v2.types import (
@@ -50,66 +52,26 @@ from pynode.protocol.v2.types import (
     Settlement,
     Transition,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-VECTORS = ROOT / "docs" / "vectors"
-CHAIN_ID = 31337
-BOOK = "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # the first contract a fresh anvil account deploys
-ORDER_ID = 7
-DOMAIN = Domain("fabmesh OrderBook", "2", CHAIN_ID, BOOK)
-SEGMENT_SIZE = segmented.MIN_SEGMENT_SIZE  # 4 KiB: a few segments from a small design
-UNIXFS_CHUNK = 256 * 1024  # Kubo's default chunker: a smaller file is one dag-pb node
-
-
-def label_bytes(label: str) -> bytes:
-    """A fixed 32-byte secret or value named by ``label``: SHA-256 of it."""
-    return hashlib.sha256(label.encode()).digest()
-
-
-def h(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
-
-
-def b32(text: str) -> bytes:
-    return bytes.fromhex(text.removeprefix("0x"))
-
-
-def account(label: str) -> Any:
-    return Account.from_key(label_bytes(label))
-
-
-CONTENT_KEY = label_bytes("fabmesh vector content key")
-ZERO = "0x" + "00" * 20
-BUYER, PARTNER, INSPECTOR = (account(f"fabmesh vector {who}") for who in ("buyer", "partner", "inspector"))
-ARBITRATOR = to_checksum_address(keccak(b"fabmesh vector arbitrator")[-20:])
-DESIGN = (bytes(range(256)) * 40)[:10_000]
-
-
-# --- CIDs ------------------------------------------------------------------------------------------------------
-
-def _varint(n: int) -> bytes:
-    out = b""
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        if not n:
-            return out + bytes([byte])
-        out += bytes([byte | 0x80])
-
-
-def dag_pb_block(data: bytes) -> bytes:
-    """The one dag-pb block Kubo makes of a file below its chunk size: PBNode{Data: UnixFS{File, data, size}}."""
-    assert len(data) <= UNIXFS_CHUNK, "larger files are a tree of blocks"
-    unixfs = b"\x08\x02" + (b"\x12" + _varint(len(data)) + data if data else b"") + b"\x18" + _varint(len(data))
-    return b"\x0a" + _varint(len(unixfs)) + unixfs
-
-
-def cids(data: bytes) -> dict[str, str]:
-    """Both CIDs Kubo may give ``data`` (raw leaves or not) and the bytes32 the contracts store for each."""
-    block = dag_pb_block(data)
-    raw, dag_pb = Cid(RAW, hashlib.sha256(data).digest()), Cid(DAG_PB, hashlib.sha256(block).digest())
-    return {"dag_pb_block": h(block), "cid_dag_pb": str(dag_pb), "digest_dag_pb": h(dag_pb.digest),
-            "cid_raw": str(raw), "digest_raw": h(raw.digest)}
-
+from tools.vector_documents import order_announcement_vector, order_draft_vector, signed_settlement_vector
+from tools.vector_inputs import (
+    ARBITRATOR,
+    BOOK,
+    BUYER,
+    CHAIN_ID,
+    CONTENT_KEY,
+    DESIGN,
+    DOMAIN,
+    INSPECTOR,
+    ORDER_ID,
+    PARTNER,
+    SEGMENT_SIZE,
+    VECTORS,
+    ZERO,
+    b32,
+    cids,
+    h,
+    label_bytes,
+)
 
 # --- segmented design ciphertext -------------------------------------------------------------------------------
 
@@ -155,20 +117,38 @@ CONTEXT = OrderContext(chain_id=CHAIN_ID, contract=BOOK, order_id=ORDER_ID,
                        design_sha256=hashlib.sha256(DESIGN).digest())
 
 
-def envelope_case(suite: hpke.HpkeSuite, old: dict[str, Any] | None) -> dict[str, Any]:
-    keypair = hpke.keypair_from_private_key(suite, label_bytes(f"fabmesh vector hpke {suite.name}"))
+def sealed_fields(keypair: hpke.HpkeKeyPair, context: OrderContext, old: dict[str, Any] | None) -> dict[str, Any]:
+    """An envelope of the content key to ``keypair`` under ``context``: the committed one while it still opens."""
     document = old["envelope"].encode() if old else b""
     try:
-        open_envelope(document, keypair, CONTEXT)
+        open_envelope(document, keypair, context)
     except Exception:  # noqa: BLE001 - any reason the old envelope does not serve: seal a fresh one
-        document = build_envelope(CONTENT_KEY, keypair.public_key, CONTEXT)
+        document = build_envelope(CONTENT_KEY, keypair.public_key, context)
     parsed = json.loads(document)
     info = json.dumps({k: v for k, v in parsed.items() if k not in ("enc", "ciphertext")}, sort_keys=True,
                       separators=(",", ":")).encode()
-    return {"suite": int(suite), "suite_name": suite.name, "recipient_private_key": h(keypair.private_key),
-            "recipient_public_key": h(keypair.public_key), "recipient_key_id": h(keypair.key_id),
-            "info": info.decode(), "enc": parsed["enc"], "ciphertext": parsed["ciphertext"],
-            "envelope": document.decode(), **cids(document)}
+    return {"recipient_private_key": h(keypair.private_key), "recipient_public_key": h(keypair.public_key),
+            "recipient_key_id": h(keypair.key_id), "info": info.decode(), "enc": parsed["enc"],
+            "ciphertext": parsed["ciphertext"], "envelope": document.decode(), **cids(document)}
+
+
+def envelope_case(suite: hpke.HpkeSuite, old: dict[str, Any] | None) -> dict[str, Any]:
+    keypair = hpke.keypair_from_private_key(suite, label_bytes(f"fabmesh vector hpke {suite.name}"))
+    return {"suite": int(suite), "suite_name": suite.name, **sealed_fields(keypair, CONTEXT, old)}
+
+
+def _context(context: OrderContext) -> dict[str, Any]:
+    return {"chain_id": context.chain_id, "contract": context.contract, "order_id": context.order_id,
+            "recipient": context.recipient, "design_sha256": h(context.design_sha256)}
+
+
+def key_backup(old: dict[str, Any] | None) -> dict[str, Any]:
+    """The buyer's own copy of the content key (pynode/orders/design_keys.py): an envelope to the buyer's HPKE key
+    for order id 0, since the order id is not known while the design is sealed."""
+    suite = hpke.HpkeSuite.X25519_SHA256_AES256GCM
+    keypair = hpke.keypair_from_private_key(suite, label_bytes("fabmesh vector hpke buyer"))
+    context = dataclasses.replace(CONTEXT, order_id=UNBOUND_ORDER, recipient=BUYER.address)
+    return {"suite": int(keypair.suite), "context": _context(context), **sealed_fields(keypair, context, old)}
 
 
 def envelope_vectors(old: dict[str, Any] | None) -> dict[str, Any]:
@@ -176,10 +156,9 @@ def envelope_vectors(old: dict[str, Any] | None) -> dict[str, Any]:
     return {"format": "fabmesh/key-envelope v1 (docs/protocol.md, 'Key envelope')",
             "direction": "open only: HPKE encapsulation is randomized and cryptography 50 cannot fix the ephemeral "
                          "key, so the vectors check that the committed envelopes open (and re-sealing round-trips)",
-            "content_key": h(CONTENT_KEY),
-            "context": {"chain_id": CONTEXT.chain_id, "contract": CONTEXT.contract, "order_id": CONTEXT.order_id,
-                        "recipient": CONTEXT.recipient, "design_sha256": h(CONTEXT.design_sha256)},
-            "cases": [envelope_case(s, old_cases.get(int(s))) for s in hpke.HpkeSuite]}
+            "content_key": h(CONTENT_KEY), "context": _context(CONTEXT),
+            "cases": [envelope_case(s, old_cases.get(int(s))) for s in hpke.HpkeSuite],
+            "key_backup": key_backup(old.get("key_backup") if old else None)}
 
 
 # --- documents -------------------------------------------------------------------------------------------------
@@ -267,7 +246,8 @@ def story(design: dict[str, Any], spec: dict[str, Any], report: dict[str, Any], 
     return Story(order_id, docs, order_spec, terms, quote, attestation, settlement, transitions, records)
 
 
-def document_vectors(spec: dict[str, Any], report: dict[str, Any], order: Story) -> dict[str, Any]:
+def document_vectors(design: dict[str, Any], spec: dict[str, Any], report: dict[str, Any], backup: dict[str, Any],
+                     order: Story) -> dict[str, Any]:
     v1_domain = Domain("fabmesh OrderBook", "1", CHAIN_ID, BOOK)
     attestation = sign_attestation(INSPECTOR, domain=v1_domain, order_id=ORDER_ID,
                                    report_cid=order.attestation.report_cid,
@@ -277,7 +257,10 @@ def document_vectors(spec: dict[str, Any], report: dict[str, Any], order: Story)
             "signed_attestation": {"inspector_private_key": h(INSPECTOR.key), "domain": v1_domain.as_dict(),
                                    "document": attestation.to_json()},
             "signed_quote": {"partner_private_key": h(PARTNER.key), "domain": DOMAIN.as_dict(),
-                             "document": sign_quote(PARTNER, DOMAIN, order.quote).to_json().decode()}}
+                             "document": sign_quote(PARTNER, DOMAIN, order.quote).to_json().decode()},
+            "order_draft": order_draft_vector(order.terms, order.spec, order.docs, design, spec, backup),
+            "signed_settlement": signed_settlement_vector(order.settlement),
+            "order_announcement": order_announcement_vector(order.terms)}
 
 
 # --- v2 on-chain encodings -------------------------------------------------------------------------------------
@@ -334,7 +317,8 @@ def build(old: dict[str, Any]) -> dict[str, dict[str, Any]]:
     envelope = envelope_vectors(old.get("envelope.json"))
     order = story(design["cases"][0], spec, report, envelope["cases"][0])
     return {"segmented.json": design, "envelope.json": envelope,
-            "documents.json": document_vectors(spec, report, order), "v2.json": v2_vectors(order)}
+            "documents.json": document_vectors(design["cases"][0], spec, report, envelope["key_backup"], order),
+            "v2.json": v2_vectors(order)}
 
 
 def render(vector: dict[str, Any]) -> str:

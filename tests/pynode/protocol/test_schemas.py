@@ -123,7 +123,10 @@ def written_documents(tmp_path: Path) -> list[tuple[str, bytes]]:
                  ("order-draft", order_draft().to_json()), ("order-draft", order_draft((), 2**32 - 1).to_json()),
                  ("signed-settlement", signed_settlement().to_json()),
                  ("signed-settlement", signed_settlement(Settlement(2**256 - 1, 2**96 - 1, False, 0)).to_json())]
-    documents += [("key-envelope", case["envelope"].encode()) for case in ENVELOPES["cases"]]
+    envelopes = [*ENVELOPES["cases"], ENVELOPES["key_backup"]]
+    documents += [("key-envelope", case["envelope"].encode()) for case in envelopes]
+    documents += [(name.replace("_", "-"), VECTORS[name]["document"].encode())
+                  for name in ("order_announcement", "order_draft", "signed_settlement")]
     documents += [("key-envelope", build_envelope(b"\x03" * 32, hpke.generate_keypair(pq).public_key, context))
                   for pq in (False, True)]
     return documents

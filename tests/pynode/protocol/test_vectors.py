@@ -36,7 +36,6 @@ from pynode.protocol.v2.types import (
     ORDER_ABI,
     Attestation,
     Order,
-    OrderDocs,
     OrderSpec,
     OrderState,
     OrderTerms,
@@ -44,19 +43,8 @@ from pynode.protocol.v2.types import (
     Settlement,
     abi_tuple,
 )
+from vector_files import DOCS, DOCS_V2, ENV, SEG, SPEC_V2, STATE_V2, TERMS_V2, V2, VECTORS, b, domain_of, typed_of
 
-VECTORS = Path(__file__).resolve().parents[3] / "docs" / "vectors"
-
-
-def load(name: str) -> Any:
-    return json.loads((VECTORS / name).read_text())
-
-
-def b(text: str) -> bytes:
-    return bytes.fromhex(text.removeprefix("0x"))
-
-
-SEG, ENV, DOCS, V2 = (load(f"{n}.json") for n in ("segmented", "envelope", "documents", "v2"))
 CASES = {case["name"]: case for case in SEG["cases"]}
 
 
@@ -128,6 +116,7 @@ def dag_pb_block(data: bytes) -> bytes:
 def cid_items() -> list[tuple[str, bytes, dict[str, Any]]]:
     items = [(f"design {c['name']}", b(c["ciphertext"]), c) for c in SEG["cases"]]
     items += [(f"envelope {c['suite']}", c["envelope"].encode(), c) for c in ENV["cases"]]
+    items += [("key backup", ENV["key_backup"]["envelope"].encode(), ENV["key_backup"])]
     items += [(name, DOCS[name]["document"].encode(), DOCS[name]) for name in ("spec", "quality_report")]
     return items
 
@@ -279,27 +268,9 @@ def test_the_signed_quote_signs_to_the_vector_and_parses_back() -> None:
 
 # --- v2 on-chain encodings -------------------------------------------------------------------------------------
 
-def struct_of(cls: type, value: dict[str, Any]) -> Any:
-    return cls(**{k: b(v) if isinstance(v, str) and k not in ADDRESS_FIELDS else tuple(v) if isinstance(v, list)
-                  else v for k, v in value.items()})
-
-
-ADDRESS_FIELDS = {"buyer", "token", "arbitrator", "partner", "payee", "inspector"}
-
-
 def quote_of(message: dict[str, Any]) -> Quote:
     names = [name for name, _ in FIELDS[Quote]]
     return Quote(*(b(message[n]) if n == "termsHash" else message[n] for n in names))
-
-
-def domain_of(value: dict[str, Any]) -> Domain:
-    return Domain(value["name"], value["version"], value["chainId"], value["verifyingContract"])
-
-
-DOCS_V2 = struct_of(OrderDocs, V2["docs"]["value"])
-SPEC_V2 = struct_of(OrderSpec, V2["spec"]["value"])
-TERMS_V2 = struct_of(OrderTerms, V2["terms"]["value"])
-STATE_V2 = struct_of(OrderState, V2["state"]["value"])
 
 
 def test_struct_hashes_encode_to_the_vectors() -> None:
@@ -386,8 +357,7 @@ TYPED = {"quote": Quote, "attestation": Attestation, "settlement": Settlement}
 
 
 def typed_value(name: str) -> Any:
-    message, cls = V2["eip712"][name]["message"], TYPED[name]
-    return cls(*(b(message[n]) if kind.startswith("bytes") else message[n] for n, kind in FIELDS[cls]))
+    return typed_of(TYPED[name], V2["eip712"][name]["message"])
 
 
 def spec_domain_separator(domain: dict[str, Any]) -> bytes:

@@ -19,6 +19,7 @@ def vectored() -> list[tuple[str, bytes, dict[str, str]]]:
     documents = json.loads((VECTORS / "documents.json").read_text())
     items = [(f"design-{c['name']}", bytes.fromhex(c["ciphertext"][2:]), c) for c in design["cases"]]
     items += [(f"envelope-{c['suite']}", c["envelope"].encode(), c) for c in envelope["cases"]]
+    items += [("key-backup", envelope["key_backup"]["envelope"].encode(), envelope["key_backup"])]
     return items + [(name, documents[name]["document"].encode(), documents[name])
                     for name in ("spec", "quality_report")]
 

@@ -1,0 +1,54 @@
+"""The vectors of the v2 documents that travel beside the signed quote (docs/protocol.md §8): the order draft a
+quote-first partner quotes, the signed settlement one party hands the other, the order announcement and its
+pubsub topics. Each from the story's structs (tools/make_vectors.py) through pynode's writer."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from eth_utils import keccak
+
+from pynode.documents.order_announcement import OrderAnnouncement
+from pynode.documents.order_draft import OrderDraft
+from pynode.documents.signed_settlement import SignedSettlement
+from pynode.ipfs.pubsub import multibase_encode
+from pynode.orders.quote_channel import topics
+from pynode.protocol.v2 import codec, eip712
+from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderTerms, Settlement
+from tools.vector_inputs import BOOK, BUYER, CHAIN_ID, DESIGN, DOMAIN, b32, h
+
+
+def _bytes(document: bytes) -> dict[str, str]:
+    """The canonical bytes and both hashes a reader may compare them by."""
+    return {"document": document.decode(), "sha256": h(hashlib.sha256(document).digest()),
+            "keccak256": h(keccak(document))}
+
+
+def order_draft_vector(terms: OrderTerms, spec: OrderSpec, docs: OrderDocs, design: dict[str, Any],
+                       spec_document: dict[str, Any], key_backup: dict[str, Any]) -> dict[str, Any]:
+    """The story's order as a draft: its design ciphertext, spec document and the buyer's key backup by CID."""
+    public = {"cid": design["cid_dag_pb"], "plaintext_sha256": design["plaintext_sha256"],
+              "plaintext_size": len(DESIGN), "ciphertext_size": design["ciphertext_size"]}
+    parsed = {**public, "plaintext_sha256": b32(design["plaintext_sha256"])}  # as parse_order_draft gives it
+    draft = OrderDraft(CHAIN_ID, BOOK, terms, spec, docs, parsed, spec_document["cid_dag_pb"], key_backup["cid_dag_pb"])
+    return {"inputs": {"chain_id": CHAIN_ID, "order_book": BOOK, "terms_spec_docs": "v2.json terms, spec, docs",
+                       "design": public, "spec_cid": draft.spec_cid, "key_backup_cid": draft.key_backup_cid},
+            **_bytes(draft.to_json()), "terms_hash": h(codec.terms_hash(terms)), "order_id": draft.order_id}
+
+
+def signed_settlement_vector(settlement: Settlement) -> dict[str, Any]:
+    """The buyer's offer of the story's split (v2.json eip712.settlement), for the partner to send with settle."""
+    signature = eip712.sign(BUYER, DOMAIN, settlement)
+    signed = SignedSettlement(CHAIN_ID, BOOK, settlement, BUYER.address, signature)
+    return {"signer_private_key": h(BUYER.key), "domain": DOMAIN.as_dict(), **_bytes(signed.to_json()),
+            "digest": h(eip712.digest(DOMAIN, settlement)), "signer": BUYER.address}
+
+
+def order_announcement_vector(terms: OrderTerms) -> dict[str, Any]:
+    """The watcher's hint that the story's order is posted, and the deployment's topics as Kubo's RPC takes them."""
+    announcement = OrderAnnouncement(CHAIN_ID, BOOK, codec.order_id(terms), codec.terms_hash(terms))
+    quotes, orders = topics(CHAIN_ID, BOOK)
+    return {**_bytes(announcement.to_json()),
+            "topics": {"quotes": quotes, "quotes_multibase": multibase_encode(quotes.encode()),
+                       "orders": orders, "orders_multibase": multibase_encode(orders.encode())}}

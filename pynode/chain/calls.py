@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pynode.chain.abi_types import canonical, decode_static, encode
 from pynode.chain.rpc import request
+from pynode.core.abi_types import canonical, decode_static, encode
 from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import BadCallOutput
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynode.chain.abi_types import encode
+from pynode.core.abi_types import encode
 from pynode.core.address import keccak, to_checksum_address
 from pynode.protocol.types import (
     Order,

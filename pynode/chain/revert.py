@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynode.chain.abi_types import canonical
+from pynode.core.abi_types import canonical
 from pynode.core.address import is_address, keccak_text, to_checksum_address
 
 

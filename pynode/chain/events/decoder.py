@@ -34,7 +34,6 @@ import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from pynode.chain.abi_types import canonical, word
 from pynode.chain.events.emit import (
     _BOOLS,
     _ERRORS,
@@ -48,6 +47,7 @@ from pynode.chain.events.emit import (
     _Source,
     _topics,
 )
+from pynode.core.abi_types import canonical, word
 from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import FatalError, InputError
 

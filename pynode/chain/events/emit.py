@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pynode.chain.abi_types import canonical, word
+from pynode.core.abi_types import canonical, word
 from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError
 

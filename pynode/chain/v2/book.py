@@ -14,13 +14,12 @@ import time as _time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from eth_utils import to_checksum_address
-
 from pynode.chain.contracts import LOG_INDEX_RETRIES, OrderOutOfSync, _topic_for_uint
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.rpc import request
 from pynode.chain.v2.book_tx import BookWritesV2
 from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, OrderTracker, by_sender
+from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError, TransientError
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import Attestation, OrderStatus, Quote, Settlement

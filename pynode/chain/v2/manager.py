@@ -12,11 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
-
 from pynode.chain.calls import View
 from pynode.chain.contracts import _Wrapper
+from pynode.core.abi_types import encode
+from pynode.core.address import keccak, to_checksum_address
 
 if TYPE_CHECKING:
     from pynode.chain.tx import TxRequest

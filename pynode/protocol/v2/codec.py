@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
-
+from pynode.core.abi_types import encode  # eth_abi's bytes; eth_abi itself only for what it must judge
+from pynode.core.address import keccak, to_checksum_address
 from pynode.protocol.v2.types import (
     FIELDS,
     ORDER_ABI,

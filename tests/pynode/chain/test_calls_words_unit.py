@@ -1,6 +1,6 @@
-"""The word codec of pynode/chain/abi_types.py (calls.py's views, orders.py's hashes) gives eth_abi's bytes and
-values, and leaves to eth_abi what it would refuse (short or badly padded return data, values out of range), so
-the answer or error is eth_abi's."""
+"""The word codec of pynode/core/abi_types.py (calls.py's views, orders.py's and v2 codec's hashes) gives eth_abi's
+bytes and values, and leaves to eth_abi what it would refuse (short or badly padded return data, values out of
+range), so the answer or error is eth_abi's."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from eth_abi import encode
 from eth_utils import to_checksum_address
 
-from pynode.chain import abi_types
 from pynode.chain.calls import View, views
+from pynode.core import abi_types
 from pynode.core.errors import BadCallOutput
 
 ABI_DIR = Path(__file__).resolve().parents[3] / "pynode" / "chain" / "abi"
@@ -74,6 +74,35 @@ def test_values_eth_abi_refuses_are_refused_by_eth_abi(typ: str, value: object) 
 
     with pytest.raises(EncodingError):
         View("f", b"\0" * 4, (typ,), ()).calldata([value])
+
+
+ARRAYS = ("uint32[]", "address[]", "bytes32[]", "bool[]", "bytes")
+
+
+def plain_type(rng: random.Random, depth: int = 0) -> str:
+    """A word, bytes, an array of words, or (above depth 2: no deeper) a struct of these."""
+    pick = rng.random()
+    if pick < 0.2 and depth < 2:
+        return "(" + ",".join(plain_type(rng, depth + 1) for _ in range(rng.randrange(1, 4))) + ")"
+    return rng.choice(ARRAYS) if pick < 0.5 else rng.choice(TYPES)
+
+
+def plain_value(typ: str, rng: random.Random):
+    if typ.startswith("("):
+        return tuple(plain_value(t, rng) for t in abi_types._members(typ))
+    if typ.endswith("[]"):
+        return [value_of(typ[:-2], rng) for _ in range(rng.randrange(0, 4))]
+    return tail_value(typ, rng) if typ == "bytes" else value_of(typ, rng)
+
+
+def test_arrays_of_words_and_structs_holding_them_encode_as_eth_abi() -> None:
+    """v2's OrderSpec (a struct with an address[]) and AccessManager's operation ids (address, address, bytes) are
+    hashed from this encoding (protocol/v2/codec.py, chain/v2/manager.py)."""
+    rng = random.Random(5)
+    for _ in range(300):
+        types = [plain_type(rng) for _ in range(rng.randrange(1, 4))]
+        values = [plain_value(t, rng) for t in types]
+        assert abi_types.encode_plain(types, values) == encode(types, values), types
 
 
 def test_the_packaged_views_have_the_selectors_eth_utils_computes() -> None:

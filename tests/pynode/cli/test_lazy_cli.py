@@ -31,7 +31,7 @@ WRITE_ONLY = ("web3", "eth_account", "cryptography", "aiohttp", "websockets", "i
 READ_FREE = ("requests", "charset_normalizer", "Crypto", "cffi", "pycparser", "rich")
 
 #: what a read of words goes without: eth_abi and eth_utils (whose package init loads pydantic; core/address.py
-#: and chain/abi_types.py read addresses, views, logs and hashes), pydantic and pydantic-settings (plain inputs
+#: and core/abi_types.py read addresses, views, logs and hashes), pydantic and pydantic-settings (plain inputs
 #: are read by core/plain_settings.py), py-cid and its tables (a recorded CID's text is written by ipfs/cid.py)
 WORD_READ_FREE = ("eth_abi", "eth_utils", "eth_typing", "parsimonious", "pydantic", "pydantic_core",
                   "pydantic_settings", "dotenv", "cid", "multihash", "multicodec", "multibase")

@@ -1,11 +1,12 @@
-"""ABI types and words without eth_abi's import: canonical type strings, one-word types, static codec.
+"""ABI types and words without eth_abi's import: canonical type strings, one-word types, a codec of words.
 
-A read command's views, events and order hashes are words (uints, addresses, bytes32, bools) and static
-structs of them, which pynode/chain/calls.py, pynode/chain/events/decoder.py and pynode/chain/orders.py
-encode and decode here; eth_abi (whose import loads eth_utils and pydantic: a quarter of a read command's
-start-up) is imported only for anything else, and for any value or data it must judge, so its answer or its
-error is the one given (tests/pynode/chain/test_calls_words_unit.py).
-"""
+A read command's views, events and order hashes are words (uints, addresses, bytes32, bools), static structs
+of them and (v2's order spec) structs holding arrays of words, which pynode/chain/calls.py,
+pynode/chain/events/decoder.py, pynode/chain/orders.py and pynode/protocol/v2/codec.py encode and decode
+here; eth_abi (whose import loads eth_utils and pydantic: a quarter of a read command's start-up) is
+imported only for anything else, and for any value or data it must judge, so its answer or its error is
+the one given (tests/pynode/chain/test_calls_words_unit.py). In core, not chain: the protocol layer hashes
+its structs with it."""
 
 from __future__ import annotations
 
@@ -57,8 +58,15 @@ def _layout(typ: str) -> Layout | None:
     if not typ.startswith("("):
         found = word(typ)
         return None if found is None else ("word", *found)
+    parts = _members(typ)
+    layouts = None if parts is None else [_layout(part) for part in parts]
+    return None if layouts is None or any(layout is None for layout in layouts) else ("tuple", layouts)
+
+
+def _members(typ: str) -> list[str] | None:
+    """The member types of a struct's type string, None for an array of structs or the empty tuple."""
     if not typ.endswith(")") or typ == "()":
-        return None  # an array of structs, or the empty tuple
+        return None
     parts, depth, start = [], 0, 1
     for at, char in enumerate(typ[1:-1], 1):
         depth += (char == "(") - (char == ")")
@@ -66,20 +74,13 @@ def _layout(typ: str) -> Layout | None:
             parts.append(typ[start:at])
             start = at + 1
     parts.append(typ[start:-1])
-    layouts = [_layout(part) for part in parts]
-    return None if any(layout is None for layout in layouts) else ("tuple", layouts)
-
-
-def _layouts(types: Sequence[str]) -> list[Layout] | None:
-    layouts = [_layout(t) for t in types]
-    plain = [layout for layout in layouts if layout is not None]
-    return plain if len(plain) == len(layouts) else None
+    return parts
 
 
 def encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
     """eth_abi's ``encode(types, values)``: words here, anything else (or any value not plainly valid, whose
     error is then eth_abi's) by eth_abi."""
-    words = encode_static(types, values)
+    words = encode_plain(types, values)
     if words is None:
         from eth_abi import encode as eth_abi_encode
 
@@ -87,13 +88,71 @@ def encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
     return words
 
 
-def encode_static(types: Sequence[str], values: Sequence[Any]) -> bytes | None:
-    """The words of ``values``; None when a type is not a word or static struct, or a value not plainly valid."""
-    layouts = _layouts(types)
-    if layouts is None or len(values) != len(layouts):
+def encode_plain(types: Sequence[str], values: Sequence[Any]) -> bytes | None:
+    """The encoding of ``values``; None when a type is not a word, ``bytes``, an array of words or a struct of
+    these, or a value is not plainly valid."""
+    layouts = [_plain_layout(t) for t in types]
+    plain = [layout for layout in layouts if layout is not None]
+    if len(plain) != len(layouts) or len(values) != len(layouts):
         return None
+    return _sequence(plain, values)
+
+
+@lru_cache(maxsize=512)
+def _plain_layout(typ: str) -> Layout | None:
+    """A type's layout for encoding: a word or a static struct (as _layout), ``("bytes",)``, ``("array", word)``
+    for ``T[]`` of a word, or a struct with such members."""
+    static = _layout(typ)
+    if static is not None:
+        return static
+    if typ == "bytes":
+        return ("bytes",)
+    if typ.endswith("[]"):
+        inner = _layout(typ[:-2])
+        return ("array", inner) if inner is not None and inner[0] == "word" else None
+    parts = _members(typ) if typ.startswith("(") else None
+    members = None if parts is None else [_plain_layout(part) for part in parts]
+    return None if members is None or any(member is None for member in members) else ("tuple", members)
+
+
+def _dynamic(layout: Layout) -> bool:
+    return layout[0] in ("array", "bytes") or (layout[0] == "tuple" and any(_dynamic(m) for m in layout[1]))
+
+
+def _sequence(layouts: Sequence[Layout], values: Sequence[Any]) -> bytes | None:
+    """Solidity's head/tail encoding of a tuple's members: static ones in the head, a dynamic one's offset in the
+    head and its encoding in the tail."""
+    heads: list[bytes] = []
+    tails: list[bytes] = []
+    offset = 32 * sum(1 if _dynamic(layout) else _words(layout) for layout in layouts)
+    for layout, value in zip(layouts, values):
+        encoded = _encoded(layout, value)
+        if encoded is None:
+            return None
+        if _dynamic(layout):
+            heads.append(offset.to_bytes(32, "big"))
+            tails.append(encoded)
+            offset += len(encoded)
+        else:
+            heads.append(encoded)
+    return b"".join(heads + tails)
+
+
+def _encoded(layout: Layout, value: Any) -> bytes | None:
+    if layout[0] == "bytes":
+        return len(value).to_bytes(32, "big") + value.ljust(-(-len(value) // 32) * 32, b"\0") \
+            if type(value) is bytes else None
+    if layout[0] == "array":
+        if not isinstance(value, (list, tuple)):
+            return None
+        items = _sequence([layout[1]] * len(value), value)
+        return None if items is None else len(value).to_bytes(32, "big") + items
+    if layout[0] == "tuple" and _dynamic(layout):
+        if not isinstance(value, (list, tuple)) or len(value) != len(layout[1]):
+            return None
+        return _sequence(layout[1], value)
     out: list[bytes] = []
-    return b"".join(out) if all(_put(layout, v, out) for layout, v in zip(layouts, values)) else None
+    return b"".join(out) if _put(layout, value, out) else None
 
 
 def _put(layout: Layout, value: Any, out: list[bytes]) -> bool:

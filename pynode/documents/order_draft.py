@@ -23,8 +23,7 @@ from typing import Any, NamedTuple
 
 from pynode.core.address import is_address, to_checksum_address
 from pynode.core.errors import InputError
-from pynode.core.strict_json import brief, strict_json_loads
-from pynode.documents.quote import _exact_fields
+from pynode.documents.validation import document_fields, exact_fields
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import FIELDS, OrderDocs, OrderSpec, OrderTerms
 
@@ -76,12 +75,8 @@ def _word(kind: str, value: Any) -> Any:
 
 def parse_order_draft(data: bytes | str) -> OrderDraft:
     """Strictly parse a draft; InputError (one line) on anything malformed or inconsistent."""
-    document = strict_json_loads(data, _WHAT, MAX_DOCUMENT)
-    if not isinstance(document, dict) or document.get("type") != DOCUMENT_TYPE:
-        raise InputError(f"not a {DOCUMENT_TYPE} document")
-    if type(document.get("version")) is not int or document["version"] != DOCUMENT_VERSION:
-        raise InputError(f"{_WHAT}: unsupported version {brief(document.get('version'))}")
-    _exact_fields(document, _TOP, _WHAT)
+    document = document_fields(data, what=_WHAT, document_type=DOCUMENT_TYPE, version=DOCUMENT_VERSION, fields=_TOP,
+                               max_bytes=MAX_DOCUMENT)
     chain_id = document["chain_id"]
     if type(chain_id) is not int or not 0 < chain_id < 1 << 64:
         raise InputError(f"{_WHAT}: chain_id must be a positive integer")
@@ -93,7 +88,7 @@ def parse_order_draft(data: bytes | str) -> OrderDraft:
     design = document["design"]
     if not isinstance(design, dict):
         raise InputError(f"{_WHAT}: design must be an object")
-    _exact_fields(design, set(_DESIGN), f"{_WHAT}: design")
+    exact_fields(design, set(_DESIGN), f"{_WHAT}: design")
     for key, kind in _DESIGN.items():
         value = design[key]
         if (kind is int and (type(value) is not int or value < 0)) or (kind is str and not _cid(value)):
@@ -115,7 +110,7 @@ def _decode(cls: type, obj: Any, where: str) -> Any:
     fields = FIELDS[cls]
     if not isinstance(obj, dict):
         raise InputError(f"{_WHAT}: {where} must be an object")
-    _exact_fields(obj, {name for name, _ in fields}, f"{_WHAT}: {where}")
+    exact_fields(obj, {name for name, _ in fields}, f"{_WHAT}: {where}")
     return cls(*(_value(f"{where}.{name}", obj[name], kind) for name, kind in fields))
 
 

@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from pynode.core.errors import InputError
-from pynode.core.strict_json import brief, strict_json_loads
+from pynode.documents.validation import document_fields, exact_fields
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import eip712
 from pynode.protocol.v2.types import Quote
@@ -71,16 +71,12 @@ def sign_quote(partner: LocalAccount, domain: Domain, quote: Quote) -> SignedQuo
 
 def parse_signed_quote(data: bytes | str) -> SignedQuote:
     """Strictly parse a signed-quote document; InputError (one line) on anything malformed."""
-    document = strict_json_loads(data, _WHAT, MAX_DOCUMENT)
-    if not isinstance(document, dict) or document.get("type") != DOCUMENT_TYPE:
-        raise InputError(f"not a {DOCUMENT_TYPE} document")
-    if type(document.get("version")) is not int or document["version"] != DOCUMENT_VERSION:
-        raise InputError(f"{_WHAT}: unsupported version {brief(document.get('version'))}")
-    _exact_fields(document, _FIELDS, _WHAT)
+    document = document_fields(data, what=_WHAT, document_type=DOCUMENT_TYPE, version=DOCUMENT_VERSION,
+                               fields=_FIELDS, max_bytes=MAX_DOCUMENT)
     quote = document["quote"]
     if not isinstance(quote, dict):
         raise InputError(f"{_WHAT}: quote must be a JSON object")
-    _exact_fields(quote, set(_QUOTE_FIELDS), f"{_WHAT}: quote")
+    exact_fields(quote, set(_QUOTE_FIELDS), f"{_WHAT}: quote")
     values = [_value(f"quote.{name}", quote[name], form, bits) for name, (form, bits) in _QUOTE_FIELDS.items()]
     chain_id = _value("chain_id", document["chain_id"], "int", 256)
     if chain_id == 0:
@@ -95,13 +91,6 @@ def _json_value(form: str, value: Any) -> Any:
     if form == "address":
         return to_checksum_address(value)
     return str(value) if form == "dec" else int(value)
-
-
-def _exact_fields(obj: dict[str, Any], expected: set[str], where: str) -> None:
-    missing, extra = sorted(expected - set(obj)), sorted(set(obj) - expected)
-    if missing or extra:
-        raise InputError(f"{where}: " + (f"missing field {missing[0]!r}" if missing else
-                                          f"unexpected field {brief(extra[0])}"))
 
 
 def _value(name: str, value: Any, form: str, bits: int) -> Any:

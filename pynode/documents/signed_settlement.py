@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from pynode.core.address import is_address, to_checksum_address
 from pynode.core.errors import InputError
-from pynode.core.strict_json import strict_json_loads
+from pynode.documents.validation import document_fields
 from pynode.protocol.v2.types import Settlement
 
 DOCUMENT_TYPE = "fabmesh/signed-settlement"
@@ -44,13 +44,8 @@ class SignedSettlement(NamedTuple):
 
 
 def parse_signed_settlement(data: bytes) -> SignedSettlement:
-    from pynode.documents.quote import _exact_fields  # eth_account's: not for `arbitration --help`
-
-    document = strict_json_loads(data, _WHAT, 4096)
-    if not isinstance(document, dict) or document.get("type") != DOCUMENT_TYPE or \
-            type(document.get("version")) is not int or document["version"] != 1:
-        raise InputError(f"not a {DOCUMENT_TYPE} version 1 document")
-    _exact_fields(document, _FIELDS, _WHAT)
+    document = document_fields(data, what=_WHAT, document_type=DOCUMENT_TYPE, version=1, fields=_FIELDS,
+                               max_bytes=4096)
     numbers = [document[k] for k in ("order_id", "buyer_share")]
     if not all(isinstance(n, str) and _DECIMAL.fullmatch(n) for n in numbers) or int(numbers[1]) >= 1 << 96:
         raise InputError(f"{_WHAT}: order_id and buyer_share must be decimal strings (buyer_share a uint96)")

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -161,22 +161,24 @@ _evidence = click.option("--evidence", type=click.Path(exists=True, dir_okay=Fal
                          help="File pinned to IPFS whose CID goes on chain")
 
 
-def _with_evidence(verb: str, action: Callable[[PartnerRegistry, str, bytes], TxRequest], done: str,
-                   help_text: str) -> click.Command:
-    """A registry action on ADDRESS whose evidence file's CID goes on chain."""
-    @click.command(name=verb, help=help_text)
+def registry_write(name: str, write: Callable[[Any, str, bytes], TxRequest], done: str, help_text: str, *,
+                   v2: bool = False) -> click.Command:
+    """A command writing ADDRESS to the partner registry (v1's, or v2's with ``v2``: ``write`` gets that one) with
+    the CID of an --evidence file (zero without one)."""
+    @click.command(name=name, help=help_text)
     @click.argument("address", type=ADDRESS)
     @_evidence
     @pass_ctx
     def command(ctx: CliContext, address: str, evidence: Path | None) -> None:
-        sent = ctx.send(action(ctx.chain.registry, address, _pin_evidence(ctx, evidence)))
+        chain = ctx.v2 if v2 else ctx.chain
+        sent = ctx.send(write(chain.registry, address, _pin_evidence(ctx, evidence)), chain)
         ctx.emit({"partner": address, "tx": sent.tx_hash}, f"{done} {address}")
 
     return command
 
 
-partner.add_command(_with_evidence("vet", PartnerRegistry.vet, "vetted", "(certifier) Mark ADDRESS as vetted."))
-partner.add_command(_with_evidence("suspend", PartnerRegistry.suspend, "suspended",
+partner.add_command(registry_write("vet", PartnerRegistry.vet, "vetted", "(certifier) Mark ADDRESS as vetted."))
+partner.add_command(registry_write("suspend", PartnerRegistry.suspend, "suspended",
                                    "(governance) Suspend ADDRESS: it can no longer claim orders."))
 
 

@@ -12,8 +12,8 @@ from pynode.chain.contracts import region_bytes
 from pynode.chain.orders import MATERIAL, PROCESS
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, names_of, parse_amount, parse_names
-from pynode.cli.partner import _pin_evidence, _profile_document
-from pynode.cli.v2.registry import COMMANDS, _evidence
+from pynode.cli.partner import _evidence, _pin_evidence, _profile_document, registry_write
+from pynode.cli.v2.registry import COMMANDS
 from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
@@ -125,14 +125,9 @@ def vet(ctx: CliContext, address: str, profile_hash: str | None, evidence: Path 
              f"vetted {address} (profile 0x{seen.hex()})")
 
 
-@partner.command()
-@click.argument("address", type=ADDRESS)
-@_evidence
-@pass_ctx
-def unvet(ctx: CliContext, address: str, evidence: Path | None) -> None:
-    """(certifier) Withdraw ADDRESS's vetting: no new awards; open orders are untouched."""
-    sent = ctx.send(ctx.v2.registry.unvet(address, _pin_evidence(ctx, evidence)), ctx.v2)
-    ctx.emit({"partner": address, "tx": sent.tx_hash}, f"unvetted {address}")
+partner.add_command(registry_write("unvet", lambda registry, address, cid: registry.unvet(address, cid), "unvetted",
+                                   "(certifier) Withdraw ADDRESS's vetting: no new awards; open orders are untouched.",
+                                   v2=True))
 
 
 for _command in COMMANDS:

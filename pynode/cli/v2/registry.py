@@ -11,12 +11,9 @@ import click
 
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, TIME, parse_amount
-from pynode.cli.partner import _pin_evidence
+from pynode.cli.partner import _evidence, _pin_evidence, registry_write
 from pynode.core.errors import InputError
 from pynode.core.units import ETH, format_amount, format_time
-
-_evidence = click.option("--evidence", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                         help="File pinned to IPFS whose CID goes on chain")
 
 
 def _future(expires: int) -> int:
@@ -54,14 +51,9 @@ def accredit(ctx: CliContext, inspector: str, expires: int, evidence: Path | Non
              f"accredited inspector {inspector} until {format_time(expires)}")
 
 
-@click.command()
-@click.argument("address", type=ADDRESS)
-@_evidence
-@pass_ctx
-def suspend(ctx: CliContext, address: str, evidence: Path | None) -> None:
-    """(guardian) Suspend ADDRESS at once: no new awards; its open orders and bond are untouched."""
-    sent = ctx.send(ctx.v2.registry.suspend(address, _pin_evidence(ctx, evidence)), ctx.v2)
-    ctx.emit({"partner": address, "tx": sent.tx_hash}, f"suspended {address}")
+suspend = registry_write("suspend", lambda registry, address, cid: registry.suspend(address, cid), "suspended",
+                         "(guardian) Suspend ADDRESS at once: no new awards; its open orders and bond are untouched.",
+                         v2=True)
 
 
 @click.command(name="add-bond")

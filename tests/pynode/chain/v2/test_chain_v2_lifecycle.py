@@ -94,19 +94,52 @@ def travel(anvil, seconds: int) -> None:
     anvil.rpc("evm_mine")
 
 
-def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
-    deployment, w3, book, registry, panel, sender = v2
-    buyer, maker, certifier = dev_accounts["buyer"], dev_accounts["maker"], dev_accounts["certifier"]
-    start = deployment.deploy_block
-
-    # a partner registers with a real HPKE key and is vetted on the profile the certifier read
+@pytest.fixture(scope="module")
+def vetted_maker(v2, dev_accounts):
+    """The partner every award of this module goes to, registered with a real HPKE key and vetted on the profile
+    hash the certifier read, by whichever test needs it first: each test runs alone or in any order."""
+    _, _, _, registry, _, sender = v2
+    maker = dev_accounts["maker"]
     key = generate_keypair()
     profile = PartnerProfile(PROCESS["CNC_MILLING"], MATERIAL["AL_6061"], region_bytes("u33d"), 40, cid("profile"))
     sender(maker).send(registry.register(profile, key.public_key, 5 * registry.min_bond()))
-    sender(certifier).send(registry.vet(maker.address, registry.profile_hash(maker.address), cid("vetting")))
+    sender(dev_accounts["certifier"]).send(registry.vet(maker.address, registry.profile_hash(maker.address),
+                                                        cid("vetting")))
+    return maker, key.public_key
+
+
+@pytest.fixture
+def fee_recipient(v2, anvil, dev_accounts):
+    """A 1 % fee to the auditor's account, set through the AccessManager's delay, and none again afterwards, so
+    the other tests' orders carry no fee whichever runs first."""
+    deployment, w3, book, _, _, sender = v2
+    admin, recipient = dev_accounts["admin"], dev_accounts["auditor"]
+    manager = AccessManager(w3, deployment["AccessManager"])
+    before = (book.fee_bps(), book.fee_recipient())
+
+    def set_fee(bps: int, to: str) -> None:
+        call = restricted_call(book, "setFee", bps, to)
+        assert call.data == book.set_fee(bps, to).data
+        sender(admin).send(manager.schedule(call))
+        travel(anvil, DEV_GOVERNANCE_DELAY + 1)
+        sender(admin).send(manager.execute(call))
+        assert (book.fee_bps(), book.fee_recipient()) == (bps, to)
+
+    set_fee(100, recipient.address)
+    yield recipient
+    set_fee(*before)
+
+
+def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts, vetted_maker):
+    deployment, w3, book, registry, panel, sender = v2
+    (maker, public_key), buyer = vetted_maker, dev_accounts["buyer"]
+    start = deployment.deploy_block
+
+    # the partner registered with a real HPKE key is vetted on the profile the certifier read (the fixture)
     info = registry.partner_info(maker.address)
-    assert info.registered and info.vetted and info.free_bond == info.bond == 5 * registry.min_bond()
-    assert registry.encryption_key(maker.address, start, info) == key.public_key
+    assert info.registered and info.vetted and info.bond == 5 * registry.min_bond()
+    assert registry.encryption_key(maker.address, start, info) == public_key
+    credited = book.credits(buyer.address, ZERO_ADDRESS)  # other tests' credits stay unwithdrawn
 
     # the buyer posts, escrowing the price; the order id derives from the terms
     terms, spec, docs, now = new_order(w3, book, panel, buyer, "escrow-first")
@@ -125,8 +158,8 @@ def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
     t = checked(book, order_id, start, OrderStatus.AWARDED)
     assert (t.partner, t.payee, t.price, t.bond, t.key_envelope_cid) == (
         maker.address, maker.address, QUOTED, 2 * 10**16, cid("envelope"))
-    assert t.due_by == t.awarded_at + 5 * DAY and registry.free_bond(maker.address) == info.bond - 2 * 10**16
-    assert book.credits(buyer.address, ZERO_ADDRESS) == PRICE - QUOTED  # the quote's difference, credited back
+    assert t.due_by == t.awarded_at + 5 * DAY and registry.free_bond(maker.address) == info.free_bond - 2 * 10**16
+    assert book.credits(buyer.address, ZERO_ADDRESS) == credited + PRICE - QUOTED  # the quote's difference
 
     # a record (serials) extends the record chain only; a stale order is refused by the book
     sender(maker).send(book.record_serials(t, cid("serials")))
@@ -146,10 +179,12 @@ def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
     sender(buyer).send(book.confirm(t))
     t = checked(book, order_id, start, OrderStatus.COMPLETED)
     assert w3.eth.get_balance(maker.address) == before + QUOTED - t.fee
-    assert registry.free_bond(maker.address) == info.bond and registry.partner_info(maker.address).on_time == 1
-    assert {i: codec.order_hash(x.order) for i, x in book.load_orders(start).items()} == {
-        order_id: book.order_hash(order_id)}
-    # no fee set yet: anyone's collection of it is a no-op with no log, so the tracker stays in sync
+    assert registry.free_bond(maker.address) == info.free_bond
+    assert registry.partner_info(maker.address).on_time == info.on_time + 1
+    orders = book.load_orders(start)  # with the other tests' orders, if they ran first
+    assert order_id in orders and all(codec.order_hash(x.order) == book.order_hash(i) for i, x in orders.items())
+    # no fee set (fee_recipient sets one only around its test): anyone's collection of it is a no-op with no log,
+    # so the tracker stays in sync
     assert t.fee == 0
     sender(dev_accounts["stranger"]).send(book.collect_fees([t]))
     t = checked(book, order_id, start, OrderStatus.COMPLETED)
@@ -160,14 +195,12 @@ def test_escrow_first_lifecycle_through_the_wrappers(v2, dev_accounts):
     assert book.update(skipped, start).order == t.order
 
 
-def test_quote_first_dispute_ruled_by_the_panel(v2, anvil, dev_accounts):
+def test_quote_first_dispute_ruled_by_the_panel(v2, anvil, dev_accounts, vetted_maker):
     """postAwarded, ship, dispute with the panel's cost, the partner's matching fee, a 2-of-3 ruling executed by
     anyone: every step folds to orderHash and recordHead, and the panel's view of its dispute follows."""
-    deployment, w3, book, registry, panel, sender = v2
-    buyer, maker, stranger = dev_accounts["buyer"], dev_accounts["maker"], dev_accounts["stranger"]
+    deployment, w3, book, _, panel, sender = v2
+    (maker, _), buyer, stranger = vetted_maker, dev_accounts["buyer"], dev_accounts["stranger"]
     start = deployment.deploy_block
-    if not registry.partner_info(maker.address).vetted:  # this module's first test registers and vets it
-        pytest.skip("needs the partner of test_escrow_first_lifecycle_through_the_wrappers")
     terms, spec, docs, now = new_order(w3, book, panel, buyer, "quote-first")
     quote = Quote(codec.terms_hash(terms), maker.address, maker.address, PRICE, 2 * 10**16, 5 * DAY, now + DAY, 0)
     signed = sign_quote(maker, book.domain(), quote)
@@ -227,23 +260,15 @@ def test_an_unawarded_order_is_refunded_by_anyone_after_its_deadline(v2, anvil, 
     assert book.credits(buyer.address, ZERO_ADDRESS) == before + PRICE
 
 
-def test_attested_order_with_a_fee_collected_by_the_fee_recipient(v2, anvil, dev_accounts):
-    """A fee set through the manager's delay, an order naming an accredited inspector: its own attestation and a
-    relayed signed one (plus a cancelled nonce) on the record chain, completion, and the fee recipient's
-    collection (Completed -> FeeCollected, folded from its Credited log and sender)."""
+def test_attested_order_with_a_fee_collected_by_the_fee_recipient(v2, dev_accounts, vetted_maker, fee_recipient):
+    """A fee set through the manager's delay (the fixture), an order naming an accredited inspector: its own
+    attestation and a relayed signed one (plus a cancelled nonce) on the record chain, completion, and the fee
+    recipient's collection (Completed -> FeeCollected, folded from its Credited log and sender)."""
     deployment, w3, book, registry, panel, sender = v2
-    admin, buyer, maker = dev_accounts["admin"], dev_accounts["buyer"], dev_accounts["maker"]
-    inspector, recipient, stranger = dev_accounts["inspector"], dev_accounts["auditor"], dev_accounts["stranger"]
+    (maker, _), buyer, recipient = vetted_maker, dev_accounts["buyer"], fee_recipient
+    inspector, stranger = dev_accounts["inspector"], dev_accounts["stranger"]
     start = deployment.deploy_block
-    if not registry.partner_info(maker.address).vetted:
-        pytest.skip("needs the partner of test_escrow_first_lifecycle_through_the_wrappers")
-    manager = AccessManager(w3, deployment["AccessManager"])
-    fee_call = restricted_call(book, "setFee", 100, recipient.address)
-    assert fee_call.data == book.set_fee(100, recipient.address).data
-    sender(admin).send(manager.schedule(fee_call))
-    travel(anvil, DEV_GOVERNANCE_DELAY + 1)
-    sender(admin).send(manager.execute(fee_call))
-    assert (book.fee_bps(), book.fee_recipient()) == (100, recipient.address)
+    failed_qa = registry.partner_info(maker.address).failed_qa
     now = w3.eth.get_block("latest")["timestamp"]
     sender(dev_accounts["certifier"]).send(registry.accredit_inspector(inspector.address, now + 365 * DAY, cid("acc")))
     assert registry.is_accredited_inspector(inspector.address)
@@ -263,7 +288,7 @@ def test_attested_order_with_a_fee_collected_by_the_fee_recipient(v2, anvil, dev
     t = checked(book, order_id, start, OrderStatus.AWARDED)
     assert [(a.inspector, a.passed) for a in t.attestations] == [(inspector.address, True), (inspector.address, False)]
     assert [r.actor for r in t.records] == [inspector.address] * 2  # the relayed one is the inspector's too
-    assert registry.partner_info(maker.address).failed_qa == 1
+    assert registry.partner_info(maker.address).failed_qa == failed_qa + 1
 
     sender(maker).send(book.ship(t, cid("report-3"), cid("report-sha-3")))
     sender(buyer).send(book.confirm(checked(book, order_id, start, OrderStatus.SHIPPED)))

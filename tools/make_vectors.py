@@ -52,7 +52,12 @@ from pynode.protocol.v2.types import (
     Settlement,
     Transition,
 )
-from tools.vector_documents import order_announcement_vector, order_draft_vector, signed_settlement_vector
+from tools.vector_documents import (
+    order_announcement_vector,
+    order_draft_vector,
+    signed_attestation_v2_vector,
+    signed_settlement_vector,
+)
 from tools.vector_inputs import (
     ARBITRATOR,
     BOOK,
@@ -258,6 +263,7 @@ def document_vectors(design: dict[str, Any], spec: dict[str, Any], report: dict[
                                    "document": attestation.to_json()},
             "signed_quote": {"partner_private_key": h(PARTNER.key), "domain": DOMAIN.as_dict(),
                              "document": sign_quote(PARTNER, DOMAIN, order.quote).to_json().decode()},
+            "signed_attestation_v2": signed_attestation_v2_vector(order.attestation),
             "order_draft": order_draft_vector(order.terms, order.spec, order.docs, design, spec, backup),
             "signed_settlement": signed_settlement_vector(order.settlement),
             "order_announcement": order_announcement_vector(order.terms)}

@@ -1,6 +1,7 @@
-"""The vectors of the v2 documents that travel beside the signed quote (docs/protocol.md §8): the order draft a
-quote-first partner quotes, the signed settlement one party hands the other, the order announcement and its
-pubsub topics. Each from the story's structs (tools/make_vectors.py) through pynode's writer."""
+"""The vectors of the v2 documents that travel beside the signed quote (docs/protocol.md §6, §8, §12): the signed
+attestation under the v2 domain, the order draft a quote-first partner quotes, the signed settlement one party hands
+the other, the order announcement and its pubsub topics. Each from the story's structs (tools/make_vectors.py)
+through pynode's writer."""
 
 from __future__ import annotations
 
@@ -11,18 +12,26 @@ from eth_utils import keccak
 
 from pynode.documents.order_announcement import OrderAnnouncement
 from pynode.documents.order_draft import OrderDraft
+from pynode.documents.signed_attestation import SignedAttestation
 from pynode.documents.signed_settlement import SignedSettlement
 from pynode.ipfs.pubsub import multibase_encode
 from pynode.orders.quote_channel import topics
 from pynode.protocol.v2 import codec, eip712
-from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderTerms, Settlement
-from tools.vector_inputs import BOOK, BUYER, CHAIN_ID, DESIGN, DOMAIN, b32, h
+from pynode.protocol.v2.types import Attestation, OrderDocs, OrderSpec, OrderTerms, Settlement
+from tools.vector_inputs import BOOK, BUYER, CHAIN_ID, DESIGN, DOMAIN, INSPECTOR, b32, h
 
 
 def _bytes(document: bytes) -> dict[str, str]:
     """The canonical bytes and both hashes a reader may compare them by."""
     return {"document": document.decode(), "sha256": h(hashlib.sha256(document).digest()),
             "keccak256": h(keccak(document))}
+
+
+def signed_attestation_v2_vector(attestation: Attestation) -> dict[str, Any]:
+    """The story's relayed attestation (v2.json eip712.attestation) as the file `attest --sign-only` writes."""
+    signed = SignedAttestation(CHAIN_ID, BOOK, *attestation, signature=eip712.sign(INSPECTOR, DOMAIN, attestation))
+    return {"inspector_private_key": h(INSPECTOR.key), "domain": DOMAIN.as_dict(), "document": signed.to_json(),
+            "digest": h(eip712.digest(DOMAIN, attestation)), "signer": INSPECTOR.address}
 
 
 def order_draft_vector(terms: OrderTerms, spec: OrderSpec, docs: OrderDocs, design: dict[str, Any],

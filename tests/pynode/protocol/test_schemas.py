@@ -125,8 +125,9 @@ def written_documents(tmp_path: Path) -> list[tuple[str, bytes]]:
                  ("signed-settlement", signed_settlement(Settlement(2**256 - 1, 2**96 - 1, False, 0)).to_json())]
     envelopes = [*ENVELOPES["cases"], ENVELOPES["key_backup"]]
     documents += [("key-envelope", case["envelope"].encode()) for case in envelopes]
-    documents += [(name.replace("_", "-"), VECTORS[name]["document"].encode())
-                  for name in ("order_announcement", "order_draft", "signed_settlement")]
+    documents += [(schema, VECTORS[name]["document"].encode()) for schema, name in (
+        ("order-announcement", "order_announcement"), ("order-draft", "order_draft"),
+        ("signed-settlement", "signed_settlement"), ("signed-attestation", "signed_attestation_v2"))]
     documents += [("key-envelope", build_envelope(b"\x03" * 32, hpke.generate_keypair(pq).public_key, context))
                   for pq in (False, True)]
     return documents

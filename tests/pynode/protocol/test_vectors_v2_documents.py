@@ -1,8 +1,8 @@
 """docs/vectors' v2 documents beside the signed quote, both ways (as tests/pynode/protocol/test_vectors.py does for
-the others): the order draft, the signed settlement, the order announcement with its topics, and the buyer's key
-backup the draft names. pynode's writers give the committed bytes from the inputs, its readers give the inputs back
-from the bytes, and the hashes, digests, signatures and topics are rebuilt here from eth-abi, eth-keys,
-cryptography and base64 as docs/protocol.md spells them out."""
+the others): the order draft, the signed settlement, the order announcement with its topics, the buyer's key backup
+the draft names, and the signed attestation under the v2 domain. pynode's writers give the committed bytes from the
+inputs, its readers give the inputs back from the bytes, and the hashes, digests, signatures and topics are rebuilt
+here from eth-abi, eth-keys, cryptography and base64 as docs/protocol.md spells them out."""
 
 from __future__ import annotations
 
@@ -21,14 +21,15 @@ from pynode.crypto import hpke
 from pynode.crypto.envelope import OrderContext, build_envelope, open_envelope
 from pynode.documents.order_announcement import OrderAnnouncement, parse_order_announcement
 from pynode.documents.order_draft import OrderDraft, parse_order_draft
+from pynode.documents.signed_attestation import SignedAttestation, parse_signed_attestation
 from pynode.documents.signed_settlement import SignedSettlement, parse_signed_settlement
 from pynode.ipfs.cid import parse_cid
 from pynode.ipfs.pubsub import multibase_decode, multibase_encode
 from pynode.orders.design_keys import UNBOUND_ORDER
 from pynode.orders.quote_channel import topics
 from pynode.protocol.v2 import codec, eip712
-from pynode.protocol.v2.types import FIELDS, OrderDocs, OrderSpec, OrderTerms, abi_tuple
-from vector_files import DOCS, DOCS_V2, ENV, SEG, SETTLEMENT_V2, SPEC_V2, TERMS_V2, V2, b, domain_of
+from pynode.protocol.v2.types import FIELDS, Attestation, OrderDocs, OrderSpec, OrderTerms, abi_tuple
+from vector_files import DOCS, DOCS_V2, ENV, SEG, SETTLEMENT_V2, SPEC_V2, TERMS_V2, V2, b, domain_of, typed_of
 
 DRAFT, SETTLEMENT, ANNOUNCEMENT, BACKUP = (DOCS["order_draft"], DOCS["signed_settlement"], DOCS["order_announcement"],
                                            ENV["key_backup"])
@@ -144,6 +145,22 @@ def test_the_spec_alone_recovers_the_settlements_signer() -> None:
     vrs = (signature[64] - 27, int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"))
     public = keys.Signature(vrs=vrs).recover_public_key_from_msg_hash(digest)
     assert public.to_checksum_address() == document["signer"] == SETTLEMENT["signer"]
+
+
+# --- signed attestation (v2 domain) ----------------------------------------------------------------------------
+
+def test_the_v2_signed_attestation_signs_to_the_vector_and_recovers() -> None:
+    vector = DOCS["signed_attestation_v2"]
+    domain, inspector = domain_of(vector["domain"]), Account.from_key(b(vector["inspector_private_key"]))
+    attestation = typed_of(Attestation, V2["eip712"]["attestation"]["message"])
+    signed = SignedAttestation(domain.chain_id, domain.verifying_contract, *attestation,
+                               signature=eip712.sign(inspector, domain, attestation))
+    assert signed.to_json() == vector["document"]
+    parsed = parse_signed_attestation(vector["document"])
+    assert parsed == signed and Attestation(*parsed.as_tuple()) == attestation
+    assert parsed.signature == b(V2["eip712"]["attestation"]["signature"])
+    assert eip712.digest(domain, attestation) == b(vector["digest"]) == b(V2["eip712"]["attestation"]["digest"])
+    assert eip712.recover(domain, attestation, parsed.signature) == parsed.inspector == vector["signer"]
 
 
 # --- order announcement and topics -----------------------------------------------------------------------------

@@ -140,8 +140,8 @@ def _sequence(layouts: Sequence[Layout], values: Sequence[Any]) -> bytes | None:
 
 def _encoded(layout: Layout, value: Any) -> bytes | None:
     if layout[0] == "bytes":
-        return len(value).to_bytes(32, "big") + value.ljust(-(-len(value) // 32) * 32, b"\0") \
-            if type(value) is bytes else None
+        return len(value).to_bytes(32, "big") + bytes(value).ljust(-(-len(value) // 32) * 32, b"\0") \
+            if isinstance(value, (bytes, bytearray)) else None
     if layout[0] == "array":
         if not isinstance(value, (list, tuple)):
             return None
@@ -162,19 +162,20 @@ def _put(layout: Layout, value: Any, out: list[bytes]) -> bool:
         return (isinstance(value, (list, tuple)) and len(value) == len(members)
                 and all(_put(m, v, out) for m, v in zip(members, value)))
     _, base, size = layout
-    kind = type(value)
-    if base == "uint" and kind is int and 0 <= value < 1 << size:
-        out.append(value.to_bytes(32, "big"))
-    elif base == "int" and kind is int and -(1 << (size - 1)) <= value < 1 << (size - 1):
-        out.append(value.to_bytes(32, "big", signed=True))
-    elif base == "address" and kind is str and len(value) == 42 and value[:2] == "0x" and _is_hex(value[2:]):
+    integer = isinstance(value, int) and type(value) is not bool  # an IntEnum too (a status), as eth_abi takes it
+    raw = isinstance(value, (bytes, bytearray))  # HexBytes too
+    if base == "uint" and integer and 0 <= value < 1 << size:
+        out.append(int(value).to_bytes(32, "big"))
+    elif base == "int" and integer and -(1 << (size - 1)) <= value < 1 << (size - 1):
+        out.append(int(value).to_bytes(32, "big", signed=True))
+    elif base == "address" and type(value) is str and len(value) == 42 and value[:2] == "0x" and _is_hex(value[2:]):
         out.append(bytes(12) + bytes.fromhex(value[2:]))
-    elif base == "address" and kind is bytes and len(value) == 20:
-        out.append(bytes(12) + value)
-    elif base == "bool" and kind is bool:
+    elif base == "address" and raw and len(value) == 20:
+        out.append(bytes(12) + bytes(value))
+    elif base == "bool" and type(value) is bool:
         out.append(bytes(31) + bytes([value]))
-    elif base == "bytes" and kind is bytes and len(value) <= size:
-        out.append(value.ljust(32, b"\0"))
+    elif base == "bytes" and raw and len(value) <= size:
+        out.append(bytes(value).ljust(32, b"\0"))
     else:
         return False
     return True

@@ -105,6 +105,22 @@ def test_arrays_of_words_and_structs_holding_them_encode_as_eth_abi() -> None:
         assert abi_types.encode_plain(types, values) == encode(types, values), types
 
 
+def test_int_and_bytes_subclasses_encode_here_as_eth_abi() -> None:
+    """An order's status is an IntEnum, a provider's hash HexBytes: eth_abi takes them, and so does the word codec
+    (v2's order hash is checked on every order read)."""
+    from enum import IntEnum
+
+    from hexbytes import HexBytes
+
+    class Status(IntEnum):
+        DONE = 5
+
+    types = ["uint8", "bytes32", "bytes", "address", "int16"]
+    values = [Status.DONE, HexBytes(b"\1" * 32), bytearray(b"\2" * 33), bytearray(b"\3" * 20), Status.DONE]
+    assert abi_types.encode_plain(types, values) == encode(types, values)
+    assert abi_types.encode_plain(["uint8"], [True]) is None  # eth_abi refuses a bool for an int: its error stands
+
+
 def test_the_packaged_views_have_the_selectors_eth_utils_computes() -> None:
     from eth_utils import collapse_if_tuple, keccak
 

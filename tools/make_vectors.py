@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from pynode.crypto import hpke, segmented
 from pynode.crypto.envelope import OrderContext, build_envelope, open_envelope
+from pynode.designs.geometry import measure
 from pynode.documents.quality_report import ProductionResult, build_report, canonical_json
 from pynode.documents.quote import sign_quote
 from pynode.documents.signed_attestation import sign_attestation
@@ -61,6 +62,7 @@ from tools.vector_documents import (
 from tools.vector_inputs import (
     ARBITRATOR,
     BOOK,
+    BOX_STL,
     BUYER,
     CHAIN_ID,
     CONTENT_KEY,
@@ -192,6 +194,17 @@ def spec_vector(design_cid: str) -> dict[str, Any]:
             "keccak256": h(keccak(document)), **cids(document)}
 
 
+def spec_geometry_vector() -> dict[str, Any]:
+    """A spec publishing its design's geometry (docs/protocol.md §4), the design a box sealed as the others are."""
+    design = segmented_case("box-stl", BOX_STL)
+    geometry = measure(BOX_STL)
+    inputs = {**SPEC_INPUTS, "design_name": "box.stl", "design_size": len(BOX_STL),
+              "design_sha256": design["plaintext_sha256"], "design_cid": design["cid_dag_pb"], "geometry": geometry}
+    document = build_spec_document(**{**inputs, "design_sha256": b32(design["plaintext_sha256"])})
+    return {"design": design, "inputs": inputs, "document": document.decode(),
+            "sha256": h(hashlib.sha256(document).digest()), "keccak256": h(keccak(document)), **cids(document)}
+
+
 def report_vector(spec: dict[str, Any]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         paths = []
@@ -258,7 +271,7 @@ def document_vectors(design: dict[str, Any], spec: dict[str, Any], report: dict[
                                    report_cid=order.attestation.report_cid,
                                    report_hash=order.attestation.report_hash, passed=order.attestation.passed,
                                    nonce=order.attestation.nonce, deadline=order.attestation.deadline)
-    return {"spec": spec, "quality_report": report,
+    return {"spec": spec, "spec_geometry": spec_geometry_vector(), "quality_report": report,
             "signed_attestation": {"inspector_private_key": h(INSPECTOR.key), "domain": v1_domain.as_dict(),
                                    "document": attestation.to_json()},
             "signed_quote": {"partner_private_key": h(PARTNER.key), "domain": DOMAIN.as_dict(),

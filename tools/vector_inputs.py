@@ -4,6 +4,7 @@ and the CIDs Kubo gives a file of one block."""
 from __future__ import annotations
 
 import hashlib
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,19 @@ def cids(data: bytes) -> dict[str, str]:
     raw, dag_pb = Cid(RAW, hashlib.sha256(data).digest()), Cid(DAG_PB, hashlib.sha256(block).digest())
     return {"dag_pb_block": h(block), "cid_dag_pb": str(dag_pb), "digest_dag_pb": h(dag_pb.digest),
             "cid_raw": str(raw), "digest_raw": h(raw.digest)}
+
+
+def box_stl(low: tuple[float, float, float], size: tuple[float, float, float]) -> bytes:
+    """A binary STL of an axis-aligned box: 80-byte header, uint32 count, per triangle the outward normal, three
+    vertices (float32 little-endian, counter-clockwise seen from outside) and a zero uint16."""
+    corner = [[low[i] + size[i] * ((n >> i) & 1) for i in range(3)] for n in range(8)]  # bit i: the high side of i
+    faces = [(0, 2, 3, 1), (4, 5, 7, 6), (0, 1, 5, 4), (2, 6, 7, 3), (0, 4, 6, 2), (1, 3, 7, 5)]  # -z +z -y +y -x +x
+    normals = [(0, 0, -1), (0, 0, 1), (0, -1, 0), (0, 1, 0), (-1, 0, 0), (1, 0, 0)]
+    triangles = b""
+    for (a, b, c, d), normal in zip(faces, normals, strict=True):
+        for tri in ((a, b, c), (a, c, d)):
+            triangles += struct.pack("<12fH", *normal, *(x for v in tri for x in corner[v]), 0)
+    return b"fabmesh vector box".ljust(80, b"\x00") + struct.pack("<I", 12) + triangles
+
+
+BOX_STL = box_stl((1.0, 2.0, 3.0), (20.0, 10.0, 5.0))  # the design of the spec vector with public geometry

@@ -127,7 +127,8 @@ def written_documents(tmp_path: Path) -> list[tuple[str, bytes]]:
     documents += [("key-envelope", case["envelope"].encode()) for case in envelopes]
     documents += [(schema, VECTORS[name]["document"].encode()) for schema, name in (
         ("order-announcement", "order_announcement"), ("order-draft", "order_draft"),
-        ("signed-settlement", "signed_settlement"), ("signed-attestation", "signed_attestation_v2"))]
+        ("signed-settlement", "signed_settlement"), ("signed-attestation", "signed_attestation_v2"),
+        ("order-spec", "spec_geometry"))]
     documents += [("key-envelope", build_envelope(b"\x03" * 32, hpke.generate_keypair(pq).public_key, context))
                   for pq in (False, True)]
     return documents

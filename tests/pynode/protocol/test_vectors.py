@@ -117,7 +117,9 @@ def cid_items() -> list[tuple[str, bytes, dict[str, Any]]]:
     items = [(f"design {c['name']}", b(c["ciphertext"]), c) for c in SEG["cases"]]
     items += [(f"envelope {c['suite']}", c["envelope"].encode(), c) for c in ENV["cases"]]
     items += [("key backup", ENV["key_backup"]["envelope"].encode(), ENV["key_backup"])]
-    items += [(name, DOCS[name]["document"].encode(), DOCS[name]) for name in ("spec", "quality_report")]
+    items += [(name, DOCS[name]["document"].encode(), DOCS[name]) for name in ("spec", "spec_geometry",
+                                                                                 "quality_report")]
+    items += [("design box-stl", b(DOCS["spec_geometry"]["design"]["ciphertext"]), DOCS["spec_geometry"]["design"])]
     return items
 
 

@@ -20,8 +20,10 @@ def vectored() -> list[tuple[str, bytes, dict[str, str]]]:
     items = [(f"design-{c['name']}", bytes.fromhex(c["ciphertext"][2:]), c) for c in design["cases"]]
     items += [(f"envelope-{c['suite']}", c["envelope"].encode(), c) for c in envelope["cases"]]
     items += [("key-backup", envelope["key_backup"]["envelope"].encode(), envelope["key_backup"])]
+    box = documents["spec_geometry"]["design"]
+    items += [("design-box-stl", bytes.fromhex(box["ciphertext"][2:]), box)]
     return items + [(name, documents[name]["document"].encode(), documents[name])
-                    for name in ("spec", "quality_report")]
+                    for name in ("spec", "spec_geometry", "quality_report")]
 
 
 def test_kubo_gives_the_vector_cids(kubo) -> None:

@@ -4,7 +4,7 @@ ipfshttpclient 0.7.0's `connect()` refuses Kubo versions newer than 0.8, so
 the client is constructed directly, as its documentation allows. Every call
 maps the library's exceptions onto pynode's: an unreachable or slow daemon is
 transient (retry later), a refused request is bad input. Reads (designs of GiBs,
-documents) go through the standard library's HTTP client instead, with the same
+documents, Kubo's version) go through the standard library's HTTP client instead, with the same
 classification: a read command's start-up goes without ipfshttpclient and
 requests (a tenth of it, bench/cli_bench.py), imported for the rest only.
 """
@@ -164,7 +164,23 @@ class IpfsClient:
         return IpfsUnavailable(f"IPFS API at {self.api} did not answer ({what}): {reason}")
 
     def version(self) -> str:
-        return self._retrying(lambda: self._call("version", lambda: self._client.version()["Version"]))
+        """Kubo's version, asked over the standard library's HTTP client (`fabmesh check` goes without
+        ipfshttpclient and requests: a quarter of its start-up); through ipfshttpclient on a Unix socket API."""
+        def ask() -> str:
+            with self._api_response("version", {}, None) as response:
+                if response is None:
+                    return str(self._call("version", lambda: self._client.version()["Version"]))
+                with self._mapped_http_errors("version"):
+                    body = response.read(64 << 10)
+            try:
+                version = json.loads(body)["Version"]
+            except (ValueError, TypeError, KeyError):
+                version = None
+            if not isinstance(version, str):
+                raise FabmeshError(f"IPFS version failed: Kubo's answer names no version ({body[:60]!r})")
+            return version
+
+        return self._retrying(ask)
 
     def add_stream(self, chunks: Reads | Iterable[bytes], *, pin: bool = True, raw_leaves: bool = False) -> str:
         """Adds a readable binary stream, or an iterable of chunks, as one UnixFS file and returns its CIDv1.
@@ -194,7 +210,7 @@ class IpfsClient:
         into a fresh bytes object, which costs about what decrypting it does; the standard library's
         client reads the same response straight into the sink's buffers.
         """
-        with self._cat_response(cid, timeout) as response:
+        with self._api_response("cat", {"arg": cid}, timeout) as response:
             if response is None:  # a Unix socket API: http.client speaks TCP only
                 for chunk in self.cat_stream(cid, timeout):
                     sink.write(chunk)
@@ -205,7 +221,7 @@ class IpfsClient:
     def cat_bytes(self, cid: str, *, max_size: int, timeout: float | None = None) -> bytes:
         """The whole content of a small document, refusing anything over `max_size` bytes."""
         def read() -> bytes:
-            with self._cat_response(cid, timeout) as response:
+            with self._api_response("cat", {"arg": cid}, timeout) as response:
                 if response is None:
                     out = bytearray()
                     for chunk in self.cat_stream(cid, timeout):
@@ -223,7 +239,7 @@ class IpfsClient:
 
     def cat_head(self, cid: str, length: int, timeout: float | None = None) -> bytes:
         """The first ``length`` bytes of ``cid`` (Kubo's cat offset/length: a design's header, of any size)."""
-        with self._cat_response(cid, timeout, length) as response:
+        with self._api_response("cat", {"arg": cid, "offset": "0", "length": str(length)}, timeout) as response:
             if response is None:
                 return bytes(self._call("cat", lambda: self._client.cat(cid, offset=0, length=length,
                                                                         timeout=timeout or self.timeout)))
@@ -231,10 +247,10 @@ class IpfsClient:
                 return response.read(length)
 
     @contextlib.contextmanager
-    def _cat_response(self, cid: str, timeout: float | None,
-                      length: int | None = None) -> Iterator[http.client.HTTPResponse | None]:
-        """Kubo's answer to ``/api/v0/cat`` (200 OK, else IpfsRequestRejected with Kubo's message), read by the
-        standard library's HTTP client; None for a Unix socket API (ipfshttpclient's business)."""
+    def _api_response(self, command: str, params: dict[str, str],
+                      timeout: float | None) -> Iterator[http.client.HTTPResponse | None]:
+        """Kubo's answer to ``/api/v0/<command>`` (200 OK, else IpfsRequestRejected with Kubo's message), read by
+        the standard library's HTTP client; None for a Unix socket API (ipfshttpclient's business)."""
         if self._multiaddr.startswith("/unix/"):
             yield None
             return
@@ -243,12 +259,11 @@ class IpfsClient:
         http_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
         connection = http_class(url.hostname or "", url.port, timeout=timeout or self.timeout)
         try:
-            with self._mapped_http_errors("cat"):
-                part = {} if length is None else {"offset": "0", "length": str(length)}
-                connection.request("POST", f"/api/v0/cat?{urlencode({'arg': cid, **part})}")
+            with self._mapped_http_errors(command):
+                connection.request("POST", f"/api/v0/{command}?{urlencode(params)}")
                 response = connection.getresponse()
                 if response.status != 200:
-                    raise IpfsRequestRejected(f"IPFS cat refused: {_kubo_message(response.read(64 << 10))}")
+                    raise IpfsRequestRejected(f"IPFS {command} refused: {_kubo_message(response.read(64 << 10))}")
             yield response
         finally:
             connection.close()
@@ -261,7 +276,8 @@ class IpfsClient:
         return cid in keys
 
     def close(self) -> None:
-        self._client.close()
+        if "_client" in self.__dict__:  # constructed on first use only: a read may never have needed it
+            self._client.close()
 
     def __enter__(self) -> IpfsClient:
         return self

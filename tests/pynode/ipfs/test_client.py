@@ -49,6 +49,11 @@ def test_unknown_content_times_out_as_transient(ipfs):
         ipfs.cat_bytes(missing, max_size=100, timeout=1)
 
 
+def test_the_version_is_the_one_ipfshttpclient_reads(ipfs):
+    """Asked over the standard library's HTTP client (`fabmesh check`), answered as Kubo's own client reads it."""
+    assert ipfs.version() == ipfs._client.version()["Version"]
+
+
 def test_unreachable_api_is_transient(held_port):
     with IpfsClient(f"http://127.0.0.1:{held_port}", timeout=2) as client, \
             pytest.raises(IpfsUnavailable, match="did not answer"):

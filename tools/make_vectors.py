@@ -59,6 +59,7 @@ from tools.vector_documents import (
     signed_attestation_v2_vector,
     signed_settlement_vector,
 )
+from tools.vector_epcis import epcis_vector, story_logs
 from tools.vector_inputs import (
     ARBITRATOR,
     BOOK,
@@ -305,11 +306,17 @@ def _struct(value: Any) -> dict[str, Any]:
             for name, v in value._asdict().items()}
 
 
+def shipped_state(order: Story) -> OrderState:
+    """The order's state after the story's last transition (shipped)."""
+    awarded, shipped = order.transitions[1], order.transitions[2]
+    head = codec.chain_heads(codec.genesis(CHAIN_ID, BOOK, order.order_id), order.transitions)[-1]
+    return OrderState(OrderStatus.SHIPPED, PARTNER.address, order.quote.payee, order.quote.price, order.quote.bond,
+                      shipped.time, awarded.time + order.quote.lead_time, head)
+
+
 def v2_vectors(order: Story) -> dict[str, Any]:
     transitions = _chain(order.order_id, order.transitions)
-    awarded, shipped = order.transitions[1], order.transitions[2]
-    state = OrderState(OrderStatus.SHIPPED, PARTNER.address, order.quote.payee, order.quote.price, order.quote.bond,
-                       shipped.time, awarded.time + order.quote.lead_time, b32(transitions["links"][-1]["head"]))
+    state = shipped_state(order)
     full = Order(order.terms, state)
     return {
         "chain_id": CHAIN_ID, "order_book": BOOK, "order_id": order.order_id,
@@ -337,7 +344,9 @@ def build(old: dict[str, Any]) -> dict[str, dict[str, Any]]:
     order = story(design["cases"][0], spec, report, envelope["cases"][0])
     return {"segmented.json": design, "envelope.json": envelope,
             "documents.json": document_vectors(design["cases"][0], spec, report, envelope["key_backup"], order),
-            "v2.json": v2_vectors(order)}
+            "v2.json": v2_vectors(order), "epcis.json": epcis_vector(order.order_id, story_logs(
+                order.terms, order.spec, order.docs, order.quote, shipped_state(order), order.attestation,
+                b32(envelope["cases"][0]["digest_dag_pb"]), order.transitions, order.records))}
 
 
 def render(vector: dict[str, Any]) -> str:

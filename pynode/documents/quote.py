@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
-
+from pynode.core.address import is_address, to_checksum_address
 from pynode.core.errors import InputError
 from pynode.documents.validation import document_fields, exact_fields
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import eip712
 from pynode.protocol.v2.types import Quote
+
+if TYPE_CHECKING:  # signing needs an account; reading and checking a quote document does not load eth_account
+    from eth_account.signers.local import LocalAccount
 
 DOCUMENT_TYPE = "fabmesh/signed-quote"
 DOCUMENT_VERSION = 1

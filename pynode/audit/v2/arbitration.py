@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from eth_utils import to_checksum_address
-
 from pynode.audit.model import Check, where
 from pynode.audit.v2.facts import OrderFacts, PanelFacts, Step
 from pynode.chain.v2.orders import OrderTracker
+from pynode.core.address import to_checksum_address
 from pynode.core.units import ETH, format_amount, format_duration, format_time
 from pynode.protocol.v2.types import RecordKind, Transition
 

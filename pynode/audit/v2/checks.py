@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_utils import to_checksum_address
-
 from pynode.audit.evidence_checks import check_design, check_envelope, check_fetchable, check_report, check_spec
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, Check, short, where
 from pynode.audit.v2.arbitration import check_arbitration
 from pynode.audit.v2.facts import RECORD_LOGS, Folded, OrderFacts, Step, fold
 from pynode.chain.v2.orders import OrderTracker
+from pynode.core.address import to_checksum_address
 from pynode.core.units import ETH, format_amount, format_duration, format_time
 from pynode.documents.quote import SignedQuote
 from pynode.protocol.eip712 import Domain

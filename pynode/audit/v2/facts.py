@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from eth_utils import to_checksum_address
-
 from pynode.audit.checks import _amount
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.v2.orders import OrderTracker
+from pynode.core.address import to_checksum_address
 from pynode.core.units import Unit, format_amount
 from pynode.protocol.v2.types import Attestation, OrderStatus
 

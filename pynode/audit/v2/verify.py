@@ -15,8 +15,6 @@ import time as _time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from eth_utils import to_checksum_address
-
 from pynode.audit.ipfs_evidence import EvidenceSource
 from pynode.audit.model import AuditContext, Check
 from pynode.audit.v2.checks import audit_order
@@ -40,6 +38,7 @@ from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.manager import AccessManager
 from pynode.chain.v2.orders import FEE_EVENT, ORDER_EVENTS, ZERO32, by_sender
 from pynode.chain.v2.registry import PartnerRegistryV2
+from pynode.core.address import to_checksum_address
 from pynode.core.units import Unit
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import Attestation

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pynode.core.abi_types import canonical, word
+from pynode.core.abi_types import canonical, decode_static, word
 from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError
 
@@ -281,15 +281,22 @@ class _Slow(Exception):
 
 
 class _SlowData:
-    """eth_abi's decoding of an event's data tuple, shaped as web3 shapes it; eth_abi is imported on first use."""
+    """eth_abi's decoding of an event's data tuple, shaped as web3 shapes it; eth_abi is imported on first use.
+    Data of words, bytes, strings and arrays of words (PanelSet's members) in Solidity's own encoding is read by
+    core/abi_types.decode_static first (in web3's shape: no structs among them), without eth_abi's import."""
 
     def __init__(self, data: Sequence[Mapping[str, Any]], checksum: _ChecksumCache) -> None:
         self._items = data
         self._checksum = checksum
         self._decode: Callable[[bytes], Any] | None = None
         self._shapers: list[Callable[[Any], Any] | None] = []
+        types = tuple(canonical(item) for item in data)
+        self._plain = None if any("(" in typ for typ in types) else types  # a struct is a dict in web3's shape
 
     def __call__(self, data: bytes) -> list[Any]:
+        values = None if self._plain is None else decode_static(self._plain, data)
+        if values is not None:
+            return list(values)
         from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
         from eth_abi.exceptions import DecodingError
 

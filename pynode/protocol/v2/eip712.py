@@ -6,15 +6,17 @@ book's own ERC-5267 ``eip712Domain()`` (pynode.protocol.eip712.Domain), never a 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_account import Account
-from eth_account.messages import SignableMessage, encode_typed_data
-from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
-
+from pynode.core.address import keccak, keccak_text, to_checksum_address
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2.types import FIELDS, Attestation, Quote, Settlement
+
+# eth_account (eth_abi, eth_utils, pydantic, pycryptodome behind it) loads to encode, sign or recover a message
+# only: the audit of orders without quotes or attestBySig, and every read, go without it
+if TYPE_CHECKING:
+    from eth_account.messages import SignableMessage
+    from eth_account.signers.local import LocalAccount
 
 Signed = Quote | Attestation | Settlement
 _ADDRESS = "address"
@@ -26,7 +28,7 @@ def type_string(struct: type) -> str:
 
 
 def type_hash(struct: type) -> bytes:
-    return keccak(text=type_string(struct))
+    return keccak_text(type_string(struct))
 
 
 def message(value: Signed) -> dict[str, Any]:
@@ -36,6 +38,8 @@ def message(value: Signed) -> dict[str, Any]:
 
 
 def signable(domain: Domain, value: Signed) -> SignableMessage:
+    from eth_account.messages import encode_typed_data
+
     struct = type(value)
     types = {struct.__name__: [{"name": name, "type": kind} for name, kind in FIELDS[struct]]}
     return encode_typed_data(domain.as_dict(), types, message(value))
@@ -62,4 +66,6 @@ def sign(account: LocalAccount, domain: Domain, value: Signed) -> bytes:
 
 def recover(domain: Domain, value: Signed, signature: bytes) -> str:
     """The signer's address; ValueError (or eth-keys' BadSignature) if ``signature`` does not recover."""
+    from eth_account import Account
+
     return str(Account.recover_message(signable(domain, value), signature=bytes(signature)))

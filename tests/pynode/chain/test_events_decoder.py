@@ -381,6 +381,20 @@ def test_bytes_and_string_tails_read_here_decode_as_web3(key: bytes, name: str, 
     assert EventDecoder({ADDRESS: [KEYED]}).decode(raw).args == web3_decode(KEYED, raw) == values
 
 
+ARRAYED = ev("Arrayed", arg("epoch", "uint32", True), arg("members", "address[]"), arg("quorum", "uint8"),
+             arg("heads", "bytes32[]"), arg("note", "bytes"))
+
+
+@given(members=st.lists(addresses, max_size=6), quorum=uint(8), heads=st.lists(b32, max_size=3),
+       note=st.binary(max_size=70))
+@settings(max_examples=40, deadline=None)
+def test_arrays_of_words_read_here_decode_as_web3(members: list, quorum: int, heads: list, note: bytes) -> None:
+    """Arrays of words beside words and tails (PanelSet's members) are read without eth_abi, as web3 reads them."""
+    values = {"epoch": 3, "members": members, "quorum": quorum, "heads": heads, "note": note}
+    raw = make_log(ARRAYED, values)
+    assert EventDecoder({ADDRESS: [ARRAYED]}).decode(raw).args == web3_decode(ARRAYED, raw) == values
+
+
 def keyed_data(words: list[bytes]) -> str:
     return "0x" + b"".join(words).hex()
 

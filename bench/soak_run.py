@@ -81,6 +81,7 @@ class SoakPlan:
     defect_rate: float = 0.02  # simulated production fails QA: attested as failed, later refunded
     production_s: float = 0.5
     max_concurrent_jobs: int = 200
+    max_awarded_per_partner: int = 8  # v2: each buyer's [award] cap on one shop's unshipped orders
     stall_s: float = 90.0  # no order changed status for this long: the rest is stuck by design
     invariant_every_s: float = 30.0
     timeout_s: float = 3 * 3600

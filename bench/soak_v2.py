@@ -37,6 +37,7 @@ from pynode.chain.v2.orders import OrderTracker
 from pynode.core.errors import FabmeshError
 from pynode.core.settings import Settings
 from pynode.crypto.hpke import HpkeKeyPair, generate_keypair
+from pynode.daemon.jsonlog import JsonLogger
 from pynode.dev.accounts import dev_accounts
 from pynode.dev.designs import bracket_stl
 from pynode.ipfs.client import IpfsClient
@@ -46,6 +47,7 @@ from pynode.orders.award_policy import AwardSettings
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.quote_channel import QuoteChannel
 from pynode.orders.v2.buyer import BuyerV2, OrderRequestV2
+from pynode.orders.v2.send_journal import SendJournal
 from pynode.orders.v2.settings import WatchLoopSettings
 from pynode.orders.v2.watch import OrderWatcherV2
 from pynode.protocol.v2.types import OrderStatus, Transition
@@ -66,6 +68,25 @@ def quote_config(margin_bps: int) -> str:
     return tomli_w.dumps({"protocol": 2, "quote": {
         "margin_bps": margin_bps, "validity_s": 3600, "processes": {"cnc-milling": {"setup_s": 60, "part_s": 600}},
         "tokens": {ZERO_ADDRESS: {"machine_rate_per_hour": 10**14, "material_per_part": {"al-6061": 10**12}}}}})
+
+
+STAGES = (("posted_to_awarded", Transition.POSTED, Transition.AWARDED),
+          ("awarded_to_shipped", Transition.AWARDED, Transition.SHIPPED),
+          ("shipped_to_confirmed", Transition.SHIPPED, Transition.CONFIRMED))
+
+
+def stage_seconds(orders: dict[int, OrderTracker]) -> dict[str, dict[str, float]]:
+    """Where an order's time goes, from its transition links' block times (whole seconds): median and 90th
+    percentile of each stage over the orders that went through it (buyer's watcher: award and confirmation;
+    the partner's daemon: production and shipping)."""
+    spans: dict[str, list[int]] = {name: [] for name, _, _ in STAGES}
+    for tracker in orders.values():
+        at = {Transition(link.kind): link.time for link in tracker.transitions}
+        for name, start, end in STAGES:
+            if start in at and end in at:
+                spans[name].append(at[end] - at[start])
+    return {name: {"p50": float(sorted(v)[len(v) // 2]), "p90": float(sorted(v)[len(v) * 9 // 10]), "n": len(v)}
+            for name, v in spans.items() if v}
 
 
 class BuyerV2Side:
@@ -98,6 +119,8 @@ class SoakV2(Soak):
         self.certifier = dev_accounts()["certifier"]
         self.buyer_accounts = [fresh_account(self.net.anvil, 10**6) for _ in range(self.plan.buyers)]
         self.first_block = 0
+        self.chain_started = self.warped_at = 0  # chain times: the run's start, the deadline warp
+        self.event_files: list = []
 
     def fund(self) -> None:
         """The accounts are fresh and funded by v2_parties: nothing to do here."""
@@ -120,16 +143,22 @@ class SoakV2(Soak):
         self.say(f"{len(self.daemons)} v2 daemons running")
 
     def start_buyers(self) -> None:
-        award = AwardSettings(mode="best", wait_s=2, award_margin_s=5)
+        # each buyer caps what one shop holds of its orders unshipped: a burst spreads over the shops with room
+        award = AwardSettings(mode="best", wait_s=2, award_margin_s=5,
+                              max_awarded_per_partner=self.plan.max_awarded_per_partner)
         loop = WatchLoopSettings(auto_confirm=True, announce_s=3)
         api = self.net.kubo["buyers"].api_url
         for b, account in enumerate(self.buyer_accounts):
             side = BuyerV2Side(self.chain, api, account, self.workdir / "buyers" / f"b{b}", generate_keypair())
             self.sides.append(side)
             channel = QuoteChannel(KuboPubsub(api), side.buyer.domain)
-            watcher = OrderWatcherV2(side.buyer, side.keypair, award, loop, channel)
+            events = (side.root / "watch.log").open("a")  # as `fabmesh node watch-orders` logs: JSON lines
+            self.event_files.append(events)
+            watcher = OrderWatcherV2(side.buyer, side.keypair, award, loop, channel, log=JsonLogger(events).info,
+                                     journal=SendJournal(side.root / "sends.sqlite"))
             watcher.start()
             self.watchers.append(watcher)
+        self.chain_started = self.chain.now()  # the run's clock starts now (soak_run.Soak.run)
 
     def _post_one(self, b: int, local: threading.local) -> None:
         if not hasattr(local, "side"):
@@ -191,6 +220,7 @@ class SoakV2(Soak):
 
     def refund_stuck(self, deadline: float) -> None:
         """Past every deadline: buyers take back open and unshipped orders, and finalize what shipped."""
+        self.warped_at = self.chain.now()
         self.net.anvil.rpc("evm_increaseTime", WARP_S)
         self.net.anvil.rpc("evm_mine")
         while time.monotonic() < deadline:
@@ -286,10 +316,18 @@ class SoakV2(Soak):
         finally:
             for watcher in self.watchers:
                 watcher.close()
+            for events in self.event_files:
+                events.close()
 
     def results(self, started: float, finished_at: float, terminal_before_warp: int, shutdowns: list[float]) -> dict:
         head = self.chain.head()
         orders = self.orders_at(head)
+        # the last order terminal before the warp, by its link's block time (the base class samples every
+        # invariant_every_s, which overstates the active time by up to that much); blocks carry wall-clock times
+        ends = [link.time for t in orders.values() for link in t.transitions
+                if Transition(link.kind) in TERMINAL_LINKS and link.time <= self.warped_at]
+        if ends and self.chain_started:
+            finished_at = min(finished_at, started + max(ends) + 1 - self.chain_started)
         statuses = Counter(t.status.name for t in orders.values())
         once = self.exactly_once(orders)
         gas = self.partner_gas(orders)
@@ -303,6 +341,8 @@ class SoakV2(Soak):
             watched["refunded_by_watchers"] += len(stats.refunded)
             watched["cancelled_by_watchers"] += len(stats.cancelled)
             watched["quotes_rejected_by_policy"] += stats.rejected
+            for key, n in watcher.journal.counts().items():  # e.g. "award mined", "confirm reverted"
+                watched[f"watcher_{key.replace(' ', '_')}_txs"] += n
         return {
             "protocol": 2,
             "orders": len(orders),
@@ -313,6 +353,7 @@ class SoakV2(Soak):
             "final_status": dict(sorted(statuses.items())),
             "completed": statuses.get("COMPLETED", 0) + statuses.get("FEE_COLLECTED", 0),
             "finalized_after_warp": self.counts["finalized_at_end"],
+            "stage_s": stage_seconds(orders),
             **watched,
             **self.daemon_counts(),
             **gas,

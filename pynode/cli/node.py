@@ -128,13 +128,18 @@ def _watcher_v2(ctx: CliContext, keypair: HpkeKeyPair, config: WatchConfig, log:
     from pynode.orders.design_keys import DesignKeyStore
     from pynode.orders.quote_channel import QuoteChannel
     from pynode.orders.v2.buyer import BuyerV2
+    from pynode.orders.v2.send_journal import SendJournal
     from pynode.orders.v2.watch import OrderWatcherV2
 
     chain = ctx.v2
     chain.on_progress = lambda progress: log.info("waiting_for_confirmations", **progress.fields())
     buyer = BuyerV2(chain, ctx.vault, DesignKeyStore(ctx.settings.home / "design-keys", ctx.ipfs), ctx.account)
     channel = QuoteChannel(KuboPubsub(ctx.settings.ipfs_api), buyer.domain, log=log.info)
-    watcher = OrderWatcherV2(buyer, keypair, config.award, config.watch, channel, log=log.info, on_quote=wake.set)
+    # its sends journaled per deployment and account: a restart looks up what it sent instead of deciding again
+    name = f"{chain.chain_id}-{chain.book.address}-{ctx.account.address}.sqlite"
+    journal = SendJournal(ctx.settings.home / "watch-v2" / name)
+    watcher = OrderWatcherV2(buyer, keypair, config.award, config.watch, channel, log=log.info, on_quote=wake.set,
+                             journal=journal)
     watcher.start()
     log.info("watch_policy", protocol=2, mode=config.award.mode, wait_s=config.award.wait_s,
              allow=list(config.award.allow), min_completed=config.award.min_completed)

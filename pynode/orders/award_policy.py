@@ -30,6 +30,13 @@ Choosing, by ``mode``:
 - ``first`` (a fixed-price open order): award the first qualified quote to arrive, at the order's price or
   below (the book credits the buyer the difference); no window.
 
+Spreading the load: ``max_awarded_per_partner`` caps how many of the buyer's orders one partner holds awarded
+and not yet shipped (the watcher counts them, its awards in flight included, and names the partners at the cap
+``busy``). A busy partner's qualified quotes are passed over (``PARTNER_BUSY``) for the best quote of a
+partner with room, so a burst of orders does not pile on the cheapest shop while the others stand idle (one
+shop's machines would bound the buyer's throughput, and its lead times grow with its queue); with every
+qualified partner busy the order waits for a shipment to free a slot (or a quote from a partner with room).
+
 Qualified quotes not chosen are rejected ``OUTBID``. With none qualified the policy waits for more, and gives
 up when ``at`` passes the award deadline (``AWARD_DEADLINE_PASSED``) or the delivery deadline
 (``DELIVERY_DEADLINE_UNREACHABLE``: no lead time, not even 0, could deliver on time).
@@ -37,7 +44,7 @@ up when ``at`` passes the award deadline (``AWARD_DEADLINE_PASSED``) or the deli
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from enum import Enum
 from fractions import Fraction
 from typing import Annotated, Literal, NamedTuple
@@ -69,6 +76,9 @@ class AwardSettings(BaseModel):
     min_completed: Annotated[int, BeforeValidator(integer_only), Field(ge=0, lt=1 << 24)] = 0
     max_failed_qa_bps: Annotated[int, BeforeValidator(integer_only), Field(ge=0, le=BPS)] | None = None
     allow: list[Address] = Field(default_factory=list, description="empty: any partner")
+    max_awarded_per_partner: Annotated[int, BeforeValidator(integer_only), Field(ge=1, lt=1 << 24)] | None = Field(
+        default=None, description="orders one partner holds awarded and unshipped before its quotes wait for "
+                                  "others' (None: no cap)")
     deny: list[Address] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -114,6 +124,7 @@ class RejectReason(Enum):
     BOND_UNAVAILABLE = "bond unavailable"
     TOO_FEW_COMPLETED = "too few completed"
     FAILED_QA_RATE = "failed QA rate"
+    PARTNER_BUSY = "partner busy"
     OUTBID = "outbid"
 
 
@@ -149,9 +160,10 @@ Decision = Award | Wait | GiveUp
 
 
 def decide_award(settings: AwardSettings, terms: OrderTerms, spec: OrderSpec, posted_at: int,
-                 quotes: Sequence[Quote], facts: Mapping[str, PartnerFacts], now: int) -> Decision:
+                 quotes: Sequence[Quote], facts: Mapping[str, PartnerFacts], now: int,
+                 busy: Collection[str] = ()) -> Decision:
     """What to do with the order's quotes now (module docstring); ``quotes`` in arrival order, ``facts`` by
-    checksummed partner address."""
+    checksummed partner address, ``busy`` the checksummed partners at ``max_awarded_per_partner``."""
     at = now + settings.award_margin_s
     qualified: list[Quote] = []
     rejected: list[Rejection] = []
@@ -173,6 +185,13 @@ def decide_award(settings: AwardSettings, terms: OrderTerms, spec: OrderSpec, po
         qualified.sort(key=lambda q: rank(q, facts[to_checksum_address(q.partner)]))
     if not qualified:  # the first second at which the award deadline check above gives up
         return Wait(terms.award_deadline - settings.award_margin_s + 1, (), tuple(rejected))
+    held = [q for q in qualified if to_checksum_address(q.partner) in busy]
+    if held:
+        rejected += [Rejection(q, RejectReason.PARTNER_BUSY, "the partner holds max_awarded_per_partner of the "
+                                                             "buyer's orders unshipped") for q in held]
+        qualified = [q for q in qualified if q not in held]
+        if not qualified:  # decided again at the next block: a shipment frees a slot
+            return Wait(now + 1, tuple(held), tuple(rejected))
     chosen, *others = qualified
     outbid = "a cheaper, quicker or better-reputed quote" if settings.mode == "best" else "an earlier qualified quote"
     return Award(chosen, tuple(rejected) + tuple(Rejection(q, RejectReason.OUTBID, outbid) for q in others))

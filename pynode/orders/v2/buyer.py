@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from eth_account.signers.local import LocalAccount
 
-from pynode.chain.tx import SentTx, TxSender
+from pynode.chain.tx import SentTx, TxRequest, TxSender
 from pynode.chain.v2.arbitrator import PanelArbitrator
 from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.orders import OrderTracker
-from pynode.chain.v2.registry import PartnerRegistryV2
+from pynode.chain.v2.registry import PartnerInfoV2, PartnerRegistryV2
 from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError
 from pynode.crypto.envelope import OrderContext
@@ -41,6 +41,7 @@ from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTer
 if TYPE_CHECKING:
 
     from pynode.chain.deployment import Deployment
+    from pynode.chain.jsonrpc import RpcClient
     from pynode.protocol.eip712 import Domain
 
 _ANY_PARTNER = AwardSettings()  # the book's and the registry's rules only: no lists, limits or floors
@@ -67,6 +68,7 @@ class ChainV2(BuyerConnection, Protocol):
     """The v2 connection the buyer works through (pynode.chain.v2.client.ChainV2 is one)."""
 
     deployment: Deployment
+    rpc: RpcClient
     book: OrderBookV2
     registry: PartnerRegistryV2
     confirmations: int
@@ -173,9 +175,11 @@ class BuyerV2(BuyerBase[ChainV2]):
 
     # ------------------------------------------------------------------------------- awarding
 
-    def partner_facts(self, partner: str, spec: OrderSpec, block: int | str = "latest") -> PartnerFacts:
-        """The partner's registry entry as the award policy reads it (the spec's certifications' expiries)."""
-        info = self.chain.registry.partner_info(partner, block)
+    def partner_facts(self, partner: str, spec: OrderSpec, block: int | str = "latest",
+                      info: PartnerInfoV2 | None = None) -> PartnerFacts:
+        """The partner's registry entry as the award policy reads it (the spec's certifications' expiries;
+        ``info``: the entry, if the caller just read it)."""
+        info = info or self.chain.registry.partner_info(partner, block)
         expiries = {cert: self.chain.registry.certification_expiry(partner, cert, block)
                     for cert in cert_ids(spec.cert_ids)}
         return PartnerFacts(info.flags, info.capabilities, info.materials, expiries, info.free_bond, info.completed,
@@ -201,22 +205,42 @@ class BuyerV2(BuyerBase[ChainV2]):
 
     def award(self, tracker: OrderTracker, signed: SignedQuote, keypair: HpkeKeyPair,
               facts: PartnerFacts | None = None, now: int | None = None) -> tuple[SentTx, str]:
-        """Awards an open order to ``signed``: checked (check_quote), the design key sealed to the partner's
-        registry HPKE key and pinned, then the award with the envelope's CID. ``tracker``: the settled order."""
+        """Awards an open order to ``signed`` (award_request) and waits for the receipt."""
+        request, envelope_cid = self.award_request(tracker, signed, keypair, facts, now)
+        return self.chain.send(self.account, request), envelope_cid
+
+    def award_request(self, tracker: OrderTracker, signed: SignedQuote, keypair: HpkeKeyPair,
+                      facts: PartnerFacts | None = None, now: int | None = None,
+                      info: PartnerInfoV2 | None = None) -> tuple[TxRequest, str]:
+        """The award of an open order to ``signed``, not sent: checked (check_quote), the design key sealed to
+        the partner's registry HPKE key and pinned, the award carrying the envelope's CID. ``tracker``: the
+        settled order; ``info``: the partner's registry entry, if the caller just read it."""
         if tracker.status != OrderStatus.OPEN:
             raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}, not OPEN")
         quote = self.check_quote(tracker.terms, tracker.spec, signed, facts, now)
-        envelope_cid = self._envelope(tracker.order_id, tracker.docs, quote.partner, keypair)
-        sent = self.chain.send(self.account, self.chain.book.award(tracker, quote, signed.signature,
-                                                                   cid_to_digest(envelope_cid)))
-        return sent, envelope_cid
+        envelope_cid = self._envelope(tracker.order_id, tracker.docs, quote.partner, keypair, info)
+        return self.chain.book.award(tracker, quote, signed.signature, cid_to_digest(envelope_cid)), envelope_cid
 
-    def _envelope(self, order_id: int, docs: OrderDocs, partner: str, keypair: HpkeKeyPair) -> str:
+    def encryption_key(self, partner: str, info: PartnerInfoV2 | None = None) -> bytes:
+        """The partner's registered HPKE key; the key event is looked up once per key hash the registry names
+        (a partner that rotates its key names a new hash, so a stale key is never used)."""
+        info = info or self.chain.registry.partner_info(partner)
+        key = (to_checksum_address(partner), bytes(info.encryption_key_hash))
+        if key not in self._partner_keys:
+            self._partner_keys[key] = self.chain.registry.encryption_key(partner, self.chain.from_block, info)
+        return self._partner_keys[key]
+
+    @cached_property
+    def _partner_keys(self) -> dict[tuple[str, bytes], bytes]:
+        return {}
+
+    def _envelope(self, order_id: int, docs: OrderDocs, partner: str, keypair: HpkeKeyPair,
+                  info: PartnerInfoV2 | None = None) -> str:
         design_sha256 = bytes(docs.design_sha256)
         content_key = self.keys.load(keypair, chain_id=self.chain.chain_id, book=self._book,
                                      buyer=self.account.address, design_cid=bytes(docs.design_cid),
                                      design_sha256=design_sha256)
-        partner_key = self.chain.registry.encryption_key(partner, self.chain.from_block)
+        partner_key = self.encryption_key(partner, info)
         context = OrderContext(chain_id=self.chain.chain_id, contract=self._book, order_id=order_id,
                                recipient=partner, design_sha256=design_sha256)
         return self.vault.publish_envelope(content_key, partner_key, context)
@@ -247,9 +271,13 @@ class BuyerV2(BuyerBase[ChainV2]):
         return report
 
     def confirm(self, tracker: OrderTracker) -> SentTx:
-        """Releases the escrow to the payee once the shipped report checks out (shipped_report)."""
+        """Releases the escrow to the payee once the shipped report checks out (confirm_request)."""
+        return self.chain.send(self.account, self.confirm_request(tracker))
+
+    def confirm_request(self, tracker: OrderTracker) -> TxRequest:
+        """The confirmation, not sent, once the shipped report checks out (shipped_report)."""
         self.shipped_report(tracker)
-        return self.chain.send(self.account, self.chain.book.confirm(tracker))
+        return self.chain.book.confirm(tracker)
 
     def dispute(self, tracker: OrderTracker, evidence: Path) -> tuple[SentTx, str, int]:
         """Disputes a shipment with the order's arbitrator's fee as deposit; returns (tx, evidence CID, fee)."""
@@ -265,16 +293,23 @@ class BuyerV2(BuyerBase[ChainV2]):
         return sent, evidence_cid, fee
 
     def cancel(self, tracker: OrderTracker) -> SentTx:
-        """An open order's escrow back to the buyer."""
+        return self.chain.send(self.account, self.cancel_request(tracker))
+
+    def cancel_request(self, tracker: OrderTracker) -> TxRequest:
+        """An open order's escrow back to the buyer (not sent)."""
         if tracker.status != OrderStatus.OPEN:
             raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}: only an OPEN order is cancelled")
-        return self.chain.send(self.account, self.chain.book.cancel(tracker))
+        return self.chain.book.cancel(tracker)
 
     def refund(self, tracker: OrderTracker) -> SentTx:
-        """The escrow back after the award deadline passed unawarded, or the due date unshipped (the bond too)."""
+        return self.chain.send(self.account, self.refund_request(tracker))
+
+    def refund_request(self, tracker: OrderTracker) -> TxRequest:
+        """The escrow back after the award deadline passed unawarded, or the due date unshipped (the bond too;
+        not sent)."""
         if tracker.status not in (OrderStatus.OPEN, OrderStatus.AWARDED):
             raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}: nothing to refund")
-        return self.chain.send(self.account, self.chain.book.refund(tracker))
+        return self.chain.book.refund(tracker)
 
 
 def _address(value: str, what: str) -> str:

@@ -1,60 +1,70 @@
 """The v2 buyer watcher (`fabmesh node watch-orders` with ``protocol = 2`` in watch.toml): awards by policy.
 
-Each cycle reads the head, finds the buyer's own new posts (``OrderPosted`` by its address, from the post
-index's blocks on), brings each open order with an event since (one eth_getLogs for all) up to the safe block
-(checked against the book's commitments; every ``announce_s`` each one's commitment is asked too) and acts
-on what the chain says, so it is restart-safe without local state:
+Each cycle reads the head (its number, time and transaction hashes: one request), finds the buyer's own new
+posts (``OrderPosted`` by its address, from the post index's blocks on), brings each open order with an event
+since (one eth_getLogs for all) up to the safe block (checked against the book's commitments; every
+``announce_s`` each one's commitment is asked too) and acts on what the chain says:
 
 - an open order is announced on the quote channel (again every ``announce_s``: pubsub keeps no history), its
-  verified quotes from the channel and each quoting partner's registry facts go to
-  :func:`~pynode.orders.award_policy.decide_award` at the head's time; ``Award`` sends the award (the quote
-  checked again, the design key sealed to the partner's registry key: orders/v2/buyer.py), ``Wait`` waits,
-  ``GiveUp`` cancels the order (``on_give_up = "cancel"``); every rejection is logged once with its reason;
-  an award that reverts excludes that quote, so the next cycle takes the next one;
+  verified quotes from the channel and each quoting partner's registry facts (read once a cycle, however
+  many orders it quoted) go to :func:`~pynode.orders.award_policy.decide_award` at the head's time, with the
+  partners at ``max_awarded_per_partner`` named busy; ``Award`` sends the award (the quote checked again, the
+  design key sealed to the partner's registry key: orders/v2/buyer.py), ``Wait`` is decided again only when
+  it ends or a quote for the order arrives, ``GiveUp`` cancels the order (``on_give_up = "cancel"``); every
+  rejection is logged once with its reason; an award that reverts excludes that quote, so the next cycle
+  takes the next one;
 - a shipped order is confirmed once its report checks out (``auto_confirm``); a report that does not is
   logged and left to the buyer;
 - an awarded order not shipped by its due date is refunded (``refund_late``).
 
-Every send is simulated first, and only on an order whose newest change is ``confirmations`` deep; an award
-or a cancellation waits while a transaction of the buyer's is pending (one sent before a restart).
+Sends are pipelined (orders/v2/sends.py): every order's award, confirmation, refund or cancellation goes out
+in the cycle that decides it, without waiting for the receipts of the others, one action in flight per order;
+each is simulated first, journaled before it is broadcast (send_journal.py: a restarted watcher looks its
+rows up instead of deciding those orders again, so no second envelope is sealed for an award still in a
+pool) and acted on only for an order whose newest change is ``confirmations`` deep. An order whose
+transaction landed is left alone until its tracker has folded that block.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pynode.chain.contracts import OrderOutOfSync, _topic_for_address, _topic_for_uint
-from pynode.chain.tx import TxReverted
+from pynode.chain.rpc import request
+from pynode.chain.tx import TxRequest, TxReverted
 from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
+from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError, Kind, classify
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.documents.order_announcement import OrderAnnouncement
 from pynode.orders.award_policy import Award, AwardSettings, GiveUp, PartnerFacts, Wait, decide_award
 from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
 from pynode.orders.v2.buyer import BuyerV2, QuoteRefused, ReportRefused
+from pynode.orders.v2.send_journal import SendJournal
+from pynode.orders.v2.sends import Landed, Sends, listed_since
 from pynode.orders.v2.settings import WatchLoopSettings
-from pynode.orders.v2.watch_state import QuoteInbox, RejectionMemory, Step, announce_due, next_step
+from pynode.orders.v2.watch_inputs import PartnerReads, QuoteFeed
+from pynode.orders.v2.watch_state import RejectionMemory, Step, next_step
 from pynode.protocol.v2 import codec
-from pynode.protocol.v2.types import Transition
+from pynode.protocol.v2.types import OrderStatus, Transition
 
 
 @dataclass
 class WatchStatsV2:
-    awarded: dict[int, str] = field(default_factory=dict)  # order id -> partner
+    awarded: dict[int, str] = field(default_factory=dict)  # order id -> partner (mined)
     confirmed: list[int] = field(default_factory=list)
     refunded: list[int] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
     rejected: int = 0  # rejections logged
+    sent: Counter = field(default_factory=Counter)  # transactions broadcast, by action
 
 
 class OrderWatcherV2:
     def __init__(self, buyer: BuyerV2, keypair: HpkeKeyPair, award: AwardSettings, settings: WatchLoopSettings,
                  channel: QuoteChannel | None, log: Callable[..., None] | None = None,
-                 on_quote: Callable[[], None] | None = None) -> None:
+                 on_quote: Callable[[], None] | None = None, journal: SendJournal | None = None) -> None:
         self.buyer = buyer
         self.chain = buyer.chain
         self.keypair = keypair
@@ -62,86 +72,72 @@ class OrderWatcherV2:
         self.settings = settings
         self.channel = channel
         self.log = log or (lambda *a, **k: None)
-        self.on_quote = on_quote or (lambda: None)  # a quote arrived: e.g. wake the loop
         self.stats = WatchStatsV2()
-        self.inbox = QuoteInbox()
+        self.quotes = QuoteFeed(channel, self.log, on_quote or (lambda: None))
+        self.inbox = self.quotes.inbox
+        self.journal = journal or SendJournal()  # in memory: nothing to pick up after a restart
+        self.sends = Sends(self.chain.sender(buyer.account), self.journal, confirmations=self.chain.confirmations,
+                           log=self.log)
+        self.partners = PartnerReads(buyer, self.sends)
         self._told = RejectionMemory()
-        self._arrived: queue.SimpleQueue[VerifiedQuote] = queue.SimpleQueue()
         self._trackers: dict[int, OrderTracker] = {}
         self._changed: set[int] = set()  # tracked orders with an event since their tracker was brought up to date
+        self._landed: dict[int, int] = {}  # order id -> block its mined transaction changed it in, not folded yet
         self._recheck = False  # this cycle asks every open order's commitment too (an event the scan missed)
         self._checked_at = float("-inf")  # monotonic time of the last recheck: every announce_s
         self._done: set[int] = set()
         self._confirm_refused: set[int] = set()
-        self._announced: dict[int, float] = {}
-        self._waiting: dict[int, int] = {}  # order id -> the Wait's until last logged
+        self._waiting: dict[int, int] = {}  # order id -> chain time its Wait ends
         self._gave_up: set[int] = set()
+        self._loads: Counter = Counter()  # partner -> this buyer's orders it holds awarded and unshipped
         self._next_block = self.chain.from_block
         self._head: int | None = None  # the head the last full cycle read
         self._failed = False  # a step failed in the last cycle
         self._full_at = 0.0  # monotonic time of the last full cycle
-        self._thread: threading.Thread | None = None
 
     @property
     def address(self) -> str:
         return self.buyer.account.address
 
-    # ------------------------------------------------------------------------------ quotes
-
     def start(self) -> None:
         """Receives the channel's verified quotes on a thread (ends with :meth:`close`)."""
-        if self.channel is not None and self._thread is None:
-            self._thread = threading.Thread(target=self._receive, name="quote-channel", daemon=True)
-            self._thread.start()
-
-    def _receive(self) -> None:
-        assert self.channel is not None
-        try:
-            for verified in self.channel.quotes():
-                self._arrived.put(verified)
-                self.on_quote()
-        except Exception as exc:  # noqa: BLE001 - the channel sorted it: only what ends the stream gets here
-            self.log("quote_channel_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        self.quotes.start()
 
     def receive(self, verified: VerifiedQuote) -> None:
         """A verified quote from elsewhere (a file, a test) into the inbox, as if off the channel."""
-        self._arrived.put(verified)
+        self.quotes.receive(verified)
 
     def close(self) -> None:
-        if self.channel is not None:
-            self.channel.close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _drain(self) -> bool:
-        """Moves the quotes received since into the inbox; whether any was new."""
-        fresh = False
-        while not self._arrived.empty():  # the only consumer: what empty() saw is there to get
-            verified = self._arrived.get()
-            if self.inbox.add(verified):
-                fresh = True
-                quote = verified.signed.quote
-                self.log("quote_received", partner=quote.partner, price=str(quote.price), lead_time=quote.lead_time,
-                         terms_hash="0x" + quote.terms_hash.hex(), digest="0x" + verified.digest.hex())
-        return fresh
+        self.quotes.close()
+        self.journal.close()
 
     # ------------------------------------------------------------------------------- cycle
 
     def cycle(self) -> WatchStatsV2:
         """One head read; the rest only when something can have changed: a new block (the chain's clock moves
         with it), a new quote, a step that failed last time, or a re-announcement due."""
-        head, now = self.chain.head_block()  # the head's time with it: one request a cycle
-        fresh = self._drain()
+        block = request(self.chain.rpc, "eth_getBlockByNumber", ["latest", False])
+        head, now = int(block["number"], 16), int(block["timestamp"], 16)
+        fresh = self.quotes.drain()
         due = time.monotonic() - self._full_at >= self.settings.announce_s
         if head == self._head and not fresh and not self._failed and not due:
             return self.stats
+        listed = listed_since(self.chain.rpc, self._head, block, len(self.sends))
         self._head, self._failed, self._full_at = head, False, time.monotonic()
         self._recheck = self._full_at - self._checked_at >= self.settings.announce_s
         if self._recheck:
             self._checked_at = self._full_at
+        for landed in self.sends.poll(head, listed):
+            self._on_landed(landed)
         safe = max(head - self.chain.confirmations, self.chain.from_block)
         self._discover(safe)
+        self.partners.clear()
+        self._loads = Counter(t.partner for i, t in self._trackers.items()
+                              if i not in self._done and t.posted and t.status == OrderStatus.AWARDED)
+        self._loads.update(f.detail["partner"] for f in self.sends.pending() if f.action == "award")
         for order_id in sorted(set(self._trackers) - self._done):
+            if self.sends.busy(order_id):
+                continue
             try:
                 self._step(order_id, safe, head, now)
             except Exception as exc:  # one order's trouble never stops the others
@@ -151,6 +147,7 @@ class OrderWatcherV2:
                     self._trackers[order_id] = OrderTracker(order_id, b"")
                 self._failed = True  # retried next cycle, new block or not
                 self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
+        self.quotes.quoted.clear()
         return self.stats
 
     def _discover(self, safe: int) -> None:
@@ -189,84 +186,76 @@ class OrderWatcherV2:
 
     def _step(self, order_id: int, safe: int, head: int, now: int) -> None:
         tracker = self._tracker(order_id, safe)
+        landed = self._landed.get(order_id)
+        if landed is not None:
+            if tracker.seen[0] < landed:  # our transaction's change is not folded yet (a node's log index lags)
+                self._changed.add(order_id)
+                return
+            del self._landed[order_id]
         step = next_step(self.settings, tracker.status, tracker.due_by, now,
                          confirm_refused=order_id in self._confirm_refused)
         if step is Step.DONE:
             self._done.add(order_id)
             self.inbox.forget(codec.terms_hash(tracker.terms))
             self._told.forget(order_id)
+            self._waiting.pop(order_id, None)
         elif step is Step.DECIDE:
-            self._announce(tracker)
+            self.quotes.announce(self.chain.chain_id, self.chain.book.address, tracker, self.settings.announce_s)
             self._decide(tracker, head, now)
         elif step is not Step.NONE and not self._settling(tracker, head):
             if step is Step.CONFIRM:
                 self._confirm(tracker)
             else:
-                sent = self.buyer.refund(tracker)
-                self.stats.refunded.append(order_id)
-                self.log("refunded", order_id=order_id, tx=sent.tx_hash, due_by=tracker.due_by)
+                self._submit(order_id, "refund", self.buyer.refund_request(tracker), due_by=tracker.due_by)
 
-    def _announce(self, tracker: OrderTracker) -> None:
-        if self.channel is None or not announce_due(self._announced.get(tracker.order_id), time.monotonic(),
-                                                    self.settings.announce_s):
-            return
-        try:
-            self.channel.announce(OrderAnnouncement(self.chain.chain_id, self.chain.book.address, tracker.order_id,
-                                                    codec.terms_hash(tracker.terms)))
-        except Exception as exc:  # quotes already received still count: the award goes on; retried next cycle
-            if classify(exc) is not Kind.TRANSIENT:
-                raise
-            self.log("announce_failed", order_id=tracker.order_id, error=f"{type(exc).__name__}: {exc}"[:300])
-            return
-        self._announced[tracker.order_id] = time.monotonic()
 
     def _decide(self, tracker: OrderTracker, head: int, now: int) -> None:
         order_id = tracker.order_id
-        offered = self.inbox.for_terms(codec.terms_hash(tracker.terms))
-        facts: dict[str, PartnerFacts] = {}
-        for partner in dict.fromkeys(q.partner for q in offered):
-            facts[partner] = self.buyer.partner_facts(partner, tracker.spec)
+        terms_hash = codec.terms_hash(tracker.terms)
+        until = self._waiting.get(order_id)
+        if until is not None and now < until and terms_hash not in self.quotes.quoted and not self._recheck:
+            return  # the Wait holds, and nothing it was decided on changed: no partner read, no decision
+        offered = self.inbox.for_terms(terms_hash)
+        facts = {p: self.partners.facts(p, tracker.spec) for p in dict.fromkeys(q.partner for q in offered)}
         posted_at = next(link.time for link in tracker.transitions if link.kind == Transition.POSTED)
-        decision = decide_award(self.award, tracker.terms, tracker.spec, posted_at, list(offered), facts, now)
+        limit = self.award.max_awarded_per_partner
+        busy = () if limit is None else {partner for partner, n in self._loads.items() if n >= limit}
+        decision = decide_award(self.award, tracker.terms, tracker.spec, posted_at, list(offered), facts, now,
+                                busy)
         for rejected in self._told.fresh(order_id, decision.rejected):
             self.stats.rejected += 1
             self.log("quote_rejected", order_id=order_id, partner=rejected.quote.partner,
                      price=str(rejected.quote.price), reason=rejected.reason.value, detail=rejected.detail)
         if isinstance(decision, Wait):
-            if self._waiting.get(order_id) != decision.until:
-                self._waiting[order_id] = decision.until
+            if until != decision.until:
                 self.log("award_waiting", order_id=order_id, until=decision.until, quotes=len(offered),
                          qualified=len(decision.qualified))
+            self._waiting[order_id] = decision.until
         elif isinstance(decision, Award) and not self._settling(tracker, head):
             self._send_award(tracker, offered[decision.quote], facts, now)
         elif isinstance(decision, GiveUp):
             self._give_up(tracker, decision, head)
 
-    def _in_flight(self, order_id: int, action: str) -> bool:
-        """Whether a transaction of this account is still pending (a restarted watcher's award, say): no award or
-        cancellation starts until it is mined, so the chain says what it did and no second envelope is sealed."""
-        eth, me = self.chain.w3.eth, self.buyer.account.address
-        pending = eth.get_transaction_count(me, "pending") > eth.get_transaction_count(me)
-        if pending:
-            self.log("send_deferred", order_id=order_id, action=action, reason="a transaction is pending")
-        return pending
-
     def _send_award(self, tracker: OrderTracker, chosen: VerifiedQuote, facts: dict[str, PartnerFacts],
                     now: int) -> None:
         quote = chosen.signed.quote
-        if self._in_flight(tracker.order_id, "award"):
-            return
+        partner = to_checksum_address(quote.partner)
         try:
-            sent, envelope_cid = self.buyer.award(tracker, chosen.signed, self.keypair, facts[quote.partner], now)
-        except (TxReverted, QuoteRefused) as exc:  # refused by the book or the recheck: the next best next time
-            self.inbox.exclude(chosen.digest)
-            self._failed = True  # the next best is tried next cycle, new block or not
-            self.log("award_failed", order_id=tracker.order_id, partner=quote.partner,
-                     error=f"{type(exc).__name__}: {exc}"[:300])
+            award, envelope_cid = self.buyer.award_request(tracker, chosen.signed, self.keypair, facts[quote.partner],
+                                                           now, self.partners.info(partner))
+            self._submit(tracker.order_id, "award", award, partner=partner, price=str(quote.price),
+                         lead_time=quote.lead_time, bond=str(quote.bond), envelope=envelope_cid,
+                         digest="0x" + chosen.digest.hex())
+        except (TxReverted, QuoteRefused) as exc:  # refused by the simulation or the recheck: the next best
+            self._award_failed(tracker.order_id, partner, chosen.digest, f"{type(exc).__name__}: {exc}")
             return
-        self.stats.awarded[tracker.order_id] = quote.partner
-        self.log("awarded", order_id=tracker.order_id, partner=quote.partner, price=str(quote.price),
-                 lead_time=quote.lead_time, tx=sent.tx_hash, envelope=envelope_cid)
+        self._loads[partner] += 1
+        self._waiting.pop(tracker.order_id, None)
+
+    def _award_failed(self, order_id: int, partner: str, digest: bytes, error: str) -> None:
+        self.inbox.exclude(digest)
+        self._failed = True  # the next best is tried next cycle, new block or not
+        self.log("award_failed", order_id=order_id, partner=partner, error=error[:300])
 
     def _give_up(self, tracker: OrderTracker, decision: GiveUp, head: int) -> None:
         order_id = tracker.order_id
@@ -274,18 +263,44 @@ class OrderWatcherV2:
             self._gave_up.add(order_id)
             self.log("award_given_up", order_id=order_id, reason=decision.reason.value, detail=decision.detail,
                      action=self.settings.on_give_up)
-        if self.settings.on_give_up == "cancel" and not self._settling(tracker, head) and \
-                not self._in_flight(order_id, "cancel"):
-            sent = self.buyer.cancel(tracker)
-            self.stats.cancelled.append(order_id)
-            self.log("cancelled", order_id=order_id, tx=sent.tx_hash)
+        if self.settings.on_give_up == "cancel" and not self._settling(tracker, head):
+            self._submit(order_id, "cancel", self.buyer.cancel_request(tracker))
 
     def _confirm(self, tracker: OrderTracker) -> None:
         try:
-            sent = self.buyer.confirm(tracker)
+            confirm = self.buyer.confirm_request(tracker)
         except ReportRefused as exc:  # a report that does not check out is the buyer's to dispute, not retried
             self._confirm_refused.add(tracker.order_id)
             self.log("confirm_refused", order_id=tracker.order_id, reason=str(exc)[:300])
             return
-        self.stats.confirmed.append(tracker.order_id)
-        self.log("confirmed", order_id=tracker.order_id, tx=sent.tx_hash)
+        self._submit(tracker.order_id, "confirm", confirm)
+
+    def _submit(self, order_id: int, action: str, tx: TxRequest, **detail: object) -> None:
+        tx_hash = self.sends.submit(order_id, action, tx, **detail)
+        self.stats.sent[action] += 1
+        self.log("tx_sent", order_id=order_id, action=action, tx=tx_hash)
+
+    def _on_landed(self, landed: Landed) -> None:
+        """A transaction of ours mined, reverted or lost: the order is read again before its next step."""
+        order_id, detail = landed.order_id, landed.detail
+        self._changed.add(order_id)
+        if landed.ok and landed.block is not None:
+            self._landed[order_id] = landed.block
+        if not landed.ok:
+            if landed.action == "award" and landed.block is not None:  # reverted on chain: that quote is out
+                self._award_failed(order_id, detail["partner"], bytes.fromhex(detail["digest"][2:]),
+                                   f"reverted on chain: {landed.reason}")
+            else:  # retried from what the chain says next cycle
+                self._failed = True
+                self.log("send_failed", order_id=order_id, action=landed.action, tx=landed.tx_hash,
+                         error=landed.reason[:300])
+        elif landed.action == "award":
+            self.stats.awarded[order_id] = detail["partner"]
+            self.log("awarded", order_id=order_id, partner=detail["partner"], price=detail["price"],
+                     lead_time=detail["lead_time"], tx=landed.tx_hash, envelope=detail["envelope"])
+        else:
+            done = {"confirm": self.stats.confirmed, "refund": self.stats.refunded, "cancel": self.stats.cancelled}
+            done[landed.action].append(order_id)
+            self.log({"confirm": "confirmed", "refund": "refunded", "cancel": "cancelled"}[landed.action],
+                     order_id=order_id, tx=landed.tx_hash, **({"due_by": detail["due_by"]} if "due_by" in detail
+                                                              else {}))

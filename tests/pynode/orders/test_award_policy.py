@@ -197,6 +197,20 @@ def test_every_rejection_is_listed_once_with_its_quote() -> None:
         (B, RejectReason.PRICE_OUT_OF_RANGE), (C, RejectReason.LATE), (D, RejectReason.OUTBID)}
 
 
+def test_a_busy_partner_is_passed_over_for_one_with_room_and_with_all_busy_the_order_waits() -> None:
+    """``busy``: the partners at max_awarded_per_partner (the watcher counts them): the cheapest shop's quote waits
+    while a dearer shop has room; with every qualified shop busy the order is decided again next block."""
+    cheap, mid, dear = q(A, price=4 * 10**17), q(B, price=5 * 10**17), q(C, price=6 * 10**17)
+    result = decide_award(SETTINGS, TERMS, SPEC, POSTED, [cheap, mid, dear], FACTS, NOW, busy={A})
+    assert isinstance(result, Award) and result.quote == mid
+    assert sorted((r.quote.partner, r.reason) for r in result.rejected) == [
+        (A, RejectReason.PARTNER_BUSY), (C, RejectReason.OUTBID)]
+    waiting = decide_award(SETTINGS, TERMS, SPEC, POSTED, [cheap, mid], FACTS, NOW, busy={A, B})
+    assert isinstance(waiting, Wait) and waiting.until == NOW + 1 and set(waiting.qualified) == {cheap, mid}
+    assert {r.reason for r in waiting.rejected} == {RejectReason.PARTNER_BUSY}
+    assert decide_award(SETTINGS, TERMS, SPEC, POSTED, [cheap, mid], FACTS, NOW, busy={D}).quote == cheap
+
+
 @pytest.mark.parametrize(("table", "says"), [
     ({"mode": "cheapest"}, "'best' or 'first'"),
     ({"wait_s": -1}, "greater than or equal to 0"),
@@ -205,6 +219,7 @@ def test_every_rejection_is_listed_once_with_its_quote() -> None:
     ({"allow": ["0xnope"]}, "is not a 0x address"),
     ({"allow": [A], "deny": [A.lower()]}, "is in both allow and deny"),
     ({"min_completed": 1 << 24}, "less than 16777216"),
+    ({"max_awarded_per_partner": 0}, "greater than or equal to 1"),
     ({"auto": True}, "Extra inputs are not permitted"),
 ])
 def test_bad_settings_are_refused(table: dict, says: str) -> None:

@@ -90,9 +90,10 @@ def test_two_quoting_daemons_and_the_watcher_complete_an_order(anvil, kubo, dev_
                     running()  # (the daemons quote any open order on the shared chain: only this one's count)
                     return {e["partner"] for e in ours(events(log_path, "quote_received"))} == {cheap, dear}
 
-                def completed() -> bool:
+                def completed() -> bool:  # on chain, and the watcher has seen its confirmation's receipt
                     running()
-                    return chain.book.load_order(posted.order_id, chain.from_block).status == OrderStatus.COMPLETED
+                    return chain.book.load_order(posted.order_id, chain.from_block).status == OrderStatus.COMPLETED \
+                        and bool(events(log_path, "confirmed"))
 
                 what = f"{log_path.read_text()[-3000:]}\n{nodes[0].log_tail()}\n{nodes[1].log_tail()}"
                 wait_for(quoted, WAIT_S, interval=0.3, what=f"both quotes: {what}")

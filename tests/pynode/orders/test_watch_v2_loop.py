@@ -2,7 +2,7 @@
 really signed, verified by digest): a quote whose nonce the shop cancelled after quoting fails its award check,
 is excluded and the next best is awarded; a reputation floor rejects every quote with its reason and the order
 waits; a give-up cancels; a lying shipped report is refused once and not retried; an award not shipped by its
-due date is refunded."""
+due date is refunded; a restarted watcher picks up its journaled award instead of sealing another."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from harness import RecordingLog
 from pynode.orders.award_policy import AwardSettings
 from pynode.orders.quote_channel import VerifiedQuote
+from pynode.orders.v2.send_journal import SendJournal
 from pynode.orders.v2.settings import WatchLoopSettings
 from pynode.orders.v2.watch import OrderWatcherV2
 from pynode.protocol.v2 import eip712
@@ -31,9 +32,22 @@ def world(anvil, kubo, dev_accounts, v2_deployments_dir, tmp_path):
     return chain, shops, cli_buyer_v2(chain, anvil, kubo.api_url, tmp_path)
 
 
-def watcher(party, award: AwardSettings = NO_WINDOW, **loop) -> tuple[OrderWatcherV2, RecordingLog]:
+def watcher(party, award: AwardSettings = NO_WINDOW, journal: SendJournal | None = None,
+            **loop) -> tuple[OrderWatcherV2, RecordingLog]:
     log = RecordingLog()
-    return OrderWatcherV2(party.buyer, party.keypair, award, WatchLoopSettings(**loop), None, log=log.info), log
+    return OrderWatcherV2(party.buyer, party.keypair, award, WatchLoopSettings(**loop), None, log=log.info,
+                          journal=journal), log
+
+
+def settle(watch: OrderWatcherV2, cycles: int = 10) -> None:
+    """Cycles until no transaction of the watcher is in flight (sends are pipelined: a cycle sends, a later one
+    sees the receipt; automine puts each in a block of its own)."""
+    watch.cycle()
+    for _ in range(cycles):
+        if not watch.sends:
+            return
+        watch.cycle()
+    raise AssertionError(f"still in flight: {watch.sends.pending()}")
 
 
 def hand_in(watch: OrderWatcherV2, chain, signed) -> None:
@@ -54,7 +68,7 @@ def test_a_quote_cancelled_after_quoting_is_excluded_and_the_next_best_awarded(w
     watch.cycle()
     assert [e["partner"] for e in log.named("award_failed")] == [cheap.address]
     assert "cancelled" in log.named("award_failed")[0]["error"] and status(chain, posted.order_id) == OrderStatus.OPEN
-    watch.cycle()
+    settle(watch)
     assert watch.stats.awarded == {posted.order_id: dear.address}
     assert chain.book.load_order(posted.order_id, chain.from_block).partner == dear.address
 
@@ -85,7 +99,7 @@ def test_an_order_no_award_can_reach_in_time_is_given_up_and_cancelled_or_kept(w
     cancelled = party.buyer.post(party.prepare("cancelled", award_deadline=chain.now() + 20))
     credited = chain.book.credits(party.buyer.account.address)
     watch, log = watcher(party, AwardSettings(award_margin_s=30))
-    watch.cycle()
+    settle(watch)
     assert sorted(watch.stats.cancelled) == sorted([kept.order_id, cancelled.order_id])  # the kept one too, now
     assert status(chain, cancelled.order_id) == OrderStatus.CANCELLED
     assert chain.book.credits(party.buyer.account.address) - credited == 2 * cancelled.order.terms.price
@@ -103,7 +117,7 @@ def test_a_lying_report_is_refused_once_and_an_unshipped_award_refunded(world, a
     anvil.rpc("evm_mine")
 
     watch, log = watcher(party, auto_confirm=True)
-    watch.cycle()
+    settle(watch)
     watch.cycle()
     refused = log.named("confirm_refused")
     assert [e["order_id"] for e in refused] == [lied.order_id]  # once: left to the buyer to dispute
@@ -111,23 +125,27 @@ def test_a_lying_report_is_refused_once_and_an_unshipped_award_refunded(world, a
     assert watch.stats.refunded == [late.order_id] and status(chain, late.order_id) == OrderStatus.REFUNDED
 
 
-def test_no_award_starts_while_a_transaction_of_the_buyer_is_pending(world, anvil):
-    """A watcher restarted while its award was pending must not seal a second envelope: it waits until mined."""
-    chain, (shop, _), party = world
+def test_a_restarted_watcher_picks_up_its_journaled_award_instead_of_sealing_another(world, anvil, tmp_path):
+    """Killed with its award in a pool, the watcher finds the journal's row on its next start: it waits for that
+    award's receipt and awards nothing else, though a cheaper quote has arrived since."""
+    chain, (shop, cheaper), party = world
     posted = party.buyer.post(party.prepare("pending"))
-    watch, log = watcher(party)
-    hand_in(watch, chain, shop.quote(chain, posted.order.terms, 5 * 10**16))
-    me = party.buyer.account
+    path = tmp_path / "sends.sqlite"
+    first, _ = watcher(party, journal=SendJournal(path))
+    hand_in(first, chain, shop.quote(chain, posted.order.terms, 6 * 10**16))
     anvil.rpc("evm_setAutomine", False)
     try:
-        nonce = chain.w3.eth.get_transaction_count(me.address, "pending")
-        raw = me.sign_transaction({"to": me.address, "value": 1, "gas": 21_000, "maxFeePerGas": 10**11,
-                                   "maxPriorityFeePerGas": 10**9, "nonce": nonce, "chainId": chain.chain_id})
-        chain.w3.eth.send_raw_transaction(raw.raw_transaction)
-        watch.cycle()
-        assert [e["action"] for e in log.named("send_deferred")] == ["award"] and watch.stats.awarded == {}
+        first.cycle()
+        assert [f.action for f in first.sends.pending()] == ["award"]  # sent, not mined
+        # the process dies here: the next one starts from the same journal
+        again, _ = watcher(party, journal=SendJournal(path))
+        hand_in(again, chain, cheaper.quote(chain, posted.order.terms, 5 * 10**16))
+        again.cycle()
+        assert again.stats.sent == {} and [f.action for f in again.sends.pending()] == ["award"]
     finally:
         anvil.rpc("evm_setAutomine", True)
     anvil.rpc("evm_mine")
-    watch.cycle()
-    assert watch.stats.awarded == {posted.order_id: shop.address}
+    settle(again)
+    assert again.stats.awarded == {posted.order_id: shop.address} and again.stats.sent == {}
+    assert status(chain, posted.order_id) == OrderStatus.AWARDED
+    assert again.journal.counts() == {"award mined": 1}

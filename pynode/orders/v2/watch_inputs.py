@@ -1,0 +1,116 @@
+"""What the v2 watcher decides on besides the chain's orders: the quotes off the channel (and its orders'
+announcements there), and the quoting partners' registry facts, each read once a cycle however many orders it
+quoted."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pynode.core.address import to_checksum_address
+from pynode.core.errors import Kind, classify
+from pynode.documents.order_announcement import OrderAnnouncement
+from pynode.orders.award_policy import PartnerFacts
+from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
+from pynode.orders.v2.watch_state import QuoteInbox, announce_due
+from pynode.protocol.v2 import codec
+from pynode.protocol.v2.types import OrderSpec
+
+if TYPE_CHECKING:
+    from pynode.chain.v2.orders import OrderTracker
+    from pynode.chain.v2.registry import PartnerInfoV2
+    from pynode.orders.v2.buyer import BuyerV2
+    from pynode.orders.v2.sends import Sends
+
+
+class QuoteFeed:
+    """Verified quotes received off the channel on a thread (or handed in), moved into the inbox by the cycle."""
+
+    def __init__(self, channel: QuoteChannel | None, log: Callable[..., None], on_quote: Callable[[], None]) -> None:
+        self.channel = channel
+        self.log = log
+        self.on_quote = on_quote  # a quote arrived: e.g. wake the loop
+        self.inbox = QuoteInbox()
+        self.quoted: set[bytes] = set()  # terms hashes a quote arrived for since the cycle last cleared it
+        self._arrived: queue.SimpleQueue[VerifiedQuote] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._announced: dict[int, float] = {}  # order id -> monotonic time of its last announcement
+
+    def start(self) -> None:
+        if self.channel is not None and self._thread is None:
+            self._thread = threading.Thread(target=self._receive, name="quote-channel", daemon=True)
+            self._thread.start()
+
+    def _receive(self) -> None:
+        assert self.channel is not None
+        try:
+            for verified in self.channel.quotes():
+                self._arrived.put(verified)
+                self.on_quote()
+        except Exception as exc:  # noqa: BLE001 - the channel sorted it: only what ends the stream gets here
+            self.log("quote_channel_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+
+    def receive(self, verified: VerifiedQuote) -> None:
+        self._arrived.put(verified)
+
+    def close(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def announce(self, chain_id: int, book: str, tracker: OrderTracker, every_s: float) -> None:
+        """Announces an open order at first sight, then every ``every_s`` (pubsub keeps no history)."""
+        if self.channel is None or not announce_due(self._announced.get(tracker.order_id), time.monotonic(), every_s):
+            return
+        try:
+            self.channel.announce(OrderAnnouncement(chain_id, book, tracker.order_id, codec.terms_hash(tracker.terms)))
+        except Exception as exc:  # quotes already received still count: the award goes on; retried next cycle
+            if classify(exc) is not Kind.TRANSIENT:
+                raise
+            self.log("announce_failed", order_id=tracker.order_id, error=f"{type(exc).__name__}: {exc}"[:300])
+            return
+        self._announced[tracker.order_id] = time.monotonic()
+
+    def drain(self) -> bool:
+        """Moves the quotes received since into the inbox; whether any was new."""
+        fresh = False
+        while not self._arrived.empty():  # the only consumer: what empty() saw is there to get
+            verified = self._arrived.get()
+            if self.inbox.add(verified):
+                fresh = True
+                quote = verified.signed.quote
+                self.quoted.add(quote.terms_hash)
+                self.log("quote_received", partner=quote.partner, price=str(quote.price), lead_time=quote.lead_time,
+                         terms_hash="0x" + quote.terms_hash.hex(), digest="0x" + verified.digest.hex())
+        return fresh
+
+
+class PartnerReads:
+    """Each quoting partner's registry entry, read at most once a cycle (:meth:`clear` starts one), and its facts
+    for an order's spec, net of the bonds the watcher's awards in flight will lock."""
+
+    def __init__(self, buyer: BuyerV2, sends: Sends) -> None:
+        self.buyer = buyer
+        self.sends = sends
+        self._infos: dict[str, PartnerInfoV2] = {}
+
+    def clear(self) -> None:
+        self._infos = {}
+
+    def info(self, partner: str) -> PartnerInfoV2:
+        key = to_checksum_address(partner)
+        if key not in self._infos:
+            self._infos[key] = self.buyer.chain.registry.partner_info(key)
+        return self._infos[key]
+
+    def facts(self, partner: str, spec: OrderSpec) -> PartnerFacts:
+        """So no award is sent that the partner's free bond cannot cover once the ones in flight have locked theirs."""
+        key = to_checksum_address(partner)
+        facts = self.buyer.partner_facts(key, spec, info=self.info(key))
+        locking = sum(int(f.detail["bond"]) for f in self.sends.pending()
+                      if f.action == "award" and f.detail["partner"] == key)
+        return facts._replace(free_bond=facts.free_bond - locking) if locking else facts

@@ -268,16 +268,24 @@ def test_partner_show_list_and_unvet(run, v2):
 
 
 def test_v2_reads_import_nothing_that_signs_or_seals(run, v2, anvil, kubo, tmp_path, v2_deployments_dir) -> None:
-    """order list/show, partner list and governance status on v2 read over plain JSON-RPC: web3, eth_account, the
-    ciphers and the mesh libraries stay unloaded (--json: rich too)."""
+    """order list/show, partner list, governance status, arbitration status, check and audit all on v2 read over
+    plain JSON-RPC: web3, eth_account, the ciphers and the mesh libraries stay unloaded, and so do eth_abi, eth_utils
+    and pydantic (the v2 hashes, events and addresses are core/abi_types' and core/address'), requests and
+    ipfshttpclient (Kubo over the standard library's HTTP client) and, under --json, rich; the audit alone validates
+    documents (pydantic) and loads the key-envelope parser (its module imports cryptography)."""
     import subprocess
     import sys
 
     order_id = post(run, tmp_path)
     env = {**os.environ, "FABMESH_HOME": str(tmp_path / "fresh-home"), "FABMESH_RPC_URL": anvil.rpc_url,
-           "FABMESH_DEPLOYMENTS": str(v2_deployments_dir), "FABMESH_CONFIRMATIONS": "0", "FABMESH_PROTOCOL": "2"}
-    for argv in (["--json", "order", "list"], ["--json", "order", "show", str(order_id)], ["--json", "partner", "list"],
-                 ["--json", "governance", "status"]):
+           "FABMESH_DEPLOYMENTS": str(v2_deployments_dir), "FABMESH_CONFIRMATIONS": "0", "FABMESH_PROTOCOL": "2",
+           "FABMESH_IPFS_API": kubo.api_url}
+    heavy = ("web3", "eth_account", "cryptography", "aiohttp", "ipfshttpclient", "requests", "numpy", "trimesh",
+             "rich", "eth_abi", "eth_utils", "pydantic")
+    for argv, allowed in ((["--json", "order", "list"], ()), (["--json", "order", "show", str(order_id)], ()),
+                          (["--json", "partner", "list"], ()), (["--json", "governance", "status"], ()),
+                          (["--json", "arbitration", "status", str(order_id)], ()), (["--json", "check"], ()),
+                          (["--json", "audit", "all"], ("pydantic", "cryptography"))):
         probe = ("import atexit, json, sys\n"
                  "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
                  f"from pynode.cli.main import main\nmain({argv!r})")
@@ -285,8 +293,7 @@ def test_v2_reads_import_nothing_that_signs_or_seals(run, v2, anvil, kubo, tmp_p
                               check=False)
         modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
         assert json.loads(done.stdout) is not None, argv  # data only on stdout
-        assert [m for m in ("web3", "eth_account", "cryptography", "aiohttp", "ipfshttpclient", "numpy", "trimesh",
-                            "rich") if m in modules] == [], argv
+        assert [m for m in heavy if m in modules and m not in allowed] == [], argv
 
 
 def test_registry_commands_and_a_cancelled_quote(run, v2, tmp_path, dev_accounts):

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pynode.core.errors import InputError
 from pynode.core.strict_json import brief, strict_json_loads
-from pynode.documents.geometry import validate_geometry
 from pynode.documents.validation import one_line
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
@@ -90,6 +89,8 @@ def _validate(document: dict[str, Any]) -> ProductionSpec:
         except ValidationError as exc:
             raise InputError(one_line(exc, "order spec: design")) from None
     if "geometry" in document:
+        from pynode.documents.geometry import validate_geometry  # its models are built for a spec that has one
+
         validate_geometry(document["geometry"])
     return spec
 

@@ -56,6 +56,7 @@ from pynode.protocol.v2.types import (
 from tools.vector_documents import (
     order_announcement_vector,
     order_draft_vector,
+    safe_proposal_vector,
     signed_attestation_v2_vector,
     signed_settlement_vector,
 )
@@ -280,7 +281,7 @@ def document_vectors(design: dict[str, Any], spec: dict[str, Any], report: dict[
             "signed_attestation_v2": signed_attestation_v2_vector(order.attestation),
             "order_draft": order_draft_vector(order.terms, order.spec, order.docs, design, spec, backup),
             "signed_settlement": signed_settlement_vector(order.settlement),
-            "order_announcement": order_announcement_vector(order.terms)}
+            "order_announcement": order_announcement_vector(order.terms), "safe_proposal": safe_proposal_vector()}
 
 
 # --- v2 on-chain encodings -------------------------------------------------------------------------------------

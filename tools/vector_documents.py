@@ -1,15 +1,17 @@
 """The vectors of the v2 documents that travel beside the signed quote (docs/protocol.md §6, §8, §12): the signed
 attestation under the v2 domain, the order draft a quote-first partner quotes, the signed settlement one party hands
-the other, the order announcement and its pubsub topics. Each from the story's structs (tools/make_vectors.py)
-through pynode's writer."""
+the other, the order announcement and its pubsub topics, and the governance Safe's proposal of the book's fee change.
+Each from the story's structs (tools/make_vectors.py) through pynode's writer."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
+from eth_abi import encode
 from eth_utils import keccak
 
+from pynode.chain.v2.safe_tx import SafeProposal
 from pynode.documents.order_announcement import OrderAnnouncement
 from pynode.documents.order_draft import OrderDraft
 from pynode.documents.signed_attestation import SignedAttestation
@@ -18,7 +20,11 @@ from pynode.ipfs.pubsub import multibase_encode
 from pynode.orders.quote_channel import topics
 from pynode.protocol.v2 import codec, eip712
 from pynode.protocol.v2.types import Attestation, OrderDocs, OrderSpec, OrderTerms, Settlement
-from tools.vector_inputs import BOOK, BUYER, CHAIN_ID, DESIGN, DOMAIN, INSPECTOR, b32, h
+from tools.vector_inputs import BOOK, BUYER, CHAIN_ID, DESIGN, DOMAIN, INSPECTOR, account, b32, h
+
+SAFE_OWNERS = [account(f"fabmesh vector safe owner {i}") for i in (1, 2, 3)]
+SAFE = "0x" + keccak(b"fabmesh vector safe")[-20:].hex()
+MANAGER = "0x" + keccak(b"fabmesh vector access manager")[-20:].hex()
 
 
 def _bytes(document: bytes) -> dict[str, str]:
@@ -61,3 +67,23 @@ def order_announcement_vector(terms: OrderTerms) -> dict[str, Any]:
     return {**_bytes(announcement.to_json()),
             "topics": {"quotes": quotes, "quotes_multibase": multibase_encode(quotes.encode()),
                        "orders": orders, "orders_multibase": multibase_encode(orders.encode())}}
+
+
+def _calldata(signature: str, types: list[str], values: list[Any]) -> bytes:
+    return keccak(text=signature)[:4] + encode(types, values)
+
+
+def safe_proposal_vector() -> dict[str, Any]:
+    """The 2-of-3 governance Safe's first transaction: manager.schedule(book, setFee(100, SAFE), 0), signed by
+    owners 1 and 3 (docs/protocol.md §8.3)."""
+    set_fee = _calldata("setFee(uint16,address)", ["uint16", "address"], [100, SAFE])
+    schedule = _calldata("schedule(address,bytes,uint48)", ["address", "bytes", "uint48"], [BOOK, set_fee, 0])
+    proposal = SafeProposal(SAFE, CHAIN_ID, MANAGER, schedule, 0, label="schedule OrderBookV2.setFee")
+    signable = proposal.signable()
+    for owner in (SAFE_OWNERS[0], SAFE_OWNERS[2]):
+        proposal = proposal.signed_by(owner)
+    return {"inputs": {"safe": proposal.safe, "chain_id": CHAIN_ID, "manager": proposal.to, "book": BOOK,
+                       "set_fee_calldata": h(set_fee), "owners": [o.address for o in SAFE_OWNERS],
+                       "owner_private_keys": [h(o.key) for o in SAFE_OWNERS], "threshold": 2, "signed_by": [1, 3]},
+            **_bytes(proposal.to_json()), "domain_separator": h(signable.header), "struct_hash": h(signable.body),
+            "safe_tx_hash": h(proposal.hash()), "packed_signatures": h(proposal.packed_signatures())}

@@ -1,8 +1,8 @@
 """The demo's governance change: the book's fee set by the 2-of-3 Safe through the AccessManager's delay.
 
-fabmesh has no Safe command: each owner signs the proposal file (pynode.chain.v2.safe_tx.SafeProposal, EIP-712
-under the Safe's domain) as its own step, and a relayer (the chain operator, who only pays the gas) executes
-it. The early execute is sent for real and refused by the chain.
+Each owner signs the proposal file (pynode.chain.v2.safe_tx.SafeProposal, EIP-712 under the Safe's domain) as its
+own step, as `fabmesh governance safe sign FILE` does, and a relayer (the chain operator, who only pays the gas)
+executes it (`governance safe execute FILE`). The early execute is sent for real and refused by the chain.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pynode.chain.tx import SentTx, TxReverted, TxSender
 from pynode.chain.v2.client import ChainV2
 from pynode.chain.v2.manager import restricted_call
 from pynode.chain.v2.safe import Safe, load_safe
-from pynode.chain.v2.safe_tx import SafeProposal
+from pynode.chain.v2.safe_tx import SafeProposal, parse_safe_proposal
 from pynode.dev.anvil import Anvil
 from pynode.dev.organizations import DemoFailed
 
@@ -36,13 +36,15 @@ class FeeChange:
     executed_at: int
 
 
-def _signed(proposal: SafeProposal, owners: list[LocalAccount], path: Path, console: Console) -> SafeProposal:
+def _signed(safe: Safe, proposal: SafeProposal, owners: list[LocalAccount], path: Path,
+            console: Console) -> SafeProposal:
     """Each owner reads the file, signs and writes it back, as separate people would."""
-    path.write_text(proposal.to_json())
+    path.write_bytes(proposal.to_json())
     for owner in owners:
-        path.write_text(SafeProposal.from_json(path.read_bytes(), str(path)).signed_by(owner).to_json())
+        signed = safe.add_signature(parse_safe_proposal(path.read_bytes()), owner, proposal.chain_id)
+        path.write_bytes(signed.to_json())
         console.print(f"[dim]    Safe owner {owner.address[:10]}… signs {path.name}[/dim]", highlight=False)
-    return SafeProposal.from_json(path.read_bytes(), str(path))
+    return parse_safe_proposal(path.read_bytes())
 
 
 def change_fee(chain: ChainV2, anvil: Anvil, deployments: Path, owners: list[LocalAccount], relayer: LocalAccount,
@@ -55,13 +57,13 @@ def change_fee(chain: ChainV2, anvil: Anvil, deployments: Path, owners: list[Loc
     console.print(f"book fee now {before / 100:g} %; the Safe {safe.address} ({safe.threshold()} of "
                   f"{len(safe.owners())} owners) proposes setFee({NEW_FEE_BPS}) = {NEW_FEE_BPS / 100:g} %",
                   highlight=False)
-    schedule = _signed(safe.propose(anvil.chain_id, chain.manager.schedule(call)), [owners[0], owners[2]],
+    schedule = _signed(safe, safe.propose(anvil.chain_id, chain.manager.schedule(call)), [owners[0], owners[2]],
                        out / "safe-schedule.json", console)
     _execute(safe, sender, schedule, anvil.chain_id)
     ready_at = chain.manager.ready_at(safe.address, call)
     console.print(f"scheduled through the AccessManager: executable at chain time {ready_at} "
                   f"({ready_at - chain.now()} s from now)", highlight=False)
-    execute = _signed(safe.propose(anvil.chain_id, chain.manager.execute(call)), [owners[1], owners[2]],
+    execute = _signed(safe, safe.propose(anvil.chain_id, chain.manager.execute(call)), [owners[1], owners[2]],
                       out / "safe-execute.json", console)
     try:
         _execute(safe, sender, execute, anvil.chain_id)

@@ -18,6 +18,7 @@ from pynode.core.errors import InputError
 from pynode.core.strict_json import strict_json_loads
 
 if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
     from web3 import Web3
 
     from pynode.chain.jsonrpc import RpcClient
@@ -53,24 +54,40 @@ class Safe(_Wrapper):
         """A proposal of the Safe sending `request`, as its next transaction unless `nonce` is given."""
         return SafeProposal.of_request(self.address, chain_id, request, self.nonce() if nonce is None else nonce)
 
-    def check(self, proposal: SafeProposal, chain_id: int) -> None:
-        """Whether `proposal` can run now on chain `chain_id` (the caller's chain): this Safe's, the next nonce,
-        signed by enough owners (an InputError says why not)."""
+    def check_chain(self, proposal: SafeProposal, chain_id: int) -> None:
+        """InputError unless `proposal` is this Safe's on chain `chain_id` (the caller's chain)."""
         if (proposal.safe, proposal.chain_id) != (self.address, chain_id):
             raise InputError(f"the proposal is for Safe {proposal.safe} on chain {proposal.chain_id}, not "
                              f"{self.address} on chain {chain_id}")
+
+    def check(self, proposal: SafeProposal, chain_id: int, *, to_execute: bool = True) -> None:
+        """Whether `proposal` is this Safe's on chain `chain_id` (the caller's chain), hashed as this Safe hashes
+        it, with a nonce not used yet and signed only by owners; `to_execute`: also the next nonce and enough
+        signatures to run now (an InputError says why not)."""
+        self.check_chain(proposal, chain_id)
         nonce = self.nonce()
-        if proposal.nonce != nonce:
+        if proposal.nonce < nonce or (to_execute and proposal.nonce != nonce):
             state = "was used already" if proposal.nonce < nonce else "is not the next one"
             raise InputError(f"the proposal's nonce {proposal.nonce} {state} (the Safe's nonce is {nonce})")
+        if self.transaction_hash(proposal) != proposal.hash():
+            raise InputError(f"Safe {self.address} hashes the proposal to another safeTxHash (not a Safe 1.5?)")
         proposal.check_signatures()
-        owners = set(self.owners())
-        strangers = sorted(set(proposal.signatures) - owners)
+        strangers = sorted(set(proposal.signatures) - set(self.owners()))
         if strangers:
             raise InputError(f"{', '.join(strangers)} signed but not an owner of the Safe")
         threshold = self.threshold()
-        if len(proposal.signatures) < threshold:
+        if to_execute and len(proposal.signatures) < threshold:
             raise InputError(f"{len(proposal.signatures)} of the {threshold} owner signatures the Safe needs")
+
+    def add_signature(self, proposal: SafeProposal, owner: LocalAccount, chain_id: int) -> SafeProposal:
+        """`proposal` (checked as `check(to_execute=False)` does) with `owner`'s signature added: one that is an
+        owner of this Safe and has not signed it yet (InputError otherwise)."""
+        self.check(proposal, chain_id, to_execute=False)
+        if owner.address in proposal.signatures:
+            raise InputError(f"{owner.address} signed this proposal already")
+        if owner.address not in self.owners():
+            raise InputError(f"{owner.address} is not an owner of Safe {self.address}")
+        return proposal.signed_by(owner)
 
     # writes
     def exec_transaction(self, proposal: SafeProposal) -> TxRequest:
@@ -95,4 +112,9 @@ def load_safe(w3: Web3 | RpcClient, chain_id: int, deployments: Path | None) -> 
     address = entry.get("address") if isinstance(entry, dict) else None
     if not isinstance(address, str) or not is_address(address):
         raise InputError(f"{path}: safe.address is missing or not an address")
+    return safe_at(w3, address)
+
+
+def safe_at(w3: Web3 | RpcClient, address: str) -> Safe:
+    """The Safe at `address`, with the packaged Safe ABI."""
     return Safe(w3, ContractInfo("Safe", to_checksum_address(address), load_abi(None, "Safe")))

@@ -4,19 +4,23 @@ the Safe checks them (ascending owner address).
 
 A SafeProposal is the file form of one governance change: proposed once (to, value, data, operation, nonce for
 one Safe on one chain), passed from owner to owner, each adding a signature, then relayed by anyone
-(pynode.chain.v2.safe.Safe.exec_transaction). No gas refunds: safeTxGas, baseGas and gasPrice are 0 and gasToken
+(pynode.chain.v2.safe.Safe.exec_transaction): `fabmesh governance ... --via-safe` writes it, `governance safe
+sign/show/execute` read it. Its document, fabmesh/safe-proposal v1, is docs/protocol.md §8.3 (schema
+docs/schemas/safe-proposal.schema.json). No gas refunds: safeTxGas, baseGas and gasPrice are 0 and gasToken
 and refundReceiver the zero address, so a failing inner call reverts the whole transaction with its own reason.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pynode.core.address import is_address, keccak, to_checksum_address
 from pynode.core.errors import InputError
-from pynode.core.strict_json import strict_json_loads
+from pynode.core.strict_json import brief
+from pynode.documents.validation import document_fields
 
 if TYPE_CHECKING:
     from eth_account.messages import SignableMessage
@@ -26,8 +30,13 @@ if TYPE_CHECKING:
 
 ZERO = "0x" + "00" * 20
 CALL, DELEGATE_CALL = 0, 1  # Enum.Operation
-KIND = "fabmesh/safe-proposal"
-MAX_PROPOSAL_FILE = 1 << 20
+DOCUMENT_TYPE = "fabmesh/safe-proposal"
+DOCUMENT_VERSION = 1
+MAX_PROPOSAL_FILE = 1 << 16  # a governance call is a few hundred bytes of calldata
+_WHAT = "safe proposal"
+_FIELDS = {"type", "version", "safe", "chain_id", "to", "value", "data", "operation", "nonce", "label",
+           "safe_tx_hash", "signatures"}
+_DECIMAL = re.compile(r"(0|[1-9][0-9]{0,77})", re.ASCII)
 SIGNATURE_LENGTH = 65
 SAFE_TX_FIELDS = (("to", "address"), ("value", "uint256"), ("data", "bytes"), ("operation", "uint8"),
                   ("safeTxGas", "uint256"), ("baseGas", "uint256"), ("gasPrice", "uint256"),
@@ -56,10 +65,10 @@ class SafeProposal:
             if not isinstance(value, str) or not is_address(value):
                 raise InputError(f"safe proposal: {name} {value!r} is not an address")
             object.__setattr__(self, name, to_checksum_address(value))
-        for name, high in (("chain_id", (1 << 64) - 1), ("nonce", _UINT256), ("value", _UINT256)):
+        for name, low, high in (("chain_id", 1, (1 << 64) - 1), ("nonce", 0, _UINT256), ("value", 0, _UINT256)):
             value = getattr(self, name)
-            if type(value) is not int or not 0 <= value <= high:
-                raise InputError(f"safe proposal: {name} must be an integer in [0, {high}], got {value!r}")
+            if type(value) is not int or not low <= value <= high:
+                raise InputError(f"safe proposal: {name} must be an integer in [{low}, {high}], got {brief(value)}")
         if self.operation not in (CALL, DELEGATE_CALL) or type(self.operation) is not int:
             raise InputError(f"safe proposal: operation must be 0 (call) or 1 (delegatecall), got {self.operation!r}")
         if not isinstance(self.data, bytes):
@@ -122,47 +131,41 @@ class SafeProposal:
         return b"".join(signature for _, signature in ordered)
 
     # the file
-    def to_json(self) -> str:
-        return json.dumps({
-            "kind": KIND, "safe": self.safe, "chainId": self.chain_id, "to": self.to, "value": str(self.value),
-            "data": "0x" + self.data.hex(), "operation": self.operation, "nonce": self.nonce, "label": self.label,
-            "safeTxHash": "0x" + self.hash().hex(),
-            "signatures": {owner: "0x" + s.hex() for owner, s in sorted(self.signatures.items())},
-        }, indent=2) + "\n"
+    def to_json(self) -> bytes:
+        """The fabmesh/safe-proposal document (docs/protocol.md §8.3): canonical JSON, sorted keys, no whitespace."""
+        document = {"type": DOCUMENT_TYPE, "version": DOCUMENT_VERSION, "safe": self.safe, "chain_id": self.chain_id,
+                    "to": self.to, "value": str(self.value), "data": "0x" + self.data.hex(),
+                    "operation": self.operation, "nonce": str(self.nonce), "label": self.label,
+                    "safe_tx_hash": "0x" + self.hash().hex(),
+                    "signatures": {owner: "0x" + s.hex() for owner, s in self.signatures.items()}}
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
-    @classmethod
-    def from_json(cls, text: bytes | str, source: str) -> SafeProposal:
-        """A proposal file, checked: its fields, its safeTxHash and every signature (one-line InputErrors)."""
-        data = strict_json_loads(text, source, MAX_PROPOSAL_FILE)
-        if not isinstance(data, dict) or data.get("kind") != KIND:
-            raise InputError(f"{source}: not a Safe proposal (kind {KIND!r})")
-        missing = [k for k in ("safe", "chainId", "to", "value", "data", "operation", "nonce") if k not in data]
-        signatures, label = data.get("signatures", {}), data.get("label", "")
-        if missing or not isinstance(signatures, dict) or not isinstance(label, str):
-            raise InputError(f"{source}: " + (f"missing field {missing[0]!r}" if missing
-                                              else "signatures must be an object and label a string"))
-        try:
-            proposal = cls(data["safe"], data["chainId"], data["to"], _hex(data["data"], "data"), data["nonce"],
-                           _decimal(data["value"]), data["operation"], label,
-                           {o: _hex(s, f"the signature of {o}") for o, s in signatures.items()})
-            if data.get("safeTxHash") != "0x" + proposal.hash().hex():
-                raise InputError("safeTxHash does not match the transaction's fields")
-            proposal.check_signatures()
-        except InputError as exc:
-            raise InputError(f"{source}: {exc}") from exc
-        return proposal
+
+def parse_safe_proposal(data: bytes | str) -> SafeProposal:
+    """A proposal document, checked: its fields, its safeTxHash against the fields and every signature against
+    the owner it is filed under (one-line InputErrors, nothing about the chain: Safe.check asks it)."""
+    document = document_fields(data, what=_WHAT, document_type=DOCUMENT_TYPE, version=DOCUMENT_VERSION,
+                               fields=_FIELDS, max_bytes=MAX_PROPOSAL_FILE)
+    signatures, label = document["signatures"], document["label"]
+    if not isinstance(signatures, dict) or not isinstance(label, str):
+        raise InputError(f"{_WHAT}: signatures must be an object and label a string")
+    proposal = SafeProposal(document["safe"], document["chain_id"], document["to"], _hex(document["data"], "data"),
+                            _decimal(document["nonce"], "nonce"), _decimal(document["value"], "value"),
+                            document["operation"], label,
+                            {o: _hex(s, f"the signature of {o}") for o, s in signatures.items()})
+    if document["safe_tx_hash"] != "0x" + proposal.hash().hex():
+        raise InputError(f"{_WHAT}: safe_tx_hash does not match the transaction's fields (tampered with?)")
+    proposal.check_signatures()
+    return proposal
 
 
 def _hex(value: Any, what: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise InputError(f"{what} must be 0x-prefixed hex")
-    try:
-        return bytes.fromhex(value[2:])
-    except ValueError as exc:
-        raise InputError(f"{what} is not hex") from exc
+    if not isinstance(value, str) or not re.fullmatch(r"0x([0-9a-fA-F]{2})*", value):
+        raise InputError(f"{_WHAT}: {what} must be 0x-prefixed hex")
+    return bytes.fromhex(value[2:])
 
 
-def _decimal(value: Any) -> int:
-    if not isinstance(value, str) or not value.isdecimal():
-        raise InputError(f"value must be a decimal string of wei, got {value!r}")
+def _decimal(value: Any, what: str) -> int:
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        raise InputError(f"{_WHAT}: {what} must be a decimal string, got {brief(value)}")
     return int(value)

@@ -14,7 +14,7 @@ from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TxReverted, TxSender
 from pynode.chain.v2.manager import AccessManager, restricted_call
 from pynode.chain.v2.safe import load_safe
-from pynode.chain.v2.safe_tx import DELEGATE_CALL, SafeProposal
+from pynode.chain.v2.safe_tx import DELEGATE_CALL, SafeProposal, parse_safe_proposal
 from pynode.core.errors import InputError
 from pynode.deploy import deploy
 from pynode.deploy.deployer_v2 import DeployPlanV2
@@ -51,10 +51,10 @@ def _relayer(w3, account, deployment) -> TxSender:
 
 def _signed(proposal: SafeProposal, owners, path) -> SafeProposal:
     """Each owner reads the file, signs and writes it back, as separate people would."""
-    path.write_text(proposal.to_json())
+    path.write_bytes(proposal.to_json())
     for owner in owners:
-        path.write_text(SafeProposal.from_json(path.read_bytes(), str(path)).signed_by(owner).to_json())
-    return SafeProposal.from_json(path.read_bytes(), str(path))
+        path.write_bytes(parse_safe_proposal(path.read_bytes()).signed_by(owner).to_json())
+    return parse_safe_proposal(path.read_bytes())
 
 
 def test_the_record_names_the_safe_which_holds_admin_and_governance(governed, w3, anvil, dev_accounts):

@@ -16,6 +16,7 @@ import pytest
 from eth_account import Account
 from jsonschema import Draft202012Validator
 
+from pynode.chain.v2.safe_tx import DELEGATE_CALL, SafeProposal, parse_safe_proposal
 from pynode.core.errors import InputError
 from pynode.crypto import hpke
 from pynode.crypto.envelope import OrderContext, build_envelope, parse_envelope
@@ -57,6 +58,7 @@ READERS: dict[str, Callable[[bytes], object]] = {
     "order-announcement": parse_order_announcement,
     "order-draft": parse_order_draft,
     "signed-settlement": parse_signed_settlement,
+    "safe-proposal": parse_safe_proposal,
 }
 ANNOUNCEMENT = OrderAnnouncement(31337, BOOK, 7, b"\x04" * 32)
 
@@ -122,12 +124,15 @@ def written_documents(tmp_path: Path) -> list[tuple[str, bytes]]:
                  ("order-announcement", OrderAnnouncement(2**256 - 1, BOOK, 2**256 - 1, b"\xff" * 32).to_json()),
                  ("order-draft", order_draft().to_json()), ("order-draft", order_draft((), 2**32 - 1).to_json()),
                  ("signed-settlement", signed_settlement().to_json()),
-                 ("signed-settlement", signed_settlement(Settlement(2**256 - 1, 2**96 - 1, False, 0)).to_json())]
+                 ("signed-settlement", signed_settlement(Settlement(2**256 - 1, 2**96 - 1, False, 0)).to_json()),
+                 ("safe-proposal", SafeProposal(BOOK, 2**64 - 1, KEY.address, b"", 2**256 - 1, 2**256 - 1,
+                                                DELEGATE_CALL, "ünïcode").to_json())]
     envelopes = [*ENVELOPES["cases"], ENVELOPES["key_backup"]]
     documents += [("key-envelope", case["envelope"].encode()) for case in envelopes]
     documents += [(schema, VECTORS[name]["document"].encode()) for schema, name in (
         ("order-announcement", "order_announcement"), ("order-draft", "order_draft"),
         ("signed-settlement", "signed_settlement"), ("signed-attestation", "signed_attestation_v2"),
+        ("safe-proposal", "safe_proposal"),
         ("order-spec", "spec_geometry"))]
     documents += [("key-envelope", build_envelope(b"\x03" * 32, hpke.generate_keypair(pq).public_key, context))
                   for pq in (False, True)]
@@ -153,7 +158,7 @@ def base(name: str) -> dict[str, Any]:
     if name == "signed-settlement":
         return json.loads(signed_settlement().to_json())
     key = {"order-spec": "spec", "quality-report": "quality_report", "signed-attestation": "signed_attestation",
-           "signed-quote": "signed_quote"}[name]
+           "signed-quote": "signed_quote", "safe-proposal": "safe_proposal"}[name]
     return json.loads(VECTORS[key]["document"])
 
 
@@ -216,6 +221,14 @@ MALFORMED: list[tuple[str, str, Any]] = [
     ("signed-settlement", "buyer_share", "05"), ("signed-settlement", "bond_to_buyer", 1),
     ("signed-settlement", "deadline", 2**40), ("signed-settlement", "signer", DELETE),
     ("signed-settlement", "signature", "0x" + "11" * 64), ("signed-settlement", "extra", 1),
+    ("safe-proposal", "type", "fabmesh/safe-tx"), ("safe-proposal", "version", 2), ("safe-proposal", "chain_id", 0),
+    ("safe-proposal", "chain_id", "31337"), ("safe-proposal", "safe", "0x12"), ("safe-proposal", "to", DELETE),
+    ("safe-proposal", "value", 0), ("safe-proposal", "value", "01"), ("safe-proposal", "nonce", 0),
+    ("safe-proposal", "data", "0xabc"), ("safe-proposal", "data", "abcd"), ("safe-proposal", "operation", 2),
+    ("safe-proposal", "label", None), ("safe-proposal", "safe_tx_hash", "0x" + "11" * 31),
+    ("safe-proposal", "signatures", []), ("safe-proposal", "signatures.0x12", "0x" + "11" * 65),
+    ("safe-proposal", "signatures.0x0000000000000000000000000000000000000001", "0x" + "11" * 64),
+    ("safe-proposal", "extra", 1),
 ]
 
 

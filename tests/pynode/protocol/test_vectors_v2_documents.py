@@ -1,8 +1,9 @@
 """docs/vectors' v2 documents beside the signed quote, both ways (as tests/pynode/protocol/test_vectors.py does for
 the others): the order draft, the signed settlement, the order announcement with its topics, the buyer's key backup
-the draft names, and the signed attestation under the v2 domain. pynode's writers give the committed bytes from the
-inputs, its readers give the inputs back from the bytes, and the hashes, digests, signatures and topics are rebuilt
-here from eth-abi, eth-keys, cryptography and base64 as docs/protocol.md spells them out."""
+the draft names, the signed attestation under the v2 domain and the governance Safe's proposal. pynode's writers
+give the committed bytes from the inputs, its readers give the inputs back from the bytes, and the hashes, digests,
+signatures and topics are rebuilt here from eth-abi, eth-keys, cryptography and base64 as docs/protocol.md spells
+them out."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from eth_account import Account
 from eth_keys import keys
 from eth_utils import keccak
 
+from pynode.chain.v2.safe_tx import SafeProposal, parse_safe_proposal
 from pynode.crypto import hpke
 from pynode.crypto.envelope import OrderContext, build_envelope, open_envelope
 from pynode.documents.order_announcement import OrderAnnouncement, parse_order_announcement
@@ -181,3 +183,53 @@ def test_the_deployments_topics_and_their_multibase_form() -> None:
         spelled = "u" + base64.urlsafe_b64encode(names[kind].encode()).rstrip(b"=").decode()
         assert multibase_encode(names[kind].encode()) == spelled == names[f"{kind}_multibase"]
         assert multibase_decode(spelled) == names[kind].encode()
+
+
+# --- Safe proposal ---------------------------------------------------------------------------------------------
+
+SAFE_PROPOSAL = DOCS["safe_proposal"]
+
+
+def test_the_safe_proposal_writes_to_the_vector_bytes_and_parses_back() -> None:
+    inputs = SAFE_PROPOSAL["inputs"]
+    owners = [Account.from_key(b(key)) for key in inputs["owner_private_keys"]]
+    assert [o.address for o in owners] == inputs["owners"]
+    document = json.loads(SAFE_PROPOSAL["document"])
+    proposal = SafeProposal(inputs["safe"], inputs["chain_id"], inputs["manager"], b(document["data"]), 0,
+                            label=document["label"])
+    for index in inputs["signed_by"]:
+        proposal = proposal.signed_by(owners[index - 1])  # RFC 6979: deterministic
+    bytes_and_hashes(SAFE_PROPOSAL, proposal.to_json())
+    parsed = parse_safe_proposal(SAFE_PROPOSAL["document"].encode())
+    assert parsed == proposal and parsed.hash() == b(SAFE_PROPOSAL["safe_tx_hash"])
+    assert parsed.packed_signatures() == b(SAFE_PROPOSAL["packed_signatures"])
+
+
+def test_the_spec_alone_rebuilds_the_safe_tx_hash_and_its_signers() -> None:
+    """docs/protocol.md §8.3 from the document: the calldata, Safe's EIP-712 SafeTx hash, ECDSA recovery of each
+    owner, the packing by ascending owner address."""
+    document, inputs = json.loads(SAFE_PROPOSAL["document"]), SAFE_PROPOSAL["inputs"]
+    set_fee = keccak(text="setFee(uint16,address)")[:4] + encode(["uint16", "address"], [100, inputs["safe"]])
+    assert set_fee == b(inputs["set_fee_calldata"])
+    assert b(document["data"]) == keccak(text="schedule(address,bytes,uint48)")[:4] + encode(
+        ["address", "bytes", "uint48"], [inputs["book"], set_fee, 0])
+    separator = keccak(encode(["bytes32", "uint256", "address"], [
+        keccak(text="EIP712Domain(uint256 chainId,address verifyingContract)"), document["chain_id"],
+        document["safe"]]))
+    safe_tx = keccak(text="SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,"
+                          "uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,uint256 nonce)")
+    struct_hash = keccak(encode(["bytes32", "address", "uint256", "bytes32", "uint8", "uint256", "uint256", "uint256",
+                                 "address", "address", "uint256"],
+                                [safe_tx, document["to"], int(document["value"]), keccak(b(document["data"])),
+                                 document["operation"], 0, 0, 0, "0x" + "00" * 20, "0x" + "00" * 20,
+                                 int(document["nonce"])]))
+    assert (separator, struct_hash) == (b(SAFE_PROPOSAL["domain_separator"]), b(SAFE_PROPOSAL["struct_hash"]))
+    digest = keccak(b"\x19\x01" + separator + struct_hash)
+    assert digest == b(document["safe_tx_hash"]) == b(SAFE_PROPOSAL["safe_tx_hash"])
+    for owner, signature in document["signatures"].items():
+        raw = b(signature)
+        vrs = (raw[64] - 27, int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"))
+        assert keys.Signature(vrs=vrs).recover_public_key_from_msg_hash(digest).to_checksum_address() == owner
+    ordered = sorted(document["signatures"], key=lambda owner: int(owner, 16))
+    assert b"".join(b(document["signatures"][o]) for o in ordered) == b(SAFE_PROPOSAL["packed_signatures"])
+    assert sorted(document["signatures"]) == sorted(inputs["owners"][i - 1] for i in inputs["signed_by"])

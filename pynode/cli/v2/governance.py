@@ -5,17 +5,22 @@ it; and see the roles, delays and scheduled operations.
 A call is named as TARGET FUNCTION [ARGS]...: TARGET is book, registry, panel or manager, FUNCTION one of its
 restricted functions, each ARG read by the function's ABI type (an address, a number or a duration like 2d,
 true/false, 0x-hex bytes, a comma-separated list for an array).
+
+Where the roles are held by a Safe (every real deployment), `--via-safe` turns schedule, execute and cancel into a
+proposal file its owners sign and relay with `governance safe` (pynode/cli/v2/safe.py).
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.parsing import ADDRESS, TIME, parse_address, parse_duration
+from pynode.cli.v2.safe import governing_safe, propose, safe_group, via_safe_options
 from pynode.core.errors import InputError
 from pynode.core.units import format_duration, format_time
 from pynode.protocol.v2.governance import ROLE_FUNCTIONS, ROLE_LABELS
@@ -113,32 +118,46 @@ def _with_call(command):
 @governance.command()
 @_with_call
 @click.option("--at", "when", type=TIME, help="Not before this time [default: as soon as the delay allows]")
+@via_safe_options
 @pass_ctx
-def schedule(ctx: CliContext, target: str, function: str, args: tuple[str, ...], when: int | None) -> None:
-    """Schedule TARGET FUNCTION ARGS: it becomes executable after the --account's execution delay."""
+def schedule(ctx: CliContext, target: str, function: str, args: tuple[str, ...], when: int | None,
+             via_safe: str | None, out: Path | None) -> None:
+    """Schedule TARGET FUNCTION ARGS: it becomes executable after the caller's execution delay (the --account's,
+    or with --via-safe the Safe's: a proposal file for its owners to sign)."""
     chain = ctx.v2
     call = restricted(chain, target, function, args)
-    caller = ctx.account.address
+    via = governing_safe(ctx, via_safe, out)
+    caller = ctx.account.address if via is None else via.safe.address
     delay = _delay(chain, caller, call)
     if delay == 0:
         raise InputError(f"{caller} may call {call.label} at once: `fabmesh governance execute` runs it now")
-    sent = ctx.send(chain.manager.schedule(call, when or 0), chain)
+    request = chain.manager.schedule(call, when or 0)
     op_id = call.operation_id(caller)
+    data = {"operation_id": "0x" + op_id.hex(), "caller": caller, "target": call.target, "call": call.label,
+            "data": "0x" + call.data.hex(), "delay": delay}
+    if via is not None:
+        return propose(ctx, via, request, data,
+                       f"; once executed it waits {format_duration(delay)}")
+    sent = ctx.send(request, chain)
     ready = chain.manager.schedule_of(op_id)
-    ctx.emit({"operation_id": "0x" + op_id.hex(), "caller": caller, "target": call.target, "call": call.label,
-              "data": "0x" + call.data.hex(), "delay": delay, "ready_at": ready, "tx": sent.tx_hash},
+    ctx.emit({**data, "ready_at": ready, "tx": sent.tx_hash},
              f"scheduled {call.label} (operation 0x{op_id.hex()}): delay {format_duration(delay)}, "
              f"executable from {format_time(ready)}")
 
 
 @governance.command()
 @_with_call
+@via_safe_options
 @pass_ctx
-def execute(ctx: CliContext, target: str, function: str, args: tuple[str, ...]) -> None:
-    """Execute TARGET FUNCTION ARGS: a scheduled call once its delay has passed, or one without a delay."""
+def execute(ctx: CliContext, target: str, function: str, args: tuple[str, ...], via_safe: str | None,
+            out: Path | None) -> None:
+    """Execute TARGET FUNCTION ARGS: a scheduled call once its delay has passed, or one without a delay (with
+    --via-safe: the Safe's proposal to execute it, which may be signed before the delay is over)."""
     chain = ctx.v2
     call = restricted(chain, target, function, args)
-    caller = ctx.account.address
+    via = governing_safe(ctx, via_safe, out)
+    caller = ctx.account.address if via is None else via.safe.address
+    note = ""
     if _delay(chain, caller, call):
         ready = chain.manager.ready_at(caller, call)
         if ready == 0:
@@ -146,24 +165,35 @@ def execute(ctx: CliContext, target: str, function: str, args: tuple[str, ...]) 
                              "`fabmesh governance schedule` it first")
         now = chain.now()
         if now < ready:
-            raise InputError(f"{call.label} becomes executable at {format_time(ready)} "
-                             f"(in {format_duration(ready - now)}); nothing sent")
-    sent = ctx.send(chain.manager.execute(call), chain)
+            if via is None:
+                raise InputError(f"{call.label} becomes executable at {format_time(ready)} "
+                                 f"(in {format_duration(ready - now)}); nothing sent")
+            note = f"; executable from {format_time(ready)} (in {format_duration(ready - now)})"
+    request = chain.manager.execute(call)
+    if via is not None:
+        return propose(ctx, via, request, {"call": call.label, "target": call.target}, note)
+    sent = ctx.send(request, chain)
     ctx.emit({"call": call.label, "target": call.target, "tx": sent.tx_hash}, f"executed {call.label}")
 
 
 @governance.command()
 @_with_call
-@click.option("--caller", type=ADDRESS, help="Who scheduled it [default: the --account]")
+@click.option("--caller", type=ADDRESS, help="Who scheduled it [default: the --account, or the --via-safe Safe]")
+@via_safe_options
 @pass_ctx
-def cancel(ctx: CliContext, target: str, function: str, args: tuple[str, ...], caller: str | None) -> None:
+def cancel(ctx: CliContext, target: str, function: str, args: tuple[str, ...], caller: str | None,
+           via_safe: str | None, out: Path | None) -> None:
     """Cancel a scheduled TARGET FUNCTION ARGS (its scheduler, the admin or the role's guardian)."""
     chain = ctx.v2
     call = restricted(chain, target, function, args)
-    scheduler = caller or ctx.account.address
+    via = governing_safe(ctx, via_safe, out)
+    scheduler = caller or (ctx.account.address if via is None else via.safe.address)
     if chain.manager.ready_at(scheduler, call) == 0:
         raise InputError(f"{call.label} by {scheduler} is not scheduled; nothing to cancel")
-    sent = ctx.send(chain.manager.cancel(scheduler, call), chain)
+    request = chain.manager.cancel(scheduler, call)
+    if via is not None:
+        return propose(ctx, via, request, {"call": call.label, "caller": scheduler})
+    sent = ctx.send(request, chain)
     ctx.emit({"call": call.label, "caller": scheduler, "tx": sent.tx_hash}, f"cancelled {call.label}")
 
 
@@ -180,3 +210,6 @@ def status(ctx: CliContext, caller: str | None) -> None:
             "parameters": parameters(chain), "functions": role_table(chain, caller),
             "operations": operations(chain)}
     ctx.emit(data, lambda console: render_status(console, data))
+
+
+governance.add_command(safe_group)

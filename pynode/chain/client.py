@@ -55,7 +55,7 @@ class Connection:
                 from pynode.chain.tx import TxSender
 
                 sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
-                                  on_progress=self.on_progress, clock=self.clock)
+                                  on_progress=self.on_progress, clock=self.clock, chain_id=self.chain_id)
                 self._senders[account.address] = sender
             return sender
 

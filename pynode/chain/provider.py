@@ -70,8 +70,14 @@ class FabmeshProvider(HTTPProvider, Retrying):
 
 
 def connect(rpc_url: str, *, retry_timeout_s: float = 0.0, session: requests.Session | None = None) -> Web3:
-    """A Web3 whose every call raises our error types; throttling and outages retried for ``retry_timeout_s``."""
-    return Web3(FabmeshProvider(rpc_url, retry_timeout_s=retry_timeout_s, session=session))
+    """A Web3 whose every call raises our error types; throttling and outages retried for ``retry_timeout_s``.
+
+    Without web3's validation middleware: it checks a ``chainId`` in eth_call/eth_estimateGas parameters, which
+    ours never carry (transactions are signed here with the connection's checked chain id), and asked the node's
+    chain id for it once per process, a request a metered provider bills for nothing."""
+    w3 = Web3(FabmeshProvider(rpc_url, retry_timeout_s=retry_timeout_s, session=session))
+    w3.middleware_onion.remove("validation")
+    return w3
 
 
 def chain_id(w3: Web3) -> int:

@@ -111,26 +111,32 @@ def revert_data(exc: Exception) -> bytes:
 class NonceManager:
     """Consecutive nonces for one account, safe for concurrent senders in one process.
 
-    The node's pending count is the truth, read per transaction; a locally counted next nonce only
-    covers reservations not yet broadcast (two threads signing at once), so a dropped transaction, a
-    reorg or a reverted local chain never leaves a gap. (Counting locally after one read saved about
-    five calls per order in the provider-rules run, but a SIGKILLed daemon's restart and a reorg in
-    the suite each left a nonce that never mined: not worth a stalled node.) :meth:`resync` forgets
-    the local count when it may be wrong (NonceTooLow, a dropped transaction, a reorg).
+    The node's pending count is read once, then the next nonce is counted here: one request per
+    process instead of one per transaction (a metered provider bills each). Whenever the local count
+    may be wrong it is forgotten (:meth:`resync`) and the next reservation reads the node again: a
+    transaction refused as NonceTooLow (another sender of the account), one given back unsent
+    (:meth:`release` of a nonce below the newest), one never mined (dropped: TxNotMined), one whose
+    nonce another transaction took (the journal's resolve), and a reorg (the block clock's break, the
+    daemon's rewind). A restart starts from the node's count; the journal re-sends a sent row's own
+    signed bytes before anything new is signed, so no gap is left behind.
     """
 
     def __init__(self, w3: Web3, address: ChecksumAddress) -> None:
         self._w3 = w3
         self._address = address
         self._lock = threading.Lock()
-        self._next: int | None = None
-        self._outstanding = 0
+        self._next: int | None = None  # None: ask the node at the next reservation
+        self._reserved = 0  # one past the newest nonce handed out
+        self._outstanding = 0  # reservations not broadcast yet
 
     def reserve(self) -> int:
         with self._lock:
-            pending = self._w3.eth.get_transaction_count(self._address, "pending")
-            nonce = max(pending, self._next or 0) if self._outstanding else pending
-            self._next = nonce + 1
+            nonce = self._next
+            if nonce is None:
+                pending = self._w3.eth.get_transaction_count(self._address, "pending")
+                # reservations still being signed and broadcast are not in the node's count yet
+                nonce = max(pending, self._reserved) if self._outstanding else pending
+            self._next = self._reserved = nonce + 1
             self._outstanding += 1
             return nonce
 
@@ -140,11 +146,14 @@ class NonceManager:
             self._outstanding -= 1
 
     def release(self, nonce: int) -> None:
-        """Gives back a nonce whose transaction never reached the node."""
+        """Gives back a nonce whose transaction never reached the node: the newest one is reused, an older one
+        (a later nonce is out already) would leave a gap, so the node's count decides again."""
         with self._lock:
             self._outstanding -= 1
             if self._next == nonce + 1:
-                self._next = nonce
+                self._next = self._reserved = nonce
+            else:
+                self._next = None
 
     def resync(self) -> None:
         with self._lock:
@@ -155,7 +164,8 @@ class TxSender:
     def __init__(self, w3: Web3, account: LocalAccount, decoder: RevertDecoder, *,
                  confirmations: int = DEFAULT_CONFIRMATIONS, replace_after_s: float = 30.0,
                  give_up_after_s: float = 300.0, poll_s: float = 0.1, stop: StopEvent | None = None,
-                 on_progress: Callable[[Progress], None] | None = None, clock: BlockClock | None = None) -> None:
+                 on_progress: Callable[[Progress], None] | None = None, clock: BlockClock | None = None,
+                 chain_id: int | None = None) -> None:
         self.w3 = w3
         self.account = account
         self.decoder = decoder
@@ -169,7 +179,7 @@ class TxSender:
         self.clock = clock or BlockClock(min_s=poll_s)  # when new heads arrive: the pace of every receipt poll
         self.clock.on_reorg.append(self.nonces.resync)  # a vanished block may have held our transactions
         self._tip: tuple[float, int] | None = None  # (when asked, the node's suggested tip)
-        self._chain_id: int | None = None
+        self._chain_id = chain_id  # the connection's checked chain id, else asked once
 
     @property
     def address(self) -> str:

@@ -68,6 +68,9 @@ class DecodedLog(NamedTuple):
     tx_hash: str
     log_index: int
     args: dict[str, Any]
+    #: the block's timestamp when the node sends it with the log (``blockTimestamp``: geth 1.16+, anvil, reth;
+    #: execution-apis#639), else None: a fold that needs it then reads the block
+    block_time: int | None = None
 
 
 def event_signature(event_abi: Mapping[str, Any]) -> str:
@@ -81,6 +84,11 @@ def event_topic(event_abi: Mapping[str, Any]) -> str:
 
 # One event's decoder: a raw eth_getLogs dict in, a DecodedLog out (or MalformedLog).
 _Decode = Callable[[Mapping[str, Any]], DecodedLog]
+
+
+def _stamp(raw: Mapping[str, Any]) -> int | None:
+    stamp = raw.get("blockTimestamp")
+    return int(stamp, 16) if isinstance(stamp, str) else None
 
 
 def _checked(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -115,7 +123,7 @@ def _compile(address: str, event: Mapping[str, Any], checksum: _ChecksumCache) -
     args += _data([i for i in inputs if not i.get("indexed")], src, checksum)
     # tuple.__new__ is DecodedLog(...) without the Python-level __new__ NamedTuple adds
     src.line(f"return new(DecodedLog, ({name!r}, {address!r}, int(raw['blockNumber'], 16), raw['blockHash'], "
-             f"raw['transactionHash'], int(raw['logIndex'], 16), {{{', '.join(args)}}}))")
+             f"raw['transactionHash'], int(raw['logIndex'], 16), {{{', '.join(args)}}}, stamp(raw)))")
     source = "\n".join([
         "def decode(raw):",
         "    try:",
@@ -128,7 +136,8 @@ def _compile(address: str, event: Mapping[str, Any], checksum: _ChecksumCache) -
     namespace: dict[str, Any] = {
         **src.consts, "DecodedLog": DecodedLog, "new": tuple.__new__, "MalformedLog": MalformedLog,
         "_BadWord": _BadWord, "_Slow": _Slow, "_ERRORS": _ERRORS, "_ZERO12": _ZERO12, "_BOOLS": _BOOLS,
-        "fromhex": bytes.fromhex, "from_bytes": int.from_bytes, "cached": checksum.lookup, "checksum": checksum.of,
+        "stamp": _stamp, "fromhex": bytes.fromhex, "from_bytes": int.from_bytes, "cached": checksum.lookup,
+        "checksum": checksum.of,
         "cached_topic": checksum.lookup_topic, "checksum_topic": checksum.of_topic,
     }
     exec(compile(source, f"<decoder of {name}>", "exec"), namespace)

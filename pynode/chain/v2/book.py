@@ -3,7 +3,8 @@ a TxRequest for every write.
 
 An order's events do not carry their time or, for the "anyone" transitions, their actor (docs/protocol.md
 §9.2): the fold reads each log's block timestamp (``eth_getBlockByHash``, one per block, cached) and, where
-needed, its transaction's sender (``eth_getTransactionByHash``). Logs come through the wrapper's one bounded
+needed, its transaction's sender (``eth_getTransactionByHash``); a node that sends ``blockTimestamp`` with each log
+(geth 1.16+, anvil) saves the block reads. Logs come through the wrapper's one bounded
 LogReader, views over plain JSON-RPC (pynode.chain.calls), as in v1.
 """
 
@@ -56,9 +57,10 @@ class Arbitration(NamedTuple):
 
 
 class OrderBookV2(BookWritesV2):
-    def __init__(self, w3: Web3 | RpcClient, info: ContractInfo, reader: LogReader | None = None) -> None:
+    def __init__(self, w3: Web3 | RpcClient, info: ContractInfo, reader: LogReader | None = None, *,
+                 chain_id: int | None = None) -> None:
         super().__init__(w3, info, reader)
-        self._chain_id: int | None = None
+        self._chain_id = chain_id  # the connection's checked chain id, else asked once
         self._block_times: dict[str, int] = {}  # block hash -> timestamp
         self._senders: dict[str, str] = {}  # tx hash -> from
 
@@ -126,7 +128,10 @@ class OrderBookV2(BookWritesV2):
     # ------------------------------------------------------------------------ log context
 
     def block_time(self, log: DecodedLog) -> int:
-        """The timestamp of the block that holds ``log`` (by its hash: a reorged-away block is not answered)."""
+        """The timestamp of the block that holds ``log``: the log's own ``blockTimestamp``, else the block read by its
+        hash (a reorged-away block is not answered). Either is checked by the fold's commitment (orderHash)."""
+        if log.block_time is not None:
+            return log.block_time
         found = self._block_times.get(log.block_hash)
         if found is None:
             block = request(self.w3, "eth_getBlockByHash", [log.block_hash, False])
@@ -149,8 +154,8 @@ class OrderBookV2(BookWritesV2):
         fold then finds them cached (a fee collection's sender, rare, is still asked on its own). Replies are
         matched by the hash they carry, not by position; a refused batch or entry leaves the fold to ask."""
         logs = list(logs)
-        calls = [("eth_getBlockByHash", [h, False]) for h in dict.fromkeys(log.block_hash for log in logs)
-                 if h not in self._block_times]
+        calls = [("eth_getBlockByHash", [h, False]) for h in dict.fromkeys(
+            log.block_hash for log in logs if log.block_time is None) if h not in self._block_times]
         calls += [("eth_getTransactionByHash", [h]) for h in dict.fromkeys(
             log.tx_hash for log in logs if by_sender(log)) if h not in self._senders]
         transport: Any = getattr(self.w3, "provider", self.w3)  # a Web3's provider, or the RpcClient itself

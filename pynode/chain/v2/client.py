@@ -62,7 +62,7 @@ class ChainV2(Connection):
         reader = LogReader(rpc, batch_size=settings.log_batch_size)
         panel = deployment.contracts.get("PanelArbitrator")
         decoder = RevertDecoder(*(info.abi for info in deployment.contracts.values()))
-        return cls(rpc, deployment, OrderBookV2(rpc, deployment["OrderBookV2"], reader),
+        return cls(rpc, deployment, OrderBookV2(rpc, deployment["OrderBookV2"], reader, chain_id=chain_id),
                    PartnerRegistryV2(rpc, deployment["PartnerRegistryV2"], reader),
                    AccessManager(rpc, deployment["AccessManager"], reader),
                    PanelArbitrator(rpc, panel, reader) if panel else None, decoder, settings.confirmations)

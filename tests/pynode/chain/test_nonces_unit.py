@@ -1,6 +1,6 @@
-"""Nonces come from the node's pending count per transaction; a nonce another sender of the account took
-costs a resync and a retry, and a replacement refused as used looks for its own receipts before it fails.
-The block clock's reorg and pace bookkeeping that paces the receipt waits is here too."""
+"""Nonces come from the node's pending count, read once and counted on here until they may be wrong; a nonce
+another sender of the account took costs a resync and a retry, and a replacement refused as used looks for its
+own receipts before it fails. The block clock's reorg and pace bookkeeping that paces the receipt waits is here too."""
 
 from __future__ import annotations
 
@@ -31,14 +31,31 @@ class Node:
         return self.pending
 
 
-def test_the_node_is_asked_per_transaction() -> None:
+def test_the_node_is_asked_once_then_the_count_is_kept_here() -> None:
     node = Node(7)
     nonces = NonceManager(node, "0x" + "22" * 20)
-    for expected in (7, 8):
+    for expected in (7, 8, 9):
         assert nonces.reserve() == expected
         nonces.sent()
         node.pending += 1
-    assert node.reads == 2
+    assert node.reads == 1
+
+
+def test_the_node_is_asked_again_whenever_the_count_may_be_wrong() -> None:
+    node = Node(7)
+    nonces = NonceManager(node, "0x" + "22" * 20)
+    assert nonces.reserve() == 7
+    nonces.release(7)  # the newest nonce given back unsent: reused without a read
+    assert nonces.reserve() == 7 and node.reads == 1
+    assert nonces.reserve() == 8
+    nonces.release(7)  # an older one given back while 8 is out: a gap, the node decides
+    node.pending = 7
+    assert nonces.reserve() == 9  # 8 is still being broadcast: never handed out twice
+    nonces.sent()
+    nonces.sent()
+    nonces.resync()  # NonceTooLow, a dropped transaction, a reorg
+    node.pending = 12  # another sender of the account sent meanwhile
+    assert nonces.reserve() == 12 and node.reads == 3
 
 
 def _block(n: int, fork: str = "") -> dict:

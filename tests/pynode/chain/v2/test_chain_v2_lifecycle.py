@@ -250,10 +250,16 @@ def test_an_unawarded_order_is_refunded_by_anyone_after_its_deadline(v2, anvil, 
     sender(stranger).send(book.refund(t))
     t = checked(book, t.order_id, deployment.deploy_block, OrderStatus.REFUNDED)
     assert t.transitions[-1].actor == stranger.address
-    # a fresh wrapper asks the block times and the refund's sender in one batch before it folds
+    # a fresh wrapper asks the refund's sender in one batch before it folds; anvil sends each log's block time
+    # with it (blockTimestamp), so no block is read
     fresh = OrderBookV2(w3, deployment["OrderBookV2"])
     logs = fresh.order_logs(t.order_id, deployment.deploy_block, w3.eth.block_number)
     fresh.prefetch(logs)
+    assert all(log.block_time is not None for log in logs) and not fresh._block_times
+    assert [fresh.block_time(log) for log in logs] == [int(w3.eth.get_block(log.block_number)["timestamp"])
+                                                       for log in logs]
+    bare = [log._replace(block_time=None) for log in logs]  # a node that sends no blockTimestamp: read in the batch
+    fresh.prefetch(bare)
     assert set(fresh._block_times) == {log.block_hash for log in logs}
     assert set(fresh._senders) == {logs[-1].tx_hash} and fresh._senders[logs[-1].tx_hash] == stranger.address
     assert codec.order_hash(fresh.fold(t.order_id, logs, w3.eth.block_number).order) == book.order_hash(t.order_id)

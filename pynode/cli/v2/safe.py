@@ -188,7 +188,7 @@ def _delayed(chain: ChainV2, safe: Safe, args: dict[str, Any]) -> bool:
 
 @click.group("safe")
 def safe_group() -> None:
-    """(protocol 2) Sign, inspect and execute the governance Safe's proposal files (`governance ... --via-safe`)."""
+    """Sign, inspect and execute the governance Safe's proposal files (`governance ... --via-safe`)."""
 
 
 @safe_group.command()

@@ -190,5 +190,15 @@ def test_bad_proposals_are_refused_and_nothing_is_sent(run, gov, governed_dir, d
     assert unchanged() and gov.book.fee_bps() == 0
     refused(run(*execute, path, stranger.with_name("foreign.json")), "is another transaction than")
     ok(run(*execute, path))
-    owner1 = safe_owner_accounts()["owner1"].address
-    assert gov.manager.ready_at(proposal.safe, restricted_call(gov.book, "setFee", 100, owner1)) > 0
+    fee_call = restricted_call(gov.book, "setFee", 100, safe_owner_accounts()["owner1"].address)
+    assert gov.manager.ready_at(proposal.safe, fee_call) > 0
+
+    cancel = tmp_path / "cancel.json"  # the Safe named by its address, as for one the record does not name
+    ok(run("--account", "owner2", "governance", "cancel", *NEW_FEE, safe_owner_accounts()["owner1"].address,
+           "--via-safe", proposal.safe, "--out", cancel))
+    ok(run("--account", "owner3", "governance", "safe", "sign", cancel))
+    shown = ok(run("governance", "safe", "show", cancel)).stdout
+    assert "would cancel OrderBookV2.setFee(newFeeBps=100" in shown and f"scheduled by {proposal.safe}" in shown
+    assert "2 of 2 needed" in shown and "the operation is executable from" in shown
+    cancelled = ok(run(*execute, cancel)).stdout
+    assert cancelled.startswith("cancelled OrderBookV2.setFee(") and gov.manager.ready_at(proposal.safe, fee_call) == 0

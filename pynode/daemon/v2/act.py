@@ -45,6 +45,7 @@ class Acts:
                                    node.identity.hpke_keys)
         self.making = Making(node.adapter, node.ipfs, node.work_dir / "jobs", chain_id=node.chain_id,
                              book=node.book.address, partner=node.address, raw_leaves=node.config.ipfs_raw_leaves)
+        self._info: tuple[int, Any] | None = None  # (safe block, the shop's registry entry there)
 
     def check_standing(self) -> None:
         """FatalError if this account cannot work as a v2 partner (unregistered, suspended, unbonding)."""
@@ -67,6 +68,8 @@ class Acts:
         while intent.act is Act.NEED:
             facts = dataclasses.replace(facts, **{intent.need: self._look_up(intent.need, job, order)})
             intent = decide(job.state, order, node.now, facts)
+        if intent.act is Act.FINISH and not node.verified(job, order):
+            return  # the order as folded from events is not the book's: the next step reads it from the chain
         self._carry_out(job, order, intent)
 
     def _look_up(self, fact: str, job: Job, order: OrderTracker) -> Any:
@@ -88,12 +91,19 @@ class Acts:
             document = self._spec(job, order)
         except InputError as exc:
             return Decline(DeclineReason.SPEC_MISMATCH, f"spec document: {exc}")
-        info = node.registry.partner_info(node.address, node.safe)
+        info = self._partner_info()
         certs = certifications_of(order.spec, lambda c: node.registry.certification_expiry(node.address, c, node.safe))
         shop = shop_state(node.address, info, certs, node.store.active_jobs(), BUSY_STATES,
                           node.config.policy.max_concurrent_jobs, node.adapter.capacity(), node.now)
         return decide_quote(node.config.quote, order.terms, order.spec, document, shop, node.now,
                             nonce=self.quotes.next_nonce(job))
+
+    def _partner_info(self) -> Any:
+        """The shop's registry entry at the safe block, read once per block however many orders it quotes."""
+        node = self.node
+        if self._info is None or self._info[0] != node.safe:
+            self._info = node.safe, node.registry.partner_info(node.address, node.safe)
+        return self._info[1]
 
     def _spec(self, job: Job, order: OrderTracker) -> ProductionSpec:
         kept = job.order.get("spec")

@@ -30,11 +30,13 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.deployment import load_deployment
 from pynode.chain.events.reader import LogReader
+from pynode.chain.heads import head_fields
+from pynode.chain.jsonrpc import RpcClient
 from pynode.chain.newheads import ws_endpoint
-from pynode.chain.provider import chain_id as rpc_chain_id
 from pynode.chain.provider import connect
 from pynode.chain.reorg import block_at
 from pynode.chain.revert import RevertDecoder
+from pynode.chain.rpc import request
 from pynode.chain.tx import TxReverted, TxSender
 from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.orders import ZERO32, OrderTracker
@@ -54,11 +56,12 @@ from pynode.daemon.steps import brief
 from pynode.daemon.store import Action, Job, JobState, Store
 from pynode.daemon.v2.act import Acts
 from pynode.daemon.v2.quoting import Listener
-from pynode.daemon.v2.scan import Scan
+from pynode.daemon.v2.scan import Known, Scan
 from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.pubsub import KuboPubsub
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.quote_channel import QuoteChannel
+from pynode.protocol.v2 import codec
 from pynode.wallet.identity import Identity
 
 WORK_STATES = (JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
@@ -83,7 +86,7 @@ class NodeV2(Stoppable):
         self.pubsub = KuboPubsub(config.ipfs_api)
         self.backoff = Backoff(base_s=min(1.0, config.poll_interval_s), cap_s=10.0)
         self.dirty: set[int] = set()  # job keys an event, an announcement or an own step touched
-        self.trackers: dict[int, tuple[OrderTracker, float]] = {}  # job key -> the order as last read, when
+        self.trackers: dict[int, Known] = {}  # job key -> its order as last read, scanned events folded in
         self.stepped_at: dict[int, float] = {}
         #: job key -> block of the node's own last mined transaction for it: the job waits until the safe block
         #: reaches it (before, the order read there is the one the transaction changed)
@@ -153,16 +156,20 @@ class NodeV2(Stoppable):
 
     def connect(self) -> None:
         url = self.config.rpc_urls[0]
+        # reads (heads, logs, views) over plain JSON-RPC, as the CLI's: web3 (and requests under it) only sign,
+        # send and look up the node's own transactions; per request it costs a polling daemon several times the CPU
+        rpc = RpcClient(url, retry_timeout_s=5.0)
         w3 = connect(url, retry_timeout_s=5.0)
-        chain_id = rpc_chain_id(w3)
+        chain_id = int(request(rpc, "eth_chainId", []), 16)
         artifacts = self.config.artifacts if self.config.artifacts and self.config.artifacts.exists() else None
         deployment = load_deployment(chain_id, self.config.deployments, artifacts, protocol=2)
-        reader = LogReader(w3, batch_size=self.config.log_batch_size)
-        self.w3, self.chain_id, self.from_block = w3, chain_id, deployment.deploy_block
-        self.book = OrderBookV2(w3, deployment["OrderBookV2"], reader)
-        self.registry = PartnerRegistryV2(w3, deployment["PartnerRegistryV2"], reader)
+        reader = LogReader(rpc, batch_size=self.config.log_batch_size)
+        self.rpc, self.w3, self.chain_id, self.from_block = rpc, w3, chain_id, deployment.deploy_block
+        self.book = OrderBookV2(rpc, deployment["OrderBookV2"], reader, chain_id=chain_id)
+        self.registry = PartnerRegistryV2(rpc, deployment["PartnerRegistryV2"], reader)
         decoder = RevertDecoder(*(info.abi for info in deployment.contracts.values()))
-        self.tx = TxSender(w3, self.account, decoder, confirmations=self.config.confirmations, stop=self._stop)
+        self.tx = TxSender(w3, self.account, decoder, confirmations=self.config.confirmations, stop=self._stop,
+                           chain_id=chain_id)
         self.sender = JournaledSender(w3, self.account, self.tx, self.store,
                                       replace_after_s=self.config.tx_replace_after_s,
                                       wait_s=max(120.0, 4 * self.config.tx_replace_after_s), poll_s=0.05,
@@ -191,16 +198,20 @@ class NodeV2(Stoppable):
             self.acts.check_standing()
             self.adapter.check()
         self.listener.keep_listening()
-        head_block = self.w3.eth.get_block("latest")
+        # one head read a cycle, shared by the scan, the reorg check, the receipts and the fees (the sender's clock)
+        head_block = head_fields(request(self.rpc, "eth_getBlockByNumber", ["latest", False]))
         head = int(head_block["number"])
+        head_hash, head_parent = "0x" + bytes(head_block["hash"]).hex(), "0x" + bytes(head_block["parentHash"]).hex()
         self.tx.clock.saw(head, head_block)
         self.safe = max(head - self.config.confirmations, self.from_block)
         if self.safe == head:
-            self.now, safe_hash = int(head_block["timestamp"]), "0x" + bytes(head_block["hash"]).hex()
+            self.now, safe_hash, safe_parent = int(head_block["timestamp"]), head_hash, head_parent
         else:  # gone when the chain shrank since the head was read: transient, the next cycle rewinds
-            safe_block = block_at(self.w3, self.safe)
-            self.now, safe_hash = int(safe_block["timestamp"], 16), safe_block["hash"]
-        self.scan.check_reorg()
+            safe_block = block_at(self.rpc, self.safe)
+            self.now, safe_hash, safe_parent = (int(safe_block["timestamp"], 16), safe_block["hash"],
+                                                safe_block["parentHash"])
+        self.scan.check_reorg(safe_hash, safe_parent)
+        self.scan.link_head(head, head_hash, head_parent)
         self.scan.events(safe_hash)
         self.scan.drain_heard()
         if self._first_cycle:
@@ -212,7 +223,8 @@ class NodeV2(Stoppable):
             if self.stopping:
                 break
             self.step(job)
-        self.acts.quotes.republish(self.store.jobs([JobState.SEEN]), self.now)
+        if self.acts.quotes.pass_due():
+            self.acts.quotes.republish(self.store.jobs([JobState.SEEN]), self.now)
         self.metrics.cycle_ok(last_processed=self.safe, head=head)
         self.metrics.set_jobs(self.store.count_by_state())
         self.log.debug("cycle", head=head, safe=self.safe)
@@ -232,24 +244,39 @@ class NodeV2(Stoppable):
 
     # -- one job ---------------------------------------------------------------------------------
 
-    def load(self, job: Job, changed: bool) -> OrderTracker | None:
-        """The job's order at the safe block (None: not in the book); re-read once ``changed`` (events) or stale."""
-        order_id, (cached, read_at) = int(job.order["order_id"]), self.trackers.get(job.order_id, (None, 0.0))
-        if cached is not None and not changed and time.monotonic() - read_at < REFRESH_S:
-            return cached
-        if cached is not None:
-            tracker = self.book.update(cached, self.from_block, self.safe)
+    def load(self, job: Job) -> OrderTracker | None:
+        """The job's order at the safe block (None: not in the book): as the scan folded it, or read from the chain
+        (checked) when the node has none or it was read REFRESH_S ago (a log a node answered late is not lost)."""
+        order_id, known = int(job.order["order_id"]), self.trackers.get(job.order_id)
+        if known is not None and time.monotonic() - known.read_at < REFRESH_S:
+            return known.tracker
+        if known is not None:
+            tracker = self.book.update(known.tracker, self.from_block, self.safe)
         else:
             expected = self.book.order_hash(order_id, self.safe)
             if expected == ZERO32:
                 return None
             tracker = self.book.load_order(order_id, self.from_block, self.safe, expected=expected)
-        self.trackers[job.order_id] = tracker, time.monotonic()
+        self.trackers[job.order_id] = Known(tracker, time.monotonic(), True)
         return tracker
+
+    def verified(self, job: Job, tracker: OrderTracker) -> bool:
+        """Whether the book commits to ``tracker`` at the safe block (its orderHash: the transition chain, status,
+        partner): asked once before a job ends on a folded order. A mismatch drops it: the next step reads it."""
+        known = self.trackers.get(job.order_id)
+        if known is not None and known.checked:
+            return True
+        if self.book.order_hash(tracker.order_id, self.safe) == codec.order_hash(tracker.order):
+            if known is not None:
+                known.checked = True
+            return True
+        self.trackers.pop(job.order_id, None)
+        self.dirty.add(job.order_id)
+        return False
 
     def step(self, job: Job) -> None:
         """The job's next step; a failure is sorted by type (:meth:`.act.Acts.job_error`), fatal stops the node."""
-        self.stepped_at[job.order_id], changed = time.monotonic(), job.order_id in self.dirty
+        self.stepped_at[job.order_id] = time.monotonic()
         self.dirty.discard(job.order_id)
         try:
             pending = self.store.actions(job.order_id, pending=True)
@@ -259,7 +286,7 @@ class NodeV2(Stoppable):
                 # in flight: looked up again next cycle; mined just now: the order read here would be the one the
                 # transaction changed (acting on it sent a ship twice), so the job waits for the safe block first
                 return
-            tracker = self.load(job, changed)
+            tracker = self.load(job)
             if tracker is None:
                 self.acts.set(job, JobState.CLOSED, reason="the order is not on chain (a reorg took its post away)")
             else:

@@ -5,8 +5,9 @@ this node signed for that order and is written to the job's row *before* the quo
 share a nonce (their ids differ), and a restart, even one that lost the signed quote, continues the count: a
 nonce is never signed twice. A quote lives in the job's row (its document, expiry, nonce) until it expires
 or the order leaves Open; while it lives it counts against the shop's free machines (``quotes_open``) and
-is published again every ``REPUBLISH_S``: pubsub only reaches who listens at the moment. The other way, the
-buyers' order announcements are queued by :class:`Listener` for the node's cycle.
+is published again when the buyer announces the order again (:meth:`Quotes.asked`: pubsub only reaches who
+listens at the moment, and a buyer announcing is listening), and every ``REPUBLISH_S`` for listeners that do not
+announce. The other way, the buyers' order announcements are queued by :class:`Listener` for the node's cycle.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from pynode.orders.quote_channel import QuoteChannel
 from pynode.orders.quote_policy import Quoted, ShopState, cert_ids
 from pynode.protocol.v2.types import OrderSpec
 
-REPUBLISH_S = 5.0  # a quote still open is published again this often
+REPUBLISH_S = 30.0  # a quote still open is published again this often (and whenever its order is announced)
+PASS_S = 5.0  # how often the open quotes are looked at for that (each pass reads and decodes the quoted jobs)
+ASKED_GAP_S = 1.0  # a quote answers announcements of its order at most this often
 _KEY_MASK = (1 << 192) - 1
 
 
@@ -70,7 +73,9 @@ class Quotes:
         self.channel = channel
         self.store = store
         self.log = log
-        self._published: dict[int, float] = {}  # order id -> when its quote last went out
+        self._published: dict[int, float] = {}  # job key -> when its quote last went out
+        self._signed: dict[int, SignedQuote] = {}  # job key -> its open quote, parsed (published again as is)
+        self._passed = float("-inf")  # when the open quotes were last looked at
 
     def next_nonce(self, job: Job) -> int:
         return quote_nonce(int(job.order["order_id"]), int(job.order.get("quotes_signed", 0)) + 1)
@@ -93,17 +98,36 @@ class Quotes:
     def publish(self, order_id: int, signed: SignedQuote) -> None:
         self.channel.publish_quote(signed)
         self._published[order_id] = time.monotonic()
+        self._signed[order_id] = signed
+
+    def _again(self, job: Job, quote: dict[str, Any]) -> None:
+        signed = self._signed.get(job.order_id) or parse_signed_quote(quote["document"])  # parsed after a restart
+        self.publish(job.order_id, signed)
+
+    def asked(self, job: Job, now: int) -> bool:
+        """The buyer announced the order again: the job's open quote goes out again (at most every
+        ``ASKED_GAP_S``); True if it did."""
+        quote = live_quote(job, now)
+        if quote is None or time.monotonic() - self._published.get(job.order_id, float("-inf")) < ASKED_GAP_S:
+            return False
+        self._again(job, quote)
+        return True
+
+    def pass_due(self) -> bool:
+        """Whether :meth:`republish` has anything to look at yet (it runs every ``PASS_S``)."""
+        return time.monotonic() - self._passed >= PASS_S
 
     def republish(self, jobs: Iterable[Job], now: int) -> int:
         """Publishes again every open quote last sent ``REPUBLISH_S`` ago or more; returns how many."""
-        sent = 0
+        self._passed, sent = time.monotonic(), 0
         for job in jobs:
             quote = live_quote(job, now)
             if quote is None:
                 self._published.pop(job.order_id, None)
+                self._signed.pop(job.order_id, None)
                 continue
             if time.monotonic() - self._published.get(job.order_id, 0.0) >= REPUBLISH_S:
-                self.publish(job.order_id, parse_signed_quote(quote["document"]))
+                self._again(job, quote)
                 sent += 1
         return sent
 

@@ -23,6 +23,7 @@ import pytest
 from eth_utils import keccak
 
 from harness import PASSWORD, SCRYPT_N, Miner, NodeHome, NodeProcess, write_config
+from infra.provider_proxy import ProviderProxy
 from pynode.chain.contracts import region_bytes
 from pynode.chain.deployment import load_deployment
 from pynode.chain.orders import MATERIAL, PROCESS
@@ -117,9 +118,9 @@ def buyer_channel(v2, kubo, tmp_path_factory) -> Iterator[tuple[QuoteChannel, qu
 
 def start_shop(v2, anvil, kubo, deployments: Path, dev_accounts, root: Path, name: str, *,
                confirmations: int = 0, poll_interval_s: float = 0.2, extra: str = "",
-               log_level: str = "info") -> NodeProcess:
+               log_level: str = "info", rpc_url: str | None = None) -> NodeProcess:
     """`name` (a dev account) registered on the v2 registry with its wallet's HPKE key, vetted, running
-    `fabmesh node run` on a v2 node.toml (plus ``extra`` keys)."""
+    `fabmesh node run` on a v2 node.toml (plus ``extra`` keys; ``rpc_url``: another endpoint than anvil's)."""
     account = dev_accounts[name]
     Keystore(root / "wallet" / "keystores", SCRYPT_N).create(name, PASSWORD, private_key=bytes(account.key))
     keypair = HpkeKeyStore(root / "wallet" / "hpke", SCRYPT_N).create(name, PASSWORD, pq=False)
@@ -130,7 +131,7 @@ def start_shop(v2, anvil, kubo, deployments: Path, dev_accounts, root: Path, nam
     v2.send(dev_accounts["certifier"], v2.registry.vet(account.address, v2.registry.profile_hash(account.address),
                                                        keccak(text=f"vetting-{name}")))
     home = NodeHome(root, name, account, keypair)
-    write_config(home, rpc_urls=[anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments,
+    write_config(home, rpc_urls=[rpc_url or anvil.rpc_url], ipfs_api=kubo.api_url, deployments=deployments,
                  processes=["cnc-milling"], materials=["al-6061"], confirmations=confirmations,
                  poll_interval_s=poll_interval_s, extra=extra + QUOTE_TOML)
     node = NodeProcess(home, log_level=log_level).start()
@@ -199,9 +200,9 @@ def award(v2, kubo, buyer, terms: OrderTerms, sealed: SealedDesign, heard: Verif
                            recipient=partner, design_sha256=sealed.plaintext_sha256)
     envelope = DesignVault(IpfsClient(kubo.api_url)).publish_envelope(
         sealed.content_key, sealed_to or v2.registry.encryption_key(partner, v2.start), context)
-    v2.send(buyer, v2.book.award(v2.order(order_id), heard.signed.quote, heard.signed.signature,
-                                 cid_to_digest(envelope)))
-    return v2.order(order_id)
+    sent = v2.send(buyer, v2.book.award(v2.order(order_id), heard.signed.quote, heard.signed.signature,
+                                        cid_to_digest(envelope)))
+    return v2.book.load_order(order_id, v2.start, sent.block_number)  # as awarded: the node may act at once
 
 
 def until_status(v2, order_id: int, status: OrderStatus, node: NodeProcess) -> OrderTracker:
@@ -254,7 +255,8 @@ def test_a_lying_buyers_award_is_rejected_inside_the_window(v2, kubo, shop, buye
     heard = quote_for(received, terms, shop)
     awarded = award(v2, kubo, buyer, terms, sealed, heard)
     credit_before = v2.book.credits(buyer.address, ZERO_ADDRESS)
-    assert v2.registry.free_bond(maker.address) == free_before - MIN_BOND  # the award locked the quote's bond
+    # the award locked the quote's bond (read at the award's block: the node may have rejected it since)
+    assert v2.registry.free_bond(maker.address, awarded.seen[0]) == free_before - MIN_BOND
 
     rejected = until_status(v2, awarded.order_id, OrderStatus.REJECTED, shop)
     assert rejected.transitions[-1].time <= awarded.reject_window_closes
@@ -456,3 +458,28 @@ def test_a_pushed_head_starts_the_cycle_that_quotes(v2, anvil, kubo, v2_deployme
     # signed once, in a cycle that began after the node went idle (the wake of a pushed head ended the wait)
     assert len(signed) == 1 and cycles[idle_cycles - 1] < signed[0] < cycles[idle_cycles], names
     assert "push_lost" not in names and "push_unavailable" not in names and "cycle_failed" not in names
+
+
+def test_an_idle_node_reads_only_the_head_and_a_new_order_costs_few_reads(v2, anvil, kubo, v2_deployments_dir,
+                                                                         buyer_channel, dev_accounts, tmp_path):
+    """Counted by the provider proxy (no limits) in front of anvil: a cycle with no new block reads the head and
+    nothing else (the reorg check compares it with the block the last cycle saw); the order that makes a new
+    block is scanned by one eth_getLogs and quoted from its OrderPosted log: no block read by hash (anvil sends
+    each log's blockTimestamp), at most the shop's registry entry and the announcement's orderHash as views."""
+    channel, received = buyer_channel
+    with ProviderProxy(anvil.rpc_url) as proxy:
+        node = start_shop(v2, anvil, kubo, v2_deployments_dir, dev_accounts, tmp_path / "counted", "auditor",
+                          rpc_url=proxy.url("daemon"))
+        try:
+            time.sleep(1.0)  # the first cycles read the start-up's blocks
+            proxy.engine.reset_counts()
+            time.sleep(1.5)  # several idle cycles (0.2 s polls), no block mined
+            assert set(proxy.engine.reset_counts().by_method("daemon")) == {"eth_getBlockByNumber"}
+            terms, _ = post(v2, kubo, dev_accounts["buyer"], channel, bracket_stl(tmp_path / "counted.stl", width=47.0),
+                            lie=False)
+            quote_for(received, terms, node, dev_accounts["auditor"].address)
+            counted = proxy.engine.reset_counts().by_method("daemon")
+        finally:
+            node.terminate()
+    assert "eth_getBlockByHash" not in counted and counted.get("eth_call", 0) <= 2, counted
+    assert counted.get("eth_getLogs", 0) <= 2, counted

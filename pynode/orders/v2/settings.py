@@ -20,3 +20,5 @@ class WatchLoopSettings(BaseModel):
     refund_late: bool = Field(default=True, description="refund an awarded order not shipped by its due date")
     announce_s: Seconds = Field(default=30, description="re-announce an open order this often (pubsub keeps no "
                                                         "history)")
+    recheck_s: Seconds = Field(default=60, description="ask each live order's commitment this often besides its "
+                                                       "events (a log a node answered late is not missed for good)")

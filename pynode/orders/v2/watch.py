@@ -3,12 +3,13 @@
 Each cycle reads the head (its number, time and transaction hashes: one request), finds the buyer's own new
 posts (``OrderPosted`` by its address, from the post index's blocks on), brings each open order with an event
 since (one eth_getLogs for all) up to the safe block (checked against the book's commitments; every
-``announce_s`` each one's commitment is asked too) and acts on what the chain says:
+``recheck_s`` each one's commitment is asked too) and acts on what the chain says:
 
-- an open order is announced on the quote channel (again every ``announce_s``: pubsub keeps no history), its
-  verified quotes from the channel and each quoting partner's registry facts (read once a cycle, however
-  many orders it quoted) go to :func:`~pynode.orders.award_policy.decide_award` at the head's time, with the
-  partners at ``max_awarded_per_partner`` named busy; ``Award`` sends the award (the quote checked again, the
+- an open order is announced on the quote channel (again every ``announce_s`` while no qualified quote for it
+  is known: pubsub keeps no history), its verified quotes from the channel and each quoting partner's registry
+  facts (read once a cycle, however many orders it quoted) go to
+  :func:`~pynode.orders.award_policy.decide_award` at the head's time, with the partners at
+  ``max_awarded_per_partner`` named busy; ``Award`` sends the award (the quote checked again, the
   design key sealed to the partner's registry key: orders/v2/buyer.py), ``Wait`` is decided again only when
   it ends or a quote for the order arrives, ``GiveUp`` cancels the order (``on_give_up = "cancel"``); every
   rejection is logged once with its reason; an award that reverts excludes that quote, so the next cycle
@@ -32,10 +33,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pynode.chain.contracts import OrderOutOfSync, _topic_for_address, _topic_for_uint
+from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.rpc import request
 from pynode.chain.tx import TxRequest, TxReverted
-from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
+from pynode.chain.v2.orders import OrderTracker
 from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError, Kind, classify
 from pynode.crypto.hpke import HpkeKeyPair
@@ -45,7 +46,7 @@ from pynode.orders.v2.buyer import BuyerV2, QuoteRefused, ReportRefused
 from pynode.orders.v2.send_journal import SendJournal
 from pynode.orders.v2.sends import Landed, Sends, listed_since
 from pynode.orders.v2.settings import WatchLoopSettings
-from pynode.orders.v2.watch_inputs import PartnerReads, QuoteFeed
+from pynode.orders.v2.watch_inputs import PartnerReads, QuoteFeed, TrackedOrders
 from pynode.orders.v2.watch_state import RejectionMemory, Step, next_step
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderStatus, Transition
@@ -80,17 +81,15 @@ class OrderWatcherV2:
                            log=self.log)
         self.partners = PartnerReads(buyer, self.sends)
         self._told = RejectionMemory()
-        self._trackers: dict[int, OrderTracker] = {}
-        self._changed: set[int] = set()  # tracked orders with an event since their tracker was brought up to date
+        self.orders = TrackedOrders(self.chain, self.address)
         self._landed: dict[int, int] = {}  # order id -> block its mined transaction changed it in, not folded yet
-        self._recheck = False  # this cycle asks every open order's commitment too (an event the scan missed)
-        self._checked_at = float("-inf")  # monotonic time of the last recheck: every announce_s
+        self._checked_at = float("-inf")  # monotonic time of the last recheck: every recheck_s
         self._done: set[int] = set()
         self._confirm_refused: set[int] = set()
         self._waiting: dict[int, int] = {}  # order id -> chain time its Wait ends
         self._gave_up: set[int] = set()
+        self._quoted: set[int] = set()  # open orders whose last decision had a qualified quote (not announced again)
         self._loads: Counter = Counter()  # partner -> this buyer's orders it holds awarded and unshipped
-        self._next_block = self.chain.from_block
         self._head: int | None = None  # the head the last full cycle read
         self._failed = False  # a step failed in the last cycle
         self._full_at = 0.0  # monotonic time of the last full cycle
@@ -124,18 +123,18 @@ class OrderWatcherV2:
             return self.stats
         listed = listed_since(self.chain.rpc, self._head, block, len(self.sends))
         self._head, self._failed, self._full_at = head, False, time.monotonic()
-        self._recheck = self._full_at - self._checked_at >= self.settings.announce_s
-        if self._recheck:
+        self.orders.recheck = self._full_at - self._checked_at >= self.settings.recheck_s
+        if self.orders.recheck:
             self._checked_at = self._full_at
         for landed in self.sends.poll(head, listed):
             self._on_landed(landed)
         safe = max(head - self.chain.confirmations, self.chain.from_block)
-        self._discover(safe)
+        self.orders.discover(safe, self._done)
         self.partners.clear()
-        self._loads = Counter(t.partner for i, t in self._trackers.items()
+        self._loads = Counter(t.partner for i, t in self.orders.trackers.items()
                               if i not in self._done and t.posted and t.status == OrderStatus.AWARDED)
         self._loads.update(f.detail["partner"] for f in self.sends.pending() if f.action == "award")
-        for order_id in sorted(set(self._trackers) - self._done):
+        for order_id in sorted(set(self.orders.trackers) - self._done):
             if self.sends.busy(order_id):
                 continue
             try:
@@ -144,40 +143,11 @@ class OrderWatcherV2:
                 if classify(exc) is Kind.FATAL and not isinstance(exc, (TxReverted, InputError)):
                     raise
                 if isinstance(exc, OrderOutOfSync):  # read it whole next time
-                    self._trackers[order_id] = OrderTracker(order_id, b"")
+                    self.orders.trackers[order_id] = OrderTracker(order_id, b"")
                 self._failed = True  # retried next cycle, new block or not
                 self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
         self.quotes.quoted.clear()
         return self.stats
-
-    def _discover(self, safe: int) -> None:
-        """The buyer's new posts and the tracked orders' events since the last cycle: two requests, however many
-        orders are open (an unchanged order's commitment is not asked, but every ``announce_s``)."""
-        if safe < self._next_block:
-            return
-        tracked = sorted(set(self._trackers) - self._done)
-        if tracked:
-            self._changed.update(int(event.args["orderId"]) for event in self.chain.book.logs(
-                ORDER_EVENTS, [_topic_for_uint(i) for i in tracked], from_block=self._next_block, to_block=safe))
-        for event in self.chain.book.logs(("OrderPosted",), None, _topic_for_address(self.address),
-                                          from_block=self._next_block, to_block=safe):
-            order_id = int(event.args["orderId"])
-            self.chain.book.note_posted(order_id, event.block_number)
-            self._trackers.setdefault(order_id, OrderTracker(order_id, b""))  # unposted: load_order reads it
-        self._next_block = safe + 1
-
-    def _tracker(self, order_id: int, safe: int) -> OrderTracker:
-        """The order at the safe block: folded from the last tracker's logs when the commitment moved."""
-        known = self._trackers[order_id]
-        book = self.chain.book
-        if not known.posted:
-            known = book.load_order(order_id, self.chain.from_block, safe)
-        elif order_id in self._changed or \
-                (self._recheck and book.order_hash(order_id, safe) != codec.order_hash(known.order)):
-            known = book.update(known, self.chain.from_block, safe)
-        self._trackers[order_id] = known
-        self._changed.discard(order_id)
-        return known
 
     def _settling(self, tracker: OrderTracker, head: int) -> bool:
         """Whether the order changed above the safe block (asked only before a send)."""
@@ -185,11 +155,11 @@ class OrderWatcherV2:
             self.chain.book.order_hash(tracker.order_id, head) != codec.order_hash(tracker.order)
 
     def _step(self, order_id: int, safe: int, head: int, now: int) -> None:
-        tracker = self._tracker(order_id, safe)
+        tracker = self.orders.tracker(order_id, safe)
         landed = self._landed.get(order_id)
         if landed is not None:
             if tracker.seen[0] < landed:  # our transaction's change is not folded yet (a node's log index lags)
-                self._changed.add(order_id)
+                self.orders.changed.add(order_id)
                 return
             del self._landed[order_id]
         step = next_step(self.settings, tracker.status, tracker.due_by, now,
@@ -199,8 +169,10 @@ class OrderWatcherV2:
             self.inbox.forget(codec.terms_hash(tracker.terms))
             self._told.forget(order_id)
             self._waiting.pop(order_id, None)
+            self._quoted.discard(order_id)
         elif step is Step.DECIDE:
-            self.quotes.announce(self.chain.chain_id, self.chain.book.address, tracker, self.settings.announce_s)
+            self.quotes.announce(self.chain.chain_id, self.chain.book.address, tracker, self.settings.announce_s,
+                                 again=order_id not in self._quoted)
             self._decide(tracker, head, now)
         elif step is not Step.NONE and not self._settling(tracker, head):
             if step is Step.CONFIRM:
@@ -213,7 +185,7 @@ class OrderWatcherV2:
         order_id = tracker.order_id
         terms_hash = codec.terms_hash(tracker.terms)
         until = self._waiting.get(order_id)
-        if until is not None and now < until and terms_hash not in self.quotes.quoted and not self._recheck:
+        if until is not None and now < until and terms_hash not in self.quotes.quoted and not self.orders.recheck:
             return  # the Wait holds, and nothing it was decided on changed: no partner read, no decision
         offered = self.inbox.for_terms(terms_hash)
         facts = {p: self.partners.facts(p, tracker.spec) for p in dict.fromkeys(q.partner for q in offered)}
@@ -226,6 +198,10 @@ class OrderWatcherV2:
             self.stats.rejected += 1
             self.log("quote_rejected", order_id=order_id, partner=rejected.quote.partner,
                      price=str(rejected.quote.price), reason=rejected.reason.value, detail=rejected.detail)
+        if not isinstance(decision, Wait) or decision.qualified:
+            self._quoted.add(order_id)
+        else:
+            self._quoted.discard(order_id)
         if isinstance(decision, Wait):
             if until != decision.until:
                 self.log("award_waiting", order_id=order_id, until=decision.until, quotes=len(offered),
@@ -283,7 +259,7 @@ class OrderWatcherV2:
     def _on_landed(self, landed: Landed) -> None:
         """A transaction of ours mined, reverted or lost: the order is read again before its next step."""
         order_id, detail = landed.order_id, landed.detail
-        self._changed.add(order_id)
+        self.orders.changed.add(order_id)
         if landed.ok and landed.block is not None:
             self._landed[order_id] = landed.block
         if not landed.ok:

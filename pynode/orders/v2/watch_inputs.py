@@ -1,15 +1,18 @@
-"""What the v2 watcher decides on besides the chain's orders: the quotes off the channel (and its orders'
-announcements there), and the quoting partners' registry facts, each read once a cycle however many orders it
-quoted."""
+"""What the v2 watcher decides on: its orders as the chain holds them (one event scan a cycle for all), the
+quotes off the channel (and its orders' announcements there), and the quoting partners' registry facts, each
+read once a cycle however many orders it quoted."""
 
 from __future__ import annotations
 
+import copy
 import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from pynode.chain.contracts import _topic_for_address, _topic_for_uint
+from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
 from pynode.core.address import to_checksum_address
 from pynode.core.errors import Kind, classify
 from pynode.documents.order_announcement import OrderAnnouncement
@@ -20,9 +23,9 @@ from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderSpec
 
 if TYPE_CHECKING:
-    from pynode.chain.v2.orders import OrderTracker
+    from pynode.chain.events.decoder import DecodedLog
     from pynode.chain.v2.registry import PartnerInfoV2
-    from pynode.orders.v2.buyer import BuyerV2
+    from pynode.orders.v2.buyer import BuyerV2, ChainV2
     from pynode.orders.v2.sends import Sends
 
 
@@ -62,9 +65,13 @@ class QuoteFeed:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def announce(self, chain_id: int, book: str, tracker: OrderTracker, every_s: float) -> None:
-        """Announces an open order at first sight, then every ``every_s`` (pubsub keeps no history)."""
-        if self.channel is None or not announce_due(self._announced.get(tracker.order_id), time.monotonic(), every_s):
+    def announce(self, chain_id: int, book: str, tracker: OrderTracker, every_s: float, *, again: bool) -> None:
+        """Announces an open order at first sight, then every ``every_s`` while ``again`` (no qualified quote for
+        it known: pubsub keeps no history, and shops quote, or publish their quote again, when asked). An order
+        with a quote in hand is not announced again: every shop would answer every announcement."""
+        last = self._announced.get(tracker.order_id)
+        if self.channel is None or (last is not None and not again) or \
+                not announce_due(last, time.monotonic(), every_s):
             return
         try:
             self.channel.announce(OrderAnnouncement(chain_id, book, tracker.order_id, codec.terms_hash(tracker.terms)))
@@ -114,3 +121,64 @@ class PartnerReads:
         locking = sum(int(f.detail["bond"]) for f in self.sends.pending()
                       if f.action == "award" and f.detail["partner"] == key)
         return facts._replace(free_bond=facts.free_bond - locking) if locking else facts
+
+
+class TrackedOrders:
+    """The buyer's orders as the watcher knows them: found by its posts, each brought up to the safe block from
+    the events one scan a cycle reads for all of them (checked against the book's commitments)."""
+
+    def __init__(self, chain: ChainV2, buyer: str) -> None:
+        self.chain = chain
+        self.buyer = buyer
+        self.trackers: dict[int, OrderTracker] = {}
+        self.changed: set[int] = set()  # tracked orders with an event since their tracker was brought up to date
+        self._new_logs: dict[int, list[DecodedLog]] = {}  # those events, as the scan read them
+        self.recheck = False  # this cycle asks every live order's commitment too (an event the scan missed)
+        self.next_block = chain.from_block
+
+    def discover(self, safe: int, done: set[int]) -> None:
+        """The buyer's new posts and the tracked orders' events since the last cycle: two requests, however many
+        orders are open (an unchanged order's commitment is not asked, but every ``announce_s``)."""
+        if safe < self.next_block:
+            return
+        tracked = sorted(set(self.trackers) - done)
+        if tracked:
+            logs = self.chain.book.logs(ORDER_EVENTS, [_topic_for_uint(i) for i in tracked],
+                                        from_block=self.next_block, to_block=safe)
+            for log in logs:
+                self._new_logs.setdefault(int(log.args["orderId"]), []).append(log)
+            self.changed.update(self._new_logs)
+            self.chain.book.prefetch(logs)  # their block times (and senders) in batches, for every order at once
+        for event in self.chain.book.logs(("OrderPosted",), None, _topic_for_address(self.buyer),
+                                          from_block=self.next_block, to_block=safe):
+            order_id = int(event.args["orderId"])
+            self.chain.book.note_posted(order_id, event.block_number)
+            self.trackers.setdefault(order_id, OrderTracker(order_id, b""))  # unposted: load_order reads it
+        self.next_block = safe + 1
+
+    def tracker(self, order_id: int, safe: int) -> OrderTracker:
+        """The order at the safe block: folded from the last tracker's logs when the commitment moved."""
+        known = self.trackers[order_id]
+        book = self.chain.book
+        if not known.posted:
+            known = book.load_order(order_id, self.chain.from_block, safe)
+        elif order_id in self.changed or \
+                (self.recheck and book.order_hash(order_id, safe) != codec.order_hash(known.order)):
+            known = self._folded(known, safe)
+        self.trackers[order_id] = known
+        self.changed.discard(order_id)
+        self._new_logs.pop(order_id, None)
+        return known
+
+    def _folded(self, known: OrderTracker, safe: int) -> OrderTracker:
+        """``known`` with the events the scan read for it, if that reproduces the book's commitments at ``safe``
+        (no second eth_getLogs for the order); else brought up to date from its logs by the book."""
+        book, logs = self.chain.book, self._new_logs.get(known.order_id, [])
+        if logs:
+            updated = copy.deepcopy(known)
+            for log in logs:
+                if (log.block_number, log.log_index) > known.seen:
+                    book.apply(updated, log)
+            if book.matches(updated, book.order_hash(known.order_id, safe), safe):
+                return updated
+        return book.update(known, self.chain.from_block, safe)

@@ -1,7 +1,7 @@
 """What the v2 watcher asks the chain a cycle, counted by the provider proxy (provider_proxy.py, no limits) in front
 of a real anvil: open orders nothing changed cost no eth_call (the head and its time are one
 eth_getBlockByNumber, the tracked orders' events and the buyer's new posts two eth_getLogs, however many orders
-are open); an order an event changed is read again; every ``announce_s`` each open order's commitment is asked
+are open); an order an event changed is read again; every ``recheck_s`` each open order's commitment is asked
 once more (a log a node answered late is not missed for good)."""
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ def test_unchanged_open_orders_cost_no_call_a_cycle(anvil, kubo, v2_deployments_
         party = cli_buyer_v2(chain, anvil, kubo.api_url, tmp_path)
         posted = [party.buyer.post(party.prepare(f"order-{i}")) for i in range(3)]
 
-        def watching(announce_s: int) -> OrderWatcherV2:
+        def watching(recheck_s: int) -> OrderWatcherV2:
             watcher = OrderWatcherV2(party.buyer, party.keypair, AwardSettings(),
-                                     WatchLoopSettings(announce_s=announce_s, on_give_up="keep"), None)
+                                     WatchLoopSettings(announce_s=3600, recheck_s=recheck_s, on_give_up="keep"), None)
             watcher.cycle()  # the first reads every order whole
             return watcher
 
@@ -48,7 +48,7 @@ def test_unchanged_open_orders_cost_no_call_a_cycle(anvil, kubo, v2_deployments_
             assert cycle(watcher) == {"eth_getBlockByNumber": 1, "eth_getLogs": 2}
         party.buyer.cancel(chain.book.load_order(posted[0].order_id, chain.from_block))
         assert cycle(watcher)["eth_call"] == 2  # the cancelled order's orderHash and recordHead, no other's
-        assert watcher._trackers[posted[0].order_id].status == OrderStatus.CANCELLED
+        assert watcher.orders.trackers[posted[0].order_id].status == OrderStatus.CANCELLED
 
         rechecking = watching(1)
         time.sleep(1.1)

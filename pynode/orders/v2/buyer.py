@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from pynode.chain.jsonrpc import RpcClient
     from pynode.protocol.eip712 import Domain
 
+# a report the network cannot find now (its partner's Kubo down) is unavailable, retried later, after this long:
+# Kubo would look for two minutes, and a loop that confirms many orders would wait that long for each
+REPORT_FETCH_S = 5.0
 _ANY_PARTNER = AwardSettings()  # the book's and the registry's rules only: no lists, limits or floors
 
 
@@ -254,7 +257,8 @@ class BuyerV2(BuyerBase[ChainV2]):
             raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}, not SHIPPED")
         digest, report_hash = tracker.report
         try:
-            data = self.vault.ipfs.cat_bytes(report_cid(digest, report_hash), max_size=MAX_REPORT_BYTES)
+            data = self.vault.ipfs.cat_bytes(report_cid(digest, report_hash), max_size=MAX_REPORT_BYTES,
+                                             timeout=REPORT_FETCH_S)
         except (DocumentTooLarge, IpfsRequestRejected) as exc:  # unavailable stays transient: retried
             raise ReportRefused(f"order {tracker.order_id}: the shipped report: {exc}") from None
         if hashlib.sha256(data).digest() != report_hash:

@@ -51,6 +51,8 @@ from pynode.orders.v2.watch_state import RejectionMemory, Step, next_step
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderStatus, Transition
 
+RETRY_MAX_S = 30.0  # the longest pause before an order whose step failed is tried again
+
 
 @dataclass
 class WatchStatsV2:
@@ -89,6 +91,7 @@ class OrderWatcherV2:
         self._waiting: dict[int, int] = {}  # order id -> chain time its Wait ends
         self._gave_up: set[int] = set()
         self._quoted: set[int] = set()  # open orders whose last decision had a qualified quote (not announced again)
+        self._backoff: dict[int, tuple[float, float]] = {}  # order id -> (monotonic time it is tried again, pause)
         self._loads: Counter = Counter()  # partner -> this buyer's orders it holds awarded and unshipped
         self._head: int | None = None  # the head the last full cycle read
         self._failed = False  # a step failed in the last cycle
@@ -135,7 +138,7 @@ class OrderWatcherV2:
                               if i not in self._done and t.posted and t.status == OrderStatus.AWARDED)
         self._loads.update(f.detail["partner"] for f in self.sends.pending() if f.action == "award")
         for order_id in sorted(set(self.orders.trackers) - self._done):
-            if self.sends.busy(order_id):
+            if self.sends.busy(order_id) or self._backoff.get(order_id, (0.0, 0.0))[0] > self._full_at:
                 continue
             try:
                 self._step(order_id, safe, head, now)
@@ -144,8 +147,14 @@ class OrderWatcherV2:
                     raise
                 if isinstance(exc, OrderOutOfSync):  # read it whole next time
                     self.orders.trackers[order_id] = OrderTracker(order_id, b"")
-                self._failed = True  # retried next cycle, new block or not
-                self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300])
+                self._failed = True  # retried in a later cycle, new block or not
+                # ... after a pause doubling per failure: an order whose report or node is away for a while must not
+                # slow every cycle of the others
+                wait = min(2 * self._backoff.get(order_id, (0.0, 0.5))[1], RETRY_MAX_S)
+                self._backoff[order_id] = (self._full_at + wait, wait)
+                self.log("watch_retry", order_id=order_id, error=f"{type(exc).__name__}: {exc}"[:300], retry_in_s=wait)
+            else:
+                self._backoff.pop(order_id, None)
         self.quotes.quoted.clear()
         return self.stats
 

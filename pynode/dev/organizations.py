@@ -40,6 +40,14 @@ class DemoFailed(FabmeshError):
     pass
 
 
+class CommandFailed(DemoFailed):
+    """A `fabmesh` command of the story exited non-zero; `error` is its last stderr line."""
+
+    def __init__(self, shown: str, org: str, error: str) -> None:
+        super().__init__(f"`fabmesh {shown}` as {org} failed: {error}")
+        self.error = error
+
+
 class Command(NamedTuple):
     """One `fabmesh` command an organization runs (as `account`, if given)."""
     org: str
@@ -96,7 +104,7 @@ class Organizations:
             for shown, org, process in started:
                 out, err = process.communicate(timeout=600)
                 if process.returncode != 0:
-                    raise DemoFailed(f"`fabmesh {shown}` as {org} failed: {err.strip().splitlines()[-1:]}")
+                    raise CommandFailed(shown, org, (err.strip().splitlines() or ["(no output)"])[-1])
                 results.append(json.loads(out) if out.strip() else {})
             return results
         finally:

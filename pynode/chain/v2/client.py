@@ -16,7 +16,7 @@ from pynode.chain.client import Connection
 from pynode.chain.deployment import Deployment, load_deployment
 from pynode.chain.erc20 import read_unit
 from pynode.chain.events.reader import LogReader
-from pynode.chain.heads import BlockClock
+from pynode.chain.heads import BlockClock, head_fields
 from pynode.chain.jsonrpc import RpcClient
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import request
@@ -98,9 +98,11 @@ class ChainV2(Connection):
         return self.head_block()[1]
 
     def head_block(self) -> tuple[int, int]:
-        """The head's number and timestamp in one request (a loop that needs both pays once)."""
-        block = request(self.rpc, "eth_getBlockByNumber", ["latest", False])
-        return int(block["number"], 16), int(block["timestamp"], 16)
+        """The head's number and timestamp in one request (a loop that needs both pays once); the connection's
+        clock keeps the block, so a transaction sent right after takes its base fee from it (no read of its own)."""
+        block = head_fields(request(self.rpc, "eth_getBlockByNumber", ["latest", False]))
+        self.clock.saw(block["number"], block)
+        return block["number"], block["timestamp"]
 
     def head(self) -> int:
         return self.book.reader.head()

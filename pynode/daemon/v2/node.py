@@ -2,11 +2,16 @@
 
 One cycle (:meth:`NodeV2.cycle`): the book's order events over the confirmed blocks (head minus
 ``confirmations``, from the checkpoint on, in the wrapper's bounded LogReader ranges) and the order
-announcements heard on the quote channel mark jobs; every job with something to do is read from the chain at
-the confirmed block (``OrderBookV2.load_order`` / ``update``, checked against ``orderHash`` and
-``recordHead``) and takes the step the pure :func:`.decide.decide` returns; open quotes are published again.
-A checkpointed block that left the chain (``chain.reorg.find_fork``) rewinds the store and every active
-order is read again (:mod:`.scan`).
+announcements heard on the quote channel mark jobs, and the scanned events are folded into the orders the node
+knows (a new one born from its OrderPosted log); every job with something to do takes the step the pure
+:func:`.decide.decide` returns on its order at the confirmed block. An order is read from the chain, checked
+against ``orderHash`` and ``recordHead`` (``OrderBookV2.load_order`` / ``update``), only when the node has none
+or read it REFRESH_S ago; its ``orderHash`` is compared before a job ends on a folded order, and every
+transaction's simulation refuses a stale one. Open quotes are published again when their order is announced
+again (and every 30 s). A cycle costs one head read (and the safe block's at confirmations >= 1) and one
+eth_getLogs; a checkpointed block that left the chain (``chain.reorg.find_fork``, asked only when the safe block
+does not continue the blocks the last cycle saw) rewinds the store and every active order is read again
+(:mod:`.scan`).
 Between cycles the node waits ``poll_interval_s``; with ``ws_url`` a head pushed over WebSocket ends the wait
 at once (:class:`pynode.daemon.push.HeadPush`, as in v1): the cycle reads the chain as it does polling.
 Transactions go through the v1 journal (:class:`~pynode.daemon.journal.JournaledSender`: simulated, journaled,

@@ -147,6 +147,7 @@ class OrderWatcherV2:
                     raise
                 if isinstance(exc, OrderOutOfSync):  # read it whole next time
                     self.orders.trackers[order_id] = OrderTracker(order_id, b"")
+                    self.orders.changed.add(order_id)
                 self._failed = True  # retried in a later cycle, new block or not
                 # ... after a pause doubling per failure: an order whose report or node is away for a while must not
                 # slow every cycle of the others

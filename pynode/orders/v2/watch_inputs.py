@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pynode.chain.contracts import _topic_for_address, _topic_for_uint
+from pynode.chain.contracts import OrderOutOfSync, _topic_for_address, _topic_for_uint
 from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
 from pynode.core.address import to_checksum_address
 from pynode.core.errors import Kind, classify
@@ -21,6 +21,8 @@ from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
 from pynode.orders.v2.watch_state import QuoteInbox, announce_due
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderSpec
+
+COMMITMENT_BATCH = 50  # orders checked per JSON-RPC batch (two eth_calls each)
 
 if TYPE_CHECKING:
     from pynode.chain.events.decoder import DecodedLog
@@ -125,60 +127,93 @@ class PartnerReads:
 
 class TrackedOrders:
     """The buyer's orders as the watcher knows them: found by its posts, each brought up to the safe block from
-    the events one scan a cycle reads for all of them (checked against the book's commitments)."""
+    the events one scan a cycle reads for all of them, and checked against the book's commitments (``orderHash``
+    and ``recordHead`` at that block) in batches: a cycle's round trips do not grow with the orders that moved.
+    An order whose fold does not reproduce them is read from its own logs (OrderBookV2.update / load_order)."""
 
     def __init__(self, chain: ChainV2, buyer: str) -> None:
         self.chain = chain
         self.buyer = buyer
         self.trackers: dict[int, OrderTracker] = {}
-        self.changed: set[int] = set()  # tracked orders with an event since their tracker was brought up to date
-        self._new_logs: dict[int, list[DecodedLog]] = {}  # those events, as the scan read them
-        self.recheck = False  # this cycle asks every live order's commitment too (an event the scan missed)
+        self.changed: set[int] = set()  # orders whose tracker is not known to be the book's at the safe block
+        self._new_logs: dict[int, list[DecodedLog]] = {}  # their events, as the scan read them
+        self.recheck = False  # this cycle checks every live order's commitments too (an event the scan missed)
         self.next_block = chain.from_block
 
     def discover(self, safe: int, done: set[int]) -> None:
-        """The buyer's new posts and the tracked orders' events since the last cycle: two requests, however many
-        orders are open (an unchanged order's commitment is not asked, but every ``announce_s``)."""
+        """The buyer's new posts, then every live order's events since the last cycle (two eth_getLogs, however
+        many orders are open), folded and checked (:meth:`_check`)."""
         if safe < self.next_block:
             return
+        book = self.chain.book
+        for event in book.logs(("OrderPosted",), None, _topic_for_address(self.buyer), from_block=self.next_block,
+                               to_block=safe):
+            order_id = int(event.args["orderId"])
+            book.note_posted(order_id, event.block_number)
+            self.trackers.setdefault(order_id, OrderTracker(order_id, book.genesis_of(order_id)))
         tracked = sorted(set(self.trackers) - done)
-        if tracked:
-            logs = self.chain.book.logs(ORDER_EVENTS, [_topic_for_uint(i) for i in tracked],
-                                        from_block=self.next_block, to_block=safe)
+        if tracked:  # the new orders' own posts among them
+            logs = book.logs(ORDER_EVENTS, [_topic_for_uint(i) for i in tracked], from_block=self.next_block,
+                             to_block=safe)
             for log in logs:
                 self._new_logs.setdefault(int(log.args["orderId"]), []).append(log)
             self.changed.update(self._new_logs)
-            self.chain.book.prefetch(logs)  # their block times (and senders) in batches, for every order at once
-        for event in self.chain.book.logs(("OrderPosted",), None, _topic_for_address(self.buyer),
-                                          from_block=self.next_block, to_block=safe):
-            order_id = int(event.args["orderId"])
-            self.chain.book.note_posted(order_id, event.block_number)
-            self.trackers.setdefault(order_id, OrderTracker(order_id, b""))  # unposted: load_order reads it
+            book.prefetch(logs)  # their block times (and senders) in batches, for every order at once
         self.next_block = safe + 1
+        self._check(safe, done)
+
+    def _check(self, safe: int, done: set[int]) -> None:
+        ids = sorted((self.changed | (set(self.trackers) if self.recheck else set())) - done)
+        book, folded = self.chain.book, {}
+        for order_id in ids:
+            known, logs = self.trackers[order_id], self._new_logs.get(order_id, [])
+            updated = copy.deepcopy(known) if logs else known
+            try:
+                for log in logs:
+                    if (log.block_number, log.log_index) > known.seen:
+                        book.apply(updated, log)
+            except OrderOutOfSync:
+                continue  # read from its logs when its turn comes
+            folded[order_id] = updated
+        for order_id, (order_hash, record_head) in self._commitments(list(folded), safe).items():
+            updated = folded[order_id]
+            if updated.posted and codec.order_hash(updated.order) == order_hash and updated.record_head == record_head:
+                self.trackers[order_id] = updated
+                self.changed.discard(order_id)
+                self._new_logs.pop(order_id, None)
+            else:
+                self.changed.add(order_id)
+
+    def _commitments(self, ids: list[int], block: int) -> dict[int, tuple[bytes, bytes]]:
+        """Each order's (orderHash, recordHead) at ``block``, in JSON-RPC batches (one round trip per
+        ``COMMITMENT_BATCH`` orders); an order whose answer is missing or an error is left out."""
+        book, found = self.chain.book, {}
+        views = [book._views[name] for name in ("orderHash", "recordHead")]
+        for start in range(0, len(ids), COMMITMENT_BATCH):
+            chunk = ids[start:start + COMMITMENT_BATCH]
+            calls = [("eth_call", [{"to": book.address, "data": "0x" + view.calldata([i]).hex()}, hex(block)])
+                     for i in chunk for view in views]
+            replies = self.chain.rpc.make_batch_request(calls)
+            entries = sorted((r for r in replies if isinstance(r, dict) and isinstance(r.get("id"), int)),
+                             key=lambda r: r["id"]) if isinstance(replies, list) else []
+            if len(entries) != len(calls):
+                continue  # a short answer: those orders are read one by one
+            results = [r if isinstance(r := e.get("result"), str) and r.startswith("0x") else None for e in entries]
+            for n, order_id in enumerate(chunk):
+                order_hash, record_head = results[2 * n:2 * n + 2]
+                if order_hash is not None and record_head is not None:
+                    found[order_id] = (bytes(views[0].result(bytes.fromhex(order_hash[2:]))),
+                                       bytes(views[1].result(bytes.fromhex(record_head[2:]))))
+        return found
 
     def tracker(self, order_id: int, safe: int) -> OrderTracker:
-        """The order at the safe block: folded from the last tracker's logs when the commitment moved."""
+        """The order at the safe block; one whose fold the check did not confirm is read from its logs."""
         known = self.trackers[order_id]
-        book = self.chain.book
-        if not known.posted:
-            known = book.load_order(order_id, self.chain.from_block, safe)
-        elif order_id in self.changed or \
-                (self.recheck and book.order_hash(order_id, safe) != codec.order_hash(known.order)):
-            known = self._folded(known, safe)
-        self.trackers[order_id] = known
-        self.changed.discard(order_id)
-        self._new_logs.pop(order_id, None)
+        if order_id in self.changed:
+            book = self.chain.book
+            known = book.update(known, self.chain.from_block, safe) if known.posted else \
+                book.load_order(order_id, self.chain.from_block, safe)
+            self.trackers[order_id] = known
+            self.changed.discard(order_id)
+            self._new_logs.pop(order_id, None)
         return known
-
-    def _folded(self, known: OrderTracker, safe: int) -> OrderTracker:
-        """``known`` with the events the scan read for it, if that reproduces the book's commitments at ``safe``
-        (no second eth_getLogs for the order); else brought up to date from its logs by the book."""
-        book, logs = self.chain.book, self._new_logs.get(known.order_id, [])
-        if logs:
-            updated = copy.deepcopy(known)
-            for log in logs:
-                if (log.block_number, log.log_index) > known.seen:
-                    book.apply(updated, log)
-            if book.matches(updated, book.order_hash(known.order_id, safe), safe):
-                return updated
-        return book.update(known, self.chain.from_block, safe)

@@ -1,8 +1,8 @@
 """What the v2 watcher asks the chain a cycle, counted by the provider proxy (provider_proxy.py, no limits) in front
 of a real anvil: open orders nothing changed cost no eth_call (the head and its time are one
 eth_getBlockByNumber, the tracked orders' events and the buyer's new posts two eth_getLogs, however many orders
-are open); an order an event changed is read again; every ``recheck_s`` each open order's commitment is asked
-once more (a log a node answered late is not missed for good)."""
+are open); an order an event changed is read again; every ``recheck_s`` each open order's commitments are
+asked once more, all in one JSON-RPC batch (a log a node answered late is not missed for good)."""
 
 from __future__ import annotations
 
@@ -52,4 +52,4 @@ def test_unchanged_open_orders_cost_no_call_a_cycle(anvil, kubo, v2_deployments_
 
         rechecking = watching(1)
         time.sleep(1.1)
-        assert cycle(rechecking)["eth_call"] == 2  # one orderHash for each order still open
+        assert cycle(rechecking)["eth_call"] == 4  # orderHash and recordHead of each order still open (one batch)

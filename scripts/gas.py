@@ -386,9 +386,10 @@ def v2_results():
             "measurement": "gasUsed of receipts on anvil; ETH orders, fee 1 % (100 bps), the payee is the "
                            "partner (an existing account), Kleros's SimpleCentralizedArbitrator named in the "
                            "terms. One order ran first (steady state).",
-            "lifecycle": "post -> award (partner's EIP-712 quote, ECDSA, bond locked in the registry, key "
-                         "envelope published) -> ship (QA report) -> confirm (bond released with reputation, "
-                         "payment pushed to the payee; the fee stays in the book for collectFees).",
+            "lifecycle": "post -> award (partner's EIP-712 quote, ECDSA, bond locked in the partner's slot, which "
+                         "the book stores: no registry call, key envelope published) -> ship (QA report) -> confirm "
+                         "(bond released with reputation in that slot, payment pushed to the payee; the fee stays "
+                         "in the book for collectFees).",
             "lifecycle_quote": "postAwarded (post + award in one) -> ship -> confirm.",
             "nonce_word": "An award never writes a quote nonce: a quote names its terms, the terms give the one "
                           "order id (their hash's top 192 bits) and an order is awarded once. The nonce is only "

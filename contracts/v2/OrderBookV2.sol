@@ -10,7 +10,9 @@ import {IArbitrableParties} from "./interfaces/IArbitrableParties.sol";
 import {IOrderBookV2} from "./interfaces/IOrderBookV2.sol";
 import {IOrderBookV2Disputes} from "./interfaces/IOrderBookV2Disputes.sol";
 import {IPartnerRegistryV2} from "./interfaces/IPartnerRegistryV2.sol";
+import {IPartnerSlots} from "./interfaces/IPartnerSlots.sol";
 import {OrderHashes} from "./libraries/OrderHashes.sol";
+import {PartnerSlots} from "./libraries/PartnerSlots.sol";
 import {Splits} from "./libraries/Splits.sol";
 import {
     Attestation,
@@ -37,7 +39,7 @@ import {
 /// `SignatureVerifier`; disputes, settlements and attestations run in `OrderBookV2Disputes` (delegatecall,
 /// EIP-170). Every function: check the commitment, status, caller and deadlines, store the new
 /// commitment, credit and emit, and only then call out (registry, arbitrator, token, ETH).
-contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
+contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBookV2Base {
     /// @notice The extension running disputes, settlements and attestations in this contract's storage.
     address public immutable disputes;
 
@@ -144,7 +146,7 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         _advance(orderId, order, _with(order, OrderStatus.Rejected), Transition.Rejected, reasonCid);
         _credit(order.terms.buyer, order.terms.token, orderId, order.state.price);
         emit OrderRejected(orderId, msg.sender, reasonCid);
-        registry.releaseBond(msg.sender, order.state.bond, Outcome.None);
+        _releaseBond(msg.sender, order.state.bond, Outcome.None);
     }
 
     /// @inheritdoc IOrderBookV2
@@ -242,6 +244,17 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
     function unpause() external restricted {
         _params.paused = false;
         emit PausedSet(false);
+    }
+
+    /// @inheritdoc IPartnerSlots
+    function setPartnerWord(address partner, uint256 word) external {
+        if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
+        _partnerWords[partner] = word;
+    }
+
+    /// @inheritdoc IPartnerSlots
+    function partnerWord(address partner) external view returns (uint256) {
+        return _partnerWords[partner];
     }
 
     /// @inheritdoc IOrderBookV2
@@ -431,8 +444,18 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
             quoteHash,
             keyEnvelopeCid
         );
+        _lockBond(s.partner, s.bond, spec);
+    }
+
+    /// @dev Checks that `partner` may take an order with `spec`'s requirements and locks `amount` of its free
+    /// bond, in its slot here (one word read and written); only an order naming certifications asks the
+    /// registry, which holds them.
+    function _lockBond(address partner, uint96 amount, OrderSpec calldata spec) private {
         (uint32 processes, uint64 materials, uint128 certIds) = OrderHashes.requirements(spec);
-        registry.lockBond(s.partner, s.bond, processes, materials, certIds);
+        uint256 word = _partnerWords[partner];
+        PartnerSlots.checkEligible(word, partner, processes, materials);
+        if (certIds != 0) registry.checkCertifications(partner, certIds);
+        _partnerWords[partner] = PartnerSlots.lock(word, partner, amount);
     }
 
     /// @dev The Awarded state `quote` gives these terms now, checked against them, and the quote's struct hash
@@ -477,10 +500,9 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, OrderBookV2Base {
         _advance(orderId, order, st, kind, 0);
         address token = address(uint160(_word(order, AT_TOKEN)));
         emit OrderCompleted(orderId, kind);
-        registry.releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
-        // The registry is immutable and trusted; the push comes last, and its credit fallback must follow the
-        // transfer attempt. Every entry point that completes is nonReentrant.
-        // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
+        _releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
+        // The push comes last, and its credit fallback must follow the transfer attempt. Every entry point
+        // that completes is nonReentrant.
         _push(st.payee, token, orderId, toPayee);
     }
 

@@ -7,7 +7,17 @@ import {ZeroAddress} from "./Common.sol";
 import {IOrderBookV2Disputes} from "./interfaces/IOrderBookV2Disputes.sol";
 import {IPartnerRegistryV2} from "./interfaces/IPartnerRegistryV2.sol";
 import {OrderHashes} from "./libraries/OrderHashes.sol";
-import {Order, OrderSpec, OrderState, OrderStatus, OrderTerms, RecordKind, Transition} from "./Types.sol";
+import {PartnerSlots} from "./libraries/PartnerSlots.sol";
+import {
+    Order,
+    OrderSpec,
+    OrderState,
+    OrderStatus,
+    OrderTerms,
+    Outcome,
+    RecordKind,
+    Transition
+} from "./Types.sol";
 import {Payouts} from "./utils/Payouts.sol";
 import {SignatureVerifier} from "./utils/SignatureVerifier.sol";
 
@@ -71,6 +81,9 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
     // who is a party may not vote). Written with `_disputeOrders` by the extension.
     // slither-disable-next-line uninitialized-state
     mapping(address arbitrator => mapping(uint256 disputeId => address[2] parties)) internal _disputeParties;
+    // Each partner's PartnerSlot as one word (PartnerSlots.pack): an award and a completion read and write it
+    // here, not in the registry, which reads and writes it through IPartnerSlots.
+    mapping(address partner => uint256 word) internal _partnerWords;
 
     /// @notice Binds the registry and the governing AccessManager; sets the first parameters.
     /// @param authority The OpenZeppelin AccessManager deciding who may call restricted functions.
@@ -101,6 +114,12 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
     function _checkSpec(OrderTerms calldata terms, OrderSpec calldata spec) internal pure {
         bytes32 specHash = OrderHashes.hashSpec(spec);
         if (terms.specHash != specHash) revert SpecHashMismatch(terms.specHash, specHash);
+    }
+
+    /// @dev Unlocks `amount` of `partner`'s bond in its slot and counts `outcome` (None or a completion): one
+    /// word read and written, no registry call.
+    function _releaseBond(address partner, uint96 amount, Outcome outcome) internal {
+        _partnerWords[partner] = PartnerSlots.release(_partnerWords[partner], amount, outcome);
     }
 
     /// @dev Extends order `orderId`'s record chain by `actor`'s record; the order's slot is untouched. The actor

@@ -244,7 +244,7 @@ contract OrderBookV2Disputes is OrderBookV2Base {
             _credit(buyer, address(0), orderId, st.bond);
             registry.slashBond(st.partner, st.bond, Outcome.DisputeLost);
         } else {
-            registry.releaseBond(st.partner, st.bond, Outcome.None);
+            _releaseBond(st.partner, st.bond, Outcome.None);
         }
     }
 

@@ -163,6 +163,18 @@ struct PartnerProfile {
     bytes32 profileCid;
 }
 
+/// @notice What an award reads and writes of one partner and a completion writes: one storage slot, held
+/// by the order book (`IPartnerSlots`), written by the book's awards and completions and by the registry's
+/// partner, certifier, guardian and governance functions. The registry holds the rest of the partner.
+struct PartnerSlot {
+    uint8 flags; // the registry's FLAG_* bits
+    uint24 completed;
+    uint24 onTime;
+    uint32 capabilities; // process bitmask
+    uint64 materials; // material bitmask
+    uint96 free; // bond not locked by open orders (the registry holds the total and the ETH)
+}
+
 /// @notice One partner as the registry returns it (`partnerInfo`; `locked` = bond − free bond).
 /// @dev The registry stores it in its own layout (PartnerRegistryV2.Partner): an award and a completion
 /// each touch one slot.

@@ -247,7 +247,8 @@ def _buyer_rules(settings: AwardSettings, quote: Quote) -> tuple[RejectReason, s
 
 def _registry_rules(settings: AwardSettings, spec: OrderSpec, quote: Quote, partner: PartnerFacts | None,
                     at: int) -> tuple[RejectReason, str] | None:
-    """PartnerRegistryV2.lockBond's checks, then the buyer's reputation floors."""
+    """The award's eligibility checks (PartnerSlots.checkEligible, the registry's certifications), then the buyer's
+    reputation floors."""
     if partner is None:
         return RejectReason.UNKNOWN_PARTNER, "no registry facts for the partner"
     if partner.flags & _AWARD_MASK != _AWARDABLE:

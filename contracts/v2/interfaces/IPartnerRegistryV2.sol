@@ -6,20 +6,15 @@ import {Outcome, PartnerInfo, PartnerProfile} from "../Types.sol";
 /// @title Partner registry v2: manufacturers, bonds (free and locked by orders), vetting bound to the
 /// profile seen, certifications, accredited inspectors and reputation.
 /// @notice Restricted functions are AccessManaged (contracts/v2/README.md has who may call each and with
-/// which delay). Only the order book locks, releases and slashes bonds and writes reputation.
+/// which delay). Only the order book locks, releases and slashes bonds and writes reputation; it stores each
+/// partner's `PartnerSlot` (IPartnerSlots), which the registry reads and writes there.
 interface IPartnerRegistryV2 {
     // ------------------------------------------------------------ book-facing (frozen: the book calls these)
 
-    /// @notice Checks that `partner` may take an order with these requirements (registered, vetted, not
-    /// suspended or unbonding, capabilities, materials, certifications) and locks `amount` of its free bond.
-    /// @dev Only the order book. Reverts with the registry's eligibility errors or `BondUnavailable`.
-    function lockBond(address partner, uint96 amount, uint32 processes, uint64 materials, uint128 certIds)
-        external;
-
-    /// @notice Unlocks `amount` of `partner`'s locked bond and records `outcome` (None: no change).
-    /// @dev Only the order book, which releases exactly what its order's commitment says it locked: the
-    /// registry does not read the total bond to re-check it (one storage slot per release).
-    function releaseBond(address partner, uint96 amount, Outcome outcome) external;
+    /// @notice Reverts with `CertificationMissing` unless `partner` holds every nonzero certification id packed
+    /// in `certIds` (up to four uint32, lowest first), unexpired. The book asks it at an award that names any;
+    /// the rest of the eligibility check and the bond lock run in the book, on the partner's `PartnerSlot`.
+    function checkCertifications(address partner, uint128 certIds) external view;
 
     /// @notice Removes `amount` of `partner`'s locked bond, records `outcome` and sends the ETH to the order
     /// book, which credits it to the wronged buyer.
@@ -205,7 +200,7 @@ interface IPartnerRegistryV2 {
     // ------------------------------------------------------------------------------------------- views
 
     /// @notice Reverts with the reason `partner` may not be awarded an order with these requirements
-    /// (what `lockBond` checks before the bond); returns if it may.
+    /// (what an award checks before it locks the bond); returns if it may.
     /// @param partner The would-be partner.
     /// @param processes Required process bits.
     /// @param materials Required material bits.

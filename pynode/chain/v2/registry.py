@@ -3,7 +3,8 @@ certifications, accredited inspectors and reputation. Views return Python values
 
 Restricted functions (vet … reinstate) are AccessManaged: a certifier or guardian sends them directly, governance
 through the manager's schedule/execute (pynode.chain.v2's governance wrapper wraps these requests). The book-only
-functions (lockBond, releaseBond, slashBond, recordOutcome) have no builder: only the order book may call them.
+functions (slashBond, recordOutcome) have no builder: only the order book may call them. Awards lock and completions
+release bonds in the partner's slot, which the book stores (its partnerWord; partnerInfo assembles both halves).
 """
 
 from __future__ import annotations

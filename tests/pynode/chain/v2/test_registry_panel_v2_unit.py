@@ -61,7 +61,7 @@ def test_each_write_encodes_as_web3_does(wrapper: Any, case: Case) -> None:
 
 
 @pytest.mark.parametrize(("abi_name", "cases", "not_for_clients"), [
-    ("PartnerRegistryV2", REGISTRY_CASES, {"lockBond", "releaseBond", "slashBond", "recordOutcome", "setAuthority"}),
+    ("PartnerRegistryV2", REGISTRY_CASES, {"slashBond", "recordOutcome", "setAuthority"}),
     ("PanelArbitrator", PANEL_CASES, {"createDispute", "setAuthority"}),
 ])
 def test_every_client_write_has_a_builder(abi_name: str, cases: list[Case], not_for_clients: set[str]) -> None:

@@ -165,7 +165,7 @@ class TxSender:
                  confirmations: int = DEFAULT_CONFIRMATIONS, replace_after_s: float = 30.0,
                  give_up_after_s: float = 300.0, poll_s: float = 0.1, stop: StopEvent | None = None,
                  on_progress: Callable[[Progress], None] | None = None, clock: BlockClock | None = None,
-                 chain_id: int | None = None) -> None:
+                 chain_id: int | None = None, nonces: NonceManager | None = None) -> None:
         self.w3 = w3
         self.account = account
         self.decoder = decoder
@@ -175,7 +175,8 @@ class TxSender:
         self.give_up_after_s = give_up_after_s
         self.poll_s = poll_s
         self.stop = stop or StopEvent()  # set: a receipt wait raises Stopping instead of polling on
-        self.nonces = NonceManager(w3, account.address)
+        # another sender of the account in this process shares its count (``nonces``): nonces are counted here
+        self.nonces = nonces or NonceManager(w3, account.address)
         self.clock = clock or BlockClock(min_s=poll_s)  # when new heads arrive: the pace of every receipt poll
         self.clock.on_reorg.append(self.nonces.resync)  # a vanished block may have held our transactions
         self._tip: tuple[float, int] | None = None  # (when asked, the node's suggested tip)

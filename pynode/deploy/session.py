@@ -81,7 +81,7 @@ class DeploySession:
         self.confirmations = confirmations
         self._mined = TxSender(w3, account, decoder, confirmations=0, give_up_after_s=give_up_after_s)
         self._confirmed = TxSender(w3, account, decoder, confirmations=confirmations, give_up_after_s=give_up_after_s,
-                                   on_progress=lambda p: progress(p.line()))
+                                   on_progress=lambda p: progress(p.line()), nonces=self._mined.nonces)
         self.transactions: list[dict] = []
 
     @property

@@ -264,11 +264,10 @@ class Soak:
     def orders_at(self, block: int) -> dict[int, OrderTracker]:
         return self.chain.book.load_orders(self.chain.from_block, block)
 
-    def check_escrow(self, block: int) -> bool:
-        """ETH held by the order book == escrow of unsettled orders + everyone's withdrawable credit."""
-        orders = self.orders_at(block)
+    def held_at(self, block: int) -> int:
+        """What the book's orders hold at ``block``: escrow of the unsettled ones (the protocol's part of the check)."""
         held = 0
-        for tracker in orders.values():
+        for tracker in self.orders_at(block).values():
             price, bond = tracker.terms.price, tracker.terms.claim_bond
             if tracker.status == Status.OPEN:
                 held += price
@@ -276,6 +275,11 @@ class Soak:
                 held += price + bond
             elif tracker.status == Status.COMPLETED:
                 held += price + bond - price * tracker.terms.fee_bps // 10_000  # the fee is already a credit
+        return held
+
+    def check_escrow(self, block: int) -> bool:
+        """ETH held by the order book == what its orders hold (:meth:`held_at`) + everyone's withdrawable credit."""
+        held = self.held_at(block)
         credited = {event.args["account"]
                     for event in self.chain.book.logs(("Credited",), from_block=self.chain.from_block, to_block=block)}
         credits = sum(self.chain.book.call("credits", account, ZERO_ADDRESS, block=block) for account in credited)

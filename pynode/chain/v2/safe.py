@@ -60,10 +60,10 @@ class Safe(_Wrapper):
             raise InputError(f"the proposal is for Safe {proposal.safe} on chain {proposal.chain_id}, not "
                              f"{self.address} on chain {chain_id}")
 
-    def check(self, proposal: SafeProposal, chain_id: int, *, to_execute: bool = True) -> None:
+    def check(self, proposal: SafeProposal, chain_id: int, *, to_execute: bool = True) -> list[str]:
         """Whether `proposal` is this Safe's on chain `chain_id` (the caller's chain), hashed as this Safe hashes
         it, with a nonce not used yet and signed only by owners; `to_execute`: also the next nonce and enough
-        signatures to run now (an InputError says why not)."""
+        signatures to run now (an InputError says why not). Returns the owners it read, for a caller's own check."""
         self.check_chain(proposal, chain_id)
         nonce = self.nonce()
         if proposal.nonce < nonce or (to_execute and proposal.nonce != nonce):
@@ -72,20 +72,23 @@ class Safe(_Wrapper):
         if self.transaction_hash(proposal) != proposal.hash():
             raise InputError(f"Safe {self.address} hashes the proposal to another safeTxHash (not a Safe 1.5?)")
         proposal.check_signatures()
-        strangers = sorted(set(proposal.signatures) - set(self.owners()))
+        owners = self.owners()
+        strangers = sorted(set(proposal.signatures) - set(owners))
         if strangers:
             raise InputError(f"{', '.join(strangers)} signed but not an owner of the Safe")
-        threshold = self.threshold()
-        if to_execute and len(proposal.signatures) < threshold:
-            raise InputError(f"{len(proposal.signatures)} of the {threshold} owner signatures the Safe needs")
+        if to_execute:
+            threshold = self.threshold()
+            if len(proposal.signatures) < threshold:
+                raise InputError(f"{len(proposal.signatures)} of the {threshold} owner signatures the Safe needs")
+        return owners
 
     def add_signature(self, proposal: SafeProposal, owner: LocalAccount, chain_id: int) -> SafeProposal:
         """`proposal` (checked as `check(to_execute=False)` does) with `owner`'s signature added: one that is an
         owner of this Safe and has not signed it yet (InputError otherwise)."""
-        self.check(proposal, chain_id, to_execute=False)
+        owners = self.check(proposal, chain_id, to_execute=False)
         if owner.address in proposal.signatures:
             raise InputError(f"{owner.address} signed this proposal already")
-        if owner.address not in self.owners():
+        if owner.address not in owners:
             raise InputError(f"{owner.address} is not an owner of Safe {self.address}")
         return proposal.signed_by(owner)
 

@@ -145,6 +145,21 @@ def schedule(ctx: CliContext, target: str, function: str, args: tuple[str, ...],
              f"executable from {format_time(ready)}")
 
 
+def check_ready(chain: ChainV2, what: str, by: str, ready: int, *, unscheduled: str, early: bool = False) -> str:
+    """InputError unless the delayed call `what` by `by`, executable from `ready` (the manager's record, 0 when
+    not scheduled), may run now: `unscheduled` ends the error when it is not scheduled; `early` lets it wait (a
+    Safe proposal may be signed meanwhile) and returns the note of when it becomes executable ('' once it is)."""
+    if ready == 0:
+        raise InputError(f"{what} by {by} is not scheduled (or was executed, cancelled or expired){unscheduled}")
+    now = chain.now()
+    if now >= ready:
+        return ""
+    when = f"{format_time(ready)} (in {format_duration(ready - now)})"
+    if not early:
+        raise InputError(f"{what} becomes executable at {when}; nothing sent")
+    return f"; executable from {when}"
+
+
 @governance.command()
 @_with_call
 @via_safe_options
@@ -159,16 +174,8 @@ def execute(ctx: CliContext, target: str, function: str, args: tuple[str, ...], 
     caller = ctx.account.address if via is None else via.safe.address
     note = ""
     if _delay(chain, caller, call):
-        ready = chain.manager.ready_at(caller, call)
-        if ready == 0:
-            raise InputError(f"{call.label} by {caller} is not scheduled (or was executed, cancelled or expired): "
-                             "`fabmesh governance schedule` it first")
-        now = chain.now()
-        if now < ready:
-            if via is None:
-                raise InputError(f"{call.label} becomes executable at {format_time(ready)} "
-                                 f"(in {format_duration(ready - now)}); nothing sent")
-            note = f"; executable from {format_time(ready)} (in {format_duration(ready - now)})"
+        note = check_ready(chain, call.label, caller, chain.manager.ready_at(caller, call),
+                           unscheduled=": `fabmesh governance schedule` it first", early=via is not None)
     request = chain.manager.execute(call)
     if via is not None:
         return propose(ctx, via, request, {"call": call.label, "target": call.target}, note)

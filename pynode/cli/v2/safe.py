@@ -231,6 +231,7 @@ def execute_proposal(ctx: CliContext, files: tuple[Path, ...]) -> None:
     """Send the Safe's execTransaction of the proposal in FILES (copies signed apart are merged) once enough
     owners signed; any --account relays it and pays the gas."""
     from pynode.chain.v2.safe import safe_at
+    from pynode.cli.v2.governance import check_ready  # governance imports this module
 
     chain = ctx.v2
     proposal = _merged(files)
@@ -239,13 +240,7 @@ def execute_proposal(ctx: CliContext, files: tuple[Path, ...]) -> None:
     call = decode_call(chain, proposal.to, proposal.data)
     operation = _operation(chain, safe, call)
     if call["function"] == "execute" and operation is not None and _delayed(chain, safe, call["args"]):
-        ready, now = operation[1], chain.now()
-        if ready == 0:
-            raise InputError(f"{describe(call['inner'])} by the Safe is not scheduled (or was executed, cancelled or "
-                             "expired); nothing sent")
-        if now < ready:
-            raise InputError(f"{describe(call['inner'])} becomes executable at {format_time(ready)} "
-                             f"(in {format_duration(ready - now)}); nothing sent")
+        check_ready(chain, describe(call["inner"]), "the Safe", operation[1], unscheduled="; nothing sent")
     sent = ctx.send(safe.exec_transaction(replace(proposal, label=describe(call))), chain)
     events = [log for log in chain.manager.logs(_EVENTS, from_block=sent.block_number, to_block=sent.block_number)
               if log.tx_hash == sent.tx_hash]

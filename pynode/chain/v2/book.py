@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import time as _time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pynode.chain.contracts import LOG_INDEX_RETRIES, OrderOutOfSync, _topic_for_uint
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from pynode.chain.jsonrpc import RpcClient
 
 _CACHE_LIMIT = 10_000
-_BATCH = 100  # requests per JSON-RPC batch
+_BATCH = 100  # requests per JSON-RPC batch (even: an order's two commitment calls share one)
 _MASK64 = 2**64 - 1
 
 
@@ -158,16 +158,43 @@ class OrderBookV2(BookWritesV2):
             log.block_hash for log in logs if log.block_time is None) if h not in self._block_times]
         calls += [("eth_getTransactionByHash", [h]) for h in dict.fromkeys(
             log.tx_hash for log in logs if by_sender(log)) if h not in self._senders]
-        transport: Any = getattr(self.w3, "provider", self.w3)  # a Web3's provider, or the RpcClient itself
-        for start in range(0, len(calls), _BATCH):
-            replies = transport.make_batch_request(calls[start:start + _BATCH])
-            for reply in replies if isinstance(replies, list) else ():
+        for _, replies in self._batched(calls):
+            for reply in replies:
                 found = reply.get("result") if isinstance(reply, dict) else None
                 if isinstance(found, dict) and isinstance(found.get("hash"), str):
                     if "timestamp" in found:
                         _remember(self._block_times, found["hash"], int(found["timestamp"], 16))
                     elif "from" in found:
                         _remember(self._senders, found["hash"], to_checksum_address(found["from"]))
+
+    def commitments(self, ids: Sequence[int], block: int) -> dict[int, tuple[bytes, bytes]]:
+        """Each order's (orderHash, recordHead) at ``block``, two eth_calls an order in JSON-RPC batches (one round
+        trip per ``_BATCH // 2`` orders). Replies are matched by id order; an order whose answer is an error is left
+        out, and so is every order of a short answer (the caller reads them one by one)."""
+        views = [self._views[name] for name in ("orderHash", "recordHead")]
+        calls = [("eth_call", [{"to": self.address, "data": "0x" + view.calldata([i]).hex()}, hex(block)])
+                 for i in ids for view in views]
+        found: dict[int, tuple[bytes, bytes]] = {}
+        for start, replies in self._batched(calls):
+            entries = sorted((r for r in replies if isinstance(r, dict) and isinstance(r.get("id"), int)),
+                             key=lambda r: r["id"])
+            if len(entries) != len(calls[start:start + _BATCH]):
+                continue
+            results = [r if isinstance(r := e.get("result"), str) and r.startswith("0x") else None for e in entries]
+            for n in range(0, len(results), 2):
+                order_hash, record_head = results[n:n + 2]
+                if order_hash is not None and record_head is not None:
+                    found[ids[(start + n) // 2]] = (bytes(views[0].result(bytes.fromhex(order_hash[2:]))),
+                                                    bytes(views[1].result(bytes.fromhex(record_head[2:]))))
+        return found
+
+    def _batched(self, calls: list[tuple[str, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+        """Each ``_BATCH`` of ``calls`` asked in one JSON-RPC batch: (its start in ``calls``, its replies; none if
+        the answer is not a list)."""
+        transport: Any = getattr(self.w3, "provider", self.w3)  # a Web3's provider, or the RpcClient itself
+        for start in range(0, len(calls), _BATCH):
+            replies = transport.make_batch_request(calls[start:start + _BATCH])
+            yield start, replies if isinstance(replies, list) else []
 
     def apply(self, tracker: OrderTracker, log: DecodedLog) -> None:
         """Folds ``log`` into ``tracker`` with its block time and, when the link needs it, its sender."""
@@ -196,10 +223,11 @@ class OrderBookV2(BookWritesV2):
                 self.apply(tracker, log)
         return tracker
 
-    def matches(self, tracker: OrderTracker, expected: bytes, block: int) -> bool:
-        """Whether ``tracker`` is the order the book commits to at ``block`` (``expected``: its orderHash there)."""
-        return (tracker.posted and codec.order_hash(tracker.order) == expected
-                and tracker.record_head == self.record_head(tracker.order_id, block))
+    def matches(self, tracker: OrderTracker, expected: bytes, block: int, record_head: bytes | None = None) -> bool:
+        """Whether ``tracker`` is the order the book commits to at ``block`` (``expected``: its orderHash there;
+        ``record_head``: its recordHead there if the caller read it, else read when the hash matches)."""
+        return (tracker.posted and codec.order_hash(tracker.order) == expected and tracker.record_head == (
+            self.record_head(tracker.order_id, block) if record_head is None else record_head))
 
     def load_order(self, order_id: int, from_block: int, block: int | None = None, *,
                    expected: bytes | None = None) -> OrderTracker:

@@ -22,8 +22,6 @@ from pynode.orders.v2.watch_state import QuoteInbox, announce_due
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderSpec
 
-COMMITMENT_BATCH = 50  # orders checked per JSON-RPC batch (two eth_calls each)
-
 if TYPE_CHECKING:
     from pynode.chain.events.decoder import DecodedLog
     from pynode.chain.v2.registry import PartnerInfoV2
@@ -175,36 +173,14 @@ class TrackedOrders:
             except OrderOutOfSync:
                 continue  # read from its logs when its turn comes
             folded[order_id] = updated
-        for order_id, (order_hash, record_head) in self._commitments(list(folded), safe).items():
+        for order_id, (order_hash, record_head) in book.commitments(list(folded), safe).items():
             updated = folded[order_id]
-            if updated.posted and codec.order_hash(updated.order) == order_hash and updated.record_head == record_head:
+            if book.matches(updated, order_hash, safe, record_head):
                 self.trackers[order_id] = updated
                 self.changed.discard(order_id)
                 self._new_logs.pop(order_id, None)
             else:
                 self.changed.add(order_id)
-
-    def _commitments(self, ids: list[int], block: int) -> dict[int, tuple[bytes, bytes]]:
-        """Each order's (orderHash, recordHead) at ``block``, in JSON-RPC batches (one round trip per
-        ``COMMITMENT_BATCH`` orders); an order whose answer is missing or an error is left out."""
-        book, found = self.chain.book, {}
-        views = [book._views[name] for name in ("orderHash", "recordHead")]
-        for start in range(0, len(ids), COMMITMENT_BATCH):
-            chunk = ids[start:start + COMMITMENT_BATCH]
-            calls = [("eth_call", [{"to": book.address, "data": "0x" + view.calldata([i]).hex()}, hex(block)])
-                     for i in chunk for view in views]
-            replies = self.chain.rpc.make_batch_request(calls)
-            entries = sorted((r for r in replies if isinstance(r, dict) and isinstance(r.get("id"), int)),
-                             key=lambda r: r["id"]) if isinstance(replies, list) else []
-            if len(entries) != len(calls):
-                continue  # a short answer: those orders are read one by one
-            results = [r if isinstance(r := e.get("result"), str) and r.startswith("0x") else None for e in entries]
-            for n, order_id in enumerate(chunk):
-                order_hash, record_head = results[2 * n:2 * n + 2]
-                if order_hash is not None and record_head is not None:
-                    found[order_id] = (bytes(views[0].result(bytes.fromhex(order_hash[2:]))),
-                                       bytes(views[1].result(bytes.fromhex(record_head[2:]))))
-        return found
 
     def tracker(self, order_id: int, safe: int) -> OrderTracker:
         """The order at the safe block; one whose fold the check did not confirm is read from its logs."""

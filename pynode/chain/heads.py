@@ -27,7 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from hexbytes import HexBytes
 
+from pynode.chain.rpc import request
+
 if TYPE_CHECKING:
+    from pynode.chain.jsonrpc import RpcClient
     from pynode.core.stop import StopEvent
 
 MARGIN = 0.1  # of a block time: poll this long after a block is due (its propagation, our clock's skew)
@@ -199,6 +202,14 @@ def head_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
                              "transactions": [HexBytes(t) for t in raw.get("transactions", ())]}
     if "baseFeePerGas" in raw:
         block["baseFeePerGas"] = int(raw["baseFeePerGas"], 16)
+    return block
+
+
+def read_head(rpc: RpcClient, clock: BlockClock) -> dict[str, Any]:
+    """The head block in one request (:func:`head_fields`), shown to ``clock`` first: a transaction sent after
+    takes its base fee from it, and a break in the chain reaches the clock's listeners (the nonces' resync)."""
+    block = head_fields(request(rpc, "eth_getBlockByNumber", ["latest", False]))
+    clock.saw(block["number"], block)
     return block
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pynode.chain.client import Connection
 from pynode.chain.deployment import Deployment, load_deployment
 from pynode.chain.erc20 import read_unit
 from pynode.chain.events.reader import LogReader
-from pynode.chain.heads import BlockClock, head_fields
+from pynode.chain.heads import BlockClock, read_head
 from pynode.chain.jsonrpc import RpcClient
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.rpc import request
@@ -95,14 +95,13 @@ class ChainV2(Connection):
 
     def now(self) -> int:
         """The head block's timestamp: the time the contracts compare deadlines with."""
-        return self.head_block()[1]
+        return int(self.head_block()["timestamp"])
 
-    def head_block(self) -> tuple[int, int]:
-        """The head's number and timestamp in one request (a loop that needs both pays once); the connection's
-        clock keeps the block, so a transaction sent right after takes its base fee from it (no read of its own)."""
-        block = head_fields(request(self.rpc, "eth_getBlockByNumber", ["latest", False]))
-        self.clock.saw(block["number"], block)
-        return block["number"], block["timestamp"]
+    def head_block(self) -> dict[str, Any]:
+        """The head block in one request (a loop that needs its number, timestamp and transaction hashes pays
+        once; :func:`pynode.chain.heads.head_fields`); the connection's clock keeps it, so a transaction sent
+        right after takes its base fee from it (no read of its own)."""
+        return read_head(self.rpc, self.clock)
 
     def head(self) -> int:
         return self.book.reader.head()

@@ -35,7 +35,7 @@ from eth_utils import to_checksum_address
 
 from pynode.chain.deployment import load_deployment
 from pynode.chain.events.reader import LogReader
-from pynode.chain.heads import head_fields
+from pynode.chain.heads import read_head
 from pynode.chain.jsonrpc import RpcClient
 from pynode.chain.newheads import ws_endpoint
 from pynode.chain.provider import connect
@@ -204,10 +204,9 @@ class NodeV2(Stoppable):
             self.adapter.check()
         self.listener.keep_listening()
         # one head read a cycle, shared by the scan, the reorg check, the receipts and the fees (the sender's clock)
-        head_block = head_fields(request(self.rpc, "eth_getBlockByNumber", ["latest", False]))
+        head_block = read_head(self.rpc, self.tx.clock)
         head = int(head_block["number"])
         head_hash, head_parent = "0x" + bytes(head_block["hash"]).hex(), "0x" + bytes(head_block["parentHash"]).hex()
-        self.tx.clock.saw(head, head_block)
         self.safe = max(head - self.config.confirmations, self.from_block)
         if self.safe == head:
             self.now, safe_hash, safe_parent = int(head_block["timestamp"]), head_hash, head_parent

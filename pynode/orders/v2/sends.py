@@ -33,19 +33,20 @@ from pynode.orders.v2.send_journal import SendJournal, SentRow
 MAX_GAP_BLOCKS = 16  # blocks a slow cycle skipped read for their transactions; past it every send is looked up
 
 
-def listed_since(rpc: RpcClient, last: int | None, head_block: Mapping[str, Any], pending: int) -> list[str] | None:
+def listed_since(rpc: RpcClient, last: int | None, head_block: Mapping[str, Any],
+                 pending: int) -> list[HexBytes] | None:
     """The transaction hashes of the blocks after ``last`` up to the head (``head_block``, read with its hashes):
     the head's own, and those of blocks a slow cycle skipped (one request each, while fewer than the ``pending``
     sends they spare a lookup of). None: not known (the first cycle, a reorg, a long gap), every send is looked
     up; with nothing pending nothing is read."""
-    head = int(head_block["number"], 16)
+    head = int(head_block["number"])
     if not pending:
         return []
     if last is None or head < last or head - last - 1 > min(pending, MAX_GAP_BLOCKS):
         return None
     listed = list(head_block["transactions"]) if head > last else []
     for number in range(last + 1, head):
-        listed += request(rpc, "eth_getBlockByNumber", [hex(number), False])["transactions"]
+        listed += map(HexBytes, request(rpc, "eth_getBlockByNumber", [hex(number), False])["transactions"])
     return listed
 
 
@@ -133,7 +134,7 @@ class Sends:
         signed = self.sender.account.sign_transaction(tx)
         return bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex()
 
-    def poll(self, head: int, listed: Iterable[str] | None) -> list[Landed]:
+    def poll(self, head: int, listed: Iterable[bytes | str] | None) -> list[Landed]:
         """What landed, given the head and the hashes of every block since the last poll (``None``: not known,
         every pending transaction is looked up)."""
         seen = None if listed is None else {HexBytes(h) for h in listed}

@@ -34,7 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pynode.chain.contracts import OrderOutOfSync
-from pynode.chain.rpc import request
 from pynode.chain.tx import TxRequest, TxReverted
 from pynode.chain.v2.orders import OrderTracker
 from pynode.core.address import to_checksum_address
@@ -118,8 +117,8 @@ class OrderWatcherV2:
     def cycle(self) -> WatchStatsV2:
         """One head read; the rest only when something can have changed: a new block (the chain's clock moves
         with it), a new quote, a step that failed last time, or a re-announcement due."""
-        block = request(self.chain.rpc, "eth_getBlockByNumber", ["latest", False])
-        head, now = int(block["number"], 16), int(block["timestamp"], 16)
+        block = self.chain.head_block()  # through the chain's clock: the sends' base fee, the nonces' resync
+        head, now = int(block["number"]), int(block["timestamp"])
         fresh = self.quotes.drain()
         due = time.monotonic() - self._full_at >= self.settings.announce_s
         if head == self._head and not fresh and not self._failed and not due:

@@ -18,26 +18,26 @@ library PartnerSlots {
     uint8 private constant AWARD_MASK = FLAG_REGISTERED | FLAG_VETTED | FLAG_SUSPENDED | FLAG_UNBONDING;
     uint8 private constant AWARDABLE = FLAG_REGISTERED | FLAG_VETTED;
 
-    /// @dev The word's fields, lowest bits first (Solidity's packing of `PartnerSlot`).
-    function unpack(uint256 word) internal pure returns (PartnerSlot memory s) {
-        s = PartnerSlot(
-            uint8(word), uint24(word >> 8), uint24(word >> 32), uint32(word >> 56), uint64(word >> 88),
-            uint96(word >> 152)
-        );
-    }
-
-    /// @dev The inverse of `unpack`.
-    function pack(PartnerSlot memory s) internal pure returns (uint256) {
-        return uint256(s.flags) | uint256(s.completed) << 8 | uint256(s.onTime) << 32 | uint256(s.capabilities) << 56
-            | uint256(s.materials) << 88 | uint256(s.free) << 152;
-    }
-
     // Bit offsets of the word's fields above the flags byte.
     uint256 private constant COMPLETED = 8;
     uint256 private constant ON_TIME = 32;
     uint256 private constant CAPABILITIES = 56;
     uint256 private constant MATERIALS = 88;
     uint256 private constant FREE = 152;
+
+    /// @dev The word's fields, lowest bits first (Solidity's packing of `PartnerSlot`).
+    function unpack(uint256 word) internal pure returns (PartnerSlot memory s) {
+        s = PartnerSlot(
+            uint8(word), uint24(word >> COMPLETED), uint24(word >> ON_TIME), uint32(word >> CAPABILITIES),
+            uint64(word >> MATERIALS), uint96(word >> FREE)
+        );
+    }
+
+    /// @dev The inverse of `unpack`.
+    function pack(PartnerSlot memory s) internal pure returns (uint256) {
+        return uint256(s.flags) | uint256(s.completed) << COMPLETED | uint256(s.onTime) << ON_TIME
+            | uint256(s.capabilities) << CAPABILITIES | uint256(s.materials) << MATERIALS | uint256(s.free) << FREE;
+    }
 
     /// @dev The free bond of slot word `word`.
     function free(uint256 word) internal pure returns (uint96) {

@@ -24,12 +24,12 @@ from pynode.audit.evidence_checks import (
     check_spec,
 )
 from pynode.audit.ipfs_evidence import EvidenceSource
-from pynode.audit.model import AuditContext, ChainFacts, Check, hex_of, short, where
+from pynode.audit.model import AuditContext, ChainFacts, Check, asset_amount, hex_of, short, where
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.orders import STATE_TYPE, TERMS_TYPE, ZERO32, ZERO_ADDRESS, OrderTracker, order_hash
 from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import FabmeshError
-from pynode.core.units import ETH, format_amount, format_duration, format_time
+from pynode.core.units import format_duration, format_time
 from pynode.protocol.eip712 import ATTESTATION_ABI_TYPE, attestation_fields, recover_attestation_signer
 from pynode.protocol.types import OrderDocs, OrderSpec, OrderTerms, PartnerFlags, Status, is_terminal
 
@@ -210,11 +210,6 @@ def check_timing(oid: int, terms: OrderTerms, events: Sequence[DecodedLog]) -> l
     return checks
 
 
-def _amount(asset: str, amount: int) -> str:
-    """ETH in ether; a token's integer as it is (its decimals are the chain's to tell, and checks read no chain)."""
-    return format_amount(amount, ETH) if asset == ZERO_ADDRESS else f"{amount} of {asset}"
-
-
 def check_money(oid: int, terms: OrderTerms, status: Status, order: OrderLogs) -> Check:
     """Escrowed (price in the order token + claim bond in ETH once claimed) = everything paid out."""
     token, price, bond = to_checksum_address(terms.token), int(terms.price), int(terms.claim_bond)
@@ -231,7 +226,7 @@ def check_money(oid: int, terms: OrderTerms, status: Status, order: OrderLogs) -
             paid[token] = paid.get(token, 0) + int(log.args["amount"])
             paid[ZERO_ADDRESS] = paid.get(ZERO_ADDRESS, 0) + int(log.args["bond"])
     assets = sorted(set(escrow) | set(paid))
-    summary = "; ".join(f"escrowed {_amount(a, escrow.get(a, 0))}, paid out {_amount(a, paid.get(a, 0))}"
+    summary = "; ".join(f"escrowed {asset_amount(a, escrow.get(a, 0))}, paid out {asset_amount(a, paid.get(a, 0))}"
                         for a in assets)
     over = [a for a in assets if paid.get(a, 0) > escrow.get(a, 0)]
     if over:

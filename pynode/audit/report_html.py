@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from pynode.audit.verify import AuditResult, OrderReport
+from pynode.audit.model import AuditResult, OrderReport
 from pynode.core.units import ETH, Unit, format_time
 from pynode.protocol.readable import readable_terms
 

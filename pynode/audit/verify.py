@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pynode.audit.checks import audit_order, cert_ids
 from pynode.audit.collect import AUDITED_EVENTS, OrderLogs, fetch_logs, group_by_order
 from pynode.audit.evidence_checks import MAX_DISPUTE_EVIDENCE_BYTES, spec_design_cid
 from pynode.audit.ipfs_evidence import EvidenceSource
-from pynode.audit.model import AuditContext, Check, hex_of
+from pynode.audit.model import AuditContext, AuditResult, Check, OrderReport, hex_of
 from pynode.chain.calls import views
 from pynode.chain.client import Chain
 from pynode.chain.events.decoder import DecodedLog
@@ -30,7 +29,6 @@ from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ZERO32, OrderTracker
 from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import FabmeshError
-from pynode.core.units import Unit
 from pynode.documents.quality_report import MAX_REPORT_BYTES
 from pynode.documents.spec import MAX_SPEC_BYTES
 from pynode.ipfs.cid import digest_to_cid, report_cid
@@ -191,64 +189,6 @@ def fact_keys(order: OrderLogs, block: int) -> list[tuple]:
         elif log.event == "DisputeResolved":
             keys.append(("role", "ARBITRATOR_ROLE", str(log.args["arbitrator"]), b))
     return keys
-
-
-@dataclass
-class OrderReport:
-    order_id: int
-    status: str
-    terms: dict[str, Any]
-    parties: dict[str, str]
-    documents: list[dict[str, str]]
-    timeline: list[dict[str, Any]]
-    checks: list[Check]
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"order_id": self.order_id, "status": self.status, "ok": self.ok, "terms": self.terms,
-                "parties": self.parties, "documents": self.documents, "timeline": self.timeline,
-                "checks": [c.as_dict() for c in self.checks]}
-
-
-@dataclass
-class AuditResult:
-    chain_id: int
-    book: str
-    registry: str
-    block: int
-    from_block: int
-    scope: str
-    orders: list[OrderReport] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)  # not tied to one order
-    generated_at: int = field(default_factory=lambda: int(_time.time()))
-    seconds: float = 0.0
-    #: how the orders' payment tokens read (symbol, decimals), for human reports; JSON keeps the integers
-    units: dict[str, Unit] = field(default_factory=dict)
-
-    @property
-    def all_checks(self) -> list[Check]:
-        return [*self.checks, *(c for o in self.orders for c in o.checks)]
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.all_checks)
-
-    def failures(self) -> list[Check]:
-        return [c for c in self.all_checks if not c.ok]
-
-    def as_dict(self) -> dict[str, Any]:
-        checks = self.all_checks
-        return {"ok": self.ok, "verdict": "VERIFIED" if self.ok else "FAILED", "chain_id": self.chain_id,
-                "order_book": self.book, "registry": self.registry, "block": self.block,
-                "from_block": self.from_block, "scope": self.scope, "generated_at": self.generated_at,
-                "summary": {"orders": len(self.orders), "checks": len(checks),
-                            "failed": sum(1 for c in checks if not c.ok)},
-                "checks": [c.as_dict() for c in self.checks],
-                "failures": [c.as_dict() for c in self.failures()],
-                "orders": [o.as_dict() for o in self.orders]}
 
 
 def describe(order: OrderLogs, tracker: OrderTracker | None, checks: list[Check],

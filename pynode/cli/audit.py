@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 import click
 
 from pynode.audit.ipfs_evidence import IpfsEvidence
-from pynode.audit.verify import Auditor, AuditResult
+from pynode.audit.model import AuditResult
 from pynode.cli.context import CliContext, pass_ctx
 from pynode.cli.output import write_output
 from pynode.core.errors import InputError
 
 if TYPE_CHECKING:
     from pynode.audit.v2.verify import AuditorV2
+    from pynode.audit.verify import Auditor
 
 
 def _auditor_v2(ctx: CliContext, batch_size: int, ipfs_timeout: float, quotes: tuple[Path, ...]) -> AuditorV2:
@@ -44,6 +45,8 @@ def _auditor(ctx: CliContext, batch_size: int, ipfs_timeout: float,
         return _auditor_v2(ctx, batch_size, ipfs_timeout, quotes)
     if quotes:
         raise click.UsageError("--quote needs --protocol 2 (protocol 1 has no quotes)")
+    from pynode.audit.verify import Auditor  # v1 only: its checks load the pydantic document models
+
     return Auditor(ctx.chain, IpfsEvidence(ctx.ipfs, timeout=ipfs_timeout), batch_size=batch_size)
 
 
@@ -147,6 +150,7 @@ def export_epcis_cmd(ctx: CliContext, order_id: int, output: Path | None) -> Non
     else:
         from pynode.audit.collect import group_by_order
         from pynode.audit.epcis import export_epcis
+        from pynode.audit.verify import Auditor
 
         auditor = Auditor(ctx.chain, IpfsEvidence(ctx.ipfs))
         orders = group_by_order(auditor.logs())

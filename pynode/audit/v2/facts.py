@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from pynode.audit.checks import _amount
+from pynode.audit.model import asset_amount
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.events.decoder import DecodedLog
 from pynode.chain.v2.orders import OrderTracker
@@ -68,7 +68,7 @@ class OrderFacts:
         """An amount of the order's token in its units when known (ETH always)."""
         if self.unit is not None:
             return format_amount(value, self.unit)
-        return _amount(to_checksum_address(token), value)
+        return asset_amount(to_checksum_address(token), value)
 
 
 class Step(NamedTuple):

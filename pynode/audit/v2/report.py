@@ -7,9 +7,8 @@ from typing import Any
 
 from pynode.audit.evidence_checks import spec_design_cid
 from pynode.audit.ipfs_evidence import EvidenceSource
-from pynode.audit.model import Check, hex_of
+from pynode.audit.model import Check, OrderReport, hex_of
 from pynode.audit.v2.facts import Folded, OrderFacts
-from pynode.audit.verify import OrderReport
 from pynode.chain.v2.orders import ZERO32, OrderTracker
 from pynode.ipfs.cid import digest_to_cid, report_cid
 

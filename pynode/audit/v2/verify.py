@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pynode.audit.ipfs_evidence import EvidenceSource
-from pynode.audit.model import AuditContext, Check
+from pynode.audit.model import AuditContext, AuditResult, Check
 from pynode.audit.v2.checks import audit_order
 from pynode.audit.v2.facts import AttestCall, Folded, OrderFacts, PanelFacts, fold
 from pynode.audit.v2.governance import (
@@ -27,7 +27,6 @@ from pynode.audit.v2.governance import (
     audit_governance,
 )
 from pynode.audit.v2.report import describe
-from pynode.audit.verify import AuditResult
 from pynode.chain.calls import views
 from pynode.chain.contracts import LOG_INDEX_RETRIES
 from pynode.chain.erc20 import read_unit

@@ -169,40 +169,23 @@ class OrderBookV2(BookWritesV2):
 
     def commitments(self, ids: Sequence[int], block: int) -> dict[int, tuple[bytes, bytes]]:
         """Each order's (orderHash, recordHead) at ``block``, two eth_calls an order in JSON-RPC batches (one round
-        trip per ``_BATCH // 2`` orders). An order whose answer is an error is left out, and so is every order of a
-        short answer (the caller reads them one by one)."""
-        results = self.views_at([(name, (i,)) for i in ids for name in ("orderHash", "recordHead")], block)
-        return {order_id: (bytes(order_hash), bytes(record_head))
-                for order_id, order_hash, record_head in zip(ids, results[::2], results[1::2], strict=True)
-                if order_hash is not None and record_head is not None}
-
-    def parameters(self) -> tuple[int, int, int]:
-        """(rejectWindow, disputeTimeout, feeBps): the terms a new order copies, in one JSON-RPC batch (the
-        single reads if the batch is refused)."""
-        names = ("rejectWindow", "disputeTimeout", "feeBps")
-        found = self.views_at([(name, ()) for name in names], "latest")
-        reject, timeout, fee = (int(self.call(name) if value is None else value)
-                                for name, value in zip(names, found, strict=True))
-        return reject, timeout, fee
-
-    def views_at(self, calls: Sequence[tuple[str, Sequence[Any]]], block: int | str) -> list[Any]:
-        """Each (view, args) of ``calls`` read at ``block`` as eth_calls in JSON-RPC batches, decoded; None where
-        the answer is an error, and for every call of a batch whose answer is short (replies matched by id
-        order: an entry cannot be placed then)."""
-        tag = hex(block) if isinstance(block, int) else block
-        views = [self._views[name] for name, _ in calls]
-        requests = [("eth_call", [{"to": self.address, "data": "0x" + view.calldata(args).hex()}, tag])
-                    for view, (_, args) in zip(views, calls, strict=True)]
-        found: list[Any] = [None] * len(calls)
-        for start, replies in self._batched(requests):
+        trip per ``_BATCH // 2`` orders). Replies are matched by id order; an order whose answer is an error is left
+        out, and so is every order of a short answer (the caller reads them one by one)."""
+        views = [self._views[name] for name in ("orderHash", "recordHead")]
+        calls = [("eth_call", [{"to": self.address, "data": "0x" + view.calldata([i]).hex()}, hex(block)])
+                 for i in ids for view in views]
+        found: dict[int, tuple[bytes, bytes]] = {}
+        for start, replies in self._batched(calls):
             entries = sorted((r for r in replies if isinstance(r, dict) and isinstance(r.get("id"), int)),
                              key=lambda r: r["id"])
-            if len(entries) != len(requests[start:start + _BATCH]):
+            if len(entries) != len(calls[start:start + _BATCH]):
                 continue
-            for n, entry in enumerate(entries, start):
-                result = entry.get("result")
-                if isinstance(result, str) and result.startswith("0x"):
-                    found[n] = views[n].result(bytes.fromhex(result[2:]))
+            results = [r if isinstance(r := e.get("result"), str) and r.startswith("0x") else None for e in entries]
+            for n in range(0, len(results), 2):
+                order_hash, record_head = results[n:n + 2]
+                if order_hash is not None and record_head is not None:
+                    found[ids[(start + n) // 2]] = (bytes(views[0].result(bytes.fromhex(order_hash[2:]))),
+                                                    bytes(views[1].result(bytes.fromhex(record_head[2:]))))
         return found
 
     def _batched(self, calls: list[tuple[str, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:

@@ -147,7 +147,7 @@ class BuyerV2(BuyerBase[ChainV2]):
         book = self.chain.book
         terms = OrderTerms(self.account.address, to_checksum_address(request.token), request.price, request.min_bond,
                            arbitrator, request.award_deadline, request.delivery_deadline, request.inspection_window,
-                           *book.parameters(), codec.spec_hash(spec))
+                           book.reject_window(), book.dispute_timeout(), book.fee_bps(), codec.spec_hash(spec))
         return PreparedOrder(terms, spec, docs, sealed, spec_cid, backup, geometry, skipped)
 
     def _arbitrator(self, given: str) -> str:

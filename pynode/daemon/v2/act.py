@@ -93,9 +93,13 @@ class Acts:
             return Decline(DeclineReason.SPEC_MISMATCH, f"spec document: {exc}")
         info = self._partner_info()
         certs = certifications_of(order.spec, lambda c: node.registry.certification_expiry(node.address, c, node.safe))
+        # Quoted from the later of the safe block's time and the wall clock: a chain that mines on demand can sit
+        # minutes behind, while its next block (the award's) and every receiver's expiry check go by the wall
+        # clock, so a quote valid from the stale block's time would arrive expired.
+        now = max(node.now, int(time.time()))
         shop = shop_state(node.address, info, certs, node.store.active_jobs(), BUSY_STATES,
-                          node.config.policy.max_concurrent_jobs, node.adapter.capacity(), node.now)
-        return decide_quote(node.config.quote, order.terms, order.spec, document, shop, node.now,
+                          node.config.policy.max_concurrent_jobs, node.adapter.capacity(), now)
+        return decide_quote(node.config.quote, order.terms, order.spec, document, shop, now,
                             nonce=self.quotes.next_nonce(job))
 
     def _partner_info(self) -> Any:

@@ -3,10 +3,13 @@ and a chain that lost transactions (a reverted local chain) leaves no gap behind
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from eth_utils import keccak, to_checksum_address
+
+from pynode.chain.heads import MAX_POLL_S
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +36,9 @@ def test_no_nonce_gap_after_the_chain_forgot_transactions(chain, anvil, dev_acco
     chain.send(admin, _allow_token(chain, 100))
     chain.send(admin, _allow_token(chain, 101))
     anvil.rpc("evm_revert", snapshot)  # the two transactions never happened
+    # The sender learns it from its next head read: a head read last keeps serving the fees while it is current,
+    # at most MAX_POLL_S (when the first receipt look missed the block, the wait read and kept that head).
+    time.sleep(MAX_POLL_S)
 
     before = chain.w3.eth.get_transaction_count(admin.address)
     sent = chain.send(admin, _allow_token(chain, 102))

@@ -442,6 +442,7 @@ class Soak:
             times.append(time.monotonic() - t0)
             if code != 0:
                 self.count("unclean_stops")
+                self.say(f"shop{index} stopped uncleanly (exit {code}, {times[-1]:.1f} s):\n{daemon.log_tail(10)}")
         return times
 
     def results(self, started: float, finished_at: float, terminal_before_warp: int, shutdowns: list[float]) -> dict:

@@ -26,7 +26,7 @@ def test_small_soak_keeps_every_promise(tmp_path):
     assert result["invariant_violations"] == 0 and result["escrow_checks"] >= 3 and result["audit_checks"] > 24 * 10
     assert result["kills"] >= 2 and result["kubo_restarts"] == 1
     assert result["paid"] + result["final_status"].get("REFUNDED", 0) + result["final_status"].get("CANCELLED", 0) == 24
-    assert result["unclean_stops"] == 0 and result["daemon_rss_peak_mib"] > 0
+    assert result["unclean_stops"] == 0 and result["daemon_rss_peak_mib"] > 0, "\n".join(lines[-20:])
 
 
 def test_small_v2_soak_keeps_every_promise(tmp_path):
@@ -44,5 +44,5 @@ def test_small_v2_soak_keeps_every_promise(tmp_path):
     assert result["invariant_violations"] == 0 and result["escrow_checks"] >= 3 and result["audit_checks"] > 12 * 5
     assert result["quotes_signed"] > result["awarded_by_watchers"] > 0  # several shops quoted; one award each
     assert result["kills"] >= 2 and result["kubo_restarts"] == 1
-    assert result["daemon_duplicate_mined_actions"] == 0 and result["unclean_stops"] == 0
+    assert result["daemon_duplicate_mined_actions"] == 0 and result["unclean_stops"] == 0, "\n".join(lines[-20:])
     assert sum(result["final_status"].values()) == 12

@@ -16,8 +16,8 @@ from pynode.core.address import to_checksum_address
 from pynode.core.errors import FabmeshError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, parse_envelope
 from pynode.crypto.segmented import MAGIC
-from pynode.documents.quality_report import MAX_REPORT_BYTES, parse_report, report_mismatch
-from pynode.documents.spec import MAX_SPEC_BYTES, read_spec_document
+from pynode.documents.report_rules import MAX_REPORT_BYTES, read_report, report_mismatch
+from pynode.documents.spec_rules import MAX_SPEC_BYTES, read_spec
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid, report_cid
 from pynode.protocol.types import OrderDocs
 
@@ -28,8 +28,7 @@ def check_spec(oid: int, docs: OrderDocs, evidence: EvidenceSource) -> Check:
     digest = bytes(docs.spec_cid)
     try:
         data = evidence.document(digest_to_cid(digest), MAX_SPEC_BYTES)
-        read_spec_document(data)
-        design = json.loads(data).get("design", {})
+        design = read_spec(data).get("design", {})
     except EvidenceUnavailable as exc:
         return Check(oid, "evidence.spec", False, f"spec document not fetchable: {exc}")
     except FabmeshError as exc:
@@ -111,7 +110,7 @@ def check_report(oid: int, log: DecodedLog, partner: str | None, ctx: AuditConte
         return Check(oid, name, False, f"{where(log)}: report {cid} has SHA-256 {short(actual)}, the chain "
                                        f"records {short(committed)}: its content no longer matches its hash")
     try:
-        report = parse_report(data)
+        report = read_report(data)
     except FabmeshError as exc:
         return Check(oid, name, False, f"{where(log)}: report {cid} does not parse: {exc}")
     mismatch = report_mismatch(report, order_id=oid, chain_id=ctx.chain_id, contract=ctx.book, partner=partner,
@@ -120,7 +119,7 @@ def check_report(oid: int, log: DecodedLog, partner: str | None, ctx: AuditConte
         key, got, want = mismatch
         return Check(oid, name, False, f"{where(log)}: report {cid} says {key} {got}, the chain says {want}")
     return Check(oid, name, True, f"{where(log)}: {cid} SHA-256 matches; report for this order, "
-                                  f"passed={report.passed}")
+                                  f"passed={report['passed']}")
 
 
 def check_fetchable(oid: int, name: str, log: DecodedLog, field: str, evidence: EvidenceSource) -> Check:

@@ -29,8 +29,8 @@ from pynode.chain.events.reader import LogReader
 from pynode.chain.orders import ZERO32, OrderTracker
 from pynode.core.address import keccak_text, to_checksum_address
 from pynode.core.errors import FabmeshError
-from pynode.documents.quality_report import MAX_REPORT_BYTES
-from pynode.documents.spec import MAX_SPEC_BYTES
+from pynode.documents.report_rules import MAX_REPORT_BYTES
+from pynode.documents.spec_rules import MAX_SPEC_BYTES
 from pynode.ipfs.cid import digest_to_cid, report_cid
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.types import OrderSpec

@@ -45,7 +45,7 @@ def _auditor(ctx: CliContext, batch_size: int, ipfs_timeout: float,
         return _auditor_v2(ctx, batch_size, ipfs_timeout, quotes)
     if quotes:
         raise click.UsageError("--quote needs --protocol 2 (protocol 1 has no quotes)")
-    from pynode.audit.verify import Auditor  # v1 only: its checks load the pydantic document models
+    from pynode.audit.verify import Auditor  # v1 only: its checks and chain reads stay off the v2 path
 
     return Auditor(ctx.chain, IpfsEvidence(ctx.ipfs, timeout=ipfs_timeout), batch_size=batch_size)
 

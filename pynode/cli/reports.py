@@ -23,11 +23,11 @@ def checked_report(ctx: CliContext, tracker: OrderTracker, path: Path, *, passed
 
 def report_for(path: Path, *, order_id: int, chain_id: int, contract: str, partner: str | None, passed: bool) -> bytes:
     """The report file's bytes, if it is a quality report for that order of that book with this verdict."""
-    from pynode.documents.quality_report import parse_report, report_mismatch
+    from pynode.documents.report_rules import read_report, report_mismatch
 
     data = path.read_bytes()
     try:
-        report = parse_report(data)
+        report = read_report(data)
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}; write one with `fabmesh order report {order_id}`") from None
     mismatch = report_mismatch(report, order_id=order_id, chain_id=chain_id, contract=contract, partner=partner,

@@ -4,10 +4,11 @@ The node pins the report on IPFS and attests its hash on chain, so the bytes
 must be reproducible: :func:`canonical_json` is sorted keys, no whitespace,
 UTF-8, no NaN/Infinity, and every number in the document is a float or an int
 by schema (floats always print with a fraction or exponent, e.g. ``120.0``),
-so parse -> serialize gives back the same bytes. Auditors use
+so parse -> serialize gives back the same bytes. Readers use
 :func:`parse_report`: size cap, strict schema, and it recomputes every
 ``within`` and the overall verdict, so a report cannot claim a pass its own
-numbers contradict.
+numbers contradict (report_rules.py: those rules, and the audit's reader, which
+accepts what these models accept without importing pydantic).
 
 Tolerance checks use the numbers' shortest decimal form (``Decimal(repr(x))``):
 nominal 10.0, plus 0.1 accepts 10.1 exactly, as a person reading the spec would,
@@ -21,20 +22,27 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pynode.core.address import is_checksum_address, keccak, to_checksum_address
 from pynode.core.errors import InputError
 from pynode.core.strict_json import strict_json_loads
-from pynode.documents.spec import NAME_PATTERN, Tolerance, finite, parse_spec
+from pynode.documents.report_rules import (
+    EVIDENCE_SHA256_PATTERN,
+    MAX_REPORT_BYTES,
+    ORDER_ID_PATTERN,
+    SCHEMA,
+    canonical_bytes,
+    check_consistency,
+    within_limits,
+)
+from pynode.documents.spec import NAME_PATTERN, Tolerance, parse_spec
+from pynode.documents.spec_rules import finite
 from pynode.documents.validation import one_line
 
-SCHEMA: Final = "fabmesh.quality-report/1"
-MAX_REPORT_BYTES = 1 << 20
 _HASH_CHUNK = 1 << 20
 
 
@@ -50,11 +58,7 @@ class ProductionResult:
 
 def within(tolerance: Tolerance, measured: float | None) -> bool:
     """nominal - minus <= measured <= nominal + plus, in decimal arithmetic; a missing value is not within."""
-    if measured is None or not finite(measured):
-        return False
-    value = Decimal(repr(float(measured)))
-    nominal = Decimal(repr(float(tolerance.nominal)))
-    return nominal - Decimal(repr(float(tolerance.minus))) <= value <= nominal + Decimal(repr(float(tolerance.plus)))
+    return within_limits(tolerance.nominal, tolerance.plus, tolerance.minus, measured)
 
 
 def _address(value: str) -> str:
@@ -79,7 +83,7 @@ class Evidence(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     name: str = Field(min_length=1, max_length=255)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str = Field(pattern=EVIDENCE_SHA256_PATTERN)
     size: int = Field(ge=0)
 
 
@@ -88,7 +92,7 @@ class QualityReport(BaseModel):
                               populate_by_name=True)
 
     schema_: Literal["fabmesh.quality-report/1"] = Field(alias="schema")
-    order_id: str = Field(pattern=r"^(0|[1-9][0-9]{0,77})$", description="decimal: uint256 does not fit JSON numbers")
+    order_id: str = Field(pattern=ORDER_ID_PATTERN, description="decimal: uint256 does not fit JSON numbers")
     chain_id: int = Field(ge=1)
     contract: str
     partner: str
@@ -166,10 +170,7 @@ def build_report(result: ProductionResult, spec: Mapping[str, Any], *, order_id:
 
 def canonical_json(report: QualityReport) -> bytes:
     """The exact bytes to pin and hash: sorted keys, no whitespace, UTF-8."""
-    import json
-
-    return json.dumps(report.dump(), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return canonical_bytes(report.dump())
 
 
 def report_hashes(data: bytes) -> dict[str, str]:
@@ -190,35 +191,5 @@ def parse_report(data: bytes, *, require_canonical: bool = True, max_bytes: int 
         report = QualityReport.model_validate(document)
     except ValidationError as exc:
         raise InputError(one_line(exc, "report")) from None
-    names = [c.name for c in report.checks]
-    if names != sorted(set(names)):
-        raise InputError("report: checks must be sorted by name, each name once")
-    for check in report.checks:
-        tol = Tolerance(nominal=check.nominal, plus=check.plus, minus=check.minus, unit=check.unit)
-        if within(tol, check.measured) != check.within:
-            raise InputError(f"report: checks.{check.name}.within says {check.within}, the numbers say otherwise")
-    overlap = set(names) & set(report.other_measurements)
-    if overlap:
-        raise InputError(f"report: {sorted(overlap)[0]} is both a check and an other measurement")
-    if report.passed != (report.adapter_passed and all(c.within for c in report.checks)):
-        raise InputError("report: passed contradicts adapter_passed and the checks")
-    evidence = [e.name for e in report.evidence]
-    if evidence != sorted(set(evidence)):
-        raise InputError("report: evidence must be sorted by name, each name once")
-    if report.finished_at < report.started_at:
-        raise InputError("report: finished_at is before started_at")
-    if require_canonical and canonical_json(report) != data:
-        raise InputError("report: not in canonical form (sorted keys, no whitespace), so its hash is not reproducible")
+    check_consistency(report.dump(), data, require_canonical=require_canonical)
     return report
-
-
-def report_mismatch(report: QualityReport, *, order_id: int, chain_id: int, contract: str, partner: str | None,
-                    passed: bool) -> tuple[str, Any, Any] | None:
-    """The first field where the report contradicts the order it is attested or shipped for, as
-    (field, the report's value, the expected value), or None."""
-    for key, got, want in (("order_id", report.order_id, str(order_id)), ("chain_id", report.chain_id, chain_id),
-                           ("contract", report.contract, contract), ("partner", report.partner, partner),
-                           ("passed", report.passed, passed)):
-        if got != want:
-            return key, got, want
-    return None

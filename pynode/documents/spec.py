@@ -7,27 +7,29 @@ report (what to check); the rest (certifications, region, design facts, the desi
 public geometry, notes) is kept for people, quotes and audits.
 Numbers are floats as they appear in JSON; tolerance checks are done on their
 shortest decimal form (see ``quality_report.within``) so 10.1 is "at the limit" of
-10.0 +0.1 exactly as a human reads it.
+10.0 +0.1 exactly as a human reads it. The audit reads specs with spec_rules.read_spec,
+which takes what these models take without importing pydantic.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pynode.core.errors import InputError
-from pynode.core.strict_json import brief, strict_json_loads
+from pynode.documents.spec_rules import MAX_SPEC_BYTES as MAX_SPEC_BYTES  # the readers' limit, named here too
+from pynode.documents.spec_rules import (
+    NAME_PATTERN,
+    SHA256_HEX_PATTERN,
+    SPEC_TYPE,
+    SPEC_VERSION,
+    spec_object,
+    tolerance_name_ok,
+)
 from pynode.documents.validation import one_line
-
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
-SPEC_TYPE = "fabmesh/order-spec"
-SPEC_VERSION = 1
-MAX_SPEC_BYTES = 256 * 1024
 
 
 class Tolerance(BaseModel):
@@ -53,7 +55,7 @@ class ProductionSpec(BaseModel):
     @classmethod
     def _names(cls, value: dict[str, Tolerance]) -> dict[str, Tolerance]:
         for name in value:
-            if not re.match(NAME_PATTERN, name):
+            if not tolerance_name_ok(name):
                 raise ValueError(f"tolerance name {name!r} must match {NAME_PATTERN}")
         return value
 
@@ -65,10 +67,6 @@ def parse_spec(spec: Mapping[str, Any]) -> ProductionSpec:
         raise InputError(one_line(exc, "spec")) from None
 
 
-def finite(value: float) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 class DesignFacts(BaseModel):
     """The spec's ``design`` object: what the partner's node names the file and what auditors compare."""
 
@@ -76,7 +74,7 @@ class DesignFacts(BaseModel):
 
     name: str = Field(max_length=255)
     size: int = Field(ge=0)
-    sha256: str = Field(pattern=r"^0x[0-9a-f]{64}$")
+    sha256: str = Field(pattern=SHA256_HEX_PATTERN)
     cid: str = Field(max_length=128)
 
 
@@ -114,9 +112,4 @@ def build_spec_document(*, process: str, material: str, quantity: int, tolerance
 
 
 def read_spec_document(data: bytes) -> ProductionSpec:
-    document = strict_json_loads(data, "order spec", MAX_SPEC_BYTES)
-    if not isinstance(document, dict) or document.get("type") != SPEC_TYPE:
-        raise InputError(f"order spec: not a {SPEC_TYPE} document")
-    if type(document.get("version")) is not int or document["version"] != SPEC_VERSION:
-        raise InputError(f"order spec: unsupported version {brief(document.get('version'))}")
-    return _validate(document)
+    return _validate(spec_object(data))

@@ -27,8 +27,9 @@ from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError
 from pynode.crypto.envelope import OrderContext
 from pynode.crypto.hpke import HpkeKeyPair
-from pynode.documents.quality_report import MAX_REPORT_BYTES, QualityReport, parse_report, report_mismatch
+from pynode.documents.quality_report import MAX_REPORT_BYTES, QualityReport, parse_report
 from pynode.documents.quote import SignedQuote
+from pynode.documents.report_rules import report_mismatch
 from pynode.ipfs.cid import cid_to_digest, report_cid
 from pynode.ipfs.client import DocumentTooLarge, IpfsRequestRejected
 from pynode.ipfs.vault import SealedDesign
@@ -267,7 +268,7 @@ class BuyerV2(BuyerBase[ChainV2]):
             report = parse_report(data)
         except InputError as exc:
             raise ReportRefused(f"order {tracker.order_id}: the shipped report: {exc}") from None
-        mismatch = report_mismatch(report, order_id=tracker.order_id, chain_id=self.chain.chain_id,
+        mismatch = report_mismatch(report.dump(), order_id=tracker.order_id, chain_id=self.chain.chain_id,
                                    contract=self._book, partner=tracker.partner, passed=True)
         if mismatch:
             key, got, want = mismatch

@@ -106,6 +106,34 @@ def test_chain_read_commands_import_nothing_that_signs_or_seals(tmp_path, anvil,
     assert [row["order_id"] for row in json.loads(out)] == [order_id]
 
 
+@pytest.mark.integration
+def test_the_v2_audit_reads_its_documents_without_pydantic(tmp_path, anvil, kubo, v2_deployments_dir,
+                                                          dev_accounts) -> None:
+    """`--protocol 2 audit all` on a finished order (spec, design, envelope and a real quality report on Kubo)
+    validates the spec and the report with the plain readers (documents/spec_rules.py, report_rules.py): pydantic
+    stays unloaded, and so does what only writes, but the key-envelope parser's cryptography (its module's HPKE)."""
+    from v2_parties import cli_buyer_v2, ship, v2_chain, vetted_shop
+
+    chain = v2_chain(anvil, kubo, v2_deployments_dir, tmp_path / "setup-home")
+    shop = vetted_shop(chain, anvil, dev_accounts["certifier"])
+    party = cli_buyer_v2(chain, anvil, kubo.api_url, tmp_path)
+    first_block = chain.head_block()["number"] + 1  # this test's order alone: the deployment is the session's
+    posted = party.buyer.post(party.prepare("lazy-audit"))
+    tracker = chain.book.load_order(posted.order_id, chain.from_block)
+    party.buyer.award(tracker, shop.quote(chain, posted.order.terms, 5 * 10**16), party.keypair)
+    party.buyer.confirm(ship(chain, party, shop, chain.book.load_order(posted.order_id, chain.from_block)))
+    env = {**os.environ, "FABMESH_HOME": str(tmp_path / "home"), "FABMESH_RPC_URL": anvil.rpc_url,
+           "FABMESH_DEPLOYMENTS": str(v2_deployments_dir), "FABMESH_CONFIRMATIONS": "0",
+           "FABMESH_IPFS_API": kubo.api_url}
+    argv = ["--protocol", "2", "--json", "audit", "all", "--from-block", str(first_block)]
+    modules, out = imported_by(f"from pynode.cli.main import main\nmain({argv!r})", env)
+    result = json.loads(out)
+    checks = {check["name"]: check["ok"] for order in result["orders"] for check in order["checks"]}
+    assert result["ok"] and checks["evidence.spec"] and checks["evidence.quality_report"], out
+    assert [name for name in (*WRITE_ONLY, *READ_FREE, *WORD_READ_FREE)
+            if name in modules and name != "cryptography"] == []
+
+
 def test_wallet_address_reads_the_stored_address_only(tmp_path, password_file) -> None:
     env = {**os.environ, "FABMESH_HOME": str(tmp_path / "home"), "FABMESH_SCRYPT_N": "1024"}
     created = subprocess.run([sys.executable, "-m", "pynode.cli", "--json", "--password-file", str(password_file),

@@ -15,7 +15,7 @@ from pynode.chain.events.decoder import DecodedLog
 from pynode.core.address import to_checksum_address
 from pynode.core.errors import FabmeshError
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, parse_envelope
-from pynode.crypto.segmented import MAGIC
+from pynode.crypto.formats import MAGIC
 from pynode.documents.report_rules import MAX_REPORT_BYTES, read_report, report_mismatch
 from pynode.documents.spec_rules import MAX_SPEC_BYTES, read_spec
 from pynode.ipfs.cid import cid_to_digest, design_cid, digest_to_cid, report_cid

@@ -162,7 +162,7 @@ def evidence_keys(order: OrderLogs) -> list[tuple]:
 
 def design_keys(order: OrderLogs, evidence: EvidenceSource) -> list[tuple]:
     """The design header `audit_order` reads: its CID is named by the spec document, so ask once specs are in."""
-    from pynode.crypto.segmented import MAGIC
+    from pynode.crypto.formats import MAGIC
 
     if not order.events or order.events[0].event != "OrderPosted":
         return []

@@ -11,17 +11,19 @@ lowercase 0x-hex, addresses in EIP-55 form::
 The HPKE ``info`` is the canonical JSON of every field except ``enc`` and ``ciphertext``,
 so the content key only opens for this order, design, partner and key: an envelope
 replayed to another order, chain, contract or recipient, or with an edited field, fails.
-The plain fields let a node say *why* an envelope is not for it before trying HPKE.
+The plain fields let a node say *why* an envelope is not for it before trying HPKE,
+and let an auditor read one without the cipher library (hpke.py is imported to seal and open only).
 """
+
+from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynode.core.address import is_checksum_address, to_checksum_address
 from pynode.core.strict_json import brief, strict_json_loads
-from pynode.crypto import hpke
 from pynode.crypto.errors import (
     ContextMismatch,
     EnvelopeDecryptionFailed,
@@ -31,7 +33,10 @@ from pynode.crypto.errors import (
     UnsupportedEnvelope,
     WrongRecipient,
 )
-from pynode.crypto.segmented import CONTENT_KEY_SIZE, TAG_SIZE
+from pynode.crypto.formats import CONTENT_KEY_SIZE, TAG_SIZE, HpkeSuite, enc_size, key_id, suite_from_id
+
+if TYPE_CHECKING:
+    from pynode.crypto.hpke import HpkeKeyPair
 
 ENVELOPE_TYPE = "fabmesh/key-envelope"
 ENVELOPE_VERSION = 1
@@ -70,7 +75,7 @@ class OrderContext:
 class KeyEnvelope:
     """A parsed, schema-valid envelope; not yet checked against any order or key."""
 
-    suite: hpke.HpkeSuite
+    suite: HpkeSuite
     recipient_key_id: bytes
     context: OrderContext
     enc: bytes
@@ -81,13 +86,15 @@ def build_envelope(content_key: bytes, recipient_public_key: bytes, context: Ord
     """Wrap ``content_key`` to the partner's registered (suite-prefixed) public key for one order."""
     if len(content_key) != CONTENT_KEY_SIZE:
         raise ValueError(f"content key must be {CONTENT_KEY_SIZE} bytes, got {len(content_key)}")
+    from pynode.crypto import hpke
+
     suite = hpke.public_key_suite(recipient_public_key)
-    bound = _bound_fields(suite, hpke.key_id(recipient_public_key), context)
+    bound = _bound_fields(suite, key_id(recipient_public_key), context)
     enc, ciphertext = hpke.seal(recipient_public_key, content_key, _canonical(bound))
     return _canonical({**bound, "enc": _to_hex(enc), "ciphertext": _to_hex(ciphertext)})
 
 
-def open_envelope(document: bytes, keypair: hpke.HpkeKeyPair, expected: OrderContext) -> bytes:
+def open_envelope(document: bytes, keypair: HpkeKeyPair, expected: OrderContext) -> bytes:
     """The content key, if ``document`` is a valid envelope for ``expected`` and this key pair."""
     envelope = parse_envelope(document)
     if envelope.context.recipient != expected.recipient:
@@ -101,6 +108,8 @@ def open_envelope(document: bytes, keypair: hpke.HpkeKeyPair, expected: OrderCon
         if actual != wanted:
             raise ContextMismatch(f"envelope is for {field.name} {_show(actual)}, expected {_show(wanted)}")
     info = _canonical(_bound_fields(envelope.suite, envelope.recipient_key_id, envelope.context))
+    from pynode.crypto import hpke
+
     try:
         return hpke.open(keypair, envelope.enc, envelope.ciphertext, info)
     except HpkeOpenError as error:
@@ -124,7 +133,7 @@ def parse_envelope(document: bytes) -> KeyEnvelope:
         )
     _expect_fields(obj, _FIELDS, "envelope")
     try:
-        suite = hpke.suite_from_id(obj["suite"])
+        suite = suite_from_id(obj["suite"])
     except ValueError:
         raise UnsupportedEnvelope(f"unknown HPKE suite {brief(obj['suite'])} in envelope") from None
     order = obj["order"]
@@ -140,7 +149,7 @@ def parse_envelope(document: bytes) -> KeyEnvelope:
             recipient=_address_field(obj, "recipient"),
             design_sha256=_hex_field(order, "design_sha256", SHA256_SIZE),
         ),
-        enc=_hex_field(obj, "enc", hpke.enc_size(suite)),
+        enc=_hex_field(obj, "enc", enc_size(suite)),
         ciphertext=_hex_field(obj, "ciphertext", SEALED_KEY_SIZE),
     )
     if _canonical(obj) != document:
@@ -148,7 +157,7 @@ def parse_envelope(document: bytes) -> KeyEnvelope:
     return envelope
 
 
-def _bound_fields(suite: hpke.HpkeSuite, recipient_key_id: bytes, context: OrderContext) -> dict[str, Any]:
+def _bound_fields(suite: HpkeSuite, recipient_key_id: bytes, context: OrderContext) -> dict[str, Any]:
     """Every envelope field except the HPKE output; its canonical JSON is the HPKE info."""
     return {
         "type": ENVELOPE_TYPE,

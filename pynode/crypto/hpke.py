@@ -16,38 +16,28 @@ AAD variant is private), so callers bind everything they need into ``info``.
 import hashlib
 import os
 from dataclasses import dataclass
-from enum import IntEnum
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
 from pynode.crypto.errors import HpkeOpenError, InvalidPublicKey
+from pynode.crypto.formats import (
+    MLKEM768_PUBLIC_KEY_SIZE,
+    PRIVATE_KEY_SIZE,
+    RAW_PUBLIC_KEY_SIZE,
+    X25519_KEY_SIZE,
+    HpkeSuite,
+    enc_size,
+    key_id,
+)
+from pynode.crypto.formats import suite_from_id as suite_from_id  # the suites' names, read here by key files
 
-PRIVATE_KEY_SIZE = 32
-X25519_KEY_SIZE = 32
-MLKEM768_PUBLIC_KEY_SIZE = 1184
 MLKEM768_SEED_SIZE = 64
 
-
-class HpkeSuite(IntEnum):
-    """The on-chain suite id, first byte of an encoded public key."""
-
-    X25519_SHA256_AES256GCM = 0x01
-    XWING_SHA256_AES256GCM = 0x02
-
-
-_RAW_PUBLIC_KEY_SIZE = {
-    HpkeSuite.X25519_SHA256_AES256GCM: X25519_KEY_SIZE,
-    HpkeSuite.XWING_SHA256_AES256GCM: MLKEM768_PUBLIC_KEY_SIZE + X25519_KEY_SIZE,
-}
 _SUITES = {
     HpkeSuite.X25519_SHA256_AES256GCM: hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
     HpkeSuite.XWING_SHA256_AES256GCM: hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
-}
-_KEMS = {
-    HpkeSuite.X25519_SHA256_AES256GCM: hpke.KEM.X25519,
-    HpkeSuite.XWING_SHA256_AES256GCM: hpke.KEM.MLKEM768_X25519,
 }
 
 _PublicKey = x25519.X25519PublicKey | hpke.MLKEM768X25519PublicKey
@@ -68,23 +58,6 @@ class HpkeKeyPair:
 
     def __repr__(self) -> str:
         return f"HpkeKeyPair(suite={self.suite.name}, key_id=0x{self.key_id.hex()})"
-
-
-def key_id(public_key: bytes) -> bytes:
-    """SHA-256 of the encoded public key: names a key in envelopes and messages."""
-    return hashlib.sha256(public_key).digest()
-
-
-def suite_from_id(value: object) -> HpkeSuite:
-    """The suite a JSON suite id names; ``ValueError`` for unknown ids and non-integers."""
-    if type(value) is not int:
-        raise ValueError(f"suite id must be an integer, got {value!r}")
-    return HpkeSuite(value)
-
-
-def enc_size(suite: HpkeSuite) -> int:
-    """Length of the encapsulated key ``seal`` returns for ``suite``."""
-    return _KEMS[suite].enc_length()
 
 
 def generate_keypair(pq: bool = False) -> HpkeKeyPair:
@@ -141,8 +114,8 @@ def _parse_public_key(public_key: bytes) -> tuple[HpkeSuite, _PublicKey]:
     except ValueError:
         raise InvalidPublicKey(f"unknown HPKE suite id 0x{public_key[0]:02x} in public key") from None
     raw = public_key[1:]
-    if len(raw) != _RAW_PUBLIC_KEY_SIZE[suite]:
-        expected = _RAW_PUBLIC_KEY_SIZE[suite] + 1
+    if len(raw) != RAW_PUBLIC_KEY_SIZE[suite]:
+        expected = RAW_PUBLIC_KEY_SIZE[suite] + 1
         raise InvalidPublicKey(
             f"HPKE public key for suite {suite.name} must be {expected} bytes, got {len(public_key)}"
         )

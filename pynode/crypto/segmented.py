@@ -56,13 +56,11 @@ from pynode.crypto.errors import (
     UnsupportedFormat,
     WrongKey,
 )
+from pynode.crypto.formats import CONTENT_KEY_SIZE, MAGIC, TAG_SIZE
 
-MAGIC = b"FMSEGENC"
 FORMAT_VERSION = 1
-CONTENT_KEY_SIZE = 32
 SALT_SIZE = 32
 KEY_CHECK_SIZE = 32
-TAG_SIZE = 16
 COUNTER_SIZE = 11
 HKDF_INFO = b"fabmesh/segmented-aes-256-gcm/v1"
 _HEADER_STRUCT = struct.Struct(f">{len(MAGIC)}sBI{SALT_SIZE}s{KEY_CHECK_SIZE}s")

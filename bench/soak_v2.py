@@ -233,11 +233,12 @@ class SoakV2(Soak):
         raise FabmeshError("orders still not terminal after the deadline warp")
 
     def partner_gas(self, orders: dict[int, OrderTracker]) -> dict:
-        """Every transaction the partners sent during the run, its gas charged to the order its logs name: to
-        the partner's won orders, or to ``losing_quote_gas`` (an order it did not win, or none at all)."""
+        """Every transaction the partners sent during the run, its gas charged to the order its logs name (a
+        reverted one's calldata): to the partner's won orders, or to ``losing_quote_gas`` (an order it did not
+        win, or none at all)."""
         partners = {home.account.address for home in self.homes}
         order_topic = {tracker.order_id.to_bytes(32, "big"): tracker for tracker in orders.values()}
-        eth = self.chain.w3.eth
+        eth, book = self.chain.w3.eth, self.chain.book.address.lower()
         stats: Counter = Counter()
         for number in range(self.first_block, eth.block_number + 1):
             for tx in eth.get_block(number, full_transactions=True)["transactions"]:
@@ -246,10 +247,13 @@ class SoakV2(Soak):
                 receipt = eth.get_transaction_receipt(tx["hash"])
                 wei = receipt["gasUsed"] * receipt["effectiveGasPrice"]
                 named = {bytes(topic) for log in receipt["logs"] for topic in log["topics"][1:]}
+                if receipt["status"] == 0 and str(tx["to"]).lower() == book:
+                    # no logs: the order its first argument names (a ship that lost the race to the end's refund)
+                    named.add(bytes(tx["input"])[4:36])
                 won = [t for key, t in order_topic.items() if key in named and t.partner == tx["from"]]
                 stats["partner_txs"] += 1
                 stats["partner_txs_reverted"] += receipt["status"] == 0
-                if won and receipt["status"] == 1:
+                if won:
                     stats["partner_gas_on_won_orders"] += receipt["gasUsed"]
                 else:
                     stats["losing_quote_gas"] += receipt["gasUsed"]

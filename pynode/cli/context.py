@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
     from rich.console import Console
 
-    from pynode.chain.client import Chain
+    from pynode.chain.client import Chain, Connection
     from pynode.chain.confirmations import Progress
     from pynode.chain.pace_record import PaceRecord
     from pynode.chain.tx import SentTx, TxRequest
@@ -91,11 +91,7 @@ class CliContext:
         chain = Chain.connect(self.settings)
         chain.on_progress = self.progress
         self.post_index(chain).load_into(chain.book)
-        if chain.confirmations > 0:  # blocks come by time: the pace the last command learned paces this one
-            chain.clock.block_s = self.pace_record(chain).load()
-            command = click.get_current_context(silent=True)
-            if command is not None:  # what this command learned, for the next one
-                command.call_on_close(lambda: self._save_pace(chain))
+        self._paced(chain)
         return chain
 
     @cached_property
@@ -105,14 +101,25 @@ class CliContext:
 
         chain = ChainV2.connect(self.settings)
         chain.on_progress = self.progress
+        self._paced(chain)
         return chain
 
-    def _save_pace(self, chain: Chain) -> None:
+    def _paced(self, chain: Connection) -> None:
+        """Where blocks come by time (confirmations > 0), the pace the last command learned paces this one's
+        receipt and confirmation waits, and what this one learns is kept for the next (v1 and v2 alike: one
+        chain, one record)."""
+        if chain.confirmations > 0:
+            chain.clock.block_s = self.pace_record(chain).load()
+            command = click.get_current_context(silent=True)
+            if command is not None:
+                command.call_on_close(lambda: self._save_pace(chain))
+
+    def _save_pace(self, chain: Connection) -> None:
         if chain.clock.block_s is not None:
             with contextlib.suppress(OSError):  # a cache: a home it cannot write to costs polls, not the command
                 self.pace_record(chain).save(chain.clock.block_s)
 
-    def pace_record(self, chain: Chain) -> PaceRecord:
+    def pace_record(self, chain: Connection) -> PaceRecord:
         from pynode.chain.pace_record import PaceRecord
 
         return PaceRecord(self.settings.home, chain.chain_id)

@@ -26,7 +26,7 @@ from web3.exceptions import Web3RPCError
 
 from pynode.chain.jsonrpc import RpcClient
 from pynode.chain.rpc import request
-from pynode.chain.tx import TxRequest, TxSender
+from pynode.chain.tx import NONCE_RETRIES, TxRequest, TxSender
 from pynode.core.errors import NonceTooLow, TransientError
 from pynode.orders.v2.send_journal import SendJournal, SentRow
 
@@ -109,22 +109,30 @@ class Sends:
             raise TransientError(f"order {order_id}: a {self._by_order[order_id].action} is in flight")
         sender = self.sender
         tx = sender.build(request, sender.estimate(request))
-        nonce = sender.nonces.reserve()
-        tx["nonce"] = nonce
-        raw, tx_hash = self._sign(tx)
-        row = self.journal.sent(order_id, action, nonce, tx_hash, raw, tx, detail)
-        try:
-            sender.broadcast_raw(raw)
-        except (Web3RPCError, NonceTooLow) as exc:  # the node answered and refused it: it is in no pool
-            sender.nonces.release(nonce)
-            self.journal.finish(row, "refused", f"{type(exc).__name__}: {exc}"[:300])
-            raise TransientError(f"order {order_id}: {action} broadcast refused: {exc}") from exc
-        except BaseException:  # the request may have reached the node: the row stays, poll() finds out
-            sender.nonces.sent()
-            sender.nonces.resync()
-            self._by_order[order_id] = InFlight(row, order_id, action, nonce, tx, [tx_hash], raw, detail,
-                                                time.monotonic(), look=True)
-            raise
+        attempts = 0
+        while True:
+            attempts += 1
+            nonce = sender.nonces.reserve()
+            tx["nonce"] = nonce
+            raw, tx_hash = self._sign(tx)
+            row = self.journal.sent(order_id, action, nonce, tx_hash, raw, tx, detail)
+            try:
+                sender.broadcast_raw(raw)
+                break
+            except (Web3RPCError, NonceTooLow) as exc:  # the node answered and refused it: it is in no pool
+                sender.nonces.release(nonce)
+                self.journal.finish(row, "refused", f"{type(exc).__name__}: {exc}"[:300])
+                # another sender of the account (the buyer's own CLI posting meanwhile) took the nonce: the same
+                # simulated transaction goes out again with the node's count, not the whole step next cycle
+                if isinstance(exc, NonceTooLow) and attempts < NONCE_RETRIES:
+                    continue
+                raise TransientError(f"order {order_id}: {action} broadcast refused: {exc}") from exc
+            except BaseException:  # the request may have reached the node: the row stays, poll() finds out
+                sender.nonces.sent()
+                sender.nonces.resync()
+                self._by_order[order_id] = InFlight(row, order_id, action, nonce, tx, [tx_hash], raw, detail,
+                                                    time.monotonic(), look=True)
+                raise
         sender.nonces.sent()
         self._by_order[order_id] = InFlight(row, order_id, action, nonce, tx, [tx_hash], raw, detail,
                                             time.monotonic())

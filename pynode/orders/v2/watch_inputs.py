@@ -123,6 +123,10 @@ class PartnerReads:
         return facts._replace(free_bond=facts.free_bond - locking) if locking else facts
 
 
+#: a range this short is read for every buyer's order events in one request, longer ones filtered by order
+ONE_QUERY_BLOCKS = 32
+
+
 class TrackedOrders:
     """The buyer's orders as the watcher knows them: found by its posts, each brought up to the safe block from
     the events one scan a cycle reads for all of them, and checked against the book's commitments (``orderHash``
@@ -139,20 +143,30 @@ class TrackedOrders:
         self.next_block = chain.from_block
 
     def discover(self, safe: int, done: set[int]) -> None:
-        """The buyer's new posts, then every live order's events since the last cycle (two eth_getLogs, however
-        many orders are open), folded and checked (:meth:`_check`)."""
+        """The buyer's new posts, then every live order's events since the last cycle, folded and checked
+        (:meth:`_check`): over a cycle's few blocks one eth_getLogs of the book's order events, sorted here (a
+        few blocks of every buyer's orders are a few logs); over a longer range (the first cycle's catch-up)
+        two filtered ones, however many orders are open."""
         if safe < self.next_block:
             return
         book = self.chain.book
-        for event in book.logs(("OrderPosted",), None, _topic_for_address(self.buyer), from_block=self.next_block,
-                               to_block=safe):
+        every = book.logs(ORDER_EVENTS, from_block=self.next_block, to_block=safe) \
+            if safe - self.next_block < ONE_QUERY_BLOCKS else None
+        posts = [e for e in every if e.event == "OrderPosted"] if every is not None else \
+            book.logs(("OrderPosted",), None, _topic_for_address(self.buyer), from_block=self.next_block,
+                      to_block=safe)
+        for event in posts:
+            if int(event.args["buyer"], 16) != int(self.buyer, 16):
+                continue  # another buyer's (the unfiltered read)
             order_id = int(event.args["orderId"])
             book.note_posted(order_id, event.block_number)
             self.trackers.setdefault(order_id, OrderTracker(order_id, book.genesis_of(order_id)))
         tracked = sorted(set(self.trackers) - done)
         if tracked:  # the new orders' own posts among them
-            logs = book.logs(ORDER_EVENTS, [_topic_for_uint(i) for i in tracked], from_block=self.next_block,
-                             to_block=safe)
+            live = set(tracked)
+            logs = [e for e in every if int(e.args["orderId"]) in live] if every is not None else \
+                book.logs(ORDER_EVENTS, [_topic_for_uint(i) for i in tracked], from_block=self.next_block,
+                          to_block=safe)
             for log in logs:
                 self._new_logs.setdefault(int(log.args["orderId"]), []).append(log)
             self.changed.update(self._new_logs)

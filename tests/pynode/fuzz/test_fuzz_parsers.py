@@ -44,7 +44,9 @@ from pynode.crypto.keyfile import decrypt_keyfile, encrypt_keyfile
 from pynode.daemon.adapters import ProductionResult
 from pynode.daemon.config import NodeConfig
 from pynode.documents.quality_report import build_report, canonical_json, parse_report
+from pynode.documents.report_rules import read_report
 from pynode.documents.spec import ProductionSpec, build_spec_document, read_spec_document
+from pynode.documents.spec_rules import read_spec
 from pynode.ipfs.cid import cid_to_digest, digest_to_cid
 from pynode.wallet.keystore import unlock_keyfile
 
@@ -147,6 +149,14 @@ def parsed_or_refused(parse: Callable[[Any], Any], data: Any, error: type[Except
         return None
 
 
+def verdict(parse: Callable[[bytes], Any], data: bytes) -> Any:
+    """What ``parse`` gives, or the line it refuses with (the audit's plain readers against the models' readers)."""
+    try:
+        return parse(data)
+    except InputError as exc:
+        return f"refused: {exc}"
+
+
 # ----------------------------------------------------------------- documents fetched from IPFS
 
 
@@ -176,6 +186,7 @@ def test_quality_reports(data: bytes) -> None:
     report = parsed_or_refused(parse_report, data)
     if report is not None:
         assert canonical_json(report) == data
+    assert verdict(read_report, data) == verdict(lambda d: parse_report(d).dump(), data)
 
 
 @FUZZ
@@ -184,6 +195,7 @@ def test_order_spec_documents(data: bytes) -> None:
     spec = parsed_or_refused(read_spec_document, data)
     if spec is not None:
         assert isinstance(spec, ProductionSpec) and spec.quantity >= 1
+    assert verdict(read_spec, data) == verdict(lambda d: (read_spec_document(d), json.loads(d))[1], data)
 
 
 @pytest.mark.parametrize("kind", [k for k in DOCUMENTS if k != "spec"])

@@ -161,12 +161,18 @@ class _KeyedRegistry(_Wrapper):
         known = self._keys.get(partner)
         if known is not None and keccak(known) == expected:
             return known  # the registry still commits to it: no scan of the registry's history
-        events = self.logs(self.KEY_EVENTS, _topic_for_address(partner), from_block=from_block)
-        for event in reversed(events):
-            key = bytes(event.args["encryptionKey"])
-            if keccak(key) == expected:
-                self._keys[partner] = key
-                return key
+        # newest first, in the widest ranges the node allows: the key the registry commits to is the latest one
+        # set, so a partner that registered or rotated lately costs one eth_getLogs, not the registry's history
+        end = self.reader.head()
+        while end >= from_block:
+            start = max(from_block, end - self.reader.ceiling + 1)
+            for event in reversed(self.logs(self.KEY_EVENTS, _topic_for_address(partner), from_block=start,
+                                            to_block=end)):
+                key = bytes(event.args["encryptionKey"])
+                if keccak(key) == expected:
+                    self._keys[partner] = key
+                    return key
+            end = start - 1
         raise InputError(f"{partner} has no registered encryption key (is it a registered partner?)")
 
 

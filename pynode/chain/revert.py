@@ -29,6 +29,11 @@ class RevertDecoder:
                 selector = _selector(f"{item['name']}({','.join(types)})")
                 self._errors[selector] = (item["name"], [p["name"] for p in item["inputs"]], types)
 
+    def name(self, data: bytes) -> str:
+        """The error's name (``OrderMismatch``), "" when the data names none this decoder knows."""
+        known = self._errors.get(data[:4]) if len(data) >= 4 else None
+        return known[0] if known is not None else ""
+
     def decode(self, data: bytes) -> str:
         """`OrderNotOpen(orderId=7)`, or the raw hex when the selector is unknown."""
         if len(data) < 4:

@@ -47,10 +47,11 @@ TIP_MAX_AGE_S = 30.0  # the node's suggested tip is asked at most this often per
 class TxReverted(FabmeshError):
     """The contract refused the call (in simulation or on chain)."""
 
-    def __init__(self, label: str, reason: str) -> None:
+    def __init__(self, label: str, reason: str, error: str = "") -> None:
         super().__init__(f"{label} reverted: {reason}")
         self.label = label
         self.reason = reason
+        self.error = error  # the contract's custom error by name ("" if none is known): what a caller decides on
 
 
 class TxNotMined(TransientError):
@@ -211,7 +212,8 @@ class TxSender:
         try:
             return run()
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
-            raise TxReverted(request.label, self._reason(exc)) from exc
+            data = revert_data(exc)
+            raise TxReverted(request.label, self._reason(exc), self.decoder.name(data)) from exc
         except Web3RPCError as exc:
             raise TxReverted(request.label, str(exc)) from exc
 

@@ -2,8 +2,9 @@
 
 Each cycle reads the head (its number, time and transaction hashes: one request), finds the buyer's own new
 posts (``OrderPosted`` by its address, from the post index's blocks on), brings each open order with an event
-since (one eth_getLogs for all) up to the safe block (checked against the book's commitments; every
-``recheck_s`` each one's commitment is asked too) and acts on what the chain says:
+since up to the safe block (a cycle's few blocks: one eth_getLogs for the posts and the events of all; checked
+against the book's commitments; every ``recheck_s`` each one's commitment is asked too) and acts on what the
+chain says:
 
 - an open order is announced on the quote channel (again every ``announce_s`` while no qualified quote for it
   is known: pubsub keeps no history), its verified quotes from the channel and each quoting partner's registry
@@ -159,7 +160,8 @@ class OrderWatcherV2:
         return self.stats
 
     def _settling(self, tracker: OrderTracker, head: int) -> bool:
-        """Whether the order changed above the safe block (asked only before a send)."""
+        """Whether the order changed above the safe block (asked only before an award, whose design key is sealed
+        before the send is simulated; the other sends' simulations find it out: :meth:`_submit`)."""
         return self.chain.confirmations > 0 and \
             self.chain.book.order_hash(tracker.order_id, head) != codec.order_hash(tracker.order)
 
@@ -183,11 +185,10 @@ class OrderWatcherV2:
             self.quotes.announce(self.chain.chain_id, self.chain.book.address, tracker, self.settings.announce_s,
                                  again=order_id not in self._quoted)
             self._decide(tracker, head, now)
-        elif step is not Step.NONE and not self._settling(tracker, head):
-            if step is Step.CONFIRM:
-                self._confirm(tracker)
-            else:
-                self._submit(order_id, "refund", self.buyer.refund_request(tracker), due_by=tracker.due_by)
+        elif step is Step.CONFIRM:
+            self._confirm(tracker)
+        elif step is Step.REFUND:
+            self._submit(order_id, "refund", self.buyer.refund_request(tracker), due_by=tracker.due_by)
 
 
     def _decide(self, tracker: OrderTracker, head: int, now: int) -> None:
@@ -219,7 +220,7 @@ class OrderWatcherV2:
         elif isinstance(decision, Award) and not self._settling(tracker, head):
             self._send_award(tracker, offered[decision.quote], facts, now)
         elif isinstance(decision, GiveUp):
-            self._give_up(tracker, decision, head)
+            self._give_up(tracker, decision)
 
     def _send_award(self, tracker: OrderTracker, chosen: VerifiedQuote, facts: dict[str, PartnerFacts],
                     now: int) -> None:
@@ -228,11 +229,13 @@ class OrderWatcherV2:
         try:
             award, envelope_cid = self.buyer.award_request(tracker, chosen.signed, self.keypair, facts[quote.partner],
                                                            now, self.partners.info(partner))
-            self._submit(tracker.order_id, "award", award, partner=partner, price=str(quote.price),
-                         lead_time=quote.lead_time, bond=str(quote.bond), envelope=envelope_cid,
-                         digest="0x" + chosen.digest.hex())
+            sent = self._submit(tracker.order_id, "award", award, partner=partner, price=str(quote.price),
+                                lead_time=quote.lead_time, bond=str(quote.bond), envelope=envelope_cid,
+                                digest="0x" + chosen.digest.hex())
         except (TxReverted, QuoteRefused) as exc:  # refused by the simulation or the recheck: the next best
             self._award_failed(tracker.order_id, partner, chosen.digest, f"{type(exc).__name__}: {exc}")
+            return
+        if not sent:
             return
         self._loads[partner] += 1
         self._waiting.pop(tracker.order_id, None)
@@ -242,13 +245,13 @@ class OrderWatcherV2:
         self._failed = True  # the next best is tried next cycle, new block or not
         self.log("award_failed", order_id=order_id, partner=partner, error=error[:300])
 
-    def _give_up(self, tracker: OrderTracker, decision: GiveUp, head: int) -> None:
+    def _give_up(self, tracker: OrderTracker, decision: GiveUp) -> None:
         order_id = tracker.order_id
         if order_id not in self._gave_up:
             self._gave_up.add(order_id)
             self.log("award_given_up", order_id=order_id, reason=decision.reason.value, detail=decision.detail,
                      action=self.settings.on_give_up)
-        if self.settings.on_give_up == "cancel" and not self._settling(tracker, head):
+        if self.settings.on_give_up == "cancel":
             self._submit(order_id, "cancel", self.buyer.cancel_request(tracker))
 
     def _confirm(self, tracker: OrderTracker) -> None:
@@ -260,10 +263,20 @@ class OrderWatcherV2:
             return
         self._submit(tracker.order_id, "confirm", confirm)
 
-    def _submit(self, order_id: int, action: str, tx: TxRequest, **detail: object) -> None:
-        tx_hash = self.sends.submit(order_id, action, tx, **detail)
+    def _submit(self, order_id: int, action: str, tx: TxRequest, **detail: object) -> bool:
+        """Sends ``tx``; False if its simulation found the book holding another state of the order than the safe
+        block's (OrderMismatch: it changed above it), decided again once that change is settled."""
+        try:
+            tx_hash = self.sends.submit(order_id, action, tx, **detail)
+        except TxReverted as exc:
+            if exc.error != "OrderMismatch":
+                raise
+            self.log("send_deferred", order_id=order_id, action=action, reason="the order changed above the safe "
+                                                                               "block")
+            return False
         self.stats.sent[action] += 1
         self.log("tx_sent", order_id=order_id, action=action, tx=tx_hash)
+        return True
 
     def _on_landed(self, landed: Landed) -> None:
         """A transaction of ours mined, reverted or lost: the order is read again before its next step."""

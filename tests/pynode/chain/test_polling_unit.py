@@ -13,6 +13,7 @@ from pynode.chain.confirmations import ConfirmationWaiter, Progress
 from pynode.chain.heads import LATE, MARGIN, BlockClock
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import TIP_MAX_AGE_S, TxRequest, TxReverted, TxSender
+from pynode.core.address import keccak_text
 from pynode.core.errors import RateLimited
 from pynode.core.stop import StopEvent
 from rpc_fakes import RATE_LIMITS, fake_web3
@@ -220,6 +221,19 @@ def test_the_gas_estimate_is_the_simulation_a_revert_decoded_as_eth_calls() -> N
         TxSender(w3, _Account(), RevertDecoder()).simulate(REQUEST)
     w3, _ = fake_web3(_on("eth_estimateGas", {"result": hex(100_000)}))
     assert TxSender(w3, _Account(), RevertDecoder()).estimate(REQUEST) == 120_000  # with the margin
+
+
+def test_a_custom_errors_name_rides_on_the_revert_for_the_caller_to_decide_on() -> None:
+    abi = [{"type": "error", "name": "OrderMismatch", "inputs": [{"name": "orderId", "type": "uint256"}]}]
+    data = "0x" + keccak_text("OrderMismatch(uint256)")[:4].hex() + "7".rjust(64, "0")
+    w3, _ = fake_web3(_on("eth_estimateGas", {"error": {"code": 3, "message": "execution reverted", "data": data}}))
+    with pytest.raises(TxReverted, match=r"OrderMismatch\(orderId=7\)") as refused:
+        TxSender(w3, _Account(), RevertDecoder(abi)).estimate(REQUEST)
+    assert refused.value.error == "OrderMismatch"
+    w3, _ = fake_web3(_on("eth_estimateGas", NOPE))
+    with pytest.raises(TxReverted) as refused:
+        TxSender(w3, _Account(), RevertDecoder(abi)).estimate(REQUEST)
+    assert refused.value.error == "Error"  # a require's string: the builtin's name, never a custom one
 
 
 def test_a_rate_limited_estimate_is_transient_never_a_revert() -> None:

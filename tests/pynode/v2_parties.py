@@ -30,6 +30,7 @@ from pynode.ipfs.client import IpfsClient
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.design_keys import DesignKeyStore
 from pynode.orders.v2.buyer import BuyerV2, OrderRequestV2, PreparedOrder
+from pynode.orders.v2.snapshot import Snapshot
 from pynode.protocol.v2.codec import terms_hash
 from pynode.protocol.v2.types import OrderTerms, PartnerProfile, Quote
 from pynode.wallet.hpke_keys import HpkeKeyStore
@@ -97,8 +98,9 @@ class BuyerParty:
     password_file: Path
 
     def prepare(self, label: str, *, price: int = ETHER // 10, design: Path | None = None,
-                **changes: Any) -> PreparedOrder:
-        """An order for ``design`` (None: a fresh file of random bytes, named after ``label``)."""
+                snapshot: Snapshot | None = None, **changes: Any) -> PreparedOrder:
+        """An order for ``design`` (None: a fresh file of random bytes, named after ``label``; ``snapshot``: the
+        book's parameters to copy, None: read)."""
         if design is None:
             design = self.home.parent / f"design-{label}.stl"
             design.write_bytes(b"solid " + label.encode() + b"\n" + os.urandom(256))
@@ -107,7 +109,7 @@ class BuyerParty:
                                   "inspection_window": 3 * DAY, "region": "u33d"} | changes
         request = OrderRequestV2(design=design, process="CNC_MILLING", material="AL_6061", quantity=1, price=price,
                                  **fields)
-        return self.buyer.prepare(request, self.keypair.public_key)
+        return self.buyer.prepare(request, self.keypair.public_key, snapshot=snapshot)
 
 
 def cli_buyer_v2(chain: ChainV2, anvil, kubo_api: str, root: Path) -> BuyerParty:

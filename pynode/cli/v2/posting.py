@@ -3,6 +3,7 @@ whose terms a partner quotes, posted already awarded with `order post --draft FI
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from pynode.core.units import format_amount
 
 if TYPE_CHECKING:
     from pynode.orders.v2.buyer import PreparedOrder
+    from pynode.orders.v2.snapshot import Snapshot
 
 _REQUIRED = ("design", "process", "material", "qty", "price", "award_by", "deliver_by")
 _ORDER_OPTIONS = (
@@ -57,8 +59,9 @@ def _given(options: dict[str, Any]) -> list[str]:
     return [name for name in options if click_ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
 
 
-def _prepare(ctx: CliContext, options: dict[str, Any]) -> PreparedOrder:
-    """The order the options describe, sealed and pinned, its terms fixed (nothing escrowed)."""
+def _prepare(ctx: CliContext, options: dict[str, Any], snapshot: Snapshot | None = None) -> PreparedOrder:
+    """The order the options describe, sealed and pinned, its terms fixed (nothing escrowed; ``snapshot``: the
+    book's parameters as the record has them, None: read)."""
     from pynode.orders.v2.buyer import OrderRequestV2
 
     missing = [name for name in _REQUIRED if options[name] is None]
@@ -82,7 +85,7 @@ def _prepare(ctx: CliContext, options: dict[str, Any]) -> PreparedOrder:
         certifications=options["certs"], tolerances=dict(_tolerance(t) for t in options["tolerances"]),
         notes=options["notes"])
     _, public_key = ctx.hpke_keys.public_key(ctx.account_name())
-    prepared = buyer(ctx).prepare(request, public_key)
+    prepared = buyer(ctx).prepare(request, public_key, snapshot=snapshot)
     if prepared.geometry_skipped:
         click.echo(f"note: the spec publishes no geometry: {prepared.geometry_skipped}", err=True)
     return prepared
@@ -138,11 +141,17 @@ def post(ctx: CliContext, draft_file: Path | None, quote_file: Path | None, **op
     if quote_file is not None and draft_file is None:
         raise click.UsageError("a quote names fixed terms: write them with `order draft`, have the partner quote "
                                "the draft, then `order post --draft FILE --quote FILE`")
+    from pynode.orders.v2.snapshot import Snapshot, SnapshotRecord
+
     signed = read_quote(quote_file) if quote_file else None
-    prepared = _from_draft(ctx, draft_file) if draft_file else _prepare(ctx, options)
+    record = SnapshotRecord(ctx.settings.home, ctx.v2.chain_id, ctx.v2.book.address)
+    prepared = _from_draft(ctx, draft_file) if draft_file else _prepare(ctx, options, record.load())
     actions = buyer(ctx)
     if signed is None:
         posted = actions.post(prepared)
+        if draft_file is None:  # what the book took, for the next post
+            with contextlib.suppress(OSError):  # a cache: a home it cannot write to costs reads, not the post
+                record.save(Snapshot.of(posted.order.terms))
         line = f"quotes name it with `fabmesh quote {posted.order_id} --sign-only FILE`"
     else:
         actions.check_quote(prepared.terms, prepared.spec, signed)  # before the HPKE key is unlocked

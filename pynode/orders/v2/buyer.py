@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 
-from pynode.chain.tx import SentTx, TxRequest, TxSender
+from pynode.chain.tx import SentTx, TxRequest, TxReverted, TxSender
 from pynode.chain.v2.arbitrator import PanelArbitrator
 from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.orders import OrderTracker
@@ -36,6 +36,7 @@ from pynode.ipfs.vault import SealedDesign
 from pynode.orders.award_policy import AwardSettings, PartnerFacts, rejection
 from pynode.orders.buyer import BuyerBase, BuyerConnection, DesignOrder, region_field, requirements
 from pynode.orders.quote_policy import cert_ids
+from pynode.orders.v2.snapshot import Snapshot, read_snapshot
 from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import OrderDocs, OrderSpec, OrderStatus, OrderTerms, Quote
 
@@ -135,9 +136,11 @@ class BuyerV2(BuyerBase[ChainV2]):
     # ------------------------------------------------------------------------------ posting
 
     def prepare(self, request: OrderRequestV2, buyer_public_key: bytes,
-                progress: Callable[[int], None] | None = None) -> PreparedOrder:
+                progress: Callable[[int], None] | None = None, snapshot: Snapshot | None = None) -> PreparedOrder:
         """Seals and pins the design, keeps its key sealed to the buyer, pins the spec (with the design's public
-        geometry), fixes the terms. Nothing is escrowed yet; the names are checked before anything is pinned."""
+        geometry), fixes the terms. Nothing is escrowed yet; the names are checked before anything is pinned.
+        ``snapshot``: the book's parameters as a record has them (None: read from the book; :meth:`post` reads
+        them again if the book refuses them)."""
         wanted = requirements(request)
         arbitrator = self._arbitrator(request.arbitrator)
         inspectors = tuple(_address(i, "inspector") for i in request.inspectors)
@@ -145,10 +148,9 @@ class BuyerV2(BuyerBase[ChainV2]):
         docs = OrderDocs(cid_to_digest(sealed.cid), sealed.plaintext_sha256, cid_to_digest(spec_cid),
                          region_field(request.region))
         spec = OrderSpec(wanted.processes, wanted.materials, wanted.cert_ids, inspectors, codec.docs_hash(docs))
-        book = self.chain.book
         terms = OrderTerms(self.account.address, to_checksum_address(request.token), request.price, request.min_bond,
                            arbitrator, request.award_deadline, request.delivery_deadline, request.inspection_window,
-                           book.reject_window(), book.dispute_timeout(), book.fee_bps(), codec.spec_hash(spec))
+                           *(snapshot or read_snapshot(self.chain.book)), codec.spec_hash(spec))
         return PreparedOrder(terms, spec, docs, sealed, spec_cid, backup, geometry, skipped)
 
     def _arbitrator(self, given: str) -> str:
@@ -160,9 +162,17 @@ class BuyerV2(BuyerBase[ChainV2]):
         return to_checksum_address(deployed.address)
 
     def post(self, order: PreparedOrder) -> PostedOrderV2:
-        """Escrow-first: escrows the price; quotes then arrive on the channel (announce it there)."""
+        """Escrow-first: escrows the price; quotes then arrive on the channel (announce it there). Terms whose
+        snapshot the book refuses (a record's, older than a governance change) are refused in the simulation,
+        before anything is signed: the parameters are read and the order, a new id, goes again."""
         self.approve(order.terms.token, order.terms.price)
-        sent = self.chain.send(self.account, self.chain.book.post(order.terms, order.spec, order.docs))
+        try:
+            sent = self.chain.send(self.account, self.chain.book.post(order.terms, order.spec, order.docs))
+        except TxReverted as exc:
+            if exc.error != "SnapshotMismatch":
+                raise
+            order = replace(order, terms=order.terms._replace(**read_snapshot(self.chain.book)._asdict()))
+            sent = self.chain.send(self.account, self.chain.book.post(order.terms, order.spec, order.docs))
         self.chain.book.note_posted(order.order_id, sent.block_number)
         return PostedOrderV2(order, sent)
 

@@ -14,6 +14,7 @@ from pynode.crypto.envelope import OrderContext
 from pynode.documents.quote import SignedQuote
 from pynode.ipfs.cid import cid_to_digest
 from pynode.orders.v2.buyer import QuoteRefused, ReportRefused
+from pynode.orders.v2.snapshot import Snapshot, SnapshotRecord, read_snapshot
 from pynode.protocol.v2 import eip712
 from pynode.protocol.v2.types import OrderStatus
 from v2_parties import DAY, cli_buyer_v2, ship, v2_chain, vetted_shop
@@ -54,6 +55,32 @@ def test_quote_first_posts_the_order_awarded_with_an_envelope_the_partner_opens(
                            recipient=shop.address, design_sha256=bytes(tracker.docs.design_sha256))
     key = party.buyer.vault.content_key_from_envelope(posted.envelope_cid, shop.keypair, context)
     assert key == prepared.design.content_key
+
+
+def test_a_stale_snapshot_is_refused_before_anything_is_spent_and_the_post_goes_again_with_the_books(parties):
+    chain, _shop, party = parties
+    current = read_snapshot(chain.book)
+    stale = current._replace(fee_bps=current.fee_bps + 1)  # a record older than a governance change
+    prepared = party.prepare("stale-snapshot", snapshot=stale)
+    before = balance(chain, party.buyer.account.address)
+    posted = party.buyer.post(prepared)
+    assert Snapshot.of(posted.order.terms) == current and posted.order_id != prepared.order_id
+    assert posted.order.spec == prepared.spec and posted.order.docs == prepared.docs  # nothing sealed again
+    tracker = chain.book.load_order(posted.order_id, chain.from_block)
+    assert tracker.status == OrderStatus.OPEN and tracker.terms == posted.order.terms
+    assert PRICE <= before - balance(chain, party.buyer.account.address) < 2 * PRICE  # escrowed once
+
+
+def test_the_snapshot_record_is_a_cache_a_torn_file_is_none(tmp_path):
+    record = SnapshotRecord(tmp_path, 31337, "0x" + "Ab" * 20)
+    assert record.load() is None
+    record.save(Snapshot(2 * DAY, 30 * DAY, 25))
+    assert SnapshotRecord(tmp_path, 31337, "0x" + "ab" * 20).load() == (2 * DAY, 30 * DAY, 25)
+    assert SnapshotRecord(tmp_path, 1, "0x" + "ab" * 20).load() is None  # another chain's book
+    for torn in ("", "{", "[]", '{"reject_window": 1}', '{"reject_window": -1, "dispute_timeout": 1, "fee_bps": 1}',
+                 '{"reject_window": true, "dispute_timeout": 1, "fee_bps": 1}'):
+        record.path.write_text(torn)
+        assert record.load() is None
 
 
 def test_bad_quotes_are_refused_before_anything_is_sealed_or_spent(parties, anvil, dev_accounts):

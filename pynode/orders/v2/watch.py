@@ -132,7 +132,10 @@ class OrderWatcherV2:
         for landed in self.sends.poll(head, listed):
             self._on_landed(landed)
         safe = max(head - self.chain.confirmations, self.chain.from_block)
-        self.orders.discover(safe, self._done)
+        if self.orders.discover(safe, self._done):
+            # the buyer posted (its CLI, another process of the account): the count of nonces kept here is behind,
+            # so the next send asks the node's instead of being refused as nonce too low first
+            self.sends.sender.nonces.resync()
         self.partners.clear()
         self._loads = Counter(t.partner for i, t in self.orders.trackers.items()
                               if i not in self._done and t.posted and t.status == OrderStatus.AWARDED)

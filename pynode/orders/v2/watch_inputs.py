@@ -142,14 +142,15 @@ class TrackedOrders:
         self.recheck = False  # this cycle checks every live order's commitments too (an event the scan missed)
         self.next_block = chain.from_block
 
-    def discover(self, safe: int, done: set[int]) -> None:
+    def discover(self, safe: int, done: set[int]) -> int:
         """The buyer's new posts, then every live order's events since the last cycle, folded and checked
-        (:meth:`_check`): over a cycle's few blocks one eth_getLogs of the book's order events, sorted here (a
-        few blocks of every buyer's orders are a few logs); over a longer range (the first cycle's catch-up)
-        two filtered ones, however many orders are open."""
+        (:meth:`_check`); how many new posts were found. Over a cycle's few blocks one eth_getLogs of the book's
+        order events, sorted here (a few blocks of every buyer's orders are a few logs); over a longer range (the
+        first cycle's catch-up) two filtered ones, however many orders are open."""
         if safe < self.next_block:
-            return
+            return 0
         book = self.chain.book
+        found = len(self.trackers)
         every = book.logs(ORDER_EVENTS, from_block=self.next_block, to_block=safe) \
             if safe - self.next_block < ONE_QUERY_BLOCKS else None
         posts = [e for e in every if e.event == "OrderPosted"] if every is not None else \
@@ -173,6 +174,7 @@ class TrackedOrders:
             book.prefetch(logs)  # their block times (and senders) in batches, for every order at once
         self.next_block = safe + 1
         self._check(safe, done)
+        return len(self.trackers) - found
 
     def _check(self, safe: int, done: set[int]) -> None:
         ids = sorted((self.changed | (set(self.trackers) if self.recheck else set())) - done)

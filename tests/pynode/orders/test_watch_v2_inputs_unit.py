@@ -63,12 +63,13 @@ def _orders(logs: list[DecodedLog], from_block: int) -> tuple[TrackedOrders, _Bo
 
 def test_a_cycles_few_blocks_are_one_unfiltered_request_sorted_here() -> None:
     orders, book = _orders(LOGS, 100)
-    orders.discover(110, set())
+    assert orders.discover(110, set()) == 1  # one new post of the buyer's: its nonces are counted again
     assert book.asked == [(ORDER_EVENTS, ())]  # one eth_getLogs: no filter by order or buyer
     assert set(orders.trackers) == {1, 3}  # the buyer's new post tracked, another buyer's left out
     assert {i: [log.event for log in logs] for i, logs in orders._new_logs.items()} == \
         {1: ["OrderPosted"], 3: ["OrderAwarded"]}
     assert orders.next_block == 111
+    assert orders.discover(110, set()) == 0 and len(book.asked) == 1  # no new block: nothing asked
 
 
 def test_a_long_catch_up_is_two_filtered_requests() -> None:

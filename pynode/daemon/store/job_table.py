@@ -74,13 +74,18 @@ class JobTable(Database):
         """Creates the job or moves it to ``state`` (replacing the order JSON if given).
 
         ``block`` is the block whose event caused the change (for reorg rewinds).
-        A state change clears ``needs_refresh``, attempts and the last error.
+        A state change clears ``needs_refresh``, attempts and the last error. An upsert that changes nothing
+        (same state and order, no block, not flagged) writes nothing: a daemon records a job's unchanged state
+        on many steps, and every commit is a sync to disk.
         """
         state = JobState(state)
         order_id = checked_order_id(order_id)
         now = self._now()
         with self.transaction():
             existing = self.get_job(order_id)
+            if existing is not None and state == existing.state and block is None and not existing.needs_refresh \
+                    and (order is None or to_json(order) == to_json(existing.order)):
+                return existing
             if existing is None:
                 if order is None:
                     raise InputError(f"job {order_id} does not exist: its order terms are needed to create it")
@@ -113,6 +118,16 @@ class JobTable(Database):
             marks = ",".join("?" * len(wanted))
             rows = self._db.execute(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY order_id", wanted)
         return [self._job(row) for row in rows]
+
+    def count(self, states: Iterable[JobState | str], *, at_least: tuple[str, int] | None = None) -> int:
+        """How many jobs are in ``states``; with ``at_least`` (a JSON path into the order, a number) only those
+        whose order holds a number there that is at least it. Counted by SQLite, no job's JSON decoded here."""
+        wanted: list[str | int] = [JobState(s).value for s in states]
+        sql = f"SELECT count(*) FROM jobs WHERE state IN ({','.join('?' * len(wanted))})"
+        if at_least is not None:
+            sql += " AND json_extract(order_json, ?) >= ?"
+            wanted += at_least
+        return int(self._db.execute(sql, wanted).fetchone()[0])
 
     def active_jobs(self) -> list[Job]:
         """Jobs not in a terminal state."""

@@ -2,7 +2,7 @@
 
 Every step starts from the order as the confirmed block shows it; what the chain says decides, never the
 local state alone, so a restart at any point neither repeats nor skips an action. A quote's nonce is in the
-job's row before the quote is signed (:mod:`.quoting`); the design check's verdict is kept in the row too,
+job's row before the quote leaves the node (:mod:`.quoting`); the design check's verdict is kept in the row too,
 so an award is decrypted and measured once.
 """
 
@@ -97,7 +97,7 @@ class Acts:
         # minutes behind, while its next block (the award's) and every receiver's expiry check go by the wall
         # clock, so a quote valid from the stale block's time would arrive expired.
         now = max(node.now, int(time.time()))
-        shop = shop_state(node.address, info, certs, node.store.active_jobs(), BUSY_STATES,
+        shop = shop_state(node.address, info, certs, node.store, BUSY_STATES,
                           node.config.policy.max_concurrent_jobs, node.adapter.capacity(), now)
         return decide_quote(node.config.quote, order.terms, order.spec, document, shop, now,
                             nonce=self.quotes.next_nonce(job))

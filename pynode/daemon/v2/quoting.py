@@ -1,13 +1,14 @@
 """The node's quotes: the shop's state for the policy, keyed nonces that survive a restart, sign, publish, repeat.
 
 A quote's nonce is keyed by its order: ``(order id mod 2**192) << 64 | n``, where ``n`` counts the quotes
-this node signed for that order and is written to the job's row *before* the quote is signed. Orders never
-share a nonce (their ids differ), and a restart, even one that lost the signed quote, continues the count: a
-nonce is never signed twice. A quote lives in the job's row (its document, expiry, nonce) until it expires
-or the order leaves Open; while it lives it counts against the shop's free machines (``quotes_open``) and
-is published again when the buyer announces the order again (:meth:`Quotes.asked`: pubsub only reaches who
-listens at the moment, and a buyer announcing is listening), and every ``REPUBLISH_S`` for listeners that do not
-announce. The other way, the buyers' order announcements are queued by :class:`Listener` for the node's cycle.
+this node signed for that order and is written to the job's row, in one commit with the signed quote, *before*
+the quote leaves the node. Orders never share a nonce (their ids differ), and a restart continues the count: a
+nonce never goes out in two quotes (a quote signed by a node killed before the commit was never seen by anyone).
+A quote lives in the job's row (its document, expiry, nonce) until it expires or the order leaves Open; while it
+lives it counts against the shop's free machines (``quotes_open``) and is published again when the buyer announces
+the order again (:meth:`Quotes.asked`: pubsub only reaches who listens at the moment, and a buyer announcing is
+listening), and every ``REPUBLISH_S`` for listeners that do not announce. The other way, the buyers' order
+announcements are queued by :class:`Listener` for the node's cycle.
 """
 
 from __future__ import annotations
@@ -46,17 +47,22 @@ def live_quote(job: Job, now: int) -> dict[str, Any] | None:
         else None
 
 
-def shop_state(me: str, info: Any, certifications: Mapping[int, int], jobs: Iterable[Job], busy: Iterable[JobState],
+def open_quotes(store: Store, now: int) -> int:
+    """How many jobs hold a quote open at chain time ``now``: :func:`live_quote`'s rule (a SEEN job whose kept
+    quote's expiry is ``now`` or later), counted by the store (a quote decision asks it; decoding every job's
+    row for it cost a busy node most of its quoting time)."""
+    return store.count([JobState.SEEN], at_least=("$.quote.expiry", now))
+
+
+def shop_state(me: str, info: Any, certifications: Mapping[int, int], store: Store, busy: Iterable[JobState],
                max_jobs: int, capacity: int | None, now: int) -> ShopState:
     """What the quote policy knows of the shop: its registry entry (``PartnerInfoV2``; an unvetted profile
-    quotes nothing), the jobs in flight and the quotes still open."""
-    jobs = list(jobs)
+    quotes nothing), the jobs in flight and the quotes still open (counted by the store)."""
     vetted = bool(info.vetted) and not info.suspended
     return ShopState(partner=me, processes=info.capabilities if vetted else 0,
                      materials=info.materials if vetted else 0, certifications=dict(certifications),
-                     jobs_in_flight=sum(1 for j in jobs if j.state in set(busy)), max_jobs=max_jobs,
-                     free_bond=info.free_bond, capacity=capacity,
-                     quotes_open=sum(1 for j in jobs if live_quote(j, now) is not None))
+                     jobs_in_flight=store.count(busy), max_jobs=max_jobs, free_bond=info.free_bond,
+                     capacity=capacity, quotes_open=open_quotes(store, now))
 
 
 def certifications_of(spec: OrderSpec, expiry: Callable[[int], int]) -> dict[int, int]:
@@ -81,14 +87,13 @@ class Quotes:
         return quote_nonce(int(job.order["order_id"]), int(job.order.get("quotes_signed", 0)) + 1)
 
     def issue(self, job: Job, quoted: Quoted) -> SignedQuote:
-        """Persists the nonce's use, signs and keeps the quote, then publishes it."""
+        """Signs the quote, keeps it with the nonce's use (one commit), then publishes it."""
         n = int(job.order.get("quotes_signed", 0)) + 1
         quote = quoted.quote._replace(nonce=quote_nonce(int(job.order["order_id"]), n))
-        job = self.store.upsert_job(job.order_id, JobState.SEEN, {**job.order, "quotes_signed": n})
         signed = sign_quote(self.account, self.channel.domain, quote)
         kept = {"document": signed.to_json().decode(), "expiry": quote.expiry, "nonce": str(quote.nonce),
                 "price": str(quote.price), "lead_time": quote.lead_time}
-        self.store.upsert_job(job.order_id, JobState.SEEN, {**job.order, "quote": kept})
+        self.store.upsert_job(job.order_id, JobState.SEEN, {**job.order, "quotes_signed": n, "quote": kept})
         self.publish(job.order_id, signed)
         self.log("quote_signed", order_id=job.order["order_id"], price=str(quote.price), bond=str(quote.bond),
                  lead_time=quote.lead_time, expiry=quote.expiry, nonce=str(quote.nonce), cost=str(quoted.cost),

@@ -164,6 +164,32 @@ def test_jobs_states_errors_and_counts(store: Store) -> None:
     assert counts["shipped"] == 0
 
 
+def test_an_upsert_that_changes_nothing_writes_nothing(tmp_path: Path) -> None:
+    ticks = iter(range(100))
+    with Store(tmp_path / "db", clock=lambda: float(next(ticks))) as store:
+        first = store.upsert_job(5, JobState.SHIPPED, {"a": 1, "cid": b"\x01"})
+        written = store._db.total_changes
+        for again in (store.upsert_job(5, JobState.SHIPPED, {"cid": b"\x01", "a": 1}),  # same JSON, keys reordered
+                      store.upsert_job(5, JobState.SHIPPED)):
+            assert again == first and store._db.total_changes == written
+        assert store.upsert_job(5, JobState.SHIPPED, {"a": 2}).updated_at > first.updated_at  # a new order
+        assert store.upsert_job(5, JobState.SHIPPED, block=9).updated_block == 9  # a block to rewind by
+        assert store.upsert_job(5, JobState.DONE).state is JobState.DONE
+        store.rewind(8)  # flags the job: the next upsert, unchanged or not, clears the flag
+        assert store.jobs_needing_refresh() != [] and store.upsert_job(5, JobState.DONE).needs_refresh is False
+        assert store.jobs_needing_refresh() == []
+
+
+def test_jobs_are_counted_by_state_and_a_number_in_their_order(store: Store) -> None:
+    for key, (state, order) in enumerate([(JobState.SEEN, {"q": {"e": 5}}), (JobState.SEEN, {"q": {"e": 9}}),
+                                          (JobState.SEEN, {"q": None}), (JobState.SEEN, {}),
+                                          (JobState.AWARDED, {"q": {"e": 9}}), (JobState.DONE, {})]):
+        store.upsert_job(key, state, order)
+    assert store.count([JobState.SEEN]) == 4 and store.count([JobState.SEEN, JobState.AWARDED]) == 5
+    assert [store.count([JobState.SEEN], at_least=("$.q.e", n)) for n in (4, 5, 6, 9, 10)] == [2, 2, 1, 1, 0]
+    assert store.count([]) == 0
+
+
 def test_actions_journal_survives_a_restart_and_is_never_doubled(tmp_path: Path) -> None:
     with Store(tmp_path / "db") as store:
         planned = store.plan_action(9, "claim", nonce=4)

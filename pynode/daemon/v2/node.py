@@ -4,7 +4,8 @@ One cycle (:meth:`NodeV2.cycle`): the book's order events over the confirmed blo
 ``confirmations``, from the checkpoint on, in the wrapper's bounded LogReader ranges) and the order
 announcements heard on the quote channel mark jobs, and the scanned events are folded into the orders the node
 knows (a new one born from its OrderPosted log); every job with something to do takes the step the pure
-:func:`.decide.decide` returns on its order at the confirmed block. An order is read from the chain, checked
+:func:`.decide.decide` returns on its order at the confirmed block, the quote decisions last and for at most
+QUOTE_BUDGET_S a cycle (:func:`in_turn`). An order is read from the chain, checked
 against ``orderHash`` and ``recordHead`` (``OrderBookV2.load_order`` / ``update``), only when the node has none
 or read it REFRESH_S ago; its ``orderHash`` is compared before a job ends on a folded order, and every
 transaction's simulation refuses a stale one. Open quotes are published again when their order is announced
@@ -28,6 +29,7 @@ The store keys a job by the low 63 bits of its v2 order id (:func:`.scan.job_key
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +69,29 @@ from pynode.ipfs.pubsub import KuboPubsub
 from pynode.ipfs.vault import DesignVault
 from pynode.orders.quote_channel import QuoteChannel
 from pynode.protocol.v2 import codec
+from pynode.protocol.v2.types import OrderStatus
 from pynode.wallet.identity import Identity
 
 WORK_STATES = (JobState.AWARDED, JobState.PRODUCING, JobState.REPORTING)
+#: a cycle's time for quote decisions, taken after every other due job has stepped: a burst of new orders (each a
+#: spec read, a signature, a commit and a publish) does not hold an award's next step back by seconds a cycle
+QUOTE_BUDGET_S = 1.0
+
+
+def in_turn(jobs: Iterable[Job], quoting: Callable[[Job], bool], clock: Callable[[], float],
+            budget_s: float) -> Iterator[Job]:
+    """The due jobs in the order a cycle steps them: the ones with work, a transaction or an event first (in the
+    order given), then the quote decisions while ``budget_s`` of ``clock`` has not passed since the first of them
+    started; the rest stay due for the next cycle."""
+    jobs = list(jobs)
+    yield from (job for job in jobs if not quoting(job))
+    until = None
+    for job in (job for job in jobs if quoting(job)):
+        now = clock()
+        until = now + budget_s if until is None else until
+        if now > until:
+            return
+        yield job
 
 
 class NodeV2(Stoppable):
@@ -223,7 +245,7 @@ class NodeV2(Stoppable):
                 self._resolve(action)
             self.dirty.update(job.order_id for job in self.store.active_jobs())
             self._first_cycle = False
-        for job in self.due():
+        for job in in_turn(self.due(), self.quoting, time.monotonic, QUOTE_BUDGET_S):
             if self.stopping:
                 break
             self.step(job)
@@ -245,6 +267,12 @@ class NodeV2(Stoppable):
                     (job.state is JobState.SEEN and not self.acts.quote_live(job)):
                 picked.append(job)
         return picked
+
+    def quoting(self, job: Job) -> bool:
+        """Whether the job's step is a quote decision: SEEN, its order open as far as the scan folded it (an award
+        to this shop, a cancellation, is work to do now)."""
+        known = self.trackers.get(job.order_id)
+        return job.state is JobState.SEEN and (known is None or known.tracker.status == OrderStatus.OPEN)
 
     # -- one job ---------------------------------------------------------------------------------
 

@@ -179,11 +179,7 @@ class OrderWatcherV2:
         step = next_step(self.settings, tracker.status, tracker.due_by, now,
                          confirm_refused=order_id in self._confirm_refused)
         if step is Step.DONE:
-            self._done.add(order_id)
-            self.inbox.forget(codec.terms_hash(tracker.terms))
-            self._told.forget(order_id)
-            self._waiting.pop(order_id, None)
-            self._quoted.discard(order_id)
+            self._finish(tracker)
         elif step is Step.DECIDE:
             self.quotes.announce(self.chain.chain_id, self.chain.book.address, tracker, self.settings.announce_s,
                                  again=order_id not in self._quoted)
@@ -281,11 +277,24 @@ class OrderWatcherV2:
         self.log("tx_sent", order_id=order_id, action=action, tx=tx_hash)
         return True
 
+    def _finish(self, tracker: OrderTracker) -> None:
+        """A terminal order: nothing more to do for it, ever."""
+        self._done.add(tracker.order_id)
+        self.inbox.forget(codec.terms_hash(tracker.terms))
+        self._told.forget(tracker.order_id)
+        self._waiting.pop(tracker.order_id, None)
+        self._quoted.discard(tracker.order_id)
+
     def _on_landed(self, landed: Landed) -> None:
-        """A transaction of ours mined, reverted or lost: the order is read again before its next step."""
+        """A transaction of ours mined, reverted or lost: the order is read again before its next step; a confirm,
+        refund or cancel mined deep enough made it terminal (its only outcome): done, its last change not read."""
         order_id, detail = landed.order_id, landed.detail
-        self.orders.changed.add(order_id)
-        if landed.ok and landed.block is not None:
+        tracker = self.orders.trackers.get(order_id)  # none yet for a send the journal restored: read first
+        if landed.ok and landed.action != "award" and tracker is not None:
+            self._finish(tracker)
+        else:
+            self.orders.changed.add(order_id)
+        if landed.ok and landed.block is not None and landed.action == "award":
             self._landed[order_id] = landed.block
         if not landed.ok:
             if landed.action == "award" and landed.block is not None:  # reverted on chain: that quote is out

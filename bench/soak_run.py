@@ -127,6 +127,7 @@ class Soak:
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._last_progress = 0.0
+        self.posting_s = 0.0  # from the first burst to the last post: the schedule's own ceiling on throughput
 
     def connect(self) -> None:
         # the buyers count a receipt as done (confirmations 0), as before; the daemons under test wait for 1
@@ -413,7 +414,8 @@ class Soak:
                     self.progress()
             self.maybe_restart_kubo()
             posted_at = time.monotonic()
-            self.say(f"all bursts posted after {posted_at - started:.0f}s")
+            self.posting_s = posted_at - started
+            self.say(f"all bursts posted after {self.posting_s:.0f}s")
             finished_at = self.wait_quiet(deadline)
             terminal_before_warp = self._terminal_count(self.progress())
             self.stop.set()
@@ -481,6 +483,9 @@ class Soak:
             "kubo_restarts": self.counts["kubo_restarts"],
             "orders_per_min": round(terminal_before_warp / active_min, 1),
             "active_minutes": round(active_min, 2),
+            # orders/min can be no higher than the buyers post them (bursts, gaps, each post's receipt wait)
+            "posting_minutes": round(self.posting_s / 60, 2),
+            "posted_per_min": round(self.counts["posted"] / max(self.posting_s / 60, 1e-9), 1),
             "terminal_before_deadline_warp": terminal_before_warp,
             "refunded_after_warp": self.counts["refunded_at_end"],
             "cancelled_by_buyer": self.counts["cancelled_by_buyer"],

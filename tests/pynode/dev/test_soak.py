@@ -46,3 +46,4 @@ def test_small_v2_soak_keeps_every_promise(tmp_path):
     assert result["kills"] >= 2 and result["kubo_restarts"] == 1
     assert result["daemon_duplicate_mined_actions"] == 0 and result["unclean_stops"] == 0, "\n".join(lines[-20:])
     assert sum(result["final_status"].values()) == 12
+    assert result["posting_minutes"] > 0 and result["posted_per_min"] > 0  # the schedule's ceiling, reported

@@ -22,11 +22,14 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import http.client
 import re
+import secrets
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Protocol
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -90,6 +93,29 @@ def parse_message(line: bytes) -> PubsubMessage:
     return PubsubMessage(fields["from"], multibase_decode(fields.get("data")), multibase_decode(fields.get("seqno")))
 
 
+def multipart_file(data: bytes) -> tuple[bytes, str]:
+    """A one-file ``multipart/form-data`` body, as Kubo's RPC takes a publish's data, and its content type."""
+    boundary = secrets.token_hex(16)
+    while boundary.encode() in data:  # never, in practice: a boundary must not occur in the part
+        boundary = secrets.token_hex(16)
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="data"\r\n' \
+           'Content-Type: application/octet-stream\r\n\r\n'
+    return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def refusal(command: str, status: int, body: bytes) -> IpfsUnavailable | IpfsRequestRejected:
+    """What a non-200 answer of ``/api/v0/pubsub/<command>`` means: a publish Kubo's seqno validator dropped
+    (published again), else a refusal with Kubo's message."""
+    try:
+        message = strict_json_loads(body, "Kubo's answer", 64 << 10).get("Message")
+        reason = brief(message, 120)
+    except (InputError, AttributeError):
+        message, reason = None, f"HTTP {status}"
+    if command == "pub" and message == SEQNO_RACE:
+        return _SeqnoRace(f"IPFS pubsub pub dropped by Kubo's seqno validator ({SEQNO_RACE})")
+    return IpfsRequestRejected(f"IPFS pubsub {command} refused: {reason}")
+
+
 class KuboSubscription:
     """One open ``/api/v0/pubsub/sub`` stream; iterating yields its messages until Kubo cuts it.
 
@@ -137,6 +163,11 @@ class KuboPubsub:
         self.api = api.rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()  # keep-alive: a publish is one request on an open connection
+        url = urlsplit(self.api)
+        # publishes go over the standard library's client on one kept connection (used under the publish lock):
+        # through requests, a quoting daemon spent about a fifth of its CPU in them
+        self._publisher = (http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection)(
+            url.hostname or "", url.port, timeout=timeout)
 
     def _post(self, command: str, topic: str, *, stream: bool = False, **kwargs: object) -> requests.Response:
         # a stream holds its connection for as long as it is open: one of its own, outside the shared session
@@ -148,22 +179,37 @@ class KuboPubsub:
             raise IpfsUnavailable(f"IPFS API at {self.api} did not answer (pubsub {command}): "
                                   f"{type(exc).__name__}") from exc
         if response.status_code != 200:
-            try:
-                message = response.json().get("Message")
-                reason = brief(message, 120)
-            except ValueError:
-                message, reason = None, f"HTTP {response.status_code}"
+            body = response.content[:64 << 10]
             response.close()
-            if command == "pub" and message == SEQNO_RACE:
-                raise _SeqnoRace(f"IPFS pubsub pub dropped by Kubo's seqno validator ({SEQNO_RACE})")
-            raise IpfsRequestRejected(f"IPFS pubsub {command} refused: {reason}")
+            raise refusal(command, response.status_code, body)
         return response
+
+    def _pub(self, topic: str, data: bytes) -> None:
+        """One publish on the kept connection; one Kubo closed since (a restart, an idle timeout) is opened again
+        once (a publish sent twice is harmless: receivers drop the copy)."""
+        body, content_type = multipart_file(data)
+        path = f"/api/v0/pubsub/pub?{urlencode({'arg': multibase_encode(topic.encode())})}"
+        for last in (self._publisher.sock is None, True):
+            try:
+                self._publisher.request("POST", path, body=body, headers={"Content-Type": content_type})
+                response = self._publisher.getresponse()
+                answer = response.read(64 << 10)
+                if not response.isclosed():  # more than any answer of Kubo's: not read on, not reused
+                    self._publisher.close()
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                self._publisher.close()  # the next request connects again
+                if last:
+                    raise IpfsUnavailable(f"IPFS API at {self.api} did not answer (pubsub pub): "
+                                          f"{type(exc).__name__}") from exc
+        if response.status != 200:
+            raise refusal("pub", response.status, answer)
 
     def publish(self, topic: str, data: bytes) -> None:
         with _PUBLISH_LOCKS[self.api]:
             for attempt in range(PUBLISH_ATTEMPTS):
                 try:
-                    self._post("pub", topic, files={"file": ("data", data)}, timeout=self.timeout).close()
+                    self._pub(topic, data)
                     return
                 except _SeqnoRace:
                     if attempt == PUBLISH_ATTEMPTS - 1:
@@ -180,3 +226,5 @@ class KuboPubsub:
 
     def close(self) -> None:
         self._session.close()
+        with _PUBLISH_LOCKS[self.api]:
+            self._publisher.close()

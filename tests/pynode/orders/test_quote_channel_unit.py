@@ -8,10 +8,11 @@ import json
 import pytest
 from eth_account import Account
 
-from pynode.core.errors import InputError
+from pynode.core.errors import InputError, IpfsUnavailable
 from pynode.documents.order_announcement import OrderAnnouncement
 from pynode.documents.quote import SignedQuote, sign_quote
-from pynode.ipfs.pubsub import KuboPubsub, multibase_decode, multibase_encode, parse_message
+from pynode.ipfs.client import IpfsRequestRejected
+from pynode.ipfs.pubsub import KuboPubsub, multibase_decode, multibase_encode, multipart_file, parse_message, refusal
 from pynode.orders.quote_channel import QuoteChannel, SeenSet, topics
 from pynode.protocol.eip712 import Domain
 from pynode.protocol.v2 import eip712
@@ -134,3 +135,24 @@ def test_publishing_for_another_deployment_is_refused_before_anything_is_sent() 
         chan.publish_quote(sign_quote(PARTNER, DOMAIN._replace(chain_id=1), QUOTE))
     with pytest.raises(InputError, match="another deployment"):
         chan.announce(OrderAnnouncement(31337, "0x" + "11" * 20, 1, b"\x00" * 32))
+
+
+def test_a_publish_body_is_one_file_part_whose_boundary_is_not_in_the_data() -> None:
+    data = b"--\r\n\x00quote\xff"
+    body, content_type = multipart_file(data)
+    boundary = content_type.removeprefix("multipart/form-data; boundary=")
+    assert content_type.startswith("multipart/form-data; boundary=") and boundary.encode() not in data
+    head, _, rest = body.partition(b"\r\n\r\n")
+    assert head.startswith(f"--{boundary}\r\n".encode()) and b'name="file"; filename="data"' in head
+    assert rest == data + f"\r\n--{boundary}--\r\n".encode()
+    assert multipart_file(data)[1] != content_type  # a fresh boundary each time
+
+
+def test_kubos_refusals_are_sorted_by_its_message() -> None:
+    race = refusal("pub", 500, b'{"Message":"validation ignored","Code":0,"Type":"error"}')
+    assert isinstance(race, IpfsUnavailable)  # published again, then transient
+    off = refusal("pub", 500, b'{"Message":"experimental pubsub feature not enabled","Code":0}')
+    assert isinstance(off, IpfsRequestRejected) and "not enabled" in str(off)
+    assert not isinstance(refusal("sub", 500, b'{"Message":"validation ignored"}'), IpfsUnavailable)
+    for body in (b"<html>bad gateway</html>", b"[1]", b""):
+        assert str(refusal("pub", 502, body)) == "IPFS pubsub pub refused: HTTP 502"

@@ -46,6 +46,8 @@ class Connection:
     clock: BlockClock
     _senders: dict[str, TxSender]
     _senders_lock: threading.Lock
+    #: the node's tip as a command before this one asked it (unix time, tip), for this connection's senders
+    tip_hint: tuple[float, int] | None = None
 
     def sender(self, account: LocalAccount) -> TxSender:
         """One sender per account on this connection, so threads sending as one account share its nonces."""
@@ -56,8 +58,16 @@ class Connection:
 
                 sender = TxSender(self.w3, account, self.decoder, confirmations=self.confirmations,
                                   on_progress=self.on_progress, clock=self.clock, chain_id=self.chain_id)
+                if self.tip_hint is not None:
+                    sender.seed_tip(*self.tip_hint)
                 self._senders[account.address] = sender
             return sender
+
+    def asked_tip(self) -> tuple[float, int] | None:
+        """The newest tip this connection's senders asked the node for (unix time, tip), if any did."""
+        with self._senders_lock:
+            asked = [tip for sender in self._senders.values() if (tip := sender.asked_tip()) is not None]
+        return max(asked, default=None)
 
     def simulate(self, account: LocalAccount, request: TxRequest) -> bytes:
         return self.sender(account).simulate(request)

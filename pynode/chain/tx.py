@@ -236,6 +236,19 @@ class TxSender:
         tip = self._tip[1]
         return 2 * head["baseFeePerGas"] + tip, tip
 
+    def seed_tip(self, asked_at: float, tip: int) -> None:
+        """The tip a command before this one was suggested at unix time ``asked_at``: used as one asked here,
+        while younger than ``TIP_MAX_AGE_S`` (a one-shot command would otherwise ask for it every time)."""
+        age = time.time() - asked_at
+        if self._tip is None and 0 <= age < TIP_MAX_AGE_S:
+            self._tip = (self.clock.now() - age, tip)
+
+    def asked_tip(self) -> tuple[float, int] | None:
+        """The tip last asked (or seeded) and the unix time it was asked: for the next command."""
+        if self._tip is None:
+            return None
+        return time.time() - (self.clock.now() - self._tip[0]), self._tip[1]
+
     def chain_id(self) -> int:
         if self._chain_id is None:
             self._chain_id = self.w3.eth.chain_id

@@ -106,18 +106,18 @@ class CliContext:
 
     def _paced(self, chain: Connection) -> None:
         """Where blocks come by time (confirmations > 0), the pace the last command learned paces this one's
-        receipt and confirmation waits, and what this one learns is kept for the next (v1 and v2 alike: one
-        chain, one record)."""
+        receipt and confirmation waits and its tip, still fresh, prices this one's sends; what this one learns is
+        kept for the next (v1 and v2 alike: one chain, one record)."""
         if chain.confirmations > 0:
-            chain.clock.block_s = self.pace_record(chain).load()
+            record = self.pace_record(chain)
+            chain.clock.block_s, chain.tip_hint = record.load(), record.load_tip()
             command = click.get_current_context(silent=True)
             if command is not None:
                 command.call_on_close(lambda: self._save_pace(chain))
 
     def _save_pace(self, chain: Connection) -> None:
-        if chain.clock.block_s is not None:
-            with contextlib.suppress(OSError):  # a cache: a home it cannot write to costs polls, not the command
-                self.pace_record(chain).save(chain.clock.block_s)
+        with contextlib.suppress(OSError):  # a cache: a home it cannot write to costs polls, not the command
+            self.pace_record(chain).save(chain.clock.block_s, chain.asked_tip())
 
     def pace_record(self, chain: Connection) -> PaceRecord:
         from pynode.chain.pace_record import PaceRecord

@@ -20,3 +20,14 @@ def test_a_torn_or_absurd_record_is_no_pace(tmp_path, text) -> None:
     record.path.parent.mkdir(parents=True)
     record.path.write_text(text)
     assert record.load() is None
+
+
+def test_the_tip_asked_last_is_kept_beside_the_pace(tmp_path) -> None:
+    record = PaceRecord(tmp_path, 1337)
+    record.save(1.04, (1_800_000_000.5, 3))
+    assert record.load() == 1.04 and record.load_tip() == (1_800_000_000.5, 3)
+    record.save(None, (1_800_000_001.0, 4))  # a command that learned no pace: its tip is kept
+    assert record.load_tip() == (1_800_000_001.0, 4)
+    for text in ('{"tip": 3}', '{"tip": "3", "tip_at": 1}', '{"tip": -1, "tip_at": 1}', '{"tip": true, "tip_at": 1}'):
+        record.path.write_text(text)
+        assert record.load_tip() is None

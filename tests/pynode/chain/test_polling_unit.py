@@ -6,6 +6,8 @@ recording transport answers as a chain would).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hexbytes import HexBytes
 
@@ -309,6 +311,24 @@ def test_the_base_fee_is_read_once_per_head_and_the_tip_once_per_tip_age() -> No
     head[0] = _block(12)
     sender.fees()
     assert calls[3:] == ["eth_getBlockByNumber", "eth_maxPriorityFeePerGas"]
+
+
+def test_a_tip_the_last_command_asked_prices_this_ones_send_while_young_enough() -> None:
+    calls: list[str] = []
+
+    def handler(method: str, params: list) -> dict:
+        calls.append(method)
+        return {"result": _block(10)} if method == "eth_getBlockByNumber" else {"result": "0x3"}
+
+    w3, _ = fake_web3(handler)
+    sender = TxSender(w3, _Account(), RevertDecoder())
+    sender.seed_tip(time.time() - 5, 4)  # asked 5 s ago by the last command
+    assert sender.fees() == (2 * 7 + 4, 4) and calls == ["eth_getBlockByNumber"]
+    asked_at, tip = sender.asked_tip()
+    assert tip == 4 and abs(asked_at - (time.time() - 5)) < 1  # what the next command is handed
+    stale = TxSender(w3, _Account(), RevertDecoder())
+    stale.seed_tip(time.time() - TIP_MAX_AGE_S - 1, 4)  # too old: asked again, as one of its own would be
+    assert stale.asked_tip() is None and stale.fees() == (2 * 7 + 3, 3)
 
 
 # -- an order's settled state ----------------------------------------------------------------------

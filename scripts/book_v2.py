@@ -57,6 +57,11 @@ class Tracked:
     def state(self):
         return self.order.state
 
+    @property
+    def packed(self):
+        """The order as the book takes it (bytes32[8], codec.pack_order)."""
+        return codec.pack_order(self.order)
+
 
 class Signer(NamedTuple):
     """A brownie account with its key, to sign EIP-712 messages."""
@@ -114,6 +119,11 @@ class V2:
         q = Quote(codec.terms_hash(terms), str(partner.address), str(payee or partner.address),
                   terms.price if price is None else price, bond, lead, chain[-1].timestamp + expiry_in, nonce)
         return q, self.sign(signer or partner, q)
+
+    def packed_quote(self, terms, partner, **kw):
+        """`quote`'s (quote, signature) with the quote packed as award and postAwarded take it (codec.pack_quote)."""
+        q, sig = self.quote(terms, partner, **kw)
+        return codec.pack_quote(q), sig
 
     def sign(self, signer, value):
         return eip712.sign(Account.from_key(signer.key), self.domain, value)
@@ -175,7 +185,7 @@ class V2:
 
     def award(self, t, partner, *, quote=None, envelope=ENVELOPE, sender=None, **qkw):
         q, sig = quote or self.quote(t.terms, partner, **qkw)
-        tx = self.book.award(t.order_id, t.order, t.spec, q, sig, envelope, {"from": sender or t.terms.buyer})
+        tx = self.book.award(t.packed, t.spec, codec.pack_quote(q), sig, envelope, {"from": sender or t.terms.buyer})
         evidence = codec.award_evidence(codec.terms_hash(t.terms), eip712.struct_hash(self.domain, q), envelope)
         return self._advance(t, tx, Transition.AWARDED, evidence, **self._awarded_state(tx, q))
 
@@ -186,7 +196,7 @@ class V2:
             spec, docs = self.spec()
         terms = self.terms(spec, arbitrator, buyer=buyer, **kw)
         q, sig = self.quote(terms, partner, **(quote_kw or {}))
-        tx = self.book.postAwarded(terms, spec, docs, q, sig, envelope,
+        tx = self.book.postAwarded(terms, spec, docs, codec.pack_quote(q), sig, envelope,
                                    {"from": buyer, "value": self._value(terms, value)})
         order_id = tx.return_value
         state = self._awarded_state(tx, q)
@@ -199,22 +209,22 @@ class V2:
         return t
 
     def reject(self, t, reason=REASON, sender=None):
-        tx = self.book.reject(t.order_id, t.order, reason, {"from": sender or t.state.partner})
+        tx = self.book.reject(t.packed, reason, {"from": sender or t.state.partner})
         return self._advance(t, tx, Transition.REJECTED, reason, status=OrderStatus.REJECTED)
 
     def ship(self, t, report=REPORT, sender=None):
-        tx = self.book.ship(t.order_id, t.order, *report, {"from": sender or t.state.partner})
+        tx = self.book.ship(t.packed, *report, {"from": sender or t.state.partner})
         return self._advance(t, tx, Transition.SHIPPED, codec.report_evidence(*report, True),
                              status=OrderStatus.SHIPPED, stamp=tx_time(tx))
 
     def confirm(self, t, sender=None):
-        tx = self.book.confirm(t.order_id, t.order, {"from": sender or t.terms.buyer})
+        tx = self.book.confirm(t.packed, {"from": sender or t.terms.buyer})
         return self._advance(t, tx, Transition.CONFIRMED, ZERO32, status=OrderStatus.COMPLETED)
 
     def collect_fees(self, ts, sender):
         """The fee recipient's collection of completed orders' fees: each with a fee moves Completed -> FeeCollected;
         one with none stays Completed."""
-        tx = self.book.collectFees([t.order_id for t in ts], [t.order for t in ts], {"from": sender})
+        tx = self.book.collectFees([t.packed for t in ts], {"from": sender})
         for t in ts:
             fee = t.state.price * t.terms.fee_bps // 10_000
             if fee:
@@ -225,24 +235,24 @@ class V2:
         return tx
 
     def finalize(self, t, sender):
-        tx = self.book.finalize(t.order_id, t.order, {"from": sender})
+        tx = self.book.finalize(t.packed, {"from": sender})
         return self._advance(t, tx, Transition.FINALIZED, ZERO32, status=OrderStatus.COMPLETED)
 
     def cancel(self, t, sender=None):
-        tx = self.book.cancel(t.order_id, t.order, {"from": sender or t.terms.buyer})
+        tx = self.book.cancel(t.packed, {"from": sender or t.terms.buyer})
         return self._advance(t, tx, Transition.CANCELLED, ZERO32, status=OrderStatus.CANCELLED)
 
     def refund(self, t, sender):
         reason = 1 if t.state.status == OrderStatus.AWARDED else 0
-        tx = self.book.refund(t.order_id, t.order, {"from": sender})
+        tx = self.book.refund(t.packed, {"from": sender})
         return self._advance(t, tx, Transition.REFUNDED, reason.to_bytes(32, "big"), status=OrderStatus.REFUNDED)
 
     def dispute(self, t, value, evidence=EVIDENCE, sender=None):
-        tx = self.book.dispute(t.order_id, t.order, evidence, {"from": sender or t.terms.buyer, "value": value})
+        tx = self.book.dispute(t.packed, evidence, {"from": sender or t.terms.buyer, "value": value})
         return self._advance(t, tx, Transition.DISPUTED, evidence, status=OrderStatus.DISPUTED, stamp=tx_time(tx))
 
     def pay_fee(self, t, value, sender=None):
-        return self.book.payArbitrationFee(t.order_id, t.order, {"from": sender or t.state.partner, "value": value})
+        return self.book.payArbitrationFee(t.packed, {"from": sender or t.state.partner, "value": value})
 
     def split(self, t, buyer_share):
         rest = t.state.price - buyer_share
@@ -254,17 +264,17 @@ class V2:
                              status=OrderStatus.RESOLVED)
 
     def claim_default(self, t, sender):
-        tx = self.book.claimDefault(t.order_id, t.order, {"from": sender})
+        tx = self.book.claimDefault(t.packed, {"from": sender})
         return self._resolved(t, tx, Transition.DISPUTE_DEFAULTED, t.state.price, True)
 
     def execute_ruling(self, t, sender, buyer_share, bond_to_buyer):
-        tx = self.book.executeRuling(t.order_id, t.order, {"from": sender})
+        tx = self.book.executeRuling(t.packed, {"from": sender})
         return self._resolved(t, tx, Transition.RULED, buyer_share, bond_to_buyer)
 
     def settle_expired(self, t, sender):
-        tx = self.book.settleExpired(t.order_id, t.order, {"from": sender})
+        tx = self.book.settleExpired(t.packed, {"from": sender})
         return self._resolved(t, tx, Transition.DISPUTE_EXPIRED, t.state.price // 2, False)
 
     def settle(self, t, settlement, sig, sender):
-        tx = self.book.settle(t.order_id, t.order, settlement, sig, {"from": sender})
+        tx = self.book.settle(t.packed, settlement, sig, {"from": sender})
         return self._resolved(t, tx, Transition.SETTLED, settlement.buyer_share, settlement.bond_to_buyer)

@@ -296,8 +296,8 @@ class BenchV2:
         g("reject", v.reject(self.awarded()))
         spec, docs = v.spec(inspectors=[self.inspector.address])
         t = self.awarded(spec=spec, docs=docs)
-        g("recordSerials", b.recordSerials(t.order_id, t.order, cid("serials"), {"from": self.partner.account}))
-        g("attest_inspector", b.attest(t.order_id, t.order, t.spec, cid("r"), cid("h"), True,
+        g("recordSerials", b.recordSerials(t.packed, cid("serials"), {"from": self.partner.account}))
+        g("attest_inspector", b.attest(t.packed, t.spec, cid("r"), cid("h"), True,
                                        {"from": self.inspector}))
         v.ship(t)
         chain.sleep(t.terms.inspection_window + 1)
@@ -305,7 +305,7 @@ class BenchV2:
         t = self.shipped()
         g("dispute", v.dispute(t, cost))
         dispute_id = g("payArbitrationFee", v.pay_fee(t, cost)).events["ArbitrationCreated"]["disputeId"]
-        g("submitEvidence", b.submitEvidence(t.order_id, t.order, cid("ev"), {"from": self.buyer}))
+        g("submitEvidence", b.submitEvidence(t.packed, cid("ev"), {"from": self.buyer}))
         g("rule_via_arbitrator", self.court.rule(dispute_id, 81, {"from": self.arbitrator}))
         g("executeRuling", v.execute_ruling(t, self.stranger, t.state.price * 80 // 100, True))
         t = self.shipped()
@@ -396,7 +396,7 @@ def v2_results():
                           "a cancellation handle the award reads (2.1k cold), so lifecycle_total (a cancellable "
                           "nonce in a word already in use) and *_fresh_nonce_word (a word never used) match; "
                           "*_nonce_0 is a quote with nonce 0, which cannot be cancelled and skips the read.",
-            "fees": "collectFees(ids, orders) is the fee recipient's: Completed -> FeeCollected, one order-slot "
+            "fees": "collectFees(orders) is the fee recipient's: Completed -> FeeCollected, one order-slot "
                     "rewrite per order and one credit write per batch (functions.collectFees_*), instead of a "
                     "credit write (5k) and the recipient's slot read (2.1k) in every confirm.",
             "gap": "See contracts/v2/README.md (gas) for the trace breakdown per transaction and what each change "

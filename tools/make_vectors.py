@@ -330,6 +330,8 @@ def v2_vectors(order: Story) -> dict[str, Any]:
                          "posted": h(codec.posted_data(order.terms, order.spec, order.docs))},
         "order_awarded": dict(zip(("payee_price", "bond_due_by"), map(h, codec.awarded_words(
             state.payee, state.price, state.bond, state.due_by)))),
+        "calldata": {"order_packed": [h(w) for w in codec.pack_order(full)],
+                     "quote_packed": [h(w) for w in codec.pack_quote(order.quote)]},
         "transition_chain": transitions, "record_chain": _chain(order.order_id, order.records),
         "eip712": {"domain": DOMAIN.as_dict(), "domain_separator": h(eip712.domain_separator(DOMAIN, order.quote)),
                    "quote": _typed(order.quote, PARTNER), "attestation": _typed(order.attestation, INSPECTOR),

@@ -67,13 +67,14 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
         returns (uint256 orderId)
     {
         _checkDocs(spec, docs);
-        bytes32 termsHash;
-        (orderId, termsHash) = _newOrder(terms, spec, msg.value);
+        OrderTerms memory t = OrderHashes.copyTerms(terms); // read once _newOrder checked the calldata clean
+        bytes32 termsHash = _newOrder(terms, t, spec, msg.value);
+        orderId = OrderHashes.orderIdOf(termsHash);
         bytes32 head = OrderHashes.nextTransition(
             _genesis(orderId), Transition.Posted, msg.sender, termsHash, uint40(block.timestamp)
         );
         _orderHashes[orderId] =
-            OrderHashes.hashOrder(terms, OrderState(OrderStatus.Open, address(0), address(0), 0, 0, 0, 0, head));
+            OrderHashes.hashOrder(t, OrderState(OrderStatus.Open, address(0), address(0), 0, 0, 0, 0, head));
         _emitPosted(orderId, terms, spec, docs);
         if (terms.token != address(0)) _pullExact(terms.token, terms.price);
     }
@@ -83,119 +84,109 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
         OrderTerms calldata terms,
         OrderSpec calldata spec,
         OrderDocs calldata docs,
-        Quote calldata quote,
+        bytes32[4] calldata quote,
         bytes calldata signature,
         bytes32 keyEnvelopeCid
     ) external payable nonReentrant returns (uint256 orderId) {
         _checkDocs(spec, docs);
-        bytes32 termsHash;
-        (orderId, termsHash) = _newOrder(terms, spec, msg.value);
+        OrderTerms memory t = OrderHashes.copyTerms(terms); // read once _newOrder checked the calldata clean
+        bytes32 termsHash = _newOrder(terms, t, spec, msg.value);
+        orderId = OrderHashes.orderIdOf(termsHash);
         _emitPosted(orderId, terms, spec, docs);
-        _award(orderId, terms, termsHash, spec, _genesis(orderId), quote, signature, keyEnvelopeCid);
+        _award(orderId, t, termsHash, spec, _genesis(orderId), quote, signature, keyEnvelopeCid);
         if (terms.token != address(0)) _pullExact(terms.token, terms.price);
     }
 
     /// @inheritdoc IOrderBookV2
     function award(
-        uint256 orderId,
-        Order calldata order,
+        bytes32[8] calldata order,
         OrderSpec calldata spec,
-        Quote calldata quote,
+        bytes32[4] calldata quote,
         bytes calldata signature,
         bytes32 keyEnvelopeCid
-    ) external nonReentrant {
-        _load(orderId, order, OrderStatus.Open);
-        _onlyBuyer(order);
-        uint40 deadline = uint40(_word(order, AT_AWARD_DEADLINE));
+    ) external {
+        // No reentrancy guard: an escrow-first award calls out only through STATICCALL (the signature's
+        // ERC-1271 fallback, the registry's checkCertifications), which cannot re-enter a state change.
+        (uint256 orderId, bytes32 termsHash, Order memory o) = _load()(order, OPEN);
+        _onlyBuyer(o);
+        uint40 deadline = o.terms.awardDeadline;
         if (block.timestamp > deadline) revert AwardDeadlinePassed(deadline);
-        _checkSpec(order.terms, spec);
-        _award(
-            orderId,
-            order.terms,
-            OrderHashes.hashTerms(order.terms),
-            spec,
-            bytes32(_word(order, AT_HEAD)),
-            quote,
-            signature,
-            keyEnvelopeCid
-        );
+        _checkSpec(o.terms, spec);
+        _award(orderId, o.terms, termsHash, spec, o.state.head, quote, signature, keyEnvelopeCid);
     }
 
     /// @inheritdoc IOrderBookV2
-    function cancel(uint256 orderId, Order calldata order) external {
-        _load(orderId, order, OrderStatus.Open);
-        _onlyBuyer(order);
-        _advance(orderId, order, _with(order, OrderStatus.Cancelled), Transition.Cancelled, 0);
-        _credit(msg.sender, order.terms.token, orderId, order.terms.price);
+    function cancel(bytes32[8] calldata order) external {
+        (uint256 orderId,, Order memory o) = _load()(order, OPEN);
+        _onlyBuyer(o);
+        _advance(orderId, o, OrderStatus.Cancelled, Transition.Cancelled, 0);
+        _credit(msg.sender, o.terms.token, orderId, o.terms.price);
         emit OrderCancelled(orderId);
     }
 
     /// @inheritdoc IOrderBookV2
-    function confirm(uint256 orderId, Order calldata order) external nonReentrant {
-        _load(orderId, order, OrderStatus.Shipped);
-        _onlyBuyer(order);
-        _complete(orderId, order, Transition.Confirmed);
+    function confirm(bytes32[8] calldata order) external nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, SHIPPED);
+        _onlyBuyer(o);
+        _complete(orderId, o, Transition.Confirmed);
     }
 
     /// @inheritdoc IOrderBookV2
-    function reject(uint256 orderId, Order calldata order, bytes32 reasonCid) external nonReentrant {
-        _load(orderId, order, OrderStatus.Awarded);
-        _onlyPartner(order);
-        uint256 closesAt = uint256(order.state.stamp) + order.terms.rejectWindow;
+    function reject(bytes32[8] calldata order, bytes32 reasonCid) external nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, AWARDED);
+        _onlyPartner(o);
+        uint256 closesAt = uint256(o.state.stamp) + o.terms.rejectWindow;
         if (block.timestamp > closesAt) revert RejectWindowClosed(closesAt);
-        _advance(orderId, order, _with(order, OrderStatus.Rejected), Transition.Rejected, reasonCid);
-        _credit(order.terms.buyer, order.terms.token, orderId, order.state.price);
+        _advance(orderId, o, OrderStatus.Rejected, Transition.Rejected, reasonCid);
+        _credit(o.terms.buyer, o.terms.token, orderId, o.state.price);
         emit OrderRejected(orderId, msg.sender, reasonCid);
-        _releaseBond(msg.sender, order.state.bond, Outcome.None);
+        _releaseBond(msg.sender, o.state.bond, Outcome.None);
     }
 
     /// @inheritdoc IOrderBookV2
-    function ship(uint256 orderId, Order calldata order, bytes32 reportCid, bytes32 reportHash) external {
-        _load(orderId, order, OrderStatus.Awarded);
-        _onlyPartner(order);
-        OrderState memory s = _with(order, OrderStatus.Shipped);
-        s.stamp = uint40(block.timestamp);
-        _advance(orderId, order, s, Transition.Shipped, OrderHashes.reportEvidence(reportCid, reportHash, true));
+    function ship(bytes32[8] calldata order, bytes32 reportCid, bytes32 reportHash) external {
+        (uint256 orderId,, Order memory o) = _load()(order, AWARDED);
+        _onlyPartner(o);
+        o.state.stamp = uint40(block.timestamp);
+        bytes32 evidence = OrderHashes.reportEvidence(reportCid, reportHash, true);
+        _advance(orderId, o, OrderStatus.Shipped, Transition.Shipped, evidence);
         emit OrderShipped(orderId, reportCid, reportHash);
     }
 
     /// @inheritdoc IOrderBookV2
-    function recordSerials(uint256 orderId, Order calldata order, bytes32 serialsRoot) external {
-        _load(orderId, order, OrderStatus.Awarded);
-        _onlyPartner(order);
-        if (block.timestamp > order.state.dueBy) revert DueTimePassed(order.state.dueBy);
+    function recordSerials(bytes32[8] calldata order, bytes32 serialsRoot) external {
+        (uint256 orderId,, Order memory o) = _load()(order, AWARDED);
+        _onlyPartner(o);
+        if (block.timestamp > o.state.dueBy) revert DueTimePassed(o.state.dueBy);
         _record(orderId, RecordKind.SerialsRecorded, msg.sender, serialsRoot);
     }
 
     /// @inheritdoc IOrderBookV2
-    function finalize(uint256 orderId, Order calldata order) external nonReentrant {
-        _load(orderId, order, OrderStatus.Shipped);
-        uint256 closesAt = uint256(order.state.stamp) + order.terms.inspectionWindow;
+    function finalize(bytes32[8] calldata order) external nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, SHIPPED);
+        uint256 closesAt = uint256(o.state.stamp) + o.terms.inspectionWindow;
         if (block.timestamp <= closesAt) revert InspectionWindowOpen(closesAt);
-        _complete(orderId, order, Transition.Finalized);
+        _complete(orderId, o, Transition.Finalized);
     }
 
     /// @inheritdoc IOrderBookV2
-    function refund(uint256 orderId, Order calldata order) external nonReentrant {
-        if (OrderHashes.hashCalldata(order) != _orderHashes[orderId]) revert OrderMismatch(orderId);
-        OrderStatus status = order.state.status;
-        address buyer = order.terms.buyer;
-        if (status == OrderStatus.Open) {
-            uint40 deadline = order.terms.awardDeadline;
+    function refund(bytes32[8] calldata order) external nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, OPEN | AWARDED);
+        address buyer = o.terms.buyer;
+        if (o.state.status == OrderStatus.Open) {
+            uint40 deadline = o.terms.awardDeadline;
             if (block.timestamp <= deadline) revert NotYetRefundable(deadline);
-            _advance(orderId, order, _with(order, OrderStatus.Refunded), Transition.Refunded, 0);
-            _credit(buyer, order.terms.token, orderId, order.terms.price);
+            _advance(orderId, o, OrderStatus.Refunded, Transition.Refunded, 0);
+            _credit(buyer, o.terms.token, orderId, o.terms.price);
             emit OrderRefunded(orderId, RefundReason.NotAwarded);
-        } else if (status == OrderStatus.Awarded) {
-            uint40 dueBy = order.state.dueBy;
-            if (block.timestamp <= dueBy) revert NotYetRefundable(dueBy);
-            _advance(orderId, order, _with(order, OrderStatus.Refunded), Transition.Refunded, bytes32(uint256(1)));
-            _credit(buyer, order.terms.token, orderId, order.state.price);
-            _credit(buyer, address(0), orderId, order.state.bond);
-            emit OrderRefunded(orderId, RefundReason.NotShipped);
-            registry.slashBond(order.state.partner, order.state.bond, Outcome.Abandoned);
         } else {
-            revert WrongStatus(orderId, status);
+            uint40 dueBy = o.state.dueBy;
+            if (block.timestamp <= dueBy) revert NotYetRefundable(dueBy);
+            _advance(orderId, o, OrderStatus.Refunded, Transition.Refunded, bytes32(uint256(1)));
+            _credit(buyer, o.terms.token, orderId, o.state.price);
+            _credit(buyer, address(0), orderId, o.state.bond);
+            emit OrderRefunded(orderId, RefundReason.NotShipped);
+            registry.slashBond(o.state.partner, o.state.bond, Outcome.Abandoned);
         }
     }
 
@@ -314,17 +305,16 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
         return _genesis(orderId);
     }
 
-    /// @dev Checks new terms against the sender, the clock, the current parameters and the payment; returns
-    /// their hash and the order id it gives, which must be new.
-    function _newOrder(OrderTerms calldata terms, OrderSpec calldata spec, uint256 value)
+    /// @dev Checks new terms (`t` their memory copy) against the sender, the clock, the current parameters and
+    /// the payment; returns their hash, whose order id (OrderHashes.orderIdOf) must be new.
+    function _newOrder(OrderTerms calldata terms, OrderTerms memory t, OrderSpec calldata spec, uint256 value)
         private
         view
-        returns (uint256 orderId, bytes32 termsHash)
+        returns (bytes32 termsHash)
     {
-        // Dirty calldata reverts first, so the stored commitment, hashed from the raw terms
-        // (OrderHashes.hashOrder), is of a clean encoding, and the checks below read a plain memory copy.
+        // Dirty calldata reverts first, so the stored commitment, hashed from the raw words of the copy
+        // (OrderHashes.hashOrder), is of a clean encoding, and the checks below read clean values.
         if (!OrderHashes.isCleanTerms(terms)) revert NonCanonicalEncoding();
-        OrderTerms memory t = OrderHashes.copyTerms(terms);
         if (t.buyer != msg.sender) revert BuyerNotSender(t.buyer);
         if (t.price == 0) revert ZeroPrice();
         if (t.awardDeadline <= block.timestamp) revert AwardDeadlineNotInFuture(t.awardDeadline);
@@ -352,8 +342,8 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
             if (value != 0) revert IncorrectPayment(0, value);
             if (!_tokenAllowed[t.token]) revert TokenNotAllowed(t.token);
         }
-        termsHash = OrderHashes.hashTerms(terms);
-        orderId = OrderHashes.orderIdOf(termsHash);
+        termsHash = OrderHashes.hashTerms(t);
+        uint256 orderId = OrderHashes.orderIdOf(termsHash);
         if (_orderHashes[orderId] != 0) revert OrderExists(orderId);
     }
 
@@ -413,16 +403,15 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
     /// the Awarded commitment, credits the price difference, then locks the bond in the registry.
     function _award(
         uint256 orderId,
-        OrderTerms calldata terms,
+        OrderTerms memory t,
         bytes32 termsHash,
         OrderSpec calldata spec,
         bytes32 prevHead,
-        Quote calldata quote,
+        bytes32[4] calldata quote,
         bytes calldata signature,
         bytes32 keyEnvelopeCid
     ) private {
         uint40 time = uint40(block.timestamp);
-        OrderTerms memory t = OrderHashes.copyTerms(terms); // clean: checked by _newOrder or matched by _load
         (OrderState memory s, bytes32 quoteHash) = _quoted(t, termsHash, quote, signature);
         s.head = OrderHashes.nextTransition(
             prevHead,
@@ -431,7 +420,7 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
             OrderHashes.awardEvidence(termsHash, quoteHash, keyEnvelopeCid),
             time
         );
-        _orderHashes[orderId] = OrderHashes.hashOrder(terms, s); // clean: decoded by _newOrder or matched by _load
+        _orderHashes[orderId] = OrderHashes.hashOrder(t, s);
         // Unchecked: the quote's price <= terms.price (_checkQuote).
         unchecked {
             _credit(t.buyer, t.token, orderId, t.price - s.price);
@@ -458,29 +447,31 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
         _partnerWords[partner] = PartnerSlots.lock(word, partner, amount);
     }
 
-    /// @dev The Awarded state `quote` gives these terms now, checked against them, and the quote's struct hash
-    /// (its signature checked). The quote is read from one clean memory copy (OrderHashes.copyQuote).
-    function _quoted(OrderTerms memory t, bytes32 termsHash, Quote calldata quote, bytes calldata signature)
+    /// @dev The Awarded state the packed `quote` gives these terms now, checked against them, and the quote's
+    /// struct hash (its signature checked). The quote names the terms it is awarded to (`termsHash`): a
+    /// signature over other terms does not recover its partner.
+    function _quoted(OrderTerms memory t, bytes32 termsHash, bytes32[4] calldata quote, bytes calldata signature)
         private
         view
         returns (OrderState memory s, bytes32 quoteHash)
     {
-        (Quote memory q, bool clean) = OrderHashes.copyQuote(quote);
-        if (!clean) revert NonCanonicalEncoding();
+        Quote memory q = OrderHashes.unpackQuote(quote, termsHash);
         uint40 time = uint40(block.timestamp);
         // The due time cannot overflow uint40 (a uint32 lead time after now).
-        s = OrderState(OrderStatus.Awarded, q.partner, q.payee, q.price, q.bond, time, time + q.leadTime, 0);
-        _checkQuote(t, termsHash, q.termsHash, s);
-        quoteHash = _useQuote(quote, q, signature);
+        // Field by field into the zeroed return (a struct constructor would allocate a second one).
+        s.status = OrderStatus.Awarded;
+        s.partner = q.partner;
+        s.payee = q.payee;
+        s.price = q.price;
+        s.bond = q.bond;
+        s.stamp = time;
+        s.dueBy = time + q.leadTime;
+        _checkQuote(t, s);
+        quoteHash = _useQuote(q, signature);
     }
 
-    /// @dev Reverts unless the quote naming `quoted` terms, awarded now as state `s`, prices these terms
-    /// within their bounds.
-    function _checkQuote(OrderTerms memory terms, bytes32 termsHash, bytes32 quoted, OrderState memory s)
-        private
-        view
-    {
-        if (quoted != termsHash) revert QuoteTermsMismatch(termsHash, quoted);
+    /// @dev Reverts unless the quote, awarded now as state `s`, prices these terms within their bounds.
+    function _checkQuote(OrderTerms memory terms, OrderState memory s) private pure {
         if (s.price == 0 || s.price > terms.price) revert QuotePriceOutOfRange(s.price, terms.price);
         if (s.bond < terms.minBond) revert QuoteBondBelowMinimum(s.bond, terms.minBond);
         if (s.dueBy > terms.deliveryDeadline) revert LeadTimePastDeliveryDeadline(s.dueBy, terms.deliveryDeadline);
@@ -490,15 +481,14 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
 
     /// @dev Completes a shipped order: bond released, payment pushed to the payee last. The fee stays in the
     /// book until the fee recipient collects it (`collectFees`): no fee write in every completion.
-    function _complete(uint256 orderId, Order calldata order, Transition kind) private {
-        // The state's words copied once (clean: matched by _load); _advance changes only its status and head.
-        OrderState memory st = _with(order, OrderStatus.Completed);
+    function _complete(uint256 orderId, Order memory o, Transition kind) private {
+        OrderState memory st = o.state; // _advance changes only its status and head
         // The fee (third value) stays in the book for collectFees.
         // slither-disable-next-line unused-return — a completion gives the buyer nothing back (share 0)
-        (, uint96 toPayee,) = Splits.split(st.price, 0, uint16(_word(order, AT_FEE_BPS)));
+        (, uint96 toPayee,) = Splits.split(st.price, 0, o.terms.feeBps);
         bool onTime = st.stamp <= st.dueBy;
-        _advance(orderId, order, st, kind, 0);
-        address token = address(uint160(_word(order, AT_TOKEN)));
+        _advance(orderId, o, OrderStatus.Completed, kind, 0);
+        address token = o.terms.token;
         emit OrderCompleted(orderId, kind);
         _releaseBond(st.partner, st.bond, onTime ? Outcome.CompletedOnTime : Outcome.CompletedLate);
         // The push comes last, and its credit fallback must follow the transfer attempt. Every entry point
@@ -509,17 +499,17 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
     // ------------------------------------------- disputes, settlements, attestations (the extension)
 
     /// @inheritdoc IOrderBookV2Disputes
-    function dispute(uint256, Order calldata, bytes32) external payable {
+    function dispute(bytes32[8] calldata, bytes32) external payable {
         _delegate();
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function payArbitrationFee(uint256, Order calldata) external payable {
+    function payArbitrationFee(bytes32[8] calldata) external payable {
         _delegate();
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function claimDefault(uint256, Order calldata) external {
+    function claimDefault(bytes32[8] calldata) external {
         _delegate();
     }
 
@@ -529,37 +519,37 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function executeRuling(uint256, Order calldata) external {
+    function executeRuling(bytes32[8] calldata) external {
         _delegate();
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function settleExpired(uint256, Order calldata) external {
+    function settleExpired(bytes32[8] calldata) external {
         _delegate();
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function settle(uint256, Order calldata, Settlement calldata, bytes calldata) external {
+    function settle(bytes32[8] calldata, Settlement calldata, bytes calldata) external {
         _delegate();
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function submitEvidence(uint256, Order calldata, bytes32) external {
+    function submitEvidence(bytes32[8] calldata, bytes32) external {
         _delegate();
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function collectFees(uint256[] calldata, Order[] calldata) external {
+    function collectFees(bytes32[8][] calldata) external {
         _delegate();
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function attest(uint256, Order calldata, OrderSpec calldata, Attestation calldata, bytes calldata) external {
+    function attest(bytes32[8] calldata, OrderSpec calldata, Attestation calldata, bytes calldata) external {
         _delegate();
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function attest(uint256, Order calldata, OrderSpec calldata, bytes32, bytes32, bool) external {
+    function attest(bytes32[8] calldata, OrderSpec calldata, bytes32, bytes32, bool) external {
         _delegate();
     }
 

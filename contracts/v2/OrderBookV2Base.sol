@@ -58,14 +58,12 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
         bool paused;
     }
 
-    /// @dev Byte offsets of the words `_word` reads in a calldata `Order` (12 terms words, then 8 state words).
-    uint256 internal constant AT_BUYER = 0x00;
-    uint256 internal constant AT_TOKEN = 0x20;
-    uint256 internal constant AT_AWARD_DEADLINE = 0xa0;
-    uint256 internal constant AT_FEE_BPS = 0x140;
-    uint256 internal constant AT_STATUS = 0x180;
-    uint256 internal constant AT_PARTNER = 0x1a0;
-    uint256 internal constant AT_HEAD = 0x260;
+    /// @dev Status sets `_load` accepts: bit `status` set for each status allowed.
+    uint256 internal constant OPEN = 1 << 1; // OrderStatus.Open
+    uint256 internal constant AWARDED = 1 << 2; // OrderStatus.Awarded
+    uint256 internal constant SHIPPED = 1 << 3; // OrderStatus.Shipped
+    uint256 internal constant DISPUTED = 1 << 4; // OrderStatus.Disputed
+    uint256 internal constant COMPLETED = 1 << 5; // OrderStatus.Completed
 
     Params internal _params;
     address internal _feeRecipient;
@@ -111,7 +109,7 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
     /// @dev Reverts unless `spec` is the one the terms of a stored order commit to. The calldata is hashed as it
     /// is: `post` checked `terms.specHash` against a decoded (clean, canonical) encoding, so only those bytes
     /// match.
-    function _checkSpec(OrderTerms calldata terms, OrderSpec calldata spec) internal pure {
+    function _checkSpec(OrderTerms memory terms, OrderSpec calldata spec) internal pure {
         bytes32 specHash = OrderHashes.hashSpec(spec);
         if (terms.specHash != specHash) revert SpecHashMismatch(terms.specHash, specHash);
     }
@@ -132,48 +130,65 @@ abstract contract OrderBookV2Base is IOrderBookV2Disputes, AccessManaged, Signat
         emit Recorded(orderId, kind, actor, evidence, head);
     }
 
-    /// @dev Stores `s` (with its head advanced by `kind`) as order `orderId`'s new state.
-    function _advance(uint256 orderId, Order calldata order, OrderState memory s, Transition kind, bytes32 evidence)
+    /// @dev Stores order `orderId` with its state's status `status` and its head advanced by `kind`: `o` as
+    /// `_load` gave it, its state amended in place (every caller reads only unchanged fields afterwards).
+    function _advance(uint256 orderId, Order memory o, OrderStatus status, Transition kind, bytes32 evidence)
         internal
     {
-        s.head = OrderHashes.nextTransition(s.head, kind, msg.sender, evidence, uint40(block.timestamp));
-        _orderHashes[orderId] = OrderHashes.hashOrder(order.terms, s); // terms checked by _load
-    }
-
-    /// @dev Reverts unless `order` is order `orderId`'s current value in status `status`.
-    function _load(uint256 orderId, Order calldata order, OrderStatus status) internal view {
-        if (OrderHashes.hashCalldata(order) != _orderHashes[orderId]) revert OrderMismatch(orderId);
-        uint256 current = _word(order, AT_STATUS); // matched: a valid status
-        if (current != uint256(status)) revert WrongStatus(orderId, OrderStatus(current));
-    }
-
-    /// @dev The word at byte `at` of an order `_load` matched, as it is: the stored hash is of a clean encoding,
-    /// so the word fits its field and needs none of a checked calldata access's cleanup tests.
-    function _word(Order calldata order, uint256 at) internal pure returns (uint256 word) {
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            word := calldataload(add(order, at))
-        }
-    }
-
-    /// @dev Call after `_load`.
-    function _onlyBuyer(Order calldata order) internal view {
-        if (msg.sender != address(uint160(_word(order, AT_BUYER)))) revert CallerNotAllowed(msg.sender);
-    }
-
-    /// @dev Call after `_load`.
-    function _onlyPartner(Order calldata order) internal view {
-        if (msg.sender != address(uint160(_word(order, AT_PARTNER)))) revert CallerNotAllowed(msg.sender);
-    }
-
-    /// @dev The order's state with a new status (a memory copy to amend); call after `_load`.
-    function _with(Order calldata order, OrderStatus status) internal pure returns (OrderState memory s) {
-        // Assembly: `_load` matched the calldata order against a stored hash of a clean encoding, so its state
-        // words are clean and are copied as they are, without field-by-field decoding. `s` is allocated above.
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            calldatacopy(s, add(order, 0x180), 0x100) // state follows the 12 terms words
-        }
+        OrderState memory s = o.state;
         s.status = status;
+        s.head = OrderHashes.nextTransition(s.head, kind, msg.sender, evidence, uint40(block.timestamp));
+        _orderHashes[orderId] = OrderHashes.hashOrder(o.terms, s);
+    }
+
+    /// @dev `_match`, typed to give the order as the memory `Order` it is (OrderHashes.unpackOrder: one allocation
+    /// written field by field, where a function returning `Order memory` would allocate and zero one first).
+    /// Call it as `_load()(packed, statuses)`.
+    function _load()
+        internal
+        pure
+        returns (function(bytes32[8] calldata, uint256) internal view returns (uint256, bytes32, Order memory) load)
+    {
+        function(bytes32[8] calldata, uint256) internal view returns (uint256, bytes32, uint256) raw = _match;
+        // Assembly: the same internal function, its third return (a memory address) typed as the `Order` there.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            load := raw
+        }
+    }
+
+    /// @dev The order a packed `Order` holds (the memory address of its `Order`), its id (derived from its terms,
+    /// as at post) and its terms hash; reverts unless it is that order's stored value, in one of the `statuses`
+    /// (a set of the constants above).
+    function _match(bytes32[8] calldata packed, uint256 statuses)
+        internal
+        view
+        returns (uint256 orderId, bytes32 termsHash, uint256 order)
+    {
+        order = OrderHashes.unpackOrder(packed);
+        bytes32 commitment;
+        uint256 status;
+        // Assembly: the terms and the state are one image right after the two pointers (unpackOrder).
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let t := add(order, 0x40)
+            termsHash := keccak256(t, 0x180)
+            commitment := keccak256(t, 0x280)
+            status := mload(add(t, 0x180))
+        }
+        orderId = OrderHashes.orderIdOf(termsHash);
+        if (commitment != _orderHashes[orderId]) revert OrderMismatch(orderId);
+        // matched: a valid status
+        if ((1 << status) & statuses == 0) revert WrongStatus(orderId, OrderStatus(status));
+    }
+
+    /// @dev Call after `_load`.
+    function _onlyBuyer(Order memory o) internal view {
+        if (msg.sender != o.terms.buyer) revert CallerNotAllowed(msg.sender);
+    }
+
+    /// @dev Call after `_load`.
+    function _onlyPartner(Order memory o) internal view {
+        if (msg.sender != o.state.partner) revert CallerNotAllowed(msg.sender);
     }
 }

@@ -45,22 +45,16 @@ contract OrderBookV2Disputes is OrderBookV2Base {
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function dispute(uint256 orderId, Order calldata order, bytes32 evidenceCid)
-        external
-        payable
-        onlyDelegated
-        nonReentrant
-    {
-        _load(orderId, order, OrderStatus.Shipped);
-        _onlyBuyer(order);
-        uint256 closesAt = uint256(order.state.stamp) + order.terms.inspectionWindow;
+    function dispute(bytes32[8] calldata order, bytes32 evidenceCid) external payable onlyDelegated nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, SHIPPED);
+        _onlyBuyer(o);
+        uint256 closesAt = uint256(o.state.stamp) + o.terms.inspectionWindow;
         if (block.timestamp > closesAt) revert InspectionWindowClosed(closesAt);
-        IArbitrator arbitrator = IArbitrator(order.terms.arbitrator);
+        IArbitrator arbitrator = IArbitrator(o.terms.arbitrator);
         uint256 cost = arbitrator.arbitrationCost("");
         if (msg.value != cost) revert ArbitrationFeeMismatch(cost, msg.value);
-        OrderState memory s = _with(order, OrderStatus.Disputed);
-        s.stamp = uint40(block.timestamp);
-        _advance(orderId, order, s, Transition.Disputed, evidenceCid);
+        o.state.stamp = uint40(block.timestamp);
+        _advance(orderId, o, OrderStatus.Disputed, Transition.Disputed, evidenceCid);
         Arbitration storage a = _arbitrations[orderId];
         uint96 fee = SafeCast.toUint96(msg.value);
         a.buyerFee = fee;
@@ -69,15 +63,15 @@ contract OrderBookV2Disputes is OrderBookV2Base {
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function payArbitrationFee(uint256 orderId, Order calldata order) external payable onlyDelegated nonReentrant {
-        _load(orderId, order, OrderStatus.Disputed);
-        _onlyPartner(order);
+    function payArbitrationFee(bytes32[8] calldata order) external payable onlyDelegated nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, DISPUTED);
+        _onlyPartner(o);
         Arbitration memory a = _arbitrations[orderId];
         if (a.created) revert ArbitrationAlreadyCreated(orderId);
-        uint256 closesAt = uint256(order.state.stamp) + FEE_RESPONSE_WINDOW;
+        uint256 closesAt = uint256(o.state.stamp) + FEE_RESPONSE_WINDOW;
         if (block.timestamp > closesAt) revert FeeResponseWindowClosed(closesAt);
         if (msg.value != a.buyerFee) revert ArbitrationFeeMismatch(a.buyerFee, msg.value);
-        IArbitrator arbitrator = IArbitrator(order.terms.arbitrator);
+        IArbitrator arbitrator = IArbitrator(o.terms.arbitrator);
         uint256 cost = arbitrator.arbitrationCost("");
         uint256 deposits = uint256(a.buyerFee) + msg.value;
         if (cost > deposits) revert ArbitrationCostRose(cost, deposits);
@@ -87,17 +81,17 @@ contract OrderBookV2Disputes is OrderBookV2Base {
         _record(orderId, RecordKind.ArbitrationFeePaid, msg.sender, bytes32(msg.value));
         uint256 disputeId = arbitrator.createDispute{value: cost}(RULING_OPTIONS, "");
         _disputeOrders[address(arbitrator)][disputeId] = orderId;
-        _disputeParties[address(arbitrator)][disputeId] = [order.terms.buyer, order.state.partner];
+        _disputeParties[address(arbitrator)][disputeId] = [o.terms.buyer, o.state.partner];
         emit ArbitrationCreated(orderId, arbitrator, disputeId);
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function claimDefault(uint256 orderId, Order calldata order) external onlyDelegated nonReentrant {
-        _load(orderId, order, OrderStatus.Disputed);
+    function claimDefault(bytes32[8] calldata order) external onlyDelegated nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, DISPUTED);
         if (_arbitrations[orderId].created) revert ArbitrationAlreadyCreated(orderId);
-        uint256 closesAt = uint256(order.state.stamp) + FEE_RESPONSE_WINDOW;
+        uint256 closesAt = uint256(o.state.stamp) + FEE_RESPONSE_WINDOW;
         if (block.timestamp <= closesAt) revert FeeResponseWindowOpen(closesAt);
-        _resolve(orderId, order, Transition.DisputeDefaulted, order.state.price, true, DepositTo.Buyer);
+        _resolve(orderId, o, Transition.DisputeDefaulted, o.state.price, true, DepositTo.Buyer);
     }
 
     /// @inheritdoc IArbitrable
@@ -113,104 +107,96 @@ contract OrderBookV2Disputes is OrderBookV2Base {
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function executeRuling(uint256 orderId, Order calldata order) external onlyDelegated nonReentrant {
-        _load(orderId, order, OrderStatus.Disputed);
+    function executeRuling(bytes32[8] calldata order) external onlyDelegated nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, DISPUTED);
         Arbitration memory a = _arbitrations[orderId];
         if (!a.ruled) revert NotRuled(orderId);
-        uint96 price = order.state.price;
+        uint96 price = o.state.price;
         if (a.ruling == 0) {
-            _resolve(orderId, order, Transition.Ruled, price / 2, false, DepositTo.Halves);
+            _resolve(orderId, o, Transition.Ruled, price / 2, false, DepositTo.Halves);
             return;
         }
         uint96 share = Splits.rulingShare(price, a.ruling);
         uint256 twice = uint256(share) * 2;
         DepositTo to = twice > price ? DepositTo.Buyer : (twice < price ? DepositTo.Partner : DepositTo.Halves);
-        _resolve(orderId, order, Transition.Ruled, share, twice > price, to);
+        _resolve(orderId, o, Transition.Ruled, share, twice > price, to);
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function settleExpired(uint256 orderId, Order calldata order) external onlyDelegated nonReentrant {
-        _load(orderId, order, OrderStatus.Disputed);
+    function settleExpired(bytes32[8] calldata order) external onlyDelegated nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, DISPUTED);
         Arbitration memory a = _arbitrations[orderId];
         if (!a.created) revert ArbitrationNotCreated(orderId);
         if (a.ruled) revert AlreadyRuled(orderId);
-        uint256 endsAt = uint256(order.state.stamp) + order.terms.disputeTimeout;
+        uint256 endsAt = uint256(o.state.stamp) + o.terms.disputeTimeout;
         if (block.timestamp <= endsAt) revert DisputeTimeoutNotPassed(endsAt);
-        _resolve(orderId, order, Transition.DisputeExpired, order.state.price / 2, false, DepositTo.Halves);
+        _resolve(orderId, o, Transition.DisputeExpired, o.state.price / 2, false, DepositTo.Halves);
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function settle(uint256 orderId, Order calldata order, Settlement calldata settlement, bytes calldata signature)
+    function settle(bytes32[8] calldata order, Settlement calldata settlement, bytes calldata signature)
         external
         onlyDelegated
         nonReentrant
     {
-        if (OrderHashes.hashCalldata(order) != _orderHashes[orderId]) revert OrderMismatch(orderId);
-        OrderStatus status = order.state.status;
-        if (status != OrderStatus.Shipped && status != OrderStatus.Disputed) revert WrongStatus(orderId, status);
+        (uint256 orderId,, Order memory o) = _load()(order, SHIPPED | DISPUTED);
         if (settlement.orderId != orderId) revert SettlementOrderMismatch(settlement.orderId);
-        address buyer = order.terms.buyer;
-        address partner = order.state.partner;
+        address buyer = o.terms.buyer;
+        address partner = o.state.partner;
         address other = partner;
         if (msg.sender == partner) other = buyer;
         else if (msg.sender != buyer) revert CallerNotAllowed(msg.sender);
         _checkSettlement(settlement, other, signature);
         DepositTo to = _arbitrations[orderId].created ? DepositTo.Halves : DepositTo.Buyer;
-        _resolve(orderId, order, Transition.Settled, settlement.buyerShare, settlement.bondToBuyer, to);
+        _resolve(orderId, o, Transition.Settled, settlement.buyerShare, settlement.bondToBuyer, to);
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function submitEvidence(uint256 orderId, Order calldata order, bytes32 evidenceCid) external onlyDelegated {
-        _load(orderId, order, OrderStatus.Disputed);
-        if (msg.sender != order.terms.buyer && msg.sender != order.state.partner) {
+    function submitEvidence(bytes32[8] calldata order, bytes32 evidenceCid) external onlyDelegated {
+        (uint256 orderId,, Order memory o) = _load()(order, DISPUTED);
+        if (msg.sender != o.terms.buyer && msg.sender != o.state.partner) {
             revert CallerNotAllowed(msg.sender);
         }
         _record(orderId, RecordKind.EvidenceSubmitted, msg.sender, evidenceCid);
     }
 
     /// @inheritdoc IOrderBookV2Disputes
-    function collectFees(uint256[] calldata orderIds, Order[] calldata orders) external onlyDelegated {
-        uint256 count = orderIds.length;
-        if (orders.length != count) revert LengthMismatch(count, orders.length);
+    function collectFees(bytes32[8][] calldata orders) external onlyDelegated {
         address recipient = _feeRecipient;
-        for (uint256 i; i < count; ++i) {
-            Order calldata order = orders[i];
-            uint256 orderId = orderIds[i];
-            _load(orderId, order, OrderStatus.Completed);
+        for (uint256 i; i < orders.length; ++i) {
+            (uint256 orderId,, Order memory o) = _load()(orders[i], COMPLETED);
             // slither-disable-next-line unused-return — only the fee of a completion (buyer share 0) is collected
-            (,, uint96 fee) = Splits.split(order.state.price, 0, order.terms.feeBps);
+            (,, uint96 fee) = Splits.split(o.state.price, 0, o.terms.feeBps);
             // Nothing to collect (fee 0 or rounded to 0): the order stays Completed, as no log could state a move.
             if (fee == 0) continue;
-            _advance(
-                orderId, order, _with(order, OrderStatus.FeeCollected), Transition.FeeCollected, bytes32(uint256(fee))
-            );
-            _credit(recipient, order.terms.token, orderId, fee);
+            _advance(orderId, o, OrderStatus.FeeCollected, Transition.FeeCollected, bytes32(uint256(fee)));
+            _credit(recipient, o.terms.token, orderId, fee);
         }
     }
 
     /// @inheritdoc IOrderBookV2Disputes
     function attest(
-        uint256 orderId,
-        Order calldata order,
+        bytes32[8] calldata order,
         OrderSpec calldata spec,
         Attestation calldata att,
         bytes calldata signature
     ) external onlyDelegated nonReentrant {
+        (uint256 orderId,, Order memory o) = _load()(order, AWARDED | SHIPPED | DISPUTED);
         if (att.orderId != orderId) revert AttestationOrderMismatch(att.orderId);
         _useAttestation(att, signature);
-        _attest(orderId, order, spec, att.inspector, att.reportCid, att.reportHash, att.passed);
+        _attest(orderId, o, spec, att.inspector, att.reportCid, att.reportHash, att.passed);
     }
 
     /// @inheritdoc IOrderBookV2Disputes
     function attest(
-        uint256 orderId,
-        Order calldata order,
+        bytes32[8] calldata order,
         OrderSpec calldata spec,
         bytes32 reportCid,
         bytes32 reportHash,
         bool passed
     ) external onlyDelegated nonReentrant {
-        _attest(orderId, order, spec, msg.sender, reportCid, reportHash, passed);
+        (uint256 orderId,, Order memory o) = _load()(order, AWARDED | SHIPPED | DISPUTED);
+        _attest(orderId, o, spec, msg.sender, reportCid, reportHash, passed);
     }
 
     /// @dev Resolves a shipped or disputed order by a split of its price: the buyer's part, the fee and the
@@ -218,23 +204,19 @@ contract OrderBookV2Disputes is OrderBookV2Base {
     /// released.
     function _resolve(
         uint256 orderId,
-        Order calldata order,
+        Order memory o,
         Transition kind,
         uint96 buyerShare,
         bool bondToBuyer,
         DepositTo depositTo
     ) private {
-        OrderState calldata st = order.state;
-        (uint96 toBuyer, uint96 toPayee, uint96 fee) = Splits.split(st.price, buyerShare, order.terms.feeBps);
+        OrderState memory st = o.state; // _advance changes only its status and head
+        (uint96 toBuyer, uint96 toPayee, uint96 fee) = Splits.split(st.price, buyerShare, o.terms.feeBps);
         _advance(
-            orderId,
-            order,
-            _with(order, OrderStatus.Resolved),
-            kind,
-            OrderHashes.splitEvidence(toBuyer, toPayee, fee, bondToBuyer)
+            orderId, o, OrderStatus.Resolved, kind, OrderHashes.splitEvidence(toBuyer, toPayee, fee, bondToBuyer)
         );
-        address buyer = order.terms.buyer;
-        address token = order.terms.token;
+        address buyer = o.terms.buyer;
+        address token = o.terms.token;
         _credit(buyer, token, orderId, toBuyer);
         _credit(st.payee, token, orderId, toPayee);
         _credit(_feeRecipient, token, orderId, fee);
@@ -264,24 +246,22 @@ contract OrderBookV2Disputes is OrderBookV2Base {
         }
     }
 
-    /// @dev Records an inspector's attestation on the record chain; a failed one reaches the registry once.
+    /// @dev Records an inspector's attestation on order `orderId` (`o`, loaded Awarded, Shipped or Disputed) on
+    /// the record chain; a failed one reaches the registry once.
     function _attest(
         uint256 orderId,
-        Order calldata order,
+        Order memory o,
         OrderSpec calldata spec,
         address inspector,
         bytes32 reportCid,
         bytes32 reportHash,
         bool passed
     ) private {
-        if (OrderHashes.hashCalldata(order) != _orderHashes[orderId]) revert OrderMismatch(orderId);
-        OrderStatus status = order.state.status;
-        if (status < OrderStatus.Awarded || status > OrderStatus.Disputed) revert WrongStatus(orderId, status);
-        if (status == OrderStatus.Shipped) {
-            uint256 closesAt = uint256(order.state.stamp) + order.terms.inspectionWindow;
+        if (o.state.status == OrderStatus.Shipped) {
+            uint256 closesAt = uint256(o.state.stamp) + o.terms.inspectionWindow;
             if (block.timestamp > closesAt) revert InspectionWindowClosed(closesAt);
         }
-        _checkSpec(order.terms, spec);
+        _checkSpec(o.terms, spec);
         if (!_named(spec.inspectors, inspector)) revert InspectorNotNamed(inspector);
         if (!registry.isAccreditedInspector(inspector)) revert InspectorNotAccredited(inspector);
         _record(
@@ -290,7 +270,7 @@ contract OrderBookV2Disputes is OrderBookV2Base {
         emit QualityAttested(orderId, inspector, reportCid, reportHash, passed);
         if (!passed && !_arbitrations[orderId].failedQaCounted) {
             _arbitrations[orderId].failedQaCounted = true;
-            registry.recordOutcome(order.state.partner, Outcome.FailedQa);
+            registry.recordOutcome(o.state.partner, Outcome.FailedQa);
         }
     }
 

@@ -94,7 +94,8 @@ struct OrderState {
     bytes32 head; // transition-chain head
 }
 
-/// @notice What every call after post passes back; keccak256(abi.encode(Order)) is the order's slot.
+/// @notice What every call after post passes back, packed into 8 words (IOrderBookV2.award, "Packed order");
+/// keccak256(abi.encode(Order)) is the order's slot.
 struct Order {
     OrderTerms terms;
     OrderState state;
@@ -121,7 +122,8 @@ struct OrderDocs {
 /// keccak256(abi.encode(OrderTerms))): the buyer awards it to an Open order with those terms, or posts an
 /// order born awarded. Terms give one order id and an order is awarded once, so a quote is single-use
 /// without a write. The nonce is a cancellation handle (Permit2-style bitmap: bit `nonce & 255` of the
-/// partner's word `nonce >> 8`, set only by cancelling); nonce 0 cannot be cancelled.
+/// partner's word `nonce >> 8`, set only by cancelling); nonce 0 cannot be cancelled. `award` and `postAwarded`
+/// take it packed into 4 words without `termsHash`, which is the awarded terms' (IOrderBookV2.award).
 struct Quote {
     bytes32 termsHash;
     address partner;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Order, OrderDocs, OrderSpec, OrderTerms, Quote, RefundReason, Transition} from "../Types.sol";
+import {OrderDocs, OrderSpec, OrderTerms, RefundReason, Transition} from "../Types.sol";
 import {IOrderBookV2Disputes} from "./IOrderBookV2Disputes.sol";
 import {IPayouts} from "./IPayouts.sol";
 import {ISignatureVerifier} from "./ISignatureVerifier.sol";
@@ -9,7 +9,8 @@ import {ISignatureVerifier} from "./ISignatureVerifier.sol";
 /// @title IOrderBookV2
 /// @notice Escrowed manufacturing orders awarded by partners' signed quotes, with per-order ERC-792
 /// arbitration (contracts/v2/README.md has every function, who may call it and the transition it makes).
-/// One slot per order holds keccak256(abi.encode(Order)); every call after post passes the order back.
+/// One slot per order holds keccak256(abi.encode(Order)); every call after post passes the order back, packed
+/// into 8 words (`bytes32[8]`, "Packed order" below), and the order id is derived from its terms.
 /// Records (attestations, serials, fee payments, evidence) extend a separate record chain and never change
 /// that slot, so no record can make another party's pending transaction revert.
 interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
@@ -79,8 +80,8 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     error TooManyInspectors(uint256 count);
     /// @notice Thrown when the docs do not hash to `spec.docsHash`.
     error DocsHashMismatch(bytes32 expected, bytes32 actual);
-    /// @notice Thrown when new terms, spec or docs, or an awarded quote, are not a canonical ABI encoding (dirty
-    /// high bits, or the inspectors not right after the spec's head): the book commits to clean encodings only.
+    /// @notice Thrown when new terms, spec or docs are not a canonical ABI encoding (dirty high bits, or the
+    /// inspectors not right after the spec's head): the book commits to clean encodings only.
     error NonCanonicalEncoding();
     /// @notice Thrown when the ETH sent is not what the call needs.
     error IncorrectPayment(uint256 expected, uint256 sent);
@@ -88,8 +89,6 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
     error TokenNotAllowed(address token);
     /// @notice Thrown when new orders are paused.
     error NewOrdersPaused();
-    /// @notice Thrown when a quote prices other terms.
-    error QuoteTermsMismatch(bytes32 termsHash, bytes32 quoted);
     /// @notice Thrown when a quote's price is zero or above the terms' price.
     error QuotePriceOutOfRange(uint96 price, uint96 cap);
     /// @notice Thrown when a quote's bond is below the terms' minimum.
@@ -132,54 +131,65 @@ interface IOrderBookV2 is IOrderBookV2Disputes, ISignatureVerifier, IPayouts {
         returns (uint256 orderId);
 
     /// @notice Posts an order already awarded to `quote` (post and award in one transaction).
+    /// @param quote The partner's signed `Quote` for these terms, packed (its termsHash is theirs, not carried).
     /// @return orderId The new order's id.
     function postAwarded(
         OrderTerms calldata terms,
         OrderSpec calldata spec,
         OrderDocs calldata docs,
-        Quote calldata quote,
+        bytes32[4] calldata quote,
         bytes calldata signature,
         bytes32 keyEnvelopeCid
     ) external payable returns (uint256 orderId);
 
     /// @notice Awards an Open order to a partner's signed quote and publishes the design key envelope: the
-    /// quote's nonce is used, its bond locked in the registry, and the price difference credited back.
+    /// quote's bond is locked in the partner's slot and the price difference credited back.
+    /// @dev Packed order (every `bytes32[8] order` of the book): the order's fields, each masked to its width;
+    /// the order id is the top 192 bits of keccak256(abi.encode(terms)), as at post (docs/protocol.md §7.1):
+    ///     w0 = buyer << 96 | price                 w4 = payee << 96 | state.price
+    ///     w1 = token << 96 | minBond               w5 = status << 176 | bond << 80 | stamp << 40 | dueBy
+    ///     w2 = arbitrator << 96 | awardDeadline << 56 | deliveryDeadline << 16 | feeBps
+    ///     w3 = partner << 96 | inspectionWindow << 64 | rejectWindow << 32 | disputeTimeout
+    ///     w6 = specHash                            w7 = head
+    /// Packed quote (`bytes32[4] quote`): its termsHash is the awarded terms' (not carried), the rest masked:
+    ///     w0 = partner << 96 | price    w1 = payee << 96 | bond    w2 = leadTime << 40 | expiry    w3 = nonce
+    /// @param order The Open order, packed.
+    /// @param quote The partner's signed `Quote`, packed.
     function award(
-        uint256 orderId,
-        Order calldata order,
+        bytes32[8] calldata order,
         OrderSpec calldata spec,
-        Quote calldata quote,
+        bytes32[4] calldata quote,
         bytes calldata signature,
         bytes32 keyEnvelopeCid
     ) external;
 
     /// @notice Buyer cancels an Open order; the price is credited back.
-    function cancel(uint256 orderId, Order calldata order) external;
+    function cancel(bytes32[8] calldata order) external;
 
     /// @notice Buyer accepts a shipped order: the fee is credited, the payment pushed to the payee (credited
     /// if the push fails) and the bond released with CompletedOnTime or CompletedLate.
-    function confirm(uint256 orderId, Order calldata order) external;
+    function confirm(bytes32[8] calldata order) external;
 
     // -------------------------------------------------------------- partner
 
     /// @notice Partner rejects an award within the reject window (design does not decrypt, does not match):
     /// buyer credited, bond released without a reputation change.
-    function reject(uint256 orderId, Order calldata order, bytes32 reasonCid) external;
+    function reject(bytes32[8] calldata order, bytes32 reasonCid) external;
 
     /// @notice Partner ships, carrying its QA report. Late shipments are allowed (completion records them).
-    function ship(uint256 orderId, Order calldata order, bytes32 reportCid, bytes32 reportHash) external;
+    function ship(bytes32[8] calldata order, bytes32 reportCid, bytes32 reportHash) external;
 
     /// @notice Partner records the root of the parts' serial numbers, while Awarded and until its due time.
-    function recordSerials(uint256 orderId, Order calldata order, bytes32 serialsRoot) external;
+    function recordSerials(bytes32[8] calldata order, bytes32 serialsRoot) external;
 
     // --------------------------------------------------------------- anyone
 
     /// @notice Completes a shipped order after its inspection window, paying out like `confirm`.
-    function finalize(uint256 orderId, Order calldata order) external;
+    function finalize(bytes32[8] calldata order) external;
 
     /// @notice Refunds a timed-out order: Open after its award deadline, or Awarded after its due time (the
     /// bond is slashed to the buyer, Abandoned).
-    function refund(uint256 orderId, Order calldata order) external;
+    function refund(bytes32[8] calldata order) external;
 
     // --------------------------------------------------------- both parties
 

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IArbitrable} from "@kleros/erc-792/contracts/IArbitrable.sol";
 import {IArbitrator} from "@kleros/erc-792/contracts/IArbitrator.sol";
 
-import {Attestation, Order, OrderSpec, OrderStatus, RecordKind, Settlement, Transition} from "../Types.sol";
+import {Attestation, OrderSpec, OrderStatus, RecordKind, Settlement, Transition} from "../Types.sol";
 
 /// @title IOrderBookV2Disputes
 /// @notice The v2 order book's disputes (ERC-792 IArbitrable: fee deposits, rulings, the expiry fallback),
@@ -106,51 +106,47 @@ interface IOrderBookV2Disputes is IArbitrable {
 
     /// @notice Thrown when an attestation names another order.
     error AttestationOrderMismatch(uint256 orderId);
-    /// @notice Thrown when `collectFees` gets as many orders as ids.
-    error LengthMismatch(uint256 ids, uint256 orders);
 
     /// @notice Buyer disputes a shipped order within the inspection window, depositing the arbitrator's
     /// `arbitrationCost("")`.
-    function dispute(uint256 orderId, Order calldata order, bytes32 evidenceCid) external payable;
+    function dispute(bytes32[8] calldata order, bytes32 evidenceCid) external payable;
 
     /// @notice Partner matches the buyer's arbitration deposit within FEE_RESPONSE_WINDOW of the dispute;
     /// the book creates the dispute at the order's arbitrator.
-    function payArbitrationFee(uint256 orderId, Order calldata order) external payable;
+    function payArbitrationFee(bytes32[8] calldata order) external payable;
 
     /// @notice Resolves a dispute whose partner did not match the fee in time: the buyer gets the price, the
     /// bond and its deposit (DisputeLost).
-    function claimDefault(uint256 orderId, Order calldata order) external;
+    function claimDefault(bytes32[8] calldata order) external;
 
     /// @notice Applies the arbitrator's stored ruling.
-    function executeRuling(uint256 orderId, Order calldata order) external;
+    function executeRuling(bytes32[8] calldata order) external;
 
     /// @notice Resolves a dispute with no ruling within the order's dispute timeout: half and half, bond
     /// released, the remaining deposit halved.
-    function settleExpired(uint256 orderId, Order calldata order) external;
+    function settleExpired(bytes32[8] calldata order) external;
 
     /// @notice Resolves a shipped or disputed order by a split the other party signed (EIP-712 Settlement);
     /// the caller is the buyer or the partner. Deposits go back to whoever paid them.
-    function settle(uint256 orderId, Order calldata order, Settlement calldata settlement, bytes calldata signature)
+    function settle(bytes32[8] calldata order, Settlement calldata settlement, bytes calldata signature)
         external;
 
     /// @notice Buyer or partner adds evidence to a disputed order's record chain.
-    function submitEvidence(uint256 orderId, Order calldata order, bytes32 evidenceCid) external;
+    function submitEvidence(bytes32[8] calldata order, bytes32 evidenceCid) external;
 
     /// @notice Credits the fee recipient with the fees of completed orders (anyone may call; the recipient
     /// usually does, paying for its collection instead of every completion paying for a fee write). Each order
     /// moves Completed → FeeCollected, so a fee is collected once; a `Credited` event per order states it.
     /// A completed order with nothing to collect (fee 0, or rounded down to 0) is skipped and stays Completed:
     /// no transition without the event that states it.
-    /// @param orderIds The completed orders.
-    /// @param orders Their current values, in the same order.
-    function collectFees(uint256[] calldata orderIds, Order[] calldata orders) external;
+    /// @param orders The completed orders' current values, packed (IOrderBookV2.award: "Packed order").
+    function collectFees(bytes32[8][] calldata orders) external;
 
     /// @notice Records an inspector's signed attestation (relayed by anyone).
     /// @dev Only inspectors the spec names and the registry accredits; Awarded..Disputed, not after the
     /// inspection window of a shipped order; a failed result records FailedQa once per order.
     function attest(
-        uint256 orderId,
-        Order calldata order,
+        bytes32[8] calldata order,
         OrderSpec calldata spec,
         Attestation calldata att,
         bytes calldata signature
@@ -158,8 +154,7 @@ interface IOrderBookV2Disputes is IArbitrable {
 
     /// @notice Records the calling inspector's attestation.
     function attest(
-        uint256 orderId,
-        Order calldata order,
+        bytes32[8] calldata order,
         OrderSpec calldata spec,
         bytes32 reportCid,
         bytes32 reportHash,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Order, OrderDocs, OrderSpec, OrderState, OrderTerms, Quote, RecordKind, Transition} from "../Types.sol";
+import {OrderDocs, OrderSpec, OrderState, OrderTerms, Quote, RecordKind, Transition} from "../Types.sol";
 
 /// @title OrderHashes
 /// @notice The hashes a v2 order is committed by: its slot keccak256(abi.encode(Order)), the transition chain
@@ -11,15 +11,57 @@ library OrderHashes {
     uint256 private constant TERMS_SIZE = 12 * 32; // abi.encode(OrderTerms)
     uint256 private constant ORDER_SIZE = 20 * 32; // abi.encode(Order): 12 terms words + 8 state words
 
-    /// @dev keccak256(abi.encode(order)) of the raw calldata. Stored hashes are of clean encodings, so dirty
-    /// input (non-zero high bits) cannot match one.
-    function hashCalldata(Order calldata order) internal pure returns (bytes32 result) {
-        // Assembly: hashes in place at the free memory pointer, without allocating or re-encoding.
+    /// @dev The order a packed `Order` holds (IOrderBookV2, "Packed order"; docs/protocol.md §7.1), unpacked into
+    /// newly allocated memory laid out as a memory `Order` (two pointers, then its terms' 12 words and right
+    /// after them its state's 8): returned as that memory address, which a caller types as `Order memory`
+    /// (OrderBookV2Base._load). A function returning `Order memory` would first allocate and zero a struct of
+    /// its own (~400 gas). Every field is masked to its width, so the structs are clean whatever the calldata:
+    /// a packing that unpacks to a stored order is that order, and anything else matches no commitment.
+    ///     w0 = buyer << 96 | price                 w4 = payee << 96 | state.price
+    ///     w1 = token << 96 | minBond               w5 = status << 176 | bond << 80 | stamp << 40 | dueBy
+    ///     w2 = arbitrator << 96 | awardDeadline << 56 | deliveryDeadline << 16 | feeBps
+    ///     w3 = partner << 96 | inspectionWindow << 64 | rejectWindow << 32 | disputeTimeout
+    ///     w6 = specHash                            w7 = head
+    function unpackOrder(bytes32[8] calldata packed) internal pure returns (uint256 order) {
+        // Assembly: allocates the 22 words and writes every one of them (each field shifted and masked into its
+        // word: a memory struct is one clean word per field, in order).
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            calldatacopy(ptr, order, ORDER_SIZE)
-            result := keccak256(ptr, ORDER_SIZE)
+            order := mload(0x40)
+            let t := add(order, 0x40)
+            let s := add(t, TERMS_SIZE)
+            mstore(0x40, add(s, 0x100))
+            mstore(order, t)
+            mstore(add(order, 0x20), s)
+            let m96 := 0xffffffffffffffffffffffff
+            let m40 := 0xffffffffff
+            let m32 := 0xffffffff
+            let w := calldataload(packed)
+            mstore(t, shr(96, w)) // buyer
+            mstore(add(t, 0x40), and(w, m96)) // price
+            w := calldataload(add(packed, 0x20))
+            mstore(add(t, 0x20), shr(96, w)) // token
+            mstore(add(t, 0x60), and(w, m96)) // minBond
+            w := calldataload(add(packed, 0x40))
+            mstore(add(t, 0x80), shr(96, w)) // arbitrator
+            mstore(add(t, 0xa0), and(shr(56, w), m40)) // awardDeadline
+            mstore(add(t, 0xc0), and(shr(16, w), m40)) // deliveryDeadline
+            mstore(add(t, 0x140), and(w, 0xffff)) // feeBps
+            w := calldataload(add(packed, 0x60))
+            mstore(add(s, 0x20), shr(96, w)) // partner
+            mstore(add(t, 0xe0), and(shr(64, w), m32)) // inspectionWindow
+            mstore(add(t, 0x100), and(shr(32, w), m32)) // rejectWindow
+            mstore(add(t, 0x120), and(w, m32)) // disputeTimeout
+            w := calldataload(add(packed, 0x80))
+            mstore(add(s, 0x40), shr(96, w)) // payee
+            mstore(add(s, 0x60), and(w, m96)) // price
+            w := calldataload(add(packed, 0xa0))
+            mstore(s, and(shr(176, w), 0xff)) // status
+            mstore(add(s, 0x80), and(shr(80, w), m96)) // bond
+            mstore(add(s, 0xa0), and(shr(40, w), m40)) // stamp
+            mstore(add(s, 0xc0), and(w, m40)) // dueBy
+            mstore(add(t, 0x160), calldataload(add(packed, 0xc0))) // specHash
+            mstore(add(s, 0xe0), calldataload(add(packed, 0xe0))) // head
         }
     }
 
@@ -72,20 +114,25 @@ library OrderHashes {
         }
     }
 
-    /// @dev A memory copy of calldata `quote` (its 8 words as they are, a memory Quote's layout) and whether every
-    /// word fits its field. A dirty quote is refused outright (its raw-word EIP-712 digest is one no signer
-    /// signs), so every field the book uses reads the copy, without a checked calldata access per field.
-    function copyQuote(Quote calldata quote) internal pure returns (Quote memory copy, bool clean) {
+    /// @dev The quote a packed quote (IOrderBookV2, "Packed quote"; docs/protocol.md §7.1) gives for terms hashing
+    /// to `termsHash`, which it does not carry (it prices the order it is awarded to, and its EIP-712 digest
+    /// binds them). Every field is masked to its width: what is checked and signed is the unpacked quote.
+    ///     w0 = partner << 96 | price    w1 = payee << 96 | bond    w2 = leadTime << 40 | expiry    w3 = nonce
+    function unpackQuote(bytes32[4] calldata packed, bytes32 termsHash) internal pure returns (Quote memory q) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            calldatacopy(copy, quote, 0x100)
-            let dirty := shr(160, calldataload(add(quote, 0x20))) // partner
-            dirty := or(dirty, shr(160, calldataload(add(quote, 0x40)))) // payee
-            dirty := or(dirty, shr(96, calldataload(add(quote, 0x60)))) // price
-            dirty := or(dirty, shr(96, calldataload(add(quote, 0x80)))) // bond
-            dirty := or(dirty, shr(32, calldataload(add(quote, 0xa0)))) // leadTime
-            dirty := or(dirty, shr(40, calldataload(add(quote, 0xc0)))) // expiry
-            clean := iszero(dirty)
+            let m96 := 0xffffffffffffffffffffffff
+            let w := calldataload(packed)
+            mstore(q, termsHash)
+            mstore(add(q, 0x20), shr(96, w)) // partner
+            mstore(add(q, 0x60), and(w, m96)) // price
+            w := calldataload(add(packed, 0x20))
+            mstore(add(q, 0x40), shr(96, w)) // payee
+            mstore(add(q, 0x80), and(w, m96)) // bond
+            w := calldataload(add(packed, 0x40))
+            mstore(add(q, 0xa0), and(shr(40, w), 0xffffffff)) // leadTime
+            mstore(add(q, 0xc0), and(w, 0xffffffffff)) // expiry
+            mstore(add(q, 0xe0), calldataload(add(packed, 0x60))) // nonce
         }
     }
 
@@ -114,14 +161,11 @@ library OrderHashes {
         }
     }
 
-    /// @dev keccak256(abi.encode(terms)) of clean calldata terms (matched against a stored commitment).
-    function hashTerms(OrderTerms calldata terms) internal pure returns (bytes32 result) {
-        // Assembly: hashes the raw words in place at the free memory pointer, without re-encoding.
+    /// @dev keccak256(abi.encode(terms)) of memory terms (a memory OrderTerms is its ABI encoding: 12 clean words).
+    function hashTerms(OrderTerms memory terms) internal pure returns (bytes32 result) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            calldatacopy(ptr, terms, TERMS_SIZE)
-            result := keccak256(ptr, TERMS_SIZE)
+            result := keccak256(terms, TERMS_SIZE)
         }
     }
 
@@ -143,18 +187,21 @@ library OrderHashes {
         }
     }
 
-    /// @dev keccak256(abi.encode(terms, state)) of clean calldata terms (checked against a stored commitment,
-    /// or decoded once by the caller) and a memory state, without re-encoding either.
-    function hashOrder(OrderTerms calldata terms, OrderState memory state) internal pure returns (bytes32 result) {
-        // Assembly: a memory OrderState is its 8 fields as 8 clean words, in order, which is its ABI encoding;
-        // the terms are copied as they are (the caller vouches they are clean). Scratch memory at the free
-        // pointer, not allocated.
+    /// @dev keccak256(abi.encode(Order(terms, state))) of memory terms and state, without re-encoding either.
+    function hashOrder(OrderTerms memory terms, OrderState memory state) internal pure returns (bytes32 result) {
+        // Assembly: memory OrderTerms and OrderState are their fields as clean words, in order, which is their ABI
+        // encoding: hashed in place when the state follows the terms, else both copied with MCOPY (EIP-5656,
+        // cancun: the project's EVM version) to scratch memory at the free pointer (not allocated).
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            calldatacopy(ptr, terms, TERMS_SIZE)
-            mcopy(add(ptr, TERMS_SIZE), state, 0x100) // EIP-5656 (cancun, the project's EVM version)
-            result := keccak256(ptr, ORDER_SIZE)
+            switch eq(add(terms, TERMS_SIZE), state)
+            case 1 { result := keccak256(terms, ORDER_SIZE) } // one image already (unpackOrder)
+            default {
+                let ptr := mload(0x40)
+                mcopy(ptr, terms, TERMS_SIZE)
+                mcopy(add(ptr, TERMS_SIZE), state, 0x100)
+                result := keccak256(ptr, ORDER_SIZE)
+            }
         }
     }
 

@@ -57,7 +57,7 @@ abstract contract SignatureVerifier is ISignatureVerifier, EIP712, NoncesKeyed {
 
     /// @inheritdoc ISignatureVerifier
     function quoteDigest(Quote calldata quote) external view returns (bytes32) {
-        return _hashTypedDataV4(_quoteStructHash(quote));
+        return _hashTypedDataV4(_quoteStructHash(quote)); // decoded: a dirty word reverts
     }
 
     /// @inheritdoc ISignatureVerifier
@@ -70,15 +70,11 @@ abstract contract SignatureVerifier is ISignatureVerifier, EIP712, NoncesKeyed {
         return _hashTypedDataV4(_settlementStructHash(settlement));
     }
 
-    /// @dev Reverts unless `quote` is unexpired, its nonce not cancelled and `signature` is `quote.partner`'s;
+    /// @dev Reverts unless quote `q` is unexpired, its nonce not cancelled and `signature` is `q.partner`'s;
     /// returns the quote's EIP-712 struct hash (the award's evidence). Nothing is written: the caller awards
     /// the one order the quote's terms name, which happens once (contracts/v2/README.md, gas).
-    /// `q` is the caller's clean memory copy of `quote` (OrderHashes.copyQuote); the digest is of the calldata.
-    function _useQuote(Quote calldata quote, Quote memory q, bytes calldata signature)
-        internal
-        view
-        returns (bytes32 structHash)
-    {
+    /// `q` is clean (unpacked by OrderHashes.unpackQuote, its termsHash the awarded order's).
+    function _useQuote(Quote memory q, bytes calldata signature) internal view returns (bytes32 structHash) {
         if (block.timestamp > q.expiry) revert SignatureExpired(q.expiry);
         address partner = q.partner;
         uint256 nonce = q.nonce;
@@ -86,7 +82,7 @@ abstract contract SignatureVerifier is ISignatureVerifier, EIP712, NoncesKeyed {
         if (nonce != 0 && _quoteNonces[partner][nonce >> 8] & (1 << (nonce & 0xff)) != 0) {
             revert QuoteNonceUsed(partner, nonce);
         }
-        structHash = _quoteStructHash(quote);
+        structHash = _quoteStructHash(q);
         _checkSignature(partner, _hashTypedDataV4(structHash), signature);
     }
 
@@ -125,17 +121,16 @@ abstract contract SignatureVerifier is ISignatureVerifier, EIP712, NoncesKeyed {
         return uint192(orderId);
     }
 
-    /// @dev keccak256(abi.encode(QUOTE_TYPEHASH, quote)) over the quote's 8 calldata words as they are. A word
-    /// with dirty high bits hashes to a digest no EIP-712 signer signs (typed data encodes clean words), and
-    /// every field the book uses is read through Solidity's checked calldata access, which reverts on one.
-    function _quoteStructHash(Quote calldata q) private pure returns (bytes32 result) {
+    /// @dev keccak256(abi.encode(QUOTE_TYPEHASH, quote)) of a memory quote (its 8 fields as clean words, which is
+    /// their ABI encoding).
+    function _quoteStructHash(Quote memory q) private pure returns (bytes32 result) {
         bytes32 typeHash = QUOTE_TYPEHASH;
         // Assembly: hashes at the free memory pointer (scratch, not allocated) without re-encoding.
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, typeHash)
-            calldatacopy(add(ptr, 0x20), q, 0x100)
+            mcopy(add(ptr, 0x20), q, 0x100)
             result := keccak256(ptr, 0x120)
         }
     }

@@ -1,6 +1,7 @@
 """OrderBookV2's writes: one TxRequest builder per function (sent by pynode.chain.tx.TxSender).
 
-Every call after post passes the order's current `Order` back, so the builders take the order's
+Every call after post passes the order's current `Order` back, packed (``codec.pack_order``; the book derives
+the order id from it), so the builders take the order's
 :class:`~pynode.chain.v2.orders.OrderTracker`; ETH a call must carry (the escrow of an ETH order, the
 arbitration fee deposits) is its ``value``. Governance functions are AccessManaged: their requests are what the
 manager's ``schedule``/``execute`` wrap (pynode.chain.v2's governance wrapper), or a direct call by a role
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pynode.chain.contracts import _BookReads
 from pynode.chain.v2.orders import ORDER_EVENTS, OrderTracker
+from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import Attestation, OrderDocs, OrderSpec, OrderTerms, Quote, Settlement
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ class BookWritesV2(_BookReads):
                     if "(" in key and view.name == name and view.inputs[-1] == last_input)
 
     def _order_call(self, label: str, function: str, t: OrderTracker, *args: object, value: int = 0) -> TxRequest:
-        return self.request(f"{label} order {t.order_id}", function, t.order_id, t.order, *args, value=value)
+        return self.request(f"{label} order {t.order_id}", function, codec.pack_order(t.order), *args, value=value)
 
     # ------------------------------------------------------------------------------- buyer
 
@@ -44,11 +46,11 @@ class BookWritesV2(_BookReads):
     def post_awarded(self, terms: OrderTerms, spec: OrderSpec, docs: OrderDocs, quote: Quote, signature: bytes,
                      key_envelope_cid: bytes) -> TxRequest:
         """Quote-first: posts the order already awarded to ``quote`` (its key envelope published)."""
-        return self.request("post awarded", "postAwarded", terms, spec, docs, quote, signature, key_envelope_cid,
-                            value=escrow_value(terms))
+        return self.request("post awarded", "postAwarded", terms, spec, docs, codec.pack_quote(quote), signature,
+                            key_envelope_cid, value=escrow_value(terms))
 
     def award(self, t: OrderTracker, quote: Quote, signature: bytes, key_envelope_cid: bytes) -> TxRequest:
-        return self._order_call("award", "award", t, t.spec, quote, signature, key_envelope_cid)
+        return self._order_call("award", "award", t, t.spec, codec.pack_quote(quote), signature, key_envelope_cid)
 
     def cancel(self, t: OrderTracker) -> TxRequest:
         return self._order_call("cancel", "cancel", t)
@@ -103,8 +105,8 @@ class BookWritesV2(_BookReads):
         return self._order_call("submit evidence to", "submitEvidence", t, evidence_cid)
 
     def collect_fees(self, trackers: Sequence[OrderTracker]) -> TxRequest:
-        ids = [t.order_id for t in trackers]
-        return self.request(f"collect the fees of {len(ids)} orders", "collectFees", ids, [t.order for t in trackers])
+        return self.request(f"collect the fees of {len(trackers)} orders", "collectFees",
+                            [codec.pack_order(t.order) for t in trackers])
 
     def withdraw(self, token: str, to: str) -> TxRequest:
         """Pays the sender's whole credit of ``token`` (the zero address: ETH) to ``to``."""
@@ -118,12 +120,12 @@ class BookWritesV2(_BookReads):
     def attest_by_sig(self, t: OrderTracker, attestation: Attestation, signature: bytes) -> TxRequest:
         """Relays an inspector's signed attestation (anyone may send it)."""
         return self.request(f"relay attestation for order {t.order_id}", self._signature("attest", "bytes"),
-                            t.order_id, t.order, t.spec, attestation, signature)
+                            codec.pack_order(t.order), t.spec, attestation, signature)
 
     def attest(self, t: OrderTracker, report_cid: bytes, report_hash: bytes, passed: bool) -> TxRequest:
         """The sending inspector's own attestation."""
-        return self.request(f"attest order {t.order_id}", self._signature("attest", "bool"), t.order_id, t.order,
-                            t.spec, report_cid, report_hash, passed)
+        return self.request(f"attest order {t.order_id}", self._signature("attest", "bool"),
+                            codec.pack_order(t.order), t.spec, report_cid, report_hash, passed)
 
     def cancel_attestation(self, order_id: int, nonce: int) -> TxRequest:
         return self.request(f"cancel attestation nonce {nonce} of order {order_id}", "cancelAttestation", order_id,

@@ -21,6 +21,7 @@ from pynode.protocol.v2.types import (
     OrderDocs,
     OrderSpec,
     OrderTerms,
+    Quote,
     abi_tuple,
 )
 
@@ -130,6 +131,41 @@ def decode_awarded(payee_price: bytes | str, bond_due_by: bytes | str) -> tuple[
 def order_hash(order: Order) -> bytes:
     """The order's slot: keccak256(abi.encode(Order))."""
     return keccak(encode([ORDER_ABI], [order]))
+
+
+def _words(*fields: tuple[int, int]) -> bytes:
+    """One word of (value, bit offset) fields: value << offset, OR-ed."""
+    word = 0
+    for value, at in fields:
+        word |= value << at
+    return word.to_bytes(32, "big")
+
+
+def pack_order(order: Order) -> list[bytes]:
+    """The 8 words every book call after post passes the order as (``bytes32[8]``; IOrderBookV2.award, "Packed
+    order"; docs/protocol.md §7.2): the order's fields, each in its own bits of one word."""
+    t, s = order
+    return [
+        _words((int(t.buyer, 16), 96), (t.price, 0)),
+        _words((int(t.token, 16), 96), (t.min_bond, 0)),
+        _words((int(t.arbitrator, 16), 96), (t.award_deadline, 56), (t.delivery_deadline, 16), (t.fee_bps, 0)),
+        _words((int(s.partner, 16), 96), (t.inspection_window, 64), (t.reject_window, 32), (t.dispute_timeout, 0)),
+        _words((int(s.payee, 16), 96), (s.price, 0)),
+        _words((int(s.status), 176), (s.bond, 80), (s.stamp, 40), (s.due_by, 0)),
+        bytes(t.spec_hash),
+        bytes(s.head),
+    ]
+
+
+def pack_quote(quote: Quote) -> list[bytes]:
+    """The 4 words ``award`` and ``postAwarded`` take a quote as (``bytes32[4]``, "Packed quote"): its termsHash is
+    the awarded terms' and not carried."""
+    return [
+        _words((int(quote.partner, 16), 96), (quote.price, 0)),
+        _words((int(quote.payee, 16), 96), (quote.bond, 0)),
+        _words((quote.lead_time, 40), (quote.expiry, 0)),
+        quote.nonce.to_bytes(32, "big"),
+    ]
 
 
 def genesis(chain_id: int, book: str, order_id: int) -> bytes:

@@ -232,7 +232,7 @@ contract OrderBookV2Handler {
         uint256 id = uint256(keccak256(abi.encode(t))) >> 64;
         bytes32 genesis = book.genesis(id);
         VM.prank(actor);
-        try book.postAwarded{value: value}(t, _spec, _docs, q, sig, keccak256("envelope")) returns (uint256 got) {
+        try book.postAwarded{value: value}(t, _spec, _docs, _packedQuote(q), sig, keccak256("envelope")) returns (uint256 got) {
             _expect(got == id, "order id not derived from the terms");
             _push(id, Order(t, OrderState(OrderStatus.Open, address(0), address(0), 0, 0, 0, 0, genesis)));
             _afterAward(id, actor, q, signer);
@@ -247,7 +247,7 @@ contract OrderBookV2Handler {
         (Quote memory q, bytes memory sig, uint256 signer) = _quote(o.terms, qSeed);
         address actor = _actor(_mix(seed, 16), o.terms.buyer);
         VM.prank(actor);
-        try book.award(id, o, _spec, q, sig, keccak256("envelope")) {
+        try book.award(_packed(o), _spec, _packedQuote(q), sig, keccak256("envelope")) {
             _expect(o.state.status == OrderStatus.Open, "award of an order not open");
             _expect(block.timestamp <= o.terms.awardDeadline, "award after the award deadline");
             _afterAward(id, actor, q, signer);
@@ -261,7 +261,7 @@ contract OrderBookV2Handler {
         if (id == 0) return;
         address actor = _actor(_mix(seed, 16), o.terms.buyer);
         VM.prank(actor);
-        try book.cancel(id, o) {
+        try book.cancel(_packed(o)) {
             _expect(actor == o.terms.buyer && o.state.status == OrderStatus.Open, "cancel by a non-buyer or not open");
             _ghost(o.terms.buyer, o.terms.token, o.terms.price);
             _transition(id, OrderStatus.Cancelled, Transition.Cancelled, actor, 0, true);
@@ -276,7 +276,7 @@ contract OrderBookV2Handler {
         address actor = _actor(_mix(seed, 16), o.terms.buyer);
         uint256 payeeBefore = _balance(o.state.payee, o.terms.token);
         VM.prank(actor);
-        try book.confirm(id, o) {
+        try book.confirm(_packed(o)) {
             _expect(actor == o.terms.buyer && o.state.status == OrderStatus.Shipped, "confirm by a non-buyer");
             _completed(id, o, actor, Transition.Confirmed, payeeBefore);
             successes["confirm"]++;
@@ -291,7 +291,7 @@ contract OrderBookV2Handler {
         uint256 cost = arbitrator.cost();
         uint256 value = rightFee ? cost : cost + 1;
         VM.prank(actor);
-        try book.dispute{value: value}(id, o, keccak256("evidence")) {
+        try book.dispute{value: value}(_packed(o), keccak256("evidence")) {
             _expect(actor == o.terms.buyer && o.state.status == OrderStatus.Shipped, "dispute by a non-buyer");
             _expect(block.timestamp <= uint256(o.state.stamp) + o.terms.inspectionWindow, "dispute after the window");
             _expect(value == cost, "dispute with the wrong fee");
@@ -310,7 +310,7 @@ contract OrderBookV2Handler {
         if (id == 0) return;
         address actor = _actor(_mix(seed, 16), o.state.partner);
         VM.prank(actor);
-        try book.reject(id, o, keccak256("reason")) {
+        try book.reject(_packed(o), keccak256("reason")) {
             _expect(actor == o.state.partner && o.state.status == OrderStatus.Awarded, "reject by a non-partner");
             _expect(block.timestamp <= uint256(o.state.stamp) + o.terms.rejectWindow, "reject after the window");
             _ghost(o.terms.buyer, o.terms.token, o.state.price);
@@ -326,7 +326,7 @@ contract OrderBookV2Handler {
         if (id == 0) return;
         address actor = _actor(_mix(seed, 16), o.state.partner);
         VM.prank(actor);
-        try book.ship(id, o, keccak256("report"), keccak256("report bytes")) {
+        try book.ship(_packed(o), keccak256("report"), keccak256("report bytes")) {
             _expect(actor == o.state.partner && o.state.status == OrderStatus.Awarded, "ship by a non-partner");
             _orders[_slotOf[id] - 1].state.stamp = uint40(block.timestamp);
             bytes32 evidence = OrderHashes.reportEvidence(keccak256("report"), keccak256("report bytes"), true);
@@ -341,7 +341,7 @@ contract OrderBookV2Handler {
         if (id == 0) return;
         address actor = _actor(_mix(seed, 16), o.state.partner);
         VM.prank(actor);
-        try book.recordSerials(id, o, keccak256("serials")) {
+        try book.recordSerials(_packed(o), keccak256("serials")) {
             _expect(actor == o.state.partner && o.state.status == OrderStatus.Awarded, "serials by a non-partner");
             _expect(block.timestamp <= o.state.dueBy, "serials after the due time");
             _checkCommitted(id); // a record never changes the order's slot
@@ -358,7 +358,7 @@ contract OrderBookV2Handler {
         uint256 cost = arbitrator.cost();
         uint256 arbitratorBefore = address(arbitrator).balance;
         VM.prank(actor);
-        try book.payArbitrationFee{value: a.buyerFee}(id, o) {
+        try book.payArbitrationFee{value: a.buyerFee}(_packed(o)) {
             _expect(actor == o.state.partner && o.state.status == OrderStatus.Disputed, "fee paid by a non-partner");
             _expect(!a.created && block.timestamp <= uint256(o.state.stamp) + 3 days, "fee paid late or twice");
             _expect(address(arbitrator).balance == arbitratorBefore + cost, "arbitrator not paid its cost");
@@ -377,7 +377,7 @@ contract OrderBookV2Handler {
         address actor = _anyone(_mix(seed, 16));
         uint256 payeeBefore = _balance(o.state.payee, o.terms.token);
         VM.prank(actor);
-        try book.finalize(id, o) {
+        try book.finalize(_packed(o)) {
             _expect(o.state.status == OrderStatus.Shipped, "finalize of an order not shipped");
             _expect(block.timestamp > uint256(o.state.stamp) + o.terms.inspectionWindow, "finalize in the window");
             _completed(id, o, actor, Transition.Finalized, payeeBefore);
@@ -400,12 +400,10 @@ contract OrderBookV2Handler {
         }
         address actor = _anyone(_mix(seed, 16));
         address feeTo = book.feeRecipient();
-        uint256[] memory ids = new uint256[](1);
-        ids[0] = id;
-        Order[] memory orders = new Order[](1);
-        orders[0] = o;
+        bytes32[8][] memory orders = new bytes32[8][](1);
+        orders[0] = _packed(o);
         VM.prank(actor);
-        try book.collectFees(ids, orders) {
+        try book.collectFees(orders) {
             _expect(o.state.status == OrderStatus.Completed, "fee collected from an order not completed");
             (,, uint96 fee) = Splits.split(o.state.price, 0, o.terms.feeBps);
             if (fee == 0) {
@@ -424,7 +422,7 @@ contract OrderBookV2Handler {
         if (id == 0) return;
         address actor = _anyone(_mix(seed, 16));
         VM.prank(actor);
-        try book.refund(id, o) {
+        try book.refund(_packed(o)) {
             if (o.state.status == OrderStatus.Open) {
                 _expect(block.timestamp > o.terms.awardDeadline, "refund before the award deadline");
                 _ghost(o.terms.buyer, o.terms.token, o.terms.price);
@@ -449,7 +447,7 @@ contract OrderBookV2Handler {
         IOrderBookV2Disputes.Arbitration memory a = book.arbitration(id);
         address feeTo = book.feeRecipient();
         VM.prank(actor);
-        try book.claimDefault(id, o) {
+        try book.claimDefault(_packed(o)) {
             _expect(o.state.status == OrderStatus.Disputed && !a.created, "default of a created dispute");
             _expect(block.timestamp > uint256(o.state.stamp) + 3 days, "default inside the fee window");
             _resolved(id, o, actor, Resolution(Transition.DisputeDefaulted, o.state.price, true, 0, a.refundable, feeTo));
@@ -488,7 +486,7 @@ contract OrderBookV2Handler {
         IOrderBookV2Disputes.Arbitration memory a = book.arbitration(id);
         address feeTo = book.feeRecipient();
         VM.prank(actor);
-        try book.executeRuling(id, o) {
+        try book.executeRuling(_packed(o)) {
             _expect(o.state.status == OrderStatus.Disputed && a.ruled, "ruling executed before it was given");
             uint96 price = o.state.price;
             if (a.ruling == 0) {
@@ -511,7 +509,7 @@ contract OrderBookV2Handler {
         IOrderBookV2Disputes.Arbitration memory a = book.arbitration(id);
         address feeTo = book.feeRecipient();
         VM.prank(actor);
-        try book.settleExpired(id, o) {
+        try book.settleExpired(_packed(o)) {
             _expect(o.state.status == OrderStatus.Disputed && a.created && !a.ruled, "expiry of a ruled dispute");
             _expect(block.timestamp > uint256(o.state.stamp) + o.terms.disputeTimeout, "expiry before the timeout");
             _resolved(id, o, actor, Resolution(Transition.DisputeExpired, o.state.price / 2, false, 2, a.refundable, feeTo));
@@ -531,7 +529,7 @@ contract OrderBookV2Handler {
         Resolution memory r =
             Resolution(Transition.Settled, share, bondToBuyer, a.created ? 2 : 0, a.refundable, book.feeRecipient());
         VM.prank(actor);
-        try book.settle(id, o, st, sig) {
+        try book.settle(_packed(o), st, sig) {
             bool parties = (actor == o.terms.buyer && signer == o.state.partner)
                 || (actor == o.state.partner && signer == o.terms.buyer);
             _expect(parties, "settled without both parties");
@@ -569,13 +567,13 @@ contract OrderBookV2Handler {
             );
             bytes memory sig = _sign(key, book.attestationDigest(att));
             VM.prank(_anyone(_mix(seed, 24)));
-            try book.attest(id, o, _spec, att, sig) {
+            try book.attest(_packed(o), _spec, att, sig) {
                 ok = true;
             } catch {}
         } else {
             attester = _actor(_mix(seed, 24), inspector);
             VM.prank(attester);
-            try book.attest(id, o, _spec, keccak256("qa"), keccak256("qa bytes"), passed) {
+            try book.attest(_packed(o), _spec, keccak256("qa"), keccak256("qa bytes"), passed) {
                 ok = true;
             } catch {}
         }
@@ -821,6 +819,34 @@ contract OrderBookV2Handler {
         q.nonce = _mix(seed, 160) % 64; // reused nonces are refused
         signer = _mix(seed, 224) % 8 == 0 ? _partnerKeys[(p + 1) % 3] : _partnerKeys[p];
         sig = _sign(signer, book.quoteDigest(q));
+    }
+
+    /// @dev `o` as the book takes it (IOrderBookV2.award, "Packed order"), packed here independently of the book.
+    function _packed(Order memory o) internal pure returns (bytes32[8] memory w) {
+        OrderTerms memory t = o.terms;
+        OrderState memory s = o.state;
+        w[0] = bytes32(uint256(uint160(t.buyer)) << 96 | t.price);
+        w[1] = bytes32(uint256(uint160(t.token)) << 96 | t.minBond);
+        w[2] = bytes32(
+            uint256(uint160(t.arbitrator)) << 96 | uint256(t.awardDeadline) << 56 | uint256(t.deliveryDeadline) << 16
+                | t.feeBps
+        );
+        w[3] = bytes32(
+            uint256(uint160(s.partner)) << 96 | uint256(t.inspectionWindow) << 64 | uint256(t.rejectWindow) << 32
+                | t.disputeTimeout
+        );
+        w[4] = bytes32(uint256(uint160(s.payee)) << 96 | s.price);
+        w[5] = bytes32(uint256(s.status) << 176 | uint256(s.bond) << 80 | uint256(s.stamp) << 40 | s.dueBy);
+        w[6] = t.specHash;
+        w[7] = s.head;
+    }
+
+    /// @dev `q` as award and postAwarded take it ("Packed quote": its termsHash not carried).
+    function _packedQuote(Quote memory q) internal pure returns (bytes32[4] memory w) {
+        w[0] = bytes32(uint256(uint160(q.partner)) << 96 | q.price);
+        w[1] = bytes32(uint256(uint160(q.payee)) << 96 | q.bond);
+        w[2] = bytes32(uint256(q.leadTime) << 40 | q.expiry);
+        w[3] = bytes32(q.nonce);
     }
 
     function _afterAward(uint256 id, address actor, Quote memory q, uint256 signer) internal {

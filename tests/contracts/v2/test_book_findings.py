@@ -32,7 +32,7 @@ def test_F2_record_cannot_block_dispute(v2, book, shipped, inspectors, buyer):
     t, before = shipped, shipped.order
     att, sig = v2.attestation(t, inspectors[0])
     head = book.recordHead(t.order_id)
-    book.attest(t.order_id, t.order, t.spec, att, sig, {"from": buyer})
+    book.attest(t.packed, t.spec, att, sig, {"from": buyer})
     assert book.recordHead(t.order_id) != head
     assert t.order == before
     v2.check(t)
@@ -43,8 +43,8 @@ def test_F2_record_cannot_block_ship(v2, book, kleros, partner, inspectors):
     spec, docs = v2.spec(inspectors=[inspectors[0].address])
     t = v2.post(kleros, spec=spec, docs=docs)
     v2.award(t, partner)
-    book.recordSerials(t.order_id, t.order, cid("serials"), {"from": partner.account})
-    book.attest(t.order_id, t.order, t.spec, cid("r"), cid("h"), True, {"from": inspectors[0].account})
+    book.recordSerials(t.packed, cid("serials"), {"from": partner.account})
+    book.attest(t.packed, t.spec, cid("r"), cid("h"), True, {"from": inspectors[0].account})
     v2.ship(t)
 
 
@@ -52,8 +52,8 @@ def test_F2_record_cannot_block_resolve(v2, book, shipped, kleros, arbitrator, p
     t = shipped
     v2.dispute(t, COST)
     v2.pay_fee(t, COST)
-    book.submitEvidence(t.order_id, t.order, cid("partner-evidence"), {"from": partner.account})
-    book.attest(t.order_id, t.order, t.spec, cid("r"), cid("h"), True, {"from": inspectors[0].account})
+    book.submitEvidence(t.packed, cid("partner-evidence"), {"from": partner.account})
+    book.attest(t.packed, t.spec, cid("r"), cid("h"), True, {"from": inspectors[0].account})
     kleros.rule(0, 51, {"from": arbitrator})  # 50 % to the buyer
     v2.execute_ruling(t, buyer, PRICE // 2, False)
 
@@ -64,7 +64,7 @@ def test_F2_record_cannot_block_refund(v2, book, kleros, partner, stranger):
     v2.award(t, partner)
     chain.sleep(t.state.due_by - chain[-1].timestamp + 1)
     with brownie.reverts(err("DueTimePassed", t.state.due_by)):
-        book.recordSerials(t.order_id, t.order, cid("serials"), {"from": partner.account})
+        book.recordSerials(t.packed, cid("serials"), {"from": partner.account})
     v2.refund(t, stranger)
 
 
@@ -73,7 +73,7 @@ def test_F2_records_close_at_the_inspection_window(v2, book, shipped, inspectors
     chain.sleep(t.terms.inspection_window + 1)
     closed = t.state.stamp + t.terms.inspection_window
     with brownie.reverts(err("InspectionWindowClosed", closed)):
-        book.attest(t.order_id, t.order, t.spec, cid("r"), cid("h"), False, {"from": inspectors[0].account})
+        book.attest(t.packed, t.spec, cid("r"), cid("h"), False, {"from": inspectors[0].account})
 
 
 # ------------------------------------------------------------------------ F3
@@ -94,7 +94,7 @@ def test_F3_partner_rejects_undecryptable_award(v2, book, registry, kleros, part
     v2.award(t2, partner)
     chain.sleep(t2.terms.reject_window + 1)
     with brownie.reverts(err("RejectWindowClosed", t2.state.stamp + t2.terms.reject_window)):
-        book.reject(t2.order_id, t2.order, cid("late"), {"from": partner.account})
+        book.reject(t2.packed, cid("late"), {"from": partner.account})
 
 
 # ------------------------------------------------------------------------ F5
@@ -106,10 +106,10 @@ def test_F5_unnamed_inspector_cannot_fail_qa(v2, book, registry, kleros, partner
     before = registry.partnerInfo(partner.address)
     # accredited, but not named by this order's spec
     with brownie.reverts(err("InspectorNotNamed", inspectors[1].address)):
-        book.attest(t.order_id, t.order, t.spec, cid("r"), cid("h"), False, {"from": inspectors[1].account})
+        book.attest(t.packed, t.spec, cid("r"), cid("h"), False, {"from": inspectors[1].account})
     # named, but not accredited
     with brownie.reverts(err("InspectorNotAccredited", inspectors[2].address)):
-        book.attest(t.order_id, t.order, t.spec, cid("r"), cid("h"), False, {"from": inspectors[2].account})
+        book.attest(t.packed, t.spec, cid("r"), cid("h"), False, {"from": inspectors[2].account})
     assert registry.partnerInfo(partner.address) == before
 
 
@@ -120,7 +120,7 @@ def test_F5_failed_qa_counts_once_per_order(v2, book, registry, kleros, partner,
     failed = registry.partnerInfo(partner.address)[3]
     for _ in range(3):
         att, sig = v2.attestation(t, inspectors[0], passed=False)
-        book.attest(t.order_id, t.order, t.spec, att, sig, {"from": stranger})
+        book.attest(t.packed, t.spec, att, sig, {"from": stranger})
     assert registry.partnerInfo(partner.address)[3] == failed + 1
     assert book.arbitration(t.order_id)[5]  # failedQaCounted
 
@@ -134,13 +134,13 @@ def test_F6_stale_attestation_does_not_block_other_orders(v2, book, kleros, part
     v2.cancel(a)  # order A can no longer be attested: its signature is stale for good
     stale, stale_sig = v2.attestation(a, inspectors[0])
     with brownie.reverts(err("WrongStatus", a.order_id, 9)):
-        book.attest(a.order_id, a.order, a.spec, stale, stale_sig, {"from": stranger})
+        book.attest(a.packed, a.spec, stale, stale_sig, {"from": stranger})
     spec, docs = v2.spec(inspectors=[inspectors[0].address])
     b = v2.post(kleros, spec=spec, docs=docs)
     v2.award(b, partner)
     att, sig = v2.attestation(b, inspectors[0])
     assert att.nonce == 0
-    book.attest(b.order_id, b.order, b.spec, att, sig, {"from": stranger})
+    book.attest(b.packed, b.spec, att, sig, {"from": stranger})
 
 
 def test_F6_inspector_cancels_attestation(v2, book, kleros, partner, inspectors, stranger):
@@ -152,7 +152,7 @@ def test_F6_inspector_cancels_attestation(v2, book, kleros, partner, inspectors,
     assert tx.events["AttestationCancelled"]["nonce"] == att.nonce
     key_nonce = (t.order_id << 64) | (att.nonce + 1)
     with brownie.reverts(err("InvalidAccountNonce", inspectors[0].address, key_nonce)):
-        book.attest(t.order_id, t.order, t.spec, att, sig, {"from": stranger})
+        book.attest(t.packed, t.spec, att, sig, {"from": stranger})
 
 
 def test_F6_partner_cancels_quotes(v2, book, kleros, partner):
@@ -160,7 +160,7 @@ def test_F6_partner_cancels_quotes(v2, book, kleros, partner):
     q, sig = v2.quote(t.terms, partner, nonce=(7 << 8) | 3)
     book.invalidateQuoteNonces(7, 1 << 3, {"from": partner.account})
     with brownie.reverts(err("QuoteNonceUsed", partner.address, q.nonce)):
-        book.award(t.order_id, t.order, t.spec, q, sig, cid("env"), {"from": t.terms.buyer})
+        book.award(t.packed, t.spec, codec.pack_quote(q), sig, cid("env"), {"from": t.terms.buyer})
 
 
 # ------------------------------------------------------------------------ F7
@@ -243,16 +243,16 @@ def test_F8_blacklisted_payee_credited_then_paid_to_another_address(v2, book, kl
 def test_F9_dispute_is_not_free(v2, book, shipped, buyer):
     t = shipped
     with brownie.reverts(err("ArbitrationFeeMismatch", COST, 0)):
-        book.dispute(t.order_id, t.order, cid("e"), {"from": buyer})
+        book.dispute(t.packed, cid("e"), {"from": buyer})
 
 
 def test_F9_partner_not_matching_the_fee_loses_by_default(v2, book, registry, shipped, partner, buyer, stranger):
     t = shipped
     v2.dispute(t, COST)
     with brownie.reverts(err("FeeResponseWindowOpen", t.state.stamp + 3 * DAY)):
-        book.claimDefault(t.order_id, t.order, {"from": stranger})
+        book.claimDefault(t.packed, {"from": stranger})
     with brownie.reverts(err("ArbitrationNotCreated", t.order_id)):
-        book.settleExpired(t.order_id, t.order, {"from": stranger})
+        book.settleExpired(t.packed, {"from": stranger})
     chain.sleep(3 * DAY + 1)
     disputes_lost = registry.partnerInfo(partner.address)[4]
     v2.claim_default(t, stranger)
@@ -266,7 +266,7 @@ def test_F9_slow_arbitration_costs_the_buyer_its_fee(v2, book, shipped, partner,
     v2.dispute(t, COST)
     v2.pay_fee(t, COST)
     with brownie.reverts(err("ArbitrationAlreadyCreated", t.order_id)):
-        book.claimDefault(t.order_id, t.order, {"from": stranger})
+        book.claimDefault(t.packed, {"from": stranger})
     chain.sleep(t.terms.dispute_timeout + 1)
     v2.settle_expired(t, stranger)
     held = 2 * COST - COST  # the arbitrator kept one fee

@@ -46,7 +46,7 @@ def test_escrow_first_eth_pays_payee_fee_and_releases_bond(v2, book, registry, k
     assert tx.events["Credited"]["amount"] == fee and tx.events["Credited"]["orderId"] == t.order_id
     assert book.credits(fee_recipient, ZERO) == fee
     with brownie.reverts(err("WrongStatus", t.order_id, int(OrderStatus.FEE_COLLECTED))):
-        book.collectFees([t.order_id], [t.order], {"from": fee_recipient})
+        book.collectFees([t.packed], {"from": fee_recipient})
     book.withdraw(ZERO, fee_recipient, {"from": fee_recipient})
     assert book.balance() == 0
 
@@ -60,11 +60,10 @@ def test_collect_fees_batches_and_checks(v2, book, kleros, partner, fee_recipien
         done.append(t)
     open_order = v2.post(kleros)
     with brownie.reverts(err("WrongStatus", open_order.order_id, int(OrderStatus.OPEN))):
-        book.collectFees([open_order.order_id], [open_order.order], {"from": stranger})
-    with brownie.reverts(err("LengthMismatch", 2, 1)):
-        book.collectFees([done[0].order_id, done[1].order_id], [done[0].order], {"from": stranger})
+        book.collectFees([open_order.packed], {"from": stranger})
+    forged = done[1].order._replace(state=done[1].state._replace(price=1))  # its terms: its id
     with brownie.reverts(err("OrderMismatch", done[1].order_id)):
-        book.collectFees([done[1].order_id], [done[0].order], {"from": stranger})
+        book.collectFees([done[0].packed, codec.pack_order(forged)], {"from": stranger})
     # anyone may collect; the credit is the fee recipient's
     v2.collect_fees(done, stranger)
     fee = PRICE * done[0].terms.fee_bps // 10_000
@@ -85,7 +84,7 @@ def test_collect_fees_zero_fee_leaves_no_silent_transition(v2, book, governor, k
         v2.ship(t)
         v2.confirm(t)
     assert (fee_of(tiny, tiny.state.price), free.terms.fee_bps) == (0, 0)
-    tx = book.collectFees([tiny.order_id, free.order_id], [tiny.order, free.order], {"from": stranger})
+    tx = book.collectFees([tiny.packed, free.packed], {"from": stranger})
     assert not tx.logs
     for t in (tiny, free):
         v2.check(t)  # the stored hash is still the Completed order's
@@ -233,7 +232,7 @@ def test_erc1271_partner_quotes_ships_and_settles(v2, book, registry, kleros, ad
     registry.vet(wallet, profile_hash(p), cid("vet"), {"from": certifier})
     t = v2.post(kleros)
     v2.award(t, wallet, quote=v2.quote(t.terms, wallet, signer=owner))
-    tx = wallet.execute(book, 0, book.ship.encode_input(t.order_id, t.order, *REPORT), {"from": owner.account})
+    tx = wallet.execute(book, 0, book.ship.encode_input(t.packed, *REPORT), {"from": owner.account})
     v2._advance(t, tx, Transition.SHIPPED, codec.report_evidence(*REPORT, True), actor=wallet.address,
                 status=OrderStatus.SHIPPED, stamp=chain[tx.block_number].timestamp)
     s, sig = v2.settlement(t, owner, PRICE // 2)
@@ -246,18 +245,18 @@ def test_records_extend_record_chain(v2, book, kleros, partner, inspectors, buye
     t = v2.post(kleros, spec=spec, docs=docs)
     v2.award(t, partner)
     head = codec.genesis(chain.id, book.address, t.order_id)
-    tx = book.recordSerials(t.order_id, t.order, cid("root"), {"from": partner.account})
+    tx = book.recordSerials(t.packed, cid("root"), {"from": partner.account})
     head = codec.link(head, RecordKind.SERIALS_RECORDED, partner.address, cid("root"), chain[tx.block_number].timestamp)
     assert book.recordHead(t.order_id) == "0x" + head.hex()
     att, sig = v2.attestation(t, inspectors[1], passed=True)
-    tx = book.attest(t.order_id, t.order, t.spec, att, sig, {"from": stranger})
+    tx = book.attest(t.packed, t.spec, att, sig, {"from": stranger})
     head = codec.link(head, RecordKind.QUALITY_ATTESTED, inspectors[1].address,
                       codec.report_evidence(att.report_cid, att.report_hash, True), chain[tx.block_number].timestamp)
     assert book.recordHead(t.order_id) == "0x" + head.hex()
     assert tx.events["QualityAttested"]["inspector"] == inspectors[1].address
     v2.ship(t)
     v2.dispute(t, COST)
-    tx = book.submitEvidence(t.order_id, t.order, cid("ev"), {"from": buyer})
+    tx = book.submitEvidence(t.packed, cid("ev"), {"from": buyer})
     head = codec.link(head, RecordKind.EVIDENCE_SUBMITTED, buyer.address, cid("ev"), chain[tx.block_number].timestamp)
     assert book.recordHead(t.order_id) == "0x" + head.hex()
     tx = v2.pay_fee(t, COST)

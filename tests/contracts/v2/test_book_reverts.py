@@ -4,6 +4,8 @@ import brownie
 import pytest
 from brownie import chain
 
+from pynode.protocol.v2 import codec, eip712
+from pynode.protocol.v2.types import OrderStatus, Transition
 from scripts.book_v2 import BOND, DAY, ENVELOPE, PRICE, REPORT, ZERO, cid
 from tests.contracts.conftest import err
 from tests.contracts.v2.book_fixtures import *  # noqa: F403 (fixtures)
@@ -55,7 +57,6 @@ def test_post_reverts(v2, book, kleros, buyer, stranger, token, admin, governor)
     with rv("TooManyInspectors", 9):
         post(v2.terms(many, kleros), s=many, d=many_docs)
     other_docs = docs._replace(region=b"zzzz\0\0\0\0")
-    from pynode.protocol.v2 import codec
     with rv("DocsHashMismatch", b32(spec.docs_hash), codec.docs_hash(other_docs)):
         post(d=other_docs)
     with rv("SpecHashMismatch", cid("x"), codec.spec_hash(spec)):
@@ -87,19 +88,21 @@ def test_award_reverts(v2, book, registry, kleros, partner, partners, buyer, str
 
     def award(q_sig, sender=buyer, spec=None, order=None):
         q, sig = q_sig
-        return book.award(t.order_id, order or t.order, spec or t.spec, q, sig, ENVELOPE, {"from": sender})
+        return book.award(codec.pack_order(order or t.order), spec or t.spec, codec.pack_quote(q), sig, ENVELOPE,
+                          {"from": sender})
 
     with rv("OrderMismatch", t.order_id):
         award(v2.quote(t.terms, partner), order=t.order._replace(state=t.state._replace(price=1)))
     with rv("CallerNotAllowed", stranger.address):
         award(v2.quote(t.terms, partner), sender=stranger)
     other_spec, _ = v2.spec(cert_ids=1)
-    from pynode.protocol.v2 import codec
     with rv("SpecHashMismatch", b32(t.terms.spec_hash), codec.spec_hash(other_spec)):
         award(v2.quote(t.terms, partner), spec=other_spec)
     other_terms = t.terms._replace(price=PRICE + 1)
-    with rv("QuoteTermsMismatch", codec.terms_hash(t.terms), codec.terms_hash(other_terms)):
-        award(v2.quote(other_terms, partner))
+    # the packed quote carries no terms hash: a quote for other terms is checked against these, where its
+    # signature does not recover its partner
+    with rv("InvalidSignature", partner.address):
+        award(v2.quote(other_terms, partner, price=PRICE))
     for price in (0, PRICE + 1):
         with rv("QuotePriceOutOfRange", price, PRICE):
             award(v2.quote(t.terms, partner, price=price))
@@ -134,11 +137,10 @@ def test_award_reverts(v2, book, registry, kleros, partner, partners, buyer, str
         book.post(t.terms, t.spec, t.docs, {"from": buyer, "value": PRICE})
     t2 = v2.post(kleros)
     with rv("InvalidSignature", partner.address):
-        book.award(t2.order_id, t2.order, t2.spec, used[0]._replace(terms_hash=codec.terms_hash(t2.terms)),
-                   used[1], ENVELOPE, {"from": buyer})
+        book.award(t2.packed, t2.spec, codec.pack_quote(used[0]), used[1], ENVELOPE, {"from": buyer})
     chain.sleep(DAY + 1)
     with rv("AwardDeadlinePassed", t2.terms.award_deadline):
-        book.award(t2.order_id, t2.order, t2.spec, *v2.quote(t2.terms, partner), ENVELOPE, {"from": buyer})
+        book.award(t2.packed, t2.spec, *v2.packed_quote(t2.terms, partner), ENVELOPE, {"from": buyer})
 
 
 def test_partner_must_be_independent(v2, book, registry, kleros, buyer, arbitrator, admin, accounts, certifier,
@@ -149,10 +151,10 @@ def test_partner_must_be_independent(v2, book, registry, kleros, buyer, arbitrat
     register_partner(both.account)
     t = v2.post(kleros, buyer=both.account)
     with rv("PartnerNotIndependent", both.address):
-        book.award(t.order_id, t.order, t.spec, *v2.quote(t.terms, both), ENVELOPE, {"from": both.account})
+        book.award(t.packed, t.spec, *v2.packed_quote(t.terms, both), ENVELOPE, {"from": both.account})
     t = v2.post(both.address)
     with rv("PartnerNotIndependent", both.address):
-        book.award(t.order_id, t.order, t.spec, *v2.quote(t.terms, both), ENVELOPE, {"from": buyer})
+        book.award(t.packed, t.spec, *v2.packed_quote(t.terms, both), ENVELOPE, {"from": buyer})
 
 
 def test_post_awarded_reverts(v2, book, kleros, partner, buyer):
@@ -160,9 +162,9 @@ def test_post_awarded_reverts(v2, book, kleros, partner, buyer):
     terms = v2.terms(spec, kleros)
     q, sig = v2.quote(terms, partner, price=PRICE + 1)
     with rv("QuotePriceOutOfRange", PRICE + 1, PRICE):
-        book.postAwarded(terms, spec, docs, q, sig, ENVELOPE, {"from": buyer, "value": PRICE})
+        book.postAwarded(terms, spec, docs, codec.pack_quote(q), sig, ENVELOPE, {"from": buyer, "value": PRICE})
     with rv("IncorrectPayment", PRICE, 0):
-        book.postAwarded(terms, spec, docs, *v2.quote(terms, partner), ENVELOPE, {"from": buyer})
+        book.postAwarded(terms, spec, docs, *v2.packed_quote(terms, partner), ENVELOPE, {"from": buyer})
 
 
 # -------------------------------------------------------------------------------------- transitions
@@ -170,64 +172,64 @@ def test_post_awarded_reverts(v2, book, kleros, partner, buyer):
 def test_cancel_confirm_ship_reject_reverts(v2, book, kleros, partner, buyer, stranger):
     t = v2.post(kleros)
     with rv("CallerNotAllowed", stranger.address):
-        book.cancel(t.order_id, t.order, {"from": stranger})
+        book.cancel(t.packed, {"from": stranger})
     with rv("WrongStatus", t.order_id, OPEN):
-        book.confirm(t.order_id, t.order, {"from": buyer})
+        book.confirm(t.packed, {"from": buyer})
     with rv("WrongStatus", t.order_id, OPEN):
-        book.ship(t.order_id, t.order, *REPORT, {"from": partner.account})
+        book.ship(t.packed, *REPORT, {"from": partner.account})
     with rv("WrongStatus", t.order_id, OPEN):
-        book.reject(t.order_id, t.order, cid("r"), {"from": partner.account})
+        book.reject(t.packed, cid("r"), {"from": partner.account})
     v2.award(t, partner)
     with rv("WrongStatus", t.order_id, AWARDED):
-        book.cancel(t.order_id, t.order, {"from": buyer})
+        book.cancel(t.packed, {"from": buyer})
     with rv("CallerNotAllowed", stranger.address):
-        book.ship(t.order_id, t.order, *REPORT, {"from": stranger})
+        book.ship(t.packed, *REPORT, {"from": stranger})
     with rv("CallerNotAllowed", buyer.address):
-        book.reject(t.order_id, t.order, cid("r"), {"from": buyer})
+        book.reject(t.packed, cid("r"), {"from": buyer})
     v2.ship(t)
     with rv("CallerNotAllowed", stranger.address):
-        book.confirm(t.order_id, t.order, {"from": stranger})
+        book.confirm(t.packed, {"from": stranger})
     with rv("InspectionWindowOpen", t.state.stamp + t.terms.inspection_window):
-        book.finalize(t.order_id, t.order, {"from": stranger})
+        book.finalize(t.packed, {"from": stranger})
     with rv("WrongStatus", t.order_id, SHIPPED):
-        book.refund(t.order_id, t.order, {"from": stranger})
+        book.refund(t.packed, {"from": stranger})
 
 
 def test_refund_reverts(v2, book, kleros, partner, stranger):
     t = v2.post(kleros)
     with rv("NotYetRefundable", t.terms.award_deadline):
-        book.refund(t.order_id, t.order, {"from": stranger})
+        book.refund(t.packed, {"from": stranger})
     with rv("OrderMismatch", t.order_id):
-        book.refund(t.order_id, t.order._replace(terms=t.terms._replace(price=1)), {"from": stranger})
+        book.refund(codec.pack_order(t.order._replace(state=t.state._replace(price=1))), {"from": stranger})
     v2.award(t, partner)
     with rv("NotYetRefundable", t.state.due_by):
-        book.refund(t.order_id, t.order, {"from": stranger})
+        book.refund(t.packed, {"from": stranger})
 
 
 def test_dispute_and_fee_reverts(v2, book, kleros, partner, buyer, stranger):
     t = v2.post(kleros)
     v2.award(t, partner)
     with rv("WrongStatus", t.order_id, AWARDED):
-        book.dispute(t.order_id, t.order, cid("e"), {"from": buyer, "value": COST})
+        book.dispute(t.packed, cid("e"), {"from": buyer, "value": COST})
     v2.ship(t)
     with rv("CallerNotAllowed", stranger.address):
-        book.dispute(t.order_id, t.order, cid("e"), {"from": stranger, "value": COST})
+        book.dispute(t.packed, cid("e"), {"from": stranger, "value": COST})
     with rv("WrongStatus", t.order_id, SHIPPED):
-        book.payArbitrationFee(t.order_id, t.order, {"from": partner.account, "value": COST})
+        book.payArbitrationFee(t.packed, {"from": partner.account, "value": COST})
     v2.dispute(t, COST)
     with rv("CallerNotAllowed", buyer.address):
-        book.payArbitrationFee(t.order_id, t.order, {"from": buyer, "value": COST})
+        book.payArbitrationFee(t.packed, {"from": buyer, "value": COST})
     with rv("ArbitrationFeeMismatch", COST, 1):
-        book.payArbitrationFee(t.order_id, t.order, {"from": partner.account, "value": 1})
+        book.payArbitrationFee(t.packed, {"from": partner.account, "value": 1})
     with rv("NotRuled", t.order_id):
-        book.executeRuling(t.order_id, t.order, {"from": stranger})
+        book.executeRuling(t.packed, {"from": stranger})
     with rv("CallerNotAllowed", stranger.address):
-        book.submitEvidence(t.order_id, t.order, cid("e"), {"from": stranger})
+        book.submitEvidence(t.packed, cid("e"), {"from": stranger})
     v2.pay_fee(t, COST)
     with rv("ArbitrationAlreadyCreated", t.order_id):
-        book.payArbitrationFee(t.order_id, t.order, {"from": partner.account, "value": COST})
+        book.payArbitrationFee(t.packed, {"from": partner.account, "value": COST})
     with rv("DisputeTimeoutNotPassed", t.state.stamp + t.terms.dispute_timeout):
-        book.settleExpired(t.order_id, t.order, {"from": stranger})
+        book.settleExpired(t.packed, {"from": stranger})
 
 
 def test_dispute_window_and_fee_window_close(v2, book, kleros, partner, buyer):
@@ -236,14 +238,14 @@ def test_dispute_window_and_fee_window_close(v2, book, kleros, partner, buyer):
     v2.ship(t)
     chain.sleep(t.terms.inspection_window + 1)
     with rv("InspectionWindowClosed", t.state.stamp + t.terms.inspection_window):
-        book.dispute(t.order_id, t.order, cid("e"), {"from": buyer, "value": COST})
+        book.dispute(t.packed, cid("e"), {"from": buyer, "value": COST})
     t = v2.post(kleros)
     v2.award(t, partner)
     v2.ship(t)
     v2.dispute(t, COST)
     chain.sleep(3 * DAY + 1)
     with rv("FeeResponseWindowClosed", t.state.stamp + 3 * DAY):
-        book.payArbitrationFee(t.order_id, t.order, {"from": partner.account, "value": COST})
+        book.payArbitrationFee(t.packed, {"from": partner.account, "value": COST})
 
 
 def test_rule_guards(v2, book, raw, partner, stranger, admin):
@@ -255,7 +257,7 @@ def test_rule_guards(v2, book, raw, partner, stranger, admin):
         book.rule(0, 1, {"from": stranger})
     raw.setCost(2 * COST + 1, {"from": admin})
     with rv("ArbitrationCostRose", 2 * COST + 1, 2 * COST):
-        book.payArbitrationFee(t.order_id, t.order, {"from": partner.account, "value": COST})
+        book.payArbitrationFee(t.packed, {"from": partner.account, "value": COST})
     raw.setCost(COST, {"from": admin})
     dispute_id = v2.pay_fee(t, COST).events["ArbitrationCreated"]["disputeId"]
     with rv("RulingOutOfRange", 102):
@@ -265,7 +267,7 @@ def test_rule_guards(v2, book, raw, partner, stranger, admin):
         raw.giveRuling(book, dispute_id, 1, {"from": admin})
     chain.sleep(t.terms.dispute_timeout + 1)
     with rv("AlreadyRuled", t.order_id):
-        book.settleExpired(t.order_id, t.order, {"from": stranger})
+        book.settleExpired(t.packed, {"from": stranger})
 
 
 def test_claim_default_reverts(v2, book, kleros, partner, stranger):
@@ -273,7 +275,7 @@ def test_claim_default_reverts(v2, book, kleros, partner, stranger):
     v2.award(t, partner)
     v2.ship(t)
     with rv("WrongStatus", t.order_id, SHIPPED):
-        book.claimDefault(t.order_id, t.order, {"from": stranger})
+        book.claimDefault(t.packed, {"from": stranger})
 
 
 def test_settle_reverts(v2, book, kleros, partner, partners, buyer, stranger):
@@ -281,55 +283,55 @@ def test_settle_reverts(v2, book, kleros, partner, partners, buyer, stranger):
     v2.award(t, partner)
     s, sig = v2.settlement(t, partner, PRICE // 2)
     with rv("WrongStatus", t.order_id, AWARDED):
-        book.settle(t.order_id, t.order, s, sig, {"from": buyer})
+        book.settle(t.packed, s, sig, {"from": buyer})
     v2.ship(t)
     with rv("CallerNotAllowed", stranger.address):
-        book.settle(t.order_id, t.order, s, sig, {"from": stranger})
+        book.settle(t.packed, s, sig, {"from": stranger})
     wrong, wrong_sig = v2.settlement(t, partner, PRICE // 2, order_id=t.order_id + 100)
     with rv("SettlementOrderMismatch", t.order_id + 100):
-        book.settle(t.order_id, t.order, wrong, wrong_sig, {"from": buyer})
+        book.settle(t.packed, wrong, wrong_sig, {"from": buyer})
     forged = v2.sign(partners[1], s)
     with rv("InvalidSignature", partner.address):
-        book.settle(t.order_id, t.order, s, forged, {"from": buyer})
+        book.settle(t.packed, s, forged, {"from": buyer})
     with rv("InvalidSignature", buyer.address):  # the partner cannot settle with its own signature
-        book.settle(t.order_id, t.order, s, sig, {"from": partner.account})
+        book.settle(t.packed, s, sig, {"from": partner.account})
     too_much, too_much_sig = v2.settlement(t, partner, PRICE + 1)
     with rv("ShareAbovePrice", PRICE + 1, PRICE):
-        book.settle(t.order_id, t.order, too_much, too_much_sig, {"from": buyer})
+        book.settle(t.packed, too_much, too_much_sig, {"from": buyer})
     late, late_sig = v2.settlement(t, partner, 0, deadline_in=0)
     chain.sleep(2)
     with rv("SignatureExpired", late.deadline):
-        book.settle(t.order_id, t.order, late, late_sig, {"from": buyer})
+        book.settle(t.packed, late, late_sig, {"from": buyer})
 
 
 def test_records_reverts(v2, book, kleros, partner, inspectors, buyer, stranger):
     spec, docs = v2.spec(inspectors=[inspectors[0].address])
     t = v2.post(kleros, spec=spec, docs=docs)
     with rv("WrongStatus", t.order_id, OPEN):
-        book.attest(t.order_id, t.order, t.spec, *REPORT, True, {"from": inspectors[0].account})
+        book.attest(t.packed, t.spec, *REPORT, True, {"from": inspectors[0].account})
     with rv("WrongStatus", t.order_id, OPEN):
-        book.recordSerials(t.order_id, t.order, cid("s"), {"from": partner.account})
+        book.recordSerials(t.packed, cid("s"), {"from": partner.account})
     with rv("WrongStatus", t.order_id, OPEN):
-        book.submitEvidence(t.order_id, t.order, cid("e"), {"from": buyer})
+        book.submitEvidence(t.packed, cid("e"), {"from": buyer})
     v2.award(t, partner)
     with rv("CallerNotAllowed", stranger.address):
-        book.recordSerials(t.order_id, t.order, cid("s"), {"from": stranger})
+        book.recordSerials(t.packed, cid("s"), {"from": stranger})
     other, _ = v2.spec(inspectors=[inspectors[0].address, stranger.address])
-    from pynode.protocol.v2 import codec
     with rv("SpecHashMismatch", b32(t.terms.spec_hash), codec.spec_hash(other)):
-        book.attest(t.order_id, t.order, other, *REPORT, True, {"from": inspectors[0].account})
-    att, sig = v2.attestation(t, inspectors[0])
-    with rv("AttestationOrderMismatch", t.order_id):
-        book.attest(t.order_id + 1, t.order, t.spec, att, sig, {"from": stranger})
+        book.attest(t.packed, other, *REPORT, True, {"from": inspectors[0].account})
+    att, _ = v2.attestation(t, inspectors[0])
+    elsewhere = att._replace(order_id=t.order_id + 1)
+    with rv("AttestationOrderMismatch", t.order_id + 1):
+        book.attest(t.packed, t.spec, elsewhere, v2.sign(inspectors[0], elsewhere), {"from": stranger})
     with rv("InvalidSignature", inspectors[0].address):
-        book.attest(t.order_id, t.order, t.spec, att, v2.sign(inspectors[1], att), {"from": stranger})
+        book.attest(t.packed, t.spec, att, v2.sign(inspectors[1], att), {"from": stranger})
     late, late_sig = v2.attestation(t, inspectors[0], deadline_in=0)
     chain.sleep(2)
     with rv("SignatureExpired", late.deadline):
-        book.attest(t.order_id, t.order, t.spec, late, late_sig, {"from": stranger})
+        book.attest(t.packed, t.spec, late, late_sig, {"from": stranger})
     ahead, ahead_sig = v2.attestation(t, inspectors[0], nonce=5)
     with rv("InvalidAccountNonce", inspectors[0].address, t.order_id << 64):
-        book.attest(t.order_id, t.order, t.spec, ahead, ahead_sig, {"from": stranger})
+        book.attest(t.packed, t.spec, ahead, ahead_sig, {"from": stranger})
     with rv("InvalidAccountNonce", inspectors[0].address, t.order_id << 64):
         book.cancelAttestation(t.order_id, 3, {"from": inspectors[0].account})
 
@@ -356,7 +358,7 @@ def test_extension_only_by_delegatecall(v2, book, kleros, buyer):
     ext = container("OrderBookV2Disputes").at(book.disputes())
     t = v2.post(kleros)
     with rv("NotDelegated"):
-        ext.claimDefault(t.order_id, t.order, {"from": buyer})
+        ext.claimDefault(t.packed, {"from": buyer})
 
 
 # ------------------------------------------------------------------------------------ governance
@@ -391,9 +393,9 @@ def test_dispute_resolutions_need_a_dispute(v2, book, kleros, partner, stranger)
     v2.ship(t)
     for fn in (book.executeRuling, book.settleExpired, book.claimDefault):
         with rv("WrongStatus", t.order_id, SHIPPED):
-            fn(t.order_id, t.order, {"from": stranger})
+            fn(t.packed, {"from": stranger})
     with rv("WrongStatus", t.order_id, SHIPPED):
-        book.submitEvidence(t.order_id, t.order, cid("e"), {"from": t.terms.buyer})
+        book.submitEvidence(t.packed, cid("e"), {"from": t.terms.buyer})
 
 
 def test_attestation_nonce_key_is_bounded(book, stranger):
@@ -414,22 +416,29 @@ def test_dirty_terms_cannot_be_committed(v2, book, kleros, buyer, word):
     book.post(terms, spec, docs, {"from": buyer, "value": PRICE})  # the clean encoding posts
 
 
-# award(orderId, order, spec, quote, signature, envelope) calldata after the selector: orderId, the order (20
-# words), the spec's offset, then the quote's 8 words
-QUOTE_AT = 1 + 20 + 1
+# award(order, spec, quote, signature, envelope) calldata after the selector: the order's 8 words, the spec's
+# offset, then the quote's 4 words. The bits above w5's status and above w2's leadTime belong to no field.
+ORDER_W5, QUOTE_W2 = 5, 8 + 1 + 2
 
 
-@pytest.mark.parametrize("word", [1, 2, 3, 4, 5, 6])  # partner, payee, price, bond, leadTime, expiry
-def test_dirty_quote_cannot_be_awarded(v2, book, kleros, buyer, partner, word):
-    """The award reads the quote from one memory copy (OrderHashes.copyQuote): a quote word with bits above its
-    field reverts with NonCanonicalEncoding before anything is read from it."""
+def test_bits_outside_the_packed_fields_change_nothing(v2, book, kleros, buyer, partner):
+    """The book unpacks each field masked to its width (OrderHashes.unpackOrder, unpackQuote): bits outside every
+    field are not part of the order or the quote, so the award checks and signs the same values and stores the
+    commitment of the clean order."""
     t = v2.post(kleros)
     q, sig = v2.quote(t.terms, partner)
-    data = bytearray(bytes.fromhex(book.award.encode_input(t.order_id, t.order, t.spec, q, sig, ENVELOPE)[2:]))
-    data[4 + 32 * (QUOTE_AT + word)] |= 0x80
-    with rv("NonCanonicalEncoding"):
-        buyer.transfer(book, 0, data="0x" + data.hex())
-    v2.award(t, partner, quote=(q, sig))  # the clean quote awards
+    data = bytearray(bytes.fromhex(book.award.encode_input(t.packed, t.spec, codec.pack_quote(q), sig,
+                                                           ENVELOPE)[2:]))
+    assert data[4 + 32 * ORDER_W5] == 0 and data[4 + 32 * QUOTE_W2] == 0
+    data[4 + 32 * ORDER_W5] = data[4 + 32 * QUOTE_W2] = 0xff
+    tx = buyer.transfer(book, 0, data="0x" + data.hex())
+    assert tx.events["OrderAwarded"]["orderId"] == t.order_id
+    evidence = codec.award_evidence(codec.terms_hash(t.terms), eip712.struct_hash(v2.domain, q), ENVELOPE)
+    head = codec.link(t.state.head, Transition.AWARDED, buyer.address, evidence, chain[tx.block_number].timestamp)
+    due = chain[tx.block_number].timestamp + q.lead_time
+    awarded = t.state._replace(status=OrderStatus.AWARDED, partner=q.partner, payee=q.payee, price=q.price,
+                               bond=q.bond, stamp=chain[tx.block_number].timestamp, due_by=due, head=head)
+    assert bytes(book.orderHash(t.order_id)) == codec.order_hash(t.order._replace(state=awarded))
 
 
 # post(terms, spec, docs) calldata after the selector: terms (12 words), the spec's offset, docs (4 words), then

@@ -9,6 +9,7 @@ import pytest
 from brownie import chain
 from eth_account import Account
 
+from pynode.protocol.v2 import codec
 from scripts.book_v2 import V2
 from scripts.deploy_v2 import (
     ADMIN_ROLE,
@@ -242,9 +243,9 @@ def test_F1_admin_cannot_rule_or_make_itself_arbitrator(v2, book, manager, safe,
         execute(safe, manager, book, data, stranger)
     # Nothing to execute, and an order whose terms name the Safe as arbitrator is not this order.
     with brownie.reverts(err("NotRuled", t.order_id)):
-        book.executeRuling(t.order_id, t.order, {"from": stranger})
+        book.executeRuling(t.packed, {"from": stranger})
     forged = t.order._replace(terms=t.terms._replace(arbitrator=safe.address))
-    with brownie.reverts(err("OrderMismatch", t.order_id)):
-        book.executeRuling.call(t.order_id, forged, {"from": safe})
+    with brownie.reverts(err("OrderMismatch", codec.order_id(forged.terms))):
+        book.executeRuling.call(codec.pack_order(forged), {"from": safe})
     # Only the named panel rules: it is still the panel's dispute to decide.
     assert panel.dispute(dispute_id)["arbitrable"] == book.address

@@ -331,7 +331,7 @@ def test_book_ruling_appealed_overturned_and_executed(v2, book, book_panel, disp
     book_panel.appeal(dispute_id, b"", {"from": partner.account, "value": APPEAL_COST})  # the losing side
     decide(book_panel, dispute_id, NOTHING_TO_BUYER, (m1, m2, m3))
     with brownie.reverts(err("NotRuled", t.order_id)):
-        book.executeRuling(t.order_id, t.order, {"from": stranger})
+        book.executeRuling(t.packed, {"from": stranger})
     book_panel.executeRuling(dispute_id, {"from": stranger})
     assert book.arbitration(t.order_id)["ruling"] == NOTHING_TO_BUYER
     v2.execute_ruling(t, stranger, 0, False)

@@ -14,6 +14,7 @@ from brownie.test import strategy
 from eth_abi import encode
 
 from pynode.chain.orders import CERT, MATERIAL, PROCESS, ZERO_ADDRESS, keccak, pack_cert_ids
+from pynode.protocol.v2 import codec
 from scripts.book_v2 import ENVELOPE, LEAD, PARTNER_KEYS, V2
 from scripts.deploy_v2 import ROLE_FUNCTIONS, deploy_v2, selectors
 from tests.contracts.v2.book_fixtures import container, signer
@@ -72,7 +73,7 @@ def award(v2, court, book, buyer):
         spec, docs = v2.spec(processes=processes, materials=materials, cert_ids=cert_ids)
         t = v2.post(court, spec=spec, docs=docs, min_bond=0)
         q, sig = v2.quote(t.terms, partner, bond=bond)
-        return book.award(t.order_id, t.order, t.spec, q, sig, ENVELOPE, {"from": buyer})
+        return book.award(t.packed, t.spec, codec.pack_quote(q), sig, ENVELOPE, {"from": buyer})
 
     return _award
 

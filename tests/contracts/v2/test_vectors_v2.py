@@ -119,7 +119,7 @@ def test_a_posted_and_awarded_order_is_the_commitment_pynode_predicts(book, acco
                   chain.time() + 3600, 5)
     signature = eip712.sign(Account.from_key(PARTNER_KEY), domain, quote)
     envelope_cid = cid("envelope")
-    tx = book.award(order_id, posted, spec, quote, signature, envelope_cid, {"from": buyer})
+    tx = book.award(codec.pack_order(posted), spec, codec.pack_quote(quote), signature, envelope_cid, {"from": buyer})
     evidence = codec.award_evidence(terms_hash, eip712.struct_hash(domain, quote), envelope_cid)
     head = codec.link(head, Transition.AWARDED, buyer.address, evidence, tx.timestamp)
     awarded = Order(terms, _awarded(quote, head, tx))
@@ -129,7 +129,7 @@ def test_a_posted_and_awarded_order_is_the_commitment_pynode_predicts(book, acco
         awarded.state.partner, awarded.state.payee, awarded.state.price, awarded.state.bond, awarded.state.due_by)
 
     root = cid("serials")  # a record: the record chain moves from the genesis, the order's slot does not
-    tx = book.recordSerials(order_id, awarded, root, {"from": maker})
+    tx = book.recordSerials(codec.pack_order(awarded), root, {"from": maker})
     record = codec.link(codec.genesis(chain.id, book.address, order_id), RecordKind.SERIALS_RECORDED, maker.address,
                         root, tx.timestamp)
     assert bytes(book.recordHead(order_id)) == record == bytes(tx.events["Recorded"]["head"])
@@ -145,7 +145,8 @@ def test_a_quote_first_order_starts_its_awarded_link_from_the_genesis(book, acco
                   chain.time() + 3600, 2**255 + 9)
     signature = eip712.sign(Account.from_key(PARTNER_KEY), domain, quote)
     envelope_cid = cid("envelope")
-    tx = book.postAwarded(terms, spec, docs, quote, signature, envelope_cid, {"from": buyer, "value": terms.price})
+    tx = book.postAwarded(terms, spec, docs, codec.pack_quote(quote), signature, envelope_cid,
+                          {"from": buyer, "value": terms.price})
     order_id = tx.return_value
     evidence = codec.award_evidence(quote.terms_hash, eip712.struct_hash(domain, quote), envelope_cid)
     head = codec.link(codec.genesis(chain.id, book.address, order_id), Transition.AWARDED, buyer.address, evidence,

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_keys import keys
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from pynode.crypto import hpke, segmented
 from pynode.crypto.envelope import OrderContext, build_envelope, open_envelope, parse_envelope
@@ -290,6 +290,29 @@ def test_the_order_commitment_encodes_and_decodes() -> None:
     assert codec.order_hash(order) == keccak(encoding) == b(V2["order"]["hash"])
     ((terms, state),) = decode([ORDER_ABI], encoding)  # eth-abi gives addresses in lowercase
     assert Order(OrderTerms(*terms), OrderState(*state)) == Order(lowercase(TERMS_V2), lowercase(STATE_V2))
+
+
+def test_the_packed_calldata_is_the_vector_and_unpacks_by_the_documented_layout() -> None:
+    """docs/protocol.md §7.1: each field in its own bits of one word, read back here by the layout alone."""
+    words = [b(w) for w in V2["calldata"]["order_packed"]]
+    assert codec.pack_order(Order(TERMS_V2, STATE_V2)) == words
+    w = [int.from_bytes(word, "big") for word in words]
+
+    def addr(word: int) -> str:
+        return to_checksum_address((word >> 96).to_bytes(20, "big"))
+
+    m = (1 << 96) - 1
+    terms = OrderTerms(addr(w[0]), addr(w[1]), w[0] & m, w[1] & m, addr(w[2]), (w[2] >> 56) & (2**40 - 1),
+                       (w[2] >> 16) & (2**40 - 1), (w[3] >> 64) & (2**32 - 1), (w[3] >> 32) & (2**32 - 1),
+                       w[3] & (2**32 - 1), w[2] & 0xFFFF, words[6])
+    state = OrderState(w[5] >> 176, addr(w[3]), addr(w[4]), w[4] & m, (w[5] >> 80) & m, (w[5] >> 40) & (2**40 - 1),
+                       w[5] & (2**40 - 1), words[7])
+    assert (terms, state) == (TERMS_V2, STATE_V2)
+    quote = quote_of(V2["eip712"]["quote"]["message"])
+    q = [int.from_bytes(b(word), "big") for word in V2["calldata"]["quote_packed"]]
+    assert codec.pack_quote(quote) == [b(word) for word in V2["calldata"]["quote_packed"]]
+    assert Quote(quote.terms_hash, addr(q[0]), addr(q[1]), q[0] & m, q[1] & m, q[2] >> 40, q[2] & (2**40 - 1),
+                 q[3]) == quote
 
 
 def test_the_order_posted_event_packs_to_the_vector_and_back() -> None:

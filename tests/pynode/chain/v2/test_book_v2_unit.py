@@ -14,6 +14,7 @@ from pynode.chain.deployment import ContractInfo
 from pynode.chain.tx import TxRequest
 from pynode.chain.v2.book import OrderBookV2
 from pynode.chain.v2.book_tx import escrow_value
+from pynode.protocol.v2 import codec
 from pynode.protocol.v2.types import Attestation, Quote, Settlement
 
 BOOK_V2 = OrderBookV2(Web3(), ContractInfo("OrderBookV2", BOOK, ABI))
@@ -23,34 +24,35 @@ QUOTE = Quote(b"\x11" * 32, PARTNER, PARTNER, 9 * 10**16, 10**16, 86400, 1_900_0
 ATT = Attestation(T.order_id, "0x17aB047eaA3a24cF2c3683ebdf6E18FA98eF10d4", *REPORT, True, 0, 1_900_000_000)
 SETTLEMENT = Settlement(T.order_id, 3 * 10**16, False, 1_900_000_000)
 SIG, CID = b"\x1b" * 65, b"\xc1" * 32
+P, PQ = codec.pack_order(T.order), codec.pack_quote(QUOTE)  # what the book takes
 B = BOOK_V2
 
 # (request, web3 function, its arguments, value)
 CASES: list[tuple[Callable[[], TxRequest], str, list[Any], int]] = [
     (lambda: B.post(T.terms, T.spec, T.docs), "post", [T.terms, T.spec, T.docs], T.terms.price),
     (lambda: B.post_awarded(T.terms, T.spec, T.docs, QUOTE, SIG, CID), "postAwarded",
-     [T.terms, T.spec, T.docs, QUOTE, SIG, CID], T.terms.price),
-    (lambda: B.award(T, QUOTE, SIG, CID), "award", [T.order_id, T.order, T.spec, QUOTE, SIG, CID], 0),
-    (lambda: B.cancel(T), "cancel", [T.order_id, T.order], 0),
-    (lambda: B.confirm(T), "confirm", [T.order_id, T.order], 0),
-    (lambda: B.dispute(T, CID, 10**17), "dispute", [T.order_id, T.order, CID], 10**17),
-    (lambda: B.reject(T, CID), "reject", [T.order_id, T.order, CID], 0),
-    (lambda: B.ship(T, *REPORT), "ship", [T.order_id, T.order, *REPORT], 0),
-    (lambda: B.record_serials(T, CID), "recordSerials", [T.order_id, T.order, CID], 0),
-    (lambda: B.pay_arbitration_fee(T, 10**17), "payArbitrationFee", [T.order_id, T.order], 10**17),
+     [T.terms, T.spec, T.docs, PQ, SIG, CID], T.terms.price),
+    (lambda: B.award(T, QUOTE, SIG, CID), "award", [P, T.spec, PQ, SIG, CID], 0),
+    (lambda: B.cancel(T), "cancel", [P], 0),
+    (lambda: B.confirm(T), "confirm", [P], 0),
+    (lambda: B.dispute(T, CID, 10**17), "dispute", [P, CID], 10**17),
+    (lambda: B.reject(T, CID), "reject", [P, CID], 0),
+    (lambda: B.ship(T, *REPORT), "ship", [P, *REPORT], 0),
+    (lambda: B.record_serials(T, CID), "recordSerials", [P, CID], 0),
+    (lambda: B.pay_arbitration_fee(T, 10**17), "payArbitrationFee", [P], 10**17),
     (lambda: B.invalidate_quote_nonces(3, 0b101), "invalidateQuoteNonces", [3, 0b101], 0),
-    (lambda: B.finalize(T), "finalize", [T.order_id, T.order], 0),
-    (lambda: B.refund(T), "refund", [T.order_id, T.order], 0),
-    (lambda: B.claim_default(T), "claimDefault", [T.order_id, T.order], 0),
-    (lambda: B.execute_ruling(T), "executeRuling", [T.order_id, T.order], 0),
-    (lambda: B.settle_expired(T), "settleExpired", [T.order_id, T.order], 0),
-    (lambda: B.settle(T, SETTLEMENT, SIG), "settle", [T.order_id, T.order, SETTLEMENT, SIG], 0),
-    (lambda: B.submit_evidence(T, CID), "submitEvidence", [T.order_id, T.order, CID], 0),
-    (lambda: B.collect_fees([T, T]), "collectFees", [[T.order_id] * 2, [T.order] * 2], 0),
+    (lambda: B.finalize(T), "finalize", [P], 0),
+    (lambda: B.refund(T), "refund", [P], 0),
+    (lambda: B.claim_default(T), "claimDefault", [P], 0),
+    (lambda: B.execute_ruling(T), "executeRuling", [P], 0),
+    (lambda: B.settle_expired(T), "settleExpired", [P], 0),
+    (lambda: B.settle(T, SETTLEMENT, SIG), "settle", [P, SETTLEMENT, SIG], 0),
+    (lambda: B.submit_evidence(T, CID), "submitEvidence", [P, CID], 0),
+    (lambda: B.collect_fees([T, T]), "collectFees", [[P] * 2], 0),
     (lambda: B.withdraw(TOKEN, BUYER), "withdraw", [TOKEN, BUYER], 0),
     (lambda: B.skim(TOKEN), "skim", [TOKEN], 0),
-    (lambda: B.attest_by_sig(T, ATT, SIG), "attest", [T.order_id, T.order, T.spec, ATT, SIG], 0),
-    (lambda: B.attest(T, *REPORT, False), "attest", [T.order_id, T.order, T.spec, *REPORT, False], 0),
+    (lambda: B.attest_by_sig(T, ATT, SIG), "attest", [P, T.spec, ATT, SIG], 0),
+    (lambda: B.attest(T, *REPORT, False), "attest", [P, T.spec, *REPORT, False], 0),
     (lambda: B.cancel_attestation(T.order_id, 2), "cancelAttestation", [T.order_id, 2], 0),
     (lambda: B.allow_token(TOKEN), "allowToken", [TOKEN], 0),
     (lambda: B.delist_token(TOKEN), "delistToken", [TOKEN], 0),

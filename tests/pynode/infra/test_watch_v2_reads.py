@@ -1,8 +1,9 @@
 """What the v2 watcher asks the chain a cycle, counted by the provider proxy (provider_proxy.py, no limits) in front
 of a real anvil: open orders nothing changed cost no eth_call (the head and its time are one
 eth_getBlockByNumber, the tracked orders' events and the buyer's new posts over a cycle's few blocks one
-eth_getLogs, however many orders are open); an order an event changed is read again; every ``recheck_s`` each open order's commitments are
-asked once more, all in one JSON-RPC batch (a log a node answered late is not missed for good)."""
+eth_getLogs, however many orders are open); an order an event changed is read again; every ``recheck_s`` each
+open order's commitments are asked once more, all in one JSON-RPC batch (a log a node answered late is not missed
+for good)."""
 
 from __future__ import annotations
 

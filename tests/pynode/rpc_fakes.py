@@ -10,10 +10,12 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import requests
 import urllib3
+from hexbytes import HexBytes
 from requests.adapters import BaseAdapter
 from web3 import Web3
 
@@ -214,3 +216,36 @@ RATE_LIMITS: dict[str, tuple[Any, float | None]] = {
         "Monthly capacity limit exceeded. Visit https://dashboard.alchemyapi.io/settings/billing to upgrade your "
         "scaling policy for continued service.")}), None),
 }
+
+
+class SigningAccount:
+    """An account whose signed transaction is its nonce: the raw bytes carry it, the hash repeats it."""
+
+    address = "0x" + "22" * 20
+
+    def sign_transaction(self, tx: dict) -> SimpleNamespace:
+        return SimpleNamespace(raw_transaction=b"\x02" + bytes([tx["nonce"]]), hash=HexBytes(bytes([tx["nonce"]]) * 32))
+
+
+class PendingCountNode:
+    """A node for one :class:`SigningAccount`: its pending count, a broadcast below it refused as nonce too low
+    (another sender of the account took it), one block at head, no receipt ever."""
+
+    def __init__(self, pending: int) -> None:
+        self.pending = pending
+        self.sent: list[int] = []
+
+    def __call__(self, method: str, params: list) -> dict:
+        answers = {"eth_chainId": "0x1", "eth_getTransactionCount": hex(self.pending), "eth_estimateGas": hex(21_000),
+                   "eth_maxPriorityFeePerGas": "0x1", "eth_getTransactionReceipt": None,
+                   "eth_getBlockByNumber": {"number": "0xa", "hash": "0x" + "aa" * 32, "parentHash": "0x" + "99" * 32,
+                                            "timestamp": "0x1", "baseFeePerGas": "0x7"}}
+        if method in answers:
+            return {"result": answers[method]}
+        assert method == "eth_sendRawTransaction", method
+        nonce = int(params[0][4:6], 16)
+        if nonce < self.pending:
+            return {"error": {"code": -32000, "message": "nonce too low"}}
+        self.sent.append(nonce)
+        self.pending = nonce + 1
+        return {"result": "0x" + bytes([nonce]).hex() * 32}

@@ -14,7 +14,7 @@ from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import NonceManager, TxRequest, TxSender
 from pynode.core.errors import NonceTooLow
 from pynode.core.stop import StopEvent
-from rpc_fakes import fake_web3
+from rpc_fakes import PendingCountNode, SigningAccount, fake_web3
 
 
 class Node:
@@ -71,45 +71,7 @@ def test_a_receipt_block_below_the_head_is_no_reorg() -> None:
     assert clock.head == 11 and clock.reorgs == 0
 
 
-class _Account:
-    address = "0x" + "22" * 20
-
-    def sign_transaction(self, tx: dict) -> SimpleNamespace:
-        return SimpleNamespace(raw_transaction=b"\x02" + bytes([tx["nonce"]]), hash=HexBytes(bytes([tx["nonce"]]) * 32))
-
-
 REQUEST = TxRequest(to="0x" + "11" * 20, data=b"\x12\x34", label="allow token")
-
-
-class _Chain:
-    """A chain whose node refuses the first nonce as used (another sender of the account took it)."""
-
-    def __init__(self) -> None:
-        self.pending = 5
-        self.sent: list[int] = []
-
-    def __call__(self, method: str, params: list) -> dict:
-        if method == "eth_chainId":
-            return {"result": "0x1"}
-        if method == "eth_getTransactionCount":
-            return {"result": hex(self.pending)}
-        if method == "eth_estimateGas":
-            return {"result": hex(21_000)}
-        if method == "eth_maxPriorityFeePerGas":
-            return {"result": "0x1"}
-        if method == "eth_getBlockByNumber":
-            return {"result": {"number": "0xa", "hash": "0x" + "aa" * 32, "parentHash": "0x" + "99" * 32,
-                               "timestamp": "0x1", "baseFeePerGas": "0x7"}}
-        if method == "eth_sendRawTransaction":
-            nonce = int(params[0][4:6], 16)
-            if nonce < self.pending:
-                return {"error": {"code": -32000, "message": "nonce too low"}}
-            self.sent.append(nonce)
-            self.pending = nonce + 1
-            return {"result": "0x" + bytes([nonce]).hex() * 32}
-        if method == "eth_getTransactionReceipt":
-            return {"result": None}
-        raise AssertionError(method)
 
 
 class _NoWait(StopEvent):
@@ -118,9 +80,9 @@ class _NoWait(StopEvent):
 
 
 def test_nonce_too_low_resyncs_and_signs_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    chain = _Chain()
+    chain = PendingCountNode(5)  # the node refuses the first nonce as used
     w3, transport = fake_web3(chain)
-    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0, give_up_after_s=0.0, stop=_NoWait())
+    sender = TxSender(w3, SigningAccount(), RevertDecoder(), confirmations=0, give_up_after_s=0.0, stop=_NoWait())
     sender.nonces.reserve()  # counted 5 ...
     chain.pending = 8  # ... but another process of the account sent three since
     tx = sender.build(REQUEST, 21_000)
@@ -164,9 +126,9 @@ def test_a_receipt_is_asked_for_only_at_a_head_that_can_hold_it() -> None:
 
 
 def test_a_replacement_refused_as_used_by_another_sender_fails_with_nonce_too_low() -> None:
-    chain = _Chain()
+    chain = PendingCountNode(5)  # the node refuses the first nonce as used
     w3, transport = fake_web3(chain)
-    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0, replace_after_s=0.0,
+    sender = TxSender(w3, SigningAccount(), RevertDecoder(), confirmations=0, replace_after_s=0.0,
                       give_up_after_s=5.0, stop=_NoWait())
     with pytest.raises(NonceTooLow, match="nonce 5 was used by another transaction"):
         sender.send(REQUEST)  # sent as 5; its replacement is refused; no receipt of ours holds 5

@@ -5,60 +5,27 @@ an in-process transport."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
-from hexbytes import HexBytes
 
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import NONCE_RETRIES, TxRequest, TxSender
 from pynode.core.errors import TransientError
 from pynode.orders.v2.send_journal import SendJournal
 from pynode.orders.v2.sends import Sends
-from rpc_fakes import fake_web3
+from rpc_fakes import PendingCountNode, SigningAccount, fake_web3
 
 REQUEST = TxRequest(to="0x" + "11" * 20, data=b"\x12\x34", label="award")
 
 
-class _Account:
-    address = "0x" + "22" * 20
-
-    def sign_transaction(self, tx: dict) -> SimpleNamespace:
-        return SimpleNamespace(raw_transaction=b"\x02" + bytes([tx["nonce"]]), hash=HexBytes(bytes([tx["nonce"]]) * 32))
-
-
-class _Node:
-    """The account's pending count; a broadcast below it is refused as nonce too low."""
-
-    def __init__(self, pending: int) -> None:
-        self.pending = pending
-        self.sent: list[int] = []
-
-    def __call__(self, method: str, params: list) -> dict:
-        answers = {"eth_chainId": "0x1", "eth_getTransactionCount": hex(self.pending), "eth_estimateGas": hex(21_000),
-                   "eth_maxPriorityFeePerGas": "0x1",
-                   "eth_getBlockByNumber": {"number": "0xa", "hash": "0x" + "aa" * 32, "parentHash": "0x" + "99" * 32,
-                                            "timestamp": "0x1", "baseFeePerGas": "0x7"}}
-        if method in answers:
-            return {"result": answers[method]}
-        assert method == "eth_sendRawTransaction", method
-        nonce = int(params[0][4:6], 16)
-        if nonce < self.pending:
-            return {"error": {"code": -32000, "message": "nonce too low"}}
-        self.sent.append(nonce)
-        self.pending = nonce + 1
-        return {"result": "0x" + bytes([nonce]).hex() * 32}
-
-
-def _sends(node: _Node) -> tuple[Sends, SendJournal, object]:
+def _sends(node: PendingCountNode) -> tuple[Sends, SendJournal, object]:
     w3, transport = fake_web3(node)
-    sender = TxSender(w3, _Account(), RevertDecoder(), confirmations=0)
+    sender = TxSender(w3, SigningAccount(), RevertDecoder(), confirmations=0)
     journal = SendJournal()
     return Sends(sender, journal), journal, transport
 
 
 def test_a_nonce_taken_by_another_sender_is_sent_again_at_once_with_the_nodes_count() -> None:
-    node = _Node(5)
+    node = PendingCountNode(5)
     sends, journal, transport = _sends(node)
     sends.sender.nonces.reserve()  # counted 5 ...
     sends.sender.nonces.sent()
@@ -71,14 +38,14 @@ def test_a_nonce_taken_by_another_sender_is_sent_again_at_once_with_the_nodes_co
 
 
 def test_a_nonce_lost_every_time_fails_the_step_after_the_retries() -> None:
-    node = _Node(5)
+    node = PendingCountNode(5)
     sends, journal, transport = _sends(node)
 
     def racing(method: str, params: list) -> dict:
         if method == "eth_getTransactionCount":
             node.pending += 1  # another sender takes every nonce just counted
             return {"result": hex(node.pending - 1)}
-        return _Node.__call__(node, method, params)
+        return PendingCountNode.__call__(node, method, params)
 
     transport.handler = racing
     with pytest.raises(TransientError, match="broadcast refused"):

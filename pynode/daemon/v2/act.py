@@ -55,8 +55,15 @@ class Acts:
         if info.suspended or info.unbonding:
             raise FatalError(f"partner {self.node.address} is {'suspended' if info.suspended else 'unbonding'}")
 
+    def quote_now(self) -> int:
+        """The time quotes are made and kept live by: the later of the safe block's time and the wall clock. A
+        chain that mines on demand can sit minutes behind, while its next block (the award's) and every
+        receiver's expiry check go by the wall clock, so a quote valid from the stale block's time would arrive
+        expired, and one the wall clock has expired would still be republished."""
+        return max(self.node.now, int(time.time()))
+
     def quote_live(self, job: Job) -> bool:
-        return live_quote(job, self.node.now) is not None
+        return live_quote(job, self.quote_now()) is not None
 
     # -- deciding --------------------------------------------------------------------------------
 
@@ -93,10 +100,7 @@ class Acts:
             return Decline(DeclineReason.SPEC_MISMATCH, f"spec document: {exc}")
         info = self._partner_info()
         certs = certifications_of(order.spec, lambda c: node.registry.certification_expiry(node.address, c, node.safe))
-        # Quoted from the later of the safe block's time and the wall clock: a chain that mines on demand can sit
-        # minutes behind, while its next block (the award's) and every receiver's expiry check go by the wall
-        # clock, so a quote valid from the stale block's time would arrive expired.
-        now = max(node.now, int(time.time()))
+        now = self.quote_now()
         shop = shop_state(node.address, info, certs, node.store, BUSY_STATES,
                           node.config.policy.max_concurrent_jobs, node.adapter.capacity(), now)
         return decide_quote(node.config.quote, order.terms, order.spec, document, shop, now,

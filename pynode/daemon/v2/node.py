@@ -250,7 +250,7 @@ class NodeV2(Stoppable):
                 break
             self.step(job)
         if self.acts.quotes.pass_due():
-            self.acts.quotes.republish(self.store.jobs([JobState.SEEN]), self.now)
+            self.acts.quotes.republish(self.store.jobs([JobState.SEEN]), self.acts.quote_now())
         self.metrics.cycle_ok(last_processed=self.safe, head=head)
         self.metrics.set_jobs(self.store.count_by_state())
         self.log.debug("cycle", head=head, safe=self.safe)

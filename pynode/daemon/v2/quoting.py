@@ -48,7 +48,7 @@ def live_quote(job: Job, now: int) -> dict[str, Any] | None:
 
 
 def open_quotes(store: Store, now: int) -> int:
-    """How many jobs hold a quote open at chain time ``now``: :func:`live_quote`'s rule (a SEEN job whose kept
+    """How many jobs hold a quote open at ``now`` (``Acts.quote_now``): :func:`live_quote`'s rule (a SEEN job whose kept
     quote's expiry is ``now`` or later), counted by the store (a quote decision asks it; decoding every job's
     row for it cost a busy node most of its quoting time)."""
     return store.count([JobState.SEEN], at_least=("$.quote.expiry", now))

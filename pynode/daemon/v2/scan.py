@@ -121,7 +121,7 @@ class Scan:
             key = job_key(announcement.order_id)
             job = node.store.get_job(key)
             if job is not None:
-                node.acts.quotes.asked(job, node.now)
+                node.acts.quotes.asked(job, node.acts.quote_now())
             elif node.book.order_hash(announcement.order_id, node.safe) != ZERO32:
                 self.note(announcement.order_id, None)
 

@@ -168,6 +168,7 @@ class KuboPubsub:
         # through requests, a quoting daemon spent about a fifth of its CPU in them
         self._publisher = (http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection)(
             url.hostname or "", url.port, timeout=timeout)
+        self._prefix = url.path  # an API behind a path (a proxy's) keeps it, as requests' URLs do
 
     def _post(self, command: str, topic: str, *, stream: bool = False, **kwargs: object) -> requests.Response:
         # a stream holds its connection for as long as it is open: one of its own, outside the shared session
@@ -188,7 +189,7 @@ class KuboPubsub:
         """One publish on the kept connection; one Kubo closed since (a restart, an idle timeout) is opened again
         once (a publish sent twice is harmless: receivers drop the copy)."""
         body, content_type = multipart_file(data)
-        path = f"/api/v0/pubsub/pub?{urlencode({'arg': multibase_encode(topic.encode())})}"
+        path = f"{self._prefix}/api/v0/pubsub/pub?{urlencode({'arg': multibase_encode(topic.encode())})}"
         for last in (self._publisher.sock is None, True):
             try:
                 self._publisher.request("POST", path, body=body, headers={"Content-Type": content_type})
@@ -199,7 +200,9 @@ class KuboPubsub:
                 break
             except (OSError, http.client.HTTPException) as exc:
                 self._publisher.close()  # the next request connects again
-                if last:
+                # a closed kept connection is worth one new one; a Kubo that did not answer in time is not (the
+                # publish lock would be held for a second timeout)
+                if last or isinstance(exc, TimeoutError):
                     raise IpfsUnavailable(f"IPFS API at {self.api} did not answer (pubsub pub): "
                                           f"{type(exc).__name__}") from exc
         if response.status != 200:

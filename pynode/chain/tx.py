@@ -211,11 +211,10 @@ class TxSender:
     def _refused_as_revert(self, request: TxRequest, run: Callable[[], Any]) -> Any:
         try:
             return run()
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+        except (ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError) as exc:
+            # a node's plain RPC refusal may carry revert data too: named as web3's contract errors are
             data = revert_data(exc)
             raise TxReverted(request.label, self._reason(exc), self.decoder.name(data)) from exc
-        except Web3RPCError as exc:
-            raise TxReverted(request.label, str(exc)) from exc
 
     def _reason(self, exc: Exception) -> str:
         data = revert_data(exc)

@@ -263,15 +263,13 @@ class OrderWatcherV2:
         self._submit(tracker.order_id, "confirm", confirm)
 
     def _submit(self, order_id: int, action: str, tx: TxRequest, **detail: object) -> bool:
-        """Sends ``tx``; False if its simulation found the book holding another state of the order than the safe
-        block's (OrderMismatch: it changed above it), decided again once that change is settled."""
+        """Sends ``tx``; False if its simulation found the order changed above the safe block (OrderMismatch)."""
         try:
             tx_hash = self.sends.submit(order_id, action, tx, **detail)
         except TxReverted as exc:
             if exc.error != "OrderMismatch":
                 raise
-            self.log("send_deferred", order_id=order_id, action=action, reason="the order changed above the safe "
-                                                                               "block")
+            self.log("send_deferred", order_id=order_id, action=action, reason="order changed above the safe block")
             return False
         self.stats.sent[action] += 1
         self.log("tx_sent", order_id=order_id, action=action, tx=tx_hash)
@@ -282,8 +280,10 @@ class OrderWatcherV2:
         self._done.add(tracker.order_id)
         self.inbox.forget(codec.terms_hash(tracker.terms))
         self._told.forget(tracker.order_id)
-        self._waiting.pop(tracker.order_id, None)
-        self._quoted.discard(tracker.order_id)
+        for kept in (self._waiting, self._landed, self._backoff):  # a watcher runs for months: nothing left behind
+            kept.pop(tracker.order_id, None)
+        for marked in (self._quoted, self._confirm_refused, self._gave_up):
+            marked.discard(tracker.order_id)
 
     def _on_landed(self, landed: Landed) -> None:
         """A transaction of ours mined, reverted or lost: the order is read again before its next step; a confirm,

@@ -7,7 +7,7 @@ import {IPartnerRegistryV2} from "../v2/interfaces/IPartnerRegistryV2.sol";
 /// @notice Test-only, deliberately broken OrderBookV2 for the forge invariant campaign: its restricted
 /// functions skip the AccessManager, so anyone sets the fee and parameters, lists and de-lists tokens and
 /// pauses or unpauses at once (issue 14's F10 reintroduced). Everything else is the real book.
-/// tests/contracts/forge/check_broken.sh asserts the campaign fails on it.
+/// tools/forge_campaign.py asserts the campaign fails on it.
 contract BrokenOrderBookV2 is OrderBookV2 {
     constructor(address authority, IPartnerRegistryV2 registry_, address feeRecipient_)
         OrderBookV2(authority, registry_, feeRecipient_)

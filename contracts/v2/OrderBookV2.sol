@@ -106,7 +106,9 @@ contract OrderBookV2 is IOrderBookV2, IArbitrableParties, IPartnerSlots, OrderBo
         bytes32 keyEnvelopeCid
     ) external {
         // No reentrancy guard: an escrow-first award calls out only through STATICCALL (the signature's
-        // ERC-1271 fallback, the registry's checkCertifications), which cannot re-enter a state change.
+        // ERC-1271 fallback, the registry's checkCertifications), which cannot re-enter a state change; and an
+        // award entered from another function's callout finds that function's state already written (each writes
+        // before it calls out).
         (uint256 orderId, bytes32 termsHash, Order memory o) = _load()(order, OPEN);
         _onlyBuyer(o);
         uint40 deadline = o.terms.awardDeadline;

@@ -47,7 +47,7 @@ interface IOrderBookV2Disputes is IArbitrable {
     /// @notice Thrown when the disputes extension is called other than by the book's delegatecall.
     error NotDelegated();
 
-    /// @notice Thrown when the order passed is not order `orderId`'s current value.
+    /// @notice Thrown when the packed order passed is not the current value of the order its terms give (`orderId`).
     error OrderMismatch(uint256 orderId);
 
     /// @notice Thrown when the order is not in the status the call needs.

@@ -119,6 +119,7 @@ library OrderHashes {
     /// binds them). Every field is masked to its width: what is checked and signed is the unpacked quote.
     ///     w0 = partner << 96 | price    w1 = payee << 96 | bond    w2 = leadTime << 40 | expiry    w3 = nonce
     function unpackQuote(bytes32[4] calldata packed, bytes32 termsHash) internal pure returns (Quote memory q) {
+        // Assembly: writes the 8 words of the zeroed return, each field shifted and masked into its word.
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let m96 := 0xffffffffffffffffffffffff
@@ -163,6 +164,7 @@ library OrderHashes {
 
     /// @dev keccak256(abi.encode(terms)) of memory terms (a memory OrderTerms is its ABI encoding: 12 clean words).
     function hashTerms(OrderTerms memory terms) internal pure returns (bytes32 result) {
+        // Assembly: a memory OrderTerms (static fields only) is its ABI encoding: hashed in place, no copy.
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             result := keccak256(terms, TERMS_SIZE)

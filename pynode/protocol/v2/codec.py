@@ -143,7 +143,7 @@ def _words(*fields: tuple[int, int]) -> bytes:
 
 def pack_order(order: Order) -> list[bytes]:
     """The 8 words every book call after post passes the order as (``bytes32[8]``; IOrderBookV2.award, "Packed
-    order"; docs/protocol.md §7.2): the order's fields, each in its own bits of one word."""
+    order"; docs/protocol.md §7.1): the order's fields, each in its own bits of one word."""
     t, s = order
     return [
         _words((int(t.buyer, 16), 96), (t.price, 0)),

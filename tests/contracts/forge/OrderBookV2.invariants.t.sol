@@ -170,7 +170,7 @@ contract OrderBookV2Invariants is OrderBookV2Campaign {
     }
 }
 
-/// @notice The same campaign on the deliberately broken book (tests/contracts/forge/check_broken.sh expects
+/// @notice The same campaign on the deliberately broken book (tools/forge_campaign.py expects
 /// forge to fail it).
 contract BrokenOrderBookV2Invariants is OrderBookV2Campaign {
     function _deployBook(AccessManager manager, IPartnerRegistryV2 reg, address feeRecipient)

@@ -1,11 +1,11 @@
 """HPKE keyfiles: v3-compatible password encryption, wrong passwords and edited files are named."""
 
-import copy
 import json
 
 import eth_keyfile
 import pytest
 
+from edits import GONE, mutated
 from pynode.crypto import hpke, keyfile
 from pynode.crypto.errors import KeyfileError, WrongPassword
 
@@ -50,22 +50,13 @@ def test_wrong_password() -> None:
 
 
 def edited(path: tuple[str, ...], value: object) -> dict:
-    document = copy.deepcopy(DOCUMENT)
-    target = document
-    for key in path[:-1]:
-        target = target[key]
-    if value is DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return document
+    return mutated(DOCUMENT, (path, value))
 
 
 def flipped_hex(value: str) -> str:
     return f"{int(value[0], 16) ^ 1:x}" + value[1:]
 
 
-DELETE = object()
 CRYPTO = DOCUMENT["crypto"]
 
 
@@ -111,7 +102,7 @@ def test_edits_covered_by_the_mac_read_as_wrong_password(path, value) -> None:
         (("crypto", "ciphertext"), CRYPTO["ciphertext"] + "00", "'ciphertext' must be 32 bytes of hex"),
         (("crypto", "mac"), 7, "'mac' must be 32 bytes of hex"),
         (("crypto", "kdfparams", "salt"), "", "'salt' must be non-empty hex"),
-        (("crypto", "mac"), DELETE, "missing field 'mac'"),
+        (("crypto", "mac"), GONE, "missing field 'mac'"),
         (("address",), "0x0", "unexpected field 'address'"),
         (("crypto", "cipherparams"), [], "cipherparams must be an object"),
     ],

@@ -117,7 +117,9 @@ class CliContext:
 
     def _save_pace(self, chain: Connection) -> None:
         with contextlib.suppress(OSError):  # a cache: a home it cannot write to costs polls, not the command
-            self.pace_record(chain).save(chain.clock.block_s, chain.asked_tip())
+            # what this command learned, else what it started from (the clock starts from the record's pace):
+            # a command that asked no tip keeps the one kept for the next
+            self.pace_record(chain).save(chain.clock.block_s, chain.asked_tip() or chain.tip_hint)
 
     def pace_record(self, chain: Connection) -> PaceRecord:
         from pynode.chain.pace_record import PaceRecord

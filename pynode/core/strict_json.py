@@ -4,8 +4,8 @@ Every problem is one line starting with what the document is, raised as the
 caller's ``InputError`` subclass: a size cap checked before parsing, UTF-8
 only, no duplicate keys, no NaN/Infinity and no numbers that overflow a
 double, no integers longer than ``MAX_INT_DIGITS`` digits (Python would refuse
-past 4,300 digits with a bare ``ValueError``), no nesting deeper than the
-interpreter's recursion limit. ``document_text`` alone (size cap, UTF-8) serves
+past 4,300 digits with a bare ``ValueError``), no nesting deeper than
+``MAX_DEPTH``. ``document_text`` alone (size cap, UTF-8) serves
 other formats, such as the node's TOML file.
 """
 
@@ -13,11 +13,29 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from pynode.core.errors import InputError
 
 MAX_INT_DIGITS = 100  # uint256 has 78 digits
+# Refused before parsing: the decoder recurses once a level, and near the interpreter's limit a garbage collection
+# that runs a finalizer fails in it too and prints to stderr (seen in CI: one line of ours and a traceback).
+MAX_DEPTH = 200  # no document of the protocol nests past 10
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _depth(text: str) -> int:
+    """How deep ``text``'s arrays and objects nest (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
 
 
 def document_text(data: bytes | str, what: str, max_bytes: int, *, error: type[InputError] = InputError,
@@ -59,6 +77,8 @@ def strict_json_loads(data: bytes | str, what: str, max_bytes: int, *, error: ty
             raise error(f"{what}: integer of {len(text.lstrip('-'))} digits, more than {MAX_INT_DIGITS}")
         return int(text)
 
+    if _depth(text) > MAX_DEPTH:
+        raise error(f"{what}: nested too deeply")
     try:
         return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants,
                           parse_float=finite_float, parse_int=short_int)

@@ -423,6 +423,10 @@ class Soak:
             for daemon in self.daemons:
                 if not daemon.running():
                     daemon.start()
+            # a daemon the chaos thread or this loop just started is let connect first: SIGTERMed before it set
+            # its handler (start-up, 0.0 s) it died of the signal, counted as an unclean stop of a working daemon
+            for daemon in self.daemons:
+                daemon.wait_connected()
             self.refund_stuck(min(deadline, time.monotonic() + 600))
         finally:
             self.stop.set()

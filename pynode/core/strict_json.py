@@ -77,7 +77,8 @@ def strict_json_loads(data: bytes | str, what: str, max_bytes: int, *, error: ty
             raise error(f"{what}: integer of {len(text.lstrip('-'))} digits, more than {MAX_INT_DIGITS}")
         return int(text)
 
-    if _depth(text) > MAX_DEPTH:
+    # the count of opening brackets bounds the depth: only a document with more than MAX_DEPTH of them is scanned
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
         raise error(f"{what}: nested too deeply")
     try:
         return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants,

@@ -8,6 +8,7 @@ holds these to eth_utils' own answers.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from eth_hash.auto import keccak
@@ -39,6 +40,11 @@ def to_checksum_address(value: str | bytes | bytearray) -> str:
         lower = value[-40:].lower()
     else:
         raise ValueError(f"not an address: {value!r}")
+    return _checksummed(lower)
+
+
+@lru_cache(maxsize=4096)  # a node meets the same few dozen addresses in every event, quote and announcement
+def _checksummed(lower: str) -> str:
     hashed = keccak(lower.encode()).hex()
     return "0x" + "".join(c.upper() if h > "7" else c for c, h in zip(lower, hashed))
 

@@ -15,8 +15,9 @@ import json
 import re
 from typing import NamedTuple
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address
 
+from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError
 from pynode.core.strict_json import strict_json_loads
 

@@ -7,6 +7,8 @@ and logged: a message must parse with its document's reader; a quote must name t
 be unexpired and be signed by its partner (ECDSA recovery: an ERC-1271 partner's quote travels as a file).
 A quote is remembered by its EIP-712 digest only once verified (a forged copy arriving first cannot shadow
 the real one), an announcement by its fields; both memories are bounded (least recently seen goes first).
+The exact bytes of what was delivered are remembered too, so a repeat (what publishers send most) is dropped
+before it is parsed or its signature recovered.
 
 Pubsub is best effort: what is published while a subscriber is reconnecting never reaches it, so a
 publisher repeats what is still open (a repeat is dropped as a duplicate). A subscription that Kubo cuts
@@ -89,6 +91,7 @@ class QuoteChannel:
         self._clock = clock
         self._seen_quotes = SeenSet(max_seen)
         self._seen_orders = SeenSet(max_seen)
+        self._seen_bytes = SeenSet(max_seen)  # of delivered messages only: a forgery never shadows its original
         self._backoff = backoff or Backoff(base_s=0.1, cap_s=2.0)  # a local Kubo restarts in seconds
         self._log = log or (lambda *a, **k: None)
         self._stop = StopEvent()
@@ -114,6 +117,8 @@ class QuoteChannel:
 
     def accept_quote(self, data: bytes, peer: str = "") -> VerifiedQuote | None:
         """The verified quote in ``data``, or None (dropped, counted and logged) if invalid or seen before."""
+        if self._repeated(data):
+            return None
         try:
             signed = parse_signed_quote(data)
         except InputError as exc:
@@ -139,10 +144,12 @@ class QuoteChannel:
             self._drop("quote", "expired", peer, f"expired at {signed.quote.expiry}")
             return None
         self._seen_quotes.add(digest)
-        self.stats["delivered"] += 1
+        self._delivered(data)
         return VerifiedQuote(signed, digest, peer)
 
     def accept_announcement(self, data: bytes, peer: str = "") -> OrderAnnouncement | None:
+        if self._repeated(data):
+            return None
         try:
             announcement = parse_order_announcement(data)
         except InputError as exc:
@@ -155,8 +162,20 @@ class QuoteChannel:
         if not self._seen_orders.add(announcement):
             self.stats["duplicate"] += 1
             return None
-        self.stats["delivered"] += 1
+        self._delivered(data)
         return announcement
+
+    def _repeated(self, data: bytes) -> bool:
+        """Whether ``data`` is byte for byte a message delivered before (counted as a duplicate)."""
+        if data in self._seen_bytes:
+            self._seen_bytes.add(data)  # refreshes it, as a repeat refreshes the parsed memories
+            self.stats["duplicate"] += 1
+            return True
+        return False
+
+    def _delivered(self, data: bytes) -> None:
+        self._seen_bytes.add(bytes(data))
+        self.stats["delivered"] += 1
 
     def _drop(self, kind: str, reason: str, peer: str, detail: str) -> None:
         self.stats[f"invalid_{reason}"] += 1

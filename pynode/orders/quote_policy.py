@@ -58,9 +58,8 @@ from enum import Enum
 from fractions import Fraction
 from typing import NamedTuple
 
-from eth_utils import to_checksum_address
-
 from pynode.chain.orders import MATERIAL, PROCESS
+from pynode.core.address import to_checksum_address
 from pynode.core.errors import InputError
 from pynode.documents.spec import ProductionSpec
 from pynode.orders.quote_geometry import measures_of

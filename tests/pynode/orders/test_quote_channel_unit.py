@@ -76,6 +76,24 @@ def test_a_valid_quote_is_delivered_once_with_its_digest() -> None:
     assert chan.stats == {"delivered": 1, "duplicate": 2}
 
 
+def test_a_repeat_is_dropped_before_it_is_parsed_and_only_delivered_bytes_are_remembered(monkeypatch) -> None:
+    import pynode.orders.quote_channel as module
+
+    chan, _ = channel()
+    parsed: list[bytes] = []
+    for name in ("parse_signed_quote", "parse_order_announcement"):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda data, real=real: parsed.append(data) or real(data))
+    quote = sign_quote(PARTNER, DOMAIN, QUOTE).to_json()
+    announcement = OrderAnnouncement(31337, BOOK, 42, b"\x02" * 32).to_json()
+    assert chan.accept_quote(quote) is not None and chan.accept_announcement(announcement) is not None
+    for _ in range(3):
+        assert chan.accept_quote(quote) is None and chan.accept_announcement(announcement) is None
+    assert parsed == [quote, announcement]  # the six repeats were never parsed
+    assert chan.accept_quote(b"{not json") is None and chan.accept_quote(b"{not json") is None
+    assert chan.stats == {"delivered": 2, "duplicate": 6, "invalid_malformed": 2}  # a refused message is not kept
+
+
 def test_a_forged_copy_arriving_first_does_not_shadow_the_real_quote() -> None:
     chan, logged = channel()
     real = sign_quote(PARTNER, DOMAIN, QUOTE)

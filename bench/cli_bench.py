@@ -10,8 +10,8 @@ PYTHONDONTWRITEBYTECODE, which would recompile edited modules on every run), wit
 * local: `--version`, `--help`, `wallet list`, `wallet address` (an account's stored address), `dev status`
   (no network running).
 * chain: `partner list`, `order list`, `order show 1`, `audit all --json` and `check` (with --account: its
-  balance too) against a real anvil and a real Kubo, with the contracts deployed and one finished order
-  (bench/audit_bench.build_orders: posted, claimed, awarded, attested, shipped, confirmed).
+  balance too), each with `--protocol 1`, against a real anvil and a real Kubo, with the contracts deployed and
+  one finished order (bench/audit_bench.build_orders: posted, claimed, awarded, attested, shipped, confirmed).
 * chain, protocol 2 (names ending in _v2): the same reads with `--protocol 2`, `governance status` and
   `arbitration status ID`, on the v2 contracts deployed beside v1's (pynode.dev.deploy.deploy_v2) with one
   finished v2 order (tests/pynode/v2_parties: a vetted shop's signed quote awarded, shipped with a real quality
@@ -61,9 +61,10 @@ FABMESH = str(Path(sys.executable).parent / "fabmesh")
 ACCOUNT = "bench"
 LOCAL = {"version": ["--version"], "help": ["--help"], "wallet_list": ["wallet", "list"],
          "wallet_address": ["wallet", "address", ACCOUNT], "dev_status": ["dev", "status"]}
-CHAIN = {"partner_list": ["partner", "list"], "order_list": ["order", "list"], "order_show": ["order", "show", "1"],
-         "audit_all": ["--json", "audit", "all"], "check": ["--account", ACCOUNT, "check"]}
-V2 = ["--protocol", "2"]
+V1, V2 = ["--protocol", "1"], ["--protocol", "2"]  # 2 is the default: named anyway, as a baseline tree's may be 1
+CHAIN = {"partner_list": [*V1, "partner", "list"], "order_list": [*V1, "order", "list"],
+         "order_show": [*V1, "order", "show", "1"], "audit_all": [*V1, "--json", "audit", "all"],
+         "check": [*V1, "--account", ACCOUNT, "check"]}
 
 
 def chain_v2(order_id: int) -> dict[str, list[str]]:

@@ -1,17 +1,17 @@
-"""Deploys the contracts to any chain, signed from a v3 keystore: v1 (PartnerRegistry + OrderBook) or, with
-`--protocol 2`, v2 (AccessManager, PartnerRegistryV2, OrderBookV2, optionally a PanelArbitrator).
+"""Deploys the contracts to any chain, signed from a v3 keystore: v2 (AccessManager, PartnerRegistryV2,
+OrderBookV2, optionally a PanelArbitrator), the default, or with `--protocol 1` v1 (PartnerRegistry + OrderBook).
 
     python scripts/deploy.py --rpc-url URL --keystore FILE --password-file FILE \\
-        [--admin SAFE] [--certifier A]... [--inspector A]... [--arbitrator A]... [--token A]... \\
-        [--confirmations N] [--deployments-dir DIR] [--force]
-    python scripts/deploy.py --protocol 2 --rpc-url URL --keystore FILE --password-file FILE \\
         [--admin SAFE] [--governor A]... [--guardian A]... [--certifier A]... [--token A]... \\
         [--fee-recipient A] [--governance-delay S] [--panel-member A... --panel-quorum K] ...
+    python scripts/deploy.py --protocol 1 --rpc-url URL --keystore FILE --password-file FILE \\
+        [--admin SAFE] [--certifier A]... [--inspector A]... [--arbitrator A]... [--token A]... \\
+        [--confirmations N] [--deployments-dir DIR] [--force]
 
 (`make deploy ARGS="..."` installs the toolchain first.) Compiles the contracts
 from their sources with the pinned solc, sends every transaction with pynode's
 own sender (simulated first, EIP-1559 fees, each counted after N
-confirmations), and writes deployments/<chainId>.json (v2: <chainId>.v2.json) plus the standard-JSON
+confirmations), and writes deployments/<chainId>.v2.json (v1: <chainId>.json) plus the standard-JSON
 input of each contract for block-explorer verification. Progress goes to
 stderr, the record's path to stdout. Exit codes: 0 deployed, 1 error (one
 line; nothing is written unless the whole deployment succeeded), 2 usage (also an option of the other protocol).
@@ -59,8 +59,8 @@ V2_ONLY = ("guardian", "fee_recipient", "governance_delay", "panel_member", "pan
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--protocol", type=click.IntRange(1, 2), default=1, show_default=True,
-              help="1: PartnerRegistry + OrderBook; 2: the v2 contracts under an AccessManager")
+@click.option("--protocol", type=click.IntRange(1, 2), default=2, show_default=True,
+              help="2: the v2 contracts under an AccessManager; 1: PartnerRegistry + OrderBook")
 @click.option("-r", "--rpc-url", required=True, envvar=["FABMESH_RPC_URL", "ETH_RPC_URL"],
               help="JSON-RPC endpoint [env: ETH_RPC_URL]")
 @click.option("--keystore", required=True, envvar="FABMESH_KEYSTORE", type=_file,
@@ -105,7 +105,7 @@ def main(ctx: click.Context, protocol: int, rpc_url: str, keystore: Path, passwo
          token: tuple, fee_recipient: str | None, governance_delay: int, panel_member: tuple, panel_quorum: int | None,
          arbitration_cost_wei: int, appeal_cost_wei: int, appeal_window: int, voting_period: int, min_bond_wei: int,
          unbonding_delay: int, dispute_timeout: int, confirmations: int, deployments_dir: Path, force: bool) -> None:
-    """Deploy the contracts and write deployments/<chainId>.json (--protocol 2: <chainId>.v2.json)."""
+    """Deploy the contracts and write deployments/<chainId>.v2.json (--protocol 1: <chainId>.json)."""
     foreign = [name for name in (V2_ONLY if protocol == 1 else V1_ONLY)
                if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
     if foreign:

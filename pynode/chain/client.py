@@ -114,7 +114,7 @@ class Chain(Connection):
         """Connects and checks that the endpoint is the chain the deployment is for."""
         rpc = RpcClient(settings.rpc_url, retry_timeout_s=settings.retry_timeout)
         chain_id = int(request(rpc, "eth_chainId", []), 16)
-        deployment = load_deployment(chain_id, settings.deployments, settings.artifacts)
+        deployment = load_deployment(chain_id, settings.deployments, settings.artifacts, protocol=1)
         reader = LogReader(rpc, batch_size=settings.log_batch_size)
         registry = PartnerRegistry(rpc, deployment["PartnerRegistry"], reader)
         book = OrderBook(rpc, deployment["OrderBook"], reader)

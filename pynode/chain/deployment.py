@@ -53,19 +53,27 @@ def _first_existing(*candidates: Path) -> Path | None:
     return next((c for c in candidates if c.exists()), None)
 
 
-def record_name(chain_id: int, protocol: int = 1) -> str:
-    """The record's file name: v1's <chain-id>.json, protocol v2's <chain-id>.v2.json beside it."""
+def record_name(chain_id: int, protocol: int = 2) -> str:
+    """The record's file name: protocol v2's <chain-id>.v2.json, v1's <chain-id>.json beside it."""
     return f"{chain_id}.json" if protocol == 1 else f"{chain_id}.v{protocol}.json"
 
 
-def deployment_file(chain_id: int, given: Path | None, protocol: int = 1) -> Path:
+def _v1_hint(protocol: int) -> str:
+    """What a missing v2 record tells its reader: v2 is only the default, a v1 deployment is one flag away."""
+    return "" if protocol == 1 else \
+        " (protocol 2 is the default: for a v1 deployment pass --protocol 1, or set protocol = 1 in node.toml or " \
+        "watch.toml)"
+
+
+def deployment_file(chain_id: int, given: Path | None, protocol: int = 2) -> Path:
     """`given` may be the JSON file itself or the directory holding the record (record_name)."""
     name = record_name(chain_id, protocol)
     if given is not None:
         return given if given.suffix == ".json" else given / name
     found = _first_existing(Path("deployments") / name, _CHECKOUT / "deployments" / name)
     if found is None:
-        raise FatalError(f"no deployment for chain {chain_id}: pass --deployments or set FABMESH_DEPLOYMENTS")
+        raise FatalError(f"no deployment for chain {chain_id}: pass --deployments or set FABMESH_DEPLOYMENTS"
+                         + _v1_hint(protocol))
     return found
 
 
@@ -88,14 +96,15 @@ def load_abi(artifacts: Path | None, name: str) -> list[dict[str, Any]]:
     return abi
 
 
-def parse_deployment(text: bytes | str, source: Path, artifacts: Path | None, protocol: int = 1) -> Deployment:
+def parse_deployment(text: bytes | str, source: Path, artifacts: Path | None, protocol: int = 2) -> Deployment:
     """Validates a deployments document of `protocol`; every problem is a one-line InputError naming the field."""
     data = strict_json_loads(text, str(source), MAX_DEPLOYMENT_FILE)
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a JSON object")
     found = data.get("protocol", 1)
     if type(found) is not int or found != protocol:
-        raise InputError(f"{source}: a protocol {found!r} record, expected protocol {protocol}")
+        raise InputError(f"{source}: a protocol {found!r} record, expected protocol {protocol}"
+                         + (_v1_hint(protocol) if type(found) is int and found == 1 else ""))
     chain_id, deploy_block = data.get("chainId"), data.get("deployBlock")
     if type(chain_id) is not int or not 0 < chain_id <= MAX_CHAIN_ID:
         raise InputError(f"{source}: chainId must be an integer in [1, 2**64 - 1]")
@@ -116,13 +125,14 @@ def parse_deployment(text: bytes | str, source: Path, artifacts: Path | None, pr
 
 
 def load_deployment(chain_id: int, deployments: Path | None, artifacts: Path | None,
-                    protocol: int = 1) -> Deployment:
-    """The record of `protocol` (1: <chain-id>.json, 2: <chain-id>.v2.json) for the chain `chain_id`."""
+                    protocol: int = 2) -> Deployment:
+    """The record of `protocol` (2: <chain-id>.v2.json, 1: <chain-id>.json) for the chain `chain_id`."""
     path = deployment_file(chain_id, deployments, protocol)
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise FatalError(f"cannot read deployment {path}: {exc.strerror}") from exc
+        missing = _v1_hint(protocol) if isinstance(exc, FileNotFoundError) else ""
+        raise FatalError(f"cannot read deployment {path}: {exc.strerror}{missing}") from exc
     deployment = parse_deployment(text, path, artifacts_dir(artifacts), protocol)
     if deployment.chain_id != chain_id:
         raise FatalError(f"{path} is for chain {deployment.chain_id}, the RPC endpoint is chain {chain_id}")

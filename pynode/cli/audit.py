@@ -1,7 +1,8 @@
 """`fabmesh audit order|partner|all` and `fabmesh export epcis`: verify provenance trusting nobody.
 
-Exit 0 only when every check verifies; 1 with the failing checks listed otherwise. With --protocol 2 both run on
-the v2 record (pynode.audit.v2), and `--quote FILE` checks awards against signed-quote documents.
+Exit 0 only when every check verifies; 1 with the failing checks listed otherwise. On protocol 2 (the default)
+both run on the v2 record (pynode.audit.v2), and `--quote FILE` checks awards against signed-quote documents;
+`--protocol 1` audits the v1 record.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _auditor(ctx: CliContext, batch_size: int, ipfs_timeout: float,
     if ctx.settings.protocol == 2:
         return _auditor_v2(ctx, batch_size, ipfs_timeout, quotes)
     if quotes:
-        raise click.UsageError("--quote needs --protocol 2 (protocol 1 has no quotes)")
+        raise click.UsageError("--quote is protocol 2's (protocol 1 has no quotes): drop --protocol 1")
     from pynode.audit.verify import Auditor  # v1 only: its checks and chain reads stay off the v2 path
 
     return Auditor(ctx.chain, IpfsEvidence(ctx.ipfs, timeout=ipfs_timeout), batch_size=batch_size)

@@ -33,7 +33,7 @@ def _run(name: str, probe: Callable[[], str]) -> dict:
 def check(ctx: CliContext) -> None:
     """Check the RPC endpoint, chain id, contract code, Kubo and the account's balance.
 
-    With --protocol 2: the v2 record and its contracts' code."""
+    On protocol 2 (the default) the v2 record and its contracts' code; with --protocol 1 v1's."""
     settings = ctx.settings
     results = []
     chain: dict[str, Chain | ChainV2] = {}

@@ -31,10 +31,11 @@ def dev() -> None:
 @click.option("--block-time", type=float, help="Mine every N seconds instead of on each transaction")
 @pass_ctx
 def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | None) -> None:
-    """Start anvil and the Kubo nodes, deploy the contracts, and leave them running."""
+    """Start anvil and the Kubo nodes, deploy the contracts of the protocol (--protocol, default 2), and leave
+    them running."""
     names = [o.strip() for o in orgs.split(",") if o.strip()]
     directory = _workdir(ctx, workdir)
-    state = session.up(directory, names, block_time)
+    state = session.up(directory, names, block_time, ctx.settings.protocol)
     state["password_file"], state["accounts"] = _dev_wallets(ctx, directory)
 
     def render(console) -> None:
@@ -47,6 +48,8 @@ def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | Non
         console.print(f"export ETH_RPC_URL={state['rpc_url']}")
         console.print(f"export FABMESH_DEPLOYMENTS={state['deployments']}")
         console.print(f"export FABMESH_PASSWORD_FILE={state['password_file']}")
+        if state["protocol"] == 1:  # the commands' default is 2: they would look for a record not deployed
+            console.print("export FABMESH_PROTOCOL=1")
         if block_time is None:  # blocks only come with transactions: none would ever land on top of the last
             console.print("export FABMESH_CONFIRMATIONS=0  # anvil mines on demand (with --block-time: the default 2)")
         first_org, first_api = next(iter(state["ipfs_api"].items()))

@@ -43,8 +43,8 @@ COMMANDS = {
     "withdraw": ("pynode.cli.withdraw:withdraw",
                  "Withdraw payments of completed orders (as partner) and credited refunds, bonds and fees."),
 }
-#: the protocol-2 variant of a command both protocols have, run with --protocol 2 (FABMESH_PROTOCOL=2); the
-#: commands only v2 has (arbitration, governance, quote) are in COMMANDS and always talk to the v2 record
+#: the protocol-2 variant of a command both protocols have, run unless --protocol 1 (FABMESH_PROTOCOL=1) picks the
+#: v1 one in COMMANDS; the commands only v2 has (arbitration, governance, quote) always talk to the v2 record
 V2_COMMANDS = {
     "attest": "pynode.cli.v2.attest:attest",
     "order": "pynode.cli.v2.order:order",
@@ -64,7 +64,7 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         target = COMMANDS[cmd_name][0]
-        if ctx is not None and ctx.params.get("protocol") == 2:
+        if ctx is None or ctx.params.get("protocol") != 1:  # protocol 2 unless 1 is asked for
             target = V2_COMMANDS.get(cmd_name, target)
         module, _, attribute = target.partition(":")
         command: click.Command = getattr(import_module(module), attribute)
@@ -96,7 +96,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.option("--password-file", envvar="FABMESH_PASSWORD_FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="File holding the keystore password (else a hidden prompt)")
 @click.option("--protocol", type=click.IntRange(1, 2), envvar="FABMESH_PROTOCOL",
-              help="Protocol version: 1, or 2 (contracts/v2, the <chainId>.v2.json record) [default: 1]")
+              help="Protocol version: 2 (contracts/v2, the <chainId>.v2.json record), or 1 (the v1 contracts, "
+                   "<chainId>.json) [default: 2]")
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON data on stdout")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation")
 @click.pass_context

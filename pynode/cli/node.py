@@ -38,7 +38,8 @@ def node() -> None:
 @click.option("--once", is_flag=True, help="Run one cycle and exit (cron, tests)")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info")
 def run(config_path: Path, once: bool, log_level: str) -> None:
-    """Watch the chain, claim matching orders, produce, attest and ship until stopped."""
+    """Watch the chain, quote matching orders (node.toml protocol = 1: claim them), produce, attest and ship until
+    stopped."""
     from pynode.daemon.config import NodeConfig
     from pynode.daemon.node import run_node
 
@@ -50,8 +51,8 @@ def run(config_path: Path, once: bool, log_level: str) -> None:
 
 @node.command("watch-orders")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="watch.toml (pynode/daemon/watch.example.toml); protocol = 2 awards signed quotes by its [award] "
-                   "policy (the claim options below are v1's)")
+              help="watch.toml (pynode/daemon/watch.example.toml); protocol 2 awards signed quotes by its [award] "
+                   "policy (the claim options below are protocol 1's)")
 @click.option("--hpke-key", help="Name of the buyer's HPKE key (default: the account name)")
 @click.option("--min-completed", type=int, default=0, show_default=True,
               help="Award only partners with at least this many completed orders")
@@ -66,8 +67,8 @@ def run(config_path: Path, once: bool, log_level: str) -> None:
 def watch_orders(ctx: CliContext, config_path: Path | None, hpke_key: str | None, min_completed: int,
                  max_failed_qa: int | None, allowed: tuple[str, ...], auto_confirm: bool, interval: float,
                  ws_url: str | None, once: bool) -> None:
-    """Award your orders and publish the key envelope (opt-in automation): v1 the first qualified claim, v2
-    (watch.toml protocol = 2, or --protocol 2) the quote its [award] policy picks."""
+    """Award your orders and publish the key envelope (opt-in automation): v2 (the default) the quote its [award]
+    policy picks, v1 (watch.toml protocol = 1, or --protocol 1) the first qualified claim."""
     from pynode.chain.newheads import HeadFeed, Wake, ws_endpoint
     from pynode.cli.context import load_settings
     from pynode.daemon.config import WatchConfig
@@ -77,7 +78,10 @@ def watch_orders(ctx: CliContext, config_path: Path | None, hpke_key: str | None
     from pynode.orders.watch import AwardPolicy, OrderWatcher
 
     config = WatchConfig.load(config_path) if config_path is not None else None  # a bad file: before any prompt
-    v2 = config.protocol == 2 if config is not None else ctx.settings.protocol == 2
+    protocol = ctx.settings.protocol  # --protocol, FABMESH_PROTOCOL, else 2
+    if config is not None and "protocol" in config.model_fields_set:  # the file (or FABMESH_PROTOCOL) names one
+        protocol = config.protocol
+    v2 = protocol == 2
     log = JsonLogger()
     ws = ws_endpoint(load_settings(ws_url=ws_url).ws_url if ws_url else ctx.settings.ws_url, ctx.settings.rpc_url)
     account = ctx.account

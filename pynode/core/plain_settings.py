@@ -38,7 +38,7 @@ FIELDS: dict[str, tuple[str, Any, float | None, float | None]] = {
     "scrypt_n": ("int", DEFAULT_SCRYPT_N, 1 << 10, None),
     "retry_timeout": ("float", 60.0, 0, 3600),
     "log_batch_size": ("int", 2000, 1, 100_000),
-    "protocol": ("int", 1, 1, 2),
+    "protocol": ("int", 2, 1, 2),
 }
 #: the aliases, in the order Settings tries them (the field's own name is one, as an env name too)
 ENV_NAMES = {"rpc_url": ("fabmesh_rpc_url", "eth_rpc_url", "rpc_url"),

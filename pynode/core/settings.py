@@ -58,5 +58,5 @@ class Settings(BaseSettings, SettingsPaths):
                                              "gives up (FABMESH_RETRY_TIMEOUT)")
     log_batch_size: int = Field(default=2000, ge=1, le=100_000,
                                 description="most blocks one eth_getLogs may span (FABMESH_LOG_BATCH_SIZE)")
-    protocol: int = Field(default=1, ge=1, le=2, description="the protocol version the commands use: 1, or 2 "
-                          "(contracts/v2, the <chainId>.v2.json record) (FABMESH_PROTOCOL)")
+    protocol: int = Field(default=2, ge=1, le=2, description="the protocol version the commands use: 2 "
+                          "(contracts/v2, the <chainId>.v2.json record), or 1 (FABMESH_PROTOCOL)")

@@ -131,7 +131,7 @@ class TomlConfig(BaseSettings):
 class NodeConfig(TomlConfig):
     """node.toml: the manufacturer daemon (``fabmesh node run``)."""
 
-    protocol: ProtocolVersion = Field(default=1, description="1: claim orders (v1 contracts); 2: quote them (v2)")
+    protocol: ProtocolVersion = Field(default=2, description="2: quote orders (v2 contracts); 1: claim them (v1)")
     account: str | None = Field(default=None, description="wallet account name (keystore in the wallet dir)")
     keystore: Path | None = Field(default=None, description="keystore file; overrides account")
     password_file: Path | None = None
@@ -158,10 +158,11 @@ class NodeConfig(TomlConfig):
 
 
 class WatchConfig(TomlConfig):
-    """watch.toml: the buyer's order watcher (``fabmesh node watch-orders``); ``protocol = 2`` runs the v2 watcher
-    (pynode/orders/v2/watch.py), which awards quotes by ``[award]`` and acts by ``[watch]``."""
+    """watch.toml: the buyer's order watcher (``fabmesh node watch-orders``); ``protocol = 2`` (the default) runs the
+    v2 watcher (pynode/orders/v2/watch.py), which awards quotes by ``[award]`` and acts by ``[watch]``;
+    ``protocol = 1`` v1's (pynode/orders/watch.py)."""
 
-    protocol: ProtocolVersion = 1
+    protocol: ProtocolVersion = 2
     award: AwardSettings = Field(default_factory=AwardSettings)
     watch: WatchLoopSettings = Field(default_factory=WatchLoopSettings)
 

@@ -1,9 +1,9 @@
 """Deploying the contracts from a source checkout: compile (standard JSON), send, record.
 
 `scripts/deploy.py` is the operator's command for any chain; `pynode.dev.deploy`
-runs the same code for local chains with anvil's funded admin account. Protocol v2
-(a DeployPlanV2) records beside v1: deployments/<chainId>.v2.json; with a SafePlan a new Safe multisig
-becomes the v2 admin (the record's `safe` entry).
+runs the same code for local chains with anvil's funded admin account. Protocol v2, the default
+(a DeployPlanV2), records deployments/<chainId>.v2.json, v1 (a DeployPlan) <chainId>.json beside it; with a
+SafePlan a new Safe multisig becomes the v2 admin (the record's `safe` entry).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def deploy(w3: Web3, account: LocalAccount, plan: DeployPlan | DeployPlanV2, dir
            force: bool = False, reuse_compile: bool = False,
            progress: Callable[[str], None] = lambda line: None,
            safe: SafePlan | None = None) -> tuple[Path, DeployResult]:
-    """Deploys the plan's protocol (a DeployPlanV2: v2) and writes <directory>/<chainId>.json (v2:
-    <chainId>.v2.json); refuses, before sending anything, to replace a record unless `force`. `reuse_compile`
+    """Deploys the plan's protocol (a DeployPlanV2: v2, a DeployPlan: v1) and writes <directory>/<chainId>.v2.json
+    (v1: <chainId>.json); refuses, before sending anything, to replace a record unless `force`. `reuse_compile`
     takes solc's output from the compile cache (local chains). `safe` (v2 only, a plan without an admin): a new
     Safe of those owners is created first and the manager handed to it."""
     protocol = 2 if isinstance(plan, DeployPlanV2) else 1

@@ -68,7 +68,7 @@ class Deployer(DeploySession):
         params = {"minBond": plan.min_bond, "unbondingDelay": plan.unbonding_delay,
                   "disputeTimeout": plan.dispute_timeout}
         return DeployResult(self.w3.eth.chain_id, me, admin, contracts, roles, list(plan.tokens), params,
-                            self.transactions)
+                            self.transactions, protocol=1)
 
     def _wrappers(self, contracts: dict[str, Deployed]) -> tuple[PartnerRegistry, OrderBook]:
         def info(name: str) -> ContractInfo:

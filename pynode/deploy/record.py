@@ -1,4 +1,4 @@
-"""deployments/<chainId>.json (protocol v2: <chainId>.v2.json beside it): what was deployed, where, by which
+"""deployments/<chainId>.v2.json (protocol v1: <chainId>.json beside it): what was deployed, where, by which
 transactions, from which sources.
 
 pynode reads chainId, deployBlock and contracts.<Name>.address
@@ -24,11 +24,11 @@ from pynode.deploy.session import DeployResult
 BUILD_INPUTS = ("contracts", "brownie-config.yaml", "package-lock.json")
 
 
-def record_path(directory: Path, chain_id: int, protocol: int = 1) -> Path:
+def record_path(directory: Path, chain_id: int, protocol: int = 2) -> Path:
     return directory / record_name(chain_id, protocol)
 
 
-def refuse_overwrite(directory: Path, chain_id: int, protocol: int = 1) -> None:
+def refuse_overwrite(directory: Path, chain_id: int, protocol: int = 2) -> None:
     path = record_path(directory, chain_id, protocol)
     if path.exists():
         raise InputError(f"{path} already records a deployment on chain {chain_id}: pass --force to replace it")
@@ -84,7 +84,7 @@ def write_record(directory: Path, result: DeployResult, compiled: dict[str, Comp
         "git": git_commit(),
         **result.extra,
     }
-    if result.protocol != 1:
+    if result.protocol != 1:  # a v1 record names no protocol (records written before v2 existed read as v1)
         record["protocol"] = result.protocol
     path = record_path(directory, result.chain_id, result.protocol)
     _write(path, json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -56,7 +56,7 @@ class DeployResult:
     tokens: list[str]
     params: dict[str, int]
     transactions: list[dict] = field(default_factory=list)  # every tx sent, in order: label, hash, block
-    protocol: int = 1  # 2: written beside v1's record (pynode.deploy.record.record_path)
+    protocol: int = 2  # 1: written beside v2's record (pynode.deploy.record.record_path)
     extra: dict = field(default_factory=dict)  # further top-level record fields (v2: governance)
 
 

@@ -4,8 +4,8 @@ One way to deploy: the same compile, transactions and record as
 `scripts/deploy.py`, signed with the well-known funded key of anvil's first
 account, counted as soon as mined (a local chain mines on demand). A record
 already in `deployments_dir` is replaced: local chains are thrown away.
-`deploy_v2` does the same for protocol v2 (<chainId>.v2.json beside v1's record), optionally with a new Safe
-multisig as the manager's admin and governor.
+`deploy_v2` deploys protocol v2, the default (<chainId>.v2.json), optionally with a new Safe multisig as the
+manager's admin and governor; `deploy` protocol v1 (<chainId>.json beside it).
 """
 
 from __future__ import annotations

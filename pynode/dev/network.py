@@ -15,10 +15,11 @@ from pynode.dev.kubo import KuboNode
 class LocalNetwork:
     """Starts everything or nothing: a failure part-way stops what already started.
 
-    `protocol` 2 deploys the v2 contracts instead, governed by the dev 2-of-3 Safe (pynode.dev.accounts)."""
+    `protocol` 2 (the default) deploys the v2 contracts, governed by the dev 2-of-3 Safe (pynode.dev.accounts);
+    1 the v1 contracts instead."""
 
     def __init__(self, workdir: Path, organizations: list[str], *, block_time: float | None = None,
-                 max_persisted_states: int | None = None, detached: bool = False, protocol: int = 1) -> None:
+                 max_persisted_states: int | None = None, detached: bool = False, protocol: int = 2) -> None:
         self.workdir = workdir
         self.protocol = protocol
         # A whole-second block time starts once the contracts are deployed: the deploy's transactions are mined

@@ -33,17 +33,18 @@ def _alive(state: dict) -> dict[str, bool]:
     return {name: signal_group(pgid, 0) for name, pgid in state["process_groups"].items()}
 
 
-def up(workdir: Path, organizations: list[str], block_time: float | None = None) -> dict:
+def up(workdir: Path, organizations: list[str], block_time: float | None = None, protocol: int = 2) -> dict:
     state = read_state(workdir)
     if state is not None and any(_alive(state).values()):
         raise InputError(f"a local network is already running in {workdir}: `fabmesh dev down` first")
     from pynode.dev.network import LocalNetwork  # anvil, Kubo and the deploy: `dev status` and `down` need none
 
-    net = LocalNetwork(workdir, organizations, block_time=block_time, detached=True).start()
+    net = LocalNetwork(workdir, organizations, block_time=block_time, detached=True, protocol=protocol).start()
     state = {
         "rpc_url": net.anvil.rpc_url,
         "chain_id": net.anvil.chain_id,
         "deployments": str(workdir / "deployments"),
+        "protocol": protocol,
         "contracts": net.deployment["contracts"],  # type: ignore[index]  # start() has deployed
         "ipfs_api": {org: node.api_url for org, node in net.kubo.items()},
         "process_groups": {"anvil": net.anvil.process.pid,

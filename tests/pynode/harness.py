@@ -80,10 +80,12 @@ def write_config(home: NodeHome, *, rpc_urls: list[str], ipfs_api: str, deployme
                  max_concurrent_jobs: int = 100, duration_s: float = 0.0, defect_rate: float = 0.0,
                  log_batch_size: int = 2000, metrics_port: int = 0, extra: str = "",
                  production: str | None = None) -> Path:
-    """The node's node.toml, written by tomli-w; `extra` (top-level keys) and `production` (the [production]
-    table in place of the simulated adapter) are TOML the caller writes, read here and merged."""
+    """The node's node.toml, written by tomli-w: protocol 1's node (claims by [policy]) unless `extra` (top-level
+    keys) names another; `extra` and `production` (the [production] table in place of the simulated adapter) are
+    TOML the caller writes, read here and merged."""
     config = {
-        "account": home.name, "password_file": "password.txt", "home": "wallet", "rpc_urls": list(rpc_urls),
+        "protocol": 1, "account": home.name, "password_file": "password.txt", "home": "wallet",
+        "rpc_urls": list(rpc_urls),
         "ipfs_api": ipfs_api, "confirmations": confirmations, "poll_interval_s": poll_interval_s,
         "log_batch_size": log_batch_size, "deployments": str(deployments),
         "artifacts": str(Path(__file__).resolve().parents[2] / "build" / "contracts"), "work_dir": "work",

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def run(settings, fabmesh_main, monkeypatch, tmp_path):
     monkeypatch.setenv("FABMESH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FABMESH_PROTOCOL", "1")
     monkeypatch.setenv("FABMESH_RPC_URL", settings.rpc_url)
     monkeypatch.setenv("FABMESH_IPFS_API", settings.ipfs_api)
     monkeypatch.setenv("FABMESH_DEPLOYMENTS", str(settings.deployments))

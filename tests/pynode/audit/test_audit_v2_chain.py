@@ -263,7 +263,7 @@ def test_cli_audit_and_epcis_export_on_protocol_2(market, kubo, fabmesh_main, mo
     reasons = {c["name"]: c["reason"] for c in data["orders"][0]["checks"]}
     assert f"signed by partner {m.maker.address}" in reasons["quote.document"]
 
-    result = fabmesh_main("--protocol", "2", "audit", "order", order_id)  # the human table
+    result = fabmesh_main("audit", "order", order_id)  # the human table, on the default protocol (2)
     assert result.exit_code == 0 and "VERIFIED" in result.stdout and "chain.records" in result.stdout
 
     epcis = tmp_path / "order.jsonld"
@@ -278,7 +278,7 @@ def test_cli_audit_and_epcis_export_on_protocol_2(market, kubo, fabmesh_main, mo
     assert result.exit_code == 1 and "quote.document" in result.stderr and "matches none" in result.stderr
     result = fabmesh_main("--protocol", "2", "audit", "order", order_id, "--quote", tmp_path / "missing.json")
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "cannot read quote" in result.stderr
-    result = fabmesh_main("audit", "order", order_id, "--quote", quote)
-    assert result.exit_code == 2 and "--quote needs --protocol 2" in result.stderr
+    result = fabmesh_main("--protocol", "1", "audit", "order", order_id, "--quote", quote)
+    assert result.exit_code == 2 and "--quote is protocol 2's" in result.stderr
     result = fabmesh_main("--protocol", "2", "export", "epcis", 12345)
     assert result.exit_code == 1 and "order 12345 has no events" in result.stderr

@@ -103,7 +103,7 @@ def test_a_cli_write_reports_success_only_three_blocks_deep(chain, anvil, kubo, 
     home = tmp_path / "home"
     Keystore(home / "keystores", 1024).create("buyer", "pw", private_key=bytes(buyer_account.key))
     (tmp_path / "pw").write_text("pw\n")
-    env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_RPC_URL": anvil.rpc_url,
+    env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_PROTOCOL": "1", "FABMESH_RPC_URL": anvil.rpc_url,
            "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(deployments_dir),
            "FABMESH_CONFIRMATIONS": str(DEPTH), "FABMESH_SCRYPT_N": "1024"}
     fabmesh = str(Path(sys.executable).parent / "fabmesh")

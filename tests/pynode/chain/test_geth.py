@@ -97,7 +97,7 @@ def test_check_passes_against_geth(geth, kubo, deployments_dir, dev_accounts, tm
     Keystore(home / "keystores", 1024).create("buyer", "pw", private_key=bytes(buyer.key))
     (tmp_path / "pw").write_text("pw\n")
 
-    result = _fabmesh(geth, kubo, deployments_dir, home, "--account", "buyer", "--password-file",
+    result = _fabmesh(geth, kubo, deployments_dir, home, "--protocol", "1", "--account", "buyer", "--password-file",
                       str(tmp_path / "pw"), "--json", "check")
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -117,7 +117,8 @@ def test_check_fails_when_no_deployment_names_the_geth_chain(geth, kubo, tmp_pat
     assert result.returncode == 1
     checks = json.loads(result.stdout)["checks"]
     assert checks[0]["check"] == "rpc + deployment" and not checks[0]["ok"]
-    assert f"{GETH_DEV_CHAIN_ID}.json" in checks[0]["detail"]  # the file for geth's chain id was looked for
+    assert f"{GETH_DEV_CHAIN_ID}.v2.json" in checks[0]["detail"]  # the default protocol's file for geth's chain id
+    assert "pass --protocol 1" in checks[0]["detail"]  # and how to take a v1 deployment instead
 
 
 def test_transactions_pay_the_base_fee_of_geth(chain, dev_accounts):

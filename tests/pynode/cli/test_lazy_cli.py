@@ -93,8 +93,9 @@ def test_chain_read_commands_import_nothing_that_signs_or_seals(tmp_path, anvil,
     from support import post_order
 
     order_id, _ = post_order(chain, dev_accounts["buyer"])
-    env = {**os.environ, "FABMESH_HOME": str(tmp_path / "home"), "FABMESH_RPC_URL": anvil.rpc_url,
-           "FABMESH_DEPLOYMENTS": str(deployments_dir), "FABMESH_CONFIRMATIONS": "0", "FABMESH_IPFS_API": kubo.api_url}
+    env = {**os.environ, "FABMESH_HOME": str(tmp_path / "home"), "FABMESH_PROTOCOL": "1",
+           "FABMESH_RPC_URL": anvil.rpc_url, "FABMESH_DEPLOYMENTS": str(deployments_dir), "FABMESH_CONFIRMATIONS": "0",
+           "FABMESH_IPFS_API": kubo.api_url}
     for argv, allowed in ((["--json", "order", "list"], ()), (["--json", "partner", "list"], ()),
                           (["--json", "check"], ()),
                           (["order", "list"], ("rich",)), (["partner", "list"], ("rich",))):

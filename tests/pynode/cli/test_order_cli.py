@@ -26,7 +26,9 @@ PASSWORD = "correct horse"
 
 @pytest.fixture
 def net(run, chain, settings, monkeypatch, tmp_path, dev_accounts, password_file):
-    """CLI pointed at the session chain and Kubo; role accounts imported as keystores."""
+    """CLI on protocol 1 (FABMESH_PROTOCOL) pointed at the session chain and Kubo; role accounts imported as
+    keystores."""
+    monkeypatch.setenv("FABMESH_PROTOCOL", "1")
     monkeypatch.setenv("FABMESH_RPC_URL", settings.rpc_url)
     monkeypatch.setenv("FABMESH_IPFS_API", settings.ipfs_api)
     monkeypatch.setenv("FABMESH_DEPLOYMENTS", str(settings.deployments))

@@ -21,8 +21,8 @@ ADDRESS = "0x" + "ab" * 20
 
 
 @pytest.mark.parametrize(("environ", "flags", "expected"), [
-    ({}, {}, 1), ({"FABMESH_PROTOCOL": "2"}, {}, 2), ({"fabmesh_protocol": "1"}, {"protocol": 2}, 2),
-    ({"FABMESH_PROTOCOL": "2"}, {"protocol": 1}, 1),
+    ({}, {}, 2), ({"FABMESH_PROTOCOL": "1"}, {}, 1), ({"fabmesh_protocol": "1"}, {"protocol": 2}, 2),
+    ({"FABMESH_PROTOCOL": "2"}, {"protocol": 1}, 1), ({}, {"protocol": 1}, 1),
 ])
 def test_protocol_is_a_shared_setting(monkeypatch, environ, flags, expected) -> None:
     plain = plain_settings(flags, environ)
@@ -43,14 +43,20 @@ def test_a_protocol_out_of_range_is_left_to_settings_which_refuses_it(monkeypatc
         Settings()
 
 
-def test_protocol_2_selects_the_v2_variant_of_a_shared_command(monkeypatch) -> None:
+@pytest.mark.parametrize(("environ", "argv", "module"), [
+    ({}, ["order"], "pynode.cli.v2.order"), ({}, ["--protocol", "2", "order"], "pynode.cli.v2.order"),
+    ({}, ["--protocol", "1", "order"], "pynode.cli.order"), ({"FABMESH_PROTOCOL": "1"}, ["order"], "pynode.cli.order"),
+    ({"FABMESH_PROTOCOL": "1"}, ["--protocol", "2", "order"], "pynode.cli.v2.order"),
+    ({}, ["--protocol", "1", "governance"], "pynode.cli.v2.governance"),
+])
+def test_a_shared_command_is_v2s_unless_protocol_1_is_asked_for(monkeypatch, environ, argv, module) -> None:
     monkeypatch.delenv("FABMESH_PROTOCOL", raising=False)
-    for argv, module in ((["order"], "pynode.cli.order"), (["--protocol", "2", "order"], "pynode.cli.v2.order"),
-                         (["--protocol", "2", "governance"], "pynode.cli.v2.governance")):
-        ctx = cli.make_context("fabmesh", [*argv, "--help"], resilient_parsing=True)
-        command = cli.get_command(ctx, argv[-1])
-        assert command is not None and command.callback is not None
-        assert command.callback.__module__.startswith(module), argv
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    ctx = cli.make_context("fabmesh", [*argv, "--help"], resilient_parsing=True)
+    command = cli.get_command(ctx, argv[-1])
+    assert command is not None and command.callback is not None
+    assert command.callback.__module__.startswith(module), argv
     assert set(V2_COMMANDS) <= set(COMMANDS)
 
 
@@ -159,7 +165,8 @@ def test_a_tampered_or_malformed_draft_is_refused_in_one_line(change, message) -
         parse_order_draft(json.dumps(document))
 
 
-@pytest.mark.parametrize("argv", [["--protocol", "2", "order", "--help"], ["--protocol", "2", "partner", "--help"],
+@pytest.mark.parametrize("argv", [["order", "--help"], ["--protocol", "2", "order", "--help"],
+                                  ["--protocol", "2", "partner", "--help"],
                                   ["quote", "--help"], ["arbitration", "--help"], ["governance", "--help"],
                                   ["--protocol", "2", "attest", "--help"], ["--protocol", "2", "withdraw", "--help"]])
 def test_v2_help_loads_nothing_that_signs_or_talks(argv) -> None:

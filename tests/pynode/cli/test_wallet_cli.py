@@ -154,6 +154,7 @@ def test_foundry_keystore_wrong_password_stores_nothing(run, password_file, fabm
 
 @pytest.mark.integration
 def test_foundry_account_checks_and_signs_on_chain(run, foundry_password, anvil, chain, settings, monkeypatch):
+    monkeypatch.setenv("FABMESH_PROTOCOL", "1")  # `chain`: the v1 deployment
     monkeypatch.setenv("FABMESH_RPC_URL", settings.rpc_url)
     monkeypatch.setenv("FABMESH_IPFS_API", settings.ipfs_api)
     monkeypatch.setenv("FABMESH_DEPLOYMENTS", str(settings.deployments))

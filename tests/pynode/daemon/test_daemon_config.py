@@ -31,6 +31,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_example_is_valid_and_documents_every_key(tmp_path: Path) -> None:
     config = NodeConfig.load(EXAMPLE)
     assert config.account == "shop-1" and config.confirmations == 2 and config.metrics_port == 9464
+    assert config.protocol == 2
     assert config.work_dir == EXAMPLE.parent / "node-state"  # relative to the file
     assert isinstance(config.production, SimulatedSettings) and config.production.duration_s == 30
     text = EXAMPLE.read_text()
@@ -44,6 +45,14 @@ def test_defaults(tmp_path: Path) -> None:
     config = NodeConfig.load(write(tmp_path, ""))
     assert (config.confirmations, config.log_batch_size, config.metrics_port, config.start_block) == (2, 2000, 0, None)
     assert config.rpc_urls == ["http://127.0.0.1:8545"] and config.policy.processes == []
+    assert config.protocol == 2
+
+
+@pytest.mark.parametrize("config_type", [NodeConfig, WatchConfig])
+def test_protocol_2_is_the_default_and_1_is_chosen_in_the_file(tmp_path: Path,
+                                                                config_type: type[NodeConfig | WatchConfig]) -> None:
+    assert config_type.load(write(tmp_path, "")).protocol == 2
+    assert config_type.load(write(tmp_path, "protocol = 1\n")).protocol == 1
 
 
 def test_environment_wins_over_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,8 +125,8 @@ def test_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("config_type", [NodeConfig, WatchConfig])
 def test_the_protocol_comes_from_the_environment_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      config_type: type[NodeConfig | WatchConfig]) -> None:
-    monkeypatch.setenv("FABMESH_PROTOCOL", "2")
-    assert config_type.load(write(tmp_path, "")).protocol == 2
+    monkeypatch.setenv("FABMESH_PROTOCOL", "1")
+    assert config_type.load(write(tmp_path, "protocol = 2\n")).protocol == 1  # the environment wins
     monkeypatch.setenv("FABMESH_PROTOCOL", "3")
     with pytest.raises(InputError, match="FABMESH_PROTOCOL"):
         config_type.load(write(tmp_path, ""))

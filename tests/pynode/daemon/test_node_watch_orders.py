@@ -27,7 +27,7 @@ def test_watch_orders_awards_the_claim(chain, anvil, kubo, dev_accounts, deploym
     order_id = side.post(1).order_id
     chain.send(maker.account, chain.book.claim(chain.book.load_order(order_id, chain.from_block)))
 
-    env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_RPC_URL": anvil.rpc_url,
+    env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_PROTOCOL": "1", "FABMESH_RPC_URL": anvil.rpc_url,
            "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(deployments_dir),
            "FABMESH_CONFIRMATIONS": "0"}
     fabmesh = str(Path(sys.executable).parent / "fabmesh")

@@ -100,7 +100,7 @@ def test_watch_orders_awards_on_a_pushed_head(chain, anvil, kubo, dev_accounts, 
     home, side = cli_buyer(chain, kubo.api_url, dev_accounts["buyer"], tmp_path)
     order_id = side.post(1).order_id
 
-    env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_RPC_URL": anvil.rpc_url,
+    env = {**os.environ, "FABMESH_HOME": str(home), "FABMESH_PROTOCOL": "1", "FABMESH_RPC_URL": anvil.rpc_url,
            "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(deployments_dir),
            "FABMESH_CONFIRMATIONS": "0", "ETH_WS_URL": "ws://127.0.0.1:9"}  # the flag wins over the environment
     log = tmp_path / "watch.log"

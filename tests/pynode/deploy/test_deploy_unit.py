@@ -86,7 +86,7 @@ def test_plan_checks_and_checksums_addresses():
 
 
 def test_an_existing_record_is_refused_without_force(tmp_path):
-    refuse_overwrite(tmp_path, 5)  # nothing there: fine
+    refuse_overwrite(tmp_path, 5, 1)  # nothing there: fine
     (tmp_path / "5.json").write_text("{}")
     with pytest.raises(InputError, match="--force"):
-        refuse_overwrite(tmp_path, 5)
+        refuse_overwrite(tmp_path, 5, 1)

@@ -51,7 +51,7 @@ def _sender(w3, account, deployment) -> TxSender:
 
 def test_the_record_is_protocol_2_beside_v1_and_loads(v2, anvil, dev_accounts):
     record, directory, deployment = v2
-    v1 = load_deployment(anvil.chain_id, directory, None)  # the v1 record beside it is untouched
+    v1 = load_deployment(anvil.chain_id, directory, None, protocol=1)  # the v1 record beside it is untouched
     assert set(v1.contracts) == {"PartnerRegistry", "OrderBook"} and v1.deploy_block < deployment.deploy_block
     assert record["protocol"] == 2 and record["chainId"] == anvil.chain_id
     assert set(deployment.contracts) == {"AccessManager", "PartnerRegistryV2", "OrderBookV2", "PanelArbitrator"}
@@ -64,7 +64,7 @@ def test_the_record_is_protocol_2_beside_v1_and_loads(v2, anvil, dev_accounts):
     assert record["governance"]["functions"]["OrderBookV2"]["setFee"] == "GOVERNANCE"
     assert record["panel"]["quorum"] == 2 and len(record["panel"]["members"]) == 3
     with pytest.raises(InputError, match="a protocol 2 record, expected protocol 1"):
-        load_deployment(anvil.chain_id, directory / f"{anvil.chain_id}.v2.json", None)
+        load_deployment(anvil.chain_id, directory / f"{anvil.chain_id}.v2.json", None, protocol=1)
 
 
 def test_every_restricted_function_is_wired_to_its_role_on_chain(v2, w3):

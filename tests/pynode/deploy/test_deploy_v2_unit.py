@@ -86,13 +86,13 @@ def _record(**overrides) -> str:
 
 
 def test_a_v2_record_loads_beside_v1_and_neither_loads_as_the_other():
-    assert record_name(31337) == "31337.json" and record_name(31337, 2) == "31337.v2.json"
-    deployment = parse_deployment(_record(), Path("31337.v2.json"), None, protocol=2)
+    assert record_name(31337) == "31337.v2.json" and record_name(31337, 1) == "31337.json"  # v2: the default
+    deployment = parse_deployment(_record(), Path("31337.v2.json"), None)
     assert set(deployment.contracts) == {"AccessManager", "PartnerRegistryV2", "OrderBookV2"}
     assert any(item.get("name") == "schedule" for item in deployment["AccessManager"].abi)
     with pytest.raises(InputError, match=r"a protocol 2 record, expected protocol 1$"):
-        parse_deployment(_record(), Path("31337.json"), None)
-    with pytest.raises(InputError, match=r"a protocol 1 record, expected protocol 2$"):
+        parse_deployment(_record(), Path("31337.json"), None, protocol=1)
+    with pytest.raises(InputError, match=r"a protocol 1 record, expected protocol 2 \(.*pass --protocol 1"):
         parse_deployment(_record(protocol=1), Path("31337.v2.json"), None, protocol=2)
     with pytest.raises(InputError, match=r"a protocol True record"):
         parse_deployment(_record(protocol=True), Path("31337.v2.json"), None, protocol=2)

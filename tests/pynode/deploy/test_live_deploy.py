@@ -81,10 +81,10 @@ def roles():
 
 @pytest.fixture(scope="module")
 def deployed(geth, keystore, roles, tmp_path_factory):
-    """One deployment with a separate admin (as a Safe would be), every role and a token: (result, directory)."""
+    """One v1 deployment with a separate admin (as a Safe would be), every role and a token: (result, directory)."""
     directory = tmp_path_factory.mktemp("deployments")
     path, password_file, _ = keystore
-    result = _run(geth, "--admin", roles["admin"], "--certifier", roles["certifier"], "--inspector",
+    result = _run(geth, "--protocol", "1", "--admin", roles["admin"], "--certifier", roles["certifier"], "--inspector",
                   roles["inspector"], "--arbitrator", roles["arbitrator"], "--token", roles["token"],
                   "--confirmations", str(CONFIRMATIONS), "--deployments-dir", str(directory),
                   keystore=path, password_file=password_file)
@@ -193,7 +193,8 @@ def test_second_run_refuses_to_overwrite_without_force(geth, keystore, deployed)
     before = (directory / f"{GETH_DEV_CHAIN_ID}.json").read_bytes()
     nonce = Web3(Web3.HTTPProvider(geth.rpc_url)).eth.get_transaction_count(address)
 
-    result = _run(geth, "--deployments-dir", str(directory), keystore=path, password_file=password_file)
+    result = _run(geth, "--protocol", "1", "--deployments-dir", str(directory), keystore=path,
+                  password_file=password_file)
 
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "--force" in result.stderr, result.stderr
@@ -206,7 +207,7 @@ def test_force_replaces_the_record(geth, keystore, deployed):
     path, password_file, address = keystore
     old = _record(directory)
 
-    result = _run(geth, "--force", "--confirmations", "0", "--deployments-dir", str(directory),
+    result = _run(geth, "--protocol", "1", "--force", "--confirmations", "0", "--deployments-dir", str(directory),
                   keystore=path, password_file=password_file)
 
     assert result.returncode == 0, result.stderr
@@ -258,7 +259,7 @@ def test_an_unfunded_deployer_is_one_line_and_writes_nothing(geth, tmp_path):
     (tmp_path / "k.json").write_text(json.dumps(Account.encrypt(account.key, PASSWORD, iterations=1024)))
     (tmp_path / "pw").write_text(PASSWORD)
 
-    result = _run(geth, "--deployments-dir", str(tmp_path / "d"), keystore=tmp_path / "k.json",
+    result = _run(geth, "--protocol", "1", "--deployments-dir", str(tmp_path / "d"), keystore=tmp_path / "k.json",
                   password_file=tmp_path / "pw")
 
     assert result.returncode == 1
@@ -274,7 +275,7 @@ def test_a_foundry_keystore_deploys(geth, tmp_path):
     address = "0xA4D63758d6ec94BA679e7BFE37cf9B03DB850db5"  # fixtures/README.md
     geth.fund([address], 10**19)
 
-    result = _run(geth, "--confirmations", "0", "--deployments-dir", str(tmp_path / "d"),
+    result = _run(geth, "--protocol", "1", "--confirmations", "0", "--deployments-dir", str(tmp_path / "d"),
                   keystore=fixtures / "foundry-new.json", password_file=tmp_path / "pw")
 
     assert result.returncode == 0, result.stderr
@@ -285,13 +286,13 @@ def test_a_foundry_keystore_deploys(geth, tmp_path):
 
 @pytest.fixture(scope="module")
 def deployed_v2(geth, keystore, roles, tmp_path_factory):
-    """`--protocol 2` handed to a separate admin, with a guardian, a certifier, a 2-of-3 panel and a token:
-    (result, directory, the accounts named)."""
+    """The default protocol, 2 (no --protocol), handed to a separate admin, with a guardian, a certifier, a 2-of-3
+    panel and a token: (result, directory, the accounts named)."""
     directory = tmp_path_factory.mktemp("deployments-v2")
     path, password_file, _ = keystore
     named = {"guardian": Account.create().address, "panel": [Account.create().address for _ in range(3)]}
     panel = [arg for member in named["panel"] for arg in ("--panel-member", member)]
-    result = _run(geth, "--protocol", "2", "--admin", roles["admin"], "--guardian", named["guardian"],
+    result = _run(geth, "--admin", roles["admin"], "--guardian", named["guardian"],
                   "--certifier", roles["certifier"], "--token", roles["token"], *panel, "--panel-quorum", "2",
                   "--confirmations", str(CONFIRMATIONS), "--deployments-dir", str(directory),
                   keystore=path, password_file=password_file)
@@ -343,8 +344,8 @@ def test_v2_governance_is_the_admins_with_the_delay_and_the_deployer_keeps_nothi
 
 
 @pytest.mark.parametrize(("args", "exit_code", "says"), [
-    (["--protocol", "2", "--inspector", "0x" + "11" * 20], 2, "--inspector is not an option of protocol 2"),
-    (["--guardian", "0x" + "11" * 20], 2, "--guardian is not an option of protocol 1"),
+    (["--inspector", "0x" + "11" * 20], 2, "--inspector is not an option of protocol 2"),  # the default
+    (["--protocol", "1", "--guardian", "0x" + "11" * 20], 2, "--guardian is not an option of protocol 1"),
     (["--protocol", "2", "--panel-member", "0x" + "11" * 20], 2, "--panel-member and --panel-quorum go together"),
     (["--protocol", "2", "--governance-delay", "60"], 1, "governance_delay 60 s is under 172800 s"),
     (["--protocol", "2", "--panel-member", "0x" + "11" * 20, "--panel-quorum", "2"], 1, "panel quorum must be in"),

@@ -137,13 +137,15 @@ def test_fabmesh_from_the_wheel_runs_against_anvil_and_kubo(venv, anvil, kubo, d
     design = run / "bracket.stl"
     design.write_bytes(b"solid bracket\n" + os.urandom(50_000) + b"endsolid bracket\n")
     (maker.root / "node.toml").write_text(tomli_w.dumps({
-        "account": "shop", "password_file": "password.txt", "home": "wallet", "rpc_urls": [anvil.rpc_url],
+        "protocol": 1, "account": "shop", "password_file": "password.txt", "home": "wallet",
+        "rpc_urls": [anvil.rpc_url],
         "ipfs_api": kubo.api_url, "confirmations": 0, "deployments": "../deployments", "work_dir": "work",
         "metrics_port": 0, "policy": {"processes": ["CNC_MILLING"], "materials": ["AL_6061"]},
         "production": {"adapter": "simulated", "duration_s": 0}}))
     env = _env(venv, FABMESH_HOME=str(maker.root / "wallet"), ETH_RPC_URL=anvil.rpc_url,
                FABMESH_IPFS_API=kubo.api_url, FABMESH_DEPLOYMENTS=str(run / "deployments"),
-               FABMESH_CONFIRMATIONS="0")  # anvil mines on demand: no block lands on top of the last one
+               FABMESH_CONFIRMATIONS="0",  # anvil mines on demand: no block lands on top of the last one
+               FABMESH_PROTOCOL="1")  # the v1 record is the one copied
 
     def fabmesh(*args: str) -> subprocess.CompletedProcess:
         result = subprocess.run([str(venv / "bin" / "fabmesh"), *args], cwd=run, env=env, capture_output=True,

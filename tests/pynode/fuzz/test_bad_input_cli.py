@@ -178,7 +178,7 @@ def world(anvil, kubo, settings, dev_accounts, tmp_path_factory) -> World:
     (tmp / "password").write_text(PASSWORD + "\n")
     env = {"FABMESH_HOME": str(home), "FABMESH_SCRYPT_N": str(SCRYPT_N), "FABMESH_RPC_URL": anvil.rpc_url,
            "FABMESH_IPFS_API": kubo.api_url, "FABMESH_DEPLOYMENTS": str(settings.deployments),
-           "FABMESH_PASSWORD_FILE": str(tmp / "password"), "FABMESH_CONFIRMATIONS": "0"}
+           "FABMESH_PASSWORD_FILE": str(tmp / "password"), "FABMESH_CONFIRMATIONS": "0", "FABMESH_PROTOCOL": "1"}
     token = deploy_test_token(chain, dev_accounts["admin"], dev_accounts["buyer"])  # 1,000 TST
     built = World(chain, env, home, tmp / "node", token, dev_accounts)
     built.paths.update(token=token.address, maker=dev_accounts["maker"].address, tmp=str(tmp))

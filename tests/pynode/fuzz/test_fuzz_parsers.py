@@ -241,7 +241,8 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @FUZZ
 @given(data=outside(DEPLOYMENT))
 def test_deployment_files(artifacts: Path, data: bytes) -> None:
-    deployment = parsed_or_refused(lambda d: parse_deployment(d, Path("deployments/31337.json"), artifacts), data)
+    v1_record = Path("deployments/31337.json")
+    deployment = parsed_or_refused(lambda d: parse_deployment(d, v1_record, artifacts, protocol=1), data)
     if deployment is not None:
         assert isinstance(deployment, Deployment) and deployment.chain_id > 0 and deployment.deploy_block >= 0
         assert all(to_checksum_address(c.address) == c.address for c in deployment.contracts.values())

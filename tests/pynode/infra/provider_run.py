@@ -83,6 +83,9 @@ class RunResult:
 
 
 class ProviderRun:
+    #: the protocol every command, the daemon and the watcher run (--protocol, node.toml)
+    PROTOCOL = 1
+
     def __init__(self, workdir: Path, *, orders: int = 3, blocks_past_deploy: int = 20_000,
                  rules: ProviderRules = HOSTED, poll_interval_s: float = 2.0, stall_s: float = 180.0) -> None:
         self.workdir = workdir
@@ -93,7 +96,7 @@ class ProviderRun:
         self.stall_s = stall_s  # no order a step further for this long: the run is stuck
         self.accounts = dev_accounts()
         # 20,000 mined blocks: old states stay in anvil's memory window only, none are spilled to disk
-        self.net = LocalNetwork(workdir / "network", ["shared"], block_time=1, max_persisted_states=0)
+        self.net = LocalNetwork(workdir / "network", ["shared"], block_time=1, max_persisted_states=0, protocol=1)
         self.proxy: ProviderProxy | None = None
         self.processes: list[ManagedProcess] = []
         self._stack = ExitStack()
@@ -126,8 +129,9 @@ class ProviderRun:
 
     def fabmesh(self, role: str, client: str, *args: object, check: bool = True,
                 via: ProviderProxy | None = None) -> Command:
-        """`fabmesh --account ROLE -y --json ARGS` as ROLE through the proxy (or ``via``), counted as ``client``."""
-        argv = ["--account", role, "-y", "--json", *map(str, args)]
+        """`fabmesh --protocol P --account ROLE -y --json ARGS` as ROLE through the proxy (or ``via``), counted as
+        ``client``."""
+        argv = ["--protocol", str(self.PROTOCOL), "--account", role, "-y", "--json", *map(str, args)]
         done = subprocess.run([sys.executable, "-m", "pynode.cli", *argv], env=self.env(role, client, via),
                               capture_output=True, text=True, timeout=600)
         command = Command(argv, done.returncode, done.stdout, done.stderr)
@@ -184,7 +188,7 @@ class ProviderRun:
     def start_automation(self) -> None:
         config = self.workdir / "homes" / "maker" / "node.toml"
         config.write_text(tomli_w.dumps({
-            "account": "maker", "home": str(self.workdir / "homes" / "maker"),
+            "protocol": 1, "account": "maker", "home": str(self.workdir / "homes" / "maker"),
             "password_file": str(self.password_file), "rpc_urls": [self.proxy.url("daemon")],
             "ipfs_api": self.net.kubo["shared"].api_url, "confirmations": CONFIRMATIONS,
             "poll_interval_s": self.poll_interval_s, "deployments": str(self.deployments),
@@ -194,7 +198,8 @@ class ProviderRun:
             "production": {"adapter": "simulated", "duration_s": 0.5, "defect_rate": 0.0},
         }))
         self.spawn("daemon", "maker", "daemon", ["node", "run", "--config", str(config)])
-        self.spawn("watcher", "buyer", "watcher", ["--account", "buyer", "node", "watch-orders", "--interval",
+        self.spawn("watcher", "buyer", "watcher", ["--protocol", "1", "--account", "buyer", "node", "watch-orders",
+                                                   "--interval",
                                                    str(self.poll_interval_s), "--allow",
                                                    self.accounts["maker"].address])
 

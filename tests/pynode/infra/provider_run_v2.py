@@ -1,8 +1,8 @@
 """Protocol-v2 orders end to end through the provider-rules proxy: :class:`provider_run.ProviderRun` on the v2 stack.
 
 The same chain, proxy and per-client URLs as v1 (anvil with 1 s blocks, ``blocks_past_deploy`` blocks mined
-directly past the deployment, here pynode.dev.network's v2 one), every command and process run with
-``FABMESH_PROTOCOL=2``:
+directly past the deployment, here pynode.dev.deploy's v2 one beside v1's), every command run with
+``--protocol 2``:
 
 * ``cli-maker``/``cli-certifier``/``cli-buyer``: `partner register`, `partner vet`, `order post`;
 * ``daemon``: `fabmesh node run` on a node.toml with ``protocol = 2`` (quotes the announced orders on the
@@ -52,18 +52,17 @@ class V2Network(LocalNetwork):
 
 
 class ProviderRunV2(ProviderRun):
+    PROTOCOL = 2
+
     def __init__(self, workdir, **kwargs) -> None:
         super().__init__(workdir, **kwargs)
-        self.net = V2Network(workdir / "network", ["shared"], block_time=1, max_persisted_states=0)
+        self.net = V2Network(workdir / "network", ["shared"], block_time=1, max_persisted_states=0, protocol=1)
 
     def observer(self) -> ChainV2:
         if self._observer is None:
             self._observer = ChainV2.connect(Settings(rpc_url=self.net.anvil.rpc_url, deployments=self.deployments,
                                                       home=self.workdir / "observer", confirmations=CONFIRMATIONS))
         return self._observer
-
-    def fabmesh(self, role, client, *args, check=True, via=None):
-        return super().fabmesh(role, client, "--protocol", 2, *args, check=check, via=via)
 
     def onboard(self) -> None:
         self.fabmesh("maker", "cli-maker", "partner", "register", "--processes", "CNC_MILLING", "--materials",

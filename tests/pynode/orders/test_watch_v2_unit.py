@@ -104,8 +104,10 @@ def test_watch_toml_selects_protocol_2_and_its_tables(tmp_path) -> None:
     assert config.protocol == 2 and config.watch == WatchLoopSettings(auto_confirm=True, on_give_up="keep",
                                                                       announce_s=5)
     assert config.award.wait_s == 3
-    (tmp_path / "v1.toml").write_text("[award]\nwait_s = 3\n")
-    assert WatchConfig.load(tmp_path / "v1.toml").protocol == 1  # default: v1's watcher, unchanged
+    (tmp_path / "default.toml").write_text("[award]\nwait_s = 3\n")
+    assert WatchConfig.load(tmp_path / "default.toml").protocol == 2  # the default: the v2 watcher
+    (tmp_path / "v1.toml").write_text("protocol = 1\n[award]\nwait_s = 3\n")
+    assert WatchConfig.load(tmp_path / "v1.toml").protocol == 1  # v1's watcher, when chosen
 
 
 @pytest.mark.parametrize(("text", "error"), [

@@ -4,23 +4,25 @@ The provider-rules proxy of the test suite (tests/pynode/infra/provider_proxy.py
 2K-block eth_getLogs ranges, a 10K result cap, 2 % random HTTP 429 with
 Retry-After, a token bucket of 40 calls refilled at 20/s, anvil_*/evm_* refused)
 in front of a real anvil with 1 s blocks, ``--blocks`` blocks past the
-deployment (mined on anvil directly first). Through it: `partner register` and
-`partner vet`, `fabmesh node run` (poll interval ``--poll``), `fabmesh node
-watch-orders` (same interval), ``--orders`` orders posted and confirmed with the
-CLI, until every order is paid out (the daemon's withdrawPayment).
+deployment (mined on anvil directly first).
 
-* ``rpc_requests_per_order`` = JSON-RPC calls the daemon, the watcher and the
-  buyer/maker/certifier CLI commands sent through the proxy / completed orders
-  (429-refused calls included: a client's retry is billed again);
+Protocol 2, the default protocol (tests/pynode/infra/provider_run_v2.py): through the proxy `partner register`
+and `partner vet`, `fabmesh node run` with ``protocol = 2`` quoting on the channel (poll interval ``--poll``),
+`fabmesh node watch-orders` with a v2 watch.toml awarding the quote and confirming (same interval), ``--orders``
+orders posted with the CLI, until every order is COMPLETED (v2 pays on confirm):
+
+* ``rpc_requests_per_order`` (the headline; the run's figures under ``rpc``) = JSON-RPC calls the daemon, the
+  watcher and the buyer/maker/certifier CLI commands sent through the proxy / completed orders (429-refused
+  calls included: a client's retry is billed again);
 * ``retries_seen_429`` = HTTP 429 replies the proxy served them (each one retried);
-* ``time_per_order_s`` = first post to last payment withdrawn / orders;
-* ``reads``: what `check`, `partner list`, `order list`, `order show`, `withdraw`,
-  `audit all` and `export epcis` sent afterwards (not in the per-order figure).
+* ``time_per_order_s`` = first post to last order completed / orders.
 
-Protocol v2 beside it in the same run (``--protocol both``, the default; tests/pynode/infra/provider_run_v2.py):
-the same chain, proxy and clients on the v2 stack (`partner register`/`vet`, `order post`, `fabmesh node run`
-with ``protocol = 2`` quoting on the channel, `fabmesh node watch-orders` with a v2 watch.toml awarding the
-quote and confirming), until every order is COMPLETED (v2 pays on confirm): ``rpc_v2_requests_per_order``.
+Protocol 1 beside it in the same run (``--protocol both``, the default; tests/pynode/infra/provider_run.py): the
+same chain, proxy and clients on the v1 stack (`fabmesh node run` claiming, `fabmesh node watch-orders` awarding
+the claim, orders confirmed with the CLI), until every order is paid out (the daemon's withdrawPayment):
+``rpc_v1_requests_per_order`` (figures under ``rpc_v1``), whose ``reads`` are what `check`, `partner list`,
+`order list`, `order show`, `withdraw`, `audit all` and `export epcis` sent afterwards (not in the per-order
+figure).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10)
     parser.add_argument("--blocks", type=int, default=20_000, help="blocks past the deployment block")
     parser.add_argument("--poll", type=float, default=2.0, help="daemon and watcher poll interval, seconds")
-    parser.add_argument("--protocol", choices=("1", "2", "both"), default="both")
+    parser.add_argument("--protocol", choices=("1", "2", "both"), default="both",
+                        help="2: the headline rpc_requests_per_order; 1: rpc_v1_requests_per_order; both (v1 first)")
     args = parser.parse_args()
     rules = HOSTED
     common = {
@@ -63,18 +66,18 @@ def main() -> None:
         if failed:
             raise SystemExit(f"CLI reads failed through the proxy: {', '.join(failed)}")
         values = figures(result) | common | {
-            "definition": "rpc_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the "
-                          "daemon, the order watcher and the lifecycle CLI commands (register, vet, post, confirm) / "
-                          "completed orders; 429-refused calls included"}
-        report("v1", record({"rpc_requests_per_order": values["rpc_requests_per_order"], "rpc": values}), values)
+            "definition": "rpc_v1_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the "
+                          "v1 daemon, the v1 order watcher and the lifecycle CLI commands (register, vet, post, "
+                          "confirm) / completed orders; 429-refused calls included"}
+        report("v1", record({"rpc_v1_requests_per_order": values["rpc_requests_per_order"], "rpc_v1": values}),
+               values)
     if args.protocol in ("2", "both"):
         values = figures(measure(ProviderRunV2, args)) | common | {
-            "definition": "rpc_v2_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the "
+            "definition": "rpc_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the "
                           "v2 daemon (quoting), the v2 order watcher (announce, award, confirm) and the lifecycle "
                           "CLI commands (register, vet, post) / orders COMPLETED; 429-refused calls included"}
         del values["reads"]  # the CLI reads are measured on v1
-        report("v2", record({"rpc_v2_requests_per_order": values["rpc_requests_per_order"], "rpc_v2": values}),
-               values)
+        report("v2", record({"rpc_requests_per_order": values["rpc_requests_per_order"], "rpc": values}), values)
 
 
 def measure(kind: type[ProviderRun], args: argparse.Namespace):

@@ -36,7 +36,7 @@ def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | Non
     names = [o.strip() for o in orgs.split(",") if o.strip()]
     directory = _workdir(ctx, workdir)
     state = session.up(directory, names, block_time, ctx.settings.protocol)
-    state["password_file"], state["accounts"] = _dev_wallets(ctx, directory)
+    state["password_file"], state["accounts"] = _dev_wallets(ctx, directory, state["protocol"])
 
     def render(console) -> None:
         from rich.table import Table
@@ -60,16 +60,18 @@ def up(ctx: CliContext, workdir: Path | None, orgs: str, block_time: float | Non
     ctx.emit(state, render)
 
 
-def _dev_wallets(ctx: CliContext, directory: Path) -> tuple[str, dict[str, str]]:
-    """Keystores for anvil's role accounts, so `--account buyer` etc. work at once (existing names are kept)."""
-    from pynode.dev.accounts import dev_accounts
+def _dev_wallets(ctx: CliContext, directory: Path, protocol: int) -> tuple[str, dict[str, str]]:
+    """Keystores for anvil's role accounts, so `--account buyer` etc. work at once (existing names are kept); on
+    protocol 2 also the guardian, the panelists and the governance Safe's owners."""
+    from pynode.dev.accounts import dev_accounts, safe_owner_accounts, v2_accounts
 
     password_file = directory / "password"
     if not password_file.exists():
         password_file.write_text("fabmesh-dev\n")
     password = password_file.read_text().strip()
     created = {}
-    for role, account in dev_accounts().items():
+    accounts = dev_accounts() | (v2_accounts() | safe_owner_accounts() if protocol == 2 else {})
+    for role, account in accounts.items():
         if not ctx.keystore.path_for(role).exists():
             ctx.keystore.create(role, password, private_key=account.key)
             ctx.hpke_keys.create(role, password, pq=False)

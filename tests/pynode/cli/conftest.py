@@ -9,7 +9,8 @@ def fabmesh_home(tmp_path, monkeypatch):
     monkeypatch.setenv("FABMESH_HOME", str(home))
     monkeypatch.setenv("FABMESH_SCRYPT_N", "1024")  # fast keystores in tests
     monkeypatch.setenv("FABMESH_CONFIRMATIONS", "0")  # automine: no block ever lands on top of the last tx
-    for var in ("FABMESH_ACCOUNT", "FABMESH_KEYSTORE", "FABMESH_PASSWORD_FILE", "ETH_RPC_URL", "FABMESH_RPC_URL"):
+    for var in ("FABMESH_ACCOUNT", "FABMESH_KEYSTORE", "FABMESH_PASSWORD_FILE", "ETH_RPC_URL", "FABMESH_RPC_URL",
+                "FABMESH_PROTOCOL"):  # a test names protocol 1 (or 2) itself; else the default, 2
         monkeypatch.delenv(var, raising=False)
     return home
 

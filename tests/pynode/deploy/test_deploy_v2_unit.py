@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak, to_checksum_address
 
-from pynode.chain.deployment import load_abi, parse_deployment, record_name
+from pynode.chain.deployment import load_abi, load_deployment, parse_deployment, record_name
 from pynode.chain.v2.manager import RestrictedCall, function_selectors, operation_id
 from pynode.core.errors import FatalError, InputError
 from pynode.deploy.deployer_v2 import DeployPlanV2, PanelPlan
@@ -96,6 +96,15 @@ def test_a_v2_record_loads_beside_v1_and_neither_loads_as_the_other():
         parse_deployment(_record(protocol=1), Path("31337.v2.json"), None, protocol=2)
     with pytest.raises(InputError, match=r"a protocol True record"):
         parse_deployment(_record(protocol=True), Path("31337.v2.json"), None, protocol=2)
+
+
+def test_a_missing_v2_record_says_how_to_take_the_v1_one(tmp_path):
+    (tmp_path / "5.json").write_text("{}")  # only v1's: the default, v2, finds nothing
+    with pytest.raises(FatalError, match=r"5\.v2\.json: No such file or directory \(protocol 2 is the default: "
+                                         r"for a v1 deployment pass --protocol 1, or set protocol = 1 in node\.toml"):
+        load_deployment(5, tmp_path, None)
+    with pytest.raises(FatalError, match=r"nope/5\.json: No such file or directory$"):  # v1 asked for: no hint
+        load_deployment(5, tmp_path / "nope", None, protocol=1)
 
 
 def test_a_v2_record_needs_the_manager_and_takes_the_panel_when_there():

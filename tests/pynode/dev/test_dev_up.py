@@ -1,5 +1,6 @@
-"""`fabmesh dev up` deploys the protocol the commands use: 2 by default, 1 with `--protocol 1`; the commands of
-that protocol then work against it (`check`), and `dev down` stops what it started."""
+"""`fabmesh dev up` deploys the protocol the commands use: 2 by default, 1 with `--protocol 1`, with keystores for
+its role accounts; the commands of that protocol then work against it (`check`), and `dev down` stops what it
+started."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def test_dev_up_deploys_the_protocol_the_commands_use(tmp_path, flags, protocol,
         assert up.returncode == 0, up.stderr
         state = json.loads(up.stdout)
         assert state["protocol"] == protocol
+        # keystores for the roles the deployment names: v2's guardian, panelists and Safe owners too
+        assert {"buyer", "certifier"} <= set(state["accounts"])
+        assert ({"guardian", "panelist", "owner1"} <= set(state["accounts"])) == (protocol == 2)
         record = "{}.v2.json" if protocol == 2 else "{}.json"
         assert (Path(state["deployments"]) / record.format(state["chain_id"])).is_file()
         shell = {"ETH_RPC_URL": state["rpc_url"], "FABMESH_DEPLOYMENTS": state["deployments"],

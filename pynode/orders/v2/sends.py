@@ -42,10 +42,14 @@ def listed_since(rpc: RpcClient, last: int | None, head_block: Mapping[str, Any]
     head = int(head_block["number"])
     if not pending:
         return []
-    if last is None or head < last or head - last - 1 > min(pending, MAX_GAP_BLOCKS):
+    if last is None or head < last:
+        return None
+    skipped = range(last + 1, head)
+    # as many blocks as sends: looking each send up is no dearer, and finds the receipt a listing would lead to
+    if len(skipped) >= pending or len(skipped) > MAX_GAP_BLOCKS:
         return None
     listed = list(head_block["transactions"]) if head > last else []
-    for number in range(last + 1, head):
+    for number in skipped:
         listed += map(HexBytes, request(rpc, "eth_getBlockByNumber", [hex(number), False])["transactions"])
     return listed
 

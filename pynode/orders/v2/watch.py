@@ -189,7 +189,6 @@ class OrderWatcherV2:
         elif step is Step.REFUND:
             self._submit(order_id, "refund", self.buyer.refund_request(tracker), due_by=tracker.due_by)
 
-
     def _decide(self, tracker: OrderTracker, head: int, now: int) -> None:
         order_id = tracker.order_id
         terms_hash = codec.terms_hash(tracker.terms)
@@ -296,6 +295,7 @@ class OrderWatcherV2:
             self.orders.changed.add(order_id)
         if landed.ok and landed.block is not None and landed.action == "award":
             self._landed[order_id] = landed.block
+            self.orders.awarded[order_id] = landed.tx_hash  # its events need no commitment read (TrackedOrders)
         if not landed.ok:
             if landed.action == "award" and landed.block is not None:  # reverted on chain: that quote is out
                 self._award_failed(order_id, detail["partner"], bytes.fromhex(detail["digest"][2:]),

@@ -131,7 +131,12 @@ class TrackedOrders:
     """The buyer's orders as the watcher knows them: found by its posts, each brought up to the safe block from
     the events one scan a cycle reads for all of them, and checked against the book's commitments (``orderHash``
     and ``recordHead`` at that block) in batches: a cycle's round trips do not grow with the orders that moved.
-    An order whose fold does not reproduce them is read from its own logs (OrderBookV2.update / load_order)."""
+    An order whose fold does not reproduce them is read from its own logs (OrderBookV2.update / load_order).
+
+    An order whose only new events are those of the buyer's own award, mined (``awarded``), is not asked: the
+    book took the award only for the order it was built from, the tracker it has (every later write passes the
+    whole order, so it is the one the book held), and the award's events, folded onto it, are the book's next
+    state (the award leaves the record chain as it was); a log the node left out is caught by the next check."""
 
     def __init__(self, chain: ChainV2, buyer: str) -> None:
         self.chain = chain
@@ -140,6 +145,7 @@ class TrackedOrders:
         self.changed: set[int] = set()  # orders whose tracker is not known to be the book's at the safe block
         self._new_logs: dict[int, list[DecodedLog]] = {}  # their events, as the scan read them
         self.recheck = False  # this cycle checks every live order's commitments too (an event the scan missed)
+        self.awarded: dict[int, str] = {}  # order id -> the hash of the buyer's own award mined, not folded yet
         self.next_block = chain.from_block
 
     def discover(self, safe: int, done: set[int]) -> int:
@@ -179,24 +185,33 @@ class TrackedOrders:
     def _check(self, safe: int, done: set[int]) -> None:
         ids = sorted((self.changed | (set(self.trackers) if self.recheck else set())) - done)
         book, folded = self.chain.book, {}
+        for order_id in [i for i in self.awarded if i in done]:
+            del self.awarded[order_id]
         for order_id in ids:
-            known, logs = self.trackers[order_id], self._new_logs.get(order_id, [])
+            known = self.trackers[order_id]
+            logs = [log for log in self._new_logs.get(order_id, []) if (log.block_number, log.log_index) > known.seen]
             updated = copy.deepcopy(known) if logs else known
             try:
                 for log in logs:
-                    if (log.block_number, log.log_index) > known.seen:
-                        book.apply(updated, log)
+                    book.apply(updated, log)
             except OrderOutOfSync:
                 continue  # read from its logs when its turn comes
-            folded[order_id] = updated
+            own = self.awarded.pop(order_id, "") if logs else ""
+            if own and known.posted and all(log.tx_hash.lower() == own.lower() for log in logs):
+                self._take(order_id, updated)
+            else:
+                folded[order_id] = updated
         for order_id, (order_hash, record_head) in book.commitments(list(folded), safe).items():
             updated = folded[order_id]
             if book.matches(updated, order_hash, safe, record_head):
-                self.trackers[order_id] = updated
-                self.changed.discard(order_id)
-                self._new_logs.pop(order_id, None)
+                self._take(order_id, updated)
             else:
                 self.changed.add(order_id)
+
+    def _take(self, order_id: int, updated: OrderTracker) -> None:
+        self.trackers[order_id] = updated
+        self.changed.discard(order_id)
+        self._new_logs.pop(order_id, None)
 
     def tracker(self, order_id: int, safe: int) -> OrderTracker:
         """The order at the safe block; one whose fold the check did not confirm is read from its logs."""

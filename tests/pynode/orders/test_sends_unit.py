@@ -1,17 +1,19 @@
 """The v2 watcher's pipelined sends (pynode/orders/v2/sends.py) against a scripted node: a nonce another sender
 of the account took (the buyer's CLI posting while the watcher runs) costs a count and a second broadcast of the
-same simulated transaction, not the order's whole step again a cycle later. No sockets: the real provider over
-an in-process transport."""
+same simulated transaction, not the order's whole step again a cycle later; the blocks a slow cycle skipped are
+read for the sends' hashes only while they are fewer than the sends. No sockets: the real provider over an
+in-process transport."""
 
 from __future__ import annotations
 
 import pytest
+from hexbytes import HexBytes
 
 from pynode.chain.revert import RevertDecoder
 from pynode.chain.tx import NONCE_RETRIES, TxRequest, TxSender
 from pynode.core.errors import TransientError
 from pynode.orders.v2.send_journal import SendJournal
-from pynode.orders.v2.sends import Sends
+from pynode.orders.v2.sends import Sends, listed_since
 from rpc_fakes import PendingCountNode, SigningAccount, fake_web3
 
 REQUEST = TxRequest(to="0x" + "11" * 20, data=b"\x12\x34", label="award")
@@ -52,3 +54,23 @@ def test_a_nonce_lost_every_time_fails_the_step_after_the_retries() -> None:
         sends.submit(7, "award", REQUEST)
     assert not sends.busy(7) and node.sent == []
     assert journal.counts() == {"award refused": NONCE_RETRIES}
+
+
+class _Blocks:
+    """A node's eth_getBlockByNumber for the blocks a slow cycle skipped, each read counted."""
+
+    def __init__(self) -> None:
+        self.read: list[int] = []
+
+    def make_request(self, method: str, params: list) -> dict:
+        assert method == "eth_getBlockByNumber"
+        self.read.append(int(params[0], 16))
+        return {"jsonrpc": "2.0", "id": 1, "result": {"transactions": ["0x" + "ee" * 32]}}
+
+
+@pytest.mark.parametrize(("pending", "read"), [(1, None), (2, [11]), (3, [11])])
+def test_skipped_blocks_are_read_only_while_fewer_than_the_sends_they_spare_a_lookup_of(pending, read) -> None:
+    node, head = _Blocks(), {"number": 12, "transactions": ["0x" + "dd" * 32]}
+    listed = listed_since(node, 10, head, pending)  # block 11 skipped: one read, or one lookup a send
+    assert (None if listed is None else node.read) == read
+    assert listed is None or listed == ["0x" + "dd" * 32, HexBytes("0x" + "ee" * 32)]

@@ -79,3 +79,27 @@ def test_a_long_catch_up_is_two_filtered_requests() -> None:
     assert set(orders.trackers) == {1, 3}
     assert {i: [log.event for log in logs] for i, logs in orders._new_logs.items()} == \
         {1: ["OrderPosted"], 3: ["OrderAwarded"]}
+
+
+class _CheckingBook(_Book):
+    def __init__(self, logs: list[DecodedLog]) -> None:
+        super().__init__(logs)
+        self.checked: list[list[int]] = []
+
+    def commitments(self, ids: list[int], block: int) -> dict:
+        self.checked.append(ids)
+        return {}
+
+
+def test_the_buyers_own_mined_award_is_folded_without_asking_the_commitments() -> None:
+    award = _log("OrderAwarded", 3, 106, partner=OTHER)._replace(tx_hash="0x" + "AB" * 32)
+    book = _CheckingBook([award, _log("OrderAwarded", 4, 106, partner=OTHER)])
+    orders = TrackedOrders(SimpleNamespace(book=book, from_block=100), BUYER)
+    for order_id in (3, 4):  # posted, folded and checked earlier
+        orders.trackers[order_id] = SimpleNamespace(order_id=order_id, posted=True, seen=(105, 0))
+    orders.awarded = {3: award.tx_hash.lower(), 4: award.tx_hash.lower()}  # 4's new event is another transaction's
+    orders.changed.update((3, 4))
+    orders.discover(110, set())
+    assert book.checked == [[4]]  # order 3 took its fold: the book accepted the award only for the order it had
+    assert 3 not in orders.changed and 4 in orders.changed
+    assert orders.awarded == {}  # each award's events came: nothing kept for either

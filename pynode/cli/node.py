@@ -22,7 +22,7 @@ from pynode.daemon.jsonlog import JsonLogger
 if TYPE_CHECKING:
     from pynode.chain.newheads import Wake
     from pynode.crypto.hpke import HpkeKeyPair
-    from pynode.daemon.config import WatchConfig
+    from pynode.daemon.config import NodeConfig, WatchConfig
     from pynode.orders.v2.watch import OrderWatcherV2
     from pynode.orders.watch import OrderWatcher
 
@@ -37,16 +37,24 @@ def node() -> None:
               help="node.toml (see pynode/daemon/node.example.toml); FABMESH_* env vars override it")
 @click.option("--once", is_flag=True, help="Run one cycle and exit (cron, tests)")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info")
-def run(config_path: Path, once: bool, log_level: str) -> None:
-    """Watch the chain, quote matching orders (node.toml protocol = 1: claim them), produce, attest and ship until
-    stopped."""
+@pass_ctx
+def run(ctx: CliContext, config_path: Path, once: bool, log_level: str) -> None:
+    """Watch the chain, quote matching orders (protocol 1: claim them), produce, attest and ship until stopped."""
     from pynode.daemon.config import NodeConfig
     from pynode.daemon.node import run_node
 
     config = NodeConfig.load(config_path)  # InputError: one line, exit 1
+    config = config.model_copy(update={"protocol": _protocol(ctx, config)})
     code = run_node(config, once=once, log=JsonLogger(level=log_level))
     if code:
         raise SystemExit(code)
+
+
+def _protocol(ctx: CliContext, config: NodeConfig | WatchConfig | None) -> int:
+    """The TOML's protocol when it (or FABMESH_PROTOCOL) names one, else the command's: --protocol, default 2."""
+    if config is not None and "protocol" in config.model_fields_set:
+        return config.protocol
+    return ctx.settings.protocol
 
 
 @node.command("watch-orders")
@@ -78,10 +86,7 @@ def watch_orders(ctx: CliContext, config_path: Path | None, hpke_key: str | None
     from pynode.orders.watch import AwardPolicy, OrderWatcher
 
     config = WatchConfig.load(config_path) if config_path is not None else None  # a bad file: before any prompt
-    protocol = ctx.settings.protocol  # --protocol, FABMESH_PROTOCOL, else 2
-    if config is not None and "protocol" in config.model_fields_set:  # the file (or FABMESH_PROTOCOL) names one
-        protocol = config.protocol
-    v2 = protocol == 2
+    v2 = _protocol(ctx, config) == 2
     log = JsonLogger()
     ws = ws_endpoint(load_settings(ws_url=ws_url).ws_url if ws_url else ctx.settings.ws_url, ctx.settings.rpc_url)
     account = ctx.account

@@ -60,6 +60,25 @@ def test_a_shared_command_is_v2s_unless_protocol_1_is_asked_for(monkeypatch, env
     assert set(V2_COMMANDS) <= set(COMMANDS)
 
 
+@pytest.mark.parametrize("config_type", ["NodeConfig", "WatchConfig"])
+def test_node_toml_and_watch_toml_name_the_protocol_else_the_command_does(monkeypatch, tmp_path, config_type) -> None:
+    from pynode.cli.context import CliContext
+    from pynode.cli.node import _protocol
+    from pynode.daemon import config
+
+    monkeypatch.delenv("FABMESH_PROTOCOL", raising=False)
+    load = getattr(config, config_type).load
+    (tmp_path / "none.toml").write_text("")
+    (tmp_path / "two.toml").write_text("protocol = 2\n")
+    v1, default = CliContext(Settings(protocol=1)), CliContext(Settings())
+    assert _protocol(v1, load(tmp_path / "none.toml")) == 1  # `fabmesh --protocol 1 node ...`: the file names none
+    assert _protocol(default, load(tmp_path / "none.toml")) == 2
+    assert _protocol(v1, load(tmp_path / "two.toml")) == 2  # the file's own word wins
+    assert _protocol(v1, None) == 1  # watch-orders without a file
+    monkeypatch.setenv("FABMESH_PROTOCOL", "1")
+    assert _protocol(default, load(tmp_path / "two.toml")) == 1  # as everywhere, the environment over the file
+
+
 def test_a_bad_protocol_flag_is_a_usage_error(fabmesh_main) -> None:
     result = fabmesh_main("--protocol", "3", "order", "list")
     assert result.exit_code == 2 and "--protocol" in result.stderr and result.stderr.count("\n") == 1

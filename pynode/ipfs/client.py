@@ -182,8 +182,10 @@ class IpfsClient:
 
         return self._retrying(ask)
 
-    def add_stream(self, chunks: Reads | Iterable[bytes], *, pin: bool = True, raw_leaves: bool = False) -> str:
-        """Adds a readable binary stream, or an iterable of chunks, as one UnixFS file and returns its CIDv1.
+    def add_stream(self, chunks: Reads | Iterable[bytes], *, pin: bool = True, raw_leaves: bool = False,
+                   only_hash: bool = False) -> str:
+        """Adds a readable binary stream, or an iterable of chunks, as one UnixFS file and returns its CIDv1
+        (``only_hash``: the CID it would have, nothing stored or announced).
 
         A dag-pb root even for one-block files, unless `raw_leaves` (Kubo's own
         `ipfs add --cid-version 1`: a one-block file is then a raw block). Only
@@ -192,11 +194,12 @@ class IpfsClient:
         """
         reader = chunks if hasattr(chunks, "read") else io.BufferedReader(_IteratorReader(chunks),
                                                                           buffer_size=STREAM_CHUNK)
-        added = self._call("add", lambda: self._client.add(reader, pin=pin, cid_version=1, raw_leaves=raw_leaves))
+        added = self._call("add", lambda: self._client.add(reader, pin=pin and not only_hash, cid_version=1,
+                                                           raw_leaves=raw_leaves, only_hash=only_hash))
         return added["Hash"]
 
-    def add_bytes(self, data: bytes, *, pin: bool = True, raw_leaves: bool = False) -> str:
-        return self._retrying(lambda: self.add_stream([data], pin=pin, raw_leaves=raw_leaves))
+    def add_bytes(self, data: bytes, *, pin: bool = True, raw_leaves: bool = False, only_hash: bool = False) -> str:
+        return self._retrying(lambda: self.add_stream([data], pin=pin, raw_leaves=raw_leaves, only_hash=only_hash))
 
     def cat_stream(self, cid: str, timeout: float | None = None) -> Iterator[bytes]:
         """Yields the content of `cid` chunk by chunk; a stalled fetch raises IpfsUnavailable."""

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pynode.core.errors import FabmeshError
 from pynode.core.pipe import ProducerPipe
 from pynode.crypto.envelope import MAX_ENVELOPE_SIZE, OrderContext, build_envelope, open_envelope
 from pynode.crypto.hpke import HpkeKeyPair
@@ -40,6 +41,14 @@ class SealedDesign:
 
     def __repr__(self) -> str:  # never print the key
         return f"SealedDesign(cid={self.cid}, sha256=0x{self.plaintext_sha256.hex()}, size={self.plaintext_size})"
+
+
+@dataclass(frozen=True)
+class KeyEnvelope:
+    """A content key sealed to one recipient (the document) and the CID it is stored under once published."""
+
+    document: bytes
+    cid: str
 
 
 class _Progress:
@@ -79,6 +88,17 @@ class DesignVault:
 
     def publish_envelope(self, content_key: bytes, recipient_public_key: bytes, context: OrderContext) -> str:
         return self.ipfs.add_bytes(build_envelope(content_key, recipient_public_key, context))
+
+    def seal_envelope(self, content_key: bytes, recipient_public_key: bytes, context: OrderContext) -> KeyEnvelope:
+        """The envelope and the CID :meth:`publish` will give it, nothing stored or announced yet: a transaction
+        naming the CID is simulated before the key leaves this machine."""
+        document = build_envelope(content_key, recipient_public_key, context)
+        return KeyEnvelope(document, self.ipfs.add_bytes(document, only_hash=True))
+
+    def publish(self, envelope: KeyEnvelope) -> None:
+        cid = self.ipfs.add_bytes(envelope.document)
+        if cid != envelope.cid:
+            raise FabmeshError(f"IPFS stored the key envelope as {cid}, not as {envelope.cid} it was hashed to")
 
     def content_key_from_envelope(self, cid: str, keypair: HpkeKeyPair, context: OrderContext) -> bytes:
         document = self.ipfs.cat_bytes(cid, max_size=MAX_ENVELOPE_SIZE)

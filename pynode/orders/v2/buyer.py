@@ -32,7 +32,7 @@ from pynode.documents.quote import SignedQuote
 from pynode.documents.report_rules import report_mismatch
 from pynode.ipfs.cid import cid_to_digest, report_cid
 from pynode.ipfs.client import DocumentTooLarge, IpfsRequestRejected
-from pynode.ipfs.vault import SealedDesign
+from pynode.ipfs.vault import KeyEnvelope, SealedDesign
 from pynode.orders.award_policy import AwardSettings, PartnerFacts, rejection
 from pynode.orders.buyer import BuyerBase, BuyerConnection, DesignOrder, region_field, requirements
 from pynode.orders.quote_policy import cert_ids
@@ -180,12 +180,13 @@ class BuyerV2(BuyerBase[ChainV2]):
         """Quote-first: posts the order already awarded to ``signed`` (a quote over ``order.terms``), its key
         envelope sealed to the partner's registered key and pinned first."""
         quote = self.check_quote(order.terms, order.spec, signed)
-        envelope_cid = self._envelope(order.order_id, order.docs, quote.partner, keypair)
+        envelope = self._envelope(order.order_id, order.docs, quote.partner, keypair)
+        self.vault.publish(envelope)
         self.approve(order.terms.token, order.terms.price)
         sent = self.chain.send(self.account, self.chain.book.post_awarded(
-            order.terms, order.spec, order.docs, quote, signed.signature, cid_to_digest(envelope_cid)))
+            order.terms, order.spec, order.docs, quote, signed.signature, cid_to_digest(envelope.cid)))
         self.chain.book.note_posted(order.order_id, sent.block_number)
-        return PostedOrderV2(order, sent, envelope_cid)
+        return PostedOrderV2(order, sent, envelope.cid)
 
     # ------------------------------------------------------------------------------- awarding
 
@@ -219,21 +220,25 @@ class BuyerV2(BuyerBase[ChainV2]):
 
     def award(self, tracker: OrderTracker, signed: SignedQuote, keypair: HpkeKeyPair,
               facts: PartnerFacts | None = None, now: int | None = None) -> tuple[SentTx, str]:
-        """Awards an open order to ``signed`` (award_request) and waits for the receipt."""
-        request, envelope_cid = self.award_request(tracker, signed, keypair, facts, now)
-        return self.chain.send(self.account, request), envelope_cid
+        """Awards an open order to ``signed`` (award_request), its key envelope published, and waits for the
+        receipt."""
+        request, envelope = self.award_request(tracker, signed, keypair, facts, now)
+        self.vault.publish(envelope)
+        return self.chain.send(self.account, request), envelope.cid
 
     def award_request(self, tracker: OrderTracker, signed: SignedQuote, keypair: HpkeKeyPair,
                       facts: PartnerFacts | None = None, now: int | None = None,
-                      info: PartnerInfoV2 | None = None) -> tuple[TxRequest, str]:
+                      info: PartnerInfoV2 | None = None) -> tuple[TxRequest, KeyEnvelope]:
         """The award of an open order to ``signed``, not sent: checked (check_quote), the design key sealed to
-        the partner's registry HPKE key and pinned, the award carrying the envelope's CID. ``tracker``: the
-        settled order; ``info``: the partner's registry entry, if the caller just read it."""
+        the partner's registry HPKE key, the award carrying the envelope's CID; the envelope is not stored yet
+        (``vault.publish`` it before the award is broadcast, after its simulation: an award the book refuses
+        gives the key to no one). ``tracker``: the settled order; ``info``: the partner's registry entry, if
+        the caller just read it."""
         if tracker.status != OrderStatus.OPEN:
             raise WrongStatus(f"order {tracker.order_id} is {tracker.status.name}, not OPEN")
         quote = self.check_quote(tracker.terms, tracker.spec, signed, facts, now)
-        envelope_cid = self._envelope(tracker.order_id, tracker.docs, quote.partner, keypair, info)
-        return self.chain.book.award(tracker, quote, signed.signature, cid_to_digest(envelope_cid)), envelope_cid
+        envelope = self._envelope(tracker.order_id, tracker.docs, quote.partner, keypair, info)
+        return self.chain.book.award(tracker, quote, signed.signature, cid_to_digest(envelope.cid)), envelope
 
     def encryption_key(self, partner: str, info: PartnerInfoV2 | None = None) -> bytes:
         """The partner's registered HPKE key; the key event is looked up once per key hash the registry names
@@ -249,7 +254,7 @@ class BuyerV2(BuyerBase[ChainV2]):
         return {}
 
     def _envelope(self, order_id: int, docs: OrderDocs, partner: str, keypair: HpkeKeyPair,
-                  info: PartnerInfoV2 | None = None) -> str:
+                  info: PartnerInfoV2 | None = None) -> KeyEnvelope:
         design_sha256 = bytes(docs.design_sha256)
         content_key = self.keys.load(keypair, chain_id=self.chain.chain_id, book=self._book,
                                      buyer=self.account.address, design_cid=bytes(docs.design_cid),
@@ -257,7 +262,7 @@ class BuyerV2(BuyerBase[ChainV2]):
         partner_key = self.encryption_key(partner, info)
         context = OrderContext(chain_id=self.chain.chain_id, contract=self._book, order_id=order_id,
                                recipient=partner, design_sha256=design_sha256)
-        return self.vault.publish_envelope(content_key, partner_key, context)
+        return self.vault.seal_envelope(content_key, partner_key, context)
 
     # ----------------------------------------------------------------------- after shipping
 

@@ -106,13 +106,17 @@ class Sends:
     def __len__(self) -> int:
         return len(self._by_order)
 
-    def submit(self, order_id: int, action: str, request: TxRequest, **detail: Any) -> str:
+    def submit(self, order_id: int, action: str, request: TxRequest, *, ready: Callable[[], object] | None = None,
+               **detail: Any) -> str:
         """Simulates, signs, journals and broadcasts ``request`` for ``order_id``; its hash. TxReverted if the
-        simulation fails (nothing journaled); TransientError if the node refused the broadcast."""
+        simulation fails (nothing journaled); TransientError if the node refused the broadcast. ``ready`` runs
+        once the simulation passed, before anything is journaled (an award's key envelope is published then)."""
         if order_id in self._by_order:
             raise TransientError(f"order {order_id}: a {self._by_order[order_id].action} is in flight")
         sender = self.sender
         tx = sender.build(request, sender.estimate(request))
+        if ready is not None:
+            ready()
         attempts = 0
         while True:
             attempts += 1

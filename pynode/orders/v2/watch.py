@@ -11,10 +11,10 @@ chain says:
   facts (read once a cycle, however many orders it quoted) go to
   :func:`~pynode.orders.award_policy.decide_award` at the head's time, with the partners at
   ``max_awarded_per_partner`` named busy; ``Award`` sends the award (the quote checked again, the
-  design key sealed to the partner's registry key: orders/v2/buyer.py), ``Wait`` is decided again only when
-  it ends or a quote for the order arrives, ``GiveUp`` cancels the order (``on_give_up = "cancel"``); every
-  rejection is logged once with its reason; an award that reverts excludes that quote, so the next cycle
-  takes the next one;
+  design key sealed to the partner's registry key and published only once the award's simulation passed:
+  orders/v2/buyer.py), ``Wait`` is decided again only when it ends or a quote for the order arrives,
+  ``GiveUp`` cancels the order (``on_give_up = "cancel"``); every rejection is logged once with its reason;
+  an award that reverts excludes that quote, so the next cycle takes the next one;
 - a shipped order is confirmed once its report checks out (``auto_confirm``); a report that does not is
   logged and left to the buyer;
 - an awarded order not shipped by its due date is refunded (``refund_late``).
@@ -144,7 +144,7 @@ class OrderWatcherV2:
             if self.sends.busy(order_id) or self._backoff.get(order_id, (0.0, 0.0))[0] > self._full_at:
                 continue
             try:
-                self._step(order_id, safe, head, now)
+                self._step(order_id, safe, now)
             except Exception as exc:  # one order's trouble never stops the others
                 if classify(exc) is Kind.FATAL and not isinstance(exc, (TxReverted, InputError)):
                     raise
@@ -162,13 +162,7 @@ class OrderWatcherV2:
         self.quotes.quoted.clear()
         return self.stats
 
-    def _settling(self, tracker: OrderTracker, head: int) -> bool:
-        """Whether the order changed above the safe block (asked only before an award, whose design key is sealed
-        before the send is simulated; the other sends' simulations find it out: :meth:`_submit`)."""
-        return self.chain.confirmations > 0 and \
-            self.chain.book.order_hash(tracker.order_id, head) != codec.order_hash(tracker.order)
-
-    def _step(self, order_id: int, safe: int, head: int, now: int) -> None:
+    def _step(self, order_id: int, safe: int, now: int) -> None:
         tracker = self.orders.tracker(order_id, safe)
         landed = self._landed.get(order_id)
         if landed is not None:
@@ -183,13 +177,13 @@ class OrderWatcherV2:
         elif step is Step.DECIDE:
             self.quotes.announce(self.chain.chain_id, self.chain.book.address, tracker, self.settings.announce_s,
                                  again=order_id not in self._quoted)
-            self._decide(tracker, head, now)
+            self._decide(tracker, now)
         elif step is Step.CONFIRM:
             self._confirm(tracker)
         elif step is Step.REFUND:
             self._submit(order_id, "refund", self.buyer.refund_request(tracker), due_by=tracker.due_by)
 
-    def _decide(self, tracker: OrderTracker, head: int, now: int) -> None:
+    def _decide(self, tracker: OrderTracker, now: int) -> None:
         order_id = tracker.order_id
         terms_hash = codec.terms_hash(tracker.terms)
         until = self._waiting.get(order_id)
@@ -215,7 +209,7 @@ class OrderWatcherV2:
                 self.log("award_waiting", order_id=order_id, until=decision.until, quotes=len(offered),
                          qualified=len(decision.qualified))
             self._waiting[order_id] = decision.until
-        elif isinstance(decision, Award) and not self._settling(tracker, head):
+        elif isinstance(decision, Award):
             self._send_award(tracker, offered[decision.quote], facts, now)
         elif isinstance(decision, GiveUp):
             self._give_up(tracker, decision)
@@ -225,11 +219,13 @@ class OrderWatcherV2:
         quote = chosen.signed.quote
         partner = to_checksum_address(quote.partner)
         try:
-            award, envelope_cid = self.buyer.award_request(tracker, chosen.signed, self.keypair, facts[quote.partner],
-                                                           now, self.partners.info(partner))
-            sent = self._submit(tracker.order_id, "award", award, partner=partner, price=str(quote.price),
-                                lead_time=quote.lead_time, bond=str(quote.bond), envelope=envelope_cid,
-                                digest="0x" + chosen.digest.hex())
+            award, envelope = self.buyer.award_request(tracker, chosen.signed, self.keypair, facts[quote.partner],
+                                                       now, self.partners.info(partner))
+            # the key envelope is published once the award's simulation passed: an order changed above the safe
+            # block (OrderMismatch: deferred) or a refused award gives the design key to no one
+            sent = self._submit(tracker.order_id, "award", award, ready=lambda: self.buyer.vault.publish(envelope),
+                                partner=partner, price=str(quote.price), lead_time=quote.lead_time,
+                                bond=str(quote.bond), envelope=envelope.cid, digest="0x" + chosen.digest.hex())
         except (TxReverted, QuoteRefused) as exc:  # refused by the simulation or the recheck: the next best
             self._award_failed(tracker.order_id, partner, chosen.digest, f"{type(exc).__name__}: {exc}")
             return
@@ -261,10 +257,12 @@ class OrderWatcherV2:
             return
         self._submit(tracker.order_id, "confirm", confirm)
 
-    def _submit(self, order_id: int, action: str, tx: TxRequest, **detail: object) -> bool:
-        """Sends ``tx``; False if its simulation found the order changed above the safe block (OrderMismatch)."""
+    def _submit(self, order_id: int, action: str, tx: TxRequest, ready: Callable[[], object] | None = None,
+                **detail: object) -> bool:
+        """Sends ``tx`` (``ready``: see Sends.submit); False if its simulation found the order changed above the
+        safe block (OrderMismatch)."""
         try:
-            tx_hash = self.sends.submit(order_id, action, tx, **detail)
+            tx_hash = self.sends.submit(order_id, action, tx, ready=ready, **detail)
         except TxReverted as exc:
             if exc.error != "OrderMismatch":
                 raise

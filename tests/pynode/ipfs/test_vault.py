@@ -67,6 +67,17 @@ def test_envelope_roundtrip_only_for_its_partner_and_order(vault, design, tmp_pa
         vault.content_key_from_envelope(cid, maker_key, context(sealed.plaintext_sha256, order_id=8))
 
 
+def test_a_sealed_envelope_is_stored_only_when_published_under_the_cid_it_was_hashed_to(vault, design):
+    sealed = vault.seal(design)
+    maker_key = generate_keypair()
+    envelope = vault.seal_envelope(sealed.content_key, maker_key.public_key, context(sealed.plaintext_sha256))
+    assert not vault.ipfs.is_pinned(envelope.cid)  # hashed only: an award the book refuses gives the key to no one
+    vault.publish(envelope)
+    assert vault.ipfs.is_pinned(envelope.cid)
+    assert vault.content_key_from_envelope(envelope.cid, maker_key, context(sealed.plaintext_sha256)) == \
+        sealed.content_key
+
+
 def test_tampered_ciphertext_on_ipfs_leaves_no_plaintext(vault, design, tmp_path):
     sealed = vault.seal(design)
     blob = bytearray(b"".join(vault.ipfs.cat_stream(sealed.cid)))

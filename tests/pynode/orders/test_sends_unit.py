@@ -1,7 +1,8 @@
 """The v2 watcher's pipelined sends (pynode/orders/v2/sends.py) against a scripted node: a nonce another sender
 of the account took (the buyer's CLI posting while the watcher runs) costs a count and a second broadcast of the
 same simulated transaction, not the order's whole step again a cycle later; the blocks a slow cycle skipped are
-read for the sends' hashes only while they are fewer than the sends. No sockets: the real provider over an
+read for the sends' hashes only while they are fewer than the sends; an award's key envelope is published
+(``ready``) between its simulation and its broadcast. No sockets: the real provider over an
 in-process transport."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 from hexbytes import HexBytes
 
 from pynode.chain.revert import RevertDecoder
-from pynode.chain.tx import NONCE_RETRIES, TxRequest, TxSender
+from pynode.chain.tx import NONCE_RETRIES, TxRequest, TxReverted, TxSender
 from pynode.core.errors import TransientError
 from pynode.orders.v2.send_journal import SendJournal
 from pynode.orders.v2.sends import Sends, listed_since
@@ -74,3 +75,25 @@ def test_skipped_blocks_are_read_only_while_fewer_than_the_sends_they_spare_a_lo
     listed = listed_since(node, 10, head, pending)  # block 11 skipped: one read, or one lookup a send
     assert (None if listed is None else node.read) == read
     assert listed is None or listed == ["0x" + "dd" * 32, HexBytes("0x" + "ee" * 32)]
+
+
+def test_ready_runs_after_the_simulation_passed_and_before_the_broadcast() -> None:
+    node = PendingCountNode(5)
+    sends, journal, transport = _sends(node)
+    ran: list[tuple[int, int]] = []
+
+    def ready() -> None:  # the watcher publishes an award's key envelope here
+        ran.append((len(transport.methods("eth_estimateGas")), len(transport.methods("eth_sendRawTransaction"))))
+
+    def refusing(method: str, params: list) -> dict:
+        if method == "eth_estimateGas":
+            return {"error": {"code": 3, "message": "execution reverted", "data": "0x"}}
+        return PendingCountNode.__call__(node, method, params)
+
+    transport.handler = refusing
+    with pytest.raises(TxReverted):
+        sends.submit(7, "award", REQUEST, ready=ready)
+    assert ran == [] and journal.counts() == {}  # refused in the simulation: nothing published, nothing journaled
+    transport.handler = node
+    sends.submit(7, "award", REQUEST, ready=ready)
+    assert ran == [(2, 0)] and node.sent == [5]

@@ -70,9 +70,10 @@ class SoakPlan:
     buyers: int = 3
     daemons: int = 5
     block_time: float = 0.5
+    daemon_poll_s: float = 0.5  # the daemons' poll interval: a cycle a block (a shorter one mostly finds no block)
     burst: tuple[int, int] = (20, 60)  # orders per burst, per buyer
-    burst_gap_s: tuple[float, float] = (5.0, 20.0)
-    post_workers: int = 6  # concurrent posting threads per buyer
+    burst_gap_s: tuple[float, float] = (3.0, 12.0)
+    post_workers: int = 8  # concurrent posting threads per buyer
     kill_every_s: tuple[float, float] = (15.0, 45.0)
     down_s: tuple[float, float] = (1.0, 6.0)
     kubo_restart_at: float = 0.4  # after this share of the orders is posted
@@ -164,7 +165,7 @@ class Soak:
             kubo = self.net.kubo["shops-a" if i % 2 == 0 else "shops-b"]
             write_config(home, rpc_urls=[self.net.anvil.rpc_url], ipfs_api=kubo.api_url,
                          deployments=self.workdir / "deployments", processes=processes, materials=materials,
-                         poll_interval_s=0.3, max_concurrent_jobs=self.plan.max_concurrent_jobs,
+                         poll_interval_s=self.plan.daemon_poll_s, max_concurrent_jobs=self.plan.max_concurrent_jobs,
                          duration_s=self.plan.production_s, defect_rate=self.plan.defect_rate)
             self.homes.append(home)
             self.daemons.append(NodeProcess(home).start())

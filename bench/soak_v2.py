@@ -132,7 +132,7 @@ class SoakV2(Soak):
             kubo = self.net.kubo["shops-a" if i % 2 == 0 else "shops-b"]
             write_config(home, rpc_urls=[self.net.anvil.rpc_url], ipfs_api=kubo.api_url,
                          deployments=self.workdir / "deployments", processes=["cnc-milling"], materials=["al-6061"],
-                         poll_interval_s=0.3, max_concurrent_jobs=self.plan.max_concurrent_jobs,
+                         poll_interval_s=self.plan.daemon_poll_s, max_concurrent_jobs=self.plan.max_concurrent_jobs,
                          duration_s=self.plan.production_s, defect_rate=self.plan.defect_rate,
                          extra=quote_config(MARGINS_BPS[i % len(MARGINS_BPS)]))
             self.homes.append(home)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import time as _time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pynode.chain.contracts import LOG_INDEX_RETRIES, OrderOutOfSync, _topic_for_uint
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from pynode.chain.jsonrpc import RpcClient
 
 _CACHE_LIMIT = 10_000
-_BATCH = 100  # requests per JSON-RPC batch (even: an order's two commitment calls share one)
+_BATCH = 100  # requests per JSON-RPC batch
 _MASK64 = 2**64 - 1
 
 
@@ -167,26 +167,26 @@ class OrderBookV2(BookWritesV2):
                     elif "from" in found:
                         _remember(self._senders, found["hash"], to_checksum_address(found["from"]))
 
-    def commitments(self, ids: Sequence[int], block: int) -> dict[int, tuple[bytes, bytes]]:
-        """Each order's (orderHash, recordHead) at ``block``, two eth_calls an order in JSON-RPC batches (one round
-        trip per ``_BATCH // 2`` orders). Replies are matched by id order; an order whose answer is an error is left
-        out, and so is every order of a short answer (the caller reads them one by one)."""
-        views = [self._views[name] for name in ("orderHash", "recordHead")]
-        calls = [("eth_call", [{"to": self.address, "data": "0x" + view.calldata([i]).hex()}, hex(block)])
-                 for i in ids for view in views]
-        found: dict[int, tuple[bytes, bytes]] = {}
+    def commitments(self, ids: Sequence[int], block: int, *,
+                    records: Callable[[int], bool] = lambda order_id: True) -> dict[int, tuple[bytes, bytes | None]]:
+        """Each order's (orderHash, recordHead) at ``block``, the eth_calls in JSON-RPC batches (``_BATCH`` a round
+        trip); recordHead is not asked (None) of an order ``records`` says can hold no record. Replies are matched
+        by id order; an order with an error among its answers is left out, and so is every order of a short answer
+        (the caller reads them one by one)."""
+        asked = [(i, name) for i in ids for name in ("orderHash", "recordHead") if name == "orderHash" or records(i)]
+        calls = [("eth_call", [{"to": self.address, "data": "0x" + self._views[name].calldata([i]).hex()}, hex(block)])
+                 for i, name in asked]
+        answers: dict[tuple[int, str], bytes] = {}
         for start, replies in self._batched(calls):
             entries = sorted((r for r in replies if isinstance(r, dict) and isinstance(r.get("id"), int)),
                              key=lambda r: r["id"])
             if len(entries) != len(calls[start:start + _BATCH]):
                 continue
-            results = [r if isinstance(r := e.get("result"), str) and r.startswith("0x") else None for e in entries]
-            for n in range(0, len(results), 2):
-                order_hash, record_head = results[n:n + 2]
-                if order_hash is not None and record_head is not None:
-                    found[ids[(start + n) // 2]] = (bytes(views[0].result(bytes.fromhex(order_hash[2:]))),
-                                                    bytes(views[1].result(bytes.fromhex(record_head[2:]))))
-        return found
+            for (order_id, name), entry in zip(asked[start:start + _BATCH], entries):
+                if isinstance(result := entry.get("result"), str) and result.startswith("0x"):
+                    answers[order_id, name] = bytes(self._views[name].result(bytes.fromhex(result[2:])))
+        return {i: (answers[i, "orderHash"], answers.get((i, "recordHead"))) for i in ids
+                if (i, "orderHash") in answers and ((i, "recordHead") in answers or not records(i))}
 
     def _batched(self, calls: list[tuple[str, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
         """Each ``_BATCH`` of ``calls`` asked in one JSON-RPC batch: (its start in ``calls``, its replies; none if

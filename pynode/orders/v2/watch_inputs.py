@@ -20,7 +20,7 @@ from pynode.orders.award_policy import PartnerFacts
 from pynode.orders.quote_channel import QuoteChannel, VerifiedQuote
 from pynode.orders.v2.watch_state import QuoteInbox, announce_due
 from pynode.protocol.v2 import codec
-from pynode.protocol.v2.types import OrderSpec
+from pynode.protocol.v2.types import OrderSpec, Transition
 
 if TYPE_CHECKING:
     from pynode.chain.events.decoder import DecodedLog
@@ -201,9 +201,13 @@ class TrackedOrders:
                 self._take(order_id, updated)
             else:
                 folded[order_id] = updated
-        for order_id, (order_hash, record_head) in book.commitments(list(folded), safe).items():
+        # the book writes records (serials, attestations, a dispute's fees and evidence) only of an awarded order:
+        # one whose transitions are its post alone, which its orderHash confirms, holds none to ask recordHead for
+        posted_only = {i for i, t in folded.items() if all(link.kind == Transition.POSTED for link in t.transitions)}
+        for order_id, (order_hash, record_head) in book.commitments(list(folded), safe,
+                                                                   records=lambda i: i not in posted_only).items():
             updated = folded[order_id]
-            if book.matches(updated, order_hash, safe, record_head):
+            if book.matches(updated, order_hash, safe, updated.record_head if record_head is None else record_head):
                 self._take(order_id, updated)
             else:
                 self.changed.add(order_id)

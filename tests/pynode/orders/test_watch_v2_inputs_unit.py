@@ -46,7 +46,7 @@ class _Book:
     def apply(self, tracker: object, log: DecodedLog) -> None:
         pass
 
-    def commitments(self, ids: list[int], block: int) -> dict:
+    def commitments(self, ids: list[int], block: int, records: object) -> dict:
         return {}  # not confirmed: each order stays ``changed``, read whole when its turn comes
 
 
@@ -86,7 +86,7 @@ class _CheckingBook(_Book):
         super().__init__(logs)
         self.checked: list[list[int]] = []
 
-    def commitments(self, ids: list[int], block: int) -> dict:
+    def commitments(self, ids: list[int], block: int, records: object) -> dict:
         self.checked.append(ids)
         return {}
 
@@ -96,7 +96,7 @@ def test_the_buyers_own_mined_award_is_folded_without_asking_the_commitments() -
     book = _CheckingBook([award, _log("OrderAwarded", 4, 106, partner=OTHER)])
     orders = TrackedOrders(SimpleNamespace(book=book, from_block=100), BUYER)
     for order_id in (3, 4):  # posted, folded and checked earlier
-        orders.trackers[order_id] = SimpleNamespace(order_id=order_id, posted=True, seen=(105, 0))
+        orders.trackers[order_id] = SimpleNamespace(order_id=order_id, posted=True, seen=(105, 0), transitions=[])
     orders.awarded = {3: award.tx_hash.lower(), 4: award.tx_hash.lower()}  # 4's new event is another transaction's
     orders.changed.update((3, 4))
     orders.discover(110, set())

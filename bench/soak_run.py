@@ -72,7 +72,7 @@ class SoakPlan:
     block_time: float = 0.5
     daemon_poll_s: float = 0.5  # the daemons' poll interval: a cycle a block (a shorter one mostly finds no block)
     burst: tuple[int, int] = (20, 60)  # orders per burst, per buyer
-    burst_gap_s: tuple[float, float] = (3.0, 12.0)
+    burst_gap_s: tuple[float, float] = (5.0, 20.0)
     post_workers: int = 8  # concurrent posting threads per buyer
     kill_every_s: tuple[float, float] = (15.0, 45.0)
     down_s: tuple[float, float] = (1.0, 6.0)
@@ -92,11 +92,14 @@ class SoakPlan:
 
 @dataclass
 class Samples:
-    """CPU seconds and peak RSS per daemon process (per pid: a restart is a new process)."""
+    """CPU seconds and peak RSS per daemon process (per pid: a restart is a new process), each CPU reading with
+    the time it was taken, so the run's active part is measured on its own (not the quiet wait, the deadline
+    warp and the stop after it)."""
 
     cpu_s: dict[int, float] = field(default_factory=dict)
     rss_peak: dict[int, int] = field(default_factory=dict)
     daemon_of: dict[int, int] = field(default_factory=dict)
+    readings: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # pid -> (monotonic s, CPU s)
 
     def take(self, index: int, pid: int) -> None:
         try:
@@ -106,7 +109,19 @@ class Samples:
             return
         self.daemon_of[pid] = index
         self.cpu_s[pid] = times.user + times.system
+        self.readings.setdefault(pid, []).append((time.monotonic(), self.cpu_s[pid]))
         self.rss_peak[pid] = max(self.rss_peak.get(pid, 0), rss)
+
+    def cpu_between(self, start: float, end: float) -> Counter[int]:
+        """Each daemon's CPU seconds from ``start`` to ``end`` (monotonic), by its processes' last readings at or
+        before each (a process started in between counts from its start; one killed, to its reading at the kill)."""
+        per_daemon: Counter[int] = Counter()
+        for pid, readings in self.readings.items():
+            until = [cpu for at, cpu in readings if at <= end]
+            if until:
+                before = [cpu for at, cpu in readings if at <= start]
+                per_daemon[self.daemon_of[pid]] += until[-1] - (before[-1] if before else 0.0)
+        return per_daemon
 
 
 class Soak:
@@ -402,6 +417,7 @@ class Soak:
         chaos = threading.Thread(target=self.chaos, name="chaos", daemon=True)
         loops = [Repeating(lambda b=b: self.watch(b), 0.5, f"watch-{b}") for b in range(plan.buyers)]
         loops.append(Repeating(self.sample_resources, 2.0, "sampler"))
+        self.sample_resources()  # the daemons' CPU so far (their start-up) is before the run's window
         started = time.monotonic()
         for loop in loops:
             loop.__enter__()
@@ -502,25 +518,33 @@ class Soak:
             "post_retries": self.counts["post_retries"],
             "post_failures": self.counts["post_failures"],
             "watcher_errors": self.counts["watcher_errors"],
-            **self.resources(active_min, shutdowns),
+            **self.resources(started, finished_at, shutdowns),
             "violations": self.violations[:40],
             "plan": asdict(self.plan),
         }
 
-    def resources(self, active_min: float, shutdowns: list[float]) -> dict:
-        """The daemons' CPU (summed over each daemon's processes, a restart being a new one) and memory."""
-        per_daemon_cpu = Counter()
+    def resources(self, started: float, finished_at: float, shutdowns: list[float]) -> dict:
+        """The daemons' CPU while the run was active (summed over each daemon's processes, a restart being a new
+        one, its start-up included) as a share of that time, and their memory."""
+        active_min = (finished_at - started) / 60
+        per_daemon_cpu = self.samples.cpu_between(started, finished_at)
+        whole_run = Counter()
         for pid, cpu in self.samples.cpu_s.items():
-            per_daemon_cpu[self.samples.daemon_of[pid]] += cpu
+            whole_run[self.samples.daemon_of[pid]] += cpu
         rss = [v / 2**20 for v in self.samples.rss_peak.values()] or [0.0]
         return {
             "unclean_stops": self.counts["unclean_stops"],
             "shutdown_s_max": round(max(shutdowns, default=0.0), 2),
             "daemon_cpu_s": {f"shop{i}": round(per_daemon_cpu[i], 1) for i in range(len(self.daemons))},
+            # start-up to stop: the quiet wait, the deadline warp's refunds and the restarts then too
+            "daemon_cpu_s_whole_run": {f"shop{i}": round(whole_run[i], 1) for i in range(len(self.daemons))},
             "daemon_cpu_pct_of_core": {f"shop{i}": round(100 * per_daemon_cpu[i] / (active_min * 60), 1)
                                        for i in range(len(self.daemons))},
             "daemon_cpu_pct_of_core_mean": round(100 * sum(per_daemon_cpu.values()) / len(self.daemons)
                                                  / (active_min * 60), 1),
+            # what the share of a core is made of, whatever the offered load: every daemon quotes every order
+            "daemon_cpu_ms_per_order": round(1000 * sum(per_daemon_cpu.values()) / len(self.daemons)
+                                             / max(self.counts["posted"], 1), 1),
             "daemon_rss_peak_mib": round(max(rss), 1),
             "daemon_rss_peak_mib_mean": round(sum(rss) / len(rss), 1),
             "daemon_processes": len(self.samples.rss_peak),

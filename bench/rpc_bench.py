@@ -20,7 +20,7 @@ orders posted with the CLI, until every order is COMPLETED (v2 pays on confirm):
 Protocol 1 beside it in the same run (``--protocol both``, the default; tests/pynode/infra/provider_run.py): the
 same chain, proxy and clients on the v1 stack (`fabmesh node run` claiming, `fabmesh node watch-orders` awarding
 the claim, orders confirmed with the CLI), until every order is paid out (the daemon's withdrawPayment):
-``rpc_v1_requests_per_order`` (figures under ``rpc_v1``), whose ``reads`` are what `check`, `partner list`,
+``rpc_v1_requests_per_order`` (figures under ``rpc_v1``). On both, ``reads`` are what `check`, `partner list`,
 `order list`, `order show`, `withdraw`, `audit all` and `export epcis` sent afterwards (not in the per-order
 figure).
 """
@@ -61,11 +61,7 @@ def main() -> None:
                  f"watcher poll every {args.poll} s; simulated production 0.5 s",
     }
     if args.protocol in ("1", "both"):
-        result = measure(ProviderRun, args)
-        failed = [name for name, command in result.reads.items() if command.code != 0]
-        if failed:
-            raise SystemExit(f"CLI reads failed through the proxy: {', '.join(failed)}")
-        values = figures(result) | common | {
+        values = figures(measure(ProviderRun, args)) | common | {
             "definition": "rpc_v1_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the "
                           "v1 daemon, the v1 order watcher and the lifecycle CLI commands (register, vet, post, "
                           "confirm) / completed orders; 429-refused calls included"}
@@ -76,14 +72,18 @@ def main() -> None:
             "definition": "rpc_requests_per_order = JSON-RPC calls sent through the provider-rules proxy by the "
                           "v2 daemon (quoting), the v2 order watcher (announce, award, confirm) and the lifecycle "
                           "CLI commands (register, vet, post) / orders COMPLETED; 429-refused calls included"}
-        del values["reads"]  # the CLI reads are measured on v1
         report("v2", record({"rpc_requests_per_order": values["rpc_requests_per_order"], "rpc": values}), values)
 
 
 def measure(kind: type[ProviderRun], args: argparse.Namespace):
+    """The run's result; exits non-zero if a CLI read after the orders failed through the proxy."""
     with tempfile.TemporaryDirectory(prefix="rpc-bench-") as tmp, \
             kind(Path(tmp), orders=args.orders, blocks_past_deploy=args.blocks, poll_interval_s=args.poll) as run:
-        return run.run()
+        result = run.run()
+    failed = [name for name, command in result.reads.items() if command.code != 0]
+    if failed:
+        raise SystemExit(f"protocol {kind.PROTOCOL}: CLI reads failed through the proxy: {', '.join(failed)}")
+    return result
 
 
 def report(protocol: str, path: Path, values: dict) -> None:

@@ -10,7 +10,9 @@ directly past the deployment, here pynode.dev.deploy's v2 one beside v1's), ever
 * ``watcher``: `fabmesh node watch-orders -c watch.toml` (``protocol = 2``: announces the buyer's orders,
   awards the best quote with its key envelope, confirms the checked shipment, which pays the partner).
 
-An order is complete when the book shows it COMPLETED (v2 pays the payee on confirm: no withdraw step).
+An order is complete when the book shows it COMPLETED (v2 pays the payee on confirm: no withdraw step). Then the
+reads (:meth:`ProviderRun.reads`: check, partner list, order list, order show, withdraw, audit all, export epcis)
+on v2, the default protocol, through the same proxy.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 
 import tomli_w
 
-from provider_run import CONFIRMATIONS, ProviderRun, RunFailed, RunResult
+from provider_run import CONFIRMATIONS, ProviderRun, RunFailed
 from pynode.chain.contracts import OrderOutOfSync
 from pynode.chain.v2.client import ChainV2
 from pynode.core.settings import Settings
@@ -127,5 +129,3 @@ class ProviderRunV2(ProviderRun):
                 raise RunFailed(str(exc)) from None
             time.sleep(1.0)
 
-    def run(self) -> RunResult:
-        return self.lifecycle()  # the CLI reads are v1's figure only

@@ -29,6 +29,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 from eth_account import Account
@@ -276,6 +277,13 @@ class ProviderRun:
 
     def run(self) -> RunResult:
         return self.reads(self.lifecycle())
+
+
+def succeeded_reads(result: RunResult) -> dict[str, Any]:
+    """Each CLI read's output (its JSON, or its text); AssertionError naming the reads that failed."""
+    failed = {name: (c.code, c.stderr.strip()[-300:]) for name, c in result.reads.items() if c.code != 0}
+    assert not failed
+    return {name: c.json() if c.stdout.strip().startswith(("{", "[")) else c.stdout for name, c in result.reads.items()}
 
 
 def figures(result: RunResult) -> dict:

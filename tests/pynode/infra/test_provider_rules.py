@@ -17,7 +17,7 @@ import json
 import pytest
 
 from provider_proxy import REFUSALS, ProviderProxy, ProviderRules
-from provider_run import LIFECYCLE_CLIENTS, ProviderRun
+from provider_run import LIFECYCLE_CLIENTS, ProviderRun, succeeded_reads
 from pynode.protocol.types import RecordKind, Status
 
 pytestmark = pytest.mark.integration
@@ -53,10 +53,7 @@ def test_orders_complete_end_to_end_through_the_provider(run):
 
 def test_every_cli_read_succeeds_through_the_provider(run):
     scenario, result = run
-    failed = {name: (c.code, c.stderr.strip()[-300:]) for name, c in result.reads.items() if c.code != 0}
-    assert not failed
-    reads = {name: c.json() if c.stdout.strip().startswith(("{", "[")) else c.stdout
-             for name, c in result.reads.items()}
+    reads = succeeded_reads(result)
     assert len(reads["order list"]["orders"] if isinstance(reads["order list"], dict) else reads["order list"]) \
         == len(result.orders)
     assert scenario.accounts["maker"].address in json.dumps(reads["partner list"])

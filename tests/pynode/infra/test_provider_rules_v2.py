@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from provider_run import LIFECYCLE_CLIENTS
+from provider_run import LIFECYCLE_CLIENTS, succeeded_reads
 from provider_run_v2 import ProviderRunV2
 from pynode.protocol.v2.types import OrderStatus
 
@@ -43,10 +43,7 @@ def test_v2_orders_complete_end_to_end_through_the_provider(run):
 
 def test_every_v2_cli_read_succeeds_through_the_provider(run):
     scenario, result = run
-    failed = {name: (c.code, c.stderr.strip()[-300:]) for name, c in result.reads.items() if c.code != 0}
-    assert not failed
-    reads = {name: c.json() if c.stdout.strip().startswith(("{", "[")) else c.stdout
-             for name, c in result.reads.items()}
+    reads = succeeded_reads(result)
     listed = reads["order list"]["orders"] if isinstance(reads["order list"], dict) else reads["order list"]
     assert sorted(int(o["order_id"]) for o in listed) == sorted(result.orders)
     assert scenario.accounts["maker"].address in json.dumps(reads["partner list"])

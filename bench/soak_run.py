@@ -96,7 +96,6 @@ class Samples:
     the time it was taken, so the run's active part is measured on its own (not the quiet wait, the deadline
     warp and the stop after it)."""
 
-    cpu_s: dict[int, float] = field(default_factory=dict)
     rss_peak: dict[int, int] = field(default_factory=dict)
     daemon_of: dict[int, int] = field(default_factory=dict)
     readings: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # pid -> (monotonic s, CPU s)
@@ -108,8 +107,7 @@ class Samples:
         except psutil.Error:
             return
         self.daemon_of[pid] = index
-        self.cpu_s[pid] = times.user + times.system
-        self.readings.setdefault(pid, []).append((time.monotonic(), self.cpu_s[pid]))
+        self.readings.setdefault(pid, []).append((time.monotonic(), times.user + times.system))
         self.rss_peak[pid] = max(self.rss_peak.get(pid, 0), rss)
 
     def cpu_between(self, start: float, end: float) -> Counter[int]:
@@ -528,9 +526,7 @@ class Soak:
         one, its start-up included) as a share of that time, and their memory."""
         active_min = (finished_at - started) / 60
         per_daemon_cpu = self.samples.cpu_between(started, finished_at)
-        whole_run = Counter()
-        for pid, cpu in self.samples.cpu_s.items():
-            whole_run[self.samples.daemon_of[pid]] += cpu
+        whole_run = self.samples.cpu_between(float("-inf"), float("inf"))
         rss = [v / 2**20 for v in self.samples.rss_peak.values()] or [0.0]
         return {
             "unclean_stops": self.counts["unclean_stops"],
